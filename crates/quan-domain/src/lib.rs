@@ -1,0 +1,23 @@
+//! The pure core of quan: values parsed at the edge and the rules over them.
+//!
+//! Nothing in this crate reads the clock, the random number generator, the
+//! network or the disk. Time and ids are passed in so that any run can be
+//! replayed from its inputs.
+
+pub mod access;
+pub mod business_day;
+pub mod clock;
+pub mod district;
+pub mod ids;
+pub mod money;
+pub mod phone;
+pub mod username;
+
+pub use access::{Region, Role};
+pub use business_day::{BusinessDay, CutoffHour, UTC8};
+pub use clock::{Clock, FixedClock};
+pub use district::DistrictCode;
+pub use ids::{ResidentId, SessionId, UserId};
+pub use money::Fen;
+pub use phone::PhoneNumber;
+pub use username::Username;
