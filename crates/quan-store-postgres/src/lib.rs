@@ -1,0 +1,87 @@
+//! The PostgreSQL backend, for production and for several `quan serve` nodes
+//! sharing one database. It behaves exactly like the SQLite backend; the
+//! conformance suite in `quan-store` proves it on both.
+
+mod accounts;
+mod migrate;
+mod rows;
+pub mod testing;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use quan_store::{HealthStore, Migration, PoolStats, StoreError};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+/// The migrations of this backend, in order: the same versions and names as
+/// the SQLite backend's (a test checks it).
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "accounts",
+    sql: include_str!("../migrations/0001_accounts.sql"),
+}];
+
+/// Limits of the connection pool.
+#[derive(Debug, Clone, Copy)]
+pub struct PgOptions {
+    pub pool_connections_max: u32,
+    pub connect_timeout_ms: u64,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions { pool_connections_max: 16, connect_timeout_ms: 5_000 }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    max: u32,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user@host:port/db`) and brings the
+    /// schema up to date. Fails quickly with the driver's reason when the
+    /// server cannot be reached.
+    pub async fn open(url: &str, opts: PgOptions) -> Result<PgStore, StoreError> {
+        let connect = PgConnectOptions::from_str(url).map_err(StoreError::other)?.application_name("quan");
+        let pool = PgPoolOptions::new()
+            .max_connections(opts.pool_connections_max)
+            .acquire_timeout(Duration::from_millis(opts.connect_timeout_ms))
+            .connect_with(connect)
+            .await
+            .map_err(StoreError::other)?;
+        migrate::run(&pool, MIGRATIONS).await?;
+        Ok(PgStore { pool, max: opts.pool_connections_max })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        migrate::applied_versions(&self.pool).await
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl HealthStore for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(StoreError::other)?;
+        Ok(())
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats { size: self.pool.size(), idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX), max: self.max }
+    }
+}

@@ -1,0 +1,110 @@
+//! The SQLite backend: one file in WAL mode with `synchronous = FULL`, so a
+//! committed transaction is on disk before quan answers. It is the default:
+//! `quan serve` with no options needs no other service.
+
+mod accounts;
+mod migrate;
+mod rows;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use quan_store::{HealthStore, Migration, PoolStats, StoreError};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+/// The migrations of this backend, in order. The PostgreSQL backend has the
+/// same versions and names (a test checks it).
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "accounts",
+    sql: include_str!("../migrations/0001_accounts.sql"),
+}];
+
+/// Limits of the connection pool. SQLite has one writer at a time; readers
+/// run alongside it in WAL mode.
+#[derive(Debug, Clone, Copy)]
+pub struct SqliteOptions {
+    pub pool_connections_max: u32,
+    pub busy_timeout_ms: u64,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions { pool_connections_max: 8, busy_timeout_ms: 5_000 }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    max: u32,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`, and brings its
+    /// schema up to date.
+    pub async fn open(path: &Path, opts: SqliteOptions) -> Result<SqliteStore, StoreError> {
+        let connect = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_millis(opts.busy_timeout_ms));
+        Self::connect(connect, opts).await
+    }
+
+    /// Opens a `sqlite://` URL (e.g. `sqlite:///var/lib/quan/quan.db`).
+    pub async fn open_url(url: &str, opts: SqliteOptions) -> Result<SqliteStore, StoreError> {
+        let connect = SqliteConnectOptions::from_str(url)
+            .map_err(StoreError::other)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_millis(opts.busy_timeout_ms));
+        Self::connect(connect, opts).await
+    }
+
+    async fn connect(connect: SqliteConnectOptions, opts: SqliteOptions) -> Result<SqliteStore, StoreError> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(opts.pool_connections_max)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(connect)
+            .await
+            .map_err(StoreError::other)?;
+        migrate::run(&pool, MIGRATIONS).await?;
+        Ok(SqliteStore { pool, max: opts.pool_connections_max })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Versions of the migrations applied to this database.
+    pub async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        migrate::applied_versions(&self.pool).await
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl HealthStore for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(StoreError::other)?;
+        Ok(())
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats { size: self.pool.size(), idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX), max: self.max }
+    }
+}

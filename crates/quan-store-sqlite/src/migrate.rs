@@ -1,0 +1,48 @@
+//! A small migration runner: each migration runs in its own transaction and
+//! is recorded with its checksum, so an edited migration is refused at start.
+
+use quan_store::{Migration, StoreError, check_applied};
+use sqlx::{Row, SqlitePool};
+
+const CREATE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    applied_at_ms INTEGER NOT NULL
+) STRICT";
+
+pub(crate) async fn applied(pool: &SqlitePool) -> Result<Vec<(i64, String)>, StoreError> {
+    sqlx::query(CREATE).execute(pool).await.map_err(StoreError::other)?;
+    let rows = sqlx::query("SELECT version, checksum FROM schema_migrations ORDER BY version")
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::other)?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0).map_err(StoreError::other)?, r.try_get(1).map_err(StoreError::other)?)))
+        .collect()
+}
+
+pub(crate) async fn applied_versions(pool: &SqlitePool) -> Result<Vec<i64>, StoreError> {
+    Ok(applied(pool).await?.into_iter().map(|(v, _)| v).collect())
+}
+
+pub(crate) async fn run(pool: &SqlitePool, migrations: &[Migration]) -> Result<(), StoreError> {
+    let done = applied(pool).await?;
+    let todo = check_applied(migrations, &done).map_err(StoreError::message)?;
+    for m in todo {
+        let mut tx = pool.begin().await.map_err(StoreError::other)?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(m.sql)).execute(&mut *tx).await.map_err(|e| {
+            StoreError::message(format!("migration {} ({}) failed: {e}", m.version, m.name))
+        })?;
+        sqlx::query("INSERT INTO schema_migrations (version, name, checksum, applied_at_ms) VALUES ($1, $2, $3, CAST(unixepoch('subsec') * 1000 AS INTEGER))")
+            .bind(m.version)
+            .bind(m.name)
+            .bind(m.checksum())
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::other)?;
+        tx.commit().await.map_err(StoreError::other)?;
+        tracing::info!(version = m.version, name = m.name, "applied migration");
+    }
+    Ok(())
+}

@@ -1,0 +1,26 @@
+use quan_store_sqlite::{MIGRATIONS, SqliteOptions, SqliteStore};
+
+#[tokio::test]
+async fn opening_twice_applies_each_migration_once() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("quan.db");
+    let first = SqliteStore::open(&path, SqliteOptions::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    first.close().await;
+    let again = SqliteStore::open(&path, SqliteOptions::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    let applied = again.applied_migrations().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(applied, MIGRATIONS.iter().map(|m| m.version).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_database_whose_migration_was_edited_is_refused() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("quan.db");
+    let s = SqliteStore::open(&path, SqliteOptions::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    sqlx::query("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1")
+        .execute(s.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    s.close().await;
+    let err = SqliteStore::open(&path, SqliteOptions::default()).await.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("was changed after it was applied"), "{err}");
+}

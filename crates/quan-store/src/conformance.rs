@@ -1,0 +1,248 @@
+//! The behaviour every backend must have, written once. Each backend's
+//! integration tests expand [`conformance_tests!`] with a function that opens
+//! a fresh, empty, migrated store; each case then runs against it.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use quan_domain::{KeyedHash, Region, ResidentId, Role, SessionId, UserId, Username};
+use uuid::Uuid;
+
+use crate::{NewOtp, Principal, Resident, Session, Store, StoreError, User};
+
+/// Expands to one `#[tokio::test]` per conformance case. `$open` is an async
+/// expression (evaluated once per case) that yields `Some((store, guard))`,
+/// where `guard` is kept alive until the case ends (a temporary folder, a
+/// database to drop), or `None` to skip (the backend decides whether a skip
+/// is allowed).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($open:expr) => {
+        $crate::conformance_tests!(@cases $open;
+            users_read_back_as_written,
+            a_taken_username_is_a_conflict,
+            an_unknown_user_is_not_found,
+            listing_users_stays_inside_the_region_and_pages_by_id,
+            disabling_and_changing_a_password_are_stored,
+            sessions_live_until_they_expire_or_are_deleted,
+            a_resident_is_created_once_per_phone_even_when_raced,
+            one_time_codes_allow_a_bounded_number_of_tries,
+            concurrent_tries_never_exceed_the_limit,
+            a_code_is_consumed_once_and_a_new_code_replaces_the_old,
+            expired_codes_and_old_send_logs_are_pruned,
+            the_store_answers_a_ping,
+        );
+    };
+    (@cases $open:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some((store, guard)) = $open.await else { return };
+                $crate::conformance::$case(store).await;
+                drop(guard);
+            }
+        )*
+    };
+}
+
+type S = Arc<dyn Store>;
+
+fn t(ms: i64) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp_millis(1_790_000_000_000 + ms).unwrap_or_default()
+}
+
+fn uid(n: u128) -> UserId {
+    UserId::from_uuid(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 + n))
+}
+
+fn hash(n: u8) -> KeyedHash {
+    KeyedHash::from_bytes([n; 32])
+}
+
+fn user(n: u128, name: &str, region: &str) -> User {
+    User {
+        id: uid(n),
+        username: Username::parse(name).unwrap_or_else(|e| panic!("{e}")),
+        role: Role::Official,
+        region: Region::parse(region).unwrap_or_else(|e| panic!("{e}")),
+        display_name: format!("官员 {name}"),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".into(),
+        disabled: false,
+        created_at: t(n as i64),
+        created_by: None,
+    }
+}
+
+fn otp(n: u8, phone: u8, expires_ms: i64) -> NewOtp {
+    NewOtp {
+        id: Uuid::from_u128(u128::from(n) + 1000),
+        phone_hash: hash(phone),
+        code_hash: [n; 32],
+        attempts: 0,
+        created_at: t(0),
+        expires_at: t(expires_ms),
+    }
+}
+
+fn ok<T>(r: Result<T, StoreError>, what: &str) -> T {
+    r.unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
+pub async fn users_read_back_as_written(s: S) {
+    let mut u = user(1, "alice", "4205");
+    u.created_by = Some(uid(99));
+    ok(s.insert_user(&u).await, "insert");
+    assert_eq!(ok(s.user_by_id(u.id).await, "by id"), u);
+    assert_eq!(ok(s.user_by_username(&u.username).await, "by name"), u);
+    assert_eq!(ok(s.count_users().await, "count"), 1);
+}
+
+pub async fn a_taken_username_is_a_conflict(s: S) {
+    ok(s.insert_user(&user(1, "alice", "4205")).await, "first");
+    let again = s.insert_user(&user(2, "alice", "3301")).await;
+    assert!(matches!(again, Err(StoreError::Conflict { what: "username" })), "{again:?}");
+    assert_eq!(ok(s.count_users().await, "count"), 1, "the refused row must not be stored");
+}
+
+pub async fn an_unknown_user_is_not_found(s: S) {
+    assert!(matches!(s.user_by_id(uid(7)).await, Err(StoreError::NotFound)));
+    let name = Username::parse("nobody").unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(s.user_by_username(&name).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.set_user_disabled(uid(7), true).await, Err(StoreError::NotFound)));
+}
+
+pub async fn listing_users_stays_inside_the_region_and_pages_by_id(s: S) {
+    let regions = ["4205", "420502", "420503", "3301", "42", "4206"];
+    for (i, r) in regions.iter().enumerate() {
+        ok(s.insert_user(&user(i as u128 + 1, &format!("user{i}"), r)).await, "insert");
+    }
+    let within = Region::parse("4205").unwrap_or_else(|e| panic!("{e}"));
+    let all = ok(s.list_users(&within, None, 100).await, "list");
+    let names: Vec<_> = all.iter().map(|u| u.region.as_str()).collect();
+    assert_eq!(names, vec!["4205", "420502", "420503"]);
+    let first = ok(s.list_users(&within, None, 2).await, "page 1");
+    assert_eq!(first.len(), 2);
+    let rest = ok(s.list_users(&within, first.last().map(|u| u.id), 2).await, "page 2");
+    assert_eq!(rest.iter().map(|u| u.id).collect::<Vec<_>>(), vec![uid(3)]);
+}
+
+pub async fn disabling_and_changing_a_password_are_stored(s: S) {
+    let u = user(1, "alice", "4205");
+    ok(s.insert_user(&u).await, "insert");
+    ok(s.set_user_disabled(u.id, true).await, "disable");
+    ok(s.set_user_password(u.id, "$argon2id$new").await, "password");
+    let back = ok(s.user_by_id(u.id).await, "read");
+    assert!(back.disabled);
+    assert_eq!(back.password_hash, "$argon2id$new");
+}
+
+pub async fn sessions_live_until_they_expire_or_are_deleted(s: S) {
+    let u = user(1, "alice", "4205");
+    ok(s.insert_user(&u).await, "user");
+    let r = ok(s.upsert_resident(&resident(5, 1)).await, "resident");
+    let mk = |n: u8, p: Principal, exp: i64| Session {
+        id: SessionId::from_uuid(Uuid::from_u128(u128::from(n) + 500)),
+        token_hash: [n; 32],
+        principal: p,
+        created_at: t(0),
+        expires_at: t(exp),
+    };
+    let a = mk(1, Principal::User(u.id), 1000);
+    let b = mk(2, Principal::Resident(r.id), 5000);
+    let c = mk(3, Principal::User(u.id), 5000);
+    for x in [&a, &b, &c] {
+        ok(s.insert_session(x).await, "insert session");
+    }
+    assert_eq!(ok(s.live_session(&[1; 32], t(999)).await, "live"), a);
+    assert!(matches!(s.live_session(&[1; 32], t(1000)).await, Err(StoreError::NotFound)), "expired at its expiry instant");
+    assert_eq!(ok(s.live_session(&[2; 32], t(10)).await, "resident"), b);
+    assert_eq!(ok(s.delete_expired_sessions(t(2000)).await, "expire"), 1);
+    ok(s.delete_session(b.id).await, "delete");
+    assert!(matches!(s.live_session(&[2; 32], t(10)).await, Err(StoreError::NotFound)));
+    assert_eq!(ok(s.delete_user_sessions(u.id).await, "user sessions"), 1);
+    assert!(matches!(s.live_session(&[3; 32], t(10)).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.delete_session(b.id).await, Err(StoreError::NotFound)));
+}
+
+fn resident(id: u128, phone: u8) -> Resident {
+    Resident {
+        id: ResidentId::from_uuid(Uuid::from_u128(id + 300)),
+        phone_hash: hash(phone),
+        phone_masked: "138****5678".into(),
+        created_at: t(id as i64),
+    }
+}
+
+pub async fn a_resident_is_created_once_per_phone_even_when_raced(s: S) {
+    let mut tasks = Vec::new();
+    for i in 0..8u128 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move { s.upsert_resident(&resident(i, 9)).await }));
+    }
+    let mut ids = Vec::new();
+    for task in tasks {
+        let r = task.await.unwrap_or_else(|e| panic!("{e}"));
+        ids.push(ok(r, "upsert").id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "all racing sign-ups must get the same resident: {ids:?}");
+    let back = ok(s.resident_by_id(ids[0]).await, "read");
+    assert_eq!(back.phone_hash, hash(9));
+    assert!(matches!(s.resident_by_id(ResidentId::from_uuid(Uuid::nil())).await, Err(StoreError::NotFound)));
+}
+
+pub async fn one_time_codes_allow_a_bounded_number_of_tries(s: S) {
+    ok(s.put_otp(&otp(1, 7, 300_000)).await, "put");
+    for n in 1..=5 {
+        let c = ok(s.take_otp_attempt(&hash(7), t(10), 5).await, "try");
+        assert_eq!(c.attempts, n);
+        assert_eq!(c.code_hash, [1; 32]);
+    }
+    assert!(matches!(s.take_otp_attempt(&hash(7), t(10), 5).await, Err(StoreError::NotFound)), "a sixth try");
+    ok(s.put_otp(&otp(2, 8, 300_000)).await, "put");
+    assert!(matches!(s.take_otp_attempt(&hash(8), t(300_000), 5).await, Err(StoreError::NotFound)), "expired");
+    assert!(matches!(s.take_otp_attempt(&hash(3), t(0), 5).await, Err(StoreError::NotFound)), "none sent");
+}
+
+pub async fn concurrent_tries_never_exceed_the_limit(s: S) {
+    ok(s.put_otp(&otp(1, 7, 300_000)).await, "put");
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move { s.take_otp_attempt(&hash(7), t(10), 5).await.is_ok() }));
+    }
+    let mut granted = 0;
+    for task in tasks {
+        granted += u32::from(task.await.unwrap_or_else(|e| panic!("{e}")));
+    }
+    assert_eq!(granted, 5);
+}
+
+pub async fn a_code_is_consumed_once_and_a_new_code_replaces_the_old(s: S) {
+    ok(s.put_otp(&otp(1, 7, 300_000)).await, "put");
+    ok(s.put_otp(&otp(2, 7, 300_000)).await, "put again");
+    let c = ok(s.take_otp_attempt(&hash(7), t(10), 5).await, "try");
+    assert_eq!(c.code_hash, [2; 32], "the newest code is the live one");
+    assert_eq!(c.attempts, 1, "a new code starts with fresh tries");
+    assert!(matches!(s.consume_otp(otp(1, 7, 0).id).await, Err(StoreError::NotFound)), "the replaced code is gone");
+    ok(s.consume_otp(c.id).await, "consume");
+    assert!(matches!(s.consume_otp(c.id).await, Err(StoreError::NotFound)), "consumed twice");
+    assert_eq!(ok(s.otp_sends_since(&hash(7), t(0)).await, "sends"), 2);
+    assert_eq!(ok(s.otp_sends_since(&hash(7), t(1)).await, "sends later"), 0);
+}
+
+pub async fn expired_codes_and_old_send_logs_are_pruned(s: S) {
+    ok(s.put_otp(&otp(1, 7, 1000)).await, "put");
+    ok(s.put_otp(&otp(2, 8, 9000)).await, "put");
+    ok(s.prune_otps(t(5000), t(1)).await, "prune");
+    assert!(matches!(s.take_otp_attempt(&hash(8), t(5000), 5).await, Ok(_)), "the live one stays");
+    assert_eq!(ok(s.otp_sends_since(&hash(7), t(0)).await, "sends"), 0);
+    assert!(matches!(s.consume_otp(otp(1, 7, 0).id).await, Err(StoreError::NotFound)));
+}
+
+pub async fn the_store_answers_a_ping(s: S) {
+    ok(s.ping().await, "ping");
+    assert!(matches!(s.backend(), "sqlite" | "postgres"));
+    let stats = s.pool_stats();
+    assert!(stats.max >= 1 && stats.size <= stats.max, "{stats:?}");
+}

@@ -1,0 +1,70 @@
+//! The rows the store reads and writes, already in domain types.
+
+use chrono::{DateTime, Utc};
+use quan_domain::{KeyedHash, Region, ResidentId, Role, SessionId, UserId, Username};
+
+/// A staff, merchant or partner account (everyone but residents).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub username: Username,
+    pub role: Role,
+    pub region: Region,
+    pub display_name: String,
+    /// The argon2id PHC string. Never serialised to a client.
+    pub password_hash: String,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<UserId>,
+}
+
+pub type NewUser = User;
+
+/// A resident, known by the keyed hash of a phone number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resident {
+    pub id: ResidentId,
+    pub phone_hash: KeyedHash,
+    /// e.g. `138****5678`.
+    pub phone_masked: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Who a session belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal {
+    User(UserId),
+    Resident(ResidentId),
+}
+
+/// A login session. The bearer token itself is never stored, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: SessionId,
+    pub token_hash: [u8; 32],
+    pub principal: Principal,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A one-time login code waiting to be entered. At most one per phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtpChallenge {
+    pub id: uuid::Uuid,
+    pub phone_hash: KeyedHash,
+    pub code_hash: [u8; 32],
+    /// Tries used so far, including the one that returned this row.
+    pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub type NewOtp = OtpChallenge;
+
+/// Connection pool figures for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+}

@@ -1,0 +1,77 @@
+//! One trait per aggregate. Each method is one atomic operation: it either
+//! happens completely or not at all.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use quan_domain::{KeyedHash, Region, ResidentId, SessionId, UserId, Username};
+
+use crate::{NewOtp, NewUser, OtpChallenge, PoolStats, Resident, Session, StoreError, User};
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// `Conflict { what: "username" }` when the username is taken.
+    async fn insert_user(&self, user: &NewUser) -> Result<(), StoreError>;
+    async fn user_by_id(&self, id: UserId) -> Result<User, StoreError>;
+    async fn user_by_username(&self, username: &Username) -> Result<User, StoreError>;
+    /// Users whose region lies inside `within`, ordered by id, at most
+    /// `limit`, starting after `after` (keyset pagination).
+    async fn list_users(&self, within: &Region, after: Option<UserId>, limit: u32) -> Result<Vec<User>, StoreError>;
+    async fn set_user_disabled(&self, id: UserId, disabled: bool) -> Result<(), StoreError>;
+    async fn set_user_password(&self, id: UserId, password_hash: &str) -> Result<(), StoreError>;
+    async fn count_users(&self) -> Result<u64, StoreError>;
+}
+
+#[async_trait]
+pub trait ResidentStore: Send + Sync {
+    /// Inserts the resident unless one with the same phone hash exists, and
+    /// returns the stored row either way (so two racing first logins agree).
+    async fn upsert_resident(&self, resident: &Resident) -> Result<Resident, StoreError>;
+    async fn resident_by_id(&self, id: ResidentId) -> Result<Resident, StoreError>;
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn insert_session(&self, session: &Session) -> Result<(), StoreError>;
+    /// The session whose token hashes to `token_hash`, if it has not expired at `now`.
+    async fn live_session(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Session, StoreError>;
+    async fn delete_session(&self, id: SessionId) -> Result<(), StoreError>;
+    /// Ends every session of a user (after a password change or disabling).
+    async fn delete_user_sessions(&self, user: UserId) -> Result<u64, StoreError>;
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+#[async_trait]
+pub trait OtpStore: Send + Sync {
+    /// Replaces any pending challenge of this phone and logs the send.
+    async fn put_otp(&self, otp: &NewOtp) -> Result<(), StoreError>;
+    /// How many codes were sent to this phone at or after `since`.
+    async fn otp_sends_since(&self, phone_hash: &KeyedHash, since: DateTime<Utc>) -> Result<u32, StoreError>;
+    /// Uses up one try of the live challenge atomically and returns it with
+    /// the try counted; `NotFound` when there is none, it expired, or its
+    /// `attempts_max` tries are used up. Concurrent callers can never get more
+    /// than `attempts_max` tries in total.
+    async fn take_otp_attempt(
+        &self,
+        phone_hash: &KeyedHash,
+        now: DateTime<Utc>,
+        attempts_max: u32,
+    ) -> Result<OtpChallenge, StoreError>;
+    /// Deletes the challenge; `NotFound` if another request consumed it first.
+    async fn consume_otp(&self, id: uuid::Uuid) -> Result<(), StoreError>;
+    /// Drops expired challenges and send-log rows older than `before`.
+    async fn prune_otps(&self, now: DateTime<Utc>, before: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+#[async_trait]
+pub trait HealthStore: Send + Sync {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// A round trip to the database.
+    async fn ping(&self) -> Result<(), StoreError>;
+    fn pool_stats(&self) -> PoolStats;
+}
+
+/// Everything quan keeps, behind one object the engine holds.
+pub trait Store: UserStore + ResidentStore + SessionStore + OtpStore + HealthStore + std::fmt::Debug {}
+
+impl<T: UserStore + ResidentStore + SessionStore + OtpStore + HealthStore + std::fmt::Debug> Store for T {}
