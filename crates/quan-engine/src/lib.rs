@@ -1,0 +1,140 @@
+//! Use cases: what quan does, over the domain and a store. The engine gets
+//! its clock, random source and SMS gateway from the caller.
+
+pub mod auth;
+mod rate_limit;
+pub mod random;
+pub mod rejection;
+pub mod secrets;
+pub mod sms;
+pub mod users;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use quan_domain::{Clock, CutoffHour};
+use quan_store::Store;
+
+pub use auth::Actor;
+pub use random::{Random, SeededRandom, SystemRandom};
+pub use rate_limit::RateLimiter;
+pub use rejection::{Rejection, Status};
+pub use secrets::{PasswordParams, PiiKey};
+pub use sms::{FileSmsSender, MemorySmsSender, SmsSender};
+
+/// Limits and durations of the account rules. Units are last in each name.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub staff_session_ttl_s: i64,
+    pub resident_session_ttl_s: i64,
+    pub otp_ttl_s: i64,
+    pub otp_attempts_max: u32,
+    pub otp_resend_interval_s: i64,
+    pub otp_sends_per_hour_max: u32,
+    /// Login tries per username per minute (a burst of this many, then spaced).
+    pub login_attempts_per_minute_max: u32,
+    /// Code requests per client address per minute.
+    pub otp_requests_per_minute_per_client_max: u32,
+    pub password_len_min: usize,
+    pub password: PasswordParams,
+    pub business_day_cutoff: CutoffHour,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            staff_session_ttl_s: 12 * 3600,
+            resident_session_ttl_s: 30 * 24 * 3600,
+            otp_ttl_s: 300,
+            otp_attempts_max: 5,
+            otp_resend_interval_s: 60,
+            otp_sends_per_hour_max: 10,
+            login_attempts_per_minute_max: 10,
+            otp_requests_per_minute_per_client_max: 20,
+            password_len_min: 12,
+            password: PasswordParams::default(),
+            business_day_cutoff: CutoffHour::default(),
+        }
+    }
+}
+
+/// Everything a use case needs, shared by all requests.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn Random>,
+    sms: Arc<dyn SmsSender>,
+    pii_key: PiiKey,
+    config: EngineConfig,
+    /// A real hash of a random password, verified against when a username is
+    /// unknown, so that unknown users take as long to refuse as wrong passwords.
+    dummy_password_hash: String,
+    login_limiter: RateLimiter,
+    otp_client_limiter: RateLimiter,
+}
+
+/// What the engine is built from.
+#[derive(Debug)]
+pub struct EngineParts {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn Random>,
+    pub sms: Arc<dyn SmsSender>,
+    pub pii_key: PiiKey,
+    pub config: EngineConfig,
+}
+
+impl Engine {
+    pub fn new(p: EngineParts) -> Engine {
+        let mut pw = [0u8; 24];
+        p.random.fill(&mut pw);
+        let dummy_password_hash = secrets::hash_password(&hex::encode(pw), p.config.password, p.random.as_ref());
+        let login_limiter =
+            RateLimiter::new(p.config.login_attempts_per_minute_max, Duration::minutes(1), p.config.login_attempts_per_minute_max, 100_000);
+        let otp_client_limiter = RateLimiter::new(
+            p.config.otp_requests_per_minute_per_client_max,
+            Duration::minutes(1),
+            p.config.otp_requests_per_minute_per_client_max,
+            100_000,
+        );
+        Engine {
+            inner: Arc::new(Inner {
+                store: p.store,
+                clock: p.clock,
+                random: p.random,
+                sms: p.sms,
+                pii_key: p.pii_key,
+                config: p.config,
+                dummy_password_hash,
+                login_limiter,
+                otp_client_limiter,
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
+    fn new_uuid(&self) -> uuid::Uuid {
+        random::new_uuid(self.inner.clock.as_ref(), self.inner.random.as_ref())
+    }
+}

@@ -1,0 +1,112 @@
+//! Randomness and ids are passed in, like time: the system source in
+//! production, a seeded one in tests and simulations so that a run replays.
+
+use std::sync::Mutex;
+
+use quan_domain::Clock;
+use uuid::Uuid;
+
+/// A source of random bytes.
+pub trait Random: Send + Sync + std::fmt::Debug {
+    fn fill(&self, buf: &mut [u8]);
+
+    fn u64(&self) -> u64 {
+        let mut b = [0u8; 8];
+        self.fill(&mut b);
+        u64::from_le_bytes(b)
+    }
+
+    /// A uniform integer in `0..bound` (rejection sampling: no modulo bias).
+    fn below(&self, bound: u64) -> u64 {
+        assert!(bound > 0, "below(0) has no answer");
+        let zone = u64::MAX - (u64::MAX % bound);
+        loop {
+            let x = self.u64();
+            if x < zone {
+                return x % bound;
+            }
+        }
+    }
+}
+
+/// The operating system's random source.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemRandom;
+
+impl Random for SystemRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        // Without an OS random source quan cannot make a safe token; stop.
+        if let Err(e) = getrandom::fill(buf) {
+            panic!("the operating system's random source failed: {e}");
+        }
+    }
+}
+
+/// A deterministic source (splitmix64) for tests and seeded simulations.
+/// Never for production: its output is predictable from the seed.
+#[derive(Debug)]
+pub struct SeededRandom {
+    state: Mutex<u64>,
+}
+
+impl SeededRandom {
+    pub fn new(seed: u64) -> SeededRandom {
+        SeededRandom { state: Mutex::new(seed) }
+    }
+}
+
+impl Random for SeededRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        for chunk in buf.chunks_mut(8) {
+            *s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = *s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+        }
+    }
+}
+
+/// A UUID version 7 from the passed clock and random source: ids sort by the
+/// time they were made.
+pub fn new_uuid(clock: &dyn Clock, random: &dyn Random) -> Uuid {
+    let ms = u64::try_from(clock.now().timestamp_millis()).unwrap_or(0);
+    let mut tail = [0u8; 10];
+    random.fill(&mut tail);
+    uuid::Builder::from_unix_timestamp_millis(ms, &tail).into_uuid()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quan_domain::FixedClock;
+
+    #[test]
+    fn the_same_seed_gives_the_same_bytes() {
+        let (a, b) = (SeededRandom::new(7), SeededRandom::new(7));
+        let (mut x, mut y) = ([0u8; 13], [0u8; 13]);
+        a.fill(&mut x);
+        b.fill(&mut y);
+        assert_eq!(x, y);
+        assert_ne!(x, [0u8; 13]);
+    }
+
+    #[test]
+    fn below_stays_below_its_bound() {
+        let r = SeededRandom::new(1);
+        assert!((0..10_000).all(|_| r.below(1_000_000) < 1_000_000));
+    }
+
+    #[test]
+    fn ids_made_later_sort_after_ids_made_earlier() {
+        let clock = FixedClock::new(chrono::DateTime::from_timestamp_millis(1_790_000_000_000).unwrap_or_default());
+        let r = SeededRandom::new(3);
+        let a = new_uuid(&clock, &r);
+        clock.advance(chrono::Duration::milliseconds(1));
+        let b = new_uuid(&clock, &r);
+        assert!(a < b);
+        assert_eq!(a.get_version_num(), 7);
+    }
+}
