@@ -66,9 +66,9 @@ async fn repeated_login_attempts_on_one_account_are_slowed_down() {
 #[tokio::test]
 async fn officials_create_accounts_only_inside_their_region_and_see_only_those() {
     let h = harness().await;
-    h.engine.create_user_unchecked(account("yc", Role::Official, "4205", Some("yichang password")), None).await.unwrap_or_else(|e| panic!("{e}"));
-    let (hz, _) = h.engine.create_user_unchecked(account("hz", Role::Official, "3301", Some("hangzhou password")), None).await.unwrap_or_else(|e| panic!("{e}"));
-    let yc = h.engine.login("yc", "yichang password").await.unwrap_or_else(|e| panic!("{e}")).actor;
+    h.engine.create_user_unchecked(account("yichang", Role::Official, "4205", Some("yichang password")), None).await.unwrap_or_else(|e| panic!("{e}"));
+    let (hz, _) = h.engine.create_user_unchecked(account("hangzhou", Role::Official, "3301", Some("hangzhou password")), None).await.unwrap_or_else(|e| panic!("{e}"));
+    let yc = h.engine.login("yichang", "yichang password").await.unwrap_or_else(|e| panic!("{e}")).actor;
     let outside = h.engine.create_user(&yc, account("aud1", Role::Auditor, "3301", None)).await;
     assert!(matches!(outside, Err(UserRejection::RegionOutside { .. })), "{outside:?}");
     let (aud, pw) = h.engine.create_user(&yc, account("aud2", Role::Auditor, "420502", None)).await.unwrap_or_else(|e| panic!("{e}"));
@@ -77,7 +77,7 @@ async fn officials_create_accounts_only_inside_their_region_and_see_only_those()
     assert_eq!(h.engine.get_user(&yc, aud.id).await.ok().map(|u| u.id), Some(aud.id));
     let listed: Vec<_> = h.engine.list_users(&yc, None, 100).await.unwrap_or_default().into_iter().map(|u| u.username.to_string()).collect();
     assert_eq!(listed.len(), 2);
-    assert!(!listed.contains(&"hz".to_owned()));
+    assert!(!listed.contains(&"hangzhou".to_owned()));
     let dup = h.engine.create_user(&yc, account("aud2", Role::Auditor, "4205", None)).await;
     assert!(matches!(dup, Err(UserRejection::UsernameTaken(_))));
     let resident = h.engine.create_user(&yc, account("res3", Role::Resident, "4205", None)).await;
