@@ -2,6 +2,7 @@
 //! its clock, random source and SMS gateway from the caller.
 
 pub mod auth;
+mod clock;
 mod rate_limit;
 pub mod random;
 pub mod rejection;
@@ -16,6 +17,7 @@ use quan_domain::{Clock, CutoffHour};
 use quan_store::Store;
 
 pub use auth::Actor;
+pub use clock::SystemClock;
 pub use random::{Random, SeededRandom, SystemRandom};
 pub use rate_limit::RateLimiter;
 pub use rejection::{Rejection, Status};

@@ -1,0 +1,128 @@
+//! The HTTP face of quan: axum routers (one per area), the error shape,
+//! authentication, metrics, and the OpenAPI document with its docs page.
+
+pub mod error;
+pub mod extract;
+mod metrics;
+mod middleware;
+pub mod routes;
+pub mod views;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use quan_engine::Engine;
+use tokio::net::TcpListener;
+use tower_http::timeout::TimeoutLayer;
+use utoipa::openapi::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use error::{ApiError, ErrorBody};
+pub use metrics::Metrics;
+pub use middleware::REQUEST_ID_HEADER;
+
+/// HTTP limits. Units last in each name.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub body_bytes_max: usize,
+    pub request_timeout_s: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig { body_bytes_max: 1024 * 1024, request_timeout_s: 30 }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    pub metrics: Arc<Metrics>,
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "quan",
+        description = "The open platform for government consumption-voucher campaigns. Every error has the shape `{\"error\": {\"code\", \"message\", \"request_id\", \"details\"}}`; `code` is stable.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "ops", description = "Health, readiness, metrics"),
+        (name = "auth", description = "Login and sessions"),
+        (name = "users", description = "Staff accounts"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("an opaque token from a login")).build()),
+        );
+    }
+}
+
+fn api_router() -> OpenApiRouter<AppState> {
+    use utoipa::OpenApi as _;
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::ops::router())
+        .merge(routes::auth::router())
+        .merge(routes::users::router())
+}
+
+/// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.
+pub fn openapi() -> OpenApi {
+    let (_, mut doc) = api_router().split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc
+}
+
+/// The OpenAPI document as pretty JSON with a final newline.
+pub fn openapi_json() -> String {
+    let doc = openapi();
+    let mut s = doc.to_pretty_json().unwrap_or_else(|e| panic!("the OpenAPI document serialises: {e}"));
+    s.push('\n');
+    s
+}
+
+/// The whole application: API routes, docs page, middleware.
+pub fn app(engine: Engine, config: &HttpConfig) -> Router {
+    let state = AppState { metrics: Arc::new(Metrics::new(engine.store().backend())), engine };
+    let (api, doc) = api_router().split_for_parts();
+    let mut doc = doc;
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let docs: Router<AppState> = SwaggerUi::new("/docs").url("/openapi.json", doc).into();
+    api.merge(docs)
+        .fallback(|| async { ApiError::not_found() })
+        .layer(DefaultBodyLimit::max(config.body_bytes_max))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(config.request_timeout_s)))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then stops accepting connections and
+/// finishes the requests in flight. Tests pass a listener on port 0.
+pub async fn serve(
+    engine: Engine,
+    config: &HttpConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app(engine, config);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
+}

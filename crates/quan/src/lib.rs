@@ -1,0 +1,44 @@
+//! The `quan` command: parses the command line and configuration, then hands
+//! over to the engine and the HTTP server.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod setup;
+
+use std::io::Write;
+
+use cli::{AdminCommand, Cli, Command};
+use config::Overrides;
+
+/// Runs one command line; the caller turns an error into exit status 1.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let listen = match &cli.command {
+        Command::Serve { listen } => listen.clone(),
+        _ => None,
+    };
+    let overrides = Overrides { listen, database_url: cli.global.database_url.clone(), data_dir: cli.global.data_dir.clone() };
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let loaded = config::load(cli.global.config.as_deref(), &env, &overrides)?;
+    setup::init_logging(&loaded.config);
+    for w in &loaded.warnings {
+        tracing::warn!("{w}");
+    }
+    let config = loaded.config;
+    let mut stdout = std::io::stdout().lock();
+    match cli.command {
+        Command::Serve { .. } => commands::serve::run(&config).await?,
+        Command::Migrate => {
+            setup::open_store(&config).await?;
+            writeln!(stdout, "the schema of {} is up to date", setup::describe_database(&config))?;
+        }
+        Command::Openapi => stdout.write_all(quan_http::openapi_json().as_bytes())?,
+        Command::Config => stdout.write_all(config.to_redacted_toml().as_bytes())?,
+        Command::Admin(AdminCommand::CreateUser { role, region, username, display_name, password_stdin }) => {
+            let args = commands::admin::CreateUser { role, region, username, display_name, password_stdin };
+            let out = commands::admin::create_user(&config, args, &mut std::io::stdin().lock()).await?;
+            stdout.write_all(out.as_bytes())?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! Prometheus metrics: requests and latencies by route, the database pool,
+//! and build information. Each server has its own recorder (not the
+//! process-global one), so several servers in one test process do not mix.
+
+use std::time::Duration;
+
+use metrics::{Key, Label, Level, Metadata, Recorder};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use quan_store::PoolStats;
+
+const LATENCY_BUCKETS_S: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+pub struct Metrics {
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+static META: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+impl Metrics {
+    pub fn new(backend: &'static str) -> Metrics {
+        let builder = PrometheusBuilder::new();
+        // Setting buckets makes latencies real Prometheus histograms
+        // (aggregatable across nodes) instead of per-node summaries.
+        let builder = match builder.set_buckets(&LATENCY_BUCKETS_S) {
+            Ok(b) => b,
+            Err(e) => panic!("fixed latency buckets are valid: {e}"),
+        };
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        let m = Metrics { recorder, handle };
+        let info = Key::from_parts(
+            "quan_build_info",
+            vec![Label::new("version", env!("CARGO_PKG_VERSION")), Label::new("backend", backend)],
+        );
+        m.recorder.register_gauge(&info, &META).set(1.0);
+        m
+    }
+
+    pub fn record_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let labels = vec![
+            Label::new("method", method.to_owned()),
+            Label::new("route", route.to_owned()),
+            Label::new("status", status.to_string()),
+        ];
+        let count = Key::from_parts("quan_http_requests_total", labels);
+        self.recorder.register_counter(&count, &META).increment(1);
+        let lat_labels = vec![Label::new("method", method.to_owned()), Label::new("route", route.to_owned())];
+        let lat = Key::from_parts("quan_http_request_duration_seconds", lat_labels);
+        self.recorder.register_histogram(&lat, &META).record(elapsed.as_secs_f64());
+    }
+
+    pub fn render(&self, pool: PoolStats) -> String {
+        for (name, v) in [("quan_db_pool_connections", pool.size), ("quan_db_pool_idle", pool.idle), ("quan_db_pool_max", pool.max)] {
+            self.recorder.register_gauge(&Key::from_name(name), &META).set(f64::from(v));
+        }
+        self.handle.render()
+    }
+}

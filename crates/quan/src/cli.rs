@@ -1,0 +1,77 @@
+//! The command line: subcommands and their flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "quan",
+    version,
+    about = "quan (券): run government consumption-voucher campaigns",
+    long_about = "quan (券) runs government consumption-voucher campaigns: budgets, batches, flash claims, \
+redemption with dynamic QR codes, settlement and audit.\n\n\
+Configuration comes from defaults, then quan.toml (or --config), then QUAN_* environment \
+variables (QUAN_SERVER_LISTEN, QUAN_DATABASE_URL, ...), then these flags.\n\
+With no database URL, data lives in SQLite under --data-dir (default ./quan-data)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Configuration file (default: ./quan.toml if it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Folder for the SQLite database, keys and the SMS outbox.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// postgres://user@host:5432/db to use PostgreSQL instead of SQLite.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server until SIGTERM or Ctrl-C (then finish requests in flight).
+    Serve {
+        /// Address to listen on, e.g. 0.0.0.0:8080.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Account administration.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Print the OpenAPI 3.1 document (as committed in openapi.json).
+    Openapi,
+    /// Print the effective configuration, secrets hidden.
+    Config,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a staff account, e.g. the first official of a city.
+    CreateUser {
+        /// official, auditor, operator or partner.
+        #[arg(long)]
+        role: String,
+        /// GB/T 2260 prefix the account is confined to: 42 (province), 4205 (city), 420502 (district).
+        #[arg(long)]
+        region: String,
+        /// Login name: lowercase letters, digits, '.', '_', '-'.
+        #[arg(long)]
+        username: String,
+        /// Name shown in the interface (default: the username).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of stdin instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}

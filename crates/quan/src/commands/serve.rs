@@ -1,0 +1,53 @@
+//! `quan serve`: the HTTP server until a signal, then a graceful stop.
+
+use anyhow::Context;
+use quan_http::HttpConfig;
+
+use crate::config::Config;
+use crate::setup;
+
+pub async fn run(config: &Config) -> anyhow::Result<()> {
+    let engine = setup::engine(config).await?;
+    let http = HttpConfig {
+        body_bytes_max: usize::try_from(config.server.body_bytes_max).unwrap_or(usize::MAX),
+        request_timeout_s: config.server.request_timeout_s,
+    };
+    let listener = tokio::net::TcpListener::bind(&config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        %addr,
+        database = %setup::describe_database(config),
+        docs = %format!("http://{addr}/docs/"),
+        "quan is serving"
+    );
+    quan_http::serve(engine, &http, listener, shutdown_signal()).await.context("the server stopped with an error")?;
+    tracing::info!("stopped: requests in flight were finished");
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutdown signal received; finishing requests in flight");
+}

@@ -1,0 +1,340 @@
+//! Typed, layered configuration: defaults, then `quan.toml`, then `QUAN_…`
+//! environment variables, then command-line flags. Unknown keys and
+//! variables are reported by name; secrets are never printed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Where the SQLite database, the key file and the SMS outbox live.
+    pub data_dir: PathBuf,
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub log: LogConfig,
+    pub security: SecurityConfig,
+    pub accounts: AccountsConfig,
+    pub business: BusinessConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerConfig {
+    pub listen: String,
+    pub body_bytes_max: u64,
+    pub request_timeout_s: u64,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseConfig {
+    /// Empty: SQLite at `<data_dir>/quan.db`. Else `postgres://…` or `sqlite://…`.
+    pub url: String,
+    pub pool_connections_max: u32,
+    pub connect_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// A tracing filter such as `info` or `quan=debug,sqlx=warn`; `RUST_LOG` wins.
+    pub level: String,
+}
+
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecurityConfig {
+    /// 64 hex digits. Empty: generated once into `<data_dir>/pii.key`. Every
+    /// node of a multi-node deployment must share the same key.
+    pub pii_key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AccountsConfig {
+    pub staff_session_ttl_s: i64,
+    pub resident_session_ttl_s: i64,
+    pub otp_ttl_s: i64,
+    pub otp_attempts_max: u32,
+    pub otp_resend_interval_s: i64,
+    pub otp_sends_per_hour_max: u32,
+    pub login_attempts_per_minute_max: u32,
+    pub otp_requests_per_minute_per_client_max: u32,
+    pub password_len_min: u32,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BusinessConfig {
+    /// Local hour (UTC+8) at which a business day ends: 0 is midnight.
+    pub day_cutoff_hour: u8,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./quan-data"),
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            log: LogConfig::default(),
+            security: SecurityConfig { pii_key: String::new() },
+            accounts: AccountsConfig::default(),
+            business: BusinessConfig { day_cutoff_hour: 0 },
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { listen: "127.0.0.1:8080".into(), body_bytes_max: 1024 * 1024, request_timeout_s: 30 }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig { url: String::new(), pool_connections_max: 16, connect_timeout_ms: 5_000 }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { format: "text".into(), level: "info".into() }
+    }
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        let e = quan_engine::EngineConfig::default();
+        AccountsConfig {
+            staff_session_ttl_s: e.staff_session_ttl_s,
+            resident_session_ttl_s: e.resident_session_ttl_s,
+            otp_ttl_s: e.otp_ttl_s,
+            otp_attempts_max: e.otp_attempts_max,
+            otp_resend_interval_s: e.otp_resend_interval_s,
+            otp_sends_per_hour_max: e.otp_sends_per_hour_max,
+            login_attempts_per_minute_max: e.login_attempts_per_minute_max,
+            otp_requests_per_minute_per_client_max: e.otp_requests_per_minute_per_client_max,
+            password_len_min: u32::try_from(e.password_len_min).unwrap_or(12),
+        }
+    }
+}
+
+/// Hides the password in a database URL: `postgres://quan:***@db/quan`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_owned() };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig").field("url", &redact_url(&self.url)).field("pool_connections_max", &self.pool_connections_max).finish()
+    }
+}
+
+impl std::fmt::Debug for SecurityConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecurityConfig { pii_key: <redacted> }")
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_redacted_toml())
+    }
+}
+
+impl Config {
+    /// The effective configuration as TOML, with secrets replaced.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut c = self.clone();
+        c.database.url = redact_url(&c.database.url);
+        if !c.security.pii_key.is_empty() {
+            c.security.pii_key = "<redacted>".into();
+        }
+        toml::to_string_pretty(&c).unwrap_or_default()
+    }
+}
+
+/// Flags that override everything else.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+    pub data_dir: Option<PathBuf>,
+}
+
+/// A loaded configuration and the warnings met on the way (unknown keys).
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<String>,
+}
+
+/// Loads defaults → the file (`path`, or `./quan.toml` if it exists) →
+/// environment → overrides.
+pub fn load(path: Option<&Path>, env: &[(String, String)], overrides: &Overrides) -> anyhow::Result<Loaded> {
+    let mut warnings = Vec::new();
+    let mut merged = toml::Table::try_from(Config::default()).context("default configuration")?;
+    let file = match path {
+        Some(p) => Some(p.to_owned()),
+        None => Some(PathBuf::from("quan.toml")).filter(|p| p.exists()),
+    };
+    if let Some(p) = &file {
+        let text = std::fs::read_to_string(p).with_context(|| format!("cannot read config file {}", p.display()))?;
+        let table: toml::Table = text.parse().with_context(|| format!("{} is not valid TOML", p.display()))?;
+        merge(&mut merged, table, "", &mut warnings, &p.display().to_string());
+    }
+    apply_env(&mut merged, env, &mut warnings)?;
+    let mut config: Config = toml::Value::Table(merged)
+        .try_into()
+        .map_err(|e: toml::de::Error| anyhow::anyhow!("invalid configuration: {}", e.message()))?;
+    if let Some(l) = &overrides.listen {
+        config.server.listen.clone_from(l);
+    }
+    if let Some(u) = &overrides.database_url {
+        config.database.url.clone_from(u);
+    }
+    if let Some(d) = &overrides.data_dir {
+        config.data_dir.clone_from(d);
+    }
+    validate(&config)?;
+    Ok(Loaded { config, warnings })
+}
+
+fn merge(into: &mut toml::Table, from: toml::Table, prefix: &str, warnings: &mut Vec<String>, source: &str) {
+    for (k, v) in from {
+        let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match (into.get_mut(&k), v) {
+            (None, _) => warnings.push(format!("{source}: unknown key `{path}` ignored")),
+            (Some(toml::Value::Table(inner)), toml::Value::Table(t)) => merge(inner, t, &path, warnings, source),
+            (Some(slot), v) => *slot = v,
+        }
+    }
+}
+
+/// Every leaf of the defaults, by its environment variable name:
+/// `server.listen` is `QUAN_SERVER_LISTEN`, `data_dir` is `QUAN_DATA_DIR`.
+fn env_names(table: &toml::Table, prefix: &[String], out: &mut BTreeMap<String, Vec<String>>) {
+    for (k, v) in table {
+        let mut path = prefix.to_vec();
+        path.push(k.clone());
+        match v {
+            toml::Value::Table(t) => env_names(t, &path, out),
+            _ => {
+                out.insert(format!("QUAN_{}", path.join("_").to_uppercase()), path);
+            }
+        }
+    }
+}
+
+fn apply_env(merged: &mut toml::Table, env: &[(String, String)], warnings: &mut Vec<String>) -> anyhow::Result<()> {
+    let mut names = BTreeMap::new();
+    env_names(merged, &[], &mut names);
+    for (name, raw) in env {
+        if !name.starts_with("QUAN_") || name.starts_with("QUAN_TEST_") {
+            continue;
+        }
+        let Some(path) = names.get(name) else {
+            warnings.push(format!("unknown environment variable `{name}` ignored"));
+            continue;
+        };
+        let mut slot = &mut *merged;
+        for seg in &path[..path.len() - 1] {
+            match slot.get_mut(seg) {
+                Some(toml::Value::Table(t)) => slot = t,
+                _ => bail!("configuration layout changed under {name}"),
+            }
+        }
+        let leaf = &path[path.len() - 1];
+        let value = match slot.get(leaf) {
+            Some(toml::Value::Integer(_)) => toml::Value::Integer(raw.trim().parse().with_context(|| format!("{name}=`{raw}` is not an integer"))?),
+            Some(toml::Value::Boolean(_)) => toml::Value::Boolean(raw.trim().parse().with_context(|| format!("{name}=`{raw}` is not true or false"))?),
+            _ => toml::Value::String(raw.clone()),
+        };
+        slot.insert(leaf.clone(), value);
+    }
+    Ok(())
+}
+
+fn validate(c: &Config) -> anyhow::Result<()> {
+    if !matches!(c.log.format.as_str(), "text" | "json") {
+        bail!("log.format must be `text` or `json`, not `{}`", c.log.format);
+    }
+    if c.business.day_cutoff_hour > 23 {
+        bail!("business.day_cutoff_hour must be 0 to 23, not {}", c.business.day_cutoff_hour);
+    }
+    if !c.security.pii_key.is_empty() && quan_engine::PiiKey::from_hex(&c.security.pii_key).is_none() {
+        bail!("security.pii_key must be 64 hex digits (32 bytes)");
+    }
+    if c.database.pool_connections_max == 0 {
+        bail!("database.pool_connections_max must be at least 1");
+    }
+    if c.server.body_bytes_max == 0 || c.server.request_timeout_s == 0 {
+        bail!("server.body_bytes_max and server.request_timeout_s must be positive");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
+    }
+
+    #[test]
+    fn defaults_then_file_then_env_then_flags() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let p = dir.path().join("quan.toml");
+        std::fs::write(&p, "data_dir = \"/from/file\"\n[server]\nlisten = \"0.0.0.0:1\"\nrequest_timeout_s = 5\n").unwrap_or_else(|e| panic!("{e}"));
+        let e = env(&[("QUAN_SERVER_LISTEN", "0.0.0.0:2"), ("QUAN_ACCOUNTS_OTP_TTL_S", "120")]);
+        let o = Overrides { data_dir: Some("/from/flag".into()), ..Overrides::default() };
+        let l = load(Some(&p), &e, &o).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(l.config.server.listen, "0.0.0.0:2");
+        assert_eq!(l.config.server.request_timeout_s, 5);
+        assert_eq!(l.config.accounts.otp_ttl_s, 120);
+        assert_eq!(l.config.data_dir, PathBuf::from("/from/flag"));
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    }
+
+    #[test]
+    fn unknown_keys_and_variables_are_named_in_warnings() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let p = dir.path().join("quan.toml");
+        std::fs::write(&p, "[server]\nlisten_addr = \"x\"\n[nonsense]\na = 1\n").unwrap_or_else(|e| panic!("{e}"));
+        let l = load(Some(&p), &env(&[("QUAN_SERVR_LISTEN", "x"), ("QUAN_TEST_PG_URL", "y")]), &Overrides::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let w = l.warnings.join("\n");
+        assert!(w.contains("`server.listen_addr`") && w.contains("`nonsense`") && w.contains("`QUAN_SERVR_LISTEN`"), "{w}");
+        assert!(!w.contains("QUAN_TEST_PG_URL"));
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_fails_with_its_name() {
+        let err = load(None, &env(&[("QUAN_SERVER_REQUEST_TIMEOUT_S", "soon")]), &Overrides::default()).err();
+        assert!(err.is_some_and(|e| format!("{e:#}").contains("QUAN_SERVER_REQUEST_TIMEOUT_S")));
+        let err = load(None, &env(&[("QUAN_LOG_FORMAT", "xml")]), &Overrides::default()).err();
+        assert!(err.is_some_and(|e| e.to_string().contains("log.format")));
+    }
+
+    #[test]
+    fn secrets_are_redacted_when_the_config_is_shown() {
+        let mut c = Config::default();
+        c.database.url = "postgres://quan:hunter2@db:5432/quan".into();
+        c.security.pii_key = "ab".repeat(32);
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains(&"ab".repeat(32)), "{shown}");
+        assert!(shown.contains("postgres://quan:***@db:5432/quan"));
+    }
+}

@@ -1,0 +1,116 @@
+//! Turning a configuration into running parts: logging, the store, the
+//! personal-data key, the engine.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use quan_domain::CutoffHour;
+use quan_engine::{Engine, EngineConfig, EngineParts, FileSmsSender, PiiKey, SystemRandom};
+use quan_store::Store;
+use quan_store_postgres::{PgOptions, PgStore};
+use quan_store_sqlite::{SqliteOptions, SqliteStore};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Config, redact_url};
+
+/// Logs go to stderr (stdout is for command output such as `quan openapi`).
+pub fn init_logging(config: &Config) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    let result = if config.log.format == "json" {
+        builder.json().with_current_span(true).with_span_list(false).try_init()
+    } else {
+        builder.try_init()
+    };
+    // Already initialised (tests call this more than once): keep the first.
+    drop(result);
+}
+
+/// A human-readable name of the database, with any password hidden.
+pub fn describe_database(config: &Config) -> String {
+    if config.database.url.is_empty() {
+        format!("SQLite at {}", config.data_dir.join("quan.db").display())
+    } else {
+        redact_url(&config.database.url)
+    }
+}
+
+/// Opens the configured database and brings its schema up to date.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let url = config.database.url.trim();
+    let what = describe_database(config);
+    let store: Arc<dyn Store> = if url.is_empty() {
+        ensure_data_dir(&config.data_dir)?;
+        let opts = SqliteOptions { pool_connections_max: config.database.pool_connections_max.min(8), ..SqliteOptions::default() };
+        Arc::new(SqliteStore::open(&config.data_dir.join("quan.db"), opts).await.with_context(|| format!("cannot open the database ({what})"))?)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let opts = PgOptions { pool_connections_max: config.database.pool_connections_max, connect_timeout_ms: config.database.connect_timeout_ms };
+        Arc::new(PgStore::open(url, opts).await.with_context(|| format!("cannot open the database ({what})"))?)
+    } else if url.starts_with("sqlite:") {
+        Arc::new(SqliteStore::open_url(url, SqliteOptions::default()).await.with_context(|| format!("cannot open the database ({what})"))?)
+    } else {
+        bail!("database.url must start with postgres://, postgresql:// or sqlite: (got `{what}`)");
+    };
+    Ok(store)
+}
+
+pub fn ensure_data_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data folder {}", dir.display()))
+}
+
+/// The configured key, or the one in `<data_dir>/pii.key`, made on first use.
+pub fn pii_key(config: &Config) -> anyhow::Result<PiiKey> {
+    if !config.security.pii_key.is_empty() {
+        return PiiKey::from_hex(&config.security.pii_key).context("security.pii_key must be 64 hex digits");
+    }
+    ensure_data_dir(&config.data_dir)?;
+    let path = config.data_dir.join("pii.key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        return PiiKey::from_hex(&text).with_context(|| format!("{} must hold 64 hex digits", path.display()));
+    }
+    let mut b = [0u8; 32];
+    quan_engine::Random::fill(&SystemRandom, &mut b);
+    let key = PiiKey::from_bytes(b);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(&path).with_context(|| format!("cannot create {}", path.display()))?;
+    std::io::Write::write_all(&mut f, key.to_hex().as_bytes())?;
+    tracing::info!(path = %path.display(), "generated a new personal-data key; back it up, and set security.pii_key on every node of a multi-node deployment");
+    Ok(key)
+}
+
+pub fn engine_config(config: &Config) -> anyhow::Result<EngineConfig> {
+    let a = &config.accounts;
+    Ok(EngineConfig {
+        staff_session_ttl_s: a.staff_session_ttl_s,
+        resident_session_ttl_s: a.resident_session_ttl_s,
+        otp_ttl_s: a.otp_ttl_s,
+        otp_attempts_max: a.otp_attempts_max,
+        otp_resend_interval_s: a.otp_resend_interval_s,
+        otp_sends_per_hour_max: a.otp_sends_per_hour_max,
+        login_attempts_per_minute_max: a.login_attempts_per_minute_max.max(1),
+        otp_requests_per_minute_per_client_max: a.otp_requests_per_minute_per_client_max.max(1),
+        password_len_min: a.password_len_min as usize,
+        password: quan_engine::PasswordParams::default(),
+        business_day_cutoff: CutoffHour::new(config.business.day_cutoff_hour)?,
+    })
+}
+
+/// The engine with the system clock and random source, and the file SMS outbox.
+pub async fn engine(config: &Config) -> anyhow::Result<Engine> {
+    let store = open_store(config).await?;
+    ensure_data_dir(&config.data_dir)?;
+    Ok(Engine::new(EngineParts {
+        store,
+        clock: Arc::new(quan_engine::SystemClock),
+        random: Arc::new(SystemRandom),
+        sms: Arc::new(FileSmsSender::new(&config.data_dir.join("sms-outbox.jsonl"))),
+        pii_key: pii_key(config)?,
+        config: engine_config(config)?,
+    }))
+}
