@@ -1,0 +1,167 @@
+//! The real `quan` binary, as an operator runs it.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const QUAN: &str = env!("CARGO_BIN_EXE_quan");
+
+fn quan(dir: &std::path::Path, args: &[&str]) -> Command {
+    let mut c = Command::new(QUAN);
+    c.current_dir(dir).args(args).env("QUAN_LOG_FORMAT", "text").env_remove("RUST_LOG");
+    // Keep the caller's QUAN_* variables from changing what is tested.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("QUAN_") && k != "QUAN_LOG_FORMAT" {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+fn run(dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = quan(dir, args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("{e}"));
+    if let Some(mut s) = child.stdin.take() {
+        s.write_all(stdin.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    }
+    child.wait_with_output().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn http(addr: SocketAddr, request: &str) -> Option<String> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    s.write_all(request.as_bytes()).ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_server(dir: &std::path::Path) -> (Server, SocketAddr) {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = quan(dir, &["serve", "--listen", &listen]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap_or_else(|e| panic!("{e}"));
+    let addr: SocketAddr = listen.parse().unwrap_or_else(|e| panic!("{e}"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if http(addr, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
+            return (Server(child), addr);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("quan serve did not become ready on {addr}");
+}
+
+#[test]
+fn help_names_every_subcommand() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = run(dir.path(), &["--help"], "");
+    let help = text(&out.stdout);
+    for cmd in ["serve", "migrate", "admin", "openapi", "config"] {
+        assert!(help.contains(cmd), "{help}");
+    }
+}
+
+#[test]
+fn the_first_official_is_created_from_the_command_line_and_logs_in_over_http() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = run(dir.path(), &["admin", "create-user", "--role", "official", "--region", "4205", "--username", "yichang.admin"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let pw = stdout.lines().find_map(|l| l.strip_prefix("password: ")).unwrap_or_default().to_owned();
+    assert_eq!(pw.len(), 20, "{stdout}");
+    let again = run(dir.path(), &["admin", "create-user", "--role", "auditor", "--region", "4205", "--username", "yichang.audit", "--password-stdin"], "short\n");
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("at least 12 characters"), "{}", text(&again.stderr));
+    let bad = run(dir.path(), &["admin", "create-user", "--role", "king", "--region", "4205", "--username", "x.y.z"], "");
+    assert!(text(&bad.stderr).contains("`king` is not a role"), "{}", text(&bad.stderr));
+
+    let (_server, addr) = start_server(dir.path());
+    let body = format!("{{\"username\":\"yichang.admin\",\"password\":\"{pw}\"}}");
+    let req = format!("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    let resp = http(addr, &req).unwrap_or_default();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.contains("\"token\":\"qn_"), "{resp}");
+}
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish_then_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (mut server, addr) = start_server(dir.path());
+    let body = r#"{"username":"nobody","password":"whatever"}"#;
+    let mut s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("{e}"));
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap_or_else(|e| panic!("{e}"));
+    // The headers go now; the body only after the signal.
+    let head = format!("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len());
+    s.write_all(head.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    std::thread::sleep(Duration::from_millis(200));
+    let killed = Command::new("kill").args(["-TERM", &server.0.id().to_string()]).status().unwrap_or_else(|e| panic!("{e}"));
+    assert!(killed.success());
+    std::thread::sleep(Duration::from_millis(300));
+    s.write_all(body.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let mut buf = [0u8; 4096];
+    let n = s.read(&mut buf).unwrap_or(0);
+    let resp = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(resp.starts_with("HTTP/1.1 401"), "the request in flight is answered: {resp:?}");
+    drop(s);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = server.0.try_wait().unwrap_or(None) {
+            assert!(status.success(), "exit status {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "quan did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn an_unreachable_database_fails_start_up_with_one_line() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = run(dir.path(), &["migrate", "--database-url", "postgres://quan:secret@127.0.0.1:1/quan"], "");
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(last.starts_with("error: cannot open the database (postgres://quan:***@127.0.0.1:1/quan)"), "{err}");
+    assert!(!err.contains("secret"), "the password is never printed: {err}");
+    let out = run(dir.path(), &["migrate", "--database-url", "mysql://x"], "");
+    assert!(text(&out.stderr).contains("must start with postgres://"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn unknown_settings_are_warned_about_by_name() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("quan.toml"), "[server]\nlisen = \"0.0.0.0:80\"\n").unwrap_or_else(|e| panic!("{e}"));
+    let out = quan(dir.path(), &["config"]).env("QUAN_DATABSE_URL", "x").output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("`server.lisen`") && err.contains("`QUAN_DATABSE_URL`"), "{err}");
+    assert!(text(&out.stdout).contains("listen = \"127.0.0.1:8080\""));
+}
+
+#[test]
+fn migrate_reports_the_database_and_openapi_prints_the_document() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = run(dir.path(), &["migrate"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("quan-data/quan.db"), "the default is SQLite under ./quan-data");
+    assert!(dir.path().join("quan-data/quan.db").exists());
+    let out = run(dir.path(), &["openapi"], "");
+    assert_eq!(text(&out.stdout), quan_http::openapi_json());
+}

@@ -1,0 +1,9 @@
+//! Black-box tests: the real server on port 0 (through quan-testkit) and
+//! the real `quan` binary.
+
+mod api_auth;
+mod api_errors;
+mod api_ops;
+mod api_regions;
+mod cli;
+mod contract;
