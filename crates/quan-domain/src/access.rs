@@ -85,10 +85,7 @@ pub struct RoleParseError(pub String);
 impl FromStr for Role {
     type Err = RoleParseError;
     fn from_str(s: &str) -> Result<Role, RoleParseError> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| RoleParseError(s.chars().take(32).collect()))
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| RoleParseError(s.chars().take(32).collect()))
     }
 }
 

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 /// Province-level codes in GB/T 2260 (the first two digits of every division
 /// code, and of every resident ID number).
 pub const PROVINCE_CODES: [u8; 34] = [
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
-    53, 54, 61, 62, 63, 64, 65, 71, 81, 82,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63,
+    64, 65, 71, 81, 82,
 ];
 
 /// Why a string is not a division code.

@@ -85,6 +85,9 @@ mod tests {
     #[test]
     fn a_malformed_id_is_rejected_naming_its_kind() {
         let err = "not-a-uuid".parse::<ResidentId>().err();
-        assert_eq!(err.map(|e| e.to_string()), Some("`not-a-uuid` is not a valid resident id (expected a UUID)".into()));
+        assert_eq!(
+            err.map(|e| e.to_string()),
+            Some("`not-a-uuid` is not a valid resident id (expected a UUID)".into())
+        );
     }
 }

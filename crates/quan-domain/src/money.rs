@@ -122,10 +122,7 @@ impl FromStr for Fen {
         };
         let too_large = || FenParseError::TooLarge(s.to_owned());
         let whole_yuan: i64 = whole.parse().map_err(|_| too_large())?;
-        let abs = whole_yuan
-            .checked_mul(100)
-            .and_then(|w| w.checked_add(frac_fen))
-            .ok_or_else(too_large)?;
+        let abs = whole_yuan.checked_mul(100).and_then(|w| w.checked_add(frac_fen)).ok_or_else(too_large)?;
         if abs > Fen::AMOUNT_MAX.0 {
             return Err(too_large());
         }

@@ -5,9 +5,9 @@ use chrono::{DateTime, Duration, Utc};
 use quan_domain::{PhoneNumber, Region, Role, SessionId, Username};
 use quan_store::{NewOtp, Principal, Resident, Session, StoreError, User};
 
+use crate::Engine;
 use crate::rejection::{Rejection, Status, whole_seconds};
 use crate::secrets::{self, ct_eq, new_token, token_hash};
-use crate::Engine;
 
 /// The caller of a request, after its token was checked.
 #[derive(Debug, Clone)]
@@ -128,9 +128,9 @@ pub enum OtpRequestRejection {
 impl Rejection for OtpRequestRejection {
     fn status(&self) -> Status {
         match self {
-            OtpRequestRejection::TooSoon(_) | OtpRequestRejection::TooManyCodes(_) | OtpRequestRejection::TooManyRequests(_) => {
-                Status::TooManyRequests
-            }
+            OtpRequestRejection::TooSoon(_)
+            | OtpRequestRejection::TooManyCodes(_)
+            | OtpRequestRejection::TooManyRequests(_) => Status::TooManyRequests,
             OtpRequestRejection::SmsUnavailable(_) => Status::Unavailable,
             OtpRequestRejection::Store(_) => Status::Internal,
         }
@@ -146,7 +146,9 @@ impl Rejection for OtpRequestRejection {
     }
     fn retry_after_s(&self) -> Option<u64> {
         match self {
-            OtpRequestRejection::TooSoon(s) | OtpRequestRejection::TooManyCodes(s) | OtpRequestRejection::TooManyRequests(s) => Some(*s),
+            OtpRequestRejection::TooSoon(s)
+            | OtpRequestRejection::TooManyCodes(s)
+            | OtpRequestRejection::TooManyRequests(s) => Some(*s),
             _ => None,
         }
     }
@@ -156,7 +158,9 @@ impl Rejection for OtpRequestRejection {
 pub enum OtpVerifyRejection {
     #[error("the code is wrong; {tries_left} tries left")]
     WrongCode { tries_left: u32 },
-    #[error("there is no live code for this number (none was sent, it expired, or its tries are used up); request a new one")]
+    #[error(
+        "there is no live code for this number (none was sent, it expired, or its tries are used up); request a new one"
+    )]
     NoLiveCode,
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -189,7 +193,11 @@ pub struct OtpCodeError;
 impl OtpCode {
     pub fn parse(s: &str) -> Result<OtpCode, OtpCodeError> {
         let s = s.trim();
-        if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) { Ok(OtpCode(s.to_owned())) } else { Err(OtpCodeError) }
+        if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(OtpCode(s.to_owned()))
+        } else {
+            Err(OtpCodeError)
+        }
     }
 }
 
@@ -214,9 +222,8 @@ impl Engine {
         let password = password.to_owned();
         let hash = hash.to_owned();
         // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-        let matches = tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
-            .await
-            .unwrap_or(false);
+        let matches =
+            tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash)).await.unwrap_or(false);
         let Some(user) = found.filter(|_| matches) else {
             tracing::info!("staff login refused: invalid credentials");
             return Err(LoginRejection::InvalidCredentials);
@@ -230,9 +237,20 @@ impl Engine {
         Ok(Issued { token, expires_at, actor: Actor::Staff { session, user } })
     }
 
-    async fn new_session(&self, principal: Principal, now: DateTime<Utc>, ttl: Duration) -> Result<(String, DateTime<Utc>, SessionId), StoreError> {
+    async fn new_session(
+        &self,
+        principal: Principal,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<(String, DateTime<Utc>, SessionId), StoreError> {
         let (token, hash) = new_token(self.inner.random.as_ref());
-        let session = Session { id: SessionId::from_uuid(self.new_uuid()), token_hash: hash, principal, created_at: now, expires_at: now + ttl };
+        let session = Session {
+            id: SessionId::from_uuid(self.new_uuid()),
+            token_hash: hash,
+            principal,
+            created_at: now,
+            expires_at: now + ttl,
+        };
         self.inner.store.insert_session(&session).await?;
         Ok((token, session.expires_at, session.id))
     }
@@ -282,7 +300,11 @@ impl Engine {
 
     /// Sends a resident a login code. `client` identifies the caller (its
     /// address) for rate limiting.
-    pub async fn request_login_code(&self, phone: &PhoneNumber, client: &str) -> Result<DateTime<Utc>, OtpRequestRejection> {
+    pub async fn request_login_code(
+        &self,
+        phone: &PhoneNumber,
+        client: &str,
+    ) -> Result<DateTime<Utc>, OtpRequestRejection> {
         let now = self.now();
         let cfg = &self.inner.config;
         if let Err(wait) = self.inner.otp_client_limiter.check(client, now) {
@@ -331,7 +353,12 @@ impl Engine {
             Err(StoreError::NotFound) => return Err(OtpVerifyRejection::NoLiveCode),
             Err(e) => return Err(e.into()),
         }
-        let candidate = Resident { id: quan_domain::ResidentId::from_uuid(self.new_uuid()), phone_hash: hash, phone_masked: phone.masked(), created_at: now };
+        let candidate = Resident {
+            id: quan_domain::ResidentId::from_uuid(self.new_uuid()),
+            phone_hash: hash,
+            phone_masked: phone.masked(),
+            created_at: now,
+        };
         let resident = self.inner.store.upsert_resident(&candidate).await?;
         let ttl = Duration::seconds(self.inner.config.resident_session_ttl_s);
         let (token, expires_at, session) = self.new_session(Principal::Resident(resident.id), now, ttl).await?;

@@ -3,8 +3,8 @@
 
 pub mod auth;
 mod clock;
-mod rate_limit;
 pub mod random;
+mod rate_limit;
 pub mod rejection;
 pub mod secrets;
 pub mod sms;
@@ -97,8 +97,12 @@ impl Engine {
         let mut pw = [0u8; 24];
         p.random.fill(&mut pw);
         let dummy_password_hash = secrets::hash_password(&hex::encode(pw), p.config.password, p.random.as_ref());
-        let login_limiter =
-            RateLimiter::new(p.config.login_attempts_per_minute_max, Duration::minutes(1), p.config.login_attempts_per_minute_max, 100_000);
+        let login_limiter = RateLimiter::new(
+            p.config.login_attempts_per_minute_max,
+            Duration::minutes(1),
+            p.config.login_attempts_per_minute_max,
+            100_000,
+        );
         let otp_client_limiter = RateLimiter::new(
             p.config.otp_requests_per_minute_per_client_max,
             Duration::minutes(1),

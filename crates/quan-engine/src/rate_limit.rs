@@ -24,7 +24,12 @@ impl RateLimiter {
     /// keys whose allowance is fully restored are forgotten.
     pub fn new(per_period: u32, period: Duration, burst: u32, keys_max: usize) -> RateLimiter {
         assert!(per_period > 0 && burst > 0, "a rate limit must allow something");
-        RateLimiter { interval: period / i32::try_from(per_period).unwrap_or(i32::MAX), burst, keys_max, tats: Mutex::new(HashMap::new()) }
+        RateLimiter {
+            interval: period / i32::try_from(per_period).unwrap_or(i32::MAX),
+            burst,
+            keys_max,
+            tats: Mutex::new(HashMap::new()),
+        }
     }
 
     /// `Ok` if the request may go ahead (and counts it), else how long to wait.

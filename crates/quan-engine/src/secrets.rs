@@ -115,7 +115,8 @@ pub fn hash_password(password: &str, params: PasswordParams, random: &dyn Random
 
 fn parse_phc(phc: &str) -> Option<(PasswordParams, Vec<u8>, Vec<u8>)> {
     let mut parts = phc.split('$');
-    let (_, alg, ver, ps, salt, hash) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let (_, alg, ver, ps, salt, hash) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     if alg != "argon2id" || ver != "v=19" || parts.next().is_some() {
         return None;
     }

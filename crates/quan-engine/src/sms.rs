@@ -16,7 +16,8 @@ pub struct SmsError(pub String);
 
 #[async_trait]
 pub trait SmsSender: Send + Sync + std::fmt::Debug {
-    async fn send_login_code(&self, phone: &PhoneNumber, code: &str, expires_at: DateTime<Utc>) -> Result<(), SmsError>;
+    async fn send_login_code(&self, phone: &PhoneNumber, code: &str, expires_at: DateTime<Utc>)
+    -> Result<(), SmsError>;
 }
 
 /// Appends one JSON line per message to a file readable only by its owner.
@@ -38,7 +39,12 @@ impl FileSmsSender {
 
 #[async_trait]
 impl SmsSender for FileSmsSender {
-    async fn send_login_code(&self, phone: &PhoneNumber, code: &str, expires_at: DateTime<Utc>) -> Result<(), SmsError> {
+    async fn send_login_code(
+        &self,
+        phone: &PhoneNumber,
+        code: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), SmsError> {
         let line = format!(
             "{{\"to\":\"{}\",\"text\":\"【quan】您的登录验证码是 {code}，5分钟内有效。\",\"code\":\"{code}\",\"expires_at\":\"{}\"}}\n",
             phone.expose(),
@@ -74,7 +80,12 @@ impl MemorySmsSender {
 
 #[async_trait]
 impl SmsSender for MemorySmsSender {
-    async fn send_login_code(&self, phone: &PhoneNumber, code: &str, _expires_at: DateTime<Utc>) -> Result<(), SmsError> {
+    async fn send_login_code(
+        &self,
+        phone: &PhoneNumber,
+        code: &str,
+        _expires_at: DateTime<Utc>,
+    ) -> Result<(), SmsError> {
         self.sent.lock().unwrap_or_else(|p| p.into_inner()).push((phone.expose().to_owned(), code.to_owned()));
         Ok(())
     }

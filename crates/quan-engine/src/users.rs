@@ -113,7 +113,11 @@ impl Engine {
     /// Creates an account without an acting user: for `quan admin create-user`,
     /// which is run by whoever operates the server. Returns the account and
     /// the generated password, if one was generated.
-    pub async fn create_user_unchecked(&self, new: NewAccount, created_by: Option<UserId>) -> Result<(User, Option<String>), UserRejection> {
+    pub async fn create_user_unchecked(
+        &self,
+        new: NewAccount,
+        created_by: Option<UserId>,
+    ) -> Result<(User, Option<String>), UserRejection> {
         if new.role == Role::Resident {
             return Err(UserRejection::RoleNotCreatable(Role::Resident));
         }
@@ -155,7 +159,11 @@ impl Engine {
     pub async fn create_user(&self, actor: &Actor, new: NewAccount) -> Result<(User, Option<String>), UserRejection> {
         let me = staff(actor)?;
         if !me.role.may_create(new.role) {
-            return Err(if me.role == Role::Official { UserRejection::RoleNotCreatable(new.role) } else { UserRejection::Forbidden });
+            return Err(if me.role == Role::Official {
+                UserRejection::RoleNotCreatable(new.role)
+            } else {
+                UserRejection::Forbidden
+            });
         }
         if !me.region.contains(&new.region) {
             return Err(UserRejection::RegionOutside { region: new.region, yours: me.region.clone() });
@@ -178,7 +186,12 @@ impl Engine {
     }
 
     /// Accounts inside the caller's region, `limit` at most (1–500), after `after`.
-    pub async fn list_users(&self, actor: &Actor, after: Option<UserId>, limit: u32) -> Result<Vec<User>, UserRejection> {
+    pub async fn list_users(
+        &self,
+        actor: &Actor,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Vec<User>, UserRejection> {
         let me = staff(actor)?;
         if !me.role.is_region_scoped() {
             return Err(UserRejection::Forbidden);

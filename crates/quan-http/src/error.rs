@@ -86,7 +86,11 @@ impl ApiError {
             src = s.source();
         }
         tracing::error!(error = %chain, "internal error");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "an internal error occurred; quote the request id when reporting it")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "an internal error occurred; quote the request id when reporting it",
+        )
     }
 
     /// The generic error for a bare status produced outside a handler
@@ -97,10 +101,14 @@ impl ApiError {
             StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this method is not allowed on this path"),
             StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "the request body is larger than the server accepts"),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "send the body as application/json"),
-            StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => ("timeout", "the request took too long; try again"),
+            StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => {
+                ("timeout", "the request took too long; try again")
+            }
             StatusCode::UNAUTHORIZED => ("unauthorized", "authentication is required"),
             StatusCode::FORBIDDEN => ("forbidden", "not allowed"),
-            s if s.is_server_error() => ("internal", "an internal error occurred; quote the request id when reporting it"),
+            s if s.is_server_error() => {
+                ("internal", "an internal error occurred; quote the request id when reporting it")
+            }
             _ => ("bad_request", "the request is not valid"),
         };
         ApiError::new(status, code, message)
@@ -139,13 +147,16 @@ impl<R: Rejection> From<R> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
-            error: ErrorDetail { code: self.code.into_owned(), message: self.message, request_id: current_request_id(), details: self.details },
+            error: ErrorDetail {
+                code: self.code.into_owned(),
+                message: self.message,
+                request_id: current_request_id(),
+                details: self.details,
+            },
         };
         let mut resp = (self.status, axum::Json(body)).into_response();
-        if let Some(s) = self.retry_after_s {
-            if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Some(v) = self.retry_after_s.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
         // Marks the body as already in the error shape for the middleware.
         resp.extensions_mut().insert(ErrorShaped);

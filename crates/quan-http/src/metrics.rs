@@ -8,7 +8,8 @@ use metrics::{Key, Label, Level, Metadata, Recorder};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 use quan_store::PoolStats;
 
-const LATENCY_BUCKETS_S: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const LATENCY_BUCKETS_S: [f64; 14] =
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 pub struct Metrics {
     recorder: PrometheusRecorder,
@@ -57,7 +58,9 @@ impl Metrics {
     }
 
     pub fn render(&self, pool: PoolStats) -> String {
-        for (name, v) in [("quan_db_pool_connections", pool.size), ("quan_db_pool_idle", pool.idle), ("quan_db_pool_max", pool.max)] {
+        for (name, v) in
+            [("quan_db_pool_connections", pool.size), ("quan_db_pool_idle", pool.idle), ("quan_db_pool_max", pool.max)]
+        {
             self.recorder.register_gauge(&Key::from_name(name), &META).set(f64::from(v));
         }
         self.handle.render()

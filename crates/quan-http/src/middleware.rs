@@ -38,7 +38,9 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         .scope(rid.clone(), async move {
             let resp = next.run(req).await;
             let status = resp.status();
-            if (status.is_client_error() || status.is_server_error()) && resp.extensions().get::<ErrorShaped>().is_none() {
+            if (status.is_client_error() || status.is_server_error())
+                && resp.extensions().get::<ErrorShaped>().is_none()
+            {
                 // Built here, inside the scope, so the body carries the request id.
                 let mut shaped = ApiError::from_status(status).into_response();
                 for (name, value) in resp.headers() {
@@ -57,7 +59,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let status = resp.status().as_u16();
     state.metrics.record_request(method.as_str(), &route, status, elapsed);
     span.in_scope(|| {
-        tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request finished");
+        tracing::info!(status, latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX), "request finished");
     });
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert(REQUEST_ID_HEADER, v);

@@ -43,13 +43,18 @@ impl UserStore for PgStore {
 
     async fn user_by_id(&self, id: UserId) -> Result<User, StoreError> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.as_uuid()).fetch_one(self.pool()).await.map_err(other)?;
+        let row =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.as_uuid()).fetch_one(self.pool()).await.map_err(other)?;
         rows::user(&row)
     }
 
     async fn user_by_username(&self, username: &Username) -> Result<User, StoreError> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE username = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(username.as_str()).fetch_one(self.pool()).await.map_err(other)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(username.as_str())
+            .fetch_one(self.pool())
+            .await
+            .map_err(other)?;
         rows::user(&row)
     }
 
@@ -111,11 +116,12 @@ impl ResidentStore for PgStore {
         .execute(self.pool())
         .await
         .map_err(other)?;
-        let row = sqlx::query("SELECT id, phone_hash, phone_masked, created_at_ms FROM residents WHERE phone_hash = $1")
-            .bind(&r.phone_hash.as_bytes()[..])
-            .fetch_one(self.pool())
-            .await
-            .map_err(other)?;
+        let row =
+            sqlx::query("SELECT id, phone_hash, phone_masked, created_at_ms FROM residents WHERE phone_hash = $1")
+                .bind(&r.phone_hash.as_bytes()[..])
+                .fetch_one(self.pool())
+                .await
+                .map_err(other)?;
         rows::resident(&row)
     }
 
@@ -177,17 +183,29 @@ impl SessionStore for PgStore {
     }
 
     async fn delete_session(&self, id: SessionId) -> Result<(), StoreError> {
-        let r = sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id.as_uuid()).execute(self.pool()).await.map_err(other)?;
+        let r = sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id.as_uuid())
+            .execute(self.pool())
+            .await
+            .map_err(other)?;
         affected_one(r.rows_affected())
     }
 
     async fn delete_user_sessions(&self, user: UserId) -> Result<u64, StoreError> {
-        let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.as_uuid()).execute(self.pool()).await.map_err(other)?;
+        let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.as_uuid())
+            .execute(self.pool())
+            .await
+            .map_err(other)?;
         Ok(r.rows_affected())
     }
 
     async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        let r = sqlx::query("DELETE FROM sessions WHERE expires_at_ms <= $1").bind(ms(now)).execute(self.pool()).await.map_err(other)?;
+        let r = sqlx::query("DELETE FROM sessions WHERE expires_at_ms <= $1")
+            .bind(ms(now))
+            .execute(self.pool())
+            .await
+            .map_err(other)?;
         Ok(r.rows_affected())
     }
 }
@@ -229,7 +247,12 @@ impl OtpStore for PgStore {
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
-    async fn take_otp_attempt(&self, phone_hash: &KeyedHash, now: DateTime<Utc>, attempts_max: u32) -> Result<OtpChallenge, StoreError> {
+    async fn take_otp_attempt(
+        &self,
+        phone_hash: &KeyedHash,
+        now: DateTime<Utc>,
+        attempts_max: u32,
+    ) -> Result<OtpChallenge, StoreError> {
         // One statement: the try is counted before the code is compared, so
         // concurrent guesses cannot slip past the limit.
         let row = sqlx::query(
@@ -247,13 +270,25 @@ impl OtpStore for PgStore {
     }
 
     async fn consume_otp(&self, id: Uuid) -> Result<(), StoreError> {
-        let r = sqlx::query("DELETE FROM otp_challenges WHERE id = $1").bind(id).execute(self.pool()).await.map_err(other)?;
+        let r = sqlx::query("DELETE FROM otp_challenges WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(other)?;
         affected_one(r.rows_affected())
     }
 
     async fn prune_otps(&self, now: DateTime<Utc>, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        let a = sqlx::query("DELETE FROM otp_challenges WHERE expires_at_ms <= $1").bind(ms(now)).execute(self.pool()).await.map_err(other)?;
-        let b = sqlx::query("DELETE FROM otp_sends WHERE sent_at_ms < $1").bind(ms(before)).execute(self.pool()).await.map_err(other)?;
+        let a = sqlx::query("DELETE FROM otp_challenges WHERE expires_at_ms <= $1")
+            .bind(ms(now))
+            .execute(self.pool())
+            .await
+            .map_err(other)?;
+        let b = sqlx::query("DELETE FROM otp_sends WHERE sent_at_ms < $1")
+            .bind(ms(before))
+            .execute(self.pool())
+            .await
+            .map_err(other)?;
         Ok(a.rows_affected() + b.rows_affected())
     }
 }

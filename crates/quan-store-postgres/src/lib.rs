@@ -16,11 +16,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 /// The migrations of this backend, in order: the same versions and names as
 /// the SQLite backend's (a test checks it).
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "accounts",
-    sql: include_str!("../migrations/0001_accounts.sql"),
-}];
+pub const MIGRATIONS: &[Migration] =
+    &[Migration { version: 1, name: "accounts", sql: include_str!("../migrations/0001_accounts.sql") }];
 
 /// Limits of the connection pool.
 #[derive(Debug, Clone, Copy)]
@@ -82,6 +79,10 @@ impl HealthStore for PgStore {
     }
 
     fn pool_stats(&self) -> PoolStats {
-        PoolStats { size: self.pool.size(), idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX), max: self.max }
+        PoolStats {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.max,
+        }
     }
 }

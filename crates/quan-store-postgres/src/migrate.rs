@@ -47,9 +47,10 @@ async fn apply(conn: &mut PgConnection, migrations: &[Migration]) -> Result<(), 
     let todo = check_applied(migrations, &done).map_err(StoreError::message)?;
     for m in todo {
         let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(StoreError::other)?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(m.sql)).execute(&mut *tx).await.map_err(|e| {
-            StoreError::message(format!("migration {} ({}) failed: {e}", m.version, m.name))
-        })?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(m.sql))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::message(format!("migration {} ({}) failed: {e}", m.version, m.name)))?;
         sqlx::query(
             "INSERT INTO schema_migrations (version, name, checksum, applied_at_ms)
              VALUES ($1, $2, $3, (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT)",

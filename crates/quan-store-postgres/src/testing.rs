@@ -62,7 +62,9 @@ pub async fn fresh_database() -> Option<TestDatabase> {
     let admin_url = admin_url();
     let mut admin = match sqlx::PgConnection::connect(&admin_url).await {
         Ok(c) => c,
-        Err(e) if in_ci() => panic!("CI=true and PostgreSQL at {admin_url} is unreachable, so its tests cannot be skipped: {e}"),
+        Err(e) if in_ci() => {
+            panic!("CI=true and PostgreSQL at {admin_url} is unreachable, so its tests cannot be skipped: {e}")
+        }
         Err(e) => {
             eprintln!("SKIPPED: PostgreSQL test (PostgreSQL at {admin_url} unreachable: {e}); set QUAN_TEST_PG_URL");
             return None;

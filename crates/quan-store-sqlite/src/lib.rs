@@ -16,11 +16,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 /// The migrations of this backend, in order. The PostgreSQL backend has the
 /// same versions and names (a test checks it).
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "accounts",
-    sql: include_str!("../migrations/0001_accounts.sql"),
-}];
+pub const MIGRATIONS: &[Migration] =
+    &[Migration { version: 1, name: "accounts", sql: include_str!("../migrations/0001_accounts.sql") }];
 
 /// Limits of the connection pool. SQLite has one writer at a time; readers
 /// run alongside it in WAL mode.
@@ -105,6 +102,10 @@ impl HealthStore for SqliteStore {
     }
 
     fn pool_stats(&self) -> PoolStats {
-        PoolStats { size: self.pool.size(), idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX), max: self.max }
+        PoolStats {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.max,
+        }
     }
 }

@@ -31,9 +31,10 @@ pub(crate) async fn run(pool: &SqlitePool, migrations: &[Migration]) -> Result<(
     let todo = check_applied(migrations, &done).map_err(StoreError::message)?;
     for m in todo {
         let mut tx = pool.begin().await.map_err(StoreError::other)?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(m.sql)).execute(&mut *tx).await.map_err(|e| {
-            StoreError::message(format!("migration {} ({}) failed: {e}", m.version, m.name))
-        })?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(m.sql))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::message(format!("migration {} ({}) failed: {e}", m.version, m.name)))?;
         sqlx::query("INSERT INTO schema_migrations (version, name, checksum, applied_at_ms) VALUES ($1, $2, $3, CAST(unixepoch('subsec') * 1000 AS INTEGER))")
             .bind(m.version)
             .bind(m.name)

@@ -30,7 +30,10 @@ pub(crate) fn other(e: sqlx::Error) -> StoreError {
     }
 }
 
-fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(row: &'r SqliteRow, col: &str) -> Result<T, StoreError> {
+fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(
+    row: &'r SqliteRow,
+    col: &str,
+) -> Result<T, StoreError> {
     row.try_get(col).map_err(StoreError::other)
 }
 

@@ -154,7 +154,10 @@ pub async fn sessions_live_until_they_expire_or_are_deleted(s: S) {
         ok(s.insert_session(x).await, "insert session");
     }
     assert_eq!(ok(s.live_session(&[1; 32], t(999)).await, "live"), a);
-    assert!(matches!(s.live_session(&[1; 32], t(1000)).await, Err(StoreError::NotFound)), "expired at its expiry instant");
+    assert!(
+        matches!(s.live_session(&[1; 32], t(1000)).await, Err(StoreError::NotFound)),
+        "expired at its expiry instant"
+    );
     assert_eq!(ok(s.live_session(&[2; 32], t(10)).await, "resident"), b);
     assert_eq!(ok(s.delete_expired_sessions(t(2000)).await, "expire"), 1);
     ok(s.delete_session(b.id).await, "delete");
@@ -235,7 +238,7 @@ pub async fn expired_codes_and_old_send_logs_are_pruned(s: S) {
     ok(s.put_otp(&otp(1, 7, 1000)).await, "put");
     ok(s.put_otp(&otp(2, 8, 9000)).await, "put");
     ok(s.prune_otps(t(5000), t(1)).await, "prune");
-    assert!(matches!(s.take_otp_attempt(&hash(8), t(5000), 5).await, Ok(_)), "the live one stays");
+    assert!(s.take_otp_attempt(&hash(8), t(5000), 5).await.is_ok(), "the live one stays");
     assert_eq!(ok(s.otp_sends_since(&hash(7), t(0)).await, "sends"), 0);
     assert!(matches!(s.consume_otp(otp(1, 7, 0).id).await, Err(StoreError::NotFound)));
 }

@@ -19,10 +19,7 @@ impl Migration {
 /// Compares what the database says it applied with what this binary carries.
 /// Returns the migrations still to apply, or an error naming the first
 /// difference (an edited migration, or a database newer than this binary).
-pub fn check_applied<'a>(
-    known: &'a [Migration],
-    applied: &[(i64, String)],
-) -> Result<Vec<&'a Migration>, String> {
+pub fn check_applied<'a>(known: &'a [Migration], applied: &[(i64, String)]) -> Result<Vec<&'a Migration>, String> {
     for (version, checksum) in applied {
         match known.iter().find(|m| m.version == *version) {
             None => {

@@ -98,7 +98,9 @@ impl TestApp {
         let (store, raw, guard): (Arc<dyn Store>, RawDb, Guard) = match opts.backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
-                let s = SqliteStore::open(&dir.path().join("quan.db"), SqliteOptions::default()).await.unwrap_or_else(|e| panic!("sqlite: {e}"));
+                let s = SqliteStore::open(&dir.path().join("quan.db"), SqliteOptions::default())
+                    .await
+                    .unwrap_or_else(|e| panic!("sqlite: {e}"));
                 let raw = RawDb::Sqlite(s.pool().clone());
                 (Arc::new(s), raw, Guard::Dir(dir))
             }
@@ -111,7 +113,11 @@ impl TestApp {
         };
         let clock = Arc::new(FixedClock::new(default_now()));
         let sms = Arc::new(MemorySmsSender::default());
-        let password = if opts.real_password_hashing { PasswordParams::default() } else { PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 } };
+        let password = if opts.real_password_hashing {
+            PasswordParams::default()
+        } else {
+            PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 }
+        };
         let engine = Engine::new(EngineParts {
             store: store.clone(),
             clock: clock.clone(),
@@ -156,13 +162,16 @@ impl TestApp {
             display_name: username.to_owned(),
             password: Some(password.clone()),
         };
-        let (user, _) = self.engine.create_user_unchecked(new, None).await.unwrap_or_else(|e| panic!("create {username}: {e}"));
+        let (user, _) =
+            self.engine.create_user_unchecked(new, None).await.unwrap_or_else(|e| panic!("create {username}: {e}"));
         (user, password)
     }
 
     /// Logs in through the API and returns the bearer token.
     pub async fn login(&self, username: &str, password: &str) -> String {
-        let (status, body) = self.post("/api/v1/auth/login", None, &serde_json::json!({"username": username, "password": password})).await;
+        let (status, body) = self
+            .post("/api/v1/auth/login", None, &serde_json::json!({"username": username, "password": password}))
+            .await;
         assert_eq!(status, StatusCode::OK, "login {username}: {body}");
         body["token"].as_str().unwrap_or_default().to_owned()
     }
@@ -186,7 +195,8 @@ impl TestApp {
         let resp = req.send().await.unwrap_or_else(|e| panic!("request failed: {e}"));
         let status = resp.status();
         let text = resp.text().await.map_err(fail("body")).unwrap_or_default();
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let body =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
         (status, body)
     }
 

@@ -137,7 +137,10 @@ pub fn redact_url(url: &str) -> String {
 
 impl std::fmt::Debug for DatabaseConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DatabaseConfig").field("url", &redact_url(&self.url)).field("pool_connections_max", &self.pool_connections_max).finish()
+        f.debug_struct("DatabaseConfig")
+            .field("url", &redact_url(&self.url))
+            .field("pool_connections_max", &self.pool_connections_max)
+            .finish()
     }
 }
 
@@ -257,8 +260,12 @@ fn apply_env(merged: &mut toml::Table, env: &[(String, String)], warnings: &mut 
         }
         let leaf = &path[path.len() - 1];
         let value = match slot.get(leaf) {
-            Some(toml::Value::Integer(_)) => toml::Value::Integer(raw.trim().parse().with_context(|| format!("{name}=`{raw}` is not an integer"))?),
-            Some(toml::Value::Boolean(_)) => toml::Value::Boolean(raw.trim().parse().with_context(|| format!("{name}=`{raw}` is not true or false"))?),
+            Some(toml::Value::Integer(_)) => {
+                toml::Value::Integer(raw.trim().parse().with_context(|| format!("{name}=`{raw}` is not an integer"))?)
+            }
+            Some(toml::Value::Boolean(_)) => toml::Value::Boolean(
+                raw.trim().parse().with_context(|| format!("{name}=`{raw}` is not true or false"))?,
+            ),
             _ => toml::Value::String(raw.clone()),
         };
         slot.insert(leaf.clone(), value);
@@ -297,7 +304,8 @@ mod tests {
     fn defaults_then_file_then_env_then_flags() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let p = dir.path().join("quan.toml");
-        std::fs::write(&p, "data_dir = \"/from/file\"\n[server]\nlisten = \"0.0.0.0:1\"\nrequest_timeout_s = 5\n").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&p, "data_dir = \"/from/file\"\n[server]\nlisten = \"0.0.0.0:1\"\nrequest_timeout_s = 5\n")
+            .unwrap_or_else(|e| panic!("{e}"));
         let e = env(&[("QUAN_SERVER_LISTEN", "0.0.0.0:2"), ("QUAN_ACCOUNTS_OTP_TTL_S", "120")]);
         let o = Overrides { data_dir: Some("/from/flag".into()), ..Overrides::default() };
         let l = load(Some(&p), &e, &o).unwrap_or_else(|e| panic!("{e}"));
@@ -316,7 +324,10 @@ mod tests {
         let l = load(Some(&p), &env(&[("QUAN_SERVR_LISTEN", "x"), ("QUAN_TEST_PG_URL", "y")]), &Overrides::default())
             .unwrap_or_else(|e| panic!("{e}"));
         let w = l.warnings.join("\n");
-        assert!(w.contains("`server.listen_addr`") && w.contains("`nonsense`") && w.contains("`QUAN_SERVR_LISTEN`"), "{w}");
+        assert!(
+            w.contains("`server.listen_addr`") && w.contains("`nonsense`") && w.contains("`QUAN_SERVR_LISTEN`"),
+            "{w}"
+        );
         assert!(!w.contains("QUAN_TEST_PG_URL"));
     }
 

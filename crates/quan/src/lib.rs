@@ -17,7 +17,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { listen } => listen.clone(),
         _ => None,
     };
-    let overrides = Overrides { listen, database_url: cli.global.database_url.clone(), data_dir: cli.global.data_dir.clone() };
+    let overrides =
+        Overrides { listen, database_url: cli.global.database_url.clone(), data_dir: cli.global.data_dir.clone() };
     let env: Vec<(String, String)> = std::env::vars().collect();
     let loaded = config::load(cli.global.config.as_deref(), &env, &overrides)?;
     setup::init_logging(&loaded.config);

@@ -43,13 +43,27 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let what = describe_database(config);
     let store: Arc<dyn Store> = if url.is_empty() {
         ensure_data_dir(&config.data_dir)?;
-        let opts = SqliteOptions { pool_connections_max: config.database.pool_connections_max.min(8), ..SqliteOptions::default() };
-        Arc::new(SqliteStore::open(&config.data_dir.join("quan.db"), opts).await.with_context(|| format!("cannot open the database ({what})"))?)
+        let opts = SqliteOptions {
+            pool_connections_max: config.database.pool_connections_max.min(8),
+            ..SqliteOptions::default()
+        };
+        Arc::new(
+            SqliteStore::open(&config.data_dir.join("quan.db"), opts)
+                .await
+                .with_context(|| format!("cannot open the database ({what})"))?,
+        )
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let opts = PgOptions { pool_connections_max: config.database.pool_connections_max, connect_timeout_ms: config.database.connect_timeout_ms };
+        let opts = PgOptions {
+            pool_connections_max: config.database.pool_connections_max,
+            connect_timeout_ms: config.database.connect_timeout_ms,
+        };
         Arc::new(PgStore::open(url, opts).await.with_context(|| format!("cannot open the database ({what})"))?)
     } else if url.starts_with("sqlite:") {
-        Arc::new(SqliteStore::open_url(url, SqliteOptions::default()).await.with_context(|| format!("cannot open the database ({what})"))?)
+        Arc::new(
+            SqliteStore::open_url(url, SqliteOptions::default())
+                .await
+                .with_context(|| format!("cannot open the database ({what})"))?,
+        )
     } else {
         bail!("database.url must start with postgres://, postgresql:// or sqlite: (got `{what}`)");
     };

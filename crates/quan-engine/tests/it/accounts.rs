@@ -23,7 +23,10 @@ fn phone() -> PhoneNumber {
 #[tokio::test]
 async fn an_unknown_user_and_a_wrong_password_get_the_same_answer() {
     let h = harness().await;
-    h.engine.create_user_unchecked(account("alice", Role::Official, "4205", Some("a long password!")), None).await.unwrap_or_else(|e| panic!("{e}"));
+    h.engine
+        .create_user_unchecked(account("alice", Role::Official, "4205", Some("a long password!")), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let unknown = h.engine.login("nobody", "a long password!").await.err().map(|e| e.code());
     let wrong = h.engine.login("alice", "wrong password!!").await.err().map(|e| e.code());
     assert_eq!(unknown, Some("invalid_credentials"));
@@ -36,8 +39,15 @@ async fn an_unknown_user_and_a_wrong_password_get_the_same_answer() {
 #[tokio::test]
 async fn a_token_stops_working_after_logout_expiry_or_disabling() {
     let h = harness().await;
-    let (boss, _) = h.engine.create_user_unchecked(account("boss", Role::Official, "4205", Some("boss password 1")), None).await.unwrap_or_else(|e| panic!("{e}"));
-    h.engine.create_user_unchecked(account("clerk", Role::Auditor, "420502", Some("clerk password 1")), None).await.unwrap_or_else(|e| panic!("{e}"));
+    let (boss, _) = h
+        .engine
+        .create_user_unchecked(account("boss", Role::Official, "4205", Some("boss password 1")), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    h.engine
+        .create_user_unchecked(account("clerk", Role::Auditor, "420502", Some("clerk password 1")), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let b = h.engine.login("boss", "boss password 1").await.unwrap_or_else(|e| panic!("{e}"));
     let c = h.engine.login("clerk", "clerk password 1").await.unwrap_or_else(|e| panic!("{e}"));
     let clerk = h.engine.authenticate(Some(&c.token)).await.unwrap_or_else(|e| panic!("{e}"));
@@ -66,16 +76,34 @@ async fn repeated_login_attempts_on_one_account_are_slowed_down() {
 #[tokio::test]
 async fn officials_create_accounts_only_inside_their_region_and_see_only_those() {
     let h = harness().await;
-    h.engine.create_user_unchecked(account("yichang", Role::Official, "4205", Some("yichang password")), None).await.unwrap_or_else(|e| panic!("{e}"));
-    let (hz, _) = h.engine.create_user_unchecked(account("hangzhou", Role::Official, "3301", Some("hangzhou password")), None).await.unwrap_or_else(|e| panic!("{e}"));
+    h.engine
+        .create_user_unchecked(account("yichang", Role::Official, "4205", Some("yichang password")), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (hz, _) = h
+        .engine
+        .create_user_unchecked(account("hangzhou", Role::Official, "3301", Some("hangzhou password")), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let yc = h.engine.login("yichang", "yichang password").await.unwrap_or_else(|e| panic!("{e}")).actor;
     let outside = h.engine.create_user(&yc, account("aud1", Role::Auditor, "3301", None)).await;
     assert!(matches!(outside, Err(UserRejection::RegionOutside { .. })), "{outside:?}");
-    let (aud, pw) = h.engine.create_user(&yc, account("aud2", Role::Auditor, "420502", None)).await.unwrap_or_else(|e| panic!("{e}"));
+    let (aud, pw) = h
+        .engine
+        .create_user(&yc, account("aud2", Role::Auditor, "420502", None))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(pw.as_ref().map(String::len), Some(20), "a generated password is returned once");
     assert!(matches!(h.engine.get_user(&yc, hz.id).await, Err(UserRejection::NotFound)));
     assert_eq!(h.engine.get_user(&yc, aud.id).await.ok().map(|u| u.id), Some(aud.id));
-    let listed: Vec<_> = h.engine.list_users(&yc, None, 100).await.unwrap_or_default().into_iter().map(|u| u.username.to_string()).collect();
+    let listed: Vec<_> = h
+        .engine
+        .list_users(&yc, None, 100)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|u| u.username.to_string())
+        .collect();
     assert_eq!(listed.len(), 2);
     assert!(!listed.contains(&"hangzhou".to_owned()));
     let dup = h.engine.create_user(&yc, account("aud2", Role::Auditor, "4205", None)).await;
@@ -89,7 +117,11 @@ async fn a_resident_logs_in_with_the_code_that_was_sent() {
     let h = harness().await;
     h.engine.request_login_code(&phone(), "ip1").await.unwrap_or_else(|e| panic!("{e}"));
     let code = h.sms.last_code("13812345678").unwrap_or_default();
-    let issued = h.engine.verify_login_code(&phone(), &OtpCode::parse(&code).unwrap_or_else(|e| panic!("{e}"))).await.unwrap_or_else(|e| panic!("{e}"));
+    let issued = h
+        .engine
+        .verify_login_code(&phone(), &OtpCode::parse(&code).unwrap_or_else(|e| panic!("{e}")))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let Actor::Resident { resident, .. } = &issued.actor else { panic!("resident expected") };
     assert_eq!(resident.phone_masked, "138****5678");
     let reuse = h.engine.verify_login_code(&phone(), &OtpCode::parse(&code).unwrap_or_else(|e| panic!("{e}"))).await;
@@ -98,7 +130,11 @@ async fn a_resident_logs_in_with_the_code_that_was_sent() {
     h.clock.advance(Duration::seconds(61));
     h.engine.request_login_code(&phone(), "ip1").await.unwrap_or_else(|e| panic!("{e}"));
     let code = h.sms.last_code("13812345678").unwrap_or_default();
-    let again = h.engine.verify_login_code(&phone(), &OtpCode::parse(&code).unwrap_or_else(|e| panic!("{e}"))).await.unwrap_or_else(|e| panic!("{e}"));
+    let again = h
+        .engine
+        .verify_login_code(&phone(), &OtpCode::parse(&code).unwrap_or_else(|e| panic!("{e}")))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let Actor::Resident { resident: r2, .. } = &again.actor else { panic!("resident expected") };
     assert_eq!(r2.id, resident.id);
 }
@@ -114,12 +150,18 @@ async fn a_code_allows_five_tries_and_expires_after_five_minutes() {
         assert!(matches!(r, Err(OtpVerifyRejection::WrongCode { tries_left }) if tries_left == left), "{r:?}");
     }
     let right = OtpCode::parse(&code).unwrap_or_else(|e| panic!("{e}"));
-    assert!(matches!(h.engine.verify_login_code(&phone(), &right).await, Err(OtpVerifyRejection::NoLiveCode)), "a sixth try, even right");
+    assert!(
+        matches!(h.engine.verify_login_code(&phone(), &right).await, Err(OtpVerifyRejection::NoLiveCode)),
+        "a sixth try, even right"
+    );
     h.clock.advance(Duration::seconds(61));
     h.engine.request_login_code(&phone(), "ip1").await.unwrap_or_else(|e| panic!("{e}"));
     let code = OtpCode::parse(&h.sms.last_code("13812345678").unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
     h.clock.advance(Duration::seconds(300));
-    assert!(matches!(h.engine.verify_login_code(&phone(), &code).await, Err(OtpVerifyRejection::NoLiveCode)), "expired");
+    assert!(
+        matches!(h.engine.verify_login_code(&phone(), &code).await, Err(OtpVerifyRejection::NoLiveCode)),
+        "expired"
+    );
 }
 
 #[tokio::test]

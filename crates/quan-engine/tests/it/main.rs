@@ -20,10 +20,12 @@ pub struct Harness {
 
 pub async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let store = SqliteStore::open(&dir.path().join("q.db"), SqliteOptions::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    let store =
+        SqliteStore::open(&dir.path().join("q.db"), SqliteOptions::default()).await.unwrap_or_else(|e| panic!("{e}"));
     let clock = Arc::new(FixedClock::new(DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default()));
     let sms = Arc::new(MemorySmsSender::default());
-    let config = EngineConfig { password: PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 }, ..EngineConfig::default() };
+    let config =
+        EngineConfig { password: PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 }, ..EngineConfig::default() };
     let engine = Engine::new(EngineParts {
         store: Arc::new(store),
         clock: clock.clone(),

@@ -11,7 +11,9 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, Auth, ClientAddr};
-use crate::views::{ChangePasswordRequest, LoginRequest, MeView, SessionView, SmsCodeRequest, SmsCodeSent, SmsCodeVerify};
+use crate::views::{
+    ChangePasswordRequest, LoginRequest, MeView, SessionView, SmsCodeRequest, SmsCodeSent, SmsCodeVerify,
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -82,7 +84,10 @@ async fn request_sms_code(
     (status = 401, description = "`wrong_code`, `no_live_code`", body = ErrorBody),
     (status = 422, description = "`invalid_field`", body = ErrorBody),
 ))]
-async fn verify_sms_code(State(state): State<AppState>, ApiJson(req): ApiJson<SmsCodeVerify>) -> ApiResult<Json<SessionView>> {
+async fn verify_sms_code(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<SmsCodeVerify>,
+) -> ApiResult<Json<SessionView>> {
     let phone = parse_phone(&req.phone)?;
     let code = OtpCode::parse(&req.code).map_err(|e| ApiError::invalid_field("code", e))?;
     let issued = state.engine.verify_login_code(&phone, &code).await?;

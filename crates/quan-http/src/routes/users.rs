@@ -65,7 +65,11 @@ struct ListQuery {
     (status = 200, body = UserList),
     (status = 403, body = ErrorBody),
 ))]
-async fn list_users(State(state): State<AppState>, auth: Auth, Query(q): Query<ListQuery>) -> ApiResult<Json<UserList>> {
+async fn list_users(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<UserList>> {
     let actor = auth.require(STAFF)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
     let users = state.engine.list_users(actor, q.after.map(UserId::from_uuid), limit).await?;

@@ -4,7 +4,8 @@ use quan_store_postgres::{MIGRATIONS, PgOptions, PgStore};
 #[tokio::test]
 async fn nodes_starting_together_apply_each_migration_once() {
     let Some(db) = fresh_database().await else { return };
-    let (a, b) = tokio::join!(PgStore::open(&db.url, PgOptions::default()), PgStore::open(&db.url, PgOptions::default()));
+    let (a, b) =
+        tokio::join!(PgStore::open(&db.url, PgOptions::default()), PgStore::open(&db.url, PgOptions::default()));
     let a = a.unwrap_or_else(|e| panic!("{e}"));
     b.unwrap_or_else(|e| panic!("{e}"));
     let applied = a.applied_migrations().await.unwrap_or_else(|e| panic!("{e}"));

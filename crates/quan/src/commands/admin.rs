@@ -18,7 +18,11 @@ pub struct CreateUser {
 
 /// Creates the account and returns the lines to print (the generated
 /// password, shown this once).
-pub async fn create_user(config: &Config, args: CreateUser, stdin: &mut dyn std::io::BufRead) -> anyhow::Result<String> {
+pub async fn create_user(
+    config: &Config,
+    args: CreateUser,
+    stdin: &mut dyn std::io::BufRead,
+) -> anyhow::Result<String> {
     let role: Role = args.role.parse()?;
     if role == Role::Resident {
         bail!("residents sign up with their phone number; they are not created here");

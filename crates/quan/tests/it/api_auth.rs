@@ -41,21 +41,35 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 #[tokio::test]
 async fn a_wrong_password_and_an_unknown_user_get_the_same_answer_and_timing() {
-    let app = TestApp::start(TestOptions { backend: Backend::Sqlite, real_password_hashing: true, ..TestOptions::default() })
-        .await
-        .unwrap_or_else(|| panic!("sqlite"));
+    let app =
+        TestApp::start(TestOptions { backend: Backend::Sqlite, real_password_hashing: true, ..TestOptions::default() })
+            .await
+            .unwrap_or_else(|| panic!("sqlite"));
     app.create_staff("yichang.official", Role::Official, "4205").await;
     let (mut wrong, mut unknown) = (Vec::new(), Vec::new());
     let mut bodies = Vec::new();
     for i in 0..5 {
         let t = Instant::now();
-        let (s1, b1) = app.post("/api/v1/auth/login", None, &json!({"username": "yichang.official", "password": "not the password"})).await;
+        let (s1, b1) = app
+            .post("/api/v1/auth/login", None, &json!({"username": "yichang.official", "password": "not the password"}))
+            .await;
         wrong.push(t.elapsed());
         let t = Instant::now();
-        let (s2, b2) = app.post("/api/v1/auth/login", None, &json!({"username": format!("nobody{i}"), "password": "not the password"})).await;
+        let (s2, b2) = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": format!("nobody{i}"), "password": "not the password"}),
+            )
+            .await;
         unknown.push(t.elapsed());
         assert_eq!((s1, s2), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
-        bodies.push((b1["error"]["code"].clone(), b1["error"]["message"].clone(), b2["error"]["code"].clone(), b2["error"]["message"].clone()));
+        bodies.push((
+            b1["error"]["code"].clone(),
+            b1["error"]["message"].clone(),
+            b2["error"]["code"].clone(),
+            b2["error"]["message"].clone(),
+        ));
     }
     for (c1, m1, c2, m2) in bodies {
         assert_eq!((c1, m1), (c2, m2));
@@ -76,10 +90,12 @@ async fn a_resident_logs_in_with_an_sms_code() {
     let (status, body) = app.post("/api/v1/auth/sms-codes", None, &json!({"phone": "13812345678"})).await;
     assert_eq!((status, error_code(&body)), (StatusCode::TOO_MANY_REQUESTS, "code_recently_sent"));
     let code = app.sms.last_code("13812345678").unwrap_or_default();
-    let (status, body) = app.post("/api/v1/auth/sms-codes/verify", None, &json!({"phone": "13812345678", "code": "12345"})).await;
+    let (status, body) =
+        app.post("/api/v1/auth/sms-codes/verify", None, &json!({"phone": "13812345678", "code": "12345"})).await;
     assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"));
     assert_eq!(body["error"]["details"]["path"], "code");
-    let (status, s) = app.post("/api/v1/auth/sms-codes/verify", None, &json!({"phone": "13812345678", "code": code})).await;
+    let (status, s) =
+        app.post("/api/v1/auth/sms-codes/verify", None, &json!({"phone": "13812345678", "code": code})).await;
     assert_eq!(status, StatusCode::OK, "{s}");
     assert_eq!(s["account"]["kind"], "resident");
     assert_eq!(s["account"]["phone_masked"], "138****5678");
@@ -104,11 +120,24 @@ async fn changing_a_password_ends_every_session() {
     let (_, pw) = app.create_staff("yichang.official", Role::Official, "4205").await;
     let t1 = app.login("yichang.official", &pw).await;
     let t2 = app.login("yichang.official", &pw).await;
-    let (status, body) = app.post("/api/v1/me/password", Some(&t1), &json!({"current_password": "wrong", "new_password": "a brand new password"})).await;
+    let (status, body) = app
+        .post(
+            "/api/v1/me/password",
+            Some(&t1),
+            &json!({"current_password": "wrong", "new_password": "a brand new password"}),
+        )
+        .await;
     assert_eq!((status, error_code(&body)), (StatusCode::FORBIDDEN, "wrong_password"));
-    let (status, body) = app.post("/api/v1/me/password", Some(&t1), &json!({"current_password": pw, "new_password": "short"})).await;
+    let (status, body) =
+        app.post("/api/v1/me/password", Some(&t1), &json!({"current_password": pw, "new_password": "short"})).await;
     assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "password_too_short"));
-    let (status, _) = app.post("/api/v1/me/password", Some(&t1), &json!({"current_password": pw, "new_password": "a brand new password"})).await;
+    let (status, _) = app
+        .post(
+            "/api/v1/me/password",
+            Some(&t1),
+            &json!({"current_password": pw, "new_password": "a brand new password"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(app.get("/api/v1/me", Some(&t2)).await.0, StatusCode::UNAUTHORIZED);
     app.login("yichang.official", "a brand new password").await;

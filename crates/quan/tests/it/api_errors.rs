@@ -9,7 +9,8 @@ use serde_json::json;
 #[tokio::test]
 async fn malformed_json_is_a_400_naming_where_it_broke() {
     let app = TestApp::sqlite().await;
-    let (status, body) = app.post_raw("/api/v1/auth/login", "application/json", b"{\"username\": \"a\",".to_vec()).await;
+    let (status, body) =
+        app.post_raw("/api/v1/auth/login", "application/json", b"{\"username\": \"a\",".to_vec()).await;
     assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "malformed_json"));
     assert_eq!(body["error"]["details"]["line"], 1);
 }
@@ -18,13 +19,27 @@ async fn malformed_json_is_a_400_naming_where_it_broke() {
 async fn a_field_of_the_wrong_type_is_a_400_with_its_path() {
     let app = TestApp::sqlite().await;
     let (_, token) = app.staff("yichang.official", Role::Official, "4205").await;
-    let (status, body) = app.post("/api/v1/users", Some(&token), &json!({"username": "abc", "role": "emperor", "region": "4205", "display_name": "x"})).await;
+    let (status, body) = app
+        .post(
+            "/api/v1/users",
+            Some(&token),
+            &json!({"username": "abc", "role": "emperor", "region": "4205", "display_name": "x"}),
+        )
+        .await;
     assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "invalid_body"));
     assert_eq!(body["error"]["details"]["path"], "role");
-    let (status, body) = app.post("/api/v1/users", Some(&token), &json!({"username": "abc", "role": "auditor", "display_name": "x"})).await;
+    let (status, body) = app
+        .post("/api/v1/users", Some(&token), &json!({"username": "abc", "role": "auditor", "display_name": "x"}))
+        .await;
     assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "invalid_body"));
     assert!(body["error"]["message"].as_str().unwrap_or_default().contains("region"), "{body}");
-    let (status, body) = app.post("/api/v1/users", Some(&token), &json!({"username": "abc", "role": "auditor", "region": "42a5", "display_name": "x"})).await;
+    let (status, body) = app
+        .post(
+            "/api/v1/users",
+            Some(&token),
+            &json!({"username": "abc", "role": "auditor", "region": "42a5", "display_name": "x"}),
+        )
+        .await;
     assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"));
     assert_eq!(body["error"]["details"]["path"], "region");
 }
@@ -44,13 +59,25 @@ async fn unknown_routes_and_methods_get_the_error_shape_and_a_request_id() {
     let app = TestApp::sqlite().await;
     let (status, body) = app.get("/api/v1/nothing-here", None).await;
     assert_eq!((status, error_code(&body)), (StatusCode::NOT_FOUND, "not_found"));
-    let resp = app.client.delete(app.url("/healthz")).header("x-request-id", "trace-me-123").send().await.unwrap_or_else(|e| panic!("{e}"));
+    let resp = app
+        .client
+        .delete(app.url("/healthz"))
+        .header("x-request-id", "trace-me-123")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(resp.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some("trace-me-123"));
     let body: serde_json::Value = resp.json().await.unwrap_or_default();
     assert_eq!(error_code(&body), "method_not_allowed");
     assert_eq!(body["error"]["request_id"], "trace-me-123", "a sane incoming request id is kept");
-    let resp = app.client.get(app.url("/healthz")).header("x-request-id", "bad id with spaces").send().await.unwrap_or_else(|e| panic!("{e}"));
+    let resp = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let id = resp.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     assert!(!id.is_empty() && !id.contains(' '), "an insane one is replaced: {id}");
 }

@@ -7,9 +7,15 @@ use reqwest::StatusCode;
 async fn health_and_readiness_answer_on_both_backends() {
     let app = TestApp::sqlite().await;
     assert_eq!(app.get("/healthz", None).await, (StatusCode::OK, serde_json::json!({"status": "ok"})));
-    assert_eq!(app.get("/readyz", None).await, (StatusCode::OK, serde_json::json!({"status": "ready", "database": "sqlite"})));
+    assert_eq!(
+        app.get("/readyz", None).await,
+        (StatusCode::OK, serde_json::json!({"status": "ready", "database": "sqlite"}))
+    );
     if let Some(pg) = TestApp::postgres().await {
-        assert_eq!(pg.get("/readyz", None).await, (StatusCode::OK, serde_json::json!({"status": "ready", "database": "postgres"})));
+        assert_eq!(
+            pg.get("/readyz", None).await,
+            (StatusCode::OK, serde_json::json!({"status": "ready", "database": "postgres"}))
+        );
     }
 }
 
@@ -20,9 +26,20 @@ async fn metrics_count_requests_by_route_and_show_the_pool_and_build() {
         app.get("/healthz", None).await;
     }
     app.get("/api/v1/users/123", None).await;
-    let text = app.client.get(app.url("/metrics")).send().await.unwrap_or_else(|e| panic!("{e}")).text().await.unwrap_or_default();
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .text()
+        .await
+        .unwrap_or_default();
     assert!(text.contains(r#"quan_http_requests_total{method="GET",route="/healthz",status="200"} 3"#), "{text}");
-    assert!(text.contains(r#"route="/api/v1/users/{id}",status="401"} 1"#), "routes are labelled by pattern, not by id: {text}");
+    assert!(
+        text.contains(r#"route="/api/v1/users/{id}",status="401"} 1"#),
+        "routes are labelled by pattern, not by id: {text}"
+    );
     assert!(text.contains("quan_http_request_duration_seconds_bucket{"), "{text}");
     assert!(text.contains("quan_db_pool_max 8"), "{text}");
     assert!(text.contains(r#"quan_build_info{version=""#), "{text}");

@@ -15,7 +15,10 @@ async fn an_official_of_4205_gets_404_for_an_account_of_3301(app: TestApp) {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert_eq!(error_code(&body), "not_found");
     let (_, unknown) = app.get("/api/v1/users/01900000-0000-7000-8000-000000000000", Some(&yichang)).await;
-    assert_eq!(body["error"]["message"], unknown["error"]["message"], "outside the region looks exactly like nonexistent");
+    assert_eq!(
+        body["error"]["message"], unknown["error"]["message"],
+        "outside the region looks exactly like nonexistent"
+    );
 
     let (status, body) = app.get(&format!("/api/v1/users/{}", xiling_user.id), Some(&yichang)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -23,17 +26,23 @@ async fn an_official_of_4205_gets_404_for_an_account_of_3301(app: TestApp) {
 
     let (status, list) = app.get("/api/v1/users", Some(&yichang)).await;
     assert_eq!(status, StatusCode::OK);
-    let names: Vec<_> = list["users"].as_array().map(|a| a.iter().filter_map(|u| u["username"].as_str()).collect()).unwrap_or_default();
+    let names: Vec<_> =
+        list["users"].as_array().map(|a| a.iter().filter_map(|u| u["username"].as_str()).collect()).unwrap_or_default();
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(!names.contains(&"hangzhou.auditor"));
 
     let (status, body) = app
-        .post("/api/v1/users", Some(&yichang), &json!({"username": "sneaky", "role": "auditor", "region": "3301", "display_name": "x"}))
+        .post(
+            "/api/v1/users",
+            Some(&yichang),
+            &json!({"username": "sneaky", "role": "auditor", "region": "3301", "display_name": "x"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_code(&body), "region_outside_yours");
 
-    let (status, _) = app.post(&format!("/api/v1/users/{}/disable", hangzhou_user.id), Some(&yichang), &json!({})).await;
+    let (status, _) =
+        app.post(&format!("/api/v1/users/{}/disable", hangzhou_user.id), Some(&yichang), &json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "cannot disable what it cannot see");
 }
 
@@ -60,10 +69,20 @@ async fn an_official_creates_staff_and_a_generated_password_works_once_shown() {
     assert_eq!(pw.len(), 20);
     assert!(body["user"].get("password_hash").is_none(), "the hash is never sent");
     let op = app.login("xiling.operator", &pw).await;
-    let (status, body) = app.post("/api/v1/users", Some(&op), &json!({"username": "abc", "role": "auditor", "region": "420502", "display_name": "x"})).await;
+    let (status, body) = app
+        .post(
+            "/api/v1/users",
+            Some(&op),
+            &json!({"username": "abc", "role": "auditor", "region": "420502", "display_name": "x"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "operators do not create accounts: {body}");
     let (status, body) = app
-        .post("/api/v1/users", Some(&token), &json!({"username": "xiling.operator", "role": "auditor", "region": "4205", "display_name": "x"}))
+        .post(
+            "/api/v1/users",
+            Some(&token),
+            &json!({"username": "xiling.operator", "role": "auditor", "region": "4205", "display_name": "x"}),
+        )
         .await;
     assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "username_taken"));
 }

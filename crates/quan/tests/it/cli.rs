@@ -20,7 +20,12 @@ fn quan(dir: &std::path::Path, args: &[&str]) -> Command {
 }
 
 fn run(dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = quan(dir, args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("{e}"));
+    let mut child = quan(dir, args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
     if let Some(mut s) = child.stdin.take() {
         s.write_all(stdin.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
     }
@@ -56,12 +61,20 @@ impl Drop for Server {
 fn start_server(dir: &std::path::Path) -> (Server, SocketAddr) {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
-    let child = quan(dir, &["serve", "--listen", &listen]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap_or_else(|e| panic!("{e}"));
+    let server = Server(
+        quan(dir, &["serve", "--listen", &listen])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
     let addr: SocketAddr = listen.parse().unwrap_or_else(|e| panic!("{e}"));
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if http(addr, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
-            return (Server(child), addr);
+        if http(addr, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .is_some_and(|r| r.starts_with("HTTP/1.1 200"))
+        {
+            return (server, addr);
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -81,20 +94,42 @@ fn help_names_every_subcommand() {
 #[test]
 fn the_first_official_is_created_from_the_command_line_and_logs_in_over_http() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let out = run(dir.path(), &["admin", "create-user", "--role", "official", "--region", "4205", "--username", "yichang.admin"], "");
+    let out = run(
+        dir.path(),
+        &["admin", "create-user", "--role", "official", "--region", "4205", "--username", "yichang.admin"],
+        "",
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     let pw = stdout.lines().find_map(|l| l.strip_prefix("password: ")).unwrap_or_default().to_owned();
     assert_eq!(pw.len(), 20, "{stdout}");
-    let again = run(dir.path(), &["admin", "create-user", "--role", "auditor", "--region", "4205", "--username", "yichang.audit", "--password-stdin"], "short\n");
+    let again = run(
+        dir.path(),
+        &[
+            "admin",
+            "create-user",
+            "--role",
+            "auditor",
+            "--region",
+            "4205",
+            "--username",
+            "yichang.audit",
+            "--password-stdin",
+        ],
+        "short\n",
+    );
     assert!(!again.status.success());
     assert!(text(&again.stderr).contains("at least 12 characters"), "{}", text(&again.stderr));
-    let bad = run(dir.path(), &["admin", "create-user", "--role", "king", "--region", "4205", "--username", "x.y.z"], "");
+    let bad =
+        run(dir.path(), &["admin", "create-user", "--role", "king", "--region", "4205", "--username", "x.y.z"], "");
     assert!(text(&bad.stderr).contains("`king` is not a role"), "{}", text(&bad.stderr));
 
     let (_server, addr) = start_server(dir.path());
     let body = format!("{{\"username\":\"yichang.admin\",\"password\":\"{pw}\"}}");
-    let req = format!("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    let req = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
     let resp = http(addr, &req).unwrap_or_default();
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
     assert!(resp.contains("\"token\":\"qn_"), "{resp}");
@@ -108,10 +143,14 @@ fn sigterm_lets_a_request_in_flight_finish_then_exits_cleanly() {
     let mut s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("{e}"));
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap_or_else(|e| panic!("{e}"));
     // The headers go now; the body only after the signal.
-    let head = format!("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len());
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
     s.write_all(head.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
     std::thread::sleep(Duration::from_millis(200));
-    let killed = Command::new("kill").args(["-TERM", &server.0.id().to_string()]).status().unwrap_or_else(|e| panic!("{e}"));
+    let killed =
+        Command::new("kill").args(["-TERM", &server.0.id().to_string()]).status().unwrap_or_else(|e| panic!("{e}"));
     assert!(killed.success());
     std::thread::sleep(Duration::from_millis(300));
     s.write_all(body.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
@@ -147,7 +186,8 @@ fn an_unreachable_database_fails_start_up_with_one_line() {
 #[test]
 fn unknown_settings_are_warned_about_by_name() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(dir.path().join("quan.toml"), "[server]\nlisen = \"0.0.0.0:80\"\n").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("quan.toml"), "[server]\nlisen = \"0.0.0.0:80\"\n")
+        .unwrap_or_else(|e| panic!("{e}"));
     let out = quan(dir.path(), &["config"]).env("QUAN_DATABSE_URL", "x").output().unwrap_or_else(|e| panic!("{e}"));
     assert!(out.status.success());
     let err = text(&out.stderr);

@@ -53,6 +53,7 @@ fn both_backends_have_the_same_migrations() {
             Some((v.parse().ok()?, name.to_owned()))
         })
         .collect();
-    let embedded_owned: Vec<(i64, String)> = quan_store_sqlite::MIGRATIONS.iter().map(|m| (m.version, m.name.to_owned())).collect();
+    let embedded_owned: Vec<(i64, String)> =
+        quan_store_sqlite::MIGRATIONS.iter().map(|m| (m.version, m.name.to_owned())).collect();
     assert_eq!(from_files, embedded_owned, "every migration file is embedded, in order");
 }
