@@ -71,6 +71,27 @@ typed_id!(
     "session"
 );
 
+typed_id!(
+    /// A campaign: one policy programme with one budget.
+    CampaignId,
+    "campaign"
+);
+typed_id!(
+    /// A batch: one release of vouchers inside a campaign.
+    BatchId,
+    "batch"
+);
+typed_id!(
+    /// A merchant (from its application on).
+    MerchantId,
+    "merchant"
+);
+typed_id!(
+    /// One till (cash register) of a merchant.
+    TillId,
+    "till"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

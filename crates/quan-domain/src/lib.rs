@@ -5,20 +5,29 @@
 //! replayed from its inputs.
 
 pub mod access;
+pub mod batch;
 pub mod business_day;
+pub mod campaign;
 pub mod clock;
 pub mod district;
 pub mod ids;
+pub mod industry;
+pub mod invalid;
 pub mod keyed_hash;
+pub mod lottery;
+pub mod merchant;
 pub mod money;
 pub mod phone;
 pub mod username;
+pub mod voucher_kind;
 
 pub use access::{Region, Role};
 pub use business_day::{BusinessDay, CutoffHour, UTC8};
 pub use clock::{Clock, FixedClock};
 pub use district::DistrictCode;
-pub use ids::{ResidentId, SessionId, UserId};
+pub use ids::{BatchId, CampaignId, MerchantId, ResidentId, SessionId, TillId, UserId};
+pub use industry::Industry;
+pub use invalid::Invalid;
 pub use keyed_hash::KeyedHash;
 pub use money::Fen;
 pub use phone::PhoneNumber;
