@@ -16,8 +16,12 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 /// The migrations of this backend, in order: the same versions and names as
 /// the SQLite backend's (a test checks it).
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "accounts", sql: include_str!("../migrations/0001_accounts.sql") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "accounts", sql: include_str!("../migrations/0001_accounts.sql") },
+    Migration { version: 2, name: "campaigns", sql: include_str!("../migrations/0002_campaigns.sql") },
+];
+
+quan_store::impl_campaign_store!(PgStore, sqlx::postgres::PgRow);
 
 /// Limits of the connection pool.
 #[derive(Debug, Clone, Copy)]

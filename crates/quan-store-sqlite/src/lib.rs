@@ -16,8 +16,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 /// The migrations of this backend, in order. The PostgreSQL backend has the
 /// same versions and names (a test checks it).
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "accounts", sql: include_str!("../migrations/0001_accounts.sql") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "accounts", sql: include_str!("../migrations/0001_accounts.sql") },
+    Migration { version: 2, name: "campaigns", sql: include_str!("../migrations/0002_campaigns.sql") },
+];
+
+quan_store::impl_campaign_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 
 /// Limits of the connection pool. SQLite has one writer at a time; readers
 /// run alongside it in WAL mode.

@@ -2,13 +2,16 @@
 //! the migration type both backends use, and a conformance suite that every
 //! backend must pass.
 
+mod campaign_records;
 pub mod conformance;
 mod error;
 mod migration;
 mod records;
+pub mod sql;
 mod traits;
 
+pub use campaign_records::{Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, LotteryState};
 pub use error::StoreError;
 pub use migration::{Migration, check_applied};
 pub use records::{NewOtp, NewUser, OtpChallenge, PoolStats, Principal, Resident, Session, User};
-pub use traits::{HealthStore, OtpStore, ResidentStore, SessionStore, Store, UserStore};
+pub use traits::{CampaignStore, HealthStore, OtpStore, ResidentStore, SessionStore, Store, UserStore};

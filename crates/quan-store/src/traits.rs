@@ -5,7 +5,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use quan_domain::{KeyedHash, Region, ResidentId, SessionId, UserId, Username};
 
-use crate::{NewOtp, NewUser, OtpChallenge, PoolStats, Resident, Session, StoreError, User};
+use quan_domain::{BatchId, CampaignId, Fen, ResidentId as Rid};
+
+use crate::{
+    Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, NewOtp, NewUser, OtpChallenge, PoolStats,
+    Resident, Session, StoreError, User,
+};
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -63,6 +68,40 @@ pub trait OtpStore: Send + Sync {
 }
 
 #[async_trait]
+pub trait CampaignStore: Send + Sync {
+    async fn insert_campaign(&self, c: &Campaign, event: &CampaignEvent) -> Result<(), StoreError>;
+    async fn campaign_by_id(&self, id: CampaignId) -> Result<Campaign, StoreError>;
+    /// Campaigns whose region lies inside `within`, by id, after `after`.
+    async fn list_campaigns(
+        &self,
+        within: &Region,
+        after: Option<CampaignId>,
+        limit: u32,
+    ) -> Result<Vec<Campaign>, StoreError>;
+    /// `Conflict { what: "campaign_changed" }` when the campaign is no longer
+    /// in `from_status` with `from_funded`.
+    async fn transition_campaign(&self, t: &CampaignTransition, at: chrono::DateTime<Utc>) -> Result<(), StoreError>;
+    async fn campaign_events(&self, id: CampaignId) -> Result<Vec<CampaignEvent>, StoreError>;
+    /// Inserts a batch and adds its face value to the campaign's committed
+    /// total in one transaction, only if the total stays within the budget
+    /// (`Conflict { what: "budget" }`) and the campaign still accepts
+    /// batches (`Conflict { what: "campaign_changed" }`).
+    async fn insert_batch(&self, b: &Batch, event: &CampaignEvent) -> Result<(), StoreError>;
+    async fn batch_by_id(&self, id: BatchId) -> Result<Batch, StoreError>;
+    async fn list_batches(&self, campaign: CampaignId) -> Result<Vec<Batch>, StoreError>;
+    /// Replaces a batch whose version is still `b.version - 1`, moving the
+    /// committed total by `face_delta` within the budget, in one transaction.
+    async fn update_batch(&self, b: &Batch, face_delta: Fen, event: &CampaignEvent) -> Result<(), StoreError>;
+    /// `Conflict { what: "registration" }` if already registered.
+    async fn register_for_lottery(&self, r: &LotteryRegistration) -> Result<(), StoreError>;
+    async fn lottery_registrants(&self, batch: BatchId) -> Result<Vec<Rid>, StoreError>;
+    /// Records the winners and marks the batch drawn, once
+    /// (`Conflict { what: "already_drawn" }`).
+    async fn record_draw(&self, batch: BatchId, winners: &[Rid], event: &CampaignEvent) -> Result<(), StoreError>;
+    async fn lottery_winners(&self, batch: BatchId) -> Result<Vec<Rid>, StoreError>;
+}
+
+#[async_trait]
 pub trait HealthStore: Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
@@ -72,6 +111,12 @@ pub trait HealthStore: Send + Sync {
 }
 
 /// Everything quan keeps, behind one object the engine holds.
-pub trait Store: UserStore + ResidentStore + SessionStore + OtpStore + HealthStore + std::fmt::Debug {}
+pub trait Store:
+    UserStore + ResidentStore + SessionStore + OtpStore + CampaignStore + HealthStore + std::fmt::Debug
+{
+}
 
-impl<T: UserStore + ResidentStore + SessionStore + OtpStore + HealthStore + std::fmt::Debug> Store for T {}
+impl<T: UserStore + ResidentStore + SessionStore + OtpStore + CampaignStore + HealthStore + std::fmt::Debug> Store
+    for T
+{
+}

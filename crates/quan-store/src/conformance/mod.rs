@@ -2,6 +2,9 @@
 //! integration tests expand [`conformance_tests!`] with a function that opens
 //! a fresh, empty, migrated store; each case then runs against it.
 
+mod campaigns;
+pub use campaigns::*;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -31,6 +34,12 @@ macro_rules! conformance_tests {
             a_code_is_consumed_once_and_a_new_code_replaces_the_old,
             expired_codes_and_old_send_logs_are_pruned,
             the_store_answers_a_ping,
+            campaigns_read_back_as_written_and_stay_in_their_region,
+            a_transition_applies_only_to_the_state_it_was_decided_on,
+            batches_are_refused_beyond_the_budget_even_when_raced,
+            a_batch_reads_back_and_amends_only_from_its_current_version,
+            a_closed_campaign_takes_no_batches,
+            lottery_registrations_are_unique_and_a_draw_happens_once,
         );
     };
     (@cases $open:expr; $($case:ident),* $(,)?) => {
@@ -45,9 +54,9 @@ macro_rules! conformance_tests {
     };
 }
 
-type S = Arc<dyn Store>;
+pub(crate) type S = Arc<dyn Store>;
 
-fn t(ms: i64) -> DateTime<Utc> {
+pub(crate) fn t(ms: i64) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp_millis(1_790_000_000_000 + ms).unwrap_or_default()
 }
 
@@ -55,7 +64,7 @@ fn uid(n: u128) -> UserId {
     UserId::from_uuid(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 + n))
 }
 
-fn hash(n: u8) -> KeyedHash {
+pub(crate) fn hash(n: u8) -> KeyedHash {
     KeyedHash::from_bytes([n; 32])
 }
 
@@ -84,7 +93,7 @@ fn otp(n: u8, phone: u8, expires_ms: i64) -> NewOtp {
     }
 }
 
-fn ok<T>(r: Result<T, StoreError>, what: &str) -> T {
+pub(crate) fn ok<T>(r: Result<T, StoreError>, what: &str) -> T {
     r.unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 

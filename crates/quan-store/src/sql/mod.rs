@@ -1,0 +1,7 @@
+//! SQL shared by both backends. SQLite and PostgreSQL accept the same
+//! statements here (`$1` placeholders, `ON CONFLICT`, `RETURNING`), so each
+//! aggregate's implementation is written once, as a macro that each backend
+//! expands with its own store and row types. Only what truly differs
+//! (connection setup, migrations, locking) lives in the backend crates.
+
+pub mod campaigns;
