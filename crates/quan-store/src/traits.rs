@@ -69,7 +69,15 @@ pub trait OtpStore: Send + Sync {
 
 #[async_trait]
 pub trait CampaignStore: Send + Sync {
-    async fn insert_campaign(&self, c: &Campaign, event: &CampaignEvent) -> Result<(), StoreError>;
+    /// Inserts a campaign with its first batches in one transaction (the
+    /// caller has checked their total against the budget; the store checks
+    /// it again).
+    async fn insert_campaign(
+        &self,
+        c: &Campaign,
+        batches: &[Batch],
+        events: &[CampaignEvent],
+    ) -> Result<(), StoreError>;
     async fn campaign_by_id(&self, id: CampaignId) -> Result<Campaign, StoreError>;
     /// Campaigns whose region lies inside `within`, by id, after `after`.
     async fn list_campaigns(

@@ -93,8 +93,8 @@ fn batch(n: u128, c: CampaignId, stock: u32, face_yuan: i64) -> Batch {
 
 pub async fn campaigns_read_back_as_written_and_stay_in_their_region(s: S) {
     let c = campaign(1, "4205", 1_000_000);
-    ok(s.insert_campaign(&c, &event(1, c.id, "created", t(1))).await, "insert");
-    ok(s.insert_campaign(&campaign(2, "3301", 5), &event(2, cid(2), "created", t(1))).await, "insert other");
+    ok(s.insert_campaign(&c, &[], &[event(1, c.id, "created", t(1))]).await, "insert");
+    ok(s.insert_campaign(&campaign(2, "3301", 5), &[], &[event(2, cid(2), "created", t(1))]).await, "insert other");
     assert_eq!(ok(s.campaign_by_id(c.id).await, "read"), c);
     let within = Region::parse("42").unwrap_or_else(|e| panic!("{e}"));
     let listed = ok(s.list_campaigns(&within, None, 10).await, "list");
@@ -107,7 +107,7 @@ pub async fn campaigns_read_back_as_written_and_stay_in_their_region(s: S) {
 
 pub async fn a_transition_applies_only_to_the_state_it_was_decided_on(s: S) {
     let c = campaign(1, "4205", 1000);
-    ok(s.insert_campaign(&c, &event(1, c.id, "created", t(1))).await, "insert");
+    ok(s.insert_campaign(&c, &[], &[event(1, c.id, "created", t(1))]).await, "insert");
     let fund = |n, from_f: i64, to_f: i64, to: CampaignStatus| CampaignTransition {
         id: c.id,
         from_status: CampaignStatus::Draft,
@@ -129,7 +129,7 @@ pub async fn a_transition_applies_only_to_the_state_it_was_decided_on(s: S) {
 pub async fn batches_are_refused_beyond_the_budget_even_when_raced(s: S) {
     // Budget for exactly 5 batches of 100 × ¥1.
     let c = campaign(1, "4205", 5 * 100 * 100);
-    ok(s.insert_campaign(&c, &event(1, c.id, "created", t(1))).await, "insert");
+    ok(s.insert_campaign(&c, &[], &[event(1, c.id, "created", t(1))]).await, "insert");
     let mut tasks = Vec::new();
     for n in 0..12u128 {
         let s = s.clone();
@@ -153,7 +153,7 @@ pub async fn batches_are_refused_beyond_the_budget_even_when_raced(s: S) {
 
 pub async fn a_batch_reads_back_and_amends_only_from_its_current_version(s: S) {
     let c = campaign(1, "4205", 1_000_000);
-    ok(s.insert_campaign(&c, &event(1, c.id, "created", t(1))).await, "campaign");
+    ok(s.insert_campaign(&c, &[], &[event(1, c.id, "created", t(1))]).await, "campaign");
     let mut b = batch(1, c.id, 100, 10);
     b.lottery = Some(LotteryState { seed: [1; 32], commitment: [2; 32], drawn_at: None });
     ok(s.insert_batch(&b, &event(2, c.id, "batch_created", t(2))).await, "batch");
@@ -177,7 +177,7 @@ pub async fn a_batch_reads_back_and_amends_only_from_its_current_version(s: S) {
 pub async fn a_closed_campaign_takes_no_batches(s: S) {
     let mut c = campaign(1, "4205", 1_000_000);
     c.status = CampaignStatus::Closed;
-    ok(s.insert_campaign(&c, &event(1, c.id, "created", t(1))).await, "campaign");
+    ok(s.insert_campaign(&c, &[], &[event(1, c.id, "created", t(1))]).await, "campaign");
     let r = s.insert_batch(&batch(1, c.id, 1, 1), &event(2, c.id, "batch_created", t(2))).await;
     assert!(matches!(r, Err(StoreError::Conflict { what: "campaign_changed" })), "{r:?}");
     let r = s.insert_batch(&batch(2, cid(42), 1, 1), &event(3, cid(42), "batch_created", t(2))).await;
@@ -186,7 +186,7 @@ pub async fn a_closed_campaign_takes_no_batches(s: S) {
 
 pub async fn lottery_registrations_are_unique_and_a_draw_happens_once(s: S) {
     let c = campaign(1, "4205", 1_000_000);
-    ok(s.insert_campaign(&c, &event(1, c.id, "created", t(1))).await, "campaign");
+    ok(s.insert_campaign(&c, &[], &[event(1, c.id, "created", t(1))]).await, "campaign");
     let mut b = batch(1, c.id, 2, 1);
     b.lottery = Some(LotteryState { seed: [9; 32], commitment: [8; 32], drawn_at: None });
     ok(s.insert_batch(&b, &event(2, c.id, "batch_created", t(2))).await, "batch");
@@ -215,4 +215,21 @@ pub async fn lottery_registrations_are_unique_and_a_draw_happens_once(s: S) {
     let again = s.record_draw(b.id, &winners, &event(4, c.id, "lottery_drawn", t(6))).await;
     assert!(matches!(again, Err(StoreError::Conflict { what: "already_drawn" })), "{again:?}");
     assert_eq!(ok(s.batch_by_id(b.id).await, "read").lottery.and_then(|l| l.drawn_at), Some(t(5)));
+}
+
+pub async fn a_campaign_is_created_with_its_batches_atomically(s: S) {
+    let c = campaign(1, "4205", 100 * 100 * 2);
+    let batches = [batch(1, c.id, 100, 1), batch(2, c.id, 100, 1)];
+    ok(s.insert_campaign(&c, &batches, &[event(1, c.id, "created", t(1))]).await, "with batches");
+    assert_eq!(ok(s.campaign_by_id(c.id).await, "c").committed, Fen::new(20_000));
+    assert_eq!(ok(s.list_batches(c.id).await, "b").len(), 2);
+    let c2 = campaign(2, "4205", 100 * 100);
+    let over = [batch(3, c2.id, 100, 1), batch(4, c2.id, 1, 1)];
+    let r = s.insert_campaign(&c2, &over, &[event(2, c2.id, "created", t(1))]).await;
+    assert!(matches!(r, Err(StoreError::Conflict { what: "budget" })), "{r:?}");
+    assert!(
+        matches!(s.campaign_by_id(c2.id).await, Err(StoreError::NotFound)),
+        "nothing of a refused campaign is stored"
+    );
+    assert!(matches!(s.batch_by_id(bid(3)).await, Err(StoreError::NotFound)));
 }

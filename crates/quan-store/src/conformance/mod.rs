@@ -40,6 +40,7 @@ macro_rules! conformance_tests {
             a_batch_reads_back_and_amends_only_from_its_current_version,
             a_closed_campaign_takes_no_batches,
             lottery_registrations_are_unique_and_a_draw_happens_once,
+            a_campaign_is_created_with_its_batches_atomically,
         );
     };
     (@cases $open:expr; $($case:ident),* $(,)?) => {

@@ -121,7 +121,12 @@ macro_rules! impl_campaign_store {
 
         #[async_trait::async_trait]
         impl quan_store::CampaignStore for $store {
-            async fn insert_campaign(&self, c: &quan_store::Campaign, e: &quan_store::CampaignEvent) -> Result<(), quan_store::StoreError> {
+            async fn insert_campaign(
+                &self,
+                c: &quan_store::Campaign,
+                batches: &[quan_store::Batch],
+                events: &[quan_store::CampaignEvent],
+            ) -> Result<(), quan_store::StoreError> {
                 use campaign_sql::*;
                 let mut tx = self.pool().begin().await.map_err(err)?;
                 sqlx::query(
@@ -142,7 +147,12 @@ macro_rules! impl_campaign_store {
                 .execute(&mut *tx)
                 .await
                 .map_err(err)?;
-                insert_event(&mut tx, e).await?;
+                for b in batches {
+                    insert_batch_row(&mut tx, b, ms(c.created_at)).await?;
+                }
+                for e in events {
+                    insert_event(&mut tx, e).await?;
+                }
                 tx.commit().await.map_err(err)
             }
 
@@ -217,28 +227,7 @@ macro_rules! impl_campaign_store {
             async fn insert_batch(&self, b: &quan_store::Batch, e: &quan_store::CampaignEvent) -> Result<(), quan_store::StoreError> {
                 use campaign_sql::*;
                 let mut tx = self.pool().begin().await.map_err(err)?;
-                commit_face(&mut tx, b.campaign_id, b.face_total.as_i64(), ms(e.at)).await?;
-                sqlx::query(
-                    "INSERT INTO batches (id, campaign_id, name, opening_at_ms, closing_at_ms, spec_json, face_total_fen, version,
-                         lottery_seed, lottery_commitment, drawn_at_ms, created_by, created_at_ms)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $12)",
-                )
-                .bind(b.id.as_uuid())
-                .bind(b.campaign_id.as_uuid())
-                .bind(&b.spec.name)
-                .bind(ms(b.spec.opening_at))
-                .bind(ms(b.spec.closing_at))
-                .bind(to_json(&b.spec)?)
-                .bind(b.face_total.as_i64())
-                .bind(b.version)
-                .bind(b.lottery.as_ref().map(|l| l.seed.to_vec()))
-                .bind(b.lottery.as_ref().map(|l| l.commitment.to_vec()))
-                .bind(b.created_by.as_uuid())
-                .bind(ms(b.created_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-                upsert_kinds(&mut tx, b).await?;
+                insert_batch_row(&mut tx, b, ms(e.at)).await?;
                 insert_event(&mut tx, e).await?;
                 tx.commit().await.map_err(err)
             }
@@ -353,6 +342,37 @@ macro_rules! impl_campaign_store {
                     .map_err(err)?;
                 rows.iter().map(|r| resident(r, "resident_id")).collect()
             }
+        }
+
+        /// The batch row, its kinds, and its face value added to the
+        /// campaign's committed total within the budget.
+        async fn insert_batch_row(
+            tx: &mut sqlx::Transaction<'_, <campaign_sql::R as sqlx::Row>::Database>,
+            b: &quan_store::Batch,
+            now_ms: i64,
+        ) -> Result<(), quan_store::StoreError> {
+                commit_face(tx, b.campaign_id, b.face_total.as_i64(), now_ms).await?;
+            sqlx::query(
+                "INSERT INTO batches (id, campaign_id, name, opening_at_ms, closing_at_ms, spec_json, face_total_fen, version,
+                     lottery_seed, lottery_commitment, drawn_at_ms, created_by, created_at_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $12)",
+            )
+            .bind(b.id.as_uuid())
+            .bind(b.campaign_id.as_uuid())
+            .bind(&b.spec.name)
+            .bind(campaign_sql::ms(b.spec.opening_at))
+            .bind(campaign_sql::ms(b.spec.closing_at))
+            .bind(campaign_sql::to_json(&b.spec)?)
+            .bind(b.face_total.as_i64())
+            .bind(b.version)
+            .bind(b.lottery.as_ref().map(|l| l.seed.to_vec()))
+            .bind(b.lottery.as_ref().map(|l| l.commitment.to_vec()))
+            .bind(b.created_by.as_uuid())
+            .bind(campaign_sql::ms(b.created_at))
+            .execute(&mut **tx)
+            .await
+            .map_err(campaign_sql::err)?;
+            upsert_kinds(tx, b).await
         }
 
         async fn insert_event(
