@@ -282,6 +282,16 @@ impl Engine {
         }
     }
 
+    /// The actor for a command run on the server's own machine
+    /// (`quan campaign create --as NAME`): the account's rights, no session.
+    pub async fn actor_for_username(&self, username: &Username) -> Result<Actor, AuthRejection> {
+        match self.inner.store.user_by_username(username).await {
+            Ok(user) if !user.disabled => Ok(Actor::Staff { session: SessionId::from_uuid(uuid::Uuid::nil()), user }),
+            Ok(_) | Err(StoreError::NotFound) => Err(AuthRejection::InvalidToken),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Ends the caller's session: the token stops working at once.
     pub async fn logout(&self, actor: &Actor) -> Result<(), AuthRejection> {
         match self.inner.store.delete_session(actor.session()).await {

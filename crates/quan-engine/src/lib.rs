@@ -2,7 +2,9 @@
 //! its clock, random source and SMS gateway from the caller.
 
 pub mod auth;
+pub mod campaigns;
 mod clock;
+mod lottery;
 pub mod random;
 mod rate_limit;
 pub mod rejection;

@@ -26,6 +26,10 @@ pub trait Rejection: std::error::Error + Send + Sync + 'static {
     fn retry_after_s(&self) -> Option<u64> {
         None
     }
+    /// The input field the rejection is about, when there is one.
+    fn field(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Rounds a wait up to whole seconds, at least one.

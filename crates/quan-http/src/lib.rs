@@ -61,6 +61,8 @@ pub struct AppState {
         (name = "ops", description = "Health, readiness, metrics"),
         (name = "auth", description = "Login and sessions"),
         (name = "users", description = "Staff accounts"),
+        (name = "campaigns", description = "Campaigns: budget, funding, life cycle"),
+        (name = "batches", description = "Batches, voucher kinds, lotteries"),
     )
 )]
 struct ApiDoc;
@@ -88,6 +90,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::ops::router())
         .merge(routes::auth::router())
         .merge(routes::users::router())
+        .merge(routes::campaigns::router())
+        .merge(routes::batches::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.

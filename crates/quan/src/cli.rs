@@ -48,6 +48,15 @@ pub enum Command {
     /// Account administration.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Campaigns from the files officials keep in version control (see examples/).
+    #[command(subcommand)]
+    Campaign(CampaignCmd),
+    /// Batches of a campaign.
+    #[command(subcommand)]
+    Batch(BatchCmd),
+    /// Check a published lottery draw.
+    #[command(subcommand)]
+    Lottery(LotteryCmd),
     /// Print the OpenAPI 3.1 document (as committed in openapi.json).
     Openapi,
     /// Print the effective configuration, secrets hidden.
@@ -73,5 +82,55 @@ pub enum AdminCommand {
         /// Read the password from the first line of stdin instead of generating one.
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCmd {
+    /// Check a campaign file as creation would, without storing anything.
+    Check {
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Create a campaign and its batches from a TOML or JSON file.
+    Create {
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// The official (username) the campaign is created by; it must be inside their region.
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+    },
+    /// Print a campaign with its batches as JSON.
+    Show {
+        id: String,
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+    },
+    /// List the campaigns inside a staff member's region.
+    List {
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BatchCmd {
+    /// Run the draw of a lottery batch after its registration has closed, and print the result.
+    #[command(alias = "open-lottery")]
+    Draw {
+        id: String,
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LotteryCmd {
+    /// Re-run a draw from its published record (the JSON of
+    /// GET /api/v1/batches/{id}/lottery): checks the seed against the commitment
+    /// and the winners against the seed. Exit status 1 on any difference.
+    Verify {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
     },
 }

@@ -4,11 +4,12 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod files;
 pub mod setup;
 
 use std::io::Write;
 
-use cli::{AdminCommand, Cli, Command};
+use cli::{AdminCommand, BatchCmd, CampaignCmd, Cli, Command, LotteryCmd};
 use config::Overrides;
 
 /// Runs one command line; the caller turns an error into exit status 1.
@@ -32,6 +33,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             setup::open_store(&config).await?;
             writeln!(stdout, "the schema of {} is up to date", setup::describe_database(&config))?;
+        }
+        Command::Campaign(c) => {
+            let out = match c {
+                CampaignCmd::Check { file } => commands::campaign::check(&file)?,
+                CampaignCmd::Create { file, as_user } => commands::campaign::create(&config, &file, &as_user).await?,
+                CampaignCmd::Show { id, as_user } => commands::campaign::show(&config, &id, &as_user).await?,
+                CampaignCmd::List { as_user } => commands::campaign::list(&config, &as_user).await?,
+            };
+            stdout.write_all(out.as_bytes())?;
+        }
+        Command::Batch(BatchCmd::Draw { id, as_user }) => {
+            stdout.write_all(commands::campaign::draw(&config, &id, &as_user).await?.as_bytes())?;
+        }
+        Command::Lottery(LotteryCmd::Verify { file }) => {
+            stdout.write_all(commands::campaign::verify(&file)?.as_bytes())?
         }
         Command::Openapi => stdout.write_all(quan_http::openapi_json().as_bytes())?,
         Command::Config => stdout.write_all(config.to_redacted_toml().as_bytes())?,

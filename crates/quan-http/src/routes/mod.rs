@@ -1,5 +1,7 @@
 //! One router per area of the API.
 
 pub mod auth;
+pub mod batches;
+pub mod campaigns;
 pub mod ops;
 pub mod users;

@@ -1,0 +1,262 @@
+//! Campaigns: created with their batches, funded, started, closed.
+//! Officials act; auditors and operators read. All inside their region.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, NaiveDate, Utc};
+use quan_domain::campaign::CampaignCommand;
+use quan_domain::{CampaignId, Fen, Role};
+use quan_engine::campaigns::CampaignFile;
+use quan_store::{Campaign, CampaignEvent};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, Auth};
+use crate::routes::batches::BatchView;
+
+const READERS: &[Role] = &[Role::Official, Role::Auditor, Role::Operator];
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_campaign, list_campaigns))
+        .routes(routes!(get_campaign))
+        .routes(routes!(fund_campaign))
+        .routes(routes!(start_campaign))
+        .routes(routes!(begin_closing))
+        .routes(routes!(close_campaign))
+        .routes(routes!(campaign_events))
+}
+
+/// A campaign with its money: `committed_fen` is the batches' total face
+/// value, `uncommitted_fen` what is left of the budget for more batches.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CampaignView {
+    pub id: Uuid,
+    pub name: String,
+    pub region: String,
+    pub status: String,
+    pub budget_fen: i64,
+    pub funded_fen: i64,
+    pub committed_fen: i64,
+    pub uncommitted_fen: i64,
+    pub funding_source: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Campaign> for CampaignView {
+    fn from(c: &Campaign) -> Self {
+        CampaignView {
+            id: c.id.as_uuid(),
+            name: c.spec.name.clone(),
+            region: c.spec.region.to_string(),
+            status: c.status.as_str().into(),
+            budget_fen: c.spec.budget_fen.as_i64(),
+            funded_fen: c.funded.as_i64(),
+            committed_fen: c.committed.as_i64(),
+            uncommitted_fen: c.spec.budget_fen.as_i64() - c.committed.as_i64(),
+            funding_source: c.spec.funding_source.clone(),
+            starts_on: c.spec.starts_on,
+            ends_on: c.spec.ends_on,
+            created_by: c.created_by.as_uuid(),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CreatedCampaign {
+    pub campaign: CampaignView,
+    pub batches: Vec<BatchView>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CampaignList {
+    pub campaigns: Vec<CampaignView>,
+    pub next_after: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EventView {
+    pub id: Uuid,
+    pub kind: String,
+    pub amount_fen: Option<i64>,
+    pub batch_id: Option<Uuid>,
+    pub note: String,
+    pub actor: Option<Uuid>,
+    pub at: DateTime<Utc>,
+}
+
+impl From<&CampaignEvent> for EventView {
+    fn from(e: &CampaignEvent) -> Self {
+        EventView {
+            id: e.id,
+            kind: e.kind.clone(),
+            amount_fen: e.amount.map(Fen::as_i64),
+            batch_id: e.batch_id.map(|b| b.as_uuid()),
+            note: e.note.clone(),
+            actor: e.actor.map(|a| a.as_uuid()),
+            at: e.at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FundingRequest {
+    /// Money received from the treasury, in fen.
+    pub amount_fen: i64,
+    /// e.g. the treasury's transfer reference.
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct NoteRequest {
+    #[serde(default)]
+    pub note: String,
+}
+
+pub(crate) fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found())
+}
+
+/// Creates a campaign and its batches, all or nothing. The body is the
+/// same document as `quan campaign create --file` (see `examples/`):
+/// `{"campaign": {...}, "batches": [...]}`. Refused with
+/// `budget_exceeded` when the batches' face value exceeds the budget.
+/// Roles: official.
+#[utoipa::path(post, path = "/api/v1/campaigns", tag = "campaigns", security(("bearer" = [])),
+    request_body(content = Object, description = "a campaign file: `campaign` and `batches`"),
+    responses(
+        (status = 201, body = CreatedCampaign),
+        (status = 422, description = "the rule broken is the code, the field in `details.field`: `budget_exceeded`, `opening_time_in_past`, `region_outside_yours`, …", body = ErrorBody),
+    ))]
+async fn create_campaign(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(file): ApiJson<CampaignFile>,
+) -> ApiResult<(StatusCode, Json<CreatedCampaign>)> {
+    let (c, batches) = state.engine.create_campaign(&auth.0, file).await?;
+    let now = state.engine.now();
+    let batches = batches.iter().map(|b| BatchView::new(b, now)).collect();
+    Ok((StatusCode::CREATED, Json(CreatedCampaign { campaign: (&c).into(), batches })))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    after: Option<Uuid>,
+    /// 1–500, default 100.
+    limit: Option<u32>,
+}
+
+/// Campaigns inside the caller's region. Roles: official, auditor, operator.
+#[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = CampaignList)))]
+async fn list_campaigns(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<CampaignList>> {
+    auth.require(READERS)?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    let list = state.engine.list_campaigns(&auth.0, q.after.map(CampaignId::from_uuid), limit).await?;
+    let next_after = if list.len() == limit as usize { list.last().map(|c| c.id.as_uuid()) } else { None };
+    Ok(Json(CampaignList { campaigns: list.iter().map(CampaignView::from).collect(), next_after }))
+}
+
+/// One campaign; outside the caller's region a 404. Roles: official, auditor, operator.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}", tag = "campaigns", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = CampaignView), (status = 404, body = ErrorBody)))]
+async fn get_campaign(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CampaignView>> {
+    auth.require(READERS)?;
+    let c = state.engine.get_campaign(&auth.0, campaign_id(&id)?).await?;
+    Ok(Json((&c).into()))
+}
+
+async fn change(
+    state: &AppState,
+    auth: &Auth,
+    id: &str,
+    cmd: CampaignCommand,
+    note: &str,
+) -> ApiResult<Json<CampaignView>> {
+    let c = state.engine.change_campaign(&auth.0, campaign_id(id)?, cmd, note).await?;
+    Ok(Json((&c).into()))
+}
+
+/// Records money received from the treasury. The campaign becomes `funded`
+/// when the whole budget has arrived; more than the budget is refused
+/// (`overfunded`). Roles: official.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/funding", tag = "campaigns", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = FundingRequest,
+    responses((status = 200, body = CampaignView), (status = 422, description = "`overfunded`, `amount_not_positive`, `invalid_transition`", body = ErrorBody)))]
+async fn fund_campaign(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<FundingRequest>,
+) -> ApiResult<Json<CampaignView>> {
+    change(&state, &auth, &id, CampaignCommand::Fund { amount: Fen::new(r.amount_fen) }, &r.note).await
+}
+
+/// funded → running: batches may open. Roles: official.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/start", tag = "campaigns", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = CampaignView), (status = 422, description = "`invalid_transition`", body = ErrorBody)))]
+async fn start_campaign(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CampaignView>> {
+    change(&state, &auth, &id, CampaignCommand::Start, "").await
+}
+
+/// running → closing: no new claims. Roles: official.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/begin-closing", tag = "campaigns", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = CampaignView), (status = 422, description = "`invalid_transition`", body = ErrorBody)))]
+async fn begin_closing(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CampaignView>> {
+    change(&state, &auth, &id, CampaignCommand::BeginClosing, "").await
+}
+
+/// closing → closed: final. Roles: official.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/close", tag = "campaigns", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = CampaignView), (status = 422, description = "`invalid_transition`", body = ErrorBody)))]
+async fn close_campaign(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CampaignView>> {
+    change(&state, &auth, &id, CampaignCommand::Close, "").await
+}
+
+/// The campaign's audit trail: creation, funding, status changes, batches.
+/// Roles: official, auditor, operator.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/events", tag = "campaigns", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Vec<EventView>), (status = 404, body = ErrorBody)))]
+async fn campaign_events(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<EventView>>> {
+    auth.require(READERS)?;
+    let events = state.engine.campaign_events(&auth.0, campaign_id(&id)?).await?;
+    Ok(Json(events.iter().map(EventView::from).collect()))
+}

@@ -1,0 +1,75 @@
+//! Reading the documents officials keep in version control (TOML or JSON).
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use serde::de::DeserializeOwned;
+
+/// TOML values as JSON: TOML datetimes and dates become RFC 3339 strings,
+/// so a file may write `opening_at = 2027-01-08T10:00:00+08:00` unquoted.
+fn toml_to_json(v: toml::Value) -> serde_json::Value {
+    match v {
+        toml::Value::String(s) => serde_json::Value::String(s),
+        toml::Value::Integer(i) => serde_json::Value::from(i),
+        toml::Value::Float(f) => serde_json::Value::from(f),
+        toml::Value::Boolean(b) => serde_json::Value::Bool(b),
+        toml::Value::Datetime(d) => serde_json::Value::String(d.to_string()),
+        toml::Value::Array(a) => serde_json::Value::Array(a.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => serde_json::Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
+    }
+}
+
+/// Parses `text` as TOML (or JSON when `json` is set) into `T`; an error
+/// names the path of the field (`batches[0].kinds[1].kind.discount`).
+pub fn parse<T: DeserializeOwned>(text: &str, json: bool) -> anyhow::Result<T> {
+    let value: serde_json::Value = if json {
+        serde_json::from_str(text).context("not valid JSON")?
+    } else {
+        let t: toml::Value = toml::from_str(text).map_err(|e| anyhow::anyhow!("not valid TOML: {}", e.message()))?;
+        toml_to_json(t)
+    };
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        anyhow::anyhow!("{path}: {}", e.into_inner())
+    })
+}
+
+/// Reads and parses a file; `.json` files as JSON, anything else as TOML.
+pub fn read<T: DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+    if !path.exists() {
+        bail!("{} does not exist", path.display());
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    parse(&text, json).with_context(|| format!("{} is not a valid document", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quan_engine::campaigns::CampaignFile;
+
+    #[test]
+    fn every_example_campaign_file_parses() {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+        let mut n = 0;
+        for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{e}")).flatten() {
+            if e.path().extension().is_some_and(|x| x == "toml") {
+                let f: CampaignFile = read(&e.path()).unwrap_or_else(|err| panic!("{}: {err:#}", e.path().display()));
+                assert!(!f.batches.is_empty());
+                n += 1;
+            }
+        }
+        assert_eq!(n, 5, "one example per city");
+    }
+
+    #[test]
+    fn a_bad_field_is_named_by_its_path() {
+        let text = "[campaign]\nname = \"x\"\nregion = \"4205\"\nbudget_fen = \"lots\"\nfunding_source = \"f\"\nstarts_on = 2027-01-01\nends_on = 2027-01-02\n";
+        let err = parse::<CampaignFile>(text, false).err().map(|e| format!("{e:#}")).unwrap_or_default();
+        assert!(err.starts_with("campaign.budget_fen:"), "{err}");
+        let err =
+            parse::<CampaignFile>("[campaign]\nnme = 1\n", false).err().map(|e| format!("{e:#}")).unwrap_or_default();
+        assert!(err.contains("unknown field `nme`"), "{err}");
+    }
+}
