@@ -81,6 +81,7 @@ struct Inner {
     dummy_password_hash: String,
     login_limiter: RateLimiter,
     otp_client_limiter: RateLimiter,
+    ids: random::IdGen,
 }
 
 /// What the engine is built from.
@@ -122,6 +123,7 @@ impl Engine {
                 dummy_password_hash,
                 login_limiter,
                 otp_client_limiter,
+                ids: random::IdGen::default(),
             }),
         }
     }
@@ -143,6 +145,6 @@ impl Engine {
     }
 
     fn new_uuid(&self) -> uuid::Uuid {
-        random::new_uuid(self.inner.clock.as_ref(), self.inner.random.as_ref())
+        self.inner.ids.next(self.inner.clock.as_ref(), self.inner.random.as_ref())
     }
 }

@@ -69,8 +69,42 @@ impl Random for SeededRandom {
     }
 }
 
-/// A UUID version 7 from the passed clock and random source: ids sort by the
-/// time they were made.
+/// Makes UUID version 7 ids from the passed clock and random source. Ids
+/// made by one generator strictly increase, even within one millisecond or
+/// when the clock stands still (RFC 9562, method 1: the 12 bits after the
+/// timestamp count up), so sorting by id gives creation order.
+#[derive(Debug, Default)]
+pub struct IdGen {
+    last: Mutex<(u64, u16)>,
+}
+
+impl IdGen {
+    pub fn next(&self, clock: &dyn Clock, random: &dyn Random) -> Uuid {
+        let now_ms = u64::try_from(clock.now().timestamp_millis()).unwrap_or(0);
+        let (ms, seq) = {
+            let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+            let next = if now_ms > last.0 {
+                (now_ms, 0)
+            } else if last.1 < 0x0fff {
+                (last.0, last.1 + 1)
+            } else {
+                (last.0 + 1, 0)
+            };
+            *last = next;
+            next
+        };
+        let mut b = [0u8; 16];
+        random.fill(&mut b[8..]);
+        b[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+        b[6] = 0x70 | ((seq >> 8) as u8 & 0x0f);
+        b[7] = (seq & 0xff) as u8;
+        b[8] = 0x80 | (b[8] & 0x3f);
+        Uuid::from_bytes(b)
+    }
+}
+
+/// A UUID version 7 from the passed clock and random source (no ordering
+/// within a millisecond; use an `IdGen` for that).
 pub fn new_uuid(clock: &dyn Clock, random: &dyn Random) -> Uuid {
     let ms = u64::try_from(clock.now().timestamp_millis()).unwrap_or(0);
     let mut tail = [0u8; 10];
@@ -97,6 +131,15 @@ mod tests {
     fn below_stays_below_its_bound() {
         let r = SeededRandom::new(1);
         assert!((0..10_000).all(|_| r.below(1_000_000) < 1_000_000));
+    }
+
+    #[test]
+    fn ids_from_one_generator_increase_even_when_the_clock_stands_still() {
+        let clock = FixedClock::new(chrono::DateTime::from_timestamp_millis(1_790_000_000_000).unwrap_or_default());
+        let (r, g) = (SeededRandom::new(5), IdGen::default());
+        let ids: Vec<Uuid> = (0..10_000).map(|_| g.next(&clock, &r)).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+        assert!(ids.iter().all(|u| u.get_version_num() == 7 && u.get_variant() == uuid::Variant::RFC4122));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! the real `quan` binary.
 
 mod api_auth;
+mod api_campaigns;
 mod api_errors;
 mod api_ops;
 mod api_regions;
