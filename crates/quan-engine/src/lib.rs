@@ -5,6 +5,7 @@ pub mod auth;
 pub mod campaigns;
 mod clock;
 mod lottery;
+pub mod merchants;
 pub mod random;
 mod rate_limit;
 pub mod rejection;
@@ -81,6 +82,7 @@ struct Inner {
     dummy_password_hash: String,
     login_limiter: RateLimiter,
     otp_client_limiter: RateLimiter,
+    application_limiter: RateLimiter,
     ids: random::IdGen,
 }
 
@@ -123,6 +125,7 @@ impl Engine {
                 dummy_password_hash,
                 login_limiter,
                 otp_client_limiter,
+                application_limiter: RateLimiter::new(20, Duration::hours(1), 20, 100_000),
                 ids: random::IdGen::default(),
             }),
         }

@@ -85,7 +85,7 @@ fn staff(actor: &Actor) -> Result<&User, UserRejection> {
 }
 
 impl Engine {
-    fn check_password(&self, pw: &str) -> Result<(), UserRejection> {
+    pub(crate) fn check_password(&self, pw: &str) -> Result<(), UserRejection> {
         let n = pw.chars().count();
         if n < self.config().password_len_min {
             return Err(UserRejection::PasswordTooShort(self.config().password_len_min));
@@ -102,7 +102,7 @@ impl Engine {
         (0..20).map(|_| char::from(ALPHABET[self.inner.random.below(ALPHABET.len() as u64) as usize])).collect()
     }
 
-    async fn hash_password_blocking(&self, pw: String) -> String {
+    pub(crate) async fn hash_password_blocking(&self, pw: String) -> String {
         let params = self.config().password;
         let random = self.inner.random.clone();
         tokio::task::spawn_blocking(move || secrets::hash_password(&pw, params, random.as_ref()))
@@ -143,6 +143,8 @@ impl Engine {
             disabled: false,
             created_at: self.now(),
             created_by,
+            merchant: None,
+            till: None,
         };
         match self.store().insert_user(&user).await {
             Ok(()) => {}

@@ -63,6 +63,7 @@ pub struct AppState {
         (name = "users", description = "Staff accounts"),
         (name = "campaigns", description = "Campaigns: budget, funding, life cycle"),
         (name = "batches", description = "Batches, voucher kinds, lotteries"),
+        (name = "merchants", description = "Merchant applications, review, tills, cashiers, catalogue"),
     )
 )]
 struct ApiDoc;
@@ -92,6 +93,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::users::router())
         .merge(routes::campaigns::router())
         .merge(routes::batches::router())
+        .merge(routes::merchants::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.

@@ -61,6 +61,10 @@ pub struct UserView {
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
     pub created_by: Option<Uuid>,
+    /// For merchant owners and cashiers.
+    pub merchant_id: Option<Uuid>,
+    /// For cashiers.
+    pub till_id: Option<Uuid>,
 }
 
 impl From<&User> for UserView {
@@ -74,6 +78,8 @@ impl From<&User> for UserView {
             disabled: u.disabled,
             created_at: u.created_at,
             created_by: u.created_by.map(|c| c.as_uuid()),
+            merchant_id: u.merchant.map(|m| m.as_uuid()),
+            till_id: u.till.map(|t| t.as_uuid()),
         }
     }
 }

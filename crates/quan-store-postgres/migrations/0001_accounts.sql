@@ -38,7 +38,7 @@ CREATE TABLE otp_challenges (
     phone_hash      BYTEA PRIMARY KEY CHECK (length(phone_hash) = 32),
     id              UUID NOT NULL UNIQUE,
     code_hash       BYTEA NOT NULL,
-    attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    attempts        BIGINT NOT NULL DEFAULT 0 CHECK (attempts >= 0),
     created_at_ms   BIGINT NOT NULL,
     expires_at_ms   BIGINT NOT NULL
 );

@@ -2,9 +2,7 @@
 //! sharing one database. It behaves exactly like the SQLite backend; the
 //! conformance suite in `quan-store` proves it on both.
 
-mod accounts;
 mod migrate;
-mod rows;
 pub mod testing;
 
 use std::str::FromStr;
@@ -19,7 +17,11 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "accounts", sql: include_str!("../migrations/0001_accounts.sql") },
     Migration { version: 2, name: "campaigns", sql: include_str!("../migrations/0002_campaigns.sql") },
+    Migration { version: 3, name: "merchants", sql: include_str!("../migrations/0003_merchants.sql") },
 ];
+
+quan_store::impl_account_stores!(PgStore, sqlx::postgres::PgRow);
+quan_store::impl_merchant_store!(PgStore, sqlx::postgres::PgRow);
 
 quan_store::impl_campaign_store!(PgStore, sqlx::postgres::PgRow);
 

@@ -2,9 +2,7 @@
 //! committed transaction is on disk before quan answers. It is the default:
 //! `quan serve` with no options needs no other service.
 
-mod accounts;
 mod migrate;
-mod rows;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -19,7 +17,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "accounts", sql: include_str!("../migrations/0001_accounts.sql") },
     Migration { version: 2, name: "campaigns", sql: include_str!("../migrations/0002_campaigns.sql") },
+    Migration { version: 3, name: "merchants", sql: include_str!("../migrations/0003_merchants.sql") },
 ];
+
+quan_store::impl_account_stores!(SqliteStore, sqlx::sqlite::SqliteRow);
+quan_store::impl_merchant_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 
 quan_store::impl_campaign_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 

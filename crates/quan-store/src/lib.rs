@@ -5,6 +5,7 @@
 mod campaign_records;
 pub mod conformance;
 mod error;
+mod merchant_records;
 mod migration;
 mod records;
 pub mod sql;
@@ -12,6 +13,7 @@ mod traits;
 
 pub use campaign_records::{Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, LotteryState};
 pub use error::StoreError;
+pub use merchant_records::{Merchant, MerchantReview, PriceChange, Product, Till};
 pub use migration::{Migration, check_applied};
 pub use records::{NewOtp, NewUser, OtpChallenge, PoolStats, Principal, Resident, Session, User};
-pub use traits::{CampaignStore, HealthStore, OtpStore, ResidentStore, SessionStore, Store, UserStore};
+pub use traits::{CampaignStore, HealthStore, MerchantStore, OtpStore, ResidentStore, SessionStore, Store, UserStore};

@@ -1,7 +1,7 @@
 //! The rows the store reads and writes, already in domain types.
 
 use chrono::{DateTime, Utc};
-use quan_domain::{KeyedHash, Region, ResidentId, Role, SessionId, UserId, Username};
+use quan_domain::{KeyedHash, MerchantId, Region, ResidentId, Role, SessionId, TillId, UserId, Username};
 
 /// A staff, merchant or partner account (everyone but residents).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +16,10 @@ pub struct User {
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
     pub created_by: Option<UserId>,
+    /// For merchant owners and cashiers: their merchant.
+    pub merchant: Option<MerchantId>,
+    /// For cashiers: their till.
+    pub till: Option<TillId>,
 }
 
 pub type NewUser = User;

@@ -3,13 +3,13 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use quan_domain::{KeyedHash, Region, ResidentId, SessionId, UserId, Username};
-
+use quan_domain::merchant::MerchantStatus;
 use quan_domain::{BatchId, CampaignId, Fen, ResidentId as Rid};
+use quan_domain::{KeyedHash, MerchantId, Region, ResidentId, SessionId, TillId, UserId, Username};
 
 use crate::{
-    Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, NewOtp, NewUser, OtpChallenge, PoolStats,
-    Resident, Session, StoreError, User,
+    Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, Merchant, MerchantReview, NewOtp, NewUser,
+    OtpChallenge, PoolStats, PriceChange, Product, Resident, Session, StoreError, Till, User,
 };
 
 #[async_trait]
@@ -110,6 +110,41 @@ pub trait CampaignStore: Send + Sync {
 }
 
 #[async_trait]
+pub trait MerchantStore: Send + Sync {
+    /// Inserts a merchant and, if given, its owner's account in one
+    /// transaction. `Conflict { what: "credit_code" }` when a merchant with
+    /// the same credit code exists, `Conflict { what: "username" }` when the
+    /// owner's username is taken.
+    async fn insert_merchant(&self, m: &Merchant, owner: Option<&User>) -> Result<(), StoreError>;
+    /// Inserts many merchants in one transaction, skipping those whose
+    /// credit code exists; returns how many were inserted.
+    async fn insert_merchants(&self, ms: &[Merchant]) -> Result<u64, StoreError>;
+    async fn merchant_by_id(&self, id: MerchantId) -> Result<Merchant, StoreError>;
+    /// Merchants whose district lies inside `within`, by id.
+    async fn list_merchants(
+        &self,
+        within: &Region,
+        status: Option<MerchantStatus>,
+        after: Option<MerchantId>,
+        limit: u32,
+    ) -> Result<Vec<Merchant>, StoreError>;
+    async fn count_merchants(&self) -> Result<u64, StoreError>;
+    /// Applies a review if the merchant is still in `r.from`
+    /// (`Conflict { what: "merchant_changed" }` otherwise) and records it.
+    async fn review_merchant(&self, r: &MerchantReview) -> Result<(), StoreError>;
+    async fn merchant_reviews(&self, id: MerchantId) -> Result<Vec<MerchantReview>, StoreError>;
+    /// `Conflict { what: "till_code" }` when the merchant already has the code.
+    async fn insert_till(&self, t: &Till) -> Result<(), StoreError>;
+    async fn till_by_id(&self, id: TillId) -> Result<Till, StoreError>;
+    async fn tills(&self, merchant: MerchantId) -> Result<Vec<Till>, StoreError>;
+    /// Inserts or updates a catalogue item by (merchant, sku); a new item or
+    /// a changed price appends to the price history. Returns the stored item.
+    async fn upsert_product(&self, p: &Product, actor: UserId) -> Result<Product, StoreError>;
+    async fn products(&self, merchant: MerchantId) -> Result<Vec<Product>, StoreError>;
+    async fn price_history(&self, merchant: MerchantId, sku: &str) -> Result<Vec<PriceChange>, StoreError>;
+}
+
+#[async_trait]
 pub trait HealthStore: Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
@@ -120,11 +155,18 @@ pub trait HealthStore: Send + Sync {
 
 /// Everything quan keeps, behind one object the engine holds.
 pub trait Store:
-    UserStore + ResidentStore + SessionStore + OtpStore + CampaignStore + HealthStore + std::fmt::Debug
+    UserStore + ResidentStore + SessionStore + OtpStore + CampaignStore + MerchantStore + HealthStore + std::fmt::Debug
 {
 }
 
-impl<T: UserStore + ResidentStore + SessionStore + OtpStore + CampaignStore + HealthStore + std::fmt::Debug> Store
-    for T
+impl<T> Store for T where
+    T: UserStore
+        + ResidentStore
+        + SessionStore
+        + OtpStore
+        + CampaignStore
+        + MerchantStore
+        + HealthStore
+        + std::fmt::Debug
 {
 }

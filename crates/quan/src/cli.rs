@@ -57,6 +57,9 @@ pub enum Command {
     /// Check a published lottery draw.
     #[command(subcommand)]
     Lottery(LotteryCmd),
+    /// Bulk imports.
+    #[command(subcommand)]
+    Import(ImportCmd),
     /// Print the OpenAPI 3.1 document (as committed in openapi.json).
     Openapi,
     /// Print the effective configuration, secrets hidden.
@@ -132,5 +135,25 @@ pub enum LotteryCmd {
     Verify {
         #[arg(value_name = "FILE")]
         file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCmd {
+    /// Import merchants from a CSV file with the header
+    /// legal_name,credit_code,industry,scale,address,address_district,lat,lng,contact_name,contact_phone,bank_name,account_name,account_number.
+    /// Valid rows go in; refused rows are listed in FILE.errors.csv; merchants already registered are skipped.
+    Merchants {
+        #[arg(value_name = "FILE.csv")]
+        file: PathBuf,
+        /// The official or operator (username) importing; rows outside their region are refused.
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+        /// Import as approved (a bureau's vetted list) instead of pending review.
+        #[arg(long)]
+        approve: bool,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
     },
 }

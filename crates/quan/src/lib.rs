@@ -9,7 +9,7 @@ pub mod setup;
 
 use std::io::Write;
 
-use cli::{AdminCommand, BatchCmd, CampaignCmd, Cli, Command, LotteryCmd};
+use cli::{AdminCommand, BatchCmd, CampaignCmd, Cli, Command, ImportCmd, LotteryCmd};
 use config::Overrides;
 
 /// Runs one command line; the caller turns an error into exit status 1.
@@ -48,6 +48,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Lottery(LotteryCmd::Verify { file }) => {
             stdout.write_all(commands::campaign::verify(&file)?.as_bytes())?
+        }
+        Command::Import(ImportCmd::Merchants { file, as_user, approve, quiet }) => {
+            let progress = !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let (out, _) = commands::import::merchants(&config, &file, &as_user, approve, progress).await?;
+            stdout.write_all(out.as_bytes())?;
         }
         Command::Openapi => stdout.write_all(quan_http::openapi_json().as_bytes())?,
         Command::Config => stdout.write_all(config.to_redacted_toml().as_bytes())?,

@@ -3,5 +3,6 @@
 pub mod auth;
 pub mod batches;
 pub mod campaigns;
+pub mod merchants;
 pub mod ops;
 pub mod users;

@@ -3,7 +3,9 @@
 //! a fresh, empty, migrated store; each case then runs against it.
 
 mod campaigns;
+mod merchants;
 pub use campaigns::*;
+pub use merchants::*;
 
 use std::sync::Arc;
 
@@ -41,6 +43,12 @@ macro_rules! conformance_tests {
             a_closed_campaign_takes_no_batches,
             lottery_registrations_are_unique_and_a_draw_happens_once,
             a_campaign_is_created_with_its_batches_atomically,
+            a_merchant_and_its_owner_are_stored_together_or_not_at_all,
+            a_bulk_insert_skips_credit_codes_already_present,
+            merchants_are_listed_by_region_and_status,
+            a_review_applies_to_the_status_it_was_decided_on_and_is_kept,
+            tills_are_unique_per_merchant,
+            a_catalogue_keeps_every_price_an_item_had,
         );
     };
     (@cases $open:expr; $($case:ident),* $(,)?) => {
@@ -80,6 +88,8 @@ fn user(n: u128, name: &str, region: &str) -> User {
         disabled: false,
         created_at: t(n as i64),
         created_by: None,
+        merchant: None,
+        till: None,
     }
 }
 

@@ -4,4 +4,6 @@
 //! expands with its own store and row types. Only what truly differs
 //! (connection setup, migrations, locking) lives in the backend crates.
 
+pub mod accounts;
 pub mod campaigns;
+pub mod merchants;

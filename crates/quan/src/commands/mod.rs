@@ -1,3 +1,4 @@
 pub mod admin;
 pub mod campaign;
+pub mod import;
 pub mod serve;

@@ -4,7 +4,9 @@
 mod api_auth;
 mod api_campaigns;
 mod api_errors;
+mod api_merchants;
 mod api_ops;
 mod api_regions;
 mod cli;
+mod cli_import;
 mod contract;

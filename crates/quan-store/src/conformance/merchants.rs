@@ -1,0 +1,200 @@
+//! Conformance cases for `MerchantStore`.
+
+use chrono::Duration;
+use quan_domain::merchant::{
+    CreditCode, LatLng, MerchantStatus, ReviewAction, Scale, SettlementAccount, ValidApplication,
+};
+use quan_domain::{DistrictCode, Fen, Industry, MerchantId, PhoneNumber, Region, Role, TillId, UserId, Username};
+use uuid::Uuid;
+
+use super::{S, ok, t};
+use crate::{Merchant, MerchantReview, Product, StoreError, Till, User};
+
+/// Valid GB 32100 codes: 17 characters and the computed check character.
+pub fn credit_code(n: u32) -> CreditCode {
+    const CS: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    const W: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    let body = format!("91420500MA{n:07}");
+    let sum: u32 = body.bytes().zip(W).map(|(c, w)| CS.iter().position(|x| *x == c).unwrap_or(0) as u32 * w).sum();
+    let check = char::from(CS[((31 - sum % 31) % 31) as usize]);
+    CreditCode::parse(&format!("{body}{check}")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn mid(n: u128) -> MerchantId {
+    MerchantId::from_uuid(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0004_0000 + n))
+}
+
+pub fn merchant(n: u32, district: &str) -> Merchant {
+    Merchant {
+        id: mid(u128::from(n)),
+        app: ValidApplication {
+            legal_name: format!("宜昌测试商户{n}有限公司"),
+            credit_code: credit_code(n),
+            industry: Industry::Catering,
+            scale: Scale::Small,
+            address: "西陵区东湖大道1号".into(),
+            district: DistrictCode::parse(district).unwrap_or_else(|e| panic!("{e}")),
+            location: Some(LatLng { lat: 30.7, lng: 111.29 }),
+            contact_name: "张三".into(),
+            contact_phone: PhoneNumber::parse("13812345678").unwrap_or_else(|e| panic!("{e}")),
+            settlement_account: SettlementAccount {
+                bank_name: "中国银行".into(),
+                account_name: "宜昌测试".into(),
+                account_number: "6222020200112233".into(),
+            },
+        },
+        status: MerchantStatus::Pending,
+        status_reason: String::new(),
+        source: "application".into(),
+        created_at: t(1),
+        updated_at: t(1),
+    }
+}
+
+fn owner(m: &Merchant, name: &str) -> User {
+    User {
+        id: UserId::from_uuid(Uuid::from_u128(
+            0x0190_0000_0000_7000_8000_0000_0005_0000 + m.id.as_uuid().as_u128() % 1000,
+        )),
+        username: Username::parse(name).unwrap_or_else(|e| panic!("{e}")),
+        role: Role::MerchantOwner,
+        region: Region::parse(m.app.district.as_str()).unwrap_or_else(|e| panic!("{e}")),
+        display_name: name.into(),
+        password_hash: "x".into(),
+        disabled: false,
+        created_at: t(1),
+        created_by: None,
+        merchant: Some(m.id),
+        till: None,
+    }
+}
+
+pub async fn a_merchant_and_its_owner_are_stored_together_or_not_at_all(s: S) {
+    let m = merchant(1, "420502");
+    let o = owner(&m, "owner.one");
+    ok(s.insert_merchant(&m, Some(&o)).await, "insert");
+    assert_eq!(ok(s.merchant_by_id(m.id).await, "read"), m);
+    assert_eq!(ok(s.user_by_id(o.id).await, "owner").merchant, Some(m.id));
+    let dup = s.insert_merchant(&Merchant { id: mid(2), ..m.clone() }, None).await;
+    assert!(matches!(dup, Err(StoreError::Conflict { what: "credit_code" })), "{dup:?}");
+    let m3 = merchant(3, "420502");
+    let clash = s.insert_merchant(&m3, Some(&User { id: UserId::from_uuid(Uuid::from_u128(5)), ..o })).await;
+    assert!(matches!(clash, Err(StoreError::Conflict { what: "username" })), "{clash:?}");
+    assert!(
+        matches!(s.merchant_by_id(m3.id).await, Err(StoreError::NotFound)),
+        "the merchant of a refused owner is not stored"
+    );
+}
+
+pub async fn a_bulk_insert_skips_credit_codes_already_present(s: S) {
+    let first: Vec<_> = (0..50).map(|n| merchant(n, "420502")).collect();
+    assert_eq!(ok(s.insert_merchants(&first).await, "first"), 50);
+    let again: Vec<_> = (25..75).map(|n| Merchant { id: mid(1000 + u128::from(n)), ..merchant(n, "420502") }).collect();
+    assert_eq!(ok(s.insert_merchants(&again).await, "again"), 25);
+    assert_eq!(ok(s.count_merchants().await, "count"), 75);
+}
+
+pub async fn merchants_are_listed_by_region_and_status(s: S) {
+    for (n, d) in [(1, "420502"), (2, "420503"), (3, "330109")] {
+        ok(s.insert_merchant(&merchant(n, d), None).await, "insert");
+    }
+    let r = Region::parse("4205").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ok(s.list_merchants(&r, None, None, 10).await, "list").len(), 2);
+    assert_eq!(ok(s.list_merchants(&r, Some(MerchantStatus::Approved), None, 10).await, "approved").len(), 0);
+    let page = ok(s.list_merchants(&r, Some(MerchantStatus::Pending), None, 1).await, "page");
+    let rest = ok(s.list_merchants(&r, Some(MerchantStatus::Pending), page.last().map(|m| m.id), 10).await, "rest");
+    assert_eq!((page.len(), rest.len()), (1, 1));
+}
+
+pub async fn a_review_applies_to_the_status_it_was_decided_on_and_is_kept(s: S) {
+    let m = merchant(1, "420502");
+    ok(s.insert_merchant(&m, None).await, "insert");
+    let review = |n: u128, action, from, to, reason: &str| MerchantReview {
+        id: Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0006_0000 + n),
+        merchant_id: m.id,
+        action,
+        from,
+        to,
+        reason: reason.into(),
+        actor: UserId::from_uuid(Uuid::from_u128(9)),
+        at: t(n as i64 * 10),
+    };
+    ok(
+        s.review_merchant(&review(1, ReviewAction::Approve, MerchantStatus::Pending, MerchantStatus::Approved, ""))
+            .await,
+        "approve",
+    );
+    let stale = s
+        .review_merchant(&review(2, ReviewAction::Reject, MerchantStatus::Pending, MerchantStatus::Rejected, "x"))
+        .await;
+    assert!(matches!(stale, Err(StoreError::Conflict { what: "merchant_changed" })), "{stale:?}");
+    ok(
+        s.review_merchant(&review(
+            3,
+            ReviewAction::Suspend,
+            MerchantStatus::Approved,
+            MerchantStatus::Suspended,
+            "套现",
+        ))
+        .await,
+        "suspend",
+    );
+    let back = ok(s.merchant_by_id(m.id).await, "read");
+    assert_eq!((back.status, back.status_reason.as_str(), back.updated_at), (MerchantStatus::Suspended, "套现", t(30)));
+    let history = ok(s.merchant_reviews(m.id).await, "history");
+    assert_eq!(
+        history.iter().map(|r| r.action).collect::<Vec<_>>(),
+        vec![ReviewAction::Approve, ReviewAction::Suspend]
+    );
+}
+
+pub async fn tills_are_unique_per_merchant(s: S) {
+    let (a, b) = (merchant(1, "420502"), merchant(2, "420502"));
+    ok(s.insert_merchant(&a, None).await, "a");
+    ok(s.insert_merchant(&b, None).await, "b");
+    let till = |n: u128, m: MerchantId, code: &str| Till {
+        id: TillId::from_uuid(Uuid::from_u128(700 + n)),
+        merchant_id: m,
+        code: code.into(),
+        name: "收银台".into(),
+        created_at: t(2),
+    };
+    ok(s.insert_till(&till(1, a.id, "T01")).await, "a T01");
+    ok(s.insert_till(&till(2, b.id, "T01")).await, "b T01");
+    let dup = s.insert_till(&till(3, a.id, "T01")).await;
+    assert!(matches!(dup, Err(StoreError::Conflict { what: "till_code" })), "{dup:?}");
+    assert_eq!(ok(s.tills(a.id).await, "tills"), vec![till(1, a.id, "T01")]);
+    assert_eq!(ok(s.till_by_id(TillId::from_uuid(Uuid::from_u128(702))).await, "by id").merchant_id, b.id);
+}
+
+pub async fn a_catalogue_keeps_every_price_an_item_had(s: S) {
+    let m = merchant(1, "420502");
+    ok(s.insert_merchant(&m, None).await, "m");
+    let actor = UserId::from_uuid(Uuid::from_u128(9));
+    let p = Product {
+        id: Uuid::from_u128(800),
+        merchant_id: m.id,
+        sku: "KFR-35GW".into(),
+        brand: "格力".into(),
+        model: "云佳".into(),
+        category: "air_conditioner".into(),
+        energy_class: "1".into(),
+        list_price: Fen::new(329_900),
+        updated_at: t(1),
+    };
+    ok(s.upsert_product(&p, actor).await, "new");
+    ok(s.upsert_product(&Product { brand: "GREE".into(), updated_at: t(2), ..p.clone() }, actor).await, "same price");
+    let raised = Product {
+        id: Uuid::from_u128(801),
+        brand: "GREE".into(),
+        list_price: Fen::new(359_900),
+        updated_at: t(1) + Duration::days(1),
+        ..p.clone()
+    };
+    let stored = ok(s.upsert_product(&raised, actor).await, "raised");
+    assert_eq!(stored.id, p.id, "an upsert keeps the item's id");
+    let prices: Vec<_> = ok(s.price_history(m.id, "KFR-35GW").await, "history").iter().map(|c| c.price).collect();
+    assert_eq!(prices, vec![Fen::new(329_900), Fen::new(359_900)]);
+    let items = ok(s.products(m.id).await, "items");
+    assert_eq!((items.len(), items[0].brand.as_str(), items[0].list_price), (1, "GREE", Fen::new(359_900)));
+}

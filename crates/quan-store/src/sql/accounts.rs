@@ -1,0 +1,412 @@
+//! The account stores (users, residents, sessions, one-time codes) in SQL,
+//! for `impl_account_stores!`.
+
+/// Implements `UserStore`, `ResidentStore`, `SessionStore` and `OtpStore`
+/// for `$store` (which has `fn pool(&self)`), whose rows are `$row`.
+#[macro_export]
+macro_rules! impl_account_stores {
+    ($store:ty, $row:ty) => {
+        mod account_sql {
+            #![allow(unused_imports)]
+            use super::*;
+
+            pub(super) mod rows {
+
+                use chrono::{DateTime, Utc};
+                use quan_domain::{KeyedHash, MerchantId, Region, ResidentId, Role, TillId, UserId, Username};
+                use quan_store::{OtpChallenge, Resident, StoreError, User};
+                use sqlx::Row;
+
+                pub(super) type R = $row;
+                use uuid::Uuid;
+
+                pub(super) fn ms(t: DateTime<Utc>) -> i64 {
+                    t.timestamp_millis()
+                }
+
+                pub(super) fn from_ms(ms: i64) -> Result<DateTime<Utc>, StoreError> {
+                    DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::message(format!("instant {ms} ms is out of range")))
+                }
+
+                /// Maps a unique-constraint violation to `Conflict { what }`, anything else to `Other`.
+                pub(super) fn conflict_on(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+                    move |e| match &e {
+                        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict { what },
+                        _ => StoreError::other(e),
+                    }
+                }
+
+                pub(super) fn other(e: sqlx::Error) -> StoreError {
+                    match e {
+                        sqlx::Error::RowNotFound => StoreError::NotFound,
+                        e => StoreError::other(e),
+                    }
+                }
+
+                fn get<T>(row: &R, col: &str) -> Result<T, StoreError>
+                where
+                    T: for<'r> sqlx::Decode<'r, <R as Row>::Database> + sqlx::Type<<R as Row>::Database>,
+                {
+                    row.try_get(col).map_err(StoreError::other)
+                }
+
+                fn parsed<T, E: std::fmt::Display>(r: Result<T, E>, col: &str) -> Result<T, StoreError> {
+                    r.map_err(|e| StoreError::message(format!("stored {col} is invalid: {e}")))
+                }
+
+                fn hash32(v: Vec<u8>, col: &str) -> Result<[u8; 32], StoreError> {
+                    <[u8; 32]>::try_from(v.as_slice()).map_err(|_| StoreError::message(format!("stored {col} is not 32 bytes")))
+                }
+
+                pub(super) fn user(row: &R) -> Result<User, StoreError> {
+                    Ok(User {
+                        id: UserId::from_uuid(get(row, "id")?),
+                        username: parsed(Username::parse(&get::<String>(row, "username")?), "username")?,
+                        role: parsed(get::<String>(row, "role")?.parse::<Role>(), "role")?,
+                        region: parsed(Region::parse(&get::<String>(row, "region")?), "region")?,
+                        display_name: get(row, "display_name")?,
+                        password_hash: get(row, "password_hash")?,
+                        disabled: get(row, "disabled")?,
+                        created_at: from_ms(get(row, "created_at_ms")?)?,
+                        created_by: get::<Option<Uuid>>(row, "created_by")?.map(UserId::from_uuid),
+                        merchant: get::<Option<Uuid>>(row, "merchant_id")?.map(MerchantId::from_uuid),
+                        till: get::<Option<Uuid>>(row, "till_id")?.map(TillId::from_uuid),
+                    })
+                }
+
+                pub(super) fn resident(row: &R) -> Result<Resident, StoreError> {
+                    Ok(Resident {
+                        id: ResidentId::from_uuid(get(row, "id")?),
+                        phone_hash: KeyedHash::from_bytes(hash32(get(row, "phone_hash")?, "phone_hash")?),
+                        phone_masked: get(row, "phone_masked")?,
+                        created_at: from_ms(get(row, "created_at_ms")?)?,
+                    })
+                }
+
+                pub(super) fn otp(row: &R) -> Result<OtpChallenge, StoreError> {
+                    Ok(OtpChallenge {
+                        id: get(row, "id")?,
+                        phone_hash: KeyedHash::from_bytes(hash32(get(row, "phone_hash")?, "phone_hash")?),
+                        code_hash: hash32(get(row, "code_hash")?, "code_hash")?,
+                        attempts: parsed(u32::try_from(get::<i64>(row, "attempts")?), "attempts")?,
+                        created_at: from_ms(get(row, "created_at_ms")?)?,
+                        expires_at: from_ms(get(row, "expires_at_ms")?)?,
+                    })
+                }
+
+                pub(super) fn token_hash(row: &R) -> Result<[u8; 32], StoreError> {
+                    hash32(get(row, "token_hash")?, "token_hash")
+                }
+
+                pub(super) fn opt_uuid(row: &R, col: &str) -> Result<Option<Uuid>, StoreError> {
+                    get(row, col)
+                }
+
+                pub(super) fn instant(row: &R, col: &str) -> Result<DateTime<Utc>, StoreError> {
+                    from_ms(get(row, col)?)
+                }
+
+                pub(super) fn uuid(row: &R, col: &str) -> Result<Uuid, StoreError> {
+                    get(row, col)
+                }
+
+            }
+
+
+            use async_trait::async_trait;
+            use chrono::{DateTime, Utc};
+            use quan_domain::{KeyedHash, Region, ResidentId, SessionId, UserId, Username};
+            use quan_store::{
+                NewOtp, NewUser, OtpChallenge, OtpStore, Principal, Resident, ResidentStore, Session, SessionStore, StoreError,
+                User, UserStore,
+            };
+            use uuid::Uuid;
+
+            use self::rows::{conflict_on, ms, other};
+
+            pub(super) const USER_COLS: &str =
+                "id, username, role, region, display_name, password_hash, disabled, created_at_ms, created_by, merchant_id, till_id";
+
+            pub(super) fn affected_one(n: u64) -> Result<(), StoreError> {
+                if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            }
+
+            #[async_trait]
+            impl UserStore for $store {
+                async fn insert_user(&self, u: &NewUser) -> Result<(), StoreError> {
+                    sqlx::query(
+                        "INSERT INTO users (id, username, role, region, display_name, password_hash, disabled, created_at_ms, created_by, merchant_id, till_id)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .bind(u.id.as_uuid())
+                    .bind(u.username.as_str())
+                    .bind(u.role.as_str())
+                    .bind(u.region.as_str())
+                    .bind(&u.display_name)
+                    .bind(&u.password_hash)
+                    .bind(u.disabled)
+                    .bind(ms(u.created_at))
+                    .bind(u.created_by.map(|c| c.as_uuid()))
+                    .bind(u.merchant.map(|m| m.as_uuid()))
+                    .bind(u.till.map(|t| t.as_uuid()))
+                    .execute(self.pool())
+                    .await
+                    .map_err(conflict_on("username"))?;
+                    Ok(())
+                }
+
+                async fn user_by_id(&self, id: UserId) -> Result<User, StoreError> {
+                    let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1");
+                    let row =
+                        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.as_uuid()).fetch_one(self.pool()).await.map_err(other)?;
+                    rows::user(&row)
+                }
+
+                async fn user_by_username(&self, username: &Username) -> Result<User, StoreError> {
+                    let sql = format!("SELECT {USER_COLS} FROM users WHERE username = $1");
+                    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(username.as_str())
+                        .fetch_one(self.pool())
+                        .await
+                        .map_err(other)?;
+                    rows::user(&row)
+                }
+
+                async fn list_users(&self, within: &Region, after: Option<UserId>, limit: u32) -> Result<Vec<User>, StoreError> {
+                    // substr() rather than LIKE: a region is digits only, but LIKE would
+                    // still treat `_` and `%` specially and ignore case.
+                    let sql = format!(
+                        "SELECT {USER_COLS} FROM users
+                         WHERE substr(region, 1, length($1)) = $1 AND ($2 IS NULL OR id > $2)
+                         ORDER BY id LIMIT $3"
+                    );
+                    let found: Vec<rows::R> = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(within.as_str())
+                        .bind(after.map(|a| a.as_uuid()))
+                        .bind(i64::from(limit))
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(other)?;
+                    found.iter().map(rows::user).collect()
+                }
+
+                async fn set_user_disabled(&self, id: UserId, disabled: bool) -> Result<(), StoreError> {
+                    let r = sqlx::query("UPDATE users SET disabled = $2 WHERE id = $1")
+                        .bind(id.as_uuid())
+                        .bind(disabled)
+                        .execute(self.pool())
+                        .await
+                        .map_err(other)?;
+                    affected_one(r.rows_affected())
+                }
+
+                async fn set_user_password(&self, id: UserId, password_hash: &str) -> Result<(), StoreError> {
+                    let r = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                        .bind(id.as_uuid())
+                        .bind(password_hash)
+                        .execute(self.pool())
+                        .await
+                        .map_err(other)?;
+                    affected_one(r.rows_affected())
+                }
+
+                async fn count_users(&self) -> Result<u64, StoreError> {
+                    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(self.pool()).await.map_err(other)?;
+                    Ok(u64::try_from(n).unwrap_or(0))
+                }
+            }
+
+            #[async_trait]
+            impl ResidentStore for $store {
+                async fn upsert_resident(&self, r: &Resident) -> Result<Resident, StoreError> {
+                    sqlx::query(
+                        "INSERT INTO residents (id, phone_hash, phone_masked, created_at_ms) VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (phone_hash) DO NOTHING",
+                    )
+                    .bind(r.id.as_uuid())
+                    .bind(&r.phone_hash.as_bytes()[..])
+                    .bind(&r.phone_masked)
+                    .bind(ms(r.created_at))
+                    .execute(self.pool())
+                    .await
+                    .map_err(other)?;
+                    let row =
+                        sqlx::query("SELECT id, phone_hash, phone_masked, created_at_ms FROM residents WHERE phone_hash = $1")
+                            .bind(&r.phone_hash.as_bytes()[..])
+                            .fetch_one(self.pool())
+                            .await
+                            .map_err(other)?;
+                    rows::resident(&row)
+                }
+
+                async fn resident_by_id(&self, id: ResidentId) -> Result<Resident, StoreError> {
+                    let row = sqlx::query("SELECT id, phone_hash, phone_masked, created_at_ms FROM residents WHERE id = $1")
+                        .bind(id.as_uuid())
+                        .fetch_one(self.pool())
+                        .await
+                        .map_err(other)?;
+                    rows::resident(&row)
+                }
+            }
+
+            #[async_trait]
+            impl SessionStore for $store {
+                async fn insert_session(&self, s: &Session) -> Result<(), StoreError> {
+                    let (user, resident) = match s.principal {
+                        Principal::User(u) => (Some(u.as_uuid()), None),
+                        Principal::Resident(r) => (None, Some(r.as_uuid())),
+                    };
+                    sqlx::query(
+                        "INSERT INTO sessions (id, token_hash, user_id, resident_id, created_at_ms, expires_at_ms)
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(s.id.as_uuid())
+                    .bind(&s.token_hash[..])
+                    .bind(user)
+                    .bind(resident)
+                    .bind(ms(s.created_at))
+                    .bind(ms(s.expires_at))
+                    .execute(self.pool())
+                    .await
+                    .map_err(conflict_on("token"))?;
+                    Ok(())
+                }
+
+                async fn live_session(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Session, StoreError> {
+                    let row = sqlx::query(
+                        "SELECT id, token_hash, user_id, resident_id, created_at_ms, expires_at_ms FROM sessions
+                         WHERE token_hash = $1 AND expires_at_ms > $2",
+                    )
+                    .bind(&token_hash[..])
+                    .bind(ms(now))
+                    .fetch_one(self.pool())
+                    .await
+                    .map_err(other)?;
+                    let principal = match (rows::opt_uuid(&row, "user_id")?, rows::opt_uuid(&row, "resident_id")?) {
+                        (Some(u), None) => Principal::User(UserId::from_uuid(u)),
+                        (None, Some(r)) => Principal::Resident(ResidentId::from_uuid(r)),
+                        _ => return Err(StoreError::message("a session row names neither or both kinds of principal")),
+                    };
+                    Ok(Session {
+                        id: SessionId::from_uuid(rows::uuid(&row, "id")?),
+                        token_hash: rows::token_hash(&row)?,
+                        principal,
+                        created_at: rows::instant(&row, "created_at_ms")?,
+                        expires_at: rows::instant(&row, "expires_at_ms")?,
+                    })
+                }
+
+                async fn delete_session(&self, id: SessionId) -> Result<(), StoreError> {
+                    let r = sqlx::query("DELETE FROM sessions WHERE id = $1")
+                        .bind(id.as_uuid())
+                        .execute(self.pool())
+                        .await
+                        .map_err(other)?;
+                    affected_one(r.rows_affected())
+                }
+
+                async fn delete_user_sessions(&self, user: UserId) -> Result<u64, StoreError> {
+                    let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                        .bind(user.as_uuid())
+                        .execute(self.pool())
+                        .await
+                        .map_err(other)?;
+                    Ok(r.rows_affected())
+                }
+
+                async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+                    let r = sqlx::query("DELETE FROM sessions WHERE expires_at_ms <= $1")
+                        .bind(ms(now))
+                        .execute(self.pool())
+                        .await
+                        .map_err(other)?;
+                    Ok(r.rows_affected())
+                }
+            }
+
+            #[async_trait]
+            impl OtpStore for $store {
+                async fn put_otp(&self, o: &NewOtp) -> Result<(), StoreError> {
+                    let mut tx = self.pool().begin().await.map_err(other)?;
+                    sqlx::query(
+                        "INSERT INTO otp_challenges (phone_hash, id, code_hash, attempts, created_at_ms, expires_at_ms)
+                         VALUES ($1, $2, $3, 0, $4, $5)
+                         ON CONFLICT (phone_hash) DO UPDATE SET id = excluded.id, code_hash = excluded.code_hash,
+                             attempts = 0, created_at_ms = excluded.created_at_ms, expires_at_ms = excluded.expires_at_ms",
+                    )
+                    .bind(&o.phone_hash.as_bytes()[..])
+                    .bind(o.id)
+                    .bind(&o.code_hash[..])
+                    .bind(ms(o.created_at))
+                    .bind(ms(o.expires_at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(other)?;
+                    sqlx::query("INSERT INTO otp_sends (phone_hash, sent_at_ms) VALUES ($1, $2)")
+                        .bind(&o.phone_hash.as_bytes()[..])
+                        .bind(ms(o.created_at))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(other)?;
+                    tx.commit().await.map_err(other)
+                }
+
+                async fn otp_sends_since(&self, phone_hash: &KeyedHash, since: DateTime<Utc>) -> Result<u32, StoreError> {
+                    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM otp_sends WHERE phone_hash = $1 AND sent_at_ms >= $2")
+                        .bind(&phone_hash.as_bytes()[..])
+                        .bind(ms(since))
+                        .fetch_one(self.pool())
+                        .await
+                        .map_err(other)?;
+                    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+                }
+
+                async fn take_otp_attempt(
+                    &self,
+                    phone_hash: &KeyedHash,
+                    now: DateTime<Utc>,
+                    attempts_max: u32,
+                ) -> Result<OtpChallenge, StoreError> {
+                    // One statement: the try is counted before the code is compared, so
+                    // concurrent guesses cannot slip past the limit.
+                    let row = sqlx::query(
+                        "UPDATE otp_challenges SET attempts = attempts + 1
+                         WHERE phone_hash = $1 AND expires_at_ms > $2 AND attempts < $3
+                         RETURNING phone_hash, id, code_hash, attempts, created_at_ms, expires_at_ms",
+                    )
+                    .bind(&phone_hash.as_bytes()[..])
+                    .bind(ms(now))
+                    .bind(i64::from(attempts_max))
+                    .fetch_one(self.pool())
+                    .await
+                    .map_err(other)?;
+                    rows::otp(&row)
+                }
+
+                async fn consume_otp(&self, id: Uuid) -> Result<(), StoreError> {
+                    let r = sqlx::query("DELETE FROM otp_challenges WHERE id = $1")
+                        .bind(id)
+                        .execute(self.pool())
+                        .await
+                        .map_err(other)?;
+                    affected_one(r.rows_affected())
+                }
+
+                async fn prune_otps(&self, now: DateTime<Utc>, before: DateTime<Utc>) -> Result<u64, StoreError> {
+                    let a = sqlx::query("DELETE FROM otp_challenges WHERE expires_at_ms <= $1")
+                        .bind(ms(now))
+                        .execute(self.pool())
+                        .await
+                        .map_err(other)?;
+                    let b = sqlx::query("DELETE FROM otp_sends WHERE sent_at_ms < $1")
+                        .bind(ms(before))
+                        .execute(self.pool())
+                        .await
+                        .map_err(other)?;
+                    Ok(a.rows_affected() + b.rows_affected())
+                }
+            }
+
+        }
+    };
+}

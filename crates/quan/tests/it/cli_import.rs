@@ -1,0 +1,123 @@
+//! `quan import merchants`: 50 000 rows with 1% bad rows end with an exact
+//! error report, and a second import of the same file creates nothing.
+
+use std::fmt::Write as _;
+use std::process::Command;
+
+use quan_store::conformance::credit_code;
+
+const ROWS: u32 = 50_000;
+
+/// The bad rows: every 100th row, five kinds of mistake in turn.
+fn bad_kind(i: u32) -> Option<u32> {
+    (i % 100 == 37).then_some((i / 100) % 5)
+}
+
+fn build_csv() -> (String, Vec<String>) {
+    let mut csv = String::from(
+        "legal_name,credit_code,industry,scale,address,address_district,lat,lng,contact_name,contact_phone,bank_name,account_name,account_number\n",
+    );
+    let mut expected = Vec::new();
+    for i in 0..ROWS {
+        let line = i + 2;
+        let mut code = credit_code(100_000 + i).to_string();
+        let (mut industry, mut district, mut phone) = ("catering", "420502", "13812345678".to_owned());
+        match bad_kind(i) {
+            Some(0) => {
+                let last = code.pop().unwrap_or('0');
+                code.push(if last == '0' { '1' } else { '0' });
+                expected.push(format!("{line},credit_code,credit_code_check_digit"));
+            }
+            Some(1) => {
+                industry = "bakery";
+                expected.push(format!("{line},industry,unknown_industry"));
+            }
+            Some(2) => {
+                district = "330109";
+                expected.push(format!("{line},address_district,district_outside_region"));
+            }
+            Some(3) => {
+                phone = "12345".into();
+                expected.push(format!("{line},contact_phone,bad_phone"));
+            }
+            Some(_) => {
+                code = credit_code(100_000 + i - 1).to_string();
+                expected.push(format!("{line},credit_code,duplicate_in_file"));
+            }
+            None => {}
+        }
+        let _ = writeln!(
+            csv,
+            "宜昌商户{i}有限公司,{code},{industry},small,西陵区{i}号,{district},30.7,111.29,李四,{phone},中国银行,宜昌商户{i},62220202{i:08}"
+        );
+    }
+    (csv, expected)
+}
+
+fn quan(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_quan"));
+    c.current_dir(dir).args(args);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("QUAN_") {
+            c.env_remove(k);
+        }
+    }
+    c.output().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn report_lines(path: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    r.records().flatten().map(|rec| format!("{},{},{}", &rec[0], &rec[1], &rec[2])).collect()
+}
+
+#[test]
+fn fifty_thousand_rows_with_one_percent_bad_end_with_an_exact_error_report() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = quan(
+        dir.path(),
+        &["admin", "create-user", "--role", "operator", "--region", "4205", "--username", "yichang.operator"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (csv, expected) = build_csv();
+    assert_eq!(expected.len(), 500);
+    let file = dir.path().join("merchants.csv");
+    std::fs::write(&file, csv).unwrap_or_else(|e| panic!("{e}"));
+
+    let out = quan(dir.path(), &["import", "merchants", "merchants.csv", "--as", "yichang.operator", "--quiet"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("50000 rows: 49500 imported, 0 already registered, 500 refused"), "{stdout}");
+    eprintln!("first import: {stdout}");
+    let report = dir.path().join("merchants.errors.csv");
+    assert_eq!(report_lines(&report), expected, "the report lists exactly the bad rows, by line, field and rule");
+
+    let out = quan(dir.path(), &["import", "merchants", "merchants.csv", "--as", "yichang.operator", "--quiet"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        stdout.starts_with("50000 rows: 0 imported, 49500 already registered, 500 refused"),
+        "importing again creates nothing: {stdout}"
+    );
+    eprintln!("second import: {stdout}");
+}
+
+#[test]
+fn a_file_without_the_expected_columns_is_refused_before_anything_is_imported() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    quan(
+        dir.path(),
+        &["admin", "create-user", "--role", "operator", "--region", "4205", "--username", "yichang.operator"],
+    );
+    std::fs::write(dir.path().join("m.csv"), "legal_name,credit_code\nx,y\n").unwrap_or_else(|e| panic!("{e}"));
+    let out = quan(dir.path(), &["import", "merchants", "m.csv", "--as", "yichang.operator"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the header has no `industry` column"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let header = "legal_name,credit_code,industry,scale,address,address_district,lat,lng,contact_name,contact_phone,bank_name,account_name,account_number\n";
+    std::fs::write(dir.path().join("ok.csv"), header).unwrap_or_else(|e| panic!("{e}"));
+    let out = quan(dir.path(), &["import", "merchants", "ok.csv", "--as", "nobody.here"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no enabled account `nobody.here`"));
+}
