@@ -10,6 +10,7 @@ pub mod business_day;
 pub mod campaign;
 pub mod clock;
 pub mod district;
+pub mod geo;
 pub mod ids;
 pub mod industry;
 pub mod invalid;
