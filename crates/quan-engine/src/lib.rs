@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod campaigns;
 mod clock;
+pub mod districts;
 mod lottery;
 pub mod merchants;
 pub mod random;
@@ -43,6 +44,10 @@ pub struct EngineConfig {
     pub password_len_min: usize,
     pub password: PasswordParams,
     pub business_day_cutoff: CutoffHour,
+    /// Positions closer than this to a district border are "uncertain".
+    pub border_margin_m: f64,
+    /// Positions reported with a larger accuracy radius are refused.
+    pub position_accuracy_m_max: f64,
 }
 
 impl Default for EngineConfig {
@@ -59,6 +64,8 @@ impl Default for EngineConfig {
             password_len_min: 12,
             password: PasswordParams::default(),
             business_day_cutoff: CutoffHour::default(),
+            border_margin_m: 100.0,
+            position_accuracy_m_max: 500.0,
         }
     }
 }
@@ -84,6 +91,7 @@ struct Inner {
     otp_client_limiter: RateLimiter,
     application_limiter: RateLimiter,
     ids: random::IdGen,
+    districts: std::sync::RwLock<Arc<quan_domain::geo::DistrictIndex>>,
 }
 
 /// What the engine is built from.
@@ -127,6 +135,7 @@ impl Engine {
                 otp_client_limiter,
                 application_limiter: RateLimiter::new(20, Duration::hours(1), 20, 100_000),
                 ids: random::IdGen::default(),
+                districts: std::sync::RwLock::new(Arc::new(quan_domain::geo::DistrictIndex::build(&[], 0.0))),
             }),
         }
     }

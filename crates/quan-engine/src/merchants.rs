@@ -144,12 +144,26 @@ impl Engine {
         }
     }
 
+    /// The district of a merchant comes from its location where boundaries
+    /// are imported (locations are taken as GCJ-02, what map pickers give),
+    /// else from the code of its address.
+    fn place(&self, mut app: quan_domain::merchant::ValidApplication) -> quan_domain::merchant::ValidApplication {
+        if let Some(l) = app.location {
+            let p = crate::districts::Position { lng: l.lng, lat: l.lat, crs: quan_domain::geo::Crs::Gcj02, accuracy_m: None };
+            if let Ok(crate::districts::Located::Inside(code)) = self.locate(&p) {
+                app.district = code;
+            }
+        }
+        app
+    }
+
     fn new_merchant(
         &self,
         app: quan_domain::merchant::ValidApplication,
         status: MerchantStatus,
         source: &str,
     ) -> Merchant {
+        let app = self.place(app);
         let now = self.now();
         Merchant {
             id: MerchantId::from_uuid(self.new_uuid()),
@@ -250,6 +264,7 @@ impl Engine {
                     continue;
                 }
             };
+            let valid = self.place(valid);
             if !import.actor_region.contains_district(&valid.district) {
                 let msg = format!("{} is outside your region {}", valid.district, import.actor_region);
                 import.totals.errors.push(refuse(Invalid::new("address_district", "district_outside_region", msg)));

@@ -7,6 +7,7 @@ use quan_domain::merchant::MerchantStatus;
 use quan_domain::{BatchId, CampaignId, Fen, ResidentId as Rid};
 use quan_domain::{KeyedHash, MerchantId, Region, ResidentId, SessionId, TillId, UserId, Username};
 
+use crate::DistrictBoundary;
 use crate::{
     Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, Merchant, MerchantReview, NewOtp, NewUser,
     OtpChallenge, PoolStats, PriceChange, Product, Resident, Session, StoreError, Till, User,
@@ -145,6 +146,17 @@ pub trait MerchantStore: Send + Sync {
 }
 
 #[async_trait]
+pub trait DistrictStore: Send + Sync {
+    /// Stores boundaries in one transaction; a district already present
+    /// gets the next version and its old boundary moves to the history.
+    /// Returns how many districts were new and how many replaced.
+    async fn import_districts(&self, ds: &[DistrictBoundary], at: DateTime<Utc>) -> Result<(u64, u64), StoreError>;
+    async fn districts(&self) -> Result<Vec<DistrictBoundary>, StoreError>;
+    /// Earlier boundaries of a district, oldest first.
+    async fn district_history(&self, code: &quan_domain::DistrictCode) -> Result<Vec<DistrictBoundary>, StoreError>;
+}
+
+#[async_trait]
 pub trait HealthStore: Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
@@ -155,7 +167,7 @@ pub trait HealthStore: Send + Sync {
 
 /// Everything quan keeps, behind one object the engine holds.
 pub trait Store:
-    UserStore + ResidentStore + SessionStore + OtpStore + CampaignStore + MerchantStore + HealthStore + std::fmt::Debug
+    UserStore + ResidentStore + SessionStore + OtpStore + CampaignStore + MerchantStore + DistrictStore + HealthStore + std::fmt::Debug
 {
 }
 
@@ -166,6 +178,7 @@ impl<T> Store for T where
         + OtpStore
         + CampaignStore
         + MerchantStore
+        + DistrictStore
         + HealthStore
         + std::fmt::Debug
 {

@@ -60,6 +60,9 @@ pub enum Command {
     /// Bulk imports.
     #[command(subcommand)]
     Import(ImportCmd),
+    /// Benchmarks: quan against the peer approach, in one run, with ratios.
+    #[command(subcommand)]
+    Bench(BenchCmd),
     /// Print the OpenAPI 3.1 document (as committed in openapi.json).
     Openapi,
     /// Print the effective configuration, secrets hidden.
@@ -140,6 +143,16 @@ pub enum LotteryCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCmd {
+    /// Import district boundaries: a GeoJSON FeatureCollection whose features carry their
+    /// GB/T 2260 code (`id` or `properties.code`) and a Polygon or MultiPolygon. A district
+    /// imported again gets the new boundary; the old one is kept in history.
+    Districts {
+        #[arg(value_name = "FILE.geojson", required = true)]
+        files: Vec<PathBuf>,
+        /// The coordinate system of the file: wgs84, gcj02 (as the shipped data) or bd09.
+        #[arg(long, default_value = "gcj02")]
+        crs: String,
+    },
     /// Import merchants from a CSV file with the header
     /// legal_name,credit_code,industry,scale,address,address_district,lat,lng,contact_name,contact_phone,bank_name,account_name,account_number.
     /// Valid rows go in; refused rows are listed in FILE.errors.csv; merchants already registered are skipped.
@@ -155,5 +168,25 @@ pub enum ImportCmd {
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCmd {
+    /// Point-in-district lookups: the grid + prepared-polygon index against a plain linear
+    /// scan of the polygons, on the shipped boundaries (single thread).
+    Districts {
+        /// Print one JSON object of the figures on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Random positions to look up.
+        #[arg(long, default_value_t = 1_000_000)]
+        points: usize,
+        /// Folder of GeoJSON files (GCJ-02).
+        #[arg(long, default_value = "data/regions/geojson")]
+        geojson_dir: PathBuf,
+        /// Seed of the random positions.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
     },
 }

@@ -19,6 +19,22 @@ pub struct Config {
     pub security: SecurityConfig,
     pub accounts: AccountsConfig,
     pub business: BusinessConfig,
+    pub eligibility: EligibilityConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EligibilityConfig {
+    /// Positions closer than this to a district border are "uncertain".
+    pub border_margin_m: u32,
+    /// Positions reported with a larger accuracy radius are refused.
+    pub position_accuracy_m_max: u32,
+}
+
+impl Default for EligibilityConfig {
+    fn default() -> Self {
+        EligibilityConfig { border_margin_m: 100, position_accuracy_m_max: 500 }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -86,6 +102,7 @@ impl Default for Config {
             security: SecurityConfig { pii_key: String::new() },
             accounts: AccountsConfig::default(),
             business: BusinessConfig { day_cutoff_hour: 0 },
+            eligibility: EligibilityConfig::default(),
         }
     }
 }

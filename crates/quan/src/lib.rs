@@ -9,7 +9,7 @@ pub mod setup;
 
 use std::io::Write;
 
-use cli::{AdminCommand, BatchCmd, CampaignCmd, Cli, Command, ImportCmd, LotteryCmd};
+use cli::{AdminCommand, BatchCmd, BenchCmd, CampaignCmd, Cli, Command, ImportCmd, LotteryCmd};
 use config::Overrides;
 
 /// Runs one command line; the caller turns an error into exit status 1.
@@ -53,6 +53,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let progress = !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
             let (out, _) = commands::import::merchants(&config, &file, &as_user, approve, progress).await?;
             stdout.write_all(out.as_bytes())?;
+        }
+        Command::Import(ImportCmd::Districts { files, crs }) => {
+            stdout.write_all(commands::import::districts(&config, &files, &crs).await?.as_bytes())?;
+        }
+        Command::Bench(BenchCmd::Districts { json, points, geojson_dir, seed }) => {
+            stdout.write_all(commands::bench::districts(&geojson_dir, points, seed, json)?.as_bytes())?;
         }
         Command::Openapi => stdout.write_all(quan_http::openapi_json().as_bytes())?,
         Command::Config => stdout.write_all(config.to_redacted_toml().as_bytes())?,

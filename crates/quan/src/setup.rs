@@ -112,6 +112,8 @@ pub fn engine_config(config: &Config) -> anyhow::Result<EngineConfig> {
         password_len_min: a.password_len_min as usize,
         password: quan_engine::PasswordParams::default(),
         business_day_cutoff: CutoffHour::new(config.business.day_cutoff_hour)?,
+        border_margin_m: f64::from(config.eligibility.border_margin_m),
+        position_accuracy_m_max: f64::from(config.eligibility.position_accuracy_m_max),
     })
 }
 
@@ -119,12 +121,14 @@ pub fn engine_config(config: &Config) -> anyhow::Result<EngineConfig> {
 pub async fn engine(config: &Config) -> anyhow::Result<Engine> {
     let store = open_store(config).await?;
     ensure_data_dir(&config.data_dir)?;
-    Ok(Engine::new(EngineParts {
+    let engine = Engine::new(EngineParts {
         store,
         clock: Arc::new(quan_engine::SystemClock),
         random: Arc::new(SystemRandom),
         sms: Arc::new(FileSmsSender::new(&config.data_dir.join("sms-outbox.jsonl"))),
         pii_key: pii_key(config)?,
         config: engine_config(config)?,
-    }))
+    });
+    engine.reload_districts().await.map_err(|e| anyhow::anyhow!("cannot load the district boundaries: {e}"))?;
+    Ok(engine)
 }

@@ -262,6 +262,12 @@ impl DistrictIndex {
         inside.map_or(Lookup::Outside, |d| Lookup::Inside(d.code))
     }
 
+    /// Every district containing the point, by testing them all (for checks:
+    /// boundaries should not overlap).
+    pub fn containing_all(&self, lng: f64, lat: f64) -> Vec<DistrictCode> {
+        self.districts.iter().filter(|d| d.in_bbox(lng, lat) && crossings(&d.edges, lng, lat)).map(|d| d.code).collect()
+    }
+
     /// The plain approach, for comparison in benchmarks: test every
     /// district's every edge in turn (after a bounding-box check).
     pub fn lookup_linear(&self, lng: f64, lat: f64) -> Option<DistrictCode> {

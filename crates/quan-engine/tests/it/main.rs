@@ -2,6 +2,7 @@
 //! seeded random source.
 
 mod accounts;
+mod districts;
 
 use std::sync::Arc;
 

@@ -198,3 +198,24 @@ pub async fn a_catalogue_keeps_every_price_an_item_had(s: S) {
     let items = ok(s.products(m.id).await, "items");
     assert_eq!((items.len(), items[0].brand.as_str(), items[0].list_price), (1, "GREE", Fen::new(359_900)));
 }
+
+pub async fn reimporting_a_district_keeps_the_old_boundary_in_history(s: S) {
+    use crate::DistrictBoundary;
+    use quan_domain::geo::Crs;
+    let d = |v: &str, at_ms: i64| DistrictBoundary {
+        code: DistrictCode::parse("420502").unwrap_or_else(|e| panic!("{e}")),
+        name: "西陵区".into(),
+        crs: Crs::Gcj02,
+        geometry_json: v.into(),
+        version: 0,
+        imported_at: t(at_ms),
+        source: "test.geojson".into(),
+    };
+    assert_eq!(ok(s.import_districts(&[d("{\"v\":1}", 1)], t(1)).await, "first"), (1, 0));
+    assert_eq!(ok(s.import_districts(&[d("{\"v\":2}", 2)], t(2)).await, "second"), (0, 1));
+    let now = ok(s.districts().await, "districts");
+    assert_eq!((now.len(), now[0].version, now[0].geometry_json.as_str()), (1, 2, "{\"v\":2}"));
+    let code = DistrictCode::parse("420502").unwrap_or_else(|e| panic!("{e}"));
+    let old = ok(s.district_history(&code).await, "history");
+    assert_eq!((old.len(), old[0].version, old[0].geometry_json.as_str()), (1, 1, "{\"v\":1}"));
+}

@@ -49,6 +49,7 @@ macro_rules! conformance_tests {
             a_review_applies_to_the_status_it_was_decided_on_and_is_kept,
             tills_are_unique_per_merchant,
             a_catalogue_keeps_every_price_an_item_had,
+            reimporting_a_district_keeps_the_old_boundary_in_history,
         );
     };
     (@cases $open:expr; $($case:ident),* $(,)?) => {

@@ -6,4 +6,5 @@
 
 pub mod accounts;
 pub mod campaigns;
+pub mod districts;
 pub mod merchants;

@@ -187,3 +187,18 @@ pub async fn merchants(
     }
     Ok((out, t))
 }
+
+/// `quan import districts`: each file in one transaction, then the index is rebuilt.
+pub async fn districts(config: &Config, files: &[PathBuf], crs: &str) -> anyhow::Result<String> {
+    let crs = quan_domain::geo::Crs::parse(crs).with_context(|| format!("--crs `{crs}` is not wgs84, gcj02 or bd09"))?;
+    let engine = setup::engine(config).await?;
+    let mut out = String::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let (new, replaced) = engine.import_districts(&text, crs, &name).await.map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
+        out.push_str(&format!("{}: {new} new districts, {replaced} replaced (old boundaries kept in history)\n", f.display()));
+    }
+    out.push_str(&format!("{} districts are now indexed\n", engine.district_index().len()));
+    Ok(out)
+}

@@ -1,4 +1,5 @@
 pub mod admin;
+pub mod bench;
 pub mod campaign;
 pub mod import;
 pub mod serve;
