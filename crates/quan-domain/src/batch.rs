@@ -28,6 +28,8 @@ pub struct EligibilityRule {
     pub lists: Vec<String>,
     pub age_min: Option<u8>,
     pub age_max: Option<u8>,
+    /// What a position within the border margin means for this batch.
+    pub uncertain_position: crate::eligibility::UncertainPolicy,
 }
 
 /// Which identity the limits count against.

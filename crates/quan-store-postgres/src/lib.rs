@@ -19,11 +19,13 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "campaigns", sql: include_str!("../migrations/0002_campaigns.sql") },
     Migration { version: 3, name: "merchants", sql: include_str!("../migrations/0003_merchants.sql") },
     Migration { version: 4, name: "districts", sql: include_str!("../migrations/0004_districts.sql") },
+    Migration { version: 5, name: "eligibility", sql: include_str!("../migrations/0005_eligibility.sql") },
 ];
 
 quan_store::impl_account_stores!(PgStore, sqlx::postgres::PgRow);
 quan_store::impl_merchant_store!(PgStore, sqlx::postgres::PgRow);
 quan_store::impl_district_store!(PgStore, sqlx::postgres::PgRow);
+quan_store::impl_eligibility_store!(PgStore, sqlx::postgres::PgRow);
 
 quan_store::impl_campaign_store!(PgStore, sqlx::postgres::PgRow);
 

@@ -19,11 +19,13 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "campaigns", sql: include_str!("../migrations/0002_campaigns.sql") },
     Migration { version: 3, name: "merchants", sql: include_str!("../migrations/0003_merchants.sql") },
     Migration { version: 4, name: "districts", sql: include_str!("../migrations/0004_districts.sql") },
+    Migration { version: 5, name: "eligibility", sql: include_str!("../migrations/0005_eligibility.sql") },
 ];
 
 quan_store::impl_account_stores!(SqliteStore, sqlx::sqlite::SqliteRow);
 quan_store::impl_merchant_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 quan_store::impl_district_store!(SqliteStore, sqlx::sqlite::SqliteRow);
+quan_store::impl_eligibility_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 
 quan_store::impl_campaign_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 

@@ -5,6 +5,7 @@
 mod campaign_records;
 pub mod conformance;
 mod district_records;
+mod eligibility_records;
 mod error;
 mod merchant_records;
 mod migration;
@@ -14,8 +15,9 @@ mod traits;
 
 pub use campaign_records::{Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, LotteryState};
 pub use district_records::DistrictBoundary;
+pub use eligibility_records::{EligibilityList, Identity, MemberKind};
 pub use error::StoreError;
 pub use merchant_records::{Merchant, MerchantReview, PriceChange, Product, Till};
 pub use migration::{Migration, check_applied};
 pub use records::{NewOtp, NewUser, OtpChallenge, PoolStats, Principal, Resident, Session, User};
-pub use traits::{CampaignStore, DistrictStore, HealthStore, MerchantStore, OtpStore, ResidentStore, SessionStore, Store, UserStore};
+pub use traits::{CampaignStore, DistrictStore, EligibilityStore, HealthStore, MerchantStore, OtpStore, ResidentStore, SessionStore, Store, UserStore};

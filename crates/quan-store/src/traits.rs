@@ -7,7 +7,7 @@ use quan_domain::merchant::MerchantStatus;
 use quan_domain::{BatchId, CampaignId, Fen, ResidentId as Rid};
 use quan_domain::{KeyedHash, MerchantId, Region, ResidentId, SessionId, TillId, UserId, Username};
 
-use crate::DistrictBoundary;
+use crate::{DistrictBoundary, EligibilityList, Identity, MemberKind};
 use crate::{
     Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, Merchant, MerchantReview, NewOtp, NewUser,
     OtpChallenge, PoolStats, PriceChange, Product, Resident, Session, StoreError, Till, User,
@@ -157,6 +157,21 @@ pub trait DistrictStore: Send + Sync {
 }
 
 #[async_trait]
+pub trait EligibilityStore: Send + Sync {
+    /// Records (or replaces) a resident's verified identity.
+    async fn set_identity(&self, identity: &Identity) -> Result<(), StoreError>;
+    async fn identity(&self, resident: ResidentId) -> Result<Option<Identity>, StoreError>;
+    /// The list with this name, created if new. `Conflict { what: "list_region" }`
+    /// when it exists for a region the caller's does not contain.
+    async fn upsert_list(&self, name: &str, region: &Region, by: UserId, at: DateTime<Utc>) -> Result<EligibilityList, StoreError>;
+    async fn list_by_name(&self, name: &str) -> Result<EligibilityList, StoreError>;
+    /// Adds members in one transaction; returns how many were new.
+    async fn add_list_members(&self, list: uuid::Uuid, members: &[(MemberKind, KeyedHash)], at: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Which of the named lists have any of these members.
+    async fn lists_with_member(&self, names: &[String], members: &[(MemberKind, KeyedHash)]) -> Result<Vec<String>, StoreError>;
+}
+
+#[async_trait]
 pub trait HealthStore: Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
@@ -167,7 +182,7 @@ pub trait HealthStore: Send + Sync {
 
 /// Everything quan keeps, behind one object the engine holds.
 pub trait Store:
-    UserStore + ResidentStore + SessionStore + OtpStore + CampaignStore + MerchantStore + DistrictStore + HealthStore + std::fmt::Debug
+    UserStore + ResidentStore + SessionStore + OtpStore + CampaignStore + MerchantStore + DistrictStore + EligibilityStore + HealthStore + std::fmt::Debug
 {
 }
 
@@ -179,6 +194,7 @@ impl<T> Store for T where
         + CampaignStore
         + MerchantStore
         + DistrictStore
+        + EligibilityStore
         + HealthStore
         + std::fmt::Debug
 {

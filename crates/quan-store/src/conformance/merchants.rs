@@ -219,3 +219,39 @@ pub async fn reimporting_a_district_keeps_the_old_boundary_in_history(s: S) {
     let old = ok(s.district_history(&code).await, "history");
     assert_eq!((old.len(), old[0].version, old[0].geometry_json.as_str()), (1, 1, "{\"v\":1}"));
 }
+
+pub async fn identities_and_list_members_are_found_by_keyed_hash_only(s: S) {
+    use crate::{Identity, MemberKind, Resident};
+    use quan_domain::{KeyedHash, ResidentId};
+    let r = ok(
+        s.upsert_resident(&Resident { id: ResidentId::from_uuid(Uuid::from_u128(31)), phone_hash: KeyedHash::from_bytes([3; 32]), phone_masked: "x".into(), created_at: t(0) })
+            .await,
+        "resident",
+    );
+    assert_eq!(ok(s.identity(r.id).await, "none yet"), None);
+    let id = Identity {
+        resident_id: r.id,
+        id_hash: KeyedHash::from_bytes([4; 32]),
+        id_masked: "4****************X".into(),
+        household_region: "420502".into(),
+        birth_date: chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or_default(),
+        verified_at: t(5),
+    };
+    ok(s.set_identity(&id).await, "set");
+    assert_eq!(ok(s.identity(r.id).await, "read"), Some(id));
+    let region = Region::parse("4205").unwrap_or_else(|e| panic!("{e}"));
+    let actor = UserId::from_uuid(Uuid::from_u128(9));
+    let l = ok(s.upsert_list("low-income-2027", &region, actor, t(1)).await, "list");
+    let members = [(MemberKind::IdNumber, KeyedHash::from_bytes([4; 32])), (MemberKind::Phone, KeyedHash::from_bytes([5; 32]))];
+    assert_eq!(ok(s.add_list_members(l.id, &members, t(2)).await, "add"), 2);
+    assert_eq!(ok(s.add_list_members(l.id, &members, t(3)).await, "again"), 0, "members are not duplicated");
+    assert_eq!(ok(s.list_by_name("low-income-2027").await, "by name").members, 2);
+    let names = vec!["low-income-2027".to_owned(), "other".to_owned()];
+    let mine = [(MemberKind::IdNumber, KeyedHash::from_bytes([4; 32]))];
+    assert_eq!(ok(s.lists_with_member(&names, &mine).await, "mine"), vec!["low-income-2027".to_owned()]);
+    let phone_as_id = [(MemberKind::IdNumber, KeyedHash::from_bytes([5; 32]))];
+    assert!(ok(s.lists_with_member(&names, &phone_as_id).await, "kind matters").is_empty());
+    let other_region = Region::parse("3301").unwrap_or_else(|e| panic!("{e}"));
+    let clash = s.upsert_list("low-income-2027", &other_region, actor, t(4)).await;
+    assert!(matches!(clash, Err(StoreError::Conflict { what: "list_region" })), "{clash:?}");
+}

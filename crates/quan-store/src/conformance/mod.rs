@@ -50,6 +50,7 @@ macro_rules! conformance_tests {
             tills_are_unique_per_merchant,
             a_catalogue_keeps_every_price_an_item_had,
             reimporting_a_district_keeps_the_old_boundary_in_history,
+            identities_and_list_members_are_found_by_keyed_hash_only,
         );
     };
     (@cases $open:expr; $($case:ident),* $(,)?) => {

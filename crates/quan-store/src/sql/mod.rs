@@ -7,4 +7,5 @@
 pub mod accounts;
 pub mod campaigns;
 pub mod districts;
+pub mod eligibility;
 pub mod merchants;

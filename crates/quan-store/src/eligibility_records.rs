@@ -1,0 +1,44 @@
+//! Identities of residents and imported lists.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use quan_domain::{KeyedHash, Region, ResidentId, UserId};
+
+/// A resident's verified ID number, as stored: never the number itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub resident_id: ResidentId,
+    pub id_hash: KeyedHash,
+    /// `4****************X`.
+    pub id_masked: String,
+    /// The first six digits (household registration region).
+    pub household_region: String,
+    pub birth_date: NaiveDate,
+    pub verified_at: DateTime<Utc>,
+}
+
+/// Which personal datum a list entry is the keyed hash of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MemberKind {
+    IdNumber,
+    Phone,
+}
+
+impl MemberKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberKind::IdNumber => "id",
+            MemberKind::Phone => "phone",
+        }
+    }
+}
+
+/// An imported list of people (lottery winners, a target group, excluded people).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EligibilityList {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub region: Region,
+    pub created_by: UserId,
+    pub created_at: DateTime<Utc>,
+    pub members: u64,
+}

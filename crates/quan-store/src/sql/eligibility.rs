@@ -1,0 +1,170 @@
+//! `EligibilityStore` in SQL, for `impl_eligibility_store!`.
+
+/// Implements `EligibilityStore` for `$store` (which has `fn pool(&self)`),
+/// whose rows are `$row`.
+#[macro_export]
+macro_rules! impl_eligibility_store {
+    ($store:ty, $row:ty) => {
+        mod eligibility_sql {
+            #![allow(unused_imports)]
+            use super::*;
+
+            use chrono::{DateTime, NaiveDate, Utc};
+            use quan_domain::{KeyedHash, Region, ResidentId, UserId};
+            use quan_store::{EligibilityList, Identity, MemberKind, StoreError};
+            use sqlx::Row;
+
+            type R = $row;
+
+            fn err(e: sqlx::Error) -> StoreError {
+                match e {
+                    sqlx::Error::RowNotFound => StoreError::NotFound,
+                    e => StoreError::other(e),
+                }
+            }
+
+            fn get<T>(row: &R, col: &str) -> Result<T, StoreError>
+            where
+                T: for<'r> sqlx::Decode<'r, <R as Row>::Database> + sqlx::Type<<R as Row>::Database>,
+            {
+                row.try_get(col).map_err(StoreError::other)
+            }
+
+            fn at(row: &R, col: &str) -> Result<DateTime<Utc>, StoreError> {
+                let v: i64 = get(row, col)?;
+                DateTime::from_timestamp_millis(v).ok_or_else(|| StoreError::message(format!("{col} out of range")))
+            }
+
+            fn list(row: &R) -> Result<EligibilityList, StoreError> {
+                let region: String = get(row, "region")?;
+                Ok(EligibilityList {
+                    id: get(row, "id")?,
+                    name: get(row, "name")?,
+                    region: Region::parse(&region).map_err(|e| StoreError::message(e.to_string()))?,
+                    created_by: UserId::from_uuid(get(row, "created_by")?),
+                    created_at: at(row, "created_at_ms")?,
+                    members: u64::try_from(get::<i64>(row, "members")?).unwrap_or(0),
+                })
+            }
+
+            const LIST_SQL: &str = "SELECT l.id, l.name, l.region, l.created_by, l.created_at_ms,
+                (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id) AS members
+                FROM eligibility_lists l WHERE l.name = $1";
+
+            #[async_trait::async_trait]
+            impl quan_store::EligibilityStore for $store {
+                async fn set_identity(&self, i: &Identity) -> Result<(), StoreError> {
+                    sqlx::query(
+                        "INSERT INTO resident_identities (resident_id, id_hash, id_masked, household_region, birth_date, verified_at_ms)
+                         VALUES ($1, $2, $3, $4, $5, $6)
+                         ON CONFLICT (resident_id) DO UPDATE SET id_hash = excluded.id_hash, id_masked = excluded.id_masked,
+                             household_region = excluded.household_region, birth_date = excluded.birth_date,
+                             verified_at_ms = excluded.verified_at_ms",
+                    )
+                    .bind(i.resident_id.as_uuid())
+                    .bind(&i.id_hash.as_bytes()[..])
+                    .bind(&i.id_masked)
+                    .bind(&i.household_region)
+                    .bind(i.birth_date.format("%Y-%m-%d").to_string())
+                    .bind(i.verified_at.timestamp_millis())
+                    .execute(self.pool())
+                    .await
+                    .map_err(err)?;
+                    Ok(())
+                }
+
+                async fn identity(&self, resident: ResidentId) -> Result<Option<Identity>, StoreError> {
+                    let row = sqlx::query(
+                        "SELECT resident_id, id_hash, id_masked, household_region, birth_date, verified_at_ms
+                         FROM resident_identities WHERE resident_id = $1",
+                    )
+                    .bind(resident.as_uuid())
+                    .fetch_optional(self.pool())
+                    .await
+                    .map_err(err)?;
+                    let Some(row) = row else { return Ok(None) };
+                    let hash: Vec<u8> = get(&row, "id_hash")?;
+                    let birth: String = get(&row, "birth_date")?;
+                    Ok(Some(Identity {
+                        resident_id: ResidentId::from_uuid(get(&row, "resident_id")?),
+                        id_hash: KeyedHash::from_slice(&hash).ok_or_else(|| StoreError::message("stored id_hash is not 32 bytes"))?,
+                        id_masked: get(&row, "id_masked")?,
+                        household_region: get(&row, "household_region")?,
+                        birth_date: NaiveDate::parse_from_str(&birth, "%Y-%m-%d").map_err(StoreError::other)?,
+                        verified_at: at(&row, "verified_at_ms")?,
+                    }))
+                }
+
+                async fn upsert_list(&self, name: &str, region: &Region, by: UserId, now: DateTime<Utc>) -> Result<EligibilityList, StoreError> {
+                    let id = uuid::Uuid::now_v7();
+                    sqlx::query(
+                        "INSERT INTO eligibility_lists (id, name, region, created_by, created_at_ms) VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (name) DO NOTHING",
+                    )
+                    .bind(id)
+                    .bind(name)
+                    .bind(region.as_str())
+                    .bind(by.as_uuid())
+                    .bind(now.timestamp_millis())
+                    .execute(self.pool())
+                    .await
+                    .map_err(err)?;
+                    let l = self.list_by_name(name).await?;
+                    if !region.contains(&l.region) {
+                        return Err(StoreError::Conflict { what: "list_region" });
+                    }
+                    Ok(l)
+                }
+
+                async fn list_by_name(&self, name: &str) -> Result<EligibilityList, StoreError> {
+                    let row = sqlx::query(LIST_SQL).bind(name).fetch_one(self.pool()).await.map_err(err)?;
+                    list(&row)
+                }
+
+                async fn add_list_members(&self, list_id: uuid::Uuid, members: &[(MemberKind, KeyedHash)], now: DateTime<Utc>) -> Result<u64, StoreError> {
+                    let mut tx = self.pool().begin().await.map_err(err)?;
+                    let mut added = 0;
+                    for (kind, hash) in members {
+                        added += sqlx::query(
+                            "INSERT INTO list_members (list_id, kind, member_hash, added_at_ms) VALUES ($1, $2, $3, $4)
+                             ON CONFLICT (list_id, kind, member_hash) DO NOTHING",
+                        )
+                        .bind(list_id)
+                        .bind(kind.as_str())
+                        .bind(&hash.as_bytes()[..])
+                        .bind(now.timestamp_millis())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(err)?
+                        .rows_affected();
+                    }
+                    tx.commit().await.map_err(err)?;
+                    Ok(added)
+                }
+
+                async fn lists_with_member(&self, names: &[String], members: &[(MemberKind, KeyedHash)]) -> Result<Vec<String>, StoreError> {
+                    let mut found = Vec::new();
+                    for name in names {
+                        for (kind, hash) in members {
+                            let hit: Option<i64> = sqlx::query_scalar(
+                                "SELECT CAST(1 AS BIGINT) FROM list_members m JOIN eligibility_lists l ON l.id = m.list_id
+                                 WHERE l.name = $1 AND m.kind = $2 AND m.member_hash = $3",
+                            )
+                            .bind(name)
+                            .bind(kind.as_str())
+                            .bind(&hash.as_bytes()[..])
+                            .fetch_optional(self.pool())
+                            .await
+                            .map_err(err)?;
+                            if hit.is_some() {
+                                found.push(name.clone());
+                                break;
+                            }
+                        }
+                    }
+                    Ok(found)
+                }
+            }
+        }
+    };
+}
