@@ -64,34 +64,52 @@ pub fn decide(rule: &EligibilityRule, facts: &Facts<'_>, today: NaiveDate) -> Ve
         match facts.place {
             None => out.push(fail("position_required", "this batch needs your phone's position")),
             Some(Place::Inside(d)) if listed(&d) => {}
-            Some(Place::Inside(d)) => out.push(fail("outside_districts", format!("you are in {d}; this batch is for {}", names()))),
-            Some(Place::Outside) => out.push(fail("outside_districts", format!("you are outside the districts of this batch ({})", names()))),
+            Some(Place::Inside(d)) => {
+                out.push(fail("outside_districts", format!("you are in {d}; this batch is for {}", names())))
+            }
+            Some(Place::Outside) => out
+                .push(fail("outside_districts", format!("you are outside the districts of this batch ({})", names()))),
             Some(Place::Uncertain { inside }) => match rule.uncertain_position {
                 UncertainPolicy::Allow if inside.as_ref().is_some_and(listed) => {}
-                UncertainPolicy::Allow => out.push(fail("outside_districts", format!("you are outside the districts of this batch ({})", names()))),
-                UncertainPolicy::Deny => out.push(fail("position_uncertain", "you are too close to a district border to tell which side you are on")),
-                UncertainPolicy::Recheck => {
-                    out.push(fail("position_uncertain", "you are close to a district border: turn on precise location and try again"))
-                }
+                UncertainPolicy::Allow => out.push(fail(
+                    "outside_districts",
+                    format!("you are outside the districts of this batch ({})", names()),
+                )),
+                UncertainPolicy::Deny => out.push(fail(
+                    "position_uncertain",
+                    "you are too close to a district border to tell which side you are on",
+                )),
+                UncertainPolicy::Recheck => out.push(fail(
+                    "position_uncertain",
+                    "you are close to a district border: turn on precise location and try again",
+                )),
             },
         }
     }
     let needs_identity = !rule.household_prefixes.is_empty() || rule.age_min.is_some() || rule.age_max.is_some();
     if needs_identity && (facts.household_region.is_none() || facts.birth_date.is_none()) {
-        out.push(fail("identity_required", "verify your ID number first: this batch depends on household registration or age"));
+        out.push(fail(
+            "identity_required",
+            "verify your ID number first: this batch depends on household registration or age",
+        ));
     }
-    if let Some(region) = facts.household_region {
-        if !rule.household_prefixes.is_empty() && !rule.household_prefixes.iter().any(|p| region.starts_with(p.as_str())) {
-            let names = rule.household_prefixes.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ");
-            out.push(fail("household_prefix_mismatch", format!("this batch is for households registered in {names}")));
-        }
+    if let Some(region) = facts.household_region
+        && !rule.household_prefixes.is_empty()
+        && !rule.household_prefixes.iter().any(|p| region.starts_with(p.as_str()))
+    {
+        let names = rule.household_prefixes.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ");
+        out.push(fail("household_prefix_mismatch", format!("this batch is for households registered in {names}")));
     }
     if let Some(birth) = facts.birth_date {
         let age = age_on(birth, today);
         let too_young = rule.age_min.is_some_and(|m| age < u32::from(m));
         let too_old = rule.age_max.is_some_and(|m| age > u32::from(m));
         if too_young || too_old {
-            let range = format!("{}–{}", rule.age_min.map_or("0".into(), |a| a.to_string()), rule.age_max.map_or("".into(), |a| a.to_string()));
+            let range = format!(
+                "{}–{}",
+                rule.age_min.map_or("0".into(), |a| a.to_string()),
+                rule.age_max.map_or("".into(), |a| a.to_string())
+            );
             out.push(fail("age_out_of_range", format!("this batch is for ages {range}")));
         }
     }
@@ -149,7 +167,10 @@ mod tests {
             birth_date: NaiveDate::from_ymd_opt(2010, 1, 1),
             on_lists: &[],
         };
-        assert_eq!(codes(&decide(&rule(), &facts, today())), vec!["outside_districts", "household_prefix_mismatch", "age_out_of_range", "not_on_list"]);
+        assert_eq!(
+            codes(&decide(&rule(), &facts, today())),
+            vec!["outside_districts", "household_prefix_mismatch", "age_out_of_range", "not_on_list"]
+        );
     }
 
     #[test]
@@ -161,7 +182,11 @@ mod tests {
     #[test]
     fn the_batch_rule_decides_what_a_position_near_a_border_means() {
         let near = Facts { place: Some(Place::Uncertain { inside: Some(d("420502")) }), ..Facts::default() };
-        let only_gps = |p| EligibilityRule { gps_districts: vec![d("420502")], uncertain_position: p, ..EligibilityRule::default() };
+        let only_gps = |p| EligibilityRule {
+            gps_districts: vec![d("420502")],
+            uncertain_position: p,
+            ..EligibilityRule::default()
+        };
         assert!(decide(&only_gps(UncertainPolicy::Allow), &near, today()).is_empty());
         assert_eq!(codes(&decide(&only_gps(UncertainPolicy::Deny), &near, today())), vec!["position_uncertain"]);
         let f = decide(&only_gps(UncertainPolicy::Recheck), &near, today());

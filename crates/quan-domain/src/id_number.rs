@@ -170,7 +170,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn table() -> DivisionTable {
-        DivisionTable::from_csv(&["code,name\n420502,西陵区\n110105,朝阳区\n", "code,name,successor,year\n420521,宜昌县,420506,2001\n"])
+        DivisionTable::from_csv(&[
+            "code,name\n420502,西陵区\n110105,朝阳区\n",
+            "code,name,successor,year\n420521,宜昌县,420506,2001\n",
+        ])
     }
 
     fn today() -> NaiveDate {
@@ -201,9 +204,18 @@ mod tests {
         let good = with_check("42050219900101123");
         let wrong = format!("{}{}", &good[..17], if good.ends_with('0') { '1' } else { '0' });
         assert_eq!(ResidentIdNumber::parse(&wrong, &t, today()), Err(IdNumberError::CheckDigit));
-        assert_eq!(ResidentIdNumber::parse(&with_check("99050219900101123"), &t, today()), Err(IdNumberError::UnknownRegion));
-        assert_eq!(ResidentIdNumber::parse(&with_check("42050219900230123"), &t, today()), Err(IdNumberError::BadBirthDate));
-        assert_eq!(ResidentIdNumber::parse(&with_check("42050220300101123"), &t, today()), Err(IdNumberError::FutureBirthDate));
+        assert_eq!(
+            ResidentIdNumber::parse(&with_check("99050219900101123"), &t, today()),
+            Err(IdNumberError::UnknownRegion)
+        );
+        assert_eq!(
+            ResidentIdNumber::parse(&with_check("42050219900230123"), &t, today()),
+            Err(IdNumberError::BadBirthDate)
+        );
+        assert_eq!(
+            ResidentIdNumber::parse(&with_check("42050220300101123"), &t, today()),
+            Err(IdNumberError::FutureBirthDate)
+        );
         assert!(ResidentIdNumber::parse(&good, &t, today()).is_ok());
     }
 

@@ -60,7 +60,8 @@ fn bad(field: impl Into<String>, rule: &'static str, msg: impl Into<String>) -> 
 }
 
 fn ring(v: &Value, field: &str) -> Result<Ring, Invalid> {
-    let pts = v.as_array().ok_or_else(|| bad(field, "bad_coordinates", "a ring is an array of [lng, lat] positions"))?;
+    let pts =
+        v.as_array().ok_or_else(|| bad(field, "bad_coordinates", "a ring is an array of [lng, lat] positions"))?;
     let mut out = Vec::with_capacity(pts.len());
     for p in pts {
         let (x, y) = match p.as_array().map(Vec::as_slice) {
@@ -68,7 +69,11 @@ fn ring(v: &Value, field: &str) -> Result<Ring, Invalid> {
             _ => (None, None),
         };
         match (x, y) {
-            (Some(x), Some(y)) if x.is_finite() && y.is_finite() && (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y) => out.push((x, y)),
+            (Some(x), Some(y))
+                if x.is_finite() && y.is_finite() && (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y) =>
+            {
+                out.push((x, y))
+            }
             _ => return Err(bad(field, "bad_coordinates", "a position is [lng, lat] in degrees")),
         }
     }
@@ -101,12 +106,16 @@ pub fn parse_geojson(text: &str) -> Result<Vec<ParsedDistrict>, Invalid> {
     if doc.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
         return Err(bad("type", "not_a_feature_collection", "expected a GeoJSON FeatureCollection"));
     }
-    let features = doc.get("features").and_then(Value::as_array).ok_or_else(|| bad("features", "required", "no features"))?;
+    let features =
+        doc.get("features").and_then(Value::as_array).ok_or_else(|| bad("features", "required", "no features"))?;
     let mut out = Vec::with_capacity(features.len());
     for (i, f) in features.iter().enumerate() {
         let at = format!("features[{i}]");
-        let raw = feature_code(f).ok_or_else(|| bad(format!("{at}.id"), "missing_code", "a feature needs its GB/T 2260 code as `id` or `properties.code`"))?;
-        let code = DistrictCode::parse(&raw).map_err(|e| bad(format!("{at}.id"), "bad_district_code", e.to_string()))?;
+        let raw = feature_code(f).ok_or_else(|| {
+            bad(format!("{at}.id"), "missing_code", "a feature needs its GB/T 2260 code as `id` or `properties.code`")
+        })?;
+        let code =
+            DistrictCode::parse(&raw).map_err(|e| bad(format!("{at}.id"), "bad_district_code", e.to_string()))?;
         let name = f.pointer("/properties/name").and_then(Value::as_str).unwrap_or(code.as_str()).to_owned();
         let geometry = f.get("geometry").cloned().unwrap_or(Value::Null);
         let coords = geometry.get("coordinates").unwrap_or(&Value::Null);
@@ -161,7 +170,10 @@ pub struct Position {
 pub enum Located {
     Inside(DistrictCode),
     /// Within the border margin: the batch rule decides.
-    Uncertain { inside: Option<DistrictCode>, distance_m: f64 },
+    Uncertain {
+        inside: Option<DistrictCode>,
+        distance_m: f64,
+    },
     Outside,
 }
 
@@ -197,15 +209,21 @@ impl Engine {
         let rows = self.store().districts().await?;
         let mut shapes = Vec::with_capacity(rows.len());
         for r in &rows {
-            let fc = format!(r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","id":"{}","properties":{{"name":{}}},"geometry":{}}}]}}"#,
-                r.code, Value::String(r.name.clone()), r.geometry_json);
-            let parsed = parse_geojson(&fc).map_err(|e| DistrictError::Store(StoreError::message(format!("stored boundary of {} is invalid: {e}", r.code))))?;
+            let fc = format!(
+                r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","id":"{}","properties":{{"name":{}}},"geometry":{}}}]}}"#,
+                r.code,
+                Value::String(r.name.clone()),
+                r.geometry_json
+            );
+            let parsed = parse_geojson(&fc).map_err(|e| {
+                DistrictError::Store(StoreError::message(format!("stored boundary of {} is invalid: {e}", r.code)))
+            })?;
             shapes.extend(parsed.iter().map(|d| to_index_crs(d, r.crs)));
         }
         let margin = self.config().border_margin_m;
-        let index = tokio::task::spawn_blocking(move || DistrictIndex::build(&shapes, margin))
-            .await
-            .map_err(|e| DistrictError::Store(StoreError::message(format!("building the district index failed: {e}"))))?;
+        let index = tokio::task::spawn_blocking(move || DistrictIndex::build(&shapes, margin)).await.map_err(|e| {
+            DistrictError::Store(StoreError::message(format!("building the district index failed: {e}")))
+        })?;
         let n = index.len();
         *self.inner.districts.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(index);
         tracing::info!(districts = n, "district index built");

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod campaigns;
 mod clock;
 pub mod districts;
+pub mod eligibility;
 mod lottery;
 pub mod merchants;
 pub mod random;

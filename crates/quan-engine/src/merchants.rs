@@ -149,7 +149,12 @@ impl Engine {
     /// else from the code of its address.
     fn place(&self, mut app: quan_domain::merchant::ValidApplication) -> quan_domain::merchant::ValidApplication {
         if let Some(l) = app.location {
-            let p = crate::districts::Position { lng: l.lng, lat: l.lat, crs: quan_domain::geo::Crs::Gcj02, accuracy_m: None };
+            let p = crate::districts::Position {
+                lng: l.lng,
+                lat: l.lat,
+                crs: quan_domain::geo::Crs::Gcj02,
+                accuracy_m: None,
+            };
             if let Ok(crate::districts::Located::Inside(code)) = self.locate(&p) {
                 app.district = code;
             }

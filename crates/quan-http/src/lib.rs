@@ -64,6 +64,8 @@ pub struct AppState {
         (name = "campaigns", description = "Campaigns: budget, funding, life cycle"),
         (name = "batches", description = "Batches, voucher kinds, lotteries"),
         (name = "merchants", description = "Merchant applications, review, tills, cashiers, catalogue"),
+        (name = "districts", description = "District boundaries and positions"),
+        (name = "eligibility", description = "Identities, lists, and who may claim"),
     )
 )]
 struct ApiDoc;
@@ -94,6 +96,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::campaigns::router())
         .merge(routes::batches::router())
         .merge(routes::merchants::router())
+        .merge(routes::districts::router())
+        .merge(routes::eligibility::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.

@@ -20,4 +20,7 @@ pub use error::StoreError;
 pub use merchant_records::{Merchant, MerchantReview, PriceChange, Product, Till};
 pub use migration::{Migration, check_applied};
 pub use records::{NewOtp, NewUser, OtpChallenge, PoolStats, Principal, Resident, Session, User};
-pub use traits::{CampaignStore, DistrictStore, EligibilityStore, HealthStore, MerchantStore, OtpStore, ResidentStore, SessionStore, Store, UserStore};
+pub use traits::{
+    CampaignStore, DistrictStore, EligibilityStore, HealthStore, MerchantStore, OtpStore, ResidentStore, SessionStore,
+    Store, UserStore,
+};

@@ -7,11 +7,11 @@ use quan_domain::merchant::MerchantStatus;
 use quan_domain::{BatchId, CampaignId, Fen, ResidentId as Rid};
 use quan_domain::{KeyedHash, MerchantId, Region, ResidentId, SessionId, TillId, UserId, Username};
 
-use crate::{DistrictBoundary, EligibilityList, Identity, MemberKind};
 use crate::{
     Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, Merchant, MerchantReview, NewOtp, NewUser,
     OtpChallenge, PoolStats, PriceChange, Product, Resident, Session, StoreError, Till, User,
 };
+use crate::{DistrictBoundary, EligibilityList, Identity, MemberKind};
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -163,12 +163,27 @@ pub trait EligibilityStore: Send + Sync {
     async fn identity(&self, resident: ResidentId) -> Result<Option<Identity>, StoreError>;
     /// The list with this name, created if new. `Conflict { what: "list_region" }`
     /// when it exists for a region the caller's does not contain.
-    async fn upsert_list(&self, name: &str, region: &Region, by: UserId, at: DateTime<Utc>) -> Result<EligibilityList, StoreError>;
+    async fn upsert_list(
+        &self,
+        name: &str,
+        region: &Region,
+        by: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<EligibilityList, StoreError>;
     async fn list_by_name(&self, name: &str) -> Result<EligibilityList, StoreError>;
     /// Adds members in one transaction; returns how many were new.
-    async fn add_list_members(&self, list: uuid::Uuid, members: &[(MemberKind, KeyedHash)], at: DateTime<Utc>) -> Result<u64, StoreError>;
+    async fn add_list_members(
+        &self,
+        list: uuid::Uuid,
+        members: &[(MemberKind, KeyedHash)],
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
     /// Which of the named lists have any of these members.
-    async fn lists_with_member(&self, names: &[String], members: &[(MemberKind, KeyedHash)]) -> Result<Vec<String>, StoreError>;
+    async fn lists_with_member(
+        &self,
+        names: &[String],
+        members: &[(MemberKind, KeyedHash)],
+    ) -> Result<Vec<String>, StoreError>;
 }
 
 #[async_trait]
@@ -182,7 +197,16 @@ pub trait HealthStore: Send + Sync {
 
 /// Everything quan keeps, behind one object the engine holds.
 pub trait Store:
-    UserStore + ResidentStore + SessionStore + OtpStore + CampaignStore + MerchantStore + DistrictStore + EligibilityStore + HealthStore + std::fmt::Debug
+    UserStore
+    + ResidentStore
+    + SessionStore
+    + OtpStore
+    + CampaignStore
+    + MerchantStore
+    + DistrictStore
+    + EligibilityStore
+    + HealthStore
+    + std::fmt::Debug
 {
 }
 

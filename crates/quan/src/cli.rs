@@ -143,6 +143,22 @@ pub enum LotteryCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCmd {
+    /// Import a list of people (lottery winners, a target group, excluded people) that batches
+    /// name in `eligibility.lists`. The CSV has a header with an `id_number` or a `phone` column;
+    /// only keyed hashes are stored, invalid rows are listed in FILE.errors.csv.
+    List {
+        #[arg(value_name = "FILE.csv")]
+        file: PathBuf,
+        /// The list's name, as batches refer to it.
+        #[arg(long)]
+        name: String,
+        /// Check that this batch refers to the list.
+        #[arg(long, value_name = "BATCH_ID")]
+        batch: Option<String>,
+        /// The official or operator (username) importing.
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+    },
     /// Import district boundaries: a GeoJSON FeatureCollection whose features carry their
     /// GB/T 2260 code (`id` or `properties.code`) and a Polygon or MultiPolygon. A district
     /// imported again gets the new boundary; the old one is kept in history.

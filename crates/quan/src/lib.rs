@@ -54,6 +54,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let (out, _) = commands::import::merchants(&config, &file, &as_user, approve, progress).await?;
             stdout.write_all(out.as_bytes())?;
         }
+        Command::Import(ImportCmd::List { file, name, batch, as_user }) => {
+            stdout.write_all(
+                commands::import::list(&config, &file, &name, batch.as_deref(), &as_user).await?.as_bytes(),
+            )?;
+        }
         Command::Import(ImportCmd::Districts { files, crs }) => {
             stdout.write_all(commands::import::districts(&config, &files, &crs).await?.as_bytes())?;
         }

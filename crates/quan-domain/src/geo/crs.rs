@@ -40,7 +40,7 @@ impl Crs {
 
 // The GCJ-02 obfuscation: the Krasovsky 1940 ellipsoid and two polynomials.
 const A: f64 = 6_378_245.0;
-const EE: f64 = 0.006_693_421_622_965_943_23;
+const EE: f64 = 0.006_693_421_622_965_943;
 const X_PI: f64 = PI * 3000.0 / 180.0;
 
 fn transform_lat(x: f64, y: f64) -> f64 {
@@ -139,13 +139,21 @@ mod tests {
     #[test]
     fn conversions_match_the_published_reference_points() {
         let p = (116.404, 39.915);
-        assert!(close(convert(p.0, p.1, Crs::Wgs84, Crs::Gcj02), (116.410_244_499_169_38, 39.916_404_281_501_64), 1e-9));
+        assert!(close(
+            convert(p.0, p.1, Crs::Wgs84, Crs::Gcj02),
+            (116.410_244_499_169_38, 39.916_404_281_501_64),
+            1e-9
+        ));
         assert!(close(convert(p.0, p.1, Crs::Gcj02, Crs::Bd09), (116.410_369_493_710_29, 39.921_336_993_510_21), 1e-9));
         // The library's inverses (BD-09 → GCJ-02, GCJ-02 → WGS-84) are
         // approximations; ours iterate to the exact inverse, which lies within
         // 10 cm and a metre of them respectively.
         assert!(close(convert(p.0, p.1, Crs::Bd09, Crs::Gcj02), (116.397_627_291_193_15, 39.908_656_739_576_31), 1e-6));
-        assert!(close(convert(p.0, p.1, Crs::Gcj02, Crs::Wgs84), (116.397_755_500_830_61, 39.913_595_718_498_36), 1e-5));
+        assert!(close(
+            convert(p.0, p.1, Crs::Gcj02, Crs::Wgs84),
+            (116.397_755_500_830_61, 39.913_595_718_498_36),
+            1e-5
+        ));
     }
 
     #[test]

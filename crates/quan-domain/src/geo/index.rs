@@ -29,7 +29,10 @@ pub enum Lookup {
     /// Within the margin of a boundary: `inside` is the district the point
     /// falls in by the boundary data (if any), `distance_m` how far it is
     /// from the nearest boundary.
-    NearBorder { inside: Option<DistrictCode>, distance_m: f64 },
+    NearBorder {
+        inside: Option<DistrictCode>,
+        distance_m: f64,
+    },
     Outside,
 }
 
@@ -62,10 +65,10 @@ impl Prepared {
             for w in ring.windows(2) {
                 edges.push(Edge { x1: w[0].0, y1: w[0].1, x2: w[1].0, y2: w[1].1 });
             }
-            if let (Some(first), Some(last)) = (ring.first(), ring.last()) {
-                if first != last {
-                    edges.push(Edge { x1: last.0, y1: last.1, x2: first.0, y2: first.1 });
-                }
+            if let (Some(first), Some(last)) = (ring.first(), ring.last())
+                && first != last
+            {
+                edges.push(Edge { x1: last.0, y1: last.1, x2: first.0, y2: first.1 });
             }
         }
         edges.retain(|e| e.x1.is_finite() && e.y1.is_finite() && e.x2.is_finite() && e.y2.is_finite());
@@ -308,7 +311,8 @@ mod tests {
 
     #[test]
     fn a_point_near_a_border_is_reported_with_its_distance() {
-        let idx = DistrictIndex::build(&[square("420502", 111.0, 30.0, 0.5), square("420503", 111.5, 30.0, 0.5)], 200.0);
+        let idx =
+            DistrictIndex::build(&[square("420502", 111.0, 30.0, 0.5), square("420503", 111.5, 30.0, 0.5)], 200.0);
         // About 100 m west of the shared border at 111.5.
         match idx.lookup(111.499, 30.25) {
             Lookup::NearBorder { inside, distance_m } => {

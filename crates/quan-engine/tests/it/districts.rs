@@ -30,7 +30,11 @@ fn the_label_point_of_every_shipped_district_is_inside_it_and_no_other() {
         let doc: Value = serde_json::from_str(&text).unwrap_or_default();
         for f in doc["features"].as_array().into_iter().flatten() {
             let cp = &f["properties"]["cp"];
-            labels.push((f["id"].as_str().unwrap_or_default().to_owned(), cp[0].as_f64().unwrap_or(0.0), cp[1].as_f64().unwrap_or(0.0)));
+            labels.push((
+                f["id"].as_str().unwrap_or_default().to_owned(),
+                cp[0].as_f64().unwrap_or(0.0),
+                cp[1].as_f64().unwrap_or(0.0),
+            ));
         }
     }
     assert_eq!(shapes.len(), 50, "13 + 10 + 6 + 13 + 8 districts");
@@ -46,7 +50,8 @@ fn the_label_point_of_every_shipped_district_is_inside_it_and_no_other() {
 async fn importing_the_shipped_files_makes_positions_locatable_and_reimporting_keeps_history() {
     let h = harness().await;
     for (name, text) in files() {
-        let (new, replaced) = h.engine.import_districts(&text, Crs::Gcj02, &name).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (new, replaced) =
+            h.engine.import_districts(&text, Crs::Gcj02, &name).await.unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(replaced, 0);
         assert!(new >= 6);
     }
@@ -67,7 +72,8 @@ async fn importing_the_shipped_files_makes_positions_locatable_and_reimporting_k
     let vague = Position { accuracy_m: Some(2000.0), ..xiling };
     assert!(matches!(h.engine.locate(&vague), Err(PositionRejection::TooImprecise { .. })));
     let (_, yichang) = files().into_iter().find(|(n, _)| n.starts_with("420500")).unwrap_or_default();
-    let (new, replaced) = h.engine.import_districts(&yichang, Crs::Gcj02, "again").await.unwrap_or_else(|e| panic!("{e}"));
+    let (new, replaced) =
+        h.engine.import_districts(&yichang, Crs::Gcj02, "again").await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((new, replaced), (0, 13));
     let code = quan_domain::DistrictCode::parse("420502").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(h.engine.store().district_history(&code).await.map(|v| v.len()).ok(), Some(1));
@@ -78,10 +84,22 @@ fn bad_geojson_names_the_feature_and_the_rule() {
     let cases = [
         ("{", "not_json"),
         (r#"{"type":"Feature"}"#, "not_a_feature_collection"),
-        (r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":null}]}"#, "missing_code"),
-        (r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"420502","geometry":{"type":"Point","coordinates":[1,2]}}]}"#, "unsupported_geometry"),
-        (r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"420502","geometry":{"type":"Polygon","coordinates":[[[1,2],[3,4]]]}}]}"#, "bad_coordinates"),
-        (r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"99","geometry":{"type":"Polygon","coordinates":[]}}]}"#, "bad_district_code"),
+        (
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":null}]}"#,
+            "missing_code",
+        ),
+        (
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"420502","geometry":{"type":"Point","coordinates":[1,2]}}]}"#,
+            "unsupported_geometry",
+        ),
+        (
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"420502","geometry":{"type":"Polygon","coordinates":[[[1,2],[3,4]]]}}]}"#,
+            "bad_coordinates",
+        ),
+        (
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"99","geometry":{"type":"Polygon","coordinates":[]}}]}"#,
+            "bad_district_code",
+        ),
     ];
     for (text, rule) in cases {
         assert_eq!(parse_geojson(text).err().map(|e| e.rule), Some(rule), "{text}");

@@ -3,6 +3,8 @@
 pub mod auth;
 pub mod batches;
 pub mod campaigns;
+pub mod districts;
+pub mod eligibility;
 pub mod merchants;
 pub mod ops;
 pub mod users;

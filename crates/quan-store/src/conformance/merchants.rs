@@ -224,8 +224,13 @@ pub async fn identities_and_list_members_are_found_by_keyed_hash_only(s: S) {
     use crate::{Identity, MemberKind, Resident};
     use quan_domain::{KeyedHash, ResidentId};
     let r = ok(
-        s.upsert_resident(&Resident { id: ResidentId::from_uuid(Uuid::from_u128(31)), phone_hash: KeyedHash::from_bytes([3; 32]), phone_masked: "x".into(), created_at: t(0) })
-            .await,
+        s.upsert_resident(&Resident {
+            id: ResidentId::from_uuid(Uuid::from_u128(31)),
+            phone_hash: KeyedHash::from_bytes([3; 32]),
+            phone_masked: "x".into(),
+            created_at: t(0),
+        })
+        .await,
         "resident",
     );
     assert_eq!(ok(s.identity(r.id).await, "none yet"), None);
@@ -242,7 +247,8 @@ pub async fn identities_and_list_members_are_found_by_keyed_hash_only(s: S) {
     let region = Region::parse("4205").unwrap_or_else(|e| panic!("{e}"));
     let actor = UserId::from_uuid(Uuid::from_u128(9));
     let l = ok(s.upsert_list("low-income-2027", &region, actor, t(1)).await, "list");
-    let members = [(MemberKind::IdNumber, KeyedHash::from_bytes([4; 32])), (MemberKind::Phone, KeyedHash::from_bytes([5; 32]))];
+    let members =
+        [(MemberKind::IdNumber, KeyedHash::from_bytes([4; 32])), (MemberKind::Phone, KeyedHash::from_bytes([5; 32]))];
     assert_eq!(ok(s.add_list_members(l.id, &members, t(2)).await, "add"), 2);
     assert_eq!(ok(s.add_list_members(l.id, &members, t(3)).await, "again"), 0, "members are not duplicated");
     assert_eq!(ok(s.list_by_name("low-income-2027").await, "by name").members, 2);

@@ -42,7 +42,8 @@ pub fn districts(dir: &Path, n: usize, seed: u64, json: bool) -> anyhow::Result<
         bail!("--points must be at least 1");
     }
     let mut shapes = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.flatten().collect();
+    let mut entries: Vec<_> =
+        std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.flatten().collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries.iter().filter(|e| e.path().extension().is_some_and(|x| x == "geojson" || x == "json")) {
         let text = std::fs::read_to_string(e.path())?;

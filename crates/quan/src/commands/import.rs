@@ -190,15 +190,89 @@ pub async fn merchants(
 
 /// `quan import districts`: each file in one transaction, then the index is rebuilt.
 pub async fn districts(config: &Config, files: &[PathBuf], crs: &str) -> anyhow::Result<String> {
-    let crs = quan_domain::geo::Crs::parse(crs).with_context(|| format!("--crs `{crs}` is not wgs84, gcj02 or bd09"))?;
+    let crs =
+        quan_domain::geo::Crs::parse(crs).with_context(|| format!("--crs `{crs}` is not wgs84, gcj02 or bd09"))?;
     let engine = setup::engine(config).await?;
     let mut out = String::new();
     for f in files {
         let text = std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
         let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let (new, replaced) = engine.import_districts(&text, crs, &name).await.map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
-        out.push_str(&format!("{}: {new} new districts, {replaced} replaced (old boundaries kept in history)\n", f.display()));
+        let (new, replaced) =
+            engine.import_districts(&text, crs, &name).await.map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
+        out.push_str(&format!(
+            "{}: {new} new districts, {replaced} replaced (old boundaries kept in history)\n",
+            f.display()
+        ));
     }
     out.push_str(&format!("{} districts are now indexed\n", engine.district_index().len()));
+    Ok(out)
+}
+
+/// `quan import list`: people as keyed hashes; the file itself is not kept.
+pub async fn list(
+    config: &Config,
+    file: &Path,
+    name: &str,
+    batch: Option<&str>,
+    as_user: &str,
+) -> anyhow::Result<String> {
+    use quan_store::MemberKind;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let headers = reader.headers().context("the file has no header line")?.clone();
+    let find = |col: &str| headers.iter().position(|h| h.trim().trim_start_matches('\u{feff}') == col);
+    let (kind, col) = match (find("id_number"), find("phone")) {
+        (Some(c), _) => (MemberKind::IdNumber, c),
+        (None, Some(c)) => (MemberKind::Phone, c),
+        (None, None) => bail!("the header needs an `id_number` or a `phone` column"),
+    };
+    let engine = setup::engine(config).await?;
+    let who = engine
+        .actor_for_username(&Username::parse(as_user).context("--as")?)
+        .await
+        .map_err(|_| anyhow::anyhow!("no enabled account `{as_user}`"))?;
+    if let Some(b) = batch {
+        let id: quan_domain::BatchId = b.parse()?;
+        let (batch, _) = engine.get_batch(&who, id).await.map_err(|e| anyhow::anyhow!("--batch: {e}"))?;
+        if !batch.spec.eligibility.lists.iter().any(|l| l == name) {
+            bail!(
+                "batch {b} does not refer to a list named `{name}` (it refers to: {:?})",
+                batch.spec.eligibility.lists
+            );
+        }
+    }
+    let mut values = Vec::new();
+    let mut errors = Vec::new();
+    for rec in reader.records() {
+        match rec {
+            Ok(r) => values.push((r.position().map_or(0, |p| p.line() as usize), r.get(col).unwrap_or("").to_owned())),
+            Err(e) => errors.push(row_error(
+                e.position().map_or(0, |p| p.line() as usize),
+                "",
+                "malformed_csv",
+                e.to_string(),
+            )),
+        }
+    }
+    let report = engine.import_list(&who, name, kind, &values).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    errors.extend(report.invalid.iter().cloned());
+    let path = errors_path(file);
+    if errors.is_empty() {
+        let _ = std::fs::remove_file(&path);
+    } else {
+        write_errors(&path, &errors)?;
+    }
+    let mut out = format!(
+        "list `{name}`: {} rows, {} added, {} already on the list or repeated, {} invalid\n",
+        report.rows,
+        report.added,
+        report.duplicates,
+        errors.len()
+    );
+    if !errors.is_empty() {
+        out.push_str(&format!("the invalid rows are listed in {}\n", path.display()));
+    }
     Ok(out)
 }

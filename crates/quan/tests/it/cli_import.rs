@@ -121,3 +121,52 @@ fn a_file_without_the_expected_columns_is_refused_before_anything_is_imported() 
     let out = quan(dir.path(), &["import", "merchants", "ok.csv", "--as", "nobody.here"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no enabled account `nobody.here`"));
 }
+
+#[test]
+fn districts_and_lists_are_imported_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/regions/geojson");
+    let yichang = data.join("420500-yichang.geojson");
+    let hangzhou = data.join("330100-hangzhou.geojson");
+    let out = quan(dir.path(), &["import", "districts", &yichang.to_string_lossy(), &hangzhou.to_string_lossy()]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout.contains("13 new districts, 0 replaced") && stdout.ends_with("26 districts are now indexed\n"),
+        "{stdout}"
+    );
+    let out = quan(dir.path(), &["import", "districts", "--crs", "utm", &yichang.to_string_lossy()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--crs `utm`"));
+
+    quan(
+        dir.path(),
+        &["admin", "create-user", "--role", "official", "--region", "4205", "--username", "yichang.official"],
+    );
+    let id = |body: &str| format!("{body}{}", quan_domain::id_number::check_char(body.as_bytes()).unwrap_or('?'));
+    let csv = format!(
+        "id_number\n{}\n{}\n123\n{}\n",
+        id("42050219800101123"),
+        id("42050219800101123"),
+        id("42050219900101123")
+    );
+    std::fs::write(dir.path().join("winners.csv"), csv).unwrap_or_else(|e| panic!("{e}"));
+    let out =
+        quan(dir.path(), &["import", "list", "winners.csv", "--name", "winners-2027", "--as", "yichang.official"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        stdout.starts_with("list `winners-2027`: 4 rows, 2 added, 1 already on the list or repeated, 1 invalid"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(report_lines(&dir.path().join("winners.errors.csv")), vec!["4,id,id_number_length".to_owned()]);
+}
+
+#[test]
+fn the_district_benchmark_runs_and_agrees_with_the_linear_scan() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = quan(&dir, &["bench", "districts", "--points", "20000", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert_eq!((v["districts"].as_u64(), v["disagreements"].as_u64()), (Some(50), Some(0)), "{v}");
+    assert!(v["ratio_index_to_linear"].as_f64().is_some_and(|r| r > 1.0), "{v}");
+}

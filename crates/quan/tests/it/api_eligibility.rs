@@ -1,0 +1,129 @@
+//! Eligibility through the API, on the real Yichang boundaries.
+
+use quan_domain::Role;
+use quan_domain::geo::{Crs, crs::convert};
+use quan_domain::id_number::check_char;
+use quan_testkit::{TestApp, error_code};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn yichang_geojson() -> String {
+    let p =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/regions/geojson/420500-yichang.geojson");
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn id_number(body17: &str) -> String {
+    format!("{body17}{}", check_char(body17.as_bytes()).unwrap_or('?'))
+}
+
+async fn resident(app: &TestApp, phone: &str) -> String {
+    app.post("/api/v1/auth/sms-codes", None, &json!({"phone": phone})).await;
+    let code = app.sms.last_code(phone).unwrap_or_default();
+    let (_, s) = app.post("/api/v1/auth/sms-codes/verify", None, &json!({"phone": phone, "code": code})).await;
+    s["token"].as_str().unwrap_or_default().to_owned()
+}
+
+fn codes(v: &Value) -> Vec<String> {
+    v["failures"].as_array().into_iter().flatten().filter_map(|f| f["code"].as_str().map(str::to_owned)).collect()
+}
+
+#[tokio::test]
+async fn a_resident_learns_every_reason_and_becomes_eligible_once_they_are_met() {
+    let app = TestApp::sqlite().await;
+    let (_, official) = app.staff("yichang.official", Role::Official, "4205").await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/districts/import?crs=gcj02"))
+        .bearer_auth(&official)
+        .body(yichang_geojson())
+        .send()
+        .await;
+    let imported: Value = r.unwrap_or_else(|e| panic!("{e}")).json().await.unwrap_or_default();
+    assert_eq!((imported["new"].as_u64(), imported["indexed"].as_u64()), (Some(13), Some(13)), "{imported}");
+
+    let doc = json!({
+        "campaign": {"name": "西陵区专场", "region": "4205", "budget_fen": 100000, "funding_source": "财政", "starts_on": "2026-12-01", "ends_on": "2026-12-31"},
+        "batches": [{
+            "name": "西陵区户籍成年人", "opening_at": "2026-12-05T10:00:00+08:00", "closing_at": "2026-12-06T22:00:00+08:00",
+            "eligibility": {"gps_districts": ["420502"], "household_prefixes": ["4205"], "lists": ["xiling-2026"], "age_min": 18},
+            "kinds": [{"stock": 10, "kind": {"code": "k", "name": "立减", "discount": {"type": "instant", "off_fen": 1000}, "validity": {"type": "days_after_claim", "days": 3}}}]
+        }]
+    });
+    let (_, created) = app.post("/api/v1/campaigns", Some(&official), &doc).await;
+    let batch = created["batches"][0]["id"].as_str().unwrap_or_default().to_owned();
+    let token = resident(&app, "13900001111").await;
+    let url = |q: &str| format!("/api/v1/batches/{batch}/eligibility{q}");
+
+    let (status, body) = app.get(&url(""), Some(&token)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["eligible"], false);
+    assert_eq!(codes(&body), vec!["position_required", "identity_required", "not_on_list"]);
+
+    // The label point of Xiling District, as a phone's raw GPS reports it.
+    let (lng, lat) = convert(111.295468, 30.702476, Crs::Gcj02, Crs::Wgs84);
+    let here = format!("?lat={lat}&lng={lng}&crs=wgs84&accuracy_m=20");
+    let (_, body) = app.get(&url(&here), Some(&token)).await;
+    assert_eq!(body["position"]["district"], "420502", "{body}");
+    assert_eq!(codes(&body), vec!["identity_required", "not_on_list"]);
+
+    let legacy = "420502900101123";
+    let (status, body) = app.post("/api/v1/me/identity", Some(&token), &json!({"id_number": legacy})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "id_number_legacy_15"));
+    assert!(!body.to_string().contains(legacy), "the number is never echoed");
+    let mine = id_number("42052119900101123");
+    let (status, body) = app.post("/api/v1/me/identity", Some(&token), &json!({"id_number": mine})).await;
+    assert_eq!(status, StatusCode::OK, "a retired county code (宜昌县 420521) is accepted: {body}");
+    assert_eq!(body["id_masked"], format!("4****************{}", &mine[17..]));
+
+    let (status, added) = app
+        .post(
+            "/api/v1/lists/xiling-2026/members",
+            Some(&official),
+            &json!({"kind": "id_number", "values": [mine, mine, "123", id_number("42050219800101123")]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    assert_eq!((added["added"].as_u64(), added["duplicates"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(added["invalid"][0]["index"], 2);
+    assert!(!added.to_string().contains(&mine), "list answers never echo numbers");
+    let (_, list) = app.get("/api/v1/lists/xiling-2026", Some(&official)).await;
+    assert_eq!(list["members"], 2);
+
+    let (_, body) = app.get(&url(&here), Some(&token)).await;
+    assert_eq!(body["eligible"], true, "{body}");
+
+    // Somewhere in Dianjun District (420504), across the river.
+    let (_, elsewhere) = app.get(&url("?lat=30.62&lng=111.16&crs=gcj02"), Some(&token)).await;
+    assert_eq!(codes(&elsewhere), vec!["outside_districts"], "{elsewhere}");
+    let (status, body) = app.get(&url("?lat=48.85&lng=2.35"), Some(&token)).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "position_out_of_range"));
+    let (status, body) = app.get(&url(&format!("?lat={lat}&lng={lng}&accuracy_m=5000")), Some(&token)).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "position_too_imprecise"));
+    let (status, body) = app.get(&url("?lat=30.7"), Some(&token)).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"));
+    let (status, _) = app.get(&url(""), Some(&official)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "staff do not have an eligibility");
+}
+
+#[tokio::test]
+async fn a_merchant_is_placed_in_the_district_its_location_is_in() {
+    let app = TestApp::sqlite().await;
+    let (_, official) = app.staff("yichang.official", Role::Official, "4205").await;
+    app.client
+        .post(app.url("/api/v1/districts/import"))
+        .bearer_auth(&official)
+        .body(yichang_geojson())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut a = crate::api_merchants::application(1, "420503");
+    // The address says Wujiagang (420503), but the shop stands in Xiling.
+    a["application"]["location"] = json!({"lat": 30.702476, "lng": 111.295468});
+    let (_, body) = app.post("/api/v1/merchant-applications", None, &a).await;
+    assert_eq!(body["merchant"]["district"], "420502", "{body}");
+    let mut b = crate::api_merchants::application(2, "420503");
+    b["application"]["location"] = json!({"lat": 30.0, "lng": 122.5});
+    let (_, body) = app.post("/api/v1/merchant-applications", None, &b).await;
+    assert_eq!(body["merchant"]["district"], "420503", "outside every boundary: the address code stands");
+}
