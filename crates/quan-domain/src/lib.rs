@@ -17,6 +17,7 @@ pub mod ids;
 pub mod industry;
 pub mod invalid;
 pub mod keyed_hash;
+pub mod ledger;
 pub mod lottery;
 pub mod merchant;
 pub mod money;

@@ -289,6 +289,18 @@ impl Engine {
         let amount = if let CampaignCommand::Fund { amount } = cmd { Some(amount) } else { None };
         let event =
             CampaignEvent { amount, note: note.chars().take(500).collect(), ..self.event(id, kind, Some(me.id)) };
+        let transfers = match amount {
+            Some(a) => vec![quan_store::Transfer {
+                id: self.new_uuid(),
+                debit: quan_domain::ledger::Account::campaign(id, quan_domain::ledger::AccountKind::Treasury),
+                credit: quan_domain::ledger::Account::campaign(id, quan_domain::ledger::AccountKind::Available),
+                amount: a,
+                reason: quan_domain::ledger::Reason::Funding,
+                reference: format!("campaign_event:{}", event.id),
+                at: self.now(),
+            }],
+            None => Vec::new(),
+        };
         let t = CampaignTransition {
             id,
             from_status: c.status,
@@ -296,6 +308,7 @@ impl Engine {
             to_status: status,
             to_funded: after.funded,
             event,
+            transfers,
         };
         match self.store().transition_campaign(&t, self.now()).await {
             Ok(()) => {}

@@ -1,6 +1,7 @@
 //! Use cases: what quan does, over the domain and a store. The engine gets
 //! its clock, random source and SMS gateway from the caller.
 
+pub mod audit;
 pub mod auth;
 pub mod campaigns;
 mod clock;

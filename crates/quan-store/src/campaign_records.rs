@@ -67,6 +67,8 @@ pub struct CampaignTransition {
     pub to_status: CampaignStatus,
     pub to_funded: Fen,
     pub event: CampaignEvent,
+    /// Ledger transfers posted in the same transaction (funding).
+    pub transfers: Vec<crate::Transfer>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,6 +7,7 @@ pub mod conformance;
 mod district_records;
 mod eligibility_records;
 mod error;
+mod ledger_records;
 mod merchant_records;
 mod migration;
 mod records;
@@ -17,10 +18,11 @@ pub use campaign_records::{Batch, Campaign, CampaignEvent, CampaignTransition, L
 pub use district_records::DistrictBoundary;
 pub use eligibility_records::{EligibilityList, Identity, MemberKind};
 pub use error::StoreError;
+pub use ledger_records::{AccountTotals, Transfer};
 pub use merchant_records::{Merchant, MerchantReview, PriceChange, Product, Till};
 pub use migration::{Migration, check_applied};
 pub use records::{NewOtp, NewUser, OtpChallenge, PoolStats, Principal, Resident, Session, User};
 pub use traits::{
-    CampaignStore, DistrictStore, EligibilityStore, HealthStore, MerchantStore, OtpStore, ResidentStore, SessionStore,
-    Store, UserStore,
+    CampaignStore, DistrictStore, EligibilityStore, HealthStore, LedgerStore, MerchantStore, OtpStore, ResidentStore,
+    SessionStore, Store, UserStore,
 };

@@ -7,11 +7,11 @@ use quan_domain::merchant::MerchantStatus;
 use quan_domain::{BatchId, CampaignId, Fen, ResidentId as Rid};
 use quan_domain::{KeyedHash, MerchantId, Region, ResidentId, SessionId, TillId, UserId, Username};
 
+use crate::{AccountTotals, DistrictBoundary, EligibilityList, Identity, MemberKind, Transfer};
 use crate::{
     Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, Merchant, MerchantReview, NewOtp, NewUser,
     OtpChallenge, PoolStats, PriceChange, Product, Resident, Session, StoreError, Till, User,
 };
-use crate::{DistrictBoundary, EligibilityList, Identity, MemberKind};
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -187,6 +187,23 @@ pub trait EligibilityStore: Send + Sync {
 }
 
 #[async_trait]
+pub trait LedgerStore: Send + Sync {
+    /// Posts transfers in one transaction; `Conflict { what: "account_floor" }`
+    /// (and nothing posted) if any account with a floor would go below zero.
+    async fn post_transfers(&self, transfers: &[Transfer]) -> Result<(), StoreError>;
+    /// Every account of a campaign with its running totals and the totals
+    /// summed from its transfers.
+    async fn account_totals(&self, campaign: CampaignId) -> Result<Vec<AccountTotals>, StoreError>;
+    /// A campaign's transfers, oldest first, after `after`, at most `limit`.
+    async fn transfers(
+        &self,
+        campaign: CampaignId,
+        after: Option<uuid::Uuid>,
+        limit: u32,
+    ) -> Result<Vec<Transfer>, StoreError>;
+}
+
+#[async_trait]
 pub trait HealthStore: Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
@@ -205,6 +222,7 @@ pub trait Store:
     + MerchantStore
     + DistrictStore
     + EligibilityStore
+    + LedgerStore
     + HealthStore
     + std::fmt::Debug
 {
@@ -219,6 +237,7 @@ impl<T> Store for T where
         + MerchantStore
         + DistrictStore
         + EligibilityStore
+        + LedgerStore
         + HealthStore
         + std::fmt::Debug
 {

@@ -63,6 +63,9 @@ pub enum Command {
     /// Benchmarks: quan against the peer approach, in one run, with ratios.
     #[command(subcommand)]
     Bench(BenchCmd),
+    /// Audits of the money.
+    #[command(subcommand)]
+    Audit(AuditCmd),
     /// Print the OpenAPI 3.1 document (as committed in openapi.json).
     Openapi,
     /// Print the effective configuration, secrets hidden.
@@ -204,5 +207,17 @@ pub enum BenchCmd {
         /// Seed of the random positions.
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Check the ledger: debits = credits, no account below its floor, running totals equal to
+    /// the transfers, funded = available + reserved + payable + paid + returned, and the
+    /// campaign's recorded funding. Exit status 1 on any difference, naming it.
+    Verify {
+        /// Only this campaign (default: every campaign).
+        #[arg(long, value_name = "CAMPAIGN_ID")]
+        campaign: Option<String>,
     },
 }

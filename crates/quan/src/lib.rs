@@ -9,7 +9,7 @@ pub mod setup;
 
 use std::io::Write;
 
-use cli::{AdminCommand, BatchCmd, BenchCmd, CampaignCmd, Cli, Command, ImportCmd, LotteryCmd};
+use cli::{AdminCommand, AuditCmd, BatchCmd, BenchCmd, CampaignCmd, Cli, Command, ImportCmd, LotteryCmd};
 use config::Overrides;
 
 /// Runs one command line; the caller turns an error into exit status 1.
@@ -64,6 +64,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(BenchCmd::Districts { json, points, geojson_dir, seed }) => {
             stdout.write_all(commands::bench::districts(&geojson_dir, points, seed, json)?.as_bytes())?;
+        }
+        Command::Audit(AuditCmd::Verify { campaign }) => {
+            let (out, clean) = commands::audit::verify(&config, campaign.as_deref()).await?;
+            stdout.write_all(out.as_bytes())?;
+            if !clean {
+                anyhow::bail!("the audit found differences");
+            }
         }
         Command::Openapi => stdout.write_all(quan_http::openapi_json().as_bytes())?,
         Command::Config => stdout.write_all(config.to_redacted_toml().as_bytes())?,

@@ -31,6 +31,47 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(begin_closing))
         .routes(routes!(close_campaign))
         .routes(routes!(campaign_events))
+        .routes(routes!(audit))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FindingView {
+    pub check: String,
+    pub detail: String,
+}
+
+/// A campaign's books: balances in fen and every difference found.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditView {
+    pub clean: bool,
+    pub funded_fen: String,
+    pub available_fen: String,
+    pub reserved_fen: String,
+    pub payable_fen: String,
+    pub paid_fen: String,
+    pub returned_fen: String,
+    pub findings: Vec<FindingView>,
+    pub not_checked: Vec<String>,
+}
+
+/// Checks the campaign's ledger as `quan audit verify` does. Balances are
+/// strings of integer fen (they are summed in 128 bits). Roles: official, auditor.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/audit", tag = "campaigns", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = AuditView), (status = 404, body = ErrorBody)))]
+async fn audit(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<AuditView>> {
+    let r = state.engine.audit_campaign(&auth.0, campaign_id(&id)?).await?;
+    let b = r.balances;
+    Ok(Json(AuditView {
+        clean: r.is_clean(),
+        funded_fen: b.funded().to_string(),
+        available_fen: b.available.to_string(),
+        reserved_fen: b.reserved.to_string(),
+        payable_fen: b.payable.to_string(),
+        paid_fen: b.paid.to_string(),
+        returned_fen: b.returned.to_string(),
+        findings: r.findings.iter().map(|f| FindingView { check: f.check.into(), detail: f.detail.clone() }).collect(),
+        not_checked: r.not_checked.iter().map(|s| (*s).to_owned()).collect(),
+    }))
 }
 
 /// A campaign with its money: `committed_fen` is the batches' total face

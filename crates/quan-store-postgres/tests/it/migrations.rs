@@ -20,3 +20,21 @@ async fn an_unreachable_server_fails_fast_with_the_reason() {
     assert!(err.is_some_and(|e| e.contains("refused") || e.contains("timed out") || e.contains("connect")));
     assert!(start.elapsed() < std::time::Duration::from_secs(10));
 }
+
+#[tokio::test]
+async fn a_ledger_transfer_can_be_neither_updated_nor_deleted() {
+    use quan_store::conformance::{APPEND_ONLY_CHANGES, APPEND_ONLY_SETUP};
+    let Some(db) = fresh_database().await else { return };
+    let s = PgStore::open(&db.url, PgOptions::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    let id = uuid::Uuid::now_v7();
+    for sql in APPEND_ONLY_SETUP {
+        sqlx::query(sql).bind(id).execute(s.pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    for sql in APPEND_ONLY_CHANGES {
+        let err = sqlx::query(sql).execute(s.pool()).await.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+    let floor = sqlx::query("UPDATE ledger_accounts SET debits_fen = 6 WHERE key = 'b'").execute(s.pool()).await;
+    assert!(floor.is_err(), "the CHECK keeps an account with a floor from going below zero");
+    s.close().await;
+}

@@ -24,3 +24,22 @@ async fn a_database_whose_migration_was_edited_is_refused() {
     let err = SqliteStore::open(&path, SqliteOptions::default()).await.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("was changed after it was applied"), "{err}");
 }
+
+#[tokio::test]
+async fn a_ledger_transfer_can_be_neither_updated_nor_deleted() {
+    use quan_store::conformance::{APPEND_ONLY_CHANGES, APPEND_ONLY_SETUP};
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let s = SqliteStore::open(&dir.path().join("quan.db"), SqliteOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let id = uuid::Uuid::now_v7();
+    for sql in APPEND_ONLY_SETUP {
+        sqlx::query(sql).bind(id).execute(s.pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    for sql in APPEND_ONLY_CHANGES {
+        let err = sqlx::query(sql).execute(s.pool()).await.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+    let floor = sqlx::query("UPDATE ledger_accounts SET debits_fen = 6 WHERE key = 'b'").execute(s.pool()).await;
+    assert!(floor.is_err(), "the CHECK keeps an account with a floor from going below zero");
+}

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use quan_domain::batch::{BatchKind, BatchMode, BatchSpec, EligibilityRule, Limits};
 use quan_domain::campaign::{CampaignSpec, CampaignStatus};
+use quan_domain::ledger::{Account, AccountKind, Reason};
 use quan_domain::voucher_kind::{Discount, Scope, Stacking, Validity, VoucherKind};
 use quan_domain::{BatchId, CampaignId, Fen, Region, ResidentId, UserId};
 use uuid::Uuid;
@@ -115,6 +116,15 @@ pub async fn a_transition_applies_only_to_the_state_it_was_decided_on(s: S) {
         to_status: to,
         to_funded: Fen::new(to_f),
         event: CampaignEvent { amount: Some(Fen::new(to_f - from_f)), ..event(n, c.id, "funded", t(5)) },
+        transfers: vec![crate::Transfer {
+            id: Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0007_0000 + n),
+            debit: Account::campaign(c.id, AccountKind::Treasury),
+            credit: Account::campaign(c.id, AccountKind::Available),
+            amount: Fen::new(to_f - from_f),
+            reason: Reason::Funding,
+            reference: format!("test:{n}"),
+            at: t(5),
+        }],
     };
     ok(s.transition_campaign(&fund(2, 0, 400, CampaignStatus::Draft), t(5)).await, "first funding");
     let stale = s.transition_campaign(&fund(3, 0, 1000, CampaignStatus::Funded), t(6)).await;
@@ -124,6 +134,47 @@ pub async fn a_transition_applies_only_to_the_state_it_was_decided_on(s: S) {
     assert_eq!((back.status, back.funded, back.updated_at), (CampaignStatus::Funded, Fen::new(1000), t(6)));
     let amounts: Vec<_> = ok(s.campaign_events(c.id).await, "events").iter().filter_map(|e| e.amount).collect();
     assert_eq!(amounts, vec![Fen::new(400), Fen::new(600)], "the refused change left no event");
+    let posted: Vec<_> = ok(s.transfers(c.id, None, 10).await, "transfers").iter().map(|t| t.amount).collect();
+    assert_eq!(posted, vec![Fen::new(400), Fen::new(600)], "funding is posted with the transition, and only then");
+}
+
+pub async fn the_ledger_refuses_to_overdraw_and_never_changes_a_transfer(s: S) {
+    let c = campaign(1, "4205", 1000);
+    ok(s.insert_campaign(&c, &[], &[event(1, c.id, "created", t(1))]).await, "insert");
+    let tr = |n: u128, from: AccountKind, to: AccountKind, amount: i64| crate::Transfer {
+        id: Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0008_0000 + n),
+        debit: Account::campaign(c.id, from),
+        credit: Account::campaign(c.id, to),
+        amount: Fen::new(amount),
+        reason: Reason::Funding,
+        reference: format!("test:{n}"),
+        at: t(n as i64),
+    };
+    ok(s.post_transfers(&[tr(1, AccountKind::Treasury, AccountKind::Available, 1000)]).await, "fund");
+    ok(s.post_transfers(&[tr(2, AccountKind::Available, AccountKind::Reserved, 700)]).await, "reserve");
+    let over = s
+        .post_transfers(&[
+            tr(3, AccountKind::Available, AccountKind::Reserved, 200),
+            tr(4, AccountKind::Available, AccountKind::Reserved, 101),
+        ])
+        .await;
+    assert!(matches!(over, Err(StoreError::Conflict { what: "account_floor" })), "{over:?}");
+    let totals = ok(s.account_totals(c.id).await, "totals");
+    for a in &totals {
+        assert_eq!(
+            (a.debits, a.credits),
+            (a.transfer_debits, a.transfer_credits),
+            "{:?}: running totals equal the transfers",
+            a.account.kind
+        );
+    }
+    let balance = |k: AccountKind| totals.iter().find(|a| a.account.kind == k).map(|a| a.credits - a.debits);
+    assert_eq!(
+        (balance(AccountKind::Treasury), balance(AccountKind::Available), balance(AccountKind::Reserved)),
+        (Some(-1000), Some(300), Some(700)),
+        "the refused pair posted nothing"
+    );
+    assert_eq!(ok(s.transfers(c.id, None, 10).await, "list").len(), 2);
 }
 
 pub async fn batches_are_refused_beyond_the_budget_even_when_raced(s: S) {

@@ -43,6 +43,7 @@ macro_rules! conformance_tests {
             a_closed_campaign_takes_no_batches,
             lottery_registrations_are_unique_and_a_draw_happens_once,
             a_campaign_is_created_with_its_batches_atomically,
+            the_ledger_refuses_to_overdraw_and_never_changes_a_transfer,
             a_merchant_and_its_owner_are_stored_together_or_not_at_all,
             a_bulk_insert_skips_credit_codes_already_present,
             merchants_are_listed_by_region_and_status,
@@ -271,3 +272,15 @@ pub async fn the_store_answers_a_ping(s: S) {
     let stats = s.pool_stats();
     assert!(stats.max >= 1 && stats.size <= stats.max, "{stats:?}");
 }
+
+/// Statements that put one transfer in the ledger by hand, then try to
+/// change it; the backends' tests run them to prove the ledger is append-only.
+pub const APPEND_ONLY_SETUP: [&str; 4] = [
+    "INSERT INTO campaigns (id, name, region, spec_json, budget_fen, funded_fen, committed_fen, status, created_by, created_at_ms, updated_at_ms)
+     VALUES ($1, 'x', '4205', '{}', 100, 0, 0, 'draft', $1, 0, 0)",
+    "INSERT INTO ledger_accounts (key, campaign_id, kind, debits_fen, credits_fen, has_floor) VALUES ('a', $1, 'treasury', 5, 0, 0)",
+    "INSERT INTO ledger_accounts (key, campaign_id, kind, debits_fen, credits_fen, has_floor) VALUES ('b', $1, 'available', 0, 5, 1)",
+    "INSERT INTO ledger_transfers (id, campaign_id, debit_key, credit_key, amount_fen, reason, reference, at_ms) VALUES ($1, $1, 'a', 'b', 5, 'funding', 't', 0)",
+];
+pub const APPEND_ONLY_CHANGES: [&str; 2] =
+    ["UPDATE ledger_transfers SET amount_fen = 6", "DELETE FROM ledger_transfers"];

@@ -3,6 +3,9 @@
 /// Implements `CampaignStore` for `$store` (which has `fn pool(&self)`), whose
 /// rows are `$row`. The backend crate must depend on `sqlx`, `serde_json`,
 /// `chrono` and `uuid`.
+// `crate::ledger_sql` is meant: the module `impl_ledger_store!` expands
+// in the same backend crate that expands this macro.
+#[allow(clippy::crate_in_macro_def)]
 #[macro_export]
 macro_rules! impl_campaign_store {
     ($store:ty, $row:ty) => {
@@ -208,6 +211,7 @@ macro_rules! impl_campaign_store {
                     return Err(quan_store::StoreError::Conflict { what: "campaign_changed" });
                 }
                 insert_event(&mut tx, &t.event).await?;
+                crate::ledger_sql::post_in_tx(&mut tx, &t.transfers).await?;
                 tx.commit().await.map_err(err)
             }
 

@@ -8,4 +8,5 @@ pub mod accounts;
 pub mod campaigns;
 pub mod districts;
 pub mod eligibility;
+pub mod ledger;
 pub mod merchants;

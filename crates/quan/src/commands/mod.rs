@@ -1,4 +1,5 @@
 pub mod admin;
+pub mod audit;
 pub mod bench;
 pub mod campaign;
 pub mod import;

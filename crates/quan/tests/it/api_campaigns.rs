@@ -348,3 +348,35 @@ async fn a_lottery_draw_can_be_rerun_by_anyone_from_the_published_seed() {
     assert!(!out.status.success(), "a forged winner list fails verification");
     assert!(String::from_utf8_lossy(&out.stderr).contains("differ"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[tokio::test]
+async fn funding_is_posted_to_the_ledger_and_the_audit_names_any_tampering() {
+    let app = TestApp::sqlite().await;
+    let (_, token) = app.staff("yichang.official", Role::Official, "4205").await;
+    let (_, auditor) = app.staff("yichang.auditor", Role::Auditor, "4205").await;
+    let (_, body) = app.post("/api/v1/campaigns", Some(&token), &small_campaign("4205", 100_000)).await;
+    let id = body["campaign"]["id"].as_str().unwrap_or_default().to_owned();
+    app.post(&format!("/api/v1/campaigns/{id}/funding"), Some(&token), &json!({"amount_fen": 60_000})).await;
+    app.post(&format!("/api/v1/campaigns/{id}/funding"), Some(&token), &json!({"amount_fen": 40_000})).await;
+    let (status, audit) = app.get(&format!("/api/v1/campaigns/{id}/audit"), Some(&auditor)).await;
+    assert_eq!(status, StatusCode::OK, "{audit}");
+    assert_eq!(
+        (audit["clean"].as_bool(), audit["funded_fen"].as_str(), audit["available_fen"].as_str()),
+        (Some(true), Some("100000"), Some("100000")),
+        "{audit}"
+    );
+
+    // Someone edits a running total behind quan's back.
+    app.exec_sql("UPDATE ledger_accounts SET credits_fen = credits_fen + 1 WHERE kind = 'available'").await;
+    let (_, audit) = app.get(&format!("/api/v1/campaigns/{id}/audit"), Some(&auditor)).await;
+    let checks: Vec<_> =
+        audit["findings"].as_array().into_iter().flatten().filter_map(|f| f["check"].as_str()).collect();
+    assert_eq!(
+        checks,
+        vec!["balance_differs_from_transfers", "debits_differ_from_credits", "funded_not_accounted_for"],
+        "{audit}"
+    );
+    let (_, resident_like) = app.staff("yichang.operator", Role::Operator, "4205").await;
+    let (status, _) = app.get(&format!("/api/v1/campaigns/{id}/audit"), Some(&resident_like)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "operators do not audit");
+}

@@ -205,3 +205,47 @@ fn migrate_reports_the_database_and_openapi_prints_the_document() {
     let out = run(dir.path(), &["openapi"], "");
     assert_eq!(text(&out.stdout), quan_http::openapi_json());
 }
+
+#[tokio::test]
+async fn audit_verify_passes_on_clean_books_and_fails_naming_a_difference() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    run(
+        dir.path(),
+        &["admin", "create-user", "--role", "official", "--region", "4205", "--username", "yichang.admin"],
+        "",
+    );
+    // A campaign that opens ten days from now, whatever the date.
+    let today = chrono::Utc::now().with_timezone(&quan_domain::UTC8).date_naive();
+    let (start, end) = (today + chrono::Days::new(10), today + chrono::Days::new(40));
+    let file = dir.path().join("c.toml");
+    let toml = format!(
+        "[campaign]\nname = \"审计测试\"\nregion = \"4205\"\nbudget_fen = 100000\nfunding_source = \"财政\"\nstarts_on = {start}\nends_on = {end}\n\n\
+         [[batches]]\nname = \"一\"\nopening_at = {start}T10:00:00+08:00\nclosing_at = {start}T22:00:00+08:00\n\
+         kinds = [{{ stock = 10, kind = {{ code = \"k\", name = \"立减\", discount = {{ type = \"instant\", off_fen = 1000 }}, validity = {{ type = \"days_after_claim\", days = 3 }} }} }}]\n"
+    );
+    std::fs::write(&file, toml).unwrap_or_else(|e| panic!("{e}"));
+    let created =
+        run(dir.path(), &["campaign", "create", "--file", &file.to_string_lossy(), "--as", "yichang.admin"], "");
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let out = run(dir.path(), &["audit", "verify"], "");
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(text(&out.stdout).contains("1 campaigns audited, no differences"), "{}", text(&out.stdout));
+    // Tamper with the database file behind quan's back.
+    let db = dir.path().join("quan-data/quan.db");
+    let store = quan_store_sqlite::SqliteStore::open(&db, quan_store_sqlite::SqliteOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    sqlx::query("INSERT INTO ledger_accounts (key, campaign_id, kind, debits_fen, credits_fen, has_floor) SELECT 'x', id, 'available', 0, 7, 1 FROM campaigns")
+        .execute(store.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    store.close().await;
+    let out = run(dir.path(), &["audit", "verify"], "");
+    assert!(!out.status.success());
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("DIFFERENCE debits_differ_from_credits") && report.contains("DIFFERENCES FOUND"),
+        "{report}"
+    );
+    assert!(text(&out.stderr).contains("the audit found differences"));
+}

@@ -1,0 +1,179 @@
+//! `LedgerStore` in SQL, for `impl_ledger_store!`. Also provides
+//! `ledger_sql::post_in_tx`, which other stores call to post transfers in
+//! the same transaction as the state change they belong to.
+
+/// Implements `LedgerStore` for `$store` (which has `fn pool(&self)`),
+/// whose rows are `$row`.
+#[macro_export]
+macro_rules! impl_ledger_store {
+    ($store:ty, $row:ty) => {
+        pub(crate) mod ledger_sql {
+            #![allow(unused_imports)]
+            use super::*;
+
+            use chrono::DateTime;
+            use quan_domain::ledger::{Account, AccountKind, Reason};
+            use quan_domain::{CampaignId, Fen, MerchantId};
+            use quan_store::{AccountTotals, StoreError, Transfer};
+            use sqlx::Row;
+
+            type R = $row;
+            pub(crate) type Tx<'a> = sqlx::Transaction<'a, <R as Row>::Database>;
+
+            fn err(e: sqlx::Error) -> StoreError {
+                match e {
+                    sqlx::Error::RowNotFound => StoreError::NotFound,
+                    e => StoreError::other(e),
+                }
+            }
+
+            fn get<T>(row: &R, col: &str) -> Result<T, StoreError>
+            where
+                T: for<'r> sqlx::Decode<'r, <R as Row>::Database> + sqlx::Type<<R as Row>::Database>,
+            {
+                row.try_get(col).map_err(StoreError::other)
+            }
+
+            async fn ensure_account(tx: &mut Tx<'_>, a: &Account) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO ledger_accounts (key, campaign_id, kind, merchant_id, debits_fen, credits_fen, has_floor)
+                     VALUES ($1, $2, $3, $4, 0, 0, $5) ON CONFLICT (key) DO NOTHING",
+                )
+                .bind(a.key())
+                .bind(a.campaign.as_uuid())
+                .bind(a.kind.as_str())
+                .bind(a.merchant.map(|m| m.as_uuid()))
+                .bind(i64::from(a.kind.has_floor()))
+                .execute(&mut **tx)
+                .await
+                .map_err(err)?;
+                Ok(())
+            }
+
+            /// Posts transfers inside the caller's transaction. The debit is
+            /// a guarded update, so an account with a floor never goes below
+            /// zero (and the table's CHECK stands behind it).
+            pub(crate) async fn post_in_tx(tx: &mut Tx<'_>, transfers: &[Transfer]) -> Result<(), StoreError> {
+                for t in transfers {
+                    assert!(t.amount > Fen::ZERO, "a transfer moves a positive amount");
+                    assert!(t.debit != t.credit, "a transfer moves money between two accounts");
+                    ensure_account(tx, &t.debit).await?;
+                    ensure_account(tx, &t.credit).await?;
+                    let debited = sqlx::query(
+                        "UPDATE ledger_accounts SET debits_fen = debits_fen + $2
+                         WHERE key = $1 AND (has_floor = 0 OR credits_fen - debits_fen >= $2)",
+                    )
+                    .bind(t.debit.key())
+                    .bind(t.amount.as_i64())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(err)?
+                    .rows_affected();
+                    if debited != 1 {
+                        return Err(StoreError::Conflict { what: "account_floor" });
+                    }
+                    sqlx::query("UPDATE ledger_accounts SET credits_fen = credits_fen + $2 WHERE key = $1")
+                        .bind(t.credit.key())
+                        .bind(t.amount.as_i64())
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(err)?;
+                    sqlx::query(
+                        "INSERT INTO ledger_transfers (id, campaign_id, debit_key, credit_key, amount_fen, reason, reference, at_ms)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(t.id)
+                    .bind(t.debit.campaign.as_uuid())
+                    .bind(t.debit.key())
+                    .bind(t.credit.key())
+                    .bind(t.amount.as_i64())
+                    .bind(t.reason.as_str())
+                    .bind(&t.reference)
+                    .bind(t.at.timestamp_millis())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(err)?;
+                }
+                Ok(())
+            }
+
+            fn account(row: &R, campaign: CampaignId) -> Result<Account, StoreError> {
+                let kind: String = get(row, "kind")?;
+                Ok(Account {
+                    campaign,
+                    kind: AccountKind::parse(&kind).ok_or_else(|| StoreError::message(format!("unknown account kind {kind}")))?,
+                    merchant: get::<Option<uuid::Uuid>>(row, "merchant_id")?.map(MerchantId::from_uuid),
+                })
+            }
+
+            #[async_trait::async_trait]
+            impl quan_store::LedgerStore for $store {
+                async fn post_transfers(&self, transfers: &[Transfer]) -> Result<(), StoreError> {
+                    let mut tx = self.pool().begin().await.map_err(err)?;
+                    post_in_tx(&mut tx, transfers).await?;
+                    tx.commit().await.map_err(err)
+                }
+
+                async fn account_totals(&self, campaign: CampaignId) -> Result<Vec<AccountTotals>, StoreError> {
+                    let rows = sqlx::query(
+                        "SELECT a.key, a.kind, a.merchant_id, a.debits_fen, a.credits_fen,
+                            CAST(COALESCE((SELECT SUM(t.amount_fen) FROM ledger_transfers t WHERE t.debit_key = a.key), 0) AS BIGINT) AS t_debits,
+                            CAST(COALESCE((SELECT SUM(t.amount_fen) FROM ledger_transfers t WHERE t.credit_key = a.key), 0) AS BIGINT) AS t_credits
+                         FROM ledger_accounts a WHERE a.campaign_id = $1 ORDER BY a.key",
+                    )
+                    .bind(campaign.as_uuid())
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    rows.iter()
+                        .map(|r| {
+                            Ok(AccountTotals {
+                                account: account(r, campaign)?,
+                                debits: i128::from(get::<i64>(r, "debits_fen")?),
+                                credits: i128::from(get::<i64>(r, "credits_fen")?),
+                                transfer_debits: i128::from(get::<i64>(r, "t_debits")?),
+                                transfer_credits: i128::from(get::<i64>(r, "t_credits")?),
+                            })
+                        })
+                        .collect()
+                }
+
+                async fn transfers(&self, campaign: CampaignId, after: Option<uuid::Uuid>, limit: u32) -> Result<Vec<Transfer>, StoreError> {
+                    let rows = sqlx::query(
+                        "SELECT t.id, t.amount_fen, t.reason, t.reference, t.at_ms,
+                                d.kind AS d_kind, d.merchant_id AS d_merchant, c.kind AS c_kind, c.merchant_id AS c_merchant
+                         FROM ledger_transfers t
+                         JOIN ledger_accounts d ON d.key = t.debit_key
+                         JOIN ledger_accounts c ON c.key = t.credit_key
+                         WHERE t.campaign_id = $1 AND ($2 IS NULL OR t.id > $2) ORDER BY t.id LIMIT $3",
+                    )
+                    .bind(campaign.as_uuid())
+                    .bind(after)
+                    .bind(i64::from(limit))
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    let kind = |r: &R, col: &str| -> Result<AccountKind, StoreError> {
+                        let k: String = get(r, col)?;
+                        AccountKind::parse(&k).ok_or_else(|| StoreError::message(format!("unknown account kind {k}")))
+                    };
+                    rows.iter()
+                        .map(|r| {
+                            let reason: String = get(r, "reason")?;
+                            let at: i64 = get(r, "at_ms")?;
+                            Ok(Transfer {
+                                id: get(r, "id")?,
+                                debit: Account { campaign, kind: kind(r, "d_kind")?, merchant: get::<Option<uuid::Uuid>>(r, "d_merchant")?.map(MerchantId::from_uuid) },
+                                credit: Account { campaign, kind: kind(r, "c_kind")?, merchant: get::<Option<uuid::Uuid>>(r, "c_merchant")?.map(MerchantId::from_uuid) },
+                                amount: Fen::new(get(r, "amount_fen")?),
+                                reason: Reason::parse(&reason).ok_or_else(|| StoreError::message(format!("unknown reason {reason}")))?,
+                                reference: get(r, "reference")?,
+                                at: DateTime::from_timestamp_millis(at).ok_or_else(|| StoreError::message("at out of range"))?,
+                            })
+                        })
+                        .collect()
+                }
+            }
+        }
+    };
+}
