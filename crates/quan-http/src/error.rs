@@ -144,16 +144,23 @@ impl<R: Rejection> From<R> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The body this error is sent with.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message.clone(),
+                request_id: current_request_id(),
+                details: self.details.clone(),
+            },
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code.into_owned(),
-                message: self.message,
-                request_id: current_request_id(),
-                details: self.details,
-            },
-        };
+        let body = self.body();
         let mut resp = (self.status, axum::Json(body)).into_response();
         if let Some(v) = self.retry_after_s.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
             resp.headers_mut().insert(header::RETRY_AFTER, v);

@@ -37,9 +37,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 ApiError::bad_request("unreadable_body", "the request body could not be read")
             }
         })?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses a JSON body; a malformed body or a field of the wrong type is a
+/// 400 whose `details.path` names the field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    {
+        let de = &mut serde_json::Deserializer::from_slice(bytes);
         match serde_path_to_error::deserialize::<_, T>(de) {
-            Ok(v) => Ok(ApiJson(v)),
+            Ok(v) => Ok(v),
             Err(e) => {
                 let path = e.path().to_string();
                 let inner = e.into_inner();

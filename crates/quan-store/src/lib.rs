@@ -21,8 +21,8 @@ pub use error::StoreError;
 pub use ledger_records::{AccountTotals, Transfer};
 pub use merchant_records::{Merchant, MerchantReview, PriceChange, Product, Till};
 pub use migration::{Migration, check_applied};
-pub use records::{NewOtp, NewUser, OtpChallenge, PoolStats, Principal, Resident, Session, User};
+pub use records::{IdempotencyBegin, NewOtp, NewUser, OtpChallenge, PoolStats, Principal, Resident, Session, User};
 pub use traits::{
-    CampaignStore, DistrictStore, EligibilityStore, HealthStore, LedgerStore, MerchantStore, OtpStore, ResidentStore,
-    SessionStore, Store, UserStore,
+    CampaignStore, DistrictStore, EligibilityStore, HealthStore, IdempotencyStore, LedgerStore, MerchantStore,
+    OtpStore, ResidentStore, SessionStore, Store, UserStore,
 };

@@ -72,3 +72,16 @@ pub struct PoolStats {
     pub idle: u32,
     pub max: u32,
 }
+
+/// What a request with an idempotency key finds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyBegin {
+    /// First time: do the work, then complete (or abandon) the key.
+    New,
+    /// Done before: send this answer again.
+    Replay { status: u16, body: String },
+    /// The same key is being worked on right now.
+    InFlight,
+    /// The key was used with a different request.
+    Mismatch,
+}

@@ -204,6 +204,23 @@ pub trait LedgerStore: Send + Sync {
 }
 
 #[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `(scope, key)` for a request whose body hashes to `request_hash`.
+    async fn begin_idempotent(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &[u8; 32],
+        now: DateTime<Utc>,
+    ) -> Result<crate::IdempotencyBegin, StoreError>;
+    /// Stores the answer to send to retries.
+    async fn complete_idempotent(&self, scope: &str, key: &str, status: u16, body: &str) -> Result<(), StoreError>;
+    /// Frees a key whose request failed inside quan, so a retry can run.
+    async fn abandon_idempotent(&self, scope: &str, key: &str) -> Result<(), StoreError>;
+    async fn prune_idempotent(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+#[async_trait]
 pub trait HealthStore: Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
@@ -223,6 +240,7 @@ pub trait Store:
     + DistrictStore
     + EligibilityStore
     + LedgerStore
+    + IdempotencyStore
     + HealthStore
     + std::fmt::Debug
 {
@@ -238,6 +256,7 @@ impl<T> Store for T where
         + DistrictStore
         + EligibilityStore
         + LedgerStore
+        + IdempotencyStore
         + HealthStore
         + std::fmt::Debug
 {

@@ -17,8 +17,12 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, Auth};
+use crate::extract::{Auth, parse_json};
+use crate::idempotency::{idempotent, require_json};
 use crate::routes::batches::BatchView;
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use axum::response::Response;
 
 const READERS: &[Role] = &[Role::Official, Role::Auditor, Role::Operator];
 
@@ -175,6 +179,7 @@ pub(crate) fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
 /// same document as `quan campaign create --file` (see `examples/`):
 /// `{"campaign": {...}, "batches": [...]}`. Refused with
 /// `budget_exceeded` when the batches' face value exceeds the budget.
+/// With an `Idempotency-Key` header a retry returns the first answer.
 /// Roles: official.
 #[utoipa::path(post, path = "/api/v1/campaigns", tag = "campaigns", security(("bearer" = [])),
     request_body(content = Object, description = "a campaign file: `campaign` and `batches`"),
@@ -185,12 +190,26 @@ pub(crate) fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
 async fn create_campaign(
     State(state): State<AppState>,
     auth: Auth,
-    ApiJson(file): ApiJson<CampaignFile>,
-) -> ApiResult<(StatusCode, Json<CreatedCampaign>)> {
-    let (c, batches) = state.engine.create_campaign(&auth.0, file).await?;
-    let now = state.engine.now();
-    let batches = batches.iter().map(|b| BatchView::new(b, now)).collect();
-    Ok((StatusCode::CREATED, Json(CreatedCampaign { campaign: (&c).into(), batches })))
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    require_json(&headers)?;
+    let scope = format!("user:{}", actor_id(&auth));
+    idempotent(&state, &scope, "/api/v1/campaigns", &headers, &body, || async {
+        let file: CampaignFile = parse_json(&body)?;
+        let (c, batches) = state.engine.create_campaign(&auth.0, file).await?;
+        let now = state.engine.now();
+        let batches = batches.iter().map(|b| BatchView::new(b, now)).collect();
+        Ok((StatusCode::CREATED, Json(CreatedCampaign { campaign: (&c).into(), batches })))
+    })
+    .await
+}
+
+fn actor_id(auth: &Auth) -> String {
+    match &auth.0 {
+        quan_engine::Actor::Staff { user, .. } => user.id.to_string(),
+        quan_engine::Actor::Resident { resident, .. } => resident.id.to_string(),
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -242,7 +261,8 @@ async fn change(
 
 /// Records money received from the treasury. The campaign becomes `funded`
 /// when the whole budget has arrived; more than the budget is refused
-/// (`overfunded`). Roles: official.
+/// (`overfunded`). Send an `Idempotency-Key` header so that a retry never
+/// records the money twice. Roles: official.
 #[utoipa::path(post, path = "/api/v1/campaigns/{id}/funding", tag = "campaigns", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = FundingRequest,
     responses((status = 200, body = CampaignView), (status = 422, description = "`overfunded`, `amount_not_positive`, `invalid_transition`", body = ErrorBody)))]
@@ -250,9 +270,19 @@ async fn fund_campaign(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
-    ApiJson(r): ApiJson<FundingRequest>,
-) -> ApiResult<Json<CampaignView>> {
-    change(&state, &auth, &id, CampaignCommand::Fund { amount: Fen::new(r.amount_fen) }, &r.note).await
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    require_json(&headers)?;
+    let scope = format!("user:{}", actor_id(&auth));
+    let path = format!("/api/v1/campaigns/{id}/funding");
+    idempotent(&state, &scope, &path, &headers, &body, || async {
+        let r: FundingRequest = parse_json(&body)?;
+        let Json(view) =
+            change(&state, &auth, &id, CampaignCommand::Fund { amount: Fen::new(r.amount_fen) }, &r.note).await?;
+        Ok((StatusCode::OK, Json(view)))
+    })
+    .await
 }
 
 /// funded → running: batches may open. Roles: official.

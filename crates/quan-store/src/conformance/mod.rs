@@ -52,6 +52,7 @@ macro_rules! conformance_tests {
             a_catalogue_keeps_every_price_an_item_had,
             reimporting_a_district_keeps_the_old_boundary_in_history,
             identities_and_list_members_are_found_by_keyed_hash_only,
+            an_idempotency_key_replays_refuses_other_bodies_and_reports_work_in_flight,
         );
     };
     (@cases $open:expr; $($case:ident),* $(,)?) => {
@@ -284,3 +285,20 @@ pub const APPEND_ONLY_SETUP: [&str; 4] = [
 ];
 pub const APPEND_ONLY_CHANGES: [&str; 2] =
     ["UPDATE ledger_transfers SET amount_fen = 6", "DELETE FROM ledger_transfers"];
+
+pub async fn an_idempotency_key_replays_refuses_other_bodies_and_reports_work_in_flight(s: S) {
+    use crate::IdempotencyBegin as B;
+    let (h1, h2) = ([1u8; 32], [2u8; 32]);
+    assert_eq!(ok(s.begin_idempotent("user:a", "k1", &h1, t(0)).await, "first"), B::New);
+    assert_eq!(ok(s.begin_idempotent("user:a", "k1", &h1, t(1)).await, "during"), B::InFlight);
+    assert_eq!(ok(s.begin_idempotent("user:a", "k1", &h2, t(1)).await, "other body"), B::Mismatch);
+    assert_eq!(ok(s.begin_idempotent("user:b", "k1", &h2, t(1)).await, "other scope"), B::New);
+    ok(s.complete_idempotent("user:a", "k1", 201, "{\"ok\":true}").await, "complete");
+    assert_eq!(
+        ok(s.begin_idempotent("user:a", "k1", &h1, t(2)).await, "retry"),
+        B::Replay { status: 201, body: "{\"ok\":true}".into() }
+    );
+    ok(s.abandon_idempotent("user:b", "k1").await, "abandon");
+    assert_eq!(ok(s.begin_idempotent("user:b", "k1", &h1, t(3)).await, "after abandon"), B::New);
+    assert_eq!(ok(s.prune_idempotent(t(1)).await, "prune"), 1, "only keys older than the cut are pruned");
+}

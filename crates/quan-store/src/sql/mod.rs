@@ -8,5 +8,6 @@ pub mod accounts;
 pub mod campaigns;
 pub mod districts;
 pub mod eligibility;
+pub mod idempotency;
 pub mod ledger;
 pub mod merchants;

@@ -380,3 +380,39 @@ async fn funding_is_posted_to_the_ledger_and_the_audit_names_any_tampering() {
     let (status, _) = app.get(&format!("/api/v1/campaigns/{id}/audit"), Some(&resident_like)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "operators do not audit");
 }
+
+#[tokio::test]
+async fn a_retried_funding_with_the_same_idempotency_key_records_the_money_once() {
+    let app = TestApp::sqlite().await;
+    let (_, token) = app.staff("yichang.official", Role::Official, "4205").await;
+    let (_, body) = app.post("/api/v1/campaigns", Some(&token), &small_campaign("4205", 100_000)).await;
+    let id = body["campaign"]["id"].as_str().unwrap_or_default().to_owned();
+    let fund = |key: &'static str, amount: i64| {
+        app.client
+            .post(app.url(&format!("/api/v1/campaigns/{id}/funding")))
+            .bearer_auth(&token)
+            .header("idempotency-key", key)
+            .json(&json!({"amount_fen": amount, "note": "国库拨款"}))
+            .send()
+    };
+    let first = fund("treasury-2026-001", 60_000).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first.status(), StatusCode::OK);
+    let first_body: Value = first.json().await.unwrap_or_default();
+    let again = fund("treasury-2026-001", 60_000).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.headers().get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
+    let again_body: Value = again.json().await.unwrap_or_default();
+    assert_eq!(again_body, first_body, "the retry gets the first answer");
+    assert_eq!(again_body["funded_fen"], 60_000, "and the money is recorded once");
+    let other = fund("treasury-2026-001", 40_000).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(other.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let other_body: Value = other.json().await.unwrap_or_default();
+    assert_eq!(error_code(&other_body), "idempotency_key_reused");
+    let over = fund("treasury-2026-002", 50_000).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(over.status(), StatusCode::UNPROCESSABLE_ENTITY, "overfunded");
+    let over_again = fund("treasury-2026-002", 50_000).await.unwrap_or_else(|e| panic!("{e}"));
+    let replay: Value = over_again.json().await.unwrap_or_default();
+    assert_eq!(error_code(&replay), "overfunded", "a refusal is replayed too, not retried");
+    let (_, audit) = app.get(&format!("/api/v1/campaigns/{id}/audit"), Some(&token)).await;
+    assert_eq!((audit["clean"].as_bool(), audit["funded_fen"].as_str()), (Some(true), Some("60000")), "{audit}");
+}
