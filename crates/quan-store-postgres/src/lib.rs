@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 5, name: "eligibility", sql: include_str!("../migrations/0005_eligibility.sql") },
     Migration { version: 6, name: "ledger", sql: include_str!("../migrations/0006_ledger.sql") },
     Migration { version: 7, name: "idempotency", sql: include_str!("../migrations/0007_idempotency.sql") },
+    Migration { version: 8, name: "claims", sql: include_str!("../migrations/0008_claims.sql") },
 ];
 
 quan_store::impl_account_stores!(PgStore, sqlx::postgres::PgRow);
@@ -30,6 +31,7 @@ quan_store::impl_district_store!(PgStore, sqlx::postgres::PgRow);
 quan_store::impl_eligibility_store!(PgStore, sqlx::postgres::PgRow);
 quan_store::impl_ledger_store!(PgStore, sqlx::postgres::PgRow);
 quan_store::impl_idempotency_store!(PgStore, sqlx::postgres::PgRow);
+quan_store::impl_claim_store!(PgStore, sqlx::postgres::PgRow);
 
 quan_store::impl_campaign_store!(PgStore, sqlx::postgres::PgRow);
 

@@ -3,6 +3,7 @@
 //! backend must pass.
 
 mod campaign_records;
+mod claim_records;
 pub mod conformance;
 mod district_records;
 mod eligibility_records;
@@ -15,6 +16,7 @@ pub mod sql;
 mod traits;
 
 pub use campaign_records::{Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, LotteryState};
+pub use claim_records::{ClaimBatch, ClaimOutcome, ClaimRequest, STOCK_BUCKETS, Voucher};
 pub use district_records::DistrictBoundary;
 pub use eligibility_records::{EligibilityList, Identity, MemberKind};
 pub use error::StoreError;
@@ -23,6 +25,6 @@ pub use merchant_records::{Merchant, MerchantReview, PriceChange, Product, Till}
 pub use migration::{Migration, check_applied};
 pub use records::{IdempotencyBegin, NewOtp, NewUser, OtpChallenge, PoolStats, Principal, Resident, Session, User};
 pub use traits::{
-    CampaignStore, DistrictStore, EligibilityStore, HealthStore, IdempotencyStore, LedgerStore, MerchantStore,
-    OtpStore, ResidentStore, SessionStore, Store, UserStore,
+    CampaignStore, ClaimStore, DistrictStore, EligibilityStore, HealthStore, IdempotencyStore, LedgerStore,
+    MerchantStore, OtpStore, ResidentStore, SessionStore, Store, UserStore,
 };

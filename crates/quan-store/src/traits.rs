@@ -12,6 +12,7 @@ use crate::{
     Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, Merchant, MerchantReview, NewOtp, NewUser,
     OtpChallenge, PoolStats, PriceChange, Product, Resident, Session, StoreError, Till, User,
 };
+use crate::{ClaimBatch, ClaimOutcome, Voucher};
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -221,6 +222,24 @@ pub trait IdempotencyStore: Send + Sync {
 }
 
 #[async_trait]
+pub trait ClaimStore: Send + Sync {
+    /// Commits claims of one batch in ONE transaction, in order: each takes
+    /// its limit slots and one unit of stock or is refused alone; the face
+    /// value of all that succeed is reserved in the ledger by one transfer.
+    /// Returns one outcome per request.
+    async fn commit_claims(&self, b: &ClaimBatch) -> Result<Vec<ClaimOutcome>, StoreError>;
+    /// Stock left per kind code.
+    async fn remaining_stock(&self, batch: BatchId) -> Result<Vec<(String, i64)>, StoreError>;
+    /// How many slots of each scope with this prefix are taken (to rebuild memory).
+    async fn taken_slots(&self, scope_prefix: &str) -> Result<Vec<(String, u32)>, StoreError>;
+    async fn vouchers_of(&self, resident: ResidentId) -> Result<Vec<Voucher>, StoreError>;
+    /// Σ face value of a campaign's claimed, unredeemed vouchers.
+    async fn reserved_face(&self, campaign: CampaignId) -> Result<i128, StoreError>;
+    /// Claims in a batch (for invariant checks).
+    async fn claim_count(&self, batch: BatchId) -> Result<u64, StoreError>;
+}
+
+#[async_trait]
 pub trait HealthStore: Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
@@ -241,6 +260,7 @@ pub trait Store:
     + EligibilityStore
     + LedgerStore
     + IdempotencyStore
+    + ClaimStore
     + HealthStore
     + std::fmt::Debug
 {
@@ -257,6 +277,7 @@ impl<T> Store for T where
         + EligibilityStore
         + LedgerStore
         + IdempotencyStore
+        + ClaimStore
         + HealthStore
         + std::fmt::Debug
 {

@@ -284,3 +284,103 @@ pub async fn a_campaign_is_created_with_its_batches_atomically(s: S) {
     );
     assert!(matches!(s.batch_by_id(bid(3)).await, Err(StoreError::NotFound)));
 }
+
+fn claim_request(n: u128, resident: ResidentId, scope: &str, size: u32) -> crate::ClaimRequest {
+    crate::ClaimRequest {
+        claim_id: Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0009_0000 + n),
+        resident,
+        kind_code: "k1".into(),
+        face: Fen::new(100),
+        vouchers: vec![(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_000a_0000 + n), 0, Fen::new(100))],
+        slots: vec![(format!("{scope}:{resident}"), size)],
+        business_day: NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default(),
+        bucket_hint: (n % 8) as u32,
+    }
+}
+
+async fn funded_batch(s: &S, stock: u32) -> (Campaign, Batch, Vec<ResidentId>) {
+    let c = campaign(1, "4205", 1_000_000);
+    let b = batch(1, c.id, stock, 1);
+    ok(s.insert_campaign(&c, std::slice::from_ref(&b), &[event(1, c.id, "created", t(1))]).await, "campaign");
+    let fund = crate::Transfer {
+        id: Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_000b_0000),
+        debit: Account::campaign(c.id, AccountKind::Treasury),
+        credit: Account::campaign(c.id, AccountKind::Available),
+        amount: Fen::new(1_000_000),
+        reason: Reason::Funding,
+        reference: "test".into(),
+        at: t(2),
+    };
+    ok(s.post_transfers(&[fund]).await, "fund");
+    let mut residents = Vec::new();
+    for n in 0..40u8 {
+        let r = crate::Resident {
+            id: ResidentId::from_uuid(Uuid::from_u128(5000 + u128::from(n))),
+            phone_hash: super::hash(n),
+            phone_masked: "x".into(),
+            created_at: t(0),
+        };
+        residents.push(ok(s.upsert_resident(&r).await, "resident").id);
+    }
+    (c, b, residents)
+}
+
+pub async fn claims_never_oversell_never_exceed_a_limit_and_reserve_their_face_value(s: S) {
+    let (c, b, rs) = funded_batch(&s, 5).await;
+    let mut reqs: Vec<_> = (0..8).map(|i| claim_request(i, rs[i as usize], "b", 1)).collect();
+    reqs.insert(1, claim_request(100, rs[0], "b", 1));
+    let batch = crate::ClaimBatch {
+        campaign: c.id,
+        batch: b.id,
+        at: t(10),
+        transfer_id: Uuid::from_u128(0x77),
+        requests: reqs,
+    };
+    let out = ok(s.commit_claims(&batch).await, "commit");
+    use crate::ClaimOutcome as O;
+    assert_eq!(out[0], O::Claimed);
+    assert!(matches!(&out[1], O::LimitReached { .. }), "the same resident again: {:?}", out[1]);
+    assert_eq!(out.iter().filter(|o| **o == O::Claimed).count(), 5);
+    assert_eq!(out.iter().filter(|o| **o == O::SoldOut).count(), 3);
+    assert_eq!(ok(s.remaining_stock(b.id).await, "left"), vec![("k1".to_owned(), 0)]);
+    assert_eq!(ok(s.claim_count(b.id).await, "claims"), 5, "refused requests leave nothing behind");
+    assert_eq!(ok(s.reserved_face(c.id).await, "reserved"), 500);
+    let totals = ok(s.account_totals(c.id).await, "ledger");
+    let reserved = totals.iter().find(|a| a.account.kind == AccountKind::Reserved).map(|a| a.credits - a.debits);
+    assert_eq!(reserved, Some(500), "one reservation for the whole batch");
+    assert_eq!(ok(s.vouchers_of(rs[0]).await, "wallet").len(), 1);
+}
+
+pub async fn racing_claim_batches_share_the_stock_exactly(s: S) {
+    let (c, b, rs) = funded_batch(&s, 17).await;
+    let mut tasks = Vec::new();
+    for k in 0..4u128 {
+        let s = s.clone();
+        let rs = rs.clone();
+        tasks.push(tokio::spawn(async move {
+            // One node's batch tries its own bucket first, as the engine does.
+            let reqs = (0..10)
+                .map(|i| crate::ClaimRequest {
+                    bucket_hint: k as u32 * 2,
+                    ..claim_request(k * 10 + i, rs[(k * 10 + i) as usize], "b", 1)
+                })
+                .collect();
+            let batch = crate::ClaimBatch {
+                campaign: c.id,
+                batch: b.id,
+                at: t(10),
+                transfer_id: Uuid::from_u128(0x100 + k),
+                requests: reqs,
+            };
+            s.commit_claims(&batch).await
+        }));
+    }
+    let mut claimed = 0;
+    for task in tasks {
+        let out = task.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
+        claimed += out.iter().filter(|o| **o == crate::ClaimOutcome::Claimed).count();
+    }
+    assert_eq!(claimed, 17);
+    assert_eq!(ok(s.claim_count(b.id).await, "claims"), 17);
+    assert_eq!(ok(s.reserved_face(c.id).await, "reserved"), 1700);
+}

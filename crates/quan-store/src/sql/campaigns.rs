@@ -436,11 +436,20 @@ macro_rules! impl_campaign_store {
             }
         }
 
+        /// The kinds of a batch and their stock. A new kind's stock is split
+        /// over the buckets; more stock on an existing kind goes to bucket 0.
         async fn upsert_kinds(
             tx: &mut sqlx::Transaction<'_, <campaign_sql::R as sqlx::Row>::Database>,
             b: &quan_store::Batch,
         ) -> Result<(), quan_store::StoreError> {
+            use quan_store::STOCK_BUCKETS;
             for k in &b.spec.kinds {
+                let before: Option<i64> = sqlx::query_scalar("SELECT stock FROM batch_kinds WHERE batch_id = $1 AND code = $2")
+                    .bind(b.id.as_uuid())
+                    .bind(&k.kind.code)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(campaign_sql::err)?;
                 sqlx::query(
                     "INSERT INTO batch_kinds (batch_id, code, face_fen, stock) VALUES ($1, $2, $3, $4)
                      ON CONFLICT (batch_id, code) DO UPDATE SET stock = excluded.stock, face_fen = excluded.face_fen",
@@ -452,6 +461,35 @@ macro_rules! impl_campaign_store {
                 .execute(&mut **tx)
                 .await
                 .map_err(campaign_sql::err)?;
+                let stock = i64::from(k.stock);
+                match before {
+                    None => {
+                        let n = i64::from(STOCK_BUCKETS);
+                        for bucket in 0..n {
+                            let share = stock / n + i64::from(bucket < stock % n);
+                            sqlx::query("INSERT INTO batch_stock (batch_id, kind_code, bucket, remaining) VALUES ($1, $2, $3, $4)")
+                                .bind(b.id.as_uuid())
+                                .bind(&k.kind.code)
+                                .bind(bucket)
+                                .bind(share)
+                                .execute(&mut **tx)
+                                .await
+                                .map_err(campaign_sql::err)?;
+                        }
+                    }
+                    Some(old) if stock != old => {
+                        // Stock only grows once claims may have started
+                        // (the domain refuses anything else after opening).
+                        sqlx::query("UPDATE batch_stock SET remaining = remaining + $3 WHERE batch_id = $1 AND kind_code = $2 AND bucket = 0")
+                            .bind(b.id.as_uuid())
+                            .bind(&k.kind.code)
+                            .bind(stock - old)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(campaign_sql::err)?;
+                    }
+                    Some(_) => {}
+                }
             }
             Ok(())
         }

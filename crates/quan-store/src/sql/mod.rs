@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod campaigns;
+pub mod claims;
 pub mod districts;
 pub mod eligibility;
 pub mod idempotency;

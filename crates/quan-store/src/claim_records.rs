@@ -1,0 +1,62 @@
+//! Claims and vouchers.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use quan_domain::{BatchId, CampaignId, Fen, ResidentId};
+
+/// One resident's claim, prepared by the engine (ids made, slots named).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRequest {
+    pub claim_id: uuid::Uuid,
+    pub resident: ResidentId,
+    pub kind_code: String,
+    /// The claim's face value: one voucher's, or a pack's total.
+    pub face: Fen,
+    /// The vouchers it hands out: (id, tier, face value).
+    pub vouchers: Vec<(uuid::Uuid, u32, Fen)>,
+    /// Each limit as a scope and its size: the claim takes one free slot
+    /// `0..size` in every scope, or is refused.
+    pub slots: Vec<(String, u32)>,
+    pub business_day: NaiveDate,
+    /// Which stock bucket to try first (spreads nodes over buckets).
+    pub bucket_hint: u32,
+}
+
+/// Claims of one batch committed together, in arrival order.
+#[derive(Debug, Clone)]
+pub struct ClaimBatch {
+    pub campaign: CampaignId,
+    pub batch: BatchId,
+    pub at: DateTime<Utc>,
+    /// The id of the one ledger transfer reserving the batch's face value.
+    pub transfer_id: uuid::Uuid,
+    pub requests: Vec<ClaimRequest>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    Claimed,
+    SoldOut,
+    /// The scope whose slots were all taken.
+    LimitReached {
+        scope: String,
+    },
+}
+
+/// A voucher as its holder sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Voucher {
+    pub id: uuid::Uuid,
+    pub claim_id: uuid::Uuid,
+    pub campaign_id: CampaignId,
+    pub batch_id: BatchId,
+    pub kind_code: String,
+    pub tier: u32,
+    pub resident_id: ResidentId,
+    pub face: Fen,
+    pub state: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Stock buckets per kind; with one node only the first is touched until it
+/// runs dry, with several the hints spread them out.
+pub const STOCK_BUCKETS: u32 = 8;
