@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
+pub mod claims;
 mod clock;
 pub mod districts;
 pub mod eligibility;
@@ -94,6 +95,7 @@ struct Inner {
     application_limiter: RateLimiter,
     ids: random::IdGen,
     districts: std::sync::RwLock<Arc<quan_domain::geo::DistrictIndex>>,
+    sequencers: claims::Sequencers,
 }
 
 /// What the engine is built from.
@@ -112,6 +114,8 @@ impl Engine {
         let mut pw = [0u8; 24];
         p.random.fill(&mut pw);
         let dummy_password_hash = secrets::hash_password(&hex::encode(pw), p.config.password, p.random.as_ref());
+        // Each node starts at its own stock bucket, so nodes rarely meet.
+        let bucket_hint = u32::try_from(p.random.u64() % 1024).unwrap_or(0);
         let login_limiter = RateLimiter::new(
             p.config.login_attempts_per_minute_max,
             Duration::minutes(1),
@@ -138,6 +142,7 @@ impl Engine {
                 application_limiter: RateLimiter::new(20, Duration::hours(1), 20, 100_000),
                 ids: random::IdGen::default(),
                 districts: std::sync::RwLock::new(Arc::new(quan_domain::geo::DistrictIndex::build(&[], 0.0))),
+                sequencers: claims::Sequencers::new(bucket_hint),
             }),
         }
     }
@@ -158,7 +163,7 @@ impl Engine {
         self.inner.clock.now()
     }
 
-    fn new_uuid(&self) -> uuid::Uuid {
+    pub(crate) fn new_uuid(&self) -> uuid::Uuid {
         self.inner.ids.next(self.inner.clock.as_ref(), self.inner.random.as_ref())
     }
 }

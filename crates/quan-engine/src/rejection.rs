@@ -30,6 +30,10 @@ pub trait Rejection: std::error::Error + Send + Sync + 'static {
     fn field(&self) -> Option<&str> {
         None
     }
+    /// More detail for the client (e.g. every failed eligibility rule).
+    fn details(&self) -> Option<serde_json::Value> {
+        None
+    }
 }
 
 /// Rounds a wait up to whole seconds, at least one.

@@ -138,7 +138,7 @@ impl<R: Rejection> From<R> for ApiError {
             status: status_of(r.status()),
             code: Cow::Borrowed(r.code()),
             message: r.to_string(),
-            details: r.field().map(|f| serde_json::json!({ "field": f })),
+            details: r.details().or_else(|| r.field().map(|f| serde_json::json!({ "field": f }))),
             retry_after_s: r.retry_after_s(),
         }
     }

@@ -67,6 +67,7 @@ pub struct AppState {
         (name = "merchants", description = "Merchant applications, review, tills, cashiers, catalogue"),
         (name = "districts", description = "District boundaries and positions"),
         (name = "eligibility", description = "Identities, lists, and who may claim"),
+        (name = "claims", description = "Claiming vouchers, and the wallet"),
     )
 )]
 struct ApiDoc;
@@ -99,6 +100,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::merchants::router())
         .merge(routes::districts::router())
         .merge(routes::eligibility::router())
+        .merge(routes::claims::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.

@@ -70,6 +70,8 @@ pub struct TestApp {
     pub clock: Arc<FixedClock>,
     pub sms: Arc<MemorySmsSender>,
     raw: RawDb,
+    /// For PostgreSQL: the database URL, so a second node can join.
+    pub database_url: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
     _guard: Guard,
@@ -95,6 +97,7 @@ impl TestApp {
     }
 
     pub async fn start(opts: TestOptions) -> Option<TestApp> {
+        let mut database_url = None;
         let (store, raw, guard): (Arc<dyn Store>, RawDb, Guard) = match opts.backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
@@ -108,6 +111,7 @@ impl TestApp {
                 let db = fresh_database().await?;
                 let s = PgStore::open(&db.url, PgOptions::default()).await.unwrap_or_else(|e| panic!("postgres: {e}"));
                 let raw = RawDb::Postgres(s.pool().clone());
+                database_url = Some(db.url.clone());
                 (Arc::new(s), raw, Guard::Pg(db))
             }
         };
@@ -145,6 +149,7 @@ impl TestApp {
             clock,
             sms,
             raw,
+            database_url,
             shutdown: Some(tx),
             server: Some(server),
             _guard: guard,
@@ -211,6 +216,52 @@ impl TestApp {
     /// POSTs raw bytes with a content type, for malformed-input tests.
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
         self.send(self.client.post(self.url(path)).header("content-type", content_type).body(body), None).await
+    }
+
+    /// A second server process on the same PostgreSQL database, as a second
+    /// node of a deployment would be (own engine, memory and sequencers; the
+    /// same clock, key and SMS outbox). `None` for SQLite.
+    pub async fn second_node(&self) -> Option<TestApp> {
+        let url = self.database_url.clone()?;
+        let s = PgStore::open(&url, PgOptions::default()).await.unwrap_or_else(|e| panic!("postgres: {e}"));
+        let raw = RawDb::Postgres(s.pool().clone());
+        let store: Arc<dyn Store> = Arc::new(s);
+        let engine = Engine::new(EngineParts {
+            store: store.clone(),
+            clock: self.clock.clone(),
+            random: Arc::new(SeededRandom::new(0x5eed_0002)),
+            sms: self.sms.clone(),
+            pii_key: PiiKey::from_bytes([0x42; 32]),
+            config: EngineConfig {
+                password: PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 },
+                ..EngineConfig::default()
+            },
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}"));
+        let (tx, rx) = oneshot::channel::<()>();
+        let http = quan_http::HttpConfig::default();
+        let server_engine = engine.clone();
+        let server = tokio::spawn(async move {
+            quan_http::serve(server_engine, &http, listener, async move {
+                let _ = rx.await;
+            })
+            .await
+        });
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+        Some(TestApp {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            engine,
+            store,
+            clock: self.clock.clone(),
+            sms: self.sms.clone(),
+            raw,
+            database_url: Some(url),
+            shutdown: Some(tx),
+            server: Some(server),
+            _guard: Guard::Dir(dir),
+        })
     }
 
     /// Runs SQL directly on the test database, behind the server's back

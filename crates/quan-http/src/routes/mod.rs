@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod batches;
 pub mod campaigns;
+pub mod claims;
 pub mod districts;
 pub mod eligibility;
 pub mod merchants;

@@ -3,6 +3,7 @@
 
 mod api_auth;
 mod api_campaigns;
+mod api_claims;
 mod api_eligibility;
 mod api_errors;
 mod api_merchants;

@@ -1,0 +1,366 @@
+//! The flash claim. Cheap answers (not open, closed, sold out, limit
+//! reached, not eligible) come before the queue; every other request joins
+//! its batch's sequencer, which gathers requests for up to a millisecond (or
+//! `CLAIM_BATCH_LEN_MAX` of them) and commits them in ONE transaction, then
+//! answers each. The database constraints are the second line of defence.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use quan_domain::batch::{BatchMode, CountBy};
+use quan_domain::campaign::CampaignStatus;
+use quan_domain::eligibility::{Facts, Failure, Place, decide};
+use quan_domain::{BatchId, BusinessDay, Fen};
+use quan_store::{ClaimBatch, ClaimOutcome, ClaimRequest, MemberKind, STOCK_BUCKETS, Store, StoreError};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::Engine;
+use crate::auth::Actor;
+use crate::districts::{Located, Position};
+use crate::rejection::{Rejection, Status};
+
+/// Requests committed together at most.
+pub const CLAIM_BATCH_LEN_MAX: usize = 512;
+/// How long the sequencer waits for more requests once it has one.
+pub const CLAIM_GATHER_US: u64 = 1_000;
+/// Requests waiting per batch before new ones are told `busy`.
+pub const CLAIM_QUEUE_LEN_MAX: usize = 20_000;
+/// The longest a request waits for its answer.
+pub const CLAIM_WAIT_S: u64 = 10;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimRejection {
+    #[error("the batch opens at {opens_at}")]
+    NotOpen { opens_at: DateTime<Utc>, server_time: DateTime<Utc> },
+    #[error("the batch has closed")]
+    Closed,
+    #[error("this batch is sold out")]
+    SoldOut,
+    #[error("you have reached your limit for this batch")]
+    LimitReached,
+    #[error("you are not eligible for this batch")]
+    NotEligible(Vec<Failure>),
+    #[error("this lottery batch is only for its winners")]
+    NotAWinner,
+    #[error("this batch has several voucher kinds: say which (`kind`)")]
+    KindRequired,
+    #[error("this batch has no voucher kind `{0}`")]
+    UnknownKind(String),
+    #[error("too many claims are waiting; try again in a second")]
+    Busy,
+    #[error("no such batch")]
+    NotFound,
+    #[error("only residents claim vouchers")]
+    Forbidden,
+    #[error("{0}")]
+    Position(crate::districts::PositionRejection),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ClaimRejection {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ClaimRejection::NotFound,
+            e => ClaimRejection::Store(e),
+        }
+    }
+}
+
+impl Rejection for ClaimRejection {
+    fn status(&self) -> Status {
+        use ClaimRejection as C;
+        match self {
+            C::NotOpen { .. } | C::Closed | C::SoldOut | C::LimitReached => Status::Conflict,
+            C::NotEligible(_) | C::NotAWinner | C::Forbidden => Status::Forbidden,
+            C::KindRequired | C::UnknownKind(_) | C::Position(_) => Status::Unprocessable,
+            C::Busy => Status::TooManyRequests,
+            C::NotFound => Status::NotFound,
+            C::Store(_) => Status::Internal,
+        }
+    }
+    fn code(&self) -> &'static str {
+        use ClaimRejection as C;
+        match self {
+            C::NotOpen { .. } => "not_open",
+            C::Closed => "closed",
+            C::SoldOut => "sold_out",
+            C::LimitReached => "limit_reached",
+            C::NotEligible(_) => "not_eligible",
+            C::NotAWinner => "not_a_winner",
+            C::KindRequired => "kind_required",
+            C::UnknownKind(_) => "unknown_kind",
+            C::Busy => "busy",
+            C::NotFound => "not_found",
+            C::Forbidden => "forbidden",
+            C::Position(p) => p.code(),
+            C::Store(_) => "internal",
+        }
+    }
+    fn retry_after_s(&self) -> Option<u64> {
+        matches!(self, ClaimRejection::Busy).then_some(1)
+    }
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            ClaimRejection::NotOpen { opens_at, server_time } => {
+                Some(serde_json::json!({ "opens_at": opens_at, "server_time": server_time }))
+            }
+            ClaimRejection::NotEligible(f) => Some(serde_json::json!({ "failures": f })),
+            _ => None,
+        }
+    }
+}
+
+/// A successful claim.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub claim_id: uuid::Uuid,
+    pub campaign_id: quan_domain::CampaignId,
+    pub kind_code: String,
+    pub vouchers: Vec<(uuid::Uuid, u32, Fen)>,
+}
+
+struct Pending {
+    req: ClaimRequest,
+    reply: oneshot::Sender<Result<ClaimOutcome, String>>,
+}
+
+/// What this node remembers of a batch between requests.
+#[derive(Debug, Default)]
+struct Memory {
+    sold_out: HashMap<String, bool>,
+    /// Slots known taken per limit scope.
+    taken: HashMap<String, u32>,
+}
+
+/// A batch's queue into its sequencer, and this node's memory of it.
+type Lane = (mpsc::Sender<Pending>, Arc<Mutex<Memory>>);
+
+pub(crate) struct Sequencers {
+    queues: Mutex<HashMap<BatchId, Lane>>,
+    bucket_hint: u32,
+}
+
+impl std::fmt::Debug for Sequencers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sequencers").field("bucket_hint", &self.bucket_hint).finish_non_exhaustive()
+    }
+}
+
+impl Sequencers {
+    pub(crate) fn new(bucket_hint: u32) -> Sequencers {
+        Sequencers { queues: Mutex::new(HashMap::new()), bucket_hint: bucket_hint % STOCK_BUCKETS }
+    }
+}
+
+/// Gathers and commits one batch's claims until the engine is dropped
+/// (it holds no reference to the engine, so dropping the engine ends it).
+async fn run_sequencer(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn quan_domain::Clock>,
+    campaign: quan_domain::CampaignId,
+    batch: BatchId,
+    mut rx: mpsc::Receiver<Pending>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut pending = vec![first];
+        let deadline = tokio::time::Instant::now() + Duration::from_micros(CLAIM_GATHER_US);
+        while pending.len() < CLAIM_BATCH_LEN_MAX {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(p)) => pending.push(p),
+                _ => break,
+            }
+        }
+        let (reqs, replies): (Vec<_>, Vec<_>) = pending.into_iter().map(|p| (p.req, p.reply)).unzip();
+        // The batch's one ledger transfer takes the id of its first claim:
+        // unique, and it names the batch in the ledger.
+        let transfer_id = reqs[0].claim_id;
+        let b = ClaimBatch { campaign, batch, at: clock.now(), transfer_id, requests: reqs };
+        match store.commit_claims(&b).await {
+            Ok(outcomes) => {
+                assert_eq!(outcomes.len(), replies.len(), "one outcome per request");
+                for (o, reply) in outcomes.into_iter().zip(replies) {
+                    let _ = reply.send(Ok(o));
+                }
+            }
+            Err(e) => {
+                tracing::error!(batch_id = %batch, error = %e, "committing claims failed");
+                for reply in replies {
+                    let _ = reply.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+impl Engine {
+    fn sequencer(
+        &self,
+        campaign: quan_domain::CampaignId,
+        batch: BatchId,
+    ) -> (mpsc::Sender<Pending>, Arc<Mutex<Memory>>) {
+        let mut q = self.inner.sequencers.queues.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((tx, mem)) = q.get(&batch).filter(|(tx, _)| !tx.is_closed()) {
+            return (tx.clone(), mem.clone());
+        }
+        let (tx, rx) = mpsc::channel(CLAIM_QUEUE_LEN_MAX);
+        let mem = Arc::new(Mutex::new(Memory::default()));
+        tokio::spawn(run_sequencer(self.store().clone(), self.clock().clone(), campaign, batch, rx));
+        q.insert(batch, (tx.clone(), mem.clone()));
+        (tx, mem)
+    }
+
+    /// A resident claims one voucher (or one pack) of `kind` from a batch.
+    pub async fn claim(
+        &self,
+        actor: &Actor,
+        batch_id: BatchId,
+        kind: Option<&str>,
+        position: Option<Position>,
+    ) -> Result<Claimed, ClaimRejection> {
+        let Actor::Resident { resident, .. } = actor else { return Err(ClaimRejection::Forbidden) };
+        let now = self.now();
+        let b = self.store().batch_by_id(batch_id).await?;
+        if now < b.spec.opening_at {
+            return Err(ClaimRejection::NotOpen { opens_at: b.spec.opening_at, server_time: now });
+        }
+        if now >= b.spec.closing_at {
+            return Err(ClaimRejection::Closed);
+        }
+        let campaign = self.store().campaign_by_id(b.campaign_id).await?;
+        if campaign.status != CampaignStatus::Running {
+            return Err(if campaign.status == CampaignStatus::Closing || campaign.status == CampaignStatus::Closed {
+                ClaimRejection::Closed
+            } else {
+                ClaimRejection::NotOpen { opens_at: b.spec.opening_at, server_time: now }
+            });
+        }
+        let k = match (kind, b.spec.kinds.as_slice()) {
+            (None, [only]) => only,
+            (None, _) => return Err(ClaimRejection::KindRequired),
+            (Some(code), kinds) => kinds
+                .iter()
+                .find(|k| k.kind.code == code)
+                .ok_or_else(|| ClaimRejection::UnknownKind(code.chars().take(32).collect()))?,
+        };
+        let (tx, mem) = self.sequencer(b.campaign_id, batch_id);
+        if mem.lock().unwrap_or_else(|p| p.into_inner()).sold_out.get(&k.kind.code).copied().unwrap_or(false) {
+            return Err(ClaimRejection::SoldOut);
+        }
+        if matches!(b.spec.mode, BatchMode::Lottery { .. })
+            && !self.store().lottery_winners(batch_id).await?.contains(&resident.id)
+        {
+            return Err(ClaimRejection::NotAWinner);
+        }
+        let identity = self.store().identity(resident.id).await?;
+        let rule = &b.spec.eligibility;
+        let located = position.map(|p| self.locate(&p)).transpose().map_err(ClaimRejection::Position)?;
+        let mut members = vec![(MemberKind::Phone, resident.phone_hash)];
+        if let Some(i) = &identity {
+            members.push((MemberKind::IdNumber, i.id_hash));
+        }
+        let on_lists = if rule.lists.is_empty() {
+            Vec::new()
+        } else {
+            self.store().lists_with_member(&rule.lists, &members).await?
+        };
+        let place = located.map(|l| match l {
+            Located::Inside(c) => Place::Inside(c),
+            Located::Uncertain { inside, .. } => Place::Uncertain { inside },
+            Located::Outside => Place::Outside,
+        });
+        let facts = Facts {
+            place,
+            household_region: identity.as_ref().map(|i| i.household_region.as_str()),
+            birth_date: identity.as_ref().map(|i| i.birth_date),
+            on_lists: &on_lists,
+        };
+        let day = BusinessDay::of(now, self.config().business_day_cutoff).date();
+        let mut failures = decide(rule, &facts, day);
+        let limits = &b.spec.limits;
+        let person =
+            identity.as_ref().map(|i| i.id_hash.as_bytes().iter().map(|x| format!("{x:02x}")).collect::<String>());
+        if limits.count_by == CountBy::Person && person.is_none() {
+            failures.push(Failure {
+                code: "identity_required",
+                message: "this batch counts claims per person: verify your ID number first".into(),
+            });
+        }
+        if !failures.is_empty() {
+            return Err(ClaimRejection::NotEligible(failures));
+        }
+        // Every limit as a scope of numbered slots, per account and/or per person.
+        let mut who = Vec::new();
+        if limits.count_by != CountBy::Person {
+            who.push(format!("r:{}", resident.id));
+        }
+        if let (Some(p), CountBy::Person | CountBy::Both) = (&person, limits.count_by) {
+            who.push(format!("p:{p}"));
+        }
+        let mut slots = Vec::new();
+        for w in &who {
+            slots.push((format!("b:{batch_id}:{w}"), limits.per_batch));
+            if let Some(n) = limits.per_kind {
+                slots.push((format!("k:{batch_id}:{}:{w}", k.kind.code), n));
+            }
+            if let Some(n) = limits.per_campaign {
+                slots.push((format!("c:{}:{w}", b.campaign_id), n));
+            }
+            if let Some(n) = limits.per_day {
+                slots.push((format!("d:{}:{day}:{w}", b.campaign_id), n));
+            }
+        }
+        {
+            let m = mem.lock().unwrap_or_else(|p| p.into_inner());
+            if slots.iter().any(|(scope, size)| m.taken.get(scope).is_some_and(|t| t >= size)) {
+                return Err(ClaimRejection::LimitReached);
+            }
+        }
+        let vouchers: Vec<(uuid::Uuid, u32, Fen)> = k
+            .kind
+            .discount
+            .pack()
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (self.new_uuid(), i as u32, d.face_value()))
+            .collect();
+        let req = ClaimRequest {
+            claim_id: self.new_uuid(),
+            resident: resident.id,
+            kind_code: k.kind.code.clone(),
+            face: k.kind.face_value(),
+            vouchers: vouchers.clone(),
+            slots: slots.clone(),
+            business_day: day,
+            bucket_hint: self.inner.sequencers.bucket_hint,
+        };
+        let claim_id = req.claim_id;
+        let (reply, answer) = oneshot::channel();
+        tx.try_send(Pending { req, reply }).map_err(|_| ClaimRejection::Busy)?;
+        let outcome = match tokio::time::timeout(Duration::from_secs(CLAIM_WAIT_S), answer).await {
+            Ok(Ok(Ok(o))) => o,
+            Ok(Ok(Err(e))) => return Err(ClaimRejection::Store(StoreError::message(e))),
+            _ => return Err(ClaimRejection::Busy),
+        };
+        let mut m = mem.lock().unwrap_or_else(|p| p.into_inner());
+        match outcome {
+            ClaimOutcome::Claimed => {
+                for (scope, _) in &slots {
+                    *m.taken.entry(scope.clone()).or_insert(0) += 1;
+                }
+                Ok(Claimed { claim_id, campaign_id: b.campaign_id, kind_code: k.kind.code.clone(), vouchers })
+            }
+            ClaimOutcome::SoldOut => {
+                m.sold_out.insert(k.kind.code.clone(), true);
+                Err(ClaimRejection::SoldOut)
+            }
+            ClaimOutcome::LimitReached { scope } => {
+                let size = slots.iter().find(|(s, _)| *s == scope).map_or(u32::MAX, |(_, n)| *n);
+                m.taken.insert(scope, size);
+                Err(ClaimRejection::LimitReached)
+            }
+        }
+    }
+}

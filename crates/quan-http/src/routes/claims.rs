@@ -1,0 +1,143 @@
+//! Claims at the opening second, and the resident's wallet.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use quan_domain::geo::Crs;
+use quan_domain::{BatchId, Role};
+use quan_engine::districts::Position;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Auth, parse_json};
+use crate::idempotency::{idempotent, require_json};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(claim)).routes(routes!(wallet))
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct ClaimBody {
+    /// The voucher kind's code; may be left out when the batch has one kind.
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lng: Option<f64>,
+    /// `wgs84` (default), `gcj02` or `bd09`.
+    #[serde(default)]
+    pub crs: Option<String>,
+    #[serde(default)]
+    pub accuracy_m: Option<f64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VoucherView {
+    pub id: Uuid,
+    pub batch_id: Uuid,
+    pub campaign_id: Uuid,
+    pub kind: String,
+    /// 0 for a single voucher; the tier's position in a pack.
+    pub tier: u32,
+    pub face_fen: i64,
+    /// `claimed`, `redeemed` or `expired`.
+    pub state: String,
+    pub claimed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ClaimedView {
+    pub claim_id: Uuid,
+    pub kind: String,
+    pub vouchers: Vec<VoucherView>,
+}
+
+/// Claims one voucher (or pack) from a batch. A 201 means the voucher is on
+/// disk. Send an `Idempotency-Key` so a retry never claims twice. Refusals:
+/// `not_open` (with `details.server_time` for the countdown), `closed`,
+/// `sold_out`, `limit_reached`, `not_eligible` (with every failed rule in
+/// `details.failures`), `busy` (429, `Retry-After`). Roles: resident.
+#[utoipa::path(post, path = "/api/v1/batches/{id}/claims", tag = "claims", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = ClaimBody,
+    responses(
+        (status = 201, body = ClaimedView),
+        (status = 403, description = "`not_eligible`, `not_a_winner`", body = ErrorBody),
+        (status = 409, description = "`not_open`, `closed`, `sold_out`, `limit_reached`", body = ErrorBody),
+        (status = 429, description = "`busy`", body = ErrorBody),
+    ))]
+async fn claim(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    auth.require(&[Role::Resident])?;
+    let batch: BatchId = id.parse().map_err(|_| ApiError::not_found())?;
+    if !body.is_empty() {
+        require_json(&headers)?;
+    }
+    let quan_engine::Actor::Resident { resident, .. } = &auth.0 else { return Err(ApiError::forbidden_role()) };
+    let scope = format!("resident:{}", resident.id);
+    let path = format!("/api/v1/batches/{id}/claims");
+    idempotent(&state, &scope, &path, &headers, &body, || async {
+        let b: ClaimBody = if body.is_empty() { ClaimBody::default() } else { parse_json(&body)? };
+        let crs = match b.crs.as_deref() {
+            None => Crs::Wgs84,
+            Some(c) => Crs::parse(c).ok_or_else(|| ApiError::invalid_field("crs", "wgs84, gcj02 or bd09"))?,
+        };
+        let position = match (b.lat, b.lng) {
+            (Some(lat), Some(lng)) => Some(Position { lng, lat, crs, accuracy_m: b.accuracy_m }),
+            (None, None) => None,
+            _ => return Err(ApiError::invalid_field("lat", "give both lat and lng")),
+        };
+        let c = state.engine.claim(&auth.0, batch, b.kind.as_deref(), position).await?;
+        let now = state.engine.now();
+        let vouchers = c
+            .vouchers
+            .iter()
+            .map(|(vid, tier, face)| VoucherView {
+                id: *vid,
+                batch_id: batch.as_uuid(),
+                campaign_id: c.campaign_id.as_uuid(),
+                kind: c.kind_code.clone(),
+                tier: *tier,
+                face_fen: face.as_i64(),
+                state: "claimed".into(),
+                claimed_at: now,
+            })
+            .collect();
+        Ok((StatusCode::CREATED, Json(ClaimedView { claim_id: c.claim_id, kind: c.kind_code, vouchers })))
+    })
+    .await
+}
+
+/// The caller's vouchers. Roles: resident.
+#[utoipa::path(get, path = "/api/v1/me/vouchers", tag = "claims", security(("bearer" = [])), responses((status = 200, body = Vec<VoucherView>)))]
+async fn wallet(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<VoucherView>>> {
+    let quan_engine::Actor::Resident { resident, .. } = &auth.0 else { return Err(ApiError::forbidden_role()) };
+    let list = state.engine.store().vouchers_of(resident.id).await.map_err(|e| ApiError::internal(&e))?;
+    Ok(Json(
+        list.iter()
+            .map(|v| VoucherView {
+                id: v.id,
+                batch_id: v.batch_id.as_uuid(),
+                campaign_id: v.campaign_id.as_uuid(),
+                kind: v.kind_code.clone(),
+                tier: v.tier,
+                face_fen: v.face.as_i64(),
+                state: v.state.clone(),
+                claimed_at: v.created_at,
+            })
+            .collect(),
+    ))
+}

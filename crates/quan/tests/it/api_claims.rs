@@ -1,0 +1,221 @@
+//! The flash claim through the API: the promises, on both backends, and
+//! with two server nodes on one PostgreSQL.
+
+use std::collections::HashMap;
+
+use quan_domain::Role;
+use quan_testkit::{TestApp, error_code};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// A running campaign with one open grab batch of `stock` ¥10 vouchers,
+/// `per_batch` per resident. Returns the batch id and the official's token.
+async fn open_batch(app: &TestApp, stock: u32, per_batch: u32) -> (String, String, String) {
+    let (_, official) = app.staff("yichang.official", Role::Official, "4205").await;
+    let doc = json!({
+        "campaign": {"name": "抢券", "region": "4205", "budget_fen": 10_000_000, "funding_source": "财政", "starts_on": "2026-12-01", "ends_on": "2026-12-31"},
+        "batches": [{
+            "name": "十点开抢", "opening_at": "2026-12-05T10:00:00+08:00", "closing_at": "2026-12-05T22:00:00+08:00",
+            "limits": {"per_batch": per_batch},
+            "kinds": [{"stock": stock, "kind": {"code": "k10", "name": "立减10元", "discount": {"type": "instant", "off_fen": 1000}, "validity": {"type": "days_after_claim", "days": 3}}}]
+        }]
+    });
+    let (status, created) = app.post("/api/v1/campaigns", Some(&official), &doc).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let cid = created["campaign"]["id"].as_str().unwrap_or_default().to_owned();
+    let bid = created["batches"][0]["id"].as_str().unwrap_or_default().to_owned();
+    app.post(&format!("/api/v1/campaigns/{cid}/funding"), Some(&official), &json!({"amount_fen": 10_000_000})).await;
+    let (_, c) = app.post(&format!("/api/v1/campaigns/{cid}/start"), Some(&official), &json!({})).await;
+    assert_eq!(c["status"], "running", "{c}");
+    (cid, bid, official)
+}
+
+async fn residents(app: &TestApp, n: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        // Twenty code requests a minute per client address: pace them.
+        app.clock.advance(chrono::Duration::seconds(3));
+        let phone = format!("1370000{i:04}");
+        app.post("/api/v1/auth/sms-codes", None, &json!({"phone": phone})).await;
+        let code = app.sms.last_code(&phone).unwrap_or_default();
+        let (_, s) = app.post("/api/v1/auth/sms-codes/verify", None, &json!({"phone": phone, "code": code})).await;
+        out.push(s["token"].as_str().unwrap_or_default().to_owned());
+    }
+    out
+}
+
+fn at_ten(app: &TestApp) {
+    app.clock
+        .set(chrono::DateTime::parse_from_rfc3339("2026-12-05T10:00:00+08:00").map(|d| d.to_utc()).unwrap_or_default());
+}
+
+async fn claim(app: &TestApp, token: &str, batch: &str) -> (StatusCode, Value) {
+    app.post(&format!("/api/v1/batches/{batch}/claims"), Some(token), &json!({})).await
+}
+
+async fn audit_is_clean(app: &TestApp, official: &str, campaign: &str, reserved_fen: i64) {
+    let (_, audit) = app.get(&format!("/api/v1/campaigns/{campaign}/audit"), Some(official)).await;
+    assert_eq!(audit["clean"], true, "{audit}");
+    assert_eq!(audit["reserved_fen"], reserved_fen.to_string(), "{audit}");
+}
+
+async fn a_grab_never_oversells_and_reserves_exactly_the_claimed_face_value(app: TestApp) {
+    let (cid, bid, _) = open_batch(&app, 20, 1).await;
+    let tokens = residents(&app, 60).await;
+    let (status, body) = claim(&app, &tokens[0], &bid).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "not_open"));
+    assert!(body["error"]["details"]["server_time"].is_string(), "the page can count down: {body}");
+    at_ten(&app);
+    let official = app.login("yichang.official", "yichang.official-password-123").await;
+    let mut tasks = Vec::new();
+    for t in tokens.clone() {
+        let (url, client) = (app.url(&format!("/api/v1/batches/{bid}/claims")), app.client.clone());
+        tasks.push(tokio::spawn(async move {
+            client.post(url).bearer_auth(t).json(&json!({})).send().await.map(|r| r.status())
+        }));
+    }
+    let mut by_status: HashMap<u16, usize> = HashMap::new();
+    for t in tasks {
+        let s = t.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
+        *by_status.entry(s.as_u16()).or_default() += 1;
+    }
+    assert_eq!(by_status.get(&201), Some(&20), "{by_status:?}");
+    assert_eq!(by_status.get(&409), Some(&40), "the rest are told sold_out: {by_status:?}");
+    let (status, body) = claim(&app, &tokens[59], &bid).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "sold_out"));
+    audit_is_clean(&app, &official, &cid, 20 * 1000).await;
+}
+
+#[tokio::test]
+async fn a_grab_never_oversells_on_sqlite() {
+    a_grab_never_oversells_and_reserves_exactly_the_claimed_face_value(TestApp::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn a_grab_never_oversells_on_postgres() {
+    let Some(app) = TestApp::postgres().await else { return };
+    a_grab_never_oversells_and_reserves_exactly_the_claimed_face_value(app).await;
+}
+
+async fn one_resident_on_many_connections_gets_only_their_limit(app: TestApp) {
+    let (cid, bid, _) = open_batch(&app, 100, 2).await;
+    let token = residents(&app, 1).await.remove(0);
+    at_ten(&app);
+    let official = app.login("yichang.official", "yichang.official-password-123").await;
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let (url, client, t) = (app.url(&format!("/api/v1/batches/{bid}/claims")), app.client.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            client.post(url).bearer_auth(t).json(&json!({})).send().await.map(|r| r.status().as_u16())
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        ok += usize::from(t.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}")) == 201);
+    }
+    assert_eq!(ok, 2);
+    let (_, wallet) = app.get("/api/v1/me/vouchers", Some(&token)).await;
+    assert_eq!(wallet.as_array().map(Vec::len), Some(2));
+    audit_is_clean(&app, &official, &cid, 2 * 1000).await;
+}
+
+#[tokio::test]
+async fn one_resident_gets_only_their_limit_on_sqlite() {
+    one_resident_on_many_connections_gets_only_their_limit(TestApp::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn one_resident_gets_only_their_limit_on_postgres() {
+    let Some(app) = TestApp::postgres().await else { return };
+    one_resident_on_many_connections_gets_only_their_limit(app).await;
+}
+
+#[tokio::test]
+async fn two_nodes_on_one_postgres_neither_oversell_nor_exceed_a_limit() {
+    let Some(a) = TestApp::postgres().await else { return };
+    let (cid, bid, _) = open_batch(&a, 15, 1).await;
+    let tokens = residents(&a, 30).await;
+    let Some(b) = a.second_node().await else { return };
+    at_ten(&a);
+    let official = a.login("yichang.official", "yichang.official-password-123").await;
+    let mut tasks = Vec::new();
+    // Every resident tries on both nodes at once.
+    for t in &tokens {
+        for node in [&a, &b] {
+            let (url, client, t) = (node.url(&format!("/api/v1/batches/{bid}/claims")), node.client.clone(), t.clone());
+            tasks.push(tokio::spawn(async move {
+                client.post(url).bearer_auth(t).json(&json!({})).send().await.map(|r| r.status().as_u16())
+            }));
+        }
+    }
+    let mut ok = 0;
+    for t in tasks {
+        ok += usize::from(t.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}")) == 201);
+    }
+    assert_eq!(ok, 15, "exactly the stock, across both nodes");
+    let mut held = 0;
+    for t in &tokens {
+        let (_, w) = a.get("/api/v1/me/vouchers", Some(t)).await;
+        let n = w.as_array().map_or(0, Vec::len);
+        assert!(n <= 1, "a resident over the limit: {w}");
+        held += n;
+    }
+    assert_eq!(held, 15);
+    audit_is_clean(&a, &official, &cid, 15 * 1000).await;
+}
+
+#[tokio::test]
+async fn a_retried_claim_with_the_same_key_returns_the_first_voucher() {
+    let app = TestApp::sqlite().await;
+    let (_, bid, _) = open_batch(&app, 10, 3).await;
+    let token = residents(&app, 1).await.remove(0);
+    at_ten(&app);
+    let send = || {
+        app.client
+            .post(app.url(&format!("/api/v1/batches/{bid}/claims")))
+            .bearer_auth(&token)
+            .header("idempotency-key", "tap-1")
+            .json(&json!({}))
+            .send()
+    };
+    let first: Value = send().await.unwrap_or_else(|e| panic!("{e}")).json().await.unwrap_or_default();
+    let again: Value = send().await.unwrap_or_else(|e| panic!("{e}")).json().await.unwrap_or_default();
+    assert_eq!(first["claim_id"], again["claim_id"], "{first} {again}");
+    let (_, wallet) = app.get("/api/v1/me/vouchers", Some(&token)).await;
+    assert_eq!(wallet.as_array().map(Vec::len), Some(1), "one voucher, not two");
+}
+
+#[tokio::test]
+async fn an_ineligible_resident_is_told_every_reason_and_a_closed_batch_says_so() {
+    let app = TestApp::sqlite().await;
+    let (_, official) = app.staff("yichang.official", Role::Official, "4205").await;
+    let doc = json!({
+        "campaign": {"name": "户籍券", "region": "4205", "budget_fen": 100_000, "funding_source": "财政", "starts_on": "2026-12-01", "ends_on": "2026-12-31"},
+        "batches": [{
+            "name": "本地户籍", "opening_at": "2026-12-05T10:00:00+08:00", "closing_at": "2026-12-05T22:00:00+08:00",
+            "eligibility": {"household_prefixes": ["4205"], "lists": ["vip"]},
+            "kinds": [{"stock": 5, "kind": {"code": "k", "name": "x", "discount": {"type": "instant", "off_fen": 100}, "validity": {"type": "days_after_claim", "days": 3}}}]
+        }]
+    });
+    let (_, created) = app.post("/api/v1/campaigns", Some(&official), &doc).await;
+    let (cid, bid) = (
+        created["campaign"]["id"].as_str().unwrap_or_default().to_owned(),
+        created["batches"][0]["id"].as_str().unwrap_or_default().to_owned(),
+    );
+    app.post(&format!("/api/v1/campaigns/{cid}/funding"), Some(&official), &json!({"amount_fen": 100_000})).await;
+    app.post(&format!("/api/v1/campaigns/{cid}/start"), Some(&official), &json!({})).await;
+    let token = residents(&app, 1).await.remove(0);
+    at_ten(&app);
+    let (status, body) = claim(&app, &token, &bid).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::FORBIDDEN, "not_eligible"));
+    let codes: Vec<_> = body["error"]["details"]["failures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert_eq!(codes, vec!["identity_required", "not_on_list"]);
+    app.clock.advance(chrono::Duration::hours(13));
+    let (status, body) = claim(&app, &token, &bid).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "closed"));
+}
