@@ -133,7 +133,13 @@ struct Memory {
     sold_out: HashMap<String, bool>,
     /// Slots known taken per limit scope.
     taken: HashMap<String, u32>,
+    /// The batch and its campaign's status, re-read at most every
+    /// `BATCH_CACHE_MS` (so closing a campaign stops claims within that).
+    cached: Option<(Arc<quan_store::Batch>, CampaignStatus, DateTime<Utc>)>,
 }
+
+/// How long a node answers from its copy of a batch before re-reading it.
+pub const BATCH_CACHE_MS: i64 = 1_000;
 
 /// A batch's queue into its sequencer, and this node's memory of it.
 type Lane = (mpsc::Sender<Pending>, Arc<Mutex<Memory>>);
@@ -212,6 +218,40 @@ impl Engine {
         (tx, mem)
     }
 
+    /// The batch and its campaign's status, from this node's memory when fresh.
+    async fn batch_view(
+        &self,
+        batch_id: BatchId,
+        now: DateTime<Utc>,
+    ) -> Result<(Arc<quan_store::Batch>, CampaignStatus), ClaimRejection> {
+        let lane = self
+            .inner
+            .sequencers
+            .queues
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&batch_id)
+            .map(|(_, m)| m.clone());
+        if let Some(mem) = &lane {
+            let m = mem.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((b, s, at)) = &m.cached
+                && (now - *at).num_milliseconds().abs() < BATCH_CACHE_MS
+            {
+                return Ok((b.clone(), *s));
+            }
+        }
+        let b = Arc::new(self.store().batch_by_id(batch_id).await?);
+        let status = self.store().campaign_by_id(b.campaign_id).await?.status;
+        let (_, mem) = self.sequencer(b.campaign_id, batch_id);
+        let mut m = mem.lock().unwrap_or_else(|p| p.into_inner());
+        if m.cached.as_ref().is_some_and(|(old, _, _)| old.version != b.version) {
+            // Amended (e.g. more stock): what this node knew may be stale.
+            m.sold_out.clear();
+        }
+        m.cached = Some((b.clone(), status, now));
+        Ok((b, status))
+    }
+
     /// A resident claims one voucher (or one pack) of `kind` from a batch.
     pub async fn claim(
         &self,
@@ -222,16 +262,15 @@ impl Engine {
     ) -> Result<Claimed, ClaimRejection> {
         let Actor::Resident { resident, .. } = actor else { return Err(ClaimRejection::Forbidden) };
         let now = self.now();
-        let b = self.store().batch_by_id(batch_id).await?;
+        let (b, status) = self.batch_view(batch_id, now).await?;
         if now < b.spec.opening_at {
             return Err(ClaimRejection::NotOpen { opens_at: b.spec.opening_at, server_time: now });
         }
         if now >= b.spec.closing_at {
             return Err(ClaimRejection::Closed);
         }
-        let campaign = self.store().campaign_by_id(b.campaign_id).await?;
-        if campaign.status != CampaignStatus::Running {
-            return Err(if campaign.status == CampaignStatus::Closing || campaign.status == CampaignStatus::Closed {
+        if status != CampaignStatus::Running {
+            return Err(if status == CampaignStatus::Closing || status == CampaignStatus::Closed {
                 ClaimRejection::Closed
             } else {
                 ClaimRejection::NotOpen { opens_at: b.spec.opening_at, server_time: now }
@@ -254,8 +293,12 @@ impl Engine {
         {
             return Err(ClaimRejection::NotAWinner);
         }
-        let identity = self.store().identity(resident.id).await?;
         let rule = &b.spec.eligibility;
+        let needs_identity = !rule.household_prefixes.is_empty()
+            || rule.age_min.is_some()
+            || rule.age_max.is_some()
+            || b.spec.limits.count_by != CountBy::Account;
+        let identity = if needs_identity { self.store().identity(resident.id).await? } else { None };
         let located = position.map(|p| self.locate(&p)).transpose().map_err(ClaimRejection::Position)?;
         let mut members = vec![(MemberKind::Phone, resident.phone_hash)];
         if let Some(i) = &identity {

@@ -192,6 +192,33 @@ pub enum ImportCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCmd {
+    /// Claims at the opening second: quan's engine on SQLite and on PostgreSQL (durable
+    /// commits) against the naive PostgreSQL hot row and the Redis Lua script (with
+    /// `appendfsync always` and without persistence), with the invariants checked after each.
+    Claim {
+        /// Print one JSON object of the figures on stdout.
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 100_000)]
+        stock: u32,
+        /// Distinct residents (each tries once; a fifth of them try again).
+        #[arg(long, default_value_t = 200_000)]
+        residents: usize,
+        /// Claims in flight at once against the engine.
+        #[arg(long, default_value_t = 1_000)]
+        concurrency: usize,
+        /// How long each peer approach runs.
+        #[arg(long, default_value_t = 5)]
+        peer_seconds: u64,
+        /// PostgreSQL server (a database is created and dropped).
+        #[arg(long, env = "QUAN_TEST_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        pg_url: String,
+        #[arg(long, default_value = "127.0.0.1:6379")]
+        redis: String,
+        /// Only quan's engine.
+        #[arg(long)]
+        skip_peers: bool,
+    },
     /// Point-in-district lookups: the grid + prepared-polygon index against a plain linear
     /// scan of the polygons, on the shipped boundaries (single thread).
     Districts {

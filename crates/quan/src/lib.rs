@@ -62,6 +62,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(ImportCmd::Districts { files, crs }) => {
             stdout.write_all(commands::import::districts(&config, &files, &crs).await?.as_bytes())?;
         }
+        Command::Bench(BenchCmd::Claim {
+            json,
+            stock,
+            residents,
+            concurrency,
+            peer_seconds,
+            pg_url,
+            redis,
+            skip_peers,
+        }) => {
+            let o = commands::bench_claim::ClaimBench {
+                stock,
+                residents,
+                concurrency,
+                peer_seconds,
+                pg_admin_url: pg_url,
+                redis,
+                skip_peers,
+            };
+            stdout.write_all(commands::bench_claim::run(&o, json).await?.as_bytes())?;
+        }
         Command::Bench(BenchCmd::Districts { json, points, geojson_dir, seed }) => {
             stdout.write_all(commands::bench::districts(&geojson_dir, points, seed, json)?.as_bytes())?;
         }

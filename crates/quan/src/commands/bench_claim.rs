@@ -1,0 +1,471 @@
+//! `quan bench claim`: quan's claim engine against the peer approaches in
+//! one run — the naive PostgreSQL hot row, and the classic Redis Lua script
+//! (durable and not) — with the invariants checked after each run.
+#![allow(clippy::float_arithmetic)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use quan_domain::{BatchId, FixedClock, Region, ResidentId, Role, SessionId, Username};
+use quan_engine::campaigns::CampaignFile;
+use quan_engine::{Actor, Engine, EngineConfig, EngineParts, MemorySmsSender, PiiKey, Random, SystemRandom};
+use quan_store::{Resident, Store};
+use quan_store_postgres::{PgOptions, PgStore};
+use quan_store_sqlite::{SqliteOptions, SqliteStore};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[derive(Debug, Clone)]
+pub struct ClaimBench {
+    pub stock: u32,
+    pub residents: usize,
+    pub concurrency: usize,
+    pub peer_seconds: u64,
+    pub pg_admin_url: String,
+    pub redis: String,
+    pub skip_peers: bool,
+}
+
+/// Remembers when the last claim succeeded, in nanoseconds from the start.
+#[derive(Debug, Default)]
+struct LastSale(AtomicU64);
+
+impl LastSale {
+    fn mark(&self, since: Instant) {
+        self.0.fetch_max(u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+    fn get(&self) -> Duration {
+        Duration::from_nanos(self.0.load(Ordering::Relaxed))
+    }
+}
+
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Run {
+    pub name: String,
+    pub attempts: usize,
+    pub claimed: usize,
+    pub seconds: f64,
+    pub claims_per_s: f64,
+    pub answers_per_s: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub invariants: String,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// `selling` is how long it took until the last successful claim: claims
+/// per second are counted over that, so a run that sells out early is not
+/// diluted by the sold-out answers after it.
+fn finish(
+    name: &str,
+    attempts: usize,
+    claimed: usize,
+    elapsed: Duration,
+    selling: Duration,
+    mut lat: Vec<Duration>,
+    invariants: String,
+) -> Run {
+    lat.sort_unstable();
+    let s = elapsed.as_secs_f64().max(1e-9);
+    let sell = selling.as_secs_f64().max(1e-9);
+    Run {
+        name: name.into(),
+        attempts,
+        claimed,
+        seconds: (s * 1000.0).round() / 1000.0,
+        claims_per_s: (claimed as f64 / sell).round(),
+        answers_per_s: (attempts as f64 / s).round(),
+        p50_ms: (percentile(&lat, 0.5) * 100.0).round() / 100.0,
+        p99_ms: (percentile(&lat, 0.99) * 100.0).round() / 100.0,
+        invariants,
+    }
+}
+
+/// The 10:00:00 of the benchmark's batch.
+fn opening() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-12-05T10:00:00+08:00").map(|d| d.to_utc()).unwrap_or_default()
+}
+
+async fn insert_residents(
+    store: &Arc<dyn Store>,
+    pg: Option<&sqlx::PgPool>,
+    sqlite: Option<&sqlx::SqlitePool>,
+    n: usize,
+) -> anyhow::Result<Vec<ResidentId>> {
+    let ids: Vec<ResidentId> = (0..n).map(|_| ResidentId::from_uuid(uuid::Uuid::now_v7())).collect();
+    let hashes: Vec<Vec<u8>> = (0..n)
+        .map(|i| {
+            let mut h = [0u8; 32];
+            h[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            h[8] = 0xbe;
+            h.to_vec()
+        })
+        .collect();
+    if let Some(pool) = pg {
+        for chunk in (0..n).collect::<Vec<_>>().chunks(10_000) {
+            let u: Vec<uuid::Uuid> = chunk.iter().map(|i| ids[*i].as_uuid()).collect();
+            let h: Vec<Vec<u8>> = chunk.iter().map(|i| hashes[*i].clone()).collect();
+            let m: Vec<String> = chunk.iter().map(|_| "bench".to_owned()).collect();
+            let t: Vec<i64> = chunk.iter().map(|_| 0).collect();
+            sqlx::query("INSERT INTO residents (id, phone_hash, phone_masked, created_at_ms) SELECT * FROM UNNEST($1::uuid[], $2::bytea[], $3::text[], $4::bigint[])")
+                .bind(u).bind(h).bind(m).bind(t)
+                .execute(pool)
+                .await?;
+        }
+    } else if let Some(pool) = sqlite {
+        let mut tx = pool.begin().await?;
+        for i in 0..n {
+            sqlx::query(
+                "INSERT INTO residents (id, phone_hash, phone_masked, created_at_ms) VALUES ($1, $2, 'bench', 0)",
+            )
+            .bind(ids[i].as_uuid())
+            .bind(&hashes[i])
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+    } else {
+        bail!("no pool");
+    }
+    let _ = store;
+    Ok(ids)
+}
+
+async fn engine_run(
+    name: &str,
+    store: Arc<dyn Store>,
+    pg: Option<&sqlx::PgPool>,
+    sqlite: Option<&sqlx::SqlitePool>,
+    o: &ClaimBench,
+) -> anyhow::Result<Run> {
+    let clock = Arc::new(FixedClock::new(opening() - chrono::Duration::days(10)));
+    let mut key = [0u8; 32];
+    SystemRandom.fill(&mut key);
+    let engine = Engine::new(EngineParts {
+        store: store.clone(),
+        clock: clock.clone(),
+        random: Arc::new(SystemRandom),
+        sms: Arc::new(MemorySmsSender::default()),
+        pii_key: PiiKey::from_bytes(key),
+        config: EngineConfig {
+            password: quan_engine::PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 },
+            ..EngineConfig::default()
+        },
+    });
+    let new = quan_engine::users::NewAccount {
+        username: Username::parse("bench.official")?,
+        role: Role::Official,
+        region: Region::parse("4205")?,
+        display_name: "bench".into(),
+        password: Some("bench password 1".into()),
+    };
+    let (user, _) = engine.create_user_unchecked(new, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let official = Actor::Staff { session: SessionId::from_uuid(uuid::Uuid::nil()), user };
+    let face = 1000i64;
+    let budget = i64::from(o.stock) * face;
+    let file: CampaignFile = serde_json::from_value(serde_json::json!({
+        "campaign": {"name": "bench", "region": "4205", "budget_fen": budget, "funding_source": "bench", "starts_on": "2026-12-01", "ends_on": "2026-12-31"},
+        "batches": [{"name": "grab", "opening_at": "2026-12-05T10:00:00+08:00", "closing_at": "2026-12-05T22:00:00+08:00",
+            "limits": {"per_batch": 1, "count_by": "account"},
+            "kinds": [{"stock": o.stock, "kind": {"code": "k", "name": "立减", "discount": {"type": "instant", "off_fen": face}, "validity": {"type": "days_after_claim", "days": 3}}}]}]
+    }))?;
+    let (c, batches) = engine.create_campaign(&official, file).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    use quan_domain::campaign::CampaignCommand as Cmd;
+    engine
+        .change_campaign(&official, c.id, Cmd::Fund { amount: quan_domain::Fen::new(budget) }, "bench")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    engine.change_campaign(&official, c.id, Cmd::Start, "").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let batch: BatchId = batches[0].id;
+    let ids = insert_residents(&store, pg, sqlite, o.residents).await?;
+    // Every resident once, and a fifth of them again (repeat attempts).
+    let mut order: Vec<usize> = (0..o.residents).collect();
+    order.extend((0..o.residents).step_by(5));
+    let mut r = [0u8; 8];
+    for i in (1..order.len()).rev() {
+        SystemRandom.fill(&mut r);
+        order.swap(i, (u64::from_le_bytes(r) % (i as u64 + 1)) as usize);
+    }
+    let actors: Arc<Vec<Actor>> = Arc::new(
+        ids.iter()
+            .map(|id| Actor::Resident {
+                session: SessionId::from_uuid(uuid::Uuid::nil()),
+                resident: Resident {
+                    id: *id,
+                    phone_hash: quan_domain::KeyedHash::from_bytes([0; 32]),
+                    phone_masked: String::new(),
+                    created_at: opening(),
+                },
+            })
+            .collect(),
+    );
+    clock.set(opening());
+    let order = Arc::new(order);
+    let next = Arc::new(AtomicUsize::new(0));
+    let claimed = Arc::new(AtomicUsize::new(0));
+    let last = Arc::new(LastSale::default());
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..o.concurrency {
+        let (engine, actors, order, next, claimed, last) =
+            (engine.clone(), actors.clone(), order.clone(), next.clone(), claimed.clone(), last.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&who) = order.get(i) else { break };
+                let t = Instant::now();
+                match engine.claim(&actors[who], batch, None, None).await {
+                    Ok(_) => {
+                        claimed.fetch_add(1, Ordering::Relaxed);
+                        last.mark(started);
+                    }
+                    Err(quan_engine::claims::ClaimRejection::Busy) => {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                    Err(_) => {}
+                }
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut lat = Vec::with_capacity(order.len());
+    for t in tasks {
+        lat.extend(t.await?);
+    }
+    let elapsed = started.elapsed();
+    // Invariants: nothing oversold, nobody over the limit, books balanced.
+    let n_claims = store.claim_count(batch).await?;
+    let expected = u64::from(o.stock).min(o.residents as u64);
+    let audit = engine.audit_campaign_unchecked(c.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let got = claimed.load(Ordering::Relaxed) as u64;
+    let ok = n_claims == got && n_claims <= u64::from(o.stock) && n_claims == expected && audit.is_clean();
+    let invariants = if ok {
+        format!("ok: {n_claims} claims = acknowledged, ≤ stock, 1 per resident, audit clean")
+    } else {
+        format!(
+            "VIOLATED: {n_claims} claims stored, {got} acknowledged, stock {}, expected {expected}, audit {:?}",
+            o.stock, audit.findings
+        )
+    };
+    Ok(finish(name, order.len(), got as usize, elapsed, last.get(), lat, invariants))
+}
+
+async fn naive_pg(admin: &str, o: &ClaimBench) -> anyhow::Result<Run> {
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(50).connect(admin).await?;
+    sqlx::raw_sql("DROP TABLE IF EXISTS bench_stock, bench_claims; CREATE TABLE bench_stock (id INT PRIMARY KEY, n BIGINT NOT NULL); CREATE TABLE bench_claims (resident BIGINT PRIMARY KEY)")
+        .execute(&pool)
+        .await?;
+    sqlx::query("INSERT INTO bench_stock VALUES (1, $1)").bind(i64::from(o.stock)).execute(&pool).await?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let claimed = Arc::new(AtomicUsize::new(0));
+    let last = Arc::new(LastSale::default());
+    let deadline = Instant::now() + Duration::from_secs(o.peer_seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let (pool, next, claimed, last) = (pool.clone(), next.clone(), claimed.clone(), last.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            while Instant::now() < deadline {
+                let who = next.fetch_add(1, Ordering::Relaxed) as i64;
+                let t = Instant::now();
+                let Ok(mut tx) = pool.begin().await else { break };
+                let took = sqlx::query("UPDATE bench_stock SET n = n - 1 WHERE id = 1 AND n > 0")
+                    .execute(&mut *tx)
+                    .await
+                    .map(|r| r.rows_affected())
+                    .unwrap_or(0);
+                if took == 1
+                    && sqlx::query("INSERT INTO bench_claims VALUES ($1)").bind(who).execute(&mut *tx).await.is_ok()
+                    && tx.commit().await.is_ok()
+                {
+                    claimed.fetch_add(1, Ordering::Relaxed);
+                    last.mark(started);
+                }
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await?);
+    }
+    let elapsed = started.elapsed();
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bench_claims").fetch_one(&pool).await?;
+    let left: i64 = sqlx::query_scalar("SELECT n FROM bench_stock WHERE id = 1").fetch_one(&pool).await?;
+    let ok = stored + left == i64::from(o.stock) && stored as usize == claimed.load(Ordering::Relaxed);
+    sqlx::raw_sql("DROP TABLE bench_stock, bench_claims").execute(&pool).await?;
+    let n = next.load(Ordering::Relaxed);
+    Ok(finish(
+        "naive PostgreSQL hot row (50 clients)",
+        n,
+        claimed.load(Ordering::Relaxed),
+        elapsed,
+        last.get(),
+        lat,
+        if ok { "ok".into() } else { "VIOLATED".into() },
+    ))
+}
+
+/// A minimal RESP client: enough to run a Lua script against Redis.
+async fn resp(stream: &mut tokio::net::TcpStream, args: &[&str]) -> anyhow::Result<String> {
+    let mut cmd = format!("*{}\r\n", args.len());
+    for a in args {
+        cmd.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+    }
+    stream.write_all(cmd.as_bytes()).await?;
+    let mut buf = vec![0u8; 512];
+    let n = stream.read(&mut buf).await?;
+    Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+const LUA: &str = "if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return -1 end \
+    local n = tonumber(redis.call('GET', KEYS[1])) if n <= 0 then return 0 end \
+    redis.call('DECR', KEYS[1]) redis.call('SADD', KEYS[2], ARGV[1]) return 1";
+
+async fn redis_lua(addr: &str, durable: bool, o: &ClaimBench) -> anyhow::Result<Run> {
+    let mut admin = tokio::net::TcpStream::connect(addr).await.with_context(|| format!("Redis at {addr}"))?;
+    let before = resp(&mut admin, &["CONFIG", "GET", "appendfsync"]).await?;
+    let before_aof = resp(&mut admin, &["CONFIG", "GET", "appendonly"]).await?;
+    if durable {
+        resp(&mut admin, &["CONFIG", "SET", "appendonly", "yes"]).await?;
+        resp(&mut admin, &["CONFIG", "SET", "appendfsync", "always"]).await?;
+    } else {
+        resp(&mut admin, &["CONFIG", "SET", "appendonly", "no"]).await?;
+    }
+    resp(&mut admin, &["DEL", "quan:bench:stock", "quan:bench:users"]).await?;
+    resp(&mut admin, &["SET", "quan:bench:stock", &o.stock.to_string()]).await?;
+    let sha_reply = resp(&mut admin, &["SCRIPT", "LOAD", LUA]).await?;
+    let sha = sha_reply.lines().nth(1).unwrap_or_default().to_owned();
+    let next = Arc::new(AtomicUsize::new(0));
+    let claimed = Arc::new(AtomicUsize::new(0));
+    let last = Arc::new(LastSale::default());
+    let deadline = Instant::now() + Duration::from_secs(o.peer_seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let (next, claimed, sha, addr, last) =
+            (next.clone(), claimed.clone(), sha.clone(), addr.to_owned(), last.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let Ok(mut s) = tokio::net::TcpStream::connect(&addr).await else { return lat };
+            while Instant::now() < deadline {
+                let who = next.fetch_add(1, Ordering::Relaxed).to_string();
+                let t = Instant::now();
+                let reply = resp(&mut s, &["EVALSHA", &sha, "2", "quan:bench:stock", "quan:bench:users", &who]).await;
+                if reply.is_ok_and(|r| r.starts_with(":1")) {
+                    claimed.fetch_add(1, Ordering::Relaxed);
+                    last.mark(started);
+                }
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await?);
+    }
+    let elapsed = started.elapsed();
+    let users = resp(&mut admin, &["SCARD", "quan:bench:users"]).await?;
+    resp(&mut admin, &["DEL", "quan:bench:stock", "quan:bench:users"]).await?;
+    // Put the server's persistence back as it was.
+    let restore = |r: &str| r.lines().nth(3).unwrap_or("").to_owned();
+    resp(&mut admin, &["CONFIG", "SET", "appendfsync", &restore(&before)]).await?;
+    resp(&mut admin, &["CONFIG", "SET", "appendonly", &restore(&before_aof)]).await?;
+    let ok = users.trim_start_matches(':').trim().parse::<usize>().ok() == Some(claimed.load(Ordering::Relaxed));
+    let name =
+        if durable { "Redis Lua, appendfsync always (50 clients)" } else { "Redis Lua, no persistence (50 clients)" };
+    Ok(finish(
+        name,
+        next.load(Ordering::Relaxed),
+        claimed.load(Ordering::Relaxed),
+        elapsed,
+        last.get(),
+        lat,
+        if ok { "ok (not durable across a crash without fsync)".into() } else { "VIOLATED".into() },
+    ))
+}
+
+pub async fn run(o: &ClaimBench, json: bool) -> anyhow::Result<String> {
+    let mut runs = Vec::new();
+    let dir = tempfile::tempdir()?;
+    let sqlite = SqliteStore::open(&dir.path().join("bench.db"), SqliteOptions::default()).await?;
+    let pool = sqlite.pool().clone();
+    runs.push(
+        engine_run("quan engine, SQLite (durable, WAL + FULL sync)", Arc::new(sqlite), None, Some(&pool), o).await?,
+    );
+    let name = format!("quan_bench_{}", std::process::id());
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&o.pg_admin_url)
+        .await
+        .context("PostgreSQL for the benchmark")?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&mut admin).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
+    let url = {
+        use std::str::FromStr;
+        sqlx::postgres::PgConnectOptions::from_str(&o.pg_admin_url)?.database(&name)
+    };
+    let url = sqlx::ConnectOptions::to_url_lossy(&url).to_string();
+    let pg = PgStore::open(&url, PgOptions { pool_connections_max: 32, ..PgOptions::default() }).await?;
+    let pgpool = pg.pool().clone();
+    let result = engine_run("quan engine, PostgreSQL (durable)", Arc::new(pg), Some(&pgpool), None, o).await;
+    pgpool.close().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+        .execute(&mut admin)
+        .await?;
+    runs.push(result?);
+    if !o.skip_peers {
+        runs.push(naive_pg(&o.pg_admin_url, o).await?);
+        match redis_lua(&o.redis, true, o).await {
+            Ok(r) => runs.push(r),
+            Err(e) => eprintln!("Redis (durable) skipped: {e:#}"),
+        }
+        match redis_lua(&o.redis, false, o).await {
+            Ok(r) => runs.push(r),
+            Err(e) => eprintln!("Redis skipped: {e:#}"),
+        }
+    }
+    let rate = |needle: &str| runs.iter().find(|r| r.name.contains(needle)).map(|r| r.claims_per_s);
+    let ratio = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| (a / b.max(1.0) * 100.0).round() / 100.0);
+    let sqlite_rate = rate("SQLite");
+    let ratios = serde_json::json!({
+        "sqlite_engine_over_naive_pg": ratio(sqlite_rate, rate("hot row")),
+        "sqlite_engine_over_redis_durable": ratio(sqlite_rate, rate("appendfsync")),
+        "sqlite_engine_over_redis_no_persistence": ratio(sqlite_rate, rate("no persistence")),
+        "pg_engine_over_naive_pg": ratio(rate("engine, PostgreSQL"), rate("hot row")),
+    });
+    let violated = runs.iter().any(|r| r.invariants.starts_with("VIOLATED"));
+    if json {
+        let out = serde_json::json!({"stock": o.stock, "residents": o.residents, "concurrency": o.concurrency, "runs": runs, "ratios": ratios});
+        if violated {
+            bail!("an invariant was violated: {out}");
+        }
+        return Ok(out.to_string() + "\n");
+    }
+    let mut out = format!(
+        "stock {}, {} residents (+20% repeat attempts), {} concurrent claimers on the engine\n",
+        o.stock, o.residents, o.concurrency
+    );
+    for r in &runs {
+        out.push_str(&format!(
+            "{:<52} {:>9.0} claims/s  {:>9.0} answers/s  p50 {:>7.2} ms  p99 {:>7.2} ms  {}\n",
+            r.name, r.claims_per_s, r.answers_per_s, r.p50_ms, r.p99_ms, r.invariants
+        ));
+    }
+    out.push_str(&format!("ratios: {ratios}\n"));
+    if violated {
+        bail!("an invariant was violated:\n{out}");
+    }
+    Ok(out)
+}
