@@ -184,7 +184,10 @@ async fn run_sequencer(
         // unique, and it names the batch in the ledger.
         let transfer_id = reqs[0].claim_id;
         let b = ClaimBatch { campaign, batch, at: clock.now(), transfer_id, requests: reqs };
-        match store.commit_claims(&b).await {
+        let started = std::time::Instant::now();
+        let result = store.commit_claims(&b).await;
+        tracing::debug!(batch_id = %batch, len = b.requests.len(), commit_us = started.elapsed().as_micros() as u64, "claims committed");
+        match result {
             Ok(outcomes) => {
                 assert_eq!(outcomes.len(), replies.len(), "one outcome per request");
                 for (o, reply) in outcomes.into_iter().zip(replies) {

@@ -39,87 +39,188 @@ macro_rules! impl_claim_store {
                 row.try_get(col).map_err(StoreError::other)
             }
 
-            /// One request inside the batch's transaction; `Ok(None)` is
-            /// success, `Ok(Some(outcome))` a refusal (whose writes the
-            /// caller rolls back with the savepoint).
-            async fn one(tx: &mut Tx<'_>, b: &ClaimBatch, r: &ClaimRequest) -> Result<Option<ClaimOutcome>, StoreError> {
+            /// `($1, $2, $3), ($4, $5, $6)…`: `rows` rows of `cols` placeholders.
+            fn values(rows: usize, cols: usize) -> String {
+                (0..rows)
+                    .map(|r| format!("({})", (1..=cols).map(|c| format!("${}", r * cols + c)).collect::<Vec<_>>().join(", ")))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+
+            /// Rows per multi-row statement (well under both databases' limits
+            /// on bound parameters).
+            const ROWS_PER_STATEMENT: usize = 400;
+
+            /// Set-based: a handful of statements for the whole batch, however
+            /// many requests it holds.
+            async fn commit_once(pool: &sqlx::Pool<<R as Row>::Database>, b: &ClaimBatch) -> Result<Vec<ClaimOutcome>, StoreError> {
+                let mut tx = pool.begin().await.map_err(err)?;
                 let at = b.at.timestamp_millis();
-                sqlx::query(
-                    "INSERT INTO claims (id, batch_id, campaign_id, kind_code, resident_id, face_fen, business_day, claimed_at_ms)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(r.claim_id)
-                .bind(b.batch.as_uuid())
-                .bind(b.campaign.as_uuid())
-                .bind(&r.kind_code)
-                .bind(r.resident.as_uuid())
-                .bind(r.face.as_i64())
-                .bind(r.business_day.format("%Y-%m-%d").to_string())
-                .bind(at)
-                .execute(&mut **tx)
-                .await
-                .map_err(err)?;
-                for (scope, size) in &r.slots {
-                    let mut took = false;
-                    for slot in 0..*size {
-                        let n = sqlx::query("INSERT INTO claim_slots (scope, slot, claim_id) VALUES ($1, $2, $3) ON CONFLICT (scope, slot) DO NOTHING")
-                            .bind(scope)
-                            .bind(i64::from(slot))
+                let n = b.requests.len();
+                let mut outcomes: Vec<Option<ClaimOutcome>> = vec![None; n];
+                // 1. Every claim row (refused ones are deleted again below).
+                for (ci, chunk) in b.requests.chunks(ROWS_PER_STATEMENT).enumerate() {
+                    let sql = format!(
+                        "INSERT INTO claims (id, batch_id, campaign_id, kind_code, resident_id, face_fen, business_day, claimed_at_ms) VALUES {}",
+                        values(chunk.len(), 8)
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for r in chunk {
+                        q = q
                             .bind(r.claim_id)
-                            .execute(&mut **tx)
+                            .bind(b.batch.as_uuid())
+                            .bind(b.campaign.as_uuid())
+                            .bind(r.kind_code.clone())
+                            .bind(r.resident.as_uuid())
+                            .bind(r.face.as_i64())
+                            .bind(r.business_day.format("%Y-%m-%d").to_string())
+                            .bind(at);
+                    }
+                    let _ = ci;
+                    q.execute(&mut *tx).await.map_err(err)?;
+                }
+                // 2. Limit slots, in rounds: slot 0 for every (request, scope),
+                //    then slot 1 for those that missed, … up to each scope's size.
+                let mut pending: Vec<(usize, usize)> =
+                    b.requests.iter().enumerate().flat_map(|(i, r)| (0..r.slots.len()).map(move |j| (i, j))).collect();
+                let mut slot: u32 = 0;
+                while !pending.is_empty() {
+                    let mut got = std::collections::HashSet::new();
+                    for chunk in pending.chunks(ROWS_PER_STATEMENT) {
+                        let sql = format!(
+                            "INSERT INTO claim_slots (scope, slot, claim_id) VALUES {} ON CONFLICT (scope, slot) DO NOTHING RETURNING claim_id, scope",
+                            values(chunk.len(), 3)
+                        );
+                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                        for (i, j) in chunk {
+                            let r = &b.requests[*i];
+                            q = q.bind(r.slots[*j].0.clone()).bind(i64::from(slot)).bind(r.claim_id);
+                        }
+                        for row in q.fetch_all(&mut *tx).await.map_err(err)? {
+                            let id: uuid::Uuid = get(&row, "claim_id")?;
+                            let scope: String = get(&row, "scope")?;
+                            got.insert((id, scope));
+                        }
+                    }
+                    slot += 1;
+                    let mut next = Vec::new();
+                    for (i, j) in pending {
+                        let r = &b.requests[i];
+                        let (scope, size) = &r.slots[j];
+                        if got.contains(&(r.claim_id, scope.clone())) {
+                            continue;
+                        }
+                        if slot < *size {
+                            next.push((i, j));
+                        } else if outcomes[i].is_none() {
+                            outcomes[i] = Some(ClaimOutcome::LimitReached { scope: scope.clone() });
+                        }
+                    }
+                    pending = next.into_iter().filter(|(i, _)| outcomes[*i].is_none()).collect();
+                }
+                // 3. Stock, per kind, for the requests still standing, in arrival order.
+                let mut kinds: Vec<&str> = b.requests.iter().map(|r| r.kind_code.as_str()).collect();
+                kinds.sort_unstable();
+                kinds.dedup();
+                for kind in kinds {
+                    let wanting: Vec<usize> = (0..n).filter(|i| outcomes[*i].is_none() && b.requests[*i].kind_code == kind).collect();
+                    let mut need = wanting.len() as i64;
+                    let hint = wanting.first().map_or(0, |i| b.requests[*i].bucket_hint);
+                    let mut granted = 0i64;
+                    for k in 0..STOCK_BUCKETS {
+                        if need == 0 {
+                            break;
+                        }
+                        let bucket = i64::from((hint + k) % STOCK_BUCKETS);
+                        loop {
+                            let left: Option<i64> = sqlx::query_scalar("SELECT remaining FROM batch_stock WHERE batch_id = $1 AND kind_code = $2 AND bucket = $3")
+                                .bind(b.batch.as_uuid())
+                                .bind(kind)
+                                .bind(bucket)
+                                .fetch_optional(&mut *tx)
+                                .await
+                                .map_err(err)?;
+                            let take = left.unwrap_or(0).min(need);
+                            if take <= 0 {
+                                break;
+                            }
+                            // Guarded: if another node took some meanwhile, read again.
+                            let done = sqlx::query(
+                                "UPDATE batch_stock SET remaining = remaining - $4 WHERE batch_id = $1 AND kind_code = $2 AND bucket = $3 AND remaining >= $4",
+                            )
+                            .bind(b.batch.as_uuid())
+                            .bind(kind)
+                            .bind(bucket)
+                            .bind(take)
+                            .execute(&mut *tx)
                             .await
                             .map_err(err)?
                             .rows_affected();
-                        if n == 1 {
-                            took = true;
-                            break;
+                            if done == 1 {
+                                granted += take;
+                                need -= take;
+                                break;
+                            }
                         }
                     }
-                    if !took {
-                        return Ok(Some(ClaimOutcome::LimitReached { scope: scope.clone() }));
+                    for (pos, i) in wanting.iter().enumerate() {
+                        if pos as i64 >= granted {
+                            outcomes[*i] = Some(ClaimOutcome::SoldOut);
+                        }
                     }
                 }
-                let mut stocked = false;
-                for i in 0..STOCK_BUCKETS {
-                    let bucket = (r.bucket_hint + i) % STOCK_BUCKETS;
-                    let n = sqlx::query(
-                        "UPDATE batch_stock SET remaining = remaining - 1
-                         WHERE batch_id = $1 AND kind_code = $2 AND bucket = $3 AND remaining > 0",
-                    )
-                    .bind(b.batch.as_uuid())
-                    .bind(&r.kind_code)
-                    .bind(i64::from(bucket))
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(err)?
-                    .rows_affected();
-                    if n == 1 {
-                        stocked = true;
-                        break;
+                // 4. Undo the refused: their slots and claim rows.
+                let refused: Vec<uuid::Uuid> = (0..n).filter(|i| outcomes[*i].is_some()).map(|i| b.requests[i].claim_id).collect();
+                for chunk in refused.chunks(ROWS_PER_STATEMENT) {
+                    let list = (1..=chunk.len()).map(|k| format!("${k}")).collect::<Vec<_>>().join(", ");
+                    for table in ["claim_slots WHERE claim_id", "claims WHERE id"] {
+                        let sql = format!("DELETE FROM {table} IN ({list})");
+                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                        for id in chunk {
+                            q = q.bind(*id);
+                        }
+                        q.execute(&mut *tx).await.map_err(err)?;
                     }
                 }
-                if !stocked {
-                    return Ok(Some(ClaimOutcome::SoldOut));
+                // 5. The vouchers of the granted claims, and one reservation.
+                let granted: Vec<&ClaimRequest> = (0..n).filter(|i| outcomes[*i].is_none()).map(|i| &b.requests[i]).collect();
+                let rows: Vec<(&ClaimRequest, &(uuid::Uuid, u32, Fen))> = granted.iter().flat_map(|r| r.vouchers.iter().map(move |v| (*r, v))).collect();
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                    let sql = format!(
+                        "INSERT INTO vouchers (id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms) VALUES {}",
+                        values(chunk.len(), 10)
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (r, (id, tier, face)) in chunk {
+                        q = q
+                            .bind(*id)
+                            .bind(r.claim_id)
+                            .bind(b.campaign.as_uuid())
+                            .bind(b.batch.as_uuid())
+                            .bind(r.kind_code.clone())
+                            .bind(i64::from(*tier))
+                            .bind(r.resident.as_uuid())
+                            .bind(face.as_i64())
+                            .bind("claimed")
+                            .bind(at);
+                    }
+                    q.execute(&mut *tx).await.map_err(err)?;
                 }
-                for (id, tier, face) in &r.vouchers {
-                    sqlx::query(
-                        "INSERT INTO vouchers (id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'claimed', $9)",
-                    )
-                    .bind(*id)
-                    .bind(r.claim_id)
-                    .bind(b.campaign.as_uuid())
-                    .bind(b.batch.as_uuid())
-                    .bind(&r.kind_code)
-                    .bind(i64::from(*tier))
-                    .bind(r.resident.as_uuid())
-                    .bind(face.as_i64())
-                    .bind(at)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(err)?;
+                let reserved = Fen::checked_sum(granted.iter().map(|r| r.face)).ok_or_else(|| StoreError::message("reserved face value overflows"))?;
+                if reserved > Fen::ZERO {
+                    let t = Transfer {
+                        id: b.transfer_id,
+                        debit: Account::campaign(b.campaign, AccountKind::Available),
+                        credit: Account::campaign(b.campaign, AccountKind::Reserved),
+                        amount: reserved,
+                        reason: Reason::ClaimReservation,
+                        reference: format!("batch:{}", b.batch),
+                        at: b.at,
+                    };
+                    crate::ledger_sql::post_in_tx(&mut tx, &[t]).await?;
                 }
-                Ok(None)
+                tx.commit().await.map_err(err)?;
+                Ok(outcomes.into_iter().map(|o| o.unwrap_or(ClaimOutcome::Claimed)).collect())
             }
 
             fn voucher(row: &R) -> Result<Voucher, StoreError> {
@@ -136,40 +237,6 @@ macro_rules! impl_claim_store {
                     state: get(row, "state")?,
                     created_at: DateTime::from_timestamp_millis(at).unwrap_or_default(),
                 })
-            }
-
-            async fn commit_once(pool: &sqlx::Pool<<R as Row>::Database>, b: &ClaimBatch) -> Result<Vec<ClaimOutcome>, StoreError> {
-                let mut tx = pool.begin().await.map_err(err)?;
-                    let mut outcomes = Vec::with_capacity(b.requests.len());
-                let mut reserved = Fen::ZERO;
-                for r in &b.requests {
-                    let mut sp = Connection::begin(&mut *tx).await.map_err(err)?;
-                    match one(&mut sp, b, r).await? {
-                        None => {
-                            sp.commit().await.map_err(err)?;
-                            reserved = reserved.checked_add(r.face).ok_or_else(|| StoreError::message("reserved face value overflows"))?;
-                            outcomes.push(ClaimOutcome::Claimed);
-                        }
-                        Some(refused) => {
-                            sp.rollback().await.map_err(err)?;
-                            outcomes.push(refused);
-                        }
-                    }
-                }
-                if reserved > Fen::ZERO {
-                    let t = Transfer {
-                        id: b.transfer_id,
-                        debit: Account::campaign(b.campaign, AccountKind::Available),
-                        credit: Account::campaign(b.campaign, AccountKind::Reserved),
-                        amount: reserved,
-                        reason: Reason::ClaimReservation,
-                        reference: format!("batch:{}", b.batch),
-                        at: b.at,
-                    };
-                    crate::ledger_sql::post_in_tx(&mut tx, &[t]).await?;
-                }
-                tx.commit().await.map_err(err)?;
-                Ok(outcomes)
             }
 
             #[async_trait::async_trait]
