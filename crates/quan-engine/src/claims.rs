@@ -11,14 +11,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use quan_domain::batch::{BatchMode, CountBy};
 use quan_domain::campaign::CampaignStatus;
-use quan_domain::eligibility::{Facts, Failure, Place, decide};
+use quan_domain::eligibility::{Facts, Failure, decide};
 use quan_domain::{BatchId, BusinessDay, Fen};
-use quan_store::{ClaimBatch, ClaimOutcome, ClaimRequest, MemberKind, STOCK_BUCKETS, Store, StoreError};
+use quan_store::{ClaimBatch, ClaimOutcome, ClaimRequest, STOCK_BUCKETS, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::Engine;
 use crate::auth::Actor;
-use crate::districts::{Located, Position};
+use crate::districts::Position;
 use crate::rejection::{Rejection, Status};
 
 /// Requests committed together at most.
@@ -303,20 +303,7 @@ impl Engine {
             || b.spec.limits.count_by != CountBy::Account;
         let identity = if needs_identity { self.store().identity(resident.id).await? } else { None };
         let located = position.map(|p| self.locate(&p)).transpose().map_err(ClaimRejection::Position)?;
-        let mut members = vec![(MemberKind::Phone, resident.phone_hash)];
-        if let Some(i) = &identity {
-            members.push((MemberKind::IdNumber, i.id_hash));
-        }
-        let on_lists = if rule.lists.is_empty() {
-            Vec::new()
-        } else {
-            self.store().lists_with_member(&rule.lists, &members).await?
-        };
-        let place = located.map(|l| match l {
-            Located::Inside(c) => Place::Inside(c),
-            Located::Uncertain { inside, .. } => Place::Uncertain { inside },
-            Located::Outside => Place::Outside,
-        });
+        let (on_lists, place) = self.lists_and_place(resident, identity.as_ref(), rule, located).await?;
         let facts = Facts {
             place,
             household_region: identity.as_ref().map(|i| i.household_region.as_str()),

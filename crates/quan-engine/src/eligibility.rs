@@ -95,6 +95,32 @@ pub struct ListImport {
 }
 
 impl Engine {
+    /// The lists (named by the rule) the resident is on, by phone or ID
+    /// hash, and the resident's place for the decision.
+    pub(crate) async fn lists_and_place(
+        &self,
+        resident: &quan_store::Resident,
+        identity: Option<&Identity>,
+        rule: &quan_domain::batch::EligibilityRule,
+        located: Option<Located>,
+    ) -> Result<(Vec<String>, Option<Place>), StoreError> {
+        let mut members = vec![(MemberKind::Phone, resident.phone_hash)];
+        if let Some(i) = identity {
+            members.push((MemberKind::IdNumber, i.id_hash));
+        }
+        let on_lists = if rule.lists.is_empty() {
+            Vec::new()
+        } else {
+            self.store().lists_with_member(&rule.lists, &members).await?
+        };
+        let place = located.map(|l| match l {
+            Located::Inside(c) => Place::Inside(c),
+            Located::Uncertain { inside, .. } => Place::Uncertain { inside },
+            Located::Outside => Place::Outside,
+        });
+        Ok((on_lists, place))
+    }
+
     fn today(&self) -> chrono::NaiveDate {
         BusinessDay::of(self.now(), self.config().business_day_cutoff).date()
     }
@@ -191,20 +217,7 @@ impl Engine {
         let rule = &b.spec.eligibility;
         let located = position.map(|p| self.locate(&p)).transpose().map_err(EligibilityError::Position)?;
         let identity = self.store().identity(resident.id).await?;
-        let mut members = vec![(MemberKind::Phone, resident.phone_hash)];
-        if let Some(i) = &identity {
-            members.push((MemberKind::IdNumber, i.id_hash));
-        }
-        let on_lists = if rule.lists.is_empty() {
-            Vec::new()
-        } else {
-            self.store().lists_with_member(&rule.lists, &members).await?
-        };
-        let place = located.map(|l| match l {
-            Located::Inside(c) => Place::Inside(c),
-            Located::Uncertain { inside, .. } => Place::Uncertain { inside },
-            Located::Outside => Place::Outside,
-        });
+        let (on_lists, place) = self.lists_and_place(resident, identity.as_ref(), rule, located).await?;
         let facts = Facts {
             place,
             household_region: identity.as_ref().map(|i| i.household_region.as_str()),
