@@ -148,7 +148,8 @@ fn sigterm_lets_a_request_in_flight_finish_then_exits_cleanly() {
         body.len()
     );
     s.write_all(head.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
-    std::thread::sleep(Duration::from_millis(200));
+    // Long enough for the server to have read the headers even on a busy machine.
+    std::thread::sleep(Duration::from_millis(600));
     let killed =
         Command::new("kill").args(["-TERM", &server.0.id().to_string()]).status().unwrap_or_else(|e| panic!("{e}"));
     assert!(killed.success());
