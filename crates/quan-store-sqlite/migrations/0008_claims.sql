@@ -31,6 +31,9 @@ CREATE TABLE claim_slots (
     PRIMARY KEY (scope, slot)
 ) STRICT;
 
+-- Refused claims give their slots back by claim id.
+CREATE INDEX claim_slots_claim ON claim_slots (claim_id);
+
 CREATE TABLE vouchers (
     id              BLOB PRIMARY KEY NOT NULL,
     claim_id        BLOB NOT NULL REFERENCES claims (id),
