@@ -103,15 +103,6 @@ impl IdGen {
     }
 }
 
-/// A UUID version 7 from the passed clock and random source (no ordering
-/// within a millisecond; use an `IdGen` for that).
-pub fn new_uuid(clock: &dyn Clock, random: &dyn Random) -> Uuid {
-    let ms = u64::try_from(clock.now().timestamp_millis()).unwrap_or(0);
-    let mut tail = [0u8; 10];
-    random.fill(&mut tail);
-    uuid::Builder::from_unix_timestamp_millis(ms, &tail).into_uuid()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,10 +136,10 @@ mod tests {
     #[test]
     fn ids_made_later_sort_after_ids_made_earlier() {
         let clock = FixedClock::new(chrono::DateTime::from_timestamp_millis(1_790_000_000_000).unwrap_or_default());
-        let r = SeededRandom::new(3);
-        let a = new_uuid(&clock, &r);
+        let (r, g) = (SeededRandom::new(3), IdGen::default());
+        let a = g.next(&clock, &r);
         clock.advance(chrono::Duration::milliseconds(1));
-        let b = new_uuid(&clock, &r);
+        let b = g.next(&clock, &r);
         assert!(a < b);
         assert_eq!(a.get_version_num(), 7);
     }

@@ -44,21 +44,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 /// Parses a JSON body; a malformed body or a field of the wrong type is a
 /// 400 whose `details.path` names the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    {
-        let de = &mut serde_json::Deserializer::from_slice(bytes);
-        match serde_path_to_error::deserialize::<_, T>(de) {
-            Ok(v) => Ok(v),
-            Err(e) => {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                let (code, what) = if inner.is_syntax() || inner.is_eof() {
-                    ("malformed_json", "the body is not valid JSON")
-                } else {
-                    ("invalid_body", "a field is missing or has the wrong type")
-                };
-                Err(ApiError::bad_request(code, format!("{what}: {inner}"))
-                    .with_details(serde_json::json!({ "path": path, "line": inner.line(), "column": inner.column() })))
-            }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let (code, what) = if inner.is_syntax() || inner.is_eof() {
+                ("malformed_json", "the body is not valid JSON")
+            } else {
+                ("invalid_body", "a field is missing or has the wrong type")
+            };
+            Err(ApiError::bad_request(code, format!("{what}: {inner}"))
+                .with_details(serde_json::json!({ "path": path, "line": inner.line(), "column": inner.column() })))
         }
     }
 }

@@ -117,9 +117,6 @@ macro_rules! impl_campaign_store {
                 Ok(ResidentId::from_uuid(get(row, col)?))
             }
 
-            // Silence unused-import warnings in backends that use fewer helpers.
-            #[allow(dead_code)]
-            fn _types(_: NaiveDate, _: Region, _: CampaignTransition, _: LotteryRegistration) {}
         }
 
         #[async_trait::async_trait]

@@ -59,7 +59,7 @@ macro_rules! impl_claim_store {
                 let n = b.requests.len();
                 let mut outcomes: Vec<Option<ClaimOutcome>> = vec![None; n];
                 // 1. Every claim row (refused ones are deleted again below).
-                for (ci, chunk) in b.requests.chunks(ROWS_PER_STATEMENT).enumerate() {
+                for chunk in b.requests.chunks(ROWS_PER_STATEMENT) {
                     let sql = format!(
                         "INSERT INTO claims (id, batch_id, campaign_id, kind_code, resident_id, face_fen, business_day, claimed_at_ms) VALUES {}",
                         values(chunk.len(), 8)
@@ -76,7 +76,6 @@ macro_rules! impl_claim_store {
                             .bind(r.business_day.format("%Y-%m-%d").to_string())
                             .bind(at);
                     }
-                    let _ = ci;
                     q.execute(&mut *tx).await.map_err(err)?;
                 }
                 // 2. Limit slots, in rounds: slot 0 for every (request, scope),

@@ -95,7 +95,6 @@ fn opening() -> chrono::DateTime<chrono::Utc> {
 }
 
 async fn insert_residents(
-    store: &Arc<dyn Store>,
     pg: Option<&sqlx::PgPool>,
     sqlite: Option<&sqlx::SqlitePool>,
     n: usize,
@@ -135,7 +134,6 @@ async fn insert_residents(
     } else {
         bail!("no pool");
     }
-    let _ = store;
     Ok(ids)
 }
 
@@ -185,7 +183,7 @@ async fn engine_run(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     engine.change_campaign(&official, c.id, Cmd::Start, "").await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let batch: BatchId = batches[0].id;
-    let ids = insert_residents(&store, pg, sqlite, o.residents).await?;
+    let ids = insert_residents(pg, sqlite, o.residents).await?;
     // Every resident once, and a fifth of them again (repeat attempts).
     let mut order: Vec<usize> = (0..o.residents).collect();
     order.extend((0..o.residents).step_by(5));
