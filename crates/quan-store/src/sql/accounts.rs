@@ -6,7 +6,7 @@
 #[macro_export]
 macro_rules! impl_account_stores {
     ($store:ty, $row:ty) => {
-        mod account_sql {
+        pub(crate) mod account_sql {
             #![allow(unused_imports)]
             use super::*;
 
@@ -131,28 +131,39 @@ macro_rules! impl_account_stores {
                 if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
             }
 
+            /// Inserts a user on a connection or inside a transaction (the
+            /// merchant store adds an owner together with its merchant).
+            /// `Conflict { what: "username" }` when the username is taken.
+            pub(crate) async fn insert_user_on(
+                conn: &mut <<rows::R as sqlx::Row>::Database as sqlx::Database>::Connection,
+                u: &User,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO users (id, username, role, region, display_name, password_hash, disabled, created_at_ms, created_by, merchant_id, till_id)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(u.id.as_uuid())
+                .bind(u.username.as_str())
+                .bind(u.role.as_str())
+                .bind(u.region.as_str())
+                .bind(&u.display_name)
+                .bind(&u.password_hash)
+                .bind(u.disabled)
+                .bind(ms(u.created_at))
+                .bind(u.created_by.map(|c| c.as_uuid()))
+                .bind(u.merchant.map(|m| m.as_uuid()))
+                .bind(u.till.map(|t| t.as_uuid()))
+                .execute(&mut *conn)
+                .await
+                .map_err(conflict_on("username"))?;
+                Ok(())
+            }
+
             #[async_trait]
             impl UserStore for $store {
                 async fn insert_user(&self, u: &NewUser) -> Result<(), StoreError> {
-                    sqlx::query(
-                        "INSERT INTO users (id, username, role, region, display_name, password_hash, disabled, created_at_ms, created_by, merchant_id, till_id)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                    )
-                    .bind(u.id.as_uuid())
-                    .bind(u.username.as_str())
-                    .bind(u.role.as_str())
-                    .bind(u.region.as_str())
-                    .bind(&u.display_name)
-                    .bind(&u.password_hash)
-                    .bind(u.disabled)
-                    .bind(ms(u.created_at))
-                    .bind(u.created_by.map(|c| c.as_uuid()))
-                    .bind(u.merchant.map(|m| m.as_uuid()))
-                    .bind(u.till.map(|t| t.as_uuid()))
-                    .execute(self.pool())
-                    .await
-                    .map_err(conflict_on("username"))?;
-                    Ok(())
+                    let mut conn = self.pool().acquire().await.map_err(other)?;
+                    insert_user_on(&mut conn, u).await
                 }
 
                 async fn user_by_id(&self, id: UserId) -> Result<User, StoreError> {

@@ -2,6 +2,9 @@
 
 /// Implements `MerchantStore` for `$store` (which has `fn pool(&self)`),
 /// whose rows are `$row`.
+// `crate::account_sql` is meant: `impl_account_stores!` expands it in the
+// same backend crate.
+#[allow(clippy::crate_in_macro_def)]
 #[macro_export]
 macro_rules! impl_merchant_store {
     ($store:ty, $row:ty) => {
@@ -139,28 +142,6 @@ macro_rules! impl_merchant_store {
                 Ok(r.rows_affected())
             }
 
-            pub(super) async fn insert_owner(tx: &mut Tx<'_>, u: &User) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO users (id, username, role, region, display_name, password_hash, disabled, created_at_ms, created_by, merchant_id, till_id)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(u.id.as_uuid())
-                .bind(u.username.as_str())
-                .bind(u.role.as_str())
-                .bind(u.region.as_str())
-                .bind(&u.display_name)
-                .bind(&u.password_hash)
-                .bind(u.disabled)
-                .bind(ms(u.created_at))
-                .bind(u.created_by.map(|c| c.as_uuid()))
-                .bind(u.merchant.map(|m| m.as_uuid()))
-                .bind(u.till.map(|t| t.as_uuid()))
-                .execute(&mut **tx)
-                .await
-                .map_err(unique("username"))?;
-                Ok(())
-            }
-
             fn review(row: &R) -> Result<MerchantReview, StoreError> {
                 Ok(MerchantReview {
                     id: get(row, "id")?,
@@ -206,7 +187,7 @@ macro_rules! impl_merchant_store {
                     let mut tx = self.pool().begin().await.map_err(err)?;
                     insert_one(&mut tx, m, false).await?;
                     if let Some(u) = owner {
-                        insert_owner(&mut tx, u).await?;
+                        crate::account_sql::insert_user_on(&mut tx, u).await?;
                     }
                     tx.commit().await.map_err(err)
                 }
