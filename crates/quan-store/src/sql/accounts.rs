@@ -10,7 +10,7 @@ macro_rules! impl_account_stores {
             #![allow(unused_imports)]
             use super::*;
 
-            pub(super) mod rows {
+            pub(crate) mod rows {
 
                 use chrono::{DateTime, Utc};
                 use quan_domain::{KeyedHash, MerchantId, Region, ResidentId, Role, TillId, UserId, Username};
@@ -43,7 +43,8 @@ macro_rules! impl_account_stores {
                     }
                 }
 
-                fn get<T>(row: &R, col: &str) -> Result<T, StoreError>
+                /// One column, decoded; shared by every store of the backend.
+                pub(crate) fn get<T>(row: &R, col: &str) -> Result<T, StoreError>
                 where
                     T: for<'r> sqlx::Decode<'r, <R as Row>::Database> + sqlx::Type<<R as Row>::Database>,
                 {

@@ -27,12 +27,7 @@ macro_rules! impl_campaign_store {
                 }
             }
 
-            fn get<T>(row: &R, col: &str) -> Result<T, StoreError>
-            where
-                T: for<'r> sqlx::Decode<'r, <R as Row>::Database> + sqlx::Type<<R as Row>::Database>,
-            {
-                row.try_get(col).map_err(StoreError::other)
-            }
+            use crate::account_sql::rows::get;
 
             pub(super) fn ms(t: DateTime<Utc>) -> i64 {
                 t.timestamp_millis()

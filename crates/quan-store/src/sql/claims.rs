@@ -32,12 +32,7 @@ macro_rules! impl_claim_store {
             /// How often a batch is retried after a deadlock before giving up.
             const ATTEMPTS_MAX: u32 = 5;
 
-            fn get<T>(row: &R, col: &str) -> Result<T, StoreError>
-            where
-                T: for<'r> sqlx::Decode<'r, <R as Row>::Database> + sqlx::Type<<R as Row>::Database>,
-            {
-                row.try_get(col).map_err(StoreError::other)
-            }
+            use crate::account_sql::rows::get;
 
             /// `($1, $2, $3), ($4, $5, $6)…`: `rows` rows of `cols` placeholders.
             fn values(rows: usize, cols: usize) -> String {

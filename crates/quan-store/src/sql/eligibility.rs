@@ -2,6 +2,9 @@
 
 /// Implements `EligibilityStore` for `$store` (which has `fn pool(&self)`),
 /// whose rows are `$row`.
+// `crate::…` is meant: those modules are expanded by the sibling macros
+// in the same backend crate.
+#[allow(clippy::crate_in_macro_def)]
 #[macro_export]
 macro_rules! impl_eligibility_store {
     ($store:ty, $row:ty) => {
@@ -23,12 +26,7 @@ macro_rules! impl_eligibility_store {
                 }
             }
 
-            fn get<T>(row: &R, col: &str) -> Result<T, StoreError>
-            where
-                T: for<'r> sqlx::Decode<'r, <R as Row>::Database> + sqlx::Type<<R as Row>::Database>,
-            {
-                row.try_get(col).map_err(StoreError::other)
-            }
+            use crate::account_sql::rows::get;
 
             fn at(row: &R, col: &str) -> Result<DateTime<Utc>, StoreError> {
                 let v: i64 = get(row, col)?;

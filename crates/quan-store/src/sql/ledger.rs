@@ -4,6 +4,9 @@
 
 /// Implements `LedgerStore` for `$store` (which has `fn pool(&self)`),
 /// whose rows are `$row`.
+// `crate::…` is meant: those modules are expanded by the sibling macros
+// in the same backend crate.
+#[allow(clippy::crate_in_macro_def)]
 #[macro_export]
 macro_rules! impl_ledger_store {
     ($store:ty, $row:ty) => {
@@ -27,12 +30,7 @@ macro_rules! impl_ledger_store {
                 }
             }
 
-            fn get<T>(row: &R, col: &str) -> Result<T, StoreError>
-            where
-                T: for<'r> sqlx::Decode<'r, <R as Row>::Database> + sqlx::Type<<R as Row>::Database>,
-            {
-                row.try_get(col).map_err(StoreError::other)
-            }
+            use crate::account_sql::rows::get;
 
             async fn ensure_account(tx: &mut Tx<'_>, a: &Account) -> Result<(), StoreError> {
                 sqlx::query(

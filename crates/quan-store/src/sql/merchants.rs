@@ -36,12 +36,7 @@ macro_rules! impl_merchant_store {
                 }
             }
 
-            fn get<T>(row: &R, col: &str) -> Result<T, StoreError>
-            where
-                T: for<'r> sqlx::Decode<'r, <R as Row>::Database> + sqlx::Type<<R as Row>::Database>,
-            {
-                row.try_get(col).map_err(StoreError::other)
-            }
+            use crate::account_sql::rows::get;
 
             fn ms(t: DateTime<Utc>) -> i64 {
                 t.timestamp_millis()
