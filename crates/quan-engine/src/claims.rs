@@ -136,6 +136,8 @@ struct Memory {
     /// The batch and its campaign's status, re-read at most every
     /// `BATCH_CACHE_MS` (so closing a campaign stops claims within that).
     cached: Option<(Arc<quan_store::Batch>, CampaignStatus, DateTime<Utc>)>,
+    /// A lottery batch's winners, read once after its draw (they never change).
+    winners: Option<Arc<std::collections::HashSet<quan_domain::ResidentId>>>,
 }
 
 /// How long a node answers from its copy of a batch before re-reading it.
@@ -255,6 +257,24 @@ impl Engine {
         Ok((b, status))
     }
 
+    /// The winners of a drawn lottery batch, from this node's memory after
+    /// the first read; an undrawn lottery has none yet (and is not cached).
+    async fn lottery_winners(
+        &self,
+        b: &quan_store::Batch,
+        mem: &Mutex<Memory>,
+    ) -> Result<Arc<std::collections::HashSet<quan_domain::ResidentId>>, ClaimRejection> {
+        if let Some(w) = &mem.lock().unwrap_or_else(|p| p.into_inner()).winners {
+            return Ok(w.clone());
+        }
+        let winners: Arc<std::collections::HashSet<_>> =
+            Arc::new(self.store().lottery_winners(b.id).await?.into_iter().collect());
+        if b.lottery.as_ref().is_some_and(|l| l.drawn_at.is_some()) {
+            mem.lock().unwrap_or_else(|p| p.into_inner()).winners = Some(winners.clone());
+        }
+        Ok(winners)
+    }
+
     /// A resident claims one voucher (or one pack) of `kind` from a batch.
     pub async fn claim(
         &self,
@@ -292,7 +312,7 @@ impl Engine {
             return Err(ClaimRejection::SoldOut);
         }
         if matches!(b.spec.mode, BatchMode::Lottery { .. })
-            && !self.store().lottery_winners(batch_id).await?.contains(&resident.id)
+            && !self.lottery_winners(&b, &mem).await?.contains(&resident.id)
         {
             return Err(ClaimRejection::NotAWinner);
         }
