@@ -165,14 +165,25 @@ impl Sequencers {
 
 /// Gathers and commits one batch's claims until the engine is dropped
 /// (it holds no reference to the engine, so dropping the engine ends it).
+/// Up to `store.commits_in_parallel()` commits run at once, each starting
+/// on its own stock buckets; the next batch of claims is gathered while a
+/// commit slot is free, so a slow commit makes the next batch larger, not
+/// later.
 async fn run_sequencer(
     store: Arc<dyn Store>,
     clock: Arc<dyn quan_domain::Clock>,
     campaign: quan_domain::CampaignId,
     batch: BatchId,
+    bucket_hint: u32,
     mut rx: mpsc::Receiver<Pending>,
 ) {
-    while let Some(first) = rx.recv().await {
+    let parallel = store.commits_in_parallel().max(1);
+    let slots = Arc::new(tokio::sync::Semaphore::new(parallel));
+    let spread = STOCK_BUCKETS / u32::try_from(parallel).unwrap_or(1).max(1);
+    let mut commit_no: u32 = 0;
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else { return };
+        let Some(first) = rx.recv().await else { return };
         let mut pending = vec![first];
         let deadline = tokio::time::Instant::now() + Duration::from_micros(CLAIM_GATHER_US);
         while pending.len() < CLAIM_BATCH_LEN_MAX {
@@ -181,28 +192,37 @@ async fn run_sequencer(
                 _ => break,
             }
         }
-        let (reqs, replies): (Vec<_>, Vec<_>) = pending.into_iter().map(|p| (p.req, p.reply)).unzip();
+        let hint = bucket_hint.wrapping_add(commit_no.wrapping_mul(spread)) % STOCK_BUCKETS;
+        commit_no = commit_no.wrapping_add(1);
+        let (mut reqs, replies): (Vec<_>, Vec<_>) = pending.into_iter().map(|p| (p.req, p.reply)).unzip();
+        for r in &mut reqs {
+            r.bucket_hint = hint;
+        }
         // The batch's one ledger transfer takes the id of its first claim:
         // unique, and it names the batch in the ledger.
         let transfer_id = reqs[0].claim_id;
         let b = ClaimBatch { campaign, batch, at: clock.now(), transfer_id, requests: reqs };
-        let started = std::time::Instant::now();
-        let result = store.commit_claims(&b).await;
-        tracing::debug!(batch_id = %batch, len = b.requests.len(), commit_us = started.elapsed().as_micros() as u64, "claims committed");
-        match result {
-            Ok(outcomes) => {
-                assert_eq!(outcomes.len(), replies.len(), "one outcome per request");
-                for (o, reply) in outcomes.into_iter().zip(replies) {
-                    let _ = reply.send(Ok(o));
+        let store = store.clone();
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let result = store.commit_claims(&b).await;
+            drop(permit);
+            tracing::debug!(batch_id = %batch, len = b.requests.len(), commit_us = started.elapsed().as_micros() as u64, "claims committed");
+            match result {
+                Ok(outcomes) => {
+                    assert_eq!(outcomes.len(), replies.len(), "one outcome per request");
+                    for (o, reply) in outcomes.into_iter().zip(replies) {
+                        let _ = reply.send(Ok(o));
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(batch_id = %batch, error = %e, "committing claims failed");
+                    for reply in replies {
+                        let _ = reply.send(Err(e.to_string()));
+                    }
                 }
             }
-            Err(e) => {
-                tracing::error!(batch_id = %batch, error = %e, "committing claims failed");
-                for reply in replies {
-                    let _ = reply.send(Err(e.to_string()));
-                }
-            }
-        }
+        });
     }
 }
 
@@ -218,7 +238,14 @@ impl Engine {
         }
         let (tx, rx) = mpsc::channel(CLAIM_QUEUE_LEN_MAX);
         let mem = Arc::new(Mutex::new(Memory::default()));
-        tokio::spawn(run_sequencer(self.store().clone(), self.clock().clone(), campaign, batch, rx));
+        tokio::spawn(run_sequencer(
+            self.store().clone(),
+            self.clock().clone(),
+            campaign,
+            batch,
+            self.inner.sequencers.bucket_hint,
+            rx,
+        ));
         q.insert(batch, (tx.clone(), mem.clone()));
         (tx, mem)
     }

@@ -31,7 +31,8 @@ quan_store::impl_district_store!(PgStore, sqlx::postgres::PgRow);
 quan_store::impl_eligibility_store!(PgStore, sqlx::postgres::PgRow);
 quan_store::impl_ledger_store!(PgStore, sqlx::postgres::PgRow);
 quan_store::impl_idempotency_store!(PgStore, sqlx::postgres::PgRow);
-quan_store::impl_claim_store!(PgStore, sqlx::postgres::PgRow);
+// Commits of one batch run four at a time, each on its own stock buckets.
+quan_store::impl_claim_store!(PgStore, sqlx::postgres::PgRow, 4);
 
 quan_store::impl_campaign_store!(PgStore, sqlx::postgres::PgRow);
 

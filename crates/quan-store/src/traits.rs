@@ -228,6 +228,10 @@ pub trait ClaimStore: Send + Sync {
     /// value of all that succeed is reserved in the ledger by one transfer.
     /// Returns one outcome per request.
     async fn commit_claims(&self, b: &ClaimBatch) -> Result<Vec<ClaimOutcome>, StoreError>;
+    /// How many `commit_claims` of one voucher batch are worth running at
+    /// once: 1 where writers queue for one lock anyway (SQLite); more where
+    /// concurrent commits on different stock buckets proceed side by side.
+    fn commits_in_parallel(&self) -> usize;
     /// Stock left per kind code.
     async fn remaining_stock(&self, batch: BatchId) -> Result<Vec<(String, i64)>, StoreError>;
     /// How many slots of each scope with this prefix are taken (to rebuild memory).
