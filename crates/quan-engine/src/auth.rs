@@ -258,6 +258,11 @@ impl Engine {
     /// Who holds this bearer token, if it is live and its account enabled.
     pub async fn authenticate(&self, token: Option<&str>) -> Result<Actor, AuthRejection> {
         let token = token.ok_or(AuthRejection::MissingToken)?;
+        let now = self.now();
+        let hash = token_hash(token);
+        if let Some(actor) = self.inner.resident_sessions.get(&hash, now) {
+            return Ok(actor);
+        }
         let session = match self.inner.store.live_session(&token_hash(token), self.now()).await {
             Ok(s) => s,
             Err(StoreError::NotFound) => return Err(AuthRejection::InvalidToken),
@@ -277,7 +282,13 @@ impl Engine {
             }
             Principal::Resident(id) => {
                 let resident = self.inner.store.resident_by_id(id).await?;
-                Ok(Actor::Resident { session: session.id, resident })
+                let actor = Actor::Resident { session: session.id, resident };
+                let ttl = self.inner.config.resident_session_cache_s;
+                if ttl > 0 {
+                    let until = session.expires_at.min(now + Duration::seconds(ttl));
+                    self.inner.resident_sessions.put(hash, actor.clone(), until);
+                }
+                Ok(actor)
             }
         }
     }
@@ -294,6 +305,7 @@ impl Engine {
 
     /// Ends the caller's session: the token stops working at once.
     pub async fn logout(&self, actor: &Actor) -> Result<(), AuthRejection> {
+        self.inner.resident_sessions.forget(actor.session());
         match self.inner.store.delete_session(actor.session()).await {
             Ok(()) | Err(StoreError::NotFound) => Ok(()),
             Err(e) => Err(e.into()),
@@ -374,5 +386,39 @@ impl Engine {
         let (token, expires_at, session) = self.new_session(Principal::Resident(resident.id), now, ttl).await?;
         tracing::info!(resident_id = %resident.id, "resident logged in");
         Ok(Issued { token, expires_at, actor: Actor::Resident { session, resident } })
+    }
+}
+
+/// Residents' tokens this node has recently found valid, so that a grab's
+/// requests do not each read the session and the resident from the
+/// database. Entries live until the earlier of the session's expiry and the
+/// cache window; the map is bounded (emptied when full).
+#[derive(Debug, Default)]
+pub(crate) struct SessionCache {
+    map: std::sync::Mutex<std::collections::HashMap<[u8; 32], Remembered>>,
+}
+
+/// A token's actor, and until when it may be answered from memory.
+type Remembered = (Actor, DateTime<Utc>);
+
+/// Tokens remembered at most (about 200 bytes each).
+pub const SESSION_CACHE_LEN_MAX: usize = 1_000_000;
+
+impl SessionCache {
+    fn get(&self, hash: &[u8; 32], now: DateTime<Utc>) -> Option<Actor> {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(hash).filter(|(_, until)| now < *until).map(|(a, _)| a.clone())
+    }
+
+    fn put(&self, hash: [u8; 32], actor: Actor, until: DateTime<Utc>) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= SESSION_CACHE_LEN_MAX {
+            map.clear();
+        }
+        map.insert(hash, (actor, until));
+    }
+
+    fn forget(&self, session: SessionId) {
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, (a, _)| a.session() != session);
     }
 }

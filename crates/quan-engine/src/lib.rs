@@ -36,6 +36,11 @@ pub use sms::{FileSmsSender, MemorySmsSender, SmsSender};
 pub struct EngineConfig {
     pub staff_session_ttl_s: i64,
     pub resident_session_ttl_s: i64,
+    /// How long a node answers a resident's token from memory before asking
+    /// the database again (0: always ask). A logout on this node takes effect
+    /// at once; on other nodes within this many seconds. Staff tokens are
+    /// always checked in the database.
+    pub resident_session_cache_s: i64,
     pub otp_ttl_s: i64,
     pub otp_attempts_max: u32,
     pub otp_resend_interval_s: i64,
@@ -58,6 +63,7 @@ impl Default for EngineConfig {
         EngineConfig {
             staff_session_ttl_s: 12 * 3600,
             resident_session_ttl_s: 30 * 24 * 3600,
+            resident_session_cache_s: 5,
             otp_ttl_s: 300,
             otp_attempts_max: 5,
             otp_resend_interval_s: 60,
@@ -96,6 +102,7 @@ struct Inner {
     ids: random::IdGen,
     districts: std::sync::RwLock<Arc<quan_domain::geo::DistrictIndex>>,
     sequencers: claims::Sequencers,
+    resident_sessions: auth::SessionCache,
 }
 
 /// What the engine is built from.
@@ -143,6 +150,7 @@ impl Engine {
                 ids: random::IdGen::default(),
                 districts: std::sync::RwLock::new(Arc::new(quan_domain::geo::DistrictIndex::build(&[], 0.0))),
                 sequencers: claims::Sequencers::new(bucket_hint),
+                resident_sessions: auth::SessionCache::default(),
             }),
         }
     }

@@ -237,6 +237,10 @@ pub trait ClaimStore: Send + Sync {
     /// How many slots of each scope with this prefix are taken (to rebuild memory).
     async fn taken_slots(&self, scope_prefix: &str) -> Result<Vec<(String, u32)>, StoreError>;
     async fn vouchers_of(&self, resident: ResidentId) -> Result<Vec<Voucher>, StoreError>;
+    /// Every claim id of a batch (for checks after a crash).
+    async fn claim_ids(&self, batch: BatchId) -> Result<Vec<uuid::Uuid>, StoreError>;
+    /// How many residents hold more than `limit` claims of a batch.
+    async fn residents_over_limit(&self, batch: BatchId, limit: u32) -> Result<u64, StoreError>;
     /// Σ face value of a campaign's claimed, unredeemed vouchers.
     async fn reserved_face(&self, campaign: CampaignId) -> Result<i128, StoreError>;
     /// Claims in a batch (for invariant checks).

@@ -215,9 +215,28 @@ pub enum BenchCmd {
         pg_url: String,
         #[arg(long, default_value = "127.0.0.1:6379")]
         redis: String,
-        /// Only quan's engine.
+        /// Only quan's engine (and the HTTP runs, with `--http`).
         #[arg(long)]
         skip_peers: bool,
+        /// Also run the grab end to end: the real server in its own process, claims over
+        /// HTTP/1.1 keep-alive connections from a load generator, then sold-out answers.
+        #[arg(long)]
+        http: bool,
+        /// HTTP connections of the load generator (`--http`, `--crash`).
+        #[arg(long, default_value_t = 1_000)]
+        connections: usize,
+        /// Seconds of sold-out answers measured after the stock is gone (`--http`).
+        #[arg(long, default_value_t = 3)]
+        memory_seconds: u64,
+        /// Instead of measuring: run the grab against the real server, kill it with SIGKILL at
+        /// random moments N times, restart it each time, then check that every acknowledged
+        /// claim is on disk, nothing is oversold, nobody is over the limit and the ledger's
+        /// reservation equals the claimed face value. Exit status 1 on any violation.
+        #[arg(long, value_name = "N")]
+        crash: Option<u32>,
+        /// Backends for `--http` and `--crash`: sqlite, postgres or both.
+        #[arg(long, default_value = "both")]
+        backend: String,
     },
     /// Point-in-district lookups: the grid + prepared-polygon index against a plain linear
     /// scan of the polygons, on the shipped boundaries (single thread).

@@ -76,6 +76,8 @@ pub struct SecurityConfig {
 pub struct AccountsConfig {
     pub staff_session_ttl_s: i64,
     pub resident_session_ttl_s: i64,
+    /// Seconds a node trusts its memory of a resident's token (0: never).
+    pub resident_session_cache_s: i64,
     pub otp_ttl_s: i64,
     pub otp_attempts_max: u32,
     pub otp_resend_interval_s: i64,
@@ -131,6 +133,7 @@ impl Default for AccountsConfig {
         AccountsConfig {
             staff_session_ttl_s: e.staff_session_ttl_s,
             resident_session_ttl_s: e.resident_session_ttl_s,
+            resident_session_cache_s: e.resident_session_cache_s,
             otp_ttl_s: e.otp_ttl_s,
             otp_attempts_max: e.otp_attempts_max,
             otp_resend_interval_s: e.otp_resend_interval_s,

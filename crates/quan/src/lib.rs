@@ -71,7 +71,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             pg_url,
             redis,
             skip_peers,
+            http,
+            connections,
+            memory_seconds,
+            crash,
+            backend,
         }) => {
+            use commands::bench_http::Backend;
+            let backends = match backend.as_str() {
+                "sqlite" => vec![Backend::Sqlite],
+                "postgres" => vec![Backend::Postgres],
+                "both" => vec![Backend::Sqlite, Backend::Postgres],
+                other => anyhow::bail!("--backend is sqlite, postgres or both, not `{other}`"),
+            };
+            let h = commands::bench_http::HttpBench {
+                stock,
+                residents,
+                connections,
+                pg_admin_url: pg_url.clone(),
+                memory_seconds,
+            };
+            if let Some(kills) = crash {
+                let out = commands::bench_http::crash(&h, &backends, kills, json).await?;
+                stdout.write_all(out.as_bytes())?;
+                return Ok(());
+            }
             let o = commands::bench_claim::ClaimBench {
                 stock,
                 residents,
@@ -80,6 +104,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 pg_admin_url: pg_url,
                 redis,
                 skip_peers,
+                http: http.then_some((h, backends)),
             };
             stdout.write_all(commands::bench_claim::run(&o, json).await?.as_bytes())?;
         }

@@ -305,6 +305,26 @@ macro_rules! impl_claim_store {
                     Ok(i128::from(n))
                 }
 
+                async fn claim_ids(&self, batch: BatchId) -> Result<Vec<uuid::Uuid>, StoreError> {
+                    sqlx::query_scalar("SELECT id FROM claims WHERE batch_id = $1")
+                        .bind(batch.as_uuid())
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(err)
+                }
+
+                async fn residents_over_limit(&self, batch: BatchId, limit: u32) -> Result<u64, StoreError> {
+                    let n: i64 = sqlx::query_scalar(
+                        "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT resident_id FROM claims WHERE batch_id = $1 GROUP BY resident_id HAVING COUNT(*) > $2) AS over_limit",
+                    )
+                    .bind(batch.as_uuid())
+                    .bind(i64::from(limit))
+                    .fetch_one(self.pool())
+                    .await
+                    .map_err(err)?;
+                    Ok(u64::try_from(n).unwrap_or(0))
+                }
+
                 async fn claim_count(&self, batch: BatchId) -> Result<u64, StoreError> {
                     let n: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM claims WHERE batch_id = $1")
                         .bind(batch.as_uuid())

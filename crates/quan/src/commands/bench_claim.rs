@@ -25,17 +25,19 @@ pub struct ClaimBench {
     pub pg_admin_url: String,
     pub redis: String,
     pub skip_peers: bool,
+    /// End to end over HTTP too, on these backends.
+    pub http: Option<(super::bench_http::HttpBench, Vec<super::bench_http::Backend>)>,
 }
 
 /// Remembers when the last claim succeeded, in nanoseconds from the start.
 #[derive(Debug, Default)]
-struct LastSale(AtomicU64);
+pub(crate) struct LastSale(AtomicU64);
 
 impl LastSale {
-    fn mark(&self, since: Instant) {
+    pub(crate) fn mark(&self, since: Instant) {
         self.0.fetch_max(u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
-    fn get(&self) -> Duration {
+    pub(crate) fn get(&self) -> Duration {
         Duration::from_nanos(self.0.load(Ordering::Relaxed))
     }
 }
@@ -64,7 +66,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 /// `selling` is how long it took until the last successful claim: claims
 /// per second are counted over that, so a run that sells out early is not
 /// diluted by the sold-out answers after it.
-fn finish(
+pub(crate) fn finish(
     name: &str,
     attempts: usize,
     claimed: usize,
@@ -423,6 +425,11 @@ pub async fn run(o: &ClaimBench, json: bool) -> anyhow::Result<String> {
         .execute(&mut admin)
         .await?;
     runs.push(result?);
+    if let Some((h, backends)) = &o.http {
+        for b in backends {
+            runs.extend(super::bench_http::http_run(h, *b).await?);
+        }
+    }
     if !o.skip_peers {
         runs.push(naive_pg(&o.pg_admin_url, o).await?);
         match redis_lua(&o.redis, true, o).await {
@@ -442,6 +449,8 @@ pub async fn run(o: &ClaimBench, json: bool) -> anyhow::Result<String> {
         "sqlite_engine_over_redis_durable": ratio(sqlite_rate, rate("appendfsync")),
         "sqlite_engine_over_redis_no_persistence": ratio(sqlite_rate, rate("no persistence")),
         "pg_engine_over_naive_pg": ratio(rate("engine, PostgreSQL"), rate("hot row")),
+        "http_sqlite_over_redis_durable": ratio(rate("HTTP, SQLite, "), rate("appendfsync")),
+        "http_postgres_over_redis_durable": ratio(rate("HTTP, PostgreSQL, "), rate("appendfsync")),
     });
     let violated = runs.iter().any(|r| r.invariants.starts_with("VIOLATED"));
     if json {

@@ -142,3 +142,31 @@ async fn changing_a_password_ends_every_session() {
     assert_eq!(app.get("/api/v1/me", Some(&t2)).await.0, StatusCode::UNAUTHORIZED);
     app.login("yichang.official", "a brand new password").await;
 }
+
+async fn resident_token(app: &TestApp, phone: &str) -> String {
+    app.post("/api/v1/auth/sms-codes", None, &json!({"phone": phone})).await;
+    let code = app.sms.last_code(phone).unwrap_or_default();
+    let (_, s) = app.post("/api/v1/auth/sms-codes/verify", None, &json!({"phone": phone, "code": code})).await;
+    s["token"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn a_residents_logout_on_this_node_takes_effect_at_once_and_on_another_within_the_cache_window() {
+    let app = TestApp::sqlite().await;
+    let token = resident_token(&app, "13700001111").await;
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.0, StatusCode::OK);
+    let (status, _) = app.post("/api/v1/auth/logout", Some(&token), &json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.0, StatusCode::UNAUTHORIZED, "logged out here: at once");
+
+    // A logout on another node deletes the session row; this node trusts its
+    // memory of the token for at most `resident_session_cache_s` (5 s).
+    app.clock.advance(chrono::Duration::seconds(61));
+    let token = resident_token(&app, "13700002222").await;
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.0, StatusCode::OK);
+    app.exec_sql("DELETE FROM sessions WHERE resident_id IS NOT NULL").await;
+    app.clock.advance(chrono::Duration::seconds(4));
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.0, StatusCode::OK, "inside the window");
+    app.clock.advance(chrono::Duration::seconds(1));
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.0, StatusCode::UNAUTHORIZED, "after the window");
+}

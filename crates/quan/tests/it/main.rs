@@ -12,3 +12,4 @@ mod api_regions;
 mod cli;
 mod cli_import;
 mod contract;
+mod crash;
