@@ -156,6 +156,8 @@ pub struct LotteryRecord {
     pub registrants: Vec<quan_domain::ResidentId>,
     pub winners: Vec<quan_domain::ResidentId>,
     pub winners_max: usize,
+    /// Claims made in the batch so far: after the draw, the winners' vouchers.
+    pub issued_claims: u64,
 }
 
 impl Engine {

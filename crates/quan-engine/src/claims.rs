@@ -371,10 +371,30 @@ impl Engine {
         if !failures.is_empty() {
             return Err(ClaimRejection::NotEligible(failures));
         }
+        self.take(&b, k, resident.id, person, day, &mem, &tx).await
+    }
+
+    /// Hands one voucher (or pack) of kind `k` to a resident through the
+    /// batch's sequencer, under the batch's limits: the common end of a
+    /// resident's claim and of a lottery winner's issue. `person` is the
+    /// hex of the resident's ID hash, when known.
+    #[allow(clippy::too_many_arguments)]
+    async fn take(
+        &self,
+        b: &quan_store::Batch,
+        k: &quan_domain::batch::BatchKind,
+        resident: quan_domain::ResidentId,
+        person: Option<String>,
+        day: chrono::NaiveDate,
+        mem: &Mutex<Memory>,
+        tx: &mpsc::Sender<Pending>,
+    ) -> Result<Claimed, ClaimRejection> {
+        let batch_id = b.id;
+        let limits = &b.spec.limits;
         // Every limit as a scope of numbered slots, per account and/or per person.
         let mut who = Vec::new();
         if limits.count_by != CountBy::Person {
-            who.push(format!("r:{}", resident.id));
+            who.push(format!("r:{resident}"));
         }
         if let (Some(p), CountBy::Person | CountBy::Both) = (&person, limits.count_by) {
             who.push(format!("p:{p}"));
@@ -408,7 +428,7 @@ impl Engine {
             .collect();
         let req = ClaimRequest {
             claim_id: self.new_uuid(),
-            resident: resident.id,
+            resident,
             kind_code: k.kind.code.clone(),
             face: k.kind.face_value(),
             vouchers: vouchers.clone(),
@@ -443,4 +463,60 @@ impl Engine {
             }
         }
     }
+
+    /// After a draw: every winner gets one voucher (or pack) of every kind
+    /// of the batch, through the batch's sequencer and under its limits, as
+    /// if each had claimed. Winners who already hold theirs are skipped (so
+    /// running it again issues only what is missing). When the campaign is
+    /// not running, nothing is issued and winners claim theirs in the
+    /// batch's window instead. Returns how many claims were issued.
+    pub(crate) async fn issue_to_winners(
+        &self,
+        batch_id: BatchId,
+        winners: &[quan_domain::ResidentId],
+    ) -> Result<u64, ClaimRejection> {
+        let b = Arc::new(self.store().batch_by_id(batch_id).await?);
+        let status = self.store().campaign_by_id(b.campaign_id).await?.status;
+        if status != CampaignStatus::Running {
+            return Ok(0);
+        }
+        let day = BusinessDay::of(self.now(), self.config().business_day_cutoff).date();
+        let (tx, mem) = self.sequencer(b.campaign_id, batch_id);
+        let mut issued = 0u64;
+        for chunk in winners.chunks(WINNERS_AT_ONCE) {
+            let mut tasks = tokio::task::JoinSet::new();
+            for w in chunk {
+                for k in 0..b.spec.kinds.len() {
+                    let (engine, b, mem, tx, w) = (self.clone(), b.clone(), mem.clone(), tx.clone(), *w);
+                    tasks.spawn(async move {
+                        let person = if b.spec.limits.count_by == CountBy::Account {
+                            None
+                        } else {
+                            engine.store().identity(w).await?.map(|i| hex::encode(i.id_hash.as_bytes()))
+                        };
+                        loop {
+                            match engine.take(&b, &b.spec.kinds[k], w, person.clone(), day, &mem, &tx).await {
+                                Err(ClaimRejection::Busy) => tokio::time::sleep(Duration::from_millis(20)).await,
+                                other => return other,
+                            }
+                        }
+                    });
+                }
+            }
+            while let Some(done) = tasks.join_next().await {
+                match done {
+                    Ok(Ok(_)) => issued += 1,
+                    // Already holds it (an earlier issue, or claimed in the window).
+                    Ok(Err(ClaimRejection::LimitReached)) => {}
+                    Ok(Err(e)) => return Err(e),
+                    Err(e) => return Err(ClaimRejection::Store(StoreError::message(e.to_string()))),
+                }
+            }
+        }
+        tracing::info!(batch_id = %batch_id, winners = winners.len(), issued, "vouchers issued to lottery winners");
+        Ok(issued)
+    }
 }
+
+/// Lottery winners whose vouchers are in flight at once.
+pub const WINNERS_AT_ONCE: usize = 2_000;

@@ -73,6 +73,11 @@ impl Engine {
             Err(e) => return Err(e.into()),
         }
         tracing::info!(batch_id = %id, registrants = registrants.len(), winners = winners.len(), "lottery drawn");
+        // The winners' vouchers, now. Should this fail part way (a store
+        // error), the draw stands and winners claim theirs in the window.
+        if let Err(e) = self.issue_to_winners(id, &winners).await {
+            tracing::error!(batch_id = %id, error = %e, "issuing the winners' vouchers failed; winners can still claim");
+        }
         self.lottery_record(id).await
     }
 
@@ -86,6 +91,7 @@ impl Engine {
         let registrants = self.store().lottery_registrants(id).await?;
         let winners = self.store().lottery_winners(id).await?;
         let winners_max = batch.spec.kinds.iter().map(|k| k.stock as usize).min().unwrap_or(0);
-        Ok(LotteryRecord { batch, registrants, winners, winners_max })
+        let issued_claims = self.store().claim_count(id).await?;
+        Ok(LotteryRecord { batch, registrants, winners, winners_max, issued_claims })
     }
 }

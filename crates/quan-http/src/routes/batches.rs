@@ -96,6 +96,10 @@ pub struct LotteryView {
     pub registrants: Vec<Uuid>,
     /// Winner ids in ticket order.
     pub winners: Vec<Uuid>,
+    /// Claims made in the batch: after the draw, the winners' vouchers (one
+    /// of every kind each), issued at the draw.
+    #[serde(default)]
+    pub issued_claims: u64,
 }
 
 impl From<&LotteryRecord> for LotteryView {
@@ -110,6 +114,7 @@ impl From<&LotteryRecord> for LotteryView {
             winners_max: r.winners_max,
             registrants: r.registrants.iter().map(|x| x.as_uuid()).collect(),
             winners: r.winners.iter().map(|x| x.as_uuid()).collect(),
+            issued_claims: r.issued_claims,
         }
     }
 }

@@ -498,7 +498,10 @@ async fn http_run_on(o: &HttpBench, g: &Grab) -> anyhow::Result<Vec<Run>> {
     let mut memory = None;
     if o.memory_seconds > 0 {
         let stop = Arc::new(AtomicBool::new(false));
-        let repeat: Arc<Vec<usize>> = Arc::new((0..50).flat_map(|_| 0..o.residents).collect());
+        // Residents who keep pressing (two per connection, over and over):
+        // their tokens and the sold-out batch are in the node's memory.
+        let keen = (o.connections * 2).min(o.residents);
+        let repeat: Arc<Vec<usize>> = Arc::new((0..2_000).flat_map(|_| 0..keen).collect());
         let s2 = stop.clone();
         let seconds = o.memory_seconds;
         let timer = tokio::spawn(async move {

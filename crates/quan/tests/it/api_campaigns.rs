@@ -316,8 +316,27 @@ async fn a_lottery_draw_can_be_rerun_by_anyone_from_the_published_seed() {
     let (status, drawn) = app.post(&format!("/api/v1/batches/{bid}/draw"), Some(&token), &json!({})).await;
     assert_eq!(status, StatusCode::OK, "{drawn}");
     assert_eq!(drawn["winners"].as_array().map(Vec::len), Some(3), "as many winners as the stock");
+    assert_eq!(drawn["issued_claims"], 3, "the winners' vouchers are issued at the draw: {drawn}");
     let (status, _) = app.post(&format!("/api/v1/batches/{bid}/draw"), Some(&token), &json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT, "a draw happens once");
+    // Exactly the winners hold a voucher; claiming again adds nothing.
+    let mut reserved = 0i64;
+    for r in &residents {
+        let (_, me) = app.get("/api/v1/me", Some(r)).await;
+        let won = drawn["winners"].as_array().is_some_and(|w| w.contains(&me["id"]));
+        let (_, wallet) = app.get("/api/v1/me/vouchers", Some(r)).await;
+        let held = wallet.as_array().cloned().unwrap_or_default();
+        assert_eq!(held.len(), usize::from(won), "winner {won}: {wallet}");
+        reserved += held.iter().map(|v| v["face_fen"].as_i64().unwrap_or(0)).sum::<i64>();
+        let (status, body) = app.post(&format!("/api/v1/batches/{bid}/claims"), Some(r), &json!({})).await;
+        let expected = if won { "limit_reached" } else { "not_a_winner" };
+        assert_eq!((status.is_client_error(), error_code(&body)), (true, expected), "{body}");
+    }
+    let (_, auditor) = app.staff("yichang.auditor", Role::Auditor, "4205").await;
+    let (_, audit) = app.get(&format!("/api/v1/campaigns/{cid}/audit"), Some(&auditor)).await;
+    assert_eq!(audit["clean"], true, "{audit}");
+    assert_eq!(audit["reserved_fen"], reserved.to_string(), "{audit}");
+    assert!(reserved > 0);
 
     // Anyone re-runs it with the published record.
     let (_, record) = app.get(&format!("/api/v1/batches/{bid}/lottery"), None).await;
