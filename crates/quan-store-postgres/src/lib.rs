@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 6, name: "ledger", sql: include_str!("../migrations/0006_ledger.sql") },
     Migration { version: 7, name: "idempotency", sql: include_str!("../migrations/0007_idempotency.sql") },
     Migration { version: 8, name: "claims", sql: include_str!("../migrations/0008_claims.sql") },
+    Migration { version: 9, name: "redemptions", sql: include_str!("../migrations/0009_redemptions.sql") },
 ];
 
 quan_store::impl_account_stores!(PgStore, sqlx::postgres::PgRow);
@@ -35,6 +36,7 @@ quan_store::impl_idempotency_store!(PgStore, sqlx::postgres::PgRow);
 quan_store::impl_claim_store!(PgStore, sqlx::postgres::PgRow, 4);
 
 quan_store::impl_campaign_store!(PgStore, sqlx::postgres::PgRow);
+quan_store::impl_redemption_store!(PgStore, sqlx::postgres::PgRow);
 
 /// Limits of the connection pool.
 #[derive(Debug, Clone, Copy)]

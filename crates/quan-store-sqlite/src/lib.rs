@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 6, name: "ledger", sql: include_str!("../migrations/0006_ledger.sql") },
     Migration { version: 7, name: "idempotency", sql: include_str!("../migrations/0007_idempotency.sql") },
     Migration { version: 8, name: "claims", sql: include_str!("../migrations/0008_claims.sql") },
+    Migration { version: 9, name: "redemptions", sql: include_str!("../migrations/0009_redemptions.sql") },
 ];
 
 quan_store::impl_account_stores!(SqliteStore, sqlx::sqlite::SqliteRow);
@@ -35,6 +36,7 @@ quan_store::impl_idempotency_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 quan_store::impl_claim_store!(SqliteStore, sqlx::sqlite::SqliteRow, 1);
 
 quan_store::impl_campaign_store!(SqliteStore, sqlx::sqlite::SqliteRow);
+quan_store::impl_redemption_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 
 /// Limits of the connection pool. SQLite has one writer at a time; readers
 /// run alongside it in WAL mode.

@@ -12,6 +12,7 @@ mod ledger_records;
 mod merchant_records;
 mod migration;
 mod records;
+mod redemption_records;
 pub mod sql;
 mod traits;
 
@@ -23,8 +24,9 @@ pub use error::StoreError;
 pub use ledger_records::{AccountTotals, Transfer};
 pub use merchant_records::{Merchant, MerchantReview, PriceChange, Product, Till};
 pub use migration::{Migration, check_applied};
+pub use redemption_records::{Direction, Redemption, Refund};
 pub use records::{IdempotencyBegin, NewOtp, NewUser, OtpChallenge, PoolStats, Principal, Resident, Session, User};
 pub use traits::{
     CampaignStore, ClaimStore, DistrictStore, EligibilityStore, HealthStore, IdempotencyStore, LedgerStore,
-    MerchantStore, OtpStore, ResidentStore, SessionStore, Store, UserStore,
+    MerchantStore, OtpStore, RedemptionStore, ResidentStore, SessionStore, Store, UserStore,
 };

@@ -12,7 +12,7 @@ use crate::{
     Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, Merchant, MerchantReview, NewOtp, NewUser,
     OtpChallenge, PoolStats, PriceChange, Product, Resident, Session, StoreError, Till, User,
 };
-use crate::{ClaimBatch, ClaimOutcome, Voucher};
+use crate::{ClaimBatch, ClaimOutcome, Redemption, Refund, Voucher};
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -257,6 +257,39 @@ pub trait HealthStore: Send + Sync {
 }
 
 /// Everything quan keeps, behind one object the engine holds.
+#[async_trait]
+pub trait RedemptionStore: Send + Sync {
+    async fn voucher_by_id(&self, id: uuid::Uuid) -> Result<Voucher, StoreError>;
+    /// Marks the voucher redeemed (only if it is `claimed`), records the
+    /// redemption and posts its transfers, in one transaction.
+    /// `Conflict { what: "already_redeemed" }` when the voucher was not
+    /// `claimed` any more (another till got there first).
+    async fn redeem(&self, r: &Redemption, transfers: &[Transfer]) -> Result<(), StoreError>;
+    async fn redemption_by_id(&self, id: uuid::Uuid) -> Result<Redemption, StoreError>;
+    /// A till's redemptions at or after `since`, oldest first, at most `limit`.
+    async fn redemptions_at_till(
+        &self,
+        till: TillId,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Redemption>, StoreError>;
+    /// Standing redemptions of one order of a merchant.
+    async fn standing_on_order(&self, merchant: MerchantId, order_ref: &str) -> Result<u32, StoreError>;
+    /// Records a refund: the redemption's refunded amount and standing
+    /// subsidy change only if nobody refunded since it was read
+    /// (`refunded_before`), else `Conflict { what: "refund_raced" }`; with
+    /// `voucher_back` the redemption is reversed and the voucher is
+    /// `claimed` again. Transfers are posted in the same transaction.
+    async fn refund(
+        &self,
+        f: &Refund,
+        refunded_before: Fen,
+        subsidy_after: Fen,
+        transfers: &[Transfer],
+    ) -> Result<(), StoreError>;
+    async fn refunds_of(&self, redemption: uuid::Uuid) -> Result<Vec<Refund>, StoreError>;
+}
+
 pub trait Store:
     UserStore
     + ResidentStore
@@ -264,6 +297,7 @@ pub trait Store:
     + OtpStore
     + CampaignStore
     + MerchantStore
+    + RedemptionStore
     + DistrictStore
     + EligibilityStore
     + LedgerStore
@@ -281,6 +315,7 @@ impl<T> Store for T where
         + OtpStore
         + CampaignStore
         + MerchantStore
+        + RedemptionStore
         + DistrictStore
         + EligibilityStore
         + LedgerStore

@@ -12,3 +12,4 @@ pub mod eligibility;
 pub mod idempotency;
 pub mod ledger;
 pub mod merchants;
+pub mod redemptions;

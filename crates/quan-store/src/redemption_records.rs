@@ -1,0 +1,69 @@
+//! Redemptions and refunds.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use quan_domain::{BatchId, CampaignId, Fen, MerchantId, ResidentId, TillId, UserId};
+
+/// Who showed the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// 用户出示、商家扫码: the cashier scanned the resident's voucher code.
+    ResidentShows,
+    /// 商家出示、用户扫码: the resident scanned the till's code.
+    MerchantShows,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::ResidentShows => "resident_shows",
+            Direction::MerchantShows => "merchant_shows",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Direction> {
+        [Direction::ResidentShows, Direction::MerchantShows].into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+/// One use of a voucher on an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redemption {
+    pub id: uuid::Uuid,
+    pub voucher_id: uuid::Uuid,
+    pub campaign_id: CampaignId,
+    pub batch_id: BatchId,
+    pub kind_code: String,
+    pub resident_id: ResidentId,
+    pub merchant_id: MerchantId,
+    pub till_id: Option<TillId>,
+    pub cashier_id: Option<UserId>,
+    pub direction: Direction,
+    /// The merchant's own order number (for reconciliation and the
+    /// one-voucher-per-order rule); may be empty.
+    pub order_ref: String,
+    pub order: Fen,
+    pub basis: Fen,
+    pub discount: Fen,
+    pub face: Fen,
+    /// Subsidy standing after refunds.
+    pub subsidy: Fen,
+    /// Order amount refunded so far.
+    pub refunded: Fen,
+    /// `standing`, or `reversed` once a full refund returned the voucher.
+    pub state: String,
+    pub business_day: NaiveDate,
+    pub redeemed_at: DateTime<Utc>,
+}
+
+/// One refund of (part of) a redeemed order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refund {
+    pub id: uuid::Uuid,
+    pub redemption_id: uuid::Uuid,
+    pub amount: Fen,
+    pub subsidy_returned: Fen,
+    pub voucher_back: bool,
+    pub actor: UserId,
+    pub business_day: NaiveDate,
+    pub at: DateTime<Utc>,
+}

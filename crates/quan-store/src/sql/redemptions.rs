@@ -1,0 +1,252 @@
+//! `RedemptionStore` in SQL, for `impl_redemption_store!`.
+
+/// Implements `RedemptionStore` for `$store` (which has `fn pool(&self)`),
+/// whose rows are `$row`. Needs `impl_ledger_store!` and
+/// `impl_claim_store!` expanded in the same crate.
+// `crate::ledger_sql` is meant: it lives in the expanding backend crate.
+#[allow(clippy::crate_in_macro_def)]
+#[macro_export]
+macro_rules! impl_redemption_store {
+    ($store:ty, $row:ty) => {
+        mod redemption_sql {
+            #![allow(unused_imports)]
+            use super::*;
+
+            use chrono::{DateTime, NaiveDate, Utc};
+            use quan_domain::{BatchId, CampaignId, Fen, MerchantId, ResidentId, TillId, UserId};
+            use quan_store::{Direction, Redemption, Refund, StoreError, Transfer, Voucher};
+            use sqlx::Row;
+
+            use crate::account_sql::rows::get;
+
+            type R = $row;
+
+            fn err(e: sqlx::Error) -> StoreError {
+                match &e {
+                    // The partial unique index: a second standing redemption.
+                    sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict { what: "already_redeemed" },
+                    _ => StoreError::other(e),
+                }
+            }
+
+            const COLUMNS: &str = "id, voucher_id, campaign_id, batch_id, kind_code, resident_id, merchant_id, till_id, cashier_id, direction, order_ref, order_fen, basis_fen, discount_fen, face_fen, subsidy_fen, refunded_fen, state, business_day, redeemed_at_ms";
+
+            fn day(s: &str) -> Result<NaiveDate, StoreError> {
+                NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| StoreError::message(format!("bad business day {s:?}: {e}")))
+            }
+
+            fn at(ms: i64) -> DateTime<Utc> {
+                DateTime::from_timestamp_millis(ms).unwrap_or_default()
+            }
+
+            fn redemption(row: &R) -> Result<Redemption, StoreError> {
+                let direction: String = get(row, "direction")?;
+                Ok(Redemption {
+                    id: get(row, "id")?,
+                    voucher_id: get(row, "voucher_id")?,
+                    campaign_id: CampaignId::from_uuid(get(row, "campaign_id")?),
+                    batch_id: BatchId::from_uuid(get(row, "batch_id")?),
+                    kind_code: get(row, "kind_code")?,
+                    resident_id: ResidentId::from_uuid(get(row, "resident_id")?),
+                    merchant_id: MerchantId::from_uuid(get(row, "merchant_id")?),
+                    till_id: get::<Option<uuid::Uuid>>(row, "till_id")?.map(TillId::from_uuid),
+                    cashier_id: get::<Option<uuid::Uuid>>(row, "cashier_id")?.map(UserId::from_uuid),
+                    direction: Direction::parse(&direction).ok_or_else(|| StoreError::message(format!("bad direction {direction:?}")))?,
+                    order_ref: get(row, "order_ref")?,
+                    order: Fen::new(get(row, "order_fen")?),
+                    basis: Fen::new(get(row, "basis_fen")?),
+                    discount: Fen::new(get(row, "discount_fen")?),
+                    face: Fen::new(get(row, "face_fen")?),
+                    subsidy: Fen::new(get(row, "subsidy_fen")?),
+                    refunded: Fen::new(get(row, "refunded_fen")?),
+                    state: get(row, "state")?,
+                    business_day: day(&get::<String>(row, "business_day")?)?,
+                    redeemed_at: at(get(row, "redeemed_at_ms")?),
+                })
+            }
+
+            fn refund(row: &R) -> Result<Refund, StoreError> {
+                Ok(Refund {
+                    id: get(row, "id")?,
+                    redemption_id: get(row, "redemption_id")?,
+                    amount: Fen::new(get(row, "amount_fen")?),
+                    subsidy_returned: Fen::new(get(row, "subsidy_returned_fen")?),
+                    voucher_back: get::<i64>(row, "voucher_back")? == 1,
+                    actor: UserId::from_uuid(get(row, "actor_id")?),
+                    business_day: day(&get::<String>(row, "business_day")?)?,
+                    at: at(get(row, "refunded_at_ms")?),
+                })
+            }
+
+            #[async_trait::async_trait]
+            impl quan_store::RedemptionStore for $store {
+                async fn voucher_by_id(&self, id: uuid::Uuid) -> Result<Voucher, StoreError> {
+                    let row = sqlx::query(
+                        "SELECT id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms FROM vouchers WHERE id = $1",
+                    )
+                    .bind(id)
+                    .fetch_optional(self.pool())
+                    .await
+                    .map_err(err)?
+                    .ok_or(StoreError::NotFound)?;
+                    let created: i64 = get(&row, "created_at_ms")?;
+                    Ok(Voucher {
+                        id: get(&row, "id")?,
+                        claim_id: get(&row, "claim_id")?,
+                        campaign_id: CampaignId::from_uuid(get(&row, "campaign_id")?),
+                        batch_id: BatchId::from_uuid(get(&row, "batch_id")?),
+                        kind_code: get(&row, "kind_code")?,
+                        tier: u32::try_from(get::<i64>(&row, "tier")?).unwrap_or(0),
+                        resident_id: ResidentId::from_uuid(get(&row, "resident_id")?),
+                        face: Fen::new(get(&row, "face_fen")?),
+                        state: get(&row, "state")?,
+                        created_at: at(created),
+                    })
+                }
+
+                async fn redeem(&self, r: &Redemption, transfers: &[Transfer]) -> Result<(), StoreError> {
+                    let mut tx = self.pool().begin().await.map_err(err)?;
+                    let changed = sqlx::query("UPDATE vouchers SET state = 'redeemed' WHERE id = $1 AND state = 'claimed'")
+                        .bind(r.voucher_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(err)?
+                        .rows_affected();
+                    if changed != 1 {
+                        return Err(StoreError::Conflict { what: "already_redeemed" });
+                    }
+                    let sql = format!(
+                        "INSERT INTO redemptions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+                    );
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(r.id)
+                        .bind(r.voucher_id)
+                        .bind(r.campaign_id.as_uuid())
+                        .bind(r.batch_id.as_uuid())
+                        .bind(&r.kind_code)
+                        .bind(r.resident_id.as_uuid())
+                        .bind(r.merchant_id.as_uuid())
+                        .bind(r.till_id.map(|t| t.as_uuid()))
+                        .bind(r.cashier_id.map(|u| u.as_uuid()))
+                        .bind(r.direction.as_str())
+                        .bind(&r.order_ref)
+                        .bind(r.order.as_i64())
+                        .bind(r.basis.as_i64())
+                        .bind(r.discount.as_i64())
+                        .bind(r.face.as_i64())
+                        .bind(r.subsidy.as_i64())
+                        .bind(r.refunded.as_i64())
+                        .bind(&r.state)
+                        .bind(r.business_day.format("%Y-%m-%d").to_string())
+                        .bind(r.redeemed_at.timestamp_millis())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(err)?;
+                    crate::ledger_sql::post_in_tx(&mut tx, transfers).await?;
+                    tx.commit().await.map_err(err)?;
+                    Ok(())
+                }
+
+                async fn redemption_by_id(&self, id: uuid::Uuid) -> Result<Redemption, StoreError> {
+                    let sql = format!("SELECT {COLUMNS} FROM redemptions WHERE id = $1");
+                    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(id)
+                        .fetch_optional(self.pool())
+                        .await
+                        .map_err(err)?
+                        .ok_or(StoreError::NotFound)?;
+                    redemption(&row)
+                }
+
+                async fn redemptions_at_till(&self, till: TillId, since: DateTime<Utc>, limit: u32) -> Result<Vec<Redemption>, StoreError> {
+                    let sql = format!("SELECT {COLUMNS} FROM redemptions WHERE till_id = $1 AND redeemed_at_ms >= $2 ORDER BY redeemed_at_ms, id LIMIT $3");
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(till.as_uuid())
+                        .bind(since.timestamp_millis())
+                        .bind(i64::from(limit))
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(err)?;
+                    rows.iter().map(redemption).collect()
+                }
+
+                async fn standing_on_order(&self, merchant: MerchantId, order_ref: &str) -> Result<u32, StoreError> {
+                    let n: i64 = sqlx::query_scalar(
+                        "SELECT CAST(COUNT(*) AS BIGINT) FROM redemptions WHERE merchant_id = $1 AND order_ref = $2 AND state = 'standing'",
+                    )
+                    .bind(merchant.as_uuid())
+                    .bind(order_ref)
+                    .fetch_one(self.pool())
+                    .await
+                    .map_err(err)?;
+                    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+                }
+
+                async fn refund(&self, f: &Refund, refunded_before: Fen, subsidy_after: Fen, transfers: &[Transfer]) -> Result<(), StoreError> {
+                    let mut tx = self.pool().begin().await.map_err(err)?;
+                    let refunded_after = refunded_before.checked_add(f.amount).ok_or_else(|| StoreError::message("refund overflows"))?;
+                    let state = if f.voucher_back { "reversed" } else { "standing" };
+                    let changed = sqlx::query(
+                        "UPDATE redemptions SET refunded_fen = $2, subsidy_fen = $3, state = $4
+                         WHERE id = $1 AND refunded_fen = $5 AND state = 'standing'",
+                    )
+                    .bind(f.redemption_id)
+                    .bind(refunded_after.as_i64())
+                    .bind(subsidy_after.as_i64())
+                    .bind(state)
+                    .bind(refunded_before.as_i64())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?
+                    .rows_affected();
+                    if changed != 1 {
+                        return Err(StoreError::Conflict { what: "refund_raced" });
+                    }
+                    if f.voucher_back {
+                        let back = sqlx::query(
+                            "UPDATE vouchers SET state = 'claimed' WHERE id = (SELECT voucher_id FROM redemptions WHERE id = $1) AND state = 'redeemed'",
+                        )
+                        .bind(f.redemption_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(err)?
+                        .rows_affected();
+                        if back != 1 {
+                            return Err(StoreError::Conflict { what: "refund_raced" });
+                        }
+                    }
+                    sqlx::query(
+                        "INSERT INTO refunds (id, redemption_id, amount_fen, subsidy_returned_fen, voucher_back, actor_id, business_day, refunded_at_ms)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(f.id)
+                    .bind(f.redemption_id)
+                    .bind(f.amount.as_i64())
+                    .bind(f.subsidy_returned.as_i64())
+                    .bind(i64::from(f.voucher_back))
+                    .bind(f.actor.as_uuid())
+                    .bind(f.business_day.format("%Y-%m-%d").to_string())
+                    .bind(f.at.timestamp_millis())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                    crate::ledger_sql::post_in_tx(&mut tx, transfers).await?;
+                    tx.commit().await.map_err(err)?;
+                    Ok(())
+                }
+
+                async fn refunds_of(&self, redemption: uuid::Uuid) -> Result<Vec<Refund>, StoreError> {
+                    let rows = sqlx::query(
+                        "SELECT id, redemption_id, amount_fen, subsidy_returned_fen, voucher_back, actor_id, business_day, refunded_at_ms
+                         FROM refunds WHERE redemption_id = $1 ORDER BY refunded_at_ms, id",
+                    )
+                    .bind(redemption)
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    rows.iter().map(refund).collect()
+                }
+            }
+        }
+    };
+}
