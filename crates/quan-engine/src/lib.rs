@@ -11,6 +11,7 @@ pub mod eligibility;
 mod lottery;
 pub mod merchants;
 pub mod random;
+pub mod redemptions;
 mod rate_limit;
 pub mod rejection;
 pub mod secrets;
@@ -41,6 +42,8 @@ pub struct EngineConfig {
     /// at once; on other nodes within this many seconds. Staff tokens are
     /// always checked in the database.
     pub resident_session_cache_s: i64,
+    /// Dynamic codes at the till.
+    pub codes: redemptions::CodeConfig,
     pub otp_ttl_s: i64,
     pub otp_attempts_max: u32,
     pub otp_resend_interval_s: i64,
@@ -64,6 +67,7 @@ impl Default for EngineConfig {
             staff_session_ttl_s: 12 * 3600,
             resident_session_ttl_s: 30 * 24 * 3600,
             resident_session_cache_s: 5,
+            codes: redemptions::CodeConfig::default(),
             otp_ttl_s: 300,
             otp_attempts_max: 5,
             otp_resend_interval_s: 60,

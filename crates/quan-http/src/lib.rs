@@ -6,6 +6,7 @@ pub mod extract;
 pub mod idempotency;
 mod metrics;
 mod middleware;
+mod qr;
 pub mod routes;
 pub mod views;
 
@@ -68,6 +69,7 @@ pub struct AppState {
         (name = "districts", description = "District boundaries and positions"),
         (name = "eligibility", description = "Identities, lists, and who may claim"),
         (name = "claims", description = "Claiming vouchers, and the wallet"),
+        (name = "redemptions", description = "Dynamic codes, redemption at the till in both directions, refunds"),
     )
 )]
 struct ApiDoc;
@@ -101,6 +103,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::districts::router())
         .merge(routes::eligibility::router())
         .merge(routes::claims::router())
+        .merge(routes::redemptions::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.

@@ -20,6 +20,71 @@ pub struct Config {
     pub accounts: AccountsConfig,
     pub business: BusinessConfig,
     pub eligibility: EligibilityConfig,
+    pub codes: CodesConfig,
+}
+
+/// Dynamic codes at the till (QR codes refreshed every `refresh_s`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CodesConfig {
+    /// Seconds between refreshes, 15–60.
+    pub refresh_s: u32,
+    /// Seconds a code is still accepted after its window.
+    pub grace_s: u32,
+    /// `hmac-sha256` or `hmac-sm3`.
+    pub algorithm: String,
+    /// The key (0–255, derived from `security.pii_key`) that signs new codes.
+    pub key_id: u32,
+    /// Earlier keys that still verify until their retirement, e.g.
+    /// `[{ id = 1, retires_at = "2027-01-01T00:00:00+08:00" }]`.
+    pub retiring_keys: Vec<RetiringKey>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetiringKey {
+    pub id: u32,
+    pub retires_at: String,
+}
+
+impl Default for CodesConfig {
+    fn default() -> Self {
+        CodesConfig {
+            refresh_s: 30,
+            grace_s: 5,
+            algorithm: "hmac-sha256".into(),
+            key_id: 1,
+            retiring_keys: Vec::new(),
+        }
+    }
+}
+
+impl CodesConfig {
+    pub fn to_engine(&self) -> anyhow::Result<quan_engine::redemptions::CodeConfig> {
+        use quan_domain::code::{MacAlgorithm, REFRESH_S_MAX, REFRESH_S_MIN};
+        if !(REFRESH_S_MIN..=REFRESH_S_MAX).contains(&self.refresh_s) {
+            bail!("codes.refresh_s must be {REFRESH_S_MIN} to {REFRESH_S_MAX}, not {}", self.refresh_s);
+        }
+        if self.grace_s > self.refresh_s {
+            bail!("codes.grace_s must be at most codes.refresh_s ({}), not {}", self.refresh_s, self.grace_s);
+        }
+        let algorithm = MacAlgorithm::parse(&self.algorithm)
+            .with_context(|| format!("codes.algorithm must be `hmac-sha256` or `hmac-sm3`, not `{}`", self.algorithm))?;
+        let id = |n: u32, what: &str| u8::try_from(n).with_context(|| format!("{what} must be 0 to 255, not {n}"));
+        let key_id = id(self.key_id, "codes.key_id")?;
+        let mut retiring_keys = Vec::new();
+        for k in &self.retiring_keys {
+            let at = chrono::DateTime::parse_from_rfc3339(&k.retires_at).with_context(|| {
+                format!("codes.retiring_keys: `{}` is not a time like 2027-01-01T00:00:00+08:00", k.retires_at)
+            })?;
+            let kid = id(k.id, "codes.retiring_keys id")?;
+            if kid == key_id {
+                bail!("codes.retiring_keys lists the signing key {key_id}");
+            }
+            retiring_keys.push((kid, at.to_utc()));
+        }
+        Ok(quan_engine::redemptions::CodeConfig { refresh_s: self.refresh_s, grace_s: self.grace_s, algorithm, key_id, retiring_keys })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -105,6 +170,7 @@ impl Default for Config {
             accounts: AccountsConfig::default(),
             business: BusinessConfig { day_cutoff_hour: 0 },
             eligibility: EligibilityConfig::default(),
+            codes: CodesConfig::default(),
         }
     }
 }
@@ -294,6 +360,7 @@ fn apply_env(merged: &mut toml::Table, env: &[(String, String)], warnings: &mut 
 }
 
 fn validate(c: &Config) -> anyhow::Result<()> {
+    c.codes.to_engine()?;
     if !matches!(c.log.format.as_str(), "text" | "json") {
         bail!("log.format must be `text` or `json`, not `{}`", c.log.format);
     }

@@ -8,4 +8,5 @@ pub mod districts;
 pub mod eligibility;
 pub mod merchants;
 pub mod ops;
+pub mod redemptions;
 pub mod users;
