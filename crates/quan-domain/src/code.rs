@@ -308,7 +308,8 @@ mod tests {
     #[test]
     fn a_code_is_accepted_in_its_window_and_for_the_grace_after_it_only() {
         let k = key(1, MacAlgorithm::HmacSha256);
-        let c = parse(&issue(Subject::Voucher(voucher()), uuid::Uuid::nil(), 100, &k)).unwrap_or_else(|e| panic!("{e}"));
+        let c =
+            parse(&issue(Subject::Voucher(voucher()), uuid::Uuid::nil(), 100, &k)).unwrap_or_else(|e| panic!("{e}"));
         // Window 100 covers [3000, 3030) with 30 s refresh.
         assert_eq!(c.check_window(3000, 30, 5), Ok(()));
         assert_eq!(c.check_window(3029, 30, 5), Ok(()));

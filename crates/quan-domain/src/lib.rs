@@ -22,8 +22,8 @@ pub mod ledger;
 pub mod lottery;
 pub mod merchant;
 pub mod money;
-pub mod redemption;
 pub mod phone;
+pub mod redemption;
 pub mod username;
 pub mod voucher_kind;
 

@@ -215,7 +215,8 @@ pub fn decide(v: &VoucherFacts<'_>, m: &MerchantFacts, order: &Order, now: DateT
         let mut items = Fen::ZERO;
         let mut eligible = Fen::ZERO;
         for it in &order.items {
-            let line = it.unit_price.checked_mul(i64::from(it.quantity)).ok_or(Refusal::BadAmount { max: ORDER_FEN_MAX })?;
+            let line =
+                it.unit_price.checked_mul(i64::from(it.quantity)).ok_or(Refusal::BadAmount { max: ORDER_FEN_MAX })?;
             items = items.checked_add(line).ok_or(Refusal::BadAmount { max: ORDER_FEN_MAX })?;
             if it.category.as_ref().is_some_and(|c| scope.categories.contains(c)) {
                 eligible = eligible.checked_add(line).ok_or(Refusal::BadAmount { max: ORDER_FEN_MAX })?;
@@ -281,7 +282,12 @@ impl RefundRefusal {
 /// discount it would have earned on its own, never more than before: a
 /// 满100减20 order refunded below 100 loses the 20; a percent discount
 /// shrinks in proportion. A full refund inside validity returns the voucher.
-pub fn refund(r: &Redeemed, discount: &Discount, amount: Fen, still_valid: bool) -> Result<RefundDecision, RefundRefusal> {
+pub fn refund(
+    r: &Redeemed,
+    discount: &Discount,
+    amount: Fen,
+    still_valid: bool,
+) -> Result<RefundDecision, RefundRefusal> {
     let left = r.order_amount.checked_sub(r.refunded).unwrap_or(Fen::ZERO);
     if amount <= Fen::ZERO || amount > left {
         return Err(RefundRefusal::BadAmount { left });
@@ -362,7 +368,12 @@ mod tests {
         let d = decide(&facts(&k), &merchant(), &order(12_000), at("2026-12-05T12:00:00+08:00"));
         assert_eq!(
             d,
-            Ok(Decision { basis: Fen::new(12_000), discount: Fen::new(2_000), pays: Fen::new(10_000), subsidy: Fen::new(2_000) })
+            Ok(Decision {
+                basis: Fen::new(12_000),
+                discount: Fen::new(2_000),
+                pays: Fen::new(10_000),
+                subsidy: Fen::new(2_000)
+            })
         );
         let d = decide(&facts(&k), &merchant(), &order(9_999), at("2026-12-05T12:00:00+08:00"));
         assert_eq!(d, Err(Refusal::ThresholdNotMet { min: Fen::new(10_000) }));
@@ -380,7 +391,10 @@ mod tests {
             "00:00 on 12-09 in UTC+8"
         );
         k.weekdays = vec![1, 2, 3, 4, 5];
-        assert_eq!(decide(&facts(&k), &merchant(), &order(10_000), at("2026-12-05T12:00:00+08:00")), Err(Refusal::WrongWeekday));
+        assert_eq!(
+            decide(&facts(&k), &merchant(), &order(10_000), at("2026-12-05T12:00:00+08:00")),
+            Err(Refusal::WrongWeekday)
+        );
         k.weekdays = vec![];
         k.hours = Some(HourWindow { from: 11, until: 14 });
         assert!(decide(&facts(&k), &merchant(), &order(10_000), at("2026-12-05T13:59:00+08:00")).is_ok());
@@ -447,7 +461,12 @@ mod tests {
 
     #[test]
     fn a_threshold_order_refunded_below_the_threshold_loses_the_discount() {
-        let r = Redeemed { order_amount: Fen::new(12_000), basis: Fen::new(12_000), refunded: Fen::ZERO, subsidy: Fen::new(2_000) };
+        let r = Redeemed {
+            order_amount: Fen::new(12_000),
+            basis: Fen::new(12_000),
+            refunded: Fen::ZERO,
+            subsidy: Fen::new(2_000),
+        };
         let d = refund(&r, &T, Fen::new(1_000), true).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((d.subsidy_after, d.subsidy_returned, d.voucher_back), (Fen::new(2_000), Fen::ZERO, false));
         let d = refund(&r, &T, Fen::new(3_000), true).unwrap_or_else(|e| panic!("{e}"));
@@ -462,10 +481,14 @@ mod tests {
 
     fn any_discount() -> impl Strategy<Value = Discount> {
         prop_oneof![
-            (1i64..100_000, 1i64..10_000).prop_map(|(m, o)| Discount::Threshold { min_order_fen: Fen::new(m.max(o)), off_fen: Fen::new(o) }),
+            (1i64..100_000, 1i64..10_000)
+                .prop_map(|(m, o)| Discount::Threshold { min_order_fen: Fen::new(m.max(o)), off_fen: Fen::new(o) }),
             (1i64..10_000).prop_map(|o| Discount::Instant { off_fen: Fen::new(o) }),
-            (1u32..10_000, 1i64..100_000, 0i64..50_000)
-                .prop_map(|(p, c, m)| Discount::Percent { percent_bp: p, cap_fen: Fen::new(c), min_order_fen: Fen::new(m) }),
+            (1u32..10_000, 1i64..100_000, 0i64..50_000).prop_map(|(p, c, m)| Discount::Percent {
+                percent_bp: p,
+                cap_fen: Fen::new(c),
+                min_order_fen: Fen::new(m)
+            }),
         ]
     }
 

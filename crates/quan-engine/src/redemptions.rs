@@ -33,7 +33,13 @@ pub struct CodeConfig {
 
 impl Default for CodeConfig {
     fn default() -> Self {
-        CodeConfig { refresh_s: 30, grace_s: 5, algorithm: MacAlgorithm::HmacSha256, key_id: 1, retiring_keys: Vec::new() }
+        CodeConfig {
+            refresh_s: 30,
+            grace_s: 5,
+            algorithm: MacAlgorithm::HmacSha256,
+            key_id: 1,
+            retiring_keys: Vec::new(),
+        }
     }
 }
 
@@ -181,7 +187,11 @@ impl Engine {
         let key = if parsed.key_id == current.id {
             current
         } else {
-            retiring.into_iter().find(|(k, until)| k.id == parsed.key_id && now < *until).map(|(k, _)| k).ok_or(CodeError::UnknownKey)?
+            retiring
+                .into_iter()
+                .find(|(k, until)| k.id == parsed.key_id && now < *until)
+                .map(|(k, _)| k)
+                .ok_or(CodeError::UnknownKey)?
         };
         parsed.verify_mac(&key, owner)
     }
@@ -300,7 +310,10 @@ impl Engine {
             });
         }
         if input.items.len() > ORDER_LINES_MAX {
-            return Err(RedemptionError::BadInput { field: "items", message: format!("at most {ORDER_LINES_MAX} lines") });
+            return Err(RedemptionError::BadInput {
+                field: "items",
+                message: format!("at most {ORDER_LINES_MAX} lines"),
+            });
         }
         let now = self.now();
         let batch = self.store().batch_by_id(v.batch_id).await?;
@@ -311,8 +324,9 @@ impl Engine {
             .find(|k| k.kind.code == v.kind_code)
             .ok_or_else(|| StoreError::message(format!("voucher {} names a kind its batch lacks", v.id)))?;
         let pack = kind.kind.discount.pack();
-        let discount =
-            pack.get(v.tier as usize).ok_or_else(|| StoreError::message(format!("voucher {} has no tier {}", v.id, v.tier)))?;
+        let discount = pack
+            .get(v.tier as usize)
+            .ok_or_else(|| StoreError::message(format!("voucher {} has no tier {}", v.id, v.tier)))?;
         let m = self.store().merchant_by_id(merchant_id).await?;
         let items = if kind.kind.scope.categories.is_empty() || input.items.is_empty() {
             input
@@ -340,12 +354,7 @@ impl Engine {
         };
         let state = VoucherState::parse(&v.state).unwrap_or(VoucherState::Expired);
         let facts = VoucherFacts { state, kind: &kind.kind, discount, face: v.face, claimed_at: v.created_at };
-        let merchant = MerchantFacts {
-            id: m.id,
-            status: m.status,
-            industry: m.app.industry,
-            district: m.app.district,
-        };
+        let merchant = MerchantFacts { id: m.id, status: m.status, industry: m.app.industry, district: m.app.district };
         let order = Order { amount: input.amount, items, other_vouchers };
         let Decision { basis, discount: off, subsidy, .. } =
             redemption::decide(&facts, &merchant, &order, now).map_err(RedemptionError::Refused)?;
@@ -443,7 +452,12 @@ impl Engine {
 
     /// Refunds `amount` of a redeemed order (核销退款). Cashiers and owners
     /// of the merchant that took it.
-    pub async fn refund(&self, actor: &Actor, id: uuid::Uuid, amount: Fen) -> Result<(Redemption, Refund), RedemptionError> {
+    pub async fn refund(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+        amount: Fen,
+    ) -> Result<(Redemption, Refund), RedemptionError> {
         let Actor::Staff { user, .. } = actor else { return Err(RedemptionError::Forbidden) };
         if !matches!(user.role, Role::Cashier | Role::MerchantOwner) {
             return Err(RedemptionError::Forbidden);

@@ -8,15 +8,12 @@ pub const PNG_MODULE_PX: u32 = 8;
 const QUIET_MODULES: u32 = 4;
 
 fn qr(data: &str) -> Result<QrCode, String> {
-    QrCode::with_error_correction_level(data.as_bytes(), EcLevel::M).map_err(|e| format!("cannot encode a QR code: {e}"))
+    QrCode::with_error_correction_level(data.as_bytes(), EcLevel::M)
+        .map_err(|e| format!("cannot encode a QR code: {e}"))
 }
 
 pub fn svg(data: &str) -> Result<String, String> {
-    Ok(qr(data)?
-        .render::<qrcode::render::svg::Color<'_>>()
-        .quiet_zone(true)
-        .min_dimensions(256, 256)
-        .build())
+    Ok(qr(data)?.render::<qrcode::render::svg::Color<'_>>().quiet_zone(true).min_dimensions(256, 256).build())
 }
 
 pub fn png(data: &str) -> Result<Vec<u8>, String> {

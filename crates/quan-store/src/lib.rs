@@ -24,8 +24,8 @@ pub use error::StoreError;
 pub use ledger_records::{AccountTotals, Transfer};
 pub use merchant_records::{Merchant, MerchantReview, PriceChange, Product, Till};
 pub use migration::{Migration, check_applied};
-pub use redemption_records::{Direction, Redemption, Refund};
 pub use records::{IdempotencyBegin, NewOtp, NewUser, OtpChallenge, PoolStats, Principal, Resident, Session, User};
+pub use redemption_records::{Direction, Redemption, Refund};
 pub use traits::{
     CampaignStore, ClaimStore, DistrictStore, EligibilityStore, HealthStore, IdempotencyStore, LedgerStore,
     MerchantStore, OtpStore, RedemptionStore, ResidentStore, SessionStore, Store, UserStore,

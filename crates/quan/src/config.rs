@@ -49,13 +49,7 @@ pub struct RetiringKey {
 
 impl Default for CodesConfig {
     fn default() -> Self {
-        CodesConfig {
-            refresh_s: 30,
-            grace_s: 5,
-            algorithm: "hmac-sha256".into(),
-            key_id: 1,
-            retiring_keys: Vec::new(),
-        }
+        CodesConfig { refresh_s: 30, grace_s: 5, algorithm: "hmac-sha256".into(), key_id: 1, retiring_keys: Vec::new() }
     }
 }
 
@@ -68,8 +62,9 @@ impl CodesConfig {
         if self.grace_s > self.refresh_s {
             bail!("codes.grace_s must be at most codes.refresh_s ({}), not {}", self.refresh_s, self.grace_s);
         }
-        let algorithm = MacAlgorithm::parse(&self.algorithm)
-            .with_context(|| format!("codes.algorithm must be `hmac-sha256` or `hmac-sm3`, not `{}`", self.algorithm))?;
+        let algorithm = MacAlgorithm::parse(&self.algorithm).with_context(|| {
+            format!("codes.algorithm must be `hmac-sha256` or `hmac-sm3`, not `{}`", self.algorithm)
+        })?;
         let id = |n: u32, what: &str| u8::try_from(n).with_context(|| format!("{what} must be 0 to 255, not {n}"));
         let key_id = id(self.key_id, "codes.key_id")?;
         let mut retiring_keys = Vec::new();
@@ -83,7 +78,13 @@ impl CodesConfig {
             }
             retiring_keys.push((kid, at.to_utc()));
         }
-        Ok(quan_engine::redemptions::CodeConfig { refresh_s: self.refresh_s, grace_s: self.grace_s, algorithm, key_id, retiring_keys })
+        Ok(quan_engine::redemptions::CodeConfig {
+            refresh_s: self.refresh_s,
+            grace_s: self.grace_s,
+            algorithm,
+            key_id,
+            retiring_keys,
+        })
     }
 }
 

@@ -49,13 +49,17 @@ pub struct CodeView {
 
 fn code_response(c: IssuedCode, format: Option<&str>) -> ApiResult<Response> {
     let mut r = match format.unwrap_or("json") {
-        "json" => Json(CodeView { code: c.code.clone(), expires_at: c.expires_at, refresh_s: c.refresh_s }).into_response(),
+        "json" => {
+            Json(CodeView { code: c.code.clone(), expires_at: c.expires_at, refresh_s: c.refresh_s }).into_response()
+        }
         "svg" => {
-            let svg = crate::qr::svg(&c.code).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
+            let svg =
+                crate::qr::svg(&c.code).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
             ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response()
         }
         "png" => {
-            let png = crate::qr::png(&c.code).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
+            let png =
+                crate::qr::png(&c.code).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
             ([(header::CONTENT_TYPE, "image/png")], png).into_response()
         }
         _ => return Err(ApiError::invalid_field("format", "json, svg or png")),
@@ -189,7 +193,11 @@ fn order(b: &RedeemBody) -> OrderInput {
         items: b
             .items
             .iter()
-            .map(|l| OrderLine { sku: l.sku.trim().to_owned(), quantity: l.quantity, unit_price: Fen::new(l.unit_price_fen) })
+            .map(|l| OrderLine {
+                sku: l.sku.trim().to_owned(),
+                quantity: l.quantity,
+                unit_price: Fen::new(l.unit_price_fen),
+            })
             .collect(),
     }
 }
@@ -239,7 +247,11 @@ async fn redeem_at_till(
 /// officials, auditors and operators of the campaign's region.
 #[utoipa::path(get, path = "/api/v1/redemptions/{id}", tag = "redemptions", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = RedemptionView), (status = 404, body = ErrorBody)))]
-async fn redemption(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<RedemptionView>> {
+async fn redemption(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RedemptionView>> {
     let r = state.engine.redemption(&auth.0, uuid_path(&id)?).await?;
     Ok(Json((&r).into()))
 }
@@ -339,7 +351,11 @@ async fn refund(
 /// The refunds of a redemption, oldest first. Roles: as for the redemption.
 #[utoipa::path(get, path = "/api/v1/redemptions/{id}/refunds", tag = "redemptions", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Vec<RefundView>)))]
-async fn refunds(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Vec<RefundView>>> {
+async fn refunds(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<RefundView>>> {
     let list = state.engine.refunds(&auth.0, uuid_path(&id)?).await?;
     Ok(Json(list.iter().map(RefundView::from).collect()))
 }

@@ -8,6 +8,7 @@ mod api_eligibility;
 mod api_errors;
 mod api_merchants;
 mod api_ops;
+mod api_redemptions;
 mod api_regions;
 mod cli;
 mod cli_import;

@@ -1,0 +1,421 @@
+//! Redemption at the till through the API: dynamic codes in both
+//! directions, at most once per voucher (also with two tills racing, on both
+//! backends and across two nodes), refunds, the ledger after each, and the
+//! QR images read back by a real scanner (`zbarimg`).
+
+use quan_domain::Role;
+use quan_testkit::{TestApp, error_code};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::api_merchants::application;
+
+/// A running campaign with one open batch of 满100减20 catering vouchers.
+async fn campaign(app: &TestApp) -> (String, String, String) {
+    // An hour before the batch opens: staff logged in from here stay so all day.
+    at(app, "2026-12-05T09:00:00+08:00");
+    let (_, official) = app.staff("yichang.official", Role::Official, "4205").await;
+    let doc = json!({
+        "campaign": {"name": "餐饮券", "region": "4205", "budget_fen": 1_000_000, "funding_source": "财政", "starts_on": "2026-12-01", "ends_on": "2026-12-31"},
+        "batches": [{
+            "name": "十点开抢", "opening_at": "2026-12-05T10:00:00+08:00", "closing_at": "2026-12-05T22:00:00+08:00",
+            "limits": {"per_batch": 2},
+            "kinds": [{"stock": 100, "kind": {"code": "c100-20", "name": "满100减20", "discount": {"type": "threshold", "min_order_fen": 10000, "off_fen": 2000},
+                "scope": {"industries": ["catering"]}, "validity": {"type": "days_after_claim", "days": 3}}}]
+        }]
+    });
+    let (status, created) = app.post("/api/v1/campaigns", Some(&official), &doc).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let cid = created["campaign"]["id"].as_str().unwrap_or_default().to_owned();
+    let bid = created["batches"][0]["id"].as_str().unwrap_or_default().to_owned();
+    app.post(&format!("/api/v1/campaigns/{cid}/funding"), Some(&official), &json!({"amount_fen": 1_000_000})).await;
+    app.post(&format!("/api/v1/campaigns/{cid}/start"), Some(&official), &json!({})).await;
+    (cid, bid, official)
+}
+
+/// An approved merchant with one till and its cashier.
+struct Shop {
+    id: String,
+    till: String,
+    owner: String,
+    cashier: String,
+    cashier_pw: String,
+}
+
+async fn shop(app: &TestApp, n: u32, industry: &str) -> Shop {
+    let mut a = application(n, "420502");
+    a["application"]["industry"] = json!(industry);
+    let (status, body) = app.post("/api/v1/merchant-applications", None, &a).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["merchant"]["id"].as_str().unwrap_or_default().to_owned();
+    let (_, op) = app.staff(&format!("yichang.op{n}"), Role::Operator, "4205").await;
+    let (status, body) =
+        app.post(&format!("/api/v1/merchants/{id}/review"), Some(&op), &json!({"action": "approve"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let owner = app.login(&format!("owner{n}"), "owner password 1").await;
+    let (_, till) =
+        app.post(&format!("/api/v1/merchants/{id}/tills"), Some(&owner), &json!({"code": "T01", "name": "一号"})).await;
+    let till_id = till["id"].as_str().unwrap_or_default().to_owned();
+    let (_, cashier) = app
+        .post(
+            &format!("/api/v1/merchants/{id}/cashiers"),
+            Some(&owner),
+            &json!({"username": format!("cashier{n}"), "display_name": "收银员", "till_id": till_id}),
+        )
+        .await;
+    let pw = cashier["generated_password"].as_str().unwrap_or_default().to_owned();
+    let c = app.login(&format!("cashier{n}"), &pw).await;
+    Shop { id, till: till_id, owner, cashier: c, cashier_pw: pw }
+}
+
+async fn resident(app: &TestApp, phone: &str) -> String {
+    app.clock.advance(chrono::Duration::seconds(3));
+    app.post("/api/v1/auth/sms-codes", None, &json!({"phone": phone})).await;
+    let code = app.sms.last_code(phone).unwrap_or_default();
+    let (_, s) = app.post("/api/v1/auth/sms-codes/verify", None, &json!({"phone": phone, "code": code})).await;
+    s["token"].as_str().unwrap_or_default().to_owned()
+}
+
+fn at(app: &TestApp, t: &str) {
+    app.clock.set(chrono::DateTime::parse_from_rfc3339(t).map(|d| d.to_utc()).unwrap_or_default());
+}
+
+/// A resident holding one claimed voucher: (token, voucher id).
+async fn holder(app: &TestApp, batch: &str, phone: &str) -> (String, String) {
+    let token = resident(app, phone).await;
+    let (status, c) = app.post(&format!("/api/v1/batches/{batch}/claims"), Some(&token), &json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    (token, c["vouchers"][0]["id"].as_str().unwrap_or_default().to_owned())
+}
+
+async fn code_of(app: &TestApp, token: &str, voucher: &str) -> String {
+    let (status, c) = app.get(&format!("/api/v1/me/vouchers/{voucher}/code"), Some(token)).await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    c["code"].as_str().unwrap_or_default().to_owned()
+}
+
+async fn audit(app: &TestApp, official: &str, campaign: &str) -> Value {
+    let (_, a) = app.get(&format!("/api/v1/campaigns/{campaign}/audit"), Some(official)).await;
+    assert_eq!(a["clean"], true, "{a}");
+    a
+}
+
+#[tokio::test]
+async fn a_cashier_redeems_a_scanned_code_once_and_the_ledger_moves_the_subsidy_to_the_merchant() {
+    let app = TestApp::sqlite().await;
+    let (cid, bid, official) = campaign(&app).await;
+    let Shop { id: mid, cashier, .. } = shop(&app, 1, "catering").await;
+    at(&app, "2026-12-05T10:00:00+08:00");
+    let (token, voucher) = holder(&app, &bid, "13700000001").await;
+    let code = code_of(&app, &token, &voucher).await;
+    assert_eq!(code.len(), 56);
+
+    let (status, body) =
+        app.post("/api/v1/redemptions", Some(&cashier), &json!({"code": code, "order_amount_fen": 9_999})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "threshold_not_met"), "{body}");
+    let (status, r) = app
+        .post(
+            "/api/v1/redemptions",
+            Some(&cashier),
+            &json!({"code": code, "order_amount_fen": 12_800, "order_ref": "A-1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    assert_eq!(
+        (r["discount_fen"].as_i64(), r["resident_pays_fen"].as_i64(), r["subsidy_fen"].as_i64()),
+        (Some(2000), Some(10_800), Some(2000))
+    );
+    assert_eq!(r["merchant_id"], mid.as_str());
+    let (status, body) =
+        app.post("/api/v1/redemptions", Some(&cashier), &json!({"code": code, "order_amount_fen": 12_800})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "already_redeemed"), "a replay says so");
+    let (_, wallet) = app.get("/api/v1/me/vouchers", Some(&token)).await;
+    assert_eq!(wallet[0]["state"], "redeemed", "{wallet}");
+    let a = audit(&app, &official, &cid).await;
+    assert_eq!(a["payable_fen"], "2000", "{a}");
+    assert_eq!(a["reserved_fen"], "0", "{a}");
+
+    // A forged or stale code is refused by name.
+    let (_, v2) = app.post(&format!("/api/v1/batches/{bid}/claims"), Some(&token), &json!({})).await;
+    let v2 = v2["vouchers"][0]["id"].as_str().unwrap_or_default().to_owned();
+    let stale = code_of(&app, &token, &v2).await;
+    let mut forged: Vec<char> = stale.chars().collect();
+    forged[50] = if forged[50] == 'A' { 'B' } else { 'A' };
+    let forged: String = forged.into_iter().collect();
+    let (status, body) =
+        app.post("/api/v1/redemptions", Some(&cashier), &json!({"code": forged, "order_amount_fen": 12_800})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "code_not_genuine"), "{body}");
+    app.clock.advance(chrono::Duration::seconds(36));
+    let (status, body) =
+        app.post("/api/v1/redemptions", Some(&cashier), &json!({"code": stale, "order_amount_fen": 12_800})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "code_expired"), "{body}");
+    let fresh = code_of(&app, &token, &v2).await;
+    assert_ne!(fresh, stale, "the code refreshed");
+    // The same order takes no second one-per-order voucher.
+    let (status, body) = app
+        .post(
+            "/api/v1/redemptions",
+            Some(&cashier),
+            &json!({"code": fresh, "order_amount_fen": 12_800, "order_ref": "A-1"}),
+        )
+        .await;
+    assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "one_per_order"), "{body}");
+}
+
+#[tokio::test]
+async fn a_voucher_is_refused_outside_its_scope_and_at_a_suspended_merchant() {
+    let app = TestApp::sqlite().await;
+    let (_, bid, _) = campaign(&app).await;
+    let Shop { cashier: retail_cashier, .. } = shop(&app, 2, "retail").await;
+    let Shop { id: mid, cashier, cashier_pw, .. } = shop(&app, 3, "catering").await;
+    at(&app, "2026-12-05T10:00:00+08:00");
+    let (token, voucher) = holder(&app, &bid, "13700000002").await;
+    let code = code_of(&app, &token, &voucher).await;
+    let (status, body) = app
+        .post("/api/v1/redemptions", Some(&retail_cashier), &json!({"code": code, "order_amount_fen": 20_000}))
+        .await;
+    assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "industry_out_of_scope"), "{body}");
+    let (_, op) = app.staff("yichang.suspender", Role::Operator, "4205").await;
+    app.post(
+        &format!("/api/v1/merchants/{mid}/review"),
+        Some(&op),
+        &json!({"action": "suspend", "reason": "疑似套现"}),
+    )
+    .await;
+    let (status, body) =
+        app.post("/api/v1/redemptions", Some(&cashier), &json!({"code": code, "order_amount_fen": 20_000})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::FORBIDDEN, "merchant_suspended"), "{body}");
+    // Three days after the claim day the voucher is past its validity.
+    at(&app, "2026-12-09T00:00:01+08:00");
+    let (_, op2) = app.staff("yichang.reinstater", Role::Operator, "4205").await;
+    app.post(&format!("/api/v1/merchants/{mid}/review"), Some(&op2), &json!({"action": "reinstate"})).await;
+    let token = resident_again(&app, "13700000002").await;
+    let code = code_of(&app, &token, &voucher).await;
+    let cashier = app.login("cashier3", &cashier_pw).await;
+    let (status, body) =
+        app.post("/api/v1/redemptions", Some(&cashier), &json!({"code": code, "order_amount_fen": 20_000})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "voucher_expired"), "{body}");
+}
+
+async fn resident_again(app: &TestApp, phone: &str) -> String {
+    app.clock.advance(chrono::Duration::minutes(2));
+    resident(app, phone).await
+}
+
+#[tokio::test]
+async fn a_resident_scans_the_tills_code_and_the_till_sees_the_redemption() {
+    let app = TestApp::sqlite().await;
+    let (cid, bid, official) = campaign(&app).await;
+    let Shop { till, owner, cashier, .. } = shop(&app, 4, "catering").await;
+    at(&app, "2026-12-05T12:00:00+08:00");
+    let (token, voucher) = holder(&app, &bid, "13700000004").await;
+    let (status, tc) = app.get(&format!("/api/v1/tills/{till}/code"), Some(&cashier)).await;
+    assert_eq!(status, StatusCode::OK, "{tc}");
+    let till_code = tc["code"].as_str().unwrap_or_default().to_owned();
+    let (status, _) = app.get(&format!("/api/v1/tills/{till}/code"), Some(&token)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) =
+        app.post("/api/v1/me/redemptions", Some(&token), &json!({"code": till_code, "order_amount_fen": 15_000})).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+        "voucher_id is needed: {body}"
+    );
+    let (status, r) = app
+        .post(
+            "/api/v1/me/redemptions",
+            Some(&token),
+            &json!({"code": till_code, "order_amount_fen": 15_000, "voucher_id": voucher}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    assert_eq!(r["direction"], "merchant_shows");
+    let (_, seen) = app.get(&format!("/api/v1/tills/{till}/redemptions"), Some(&cashier)).await;
+    assert_eq!(seen.as_array().map(Vec::len), Some(1), "{seen}");
+    assert_eq!(seen[0]["id"], r["id"]);
+    assert_eq!(seen[0]["resident_pays_fen"], 13_000);
+    // A voucher code is not a till code.
+    let (_, v2) = app.post(&format!("/api/v1/batches/{bid}/claims"), Some(&token), &json!({})).await;
+    let v2 = v2["vouchers"][0]["id"].as_str().unwrap_or_default().to_owned();
+    let vcode = code_of(&app, &token, &v2).await;
+    let (status, body) = app
+        .post(
+            "/api/v1/me/redemptions",
+            Some(&token),
+            &json!({"code": vcode, "order_amount_fen": 15_000, "voucher_id": v2}),
+        )
+        .await;
+    assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "wrong_code_type"), "{body}");
+
+    // Refunds: partial keeps the threshold, then below it loses the 20; idempotent.
+    let rid = r["id"].as_str().unwrap_or_default().to_owned();
+    let refund = |amount: i64, key: &'static str| {
+        let app = &app;
+        let owner = owner.clone();
+        let rid = rid.clone();
+        async move {
+            let res = app
+                .client
+                .post(app.url(&format!("/api/v1/redemptions/{rid}/refunds")))
+                .bearer_auth(&owner)
+                .header("Idempotency-Key", key)
+                .json(&json!({"amount_fen": amount}))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let status = res.status();
+            (status, res.json::<Value>().await.unwrap_or_default())
+        }
+    };
+    let (status, f) = refund(3_000, "r1").await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    assert_eq!(
+        (f["refund"]["subsidy_returned_fen"].as_i64(), f["redemption"]["subsidy_fen"].as_i64()),
+        (Some(0), Some(2000))
+    );
+    let (status, again) = refund(3_000, "r1").await;
+    assert_eq!(
+        (status, &again["refund"]["id"]),
+        (StatusCode::CREATED, &f["refund"]["id"]),
+        "a retry is the same refund"
+    );
+    let (status, f) = refund(3_000, "r2").await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    assert_eq!(
+        (f["refund"]["subsidy_returned_fen"].as_i64(), f["redemption"]["subsidy_fen"].as_i64()),
+        (Some(2000), Some(0)),
+        "90 < 100"
+    );
+    let (status, body) = refund(10_000, "r3").await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "bad_refund_amount"),
+        "only 90 is left: {body}"
+    );
+    let (status, f) = refund(9_000, "r4").await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    assert_eq!(f["refund"]["voucher_back"], true, "a full refund inside validity returns the voucher");
+    let (_, wallet) = app.get("/api/v1/me/vouchers", Some(&token)).await;
+    assert!(
+        wallet.as_array().is_some_and(|w| w.iter().any(|v| v["id"] == voucher.as_str() && v["state"] == "claimed")),
+        "{wallet}"
+    );
+    let (_, list) = app.get(&format!("/api/v1/redemptions/{rid}/refunds"), Some(&owner)).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(3));
+    let a = audit(&app, &official, &cid).await;
+    assert_eq!((a["payable_fen"].as_str(), a["reserved_fen"].as_str()), (Some("0"), Some("4000")), "{a}");
+}
+
+async fn two_tills_race(app: &TestApp, other: &TestApp) {
+    at(other, "2026-12-05T09:00:00+08:00");
+    let (cid, bid, official) = campaign(app).await;
+    let c1 = shop(app, 5, "catering").await.cashier;
+    // A cashier of another merchant, logged in on the other node.
+    let c2 = other.login("cashier6", &shop(app, 6, "catering").await.cashier_pw).await;
+    at(app, "2026-12-05T12:00:00+08:00");
+    at(other, "2026-12-05T12:00:00+08:00");
+    for i in 0..10 {
+        let (token, voucher) = holder(app, &bid, &format!("1370001{i:04}")).await;
+        let code = code_of(app, &token, &voucher).await;
+        let body = json!({"code": code, "order_amount_fen": 10_000});
+        let (a, b) = tokio::join!(
+            app.post("/api/v1/redemptions", Some(&c1), &body),
+            other.post("/api/v1/redemptions", Some(&c2), &body)
+        );
+        let created = [a.0, b.0].iter().filter(|s| **s == StatusCode::CREATED).count();
+        assert_eq!(created, 1, "exactly one till wins: {a:?} {b:?}");
+        let loser = if a.0 == StatusCode::CREATED { &b } else { &a };
+        assert_eq!((loser.0, error_code(&loser.1)), (StatusCode::CONFLICT, "already_redeemed"), "{loser:?}");
+    }
+    let a = audit(app, &official, &cid).await;
+    assert_eq!(a["payable_fen"], "20000", "{a}");
+}
+
+#[tokio::test]
+async fn two_tills_sending_the_same_code_at_once_redeem_it_once_on_sqlite() {
+    let app = TestApp::sqlite().await;
+    two_tills_race(&app, &app).await;
+}
+
+#[tokio::test]
+async fn two_tills_on_two_nodes_sending_the_same_code_at_once_redeem_it_once_on_postgresql() {
+    let Some(app) = TestApp::postgres().await else { return };
+    let Some(node2) = app.second_node().await else { return };
+    two_tills_race(&app, &node2).await;
+}
+
+fn scanner_available() -> bool {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    let ok = std::process::Command::new("zbarimg").arg("--version").output().is_ok()
+        && std::process::Command::new("rsvg-convert").arg("--version").output().is_ok();
+    if !ok {
+        assert!(!ci, "CI=true: zbarimg (zbar-tools) and rsvg-convert (librsvg2-bin) must be installed");
+        eprintln!("SKIPPED: zbarimg or rsvg-convert missing (apt-get install zbar-tools librsvg2-bin)");
+    }
+    ok
+}
+
+fn zbar(path: &std::path::Path) -> String {
+    let out = std::process::Command::new("zbarimg")
+        .args(["--quiet", "--raw", "-Sdisable", "-Sqrcode.enable"])
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success(), "zbarimg failed on {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[tokio::test]
+async fn every_png_and_svg_code_reads_back_with_zbarimg_as_the_text_the_api_returned() {
+    if !scanner_available() {
+        return;
+    }
+    let app = TestApp::sqlite().await;
+    let (_, bid, _) = campaign(&app).await;
+    let Shop { till, cashier, .. } = shop(&app, 7, "catering").await;
+    at(&app, "2026-12-05T10:00:00+08:00");
+    let (token, voucher) = holder(&app, &bid, "13700000007").await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for (i, (path, who)) in
+        [(format!("/api/v1/me/vouchers/{voucher}/code"), &token), (format!("/api/v1/tills/{till}/code"), &cashier)]
+            .iter()
+            .enumerate()
+    {
+        for step in 0..3 {
+            app.clock.advance(chrono::Duration::seconds(31 * step));
+            let (_, json) = app.get(path, Some(who)).await;
+            let text = json["code"].as_str().unwrap_or_default().to_owned();
+            for format in ["png", "svg"] {
+                let res = app
+                    .client
+                    .get(app.url(&format!("{path}?format={format}")))
+                    .bearer_auth(who)
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(res.status(), StatusCode::OK);
+                let header =
+                    res.headers().get("x-quan-code").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                assert_eq!(header, text, "the image is of the current code");
+                let bytes = res.bytes().await.unwrap_or_default();
+                let file = dir.path().join(format!("{i}-{step}.{format}"));
+                std::fs::write(&file, &bytes).unwrap_or_else(|e| panic!("{e}"));
+                let image = if format == "svg" {
+                    let png = dir.path().join(format!("{i}-{step}.svg.png"));
+                    let st = std::process::Command::new("rsvg-convert")
+                        .arg("--background-color=white")
+                        .arg("-o")
+                        .arg(&png)
+                        .arg(&file)
+                        .status()
+                        .unwrap_or_else(|e| panic!("{e}"));
+                    assert!(st.success());
+                    png
+                } else {
+                    file
+                };
+                assert_eq!(zbar(&image), text, "{format} of {path}");
+            }
+        }
+    }
+}
