@@ -52,6 +52,28 @@ pub struct VoucherView {
     /// `claimed`, `redeemed` or `expired`.
     pub state: String,
     pub claimed_at: DateTime<Utc>,
+    /// The kind's display name (in the wallet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind_name: Option<String>,
+    /// This voucher's own rule (its tier's, for a pack), as in the campaign file (in the wallet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub discount: Option<serde_json::Value>,
+    /// Where it may be used: industries, districts, merchants, categories (in the wallet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub scope: Option<serde_json::Value>,
+    /// First and last local day (UTC+8) it may be used (in the wallet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<chrono::NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<chrono::NaiveDate>,
+    /// ISO weekdays (1 = Monday) and local hours it may be used; empty / absent: any (in the wallet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekdays: Option<Vec<u8>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub hours: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -114,6 +136,13 @@ async fn claim(
                 face_fen: face.as_i64(),
                 state: "claimed".into(),
                 claimed_at: now,
+                kind_name: None,
+                discount: None,
+                scope: None,
+                valid_from: None,
+                valid_until: None,
+                weekdays: None,
+                hours: None,
             })
             .collect();
         Ok((StatusCode::CREATED, Json(ClaimedView { claim_id: c.claim_id, kind: c.kind_code, vouchers })))
@@ -121,23 +150,42 @@ async fn claim(
     .await
 }
 
-/// The caller's vouchers. Roles: resident.
+/// The caller's vouchers, with each one's rule, scope and validity. Roles: resident.
 #[utoipa::path(get, path = "/api/v1/me/vouchers", tag = "claims", security(("bearer" = [])), responses((status = 200, body = Vec<VoucherView>)))]
 async fn wallet(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<VoucherView>>> {
     let quan_engine::Actor::Resident { resident, .. } = &auth.0 else { return Err(ApiError::forbidden_role()) };
-    let list = state.engine.store().vouchers_of(resident.id).await.map_err(|e| ApiError::internal(&e))?;
-    Ok(Json(
-        list.iter()
-            .map(|v| VoucherView {
-                id: v.id,
-                batch_id: v.batch_id.as_uuid(),
-                campaign_id: v.campaign_id.as_uuid(),
-                kind: v.kind_code.clone(),
-                tier: v.tier,
-                face_fen: v.face.as_i64(),
-                state: v.state.clone(),
-                claimed_at: v.created_at,
-            })
-            .collect(),
-    ))
+    let store = state.engine.store();
+    let list = store.vouchers_of(resident.id).await.map_err(|e| ApiError::internal(&e))?;
+    let mut batches = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(list.len());
+    for v in &list {
+        if !batches.contains_key(&v.batch_id) {
+            let b = store.batch_by_id(v.batch_id).await.map_err(|e| ApiError::internal(&e))?;
+            batches.insert(v.batch_id, b);
+        }
+        let kind = batches.get(&v.batch_id).and_then(|b| b.spec.kinds.iter().find(|k| k.kind.code == v.kind_code));
+        let (from, until) = kind
+            .map(|k| quan_domain::redemption::valid_days(&k.kind.validity, v.created_at))
+            .map_or((None, None), |(f, u)| (Some(f), Some(u)));
+        out.push(VoucherView {
+            id: v.id,
+            batch_id: v.batch_id.as_uuid(),
+            campaign_id: v.campaign_id.as_uuid(),
+            kind: v.kind_code.clone(),
+            tier: v.tier,
+            face_fen: v.face.as_i64(),
+            state: v.state.clone(),
+            claimed_at: v.created_at,
+            kind_name: kind.map(|k| k.kind.name.clone()),
+            discount: kind
+                .and_then(|k| k.kind.discount.pack().get(v.tier as usize).cloned())
+                .and_then(|d| serde_json::to_value(d).ok()),
+            scope: kind.and_then(|k| serde_json::to_value(&k.kind.scope).ok()),
+            valid_from: from,
+            valid_until: until,
+            weekdays: kind.map(|k| k.kind.weekdays.clone()),
+            hours: kind.and_then(|k| k.kind.hours).and_then(|h| serde_json::to_value(h).ok()),
+        });
+    }
+    Ok(Json(out))
 }

@@ -131,6 +131,14 @@ async fn a_cashier_redeems_a_scanned_code_once_and_the_ledger_moves_the_subsidy_
     assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "already_redeemed"), "a replay says so");
     let (_, wallet) = app.get("/api/v1/me/vouchers", Some(&token)).await;
     assert_eq!(wallet[0]["state"], "redeemed", "{wallet}");
+    assert_eq!(wallet[0]["kind_name"], "满100减20", "{wallet}");
+    assert_eq!(wallet[0]["discount"]["min_order_fen"], 10_000, "{wallet}");
+    assert_eq!(wallet[0]["scope"]["industries"][0], "catering", "{wallet}");
+    assert_eq!(
+        (wallet[0]["valid_from"].as_str(), wallet[0]["valid_until"].as_str()),
+        (Some("2026-12-05"), Some("2026-12-08")),
+        "{wallet}"
+    );
     let a = audit(&app, &official, &cid).await;
     assert_eq!(a["payable_fen"], "2000", "{a}");
     assert_eq!(a["reserved_fen"], "0", "{a}");
@@ -418,4 +426,53 @@ async fn every_png_and_svg_code_reads_back_with_zbarimg_as_the_text_the_api_retu
             }
         }
     }
+}
+
+/// An engine on the test's database and clock with its own code settings,
+/// as another node after a key rotation would be.
+fn node_with_codes(app: &TestApp, codes: quan_engine::redemptions::CodeConfig) -> quan_engine::Engine {
+    quan_engine::Engine::new(quan_engine::EngineParts {
+        store: app.store.clone(),
+        clock: app.clock.clone(),
+        random: std::sync::Arc::new(quan_engine::SystemRandom),
+        sms: app.sms.clone(),
+        pii_key: quan_engine::PiiKey::from_bytes([0x42; 32]),
+        config: quan_engine::EngineConfig { codes, ..quan_engine::EngineConfig::default() },
+    })
+}
+
+#[tokio::test]
+async fn after_a_key_rotation_old_codes_verify_until_the_old_key_retires_and_sm3_works_the_same() {
+    use quan_domain::code::MacAlgorithm;
+    use quan_engine::redemptions::{CodeConfig, OrderInput};
+    let app = TestApp::sqlite().await;
+    let (_, bid, _) = campaign(&app).await;
+    let Shop { cashier, .. } = shop(&app, 8, "catering").await;
+    at(&app, "2026-12-05T10:00:00+08:00");
+    let (token, voucher) = holder(&app, &bid, "13700000008").await;
+    let (_, v2) = app.post(&format!("/api/v1/batches/{bid}/claims"), Some(&token), &json!({})).await;
+    let v2: uuid::Uuid = v2["vouchers"][0]["id"].as_str().and_then(|s| s.parse().ok()).unwrap_or_default();
+    let voucher: uuid::Uuid = voucher.parse().unwrap_or_default();
+    let retires = app.engine.now() + chrono::Duration::seconds(60);
+    let old = node_with_codes(&app, CodeConfig { key_id: 1, ..CodeConfig::default() });
+    let new =
+        node_with_codes(&app, CodeConfig { key_id: 2, retiring_keys: vec![(1, retires)], ..CodeConfig::default() });
+    let resident = old.authenticate(Some(&token)).await.unwrap_or_else(|e| panic!("{e}"));
+    let till = new.authenticate(Some(&cashier)).await.unwrap_or_else(|e| panic!("{e}"));
+    let order = || OrderInput { amount: quan_domain::Fen::new(10_000), order_ref: String::new(), items: vec![] };
+    let code = old.voucher_code(&resident, voucher).await.unwrap_or_else(|e| panic!("{e}")).code;
+    new.redeem_scanned(&till, &code, order()).await.unwrap_or_else(|e| panic!("signed by the retiring key: {e}"));
+    app.clock.advance(chrono::Duration::seconds(61));
+    let late = old.voucher_code(&resident, v2).await.unwrap_or_else(|e| panic!("{e}")).code;
+    let e = new.redeem_scanned(&till, &late, order()).await.err().map(|e| quan_engine::Rejection::code(&e));
+    assert_eq!(e, Some("code_not_genuine"), "the old key has retired");
+    let fresh = new.voucher_code(&resident, v2).await.unwrap_or_else(|e| panic!("{e}")).code;
+    assert!(old.redeem_scanned(&till, &fresh, order()).await.is_err(), "a node without key 2 cannot verify its codes");
+
+    // HMAC-SM3 deployments: codes made and checked with SM3; a SHA-256 node refuses them.
+    let sm3 =
+        node_with_codes(&app, CodeConfig { algorithm: MacAlgorithm::HmacSm3, key_id: 2, ..CodeConfig::default() });
+    let c = sm3.voucher_code(&resident, v2).await.unwrap_or_else(|e| panic!("{e}")).code;
+    assert!(new.redeem_scanned(&till, &c, order()).await.is_err());
+    sm3.redeem_scanned(&till, &c, order()).await.unwrap_or_else(|e| panic!("SM3: {e}"));
 }
