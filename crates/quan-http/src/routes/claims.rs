@@ -159,9 +159,8 @@ async fn wallet(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec
     let mut batches = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(list.len());
     for v in &list {
-        if !batches.contains_key(&v.batch_id) {
-            let b = store.batch_by_id(v.batch_id).await.map_err(|e| ApiError::internal(&e))?;
-            batches.insert(v.batch_id, b);
+        if let std::collections::hash_map::Entry::Vacant(slot) = batches.entry(v.batch_id) {
+            slot.insert(store.batch_by_id(v.batch_id).await.map_err(|e| ApiError::internal(&e))?);
         }
         let kind = batches.get(&v.batch_id).and_then(|b| b.spec.kinds.iter().find(|k| k.kind.code == v.kind_code));
         let (from, until) = kind
