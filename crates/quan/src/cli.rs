@@ -238,6 +238,30 @@ pub enum BenchCmd {
         #[arg(long, default_value = "both")]
         backend: String,
     },
+    /// Redemptions at the till: durable redemptions per second through the engine on SQLite and
+    /// PostgreSQL (one transaction each: voucher state, redemption row, ledger transfers), and
+    /// over HTTP on loopback paced at `--http-rate`, with the ledger checked after each run.
+    Redeem {
+        /// Print one JSON object of the figures on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Vouchers claimed, then redeemed (per run).
+        #[arg(long, default_value_t = 20_000)]
+        vouchers: usize,
+        #[arg(long, default_value_t = 20)]
+        merchants: usize,
+        /// Redemptions in flight at once against the engine.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Redemptions per second sent over HTTP.
+        #[arg(long, default_value_t = 5_000)]
+        http_rate: u32,
+        #[arg(long, default_value_t = 100)]
+        http_connections: usize,
+        /// PostgreSQL server (a database is created and dropped).
+        #[arg(long, env = "QUAN_TEST_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        pg_url: String,
+    },
     /// Point-in-district lookups: the grid + prepared-polygon index against a plain linear
     /// scan of the polygons, on the shipped boundaries (single thread).
     Districts {

@@ -108,6 +108,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             stdout.write_all(commands::bench_claim::run(&o, json).await?.as_bytes())?;
         }
+        Command::Bench(BenchCmd::Redeem {
+            json,
+            vouchers,
+            merchants,
+            concurrency,
+            http_rate,
+            http_connections,
+            pg_url,
+        }) => {
+            let o = commands::bench_redeem::RedeemBench {
+                vouchers,
+                merchants: merchants.max(1),
+                concurrency: concurrency.max(1),
+                http_rate,
+                http_connections: http_connections.max(1),
+                pg_admin_url: pg_url,
+            };
+            stdout.write_all(commands::bench_redeem::run(&o, json).await?.as_bytes())?;
+        }
         Command::Bench(BenchCmd::Districts { json, points, geojson_dir, seed }) => {
             stdout.write_all(commands::bench::districts(&geojson_dir, points, seed, json)?.as_bytes())?;
         }

@@ -96,7 +96,7 @@ fn opening() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339("2026-12-05T10:00:00+08:00").map(|d| d.to_utc()).unwrap_or_default()
 }
 
-async fn insert_residents(
+pub(crate) async fn insert_residents(
     pg: Option<&sqlx::PgPool>,
     sqlite: Option<&sqlx::SqlitePool>,
     n: usize,

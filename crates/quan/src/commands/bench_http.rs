@@ -287,18 +287,18 @@ async fn start_server(g: &Grab) -> anyhow::Result<Server> {
 
 /// A keep-alive HTTP/1.1 connection: just enough client for the load
 /// generator (requests are written whole; responses carry Content-Length).
-struct Conn {
+pub(crate) struct Conn {
     stream: BufReader<TcpStream>,
 }
 
 impl Conn {
-    async fn connect(addr: SocketAddr) -> std::io::Result<Conn> {
+    pub(crate) async fn connect(addr: SocketAddr) -> std::io::Result<Conn> {
         let s = TcpStream::connect(addr).await?;
         s.set_nodelay(true)?;
         Ok(Conn { stream: BufReader::new(s) })
     }
 
-    async fn request(&mut self, raw: &str) -> std::io::Result<(u16, Vec<u8>)> {
+    pub(crate) async fn request(&mut self, raw: &str) -> std::io::Result<(u16, Vec<u8>)> {
         self.stream.get_mut().write_all(raw.as_bytes()).await?;
         let mut line = String::new();
         if self.stream.read_line(&mut line).await? == 0 {

@@ -3,6 +3,7 @@ pub mod audit;
 pub mod bench;
 pub mod bench_claim;
 pub mod bench_http;
+pub mod bench_redeem;
 pub mod campaign;
 pub mod import;
 pub mod serve;
