@@ -288,6 +288,13 @@ pub trait RedemptionStore: Send + Sync {
         transfers: &[Transfer],
     ) -> Result<(), StoreError>;
     async fn refunds_of(&self, redemption: uuid::Uuid) -> Result<Vec<Refund>, StoreError>;
+    /// Per merchant: the subsidy its standing redemptions of a campaign
+    /// still earn (redeemed − refunded).
+    async fn subsidy_by_merchant(&self, campaign: CampaignId) -> Result<Vec<(MerchantId, i128)>, StoreError>;
+    /// Vouchers of a campaign whose state disagrees with their history: a
+    /// `redeemed` one without exactly one standing redemption, or another
+    /// with one.
+    async fn vouchers_inconsistent(&self, campaign: CampaignId) -> Result<u64, StoreError>;
 }
 
 pub trait Store:

@@ -235,6 +235,32 @@ macro_rules! impl_redemption_store {
                     Ok(())
                 }
 
+                async fn subsidy_by_merchant(&self, campaign: CampaignId) -> Result<Vec<(MerchantId, i128)>, StoreError> {
+                    let rows = sqlx::query(
+                        "SELECT merchant_id, CAST(SUM(subsidy_fen) AS BIGINT) AS subsidy FROM redemptions WHERE campaign_id = $1 AND state = 'standing' GROUP BY merchant_id",
+                    )
+                    .bind(campaign.as_uuid())
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    rows.iter()
+                        .map(|r| Ok((MerchantId::from_uuid(get(r, "merchant_id")?), i128::from(get::<i64>(r, "subsidy")?))))
+                        .collect()
+                }
+
+                async fn vouchers_inconsistent(&self, campaign: CampaignId) -> Result<u64, StoreError> {
+                    let n: i64 = sqlx::query_scalar(
+                        "SELECT CAST(COUNT(*) AS BIGINT) FROM vouchers v WHERE v.campaign_id = $1 AND
+                           (CASE WHEN v.state = 'redeemed' THEN 1 ELSE 0 END) <>
+                           (SELECT CAST(COUNT(*) AS BIGINT) FROM redemptions r WHERE r.voucher_id = v.id AND r.state = 'standing')",
+                    )
+                    .bind(campaign.as_uuid())
+                    .fetch_one(self.pool())
+                    .await
+                    .map_err(err)?;
+                    Ok(u64::try_from(n).unwrap_or(0))
+                }
+
                 async fn refunds_of(&self, redemption: uuid::Uuid) -> Result<Vec<Refund>, StoreError> {
                     let rows = sqlx::query(
                         "SELECT id, redemption_id, amount_fen, subsidy_returned_fen, voucher_back, actor_id, business_day, refunded_at_ms

@@ -476,3 +476,25 @@ async fn after_a_key_rotation_old_codes_verify_until_the_old_key_retires_and_sm3
     assert!(new.redeem_scanned(&till, &c, order()).await.is_err());
     sm3.redeem_scanned(&till, &c, order()).await.unwrap_or_else(|e| panic!("SM3: {e}"));
 }
+
+#[tokio::test]
+async fn the_audit_names_a_redemption_whose_subsidy_or_voucher_state_was_tampered_with() {
+    let app = TestApp::sqlite().await;
+    let (cid, bid, official) = campaign(&app).await;
+    let Shop { cashier, .. } = shop(&app, 9, "catering").await;
+    at(&app, "2026-12-05T10:00:00+08:00");
+    let (token, voucher) = holder(&app, &bid, "13700000009").await;
+    let code = code_of(&app, &token, &voucher).await;
+    let (status, _) =
+        app.post("/api/v1/redemptions", Some(&cashier), &json!({"code": code, "order_amount_fen": 10_000})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    audit(&app, &official, &cid).await;
+    app.exec_sql("UPDATE redemptions SET subsidy_fen = 1500").await;
+    let (_, a) = app.get(&format!("/api/v1/campaigns/{cid}/audit"), Some(&official)).await;
+    assert_eq!(a["clean"], false);
+    assert!(a.to_string().contains("merchant_payable_differs_from_redemptions"), "{a}");
+    app.exec_sql("UPDATE redemptions SET subsidy_fen = 2000").await;
+    app.exec_sql("UPDATE redemptions SET state = 'reversed'").await;
+    let (_, a) = app.get(&format!("/api/v1/campaigns/{cid}/audit"), Some(&official)).await;
+    assert!(a.to_string().contains("voucher_state_differs_from_history"), "{a}");
+}
