@@ -107,6 +107,7 @@ struct Inner {
     districts: std::sync::RwLock<Arc<quan_domain::geo::DistrictIndex>>,
     sequencers: claims::Sequencers,
     resident_sessions: auth::SessionCache,
+    redeemer: redemptions::Redeemer,
 }
 
 /// What the engine is built from.
@@ -155,6 +156,7 @@ impl Engine {
                 districts: std::sync::RwLock::new(Arc::new(quan_domain::geo::DistrictIndex::build(&[], 0.0))),
                 sequencers: claims::Sequencers::new(bucket_hint),
                 resident_sessions: auth::SessionCache::default(),
+                redeemer: redemptions::Redeemer::default(),
             }),
         }
     }

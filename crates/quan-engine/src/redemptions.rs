@@ -59,6 +59,8 @@ pub enum RedemptionError {
     RefundRaced,
     #[error("this redemption was reversed by a full refund")]
     Reversed,
+    #[error("too many redemptions are waiting; try again in a second")]
+    Busy,
     #[error("no such voucher, till or redemption")]
     NotFound,
     #[error("your role may not do this")]
@@ -88,6 +90,7 @@ impl Rejection for RedemptionError {
                 _ => Status::Unprocessable,
             },
             E::RefundRaced | E::Reversed => Status::Conflict,
+            E::Busy => Status::TooManyRequests,
             E::NotFound => Status::NotFound,
             E::Forbidden => Status::Forbidden,
             E::Store(_) => Status::Internal,
@@ -103,10 +106,14 @@ impl Rejection for RedemptionError {
             E::BadInput { .. } => "bad_input",
             E::RefundRaced => "refund_raced",
             E::Reversed => "redemption_reversed",
+            E::Busy => "busy",
             E::NotFound => "not_found",
             E::Forbidden => "forbidden",
             E::Store(_) => "internal",
         }
+    }
+    fn retry_after_s(&self) -> Option<u64> {
+        matches!(self, RedemptionError::Busy).then_some(1)
     }
     fn field(&self) -> Option<&str> {
         match self {
@@ -404,12 +411,8 @@ impl Engine {
                 at: now,
             });
         }
-        match self.store().redeem(&r, &transfers).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict { what: "already_redeemed" }) => {
-                return Err(RedemptionError::Refused(Refusal::AlreadyRedeemed));
-            }
-            Err(e) => return Err(e.into()),
+        if !self.commit_redemption(r.clone(), transfers).await? {
+            return Err(RedemptionError::Refused(Refusal::AlreadyRedeemed));
         }
         tracing::info!(redemption_id = %id, merchant_id = %merchant_id, subsidy_fen = subsidy.as_i64(), "voucher redeemed");
         Ok(r)
@@ -558,5 +561,89 @@ impl Engine {
         let r = self.store().redemption_by_id(id).await?;
         self.may_see(actor, &r).await?;
         Ok(self.store().refunds_of(id).await?)
+    }
+}
+
+/// Redemptions committed together at most.
+pub const REDEEM_BATCH_LEN_MAX: usize = 256;
+/// How long the committer waits for more redemptions once it has one.
+pub const REDEEM_GATHER_US: u64 = 1_000;
+/// Redemptions waiting before new ones are told the server is busy.
+pub const REDEEM_QUEUE_LEN_MAX: usize = 20_000;
+
+type RedeemReply = tokio::sync::oneshot::Sender<Result<bool, String>>;
+/// One redemption waiting to be committed, and where its answer goes.
+type Waiting = (Redemption, Vec<Transfer>, RedeemReply);
+
+/// Gathers redemptions from every till for up to a millisecond and commits
+/// them in one transaction (the ledger's campaign accounts are updated once
+/// per batch instead of once per redemption, which would serialise every
+/// till in the city on those rows).
+#[derive(Debug, Default)]
+pub(crate) struct Redeemer {
+    queue: std::sync::Mutex<Option<tokio::sync::mpsc::Sender<Waiting>>>,
+}
+
+async fn run_redeemer(
+    store: std::sync::Arc<dyn quan_store::Store>,
+    mut rx: tokio::sync::mpsc::Receiver<Waiting>,
+) {
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(store.commits_in_parallel().max(1)));
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else { return };
+        let Some(first) = rx.recv().await else { return };
+        let mut pending = vec![first];
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_micros(REDEEM_GATHER_US);
+        while pending.len() < REDEEM_BATCH_LEN_MAX {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(p)) => pending.push(p),
+                _ => break,
+            }
+        }
+        let store = store.clone();
+        tokio::spawn(async move {
+            let (items, replies): (Vec<_>, Vec<_>) = pending.into_iter().map(|(r, t, reply)| ((r, t), reply)).unzip();
+            let result = store.redeem_batch(&items).await;
+            drop(permit);
+            match result {
+                Ok(won) => {
+                    for (w, reply) in won.into_iter().zip(replies) {
+                        let _ = reply.send(Ok(w));
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, len = items.len(), "committing redemptions failed");
+                    for reply in replies {
+                        let _ = reply.send(Err(e.to_string()));
+                    }
+                }
+            }
+        });
+    }
+}
+
+impl Engine {
+    /// Commits one redemption through the batching committer; `false` when
+    /// the voucher was no longer `claimed`.
+    async fn commit_redemption(&self, r: Redemption, transfers: Vec<Transfer>) -> Result<bool, RedemptionError> {
+        let tx = {
+            let mut q = self.inner.redeemer.queue.lock().unwrap_or_else(|p| p.into_inner());
+            match q.as_ref().filter(|t| !t.is_closed()) {
+                Some(t) => t.clone(),
+                None => {
+                    let (t, rx) = tokio::sync::mpsc::channel(REDEEM_QUEUE_LEN_MAX);
+                    tokio::spawn(run_redeemer(self.store().clone(), rx));
+                    *q = Some(t.clone());
+                    t
+                }
+            }
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        tx.try_send((r, transfers, reply)).map_err(|_| RedemptionError::Busy)?;
+        match tokio::time::timeout(std::time::Duration::from_secs(10), answer).await {
+            Ok(Ok(Ok(won))) => Ok(won),
+            Ok(Ok(Err(e))) => Err(RedemptionError::Store(StoreError::message(e))),
+            _ => Err(RedemptionError::Store(StoreError::message("the redemption was not committed in time"))),
+        }
     }
 }

@@ -260,11 +260,13 @@ pub trait HealthStore: Send + Sync {
 #[async_trait]
 pub trait RedemptionStore: Send + Sync {
     async fn voucher_by_id(&self, id: uuid::Uuid) -> Result<Voucher, StoreError>;
-    /// Marks the voucher redeemed (only if it is `claimed`), records the
-    /// redemption and posts its transfers, in one transaction.
-    /// `Conflict { what: "already_redeemed" }` when the voucher was not
-    /// `claimed` any more (another till got there first).
-    async fn redeem(&self, r: &Redemption, transfers: &[Transfer]) -> Result<(), StoreError>;
+    /// Redemptions in ONE transaction: each marks its voucher redeemed (only
+    /// if it is `claimed`) and records the redemption; returns,
+    /// per item, whether it was recorded (`false`: the voucher was not
+    /// `claimed` any more, e.g. redeemed by another till, or earlier in this
+    /// same batch). The transfers of the recorded ones are posted with one
+    /// update per account.
+    async fn redeem_batch(&self, items: &[(Redemption, Vec<Transfer>)]) -> Result<Vec<bool>, StoreError>;
     async fn redemption_by_id(&self, id: uuid::Uuid) -> Result<Redemption, StoreError>;
     /// A till's redemptions at or after `since`, oldest first, at most `limit`.
     async fn redemptions_at_till(

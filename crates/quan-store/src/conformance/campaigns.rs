@@ -384,3 +384,109 @@ pub async fn racing_claim_batches_share_the_stock_exactly(s: S) {
     assert_eq!(ok(s.claim_count(b.id).await, "claims"), 17);
     assert_eq!(ok(s.reserved_face(c.id).await, "reserved"), 1700);
 }
+
+fn redemption(
+    n: u128,
+    c: &Campaign,
+    b: &Batch,
+    voucher: Uuid,
+    resident: ResidentId,
+    merchant: quan_domain::MerchantId,
+) -> crate::Redemption {
+    crate::Redemption {
+        id: Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_000c_0000 + n),
+        voucher_id: voucher,
+        campaign_id: c.id,
+        batch_id: b.id,
+        kind_code: "k1".into(),
+        resident_id: resident,
+        merchant_id: merchant,
+        till_id: None,
+        cashier_id: None,
+        direction: crate::Direction::ResidentShows,
+        order_ref: String::new(),
+        order: Fen::new(1_000),
+        basis: Fen::new(1_000),
+        discount: Fen::new(100),
+        face: Fen::new(100),
+        subsidy: Fen::new(100),
+        refunded: Fen::ZERO,
+        state: "standing".into(),
+        business_day: NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default(),
+        redeemed_at: t(20),
+    }
+}
+
+fn pay(n: u128, c: &Campaign, merchant: quan_domain::MerchantId) -> crate::Transfer {
+    crate::Transfer {
+        id: Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_000d_0000 + n),
+        debit: Account::campaign(c.id, AccountKind::Reserved),
+        credit: Account { campaign: c.id, kind: AccountKind::Payable, merchant: Some(merchant) },
+        amount: Fen::new(100),
+        reason: Reason::Redemption,
+        reference: format!("redemption:{n}"),
+        at: t(20),
+    }
+}
+
+pub async fn a_voucher_is_redeemed_once_even_twice_in_one_batch_and_a_full_refund_returns_it(s: S) {
+    let (c, b, rs) = funded_batch(&s, 5).await;
+    let reqs: Vec<_> = (0..3).map(|i| claim_request(i, rs[i as usize], "b", 1)).collect();
+    let batch = crate::ClaimBatch {
+        campaign: c.id,
+        batch: b.id,
+        at: t(10),
+        transfer_id: Uuid::from_u128(0x78),
+        requests: reqs.clone(),
+    };
+    ok(s.commit_claims(&batch).await, "claims");
+    let m = super::merchants::merchant(1, "420502");
+    let owner = super::merchants::owner(&m, "owner.redeem");
+    ok(s.insert_merchant(&m, Some(&owner)).await, "merchant");
+    let v = |i: usize| reqs[i].vouchers[0].0;
+    // Voucher 0 twice in one batch, voucher 1 once.
+    let items = vec![
+        (redemption(1, &c, &b, v(0), rs[0], m.id), vec![pay(1, &c, m.id)]),
+        (redemption(2, &c, &b, v(0), rs[0], m.id), vec![pay(2, &c, m.id)]),
+        (redemption(3, &c, &b, v(1), rs[1], m.id), vec![pay(3, &c, m.id)]),
+    ];
+    assert_eq!(ok(s.redeem_batch(&items).await, "batch"), vec![true, false, true]);
+    assert_eq!(ok(s.redeem_batch(&items[..1]).await, "again"), vec![false], "a redeemed voucher stays redeemed");
+    assert_eq!(ok(s.voucher_by_id(v(0)).await, "voucher").state, "redeemed");
+    assert!(matches!(s.redemption_by_id(items[1].0.id).await, Err(StoreError::NotFound)), "the loser left nothing");
+    assert_eq!(ok(s.reserved_face(c.id).await, "reserved"), 100);
+    assert_eq!(ok(s.subsidy_by_merchant(c.id).await, "earned"), vec![(m.id, 200)]);
+    assert_eq!(ok(s.vouchers_inconsistent(c.id).await, "history"), 0);
+    // A full refund that returns the voucher, and one raced on a stale read.
+    let refund = crate::Refund {
+        id: Uuid::from_u128(0xe1),
+        redemption_id: items[0].0.id,
+        amount: Fen::new(1_000),
+        subsidy_returned: Fen::new(100),
+        voucher_back: true,
+        actor: owner.id,
+        business_day: NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default(),
+        at: t(30),
+    };
+    let back = vec![crate::Transfer {
+        id: Uuid::from_u128(0xe2),
+        debit: Account { campaign: c.id, kind: AccountKind::Payable, merchant: Some(m.id) },
+        credit: Account::campaign(c.id, AccountKind::Reserved),
+        amount: Fen::new(100),
+        reason: Reason::Refund,
+        reference: "refund:e1".into(),
+        at: t(30),
+    }];
+    let stale =
+        s.refund(&crate::Refund { id: Uuid::from_u128(0xe3), ..refund.clone() }, Fen::new(5), Fen::ZERO, &back).await;
+    assert!(matches!(stale, Err(StoreError::Conflict { what: "refund_raced" })), "{stale:?}");
+    ok(s.refund(&refund, Fen::ZERO, Fen::ZERO, &back).await, "refund");
+    assert_eq!(ok(s.voucher_by_id(v(0)).await, "voucher").state, "claimed", "back in the wallet");
+    assert_eq!(ok(s.redemption_by_id(items[0].0.id).await, "redemption").state, "reversed");
+    assert_eq!(ok(s.refunds_of(items[0].0.id).await, "refunds").len(), 1);
+    assert_eq!(ok(s.vouchers_inconsistent(c.id).await, "history"), 0);
+    assert_eq!(ok(s.reserved_face(c.id).await, "reserved"), 200);
+    // Redeemed again after coming back: a second standing redemption is allowed.
+    let again = (redemption(4, &c, &b, v(0), rs[0], m.id), vec![pay(4, &c, m.id)]);
+    assert_eq!(ok(s.redeem_batch(&[again]).await, "again"), vec![true]);
+}

@@ -51,7 +51,7 @@ pub fn merchant(n: u32, district: &str) -> Merchant {
     }
 }
 
-fn owner(m: &Merchant, name: &str) -> User {
+pub(crate) fn owner(m: &Merchant, name: &str) -> User {
     User {
         id: UserId::from_uuid(Uuid::from_u128(
             0x0190_0000_0000_7000_8000_0000_0005_0000 + m.id.as_uuid().as_u128() % 1000,

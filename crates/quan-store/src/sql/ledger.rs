@@ -48,6 +48,67 @@ macro_rules! impl_ledger_store {
                 Ok(())
             }
 
+            /// Posts many transfers inside the caller's transaction with one
+            /// update per account touched (in key order, so concurrent
+            /// batches lock accounts in the same order) and multi-row
+            /// inserts: for batches of redemptions. Each account with a floor
+            /// must end the batch at or above zero (`account_floor` if not).
+            pub(crate) async fn post_many_in_tx(tx: &mut Tx<'_>, transfers: &[Transfer]) -> Result<(), StoreError> {
+                let mut sums: std::collections::BTreeMap<String, (Account, i64, i64)> = std::collections::BTreeMap::new();
+                for t in transfers {
+                    assert!(t.amount > Fen::ZERO, "a transfer moves a positive amount");
+                    assert!(t.debit != t.credit, "a transfer moves money between two accounts");
+                    let d = sums.entry(t.debit.key()).or_insert((t.debit, 0, 0));
+                    d.1 = d.1.checked_add(t.amount.as_i64()).ok_or_else(|| StoreError::message("transfer sum overflows"))?;
+                    let c = sums.entry(t.credit.key()).or_insert((t.credit, 0, 0));
+                    c.2 = c.2.checked_add(t.amount.as_i64()).ok_or_else(|| StoreError::message("transfer sum overflows"))?;
+                }
+                for (key, (account, debit, credit)) in &sums {
+                    ensure_account(tx, account).await?;
+                    let done = sqlx::query(
+                        "UPDATE ledger_accounts SET debits_fen = debits_fen + $2, credits_fen = credits_fen + $3
+                         WHERE key = $1 AND (has_floor = 0 OR credits_fen + $3 - debits_fen - $2 >= 0)",
+                    )
+                    .bind(key)
+                    .bind(*debit)
+                    .bind(*credit)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(err)?
+                    .rows_affected();
+                    if done != 1 {
+                        return Err(StoreError::Conflict { what: "account_floor" });
+                    }
+                }
+                let mut rest = transfers;
+                while !rest.is_empty() {
+                    let n = if rest.len() >= 32 { 32 } else if rest.len() >= 8 { 8 } else { 1 };
+                    let (chunk, tail) = rest.split_at(n);
+                    rest = tail;
+                    let values = (0..chunk.len())
+                        .map(|r| format!("({})", (1..=8).map(|c| format!("${}", r * 8 + c)).collect::<Vec<_>>().join(", ")))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "INSERT INTO ledger_transfers (id, campaign_id, debit_key, credit_key, amount_fen, reason, reference, at_ms) VALUES {values}"
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for t in chunk {
+                        q = q
+                            .bind(t.id)
+                            .bind(t.debit.campaign.as_uuid())
+                            .bind(t.debit.key())
+                            .bind(t.credit.key())
+                            .bind(t.amount.as_i64())
+                            .bind(t.reason.as_str())
+                            .bind(t.reference.clone())
+                            .bind(t.at.timestamp_millis());
+                    }
+                    q.execute(&mut **tx).await.map_err(err)?;
+                }
+                Ok(())
+            }
+
             /// Posts transfers inside the caller's transaction. The debit is
             /// a guarded update, so an account with a floor never goes below
             /// zero (and the table's CHECK stands behind it).

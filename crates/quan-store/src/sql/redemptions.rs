@@ -78,6 +78,73 @@ macro_rules! impl_redemption_store {
                 })
             }
 
+            async fn insert_redemption(tx: &mut sqlx::Transaction<'_, <R as Row>::Database>, r: &Redemption) -> Result<(), StoreError> {
+                let sql = format!(
+                    "INSERT INTO redemptions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(r.id)
+                    .bind(r.voucher_id)
+                    .bind(r.campaign_id.as_uuid())
+                    .bind(r.batch_id.as_uuid())
+                    .bind(&r.kind_code)
+                    .bind(r.resident_id.as_uuid())
+                    .bind(r.merchant_id.as_uuid())
+                    .bind(r.till_id.map(|t| t.as_uuid()))
+                    .bind(r.cashier_id.map(|u| u.as_uuid()))
+                    .bind(r.direction.as_str())
+                    .bind(&r.order_ref)
+                    .bind(r.order.as_i64())
+                    .bind(r.basis.as_i64())
+                    .bind(r.discount.as_i64())
+                    .bind(r.face.as_i64())
+                    .bind(r.subsidy.as_i64())
+                    .bind(r.refunded.as_i64())
+                    .bind(&r.state)
+                    .bind(r.business_day.format("%Y-%m-%d").to_string())
+                    .bind(r.redeemed_at.timestamp_millis())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(err)?;
+                Ok(())
+            }
+
+            /// A deadlock or serialization failure (two PostgreSQL nodes on
+            /// the same vouchers or accounts) is worth retrying.
+            fn batch_err(e: sqlx::Error) -> StoreError {
+                match &e {
+                    sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40P01" | "40001")) => StoreError::Conflict { what: "retry" },
+                    _ => err(e),
+                }
+            }
+
+            async fn redeem_batch_once(pool: &sqlx::Pool<<R as Row>::Database>, items: &[(Redemption, Vec<Transfer>)]) -> Result<Vec<bool>, StoreError> {
+                let mut tx = pool.begin().await.map_err(batch_err)?;
+                // Vouchers in id order, so concurrent batches lock them in one order.
+                let mut order: Vec<usize> = (0..items.len()).collect();
+                order.sort_by_key(|i| items[*i].0.voucher_id);
+                let mut won = vec![false; items.len()];
+                for i in order {
+                    let changed = sqlx::query("UPDATE vouchers SET state = 'redeemed' WHERE id = $1 AND state = 'claimed'")
+                        .bind(items[i].0.voucher_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(batch_err)?
+                        .rows_affected();
+                    won[i] = changed == 1;
+                }
+                let mut transfers = Vec::new();
+                for (i, (r, t)) in items.iter().enumerate() {
+                    if won[i] {
+                        insert_redemption(&mut tx, r).await?;
+                        transfers.extend(t.iter().cloned());
+                    }
+                }
+                crate::ledger_sql::post_many_in_tx(&mut tx, &transfers).await?;
+                tx.commit().await.map_err(batch_err)?;
+                Ok(won)
+            }
+
             #[async_trait::async_trait]
             impl quan_store::RedemptionStore for $store {
                 async fn voucher_by_id(&self, id: uuid::Uuid) -> Result<Voucher, StoreError> {
@@ -104,47 +171,14 @@ macro_rules! impl_redemption_store {
                     })
                 }
 
-                async fn redeem(&self, r: &Redemption, transfers: &[Transfer]) -> Result<(), StoreError> {
-                    let mut tx = self.pool().begin().await.map_err(err)?;
-                    let changed = sqlx::query("UPDATE vouchers SET state = 'redeemed' WHERE id = $1 AND state = 'claimed'")
-                        .bind(r.voucher_id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(err)?
-                        .rows_affected();
-                    if changed != 1 {
-                        return Err(StoreError::Conflict { what: "already_redeemed" });
+                async fn redeem_batch(&self, items: &[(Redemption, Vec<Transfer>)]) -> Result<Vec<bool>, StoreError> {
+                    let mut attempt = 1;
+                    loop {
+                        match redeem_batch_once(self.pool(), items).await {
+                            Err(StoreError::Conflict { what: "retry" }) if attempt < 5 => attempt += 1,
+                            other => return other,
+                        }
                     }
-                    let sql = format!(
-                        "INSERT INTO redemptions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
-                    );
-                    sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(r.id)
-                        .bind(r.voucher_id)
-                        .bind(r.campaign_id.as_uuid())
-                        .bind(r.batch_id.as_uuid())
-                        .bind(&r.kind_code)
-                        .bind(r.resident_id.as_uuid())
-                        .bind(r.merchant_id.as_uuid())
-                        .bind(r.till_id.map(|t| t.as_uuid()))
-                        .bind(r.cashier_id.map(|u| u.as_uuid()))
-                        .bind(r.direction.as_str())
-                        .bind(&r.order_ref)
-                        .bind(r.order.as_i64())
-                        .bind(r.basis.as_i64())
-                        .bind(r.discount.as_i64())
-                        .bind(r.face.as_i64())
-                        .bind(r.subsidy.as_i64())
-                        .bind(r.refunded.as_i64())
-                        .bind(&r.state)
-                        .bind(r.business_day.format("%Y-%m-%d").to_string())
-                        .bind(r.redeemed_at.timestamp_millis())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(err)?;
-                    crate::ledger_sql::post_in_tx(&mut tx, transfers).await?;
-                    tx.commit().await.map_err(err)?;
-                    Ok(())
                 }
 
                 async fn redemption_by_id(&self, id: uuid::Uuid) -> Result<Redemption, StoreError> {
