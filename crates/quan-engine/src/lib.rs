@@ -108,6 +108,7 @@ struct Inner {
     sequencers: claims::Sequencers,
     resident_sessions: auth::SessionCache,
     redeemer: redemptions::Redeemer,
+    read_cache: redemptions::ReadCache,
 }
 
 /// What the engine is built from.
@@ -157,6 +158,7 @@ impl Engine {
                 sequencers: claims::Sequencers::new(bucket_hint),
                 resident_sessions: auth::SessionCache::default(),
                 redeemer: redemptions::Redeemer::default(),
+                read_cache: redemptions::ReadCache::default(),
             }),
         }
     }

@@ -345,6 +345,8 @@ impl Engine {
             Err(StoreError::Conflict { .. }) => return Err(MerchantError::Concurrent),
             Err(e) => return Err(e.into()),
         }
+        // Redemption on this node sees a suspension at once (other nodes within a second).
+        self.forget_merchant(id);
         tracing::info!(merchant_id = %id, from = m.status.as_str(), to = to.as_str(), by = %user.id, "merchant reviewed");
         Ok(self.store().merchant_by_id(id).await?)
     }

@@ -323,7 +323,7 @@ impl Engine {
             });
         }
         let now = self.now();
-        let batch = self.store().batch_by_id(v.batch_id).await?;
+        let batch = self.batch_for_redemption(v.batch_id).await?;
         let kind = batch
             .spec
             .kinds
@@ -334,7 +334,7 @@ impl Engine {
         let discount = pack
             .get(v.tier as usize)
             .ok_or_else(|| StoreError::message(format!("voucher {} has no tier {}", v.id, v.tier)))?;
-        let m = self.store().merchant_by_id(merchant_id).await?;
+        let m = self.merchant_for_redemption(merchant_id).await?;
         let items = if kind.kind.scope.categories.is_empty() || input.items.is_empty() {
             input
                 .items
@@ -584,10 +584,7 @@ pub(crate) struct Redeemer {
     queue: std::sync::Mutex<Option<tokio::sync::mpsc::Sender<Waiting>>>,
 }
 
-async fn run_redeemer(
-    store: std::sync::Arc<dyn quan_store::Store>,
-    mut rx: tokio::sync::mpsc::Receiver<Waiting>,
-) {
+async fn run_redeemer(store: std::sync::Arc<dyn quan_store::Store>, mut rx: tokio::sync::mpsc::Receiver<Waiting>) {
     let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(store.commits_in_parallel().max(1)));
     loop {
         let Ok(permit) = slots.clone().acquire_owned().await else { return };
@@ -645,5 +642,78 @@ impl Engine {
             Ok(Ok(Err(e))) => Err(RedemptionError::Store(StoreError::message(e))),
             _ => Err(RedemptionError::Store(StoreError::message("the redemption was not committed in time"))),
         }
+    }
+}
+
+/// How long a node uses its copy of a batch or a merchant when redeeming.
+/// A suspension made on another node takes effect here within this time
+/// (on this node at once).
+pub const REDEEM_CACHE_MS: u64 = 1_000;
+
+/// Batches and merchants as redemption last read them (real time, not the
+/// business clock: freshness is an operational matter).
+#[derive(Debug, Default)]
+pub(crate) struct ReadCache {
+    batches: std::sync::Mutex<
+        std::collections::HashMap<quan_domain::BatchId, (std::sync::Arc<quan_store::Batch>, std::time::Instant)>,
+    >,
+    merchants: std::sync::Mutex<
+        std::collections::HashMap<MerchantId, (std::sync::Arc<quan_store::Merchant>, std::time::Instant)>,
+    >,
+}
+
+/// Entries kept at most per map (emptied when full).
+const READ_CACHE_LEN_MAX: usize = 100_000;
+
+fn fresh<K: std::hash::Hash + Eq, V: Clone>(
+    map: &std::sync::Mutex<std::collections::HashMap<K, (V, std::time::Instant)>>,
+    key: &K,
+) -> Option<V> {
+    let m = map.lock().unwrap_or_else(|p| p.into_inner());
+    m.get(key)
+        .filter(|(_, at)| at.elapsed() < std::time::Duration::from_millis(REDEEM_CACHE_MS))
+        .map(|(v, _)| v.clone())
+}
+
+fn remember<K: std::hash::Hash + Eq, V>(
+    map: &std::sync::Mutex<std::collections::HashMap<K, (V, std::time::Instant)>>,
+    key: K,
+    v: V,
+) {
+    let mut m = map.lock().unwrap_or_else(|p| p.into_inner());
+    if m.len() >= READ_CACHE_LEN_MAX {
+        m.clear();
+    }
+    m.insert(key, (v, std::time::Instant::now()));
+}
+
+impl Engine {
+    async fn batch_for_redemption(
+        &self,
+        id: quan_domain::BatchId,
+    ) -> Result<std::sync::Arc<quan_store::Batch>, StoreError> {
+        if let Some(b) = fresh(&self.inner.read_cache.batches, &id) {
+            return Ok(b);
+        }
+        let b = std::sync::Arc::new(self.store().batch_by_id(id).await?);
+        remember(&self.inner.read_cache.batches, id, b.clone());
+        Ok(b)
+    }
+
+    async fn merchant_for_redemption(
+        &self,
+        id: MerchantId,
+    ) -> Result<std::sync::Arc<quan_store::Merchant>, StoreError> {
+        if let Some(m) = fresh(&self.inner.read_cache.merchants, &id) {
+            return Ok(m);
+        }
+        let m = std::sync::Arc::new(self.store().merchant_by_id(id).await?);
+        remember(&self.inner.read_cache.merchants, id, m.clone());
+        Ok(m)
+    }
+
+    /// Forgets this node's copy of a merchant (after a review here).
+    pub(crate) fn forget_merchant(&self, id: MerchantId) {
+        self.inner.read_cache.merchants.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
     }
 }
