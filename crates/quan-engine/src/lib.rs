@@ -15,6 +15,7 @@ mod rate_limit;
 pub mod redemptions;
 pub mod rejection;
 pub mod secrets;
+pub mod settlement;
 pub mod sms;
 pub mod users;
 

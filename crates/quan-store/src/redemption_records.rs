@@ -67,3 +67,34 @@ pub struct Refund {
     pub business_day: NaiveDate,
     pub at: DateTime<Utc>,
 }
+
+/// One merchant's settlement for one campaign and business day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settlement {
+    pub id: uuid::Uuid,
+    pub business_day: NaiveDate,
+    pub campaign_id: CampaignId,
+    pub merchant_id: MerchantId,
+    pub amount: Fen,
+    /// `paid`, `held`, `confirmed` or `mismatch`.
+    pub status: String,
+    pub hold_reason: String,
+    pub confirmed: Option<Fen>,
+    pub bank_ref: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+}
+
+/// What the ledger says a merchant has earned in a campaign up to an
+/// instant, and what it has been paid in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owed {
+    pub campaign_id: CampaignId,
+    pub merchant_id: MerchantId,
+    /// Subsidy credited by redemptions before the instant.
+    pub earned: i128,
+    /// Subsidy taken back by refunds before the instant.
+    pub refunded: i128,
+    /// Paid by settlements, ever.
+    pub paid: i128,
+}

@@ -12,7 +12,7 @@ use crate::{
     Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, Merchant, MerchantReview, NewOtp, NewUser,
     OtpChallenge, PoolStats, PriceChange, Product, Resident, Session, StoreError, Till, User,
 };
-use crate::{ClaimBatch, ClaimOutcome, Redemption, Refund, Voucher};
+use crate::{ClaimBatch, ClaimOutcome, Owed, Redemption, Refund, Settlement, Voucher};
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -297,6 +297,30 @@ pub trait RedemptionStore: Send + Sync {
     /// `redeemed` one without exactly one standing redemption, or another
     /// with one.
     async fn vouchers_inconsistent(&self, campaign: CampaignId) -> Result<u64, StoreError>;
+    /// Per campaign and merchant with a payable account: earned and refunded
+    /// before `until`, paid ever (from the ledger's transfers).
+    async fn owed_until(&self, until: DateTime<Utc>) -> Result<Vec<Owed>, StoreError>;
+    /// Records settlements, each once per (day, campaign, merchant): a row
+    /// already there is left alone and its transfer is not posted again.
+    /// `transfers[i]` (for a paid row) is posted only when row `i` is new.
+    /// Returns the rows newly recorded.
+    async fn record_settlements(
+        &self,
+        rows: &[Settlement],
+        transfers: &[Option<Transfer>],
+    ) -> Result<Vec<Settlement>, StoreError>;
+    async fn settlements_of_day(&self, day: chrono::NaiveDate) -> Result<Vec<Settlement>, StoreError>;
+    async fn settlement_by_id(&self, id: uuid::Uuid) -> Result<Settlement, StoreError>;
+    /// The bank's confirmation of a paid settlement: `confirmed` when the
+    /// amount matches, `mismatch` otherwise. `NotFound` for an unknown id;
+    /// `Conflict { what: "not_paid" }` for one held or already confirmed.
+    async fn confirm_settlement(
+        &self,
+        id: uuid::Uuid,
+        paid: Fen,
+        bank_ref: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Settlement, StoreError>;
 }
 
 pub trait Store:

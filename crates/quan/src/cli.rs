@@ -66,6 +66,19 @@ pub enum Command {
     /// Audits of the money.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Settlement: pay merchants what business day D (UTC+8) left owed, once (`--date D`), and
+    /// import the bank's confirmation (`confirm FILE`). Suspended merchants are held, with the
+    /// reason. Running a day twice pays nothing twice.
+    Settle {
+        #[command(subcommand)]
+        cmd: Option<SettleCmd>,
+        /// The business day to settle, e.g. 2026-12-05.
+        #[arg(long)]
+        date: Option<String>,
+        /// Folder for the payout file `payout-D.csv`.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
     /// Print the OpenAPI 3.1 document (as committed in openapi.json).
     Openapi,
     /// Print the effective configuration, secrets hidden.
@@ -278,6 +291,13 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettleCmd {
+    /// Import the bank's confirmation (CSV: settlement_id,paid_fen,bank_ref); every mismatch is
+    /// reported and makes the exit status 1.
+    Confirm { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,7 +9,7 @@ pub mod setup;
 
 use std::io::Write;
 
-use cli::{AdminCommand, AuditCmd, BatchCmd, BenchCmd, CampaignCmd, Cli, Command, ImportCmd, LotteryCmd};
+use cli::{AdminCommand, AuditCmd, BatchCmd, BenchCmd, CampaignCmd, Cli, Command, ImportCmd, LotteryCmd, SettleCmd};
 use config::Overrides;
 
 /// Runs one command line; the caller turns an error into exit status 1.
@@ -129,6 +129,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(BenchCmd::Districts { json, points, geojson_dir, seed }) => {
             stdout.write_all(commands::bench::districts(&geojson_dir, points, seed, json)?.as_bytes())?;
+        }
+        Command::Settle { cmd: Some(SettleCmd::Confirm { file }), .. } => {
+            let (out, ok) = commands::settle::confirm(&config, &file).await?;
+            stdout.write_all(out.as_bytes())?;
+            if !ok {
+                anyhow::bail!("the bank's confirmation differs from the settlements (above)");
+            }
+        }
+        Command::Settle { cmd: None, date, out } => {
+            let Some(date) = date else { anyhow::bail!("say which business day: quan settle --date 2026-12-05") };
+            stdout.write_all(commands::settle::run(&config, &date, &out).await?.as_bytes())?;
         }
         Command::Audit(AuditCmd::Verify { campaign }) => {
             let (out, clean) = commands::audit::verify(&config, campaign.as_deref()).await?;

@@ -14,7 +14,7 @@ macro_rules! impl_redemption_store {
 
             use chrono::{DateTime, NaiveDate, Utc};
             use quan_domain::{BatchId, CampaignId, Fen, MerchantId, ResidentId, TillId, UserId};
-            use quan_store::{Direction, Redemption, Refund, StoreError, Transfer, Voucher};
+            use quan_store::{Direction, Owed, Redemption, Refund, Settlement, StoreError, Transfer, Voucher};
             use sqlx::Row;
 
             use crate::account_sql::rows::get;
@@ -145,8 +145,125 @@ macro_rules! impl_redemption_store {
                 Ok(won)
             }
 
+            const SETTLEMENT_COLUMNS: &str = "id, business_day, campaign_id, merchant_id, amount_fen, status, hold_reason, confirmed_fen, bank_ref, created_at_ms, confirmed_at_ms";
+
+            fn settlement(row: &R) -> Result<Settlement, StoreError> {
+                Ok(Settlement {
+                    id: get(row, "id")?,
+                    business_day: day(&get::<String>(row, "business_day")?)?,
+                    campaign_id: CampaignId::from_uuid(get(row, "campaign_id")?),
+                    merchant_id: MerchantId::from_uuid(get(row, "merchant_id")?),
+                    amount: Fen::new(get(row, "amount_fen")?),
+                    status: get(row, "status")?,
+                    hold_reason: get(row, "hold_reason")?,
+                    confirmed: get::<Option<i64>>(row, "confirmed_fen")?.map(Fen::new),
+                    bank_ref: get(row, "bank_ref")?,
+                    created_at: at(get(row, "created_at_ms")?),
+                    confirmed_at: get::<Option<i64>>(row, "confirmed_at_ms")?.map(at),
+                })
+            }
+
             #[async_trait::async_trait]
             impl quan_store::RedemptionStore for $store {
+                async fn owed_until(&self, until: DateTime<Utc>) -> Result<Vec<Owed>, StoreError> {
+                    let rows = sqlx::query(
+                        "SELECT a.campaign_id, a.merchant_id,
+                           CAST(COALESCE(SUM(CASE WHEN t.credit_key = a.key AND t.at_ms < $1 THEN t.amount_fen ELSE 0 END), 0) AS BIGINT) AS earned,
+                           CAST(COALESCE(SUM(CASE WHEN t.debit_key = a.key AND t.reason = 'refund' AND t.at_ms < $1 THEN t.amount_fen ELSE 0 END), 0) AS BIGINT) AS refunded,
+                           CAST(COALESCE(SUM(CASE WHEN t.debit_key = a.key AND t.reason = 'settlement' THEN t.amount_fen ELSE 0 END), 0) AS BIGINT) AS paid
+                         FROM ledger_accounts a JOIN ledger_transfers t ON t.credit_key = a.key OR t.debit_key = a.key
+                         WHERE a.kind = 'payable' AND a.merchant_id IS NOT NULL
+                         GROUP BY a.campaign_id, a.merchant_id
+                         ORDER BY a.campaign_id, a.merchant_id",
+                    )
+                    .bind(until.timestamp_millis())
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    rows.iter()
+                        .map(|r| {
+                            Ok(Owed {
+                                campaign_id: CampaignId::from_uuid(get(r, "campaign_id")?),
+                                merchant_id: MerchantId::from_uuid(get(r, "merchant_id")?),
+                                earned: i128::from(get::<i64>(r, "earned")?),
+                                refunded: i128::from(get::<i64>(r, "refunded")?),
+                                paid: i128::from(get::<i64>(r, "paid")?),
+                            })
+                        })
+                        .collect()
+                }
+
+                async fn record_settlements(&self, rows: &[Settlement], transfers: &[Option<Transfer>]) -> Result<Vec<Settlement>, StoreError> {
+                    assert_eq!(rows.len(), transfers.len(), "one transfer slot per settlement");
+                    let mut tx = self.pool().begin().await.map_err(err)?;
+                    let mut new = Vec::new();
+                    for (s, t) in rows.iter().zip(transfers) {
+                        let sql = format!(
+                            "INSERT INTO settlements ({SETTLEMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8, NULL)
+                             ON CONFLICT (business_day, campaign_id, merchant_id) DO NOTHING"
+                        );
+                        let inserted = sqlx::query(sqlx::AssertSqlSafe(sql))
+                            .bind(s.id)
+                            .bind(s.business_day.format("%Y-%m-%d").to_string())
+                            .bind(s.campaign_id.as_uuid())
+                            .bind(s.merchant_id.as_uuid())
+                            .bind(s.amount.as_i64())
+                            .bind(&s.status)
+                            .bind(&s.hold_reason)
+                            .bind(s.created_at.timestamp_millis())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(err)?
+                            .rows_affected();
+                        if inserted == 1 {
+                            if let Some(t) = t {
+                                crate::ledger_sql::post_in_tx(&mut tx, std::slice::from_ref(t)).await?;
+                            }
+                            new.push(s.clone());
+                        }
+                    }
+                    tx.commit().await.map_err(err)?;
+                    Ok(new)
+                }
+
+                async fn settlements_of_day(&self, d: NaiveDate) -> Result<Vec<Settlement>, StoreError> {
+                    let sql = format!("SELECT {SETTLEMENT_COLUMNS} FROM settlements WHERE business_day = $1 ORDER BY campaign_id, merchant_id");
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(d.format("%Y-%m-%d").to_string())
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(err)?;
+                    rows.iter().map(settlement).collect()
+                }
+
+                async fn settlement_by_id(&self, id: uuid::Uuid) -> Result<Settlement, StoreError> {
+                    let sql = format!("SELECT {SETTLEMENT_COLUMNS} FROM settlements WHERE id = $1");
+                    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await.map_err(err)?.ok_or(StoreError::NotFound)?;
+                    settlement(&row)
+                }
+
+                async fn confirm_settlement(&self, id: uuid::Uuid, paid: Fen, bank_ref: &str, when: DateTime<Utc>) -> Result<Settlement, StoreError> {
+                    let changed = sqlx::query(
+                        "UPDATE settlements SET status = CASE WHEN amount_fen = $2 THEN 'confirmed' ELSE 'mismatch' END,
+                           confirmed_fen = $2, bank_ref = $3, confirmed_at_ms = $4
+                         WHERE id = $1 AND status = 'paid'",
+                    )
+                    .bind(id)
+                    .bind(paid.as_i64())
+                    .bind(bank_ref)
+                    .bind(when.timestamp_millis())
+                    .execute(self.pool())
+                    .await
+                    .map_err(err)?
+                    .rows_affected();
+                    let sql = format!("SELECT {SETTLEMENT_COLUMNS} FROM settlements WHERE id = $1");
+                    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await.map_err(err)?.ok_or(StoreError::NotFound)?;
+                    if changed != 1 {
+                        return Err(StoreError::Conflict { what: "not_paid" });
+                    }
+                    settlement(&row)
+                }
+
                 async fn voucher_by_id(&self, id: uuid::Uuid) -> Result<Voucher, StoreError> {
                     let row = sqlx::query(
                         "SELECT id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms FROM vouchers WHERE id = $1",

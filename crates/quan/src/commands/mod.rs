@@ -7,3 +7,4 @@ pub mod bench_redeem;
 pub mod campaign;
 pub mod import;
 pub mod serve;
+pub mod settle;

@@ -498,3 +498,70 @@ async fn the_audit_names_a_redemption_whose_subsidy_or_voucher_state_was_tampere
     let (_, a) = app.get(&format!("/api/v1/campaigns/{cid}/audit"), Some(&official)).await;
     assert!(a.to_string().contains("voucher_state_differs_from_history"), "{a}");
 }
+
+#[tokio::test]
+async fn a_day_is_settled_once_suspended_merchants_are_held_and_the_banks_confirmation_is_checked() {
+    use quan_engine::settlement::Confirmation;
+    let app = TestApp::sqlite().await;
+    let (cid, bid, official) = campaign(&app).await;
+    let Shop { id: good, cashier: c1, owner: o1, .. } = shop(&app, 10, "catering").await;
+    let Shop { id: bad, cashier: c2, .. } = shop(&app, 11, "catering").await;
+    at(&app, "2026-12-05T12:00:00+08:00");
+    let mut redemption_ids = Vec::new();
+    for (i, cashier) in [&c1, &c1, &c2].iter().enumerate() {
+        let (token, voucher) = holder(&app, &bid, &format!("1370002{i:04}")).await;
+        let code = code_of(&app, &token, &voucher).await;
+        let (status, r) =
+            app.post("/api/v1/redemptions", Some(cashier), &json!({"code": code, "order_amount_fen": 12_000})).await;
+        assert_eq!(status, StatusCode::CREATED, "{r}");
+        redemption_ids.push(r["id"].as_str().unwrap_or_default().to_owned());
+    }
+    // One of the good merchant's orders is refunded below the threshold the same day.
+    let (status, f) = app
+        .post(&format!("/api/v1/redemptions/{}/refunds", redemption_ids[1]), Some(&o1), &json!({"amount_fen": 5_000}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    let (_, op) = app.staff("yichang.settle.op", Role::Operator, "4205").await;
+    app.post(
+        &format!("/api/v1/merchants/{bad}/review"),
+        Some(&op),
+        &json!({"action": "suspend", "reason": "疑似套现"}),
+    )
+    .await;
+
+    let early = app.engine.settle(chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default()).await;
+    assert!(early.is_err(), "the day is not over yet");
+    at(&app, "2026-12-06T01:00:00+08:00");
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default();
+    let run = app.engine.settle(day).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(run.new.len(), 2);
+    let by = |m: &str| run.all.iter().find(|(s, _)| s.merchant_id.to_string() == m).cloned();
+    let (paid, line) = by(&good).unwrap_or_else(|| panic!("good merchant settled"));
+    assert_eq!((paid.status.as_str(), paid.amount.as_i64()), ("paid", 2000), "20 earned twice, 20 refunded");
+    assert_eq!(line.map(|l| l.account_number), Some("6222020200112233".into()));
+    let (held, line) = by(&bad).unwrap_or_else(|| panic!("bad merchant recorded"));
+    assert_eq!((held.status.as_str(), held.amount.as_i64(), line), ("held", 2000, None));
+    assert!(held.hold_reason.contains("疑似套现"), "{}", held.hold_reason);
+    let again = app.engine.settle(day).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(again.new.is_empty(), "running a day twice pays nothing twice");
+    drop(official);
+    let (_, auditor) = app.staff("yichang.settle.audit", Role::Auditor, "4205").await;
+    let a = audit(&app, &auditor, &cid).await;
+    assert_eq!((a["paid_fen"].as_str(), a["payable_fen"].as_str()), (Some("2000"), Some("2000")), "{a}");
+
+    let unknown = uuid::Uuid::now_v7();
+    let c = app
+        .engine
+        .confirm_payouts(&[
+            (paid.id, quan_domain::Fen::new(2000), "B-1".into()),
+            (held.id, quan_domain::Fen::new(2000), "B-2".into()),
+            (unknown, quan_domain::Fen::new(5), "B-3".into()),
+        ])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c[0], Confirmation::Matched { id: paid.id, amount: quan_domain::Fen::new(2000) });
+    assert!(matches!(&c[1], Confirmation::NotAwaitingPayment { status, .. } if status == "held"), "{:?}", c[1]);
+    assert_eq!(c[2], Confirmation::UnknownSettlement { id: unknown });
+    let twice = app.engine.confirm_payouts(&[(paid.id, quan_domain::Fen::new(1999), "B-1".into())]).await;
+    assert!(matches!(twice.as_deref(), Ok([Confirmation::NotAwaitingPayment { .. }])), "{twice:?}");
+}

@@ -250,3 +250,24 @@ async fn audit_verify_passes_on_clean_books_and_fails_naming_a_difference() {
     );
     assert!(text(&out.stderr).contains("the audit found differences"));
 }
+
+#[test]
+fn settle_writes_a_payout_file_and_confirm_reports_every_mismatch() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = run(dir.path(), &["settle", "--date", "2026-11-01", "--out", "payouts"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("business day 2026-11-01: 0 settlement rows"), "{}", text(&out.stdout));
+    let payout = std::fs::read_to_string(dir.path().join("payouts/payout-2026-11-01.csv")).unwrap_or_default();
+    assert!(payout.starts_with("settlement_id,business_day,campaign_id,credit_code"), "{payout}");
+    let bad = run(dir.path(), &["settle", "--date", "5 Dec"], "");
+    assert!(text(&bad.stderr).contains("--date must be a day like 2026-12-05"), "{}", text(&bad.stderr));
+    std::fs::write(
+        dir.path().join("bank.csv"),
+        "settlement_id,paid_fen,bank_ref\n0190f0f0-0000-7000-8000-000000000001,100,X\nnot-an-id,5,Y\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let c = run(dir.path(), &["settle", "confirm", "bank.csv"], "");
+    assert!(!c.status.success());
+    let said = text(&c.stdout);
+    assert!(said.contains("MISMATCH: no such settlement") && said.contains("line 3: not a settlement id"), "{said}");
+}

@@ -1,0 +1,158 @@
+//! Settlement (结算): what each merchant is owed for business days up to D,
+//! paid once (payable → paid in the ledger, in the same transaction as the
+//! settlement row), or held with the reason; the payout file for the bank;
+//! and the bank's confirmation, with every mismatch reported.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use quan_domain::ledger::{Account, AccountKind, Reason};
+use quan_domain::merchant::MerchantStatus;
+use quan_domain::{BusinessDay, Fen};
+use quan_store::{Settlement, StoreError, Transfer};
+
+use crate::Engine;
+
+/// A settlement run for one business day.
+#[derive(Debug, Clone)]
+pub struct SettlementRun {
+    pub day: NaiveDate,
+    /// Rows recorded by this run (a second run of the same day records none).
+    pub new: Vec<Settlement>,
+    /// Every row of the day, with the merchant's payout details for paid rows.
+    pub all: Vec<(Settlement, Option<PayoutLine>)>,
+}
+
+/// One line of the payout file for the bank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayoutLine {
+    pub legal_name: String,
+    pub credit_code: String,
+    pub bank_name: String,
+    pub account_name: String,
+    pub account_number: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettlementError {
+    #[error("business day {0} has not ended yet (it ends at {1})")]
+    DayNotOver(NaiveDate, DateTime<Utc>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One line of the bank's confirmation file, and what came of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirmation {
+    Matched {
+        id: uuid::Uuid,
+        amount: Fen,
+    },
+    /// The bank paid another amount than instructed.
+    AmountDiffers {
+        id: uuid::Uuid,
+        instructed: Fen,
+        paid: Fen,
+    },
+    UnknownSettlement {
+        id: uuid::Uuid,
+    },
+    /// Held, or confirmed before.
+    NotAwaitingPayment {
+        id: uuid::Uuid,
+        status: String,
+    },
+}
+
+impl Engine {
+    /// Settles business day `day`: for every merchant and campaign, the
+    /// subsidy earned by redemptions before the day's end less refunds
+    /// before it, less what was paid before, is paid (or held, when the
+    /// merchant is suspended or not approved). Idempotent per day.
+    pub async fn settle(&self, day: NaiveDate) -> Result<SettlementRun, SettlementError> {
+        let cutoff = self.config().business_day_cutoff;
+        let (_, end) = BusinessDay::from_date(day).bounds(cutoff);
+        let now = self.now();
+        if now < end {
+            return Err(SettlementError::DayNotOver(day, end));
+        }
+        let owed = self.store().owed_until(end).await?;
+        let mut rows = Vec::new();
+        let mut transfers = Vec::new();
+        for o in owed {
+            let due = o.earned - o.refunded - o.paid;
+            if due <= 0 {
+                continue;
+            }
+            let amount = Fen::new(i64::try_from(due).map_err(|_| StoreError::message("settlement amount overflows"))?);
+            let m = self.store().merchant_by_id(o.merchant_id).await?;
+            let (status, reason) = match m.status {
+                MerchantStatus::Approved => ("paid", String::new()),
+                MerchantStatus::Suspended => ("held", format!("merchant suspended: {}", m.status_reason)),
+                s => ("held", format!("merchant is {}", s.as_str())),
+            };
+            let id = self.new_uuid();
+            rows.push(Settlement {
+                id,
+                business_day: day,
+                campaign_id: o.campaign_id,
+                merchant_id: o.merchant_id,
+                amount,
+                status: status.into(),
+                hold_reason: reason,
+                confirmed: None,
+                bank_ref: None,
+                created_at: now,
+                confirmed_at: None,
+            });
+            transfers.push((status == "paid").then(|| Transfer {
+                id: self.new_uuid(),
+                debit: Account { campaign: o.campaign_id, kind: AccountKind::Payable, merchant: Some(o.merchant_id) },
+                credit: Account { campaign: o.campaign_id, kind: AccountKind::Paid, merchant: Some(o.merchant_id) },
+                amount,
+                reason: Reason::Settlement,
+                reference: format!("settlement:{id}"),
+                at: now,
+            }));
+        }
+        let new = self.store().record_settlements(&rows, &transfers).await?;
+        let mut all = Vec::new();
+        for s in self.store().settlements_of_day(day).await? {
+            let line = if s.status == "held" {
+                None
+            } else {
+                let m = self.store().merchant_by_id(s.merchant_id).await?;
+                Some(PayoutLine {
+                    legal_name: m.app.legal_name.clone(),
+                    credit_code: m.app.credit_code.to_string(),
+                    bank_name: m.app.settlement_account.bank_name.clone(),
+                    account_name: m.app.settlement_account.account_name.clone(),
+                    account_number: m.app.settlement_account.account_number.clone(),
+                })
+            };
+            all.push((s, line));
+        }
+        tracing::info!(%day, new = new.len(), rows = all.len(), "settlement run");
+        Ok(SettlementRun { day, new, all })
+    }
+
+    /// Imports the bank's confirmation: `(settlement id, amount paid)` per line.
+    pub async fn confirm_payouts(
+        &self,
+        lines: &[(uuid::Uuid, Fen, String)],
+    ) -> Result<Vec<Confirmation>, SettlementError> {
+        let mut out = Vec::new();
+        for (id, paid, bank_ref) in lines {
+            let c = match self.store().confirm_settlement(*id, *paid, bank_ref, self.now()).await {
+                Ok(s) if s.status == "confirmed" => Confirmation::Matched { id: *id, amount: *paid },
+                Ok(s) => Confirmation::AmountDiffers { id: *id, instructed: s.amount, paid: *paid },
+                Err(StoreError::NotFound) => Confirmation::UnknownSettlement { id: *id },
+                Err(StoreError::Conflict { .. }) => {
+                    let status = self.store().settlement_by_id(*id).await?.status;
+                    Confirmation::NotAwaitingPayment { id: *id, status }
+                }
+                Err(e) => return Err(e.into()),
+            };
+            out.push(c);
+        }
+        Ok(out)
+    }
+}
