@@ -8,6 +8,7 @@ pub mod claims;
 mod clock;
 pub mod districts;
 pub mod eligibility;
+pub mod expiry;
 mod lottery;
 pub mod merchants;
 pub mod random;

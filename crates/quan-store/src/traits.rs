@@ -309,6 +309,17 @@ pub trait RedemptionStore: Send + Sync {
         rows: &[Settlement],
         transfers: &[Option<Transfer>],
     ) -> Result<Vec<Settlement>, StoreError>;
+    /// Marks `claimed` vouchers of one kind of a batch claimed before
+    /// `claimed_before` as `expired` and posts `release` for exactly their face
+    /// value (its amount is replaced by that sum; nothing is posted for none),
+    /// in one transaction. Returns how many expired and their face value.
+    async fn expire_vouchers(
+        &self,
+        batch: BatchId,
+        kind_code: &str,
+        claimed_before: DateTime<Utc>,
+        release: &Transfer,
+    ) -> Result<(u64, Fen), StoreError>;
     async fn settlements_of_day(&self, day: chrono::NaiveDate) -> Result<Vec<Settlement>, StoreError>;
     async fn settlement_by_id(&self, id: uuid::Uuid) -> Result<Settlement, StoreError>;
     /// The bank's confirmation of a paid settlement: `confirmed` when the

@@ -226,6 +226,26 @@ macro_rules! impl_redemption_store {
                     Ok(new)
                 }
 
+                async fn expire_vouchers(&self, batch: BatchId, kind_code: &str, claimed_before: DateTime<Utc>, release: &Transfer) -> Result<(u64, Fen), StoreError> {
+                    let mut tx = self.pool().begin().await.map_err(err)?;
+                    let faces: Vec<i64> = sqlx::query_scalar(
+                        "UPDATE vouchers SET state = 'expired' WHERE batch_id = $1 AND kind_code = $2 AND state = 'claimed' AND created_at_ms < $3 RETURNING face_fen",
+                    )
+                    .bind(batch.as_uuid())
+                    .bind(kind_code)
+                    .bind(claimed_before.timestamp_millis())
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                    let total = Fen::checked_sum(faces.iter().map(|f| Fen::new(*f))).ok_or_else(|| StoreError::message("expired face value overflows"))?;
+                    if total > Fen::ZERO {
+                        let t = Transfer { amount: total, ..release.clone() };
+                        crate::ledger_sql::post_in_tx(&mut tx, &[t]).await?;
+                    }
+                    tx.commit().await.map_err(err)?;
+                    Ok((faces.len() as u64, total))
+                }
+
                 async fn settlements_of_day(&self, d: NaiveDate) -> Result<Vec<Settlement>, StoreError> {
                     let sql = format!("SELECT {SETTLEMENT_COLUMNS} FROM settlements WHERE business_day = $1 ORDER BY campaign_id, merchant_id");
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -6,6 +6,9 @@ use quan_http::HttpConfig;
 use crate::config::Config;
 use crate::setup;
 
+/// Seconds between runs of the expiry job.
+pub const EXPIRY_INTERVAL_S: u64 = 60;
+
 pub async fn run(config: &Config) -> anyhow::Result<()> {
     let engine = setup::engine(config).await?;
     let http = HttpConfig {
@@ -22,6 +25,17 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         docs = %format!("http://{addr}/docs/"),
         "quan is serving"
     );
+    // Every minute: vouchers past their validity expire and release their budget.
+    let jobs = engine.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(EXPIRY_INTERVAL_S));
+        loop {
+            tick.tick().await;
+            if let Err(e) = jobs.expire_all().await {
+                tracing::error!(error = %e, "the expiry job failed; it runs again in a minute");
+            }
+        }
+    });
     quan_http::serve(engine, &http, listener, shutdown_signal()).await.context("the server stopped with an error")?;
     tracing::info!("stopped: requests in flight were finished");
     Ok(())

@@ -565,3 +565,29 @@ async fn a_day_is_settled_once_suspended_merchants_are_held_and_the_banks_confir
     let twice = app.engine.confirm_payouts(&[(paid.id, quan_domain::Fen::new(1999), "B-1".into())]).await;
     assert!(matches!(twice.as_deref(), Ok([Confirmation::NotAwaitingPayment { .. }])), "{twice:?}");
 }
+
+#[tokio::test]
+async fn vouchers_past_their_last_day_expire_and_their_face_value_returns_to_the_budget() {
+    let app = TestApp::sqlite().await;
+    let (cid, bid, _) = campaign(&app).await;
+    at(&app, "2026-12-05T12:00:00+08:00");
+    let (token, voucher) = holder(&app, &bid, "13700000031").await;
+    holder(&app, &bid, "13700000032").await;
+    let id: quan_domain::CampaignId = cid.parse().unwrap_or_else(|e| panic!("{e:?}"));
+    at(&app, "2026-12-08T23:59:00+08:00");
+    assert_eq!(app.engine.expire_campaign(id).await.map(|e| e.vouchers).ok(), Some(0), "still valid on 12-08");
+    at(&app, "2026-12-09T00:00:01+08:00");
+    let e = app.engine.expire_campaign(id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((e.vouchers, e.released), (2, 4000));
+    assert_eq!(app.engine.expire_campaign(id).await.map(|e| e.vouchers).ok(), Some(0), "once");
+    let (_, wallet) = app.get("/api/v1/me/vouchers", Some(&token)).await;
+    assert!(
+        wallet.as_array().is_some_and(|w| w.iter().any(|v| v["id"] == voucher.as_str() && v["state"] == "expired")),
+        "{wallet}"
+    );
+    let (status, body) = app.get(&format!("/api/v1/me/vouchers/{voucher}/code"), Some(&token)).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "voucher_expired"));
+    let (_, auditor) = app.staff("yichang.expiry.audit", Role::Auditor, "4205").await;
+    let a = audit(&app, &auditor, &cid).await;
+    assert_eq!((a["reserved_fen"].as_str(), a["available_fen"].as_str()), (Some("0"), Some("1000000")), "{a}");
+}
