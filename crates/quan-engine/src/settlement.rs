@@ -65,8 +65,9 @@ pub enum Confirmation {
 impl Engine {
     /// Settles business day `day`: for every merchant and campaign, the
     /// subsidy earned by redemptions before the day's end less refunds
-    /// before it, less what was paid before, is paid (or held, when the
-    /// merchant is suspended or not approved). Idempotent per day.
+    /// before it, less what was paid before (and at most what is payable
+    /// now), is paid (or held, when the merchant is suspended or not
+    /// approved). Idempotent per day.
     pub async fn settle(&self, day: NaiveDate) -> Result<SettlementRun, SettlementError> {
         let cutoff = self.config().business_day_cutoff;
         let (_, end) = BusinessDay::from_date(day).bounds(cutoff);
@@ -78,7 +79,9 @@ impl Engine {
         let mut rows = Vec::new();
         let mut transfers = Vec::new();
         for o in owed {
-            let due = o.earned - o.refunded - o.paid;
+            // What the day left owed, but never more than is payable now: a
+            // refund after the day's end has already taken its part back.
+            let due = (o.earned - o.refunded - o.paid).min(o.balance);
             if due <= 0 {
                 continue;
             }

@@ -97,4 +97,6 @@ pub struct Owed {
     pub refunded: i128,
     /// Paid by settlements, ever.
     pub paid: i128,
+    /// The payable account's balance now (refunds after the instant included).
+    pub balance: i128,
 }

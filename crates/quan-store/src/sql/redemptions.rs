@@ -170,10 +170,11 @@ macro_rules! impl_redemption_store {
                         "SELECT a.campaign_id, a.merchant_id,
                            CAST(COALESCE(SUM(CASE WHEN t.credit_key = a.key AND t.at_ms < $1 THEN t.amount_fen ELSE 0 END), 0) AS BIGINT) AS earned,
                            CAST(COALESCE(SUM(CASE WHEN t.debit_key = a.key AND t.reason = 'refund' AND t.at_ms < $1 THEN t.amount_fen ELSE 0 END), 0) AS BIGINT) AS refunded,
-                           CAST(COALESCE(SUM(CASE WHEN t.debit_key = a.key AND t.reason = 'settlement' THEN t.amount_fen ELSE 0 END), 0) AS BIGINT) AS paid
+                           CAST(COALESCE(SUM(CASE WHEN t.debit_key = a.key AND t.reason = 'settlement' THEN t.amount_fen ELSE 0 END), 0) AS BIGINT) AS paid,
+                           CAST(a.credits_fen - a.debits_fen AS BIGINT) AS balance
                          FROM ledger_accounts a JOIN ledger_transfers t ON t.credit_key = a.key OR t.debit_key = a.key
                          WHERE a.kind = 'payable' AND a.merchant_id IS NOT NULL
-                         GROUP BY a.campaign_id, a.merchant_id
+                         GROUP BY a.campaign_id, a.merchant_id, a.credits_fen, a.debits_fen
                          ORDER BY a.campaign_id, a.merchant_id",
                     )
                     .bind(until.timestamp_millis())
@@ -188,6 +189,7 @@ macro_rules! impl_redemption_store {
                                 earned: i128::from(get::<i64>(r, "earned")?),
                                 refunded: i128::from(get::<i64>(r, "refunded")?),
                                 paid: i128::from(get::<i64>(r, "paid")?),
+                                balance: i128::from(get::<i64>(r, "balance")?),
                             })
                         })
                         .collect()

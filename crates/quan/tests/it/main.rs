@@ -14,3 +14,4 @@ mod cli;
 mod cli_import;
 mod contract;
 mod crash;
+mod simulation;
