@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 8, name: "claims", sql: include_str!("../migrations/0008_claims.sql") },
     Migration { version: 9, name: "redemptions", sql: include_str!("../migrations/0009_redemptions.sql") },
     Migration { version: 10, name: "settlements", sql: include_str!("../migrations/0010_settlements.sql") },
+    Migration { version: 11, name: "closed_campaigns", sql: include_str!("../migrations/0011_closed_campaigns.sql") },
 ];
 
 quan_store::impl_account_stores!(PgStore, sqlx::postgres::PgRow);

@@ -320,6 +320,12 @@ pub trait RedemptionStore: Send + Sync {
         claimed_before: DateTime<Utc>,
         release: &Transfer,
     ) -> Result<(u64, Fen), StoreError>;
+    /// Per voucher state of a campaign: how many, and their face value.
+    async fn voucher_stats(&self, campaign: CampaignId) -> Result<Vec<(String, u64, i128)>, StoreError>;
+    /// Standing redemptions of a campaign: how many, order amount, subsidy.
+    async fn redemption_stats(&self, campaign: CampaignId) -> Result<(u64, i128, i128), StoreError>;
+    /// Refunds of a campaign: how many, amount refunded, subsidy returned.
+    async fn refund_stats(&self, campaign: CampaignId) -> Result<(u64, i128, i128), StoreError>;
     async fn settlements_of_day(&self, day: chrono::NaiveDate) -> Result<Vec<Settlement>, StoreError>;
     async fn settlement_by_id(&self, id: uuid::Uuid) -> Result<Settlement, StoreError>;
     /// The bank's confirmation of a paid settlement: `confirmed` when the

@@ -133,6 +133,16 @@ pub enum CampaignCmd {
         #[arg(long = "as", value_name = "USERNAME")]
         as_user: String,
     },
+    /// Write the close-out report (budget, claimed, redeemed, refunded, paid per merchant,
+    /// returned) as XLSX and as PDF-ready HTML: final once the campaign is closed.
+    Report {
+        id: String,
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+        /// Folder for close-out-ID.xlsx and close-out-ID.html.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

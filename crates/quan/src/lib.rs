@@ -40,6 +40,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 CampaignCmd::Create { file, as_user } => commands::campaign::create(&config, &file, &as_user).await?,
                 CampaignCmd::Show { id, as_user } => commands::campaign::show(&config, &id, &as_user).await?,
                 CampaignCmd::List { as_user } => commands::campaign::list(&config, &as_user).await?,
+                CampaignCmd::Report { id, as_user, out } => {
+                    commands::closeout::report(&config, &id, &as_user, &out).await?
+                }
             };
             stdout.write_all(out.as_bytes())?;
         }

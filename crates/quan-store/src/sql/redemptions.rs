@@ -248,6 +248,43 @@ macro_rules! impl_redemption_store {
                     Ok((faces.len() as u64, total))
                 }
 
+                async fn voucher_stats(&self, campaign: CampaignId) -> Result<Vec<(String, u64, i128)>, StoreError> {
+                    let rows = sqlx::query(
+                        "SELECT state, CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(face_fen), 0) AS BIGINT) AS face FROM vouchers WHERE campaign_id = $1 GROUP BY state ORDER BY state",
+                    )
+                    .bind(campaign.as_uuid())
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    rows.iter()
+                        .map(|r| Ok((get(r, "state")?, u64::try_from(get::<i64>(r, "n")?).unwrap_or(0), i128::from(get::<i64>(r, "face")?))))
+                        .collect()
+                }
+
+                async fn redemption_stats(&self, campaign: CampaignId) -> Result<(u64, i128, i128), StoreError> {
+                    let r = sqlx::query(
+                        "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(order_fen - refunded_fen), 0) AS BIGINT) AS orders, CAST(COALESCE(SUM(subsidy_fen), 0) AS BIGINT) AS subsidy
+                         FROM redemptions WHERE campaign_id = $1 AND state = 'standing'",
+                    )
+                    .bind(campaign.as_uuid())
+                    .fetch_one(self.pool())
+                    .await
+                    .map_err(err)?;
+                    Ok((u64::try_from(get::<i64>(&r, "n")?).unwrap_or(0), i128::from(get::<i64>(&r, "orders")?), i128::from(get::<i64>(&r, "subsidy")?)))
+                }
+
+                async fn refund_stats(&self, campaign: CampaignId) -> Result<(u64, i128, i128), StoreError> {
+                    let r = sqlx::query(
+                        "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(f.amount_fen), 0) AS BIGINT) AS amount, CAST(COALESCE(SUM(f.subsidy_returned_fen), 0) AS BIGINT) AS returned
+                         FROM refunds f JOIN redemptions r ON r.id = f.redemption_id WHERE r.campaign_id = $1",
+                    )
+                    .bind(campaign.as_uuid())
+                    .fetch_one(self.pool())
+                    .await
+                    .map_err(err)?;
+                    Ok((u64::try_from(get::<i64>(&r, "n")?).unwrap_or(0), i128::from(get::<i64>(&r, "amount")?), i128::from(get::<i64>(&r, "returned")?)))
+                }
+
                 async fn settlements_of_day(&self, d: NaiveDate) -> Result<Vec<Settlement>, StoreError> {
                     let sql = format!("SELECT {SETTLEMENT_COLUMNS} FROM settlements WHERE business_day = $1 ORDER BY campaign_id, merchant_id");
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -13,7 +13,7 @@ use quan_http::routes::campaigns::CampaignView;
 use crate::config::Config;
 use crate::{files, setup};
 
-async fn actor(engine: &Engine, username: &str) -> anyhow::Result<Actor> {
+pub(crate) async fn actor(engine: &Engine, username: &str) -> anyhow::Result<Actor> {
     let u = Username::parse(username).context("--as")?;
     engine.actor_for_username(&u).await.map_err(|_| anyhow::anyhow!("no enabled account `{username}`"))
 }

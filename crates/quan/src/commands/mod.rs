@@ -5,6 +5,7 @@ pub mod bench_claim;
 pub mod bench_http;
 pub mod bench_redeem;
 pub mod campaign;
+pub mod closeout;
 pub mod import;
 pub mod serve;
 pub mod settle;

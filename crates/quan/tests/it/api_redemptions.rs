@@ -591,3 +591,76 @@ async fn vouchers_past_their_last_day_expire_and_their_face_value_returns_to_the
     let a = audit(&app, &auditor, &cid).await;
     assert_eq!((a["reserved_fen"].as_str(), a["available_fen"].as_str()), (Some("0"), Some("1000000")), "{a}");
 }
+
+#[tokio::test]
+async fn a_campaign_closes_only_when_nothing_is_reserved_or_owed_and_returns_the_rest_for_good() {
+    let app = TestApp::sqlite().await;
+    let (cid, bid, _) = campaign(&app).await;
+    let Shop { cashier, .. } = shop(&app, 12, "catering").await;
+    at(&app, "2026-12-05T12:00:00+08:00");
+    let (token, voucher) = holder(&app, &bid, "13700000041").await;
+    holder(&app, &bid, "13700000042").await;
+    let code = code_of(&app, &token, &voucher).await;
+    let (_, r) =
+        app.post("/api/v1/redemptions", Some(&cashier), &json!({"code": code, "order_amount_fen": 10_000})).await;
+    let rid = r["id"].as_str().unwrap_or_default().to_owned();
+    let (_, official) = app.staff("yichang.closer", Role::Official, "4205").await;
+    let (status, body) = app.post(&format!("/api/v1/campaigns/{cid}/close"), Some(&official), &json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "running: begin closing first: {body}");
+    let (status, _) = app.post(&format!("/api/v1/campaigns/{cid}/begin-closing"), Some(&official), &json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = app.post(&format!("/api/v1/campaigns/{cid}/close"), Some(&official), &json!({})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "not_ready_to_close"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("1 claimed vouchers") && m.contains("owed to merchants")),
+        "{body}"
+    );
+    // The other voucher expires after 12-08; the merchant is paid for 12-05.
+    at(&app, "2026-12-09T09:00:00+08:00");
+    app.engine
+        .settle(chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (_, official) = app.staff("yichang.closer2", Role::Official, "4205").await;
+    let (status, body) = app.post(&format!("/api/v1/campaigns/{cid}/close"), Some(&official), &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "closed");
+    let actor = app.engine.authenticate(Some(&official)).await.unwrap_or_else(|e| panic!("{e}"));
+    let report = app
+        .engine
+        .close_out_report(&actor, cid.parse().unwrap_or_else(|e| panic!("{e:?}")))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((report.paid_fen, report.returned_fen, report.reserved_fen, report.payable_fen), (2000, 998_000, 0, 0));
+    assert_eq!(report.vouchers, vec![("expired".to_owned(), 1, 2000), ("redeemed".to_owned(), 1, 2000)]);
+    assert_eq!(report.paid_by_merchant.len(), 1);
+    // The XLSX, read back with a real spreadsheet reader; the HTML names the same figures.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("close-out.xlsx");
+    quan::commands::closeout::write_xlsx(&report, &path).unwrap_or_else(|e| panic!("{e}"));
+    {
+        use calamine::Reader;
+        let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(wb.sheet_names(), vec!["汇总".to_owned(), "商户支付".to_owned()]);
+        let sheet = wb.worksheet_range("汇总").unwrap_or_else(|e| panic!("{e}"));
+        let value_of = |label: &str| {
+            sheet.rows().find(|r| r[0].to_string().contains(label)).map(|r| r[1].to_string()).unwrap_or_default()
+        };
+        assert_eq!(value_of("退回国库"), "9980");
+        assert_eq!(value_of("已支付商户"), "20");
+        let paid = wb.worksheet_range("商户支付").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(paid.rows().count(), 2, "a header and one merchant");
+    }
+    let page = quan::commands::closeout::html(&report);
+    assert!(page.contains("退回国库 returned to the treasury（元）</td><td class=\"n\">9980.00"), "{page}");
+    let a = audit(&app, &official, &cid).await;
+    assert_eq!(a["returned_fen"], "998000", "{a}");
+    // After close nothing moves: a refund (which would post) is refused, the books stay as they were.
+    let owner = app.login("owner12", "owner password 1").await;
+    let (status, _) =
+        app.post(&format!("/api/v1/redemptions/{rid}/refunds"), Some(&owner), &json!({"amount_fen": 10_000})).await;
+    assert!(!status.is_success(), "a closed campaign's ledger takes no transfer: {status}");
+    audit(&app, &official, &cid).await;
+}

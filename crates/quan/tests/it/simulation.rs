@@ -1,6 +1,6 @@
 //! The money simulation: seeded random sequences of funding, claims,
 //! redemptions (both directions' common path), refunds, merchant suspensions,
-//! expiries and settlements driven through the real engine on SQLite; after
+//! expiries, settlements and finally the close-out, driven through the real engine on SQLite; after
 //! every step the same checks as `quan audit verify` must pass, plus the
 //! simulation's own bookkeeping (nothing redeemed twice, subsidy never above
 //! face value, stock never oversold).
@@ -253,6 +253,35 @@ async fn run_seed(seed: u64) -> Result<(), String> {
         if store.residents_over_limit(batch, 2).await.map_err(|x| e(&x))? > 0 {
             return Err(format!("after step {step}: a resident is over the limit\n{}", log.join("\n")));
         }
+    }
+    // Close-out: every merchant reinstated, every voucher past validity,
+    // every day settled; then the campaign closes and returns the rest.
+    for m in &merchants {
+        let _ = engine.review_merchant(&operator, *m, ReviewAction::Reinstate, "sim end").await;
+    }
+    clock.advance(chrono::Duration::days(5));
+    let official =
+        staff(store.user_by_username(&Username::parse("sim.official").map_err(|x| e(&x))?).await.map_err(|x| e(&x))?);
+    engine.change_campaign(&official, c.id, Cmd::BeginClosing, "").await.map_err(|x| e(&x))?;
+    let today = clock.now().with_timezone(&quan_domain::UTC8).date_naive();
+    let mut day = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default();
+    while day < today {
+        engine.settle(day).await.map_err(|x| format!("settling {day} at the end: {x}\n{}", log.join("\n")))?;
+        day = day.succ_opt().unwrap_or(day);
+    }
+    let closed = engine.change_campaign(&official, c.id, Cmd::Close, "").await;
+    if let Err(x) = closed {
+        return Err(format!("close-out refused: {x}\n{}", log.join("\n")));
+    }
+    let audit = engine.audit_campaign_unchecked(c.id).await.map_err(|x| e(&x))?;
+    let b = audit.balances;
+    if !audit.is_clean()
+        || b.available != 0
+        || b.reserved != 0
+        || b.payable != 0
+        || b.returned + b.paid != i128::from(budget)
+    {
+        return Err(format!("after close-out: {:?} findings {:?}\n{}", b, audit.findings, log.join("\n")));
     }
     if std::env::var("QUAN_SIM_LOG").is_ok() {
         eprintln!("seed {seed}:\n{}", log.join("\n"));
