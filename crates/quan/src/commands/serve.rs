@@ -8,6 +8,8 @@ use crate::setup;
 
 /// Seconds between runs of the expiry job.
 pub const EXPIRY_INTERVAL_S: u64 = 60;
+/// Expiry runs between runs of the settlement job.
+pub const SETTLE_EVERY_TICKS: u64 = 10;
 
 pub async fn run(config: &Config) -> anyhow::Result<()> {
     let engine = setup::engine(config).await?;
@@ -25,14 +27,37 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         docs = %format!("http://{addr}/docs/"),
         "quan is serving"
     );
-    // Every minute: vouchers past their validity expire and release their budget.
+    // Every minute: vouchers past their validity expire and release their
+    // budget. Every ten: the last business day is settled (once; a run
+    // that records nothing new writes nothing) and its payout file written
+    // under <data_dir>/payouts.
     let jobs = engine.clone();
+    let payouts = config.data_dir.join("payouts");
+    let cutoff = quan_domain::CutoffHour::new(config.business.day_cutoff_hour)?;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(EXPIRY_INTERVAL_S));
+        let mut n: u64 = 0;
         loop {
             tick.tick().await;
             if let Err(e) = jobs.expire_all().await {
                 tracing::error!(error = %e, "the expiry job failed; it runs again in a minute");
+            }
+            n += 1;
+            if n % SETTLE_EVERY_TICKS == 1 {
+                let today = quan_domain::BusinessDay::of(jobs.now(), cutoff).date();
+                let Some(day) = today.pred_opt() else { continue };
+                match jobs.settle(day).await {
+                    Ok(run) if !run.new.is_empty() => match super::settle::write_payout(&run, &payouts) {
+                        Ok((csv, _)) => tracing::info!(%day, new = run.new.len(), file = %csv.display(), "settled"),
+                        Err(e) => {
+                            tracing::error!(%day, error = %e, "settled, but the payout file could not be written; run quan settle --date")
+                        }
+                    },
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::error!(%day, error = %e, "the settlement job failed; it runs again in ten minutes")
+                    }
+                }
             }
         }
     });

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use quan_domain::Fen;
-use quan_engine::settlement::Confirmation;
+use quan_engine::settlement::{Confirmation, SettlementRun};
 
 use crate::config::Config;
 use crate::setup;
@@ -17,29 +17,52 @@ pub async fn run(config: &Config, date: &str, out: &Path) -> anyhow::Result<Stri
         .with_context(|| format!("--date must be a day like 2026-12-05, not `{date}`"))?;
     let engine = setup::engine(config).await?;
     let run = engine.settle(day).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let file: PathBuf = out.join(format!("payout-{day}.csv"));
-    let mut w = csv::Writer::from_path(&file).with_context(|| format!("cannot write {}", file.display()))?;
-    w.write_record([
-        "settlement_id",
-        "business_day",
-        "campaign_id",
-        "credit_code",
-        "legal_name",
-        "bank_name",
-        "account_name",
-        "account_number",
-        "amount_fen",
-        "amount_yuan",
-    ])?;
+    let (csv_path, xlsx_path) = write_payout(&run, out)?;
     let (mut paid, mut held, mut total_paid, mut total_held) = (0usize, 0usize, Fen::ZERO, Fen::ZERO);
     let mut text = String::new();
     for (s, line) in &run.all {
-        match line {
-            Some(l) => {
-                paid += 1;
-                total_paid = total_paid.checked_add(s.amount).context("total overflows")?;
-                w.write_record([
+        if line.is_some() {
+            paid += 1;
+            total_paid = total_paid.checked_add(s.amount).context("total overflows")?;
+        } else {
+            held += 1;
+            total_held = total_held.checked_add(s.amount).context("total overflows")?;
+            let _ = writeln!(text, "  held: merchant {} {} yuan ({})", s.merchant_id, s.amount, s.hold_reason);
+        }
+    }
+    Ok(format!(
+        "business day {day}: {} settlement rows new in this run ({} already recorded before)\n  paid: {paid} merchants, {total_paid} yuan -> {} and {}\n{text}  held: {held} merchants, {total_held} yuan\n",
+        run.new.len(),
+        run.all.len() - run.new.len(),
+        csv_path.display(),
+        xlsx_path.display()
+    ))
+}
+
+const PAYOUT_HEADER: [&str; 10] = [
+    "settlement_id",
+    "business_day",
+    "campaign_id",
+    "credit_code",
+    "legal_name",
+    "bank_name",
+    "account_name",
+    "account_number",
+    "amount_fen",
+    "amount_yuan",
+];
+
+/// Writes the payout file for the bank, `payout-D.csv` and `payout-D.xlsx`
+/// (paid rows only; held ones are not sent), and returns their paths.
+pub fn write_payout(run: &SettlementRun, out: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let day = run.day;
+    let rows: Vec<[String; 10]> = run
+        .all
+        .iter()
+        .filter_map(|(s, line)| {
+            line.as_ref().map(|l| {
+                [
                     s.id.to_string(),
                     s.business_day.to_string(),
                     s.campaign_id.to_string(),
@@ -50,22 +73,41 @@ pub async fn run(config: &Config, date: &str, out: &Path) -> anyhow::Result<Stri
                     l.account_number.clone(),
                     s.amount.as_i64().to_string(),
                     s.amount.to_string(),
-                ])?;
-            }
-            None => {
-                held += 1;
-                total_held = total_held.checked_add(s.amount).context("total overflows")?;
-                let _ = writeln!(text, "  held: merchant {} {} yuan ({})", s.merchant_id, s.amount, s.hold_reason);
+                ]
+            })
+        })
+        .collect();
+    let csv_path = out.join(format!("payout-{day}.csv"));
+    let mut w = csv::Writer::from_path(&csv_path).with_context(|| format!("cannot write {}", csv_path.display()))?;
+    w.write_record(PAYOUT_HEADER)?;
+    for r in &rows {
+        w.write_record(r)?;
+    }
+    w.flush()?;
+    let xlsx_path = out.join(format!("payout-{day}.xlsx"));
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let head = rust_xlsxwriter::Format::new().set_bold();
+    // Account numbers and ids stay text (a spreadsheet would round long digits).
+    let ws = wb.add_worksheet();
+    ws.set_name("付款")?;
+    for (c, h) in PAYOUT_HEADER.iter().enumerate() {
+        ws.write_string_with_format(0, u16::try_from(c)?, *h, &head)?;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    for (i, r) in rows.iter().enumerate() {
+        let row = u32::try_from(i + 1)?;
+        for (c, v) in r.iter().enumerate() {
+            let col = u16::try_from(c)?;
+            if c == 8 {
+                #[allow(clippy::cast_precision_loss)]
+                ws.write_number(row, col, v.parse::<i64>().unwrap_or(0) as f64)?;
+            } else {
+                ws.write_string(row, col, v)?;
             }
         }
     }
-    w.flush()?;
-    Ok(format!(
-        "business day {day}: {} settlement rows new in this run ({} already recorded before)\n  paid: {paid} merchants, {total_paid} yuan -> {}\n{text}  held: {held} merchants, {total_held} yuan\n",
-        run.new.len(),
-        run.all.len() - run.new.len(),
-        file.display()
-    ))
+    wb.save(&xlsx_path).with_context(|| format!("cannot write {}", xlsx_path.display()))?;
+    Ok((csv_path, xlsx_path))
 }
 
 /// Reads the bank's confirmation (CSV with `settlement_id,paid_fen,bank_ref`)

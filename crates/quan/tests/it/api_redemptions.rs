@@ -544,6 +544,18 @@ async fn a_day_is_settled_once_suspended_merchants_are_held_and_the_banks_confir
     assert!(held.hold_reason.contains("疑似套现"), "{}", held.hold_reason);
     let again = app.engine.settle(day).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(again.new.is_empty(), "running a day twice pays nothing twice");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (csv, xlsx) = quan::commands::settle::write_payout(&again, dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let csv = std::fs::read_to_string(csv).unwrap_or_default();
+    assert_eq!(csv.lines().count(), 2, "the header and the one merchant paid (the held one is not sent): {csv}");
+    {
+        use calamine::Reader;
+        let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).unwrap_or_else(|e| panic!("{e}"));
+        let sheet = wb.worksheet_range("付款").unwrap_or_else(|e| panic!("{e}"));
+        let row: Vec<String> =
+            sheet.rows().nth(1).map(|r| r.iter().map(|c| c.to_string()).collect()).unwrap_or_default();
+        assert_eq!((row[7].as_str(), row[8].as_str()), ("6222020200112233", "2000"), "{row:?}");
+    }
     drop(official);
     let (_, auditor) = app.staff("yichang.settle.audit", Role::Auditor, "4205").await;
     let a = audit(&app, &auditor, &cid).await;

@@ -259,6 +259,13 @@ fn settle_writes_a_payout_file_and_confirm_reports_every_mismatch() {
     assert!(text(&out.stdout).contains("business day 2026-11-01: 0 settlement rows"), "{}", text(&out.stdout));
     let payout = std::fs::read_to_string(dir.path().join("payouts/payout-2026-11-01.csv")).unwrap_or_default();
     assert!(payout.starts_with("settlement_id,business_day,campaign_id,credit_code"), "{payout}");
+    {
+        use calamine::Reader;
+        let mut wb: calamine::Xlsx<_> = calamine::open_workbook(dir.path().join("payouts/payout-2026-11-01.xlsx"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let sheet = wb.worksheet_range("付款").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(sheet.rows().count(), 1, "the header only: nothing to pay");
+    }
     let bad = run(dir.path(), &["settle", "--date", "5 Dec"], "");
     assert!(text(&bad.stderr).contains("--date must be a day like 2026-12-05"), "{}", text(&bad.stderr));
     std::fs::write(
