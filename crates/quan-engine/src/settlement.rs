@@ -159,3 +159,108 @@ impl Engine {
         Ok(out)
     }
 }
+
+/// One line of a payment channel's bill (账单).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BillLine {
+    /// Line number in the file, for the report.
+    pub line: usize,
+    pub order_id: String,
+    pub amount: Fen,
+    pub discount: Fen,
+    pub at: DateTime<Utc>,
+}
+
+/// A difference between the bill and quan's redemptions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mismatch {
+    /// The bill has an order quan has no redemption for.
+    NotInQuan {
+        line: usize,
+        order_id: String,
+    },
+    /// quan has a redemption (in the bill's time span) the bill lacks.
+    NotInBill {
+        redemption: uuid::Uuid,
+        order_id: String,
+    },
+    AmountDiffers {
+        line: usize,
+        order_id: String,
+        bill: Fen,
+        quan: Fen,
+    },
+    DiscountDiffers {
+        line: usize,
+        order_id: String,
+        bill: Fen,
+        quan: Fen,
+    },
+    /// Several redemptions carry this order number (several merchants or vouchers).
+    Ambiguous {
+        line: usize,
+        order_id: String,
+        redemptions: usize,
+    },
+}
+
+impl Engine {
+    /// Reconciliation (账单核对): each bill line is matched to quan's
+    /// redemption by the merchant's order number; amounts and discounts are
+    /// compared, and redemptions made in the bill's time span that the bill
+    /// lacks are listed. Returns the number of matched lines and every difference.
+    pub async fn reconcile(&self, bill: &[BillLine]) -> Result<(usize, Vec<Mismatch>), StoreError> {
+        let refs: Vec<String> = bill.iter().map(|b| b.order_id.clone()).collect();
+        let found = self.store().redemptions_by_order_refs(&refs).await?;
+        let mut by_ref: std::collections::HashMap<&str, Vec<&quan_store::Redemption>> =
+            std::collections::HashMap::new();
+        for r in &found {
+            by_ref.entry(r.order_ref.as_str()).or_default().push(r);
+        }
+        let mut matched = 0;
+        let mut out = Vec::new();
+        for b in bill {
+            match by_ref.get(b.order_id.as_str()).map(Vec::as_slice) {
+                None | Some([]) => out.push(Mismatch::NotInQuan { line: b.line, order_id: b.order_id.clone() }),
+                Some([r]) => {
+                    let mut ok = true;
+                    if r.order != b.amount {
+                        ok = false;
+                        out.push(Mismatch::AmountDiffers {
+                            line: b.line,
+                            order_id: b.order_id.clone(),
+                            bill: b.amount,
+                            quan: r.order,
+                        });
+                    }
+                    if r.discount != b.discount {
+                        ok = false;
+                        out.push(Mismatch::DiscountDiffers {
+                            line: b.line,
+                            order_id: b.order_id.clone(),
+                            bill: b.discount,
+                            quan: r.discount,
+                        });
+                    }
+                    if ok {
+                        matched += 1;
+                    }
+                }
+                Some(many) => out.push(Mismatch::Ambiguous {
+                    line: b.line,
+                    order_id: b.order_id.clone(),
+                    redemptions: many.len(),
+                }),
+            }
+        }
+        if let (Some(from), Some(to)) = (bill.iter().map(|b| b.at).min(), bill.iter().map(|b| b.at).max()) {
+            let billed: std::collections::HashSet<&str> = bill.iter().map(|b| b.order_id.as_str()).collect();
+            for r in self.store().redemptions_between(from, to).await? {
+                if !billed.contains(r.order_ref.as_str()) {
+                    out.push(Mismatch::NotInBill { redemption: r.id, order_id: r.order_ref.clone() });
+                }
+            }
+        }
+        Ok((matched, out))
+    }
+}

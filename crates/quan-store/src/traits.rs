@@ -326,6 +326,10 @@ pub trait RedemptionStore: Send + Sync {
     async fn redemption_stats(&self, campaign: CampaignId) -> Result<(u64, i128, i128), StoreError>;
     /// Refunds of a campaign: how many, amount refunded, subsidy returned.
     async fn refund_stats(&self, campaign: CampaignId) -> Result<(u64, i128, i128), StoreError>;
+    /// Redemptions whose merchant order number is one of `refs`.
+    async fn redemptions_by_order_refs(&self, refs: &[String]) -> Result<Vec<Redemption>, StoreError>;
+    /// Redemptions with an order number made in `[from, to]`.
+    async fn redemptions_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Redemption>, StoreError>;
     async fn settlements_of_day(&self, day: chrono::NaiveDate) -> Result<Vec<Settlement>, StoreError>;
     async fn settlement_by_id(&self, id: uuid::Uuid) -> Result<Settlement, StoreError>;
     /// The bank's confirmation of a paid settlement: `confirmed` when the

@@ -308,6 +308,9 @@ pub enum SettleCmd {
     /// Import the bank's confirmation (CSV: settlement_id,paid_fen,bank_ref); every mismatch is
     /// reported and makes the exit status 1.
     Confirm { file: PathBuf },
+    /// Reconcile a payment channel's bill (CSV: order_id,amount,discount,time; yuan, RFC 3339)
+    /// with the redemptions (账单核对): differences go to FILE.mismatches.csv, exit status 1.
+    Reconcile { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

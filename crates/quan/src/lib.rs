@@ -140,6 +140,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("the bank's confirmation differs from the settlements (above)");
             }
         }
+        Command::Settle { cmd: Some(SettleCmd::Reconcile { file }), .. } => {
+            let (out, ok) = commands::settle::reconcile(&config, &file).await?;
+            stdout.write_all(out.as_bytes())?;
+            if !ok {
+                anyhow::bail!("the bill differs from the redemptions (above)");
+            }
+        }
         Command::Settle { cmd: None, date, out } => {
             let Some(date) = date else { anyhow::bail!("say which business day: quan settle --date 2026-12-05") };
             stdout.write_all(commands::settle::run(&config, &date, &out).await?.as_bytes())?;

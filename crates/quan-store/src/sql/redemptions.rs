@@ -285,6 +285,33 @@ macro_rules! impl_redemption_store {
                     Ok((u64::try_from(get::<i64>(&r, "n")?).unwrap_or(0), i128::from(get::<i64>(&r, "amount")?), i128::from(get::<i64>(&r, "returned")?)))
                 }
 
+                async fn redemptions_by_order_refs(&self, refs: &[String]) -> Result<Vec<Redemption>, StoreError> {
+                    let mut out = Vec::new();
+                    for chunk in refs.chunks(100) {
+                        let list = (1..=chunk.len()).map(|k| format!("${k}")).collect::<Vec<_>>().join(", ");
+                        let sql = format!("SELECT {COLUMNS} FROM redemptions WHERE order_ref IN ({list})");
+                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                        for r in chunk {
+                            q = q.bind(r.clone());
+                        }
+                        for row in q.fetch_all(self.pool()).await.map_err(err)? {
+                            out.push(redemption(&row)?);
+                        }
+                    }
+                    Ok(out)
+                }
+
+                async fn redemptions_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Redemption>, StoreError> {
+                    let sql = format!("SELECT {COLUMNS} FROM redemptions WHERE order_ref <> '' AND redeemed_at_ms >= $1 AND redeemed_at_ms <= $2 ORDER BY redeemed_at_ms, id");
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(from.timestamp_millis())
+                        .bind(to.timestamp_millis())
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(err)?;
+                    rows.iter().map(redemption).collect()
+                }
+
                 async fn settlements_of_day(&self, d: NaiveDate) -> Result<Vec<Settlement>, StoreError> {
                     let sql = format!("SELECT {SETTLEMENT_COLUMNS} FROM settlements WHERE business_day = $1 ORDER BY campaign_id, merchant_id");
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

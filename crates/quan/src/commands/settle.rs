@@ -166,3 +166,82 @@ pub async fn confirm(config: &Config, file: &Path) -> anyhow::Result<(String, bo
     }
     Ok((out, ok))
 }
+
+/// Reads a payment channel's bill (CSV with `order_id,amount,discount,time`;
+/// amounts in yuan like `128.00`, time in RFC 3339), reconciles it with the
+/// redemptions, writes every difference to `FILE.mismatches.csv` and
+/// returns the report and whether everything matched.
+pub async fn reconcile(config: &Config, file: &Path) -> anyhow::Result<(String, bool)> {
+    use quan_engine::settlement::{BillLine, Mismatch};
+    let mut r = csv::Reader::from_path(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let headers = r.headers()?.clone();
+    let col = |name: &str| {
+        headers.iter().position(|h| h.trim() == name).with_context(|| {
+            format!("{} has no `{name}` column (expected order_id,amount,discount,time)", file.display())
+        })
+    };
+    let (o, a, d, t) = (col("order_id")?, col("amount")?, col("discount")?, col("time")?);
+    let mut bill = Vec::new();
+    let mut out = String::new();
+    let mut bad = 0usize;
+    for (n, rec) in r.records().enumerate() {
+        let line = n + 2;
+        let rec = rec.with_context(|| format!("line {line}"))?;
+        let get = |i: usize| rec.get(i).unwrap_or_default().trim().to_owned();
+        let parsed = (|| -> anyhow::Result<BillLine> {
+            let order_id = get(o);
+            anyhow::ensure!(!order_id.is_empty(), "order_id is empty");
+            Ok(BillLine {
+                line,
+                order_id,
+                amount: get(a).parse().map_err(|e| anyhow::anyhow!("amount `{}`: {e}", get(a)))?,
+                discount: get(d).parse().map_err(|e| anyhow::anyhow!("discount `{}`: {e}", get(d)))?,
+                at: chrono::DateTime::parse_from_rfc3339(&get(t))
+                    .map_err(|e| anyhow::anyhow!("time `{}`: {e}", get(t)))?
+                    .to_utc(),
+            })
+        })();
+        match parsed {
+            Ok(b) => bill.push(b),
+            Err(e) => {
+                bad += 1;
+                let _ = writeln!(out, "line {line}: unreadable: {e}");
+            }
+        }
+    }
+    let engine = setup::engine(config).await?;
+    let (matched, diffs) = engine.reconcile(&bill).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report = PathBuf::from(format!("{}.mismatches.csv", file.display()));
+    let mut w = csv::Writer::from_path(&report).with_context(|| format!("cannot write {}", report.display()))?;
+    w.write_record(["line", "order_id", "difference", "bill", "quan"])?;
+    for m in &diffs {
+        let (line, order, what, bill_v, quan_v) = match m {
+            Mismatch::NotInQuan { line, order_id } => {
+                (line.to_string(), order_id.clone(), "not_in_quan", String::new(), String::new())
+            }
+            Mismatch::NotInBill { redemption, order_id } => {
+                (String::new(), order_id.clone(), "not_in_bill", String::new(), redemption.to_string())
+            }
+            Mismatch::AmountDiffers { line, order_id, bill, quan } => {
+                (line.to_string(), order_id.clone(), "amount_differs", bill.to_string(), quan.to_string())
+            }
+            Mismatch::DiscountDiffers { line, order_id, bill, quan } => {
+                (line.to_string(), order_id.clone(), "discount_differs", bill.to_string(), quan.to_string())
+            }
+            Mismatch::Ambiguous { line, order_id, redemptions } => {
+                (line.to_string(), order_id.clone(), "ambiguous", String::new(), format!("{redemptions} redemptions"))
+            }
+        };
+        let _ = writeln!(out, "{what}: order {order} (line {line}) bill {bill_v} quan {quan_v}");
+        w.write_record([line, order, what.to_owned(), bill_v, quan_v])?;
+    }
+    w.flush()?;
+    let ok = diffs.is_empty() && bad == 0;
+    let summary = format!(
+        "{} bill lines: {matched} matched, {} differences, {bad} unreadable -> {}\n",
+        bill.len() + bad,
+        diffs.len(),
+        report.display()
+    );
+    Ok((summary + &out, ok))
+}

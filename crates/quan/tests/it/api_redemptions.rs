@@ -676,3 +676,53 @@ async fn a_campaign_closes_only_when_nothing_is_reserved_or_owed_and_returns_the
     assert!(!status.is_success(), "a closed campaign's ledger takes no transfer: {status}");
     audit(&app, &official, &cid).await;
 }
+
+#[tokio::test]
+async fn a_channel_bill_is_reconciled_line_by_line_with_the_redemptions() {
+    use quan_engine::settlement::{BillLine, Mismatch};
+    let app = TestApp::sqlite().await;
+    let (_, bid, _) = campaign(&app).await;
+    let Shop { cashier, .. } = shop(&app, 13, "catering").await;
+    at(&app, "2026-12-05T12:00:00+08:00");
+    for (i, order) in ["A-1", "A-2", "A-3"].iter().enumerate() {
+        let (token, voucher) = holder(&app, &bid, &format!("1370005{i:04}")).await;
+        let code = code_of(&app, &token, &voucher).await;
+        let (status, _) = app
+            .post(
+                "/api/v1/redemptions",
+                Some(&cashier),
+                &json!({"code": code, "order_amount_fen": 12_000, "order_ref": order}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        app.clock.advance(chrono::Duration::minutes(1));
+    }
+    let t = |m: i64| at_str("2026-12-05T12:00:00+08:00") + chrono::Duration::minutes(m);
+    let line = |line, order: &str, amount: i64, discount: i64, at| BillLine {
+        line,
+        order_id: order.into(),
+        amount: quan_domain::Fen::new(amount),
+        discount: quan_domain::Fen::new(discount),
+        at,
+    };
+    let bill =
+        vec![line(2, "A-1", 12_000, 2000, t(0)), line(3, "A-2", 11_000, 2000, t(1)), line(4, "X-9", 500, 0, t(3))];
+    let (matched, diffs) = app.engine.reconcile(&bill).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(matched, 1);
+    assert!(
+        diffs.contains(&Mismatch::AmountDiffers {
+            line: 3,
+            order_id: "A-2".into(),
+            bill: quan_domain::Fen::new(11_000),
+            quan: quan_domain::Fen::new(12_000)
+        }),
+        "{diffs:?}"
+    );
+    assert!(diffs.contains(&Mismatch::NotInQuan { line: 4, order_id: "X-9".into() }), "{diffs:?}");
+    assert!(diffs.iter().any(|d| matches!(d, Mismatch::NotInBill { order_id, .. } if order_id == "A-3")), "{diffs:?}");
+    assert_eq!(diffs.len(), 3, "{diffs:?}");
+}
+
+fn at_str(s: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(s).map(|d| d.to_utc()).unwrap_or_default()
+}

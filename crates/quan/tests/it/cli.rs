@@ -278,3 +278,20 @@ fn settle_writes_a_payout_file_and_confirm_reports_every_mismatch() {
     let said = text(&c.stdout);
     assert!(said.contains("MISMATCH: no such settlement") && said.contains("line 3: not a settlement id"), "{said}");
 }
+
+#[test]
+fn reconcile_reports_unknown_orders_and_unreadable_lines_and_fails() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.path().join("bill.csv"),
+        "order_id,amount,discount,time\nX-1,128.00,20.00,2026-12-05T12:00:00+08:00\nX-2,12.345,0,2026-12-05T12:00:00+08:00\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(dir.path(), &["settle", "reconcile", "bill.csv"], "");
+    assert!(!out.status.success());
+    let said = text(&out.stdout);
+    assert!(said.contains("2 bill lines: 0 matched, 1 differences, 1 unreadable"), "{said}");
+    assert!(said.contains("line 3: unreadable: amount `12.345`"), "{said}");
+    let report = std::fs::read_to_string(dir.path().join("bill.csv.mismatches.csv")).unwrap_or_default();
+    assert!(report.contains("2,X-1,not_in_quan"), "{report}");
+}
