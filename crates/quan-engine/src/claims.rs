@@ -438,11 +438,21 @@ impl Engine {
         };
         let claim_id = req.claim_id;
         let (reply, answer) = oneshot::channel();
-        tx.try_send(Pending { req, reply }).map_err(|_| ClaimRejection::Busy)?;
+        if let Err(e) = tx.try_send(Pending { req, reply }) {
+            tracing::warn!(batch_id = %batch_id, closed = matches!(e, mpsc::error::TrySendError::Closed(_)), "claim queue full: busy");
+            return Err(ClaimRejection::Busy);
+        }
         let outcome = match tokio::time::timeout(Duration::from_secs(CLAIM_WAIT_S), answer).await {
             Ok(Ok(Ok(o))) => o,
             Ok(Ok(Err(e))) => return Err(ClaimRejection::Store(StoreError::message(e))),
-            _ => return Err(ClaimRejection::Busy),
+            Ok(Err(_)) => {
+                tracing::error!(batch_id = %batch_id, "a claim's answer was dropped unsent: busy");
+                return Err(ClaimRejection::Busy);
+            }
+            Err(_) => {
+                tracing::warn!(batch_id = %batch_id, wait_s = CLAIM_WAIT_S, "a claim got no answer in time: busy");
+                return Err(ClaimRejection::Busy);
+            }
         };
         let mut m = mem.lock().unwrap_or_else(|p| p.into_inner());
         match outcome {

@@ -481,6 +481,11 @@ async fn check(g: &Grab, acknowledged: &[uuid::Uuid]) -> anyhow::Result<(u64, Ve
 pub async fn http_run(o: &HttpBench, backend: Backend) -> anyhow::Result<Vec<Run>> {
     let g = prepare(backend, o.stock, o.residents, &o.pg_admin_url).await?;
     let result = http_run_on(o, &g).await;
+    if std::env::var_os("QUAN_TEST_BENCH_KEEP").is_some() {
+        // The database and the server's log, for a look afterwards.
+        eprintln!("kept: {}", g.dir.keep().display());
+        return result;
+    }
     drop_database(&g).await;
     result
 }
