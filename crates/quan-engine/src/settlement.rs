@@ -19,6 +19,27 @@ pub struct SettlementRun {
     pub new: Vec<Settlement>,
     /// Every row of the day, with the merchant's payout details for paid rows.
     pub all: Vec<(Settlement, Option<PayoutLine>)>,
+    /// Per campaign and merchant: the day's statement.
+    pub statements: Vec<Statement>,
+}
+
+/// One merchant's statement for a campaign and business day (对账单).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub campaign_id: quan_domain::CampaignId,
+    pub merchant_id: quan_domain::MerchantId,
+    pub legal_name: String,
+    /// Redemptions made that day, and their discount.
+    pub redemptions: u64,
+    pub discount: i128,
+    /// Refunds recorded that day, and the subsidy they took back.
+    pub refunds: u64,
+    pub subsidy_returned: i128,
+    /// What this day's settlement pays (or holds), if anything.
+    pub settled: Fen,
+    /// `paid`, `held`, `confirmed`, `mismatch`, or empty when nothing was due.
+    pub status: String,
+    pub hold_reason: String,
 }
 
 /// One line of the payout file for the bank.
@@ -133,8 +154,52 @@ impl Engine {
             };
             all.push((s, line));
         }
+        let mut statements: Vec<Statement> = Vec::new();
+        for (c, m, n, discount, refunds, returned) in self.store().day_activity(day).await? {
+            statements.push(Statement {
+                campaign_id: c,
+                merchant_id: m,
+                legal_name: String::new(),
+                redemptions: n,
+                discount,
+                refunds,
+                subsidy_returned: returned,
+                settled: Fen::ZERO,
+                status: String::new(),
+                hold_reason: String::new(),
+            });
+        }
+        for (s, _) in &all {
+            let i = match statements
+                .iter()
+                .position(|x| x.campaign_id == s.campaign_id && x.merchant_id == s.merchant_id)
+            {
+                Some(i) => i,
+                None => {
+                    statements.push(Statement {
+                        campaign_id: s.campaign_id,
+                        merchant_id: s.merchant_id,
+                        legal_name: String::new(),
+                        redemptions: 0,
+                        discount: 0,
+                        refunds: 0,
+                        subsidy_returned: 0,
+                        settled: Fen::ZERO,
+                        status: String::new(),
+                        hold_reason: String::new(),
+                    });
+                    statements.len() - 1
+                }
+            };
+            statements[i].settled = s.amount;
+            statements[i].status.clone_from(&s.status);
+            statements[i].hold_reason.clone_from(&s.hold_reason);
+        }
+        for st in &mut statements {
+            st.legal_name = self.store().merchant_by_id(st.merchant_id).await?.app.legal_name;
+        }
         tracing::info!(%day, new = new.len(), rows = all.len(), "settlement run");
-        Ok(SettlementRun { day, new, all })
+        Ok(SettlementRun { day, new, all, statements })
     }
 
     /// Imports the bank's confirmation: `(settlement id, amount paid)` per line.

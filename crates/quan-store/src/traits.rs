@@ -330,6 +330,12 @@ pub trait RedemptionStore: Send + Sync {
     async fn redemptions_by_order_refs(&self, refs: &[String]) -> Result<Vec<Redemption>, StoreError>;
     /// Redemptions with an order number made in `[from, to]`.
     async fn redemptions_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Redemption>, StoreError>;
+    /// Per campaign and merchant, what happened on business day `day`:
+    /// (campaign, merchant, redemptions, their discount, refunds, subsidy returned).
+    async fn day_activity(
+        &self,
+        day: chrono::NaiveDate,
+    ) -> Result<Vec<(CampaignId, MerchantId, u64, i128, u64, i128)>, StoreError>;
     async fn settlements_of_day(&self, day: chrono::NaiveDate) -> Result<Vec<Settlement>, StoreError>;
     async fn settlement_by_id(&self, id: uuid::Uuid) -> Result<Settlement, StoreError>;
     /// The bank's confirmation of a paid settlement: `confirmed` when the

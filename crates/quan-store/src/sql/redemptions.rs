@@ -312,6 +312,37 @@ macro_rules! impl_redemption_store {
                     rows.iter().map(redemption).collect()
                 }
 
+                async fn day_activity(&self, d: NaiveDate) -> Result<Vec<(CampaignId, MerchantId, u64, i128, u64, i128)>, StoreError> {
+                    let rows = sqlx::query(
+                        "SELECT campaign_id, merchant_id, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(discount) AS BIGINT) AS discount,
+                                CAST(SUM(refunds) AS BIGINT) AS refunds, CAST(SUM(returned) AS BIGINT) AS returned
+                         FROM (
+                           SELECT campaign_id, merchant_id, 1 AS n, discount_fen AS discount, 0 AS refunds, 0 AS returned
+                             FROM redemptions WHERE business_day = $1
+                           UNION ALL
+                           SELECT r.campaign_id, r.merchant_id, 0, 0, 1, f.subsidy_returned_fen
+                             FROM refunds f JOIN redemptions r ON r.id = f.redemption_id WHERE f.business_day = $1
+                         ) AS day_rows
+                         GROUP BY campaign_id, merchant_id ORDER BY campaign_id, merchant_id",
+                    )
+                    .bind(d.format("%Y-%m-%d").to_string())
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    rows.iter()
+                        .map(|r| {
+                            Ok((
+                                CampaignId::from_uuid(get(r, "campaign_id")?),
+                                MerchantId::from_uuid(get(r, "merchant_id")?),
+                                u64::try_from(get::<i64>(r, "n")?).unwrap_or(0),
+                                i128::from(get::<i64>(r, "discount")?),
+                                u64::try_from(get::<i64>(r, "refunds")?).unwrap_or(0),
+                                i128::from(get::<i64>(r, "returned")?),
+                            ))
+                        })
+                        .collect()
+                }
+
                 async fn settlements_of_day(&self, d: NaiveDate) -> Result<Vec<Settlement>, StoreError> {
                     let sql = format!("SELECT {SETTLEMENT_COLUMNS} FROM settlements WHERE business_day = $1 ORDER BY campaign_id, merchant_id");
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -53,7 +53,8 @@ const PAYOUT_HEADER: [&str; 10] = [
 ];
 
 /// Writes the payout file for the bank, `payout-D.csv` and `payout-D.xlsx`
-/// (paid rows only; held ones are not sent), and returns their paths.
+/// (paid rows only; held ones are not sent), and the merchants' statements
+/// `statement-D.csv`; returns the payout files' paths.
 pub fn write_payout(run: &SettlementRun, out: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let day = run.day;
@@ -107,6 +108,36 @@ pub fn write_payout(run: &SettlementRun, out: &Path) -> anyhow::Result<(PathBuf,
         }
     }
     wb.save(&xlsx_path).with_context(|| format!("cannot write {}", xlsx_path.display()))?;
+    // The merchants' statements of the day (对账单), held ones included.
+    let st_path = out.join(format!("statement-{day}.csv"));
+    let mut w = csv::Writer::from_path(&st_path).with_context(|| format!("cannot write {}", st_path.display()))?;
+    w.write_record([
+        "campaign_id",
+        "merchant_id",
+        "legal_name",
+        "redemptions",
+        "discount_fen",
+        "refunds",
+        "subsidy_returned_fen",
+        "settled_fen",
+        "status",
+        "hold_reason",
+    ])?;
+    for s in &run.statements {
+        w.write_record([
+            s.campaign_id.to_string(),
+            s.merchant_id.to_string(),
+            s.legal_name.clone(),
+            s.redemptions.to_string(),
+            s.discount.to_string(),
+            s.refunds.to_string(),
+            s.subsidy_returned.to_string(),
+            s.settled.as_i64().to_string(),
+            s.status.clone(),
+            s.hold_reason.clone(),
+        ])?;
+    }
+    w.flush()?;
     Ok((csv_path, xlsx_path))
 }
 

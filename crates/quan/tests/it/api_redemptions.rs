@@ -544,9 +544,19 @@ async fn a_day_is_settled_once_suspended_merchants_are_held_and_the_banks_confir
     assert!(held.hold_reason.contains("疑似套现"), "{}", held.hold_reason);
     let again = app.engine.settle(day).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(again.new.is_empty(), "running a day twice pays nothing twice");
+    let st = |m: &str| again.statements.iter().find(|s| s.merchant_id.to_string() == m).cloned();
+    let g = st(&good).unwrap_or_else(|| panic!("statement of the good merchant"));
+    assert_eq!(
+        (g.redemptions, g.discount, g.refunds, g.subsidy_returned, g.settled.as_i64(), g.status.as_str()),
+        (2, 4000, 1, 2000, 2000, "paid")
+    );
+    let b = st(&bad).unwrap_or_else(|| panic!("statement of the held merchant"));
+    assert_eq!((b.redemptions, b.settled.as_i64(), b.status.as_str()), (1, 2000, "held"));
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let (csv, xlsx) = quan::commands::settle::write_payout(&again, dir.path()).unwrap_or_else(|e| panic!("{e}"));
     let csv = std::fs::read_to_string(csv).unwrap_or_default();
+    let statement = std::fs::read_to_string(dir.path().join("statement-2026-12-05.csv")).unwrap_or_default();
+    assert_eq!(statement.lines().count(), 3, "both merchants, held one included: {statement}");
     assert_eq!(csv.lines().count(), 2, "the header and the one merchant paid (the held one is not sent): {csv}");
     {
         use calamine::Reader;
