@@ -37,8 +37,23 @@ impl Engine {
     pub async fn expire_campaign(&self, id: CampaignId) -> Result<Expired, StoreError> {
         let now = self.now();
         let mut out = Expired::default();
-        for b in self.store().list_batches(id).await? {
+        let batches = self.store().list_batches(id).await?;
+        for b in &batches {
             for k in &b.spec.kinds {
+                // Rollover: the next batch (opening later, not yet closed) with
+                // the same kind takes the expired vouchers' stock.
+                let rollover_to = k
+                    .kind
+                    .rollover
+                    .then(|| {
+                        batches
+                            .iter()
+                            .filter(|n| n.spec.opening_at > b.spec.opening_at && n.spec.closing_at > now)
+                            .filter(|n| n.spec.kinds.iter().any(|nk| nk.kind.code == k.kind.code))
+                            .min_by_key(|n| n.spec.opening_at)
+                            .map(|n| n.id)
+                    })
+                    .flatten();
                 let Some(before) = claimed_before(&k.kind.validity, now) else { continue };
                 let release = Transfer {
                     id: self.new_uuid(),
@@ -49,7 +64,7 @@ impl Engine {
                     reference: format!("expiry:{}:{}", b.id, k.kind.code),
                     at: now,
                 };
-                let (n, face) = self.store().expire_vouchers(b.id, &k.kind.code, before, &release).await?;
+                let (n, face) = self.store().expire_vouchers(b.id, &k.kind.code, before, &release, rollover_to).await?;
                 out.vouchers += n;
                 out.released += i128::from(face.as_i64());
             }

@@ -312,13 +312,16 @@ pub trait RedemptionStore: Send + Sync {
     /// Marks `claimed` vouchers of one kind of a batch claimed before
     /// `claimed_before` as `expired` and posts `release` for exactly their face
     /// value (its amount is replaced by that sum; nothing is posted for none),
-    /// in one transaction. Returns how many expired and their face value.
+    /// in one transaction; with `rollover_to`, as many units of stock of the
+    /// same kind are added to that batch in the same transaction. Returns how
+    /// many expired and their face value.
     async fn expire_vouchers(
         &self,
         batch: BatchId,
         kind_code: &str,
         claimed_before: DateTime<Utc>,
         release: &Transfer,
+        rollover_to: Option<BatchId>,
     ) -> Result<(u64, Fen), StoreError>;
     /// Per voucher state of a campaign: how many, and their face value.
     async fn voucher_stats(&self, campaign: CampaignId) -> Result<Vec<(String, u64, i128)>, StoreError>;

@@ -228,7 +228,7 @@ macro_rules! impl_redemption_store {
                     Ok(new)
                 }
 
-                async fn expire_vouchers(&self, batch: BatchId, kind_code: &str, claimed_before: DateTime<Utc>, release: &Transfer) -> Result<(u64, Fen), StoreError> {
+                async fn expire_vouchers(&self, batch: BatchId, kind_code: &str, claimed_before: DateTime<Utc>, release: &Transfer, rollover_to: Option<BatchId>) -> Result<(u64, Fen), StoreError> {
                     let mut tx = self.pool().begin().await.map_err(err)?;
                     let faces: Vec<i64> = sqlx::query_scalar(
                         "UPDATE vouchers SET state = 'expired' WHERE batch_id = $1 AND kind_code = $2 AND state = 'claimed' AND created_at_ms < $3 RETURNING face_fen",
@@ -243,6 +243,19 @@ macro_rules! impl_redemption_store {
                     if total > Fen::ZERO {
                         let t = Transfer { amount: total, ..release.clone() };
                         crate::ledger_sql::post_in_tx(&mut tx, &[t]).await?;
+                    }
+                    if let (Some(next), n @ 1..) = (rollover_to, faces.len()) {
+                        let added = sqlx::query("UPDATE batch_stock SET remaining = remaining + $3 WHERE batch_id = $1 AND kind_code = $2 AND bucket = 0")
+                            .bind(next.as_uuid())
+                            .bind(kind_code)
+                            .bind(i64::try_from(n).unwrap_or(i64::MAX))
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(err)?
+                            .rows_affected();
+                        if added != 1 {
+                            return Err(StoreError::message(format!("rollover: batch {next} has no stock of kind {kind_code}")));
+                        }
                     }
                     tx.commit().await.map_err(err)?;
                     Ok((faces.len() as u64, total))

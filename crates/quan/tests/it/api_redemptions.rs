@@ -736,3 +736,44 @@ async fn a_channel_bill_is_reconciled_line_by_line_with_the_redemptions() {
 fn at_str(s: &str) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339(s).map(|d| d.to_utc()).unwrap_or_default()
 }
+
+#[tokio::test]
+async fn with_the_rollover_rule_expired_vouchers_stock_moves_to_the_next_batch() {
+    let app = TestApp::sqlite().await;
+    at(&app, "2026-12-05T09:00:00+08:00");
+    let (_, official) = app.staff("yichang.rollover", Role::Official, "4205").await;
+    let kind = json!({"code": "r10", "name": "立减10元", "discount": {"type": "instant", "off_fen": 1000}, "rollover": true,
+        "validity": {"type": "days_after_claim", "days": 1}});
+    let doc = json!({
+        "campaign": {"name": "滚动券", "region": "4205", "budget_fen": 100_000, "funding_source": "财政", "starts_on": "2026-12-01", "ends_on": "2026-12-31"},
+        "batches": [
+            {"name": "第一批", "opening_at": "2026-12-05T10:00:00+08:00", "closing_at": "2026-12-05T22:00:00+08:00", "kinds": [{"stock": 5, "kind": kind}]},
+            {"name": "第二批", "opening_at": "2026-12-10T10:00:00+08:00", "closing_at": "2026-12-10T22:00:00+08:00", "kinds": [{"stock": 5, "kind": kind}]}
+        ]
+    });
+    let (status, created) = app.post("/api/v1/campaigns", Some(&official), &doc).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let cid = created["campaign"]["id"].as_str().unwrap_or_default().to_owned();
+    let b1 = created["batches"][0]["id"].as_str().unwrap_or_default().to_owned();
+    let b2: quan_domain::BatchId =
+        created["batches"][1]["id"].as_str().and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("{created}"));
+    app.post(&format!("/api/v1/campaigns/{cid}/funding"), Some(&official), &json!({"amount_fen": 100_000})).await;
+    app.post(&format!("/api/v1/campaigns/{cid}/start"), Some(&official), &json!({})).await;
+    at(&app, "2026-12-05T10:00:00+08:00");
+    holder(&app, &b1, "13700000061").await;
+    holder(&app, &b1, "13700000062").await;
+    at(&app, "2026-12-07T00:00:01+08:00");
+    let e = app
+        .engine
+        .expire_campaign(cid.parse().unwrap_or_else(|e| panic!("{e:?}")))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(e.vouchers, 2);
+    assert_eq!(
+        app.store.remaining_stock(b2).await.unwrap_or_default(),
+        vec![("r10".to_owned(), 7)],
+        "5 + the 2 expired"
+    );
+    let (_, auditor) = app.staff("yichang.rollover.audit", Role::Auditor, "4205").await;
+    audit(&app, &auditor, &cid).await;
+}
