@@ -66,9 +66,10 @@ pub enum Command {
     /// Audits of the money.
     #[command(subcommand)]
     Audit(AuditCmd),
-    /// Settlement: pay merchants what business day D (UTC+8) left owed, once (`--date D`), and
-    /// import the bank's confirmation (`confirm FILE`). Suspended merchants are held, with the
-    /// reason. Running a day twice pays nothing twice.
+    /// Settlement: pay merchants what business day D (UTC+8) left owed, once (`--date D`), import
+    /// the bank's confirmation (`confirm FILE`) and reconcile a payment channel's bill
+    /// (`reconcile FILE`). Suspended merchants are held, with the reason. Running a day twice
+    /// pays nothing twice.
     Settle {
         #[command(subcommand)]
         cmd: Option<SettleCmd>,
