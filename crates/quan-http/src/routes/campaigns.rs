@@ -36,6 +36,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(close_campaign))
         .routes(routes!(campaign_events))
         .routes(routes!(audit))
+        .routes(routes!(close_out_report))
+}
+
+/// The close-out report's figures (final once the campaign is closed): budget,
+/// vouchers by state, redemptions, refunds, paid per merchant, returned; amounts
+/// in fen. `quan campaign report` writes the same as XLSX and HTML. Roles:
+/// official, auditor.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/close-out-report", tag = "campaigns", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Object, description = "the report's figures"), (status = 404, body = ErrorBody)))]
+async fn close_out_report(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<quan_engine::campaigns::CloseOutReport>> {
+    Ok(Json(state.engine.close_out_report(&auth.0, campaign_id(&id)?).await?))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -679,6 +679,12 @@ async fn a_campaign_closes_only_when_nothing_is_reserved_or_owed_and_returns_the
     assert!(page.contains("退回国库 returned to the treasury（元）</td><td class=\"n\">9980.00"), "{page}");
     let a = audit(&app, &official, &cid).await;
     assert_eq!(a["returned_fen"], "998000", "{a}");
+    let (status, rep) = app.get(&format!("/api/v1/campaigns/{cid}/close-out-report"), Some(&official)).await;
+    assert_eq!(
+        (status, rep["returned_fen"].as_i64(), rep["status"].as_str()),
+        (StatusCode::OK, Some(998_000), Some("closed")),
+        "{rep}"
+    );
     // After close nothing moves: a refund (which would post) is refused, the books stay as they were.
     let owner = app.login("owner12", "owner password 1").await;
     let (status, _) =
