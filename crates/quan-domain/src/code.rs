@@ -297,6 +297,14 @@ mod tests {
     }
 
     #[test]
+    fn the_sm3_used_is_the_standard_one() {
+        // GB/T 32905-2016, example 1: SM3("abc").
+        let d = <sm3::Sm3 as sm3::Digest>::digest(b"abc");
+        let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");
+    }
+
+    #[test]
     fn sha256_and_sm3_give_different_macs() {
         let owner = uuid::Uuid::from_u128(1);
         let a = issue(Subject::Till(voucher()), owner, 1, &CodeKey::new(1, MacAlgorithm::HmacSha256, [9; 32]));
