@@ -8,9 +8,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use quan_domain::{BatchId, FixedClock, Region, ResidentId, Role, SessionId, Username};
-use quan_engine::campaigns::CampaignFile;
-use quan_engine::{Actor, Engine, EngineConfig, EngineParts, MemorySmsSender, PiiKey, Random, SystemRandom};
+use quan_domain::{FixedClock, ResidentId, Role, SessionId};
+use quan_engine::Actor;
 use quan_store::{Resident, Store};
 use quan_store_postgres::{PgOptions, PgStore};
 use quan_store_sqlite::{SqliteOptions, SqliteStore};
@@ -147,53 +146,12 @@ async fn engine_run(
     o: &ClaimBench,
 ) -> anyhow::Result<Run> {
     let clock = Arc::new(FixedClock::new(opening() - chrono::Duration::days(10)));
-    let mut key = [0u8; 32];
-    SystemRandom.fill(&mut key);
-    let engine = Engine::new(EngineParts {
-        store: store.clone(),
-        clock: clock.clone(),
-        random: Arc::new(SystemRandom),
-        sms: Arc::new(MemorySmsSender::default()),
-        pii_key: PiiKey::from_bytes(key),
-        config: EngineConfig {
-            password: quan_engine::PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 },
-            ..EngineConfig::default()
-        },
-    });
-    let new = quan_engine::users::NewAccount {
-        username: Username::parse("bench.official")?,
-        role: Role::Official,
-        region: Region::parse("4205")?,
-        display_name: "bench".into(),
-        password: Some("bench password 1".into()),
-    };
-    let (user, _) = engine.create_user_unchecked(new, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let official = Actor::Staff { session: SessionId::from_uuid(uuid::Uuid::nil()), user };
-    let face = 1000i64;
-    let budget = i64::from(o.stock) * face;
-    let file: CampaignFile = serde_json::from_value(serde_json::json!({
-        "campaign": {"name": "bench", "region": "4205", "budget_fen": budget, "funding_source": "bench", "starts_on": "2026-12-01", "ends_on": "2026-12-31"},
-        "batches": [{"name": "grab", "opening_at": "2026-12-05T10:00:00+08:00", "closing_at": "2026-12-05T22:00:00+08:00",
-            "limits": {"per_batch": 1, "count_by": "account"},
-            "kinds": [{"stock": o.stock, "kind": {"code": "k", "name": "立减", "discount": {"type": "instant", "off_fen": face}, "validity": {"type": "days_after_claim", "days": 3}}}]}]
-    }))?;
-    let (c, batches) = engine.create_campaign(&official, file).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    use quan_domain::campaign::CampaignCommand as Cmd;
-    engine
-        .change_campaign(&official, c.id, Cmd::Fund { amount: quan_domain::Fen::new(budget) }, "bench")
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    engine.change_campaign(&official, c.id, Cmd::Start, "").await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let batch: BatchId = batches[0].id;
+    let engine = super::bench_setup::engine(store.clone(), clock.clone());
+    let official = super::bench_setup::staff(&engine, "bench.official", Role::Official).await?;
+    let (c, batch) =
+        super::bench_setup::open_grab(&engine, &official, o.stock, &super::bench_setup::Window::december()).await?;
     let ids = insert_residents(pg, sqlite, o.residents).await?;
-    // Every resident once, and a fifth of them again (repeat attempts).
-    let mut order: Vec<usize> = (0..o.residents).collect();
-    order.extend((0..o.residents).step_by(5));
-    let mut r = [0u8; 8];
-    for i in (1..order.len()).rev() {
-        SystemRandom.fill(&mut r);
-        order.swap(i, (u64::from_le_bytes(r) % (i as u64 + 1)) as usize);
-    }
+    let order = super::bench_setup::shuffled_order(o.residents);
     let actors: Arc<Vec<Actor>> = Arc::new(
         ids.iter()
             .map(|id| Actor::Resident {
@@ -246,7 +204,7 @@ async fn engine_run(
     // Invariants: nothing oversold, nobody over the limit, books balanced.
     let n_claims = store.claim_count(batch).await?;
     let expected = u64::from(o.stock).min(o.residents as u64);
-    let audit = engine.audit_campaign_unchecked(c.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let audit = engine.audit_campaign_unchecked(c).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let got = claimed.load(Ordering::Relaxed) as u64;
     let ok = n_claims == got && n_claims <= u64::from(o.stock) && n_claims == expected && audit.is_clean();
     let invariants = if ok {
@@ -407,23 +365,12 @@ pub async fn run(o: &ClaimBench, json: bool) -> anyhow::Result<String> {
         engine_run("quan engine, SQLite (durable, WAL + FULL sync)", Arc::new(sqlite), None, Some(&pool), o).await?,
     );
     let name = format!("quan_bench_{}", std::process::id());
-    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&o.pg_admin_url)
-        .await
-        .context("PostgreSQL for the benchmark")?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&mut admin).await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
-    let url = {
-        use std::str::FromStr;
-        sqlx::postgres::PgConnectOptions::from_str(&o.pg_admin_url)?.database(&name)
-    };
-    let url = sqlx::ConnectOptions::to_url_lossy(&url).to_string();
+    let url = super::bench_setup::create_database(&o.pg_admin_url, &name).await?;
     let pg = PgStore::open(&url, PgOptions { pool_connections_max: 32, ..PgOptions::default() }).await?;
     let pgpool = pg.pool().clone();
     let result = engine_run("quan engine, PostgreSQL (durable)", Arc::new(pg), Some(&pgpool), None, o).await;
     pgpool.close().await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-        .execute(&mut admin)
-        .await?;
+    super::bench_setup::drop_database(&o.pg_admin_url, &name).await;
     runs.push(result?);
     if let Some((h, backends)) = &o.http {
         for b in backends {

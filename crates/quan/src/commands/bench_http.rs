@@ -15,9 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use quan_domain::{BatchId, CampaignId, FixedClock, Region, Role, SessionId, Username};
-use quan_engine::campaigns::CampaignFile;
-use quan_engine::{Actor, Engine, EngineConfig, EngineParts, MemorySmsSender, PiiKey, Random, SystemRandom};
+use quan_domain::{BatchId, CampaignId, FixedClock, Role};
+use quan_engine::{Random, SystemRandom};
 use quan_store::Store;
 use quan_store_postgres::{PgOptions, PgStore};
 use quan_store_sqlite::{SqliteOptions, SqliteStore};
@@ -25,6 +24,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 use super::bench_claim::Run;
+use super::bench_setup;
 
 /// Which database the server under test uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,61 +65,22 @@ struct Grab {
     tokens: Arc<Vec<String>>,
 }
 
-fn bench_engine(store: Arc<dyn Store>, clock: Arc<FixedClock>) -> Engine {
-    let mut key = [0u8; 32];
-    SystemRandom.fill(&mut key);
-    Engine::new(EngineParts {
-        store,
-        clock,
-        random: Arc::new(SystemRandom),
-        sms: Arc::new(MemorySmsSender::default()),
-        pii_key: PiiKey::from_bytes(key),
-        config: EngineConfig {
-            password: quan_engine::PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 },
-            ..EngineConfig::default()
-        },
-    })
-}
-
 /// Creates, funds and starts a campaign whose one batch (limit 1 per
 /// account, one kind of ¥10 instant vouchers) is open from now on by the
 /// system clock (the server's).
 async fn create_open_grab(store: Arc<dyn Store>, stock: u32) -> anyhow::Result<(CampaignId, BatchId)> {
     // Whole milliseconds, as the stores keep instants.
     let now = chrono::DateTime::from_timestamp_millis(chrono::Utc::now().timestamp_millis()).unwrap_or_default();
-    let clock = Arc::new(FixedClock::new(now - chrono::Duration::hours(1)));
-    let engine = bench_engine(store, clock.clone());
-    let new = quan_engine::users::NewAccount {
-        username: Username::parse("bench.official")?,
-        role: Role::Official,
-        region: Region::parse("4205")?,
-        display_name: "bench".into(),
-        password: Some("bench password 1".into()),
+    let engine = bench_setup::engine(store, Arc::new(FixedClock::new(now - chrono::Duration::hours(1))));
+    let official = bench_setup::staff(&engine, "bench.official", Role::Official).await?;
+    let local = |d: chrono::DateTime<chrono::Utc>| d.with_timezone(&quan_domain::UTC8);
+    let window = bench_setup::Window {
+        opening_at: local(now - chrono::Duration::minutes(30)).format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        closing_at: local(now + chrono::Duration::hours(6)).format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        starts_on: local(now - chrono::Duration::days(1)).format("%Y-%m-%d").to_string(),
+        ends_on: local(now + chrono::Duration::days(30)).format("%Y-%m-%d").to_string(),
     };
-    let (user, _) = engine.create_user_unchecked(new, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let official = Actor::Staff { session: SessionId::from_uuid(uuid::Uuid::nil()), user };
-    let face = 1000i64;
-    let budget = i64::from(stock) * face;
-    let utc8 = chrono::FixedOffset::east_opt(8 * 3600).context("UTC+8")?;
-    let local = |d: chrono::DateTime<chrono::Utc>| d.with_timezone(&utc8);
-    let opening = local(now - chrono::Duration::minutes(30)).format("%Y-%m-%dT%H:%M:%S%:z").to_string();
-    let closing = local(now + chrono::Duration::hours(6)).format("%Y-%m-%dT%H:%M:%S%:z").to_string();
-    let starts = local(now - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
-    let ends = local(now + chrono::Duration::days(30)).format("%Y-%m-%d").to_string();
-    let file: CampaignFile = serde_json::from_value(serde_json::json!({
-        "campaign": {"name": "bench", "region": "4205", "budget_fen": budget, "funding_source": "bench", "starts_on": starts, "ends_on": ends},
-        "batches": [{"name": "grab", "opening_at": opening, "closing_at": closing,
-            "limits": {"per_batch": 1, "count_by": "account"},
-            "kinds": [{"stock": stock, "kind": {"code": "k", "name": "立减", "discount": {"type": "instant", "off_fen": face}, "validity": {"type": "days_after_claim", "days": 3}}}]}]
-    }))?;
-    let (c, batches) = engine.create_campaign(&official, file).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    use quan_domain::campaign::CampaignCommand as Cmd;
-    engine
-        .change_campaign(&official, c.id, Cmd::Fund { amount: quan_domain::Fen::new(budget) }, "bench")
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    engine.change_campaign(&official, c.id, Cmd::Start, "").await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok((c.id, batches[0].id))
+    bench_setup::open_grab(&engine, &official, stock, &window).await
 }
 
 /// `n` residents, each with a live session; returns their bearer tokens.
@@ -203,18 +164,7 @@ async fn prepare(backend: Backend, stock: u32, residents: usize, pg_admin_url: &
         }
         Backend::Postgres => {
             let name = format!("quan_http_bench_{}", std::process::id());
-            let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(pg_admin_url)
-                .await
-                .context("PostgreSQL for the benchmark")?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                .execute(&mut admin)
-                .await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
-            let url = {
-                use std::str::FromStr;
-                sqlx::postgres::PgConnectOptions::from_str(pg_admin_url)?.database(&name)
-            };
-            let url = sqlx::ConnectOptions::to_url_lossy(&url).to_string();
+            let url = bench_setup::create_database(pg_admin_url, &name).await?;
             let store = PgStore::open(&url, PgOptions::default()).await?;
             let pool = store.pool().clone();
             let (c, b) = create_open_grab(Arc::new(store), stock).await?;
@@ -227,12 +177,8 @@ async fn prepare(backend: Backend, stock: u32, residents: usize, pg_admin_url: &
 }
 
 async fn drop_database(g: &Grab) {
-    if let Some((admin, name)) = &g.pg_drop
-        && let Ok(mut c) = <sqlx::PgConnection as sqlx::Connection>::connect(admin).await
-    {
-        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-            .execute(&mut c)
-            .await;
+    if let Some((admin, name)) = &g.pg_drop {
+        bench_setup::drop_database(admin, name).await;
     }
 }
 
@@ -431,22 +377,10 @@ async fn load(
     all
 }
 
-/// Every resident once and a fifth of them again, shuffled.
-fn shuffled_order(residents: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..residents).collect();
-    order.extend((0..residents).step_by(5));
-    let mut r = [0u8; 8];
-    for i in (1..order.len()).rev() {
-        SystemRandom.fill(&mut r);
-        order.swap(i, (u64::from_le_bytes(r) % (i as u64 + 1)) as usize);
-    }
-    order
-}
-
 /// The invariants after a grab, read from the database with the server stopped.
 async fn check(g: &Grab, acknowledged: &[uuid::Uuid]) -> anyhow::Result<(u64, Vec<String>)> {
     let store = open_store(g).await?;
-    let engine = bench_engine(
+    let engine = bench_setup::engine(
         store.clone(),
         Arc::new(FixedClock::new(
             chrono::DateTime::from_timestamp_millis(chrono::Utc::now().timestamp_millis()).unwrap_or_default(),
@@ -492,7 +426,7 @@ pub async fn http_run(o: &HttpBench, backend: Backend) -> anyhow::Result<Vec<Run
 
 async fn http_run_on(o: &HttpBench, g: &Grab) -> anyhow::Result<Vec<Run>> {
     let mut server = start_server(g).await?;
-    let order = Arc::new(shuffled_order(o.residents));
+    let order = Arc::new(bench_setup::shuffled_order(o.residents));
     let attempts = order.len();
     let started = Instant::now();
     let last = Arc::new(super::bench_claim::LastSale::default());
@@ -577,7 +511,7 @@ pub async fn crash_run(o: &HttpBench, backend: Backend, kills: u32, progress: bo
 }
 
 async fn crash_run_on(o: &HttpBench, g: &Grab, kills: u32, progress: bool) -> anyhow::Result<CrashReport> {
-    let mut todo: Vec<usize> = shuffled_order(o.residents);
+    let mut todo: Vec<usize> = bench_setup::shuffled_order(o.residents);
     let mut acknowledged = Vec::new();
     let mut unanswered_total = 0usize;
     let mut r = [0u8; 8];

@@ -8,19 +8,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
-use quan_domain::campaign::CampaignCommand as Cmd;
+use anyhow::bail;
 use quan_domain::merchant::{MerchantApplication, ReviewAction};
-use quan_domain::{FixedClock, Region, Role, SessionId, Username};
-use quan_engine::campaigns::CampaignFile;
+use quan_domain::{FixedClock, Role, SessionId};
 use quan_engine::merchants::OwnerAccount;
 use quan_engine::redemptions::OrderInput;
-use quan_engine::{Actor, Engine, EngineConfig, EngineParts, MemorySmsSender, PiiKey, Random, SystemRandom};
+use quan_engine::{Actor, Engine};
 use quan_store::Store;
 use quan_store_postgres::{PgOptions, PgStore};
 use quan_store_sqlite::{SqliteOptions, SqliteStore};
 
 use super::bench_claim::{Run, finish};
+use super::bench_setup;
 
 #[derive(Debug, Clone)]
 pub struct RedeemBench {
@@ -56,47 +55,13 @@ async fn ready(
     o: &RedeemBench,
 ) -> anyhow::Result<Ready> {
     let clock = Arc::new(FixedClock::new(opening() - chrono::Duration::days(10)));
-    let mut key = [0u8; 32];
-    SystemRandom.fill(&mut key);
-    let engine = Engine::new(EngineParts {
-        store: store.clone(),
-        clock: clock.clone(),
-        random: Arc::new(SystemRandom),
-        sms: Arc::new(MemorySmsSender::default()),
-        pii_key: PiiKey::from_bytes(key),
-        config: EngineConfig {
-            password: quan_engine::PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 },
-            ..EngineConfig::default()
-        },
-    });
+    let engine = bench_setup::engine(store, clock.clone());
     let e = |x: &dyn std::fmt::Display| anyhow::anyhow!("{x}");
-    let staff = |name: &str, role: Role| quan_engine::users::NewAccount {
-        username: Username::parse(name).unwrap_or_else(|_| unreachable!("fixed names are valid")),
-        role,
-        region: Region::parse("4205").unwrap_or_else(|_| unreachable!()),
-        display_name: "bench".into(),
-        password: Some("bench password 1".into()),
-    };
-    let (official, _) =
-        engine.create_user_unchecked(staff("bench.official", Role::Official), None).await.map_err(|x| e(&x))?;
-    let (operator, _) =
-        engine.create_user_unchecked(staff("bench.operator", Role::Operator), None).await.map_err(|x| e(&x))?;
-    let official = Actor::Staff { session: SessionId::from_uuid(uuid::Uuid::nil()), user: official };
-    let operator = Actor::Staff { session: SessionId::from_uuid(uuid::Uuid::nil()), user: operator };
-    let face = 1000i64;
-    let budget = i64::try_from(o.vouchers)? * face;
-    let file: CampaignFile = serde_json::from_value(serde_json::json!({
-        "campaign": {"name": "bench", "region": "4205", "budget_fen": budget, "funding_source": "bench", "starts_on": "2026-12-01", "ends_on": "2026-12-31"},
-        "batches": [{"name": "grab", "opening_at": "2026-12-05T10:00:00+08:00", "closing_at": "2026-12-05T22:00:00+08:00",
-            "limits": {"per_batch": 1, "count_by": "account"},
-            "kinds": [{"stock": o.vouchers, "kind": {"code": "k", "name": "立减", "discount": {"type": "instant", "off_fen": face}, "validity": {"type": "days_after_claim", "days": 3}}}]}]
-    }))?;
-    let (c, batches) = engine.create_campaign(&official, file).await.map_err(|x| e(&x))?;
-    engine
-        .change_campaign(&official, c.id, Cmd::Fund { amount: quan_domain::Fen::new(budget) }, "bench")
-        .await
-        .map_err(|x| e(&x))?;
-    engine.change_campaign(&official, c.id, Cmd::Start, "").await.map_err(|x| e(&x))?;
+    let official = bench_setup::staff(&engine, "bench.official", Role::Official).await?;
+    let operator = bench_setup::staff(&engine, "bench.operator", Role::Operator).await?;
+    let u32_vouchers = u32::try_from(o.vouchers)?;
+    let (campaign, batch) =
+        bench_setup::open_grab(&engine, &official, u32_vouchers, &bench_setup::Window::december()).await?;
     let mut cashiers = Vec::new();
     for i in 0..o.merchants {
         let n = u32::try_from(i)?;
@@ -108,7 +73,7 @@ async fn ready(
         }))?;
         let owner = OwnerAccount {
             username: format!("owner{i}"),
-            password: "bench password 1".into(),
+            password: bench_setup::PASSWORD.into(),
             display_name: "老板".into(),
         };
         let (m, owner) = engine.apply_merchant(&app, &owner, &format!("bench-{i}")).await.map_err(|x| e(&x))?;
@@ -116,7 +81,7 @@ async fn ready(
         let owner = Actor::Staff { session: SessionId::from_uuid(uuid::Uuid::nil()), user: owner };
         let till = engine.create_till(&owner, m.id, "T01", "一号").await.map_err(|x| e(&x))?;
         let (cashier, _) = engine
-            .create_cashier(&owner, m.id, &format!("cashier{i}"), "收银", till.id, Some("bench password 1".into()))
+            .create_cashier(&owner, m.id, &format!("cashier{i}"), "收银", till.id, Some(bench_setup::PASSWORD.into()))
             .await
             .map_err(|x| e(&x))?;
         cashiers.push(cashier);
@@ -126,11 +91,10 @@ async fn ready(
     // Logged in at the opening (staff sessions last hours, not days).
     let mut with_tokens = Vec::with_capacity(cashiers.len());
     for cashier in cashiers {
-        let token = engine.login(cashier.username.as_str(), "bench password 1").await.map_err(|x| e(&x))?.token;
+        let token = engine.login(cashier.username.as_str(), bench_setup::PASSWORD).await.map_err(|x| e(&x))?.token;
         with_tokens.push((Actor::Staff { session: SessionId::from_uuid(uuid::Uuid::nil()), user: cashier }, token));
     }
     let cashiers = with_tokens;
-    let batch = batches[0].id;
     let held = Arc::new(std::sync::Mutex::new(Vec::with_capacity(o.vouchers)));
     let next = Arc::new(AtomicUsize::new(0));
     let ids = Arc::new(ids);
@@ -166,7 +130,7 @@ async fn ready(
         t.await??;
     }
     let held = std::mem::take(&mut *held.lock().unwrap_or_else(|p| p.into_inner()));
-    Ok(Ready { engine, campaign: c.id, held, cashiers })
+    Ok(Ready { engine, campaign, held, cashiers })
 }
 
 async fn check(r: &Ready, redeemed: usize, face_fen: i64) -> anyhow::Result<String> {
@@ -298,18 +262,7 @@ async fn on_backend(pg: bool, o: &RedeemBench) -> anyhow::Result<Vec<Run>> {
         let dir = tempfile::tempdir()?;
         let name = format!("quan_redeem_bench_{}", std::process::id());
         let (store, pgpool, sqlite): (Arc<dyn Store>, Option<sqlx::PgPool>, Option<sqlx::SqlitePool>) = if pg {
-            let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&o.pg_admin_url)
-                .await
-                .context("PostgreSQL for the benchmark")?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                .execute(&mut admin)
-                .await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
-            let url = {
-                use std::str::FromStr;
-                sqlx::postgres::PgConnectOptions::from_str(&o.pg_admin_url)?.database(&name)
-            };
-            let url = sqlx::ConnectOptions::to_url_lossy(&url).to_string();
+            let url = bench_setup::create_database(&o.pg_admin_url, &name).await?;
             let s = PgStore::open(&url, PgOptions { pool_connections_max: 32, ..PgOptions::default() }).await?;
             let p = s.pool().clone();
             (Arc::new(s), Some(p), None)
@@ -327,11 +280,7 @@ async fn on_backend(pg: bool, o: &RedeemBench) -> anyhow::Result<Vec<Run>> {
         drop(r);
         if let Some(p) = pgpool {
             p.close().await;
-            if let Ok(mut admin) = <sqlx::PgConnection as sqlx::Connection>::connect(&o.pg_admin_url).await {
-                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .execute(&mut admin)
-                    .await;
-            }
+            bench_setup::drop_database(&o.pg_admin_url, &name).await;
         }
         runs.push(run?);
     }

@@ -1,0 +1,136 @@
+//! What every benchmark sets up the same way: an engine on a store with a
+//! cheap password hash, staff accounts, an open grab batch, the residents'
+//! arrival order, and a throwaway PostgreSQL database.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use quan_domain::campaign::CampaignCommand as Cmd;
+use quan_domain::{BatchId, CampaignId, FixedClock, Region, Role, SessionId, Username};
+use quan_engine::campaigns::CampaignFile;
+use quan_engine::{Actor, Engine, EngineConfig, EngineParts, MemorySmsSender, PiiKey, Random, SystemRandom};
+use quan_store::Store;
+
+/// An engine for a benchmark: a random personal-data key, the in-memory SMS
+/// outbox, and a cheap password hash (accounts are made by the thousand).
+pub fn engine(store: Arc<dyn Store>, clock: Arc<FixedClock>) -> Engine {
+    let mut key = [0u8; 32];
+    SystemRandom.fill(&mut key);
+    Engine::new(EngineParts {
+        store,
+        clock,
+        random: Arc::new(SystemRandom),
+        sms: Arc::new(MemorySmsSender::default()),
+        pii_key: PiiKey::from_bytes(key),
+        config: EngineConfig {
+            password: quan_engine::PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 },
+            ..EngineConfig::default()
+        },
+    })
+}
+
+/// The password every benchmark account gets.
+pub const PASSWORD: &str = "bench password 1";
+
+/// A staff account of Yichang (4205), as an actor without a session.
+pub async fn staff(engine: &Engine, username: &str, role: Role) -> anyhow::Result<Actor> {
+    let new = quan_engine::users::NewAccount {
+        username: Username::parse(username)?,
+        role,
+        region: Region::parse("4205")?,
+        display_name: "bench".into(),
+        password: Some(PASSWORD.into()),
+    };
+    let (user, _) = engine.create_user_unchecked(new, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(Actor::Staff { session: SessionId::from_uuid(uuid::Uuid::nil()), user })
+}
+
+/// When a grab runs: the batch's window (RFC 3339) and the campaign's days.
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub opening_at: String,
+    pub closing_at: String,
+    pub starts_on: String,
+    pub ends_on: String,
+}
+
+impl Window {
+    /// 2026-12-05, 10:00 to 22:00 in UTC+8, in a December campaign.
+    pub fn december() -> Window {
+        Window {
+            opening_at: "2026-12-05T10:00:00+08:00".into(),
+            closing_at: "2026-12-05T22:00:00+08:00".into(),
+            starts_on: "2026-12-01".into(),
+            ends_on: "2026-12-31".into(),
+        }
+    }
+}
+
+/// Creates, funds and starts a campaign with one grab batch of `stock` ¥10
+/// instant vouchers (one per account, valid three days after the claim).
+pub async fn open_grab(
+    engine: &Engine,
+    official: &Actor,
+    stock: u32,
+    w: &Window,
+) -> anyhow::Result<(CampaignId, BatchId)> {
+    let face = 1000i64;
+    let budget = i64::from(stock) * face;
+    let file: CampaignFile = serde_json::from_value(serde_json::json!({
+        "campaign": {"name": "bench", "region": "4205", "budget_fen": budget, "funding_source": "bench", "starts_on": w.starts_on, "ends_on": w.ends_on},
+        "batches": [{"name": "grab", "opening_at": w.opening_at, "closing_at": w.closing_at,
+            "limits": {"per_batch": 1, "count_by": "account"},
+            "kinds": [{"stock": stock, "kind": {"code": "k", "name": "立减", "discount": {"type": "instant", "off_fen": face}, "validity": {"type": "days_after_claim", "days": 3}}}]}]
+    }))?;
+    let e = |x: &dyn std::fmt::Display| anyhow::anyhow!("{x}");
+    let (c, batches) = engine.create_campaign(official, file).await.map_err(|x| e(&x))?;
+    engine
+        .change_campaign(official, c.id, Cmd::Fund { amount: quan_domain::Fen::new(budget) }, "bench")
+        .await
+        .map_err(|x| e(&x))?;
+    engine.change_campaign(official, c.id, Cmd::Start, "").await.map_err(|x| e(&x))?;
+    Ok((c.id, batches[0].id))
+}
+
+/// Every resident once and a fifth of them again (repeat attempts), shuffled.
+pub fn shuffled_order(residents: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..residents).collect();
+    order.extend((0..residents).step_by(5));
+    let mut r = [0u8; 8];
+    for i in (1..order.len()).rev() {
+        SystemRandom.fill(&mut r);
+        order.swap(i, (u64::from_le_bytes(r) % (i as u64 + 1)) as usize);
+    }
+    order
+}
+
+/// A new, empty database `name` on the PostgreSQL server at `admin_url`
+/// (dropped first if a crashed run left it); returns its URL.
+pub async fn create_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
+    let mut admin =
+        <sqlx::PgConnection as sqlx::Connection>::connect(admin_url).await.context("PostgreSQL for the benchmark")?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+        .execute(&mut admin)
+        .await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
+    let url = {
+        use std::str::FromStr;
+        sqlx::postgres::PgConnectOptions::from_str(admin_url)?.database(name)
+    };
+    Ok(sqlx::ConnectOptions::to_url_lossy(&url).to_string())
+}
+
+/// Drops a benchmark database; a failure is only reported.
+pub async fn drop_database(admin_url: &str, name: &str) {
+    let dropped = match <sqlx::PgConnection as sqlx::Connection>::connect(admin_url).await {
+        Ok(mut c) => sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(&mut c)
+            .await
+            .map(|_| ())
+            .map_err(anyhow::Error::from),
+        Err(e) => Err(e.into()),
+    };
+    if let Err(e) = dropped {
+        eprintln!("could not drop the benchmark database {name}: {e:#}");
+    }
+}
