@@ -152,6 +152,27 @@ pub struct OrderInput {
     pub items: Vec<OrderLine>,
 }
 
+/// A voucher's kind in its batch, and its own rule (its tier's, for a pack).
+fn voucher_rule<'b>(
+    batch: &'b quan_store::Batch,
+    v: &Voucher,
+) -> Result<(&'b quan_domain::batch::BatchKind, quan_domain::voucher_kind::Discount), StoreError> {
+    let kind = batch
+        .spec
+        .kinds
+        .iter()
+        .find(|k| k.kind.code == v.kind_code)
+        .ok_or_else(|| StoreError::message(format!("voucher {} names a kind its batch lacks", v.id)))?;
+    let discount = kind
+        .kind
+        .discount
+        .pack()
+        .get(v.tier as usize)
+        .cloned()
+        .ok_or_else(|| StoreError::message(format!("voucher {} has no tier {}", v.id, v.tier)))?;
+    Ok((kind, discount))
+}
+
 /// Order lines at most.
 pub const ORDER_LINES_MAX: usize = 200;
 /// Characters of an order reference at most.
@@ -324,16 +345,8 @@ impl Engine {
         }
         let now = self.now();
         let batch = self.batch_for_redemption(v.batch_id).await?;
-        let kind = batch
-            .spec
-            .kinds
-            .iter()
-            .find(|k| k.kind.code == v.kind_code)
-            .ok_or_else(|| StoreError::message(format!("voucher {} names a kind its batch lacks", v.id)))?;
-        let pack = kind.kind.discount.pack();
-        let discount = pack
-            .get(v.tier as usize)
-            .ok_or_else(|| StoreError::message(format!("voucher {} has no tier {}", v.id, v.tier)))?;
+        let (kind, discount) = voucher_rule(&batch, &v)?;
+        let discount = &discount;
         let m = self.merchant_for_redemption(merchant_id).await?;
         let items = if kind.kind.scope.categories.is_empty() || input.items.is_empty() {
             input
@@ -475,14 +488,8 @@ impl Engine {
         let now = self.now();
         let batch = self.store().batch_by_id(r.batch_id).await?;
         let v = self.store().voucher_by_id(r.voucher_id).await?;
-        let kind = batch
-            .spec
-            .kinds
-            .iter()
-            .find(|k| k.kind.code == r.kind_code)
-            .ok_or_else(|| StoreError::message(format!("redemption {id} names a kind its batch lacks")))?;
-        let pack = kind.kind.discount.pack();
-        let discount = pack.get(v.tier as usize).ok_or_else(|| StoreError::message("voucher tier out of range"))?;
+        let (kind, discount) = voucher_rule(&batch, &v)?;
+        let discount = &discount;
         let (_, until) = redemption::valid_days(&kind.kind.validity, v.created_at);
         let still_valid = now.with_timezone(&quan_domain::UTC8).date_naive() <= until;
         let before = Redeemed { order_amount: r.order, basis: r.basis, refunded: r.refunded, subsidy: r.subsidy };

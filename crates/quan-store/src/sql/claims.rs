@@ -234,7 +234,10 @@ macro_rules! impl_claim_store {
                 Ok(outcomes.into_iter().map(|o| o.unwrap_or(ClaimOutcome::Claimed)).collect())
             }
 
-            fn voucher(row: &R) -> Result<Voucher, StoreError> {
+            /// The columns `voucher` reads.
+            pub(crate) const VOUCHER_COLUMNS: &str = "id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms";
+
+            pub(crate) fn voucher(row: &R) -> Result<Voucher, StoreError> {
                 let at: i64 = get(row, "created_at_ms")?;
                 Ok(Voucher {
                     id: get(row, "id")?,
@@ -285,10 +288,8 @@ macro_rules! impl_claim_store {
                 }
 
                 async fn vouchers_of(&self, resident: ResidentId) -> Result<Vec<Voucher>, StoreError> {
-                    let rows = sqlx::query(
-                        "SELECT id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms
-                         FROM vouchers WHERE resident_id = $1 ORDER BY created_at_ms, id",
-                    )
+                    let sql = format!("SELECT {VOUCHER_COLUMNS} FROM vouchers WHERE resident_id = $1 ORDER BY created_at_ms, id");
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(resident.as_uuid())
                     .fetch_all(self.pool())
                     .await

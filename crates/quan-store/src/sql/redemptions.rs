@@ -395,27 +395,14 @@ macro_rules! impl_redemption_store {
                 }
 
                 async fn voucher_by_id(&self, id: uuid::Uuid) -> Result<Voucher, StoreError> {
-                    let row = sqlx::query(
-                        "SELECT id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms FROM vouchers WHERE id = $1",
-                    )
-                    .bind(id)
-                    .fetch_optional(self.pool())
-                    .await
-                    .map_err(err)?
-                    .ok_or(StoreError::NotFound)?;
-                    let created: i64 = get(&row, "created_at_ms")?;
-                    Ok(Voucher {
-                        id: get(&row, "id")?,
-                        claim_id: get(&row, "claim_id")?,
-                        campaign_id: CampaignId::from_uuid(get(&row, "campaign_id")?),
-                        batch_id: BatchId::from_uuid(get(&row, "batch_id")?),
-                        kind_code: get(&row, "kind_code")?,
-                        tier: u32::try_from(get::<i64>(&row, "tier")?).unwrap_or(0),
-                        resident_id: ResidentId::from_uuid(get(&row, "resident_id")?),
-                        face: Fen::new(get(&row, "face_fen")?),
-                        state: get(&row, "state")?,
-                        created_at: at(created),
-                    })
+                    let sql = format!("SELECT {} FROM vouchers WHERE id = $1", crate::claim_sql::VOUCHER_COLUMNS);
+                    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(id)
+                        .fetch_optional(self.pool())
+                        .await
+                        .map_err(err)?
+                        .ok_or(StoreError::NotFound)?;
+                    crate::claim_sql::voucher(&row)
                 }
 
                 async fn redeem_batch(&self, items: &[(Redemption, Vec<Transfer>)]) -> Result<Vec<bool>, StoreError> {
