@@ -459,18 +459,8 @@ impl Engine {
     /// the ledger refuses any transfer of the campaign.
     async fn close_out_transfers(&self, id: CampaignId) -> Result<Vec<quan_store::Transfer>, CampaignError> {
         self.expire_campaign(id).await?;
-        let mut reserved = 0i128;
-        let mut payable = 0i128;
-        let mut available = 0i128;
-        for a in self.store().account_totals(id).await? {
-            let balance = a.credits - a.debits;
-            match a.account.kind {
-                quan_domain::ledger::AccountKind::Reserved => reserved += balance,
-                quan_domain::ledger::AccountKind::Payable => payable += balance,
-                quan_domain::ledger::AccountKind::Available => available += balance,
-                _ => {}
-            }
-        }
+        let b = self.audit_campaign_unchecked(id).await?.balances;
+        let (reserved, payable, available) = (b.reserved, b.payable, b.available);
         let mut why = Vec::new();
         if reserved > 0 {
             let valid = self

@@ -37,6 +37,9 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(EXPIRY_INTERVAL_S));
         let mut n: u64 = 0;
+        // The last day settled by this process: the owed amounts are read
+        // from the whole ledger, so a settled day is not read again.
+        let mut settled: Option<chrono::NaiveDate> = None;
         loop {
             tick.tick().await;
             if let Err(e) = jobs.expire_all().await {
@@ -46,7 +49,14 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             if n % SETTLE_EVERY_TICKS == 1 {
                 let today = quan_domain::BusinessDay::of(jobs.now(), cutoff).date();
                 let Some(day) = today.pred_opt() else { continue };
-                match jobs.settle(day).await {
+                if settled == Some(day) {
+                    continue;
+                }
+                let result = jobs.settle(day).await;
+                if result.is_ok() {
+                    settled = Some(day);
+                }
+                match result {
                     Ok(run) if !run.new.is_empty() => match super::settle::write_payout(&run, &payouts) {
                         Ok((csv, _)) => tracing::info!(%day, new = run.new.len(), file = %csv.display(), "settled"),
                         Err(e) => {
