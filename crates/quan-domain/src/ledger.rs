@@ -5,8 +5,15 @@
 //! campaign: money arrives from the treasury account (which may go
 //! negative: it is the source) into `available`; a claim moves face value
 //! to `reserved`; a redemption to `payable`; a settlement to `paid`; a
-//! close-out from `available` to `returned`. Transfers are never changed;
-//! a correction is a reversing transfer.
+//! close-out from `available` to `returned`. Per merchant, a settlement
+//! that cannot be paid (suspension) moves `payable` to `held` until the
+//! merchant may be paid again; a refund after the subsidy was paid leaves
+//! the merchant owing it back (`recoverable`, never above zero), netted
+//! from its next settlements. Matching discounts that the platform and
+//! the merchants add on top of the voucher are memo accounts: they are
+//! counted (for the reports' leverage figures) but are not public money and
+//! stay out of the budget identity. Transfers are never changed; a
+//! correction is a reversing transfer.
 
 use std::fmt;
 
@@ -30,16 +37,32 @@ pub enum AccountKind {
     Paid,
     /// Money given back to the treasury at close-out.
     Returned,
+    /// Per merchant: subsidy settled but not paid (suspension, risk hold).
+    Held,
+    /// Per merchant: subsidy refunded after it was paid, which the merchant
+    /// owes back; zero or below (debit-normal), netted from later settlements.
+    Recoverable,
+    /// Memo: the other side of the matching-discount memo accounts.
+    MatchingSource,
+    /// Memo, per campaign: discounts the payment platform added (平台配套优惠).
+    PlatformMatching,
+    /// Memo, per merchant: discounts the merchant added (商户让利).
+    MerchantMatching,
 }
 
 impl AccountKind {
-    pub const ALL: [AccountKind; 6] = [
+    pub const ALL: [AccountKind; 11] = [
         AccountKind::Treasury,
         AccountKind::Available,
         AccountKind::Reserved,
         AccountKind::Payable,
         AccountKind::Paid,
         AccountKind::Returned,
+        AccountKind::Held,
+        AccountKind::Recoverable,
+        AccountKind::MatchingSource,
+        AccountKind::PlatformMatching,
+        AccountKind::MerchantMatching,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +73,11 @@ impl AccountKind {
             AccountKind::Payable => "payable",
             AccountKind::Paid => "paid",
             AccountKind::Returned => "returned",
+            AccountKind::Held => "held",
+            AccountKind::Recoverable => "recoverable",
+            AccountKind::MatchingSource => "matching_source",
+            AccountKind::PlatformMatching => "platform_matching",
+            AccountKind::MerchantMatching => "merchant_matching",
         }
     }
 
@@ -57,9 +85,15 @@ impl AccountKind {
         AccountKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
-    /// Every account but the treasury must never go below zero.
+    /// Every account but the sources (treasury, matching source) and the
+    /// debit-normal `recoverable` must never go below zero.
     pub fn has_floor(self) -> bool {
-        self != AccountKind::Treasury
+        !matches!(self, AccountKind::Treasury | AccountKind::Recoverable | AccountKind::MatchingSource)
+    }
+
+    /// Memo accounts count matching discounts; they are not public money.
+    pub fn is_memo(self) -> bool {
+        matches!(self, AccountKind::MatchingSource | AccountKind::PlatformMatching | AccountKind::MerchantMatching)
     }
 }
 
@@ -103,10 +137,12 @@ pub enum Reason {
     Settlement,
     CloseOut,
     Reversal,
+    /// Memo: a matching discount given with a redemption (or taken back by a refund).
+    Matching,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 8] = [
+    pub const ALL: [Reason; 9] = [
         Reason::Funding,
         Reason::ClaimReservation,
         Reason::ExpiryRelease,
@@ -115,6 +151,7 @@ impl Reason {
         Reason::Settlement,
         Reason::CloseOut,
         Reason::Reversal,
+        Reason::Matching,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -127,6 +164,7 @@ impl Reason {
             Reason::Settlement => "settlement",
             Reason::CloseOut => "close_out",
             Reason::Reversal => "reversal",
+            Reason::Matching => "matching",
         }
     }
 
@@ -144,17 +182,31 @@ pub struct CampaignBalances {
     pub payable: i128,
     pub paid: i128,
     pub returned: i128,
+    /// Summed over merchants.
+    pub held: i128,
+    /// Summed over merchants; zero or below.
+    pub recoverable: i128,
+    /// Memo: matching discounts standing (platform, merchants).
+    pub platform_matching: i128,
+    pub merchant_matching: i128,
 }
 
 impl CampaignBalances {
-    pub fn set(&mut self, kind: AccountKind, balance: i128) {
+    /// Adds an account's balance to its kind's total (per-merchant
+    /// accounts of one kind add up).
+    pub fn add(&mut self, kind: AccountKind, balance: i128) {
         match kind {
-            AccountKind::Treasury => self.treasury = balance,
-            AccountKind::Available => self.available = balance,
-            AccountKind::Reserved => self.reserved = balance,
-            AccountKind::Payable => self.payable = balance,
-            AccountKind::Paid => self.paid = balance,
-            AccountKind::Returned => self.returned = balance,
+            AccountKind::Treasury => self.treasury += balance,
+            AccountKind::Available => self.available += balance,
+            AccountKind::Reserved => self.reserved += balance,
+            AccountKind::Payable => self.payable += balance,
+            AccountKind::Paid => self.paid += balance,
+            AccountKind::Returned => self.returned += balance,
+            AccountKind::Held => self.held += balance,
+            AccountKind::Recoverable => self.recoverable += balance,
+            AccountKind::MatchingSource => {}
+            AccountKind::PlatformMatching => self.platform_matching += balance,
+            AccountKind::MerchantMatching => self.merchant_matching += balance,
         }
     }
 
@@ -175,21 +227,24 @@ pub struct Finding {
 }
 
 /// The checks that need only the ledger's sums and the campaign's record:
-/// `funded = available + reserved + payable + paid + returned`, floors,
+/// `funded = available + reserved + payable + held + paid + recoverable +
+/// returned` (recoverable is zero or below: paid out, owed back), floors,
 /// and the campaign's recorded funding against the ledger's.
 pub fn check_campaign(b: &CampaignBalances, campaign_funded: Fen) -> Vec<Finding> {
     let mut out = Vec::new();
-    let accounted = b.available + b.reserved + b.payable + b.paid + b.returned;
+    let accounted = b.available + b.reserved + b.payable + b.held + b.paid + b.recoverable + b.returned;
     if b.funded() != accounted {
         out.push(Finding {
             check: "funded_not_accounted_for",
             detail: format!(
-                "funded {} ≠ available {} + reserved {} + payable {} + paid {} + returned {} = {}",
+                "funded {} ≠ available {} + reserved {} + payable {} + held {} + paid {} + recoverable {} + returned {} = {}",
                 b.funded(),
                 b.available,
                 b.reserved,
                 b.payable,
+                b.held,
                 b.paid,
+                b.recoverable,
                 b.returned,
                 accounted
             ),
@@ -199,12 +254,21 @@ pub fn check_campaign(b: &CampaignBalances, campaign_funded: Fen) -> Vec<Finding
         (AccountKind::Available, b.available),
         (AccountKind::Reserved, b.reserved),
         (AccountKind::Payable, b.payable),
+        (AccountKind::Held, b.held),
         (AccountKind::Paid, b.paid),
         (AccountKind::Returned, b.returned),
+        (AccountKind::PlatformMatching, b.platform_matching),
+        (AccountKind::MerchantMatching, b.merchant_matching),
     ] {
         if v < 0 {
             out.push(Finding { check: "account_below_floor", detail: format!("{} is {v} fen", kind.as_str()) });
         }
+    }
+    if b.recoverable > 0 {
+        out.push(Finding {
+            check: "recoverable_above_zero",
+            detail: format!("merchants are owed {} fen through the recoverable account", b.recoverable),
+        });
     }
     if b.funded() != i128::from(campaign_funded.as_i64()) {
         out.push(Finding {
@@ -225,15 +289,38 @@ mod tests {
 
     #[test]
     fn balanced_books_have_no_findings() {
-        let b = CampaignBalances { treasury: -1000, available: 600, reserved: 300, payable: 50, paid: 50, returned: 0 };
+        let b = CampaignBalances {
+            treasury: -1000,
+            available: 600,
+            reserved: 300,
+            payable: 50,
+            held: 20,
+            paid: 60,
+            recoverable: -30,
+            ..CampaignBalances::default()
+        };
         assert!(check_campaign(&b, Fen::new(1000)).is_empty());
     }
 
     #[test]
     fn each_difference_is_named() {
-        let b = CampaignBalances { treasury: -1000, available: -1, reserved: 300, payable: 0, paid: 0, returned: 0 };
+        let b = CampaignBalances {
+            treasury: -1000,
+            available: -1,
+            reserved: 300,
+            recoverable: 5,
+            ..CampaignBalances::default()
+        };
         let checks: Vec<_> = check_campaign(&b, Fen::new(900)).iter().map(|f| f.check).collect();
-        assert_eq!(checks, vec!["funded_not_accounted_for", "account_below_floor", "funding_differs_from_campaign"]);
+        assert_eq!(
+            checks,
+            vec![
+                "funded_not_accounted_for",
+                "account_below_floor",
+                "recoverable_above_zero",
+                "funding_differs_from_campaign"
+            ]
+        );
     }
 
     #[test]

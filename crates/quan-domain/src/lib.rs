@@ -24,6 +24,7 @@ pub mod merchant;
 pub mod money;
 pub mod phone;
 pub mod redemption;
+pub mod settlement;
 pub mod username;
 pub mod voucher_kind;
 

@@ -313,10 +313,63 @@ pub fn refund(
     })
 }
 
+/// What remains of a matching discount (the platform's or the merchant's,
+/// given on top of the voucher) once `refunded` of an `order` is refunded:
+/// it shrinks in proportion to the order left, rounded down, and is gone
+/// with a full refund.
+pub fn matching_standing(matching: Fen, order: Fen, refunded: Fen) -> Fen {
+    if order <= Fen::ZERO || refunded >= order {
+        return Fen::ZERO;
+    }
+    let taken = i128::from(matching.as_i64()) * i128::from(refunded.as_i64()) / i128::from(order.as_i64());
+    Fen::new(matching.as_i64() - i64::try_from(taken).unwrap_or(matching.as_i64()))
+}
+
+/// Checks the matching discounts a till reports with an order: each at
+/// least zero, and together with the voucher's discount at most the order.
+pub fn check_matching(order: Fen, voucher_discount: Fen, platform: Fen, merchant: Fen) -> Result<(), String> {
+    if platform < Fen::ZERO || merchant < Fen::ZERO {
+        return Err("a matching discount cannot be below zero".into());
+    }
+    let total = i128::from(voucher_discount.as_i64()) + i128::from(platform.as_i64()) + i128::from(merchant.as_i64());
+    if total > i128::from(order.as_i64()) {
+        return Err(format!(
+            "the voucher's {voucher_discount} yuan and the matching discounts ({platform} platform, {merchant} merchant) exceed the order's {order} yuan"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::voucher_kind::{HourWindow, Scope};
+
+    #[test]
+    fn a_matching_discount_shrinks_with_the_refunded_order_and_is_gone_with_a_full_refund() {
+        let (m, o) = (Fen::new(1_000), Fen::new(30_000));
+        assert_eq!(matching_standing(m, o, Fen::ZERO), m);
+        assert_eq!(matching_standing(m, o, Fen::new(10_000)), Fen::new(667));
+        assert_eq!(matching_standing(m, o, o), Fen::ZERO);
+        assert_eq!(matching_standing(Fen::ZERO, o, Fen::new(5)), Fen::ZERO);
+    }
+
+    #[test]
+    fn matching_discounts_beyond_the_order_are_refused() {
+        assert!(check_matching(Fen::new(100), Fen::new(20), Fen::new(30), Fen::new(50)).is_ok());
+        assert!(check_matching(Fen::new(100), Fen::new(20), Fen::new(30), Fen::new(51)).is_err());
+        assert!(check_matching(Fen::new(100), Fen::new(20), Fen::new(-1), Fen::ZERO).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn matching_never_grows_as_more_is_refunded(m in 0i64..1_000_000, o in 1i64..10_000_000, a in 0i64..10_000_000, b in 0i64..10_000_000) {
+            let (lo, hi) = (a.min(b).min(o), a.max(b).min(o));
+            let s_lo = matching_standing(Fen::new(m), Fen::new(o), Fen::new(lo));
+            let s_hi = matching_standing(Fen::new(m), Fen::new(o), Fen::new(hi));
+            proptest::prop_assert!(s_hi <= s_lo && s_lo <= Fen::new(m) && s_hi >= Fen::ZERO);
+        }
+    }
     use proptest::prelude::*;
 
     fn kind(discount: Discount) -> VoucherKind {

@@ -34,8 +34,9 @@ impl Engine {
         let mut findings = Vec::new();
         let (mut debits, mut credits) = (0i128, 0i128);
         let mut b = CampaignBalances::default();
-        // Per merchant: payable + paid in the ledger.
-        let mut owed: std::collections::BTreeMap<quan_domain::MerchantId, i128> = std::collections::BTreeMap::new();
+        // Per merchant: (payable + held + paid + recoverable, merchant matching) in the ledger.
+        let mut owed: std::collections::BTreeMap<quan_domain::MerchantId, (i128, i128)> =
+            std::collections::BTreeMap::new();
         for a in &accounts {
             debits += a.debits;
             credits += a.credits;
@@ -48,18 +49,17 @@ impl Engine {
                     ),
                 });
             }
-            match (a.account.merchant, a.account.kind) {
-                (None, kind) => b.set(kind, a.credits - a.debits),
-                (Some(m), AccountKind::Payable | AccountKind::Paid) => {
-                    let balance = a.credits - a.debits;
-                    if a.account.kind == AccountKind::Payable {
-                        b.payable += balance;
-                    } else {
-                        b.paid += balance;
+            let balance = a.credits - a.debits;
+            b.add(a.account.kind, balance);
+            if let Some(m) = a.account.merchant {
+                let e = owed.entry(m).or_insert((0, 0));
+                match a.account.kind {
+                    AccountKind::Payable | AccountKind::Held | AccountKind::Paid | AccountKind::Recoverable => {
+                        e.0 += balance
                     }
-                    *owed.entry(m).or_insert(0) += balance;
+                    AccountKind::MerchantMatching => e.1 += balance,
+                    _ => {}
                 }
-                (Some(_), _) => {}
             }
         }
         if debits != credits {
@@ -76,15 +76,54 @@ impl Engine {
                 detail: format!("reserved {} fen but the claimed, unredeemed vouchers are worth {live}", b.reserved),
             });
         }
-        // Each merchant's payable + paid = the subsidy its standing redemptions earn.
+        // Each merchant's payable + held + paid + recoverable = the subsidy
+        // its standing redemptions earn; the matching memo accounts = the
+        // matching discounts standing.
         let earned: std::collections::BTreeMap<_, _> =
-            self.store().subsidy_by_merchant(id).await?.into_iter().collect();
+            self.store().subsidy_by_merchant(id).await?.into_iter().map(|e| (e.merchant_id, e)).collect();
+        let mut platform_matching = 0;
         for m in owed.keys().chain(earned.keys()).collect::<std::collections::BTreeSet<_>>() {
-            let (o, e) = (owed.get(m).copied().unwrap_or(0), earned.get(m).copied().unwrap_or(0));
+            let (o, om) = owed.get(m).copied().unwrap_or((0, 0));
+            let (e, em) = earned.get(m).map(|e| (e.subsidy, e.merchant_match)).unwrap_or((0, 0));
+            platform_matching += earned.get(m).map(|e| e.platform_match).unwrap_or(0);
             if o != e {
                 findings.push(Finding {
                     check: "merchant_payable_differs_from_redemptions",
-                    detail: format!("merchant {m}: payable + paid {o} fen but its redemptions (less refunds) earn {e}"),
+                    detail: format!(
+                        "merchant {m}: payable + held + paid + recoverable {o} fen but its redemptions (less refunds) earn {e}"
+                    ),
+                });
+            }
+            if om != em {
+                findings.push(Finding {
+                    check: "matching_differs_from_redemptions",
+                    detail: format!("merchant {m}: merchant matching {om} fen in the ledger, {em} on its redemptions"),
+                });
+            }
+        }
+        if platform_matching != b.platform_matching {
+            findings.push(Finding {
+                check: "matching_differs_from_redemptions",
+                detail: format!(
+                    "platform matching {} fen in the ledger, {platform_matching} on the redemptions",
+                    b.platform_matching
+                ),
+            });
+        }
+        // What the ledger paid each merchant = what its settlement rows told the bank to pay.
+        let instructed: std::collections::BTreeMap<_, _> =
+            self.store().paid_by_settlements(id).await?.into_iter().collect();
+        let paid: std::collections::BTreeMap<_, _> = accounts
+            .iter()
+            .filter(|a| a.account.kind == AccountKind::Paid)
+            .filter_map(|a| a.account.merchant.map(|m| (m, a.credits - a.debits)))
+            .collect();
+        for m in paid.keys().chain(instructed.keys()).collect::<std::collections::BTreeSet<_>>() {
+            let (p, i) = (paid.get(m).copied().unwrap_or(0), instructed.get(m).copied().unwrap_or(0));
+            if p != i {
+                findings.push(Finding {
+                    check: "paid_differs_from_settlements",
+                    detail: format!("merchant {m}: paid {p} fen in the ledger, {i} by its settlements"),
                 });
             }
         }
@@ -100,7 +139,7 @@ impl Engine {
             balances: b,
             accounts,
             findings,
-            not_checked: vec!["settlement statements and payouts (no settlement yet)"],
+            not_checked: vec!["what the bank actually paid (see `quan settle confirm`)"],
         })
     }
 

@@ -445,6 +445,15 @@ pub struct CloseOutReport {
     pub payable_fen: i64,
     pub paid_fen: i64,
     pub returned_fen: i64,
+    /// Held for merchants who may not be paid (zero once closed).
+    pub held_fen: i64,
+    /// Refunded after payment and not yet netted: what merchants owe back.
+    pub owed_back_fen: i64,
+    /// Per merchant owing back: (id, legal name, fen owed).
+    pub owed_back_by_merchant: Vec<(quan_domain::MerchantId, String, i64)>,
+    /// Matching discounts standing, from the platform and from merchants (memo).
+    pub platform_matching_fen: i64,
+    pub merchant_matching_fen: i64,
 }
 
 fn fen(v: i128) -> i64 {
@@ -454,7 +463,9 @@ fn fen(v: i128) -> i64 {
 impl Engine {
     /// Closing: what is past validity expires first; then every voucher
     /// must be redeemed or expired (nothing reserved) and every merchant
-    /// settled (nothing payable); what is left available returns to the
+    /// settled (nothing payable, nothing held); what merchants still owe
+    /// back stays on the books, listed in the close-out report, for
+    /// recovery outside quan; what is left available returns to the
     /// treasury in the same transaction as the status change. After that
     /// the ledger refuses any transfer of the campaign.
     async fn close_out_transfers(&self, id: CampaignId) -> Result<Vec<quan_store::Transfer>, CampaignError> {
@@ -477,6 +488,12 @@ impl Engine {
         }
         if payable > 0 {
             why.push(format!("{} yuan is still owed to merchants: settle the remaining days (held merchants must be reinstated or resolved)", Fen::new(fen(payable))));
+        }
+        if b.held > 0 {
+            why.push(format!(
+                "{} yuan is held for merchants who may not be paid: reinstate them and settle again",
+                Fen::new(fen(b.held))
+            ));
         }
         if !why.is_empty() {
             return Err(CampaignError::NotReadyToClose(why.join("; ")));
@@ -506,10 +523,19 @@ impl Engine {
         let audit = self.audit_campaign_unchecked(id).await?;
         let b = audit.balances;
         let mut paid_by_merchant = Vec::new();
+        let mut owed_back_by_merchant = Vec::new();
         for a in &audit.accounts {
-            if let (Some(m), quan_domain::ledger::AccountKind::Paid) = (a.account.merchant, a.account.kind) {
-                let name = self.store().merchant_by_id(m).await.map(|x| x.app.legal_name).unwrap_or_default();
-                paid_by_merchant.push((m, name, fen(a.credits - a.debits)));
+            let balance = a.credits - a.debits;
+            match (a.account.merchant, a.account.kind) {
+                (Some(m), quan_domain::ledger::AccountKind::Paid) => {
+                    let name = self.store().merchant_by_id(m).await.map(|x| x.app.legal_name).unwrap_or_default();
+                    paid_by_merchant.push((m, name, fen(balance)));
+                }
+                (Some(m), quan_domain::ledger::AccountKind::Recoverable) if balance < 0 => {
+                    let name = self.store().merchant_by_id(m).await.map(|x| x.app.legal_name).unwrap_or_default();
+                    owed_back_by_merchant.push((m, name, fen(-balance)));
+                }
+                _ => {}
             }
         }
         let (redemptions, order, subsidy) = self.store().redemption_stats(id).await?;
@@ -534,6 +560,11 @@ impl Engine {
             payable_fen: fen(b.payable),
             paid_fen: fen(b.paid),
             returned_fen: fen(b.returned),
+            held_fen: fen(b.held),
+            owed_back_fen: fen(-b.recoverable),
+            owed_back_by_merchant,
+            platform_matching_fen: fen(b.platform_matching),
+            merchant_matching_fen: fen(b.merchant_matching),
         })
     }
 }

@@ -143,13 +143,18 @@ pub struct OrderLine {
 }
 
 /// The order a voucher is used on.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct OrderInput {
     pub amount: Fen,
     /// The merchant's own order number; an order with one voucher already
     /// on it takes no second one-per-order voucher.
     pub order_ref: String,
     pub items: Vec<OrderLine>,
+    /// Discounts added on top of the voucher by the payment platform
+    /// (平台配套优惠) and by the merchant (商户让利); counted for the
+    /// reports' leverage figures, not paid from the budget.
+    pub platform_match: Fen,
+    pub merchant_match: Fen,
 }
 
 /// A voucher's kind in its batch, and its own rule (its tier's, for a pack).
@@ -378,6 +383,8 @@ impl Engine {
         let order = Order { amount: input.amount, items, other_vouchers };
         let Decision { basis, discount: off, subsidy, .. } =
             redemption::decide(&facts, &merchant, &order, now).map_err(RedemptionError::Refused)?;
+        redemption::check_matching(input.amount, off, input.platform_match, input.merchant_match)
+            .map_err(|message| RedemptionError::BadInput { field: "platform_match", message })?;
         let id = self.new_uuid();
         let r = Redemption {
             id,
@@ -397,6 +404,8 @@ impl Engine {
             face: v.face,
             subsidy,
             refunded: Fen::ZERO,
+            platform_match: input.platform_match,
+            merchant_match: input.merchant_match,
             state: "standing".into(),
             business_day: BusinessDay::of(now, self.config().business_day_cutoff).date(),
             redeemed_at: now,
@@ -420,10 +429,11 @@ impl Engine {
                 credit: Account::campaign(v.campaign_id, AccountKind::Available),
                 amount: unused,
                 reason: Reason::Redemption,
-                reference,
+                reference: reference.clone(),
                 at: now,
             });
         }
+        transfers.extend(self.matching_transfers(&r, r.platform_match, r.merchant_match, false, &reference, now));
         if !self.commit_redemption(r.clone(), transfers).await? {
             return Err(RedemptionError::Refused(Refusal::AlreadyRedeemed));
         }
@@ -494,8 +504,13 @@ impl Engine {
         let still_valid = now.with_timezone(&quan_domain::UTC8).date_naive() <= until;
         let before = Redeemed { order_amount: r.order, basis: r.basis, refunded: r.refunded, subsidy: r.subsidy };
         let mut d = redemption::refund(&before, discount, amount, still_valid).map_err(RedemptionError::Refund)?;
+        let mut attempts = 0;
         loop {
+            attempts += 1;
             match self.record_refund(&r, &d, amount, user.id, now).await {
+                // A settlement moved the merchant's balances between reading
+                // and posting: split again.
+                Err(RedemptionError::Store(StoreError::Conflict { what: "account_floor" })) if attempts < 3 => {}
                 // The budget was claimed to the last fen since: the subsidy
                 // still comes back, but the voucher cannot be reserved again.
                 Err(RedemptionError::Store(StoreError::Conflict { what: "account_floor" })) if d.voucher_back => {
@@ -531,17 +546,44 @@ impl Engine {
         };
         let reference = format!("refund:{}", refund.id);
         let mut transfers = Vec::new();
-        if d.subsidy_returned > Fen::ZERO {
-            transfers.push(Transfer {
-                id: self.new_uuid(),
-                debit: Account { campaign: r.campaign_id, kind: AccountKind::Payable, merchant: Some(r.merchant_id) },
-                credit: Account::campaign(r.campaign_id, AccountKind::Available),
-                amount: d.subsidy_returned,
-                reason: Reason::Refund,
-                reference: reference.clone(),
-                at: now,
-            });
+        // The subsidy comes back from what the merchant is owed (payable),
+        // then from what is held for it; what was already paid out, the
+        // merchant owes back (recoverable), netted from its next settlements.
+        let merchant_account = |kind| Account { campaign: r.campaign_id, kind, merchant: Some(r.merchant_id) };
+        let mut left = i128::from(d.subsidy_returned.as_i64());
+        for kind in [AccountKind::Payable, AccountKind::Held, AccountKind::Recoverable] {
+            let take = if kind == AccountKind::Recoverable {
+                left
+            } else {
+                left.min(self.store().account_balance(&merchant_account(kind)).await?.max(0))
+            };
+            if take > 0 {
+                transfers.push(Transfer {
+                    id: self.new_uuid(),
+                    debit: merchant_account(kind),
+                    credit: Account::campaign(r.campaign_id, AccountKind::Available),
+                    amount: Fen::new(i64::try_from(take).unwrap_or(i64::MAX)),
+                    reason: Reason::Refund,
+                    reference: reference.clone(),
+                    at: now,
+                });
+                left -= take;
+            }
         }
+        let refunded_after = d.refunded_after;
+        let back = |m: Fen| {
+            redemption::matching_standing(m, r.order, r.refunded)
+                .checked_sub(redemption::matching_standing(m, r.order, refunded_after))
+                .unwrap_or(Fen::ZERO)
+        };
+        transfers.extend(self.matching_transfers(
+            r,
+            back(r.platform_match),
+            back(r.merchant_match),
+            true,
+            &reference,
+            now,
+        ));
         if d.voucher_back {
             // Back in the wallet: its whole face value is reserved again.
             transfers.push(Transfer {
@@ -561,6 +603,42 @@ impl Engine {
         }
         tracing::info!(redemption_id = %id, refund_id = %refund.id, subsidy_returned_fen = d.subsidy_returned.as_i64(), voucher_back = d.voucher_back, "refund recorded");
         Ok(refund)
+    }
+
+    /// Memo transfers for matching discounts: given with a redemption
+    /// (source → matching accounts) or taken back by a refund (`back`).
+    fn matching_transfers(
+        &self,
+        r: &Redemption,
+        platform: Fen,
+        merchant: Fen,
+        back: bool,
+        reference: &str,
+        now: DateTime<Utc>,
+    ) -> Vec<Transfer> {
+        let source = Account::campaign(r.campaign_id, AccountKind::MatchingSource);
+        [
+            (platform, Account::campaign(r.campaign_id, AccountKind::PlatformMatching)),
+            (
+                merchant,
+                Account { campaign: r.campaign_id, kind: AccountKind::MerchantMatching, merchant: Some(r.merchant_id) },
+            ),
+        ]
+        .into_iter()
+        .filter(|(amount, _)| *amount > Fen::ZERO)
+        .map(|(amount, memo)| {
+            let (debit, credit) = if back { (memo, source) } else { (source, memo) };
+            Transfer {
+                id: self.new_uuid(),
+                debit,
+                credit,
+                amount,
+                reason: Reason::Matching,
+                reference: reference.to_string(),
+                at: now,
+            }
+        })
+        .collect()
     }
 
     /// The refunds of a redemption, oldest first.

@@ -37,7 +37,10 @@ pub struct Statement {
     pub subsidy_returned: i128,
     /// What this day's settlement pays (or holds), if anything.
     pub settled: Fen,
-    /// `paid`, `held`, `confirmed`, `mismatch`, or empty when nothing was due.
+    /// Netted against what the merchant owed back, and paid from earlier holds.
+    pub recovered: Fen,
+    pub released: Fen,
+    /// `paid`, `held`, `recovered`, `confirmed`, `mismatch`, or empty when nothing was due.
     pub status: String,
     pub hold_reason: String,
 }
@@ -86,9 +89,11 @@ pub enum Confirmation {
 impl Engine {
     /// Settles business day `day`: for every merchant and campaign, the
     /// subsidy earned by redemptions before the day's end less refunds
-    /// before it, less what was paid before (and at most what is payable
-    /// now), is paid (or held, when the merchant is suspended or not
-    /// approved). Idempotent per day.
+    /// before it, less what settlements moved before (and at most what is
+    /// payable now), is due. What the merchant owes back (refunds after an
+    /// earlier payment) is netted first; the rest is paid with anything held
+    /// before, or held (suspended or not approved merchants) with the
+    /// reason. Idempotent per day: the row and its transfers commit together.
     pub async fn settle(&self, day: NaiveDate) -> Result<SettlementRun, SettlementError> {
         let cutoff = self.config().business_day_cutoff;
         let (_, end) = BusinessDay::from_date(day).bounds(cutoff);
@@ -102,45 +107,79 @@ impl Engine {
         for o in owed {
             // What the day left owed, but never more than is payable now: a
             // refund after the day's end has already taken its part back.
-            let due = (o.earned - o.refunded - o.paid).min(o.balance);
-            if due <= 0 {
+            let due = (o.earned - o.refunded - o.paid).min(o.balance).max(0);
+            if due == 0 && o.held == 0 {
                 continue;
             }
-            let amount = Fen::new(i64::try_from(due).map_err(|_| StoreError::message("settlement amount overflows"))?);
             let m = self.store().merchant_by_id(o.merchant_id).await?;
-            let (status, reason) = match m.status {
-                MerchantStatus::Approved => ("paid", String::new()),
-                MerchantStatus::Suspended => ("held", format!("merchant suspended: {}", m.status_reason)),
-                s => ("held", format!("merchant is {}", s.as_str())),
+            let (may_pay, reason) = match m.status {
+                MerchantStatus::Approved => (true, String::new()),
+                MerchantStatus::Suspended => (false, format!("merchant suspended: {}", m.status_reason)),
+                s => (false, format!("merchant is {}", s.as_str())),
+            };
+            let plan = quan_domain::settlement::plan(quan_domain::settlement::Position {
+                due,
+                held: o.held,
+                owed_back: -o.recoverable.min(0),
+                may_pay,
+            });
+            if plan.is_empty() {
+                continue;
+            }
+            let fen = |v: i128| {
+                i64::try_from(v).map(Fen::new).map_err(|_| StoreError::message("settlement amount overflows"))
             };
             let id = self.new_uuid();
+            let reference = format!("settlement:{id}");
+            let account = |kind| Account { campaign: o.campaign_id, kind, merchant: Some(o.merchant_id) };
+            let mut posts = Vec::new();
+            for (amount, from, to) in [
+                (plan.recover_from_payable, AccountKind::Payable, AccountKind::Recoverable),
+                (plan.recover_from_held, AccountKind::Held, AccountKind::Recoverable),
+                (plan.release, AccountKind::Held, AccountKind::Paid),
+                (plan.pay, AccountKind::Payable, AccountKind::Paid),
+                (plan.hold, AccountKind::Payable, AccountKind::Held),
+            ] {
+                if amount > 0 {
+                    posts.push(Transfer {
+                        id: self.new_uuid(),
+                        debit: account(from),
+                        credit: account(to),
+                        amount: fen(amount)?,
+                        reason: Reason::Settlement,
+                        reference: reference.clone(),
+                        at: now,
+                    });
+                }
+            }
+            let (status, amount) = if plan.hold > 0 {
+                ("held", plan.hold)
+            } else if plan.paid() > 0 {
+                ("paid", plan.paid())
+            } else {
+                ("recovered", 0)
+            };
             rows.push(Settlement {
                 id,
                 business_day: day,
                 campaign_id: o.campaign_id,
                 merchant_id: o.merchant_id,
-                amount,
+                amount: fen(amount)?,
                 status: status.into(),
-                hold_reason: reason,
+                hold_reason: if status == "held" { reason } else { String::new() },
                 confirmed: None,
                 bank_ref: None,
                 created_at: now,
                 confirmed_at: None,
+                recovered: fen(plan.recovered())?,
+                released: fen(plan.release)?,
             });
-            transfers.push((status == "paid").then(|| Transfer {
-                id: self.new_uuid(),
-                debit: Account { campaign: o.campaign_id, kind: AccountKind::Payable, merchant: Some(o.merchant_id) },
-                credit: Account { campaign: o.campaign_id, kind: AccountKind::Paid, merchant: Some(o.merchant_id) },
-                amount,
-                reason: Reason::Settlement,
-                reference: format!("settlement:{id}"),
-                at: now,
-            }));
+            transfers.push(posts);
         }
         let new = self.store().record_settlements(&rows, &transfers).await?;
         let mut all = Vec::new();
         for s in self.store().settlements_of_day(day).await? {
-            let line = if s.status == "held" {
+            let line = if matches!(s.status.as_str(), "held" | "recovered") {
                 None
             } else {
                 let m = self.store().merchant_by_id(s.merchant_id).await?;
@@ -165,6 +204,8 @@ impl Engine {
                 refunds,
                 subsidy_returned: returned,
                 settled: Fen::ZERO,
+                recovered: Fen::ZERO,
+                released: Fen::ZERO,
                 status: String::new(),
                 hold_reason: String::new(),
             });
@@ -185,6 +226,8 @@ impl Engine {
                         refunds: 0,
                         subsidy_returned: 0,
                         settled: Fen::ZERO,
+                        recovered: Fen::ZERO,
+                        released: Fen::ZERO,
                         status: String::new(),
                         hold_reason: String::new(),
                     });
@@ -192,6 +235,8 @@ impl Engine {
                 }
             };
             statements[i].settled = s.amount;
+            statements[i].recovered = s.recovered;
+            statements[i].released = s.released;
             statements[i].status.clone_from(&s.status);
             statements[i].hold_reason.clone_from(&s.hold_reason);
         }

@@ -26,6 +26,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 9, name: "redemptions", sql: include_str!("../migrations/0009_redemptions.sql") },
     Migration { version: 10, name: "settlements", sql: include_str!("../migrations/0010_settlements.sql") },
     Migration { version: 11, name: "closed_campaigns", sql: include_str!("../migrations/0011_closed_campaigns.sql") },
+    Migration {
+        version: 12,
+        name: "netting_and_matching",
+        sql: include_str!("../migrations/0012_netting_and_matching.sql"),
+    },
 ];
 
 quan_store::impl_account_stores!(PgStore, sqlx::postgres::PgRow);

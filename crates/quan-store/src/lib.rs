@@ -25,7 +25,7 @@ pub use ledger_records::{AccountTotals, Transfer};
 pub use merchant_records::{Merchant, MerchantReview, PriceChange, Product, Till};
 pub use migration::{Migration, check_applied};
 pub use records::{IdempotencyBegin, NewOtp, NewUser, OtpChallenge, PoolStats, Principal, Resident, Session, User};
-pub use redemption_records::{Direction, Owed, Redemption, Refund, Settlement};
+pub use redemption_records::{Direction, MerchantEarned, Owed, Redemption, Refund, Settlement};
 pub use traits::{
     CampaignStore, ClaimStore, DistrictStore, EligibilityStore, HealthStore, IdempotencyStore, LedgerStore,
     MerchantStore, OtpStore, RedemptionStore, ResidentStore, SessionStore, Store, UserStore,

@@ -49,6 +49,10 @@ pub struct Redemption {
     pub subsidy: Fen,
     /// Order amount refunded so far.
     pub refunded: Fen,
+    /// Matching discounts added on top of the voucher by the payment
+    /// platform and by the merchant, as given at redemption (memo figures).
+    pub platform_match: Fen,
+    pub merchant_match: Fen,
     /// `standing`, or `reversed` once a full refund returned the voucher.
     pub state: String,
     pub business_day: NaiveDate,
@@ -75,14 +79,20 @@ pub struct Settlement {
     pub business_day: NaiveDate,
     pub campaign_id: CampaignId,
     pub merchant_id: MerchantId,
+    /// What the bank is told to pay (`paid`), or what is held (`held`).
     pub amount: Fen,
-    /// `paid`, `held`, `confirmed` or `mismatch`.
+    /// `paid`, `held`, `recovered` (everything went to what the merchant
+    /// owed back), `confirmed` or `mismatch`.
     pub status: String,
     pub hold_reason: String,
     pub confirmed: Option<Fen>,
     pub bank_ref: Option<String>,
     pub created_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
+    /// Netted against what the merchant owed back (refunds after payment).
+    pub recovered: Fen,
+    /// Held earlier and paid with this row.
+    pub released: Fen,
 }
 
 /// What the ledger says a merchant has earned in a campaign up to an
@@ -95,8 +105,23 @@ pub struct Owed {
     pub earned: i128,
     /// Subsidy taken back by refunds before the instant.
     pub refunded: i128,
-    /// Paid by settlements, ever.
+    /// Moved out by settlements (paid, held or netted), ever.
     pub paid: i128,
     /// The payable account's balance now (refunds after the instant included).
     pub balance: i128,
+    /// The merchant's held account's balance now.
+    pub held: i128,
+    /// The merchant's recoverable account's balance now (zero or below).
+    pub recoverable: i128,
+}
+
+/// What a merchant's standing redemptions of a campaign still earn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MerchantEarned {
+    pub merchant_id: MerchantId,
+    /// Subsidy (redeemed − refunded).
+    pub subsidy: i128,
+    /// Matching discounts standing (in proportion to the order not refunded).
+    pub platform_match: i128,
+    pub merchant_match: i128,
 }

@@ -12,7 +12,7 @@ use crate::{
     Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, Merchant, MerchantReview, NewOtp, NewUser,
     OtpChallenge, PoolStats, PriceChange, Product, Resident, Session, StoreError, Till, User,
 };
-use crate::{ClaimBatch, ClaimOutcome, Owed, Redemption, Refund, Settlement, Voucher};
+use crate::{ClaimBatch, ClaimOutcome, MerchantEarned, Owed, Redemption, Refund, Settlement, Voucher};
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -195,6 +195,8 @@ pub trait LedgerStore: Send + Sync {
     /// Every account of a campaign with its running totals and the totals
     /// summed from its transfers.
     async fn account_totals(&self, campaign: CampaignId) -> Result<Vec<AccountTotals>, StoreError>;
+    /// One account's balance (credits − debits); zero for one never used.
+    async fn account_balance(&self, account: &quan_domain::ledger::Account) -> Result<i128, StoreError>;
     /// A campaign's transfers, oldest first, after `after`, at most `limit`.
     async fn transfers(
         &self,
@@ -292,7 +294,7 @@ pub trait RedemptionStore: Send + Sync {
     async fn refunds_of(&self, redemption: uuid::Uuid) -> Result<Vec<Refund>, StoreError>;
     /// Per merchant: the subsidy its standing redemptions of a campaign
     /// still earn (redeemed − refunded).
-    async fn subsidy_by_merchant(&self, campaign: CampaignId) -> Result<Vec<(MerchantId, i128)>, StoreError>;
+    async fn subsidy_by_merchant(&self, campaign: CampaignId) -> Result<Vec<MerchantEarned>, StoreError>;
     /// Vouchers of a campaign whose state disagrees with their history: a
     /// `redeemed` one without exactly one standing redemption, or another
     /// with one.
@@ -302,12 +304,12 @@ pub trait RedemptionStore: Send + Sync {
     async fn owed_until(&self, until: DateTime<Utc>) -> Result<Vec<Owed>, StoreError>;
     /// Records settlements, each once per (day, campaign, merchant): a row
     /// already there is left alone and its transfer is not posted again.
-    /// `transfers[i]` (for a paid row) is posted only when row `i` is new.
-    /// Returns the rows newly recorded.
+    /// `transfers[i]` (payment, hold, recovery, release) are posted only
+    /// when row `i` is new. Returns the rows newly recorded.
     async fn record_settlements(
         &self,
         rows: &[Settlement],
-        transfers: &[Option<Transfer>],
+        transfers: &[Vec<Transfer>],
     ) -> Result<Vec<Settlement>, StoreError>;
     /// Marks `claimed` vouchers of one kind of a batch claimed before
     /// `claimed_before` as `expired` and posts `release` for exactly their face
@@ -340,6 +342,8 @@ pub trait RedemptionStore: Send + Sync {
         day: chrono::NaiveDate,
     ) -> Result<Vec<(CampaignId, MerchantId, u64, i128, u64, i128)>, StoreError>;
     async fn settlements_of_day(&self, day: chrono::NaiveDate) -> Result<Vec<Settlement>, StoreError>;
+    /// Per merchant: what its settlements of a campaign told the bank to pay.
+    async fn paid_by_settlements(&self, campaign: CampaignId) -> Result<Vec<(MerchantId, i128)>, StoreError>;
     async fn settlement_by_id(&self, id: uuid::Uuid) -> Result<Settlement, StoreError>;
     /// The bank's confirmation of a paid settlement: `confirmed` when the
     /// amount matches, `mismatch` otherwise. `NotFound` for an unknown id;

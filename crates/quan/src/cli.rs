@@ -317,8 +317,11 @@ pub enum SettleCmd {
 #[derive(Debug, Subcommand)]
 pub enum AuditCmd {
     /// Check the ledger: debits = credits, no account below its floor, running totals equal to
-    /// the transfers, funded = available + reserved + payable + paid + returned, and the
-    /// campaign's recorded funding. Exit status 1 on any difference, naming it.
+    /// the transfers, funded = available + reserved + payable + held + paid + recoverable +
+    /// returned, the campaign's recorded funding, reserved = face value of claimed vouchers, each
+    /// merchant's accounts = the subsidy its redemptions earn, matching memo accounts = the
+    /// redemptions' matching discounts, paid = what settlements instructed, voucher states against
+    /// their history. Exit status 1 on any difference, naming it.
     Verify {
         /// Only this campaign (default: every campaign).
         #[arg(long, value_name = "CAMPAIGN_ID")]

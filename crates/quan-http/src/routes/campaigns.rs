@@ -69,6 +69,13 @@ pub struct AuditView {
     pub payable_fen: String,
     pub paid_fen: String,
     pub returned_fen: String,
+    /// Per-merchant accounts summed: held (suspended merchants) and
+    /// recoverable (zero or below: refunded after payment, owed back).
+    pub held_fen: String,
+    pub recoverable_fen: String,
+    /// Memo: matching discounts standing (not public money).
+    pub platform_matching_fen: String,
+    pub merchant_matching_fen: String,
     pub findings: Vec<FindingView>,
     pub not_checked: Vec<String>,
 }
@@ -88,6 +95,10 @@ async fn audit(State(state): State<AppState>, auth: Auth, Path(id): Path<String>
         payable_fen: b.payable.to_string(),
         paid_fen: b.paid.to_string(),
         returned_fen: b.returned.to_string(),
+        held_fen: b.held.to_string(),
+        recoverable_fen: b.recoverable.to_string(),
+        platform_matching_fen: b.platform_matching.to_string(),
+        merchant_matching_fen: b.merchant_matching.to_string(),
         findings: r.findings.iter().map(|f| FindingView { check: f.check.into(), detail: f.detail.clone() }).collect(),
         not_checked: r.not_checked.iter().map(|s| (*s).to_owned()).collect(),
     }))

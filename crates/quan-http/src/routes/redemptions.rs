@@ -136,6 +136,12 @@ pub struct RedeemBody {
     /// When the resident scans a till's code: which of their vouchers to use.
     #[serde(default)]
     pub voucher_id: Option<Uuid>,
+    /// A discount the payment platform adds on top of the voucher (平台配套优惠), in fen.
+    #[serde(default)]
+    pub platform_match_fen: i64,
+    /// A discount the merchant adds on top of the voucher (商户让利), in fen.
+    #[serde(default)]
+    pub merchant_match_fen: i64,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -152,7 +158,10 @@ pub struct RedemptionView {
     /// What the discount was computed on (the order, or its eligible items).
     pub basis_fen: i64,
     pub discount_fen: i64,
-    /// What the resident pays: order − discount.
+    /// Matching discounts on top of the voucher, as given (not from the budget).
+    pub platform_match_fen: i64,
+    pub merchant_match_fen: i64,
+    /// What the resident pays: order − discount − matching discounts.
     pub resident_pays_fen: i64,
     /// What the budget pays the merchant, after refunds.
     pub subsidy_fen: i64,
@@ -176,7 +185,12 @@ impl From<&Redemption> for RedemptionView {
             order_amount_fen: r.order.as_i64(),
             basis_fen: r.basis.as_i64(),
             discount_fen: r.discount.as_i64(),
-            resident_pays_fen: r.order.as_i64() - r.discount.as_i64(),
+            platform_match_fen: r.platform_match.as_i64(),
+            merchant_match_fen: r.merchant_match.as_i64(),
+            resident_pays_fen: r.order.as_i64()
+                - r.discount.as_i64()
+                - r.platform_match.as_i64()
+                - r.merchant_match.as_i64(),
             subsidy_fen: r.subsidy.as_i64(),
             refunded_fen: r.refunded.as_i64(),
             state: r.state.clone(),
@@ -190,6 +204,8 @@ fn order(b: &RedeemBody) -> OrderInput {
     OrderInput {
         amount: Fen::new(b.order_amount_fen),
         order_ref: b.order_ref.trim().to_owned(),
+        platform_match: Fen::new(b.platform_match_fen),
+        merchant_match: Fen::new(b.merchant_match_fen),
         items: b
             .items
             .iter()

@@ -411,6 +411,8 @@ fn redemption(
         face: Fen::new(100),
         subsidy: Fen::new(100),
         refunded: Fen::ZERO,
+        platform_match: Fen::new(30),
+        merchant_match: Fen::new(50),
         state: "standing".into(),
         business_day: NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default(),
         redeemed_at: t(20),
@@ -455,7 +457,14 @@ pub async fn a_voucher_is_redeemed_once_even_twice_in_one_batch_and_a_full_refun
     assert_eq!(ok(s.voucher_by_id(v(0)).await, "voucher").state, "redeemed");
     assert!(matches!(s.redemption_by_id(items[1].0.id).await, Err(StoreError::NotFound)), "the loser left nothing");
     assert_eq!(ok(s.reserved_face(c.id).await, "reserved"), 100);
-    assert_eq!(ok(s.subsidy_by_merchant(c.id).await, "earned"), vec![(m.id, 200)]);
+    assert_eq!(
+        ok(s.subsidy_by_merchant(c.id).await, "earned"),
+        vec![crate::MerchantEarned { merchant_id: m.id, subsidy: 200, platform_match: 60, merchant_match: 100 }]
+    );
+    let payable = Account { campaign: c.id, kind: AccountKind::Payable, merchant: Some(m.id) };
+    assert_eq!(ok(s.account_balance(&payable).await, "balance"), 200);
+    let never = Account { campaign: c.id, kind: AccountKind::Held, merchant: Some(m.id) };
+    assert_eq!(ok(s.account_balance(&never).await, "balance"), 0, "an account never used has nothing");
     assert_eq!(ok(s.vouchers_inconsistent(c.id).await, "history"), 0);
     // A full refund that returns the voucher, and one raced on a stale read.
     let refund = crate::Refund {
@@ -489,4 +498,76 @@ pub async fn a_voucher_is_redeemed_once_even_twice_in_one_batch_and_a_full_refun
     // Redeemed again after coming back: a second standing redemption is allowed.
     let again = (redemption(4, &c, &b, v(0), rs[0], m.id), vec![pay(4, &c, m.id)]);
     assert_eq!(ok(s.redeem_batch(&[again]).await, "again"), vec![true]);
+}
+
+pub async fn a_settlement_row_and_its_transfers_are_recorded_once_per_day_and_merchant(s: S) {
+    let (c, b, rs) = funded_batch(&s, 5).await;
+    let reqs: Vec<_> = (0..2).map(|i| claim_request(i, rs[i as usize], "b", 1)).collect();
+    let batch = crate::ClaimBatch {
+        campaign: c.id,
+        batch: b.id,
+        at: t(10),
+        transfer_id: Uuid::from_u128(0x79),
+        requests: reqs.clone(),
+    };
+    ok(s.commit_claims(&batch).await, "claims");
+    let m = super::merchants::merchant(2, "420502");
+    let owner = super::merchants::owner(&m, "owner.settle");
+    ok(s.insert_merchant(&m, Some(&owner)).await, "merchant");
+    let items = vec![(redemption(11, &c, &b, reqs[0].vouchers[0].0, rs[0], m.id), vec![pay(11, &c, m.id)])];
+    assert_eq!(ok(s.redeem_batch(&items).await, "redeem"), vec![true]);
+    let day = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default();
+    let acct = |kind| Account { campaign: c.id, kind, merchant: Some(m.id) };
+    let row = |n: u128, status: &str, amount: i64| crate::Settlement {
+        id: Uuid::from_u128(0x5e00 + n),
+        business_day: day,
+        campaign_id: c.id,
+        merchant_id: m.id,
+        amount: Fen::new(amount),
+        status: status.into(),
+        hold_reason: String::new(),
+        confirmed: None,
+        bank_ref: None,
+        created_at: t(40),
+        confirmed_at: None,
+        recovered: Fen::new(40),
+        released: Fen::ZERO,
+    };
+    let moves = |n: u128| {
+        vec![
+            crate::Transfer {
+                id: Uuid::from_u128(0x5f00 + n),
+                debit: acct(AccountKind::Payable),
+                credit: acct(AccountKind::Paid),
+                amount: Fen::new(60),
+                reason: Reason::Settlement,
+                reference: format!("settlement:{n}"),
+                at: t(40),
+            },
+            crate::Transfer {
+                id: Uuid::from_u128(0x5f80 + n),
+                debit: acct(AccountKind::Payable),
+                credit: acct(AccountKind::Recoverable),
+                amount: Fen::new(40),
+                reason: Reason::Settlement,
+                reference: format!("settlement:{n}"),
+                at: t(40),
+            },
+        ]
+    };
+    let first = ok(s.record_settlements(&[row(1, "paid", 60)], &[moves(1)]).await, "first");
+    assert_eq!(first.len(), 1);
+    let second = ok(s.record_settlements(&[row(2, "paid", 60)], &[moves(2)]).await, "second");
+    assert!(second.is_empty(), "the same day and merchant is recorded once");
+    assert_eq!(ok(s.account_balance(&acct(AccountKind::Paid)).await, "paid"), 60, "and its transfers posted once");
+    assert_eq!(ok(s.account_balance(&acct(AccountKind::Payable)).await, "payable"), 0);
+    assert_eq!(ok(s.paid_by_settlements(c.id).await, "instructed"), vec![(m.id, 60)]);
+    let read = ok(s.settlements_of_day(day).await, "read");
+    assert_eq!(read, first, "read back as written, recovered amount included");
+    // A row that pays nothing (all netted) is allowed; one that moves more than is payable is not, and leaves nothing.
+    let other = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap_or_default();
+    let over =
+        s.record_settlements(&[crate::Settlement { business_day: other, ..row(3, "recovered", 0) }], &[moves(3)]).await;
+    assert!(matches!(over, Err(StoreError::Conflict { what: "account_floor" })), "{over:?}");
+    assert!(ok(s.settlements_of_day(other).await, "none").is_empty(), "the refused row was not kept");
 }

@@ -47,6 +47,7 @@ macro_rules! conformance_tests {
             claims_never_oversell_never_exceed_a_limit_and_reserve_their_face_value,
             racing_claim_batches_share_the_stock_exactly,
             a_voucher_is_redeemed_once_even_twice_in_one_batch_and_a_full_refund_returns_it,
+            a_settlement_row_and_its_transfers_are_recorded_once_per_day_and_merchant,
             a_merchant_and_its_owner_are_stored_together_or_not_at_all,
             a_bulk_insert_skips_credit_codes_already_present,
             merchants_are_listed_by_region_and_status,

@@ -197,6 +197,15 @@ macro_rules! impl_ledger_store {
                         .collect()
                 }
 
+                async fn account_balance(&self, account: &Account) -> Result<i128, StoreError> {
+                    let b: Option<i64> = sqlx::query_scalar("SELECT CAST(credits_fen - debits_fen AS BIGINT) FROM ledger_accounts WHERE key = $1")
+                        .bind(account.key())
+                        .fetch_optional(self.pool())
+                        .await
+                        .map_err(err)?;
+                    Ok(i128::from(b.unwrap_or(0)))
+                }
+
                 async fn transfers(&self, campaign: CampaignId, after: Option<uuid::Uuid>, limit: u32) -> Result<Vec<Transfer>, StoreError> {
                     let rows = sqlx::query(
                         "SELECT t.id, t.amount_fen, t.reason, t.reference, t.at_ms,

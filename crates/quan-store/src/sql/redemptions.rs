@@ -14,7 +14,7 @@ macro_rules! impl_redemption_store {
 
             use chrono::{DateTime, NaiveDate, Utc};
             use quan_domain::{BatchId, CampaignId, Fen, MerchantId, ResidentId, TillId, UserId};
-            use quan_store::{Direction, Owed, Redemption, Refund, Settlement, StoreError, Transfer, Voucher};
+            use quan_store::{Direction, MerchantEarned, Owed, Redemption, Refund, Settlement, StoreError, Transfer, Voucher};
             use sqlx::Row;
 
             use crate::account_sql::rows::get;
@@ -29,7 +29,7 @@ macro_rules! impl_redemption_store {
                 }
             }
 
-            const COLUMNS: &str = "id, voucher_id, campaign_id, batch_id, kind_code, resident_id, merchant_id, till_id, cashier_id, direction, order_ref, order_fen, basis_fen, discount_fen, face_fen, subsidy_fen, refunded_fen, state, business_day, redeemed_at_ms";
+            const COLUMNS: &str = "id, voucher_id, campaign_id, batch_id, kind_code, resident_id, merchant_id, till_id, cashier_id, direction, order_ref, order_fen, basis_fen, discount_fen, face_fen, subsidy_fen, refunded_fen, state, business_day, redeemed_at_ms, platform_match_fen, merchant_match_fen";
 
             fn day(s: &str) -> Result<NaiveDate, StoreError> {
                 NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| StoreError::message(format!("bad business day {s:?}: {e}")))
@@ -59,6 +59,8 @@ macro_rules! impl_redemption_store {
                     face: Fen::new(get(row, "face_fen")?),
                     subsidy: Fen::new(get(row, "subsidy_fen")?),
                     refunded: Fen::new(get(row, "refunded_fen")?),
+                    platform_match: Fen::new(get(row, "platform_match_fen")?),
+                    merchant_match: Fen::new(get(row, "merchant_match_fen")?),
                     state: get(row, "state")?,
                     business_day: day(&get::<String>(row, "business_day")?)?,
                     redeemed_at: at(get(row, "redeemed_at_ms")?),
@@ -80,7 +82,7 @@ macro_rules! impl_redemption_store {
 
             async fn insert_redemption(tx: &mut sqlx::Transaction<'_, <R as Row>::Database>, r: &Redemption) -> Result<(), StoreError> {
                 let sql = format!(
-                    "INSERT INTO redemptions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+                    "INSERT INTO redemptions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
                 );
                 sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(r.id)
@@ -103,6 +105,8 @@ macro_rules! impl_redemption_store {
                     .bind(&r.state)
                     .bind(r.business_day.format("%Y-%m-%d").to_string())
                     .bind(r.redeemed_at.timestamp_millis())
+                    .bind(r.platform_match.as_i64())
+                    .bind(r.merchant_match.as_i64())
                     .execute(&mut **tx)
                     .await
                     .map_err(err)?;
@@ -145,7 +149,7 @@ macro_rules! impl_redemption_store {
                 Ok(won)
             }
 
-            const SETTLEMENT_COLUMNS: &str = "id, business_day, campaign_id, merchant_id, amount_fen, status, hold_reason, confirmed_fen, bank_ref, created_at_ms, confirmed_at_ms";
+            const SETTLEMENT_COLUMNS: &str = "id, business_day, campaign_id, merchant_id, amount_fen, status, hold_reason, confirmed_fen, bank_ref, created_at_ms, confirmed_at_ms, recovered_fen, released_fen";
 
             fn settlement(row: &R) -> Result<Settlement, StoreError> {
                 Ok(Settlement {
@@ -160,6 +164,8 @@ macro_rules! impl_redemption_store {
                     bank_ref: get(row, "bank_ref")?,
                     created_at: at(get(row, "created_at_ms")?),
                     confirmed_at: get::<Option<i64>>(row, "confirmed_at_ms")?.map(at),
+                    recovered: Fen::new(get(row, "recovered_fen")?),
+                    released: Fen::new(get(row, "released_fen")?),
                 })
             }
 
@@ -171,7 +177,11 @@ macro_rules! impl_redemption_store {
                            CAST(COALESCE(SUM(CASE WHEN t.credit_key = a.key AND t.at_ms < $1 THEN t.amount_fen ELSE 0 END), 0) AS BIGINT) AS earned,
                            CAST(COALESCE(SUM(CASE WHEN t.debit_key = a.key AND t.reason = 'refund' AND t.at_ms < $1 THEN t.amount_fen ELSE 0 END), 0) AS BIGINT) AS refunded,
                            CAST(COALESCE(SUM(CASE WHEN t.debit_key = a.key AND t.reason = 'settlement' THEN t.amount_fen ELSE 0 END), 0) AS BIGINT) AS paid,
-                           CAST(a.credits_fen - a.debits_fen AS BIGINT) AS balance
+                           CAST(a.credits_fen - a.debits_fen AS BIGINT) AS balance,
+                           CAST(COALESCE((SELECT h.credits_fen - h.debits_fen FROM ledger_accounts h
+                             WHERE h.campaign_id = a.campaign_id AND h.merchant_id = a.merchant_id AND h.kind = 'held'), 0) AS BIGINT) AS held,
+                           CAST(COALESCE((SELECT r.credits_fen - r.debits_fen FROM ledger_accounts r
+                             WHERE r.campaign_id = a.campaign_id AND r.merchant_id = a.merchant_id AND r.kind = 'recoverable'), 0) AS BIGINT) AS recoverable
                          FROM ledger_accounts a JOIN ledger_transfers t ON t.credit_key = a.key OR t.debit_key = a.key
                          WHERE a.kind = 'payable' AND a.merchant_id IS NOT NULL
                          GROUP BY a.campaign_id, a.merchant_id, a.credits_fen, a.debits_fen
@@ -190,18 +200,20 @@ macro_rules! impl_redemption_store {
                                 refunded: i128::from(get::<i64>(r, "refunded")?),
                                 paid: i128::from(get::<i64>(r, "paid")?),
                                 balance: i128::from(get::<i64>(r, "balance")?),
+                                held: i128::from(get::<i64>(r, "held")?),
+                                recoverable: i128::from(get::<i64>(r, "recoverable")?),
                             })
                         })
                         .collect()
                 }
 
-                async fn record_settlements(&self, rows: &[Settlement], transfers: &[Option<Transfer>]) -> Result<Vec<Settlement>, StoreError> {
+                async fn record_settlements(&self, rows: &[Settlement], transfers: &[Vec<Transfer>]) -> Result<Vec<Settlement>, StoreError> {
                     assert_eq!(rows.len(), transfers.len(), "one transfer slot per settlement");
                     let mut tx = self.pool().begin().await.map_err(err)?;
                     let mut new = Vec::new();
                     for (s, t) in rows.iter().zip(transfers) {
                         let sql = format!(
-                            "INSERT INTO settlements ({SETTLEMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8, NULL)
+                            "INSERT INTO settlements ({SETTLEMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8, NULL, $9, $10)
                              ON CONFLICT (business_day, campaign_id, merchant_id) DO NOTHING"
                         );
                         let inserted = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -213,14 +225,14 @@ macro_rules! impl_redemption_store {
                             .bind(&s.status)
                             .bind(&s.hold_reason)
                             .bind(s.created_at.timestamp_millis())
+                            .bind(s.recovered.as_i64())
+                            .bind(s.released.as_i64())
                             .execute(&mut *tx)
                             .await
                             .map_err(err)?
                             .rows_affected();
                         if inserted == 1 {
-                            if let Some(t) = t {
-                                crate::ledger_sql::post_in_tx(&mut tx, std::slice::from_ref(t)).await?;
-                            }
+                            crate::ledger_sql::post_in_tx(&mut tx, t).await?;
                             new.push(s.clone());
                         }
                     }
@@ -366,6 +378,18 @@ macro_rules! impl_redemption_store {
                     rows.iter().map(settlement).collect()
                 }
 
+                async fn paid_by_settlements(&self, campaign: CampaignId) -> Result<Vec<(MerchantId, i128)>, StoreError> {
+                    let rows = sqlx::query(
+                        "SELECT merchant_id, CAST(SUM(amount_fen) AS BIGINT) AS paid FROM settlements
+                         WHERE campaign_id = $1 AND status IN ('paid', 'confirmed', 'mismatch') GROUP BY merchant_id",
+                    )
+                    .bind(campaign.as_uuid())
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    rows.iter().map(|r| Ok((MerchantId::from_uuid(get(r, "merchant_id")?), i128::from(get::<i64>(r, "paid")?)))).collect()
+                }
+
                 async fn settlement_by_id(&self, id: uuid::Uuid) -> Result<Settlement, StoreError> {
                     let sql = format!("SELECT {SETTLEMENT_COLUMNS} FROM settlements WHERE id = $1");
                     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await.map_err(err)?.ok_or(StoreError::NotFound)?;
@@ -503,16 +527,28 @@ macro_rules! impl_redemption_store {
                     Ok(())
                 }
 
-                async fn subsidy_by_merchant(&self, campaign: CampaignId) -> Result<Vec<(MerchantId, i128)>, StoreError> {
+                async fn subsidy_by_merchant(&self, campaign: CampaignId) -> Result<Vec<MerchantEarned>, StoreError> {
+                    // A matching discount stands in proportion to the order not
+                    // refunded, rounded down (`redemption::matching_standing`).
                     let rows = sqlx::query(
-                        "SELECT merchant_id, CAST(SUM(subsidy_fen) AS BIGINT) AS subsidy FROM redemptions WHERE campaign_id = $1 AND state = 'standing' GROUP BY merchant_id",
+                        "SELECT merchant_id, CAST(SUM(subsidy_fen) AS BIGINT) AS subsidy,
+                           CAST(SUM(platform_match_fen - (platform_match_fen * refunded_fen) / order_fen) AS BIGINT) AS platform_match,
+                           CAST(SUM(merchant_match_fen - (merchant_match_fen * refunded_fen) / order_fen) AS BIGINT) AS merchant_match
+                         FROM redemptions WHERE campaign_id = $1 AND state = 'standing' GROUP BY merchant_id",
                     )
                     .bind(campaign.as_uuid())
                     .fetch_all(self.pool())
                     .await
                     .map_err(err)?;
                     rows.iter()
-                        .map(|r| Ok((MerchantId::from_uuid(get(r, "merchant_id")?), i128::from(get::<i64>(r, "subsidy")?))))
+                        .map(|r| {
+                            Ok(MerchantEarned {
+                                merchant_id: MerchantId::from_uuid(get(r, "merchant_id")?),
+                                subsidy: i128::from(get::<i64>(r, "subsidy")?),
+                                platform_match: i128::from(get::<i64>(r, "platform_match")?),
+                                merchant_match: i128::from(get::<i64>(r, "merchant_match")?),
+                            })
+                        })
                         .collect()
                 }
 

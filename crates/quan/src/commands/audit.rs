@@ -21,13 +21,17 @@ pub async fn verify(config: &Config, campaign: Option<&str>) -> anyhow::Result<(
         let b = r.balances;
         let _ = writeln!(
             out,
-            "campaign {id}: funded {} = available {} + reserved {} + payable {} + paid {} + returned {} (fen)",
+            "campaign {id}: funded {} = available {} + reserved {} + payable {} + held {} + paid {} + recoverable {} + returned {} (fen); memo: matching platform {} merchants {}",
             b.funded(),
             b.available,
             b.reserved,
             b.payable,
+            b.held,
             b.paid,
-            b.returned
+            b.recoverable,
+            b.returned,
+            b.platform_matching,
+            b.merchant_matching
         );
         if r.is_clean() {
             let _ = writeln!(
@@ -41,7 +45,7 @@ pub async fn verify(config: &Config, campaign: Option<&str>) -> anyhow::Result<(
             let _ = writeln!(out, "  DIFFERENCE {}: {}", f.check, f.detail);
         }
         for n in &r.not_checked {
-            let _ = writeln!(out, "  not checked yet: {n}");
+            let _ = writeln!(out, "  not checked here: {n}");
         }
     }
     let _ = writeln!(

@@ -166,8 +166,7 @@ async fn engine_run(name: &str, r: &Ready, o: &RedeemBench) -> anyhow::Result<Ru
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some((k, code)) = codes.get(i) else { break };
-                let order =
-                    OrderInput { amount: quan_domain::Fen::new(5_000), order_ref: String::new(), items: vec![] };
+                let order = OrderInput { amount: quan_domain::Fen::new(5_000), ..OrderInput::default() };
                 let t = Instant::now();
                 if engine.redeem_scanned(&cashiers[k % cashiers.len()], code, order).await.is_ok() {
                     done.fetch_add(1, Ordering::Relaxed);

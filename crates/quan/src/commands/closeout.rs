@@ -40,6 +40,10 @@ fn rows(r: &CloseOutReport) -> Vec<(String, i64, bool)> {
         ("退款金额 refunded（元）".to_owned(), r.refunded_fen, true),
         ("退回补贴 subsidy returned（元）".to_owned(), r.subsidy_returned_fen, true),
         ("已支付商户 paid to merchants（元）".to_owned(), r.paid_fen, true),
+        ("暂缓支付 held（元）".to_owned(), r.held_fen, true),
+        ("商户应退 owed back by merchants（元）".to_owned(), r.owed_back_fen, true),
+        ("平台配套优惠 platform matching（元）".to_owned(), r.platform_matching_fen, true),
+        ("商户让利 merchant matching（元）".to_owned(), r.merchant_matching_fen, true),
         ("应付未付 payable（元）".to_owned(), r.payable_fen, true),
         ("冻结 reserved（元）".to_owned(), r.reserved_fen, true),
         ("可用 available（元）".to_owned(), r.available_fen, true),
@@ -89,6 +93,25 @@ pub fn write_xlsx(r: &CloseOutReport, path: &Path) -> anyhow::Result<()> {
         let y = *paid as f64 / 100.0;
         ws.write_number_with_format(row, 2, y, &money)?;
     }
+    if !r.owed_back_by_merchant.is_empty() {
+        let ws = wb.add_worksheet();
+        ws.set_name("商户应退")?;
+        for (c, h) in ["商户 merchant", "名称 name", "应退 owed back（元）"].iter().enumerate() {
+            ws.write_string_with_format(0, u16::try_from(c)?, *h, &head)?;
+        }
+        ws.set_freeze_panes(1, 0)?;
+        ws.set_column_width(0, 38)?;
+        ws.set_column_width(1, 30)?;
+        ws.set_column_width(2, 18)?;
+        for (i, (m, name, owed)) in r.owed_back_by_merchant.iter().enumerate() {
+            let row = u32::try_from(i + 1)?;
+            ws.write_string(row, 0, m.to_string())?;
+            ws.write_string(row, 1, name)?;
+            #[allow(clippy::float_arithmetic, clippy::cast_precision_loss)]
+            let y = *owed as f64 / 100.0;
+            ws.write_number_with_format(row, 2, y, &money)?;
+        }
+    }
     wb.save(path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
@@ -117,6 +140,12 @@ pub fn html(r: &CloseOutReport) -> String {
     h.push_str("</table><h2>商户支付</h2><table><tr><th>商户</th><th>名称</th><th>已支付（元）</th></tr>");
     for (m, name, paid) in &r.paid_by_merchant {
         let _ = write!(h, "<tr><td>{m}</td><td>{}</td><td class=\"n\">{}</td></tr>", esc(name), yuan(*paid));
+    }
+    if !r.owed_back_by_merchant.is_empty() {
+        h.push_str("</table><h2>商户应退（支付后退款，待追回）</h2><table><tr><th>商户</th><th>名称</th><th>应退（元）</th></tr>");
+        for (m, name, owed) in &r.owed_back_by_merchant {
+            let _ = write!(h, "<tr><td>{m}</td><td>{}</td><td class=\"n\">{}</td></tr>", esc(name), yuan(*owed));
+        }
     }
     h.push_str("</table></body></html>\n");
     h

@@ -459,7 +459,7 @@ async fn after_a_key_rotation_old_codes_verify_until_the_old_key_retires_and_sm3
         node_with_codes(&app, CodeConfig { key_id: 2, retiring_keys: vec![(1, retires)], ..CodeConfig::default() });
     let resident = old.authenticate(Some(&token)).await.unwrap_or_else(|e| panic!("{e}"));
     let till = new.authenticate(Some(&cashier)).await.unwrap_or_else(|e| panic!("{e}"));
-    let order = || OrderInput { amount: quan_domain::Fen::new(10_000), order_ref: String::new(), items: vec![] };
+    let order = || OrderInput { amount: quan_domain::Fen::new(10_000), ..OrderInput::default() };
     let code = old.voucher_code(&resident, voucher).await.unwrap_or_else(|e| panic!("{e}")).code;
     new.redeem_scanned(&till, &code, order()).await.unwrap_or_else(|e| panic!("signed by the retiring key: {e}"));
     app.clock.advance(chrono::Duration::seconds(61));
@@ -569,7 +569,11 @@ async fn a_day_is_settled_once_suspended_merchants_are_held_and_the_banks_confir
     drop(official);
     let (_, auditor) = app.staff("yichang.settle.audit", Role::Auditor, "4205").await;
     let a = audit(&app, &auditor, &cid).await;
-    assert_eq!((a["paid_fen"].as_str(), a["payable_fen"].as_str()), (Some("2000"), Some("2000")), "{a}");
+    assert_eq!(
+        (a["paid_fen"].as_str(), a["payable_fen"].as_str(), a["held_fen"].as_str()),
+        (Some("2000"), Some("0"), Some("2000")),
+        "the suspended merchant's subsidy moved to its held account: {a}"
+    );
 
     let unknown = uuid::Uuid::now_v7();
     let c = app
@@ -586,6 +590,128 @@ async fn a_day_is_settled_once_suspended_merchants_are_held_and_the_banks_confir
     assert_eq!(c[2], Confirmation::UnknownSettlement { id: unknown });
     let twice = app.engine.confirm_payouts(&[(paid.id, quan_domain::Fen::new(1999), "B-1".into())]).await;
     assert!(matches!(twice.as_deref(), Ok([Confirmation::NotAwaitingPayment { .. }])), "{twice:?}");
+}
+
+#[tokio::test]
+async fn a_refund_after_payment_is_owed_back_and_netted_and_a_held_merchant_is_paid_once_reinstated() {
+    let app = TestApp::sqlite().await;
+    let (cid, bid, _) = campaign(&app).await;
+    let Shop { id: good, cashier: c1, cashier_pw: p1, .. } = shop(&app, 13, "catering").await;
+    let Shop { id: bad, cashier_pw: p2, .. } = shop(&app, 14, "catering").await;
+    at(&app, "2026-12-05T12:00:00+08:00");
+    let (ta, va) = holder(&app, &bid, "13700000051").await;
+    let (_, vb) = holder(&app, &bid, "13700000052").await;
+    let (_, vc) = holder(&app, &bid, "13700000053").await;
+    // Matching discounts ride along with the redemption; too much is refused and loses nothing.
+    let code = code_of(&app, &ta, &va).await;
+    let (status, body) = app
+        .post(
+            "/api/v1/redemptions",
+            Some(&c1),
+            &json!({"code": code, "order_amount_fen": 12_000, "platform_match_fen": 9_000, "merchant_match_fen": 2_000}),
+        )
+        .await;
+    assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "bad_input"), "20 + 110 > 120: {body}");
+    let (status, ra) = app
+        .post(
+            "/api/v1/redemptions",
+            Some(&c1),
+            &json!({"code": code, "order_amount_fen": 12_000, "platform_match_fen": 500, "merchant_match_fen": 300}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ra}");
+    assert_eq!(
+        (ra["subsidy_fen"].as_i64(), ra["resident_pays_fen"].as_i64(), ra["platform_match_fen"].as_i64()),
+        (Some(2000), Some(9_200), Some(500)),
+        "{ra}"
+    );
+    let (_, official) = app.staff("yichang.net.official", Role::Official, "4205").await;
+    let a = audit(&app, &official, &cid).await;
+    assert_eq!((a["platform_matching_fen"].as_str(), a["merchant_matching_fen"].as_str()), (Some("500"), Some("300")));
+    at(&app, "2026-12-06T01:00:00+08:00");
+    let d5 = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default();
+    let run = app.engine.settle(d5).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        run.new.iter().map(|s| (s.status.as_str(), s.amount.as_i64())).collect::<Vec<_>>(),
+        vec![("paid", 2000)]
+    );
+
+    // 12-06: the paid order is refunded in full (the voucher comes back); the
+    // merchant now owes the 20 yuan back. Other orders come in at both shops.
+    at(&app, "2026-12-06T10:00:00+08:00");
+    let (o1, c1, c2) = (
+        app.login("owner13", "owner password 1").await,
+        app.login("cashier13", &p1).await,
+        app.login("cashier14", &p2).await,
+    );
+    let (tb, tc) = (resident_again(&app, "13700000052").await, resident_again(&app, "13700000053").await);
+    let (_, official) = app.staff("yichang.net.official1", Role::Official, "4205").await;
+    let rid = ra["id"].as_str().unwrap_or_default();
+    let (status, f) =
+        app.post(&format!("/api/v1/redemptions/{rid}/refunds"), Some(&o1), &json!({"amount_fen": 12_000})).await;
+    assert_eq!(status, StatusCode::CREATED, "a refund after payment is taken, not refused: {f}");
+    let a = audit(&app, &official, &cid).await;
+    assert_eq!(
+        (a["recoverable_fen"].as_str(), a["paid_fen"].as_str(), a["platform_matching_fen"].as_str()),
+        (Some("-2000"), Some("2000"), Some("0")),
+        "{a}"
+    );
+    for (token, voucher, cashier) in [(&tb, &vb, &c1), (&tc, &vc, &c2)] {
+        let code = code_of(&app, token, voucher).await;
+        let (status, r) =
+            app.post("/api/v1/redemptions", Some(cashier), &json!({"code": code, "order_amount_fen": 10_000})).await;
+        assert_eq!(status, StatusCode::CREATED, "{r}");
+    }
+    let (_, op) = app.staff("yichang.net.op", Role::Operator, "4205").await;
+    let (status, _) = app
+        .post(&format!("/api/v1/merchants/{bad}/review"), Some(&op), &json!({"action": "suspend", "reason": "核查"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    at(&app, "2026-12-07T01:00:00+08:00");
+    let (_, official) = app.staff("yichang.net.official3", Role::Official, "4205").await;
+    let d6 = chrono::NaiveDate::from_ymd_opt(2026, 12, 6).unwrap_or_default();
+    let run = app.engine.settle(d6).await.unwrap_or_else(|e| panic!("{e}"));
+    let row = |run: &quan_engine::settlement::SettlementRun, m: &str| {
+        run.all
+            .iter()
+            .find(|(s, _)| s.merchant_id.to_string() == m)
+            .map(|(s, _)| (s.status.clone(), s.amount.as_i64(), s.recovered.as_i64(), s.released.as_i64()))
+    };
+    assert_eq!(row(&run, &good), Some(("recovered".into(), 0, 2000, 0)), "the day's 20 yuan nets what it owed");
+    assert_eq!(row(&run, &bad), Some(("held".into(), 2000, 0, 0)));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (csv, _) = quan::commands::settle::write_payout(&run, dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(std::fs::read_to_string(csv).unwrap_or_default().lines().count(), 1, "nothing for the bank to pay");
+    let a = audit(&app, &official, &cid).await;
+    assert_eq!(
+        (a["recoverable_fen"].as_str(), a["held_fen"].as_str(), a["payable_fen"].as_str()),
+        (Some("0"), Some("2000"), Some("0")),
+        "{a}"
+    );
+    // Held money blocks the close-out until the merchant is dealt with.
+    let (status, _) = app.post(&format!("/api/v1/campaigns/{cid}/begin-closing"), Some(&official), &json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    at(&app, "2026-12-09T01:00:00+08:00");
+    let (_, official) = app.staff("yichang.net.official2", Role::Official, "4205").await;
+    let (status, body) = app.post(&format!("/api/v1/campaigns/{cid}/close"), Some(&official), &json!({})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "not_ready_to_close"), "{body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("held")), "{body}");
+    let (_, op) = app.staff("yichang.net.op2", Role::Operator, "4205").await;
+    app.post(
+        &format!("/api/v1/merchants/{bad}/review"),
+        Some(&op),
+        &json!({"action": "reinstate", "reason": "核查无误"}),
+    )
+    .await;
+    let d7 = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap_or_default();
+    let run = app.engine.settle(d7).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(row(&run, &bad), Some(("paid".into(), 2000, 0, 2000)), "the held 20 yuan is released");
+    let a = audit(&app, &official, &cid).await;
+    assert_eq!((a["held_fen"].as_str(), a["paid_fen"].as_str()), (Some("0"), Some("4000")), "{a}");
+    let (status, body) = app.post(&format!("/api/v1/campaigns/{cid}/close"), Some(&official), &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let a = audit(&app, &official, &cid).await;
+    assert_eq!(a["returned_fen"], "996000", "{a}");
 }
 
 #[tokio::test]

@@ -172,7 +172,19 @@ async fn run_seed(seed: u64) -> Result<(), String> {
             let amount = i64::try_from(dice.below(u64::try_from(off * 8).unwrap_or(1))).unwrap_or(0) + 1;
             match engine.voucher_code(&residents[r], v).await {
                 Ok(code) => {
-                    let order = OrderInput { amount: Fen::new(amount), order_ref: String::new(), items: vec![] };
+                    // Matching discounts on some orders: within what the voucher leaves of the order.
+                    let room = u64::try_from((amount - off).max(0) / 2).unwrap_or(0);
+                    let (pm, mm) = if room > 0 && dice.below(2) == 0 {
+                        (dice.below(room + 1), dice.below(room + 1))
+                    } else {
+                        (0, 0)
+                    };
+                    let order = OrderInput {
+                        amount: Fen::new(amount),
+                        platform_match: Fen::new(i64::try_from(pm).unwrap_or(0)),
+                        merchant_match: Fen::new(i64::try_from(mm).unwrap_or(0)),
+                        ..OrderInput::default()
+                    };
                     match engine.redeem_scanned(&cashiers[m].0, &code.code, order).await {
                         Ok(red) => {
                             if red.subsidy > red.face || red.subsidy.as_i64() > amount {
@@ -279,7 +291,9 @@ async fn run_seed(seed: u64) -> Result<(), String> {
         || b.available != 0
         || b.reserved != 0
         || b.payable != 0
-        || b.returned + b.paid != i128::from(budget)
+        || b.held != 0
+        || b.recoverable > 0
+        || b.returned + b.paid + b.recoverable != i128::from(budget)
     {
         return Err(format!("after close-out: {:?} findings {:?}\n{}", b, audit.findings, log.join("\n")));
     }
