@@ -15,6 +15,7 @@ pub mod random;
 mod rate_limit;
 pub mod redemptions;
 pub mod rejection;
+pub mod reports;
 pub mod secrets;
 pub mod settlement;
 pub mod sms;
@@ -111,6 +112,7 @@ struct Inner {
     resident_sessions: auth::SessionCache,
     redeemer: redemptions::Redeemer,
     read_cache: redemptions::ReadCache,
+    live_cache: reports::LiveCache,
 }
 
 /// What the engine is built from.
@@ -161,6 +163,7 @@ impl Engine {
                 resident_sessions: auth::SessionCache::default(),
                 redeemer: redemptions::Redeemer::default(),
                 read_cache: redemptions::ReadCache::default(),
+                live_cache: reports::LiveCache::default(),
             }),
         }
     }
@@ -179,6 +182,10 @@ impl Engine {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.inner.clock.now()
+    }
+
+    pub(crate) fn live_cache(&self) -> &reports::LiveCache {
+        &self.inner.live_cache
     }
 
     pub(crate) fn new_uuid(&self) -> uuid::Uuid {

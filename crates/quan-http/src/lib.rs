@@ -70,6 +70,7 @@ pub struct AppState {
         (name = "eligibility", description = "Identities, lists, and who may claim"),
         (name = "claims", description = "Claiming vouchers, and the wallet"),
         (name = "redemptions", description = "Dynamic codes, redemption at the till in both directions, refunds"),
+        (name = "reports", description = "T+1 daily reports (JSON, CSV, XLSX) and the live view"),
     )
 )]
 struct ApiDoc;
@@ -104,6 +105,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::eligibility::router())
         .merge(routes::claims::router())
         .merge(routes::redemptions::router())
+        .merge(routes::reports::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.

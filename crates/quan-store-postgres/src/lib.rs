@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "netting_and_matching",
         sql: include_str!("../migrations/0012_netting_and_matching.sql"),
     },
+    Migration { version: 13, name: "report_snapshots", sql: include_str!("../migrations/0013_report_snapshots.sql") },
 ];
 
 quan_store::impl_account_stores!(PgStore, sqlx::postgres::PgRow);
@@ -44,6 +45,7 @@ quan_store::impl_claim_store!(PgStore, sqlx::postgres::PgRow, 4);
 
 quan_store::impl_campaign_store!(PgStore, sqlx::postgres::PgRow);
 quan_store::impl_redemption_store!(PgStore, sqlx::postgres::PgRow);
+quan_store::impl_report_store!(PgStore, sqlx::postgres::PgRow);
 
 /// Limits of the connection pool.
 #[derive(Debug, Clone, Copy)]

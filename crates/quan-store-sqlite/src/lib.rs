@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "netting_and_matching",
         sql: include_str!("../migrations/0012_netting_and_matching.sql"),
     },
+    Migration { version: 13, name: "report_snapshots", sql: include_str!("../migrations/0013_report_snapshots.sql") },
 ];
 
 quan_store::impl_account_stores!(SqliteStore, sqlx::sqlite::SqliteRow);
@@ -44,6 +45,7 @@ quan_store::impl_claim_store!(SqliteStore, sqlx::sqlite::SqliteRow, 1);
 
 quan_store::impl_campaign_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 quan_store::impl_redemption_store!(SqliteStore, sqlx::sqlite::SqliteRow);
+quan_store::impl_report_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 
 /// Limits of the connection pool. SQLite has one writer at a time; readers
 /// run alongside it in WAL mode.

@@ -357,6 +357,53 @@ pub trait RedemptionStore: Send + Sync {
     ) -> Result<Settlement, StoreError>;
 }
 
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// Redemptions of a campaign grouped by `g`: on business day `day`, and
+    /// on every day up to and including it.
+    async fn report_redemptions(
+        &self,
+        campaign: CampaignId,
+        day: chrono::NaiveDate,
+        g: crate::Grouping,
+    ) -> Result<Vec<crate::Aggregate<crate::RedemptionSums>>, StoreError>;
+    /// Refunds of a campaign's redemptions grouped by `g`, by the refund's business day.
+    async fn report_refunds(
+        &self,
+        campaign: CampaignId,
+        day: chrono::NaiveDate,
+        g: crate::Grouping,
+    ) -> Result<Vec<crate::Aggregate<crate::RefundSums>>, StoreError>;
+    /// Vouchers issued in `[from, to)` (the day) and before `to`, per batch
+    /// (`by_batch`) or for the whole campaign.
+    async fn report_issued(
+        &self,
+        campaign: CampaignId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        by_batch: bool,
+    ) -> Result<Vec<crate::Aggregate<crate::IssueSums>>, StoreError>;
+    /// Redemptions per business day up to and including `day`.
+    async fn report_trend(
+        &self,
+        campaign: CampaignId,
+        day: chrono::NaiveDate,
+    ) -> Result<Vec<crate::DayPoint>, StoreError>;
+    /// Stores a snapshot unless one for the same campaign, day and kind is
+    /// there; returns the stored one (the earlier, if any).
+    async fn save_report(&self, r: &crate::ReportSnapshot) -> Result<crate::ReportSnapshot, StoreError>;
+    async fn report_snapshot(
+        &self,
+        campaign: CampaignId,
+        day: chrono::NaiveDate,
+        kind: &str,
+    ) -> Result<crate::ReportSnapshot, StoreError>;
+    /// Business days with a stored snapshot of `kind`, oldest first.
+    async fn report_days(&self, campaign: CampaignId, kind: &str) -> Result<Vec<chrono::NaiveDate>, StoreError>;
+    /// The live view's figures from running totals (stock, ledger) and a count.
+    async fn live_figures(&self, campaign: CampaignId) -> Result<crate::LiveFigures, StoreError>;
+}
+
 pub trait Store:
     UserStore
     + ResidentStore
@@ -365,6 +412,7 @@ pub trait Store:
     + CampaignStore
     + MerchantStore
     + RedemptionStore
+    + ReportStore
     + DistrictStore
     + EligibilityStore
     + LedgerStore
@@ -383,6 +431,7 @@ impl<T> Store for T where
         + CampaignStore
         + MerchantStore
         + RedemptionStore
+        + ReportStore
         + DistrictStore
         + EligibilityStore
         + LedgerStore

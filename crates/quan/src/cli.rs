@@ -80,10 +80,32 @@ pub enum Command {
         #[arg(long, default_value = ".")]
         out: PathBuf,
     },
+    /// T+1 reports for officials.
+    #[command(subcommand)]
+    Report(ReportCmd),
     /// Print the OpenAPI 3.1 document (as committed in openapi.json).
     Openapi,
     /// Print the effective configuration, secrets hidden.
     Config,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCmd {
+    /// The daily report of business day D (UTC+8) of a campaign: built and stored once the day is
+    /// over (later calls return the stored snapshot, byte for byte), written as JSON, CSV and XLSX
+    /// into --out. With --verify, the stored snapshot is also rebuilt from the database and
+    /// compared (exit status 1 if it differs).
+    Daily {
+        #[arg(long, value_name = "CAMPAIGN_ID")]
+        campaign: String,
+        /// The business day, e.g. 2026-12-05.
+        #[arg(long)]
+        date: String,
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        #[arg(long)]
+        verify: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,7 +9,9 @@ pub mod setup;
 
 use std::io::Write;
 
-use cli::{AdminCommand, AuditCmd, BatchCmd, BenchCmd, CampaignCmd, Cli, Command, ImportCmd, LotteryCmd, SettleCmd};
+use cli::{
+    AdminCommand, AuditCmd, BatchCmd, BenchCmd, CampaignCmd, Cli, Command, ImportCmd, LotteryCmd, ReportCmd, SettleCmd,
+};
 use config::Overrides;
 
 /// Runs one command line; the caller turns an error into exit status 1.
@@ -156,6 +158,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             stdout.write_all(out.as_bytes())?;
             if !clean {
                 anyhow::bail!("the audit found differences");
+            }
+        }
+        Command::Report(ReportCmd::Daily { campaign, date, out, verify }) => {
+            let (text, ok) = commands::report::daily(&config, &campaign, &date, &out, verify).await?;
+            stdout.write_all(text.as_bytes())?;
+            if !ok {
+                anyhow::bail!("the stored report differs from a rebuild (above)");
             }
         }
         Command::Openapi => stdout.write_all(quan_http::openapi_json().as_bytes())?,

@@ -9,4 +9,5 @@ pub mod eligibility;
 pub mod merchants;
 pub mod ops;
 pub mod redemptions;
+pub mod reports;
 pub mod users;

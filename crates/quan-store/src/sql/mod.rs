@@ -13,3 +13,4 @@ pub mod idempotency;
 pub mod ledger;
 pub mod merchants;
 pub mod redemptions;
+pub mod reports;

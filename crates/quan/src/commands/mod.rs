@@ -8,5 +8,6 @@ pub mod bench_setup;
 pub mod campaign;
 pub mod closeout;
 pub mod import;
+pub mod report;
 pub mod serve;
 pub mod settle;

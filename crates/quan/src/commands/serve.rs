@@ -28,11 +28,12 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         "quan is serving"
     );
     // Every minute: vouchers past their validity expire and release their
-    // budget. Every ten: the last business day is settled (once; a run
+    // budget. Every ten: the last business day's reports are built and it is settled (once; a run
     // that records nothing new writes nothing) and its payout file written
     // under <data_dir>/payouts.
     let jobs = engine.clone();
     let payouts = config.data_dir.join("payouts");
+    let reports = config.data_dir.join("reports");
     let cutoff = quan_domain::CutoffHour::new(config.business.day_cutoff_hour)?;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(EXPIRY_INTERVAL_S));
@@ -47,6 +48,28 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             }
             n += 1;
             if n % SETTLE_EVERY_TICKS == 1 {
+                // Once a business day is over, each campaign's T+1 report of it
+                // is built and stored (once; the files go under <data_dir>/reports).
+                match jobs.build_due_reports().await {
+                    Ok(built) => {
+                        for (id, day) in built {
+                            match jobs.daily_report_unchecked(id, day).await {
+                                Ok((r, s)) => match super::report::write_files(&r, &s.content, &reports) {
+                                    Ok(_) => {
+                                        tracing::info!(campaign_id = %id, %day, sha256 = %s.sha256, "daily report built")
+                                    }
+                                    Err(e) => {
+                                        tracing::error!(campaign_id = %id, %day, error = %e, "the report is stored, its files could not be written")
+                                    }
+                                },
+                                Err(e) => {
+                                    tracing::error!(campaign_id = %id, %day, error = %e, "the stored report does not read back")
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "the report job failed; it runs again in ten minutes"),
+                }
                 let today = quan_domain::BusinessDay::of(jobs.now(), cutoff).date();
                 let Some(day) = today.pred_opt() else { continue };
                 if settled == Some(day) {

@@ -34,17 +34,22 @@ async fn campaign(app: &TestApp) -> (String, String, String) {
 }
 
 /// An approved merchant with one till and its cashier.
-struct Shop {
-    id: String,
-    till: String,
-    owner: String,
-    cashier: String,
-    cashier_pw: String,
+pub(crate) struct Shop {
+    pub id: String,
+    pub till: String,
+    pub owner: String,
+    pub cashier: String,
+    pub cashier_pw: String,
 }
 
 async fn shop(app: &TestApp, n: u32, industry: &str) -> Shop {
-    let mut a = application(n, "420502");
+    shop_in(app, n, industry, "420502", "small").await
+}
+
+pub(crate) async fn shop_in(app: &TestApp, n: u32, industry: &str, district: &str, scale: &str) -> Shop {
+    let mut a = application(n, district);
     a["application"]["industry"] = json!(industry);
+    a["application"]["scale"] = json!(scale);
     let (status, body) = app.post("/api/v1/merchant-applications", None, &a).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let id = body["merchant"]["id"].as_str().unwrap_or_default().to_owned();
@@ -68,7 +73,7 @@ async fn shop(app: &TestApp, n: u32, industry: &str) -> Shop {
     Shop { id, till: till_id, owner, cashier: c, cashier_pw: pw }
 }
 
-async fn resident(app: &TestApp, phone: &str) -> String {
+pub(crate) async fn resident(app: &TestApp, phone: &str) -> String {
     app.clock.advance(chrono::Duration::seconds(3));
     app.post("/api/v1/auth/sms-codes", None, &json!({"phone": phone})).await;
     let code = app.sms.last_code(phone).unwrap_or_default();
@@ -76,7 +81,7 @@ async fn resident(app: &TestApp, phone: &str) -> String {
     s["token"].as_str().unwrap_or_default().to_owned()
 }
 
-fn at(app: &TestApp, t: &str) {
+pub(crate) fn at(app: &TestApp, t: &str) {
     app.clock.set(chrono::DateTime::parse_from_rfc3339(t).map(|d| d.to_utc()).unwrap_or_default());
 }
 
@@ -88,7 +93,7 @@ async fn holder(app: &TestApp, batch: &str, phone: &str) -> (String, String) {
     (token, c["vouchers"][0]["id"].as_str().unwrap_or_default().to_owned())
 }
 
-async fn code_of(app: &TestApp, token: &str, voucher: &str) -> String {
+pub(crate) async fn code_of(app: &TestApp, token: &str, voucher: &str) -> String {
     let (status, c) = app.get(&format!("/api/v1/me/vouchers/{voucher}/code"), Some(token)).await;
     assert_eq!(status, StatusCode::OK, "{c}");
     c["code"].as_str().unwrap_or_default().to_owned()

@@ -14,4 +14,5 @@ mod cli;
 mod cli_import;
 mod contract;
 mod crash;
+mod reports;
 mod simulation;

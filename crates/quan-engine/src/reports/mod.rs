@@ -1,0 +1,547 @@
+//! T+1 reports (统计报表) for officials: a snapshot per campaign and
+//! business day (UTC+8), per batch, industry, district, merchant scale and
+//! batch × industry × district, with the day's and the cumulative figures;
+//! stored once with its SHA-256 (a rebuild from the database gives the
+//! same bytes), served as JSON, CSV and XLSX. And the live view. Residents
+//! are counted, never listed.
+
+pub mod render;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock, Mutex};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use quan_domain::industry::Industry;
+use quan_domain::merchant::Scale;
+use quan_domain::{BusinessDay, CampaignId, Role};
+use quan_store::{Aggregate, GroupKey, Grouping, IssueSums, RedemptionSums, RefundSums, ReportSnapshot, StoreError};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::Engine;
+use crate::auth::Actor;
+use crate::campaigns::CampaignError;
+use crate::rejection::{Rejection, Status};
+
+/// The version of the report's JSON; changes only with its shape.
+pub const FORMAT: &str = "quan.daily-report/1";
+
+/// GB/T 2260 names of counties (current and retired), for the reports.
+static DISTRICT_NAMES: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
+    [
+        include_str!("../../../../data/regions/divisions/areas.csv"),
+        include_str!("../../../../data/regions/divisions/retired.csv"),
+    ]
+    .iter()
+    .flat_map(|f| f.lines().skip(1))
+    .filter_map(|l| {
+        let mut cols = l.split(',');
+        let code = cols.next()?.trim().trim_matches('"').to_owned();
+        let name = cols.next()?.trim().trim_matches('"').to_owned();
+        Some((code, name))
+    })
+    .collect()
+});
+
+pub fn district_name(code: &str) -> String {
+    DISTRICT_NAMES.get(code).cloned().unwrap_or_else(|| code.to_owned())
+}
+
+pub fn industry_name(code: &str) -> String {
+    const ZH: [&str; 9] = ["餐饮", "零售", "住宿", "文旅", "家电", "汽车", "百货", "娱乐", "其他"];
+    Industry::ALL
+        .iter()
+        .zip(ZH)
+        .find(|(i, _)| i.as_str() == code)
+        .map_or_else(|| code.to_owned(), |(_, z)| z.to_owned())
+}
+
+pub fn scale_name(code: &str) -> String {
+    match Scale::parse(code) {
+        Some(Scale::Large) => "大型".into(),
+        Some(Scale::Medium) => "中型".into(),
+        Some(Scale::Small) => "小型".into(),
+        Some(Scale::Micro) => "微型".into(),
+        None => code.to_owned(),
+    }
+}
+
+/// One row's figures for the day or cumulative to its end. Amounts in fen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Figures {
+    /// Vouchers issued, their face value, and residents who got one
+    /// (抢券用户数): only on the campaign and batch rows (a voucher has no
+    /// industry or district until it is used).
+    pub issued: Option<u64>,
+    pub issued_face_fen: Option<i64>,
+    pub claimers: Option<u64>,
+    /// Residents who redeemed (核销用户数), redemptions (笔数), and their
+    /// order amount and subsidy (核销金额) as redeemed.
+    pub redeemers: u64,
+    pub redemptions: u64,
+    pub order_fen: i64,
+    pub subsidy_fen: i64,
+    /// Matching discounts from the payment platform and from merchants.
+    pub platform_match_fen: i64,
+    pub merchant_match_fen: i64,
+    /// Refunds by their own business day: count, amount, subsidy taken back.
+    pub refunds: u64,
+    pub refunded_fen: i64,
+    pub subsidy_returned_fen: i64,
+    /// After refunds.
+    pub net_order_fen: i64,
+    pub net_subsidy_fen: i64,
+    /// Redeemed vouchers (less those a full refund returned) per voucher
+    /// issued, in basis points; cumulative campaign and batch rows only.
+    pub redemption_rate_bp: Option<i64>,
+    /// 拉动比: net order amount per yuan of net subsidy, ×100 (none without subsidy).
+    pub leverage_x100: Option<i64>,
+    /// Merchants with a redemption.
+    pub merchants: u64,
+}
+
+/// One row of a view.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Row {
+    pub batch_id: Option<String>,
+    pub batch_name: Option<String>,
+    pub industry: Option<String>,
+    pub industry_name: Option<String>,
+    pub district: Option<String>,
+    pub district_name: Option<String>,
+    pub scale: Option<String>,
+    pub scale_name: Option<String>,
+    pub day: Figures,
+    pub cumulative: Figures,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrendPoint {
+    pub day: NaiveDate,
+    pub redemptions: u64,
+    pub order_fen: i64,
+    pub subsidy_fen: i64,
+}
+
+/// What officials write up, computed: leaders, peak, leverage, what is left.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// Up to five, by cumulative net subsidy: (code, name, fen).
+    pub top_industries: Vec<(String, String, i64)>,
+    pub top_districts: Vec<(String, String, i64)>,
+    /// The day with the most subsidy redeemed, and that subsidy.
+    pub peak_day: Option<(NaiveDate, i64)>,
+    pub days_with_redemptions: u64,
+    pub leverage_x100: Option<i64>,
+    /// Budget not spent on net subsidy to date: at close-out, what returns to the treasury.
+    pub budget_unspent_fen: i64,
+    /// Face value issued to date less the net subsidy it turned into (未核销金额).
+    pub issued_not_spent_fen: i64,
+}
+
+/// The T+1 report of one campaign for one business day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DailyReport {
+    pub format: String,
+    pub campaign_id: String,
+    pub campaign_name: String,
+    pub region: String,
+    pub budget_fen: i64,
+    pub business_day: NaiveDate,
+    pub day_starts_at: DateTime<Utc>,
+    pub day_ends_at: DateTime<Utc>,
+    pub total: Row,
+    pub batches: Vec<Row>,
+    pub industries: Vec<Row>,
+    pub districts: Vec<Row>,
+    pub scales: Vec<Row>,
+    /// Batch × industry × district.
+    pub cells: Vec<Row>,
+    pub trend: Vec<TrendPoint>,
+    pub analysis: Analysis,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("business day {0} has not ended yet (it ends at {1}); its report is built after")]
+    DayNotOver(NaiveDate, DateTime<Utc>),
+    #[error("no such campaign or report")]
+    NotFound,
+    #[error("your role may not do this")]
+    Forbidden,
+    #[error("the stored report of {0} has SHA-256 {1} but a rebuild gives {2}")]
+    Differs(NaiveDate, String, String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ReportError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ReportError::NotFound,
+            e => ReportError::Store(e),
+        }
+    }
+}
+
+impl From<CampaignError> for ReportError {
+    fn from(e: CampaignError) -> Self {
+        match e {
+            CampaignError::NotFound => ReportError::NotFound,
+            CampaignError::Forbidden => ReportError::Forbidden,
+            CampaignError::Store(e) => ReportError::Store(e),
+            other => ReportError::Store(StoreError::message(other.to_string())),
+        }
+    }
+}
+
+impl Rejection for ReportError {
+    fn status(&self) -> Status {
+        match self {
+            ReportError::DayNotOver(..) => Status::Conflict,
+            ReportError::NotFound => Status::NotFound,
+            ReportError::Forbidden => Status::Forbidden,
+            ReportError::Differs(..) | ReportError::Store(_) => Status::Internal,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ReportError::DayNotOver(..) => "day_not_over",
+            ReportError::NotFound => "not_found",
+            ReportError::Forbidden => "forbidden",
+            ReportError::Differs(..) => "report_differs",
+            ReportError::Store(_) => "internal",
+        }
+    }
+}
+
+fn clamp(v: i128) -> i64 {
+    i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// `a / b` ×`scale`, rounded down; none when `b` is zero.
+fn ratio(a: i128, b: i128, scale: i128) -> Option<i64> {
+    (b > 0).then(|| clamp(a * scale / b))
+}
+
+fn figures(r: &RedemptionSums, f: &RefundSums, issued: Option<&IssueSums>, with_rate: bool) -> Figures {
+    let net_order = r.order_fen - f.amount_fen;
+    let net_subsidy = r.subsidy_fen - f.subsidy_returned_fen;
+    let redeemed_vouchers = i128::from(r.redemptions) - i128::from(f.vouchers_back);
+    Figures {
+        issued: issued.map(|i| i.vouchers),
+        issued_face_fen: issued.map(|i| clamp(i.face_fen)),
+        claimers: issued.map(|i| i.claimers),
+        redeemers: r.redeemers,
+        redemptions: r.redemptions,
+        order_fen: clamp(r.order_fen),
+        subsidy_fen: clamp(r.subsidy_fen),
+        platform_match_fen: clamp(r.platform_match_fen),
+        merchant_match_fen: clamp(r.merchant_match_fen),
+        refunds: f.refunds,
+        refunded_fen: clamp(f.amount_fen),
+        subsidy_returned_fen: clamp(f.subsidy_returned_fen),
+        net_order_fen: clamp(net_order),
+        net_subsidy_fen: clamp(net_subsidy),
+        redemption_rate_bp: if with_rate {
+            issued.and_then(|i| ratio(redeemed_vouchers, i128::from(i.vouchers), 10_000))
+        } else {
+            None
+        },
+        leverage_x100: ratio(net_order, net_subsidy, 100),
+        merchants: r.merchants,
+    }
+}
+
+/// The rows of one grouping, keyed and ordered by their key.
+fn rows(
+    redemptions: Vec<Aggregate<RedemptionSums>>,
+    refunds: Vec<Aggregate<RefundSums>>,
+    issued: &BTreeMap<GroupKey, Aggregate<IssueSums>>,
+    batch_names: &HashMap<quan_domain::BatchId, String>,
+) -> Vec<Row> {
+    type Both = (Option<Aggregate<RedemptionSums>>, Option<Aggregate<RefundSums>>);
+    let mut keys: BTreeMap<GroupKey, Both> = BTreeMap::new();
+    for r in redemptions {
+        let k = r.key.clone();
+        keys.entry(k).or_default().0 = Some(r);
+    }
+    for f in refunds {
+        let k = f.key.clone();
+        keys.entry(k).or_default().1 = Some(f);
+    }
+    for k in issued.keys() {
+        keys.entry(k.clone()).or_default();
+    }
+    keys.into_iter()
+        .map(|(k, (r, f))| {
+            let (rd, rc) = r.map(|a| (a.day, a.cumulative)).unwrap_or_default();
+            let (fd, fc) = f.map(|a| (a.day, a.cumulative)).unwrap_or_default();
+            let i = issued.get(&k);
+            Row {
+                batch_id: k.batch.map(|b| b.to_string()),
+                batch_name: k.batch.map(|b| batch_names.get(&b).cloned().unwrap_or_default()),
+                industry_name: k.industry.as_deref().map(industry_name),
+                industry: k.industry,
+                district_name: k.district.as_deref().map(district_name),
+                district: k.district,
+                scale_name: k.scale.as_deref().map(scale_name),
+                scale: k.scale,
+                day: figures(&rd, &fd, i.map(|a| &a.day), false),
+                cumulative: figures(&rc, &fc, i.map(|a| &a.cumulative), true),
+            }
+        })
+        .collect()
+}
+
+/// Up to five rows by cumulative net subsidy, largest first (ties by code).
+fn top(rows: &[Row], code: impl Fn(&Row) -> (Option<String>, Option<String>)) -> Vec<(String, String, i64)> {
+    let mut v: Vec<(String, String, i64)> = rows
+        .iter()
+        .map(|r| {
+            let (c, n) = code(r);
+            (c.unwrap_or_default(), n.unwrap_or_default(), r.cumulative.net_subsidy_fen)
+        })
+        .collect();
+    v.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    v.truncate(5);
+    v
+}
+
+/// The live view: claimed, redeemed and subsidy, by district; at most a
+/// second old.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveView {
+    pub campaign_id: String,
+    pub as_of: DateTime<Utc>,
+    pub stock: u64,
+    pub claimed: u64,
+    pub redeemed: u64,
+    pub subsidy_fen: i64,
+    /// (district code, name, net subsidy in fen).
+    pub by_district: Vec<(String, String, i64)>,
+}
+
+/// Live views built in the last second, per campaign.
+#[derive(Debug, Default)]
+pub(crate) struct LiveCache {
+    views: Mutex<HashMap<CampaignId, (std::time::Instant, Arc<LiveView>)>>,
+}
+
+/// How long a live view is served from memory.
+pub const LIVE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl Engine {
+    /// Builds the report of business day `day` from the database (does not store it).
+    pub async fn build_daily_report(&self, id: CampaignId, day: NaiveDate) -> Result<DailyReport, ReportError> {
+        let c = self.store().campaign_by_id(id).await?;
+        let (from, to) = BusinessDay::from_date(day).bounds(self.config().business_day_cutoff);
+        let batch_names: HashMap<_, _> =
+            self.store().list_batches(id).await?.into_iter().map(|b| (b.id, b.spec.name.clone())).collect();
+        let store = self.store();
+        let issued_total: BTreeMap<GroupKey, _> =
+            store.report_issued(id, from, to, false).await?.into_iter().map(|a| (a.key.clone(), a)).collect();
+        let issued_batch: BTreeMap<GroupKey, _> =
+            store.report_issued(id, from, to, true).await?.into_iter().map(|a| (a.key.clone(), a)).collect();
+        let none = BTreeMap::new();
+        let view = |g: Grouping| async move {
+            let r = store.report_redemptions(id, day, g).await?;
+            let f = store.report_refunds(id, day, g).await?;
+            Ok::<_, StoreError>((r, f))
+        };
+        let (r, f) = view(Grouping::Total).await?;
+        let total = rows(r, f, &issued_total, &batch_names).into_iter().next().unwrap_or_default();
+        let (r, f) = view(Grouping::Batch).await?;
+        let batches = rows(r, f, &issued_batch, &batch_names);
+        let (r, f) = view(Grouping::Industry).await?;
+        let industries = rows(r, f, &none, &batch_names);
+        let (r, f) = view(Grouping::District).await?;
+        let districts = rows(r, f, &none, &batch_names);
+        let (r, f) = view(Grouping::Scale).await?;
+        let scales = rows(r, f, &none, &batch_names);
+        let (r, f) = view(Grouping::Cell).await?;
+        let cells = rows(r, f, &none, &batch_names);
+        let trend: Vec<TrendPoint> = store
+            .report_trend(id, day)
+            .await?
+            .into_iter()
+            .map(|p| TrendPoint {
+                day: p.day,
+                redemptions: p.redemptions,
+                order_fen: clamp(p.order_fen),
+                subsidy_fen: clamp(p.subsidy_fen),
+            })
+            .collect();
+        let t = &total.cumulative;
+        let analysis = Analysis {
+            top_industries: top(&industries, |r| (r.industry.clone(), r.industry_name.clone())),
+            top_districts: top(&districts, |r| (r.district.clone(), r.district_name.clone())),
+            peak_day: trend
+                .iter()
+                .max_by(|a, b| a.subsidy_fen.cmp(&b.subsidy_fen).then_with(|| b.day.cmp(&a.day)))
+                .map(|p| (p.day, p.subsidy_fen)),
+            days_with_redemptions: trend.len() as u64,
+            leverage_x100: t.leverage_x100,
+            budget_unspent_fen: c.spec.budget_fen.as_i64() - t.net_subsidy_fen,
+            issued_not_spent_fen: t.issued_face_fen.unwrap_or(0) - t.net_subsidy_fen,
+        };
+        Ok(DailyReport {
+            format: FORMAT.into(),
+            campaign_id: id.to_string(),
+            campaign_name: c.spec.name.clone(),
+            region: c.spec.region.as_str().to_owned(),
+            budget_fen: c.spec.budget_fen.as_i64(),
+            business_day: day,
+            day_starts_at: from,
+            day_ends_at: to,
+            total,
+            batches,
+            industries,
+            districts,
+            scales,
+            cells,
+            trend,
+            analysis,
+        })
+    }
+
+    /// The stored report of `day`, built and stored first if the day is
+    /// over and it is not there yet. Roles: official, auditor (their region).
+    pub async fn daily_report(
+        &self,
+        actor: &Actor,
+        id: CampaignId,
+        day: NaiveDate,
+    ) -> Result<(DailyReport, ReportSnapshot), ReportError> {
+        if !matches!(actor.role(), Role::Official | Role::Auditor) {
+            return Err(ReportError::Forbidden);
+        }
+        self.get_campaign(actor, id).await?;
+        self.daily_report_unchecked(id, day).await
+    }
+
+    /// As [`Engine::daily_report`], without an acting user (CLI, jobs).
+    pub async fn daily_report_unchecked(
+        &self,
+        id: CampaignId,
+        day: NaiveDate,
+    ) -> Result<(DailyReport, ReportSnapshot), ReportError> {
+        match self.store().report_snapshot(id, day, "daily").await {
+            Ok(s) => {
+                let r: DailyReport = serde_json::from_str(&s.content)
+                    .map_err(|e| StoreError::message(format!("stored report of {day} does not read back: {e}")))?;
+                return Ok((r, s));
+            }
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let (_, end) = BusinessDay::from_date(day).bounds(self.config().business_day_cutoff);
+        if self.now() < end {
+            return Err(ReportError::DayNotOver(day, end));
+        }
+        let r = self.build_daily_report(id, day).await?;
+        let content = canonical(&r)?;
+        let snapshot = ReportSnapshot {
+            campaign_id: id,
+            business_day: day,
+            kind: "daily".into(),
+            sha256: hex::encode(Sha256::digest(content.as_bytes())),
+            content,
+            built_at: self.now(),
+        };
+        let stored = self.store().save_report(&snapshot).await?;
+        tracing::info!(campaign_id = %id, %day, sha256 = %stored.sha256, "daily report stored");
+        let r: DailyReport = serde_json::from_str(&stored.content)
+            .map_err(|e| StoreError::message(format!("stored report of {day} does not read back: {e}")))?;
+        Ok((r, stored))
+    }
+
+    /// Rebuilds day `day` from the database and checks it against the stored
+    /// snapshot, byte for byte; returns the hash.
+    pub async fn verify_daily_report(&self, id: CampaignId, day: NaiveDate) -> Result<String, ReportError> {
+        let stored = self.store().report_snapshot(id, day, "daily").await?;
+        let rebuilt = canonical(&self.build_daily_report(id, day).await?)?;
+        let hash = hex::encode(Sha256::digest(rebuilt.as_bytes()));
+        if rebuilt != stored.content {
+            return Err(ReportError::Differs(day, stored.sha256, hash));
+        }
+        Ok(hash)
+    }
+
+    /// Business days with a stored report.
+    pub async fn report_days(&self, actor: &Actor, id: CampaignId) -> Result<Vec<(NaiveDate, String)>, ReportError> {
+        if !matches!(actor.role(), Role::Official | Role::Auditor) {
+            return Err(ReportError::Forbidden);
+        }
+        self.get_campaign(actor, id).await?;
+        let mut out = Vec::new();
+        for d in self.store().report_days(id, "daily").await? {
+            out.push((d, self.store().report_snapshot(id, d, "daily").await?.sha256));
+        }
+        Ok(out)
+    }
+
+    /// The job inside `serve`: once business day D is over, every campaign
+    /// that is running, closing or closed (and not closed before D) gets its
+    /// report of D. Returns the reports built.
+    pub async fn build_due_reports(&self) -> Result<Vec<(CampaignId, NaiveDate)>, ReportError> {
+        let cutoff = self.config().business_day_cutoff;
+        let Some(day) = BusinessDay::of(self.now(), cutoff).date().pred_opt() else { return Ok(Vec::new()) };
+        let mut built = Vec::new();
+        for id in self.all_campaign_ids().await? {
+            let c = self.store().campaign_by_id(id).await?;
+            if matches!(
+                c.status,
+                quan_domain::campaign::CampaignStatus::Draft | quan_domain::campaign::CampaignStatus::Funded
+            ) {
+                continue;
+            }
+            let (start, end) = BusinessDay::from_date(day).bounds(cutoff);
+            let closed_before = c.status == quan_domain::campaign::CampaignStatus::Closed && c.updated_at < start;
+            if c.created_at >= end || closed_before {
+                continue;
+            }
+            if matches!(self.store().report_snapshot(id, day, "daily").await, Err(StoreError::NotFound)) {
+                self.daily_report_unchecked(id, day).await?;
+                built.push((id, day));
+            }
+        }
+        Ok(built)
+    }
+
+    /// The live view (at most [`LIVE_TTL`] old; many officials polling cost
+    /// one read per second per node). Roles: official, auditor, operator.
+    pub async fn live_view(&self, actor: &Actor, id: CampaignId) -> Result<Arc<LiveView>, ReportError> {
+        if !matches!(actor.role(), Role::Official | Role::Auditor | Role::Operator) {
+            return Err(ReportError::Forbidden);
+        }
+        self.get_campaign(actor, id).await?;
+        let cache = &self.live_cache().views;
+        if let Ok(v) = cache.lock()
+            && let Some((at, view)) = v.get(&id)
+            && at.elapsed() < LIVE_TTL
+        {
+            return Ok(view.clone());
+        }
+        let f = self.store().live_figures(id).await?;
+        let view = Arc::new(LiveView {
+            campaign_id: id.to_string(),
+            as_of: self.now(),
+            stock: f.stock,
+            claimed: f.claimed,
+            redeemed: f.redeemed,
+            subsidy_fen: clamp(f.subsidy_fen),
+            by_district: f.subsidy_by_district.iter().map(|(c, s)| (c.clone(), district_name(c), clamp(*s))).collect(),
+        });
+        if let Ok(mut v) = cache.lock() {
+            v.insert(id, (std::time::Instant::now(), view.clone()));
+        }
+        Ok(view)
+    }
+}
+
+/// The report's canonical JSON: fields in declaration order, rows in key order.
+pub fn canonical(r: &DailyReport) -> Result<String, StoreError> {
+    serde_json::to_string(r).map_err(|e| StoreError::message(format!("report does not serialise: {e}")))
+}

@@ -1,0 +1,24 @@
+-- T+1 report snapshots: built once per campaign, business day and kind,
+-- never changed; the content is canonical JSON and its SHA-256 is kept so
+-- anyone can check a copy (and a rebuild) against it.
+
+CREATE TABLE report_snapshots (
+    campaign_id     UUID NOT NULL REFERENCES campaigns (id),
+    business_day    TEXT NOT NULL,
+    kind            TEXT NOT NULL CHECK (kind IN ('daily', 'final')),
+    content         TEXT NOT NULL,
+    sha256          TEXT NOT NULL,
+    built_at_ms     BIGINT NOT NULL,
+    PRIMARY KEY (campaign_id, business_day, kind)
+);
+
+CREATE FUNCTION report_snapshots_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'report snapshots are immutable';
+END;
+$$;
+CREATE TRIGGER report_snapshots_no_update BEFORE UPDATE ON report_snapshots
+FOR EACH ROW EXECUTE FUNCTION report_snapshots_immutable();
+
+-- The reports read a campaign's redemptions up to a business day.
+CREATE INDEX redemptions_campaign_day ON redemptions (campaign_id, business_day);

@@ -1,0 +1,87 @@
+//! `quan report daily`: the T+1 report of one business day, as files.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use quan_domain::CampaignId;
+use quan_engine::reports::{DailyReport, render};
+
+use crate::config::Config;
+use crate::setup;
+
+fn yuan(fen: i64) -> String {
+    quan_domain::Fen::new(fen).to_string()
+}
+
+/// Writes `report-<campaign>-<day>.json`, `.csv` and `.xlsx` into `out`.
+pub fn write_files(r: &DailyReport, content: &str, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let base = out.join(format!("report-{}-{}", r.campaign_id, r.business_day));
+    let (json, csv, xlsx) = (base.with_extension("json"), base.with_extension("csv"), base.with_extension("xlsx"));
+    std::fs::write(&json, content).with_context(|| format!("cannot write {}", json.display()))?;
+    std::fs::write(&csv, render::csv(r)).with_context(|| format!("cannot write {}", csv.display()))?;
+    let bytes = render::xlsx(r).map_err(|e| anyhow::anyhow!("cannot build the workbook: {e}"))?;
+    std::fs::write(&xlsx, bytes).with_context(|| format!("cannot write {}", xlsx.display()))?;
+    Ok(vec![json, csv, xlsx])
+}
+
+/// A few lines officials read first.
+pub fn summary(r: &DailyReport) -> String {
+    let (d, c) = (&r.total.day, &r.total.cumulative);
+    let mut s = String::new();
+    let _ = writeln!(s, "{} ({}) business day {}:", r.campaign_name, r.region, r.business_day);
+    let _ = writeln!(
+        s,
+        "  day: {} vouchers issued to {} residents; {} redemptions by {} residents, subsidy {} yuan on orders of {} yuan; {} refunds",
+        d.issued.unwrap_or(0),
+        d.claimers.unwrap_or(0),
+        d.redemptions,
+        d.redeemers,
+        yuan(d.subsidy_fen),
+        yuan(d.order_fen),
+        d.refunds
+    );
+    let _ = writeln!(
+        s,
+        "  to date: {} issued, {} redemptions, net subsidy {} yuan, leverage {}, redemption rate {}, {} merchants",
+        c.issued.unwrap_or(0),
+        c.redemptions,
+        yuan(c.net_subsidy_fen),
+        c.leverage_x100.map_or_else(|| "-".into(), |x| format!("{}.{:02}", x / 100, x % 100)),
+        c.redemption_rate_bp.map_or_else(|| "-".into(), |x| format!("{}.{:02}%", x / 100, x % 100)),
+        c.merchants
+    );
+    s
+}
+
+/// Returns the report and whether the check (with `verify`) passed.
+pub async fn daily(
+    config: &Config,
+    campaign: &str,
+    date: &str,
+    out: &Path,
+    verify: bool,
+) -> anyhow::Result<(String, bool)> {
+    let id: CampaignId = campaign.parse().map_err(|_| anyhow::anyhow!("{campaign:?} is not a campaign id"))?;
+    let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .map_err(|_| anyhow::anyhow!("{date:?} is not a business day like 2026-12-05"))?;
+    let engine = setup::engine(config).await?;
+    let (r, snapshot) = engine.daily_report_unchecked(id, day).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut text = summary(&r);
+    for f in write_files(&r, &snapshot.content, out)? {
+        let _ = writeln!(text, "  {}", f.display());
+    }
+    let _ = writeln!(text, "  sha256 {}", snapshot.sha256);
+    let mut ok = true;
+    if verify {
+        match engine.verify_daily_report(id, day).await {
+            Ok(_) => text.push_str("  verified: a rebuild from the database gives the same bytes\n"),
+            Err(e) => {
+                ok = false;
+                let _ = writeln!(text, "  DIFFERS: {e}");
+            }
+        }
+    }
+    Ok((text, ok))
+}
