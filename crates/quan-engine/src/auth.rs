@@ -312,6 +312,37 @@ impl Engine {
         }
     }
 
+    /// Bulk enrolment (a bureau's list, a demo, a load test): each phone
+    /// becomes a resident with a live session, in one transaction; returns
+    /// their bearer tokens in order. The residents are the same as those a
+    /// first SMS login creates (keyed phone hash, masked phone).
+    pub async fn enrol_residents(&self, phones: &[PhoneNumber]) -> Result<Vec<String>, StoreError> {
+        let now = self.now();
+        let ttl = Duration::seconds(self.inner.config.resident_session_ttl_s);
+        let mut rows = Vec::with_capacity(phones.len());
+        let mut tokens = Vec::with_capacity(phones.len());
+        for phone in phones {
+            let resident = Resident {
+                id: quan_domain::ResidentId::from_uuid(self.new_uuid()),
+                phone_hash: self.phone_hash(phone),
+                phone_masked: phone.masked(),
+                created_at: now,
+            };
+            let (token, hash) = new_token(self.inner.random.as_ref());
+            let session = Session {
+                id: SessionId::from_uuid(self.new_uuid()),
+                token_hash: hash,
+                principal: Principal::Resident(resident.id),
+                created_at: now,
+                expires_at: now + ttl,
+            };
+            rows.push((resident, session));
+            tokens.push(token);
+        }
+        self.inner.store.enrol_residents(&rows).await?;
+        Ok(tokens)
+    }
+
     fn phone_hash(&self, phone: &PhoneNumber) -> quan_domain::KeyedHash {
         self.inner.pii_key.hash("phone", phone.expose().as_bytes())
     }

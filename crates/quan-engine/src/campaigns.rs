@@ -45,6 +45,8 @@ pub enum CampaignError {
     AlreadyDrawn,
     #[error("the campaign cannot close yet: {0}")]
     NotReadyToClose(String),
+    #[error("you are not eligible for this batch: {}", .0.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; "))]
+    NotEligible(Vec<quan_domain::eligibility::Failure>),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -65,7 +67,7 @@ impl Rejection for CampaignError {
                 Status::Unprocessable
             }
             CampaignError::NotFound => Status::NotFound,
-            CampaignError::Forbidden => Status::Forbidden,
+            CampaignError::Forbidden | CampaignError::NotEligible(_) => Status::Forbidden,
             CampaignError::Concurrent
             | CampaignError::AlreadyRegistered
             | CampaignError::AlreadyDrawn
@@ -88,7 +90,14 @@ impl Rejection for CampaignError {
             CampaignError::DrawTooEarly(_) => "draw_too_early",
             CampaignError::AlreadyDrawn => "already_drawn",
             CampaignError::NotReadyToClose(_) => "not_ready_to_close",
+            CampaignError::NotEligible(_) => "not_eligible",
             CampaignError::Store(_) => "internal",
+        }
+    }
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            CampaignError::NotEligible(f) => Some(serde_json::json!({ "failures": f })),
+            _ => None,
         }
     }
     fn field(&self) -> Option<&str> {

@@ -343,6 +343,23 @@ impl Engine {
         {
             return Err(ClaimRejection::NotAWinner);
         }
+        let (failures, person) = self.eligibility_failures(resident, &b, position).await?;
+        if !failures.is_empty() {
+            return Err(ClaimRejection::NotEligible(failures));
+        }
+        let day = BusinessDay::of(now, self.config().business_day_cutoff).date();
+        self.take(&b, k, resident.id, person, day, &mem, &tx).await
+    }
+
+    /// Every rule of the batch the resident fails (empty: eligible), and the
+    /// hex of the resident's ID hash when the batch counts per person. The
+    /// same decision for a claim and for a lottery registration.
+    pub(crate) async fn eligibility_failures(
+        &self,
+        resident: &quan_store::Resident,
+        b: &quan_store::Batch,
+        position: Option<Position>,
+    ) -> Result<(Vec<Failure>, Option<String>), ClaimRejection> {
         let rule = &b.spec.eligibility;
         let needs_identity = !rule.household_prefixes.is_empty()
             || rule.age_min.is_some()
@@ -357,21 +374,17 @@ impl Engine {
             birth_date: identity.as_ref().map(|i| i.birth_date),
             on_lists: &on_lists,
         };
-        let day = BusinessDay::of(now, self.config().business_day_cutoff).date();
+        let day = BusinessDay::of(self.now(), self.config().business_day_cutoff).date();
         let mut failures = decide(rule, &facts, day);
-        let limits = &b.spec.limits;
         let person =
             identity.as_ref().map(|i| i.id_hash.as_bytes().iter().map(|x| format!("{x:02x}")).collect::<String>());
-        if limits.count_by == CountBy::Person && person.is_none() {
+        if b.spec.limits.count_by == CountBy::Person && person.is_none() {
             failures.push(Failure {
                 code: "identity_required",
                 message: "this batch counts claims per person: verify your ID number first".into(),
             });
         }
-        if !failures.is_empty() {
-            return Err(ClaimRejection::NotEligible(failures));
-        }
-        self.take(&b, k, resident.id, person, day, &mem, &tx).await
+        Ok((failures, person))
     }
 
     /// Hands one voucher (or pack) of kind `k` to a resident through the

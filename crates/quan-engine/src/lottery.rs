@@ -12,8 +12,16 @@ use crate::auth::Actor;
 use crate::campaigns::{CampaignError, LotteryRecord};
 
 impl Engine {
-    /// A resident registers for a lottery batch inside its window.
-    pub async fn register_for_lottery(&self, actor: &Actor, id: BatchId) -> Result<(), CampaignError> {
+    /// A resident registers for a lottery batch inside its window, if the
+    /// batch's eligibility rule admits them now (household, age, lists, and
+    /// the position when the rule names districts): the draw gives winners
+    /// their vouchers at once, so nobody ineligible may enter it.
+    pub async fn register_for_lottery(
+        &self,
+        actor: &Actor,
+        id: BatchId,
+        position: Option<crate::districts::Position>,
+    ) -> Result<(), CampaignError> {
         let Actor::Resident { resident, .. } = actor else { return Err(CampaignError::Forbidden) };
         let b = self.store().batch_by_id(id).await?;
         let BatchMode::Lottery { registration_opens_at: opens, registration_closes_at: closes } = b.spec.mode else {
@@ -23,6 +31,16 @@ impl Engine {
         let c = self.store().campaign_by_id(b.campaign_id).await?;
         if now < opens || now >= closes || c.status != CampaignStatus::Running {
             return Err(CampaignError::RegistrationClosed { opens, closes });
+        }
+        let (failures, _) = self.eligibility_failures(resident, &b, position).await.map_err(|e| match e {
+            crate::claims::ClaimRejection::Position(p) => {
+                CampaignError::Invalid(quan_domain::Invalid::new("lat", p.code(), p.to_string()))
+            }
+            crate::claims::ClaimRejection::Store(s) => CampaignError::Store(s),
+            other => CampaignError::Store(StoreError::message(other.to_string())),
+        })?;
+        if !failures.is_empty() {
+            return Err(CampaignError::NotEligible(failures));
         }
         let r = LotteryRegistration { batch_id: id, resident_id: resident.id, at: now };
         match self.store().register_for_lottery(&r).await {

@@ -34,6 +34,10 @@ pub trait ResidentStore: Send + Sync {
     /// returns the stored row either way (so two racing first logins agree).
     async fn upsert_resident(&self, resident: &Resident) -> Result<Resident, StoreError>;
     async fn resident_by_id(&self, id: ResidentId) -> Result<Resident, StoreError>;
+    /// Enrols many residents with one session each, in one transaction (for
+    /// a bureau's bulk enrolment, demos and load tests); a phone already
+    /// enrolled is a conflict and nothing is stored.
+    async fn enrol_residents(&self, residents: &[(Resident, Session)]) -> Result<(), StoreError>;
 }
 
 #[async_trait]

@@ -20,10 +20,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { listen } => listen.clone(),
         _ => None,
     };
+    let demo_dir = cli.global.data_dir.clone();
     let overrides =
         Overrides { listen, database_url: cli.global.database_url.clone(), data_dir: cli.global.data_dir.clone() };
     let env: Vec<(String, String)> = std::env::vars().collect();
-    let loaded = config::load(cli.global.config.as_deref(), &env, &overrides)?;
+    let mut loaded = config::load(cli.global.config.as_deref(), &env, &overrides)?;
+    if matches!(cli.command, Command::Demo { .. }) && std::env::var_os("RUST_LOG").is_none() {
+        // The demo prints its own progress; only warnings and errors are logged.
+        loaded.config.log.level = "warn".into();
+    }
     setup::init_logging(&loaded.config);
     for w in &loaded.warnings {
         tracing::warn!("{w}");
@@ -159,6 +164,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if !clean {
                 anyhow::bail!("the audit found differences");
             }
+        }
+        Command::Demo { residents, merchants, shops, connections, seed, serve, listen, quiet } => {
+            let o = commands::demo::DemoOptions {
+                data_dir: demo_dir.clone().unwrap_or_else(|| std::path::PathBuf::from("./quan-demo")),
+                residents: residents.max(100),
+                merchants: merchants.max(20),
+                shops: shops.clamp(3, 1_000),
+                connections: connections.max(1),
+                seed,
+                serve: serve.then_some(listen),
+                progress: !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+                steps: !quiet,
+            };
+            stdout.write_all(commands::demo::run(&config, &o).await?.as_bytes())?;
         }
         Command::Report(ReportCmd::Daily { campaign, date, out, verify }) => {
             let (text, ok) = commands::report::daily(&config, &campaign, &date, &out, verify).await?;

@@ -177,13 +177,55 @@ async fn amend_batch(
     Ok(Json(BatchView::new(&b, state.engine.now())))
 }
 
+/// Where the resident is, for a batch whose rule names districts.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationBody {
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lng: Option<f64>,
+    /// `wgs84` (default), `gcj02` or `bd09`.
+    #[serde(default)]
+    pub crs: Option<String>,
+    #[serde(default)]
+    pub accuracy_m: Option<f64>,
+}
+
 /// Registers the calling resident for a lottery batch, inside its
-/// registration window. Roles: resident.
+/// registration window, if the batch's eligibility rule admits them
+/// (`not_eligible` lists every rule failed; the position is needed when the
+/// rule names districts). Roles: resident.
 #[utoipa::path(post, path = "/api/v1/batches/{id}/registrations", tag = "batches", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 201, description = "registered"), (status = 409, description = "`registration_closed`, `already_registered`", body = ErrorBody)))]
-async fn register(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    request_body(content = RegistrationBody, description = "optional: the position"),
+    responses((status = 201, description = "registered"), (status = 403, description = "`not_eligible`", body = ErrorBody),
+        (status = 409, description = "`registration_closed`, `already_registered`", body = ErrorBody)))]
+async fn register(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<StatusCode> {
     auth.require(&[Role::Resident])?;
-    state.engine.register_for_lottery(&auth.0, batch_id(&id)?).await?;
+    let b: RegistrationBody = if body.is_empty() {
+        RegistrationBody::default()
+    } else {
+        crate::idempotency::require_json(&headers)?;
+        crate::extract::parse_json(&body)?
+    };
+    let crs = match b.crs.as_deref() {
+        None => quan_domain::geo::Crs::Wgs84,
+        Some(c) => {
+            quan_domain::geo::Crs::parse(c).ok_or_else(|| ApiError::invalid_field("crs", "wgs84, gcj02 or bd09"))?
+        }
+    };
+    let position = match (b.lat, b.lng) {
+        (Some(lat), Some(lng)) => Some(quan_engine::districts::Position { lng, lat, crs, accuracy_m: b.accuracy_m }),
+        (None, None) => None,
+        _ => return Err(ApiError::invalid_field("lat", "give both lat and lng")),
+    };
+    state.engine.register_for_lottery(&auth.0, batch_id(&id)?, position).await?;
     Ok(StatusCode::CREATED)
 }
 

@@ -31,6 +31,7 @@ macro_rules! conformance_tests {
             disabling_and_changing_a_password_are_stored,
             sessions_live_until_they_expire_or_are_deleted,
             a_resident_is_created_once_per_phone_even_when_raced,
+            residents_are_enrolled_in_bulk_with_live_sessions_or_not_at_all,
             one_time_codes_allow_a_bounded_number_of_tries,
             concurrent_tries_never_exceed_the_limit,
             a_code_is_consumed_once_and_a_new_code_replaces_the_old,
@@ -220,6 +221,30 @@ pub async fn a_resident_is_created_once_per_phone_even_when_raced(s: S) {
     let back = ok(s.resident_by_id(ids[0]).await, "read");
     assert_eq!(back.phone_hash, hash(9));
     assert!(matches!(s.resident_by_id(ResidentId::from_uuid(Uuid::nil())).await, Err(StoreError::NotFound)));
+}
+
+pub async fn residents_are_enrolled_in_bulk_with_live_sessions_or_not_at_all(s: S) {
+    let row = |i: u8| {
+        let r = resident(1000 + u128::from(i), i);
+        let session = Session {
+            id: SessionId::from_uuid(Uuid::from_u128(0x5e55_0000 + u128::from(i))),
+            token_hash: [i; 32],
+            principal: Principal::Resident(r.id),
+            created_at: t(0),
+            expires_at: t(60_000),
+        };
+        (r, session)
+    };
+    // 70 rows: one 64-row statement and six single ones.
+    let rows: Vec<_> = (0..70u8).map(row).collect();
+    ok(s.enrol_residents(&rows).await, "enrol");
+    let live = ok(s.live_session(&[69; 32], t(1)).await, "session");
+    assert_eq!(live.principal, Principal::Resident(rows[69].0.id));
+    assert_eq!(ok(s.resident_by_id(rows[3].0.id).await, "resident").phone_hash, hash(3));
+    // A phone already enrolled: a conflict, and the new one beside it is not kept.
+    let again = s.enrol_residents(&[row(200), row(5)]).await;
+    assert!(matches!(again, Err(StoreError::Conflict { .. })), "{again:?}");
+    assert!(matches!(s.resident_by_id(row(200).0.id).await, Err(StoreError::NotFound)), "all or nothing");
 }
 
 pub async fn one_time_codes_allow_a_bounded_number_of_tries(s: S) {

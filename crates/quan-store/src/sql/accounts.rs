@@ -251,6 +251,36 @@ macro_rules! impl_account_stores {
                     rows::resident(&row)
                 }
 
+                async fn enrol_residents(&self, residents: &[(Resident, Session)]) -> Result<(), StoreError> {
+                    let mut tx = self.pool().begin().await.map_err(other)?;
+                    // Fixed statement shapes of 64 and 1 rows (prepared once each).
+                    let mut rest = residents;
+                    while !rest.is_empty() {
+                        let n = if rest.len() >= 64 { 64 } else { 1 };
+                        let (chunk, tail) = rest.split_at(n);
+                        rest = tail;
+                        let values = |cols: usize| {
+                            (0..n)
+                                .map(|r| format!("({})", (1..=cols).map(|c| format!("${}", r * cols + c)).collect::<Vec<_>>().join(", ")))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        };
+                        let sql = format!("INSERT INTO residents (id, phone_hash, phone_masked, created_at_ms) VALUES {}", values(4));
+                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                        for (r, _) in chunk {
+                            q = q.bind(r.id.as_uuid()).bind(r.phone_hash.as_bytes().to_vec()).bind(r.phone_masked.clone()).bind(ms(r.created_at));
+                        }
+                        q.execute(&mut *tx).await.map_err(conflict_on("phone"))?;
+                        let sql = format!("INSERT INTO sessions (id, token_hash, resident_id, created_at_ms, expires_at_ms) VALUES {}", values(5));
+                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                        for (r, s) in chunk {
+                            q = q.bind(s.id.as_uuid()).bind(s.token_hash.to_vec()).bind(r.id.as_uuid()).bind(ms(s.created_at)).bind(ms(s.expires_at));
+                        }
+                        q.execute(&mut *tx).await.map_err(conflict_on("token"))?;
+                    }
+                    tx.commit().await.map_err(other)
+                }
+
                 async fn resident_by_id(&self, id: ResidentId) -> Result<Resident, StoreError> {
                     let row = sqlx::query("SELECT id, phone_hash, phone_masked, created_at_ms FROM residents WHERE id = $1")
                         .bind(id.as_uuid())

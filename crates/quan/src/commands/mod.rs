@@ -7,6 +7,7 @@ pub mod bench_redeem;
 pub mod bench_setup;
 pub mod campaign;
 pub mod closeout;
+pub mod demo;
 pub mod import;
 pub mod report;
 pub mod serve;

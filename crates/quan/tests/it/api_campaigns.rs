@@ -435,3 +435,50 @@ async fn a_retried_funding_with_the_same_idempotency_key_records_the_money_once(
     let (_, audit) = app.get(&format!("/api/v1/campaigns/{id}/audit"), Some(&token)).await;
     assert_eq!((audit["clean"].as_bool(), audit["funded_fen"].as_str()), (Some(true), Some("60000")), "{audit}");
 }
+
+#[tokio::test]
+async fn only_residents_the_rule_admits_may_enter_a_lottery() {
+    let app = TestApp::sqlite().await;
+    let (_, pw) = app.create_staff("yichang.official", Role::Official, "4205").await;
+    let token = app.login("yichang.official", &pw).await;
+    let mut b = batch(3, 1000);
+    b["mode"] = json!({"type": "lottery", "registration_opens_at": "2026-12-01T09:00:00+08:00", "registration_closes_at": "2026-12-04T18:00:00+08:00"});
+    b["eligibility"] = json!({"household_prefixes": ["4205"]});
+    let mut doc = small_campaign("4205", 100_000);
+    doc["batches"] = json!([b]);
+    let (_, body) = app.post("/api/v1/campaigns", Some(&token), &doc).await;
+    let cid = body["campaign"]["id"].as_str().unwrap_or_default().to_owned();
+    let bid = body["batches"][0]["id"].as_str().unwrap_or_default().to_owned();
+    app.post(&format!("/api/v1/campaigns/{cid}/funding"), Some(&token), &json!({"amount_fen": 100_000})).await;
+    app.post(&format!("/api/v1/campaigns/{cid}/start"), Some(&token), &json!({})).await;
+    app.clock
+        .set(chrono::DateTime::parse_from_rfc3339("2026-12-02T12:00:00+08:00").map(|d| d.to_utc()).unwrap_or_default());
+    let path = format!("/api/v1/batches/{bid}/registrations");
+    let failures = |body: &serde_json::Value| -> Vec<String> {
+        body["error"]["details"]["failures"]
+            .as_array()
+            .map(|f| f.iter().map(|x| x["code"].as_str().unwrap_or_default().to_owned()).collect())
+            .unwrap_or_default()
+    };
+    let nobody = resident(&app, "13900001001").await;
+    let (status, body) = app.post(&path, Some(&nobody), &json!({})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::FORBIDDEN, "not_eligible"), "{body}");
+    assert_eq!(failures(&body), vec!["identity_required"], "{body}");
+    let wuhan = resident(&app, "13900001002").await;
+    let id = crate::api_eligibility::id_number("42010219850101123");
+    let (status, body) = app.post("/api/v1/me/identity", Some(&wuhan), &json!({"id_number": id})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app.post(&path, Some(&wuhan), &json!({})).await;
+    assert_eq!(
+        (status, failures(&body)),
+        (StatusCode::FORBIDDEN, vec!["household_prefix_mismatch".to_owned()]),
+        "{body}"
+    );
+    let local = resident(&app, "13900001003").await;
+    let id = crate::api_eligibility::id_number("42050219850101123");
+    app.post("/api/v1/me/identity", Some(&local), &json!({"id_number": id})).await;
+    let (status, body) = app.post(&path, Some(&local), &json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, record) = app.get(&format!("/api/v1/batches/{bid}/lottery"), None).await;
+    assert_eq!(record["registrants"].as_array().map(Vec::len), Some(1), "only the admitted resident entered: {record}");
+}

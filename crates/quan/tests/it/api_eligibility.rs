@@ -13,7 +13,7 @@ fn yichang_geojson() -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn id_number(body17: &str) -> String {
+pub(crate) fn id_number(body17: &str) -> String {
     format!("{body17}{}", check_char(body17.as_bytes()).unwrap_or('?'))
 }
 
