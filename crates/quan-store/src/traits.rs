@@ -393,6 +393,12 @@ pub trait ReportStore: Send + Sync {
         campaign: CampaignId,
         day: chrono::NaiveDate,
     ) -> Result<Vec<crate::DayPoint>, StoreError>;
+    /// The same per batch, ordered by batch and day.
+    async fn report_batch_trend(
+        &self,
+        campaign: CampaignId,
+        day: chrono::NaiveDate,
+    ) -> Result<Vec<(BatchId, crate::DayPoint)>, StoreError>;
     /// Stores a snapshot unless one for the same campaign, day and kind is
     /// there; returns the stored one (the earlier, if any).
     async fn save_report(&self, r: &crate::ReportSnapshot) -> Result<crate::ReportSnapshot, StoreError>;

@@ -135,6 +135,19 @@ pub enum ReportCmd {
         #[arg(long)]
         verify: bool,
     },
+    /// A batch's final report (批次总结) as of business day D: figures, trend, leading industries
+    /// and districts, leverage, unspent face value; derived from D's stored daily report. Written
+    /// as JSON and XLSX into --out.
+    Final {
+        #[arg(long, value_name = "BATCH_ID")]
+        batch: String,
+        #[arg(long)]
+        date: String,
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -352,6 +365,26 @@ pub enum BenchCmd {
         /// Seed of the random positions.
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+    },
+    /// The T+1 report at city scale: generates a campaign with this many vouchers and
+    /// redemptions over 30 business days (2 000 merchants, 13 districts, 5 industries, 4 batches,
+    /// refunds) on SQLite and PostgreSQL, and times building the last day's report.
+    Report {
+        /// Print one JSON array of the figures on stdout.
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 10_000_000)]
+        vouchers: u64,
+        #[arg(long, default_value_t = 5_000_000)]
+        redemptions: u64,
+        #[arg(long, default_value_t = 2_000)]
+        merchants: u64,
+        /// sqlite, postgres or both.
+        #[arg(long, default_value = "both")]
+        backend: String,
+        /// PostgreSQL server (a database is created and dropped).
+        #[arg(long, env = "QUAN_TEST_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        pg_url: String,
     },
 }
 

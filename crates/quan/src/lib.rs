@@ -137,6 +137,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             stdout.write_all(commands::bench_redeem::run(&o, json).await?.as_bytes())?;
         }
+        Command::Bench(BenchCmd::Report { json, vouchers, redemptions, merchants, backend, pg_url }) => {
+            let (sqlite, postgres) = match backend.as_str() {
+                "sqlite" => (true, false),
+                "postgres" => (false, true),
+                "both" => (true, true),
+                other => anyhow::bail!("--backend is sqlite, postgres or both, not `{other}`"),
+            };
+            let o = commands::bench_report::ReportBench {
+                vouchers: vouchers.max(10),
+                redemptions: redemptions.clamp(1, vouchers.max(10)),
+                merchants: merchants.clamp(1, 100_000),
+                sqlite,
+                postgres,
+                pg_admin_url: pg_url,
+            };
+            stdout.write_all(commands::bench_report::run(&o, json).await?.as_bytes())?;
+        }
         Command::Bench(BenchCmd::Districts { json, points, geojson_dir, seed }) => {
             stdout.write_all(commands::bench::districts(&geojson_dir, points, seed, json)?.as_bytes())?;
         }
@@ -185,6 +202,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if !ok {
                 anyhow::bail!("the stored report differs from a rebuild (above)");
             }
+        }
+        Command::Report(ReportCmd::Final { batch, date, as_user, out }) => {
+            stdout
+                .write_all(commands::report::batch_final(&config, &batch, &date, &as_user, &out).await?.as_bytes())?;
         }
         Command::Openapi => stdout.write_all(quan_http::openapi_json().as_bytes())?,
         Command::Config => stdout.write_all(config.to_redacted_toml().as_bytes())?,

@@ -123,6 +123,16 @@ pub struct TrendPoint {
     pub subsidy_fen: i64,
 }
 
+/// One batch's redemptions on one business day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchTrendPoint {
+    pub batch_id: String,
+    pub day: NaiveDate,
+    pub redemptions: u64,
+    pub order_fen: i64,
+    pub subsidy_fen: i64,
+}
+
 /// What officials write up, computed: leaders, peak, leverage, what is left.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Analysis {
@@ -158,7 +168,74 @@ pub struct DailyReport {
     /// Batch × industry × district.
     pub cells: Vec<Row>,
     pub trend: Vec<TrendPoint>,
+    pub batch_trend: Vec<BatchTrendPoint>,
     pub analysis: Analysis,
+}
+
+/// A batch's final report (批次总结): what officials write up once a batch
+/// is over, derived from a stored daily report (so it is as immutable as
+/// that snapshot): the batch's figures, its trend and peak day, its leading
+/// industries and districts, leverage, and what it leaves unspent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchFinal {
+    pub campaign_id: String,
+    pub campaign_name: String,
+    pub batch_id: String,
+    pub batch_name: String,
+    /// The daily report it is derived from, and that report's SHA-256.
+    pub as_of: NaiveDate,
+    pub source_sha256: String,
+    pub figures: Figures,
+    pub trend: Vec<BatchTrendPoint>,
+    pub peak_day: Option<(NaiveDate, i64)>,
+    pub top_industries: Vec<(String, String, i64)>,
+    pub top_districts: Vec<(String, String, i64)>,
+    /// Face value issued in the batch less the net subsidy it turned into:
+    /// what it leaves of the budget (returned at close-out unless reused).
+    pub unspent_face_fen: i64,
+}
+
+impl DailyReport {
+    /// The final report of one batch, from this day's snapshot.
+    pub fn batch_final(&self, batch_id: &str, source_sha256: &str) -> Option<BatchFinal> {
+        let row = self.batches.iter().find(|r| r.batch_id.as_deref() == Some(batch_id))?;
+        let mut industries: BTreeMap<String, (String, i64)> = BTreeMap::new();
+        let mut districts: BTreeMap<String, (String, i64)> = BTreeMap::new();
+        for c in self.cells.iter().filter(|c| c.batch_id.as_deref() == Some(batch_id)) {
+            let i = industries
+                .entry(c.industry.clone().unwrap_or_default())
+                .or_insert((c.industry_name.clone().unwrap_or_default(), 0));
+            i.1 += c.cumulative.net_subsidy_fen;
+            let d = districts
+                .entry(c.district.clone().unwrap_or_default())
+                .or_insert((c.district_name.clone().unwrap_or_default(), 0));
+            d.1 += c.cumulative.net_subsidy_fen;
+        }
+        let leaders = |m: BTreeMap<String, (String, i64)>| {
+            let mut v: Vec<(String, String, i64)> = m.into_iter().map(|(k, (n, f))| (k, n, f)).collect();
+            v.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+            v.truncate(5);
+            v
+        };
+        let trend: Vec<BatchTrendPoint> = self.batch_trend.iter().filter(|p| p.batch_id == batch_id).cloned().collect();
+        Some(BatchFinal {
+            campaign_id: self.campaign_id.clone(),
+            campaign_name: self.campaign_name.clone(),
+            batch_id: batch_id.to_owned(),
+            batch_name: row.batch_name.clone().unwrap_or_default(),
+            as_of: self.business_day,
+            source_sha256: source_sha256.to_owned(),
+            figures: row.cumulative.clone(),
+            peak_day: trend
+                .iter()
+                .max_by(|a, b| a.subsidy_fen.cmp(&b.subsidy_fen).then_with(|| b.day.cmp(&a.day)))
+                .map(|p| (p.day, p.subsidy_fen)),
+            trend,
+            top_industries: leaders(industries),
+            top_districts: leaders(districts),
+            unspent_face_fen: row.cumulative.issued_face_fen.unwrap_or(0) - row.cumulative.net_subsidy_fen,
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -373,6 +450,18 @@ impl Engine {
                 subsidy_fen: clamp(p.subsidy_fen),
             })
             .collect();
+        let batch_trend: Vec<BatchTrendPoint> = store
+            .report_batch_trend(id, day)
+            .await?
+            .into_iter()
+            .map(|(b, p)| BatchTrendPoint {
+                batch_id: b.to_string(),
+                day: p.day,
+                redemptions: p.redemptions,
+                order_fen: clamp(p.order_fen),
+                subsidy_fen: clamp(p.subsidy_fen),
+            })
+            .collect();
         let t = &total.cumulative;
         let analysis = Analysis {
             top_industries: top(&industries, |r| (r.industry.clone(), r.industry_name.clone())),
@@ -402,6 +491,7 @@ impl Engine {
             scales,
             cells,
             trend,
+            batch_trend,
             analysis,
         })
     }
@@ -467,6 +557,23 @@ impl Engine {
             return Err(ReportError::Differs(day, stored.sha256, hash));
         }
         Ok(hash)
+    }
+
+    /// A batch's final report as of business day `day`, from that day's
+    /// stored daily report (built first if the day is over). Roles:
+    /// official, auditor.
+    pub async fn batch_final_report(
+        &self,
+        actor: &Actor,
+        batch: quan_domain::BatchId,
+        day: NaiveDate,
+    ) -> Result<BatchFinal, ReportError> {
+        if !matches!(actor.role(), Role::Official | Role::Auditor) {
+            return Err(ReportError::Forbidden);
+        }
+        let (b, _) = self.get_batch(actor, batch).await?;
+        let (r, s) = self.daily_report_unchecked(b.campaign_id, day).await?;
+        r.batch_final(&batch.to_string(), &s.sha256).ok_or(ReportError::NotFound)
     }
 
     /// Business days with a stored report.

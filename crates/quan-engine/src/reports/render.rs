@@ -311,3 +311,83 @@ pub fn xlsx(r: &DailyReport) -> Result<Vec<u8>, XlsxError> {
     }
     wb.save_to_buffer()
 }
+
+/// A batch's final report as a workbook: 总结 (figures, leaders, what is
+/// left) and 趋势 (redemptions by day), with a chart.
+#[allow(clippy::cast_precision_loss, clippy::float_arithmetic)]
+pub fn batch_final_xlsx(r: &super::BatchFinal) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let created = ExcelDateTime::parse_from_str(&format!("{}T23:59:59", r.as_of))?;
+    let title = format!("{} · {} 批次总结（截至 {}）", r.campaign_name, r.batch_name, r.as_of);
+    wb.set_properties(&DocProperties::new().set_title(&title).set_creation_datetime(&created));
+    let f = Formats {
+        head: Format::new().set_bold().set_text_wrap(),
+        title: Format::new().set_bold().set_font_size(13),
+        yuan: Format::new().set_num_format("#,##0.00"),
+        rate: Format::new().set_num_format("0.00%"),
+        ratio: Format::new().set_num_format("0.00"),
+    };
+    {
+        let ws = wb.add_worksheet();
+        ws.set_name("总结")?;
+        ws.write_string_with_format(0, 0, &title, &f.title)?;
+        ws.set_column_width(0, 34)?;
+        ws.set_column_width(1, 22)?;
+        ws.set_column_width(2, 18)?;
+        let mut y = 2u32;
+        for (h, kind, g) in &COLUMNS {
+            ws.write_string(y, 0, format!("累计{h}"))?;
+            write_value(ws, y, 1, *kind, g(&r.figures), &f)?;
+            y += 1;
+        }
+        ws.write_string(y, 0, "未使用面值（元，结项时退回国库）")?;
+        write_value(ws, y, 1, Kind::Yuan, Some(r.unspent_face_fen), &f)?;
+        y += 1;
+        if let Some((d, s)) = r.peak_day {
+            ws.write_string(y, 0, "核销金额最高日")?;
+            ws.write_string(y, 1, d.to_string())?;
+            write_value(ws, y, 2, Kind::Yuan, Some(s), &f)?;
+            y += 1;
+        }
+        for (label, list) in [("核销金额前五行业", &r.top_industries), ("核销金额前五区县", &r.top_districts)]
+        {
+            y += 1;
+            ws.write_string_with_format(y, 0, label, &f.head)?;
+            y += 1;
+            for (code, name, fen) in list {
+                ws.write_string(y, 0, format!("{name}（{code}）"))?;
+                write_value(ws, y, 1, Kind::Yuan, Some(*fen), &f)?;
+                y += 1;
+            }
+        }
+        ws.write_string(y + 1, 0, format!("数据来源：{} 日报，SHA-256 {}", r.as_of, r.source_sha256))?;
+    }
+    let n = u32::try_from(r.trend.len()).unwrap_or(0);
+    {
+        let ws = wb.add_worksheet();
+        ws.set_name("趋势")?;
+        for (c, h) in ["业务日", "核销笔数（笔）", "订单金额（元）", "核销金额（元）"].iter().enumerate()
+        {
+            ws.write_string_with_format(0, u16::try_from(c).unwrap_or(0), *h, &f.head)?;
+        }
+        ws.set_freeze_panes(1, 0)?;
+        for (i, p) in r.trend.iter().enumerate() {
+            let y = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            ws.write_string(y, 0, p.day.to_string())?;
+            ws.write_number(y, 1, p.redemptions as f64)?;
+            ws.write_number_with_format(y, 2, p.order_fen as f64 / 100.0, &f.yuan)?;
+            ws.write_number_with_format(y, 3, p.subsidy_fen as f64 / 100.0, &f.yuan)?;
+        }
+        let mut chart = Chart::new(ChartType::Column);
+        chart.title().set_name("每日核销金额（元）");
+        chart.add_series().set_name("核销金额").set_categories(("趋势", 1, 0, n.max(1), 0)).set_values((
+            "趋势",
+            1,
+            3,
+            n.max(1),
+            3,
+        ));
+        ws.insert_chart(1, 5, &chart)?;
+    }
+    wb.save_to_buffer()
+}

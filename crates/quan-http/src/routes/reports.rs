@@ -17,7 +17,11 @@ use crate::extract::Auth;
 use crate::routes::campaigns::campaign_id;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(report_days)).routes(routes!(daily_report)).routes(routes!(live))
+    OpenApiRouter::new()
+        .routes(routes!(report_days))
+        .routes(routes!(daily_report))
+        .routes(routes!(batch_final))
+        .routes(routes!(live))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -99,6 +103,39 @@ async fn daily_report(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(r)
+}
+
+/// A batch's final report (批次总结) as of business day `date`: its
+/// cumulative figures, trend and peak day, leading industries and
+/// districts, leverage, and the face value it leaves unspent; derived from
+/// that day's stored daily report (whose hash it names). `.xlsx` for the
+/// workbook. Roles: official, auditor.
+#[utoipa::path(get, path = "/api/v1/batches/{id}/final-report/{date}", tag = "reports", security(("bearer" = [])),
+    params(("id" = String, Path), ("date" = String, Path, description = "YYYY-MM-DD, optionally with .json or .xlsx")),
+    responses((status = 200, body = Object, description = "JSON or XLSX"), (status = 404, body = ErrorBody)))]
+async fn batch_final(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, date)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let (day, xlsx) = match date.strip_suffix(".xlsx") {
+        Some(d) => (d, true),
+        None => (date.strip_suffix(".json").unwrap_or(&date), false),
+    };
+    let day = NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map_err(|_| ApiError::invalid_field("date", "a business day as YYYY-MM-DD"))?;
+    let batch: quan_domain::BatchId = id.parse().map_err(|_| ApiError::not_found())?;
+    let r = state.engine.batch_final_report(&auth.0, batch, day).await?;
+    if xlsx {
+        let body = quan_engine::reports::render::batch_final_xlsx(&r)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+        let mut resp = ([(header::CONTENT_TYPE, XLSX)], body).into_response();
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"batch-{id}-{day}.xlsx\"")) {
+            resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+        }
+        return Ok(resp);
+    }
+    Ok(Json(r).into_response())
 }
 
 /// The live view for the dashboard: stock, vouchers claimed, redeemed,

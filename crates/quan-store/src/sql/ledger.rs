@@ -175,10 +175,13 @@ macro_rules! impl_ledger_store {
 
                 async fn account_totals(&self, campaign: CampaignId) -> Result<Vec<AccountTotals>, StoreError> {
                     let rows = sqlx::query(
+                        // The campaign's transfers are read twice (by its index), not once per account.
                         "SELECT a.key, a.kind, a.merchant_id, a.debits_fen, a.credits_fen,
-                            CAST(COALESCE((SELECT SUM(t.amount_fen) FROM ledger_transfers t WHERE t.debit_key = a.key), 0) AS BIGINT) AS t_debits,
-                            CAST(COALESCE((SELECT SUM(t.amount_fen) FROM ledger_transfers t WHERE t.credit_key = a.key), 0) AS BIGINT) AS t_credits
-                         FROM ledger_accounts a WHERE a.campaign_id = $1 ORDER BY a.key",
+                            CAST(COALESCE(d.total, 0) AS BIGINT) AS t_debits, CAST(COALESCE(c.total, 0) AS BIGINT) AS t_credits
+                         FROM ledger_accounts a
+                         LEFT JOIN (SELECT debit_key AS k, SUM(amount_fen) AS total FROM ledger_transfers WHERE campaign_id = $1 GROUP BY debit_key) d ON d.k = a.key
+                         LEFT JOIN (SELECT credit_key AS k, SUM(amount_fen) AS total FROM ledger_transfers WHERE campaign_id = $1 GROUP BY credit_key) c ON c.k = a.key
+                         WHERE a.campaign_id = $1 ORDER BY a.key",
                     )
                     .bind(campaign.as_uuid())
                     .fetch_all(self.pool())

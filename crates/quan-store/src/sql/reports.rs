@@ -212,6 +212,37 @@ macro_rules! impl_report_store {
                         .collect()
                 }
 
+                async fn report_batch_trend(&self, campaign: CampaignId, day: NaiveDate) -> Result<Vec<(BatchId, DayPoint)>, StoreError> {
+                    let rows = sqlx::query(
+                        "SELECT batch_id, business_day, CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(order_fen), 0) AS BIGINT) AS orders,
+                                CAST(COALESCE(SUM(discount_fen), 0) AS BIGINT) AS subsidy
+                         FROM redemptions WHERE campaign_id = $1 AND business_day <= $2 GROUP BY batch_id, business_day",
+                    )
+                    .bind(campaign.as_uuid())
+                    .bind(day_text(day))
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    let mut out = rows
+                        .iter()
+                        .map(|r| {
+                            let d: String = get(r, "business_day")?;
+                            Ok((
+                                BatchId::from_uuid(get(r, "batch_id")?),
+                                DayPoint {
+                                    day: NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|e| StoreError::message(format!("bad business day {d:?}: {e}")))?,
+                                    redemptions: n(r, "n")?,
+                                    order_fen: fen(r, "orders")?,
+                                    subsidy_fen: fen(r, "subsidy")?,
+                                },
+                            ))
+                        })
+                        .collect::<Result<Vec<_>, StoreError>>()?;
+                    // In Rust, so both backends order alike (no collation involved).
+                    out.sort_by_key(|(b, p)| (*b, p.day));
+                    Ok(out)
+                }
+
                 async fn save_report(&self, s: &ReportSnapshot) -> Result<ReportSnapshot, StoreError> {
                     sqlx::query(
                         "INSERT INTO report_snapshots (campaign_id, business_day, kind, content, sha256, built_at_ms) VALUES ($1, $2, $3, $4, $5, $6)

@@ -176,7 +176,7 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
     let show = o.progress;
     let say = |what: &str| {
         if o.steps {
-            eprintln!("▸ {what}");
+            eprintln!("▸ {:>5.1} s  {what}", started.elapsed().as_secs_f64());
         }
     };
     let rng = SeededRandom::new(o.seed);
@@ -293,7 +293,7 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
                 kind("r200-50", "零售满200减50", 20_000, 5_000, json!(["retail", "department_stores"]), s_retail, week.clone()),
                 kind("h2000-300", "家电满2000减300", 200_000, 30_000, json!(["home_appliances"]), s_appliance, week.clone()),
              ]},
-            {"name": "第二批：家电以旧换新（摇号）", "opening_at": "2026-12-06T20:00:00+08:00", "closing_at": "2026-12-06T22:00:00+08:00",
+            {"name": "第二批：家电以旧换新（摇号）", "opening_at": "2026-12-06T18:00:00+08:00", "closing_at": "2026-12-06T22:00:00+08:00",
              "mode": {"type": "lottery", "registration_opens_at": "2026-12-05T09:00:00+08:00", "registration_closes_at": "2026-12-06T18:00:00+08:00"},
              "eligibility": {"household_prefixes": ["4205"]}, "limits": {"per_batch": 1, "count_by": "both"},
              "kinds": [kind("trade-in-600", "家电以旧换新满3000减600", 300_000, 60_000, json!(["home_appliances"]), lottery_stock,
@@ -491,10 +491,14 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
 
     // Day 1 afternoon and evening: redemptions in both directions, some refunds.
     let mut conns = connect_many(addr, 8).await?;
-    let day1: Vec<(usize, String, String)> = seen.vouchers.iter().filter(|_| rng.below(100) < 35).cloned().collect();
+    let day1: Vec<(usize, String, String)> = seen.vouchers.iter().filter(|_| rng.below(100) < 25).cloned().collect();
+    clock.set(t("2026-12-05T11:55:00"));
+    for (i, shop) in shops.iter_mut().enumerate() {
+        shop.cashier = relogin_with(&mut c, &format!("demo.cashier{i:03}"), "demo cashier password").await?;
+    }
     let red_started = Instant::now();
     let (made1, refused1) =
-        redeem_all(&clock, "2026-12-05T12:00:00", &mut conns, &tokens, &shops, None, &day1, &rng, show).await?;
+        redeem_all(&clock, "2026-12-05T12:00:00", 8, &mut conns, &tokens, &shops, None, &day1, &rng, show).await?;
     let red_secs = red_started.elapsed().as_secs_f64();
     let refunds1 = refund_some(&mut c, &shops, &made1, 40).await?;
     // A shop under review is suspended in the evening: its settlement is held
@@ -547,7 +551,7 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
         .vouchers
         .iter()
         .filter(|v| !day1.iter().any(|d| d.1 == v.1))
-        .filter(|_| rng.below(100) < 30)
+        .filter(|_| rng.below(100) < 20)
         .cloned()
         .collect();
     // Winners' trade-in vouchers, from their wallets.
@@ -568,11 +572,12 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
         }
     }
     // The cashiers start the evening shift.
+    clock.set(t("2026-12-06T18:25:00"));
     for (i, shop) in shops.iter_mut().enumerate() {
         shop.cashier = relogin_with(&mut c, &format!("demo.cashier{i:03}"), "demo cashier password").await?;
     }
     let (made2, refused2) =
-        redeem_all(&clock, "2026-12-06T20:00:00", &mut conns, &tokens, &shops, Some(0), &day2, &rng, show).await?;
+        redeem_all(&clock, "2026-12-06T18:30:00", 5, &mut conns, &tokens, &shops, Some(0), &day2, &rng, show).await?;
     let refunds2 = refund_some(&mut c, &shops, &made2, 40).await?;
     say(&format!("12-06: {} redemptions (refused: {refused2:?}), {refunds2} refunds", made2.len()));
     close_day(
@@ -996,7 +1001,10 @@ async fn run_grab(
                 let Some(&(who, kind, attempt)) = order.get(i) else { break };
                 let (lat, lng) = positions[who];
                 let body = json!({"kind": kind, "lat": lat, "lng": lng, "crs": "gcj02", "accuracy_m": 25.0});
+                // Apps that retry (and the bots) send an Idempotency-Key.
                 let key = format!("grab-{who}-{attempt}");
+                let headers: &[(&str, &str)] =
+                    if who % 50 == 3 || who % 5_000 == 17 { &[("Idempotency-Key", &key)] } else { &[] };
                 let t0 = Instant::now();
                 let answer = call(
                     &mut conn,
@@ -1004,7 +1012,7 @@ async fn run_grab(
                     &format!("/api/v1/batches/{batch}/claims"),
                     Some(&tokens[who]),
                     Some(&body),
-                    &[("Idempotency-Key", &key)],
+                    headers,
                 )
                 .await;
                 let Ok((status, bytes)) = answer else {
@@ -1083,6 +1091,7 @@ fn order_for(kind: &str, rng: &SeededRandom) -> i64 {
 async fn redeem_all(
     clock: &FixedClock,
     from: &str,
+    hours: i64,
     conns: &mut [Conn],
     tokens: &[String],
     shops: &[Shop],
@@ -1108,11 +1117,13 @@ async fn redeem_all(
         })
         .collect();
     let per_chunk = 1_000usize;
+    // The shops' hours: chunks spread over `hours` from `from`.
+    let chunks = plan.len().div_ceil(per_chunk).max(1);
+    let step_min = (hours * 60 / i64::try_from(chunks).unwrap_or(1)).max(1);
     let mut made = Vec::new();
     let mut refused: BTreeMap<String, usize> = BTreeMap::new();
     for (n, chunk) in plan.chunks(per_chunk).enumerate() {
-        // Half an hour of the day per thousand redemptions.
-        clock.set(start + chrono::Duration::minutes(30 * i64::try_from(n).unwrap_or(0)));
+        clock.set(start + chrono::Duration::minutes(step_min * i64::try_from(n).unwrap_or(0)));
         let next = AtomicUsize::new(0);
         let results = std::sync::Mutex::new(Vec::new());
         futures_join(conns.iter_mut().map(|conn| {

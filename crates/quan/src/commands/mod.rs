@@ -4,6 +4,7 @@ pub mod bench;
 pub mod bench_claim;
 pub mod bench_http;
 pub mod bench_redeem;
+pub mod bench_report;
 pub mod bench_setup;
 pub mod campaign;
 pub mod closeout;

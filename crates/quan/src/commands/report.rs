@@ -85,3 +85,39 @@ pub async fn daily(
     }
     Ok((text, ok))
 }
+
+/// `quan report final`: writes `batch-<id>-<day>.json` and `.xlsx` into `out`.
+pub async fn batch_final(
+    config: &Config,
+    batch: &str,
+    date: &str,
+    as_user: &str,
+    out: &Path,
+) -> anyhow::Result<String> {
+    let id: quan_domain::BatchId = batch.parse().map_err(|_| anyhow::anyhow!("{batch:?} is not a batch id"))?;
+    let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .map_err(|_| anyhow::anyhow!("{date:?} is not a business day like 2026-12-05"))?;
+    let engine = setup::engine(config).await?;
+    let who = super::campaign::actor(&engine, as_user).await?;
+    let r = engine.batch_final_report(&who, id, day).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let base = out.join(format!("batch-{id}-{day}"));
+    let (json, xlsx) = (base.with_extension("json"), base.with_extension("xlsx"));
+    std::fs::write(&json, serde_json::to_string_pretty(&r)?)
+        .with_context(|| format!("cannot write {}", json.display()))?;
+    let bytes = render::batch_final_xlsx(&r).map_err(|e| anyhow::anyhow!("cannot build the workbook: {e}"))?;
+    std::fs::write(&xlsx, bytes).with_context(|| format!("cannot write {}", xlsx.display()))?;
+    let f = &r.figures;
+    Ok(format!(
+        "{} / {} as of {}: {} redemptions, net subsidy {} yuan, leverage {}, unspent face value {} yuan\n  {}\n  {}\n",
+        r.campaign_name,
+        r.batch_name,
+        r.as_of,
+        f.redemptions,
+        yuan(f.net_subsidy_fen),
+        f.leverage_x100.map_or_else(|| "-".into(), |x| format!("{}.{:02}", x / 100, x % 100)),
+        yuan(r.unspent_face_fen),
+        json.display(),
+        xlsx.display()
+    ))
+}

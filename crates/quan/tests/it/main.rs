@@ -14,5 +14,6 @@ mod cli;
 mod cli_import;
 mod contract;
 mod crash;
+mod demo;
 mod reports;
 mod simulation;

@@ -368,6 +368,25 @@ async fn the_daily_report_matches_the_raw_events_and_a_stored_day_never_changes(
     let (status, days) = app.get(&format!("/api/v1/campaigns/{cid}/reports/daily"), Some(&official)).await;
     assert_eq!((status, days.as_array().map(Vec::len)), (StatusCode::OK, Some(2)), "{days}");
 
+    // The first batch's final report: its own figures, leaders, what it leaves unspent.
+    let (status, fin) = app.get(&format!("/api/v1/batches/{a}/final-report/2026-12-06"), Some(&official)).await;
+    assert_eq!(status, StatusCode::OK, "{fin}");
+    let batch_events: Vec<Event> = events.iter().filter(|e| e.batch == a).cloned().collect();
+    assert_eq!(got(&fin["figures"]), without_backs(expect(&batch_events, "2026-12-06", true, |_| true)), "{fin}");
+    let a_net: i64 = batch_events.iter().map(|e| if e.refund { -e.subsidy } else { e.subsidy }).sum();
+    assert_eq!(fin["unspent_face_fen"].as_i64(), Some(7_000 - a_net), "{fin}");
+    assert_eq!(fin["top_industries"][0][0], "catering", "{fin}");
+    assert_eq!(fin["trend"].as_array().map(Vec::len), Some(2), "{fin}");
+    let (status, _, fin_xlsx) =
+        get_raw(&app, &format!("/api/v1/batches/{a}/final-report/2026-12-06.xlsx"), &official, "*/*").await;
+    assert_eq!(status, StatusCode::OK);
+    {
+        use calamine::Reader;
+        let wb: calamine::Xlsx<_> =
+            calamine::Xlsx::new(std::io::Cursor::new(fin_xlsx)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(wb.sheet_names(), vec!["总结".to_owned(), "趋势".to_owned()]);
+    }
+
     // CSV and XLSX of 12-06: the same figures, read back with a spreadsheet reader.
     let (status, h, csv) =
         get_raw(&app, &format!("/api/v1/campaigns/{cid}/reports/daily/2026-12-06"), &official, "text/csv").await;

@@ -1,0 +1,61 @@
+//! `quan demo` end to end, small: it completes, the books balance, and the
+//! files it promises are there and open.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_runs_a_whole_campaign_to_close_out_and_the_audit_is_clean() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("demo");
+    let o = quan::commands::demo::DemoOptions {
+        data_dir: data.clone(),
+        residents: 1_500,
+        merchants: 120,
+        shops: 6,
+        connections: 16,
+        seed: 7,
+        serve: None,
+        progress: false,
+        steps: false,
+    };
+    let config = quan::config::Config::default();
+    let out = quan::commands::demo::run(&config, &o).await.unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(out.contains("clean: books balance to the fen"), "{out}");
+    assert!(out.contains("returned to the treasury"), "{out}");
+    let reports: Vec<String> = std::fs::read_dir(data.join("reports"))
+        .map(|d| d.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    for day in ["2026-12-05", "2026-12-06", "2026-12-13"] {
+        assert!(reports.iter().any(|f| f.ends_with(&format!("{day}.xlsx"))), "report of {day}: {reports:?}");
+    }
+    let xlsx = reports.iter().find(|f| f.ends_with("2026-12-13.xlsx")).cloned().unwrap_or_default();
+    {
+        use calamine::Reader;
+        let mut wb: calamine::Xlsx<_> =
+            calamine::open_workbook(data.join("reports").join(&xlsx)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(wb.sheet_names().contains(&"图表".to_owned()), "{:?}", wb.sheet_names());
+        let districts = wb.worksheet_range("区县").unwrap_or_else(|e| panic!("{e}"));
+        assert!(districts.rows().count() > 3, "redemptions in several districts");
+    }
+    assert!(reports.iter().any(|f| f.starts_with("close-out-") && f.ends_with(".html")), "{reports:?}");
+    assert!(data.join("merchants.errors.csv").exists(), "the refused rows are reported");
+    // A second run replaces the folder it made; a folder it did not make is refused.
+    let again = quan::commands::demo::run(&config, &DemoOptionsExt::smaller(&o)).await;
+    assert!(again.is_ok(), "{again:?}");
+    let foreign = dir.path().join("mine");
+    std::fs::create_dir_all(&foreign).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(foreign.join("notes.txt"), "keep").unwrap_or_else(|e| panic!("{e}"));
+    let refused = quan::commands::demo::run(
+        &config,
+        &quan::commands::demo::DemoOptions { data_dir: foreign.clone(), ..o.clone() },
+    )
+    .await;
+    assert!(refused.is_err(), "a folder the demo did not make is left alone");
+    assert!(foreign.join("notes.txt").exists());
+}
+
+struct DemoOptionsExt;
+
+impl DemoOptionsExt {
+    fn smaller(o: &quan::commands::demo::DemoOptions) -> quan::commands::demo::DemoOptions {
+        quan::commands::demo::DemoOptions { residents: 300, merchants: 40, shops: 3, ..o.clone() }
+    }
+}
