@@ -26,8 +26,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let env: Vec<(String, String)> = std::env::vars().collect();
     let mut loaded = config::load(cli.global.config.as_deref(), &env, &overrides)?;
     if matches!(cli.command, Command::Demo { .. }) && std::env::var_os("RUST_LOG").is_none() {
-        // The demo prints its own progress; only warnings and errors are logged.
-        loaded.config.log.level = "warn".into();
+        // The demo prints its own progress; only warnings and errors are logged
+        // (not each statement that waited for SQLite's one writer during the grab).
+        loaded.config.log.level = "warn,sqlx::query=error".into();
     }
     setup::init_logging(&loaded.config);
     for w in &loaded.warnings {

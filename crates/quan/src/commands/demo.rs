@@ -500,7 +500,7 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
     let (made1, refused1) =
         redeem_all(&clock, "2026-12-05T12:00:00", 8, &mut conns, &tokens, &shops, None, &day1, &rng, show).await?;
     let red_secs = red_started.elapsed().as_secs_f64();
-    let refunds1 = refund_some(&mut c, &shops, &made1, 40).await?;
+    let refunds1 = refund_some(&mut c, &shops, &made1, 40, false).await?;
     // A shop under review is suspended in the evening: its settlement is held
     // (and residents go elsewhere until it is cleared).
     clock.set(t("2026-12-05T21:30:00"));
@@ -576,10 +576,16 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
     for (i, shop) in shops.iter_mut().enumerate() {
         shop.cashier = relogin_with(&mut c, &format!("demo.cashier{i:03}"), "demo cashier password").await?;
     }
+    // Some of yesterday's orders, already paid to the shops, come back: the
+    // shops owe that subsidy back, netted from tonight's settlement.
+    let late_refunds = refund_some(&mut c, &shops, &made1, 150, true).await?;
     let (made2, refused2) =
         redeem_all(&clock, "2026-12-06T18:30:00", 5, &mut conns, &tokens, &shops, Some(0), &day2, &rng, show).await?;
-    let refunds2 = refund_some(&mut c, &shops, &made2, 40).await?;
-    say(&format!("12-06: {} redemptions (refused: {refused2:?}), {refunds2} refunds", made2.len()));
+    let refunds2 = refund_some(&mut c, &shops, &made2, 40, false).await?;
+    say(&format!(
+        "12-06: {} redemptions (refused: {refused2:?}), {refunds2} refunds, and {late_refunds} refunds of orders paid yesterday",
+        made2.len()
+    ));
     close_day(
         &engine,
         &clock,
@@ -725,7 +731,11 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
         csv_path.display(),
         super::import::errors_path(&csv_path).display()
     );
-    let _ = writeln!(out, "  daily reports   {}/report-{cid}-2026-12-0[5-9…].xlsx/.csv/.json", reports.display());
+    let _ = writeln!(
+        out,
+        "  daily reports   {}/report-{cid}-<day>.xlsx / .csv / .json, one per business day",
+        reports.display()
+    );
     for f in final_files {
         let _ = writeln!(out, "  final report    {}", f.display());
     }
@@ -1104,16 +1114,18 @@ async fn redeem_all(
     let b = bar(show, vouchers.len() as u64, "redemptions at the tills");
     let plan: Vec<(usize, String, usize, i64, i64, i64, bool)> = vouchers
         .iter()
-        .map(|(r, v, kind)| {
+        .filter_map(|(r, v, kind)| {
             let ind = industry_of(kind);
-            let candidates: Vec<usize> =
-                (0..shops.len()).filter(|s| shops[*s].industry == ind && Some(*s) != avoid).collect();
-            let s = candidates
-                [usize::try_from(rng.below(candidates.len().max(1) as u64)).unwrap_or(0) % candidates.len().max(1)];
+            let of_industry = |s: &usize| shops[*s].industry == ind;
+            let mut candidates: Vec<usize> = (0..shops.len()).filter(|s| of_industry(s) && Some(*s) != avoid).collect();
+            if candidates.is_empty() {
+                candidates = (0..shops.len()).filter(of_industry).collect();
+            }
+            let s = *candidates.get(usize::try_from(rng.below(candidates.len().max(1) as u64)).unwrap_or(0))?;
             let order = order_for(kind, rng);
             let pm = if rng.below(10) == 0 { order / 50 } else { 0 };
             let mm = if rng.below(5) == 0 { order / 20 } else { 0 };
-            (*r, v.clone(), s, order, pm, mm, rng.below(100) < 15)
+            Some((*r, v.clone(), s, order, pm, mm, rng.below(100) < 15))
         })
         .collect();
     let per_chunk = 1_000usize;
@@ -1185,12 +1197,12 @@ async fn redeem_all(
     Ok((made, refused))
 }
 
-/// Refunds one in `every` redemptions: every third in full (the voucher
-/// comes back while still valid), the others in part.
-async fn refund_some(c: &mut Conn, shops: &[Shop], made: &[Made], every: usize) -> anyhow::Result<usize> {
+/// Refunds one in `every` redemptions: all in full with `full`, else every
+/// third in full (the voucher comes back while still valid) and the others in part.
+async fn refund_some(c: &mut Conn, shops: &[Shop], made: &[Made], every: usize, full: bool) -> anyhow::Result<usize> {
     let mut n = 0;
-    for (i, (id, s, order)) in made.iter().enumerate().filter(|(i, _)| i % every == 1) {
-        let amount = if i % 3 == 0 { *order } else { order / 4 };
+    for (k, (_, (id, s, order))) in made.iter().enumerate().filter(|(i, _)| i % every == 1).enumerate() {
+        let amount = if full || k % 3 == 0 { *order } else { order / 4 };
         let (status, _) = call_json(
             c,
             "POST",
@@ -1236,13 +1248,15 @@ async fn close_day(
     super::settle::write_payout(&run, payouts)?;
     let held = run.all.iter().filter(|(s, _)| s.status == "held").count();
     let paid: i64 = run.all.iter().filter(|(s, _)| s.status == "paid").map(|(s, _)| s.amount.as_i64()).sum();
+    let recovered: i64 = run.all.iter().map(|(s, _)| s.recovered.as_i64()).sum();
     let _ = show;
     say(&format!(
-        "{day} closed: T+1 report ({} bytes XLSX, sha256 {}…), settlement paid {} 元 to {} merchants, {held} held",
+        "{day} closed: T+1 report ({} bytes XLSX, sha256 {}…); settlement paid {} 元 to {} merchants, {held} held, {} 元 netted against refunds after payment",
         xlsx.len(),
         &snapshot.sha256[..12],
         yuan(paid),
-        run.all.len() - held
+        run.all.len() - held,
+        yuan(recovered)
     ));
     Ok(())
 }

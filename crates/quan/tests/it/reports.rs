@@ -367,6 +367,13 @@ async fn the_daily_report_matches_the_raw_events_and_a_stored_day_never_changes(
     );
     let (status, days) = app.get(&format!("/api/v1/campaigns/{cid}/reports/daily"), Some(&official)).await;
     assert_eq!((status, days.as_array().map(Vec::len)), (StatusCode::OK, Some(2)), "{days}");
+    // The job inside `serve`: once 12-07 is over its report is built, once.
+    at(&app, "2026-12-08T00:30:00+08:00");
+    let d07 = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap_or_default();
+    let built = app.engine.build_due_reports().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(built, vec![(id, d07)]);
+    assert!(app.engine.build_due_reports().await.map(|b| b.is_empty()).unwrap_or(false), "built once");
+    at(&app, "2026-12-07T01:00:00+08:00");
 
     // The first batch's final report: its own figures, leaders, what it leaves unspent.
     let (status, fin) = app.get(&format!("/api/v1/batches/{a}/final-report/2026-12-06"), Some(&official)).await;
