@@ -17,5 +17,9 @@ BEGIN
     SELECT RAISE(ABORT, 'report snapshots are immutable');
 END;
 
--- The reports read a campaign's redemptions up to a business day.
+-- The reports read one business day at a time, and the earlier history of
+-- the residents active that day (who is new among the day's residents).
 CREATE INDEX redemptions_campaign_day ON redemptions (campaign_id, business_day);
+CREATE INDEX redemptions_campaign_resident ON redemptions (campaign_id, resident_id);
+CREATE INDEX vouchers_campaign_created ON vouchers (campaign_id, created_at_ms);
+CREATE INDEX refunds_day ON refunds (business_day);

@@ -27,9 +27,7 @@ pub use merchant_records::{Merchant, MerchantReview, PriceChange, Product, Till}
 pub use migration::{Migration, check_applied};
 pub use records::{IdempotencyBegin, NewOtp, NewUser, OtpChallenge, PoolStats, Principal, Resident, Session, User};
 pub use redemption_records::{Direction, MerchantEarned, Owed, Redemption, Refund, Settlement};
-pub use report_records::{
-    Aggregate, DayPoint, GroupKey, Grouping, IssueSums, LiveFigures, RedemptionSums, RefundSums, ReportSnapshot,
-};
+pub use report_records::{LiveFigures, ReportDay, ReportSnapshot};
 pub use traits::{
     CampaignStore, ClaimStore, DistrictStore, EligibilityStore, HealthStore, IdempotencyStore, LedgerStore,
     MerchantStore, OtpStore, RedemptionStore, ReportStore, ResidentStore, SessionStore, Store, UserStore,

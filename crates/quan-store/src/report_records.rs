@@ -3,81 +3,26 @@
 //! never listed.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use quan_domain::BatchId;
+use quan_domain::{BatchId, MerchantId, ResidentId};
 
-/// What a report query groups redemptions and refunds by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Grouping {
-    /// The whole campaign: one row.
-    Total,
-    Batch,
-    /// The merchant's industry.
-    Industry,
-    /// The merchant's district (GB/T 2260 code).
-    District,
-    /// The merchant's scale (large / medium / small / micro).
-    Scale,
-    /// Batch × industry × district.
-    Cell,
-}
-
-/// A row's key; the fields its grouping does not use are `None`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct GroupKey {
-    pub batch: Option<BatchId>,
-    pub industry: Option<String>,
-    pub district: Option<String>,
-    pub scale: Option<String>,
-}
-
-/// Redemptions' sums: made on the business day (by its business day), or
-/// up to and including it. Amounts are as redeemed (refunds are apart).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RedemptionSums {
-    pub redemptions: u64,
-    pub order_fen: i128,
-    pub subsidy_fen: i128,
-    pub platform_match_fen: i128,
-    pub merchant_match_fen: i128,
-    /// Distinct residents who redeemed (核销用户数).
-    pub redeemers: u64,
-    /// Distinct merchants with a redemption.
-    pub merchants: u64,
-}
-
-/// Refunds' sums, by the refund's own business day.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RefundSums {
-    pub refunds: u64,
-    pub amount_fen: i128,
-    pub subsidy_returned_fen: i128,
-    /// Full refunds that returned the voucher to the wallet.
-    pub vouchers_back: u64,
-}
-
-/// Vouchers issued by claims (and lottery draws), by the time of issue.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct IssueSums {
-    pub vouchers: u64,
-    pub face_fen: i128,
-    /// Distinct residents who got a voucher (抢券用户数).
-    pub claimers: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Aggregate<T> {
-    pub key: GroupKey,
-    pub day: T,
-    pub cumulative: T,
-}
-
-/// One business day's redemptions, for the trend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DayPoint {
-    pub day: NaiveDate,
-    pub redemptions: u64,
-    pub order_fen: i128,
-    pub subsidy_fen: i128,
+/// One business day's activity of a campaign, as the T+1 report folds it
+/// into the previous day's cumulative figures; read by index, so a day
+/// costs what happened that day, not the campaign's whole history.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportDay {
+    /// Redemptions made that business day: batch, merchant, resident,
+    /// order, discount (subsidy as redeemed), platform and merchant matching.
+    pub redemptions: Vec<(BatchId, MerchantId, ResidentId, i64, i64, i64, i64)>,
+    /// Refunds recorded that business day: the redemption's batch and
+    /// merchant, amount, subsidy returned, whether the voucher came back.
+    pub refunds: Vec<(BatchId, MerchantId, i64, i64, bool)>,
+    /// Vouchers issued in the day's time span: batch, resident, face value.
+    pub vouchers: Vec<(BatchId, ResidentId, i64)>,
+    /// Earlier redemptions (before the day) of the residents who redeemed
+    /// that day: batch, merchant, resident. Tells who redeemed for the first time.
+    pub redemption_history: Vec<(BatchId, MerchantId, ResidentId)>,
+    /// Earlier vouchers (before the day) of the residents who got one that day.
+    pub voucher_history: Vec<(BatchId, ResidentId)>,
 }
 
 /// A stored report: its content (canonical JSON) and the SHA-256 of it.

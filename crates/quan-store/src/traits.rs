@@ -363,42 +363,17 @@ pub trait RedemptionStore: Send + Sync {
 
 #[async_trait]
 pub trait ReportStore: Send + Sync {
-    /// Redemptions of a campaign grouped by `g`: on business day `day`, and
-    /// on every day up to and including it.
-    async fn report_redemptions(
+    /// A campaign's activity on business day `day` (`[from, to)` in time),
+    /// with the earlier history of the residents active that day.
+    async fn report_day(
         &self,
         campaign: CampaignId,
         day: chrono::NaiveDate,
-        g: crate::Grouping,
-    ) -> Result<Vec<crate::Aggregate<crate::RedemptionSums>>, StoreError>;
-    /// Refunds of a campaign's redemptions grouped by `g`, by the refund's business day.
-    async fn report_refunds(
-        &self,
-        campaign: CampaignId,
-        day: chrono::NaiveDate,
-        g: crate::Grouping,
-    ) -> Result<Vec<crate::Aggregate<crate::RefundSums>>, StoreError>;
-    /// Vouchers issued in `[from, to)` (the day) and before `to`, per batch
-    /// (`by_batch`) or for the whole campaign.
-    async fn report_issued(
-        &self,
-        campaign: CampaignId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        by_batch: bool,
-    ) -> Result<Vec<crate::Aggregate<crate::IssueSums>>, StoreError>;
-    /// Redemptions per business day up to and including `day`.
-    async fn report_trend(
-        &self,
-        campaign: CampaignId,
-        day: chrono::NaiveDate,
-    ) -> Result<Vec<crate::DayPoint>, StoreError>;
-    /// The same per batch, ordered by batch and day.
-    async fn report_batch_trend(
-        &self,
-        campaign: CampaignId,
-        day: chrono::NaiveDate,
-    ) -> Result<Vec<(BatchId, crate::DayPoint)>, StoreError>;
+    ) -> Result<crate::ReportDay, StoreError>;
+    /// Every merchant's (id, industry, district, scale), for grouping.
+    async fn merchant_attributes(&self) -> Result<Vec<(MerchantId, String, String, String)>, StoreError>;
     /// Stores a snapshot unless one for the same campaign, day and kind is
     /// there; returns the stored one (the earlier, if any).
     async fn save_report(&self, r: &crate::ReportSnapshot) -> Result<crate::ReportSnapshot, StoreError>;

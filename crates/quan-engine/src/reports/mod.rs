@@ -5,6 +5,7 @@
 //! same bytes), served as JSON, CSV and XLSX. And the live view. Residents
 //! are counted, never listed.
 
+mod fold;
 pub mod render;
 
 use std::collections::{BTreeMap, HashMap};
@@ -14,7 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use quan_domain::industry::Industry;
 use quan_domain::merchant::Scale;
 use quan_domain::{BusinessDay, CampaignId, Role};
-use quan_store::{Aggregate, GroupKey, Grouping, IssueSums, RedemptionSums, RefundSums, ReportSnapshot, StoreError};
+use quan_store::{ReportSnapshot, StoreError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -88,6 +89,8 @@ pub struct Figures {
     pub refunds: u64,
     pub refunded_fen: i64,
     pub subsidy_returned_fen: i64,
+    /// Full refunds that returned the voucher to the wallet.
+    pub vouchers_back: u64,
     /// After refunds.
     pub net_order_fen: i64,
     pub net_subsidy_fen: i64,
@@ -170,6 +173,16 @@ pub struct DailyReport {
     pub trend: Vec<TrendPoint>,
     pub batch_trend: Vec<BatchTrendPoint>,
     pub analysis: Analysis,
+    /// What the next day's report continues from.
+    pub state: ReportState,
+}
+
+/// Carried from one day's report to the next (no personal data: merchants
+/// are businesses).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportState {
+    /// (batch, merchant) pairs with a redemption to date, sorted.
+    pub merchants_seen: Vec<(String, String)>,
 }
 
 /// A batch's final report (批次总结): what officials write up once a batch
@@ -302,76 +315,6 @@ fn ratio(a: i128, b: i128, scale: i128) -> Option<i64> {
     (b > 0).then(|| clamp(a * scale / b))
 }
 
-fn figures(r: &RedemptionSums, f: &RefundSums, issued: Option<&IssueSums>, with_rate: bool) -> Figures {
-    let net_order = r.order_fen - f.amount_fen;
-    let net_subsidy = r.subsidy_fen - f.subsidy_returned_fen;
-    let redeemed_vouchers = i128::from(r.redemptions) - i128::from(f.vouchers_back);
-    Figures {
-        issued: issued.map(|i| i.vouchers),
-        issued_face_fen: issued.map(|i| clamp(i.face_fen)),
-        claimers: issued.map(|i| i.claimers),
-        redeemers: r.redeemers,
-        redemptions: r.redemptions,
-        order_fen: clamp(r.order_fen),
-        subsidy_fen: clamp(r.subsidy_fen),
-        platform_match_fen: clamp(r.platform_match_fen),
-        merchant_match_fen: clamp(r.merchant_match_fen),
-        refunds: f.refunds,
-        refunded_fen: clamp(f.amount_fen),
-        subsidy_returned_fen: clamp(f.subsidy_returned_fen),
-        net_order_fen: clamp(net_order),
-        net_subsidy_fen: clamp(net_subsidy),
-        redemption_rate_bp: if with_rate {
-            issued.and_then(|i| ratio(redeemed_vouchers, i128::from(i.vouchers), 10_000))
-        } else {
-            None
-        },
-        leverage_x100: ratio(net_order, net_subsidy, 100),
-        merchants: r.merchants,
-    }
-}
-
-/// The rows of one grouping, keyed and ordered by their key.
-fn rows(
-    redemptions: Vec<Aggregate<RedemptionSums>>,
-    refunds: Vec<Aggregate<RefundSums>>,
-    issued: &BTreeMap<GroupKey, Aggregate<IssueSums>>,
-    batch_names: &HashMap<quan_domain::BatchId, String>,
-) -> Vec<Row> {
-    type Both = (Option<Aggregate<RedemptionSums>>, Option<Aggregate<RefundSums>>);
-    let mut keys: BTreeMap<GroupKey, Both> = BTreeMap::new();
-    for r in redemptions {
-        let k = r.key.clone();
-        keys.entry(k).or_default().0 = Some(r);
-    }
-    for f in refunds {
-        let k = f.key.clone();
-        keys.entry(k).or_default().1 = Some(f);
-    }
-    for k in issued.keys() {
-        keys.entry(k.clone()).or_default();
-    }
-    keys.into_iter()
-        .map(|(k, (r, f))| {
-            let (rd, rc) = r.map(|a| (a.day, a.cumulative)).unwrap_or_default();
-            let (fd, fc) = f.map(|a| (a.day, a.cumulative)).unwrap_or_default();
-            let i = issued.get(&k);
-            Row {
-                batch_id: k.batch.map(|b| b.to_string()),
-                batch_name: k.batch.map(|b| batch_names.get(&b).cloned().unwrap_or_default()),
-                industry_name: k.industry.as_deref().map(industry_name),
-                industry: k.industry,
-                district_name: k.district.as_deref().map(district_name),
-                district: k.district,
-                scale_name: k.scale.as_deref().map(scale_name),
-                scale: k.scale,
-                day: figures(&rd, &fd, i.map(|a| &a.day), false),
-                cumulative: figures(&rc, &fc, i.map(|a| &a.cumulative), true),
-            }
-        })
-        .collect()
-}
-
 /// Up to five rows by cumulative net subsidy, largest first (ties by code).
 fn top(rows: &[Row], code: impl Fn(&Row) -> (Option<String>, Option<String>)) -> Vec<(String, String, i64)> {
     let mut v: Vec<(String, String, i64)> = rows
@@ -410,58 +353,71 @@ pub(crate) struct LiveCache {
 pub const LIVE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Engine {
-    /// Builds the report of business day `day` from the database (does not store it).
+    /// Builds the report of business day `day` (does not store it): from
+    /// the latest stored report before it, folding in each day since.
     pub async fn build_daily_report(&self, id: CampaignId, day: NaiveDate) -> Result<DailyReport, ReportError> {
+        let mut start = None;
+        for d in self.store().report_days(id, "daily").await?.into_iter().rev() {
+            if d < day {
+                let s = self.store().report_snapshot(id, d, "daily").await?;
+                if let Ok(r) = serde_json::from_str::<DailyReport>(&s.content)
+                    && r.format == FORMAT
+                {
+                    start = Some(r);
+                }
+                break;
+            }
+        }
+        self.fold_days(id, day, start).await
+    }
+
+    /// Builds the report of `day` from the campaign's first day, ignoring
+    /// stored reports (what `verify` compares against).
+    pub async fn rebuild_daily_report(&self, id: CampaignId, day: NaiveDate) -> Result<DailyReport, ReportError> {
+        self.fold_days(id, day, None).await
+    }
+
+    async fn fold_days(
+        &self,
+        id: CampaignId,
+        day: NaiveDate,
+        start: Option<DailyReport>,
+    ) -> Result<DailyReport, ReportError> {
         let c = self.store().campaign_by_id(id).await?;
-        let (from, to) = BusinessDay::from_date(day).bounds(self.config().business_day_cutoff);
+        let cutoff = self.config().business_day_cutoff;
+        let (mut acc, mut d) = match &start {
+            Some(r) => (fold::Acc::from_report(r), r.business_day.succ_opt().unwrap_or(day)),
+            None => (fold::Acc::new(), BusinessDay::of(c.created_at, cutoff).date()),
+        };
+        let attrs: fold::Attributes =
+            self.store().merchant_attributes().await?.into_iter().map(|(m, i, d, s)| (m, (i, d, s))).collect();
+        while d <= day {
+            let (from, to) = BusinessDay::from_date(d).bounds(cutoff);
+            let rd = self.store().report_day(id, d, from, to).await?;
+            acc.fold(d, &rd, &attrs);
+            d = match d.succ_opt() {
+                Some(n) => n,
+                None => break,
+            };
+        }
+        if start.as_ref().is_some_and(|r| r.business_day >= day) {
+            // Asked for a day not after the start: nothing was folded.
+            return Err(ReportError::Store(StoreError::message("a report is built from an earlier day only")));
+        }
+        let (from, to) = BusinessDay::from_date(day).bounds(cutoff);
         let batch_names: HashMap<_, _> =
             self.store().list_batches(id).await?.into_iter().map(|b| (b.id, b.spec.name.clone())).collect();
-        let store = self.store();
-        let issued_total: BTreeMap<GroupKey, _> =
-            store.report_issued(id, from, to, false).await?.into_iter().map(|a| (a.key.clone(), a)).collect();
-        let issued_batch: BTreeMap<GroupKey, _> =
-            store.report_issued(id, from, to, true).await?.into_iter().map(|a| (a.key.clone(), a)).collect();
-        let none = BTreeMap::new();
-        let view = |g: Grouping| async move {
-            let r = store.report_redemptions(id, day, g).await?;
-            let f = store.report_refunds(id, day, g).await?;
-            Ok::<_, StoreError>((r, f))
+        let total = acc.rows(fold::View::Total, &batch_names).into_iter().next().unwrap_or_default();
+        let batches = acc.rows(fold::View::Batch, &batch_names);
+        let industries = acc.rows(fold::View::Industry, &batch_names);
+        let districts = acc.rows(fold::View::District, &batch_names);
+        let scales = acc.rows(fold::View::Scale, &batch_names);
+        let cells = acc.rows(fold::View::Cell, &batch_names);
+        let trend = acc.trend.clone();
+        let batch_trend = acc.batch_trend.clone();
+        let state = ReportState {
+            merchants_seen: acc.merchants_seen.iter().map(|(b, m)| (b.to_string(), m.to_string())).collect(),
         };
-        let (r, f) = view(Grouping::Total).await?;
-        let total = rows(r, f, &issued_total, &batch_names).into_iter().next().unwrap_or_default();
-        let (r, f) = view(Grouping::Batch).await?;
-        let batches = rows(r, f, &issued_batch, &batch_names);
-        let (r, f) = view(Grouping::Industry).await?;
-        let industries = rows(r, f, &none, &batch_names);
-        let (r, f) = view(Grouping::District).await?;
-        let districts = rows(r, f, &none, &batch_names);
-        let (r, f) = view(Grouping::Scale).await?;
-        let scales = rows(r, f, &none, &batch_names);
-        let (r, f) = view(Grouping::Cell).await?;
-        let cells = rows(r, f, &none, &batch_names);
-        let trend: Vec<TrendPoint> = store
-            .report_trend(id, day)
-            .await?
-            .into_iter()
-            .map(|p| TrendPoint {
-                day: p.day,
-                redemptions: p.redemptions,
-                order_fen: clamp(p.order_fen),
-                subsidy_fen: clamp(p.subsidy_fen),
-            })
-            .collect();
-        let batch_trend: Vec<BatchTrendPoint> = store
-            .report_batch_trend(id, day)
-            .await?
-            .into_iter()
-            .map(|(b, p)| BatchTrendPoint {
-                batch_id: b.to_string(),
-                day: p.day,
-                redemptions: p.redemptions,
-                order_fen: clamp(p.order_fen),
-                subsidy_fen: clamp(p.subsidy_fen),
-            })
-            .collect();
         let t = &total.cumulative;
         let analysis = Analysis {
             top_industries: top(&industries, |r| (r.industry.clone(), r.industry_name.clone())),
@@ -493,6 +449,7 @@ impl Engine {
             trend,
             batch_trend,
             analysis,
+            state,
         })
     }
 
@@ -551,7 +508,7 @@ impl Engine {
     /// snapshot, byte for byte; returns the hash.
     pub async fn verify_daily_report(&self, id: CampaignId, day: NaiveDate) -> Result<String, ReportError> {
         let stored = self.store().report_snapshot(id, day, "daily").await?;
-        let rebuilt = canonical(&self.build_daily_report(id, day).await?)?;
+        let rebuilt = canonical(&self.rebuild_daily_report(id, day).await?)?;
         let hash = hex::encode(Sha256::digest(rebuilt.as_bytes()));
         if rebuilt != stored.content {
             return Err(ReportError::Differs(day, stored.sha256, hash));

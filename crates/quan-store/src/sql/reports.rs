@@ -11,11 +11,8 @@ macro_rules! impl_report_store {
             use super::*;
 
             use chrono::{DateTime, NaiveDate, Utc};
-            use quan_domain::{BatchId, CampaignId};
-            use quan_store::{
-                Aggregate, DayPoint, GroupKey, Grouping, IssueSums, LiveFigures, RedemptionSums, RefundSums, ReportSnapshot,
-                StoreError,
-            };
+            use quan_domain::{BatchId, CampaignId, MerchantId, ResidentId};
+            use quan_store::{LiveFigures, ReportDay, ReportSnapshot, StoreError};
             use sqlx::Row;
 
             use crate::account_sql::rows::get;
@@ -30,46 +27,6 @@ macro_rules! impl_report_store {
                 d.format("%Y-%m-%d").to_string()
             }
 
-            /// The key columns of a grouping (as `k_batch`, `k_industry`…) and
-            /// whether the merchants table is needed.
-            fn keys(g: Grouping) -> (&'static [(&'static str, &'static str)], bool) {
-                match g {
-                    Grouping::Total => (&[], false),
-                    Grouping::Batch => (&[("r.batch_id", "k_batch")], false),
-                    Grouping::Industry => (&[("m.industry", "k_industry")], true),
-                    Grouping::District => (&[("m.district", "k_district")], true),
-                    Grouping::Scale => (&[("m.scale", "k_scale")], true),
-                    Grouping::Cell => (&[("r.batch_id", "k_batch"), ("m.industry", "k_industry"), ("m.district", "k_district")], true),
-                }
-            }
-
-            fn select_keys(g: Grouping) -> (String, String) {
-                let (ks, _) = keys(g);
-                let select: String = ks.iter().map(|(e, a)| format!("{e} AS {a}, ")).collect();
-                let group = if ks.is_empty() {
-                    String::new()
-                } else {
-                    let cols = ks.iter().map(|(e, _)| *e).collect::<Vec<_>>().join(", ");
-                    format!(" GROUP BY {cols} ORDER BY {cols}")
-                };
-                (select, group)
-            }
-
-            fn key(row: &R, g: Grouping) -> Result<GroupKey, StoreError> {
-                let (ks, _) = keys(g);
-                let mut k = GroupKey::default();
-                for (_, alias) in ks {
-                    match *alias {
-                        "k_batch" => k.batch = Some(BatchId::from_uuid(get(row, "k_batch")?)),
-                        "k_industry" => k.industry = Some(get(row, "k_industry")?),
-                        "k_district" => k.district = Some(get(row, "k_district")?),
-                        "k_scale" => k.scale = Some(get(row, "k_scale")?),
-                        _ => {}
-                    }
-                }
-                Ok(k)
-            }
-
             fn n(row: &R, col: &str) -> Result<u64, StoreError> {
                 Ok(u64::try_from(get::<i64>(row, col)?).unwrap_or(0))
             }
@@ -78,169 +35,106 @@ macro_rules! impl_report_store {
                 Ok(i128::from(get::<i64>(row, col)?))
             }
 
-            /// `CAST(COALESCE(SUM(CASE WHEN <day> THEN <e> ELSE 0 END), 0) AS BIGINT) AS d_<a>, … AS c_<a>`.
-            fn sums(day_cond: &str, cols: &[(&str, &str)]) -> String {
-                cols.iter()
-                    .map(|(e, a)| {
-                        format!(
-                            "CAST(COALESCE(SUM(CASE WHEN {day_cond} THEN {e} ELSE 0 END), 0) AS BIGINT) AS d_{a}, CAST(COALESCE(SUM({e}), 0) AS BIGINT) AS c_{a}"
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-
-            fn distinct(day_cond: &str, cols: &[(&str, &str)]) -> String {
-                cols.iter()
-                    .map(|(e, a)| {
-                        format!("CAST(COUNT(DISTINCT CASE WHEN {day_cond} THEN {e} END) AS BIGINT) AS d_{a}, CAST(COUNT(DISTINCT {e}) AS BIGINT) AS c_{a}")
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-
-            fn redemption_sums(row: &R, p: &str) -> Result<RedemptionSums, StoreError> {
-                Ok(RedemptionSums {
-                    redemptions: n(row, &format!("{p}_n"))?,
-                    order_fen: fen(row, &format!("{p}_order"))?,
-                    subsidy_fen: fen(row, &format!("{p}_subsidy"))?,
-                    platform_match_fen: fen(row, &format!("{p}_pm"))?,
-                    merchant_match_fen: fen(row, &format!("{p}_mm"))?,
-                    redeemers: n(row, &format!("{p}_residents"))?,
-                    merchants: n(row, &format!("{p}_merchants"))?,
-                })
-            }
-
-            fn refund_sums(row: &R, p: &str) -> Result<RefundSums, StoreError> {
-                Ok(RefundSums {
-                    refunds: n(row, &format!("{p}_n"))?,
-                    amount_fen: fen(row, &format!("{p}_amount"))?,
-                    subsidy_returned_fen: fen(row, &format!("{p}_returned"))?,
-                    vouchers_back: n(row, &format!("{p}_back"))?,
-                })
-            }
-
             #[async_trait::async_trait]
             impl quan_store::ReportStore for $store {
-                async fn report_redemptions(&self, campaign: CampaignId, day: NaiveDate, g: Grouping) -> Result<Vec<Aggregate<RedemptionSums>>, StoreError> {
-                    let (select, group) = select_keys(g);
-                    let join = if keys(g).1 { " JOIN merchants m ON m.id = r.merchant_id" } else { "" };
-                    let cond = "r.business_day = $2";
-                    let sql = format!(
-                        "SELECT {select}{}, {} FROM redemptions r{join} WHERE r.campaign_id = $1 AND r.business_day <= $2{group}",
-                        sums(cond, &[("1", "n"), ("r.order_fen", "order"), ("r.discount_fen", "subsidy"), ("r.platform_match_fen", "pm"), ("r.merchant_match_fen", "mm")]),
-                        distinct(cond, &[("r.resident_id", "residents"), ("r.merchant_id", "merchants")]),
-                    );
-                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(campaign.as_uuid())
-                        .bind(day_text(day))
-                        .fetch_all(self.pool())
-                        .await
-                        .map_err(err)?;
-                    rows.iter()
-                        .map(|r| Ok(Aggregate { key: key(r, g)?, day: redemption_sums(r, "d")?, cumulative: redemption_sums(r, "c")? }))
-                        .collect()
-                }
-
-                async fn report_refunds(&self, campaign: CampaignId, day: NaiveDate, g: Grouping) -> Result<Vec<Aggregate<RefundSums>>, StoreError> {
-                    let (select, group) = select_keys(g);
-                    let join = if keys(g).1 { " JOIN merchants m ON m.id = r.merchant_id" } else { "" };
-                    let cond = "f.business_day = $2";
-                    let sql = format!(
-                        "SELECT {select}{} FROM refunds f JOIN redemptions r ON r.id = f.redemption_id{join}
-                         WHERE r.campaign_id = $1 AND f.business_day <= $2{group}",
-                        sums(cond, &[("1", "n"), ("f.amount_fen", "amount"), ("f.subsidy_returned_fen", "returned"), ("f.voucher_back", "back")]),
-                    );
-                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(campaign.as_uuid())
-                        .bind(day_text(day))
-                        .fetch_all(self.pool())
-                        .await
-                        .map_err(err)?;
-                    rows.iter()
-                        .map(|r| Ok(Aggregate { key: key(r, g)?, day: refund_sums(r, "d")?, cumulative: refund_sums(r, "c")? }))
-                        .collect()
-                }
-
-                async fn report_issued(&self, campaign: CampaignId, from: DateTime<Utc>, to: DateTime<Utc>, by_batch: bool) -> Result<Vec<Aggregate<IssueSums>>, StoreError> {
-                    let (select, group) = if by_batch { ("v.batch_id AS k_batch, ", " GROUP BY v.batch_id ORDER BY v.batch_id") } else { ("", "") };
-                    let cond = "v.created_at_ms >= $2";
-                    let sql = format!(
-                        "SELECT {select}{}, {} FROM vouchers v WHERE v.campaign_id = $1 AND v.created_at_ms < $3{group}",
-                        sums(cond, &[("1", "n"), ("v.face_fen", "face")]),
-                        distinct(cond, &[("v.resident_id", "residents")]),
-                    );
-                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(campaign.as_uuid())
-                        .bind(from.timestamp_millis())
-                        .bind(to.timestamp_millis())
-                        .fetch_all(self.pool())
-                        .await
-                        .map_err(err)?;
-                    let sums = |r: &R, p: &str| -> Result<IssueSums, StoreError> {
-                        Ok(IssueSums { vouchers: n(r, &format!("{p}_n"))?, face_fen: fen(r, &format!("{p}_face"))?, claimers: n(r, &format!("{p}_residents"))? })
-                    };
-                    rows.iter()
-                        .map(|r| {
-                            let key = if by_batch { GroupKey { batch: Some(BatchId::from_uuid(get(r, "k_batch")?)), ..GroupKey::default() } } else { GroupKey::default() };
-                            Ok(Aggregate { key, day: sums(r, "d")?, cumulative: sums(r, "c")? })
-                        })
-                        .collect()
-                }
-
-                async fn report_trend(&self, campaign: CampaignId, day: NaiveDate) -> Result<Vec<DayPoint>, StoreError> {
+                async fn report_day(&self, campaign: CampaignId, day: NaiveDate, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<ReportDay, StoreError> {
+                    let c = campaign.as_uuid();
+                    let d = day_text(day);
+                    let (f, t) = (from.timestamp_millis(), to.timestamp_millis());
+                    let mut out = ReportDay::default();
                     let rows = sqlx::query(
-                        "SELECT business_day, CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(order_fen), 0) AS BIGINT) AS orders,
-                                CAST(COALESCE(SUM(discount_fen), 0) AS BIGINT) AS subsidy
-                         FROM redemptions WHERE campaign_id = $1 AND business_day <= $2 GROUP BY business_day ORDER BY business_day",
+                        "SELECT batch_id, merchant_id, resident_id, order_fen, discount_fen, platform_match_fen, merchant_match_fen
+                         FROM redemptions WHERE campaign_id = $1 AND business_day = $2",
                     )
-                    .bind(campaign.as_uuid())
-                    .bind(day_text(day))
+                    .bind(c)
+                    .bind(&d)
                     .fetch_all(self.pool())
                     .await
                     .map_err(err)?;
-                    rows.iter()
-                        .map(|r| {
-                            let d: String = get(r, "business_day")?;
-                            Ok(DayPoint {
-                                day: NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|e| StoreError::message(format!("bad business day {d:?}: {e}")))?,
-                                redemptions: n(r, "n")?,
-                                order_fen: fen(r, "orders")?,
-                                subsidy_fen: fen(r, "subsidy")?,
-                            })
-                        })
-                        .collect()
-                }
-
-                async fn report_batch_trend(&self, campaign: CampaignId, day: NaiveDate) -> Result<Vec<(BatchId, DayPoint)>, StoreError> {
+                    for r in &rows {
+                        out.redemptions.push((
+                            BatchId::from_uuid(get(r, "batch_id")?),
+                            MerchantId::from_uuid(get(r, "merchant_id")?),
+                            ResidentId::from_uuid(get(r, "resident_id")?),
+                            get(r, "order_fen")?,
+                            get(r, "discount_fen")?,
+                            get(r, "platform_match_fen")?,
+                            get(r, "merchant_match_fen")?,
+                        ));
+                    }
                     let rows = sqlx::query(
-                        "SELECT batch_id, business_day, CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(order_fen), 0) AS BIGINT) AS orders,
-                                CAST(COALESCE(SUM(discount_fen), 0) AS BIGINT) AS subsidy
-                         FROM redemptions WHERE campaign_id = $1 AND business_day <= $2 GROUP BY batch_id, business_day",
+                        "SELECT r.batch_id, r.merchant_id, f.amount_fen, f.subsidy_returned_fen, f.voucher_back
+                         FROM refunds f JOIN redemptions r ON r.id = f.redemption_id
+                         WHERE f.business_day = $2 AND r.campaign_id = $1",
                     )
-                    .bind(campaign.as_uuid())
-                    .bind(day_text(day))
+                    .bind(c)
+                    .bind(&d)
                     .fetch_all(self.pool())
                     .await
                     .map_err(err)?;
-                    let mut out = rows
-                        .iter()
-                        .map(|r| {
-                            let d: String = get(r, "business_day")?;
-                            Ok((
-                                BatchId::from_uuid(get(r, "batch_id")?),
-                                DayPoint {
-                                    day: NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|e| StoreError::message(format!("bad business day {d:?}: {e}")))?,
-                                    redemptions: n(r, "n")?,
-                                    order_fen: fen(r, "orders")?,
-                                    subsidy_fen: fen(r, "subsidy")?,
-                                },
-                            ))
-                        })
-                        .collect::<Result<Vec<_>, StoreError>>()?;
-                    // In Rust, so both backends order alike (no collation involved).
-                    out.sort_by_key(|(b, p)| (*b, p.day));
+                    for r in &rows {
+                        out.refunds.push((
+                            BatchId::from_uuid(get(r, "batch_id")?),
+                            MerchantId::from_uuid(get(r, "merchant_id")?),
+                            get(r, "amount_fen")?,
+                            get(r, "subsidy_returned_fen")?,
+                            get::<i64>(r, "voucher_back")? == 1,
+                        ));
+                    }
+                    let rows = sqlx::query(
+                        "SELECT batch_id, resident_id, face_fen FROM vouchers WHERE campaign_id = $1 AND created_at_ms >= $2 AND created_at_ms < $3",
+                    )
+                    .bind(c)
+                    .bind(f)
+                    .bind(t)
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    for r in &rows {
+                        out.vouchers.push((BatchId::from_uuid(get(r, "batch_id")?), ResidentId::from_uuid(get(r, "resident_id")?), get(r, "face_fen")?));
+                    }
+                    let rows = sqlx::query(
+                        "SELECT h.batch_id, h.merchant_id, h.resident_id FROM redemptions h
+                         WHERE h.campaign_id = $1 AND h.business_day < $2
+                           AND h.resident_id IN (SELECT d.resident_id FROM redemptions d WHERE d.campaign_id = $1 AND d.business_day = $2)",
+                    )
+                    .bind(c)
+                    .bind(&d)
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    for r in &rows {
+                        out.redemption_history.push((
+                            BatchId::from_uuid(get(r, "batch_id")?),
+                            MerchantId::from_uuid(get(r, "merchant_id")?),
+                            ResidentId::from_uuid(get(r, "resident_id")?),
+                        ));
+                    }
+                    let rows = sqlx::query(
+                        "SELECT h.batch_id, h.resident_id FROM vouchers h
+                         WHERE h.campaign_id = $1 AND h.created_at_ms < $2
+                           AND h.resident_id IN (SELECT d.resident_id FROM vouchers d WHERE d.campaign_id = $1 AND d.created_at_ms >= $2 AND d.created_at_ms < $3)",
+                    )
+                    .bind(c)
+                    .bind(f)
+                    .bind(t)
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    for r in &rows {
+                        out.voucher_history.push((BatchId::from_uuid(get(r, "batch_id")?), ResidentId::from_uuid(get(r, "resident_id")?)));
+                    }
                     Ok(out)
+                }
+
+                async fn merchant_attributes(&self) -> Result<Vec<(MerchantId, String, String, String)>, StoreError> {
+                    let rows = sqlx::query("SELECT id, industry, district, scale FROM merchants")
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(err)?;
+                    rows.iter()
+                        .map(|r| Ok((MerchantId::from_uuid(get(r, "id")?), get(r, "industry")?, get(r, "district")?, get(r, "scale")?)))
+                        .collect()
                 }
 
                 async fn save_report(&self, s: &ReportSnapshot) -> Result<ReportSnapshot, StoreError> {
