@@ -20,6 +20,6 @@ END;
 -- The reports read one business day at a time, and the earlier history of
 -- the residents active that day (who is new among the day's residents).
 CREATE INDEX redemptions_campaign_day ON redemptions (campaign_id, business_day);
-CREATE INDEX redemptions_campaign_resident ON redemptions (campaign_id, resident_id);
+CREATE INDEX redemptions_resident ON redemptions (resident_id);
 CREATE INDEX vouchers_campaign_created ON vouchers (campaign_id, created_at_ms);
 CREATE INDEX refunds_day ON refunds (business_day);

@@ -94,9 +94,15 @@ macro_rules! impl_report_store {
                         out.vouchers.push((BatchId::from_uuid(get(r, "batch_id")?), ResidentId::from_uuid(get(r, "resident_id")?), get(r, "face_fen")?));
                     }
                     let rows = sqlx::query(
-                        "SELECT h.batch_id, h.merchant_id, h.resident_id FROM redemptions h
-                         WHERE h.campaign_id = $1 AND h.business_day < $2
-                           AND h.resident_id IN (SELECT d.resident_id FROM redemptions d WHERE d.campaign_id = $1 AND d.business_day = $2)",
+                        // Driven from the day's residents (CROSS JOIN keeps that order in
+                        // SQLite), each looked up by the resident index: a day
+                        // costs its own residents, not the campaign's history.
+                        // (No DISTINCT: it tempts SQLite into reading the history in resident
+                        // order; a resident twice that day gives duplicate rows, which the fold ignores.)
+                        "SELECT h.batch_id, h.merchant_id, h.resident_id
+                         FROM redemptions d CROSS JOIN redemptions h
+                         WHERE d.campaign_id = $1 AND d.business_day = $2
+                           AND h.resident_id = d.resident_id AND h.campaign_id = $1 AND h.business_day < $2",
                     )
                     .bind(c)
                     .bind(&d)
@@ -111,9 +117,10 @@ macro_rules! impl_report_store {
                         ));
                     }
                     let rows = sqlx::query(
-                        "SELECT h.batch_id, h.resident_id FROM vouchers h
-                         WHERE h.campaign_id = $1 AND h.created_at_ms < $2
-                           AND h.resident_id IN (SELECT d.resident_id FROM vouchers d WHERE d.campaign_id = $1 AND d.created_at_ms >= $2 AND d.created_at_ms < $3)",
+                        "SELECT h.batch_id, h.resident_id
+                         FROM vouchers d CROSS JOIN vouchers h
+                         WHERE d.campaign_id = $1 AND d.created_at_ms >= $2 AND d.created_at_ms < $3
+                           AND h.resident_id = d.resident_id AND h.campaign_id = $1 AND h.created_at_ms < $2",
                     )
                     .bind(c)
                     .bind(f)
