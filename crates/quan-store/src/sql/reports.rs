@@ -98,11 +98,14 @@ macro_rules! impl_report_store {
                         // SQLite), each looked up by the resident index: a day
                         // costs its own residents, not the campaign's history.
                         // (No DISTINCT: it tempts SQLite into reading the history in resident
-                        // order; a resident twice that day gives duplicate rows, which the fold ignores.)
+                        // order; a resident twice that day gives duplicate rows, which the fold
+                        // ignores. The history's time bound is written so that no index can
+                        // serve it (`substr`, `+ 0`): otherwise SQLite, without statistics,
+                        // reads every earlier row of the campaign for each of the day's rows.)
                         "SELECT h.batch_id, h.merchant_id, h.resident_id
                          FROM redemptions d CROSS JOIN redemptions h
                          WHERE d.campaign_id = $1 AND d.business_day = $2
-                           AND h.resident_id = d.resident_id AND h.campaign_id = $1 AND h.business_day < $2",
+                           AND h.resident_id = d.resident_id AND h.campaign_id = $1 AND substr(h.business_day, 1, 10) < $2",
                     )
                     .bind(c)
                     .bind(&d)
@@ -120,7 +123,7 @@ macro_rules! impl_report_store {
                         "SELECT h.batch_id, h.resident_id
                          FROM vouchers d CROSS JOIN vouchers h
                          WHERE d.campaign_id = $1 AND d.created_at_ms >= $2 AND d.created_at_ms < $3
-                           AND h.resident_id = d.resident_id AND h.campaign_id = $1 AND h.created_at_ms < $2",
+                           AND h.resident_id = d.resident_id AND h.campaign_id = $1 AND h.created_at_ms + 0 < $2",
                     )
                     .bind(c)
                     .bind(f)
