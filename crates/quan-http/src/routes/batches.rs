@@ -214,17 +214,7 @@ async fn register(
         crate::idempotency::require_json(&headers)?;
         crate::extract::parse_json(&body)?
     };
-    let crs = match b.crs.as_deref() {
-        None => quan_domain::geo::Crs::Wgs84,
-        Some(c) => {
-            quan_domain::geo::Crs::parse(c).ok_or_else(|| ApiError::invalid_field("crs", "wgs84, gcj02 or bd09"))?
-        }
-    };
-    let position = match (b.lat, b.lng) {
-        (Some(lat), Some(lng)) => Some(quan_engine::districts::Position { lng, lat, crs, accuracy_m: b.accuracy_m }),
-        (None, None) => None,
-        _ => return Err(ApiError::invalid_field("lat", "give both lat and lng")),
-    };
+    let position = crate::routes::claims::position(b.lat, b.lng, b.crs.as_deref(), b.accuracy_m)?;
     state.engine.register_for_lottery(&auth.0, batch_id(&id)?, position).await?;
     Ok(StatusCode::CREATED)
 }

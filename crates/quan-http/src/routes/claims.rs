@@ -113,15 +113,7 @@ async fn claim(
     let path = format!("/api/v1/batches/{id}/claims");
     idempotent(&state, &scope, &path, &headers, &body, || async {
         let b: ClaimBody = if body.is_empty() { ClaimBody::default() } else { parse_json(&body)? };
-        let crs = match b.crs.as_deref() {
-            None => Crs::Wgs84,
-            Some(c) => Crs::parse(c).ok_or_else(|| ApiError::invalid_field("crs", "wgs84, gcj02 or bd09"))?,
-        };
-        let position = match (b.lat, b.lng) {
-            (Some(lat), Some(lng)) => Some(Position { lng, lat, crs, accuracy_m: b.accuracy_m }),
-            (None, None) => None,
-            _ => return Err(ApiError::invalid_field("lat", "give both lat and lng")),
-        };
+        let position = position(b.lat, b.lng, b.crs.as_deref(), b.accuracy_m)?;
         let c = state.engine.claim(&auth.0, batch, b.kind.as_deref(), position).await?;
         let now = state.engine.now();
         let vouchers = c
@@ -187,4 +179,23 @@ async fn wallet(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec
         });
     }
     Ok(Json(out))
+}
+
+/// A position from a request's optional `lat`, `lng`, `crs` (`wgs84` by
+/// default) and `accuracy_m`; none when both coordinates are left out.
+pub(crate) fn position(
+    lat: Option<f64>,
+    lng: Option<f64>,
+    crs: Option<&str>,
+    accuracy_m: Option<f64>,
+) -> Result<Option<Position>, ApiError> {
+    let crs = match crs {
+        None => Crs::Wgs84,
+        Some(c) => Crs::parse(c).ok_or_else(|| ApiError::invalid_field("crs", "wgs84, gcj02 or bd09"))?,
+    };
+    match (lat, lng) {
+        (Some(lat), Some(lng)) => Ok(Some(Position { lng, lat, crs, accuracy_m })),
+        (None, None) => Ok(None),
+        _ => Err(ApiError::invalid_field("lat", "give both lat and lng")),
+    }
 }
