@@ -184,7 +184,20 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
     let mut config = base.clone();
     config.data_dir.clone_from(&o.data_dir);
     config.database.url = String::new();
-    let store = setup::open_store(&config).await?;
+    // The demo's own SQLite store, closed before returning so that a next
+    // run in the same process finds no connection to the files it replaces.
+    let sqlite = Arc::new(
+        quan_store_sqlite::SqliteStore::open(
+            &o.data_dir.join("quan.db"),
+            quan_store_sqlite::SqliteOptions {
+                pool_connections_max: config.database.pool_connections_max.min(8),
+                ..quan_store_sqlite::SqliteOptions::default()
+            },
+        )
+        .await
+        .context("cannot open the demo's database")?,
+    );
+    let store: Arc<dyn quan_store::Store> = sqlite.clone();
     let clock = Arc::new(FixedClock::new(t("2026-12-05T08:00:00")));
     let sms = Arc::new(MemorySmsSender::default());
     let engine = Engine::new(EngineParts {
@@ -764,6 +777,8 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
     }
     let _ = stop_tx.send(());
     let _ = server.await;
+    drop(engine);
+    sqlite.close().await;
     if !clean {
         bail!("{out}the audit found differences");
     }
