@@ -19,6 +19,7 @@ pub mod reports;
 pub mod secrets;
 pub mod settlement;
 pub mod sms;
+pub mod till_feed;
 pub mod users;
 
 use std::sync::Arc;
@@ -113,6 +114,7 @@ struct Inner {
     redeemer: redemptions::Redeemer,
     read_cache: redemptions::ReadCache,
     live_cache: reports::LiveCache,
+    till_bell: till_feed::TillBell,
 }
 
 /// What the engine is built from.
@@ -164,6 +166,7 @@ impl Engine {
                 redeemer: redemptions::Redeemer::default(),
                 read_cache: redemptions::ReadCache::default(),
                 live_cache: reports::LiveCache::default(),
+                till_bell: till_feed::TillBell::default(),
             }),
         }
     }

@@ -249,7 +249,7 @@ impl Engine {
     }
 
     /// The till a cashier or merchant owner may act for.
-    async fn own_till(&self, actor: &Actor, till: TillId) -> Result<quan_store::Till, RedemptionError> {
+    pub(crate) async fn own_till(&self, actor: &Actor, till: TillId) -> Result<quan_store::Till, RedemptionError> {
         let Actor::Staff { user, .. } = actor else { return Err(RedemptionError::Forbidden) };
         let t = self.store().till_by_id(till).await?;
         let allowed = match user.role {
@@ -436,6 +436,9 @@ impl Engine {
         transfers.extend(self.matching_transfers(&r, r.platform_match, r.merchant_match, false, &reference, now));
         if !self.commit_redemption(r.clone(), transfers).await? {
             return Err(RedemptionError::Refused(Refusal::AlreadyRedeemed));
+        }
+        if let Some(t) = till {
+            self.ring_till(t);
         }
         tracing::info!(redemption_id = %id, merchant_id = %merchant_id, subsidy_fen = subsidy.as_i64(), "voucher redeemed");
         Ok(r)

@@ -48,6 +48,9 @@ impl Default for HttpConfig {
 pub struct AppState {
     pub engine: Engine,
     pub metrics: Arc<Metrics>,
+    /// Turns true when the server starts shutting down, so that long-lived
+    /// responses (a till's event stream) end and the shutdown can finish.
+    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 #[derive(utoipa::OpenApi)]
@@ -106,6 +109,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::claims::router())
         .merge(routes::redemptions::router())
         .merge(routes::reports::router())
+        .merge(routes::till_events::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.
@@ -125,7 +129,12 @@ pub fn openapi_json() -> String {
 
 /// The whole application: API routes, docs page, middleware.
 pub fn app(engine: Engine, config: &HttpConfig) -> Router {
-    let state = AppState { metrics: Arc::new(Metrics::new(engine.store().backend())), engine };
+    app_closing_with(engine, config, Arc::new(tokio::sync::watch::channel(false).0))
+}
+
+/// `app`, whose long-lived responses end once `closing` turns true.
+fn app_closing_with(engine: Engine, config: &HttpConfig, closing: Arc<tokio::sync::watch::Sender<bool>>) -> Router {
+    let state = AppState { metrics: Arc::new(Metrics::new(engine.store().backend())), engine, closing };
     let (api, doc) = api_router().split_for_parts();
     let mut doc = doc;
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
@@ -149,7 +158,12 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app(engine, config);
+    let closing = Arc::new(tokio::sync::watch::channel(false).0);
+    let app = app_closing_with(engine, config, closing.clone());
+    let shutdown = async move {
+        shutdown.await;
+        closing.send_replace(true);
+    };
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await

@@ -10,4 +10,5 @@ pub mod merchants;
 pub mod ops;
 pub mod redemptions;
 pub mod reports;
+pub mod till_events;
 pub mod users;

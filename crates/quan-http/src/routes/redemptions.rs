@@ -76,7 +76,7 @@ fn code_response(c: IssuedCode, format: Option<&str>) -> ApiResult<Response> {
     Ok(r)
 }
 
-fn uuid_path(raw: &str) -> Result<Uuid, ApiError> {
+pub(crate) fn uuid_path(raw: &str) -> Result<Uuid, ApiError> {
     raw.parse().map_err(|_| ApiError::not_found())
 }
 

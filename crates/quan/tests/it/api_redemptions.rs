@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::api_merchants::application;
 
 /// A running campaign with one open batch of 满100减20 catering vouchers.
-async fn campaign(app: &TestApp) -> (String, String, String) {
+pub(crate) async fn campaign(app: &TestApp) -> (String, String, String) {
     // An hour before the batch opens: staff logged in from here stay so all day.
     at(app, "2026-12-05T09:00:00+08:00");
     let (_, official) = app.staff("yichang.official", Role::Official, "4205").await;
@@ -42,7 +42,7 @@ pub(crate) struct Shop {
     pub cashier_pw: String,
 }
 
-async fn shop(app: &TestApp, n: u32, industry: &str) -> Shop {
+pub(crate) async fn shop(app: &TestApp, n: u32, industry: &str) -> Shop {
     shop_in(app, n, industry, "420502", "small").await
 }
 
@@ -86,7 +86,7 @@ pub(crate) fn at(app: &TestApp, t: &str) {
 }
 
 /// A resident holding one claimed voucher: (token, voucher id).
-async fn holder(app: &TestApp, batch: &str, phone: &str) -> (String, String) {
+pub(crate) async fn holder(app: &TestApp, batch: &str, phone: &str) -> (String, String) {
     let token = resident(app, phone).await;
     let (status, c) = app.post(&format!("/api/v1/batches/{batch}/claims"), Some(&token), &json!({})).await;
     assert_eq!(status, StatusCode::CREATED, "{c}");

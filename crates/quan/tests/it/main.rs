@@ -17,3 +17,4 @@ mod crash;
 mod demo;
 mod reports;
 mod simulation;
+mod till_events;
