@@ -50,6 +50,10 @@ pub enum ClaimRejection {
     UnknownKind(String),
     #[error("too many claims are waiting; try again in a second")]
     Busy,
+    /// Another request with the same `Idempotency-Key` holds the claim;
+    /// its stored answer is this one's.
+    #[error("a request with this Idempotency-Key has claimed already")]
+    KeyTaken,
     #[error("no such batch")]
     NotFound,
     #[error("only residents claim vouchers")]
@@ -73,7 +77,7 @@ impl Rejection for ClaimRejection {
     fn status(&self) -> Status {
         use ClaimRejection as C;
         match self {
-            C::NotOpen { .. } | C::Closed | C::SoldOut | C::LimitReached => Status::Conflict,
+            C::NotOpen { .. } | C::Closed | C::SoldOut | C::LimitReached | C::KeyTaken => Status::Conflict,
             C::NotEligible(_) | C::NotAWinner | C::Forbidden => Status::Forbidden,
             C::KindRequired | C::UnknownKind(_) | C::Position(_) => Status::Unprocessable,
             C::Busy => Status::TooManyRequests,
@@ -93,6 +97,7 @@ impl Rejection for ClaimRejection {
             C::KindRequired => "kind_required",
             C::UnknownKind(_) => "unknown_kind",
             C::Busy => "busy",
+            C::KeyTaken => "idempotency_key_in_flight",
             C::NotFound => "not_found",
             C::Forbidden => "forbidden",
             C::Position(p) => p.code(),
@@ -120,6 +125,23 @@ pub struct Claimed {
     pub campaign_id: quan_domain::CampaignId,
     pub kind_code: String,
     pub vouchers: Vec<(uuid::Uuid, u32, Fen)>,
+}
+
+/// A claim's `Idempotency-Key`, and how to write the answer a retry gets:
+/// stored in the claim's own transaction when it is granted.
+#[derive(Clone)]
+pub struct ClaimKeying {
+    pub scope: String,
+    pub key: String,
+    pub request_hash: [u8; 32],
+    /// The 201 body for a granted claim.
+    pub render: Arc<dyn Fn(&Claimed) -> String + Send + Sync>,
+}
+
+impl std::fmt::Debug for ClaimKeying {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClaimKeying").field("scope", &self.scope).field("key", &self.key).finish_non_exhaustive()
+    }
 }
 
 struct Pending {
@@ -310,6 +332,19 @@ impl Engine {
         kind: Option<&str>,
         position: Option<Position>,
     ) -> Result<Claimed, ClaimRejection> {
+        self.claim_keyed(actor, batch_id, kind, position, None).await
+    }
+
+    /// `claim`, with the request's `Idempotency-Key` stored together with a
+    /// granted claim (`KeyTaken` when another request holds the key).
+    pub async fn claim_keyed(
+        &self,
+        actor: &Actor,
+        batch_id: BatchId,
+        kind: Option<&str>,
+        position: Option<Position>,
+        keying: Option<ClaimKeying>,
+    ) -> Result<Claimed, ClaimRejection> {
         let Actor::Resident { resident, .. } = actor else { return Err(ClaimRejection::Forbidden) };
         let now = self.now();
         let (b, status) = self.batch_view(batch_id, now).await?;
@@ -348,7 +383,7 @@ impl Engine {
             return Err(ClaimRejection::NotEligible(failures));
         }
         let day = BusinessDay::of(now, self.config().business_day_cutoff).date();
-        self.take(&b, k, resident.id, person, day, &mem, &tx).await
+        self.take(&b, k, resident.id, person, day, &mem, &tx, keying.as_ref()).await
     }
 
     /// Every rule of the batch the resident fails (empty: eligible), and the
@@ -401,6 +436,7 @@ impl Engine {
         day: chrono::NaiveDate,
         mem: &Mutex<Memory>,
         tx: &mpsc::Sender<Pending>,
+        keying: Option<&ClaimKeying>,
     ) -> Result<Claimed, ClaimRejection> {
         let batch_id = b.id;
         let limits = &b.spec.limits;
@@ -439,17 +475,26 @@ impl Engine {
             .enumerate()
             .map(|(i, d)| (self.new_uuid(), i as u32, d.face_value()))
             .collect();
+        let claim_id = self.new_uuid();
+        let claimed = Claimed { claim_id, campaign_id: b.campaign_id, kind_code: k.kind.code.clone(), vouchers };
+        let key = keying.map(|kg| quan_store::ClaimKey {
+            scope: kg.scope.clone(),
+            key: kg.key.clone(),
+            request_hash: kg.request_hash,
+            status: 201,
+            body: (kg.render)(&claimed),
+        });
         let req = ClaimRequest {
-            claim_id: self.new_uuid(),
+            claim_id,
             resident,
             kind_code: k.kind.code.clone(),
             face: k.kind.face_value(),
-            vouchers: vouchers.clone(),
+            vouchers: claimed.vouchers.clone(),
             slots: slots.clone(),
             business_day: day,
             bucket_hint: self.inner.sequencers.bucket_hint,
+            key,
         };
-        let claim_id = req.claim_id;
         let (reply, answer) = oneshot::channel();
         if let Err(e) = tx.try_send(Pending { req, reply }) {
             tracing::warn!(batch_id = %batch_id, closed = matches!(e, mpsc::error::TrySendError::Closed(_)), "claim queue full: busy");
@@ -473,8 +518,9 @@ impl Engine {
                 for (scope, _) in &slots {
                     *m.taken.entry(scope.clone()).or_insert(0) += 1;
                 }
-                Ok(Claimed { claim_id, campaign_id: b.campaign_id, kind_code: k.kind.code.clone(), vouchers })
+                Ok(claimed)
             }
+            ClaimOutcome::KeyTaken => Err(ClaimRejection::KeyTaken),
             ClaimOutcome::SoldOut => {
                 m.sold_out.insert(k.kind.code.clone(), true);
                 Err(ClaimRejection::SoldOut)
@@ -518,7 +564,7 @@ impl Engine {
                             engine.store().identity(w).await?.map(|i| hex::encode(i.id_hash.as_bytes()))
                         };
                         loop {
-                            match engine.take(&b, &b.spec.kinds[k], w, person.clone(), day, &mem, &tx).await {
+                            match engine.take(&b, &b.spec.kinds[k], w, person.clone(), day, &mem, &tx, None).await {
                                 Err(ClaimRejection::Busy) => tokio::time::sleep(Duration::from_millis(20)).await,
                                 other => return other,
                             }

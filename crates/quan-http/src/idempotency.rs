@@ -45,39 +45,12 @@ where
     Fut: Future<Output = ApiResult<(StatusCode, Json<T>)>>,
     T: Serialize,
 {
-    let Some(raw) = headers.get(HEADER) else {
+    let Some(key) = key_of(headers)? else {
         return work().await.map(IntoResponse::into_response);
     };
-    let key = raw
-        .to_str()
-        .ok()
-        .filter(|k| !k.is_empty() && k.len() <= KEY_LEN_MAX && k.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| {
-            ApiError::bad_request("bad_idempotency_key", "Idempotency-Key is 1 to 255 visible ASCII characters")
-        })?
-        .to_owned();
-    let mut h = Sha256::new();
-    h.update(path.as_bytes());
-    h.update([0]);
-    h.update(body);
-    let hash: [u8; 32] = h.finalize().into();
+    let hash = fingerprint(path, body);
     let store = state.engine.store();
     match store.begin_idempotent(scope, &key, &hash, state.engine.now()).await.map_err(|e| ApiError::internal(&e))? {
-        IdempotencyBegin::Replay { status, body } => {
-            let mut r = json_response(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body);
-            r.headers_mut().insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
-            Ok(r)
-        }
-        IdempotencyBegin::InFlight => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "idempotency_key_in_flight",
-            "a request with this Idempotency-Key is still being processed; retry shortly",
-        )),
-        IdempotencyBegin::Mismatch => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
-            "this Idempotency-Key was used for a different request",
-        )),
         IdempotencyBegin::New => {
             let (status, text) = match work().await {
                 Ok((status, Json(v))) => (status, serde_json::to_string(&v).unwrap_or_default()),
@@ -91,6 +64,51 @@ where
             store.complete_idempotent(scope, &key, status.as_u16(), &text).await.map_err(|e| ApiError::internal(&e))?;
             Ok(json_response(status, text))
         }
+        found => answer_found(found),
+    }
+}
+
+/// The request's `Idempotency-Key`, checked; `None` without the header.
+pub fn key_of(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    let Some(raw) = headers.get(HEADER) else { return Ok(None) };
+    let key = raw
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= KEY_LEN_MAX && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::bad_request("bad_idempotency_key", "Idempotency-Key is 1 to 255 visible ASCII characters")
+        })?;
+    Ok(Some(key.to_owned()))
+}
+
+/// What makes two requests with one key the same request: path and body.
+pub fn fingerprint(path: &str, body: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(path.as_bytes());
+    h.update([0]);
+    h.update(body);
+    h.finalize().into()
+}
+
+/// The answer to a request whose key is already stored: the first answer
+/// again, or why not.
+pub fn answer_found(found: IdempotencyBegin) -> ApiResult<Response> {
+    match found {
+        IdempotencyBegin::Replay { status, body } => {
+            let mut r = json_response(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body);
+            r.headers_mut().insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+            Ok(r)
+        }
+        IdempotencyBegin::InFlight | IdempotencyBegin::New => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_key_in_flight",
+            "a request with this Idempotency-Key is still being processed; retry shortly",
+        )),
+        IdempotencyBegin::Mismatch => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different request",
+        )),
     }
 }
 

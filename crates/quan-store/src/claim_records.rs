@@ -19,6 +19,21 @@ pub struct ClaimRequest {
     pub business_day: NaiveDate,
     /// Which stock bucket to try first (spreads nodes over buckets).
     pub bucket_hint: u32,
+    /// The request's `Idempotency-Key` and the answer to replay to its
+    /// retries, stored in the claim's own transaction when it is granted.
+    pub key: Option<ClaimKey>,
+}
+
+/// An `Idempotency-Key` record written with a granted claim: no extra write
+/// transaction per keyed claim, and a key can never stand for two vouchers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimKey {
+    pub scope: String,
+    pub key: String,
+    pub request_hash: [u8; 32],
+    /// The answer retries get (201 and its JSON body).
+    pub status: u16,
+    pub body: String,
 }
 
 /// Claims of one batch committed together, in arrival order.
@@ -40,6 +55,9 @@ pub enum ClaimOutcome {
     LimitReached {
         scope: String,
     },
+    /// Another request (another connection or node) holds the same
+    /// `Idempotency-Key`: this one claimed nothing; its answer is that one's.
+    KeyTaken,
 }
 
 /// A voucher as its holder sees it.

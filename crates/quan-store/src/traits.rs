@@ -220,6 +220,14 @@ pub trait IdempotencyStore: Send + Sync {
         request_hash: &[u8; 32],
         now: DateTime<Utc>,
     ) -> Result<crate::IdempotencyBegin, StoreError>;
+    /// What is stored for `(scope, key)`, read only: `None` when nothing is,
+    /// else `Replay`, `Mismatch` (another body) or `InFlight` (no answer yet).
+    async fn find_idempotent(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &[u8; 32],
+    ) -> Result<Option<crate::IdempotencyBegin>, StoreError>;
     /// Stores the answer to send to retries.
     async fn complete_idempotent(&self, scope: &str, key: &str, status: u16, body: &str) -> Result<(), StoreError>;
     /// Frees a key whose request failed inside quan, so a retry can run.

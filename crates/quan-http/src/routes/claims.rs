@@ -4,11 +4,15 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use std::sync::Arc;
+
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use quan_domain::geo::Crs;
 use quan_domain::{BatchId, Role};
+use quan_engine::claims::{ClaimKeying, ClaimRejection, Claimed};
 use quan_engine::districts::Position;
+use quan_store::IdempotencyBegin;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -18,7 +22,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Auth, parse_json};
-use crate::idempotency::{idempotent, require_json};
+use crate::idempotency::{answer_found, fingerprint, key_of, require_json};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(claim)).routes(routes!(wallet))
@@ -84,7 +88,11 @@ pub struct ClaimedView {
 }
 
 /// Claims one voucher (or pack) from a batch. A 201 means the voucher is on
-/// disk. Send an `Idempotency-Key` so a retry never claims twice. Refusals:
+/// disk. Send an `Idempotency-Key` so a retry never claims twice: the key is
+/// stored with the granted claim, in its transaction, and a retry with it
+/// (on any node) gets that answer again (`idempotent-replayed: true`); the
+/// key with another body is a 422 `idempotency_key_reused`. A refused claim
+/// created nothing and keeps no key, so its retry is decided again. Refusals:
 /// `not_open` (with `details.server_time` for the countdown), `closed`,
 /// `sold_out`, `limit_reached`, `not_eligible` (with every failed rule in
 /// `details.failures`), `busy` (429, `Retry-After`). Roles: resident.
@@ -93,7 +101,8 @@ pub struct ClaimedView {
     responses(
         (status = 201, body = ClaimedView),
         (status = 403, description = "`not_eligible`, `not_a_winner`", body = ErrorBody),
-        (status = 409, description = "`not_open`, `closed`, `sold_out`, `limit_reached`", body = ErrorBody),
+        (status = 409, description = "`not_open`, `closed`, `sold_out`, `limit_reached`, `idempotency_key_in_flight`", body = ErrorBody),
+        (status = 422, description = "`idempotency_key_reused`", body = ErrorBody),
         (status = 429, description = "`busy`", body = ErrorBody),
     ))]
 async fn claim(
@@ -111,35 +120,61 @@ async fn claim(
     let quan_engine::Actor::Resident { resident, .. } = &auth.0 else { return Err(ApiError::forbidden_role()) };
     let scope = format!("resident:{}", resident.id);
     let path = format!("/api/v1/batches/{id}/claims");
-    idempotent(&state, &scope, &path, &headers, &body, || async {
-        let b: ClaimBody = if body.is_empty() { ClaimBody::default() } else { parse_json(&body)? };
-        let position = position(b.lat, b.lng, b.crs.as_deref(), b.accuracy_m)?;
-        let c = state.engine.claim(&auth.0, batch, b.kind.as_deref(), position).await?;
-        let now = state.engine.now();
-        let vouchers = c
-            .vouchers
-            .iter()
-            .map(|(vid, tier, face)| VoucherView {
-                id: *vid,
-                batch_id: batch.as_uuid(),
-                campaign_id: c.campaign_id.as_uuid(),
-                kind: c.kind_code.clone(),
-                tier: *tier,
-                face_fen: face.as_i64(),
-                state: "claimed".into(),
-                claimed_at: now,
-                kind_name: None,
-                discount: None,
-                scope: None,
-                valid_from: None,
-                valid_until: None,
-                weekdays: None,
-                hours: None,
-            })
-            .collect();
-        Ok((StatusCode::CREATED, Json(ClaimedView { claim_id: c.claim_id, kind: c.kind_code, vouchers })))
-    })
-    .await
+    // A keyed claim's answer is stored in the claim's own transaction when
+    // it is granted (no write of its own); a refused claim created nothing,
+    // so its retry is decided again.
+    let key = key_of(&headers)?;
+    let hash = fingerprint(&path, &body);
+    let store = state.engine.store();
+    if let Some(k) = &key
+        && let Some(found) = store.find_idempotent(&scope, k, &hash).await.map_err(|e| ApiError::internal(&e))?
+    {
+        return answer_found(found);
+    }
+    let b: ClaimBody = if body.is_empty() { ClaimBody::default() } else { parse_json(&body)? };
+    let position = position(b.lat, b.lng, b.crs.as_deref(), b.accuracy_m)?;
+    let now = state.engine.now();
+    let keying = key.clone().map(|k| ClaimKeying {
+        scope: scope.clone(),
+        key: k,
+        request_hash: hash,
+        render: Arc::new(move |c: &Claimed| serde_json::to_string(&claimed_view(batch, c, now)).unwrap_or_default()),
+    });
+    match state.engine.claim_keyed(&auth.0, batch, b.kind.as_deref(), position, keying).await {
+        Ok(c) => Ok((StatusCode::CREATED, Json(claimed_view(batch, &c, now))).into_response()),
+        Err(ClaimRejection::KeyTaken) => {
+            let k = key.unwrap_or_default();
+            let found = store.find_idempotent(&scope, &k, &hash).await.map_err(|e| ApiError::internal(&e))?;
+            answer_found(found.unwrap_or(IdempotencyBegin::InFlight))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The 201 body of a granted claim.
+fn claimed_view(batch: BatchId, c: &Claimed, now: chrono::DateTime<chrono::Utc>) -> ClaimedView {
+    let vouchers = c
+        .vouchers
+        .iter()
+        .map(|(vid, tier, face)| VoucherView {
+            id: *vid,
+            batch_id: batch.as_uuid(),
+            campaign_id: c.campaign_id.as_uuid(),
+            kind: c.kind_code.clone(),
+            tier: *tier,
+            face_fen: face.as_i64(),
+            state: "claimed".into(),
+            claimed_at: now,
+            kind_name: None,
+            discount: None,
+            scope: None,
+            valid_from: None,
+            valid_until: None,
+            weekdays: None,
+            hours: None,
+        })
+        .collect();
+    ClaimedView { claim_id: c.claim_id, kind: c.kind_code.clone(), vouchers }
 }
 
 /// The caller's vouchers, with each one's rule, scope and validity. Roles: resident.

@@ -295,6 +295,7 @@ fn claim_request(n: u128, resident: ResidentId, scope: &str, size: u32) -> crate
         slots: vec![(format!("{scope}:{resident}"), size)],
         business_day: NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default(),
         bucket_hint: (n % 8) as u32,
+        key: None,
     }
 }
 
@@ -349,6 +350,61 @@ pub async fn claims_never_oversell_never_exceed_a_limit_and_reserve_their_face_v
     let reserved = totals.iter().find(|a| a.account.kind == AccountKind::Reserved).map(|a| a.credits - a.debits);
     assert_eq!(reserved, Some(500), "one reservation for the whole batch");
     assert_eq!(ok(s.vouchers_of(rs[0]).await, "wallet").len(), 1);
+}
+
+pub async fn an_idempotency_key_stored_with_a_claim_stands_for_that_claim_alone(s: S) {
+    let (c, b, rs) = funded_batch(&s, 2).await;
+    let key = |k: &str, n: u8| {
+        Some(crate::ClaimKey {
+            scope: "resident:test".into(),
+            key: k.into(),
+            request_hash: [n; 32],
+            status: 201,
+            body: format!("{{\"answer\":{n}}}"),
+        })
+    };
+    let keyed = |n: u128, k: Option<crate::ClaimKey>| crate::ClaimRequest {
+        key: k,
+        ..claim_request(n, rs[n as usize], "b", 1)
+    };
+    // k1 twice in one batch; k3 comes too late for the stock; one without a key.
+    let reqs = vec![
+        keyed(0, key("k1", 1)),
+        keyed(1, key("k1", 1)),
+        keyed(2, key("k2", 2)),
+        keyed(3, key("k3", 3)),
+        keyed(4, None),
+    ];
+    let batch = crate::ClaimBatch {
+        campaign: c.id,
+        batch: b.id,
+        at: t(10),
+        transfer_id: Uuid::from_u128(0x78),
+        requests: reqs,
+    };
+    let out = ok(s.commit_claims(&batch).await, "commit");
+    use crate::ClaimOutcome as O;
+    assert_eq!(out, vec![O::Claimed, O::KeyTaken, O::Claimed, O::SoldOut, O::SoldOut]);
+    use crate::IdempotencyBegin as I;
+    let found = ok(s.find_idempotent("resident:test", "k1", &[1; 32]).await, "find");
+    assert_eq!(found, Some(I::Replay { status: 201, body: "{\"answer\":1}".into() }));
+    assert_eq!(ok(s.find_idempotent("resident:test", "k1", &[9; 32]).await, "other body"), Some(I::Mismatch));
+    assert_eq!(
+        ok(s.find_idempotent("resident:test", "k3", &[3; 32]).await, "refused"),
+        None,
+        "a refused claim keeps no key"
+    );
+    // The same key again, later (a retry through another node): nothing more.
+    let again = crate::ClaimBatch {
+        campaign: c.id,
+        batch: b.id,
+        at: t(11),
+        transfer_id: Uuid::from_u128(0x79),
+        requests: vec![keyed(5, key("k2", 2))],
+    };
+    assert_eq!(ok(s.commit_claims(&again).await, "again"), vec![O::KeyTaken]);
+    assert_eq!(ok(s.claim_count(b.id).await, "claims"), 2);
+    assert_eq!(ok(s.reserved_face(c.id).await, "reserved"), 200);
 }
 
 pub async fn racing_claim_batches_share_the_stock_exactly(s: S) {

@@ -15,7 +15,7 @@ macro_rules! impl_claim_store {
             use chrono::DateTime;
             use quan_domain::ledger::{Account, AccountKind, Reason};
             use quan_domain::{BatchId, CampaignId, Fen, ResidentId};
-            use quan_store::{ClaimBatch, ClaimOutcome, ClaimRequest, STOCK_BUCKETS, StoreError, Transfer, Voucher};
+            use quan_store::{ClaimBatch, ClaimKey, ClaimOutcome, ClaimRequest, STOCK_BUCKETS, StoreError, Transfer, Voucher};
             use sqlx::{Connection, Row};
 
             type R = $row;
@@ -63,6 +63,56 @@ macro_rules! impl_claim_store {
                 out
             }
 
+            /// Stores the `Idempotency-Key` records of the batch's keyed
+            /// requests; a request whose key is already stored, or came
+            /// earlier in this batch, gets `KeyTaken`. Returns the indexes of
+            /// the requests whose record was stored.
+            async fn insert_keys(tx: &mut Tx<'_>, b: &ClaimBatch, outcomes: &mut [Option<ClaimOutcome>]) -> Result<Vec<usize>, StoreError> {
+                let mut first = std::collections::HashMap::new();
+                let mut todo = Vec::new();
+                for (i, r) in b.requests.iter().enumerate() {
+                    let Some(k) = &r.key else { continue };
+                    if first.insert((k.scope.as_str(), k.key.as_str()), i).is_some() {
+                        outcomes[i] = Some(ClaimOutcome::KeyTaken);
+                    } else {
+                        todo.push(i);
+                    }
+                }
+                let mut stored = std::collections::HashSet::new();
+                for chunk in shaped(&todo) {
+                    let sql = format!(
+                        "INSERT INTO idempotency_keys (scope, key, request_hash, status, response_body, created_at_ms) VALUES {} ON CONFLICT (scope, key) DO NOTHING RETURNING scope, key",
+                        values(chunk.len(), 6)
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for i in chunk {
+                        let k = b.requests[*i].key.as_ref().ok_or_else(|| StoreError::message("a keyed request lost its key"))?;
+                        q = q
+                            .bind(k.scope.clone())
+                            .bind(k.key.clone())
+                            .bind(k.request_hash.to_vec())
+                            .bind(i64::from(k.status))
+                            .bind(k.body.clone())
+                            .bind(b.at.timestamp_millis());
+                    }
+                    for row in q.fetch_all(&mut **tx).await.map_err(err)? {
+                        let scope: String = get(&row, "scope")?;
+                        let key: String = get(&row, "key")?;
+                        stored.insert((scope, key));
+                    }
+                }
+                let mut keyed = Vec::new();
+                for i in todo {
+                    let k = b.requests[i].key.as_ref().ok_or_else(|| StoreError::message("a keyed request lost its key"))?;
+                    if stored.contains(&(k.scope.clone(), k.key.clone())) {
+                        keyed.push(i);
+                    } else {
+                        outcomes[i] = Some(ClaimOutcome::KeyTaken);
+                    }
+                }
+                Ok(keyed)
+            }
+
             /// Set-based: a handful of statements for the whole batch, however
             /// many requests it holds.
             async fn commit_once(pool: &sqlx::Pool<<R as Row>::Database>, b: &ClaimBatch) -> Result<Vec<ClaimOutcome>, StoreError> {
@@ -70,8 +120,12 @@ macro_rules! impl_claim_store {
                 let at = b.at.timestamp_millis();
                 let n = b.requests.len();
                 let mut outcomes: Vec<Option<ClaimOutcome>> = vec![None; n];
+                // 0. Idempotency-Key records: a key already stored (or twice
+                //    in this batch) stands for another request's claim.
+                let keyed = insert_keys(&mut tx, b, &mut outcomes).await?;
                 // 1. Every claim row (refused ones are deleted again below).
-                for chunk in shaped(&b.requests) {
+                let live: Vec<&ClaimRequest> = (0..n).filter(|i| outcomes[*i].is_none()).map(|i| &b.requests[i]).collect();
+                for chunk in shaped(&live) {
                     let sql = format!(
                         "INSERT INTO claims (id, batch_id, campaign_id, kind_code, resident_id, face_fen, business_day, claimed_at_ms) VALUES {}",
                         values(chunk.len(), 8)
@@ -92,8 +146,13 @@ macro_rules! impl_claim_store {
                 }
                 // 2. Limit slots, in rounds: slot 0 for every (request, scope),
                 //    then slot 1 for those that missed, … up to each scope's size.
-                let mut pending: Vec<(usize, usize)> =
-                    b.requests.iter().enumerate().flat_map(|(i, r)| (0..r.slots.len()).map(move |j| (i, j))).collect();
+                let mut pending: Vec<(usize, usize)> = b
+                    .requests
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| outcomes[*i].is_none())
+                    .flat_map(|(i, r)| (0..r.slots.len()).map(move |j| (i, j)))
+                    .collect();
                 let mut slot: u32 = 0;
                 while !pending.is_empty() {
                     let mut got = std::collections::HashSet::new();
@@ -180,8 +239,20 @@ macro_rules! impl_claim_store {
                         }
                     }
                 }
-                // 4. Undo the refused: their slots and claim rows.
-                let refused: Vec<uuid::Uuid> = (0..n).filter(|i| outcomes[*i].is_some()).map(|i| b.requests[i].claim_id).collect();
+                // 4. Undo the refused: their keys, slots and claim rows.
+                let refused_keys: Vec<&ClaimKey> = keyed.iter().filter(|i| outcomes[**i].is_some()).filter_map(|i| b.requests[*i].key.as_ref()).collect();
+                for k in refused_keys {
+                    sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2")
+                        .bind(k.scope.as_str())
+                        .bind(k.key.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(err)?;
+                }
+                let refused: Vec<uuid::Uuid> = (0..n)
+                    .filter(|i| outcomes[*i].as_ref().is_some_and(|o| *o != ClaimOutcome::KeyTaken))
+                    .map(|i| b.requests[i].claim_id)
+                    .collect();
                 for chunk in shaped(&refused) {
                     let list = (1..=chunk.len()).map(|k| format!("${k}")).collect::<Vec<_>>().join(", ");
                     for table in ["claim_slots WHERE claim_id", "claims WHERE id"] {

@@ -34,22 +34,27 @@ macro_rules! impl_idempotency_store {
                     if inserted == 1 {
                         return Ok(IdempotencyBegin::New);
                     }
-                    let row: $row = sqlx::query("SELECT request_hash, status, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2")
+                    Ok(self.find_idempotent(scope, key, request_hash).await?.unwrap_or(IdempotencyBegin::InFlight))
+                }
+
+                async fn find_idempotent(&self, scope: &str, key: &str, request_hash: &[u8; 32]) -> Result<Option<IdempotencyBegin>, StoreError> {
+                    let row: Option<$row> = sqlx::query("SELECT request_hash, status, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2")
                         .bind(scope)
                         .bind(key)
-                        .fetch_one(self.pool())
+                        .fetch_optional(self.pool())
                         .await
                         .map_err(err)?;
+                    let Some(row) = row else { return Ok(None) };
                     let hash: Vec<u8> = row.try_get("request_hash").map_err(err)?;
                     if hash.as_slice() != &request_hash[..] {
-                        return Ok(IdempotencyBegin::Mismatch);
+                        return Ok(Some(IdempotencyBegin::Mismatch));
                     }
                     let status: Option<i64> = row.try_get("status").map_err(err)?;
                     let body: Option<String> = row.try_get("response_body").map_err(err)?;
-                    Ok(match (status, body) {
+                    Ok(Some(match (status, body) {
                         (Some(s), Some(b)) => IdempotencyBegin::Replay { status: u16::try_from(s).unwrap_or(500), body: b },
                         _ => IdempotencyBegin::InFlight,
-                    })
+                    }))
                 }
 
                 async fn complete_idempotent(&self, scope: &str, key: &str, status: u16, body: &str) -> Result<(), StoreError> {

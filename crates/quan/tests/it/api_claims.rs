@@ -185,6 +185,71 @@ async fn a_retried_claim_with_the_same_key_returns_the_first_voucher() {
     assert_eq!(wallet.as_array().map(Vec::len), Some(1), "one voucher, not two");
 }
 
+/// Sends a claim with `key` (and `body`) through `node`: (status, replayed?, body).
+async fn keyed_claim(node: &TestApp, token: &str, batch: &str, key: &str, body: &Value) -> (u16, bool, Value) {
+    let res = node
+        .client
+        .post(node.url(&format!("/api/v1/batches/{batch}/claims")))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let replayed = res.headers().get("idempotent-replayed").is_some();
+    (res.status().as_u16(), replayed, res.json().await.unwrap_or_default())
+}
+
+/// One key sent at once on many connections (and, with `other`, through a
+/// second node) stands for one voucher, and every answer names it; a claim
+/// refused before the opening keeps no key, so its retry claims.
+async fn one_key_is_one_voucher_however_often_and_wherever_it_is_sent(app: &TestApp, other: &TestApp) {
+    let (cid, bid, _) = open_batch(app, 10, 5).await;
+    let token = residents(app, 1).await.remove(0);
+    let early = keyed_claim(app, &token, &bid, "tap-0", &json!({})).await;
+    assert_eq!((early.0, error_code(&early.2)), (409, "not_open"), "{early:?}");
+    at_ten(app);
+    let (status, replayed, first) = keyed_claim(other, &token, &bid, "tap-0", &json!({})).await;
+    assert_eq!((status, replayed), (201, false), "the refusal was not stored: {first}");
+    let empty = json!({});
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let node = if i % 2 == 0 { app } else { other };
+        tasks.push(keyed_claim(node, &token, &bid, "tap-1", &empty));
+    }
+    let answers = futures_util::future::join_all(tasks).await;
+    let granted: Vec<&(u16, bool, Value)> = answers.iter().filter(|a| a.0 == 201).collect();
+    assert!(!granted.is_empty(), "{answers:?}");
+    for a in &answers {
+        assert!(a.0 == 201 || (a.0 == 409 && error_code(&a.2) == "idempotency_key_in_flight"), "{a:?}");
+    }
+    let claim_id = &granted[0].2["claim_id"];
+    assert!(granted.iter().all(|a| a.2["claim_id"] == *claim_id), "every answer names the one claim: {answers:?}");
+    assert_eq!(granted.iter().filter(|a| !a.1).count(), 1, "one first answer, the others replayed: {answers:?}");
+    let again = keyed_claim(other, &token, &bid, "tap-1", &json!({})).await;
+    assert_eq!((again.0, again.1, &again.2["claim_id"]), (201, true, claim_id), "{again:?}");
+    assert_eq!(again.2, granted[0].2, "the replay is the first answer");
+    let reused = keyed_claim(app, &token, &bid, "tap-1", &json!({"kind": "k10"})).await;
+    assert_eq!((reused.0, error_code(&reused.2)), (422, "idempotency_key_reused"), "{reused:?}");
+    let (_, wallet) = app.get("/api/v1/me/vouchers", Some(&token)).await;
+    assert_eq!(wallet.as_array().map(Vec::len), Some(2), "tap-0 and tap-1: two vouchers, not 13: {wallet}");
+    let official = app.login("yichang.official", "yichang.official-password-123").await;
+    audit_is_clean(app, &official, &cid, 2 * 1000).await;
+}
+
+#[tokio::test]
+async fn one_key_is_one_voucher_on_sqlite() {
+    let app = TestApp::sqlite().await;
+    one_key_is_one_voucher_however_often_and_wherever_it_is_sent(&app, &app).await;
+}
+
+#[tokio::test]
+async fn one_key_is_one_voucher_across_two_nodes_on_postgres() {
+    let Some(app) = TestApp::postgres().await else { return };
+    let Some(other) = app.second_node().await else { return };
+    one_key_is_one_voucher_however_often_and_wherever_it_is_sent(&app, &other).await;
+}
+
 #[tokio::test]
 async fn an_ineligible_resident_is_told_every_reason_and_a_closed_batch_says_so() {
     let app = TestApp::sqlite().await;
