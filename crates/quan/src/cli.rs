@@ -325,6 +325,10 @@ pub enum BenchCmd {
         /// Backends for `--http` and `--crash`: sqlite, postgres or both.
         #[arg(long, default_value = "both")]
         backend: String,
+        /// Every HTTP claim carries its own `Idempotency-Key` (`--http`, `--crash`), as apps
+        /// that retry safely send it.
+        #[arg(long)]
+        idempotency_keys: bool,
     },
     /// Redemptions at the till: durable redemptions per second through the engine on SQLite and
     /// PostgreSQL (one transaction each: voucher state, redemption row, ledger transfers), and

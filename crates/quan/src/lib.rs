@@ -87,6 +87,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             memory_seconds,
             crash,
             backend,
+            idempotency_keys,
         }) => {
             use commands::bench_http::Backend;
             let backends = match backend.as_str() {
@@ -101,6 +102,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 connections,
                 pg_admin_url: pg_url.clone(),
                 memory_seconds,
+                keys: idempotency_keys,
             };
             if let Some(kills) = crash {
                 let out = commands::bench_http::crash(&h, &backends, kills, json).await?;

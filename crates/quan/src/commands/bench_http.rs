@@ -50,6 +50,8 @@ pub struct HttpBench {
     pub pg_admin_url: String,
     /// How long sold-out answers are measured after the stock is gone.
     pub memory_seconds: u64,
+    /// Every claim carries its own `Idempotency-Key`.
+    pub keys: bool,
 }
 
 /// One grab prepared in a database the server will open.
@@ -63,6 +65,8 @@ struct Grab {
     batch: BatchId,
     stock: u32,
     tokens: Arc<Vec<String>>,
+    /// Every claim carries an `Idempotency-Key` (`HttpBench::keys`).
+    keys: bool,
 }
 
 /// Creates, funds and starts a campaign whose one batch (limit 1 per
@@ -173,7 +177,7 @@ async fn prepare(backend: Backend, stock: u32, residents: usize, pg_admin_url: &
             (Some(url), Some((pg_admin_url.to_owned(), name)), c, b, tokens)
         }
     };
-    Ok(Grab { backend, dir, database_url, pg_drop, campaign, batch, stock, tokens: Arc::new(tokens) })
+    Ok(Grab { backend, dir, database_url, pg_drop, campaign, batch, stock, tokens: Arc::new(tokens), keys: false })
 }
 
 async fn drop_database(g: &Grab) {
@@ -277,9 +281,11 @@ impl Conn {
     }
 }
 
-fn claim_request(batch: BatchId, token: &str) -> String {
+/// A claim; with `key`, the `Idempotency-Key` of that tap.
+fn claim_request(batch: BatchId, token: &str, key: Option<usize>) -> String {
+    let key = key.map(|k| format!("Idempotency-Key: tap-{k}\r\n")).unwrap_or_default();
     format!(
-        "POST /api/v1/batches/{batch}/claims HTTP/1.1\r\nHost: quan\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}"
+        "POST /api/v1/batches/{batch}/claims HTTP/1.1\r\nHost: quan\r\nAuthorization: Bearer {token}\r\n{key}Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}"
     )
 }
 
@@ -313,7 +319,7 @@ async fn load(
     for _ in 0..connections {
         let (order, next, stop, tokens, last_sale) =
             (order.clone(), next.clone(), stop.clone(), g.tokens.clone(), last_sale.clone());
-        let batch = g.batch;
+        let (batch, keys) = (g.batch, g.keys);
         tasks.push(tokio::spawn(async move {
             let mut seen = Seen::default();
             let mut conn: Option<Conn> = None;
@@ -337,7 +343,7 @@ async fn load(
                 };
                 let mut c = c;
                 let t = Instant::now();
-                match c.request(&claim_request(batch, &tokens[who])).await {
+                match c.request(&claim_request(batch, &tokens[who], keys.then_some(i))).await {
                     Ok((status, body)) => {
                         seen.latencies.push(t.elapsed());
                         *seen.statuses.entry(status).or_insert(0) += 1;
@@ -413,7 +419,7 @@ async fn check(g: &Grab, acknowledged: &[uuid::Uuid]) -> anyhow::Result<(u64, Ve
 
 /// `--http`: one grab end to end, then sold-out answers from memory.
 pub async fn http_run(o: &HttpBench, backend: Backend) -> anyhow::Result<Vec<Run>> {
-    let g = prepare(backend, o.stock, o.residents, &o.pg_admin_url).await?;
+    let g = Grab { keys: o.keys, ..prepare(backend, o.stock, o.residents, &o.pg_admin_url).await? };
     let result = http_run_on(o, &g).await;
     if std::env::var_os("QUAN_TEST_BENCH_KEEP").is_some() {
         // The database and the server's log, for a look afterwards.
@@ -498,7 +504,7 @@ pub struct CrashReport {
 /// `--crash N`: the grab, with the server killed by SIGKILL at random
 /// moments `kills` times and restarted; then the invariants.
 pub async fn crash_run(o: &HttpBench, backend: Backend, kills: u32, progress: bool) -> anyhow::Result<CrashReport> {
-    let g = prepare(backend, o.stock, o.residents, &o.pg_admin_url).await?;
+    let g = Grab { keys: o.keys, ..prepare(backend, o.stock, o.residents, &o.pg_admin_url).await? };
     let result = crash_run_on(o, &g, kills, progress).await;
     if result.as_ref().is_ok_and(|r| r.problems.is_empty()) {
         drop_database(&g).await;
