@@ -241,13 +241,13 @@ macro_rules! impl_claim_store {
                 }
                 // 4. Undo the refused: their keys, slots and claim rows.
                 let refused_keys: Vec<&ClaimKey> = keyed.iter().filter(|i| outcomes[**i].is_some()).filter_map(|i| b.requests[*i].key.as_ref()).collect();
-                for k in refused_keys {
-                    sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2")
-                        .bind(k.scope.as_str())
-                        .bind(k.key.as_str())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(err)?;
+                for chunk in shaped(&refused_keys) {
+                    let sql = format!("DELETE FROM idempotency_keys WHERE (scope, key) IN (VALUES {})", values(chunk.len(), 2));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for k in chunk {
+                        q = q.bind(k.scope.as_str()).bind(k.key.as_str());
+                    }
+                    q.execute(&mut *tx).await.map_err(err)?;
                 }
                 let refused: Vec<uuid::Uuid> = (0..n)
                     .filter(|i| outcomes[*i].as_ref().is_some_and(|o| *o != ClaimOutcome::KeyTaken))
