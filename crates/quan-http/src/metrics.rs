@@ -1,12 +1,12 @@
 //! Prometheus metrics: requests and latencies by route, the database pool,
-//! and build information. Each server has its own recorder (not the
+//! claim batches committed again (and why), and build information. Each server has its own recorder (not the
 //! process-global one), so several servers in one test process do not mix.
 
 use std::time::Duration;
 
 use metrics::{Key, Label, Level, Metadata, Recorder};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
-use quan_store::PoolStats;
+use quan_store::{ClaimRetries, PoolStats};
 
 const LATENCY_BUCKETS_S: [f64; 14] =
     [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -57,11 +57,15 @@ impl Metrics {
         self.recorder.register_histogram(&lat, &META).record(elapsed.as_secs_f64());
     }
 
-    pub fn render(&self, pool: PoolStats) -> String {
+    pub fn render(&self, pool: PoolStats, retries: ClaimRetries) -> String {
         for (name, v) in
             [("quan_db_pool_connections", pool.size), ("quan_db_pool_idle", pool.idle), ("quan_db_pool_max", pool.max)]
         {
             self.recorder.register_gauge(&Key::from_name(name), &META).set(f64::from(v));
+        }
+        for (cause, n) in [("deadlock", retries.deadlocks), ("stock_held", retries.stock_held)] {
+            let key = Key::from_parts("quan_claim_commit_retries_total", vec![Label::new("cause", cause)]);
+            self.recorder.register_counter(&key, &META).absolute(n);
         }
         self.handle.render()
     }

@@ -41,7 +41,7 @@ quan_store::impl_eligibility_store!(PgStore, sqlx::postgres::PgRow);
 quan_store::impl_ledger_store!(PgStore, sqlx::postgres::PgRow);
 quan_store::impl_idempotency_store!(PgStore, sqlx::postgres::PgRow);
 // Commits of one batch run four at a time, each on its own stock buckets.
-quan_store::impl_claim_store!(PgStore, sqlx::postgres::PgRow, 4);
+quan_store::impl_claim_store!(PgStore, sqlx::postgres::PgRow, 4, "FOR UPDATE SKIP LOCKED");
 
 quan_store::impl_campaign_store!(PgStore, sqlx::postgres::PgRow);
 quan_store::impl_redemption_store!(PgStore, sqlx::postgres::PgRow);
@@ -64,6 +64,7 @@ impl Default for PgOptions {
 pub struct PgStore {
     pool: PgPool,
     max: u32,
+    claim_retries: std::sync::Arc<quan_store::ClaimRetryCounters>,
 }
 
 impl PgStore {
@@ -79,7 +80,7 @@ impl PgStore {
             .await
             .map_err(StoreError::other)?;
         migrate::run(&pool, MIGRATIONS).await?;
-        Ok(PgStore { pool, max: opts.pool_connections_max })
+        Ok(PgStore { pool, max: opts.pool_connections_max, claim_retries: std::sync::Arc::default() })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -88,6 +89,10 @@ impl PgStore {
 
     pub async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
         migrate::applied_versions(&self.pool).await
+    }
+
+    pub fn claim_retry_counters(&self) -> &quan_store::ClaimRetryCounters {
+        &self.claim_retries
     }
 
     pub async fn close(&self) {

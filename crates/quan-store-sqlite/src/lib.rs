@@ -41,7 +41,7 @@ quan_store::impl_eligibility_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 quan_store::impl_ledger_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 quan_store::impl_idempotency_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 // One writer at a time in SQLite: commits of one batch run one by one.
-quan_store::impl_claim_store!(SqliteStore, sqlx::sqlite::SqliteRow, 1);
+quan_store::impl_claim_store!(SqliteStore, sqlx::sqlite::SqliteRow, 1, "");
 
 quan_store::impl_campaign_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 quan_store::impl_redemption_store!(SqliteStore, sqlx::sqlite::SqliteRow);
@@ -65,6 +65,7 @@ impl Default for SqliteOptions {
 pub struct SqliteStore {
     pool: SqlitePool,
     max: u32,
+    claim_retries: std::sync::Arc<quan_store::ClaimRetryCounters>,
 }
 
 impl SqliteStore {
@@ -105,7 +106,7 @@ impl SqliteStore {
             .await
             .map_err(StoreError::other)?;
         migrate::run(&pool, MIGRATIONS).await?;
-        Ok(SqliteStore { pool, max: opts.pool_connections_max })
+        Ok(SqliteStore { pool, max: opts.pool_connections_max, claim_retries: std::sync::Arc::default() })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -115,6 +116,10 @@ impl SqliteStore {
     /// Versions of the migrations applied to this database.
     pub async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
         migrate::applied_versions(&self.pool).await
+    }
+
+    pub fn claim_retry_counters(&self) -> &quan_store::ClaimRetryCounters {
+        &self.claim_retries
     }
 
     pub async fn close(&self) {

@@ -78,3 +78,28 @@ pub struct Voucher {
 /// Stock buckets per kind; with one node only the first is touched until it
 /// runs dry, with several the hints spread them out.
 pub const STOCK_BUCKETS: u32 = 8;
+
+/// Why claim batches were committed again, counted since the store opened
+/// (for `/metrics`, and for tests that prove a path never deadlocks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ClaimRetries {
+    /// The database broke a deadlock (or a serialization failure) by
+    /// aborting the batch's transaction.
+    pub deadlocks: u64,
+    /// The last stock the batch needed sat in buckets other batches held.
+    pub stock_held: u64,
+}
+
+/// The counters behind [`ClaimRetries`], one set per store.
+#[derive(Debug, Default)]
+pub struct ClaimRetryCounters {
+    pub deadlocks: std::sync::atomic::AtomicU64,
+    pub stock_held: std::sync::atomic::AtomicU64,
+}
+
+impl ClaimRetryCounters {
+    pub fn read(&self) -> ClaimRetries {
+        use std::sync::atomic::Ordering::Relaxed;
+        ClaimRetries { deadlocks: self.deadlocks.load(Relaxed), stock_held: self.stock_held.load(Relaxed) }
+    }
+}

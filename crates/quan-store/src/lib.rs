@@ -18,7 +18,9 @@ pub mod sql;
 mod traits;
 
 pub use campaign_records::{Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, LotteryState};
-pub use claim_records::{ClaimBatch, ClaimKey, ClaimOutcome, ClaimRequest, STOCK_BUCKETS, Voucher};
+pub use claim_records::{
+    ClaimBatch, ClaimKey, ClaimOutcome, ClaimRequest, ClaimRetries, ClaimRetryCounters, STOCK_BUCKETS, Voucher,
+};
 pub use district_records::DistrictBoundary;
 pub use eligibility_records::{EligibilityList, Identity, MemberKind};
 pub use error::StoreError;

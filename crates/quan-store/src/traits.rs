@@ -246,6 +246,8 @@ pub trait ClaimStore: Send + Sync {
     /// once: 1 where writers queue for one lock anyway (SQLite); more where
     /// concurrent commits on different stock buckets proceed side by side.
     fn commits_in_parallel(&self) -> usize;
+    /// How often `commit_claims` ran a batch again, and why.
+    fn claim_retries(&self) -> crate::ClaimRetries;
     /// Stock left per kind code.
     async fn remaining_stock(&self, batch: BatchId) -> Result<Vec<(String, i64)>, StoreError>;
     /// How many slots of each scope with this prefix are taken (to rebuild memory).

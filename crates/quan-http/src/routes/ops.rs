@@ -41,6 +41,7 @@ async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Readiness>> {
 /// restrict it at the proxy if needed).
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, content_type = "text/plain", body = String)))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let body = state.metrics.render(state.engine.store().pool_stats());
+    let store = state.engine.store();
+    let body = state.metrics.render(store.pool_stats(), store.claim_retries());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
 }

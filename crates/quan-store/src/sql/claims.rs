@@ -1,13 +1,18 @@
 //! `ClaimStore` in SQL, for `impl_claim_store!`.
 
-/// Implements `ClaimStore` for `$store` (which has `fn pool(&self)`), whose
+/// Implements `ClaimStore` for `$store` (which has `fn pool(&self)` and
+/// `fn claim_retry_counters(&self) -> &quan_store::ClaimRetryCounters`), whose
 /// rows are `$row`, committing up to `$parallel` claim batches of one voucher
-/// batch at once. Needs `impl_ledger_store!` expanded in the same crate.
+/// batch at once. `$pick_lock` ends the statement that picks a stock bucket:
+/// on a backend with row locks it must lock the bucket without waiting for
+/// one another transaction holds (`FOR UPDATE SKIP LOCKED`), so that claim
+/// batches never wait on each other's buckets and cannot deadlock there.
+/// Needs `impl_ledger_store!` expanded in the same crate.
 // `crate::ledger_sql` is meant: it lives in the expanding backend crate.
 #[allow(clippy::crate_in_macro_def)]
 #[macro_export]
 macro_rules! impl_claim_store {
-    ($store:ty, $row:ty, $parallel:expr) => {
+    ($store:ty, $row:ty, $parallel:expr, $pick_lock:expr) => {
         mod claim_sql {
             #![allow(unused_imports)]
             use super::*;
@@ -32,6 +37,10 @@ macro_rules! impl_claim_store {
 
             /// How often a batch is retried after a deadlock before giving up.
             const ATTEMPTS_MAX: u32 = 5;
+            /// How often a batch is retried, a few milliseconds apart, while
+            /// the last stock it needs sits in buckets other batches hold
+            /// (they never wait on buckets, so they finish soon).
+            const STOCK_HELD_ATTEMPTS_MAX: u32 = 400;
 
             use crate::account_sql::rows::get;
 
@@ -197,40 +206,50 @@ macro_rules! impl_claim_store {
                     let mut need = wanting.len() as i64;
                     let hint = wanting.first().map_or(0, |i| b.requests[*i].bucket_hint);
                     let mut granted = 0i64;
-                    for k in 0..STOCK_BUCKETS {
-                        if need == 0 {
+                    // A bucket at a time, nearest the hint first, skipping
+                    // (on PostgreSQL) those another batch holds right now.
+                    let pick = format!(
+                        "SELECT bucket, remaining FROM batch_stock WHERE batch_id = $1 AND kind_code = $2 AND remaining > 0 ORDER BY (bucket + {STOCK_BUCKETS} - $3) % {STOCK_BUCKETS} LIMIT 1 {}",
+                        $pick_lock
+                    );
+                    while need > 0 {
+                        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(pick.clone()))
+                            .bind(b.batch.as_uuid())
+                            .bind(kind)
+                            .bind(i64::from(hint % STOCK_BUCKETS))
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(err)?
+                        else {
                             break;
-                        }
-                        let bucket = i64::from((hint + k) % STOCK_BUCKETS);
-                        loop {
-                            let left: Option<i64> = sqlx::query_scalar("SELECT remaining FROM batch_stock WHERE batch_id = $1 AND kind_code = $2 AND bucket = $3")
-                                .bind(b.batch.as_uuid())
-                                .bind(kind)
-                                .bind(bucket)
-                                .fetch_optional(&mut *tx)
-                                .await
-                                .map_err(err)?;
-                            let take = left.unwrap_or(0).min(need);
-                            if take <= 0 {
-                                break;
-                            }
-                            // Guarded: if another node took some meanwhile, read again.
-                            let done = sqlx::query(
-                                "UPDATE batch_stock SET remaining = remaining - $4 WHERE batch_id = $1 AND kind_code = $2 AND bucket = $3 AND remaining >= $4",
-                            )
+                        };
+                        let bucket: i64 = get(&row, "bucket")?;
+                        let take = get::<i64>(&row, "remaining")?.min(need);
+                        sqlx::query("UPDATE batch_stock SET remaining = remaining - $4 WHERE batch_id = $1 AND kind_code = $2 AND bucket = $3")
                             .bind(b.batch.as_uuid())
                             .bind(kind)
                             .bind(bucket)
                             .bind(take)
                             .execute(&mut *tx)
                             .await
-                            .map_err(err)?
-                            .rows_affected();
-                            if done == 1 {
-                                granted += take;
-                                need -= take;
-                                break;
-                            }
+                            .map_err(err)?;
+                        granted += take;
+                        need -= take;
+                    }
+                    if need > 0 {
+                        // Short: sold out, unless stock sits in buckets other
+                        // batches hold (they may not take it all): then this
+                        // batch is tried again once they are done.
+                        let held: i64 = sqlx::query_scalar(
+                            "SELECT CAST(COALESCE(SUM(remaining), 0) AS BIGINT) FROM batch_stock WHERE batch_id = $1 AND kind_code = $2 AND remaining > 0",
+                        )
+                        .bind(b.batch.as_uuid())
+                        .bind(kind)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(err)?;
+                        if held > 0 {
+                            return Err(StoreError::Conflict { what: "stock_held" });
                         }
                     }
                     for (pos, i) in wanting.iter().enumerate() {
@@ -330,11 +349,24 @@ macro_rules! impl_claim_store {
                     $parallel
                 }
 
+                fn claim_retries(&self) -> quan_store::ClaimRetries {
+                    self.claim_retry_counters().read()
+                }
+
                 async fn commit_claims(&self, b: &ClaimBatch) -> Result<Vec<ClaimOutcome>, StoreError> {
-                    let mut attempt = 1;
+                    use std::sync::atomic::Ordering::Relaxed;
+                    let (mut deadlocks, mut held) = (1, 1);
                     loop {
                         match commit_once(self.pool(), b).await {
-                            Err(StoreError::Conflict { what: "retry" }) if attempt < ATTEMPTS_MAX => attempt += 1,
+                            Err(StoreError::Conflict { what: "retry" }) if deadlocks < ATTEMPTS_MAX => {
+                                deadlocks += 1;
+                                self.claim_retry_counters().deadlocks.fetch_add(1, Relaxed);
+                            }
+                            Err(StoreError::Conflict { what: "stock_held" }) if held < STOCK_HELD_ATTEMPTS_MAX => {
+                                held += 1;
+                                self.claim_retry_counters().stock_held.fetch_add(1, Relaxed);
+                                tokio::time::sleep(std::time::Duration::from_millis(u64::from(held.min(10)))).await;
+                            }
                             other => return other,
                         }
                     }
