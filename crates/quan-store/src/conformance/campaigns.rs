@@ -453,6 +453,53 @@ pub async fn racing_claim_batches_share_the_stock_exactly(s: S) {
     assert_eq!(s.claim_retries().deadlocks, before.deadlocks, "{:?}", s.claim_retries());
 }
 
+pub async fn batches_meeting_on_the_same_residents_limits_keep_them_without_deadlock(s: S) {
+    // One resident on many connections, through several nodes: eight
+    // batches at once, each with a claim of each of six residents (listed in
+    // its own order), under two limits per resident (two per batch, three a
+    // day).
+    let (c, b, rs) = funded_batch(&s, 1_000).await;
+    let before = s.claim_retries();
+    let mut tasks = Vec::new();
+    for k in 0..8u128 {
+        let s = s.clone();
+        let rs = rs.clone();
+        tasks.push(tokio::spawn(async move {
+            let reqs = (0..6u128)
+                .map(|i| {
+                    let who = rs[((i * 5 + k) % 6) as usize];
+                    let mut slots = vec![(format!("b:{who}"), 2), (format!("d:{who}"), 3)];
+                    if k % 2 == 1 {
+                        slots.reverse();
+                    }
+                    crate::ClaimRequest { slots, ..claim_request(k * 6 + i, who, "", 1) }
+                })
+                .collect();
+            let batch = crate::ClaimBatch {
+                campaign: c.id,
+                batch: b.id,
+                at: t(10),
+                transfer_id: Uuid::from_u128(0x200 + k),
+                requests: reqs,
+            };
+            s.commit_claims(&batch).await
+        }));
+    }
+    let mut claimed = 0;
+    for task in tasks {
+        let out = task.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            out.iter().all(|o| matches!(o, crate::ClaimOutcome::Claimed | crate::ClaimOutcome::LimitReached { .. })),
+            "{out:?}"
+        );
+        claimed += out.iter().filter(|o| **o == crate::ClaimOutcome::Claimed).count();
+    }
+    assert_eq!(claimed, 6 * 2, "two each: the tighter limit");
+    assert_eq!(ok(s.residents_over_limit(b.id, 2).await, "over"), 0);
+    assert_eq!(ok(s.reserved_face(c.id).await, "reserved"), 1200);
+    assert_eq!(s.claim_retries().deadlocks, before.deadlocks, "{:?}", s.claim_retries());
+}
+
 fn redemption(
     n: u128,
     c: &Campaign,

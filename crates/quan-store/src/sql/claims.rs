@@ -87,6 +87,12 @@ macro_rules! impl_claim_store {
                         todo.push(i);
                     }
                 }
+                // In key order, as every batch does: two batches that meet
+                // on keys then wait for each other in one direction only.
+                todo.sort_by(|x, y| {
+                    let (kx, ky) = (b.requests[*x].key.as_ref(), b.requests[*y].key.as_ref());
+                    kx.map(|k| (&k.scope, &k.key)).cmp(&ky.map(|k| (&k.scope, &k.key)))
+                });
                 let mut stored = std::collections::HashSet::new();
                 for chunk in shaped(&todo) {
                     let sql = format!(
@@ -164,6 +170,10 @@ macro_rules! impl_claim_store {
                     .collect();
                 let mut slot: u32 = 0;
                 while !pending.is_empty() {
+                    // In scope order, as every batch does: batches that meet
+                    // on a resident's slots (one resident on many
+                    // connections) then cannot wait for each other in a cycle.
+                    pending.sort_by(|(i, j), (k, l)| b.requests[*i].slots[*j].0.cmp(&b.requests[*k].slots[*l].0));
                     let mut got = std::collections::HashSet::new();
                     for chunk in shaped(&pending) {
                         let sql = format!(
