@@ -44,33 +44,7 @@ macro_rules! impl_claim_store {
 
             use crate::account_sql::rows::get;
 
-            /// `($1, $2, $3), ($4, $5, $6)…`: `rows` rows of `cols` placeholders.
-            fn values(rows: usize, cols: usize) -> String {
-                (0..rows)
-                    .map(|r| format!("({})", (1..=cols).map(|c| format!("${}", r * cols + c)).collect::<Vec<_>>().join(", ")))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-
-            /// Multi-row statements come in these few sizes only, so each
-            /// shape is prepared once and then found in the statement cache;
-            /// and they stay small, because binding `$n` parameters costs
-            /// SQLite (through sqlx) time quadratic in their number per
-            /// statement (400-row statements spent 25% of a claim benchmark
-            /// in `sqlite3_bind_parameter_name`).
-            const SHAPES: [usize; 4] = [32, 8, 2, 1];
-
-            /// Splits `items` into slices whose lengths are all in `SHAPES`.
-            fn shaped<T>(mut items: &[T]) -> Vec<&[T]> {
-                let mut out = Vec::new();
-                while !items.is_empty() {
-                    let size = SHAPES.iter().copied().find(|s| *s <= items.len()).unwrap_or(1);
-                    let (head, tail) = items.split_at(size);
-                    out.push(head);
-                    items = tail;
-                }
-                out
-            }
+            use quan_store::sql::{shaped, values};
 
             /// Stores the `Idempotency-Key` records of the batch's keyed
             /// requests; a request whose key is already stored, or came
@@ -283,7 +257,7 @@ macro_rules! impl_claim_store {
                     .map(|i| b.requests[i].claim_id)
                     .collect();
                 for chunk in shaped(&refused) {
-                    let list = (1..=chunk.len()).map(|k| format!("${k}")).collect::<Vec<_>>().join(", ");
+                    let list = quan_store::sql::list(chunk.len());
                     for table in ["claim_slots WHERE claim_id", "claims WHERE id"] {
                         let sql = format!("DELETE FROM {table} IN ({list})");
                         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));

@@ -80,17 +80,10 @@ macro_rules! impl_ledger_store {
                         return Err(StoreError::Conflict { what: "account_floor" });
                     }
                 }
-                let mut rest = transfers;
-                while !rest.is_empty() {
-                    let n = if rest.len() >= 32 { 32 } else if rest.len() >= 8 { 8 } else { 1 };
-                    let (chunk, tail) = rest.split_at(n);
-                    rest = tail;
-                    let values = (0..chunk.len())
-                        .map(|r| format!("({})", (1..=8).map(|c| format!("${}", r * 8 + c)).collect::<Vec<_>>().join(", ")))
-                        .collect::<Vec<_>>()
-                        .join(", ");
+                for chunk in quan_store::sql::shaped(transfers) {
                     let sql = format!(
-                        "INSERT INTO ledger_transfers (id, campaign_id, debit_key, credit_key, amount_fen, reason, reference, at_ms) VALUES {values}"
+                        "INSERT INTO ledger_transfers (id, campaign_id, debit_key, credit_key, amount_fen, reason, reference, at_ms) VALUES {}",
+                        quan_store::sql::values(chunk.len(), 8)
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for t in chunk {

@@ -80,36 +80,38 @@ macro_rules! impl_redemption_store {
                 })
             }
 
-            async fn insert_redemption(tx: &mut sqlx::Transaction<'_, <R as Row>::Database>, r: &Redemption) -> Result<(), StoreError> {
-                let sql = format!(
-                    "INSERT INTO redemptions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
-                );
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(r.id)
-                    .bind(r.voucher_id)
-                    .bind(r.campaign_id.as_uuid())
-                    .bind(r.batch_id.as_uuid())
-                    .bind(&r.kind_code)
-                    .bind(r.resident_id.as_uuid())
-                    .bind(r.merchant_id.as_uuid())
-                    .bind(r.till_id.map(|t| t.as_uuid()))
-                    .bind(r.cashier_id.map(|u| u.as_uuid()))
-                    .bind(r.direction.as_str())
-                    .bind(&r.order_ref)
-                    .bind(r.order.as_i64())
-                    .bind(r.basis.as_i64())
-                    .bind(r.discount.as_i64())
-                    .bind(r.face.as_i64())
-                    .bind(r.subsidy.as_i64())
-                    .bind(r.refunded.as_i64())
-                    .bind(&r.state)
-                    .bind(r.business_day.format("%Y-%m-%d").to_string())
-                    .bind(r.redeemed_at.timestamp_millis())
-                    .bind(r.platform_match.as_i64())
-                    .bind(r.merchant_match.as_i64())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(err)?;
+            /// Inserts redemption rows, a few multi-row statements for many.
+            async fn insert_redemptions(tx: &mut sqlx::Transaction<'_, <R as Row>::Database>, rows: &[&Redemption]) -> Result<(), StoreError> {
+                for chunk in quan_store::sql::shaped(rows) {
+                    let sql = format!("INSERT INTO redemptions ({COLUMNS}) VALUES {}", quan_store::sql::values(chunk.len(), 22));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for r in chunk {
+                        q = q
+                            .bind(r.id)
+                            .bind(r.voucher_id)
+                            .bind(r.campaign_id.as_uuid())
+                            .bind(r.batch_id.as_uuid())
+                            .bind(r.kind_code.clone())
+                            .bind(r.resident_id.as_uuid())
+                            .bind(r.merchant_id.as_uuid())
+                            .bind(r.till_id.map(|t| t.as_uuid()))
+                            .bind(r.cashier_id.map(|u| u.as_uuid()))
+                            .bind(r.direction.as_str())
+                            .bind(r.order_ref.clone())
+                            .bind(r.order.as_i64())
+                            .bind(r.basis.as_i64())
+                            .bind(r.discount.as_i64())
+                            .bind(r.face.as_i64())
+                            .bind(r.subsidy.as_i64())
+                            .bind(r.refunded.as_i64())
+                            .bind(r.state.clone())
+                            .bind(r.business_day.format("%Y-%m-%d").to_string())
+                            .bind(r.redeemed_at.timestamp_millis())
+                            .bind(r.platform_match.as_i64())
+                            .bind(r.merchant_match.as_i64());
+                    }
+                    q.execute(&mut **tx).await.map_err(err)?;
+                }
                 Ok(())
             }
 
@@ -124,26 +126,25 @@ macro_rules! impl_redemption_store {
 
             async fn redeem_batch_once(pool: &sqlx::Pool<<R as Row>::Database>, items: &[(Redemption, Vec<Transfer>)]) -> Result<Vec<bool>, StoreError> {
                 let mut tx = pool.begin().await.map_err(batch_err)?;
-                // Vouchers in id order, so concurrent batches lock them in one order.
-                let mut order: Vec<usize> = (0..items.len()).collect();
-                order.sort_by_key(|i| items[*i].0.voucher_id);
-                let mut won = vec![false; items.len()];
-                for i in order {
-                    let changed = sqlx::query("UPDATE vouchers SET state = 'redeemed' WHERE id = $1 AND state = 'claimed'")
-                        .bind(items[i].0.voucher_id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(batch_err)?
-                        .rows_affected();
-                    won[i] = changed == 1;
-                }
-                let mut transfers = Vec::new();
-                for (i, (r, t)) in items.iter().enumerate() {
-                    if won[i] {
-                        insert_redemption(&mut tx, r).await?;
-                        transfers.extend(t.iter().cloned());
+                // Vouchers in id order, so concurrent batches lock them in one
+                // order; a few multi-row statements, not one per voucher.
+                let mut ids: Vec<uuid::Uuid> = items.iter().map(|(r, _)| r.voucher_id).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                let mut redeemed = std::collections::HashSet::new();
+                for chunk in quan_store::sql::shaped(&ids) {
+                    let sql = format!("UPDATE vouchers SET state = 'redeemed' WHERE id IN ({}) AND state = 'claimed' RETURNING id", quan_store::sql::list(chunk.len()));
+                    let mut q = sqlx::query_scalar::<_, uuid::Uuid>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(*id);
                     }
+                    redeemed.extend(q.fetch_all(&mut *tx).await.map_err(batch_err)?);
                 }
+                // A voucher twice in the batch: the earlier request has it.
+                let won: Vec<bool> = items.iter().map(|(r, _)| redeemed.remove(&r.voucher_id)).collect();
+                let rows: Vec<&Redemption> = items.iter().zip(&won).filter(|(_, w)| **w).map(|((r, _), _)| r).collect();
+                insert_redemptions(&mut tx, &rows).await?;
+                let transfers: Vec<Transfer> = items.iter().zip(&won).filter(|(_, w)| **w).flat_map(|((_, t), _)| t.iter().cloned()).collect();
                 crate::ledger_sql::post_many_in_tx(&mut tx, &transfers).await?;
                 tx.commit().await.map_err(batch_err)?;
                 Ok(won)
