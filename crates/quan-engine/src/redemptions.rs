@@ -688,8 +688,14 @@ async fn run_redeemer(store: std::sync::Arc<dyn quan_store::Store>, mut rx: toki
         let store = store.clone();
         tokio::spawn(async move {
             let (items, replies): (Vec<_>, Vec<_>) = pending.into_iter().map(|(r, t, reply)| ((r, t), reply)).unzip();
+            let started = std::time::Instant::now();
             let result = store.redeem_batch(&items).await;
             drop(permit);
+            tracing::debug!(
+                len = items.len(),
+                commit_us = started.elapsed().as_micros() as u64,
+                "redemptions committed"
+            );
             match result {
                 Ok(won) => {
                     for (w, reply) in won.into_iter().zip(replies) {

@@ -253,18 +253,8 @@ macro_rules! impl_account_stores {
 
                 async fn enrol_residents(&self, residents: &[(Resident, Session)]) -> Result<(), StoreError> {
                     let mut tx = self.pool().begin().await.map_err(other)?;
-                    // Fixed statement shapes of 64 and 1 rows (prepared once each).
-                    let mut rest = residents;
-                    while !rest.is_empty() {
-                        let n = if rest.len() >= 64 { 64 } else { 1 };
-                        let (chunk, tail) = rest.split_at(n);
-                        rest = tail;
-                        let values = |cols: usize| {
-                            (0..n)
-                                .map(|r| format!("({})", (1..=cols).map(|c| format!("${}", r * cols + c)).collect::<Vec<_>>().join(", ")))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        };
+                    for chunk in quan_store::sql::shaped(residents) {
+                        let values = |cols: usize| quan_store::sql::values::<$row>(chunk.len(), cols);
                         let sql = format!("INSERT INTO residents (id, phone_hash, phone_masked, created_at_ms) VALUES {}", values(4));
                         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                         for (r, _) in chunk {

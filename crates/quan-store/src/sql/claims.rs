@@ -71,7 +71,7 @@ macro_rules! impl_claim_store {
                 for chunk in shaped(&todo) {
                     let sql = format!(
                         "INSERT INTO idempotency_keys (scope, key, request_hash, status, response_body, created_at_ms) VALUES {} ON CONFLICT (scope, key) DO NOTHING RETURNING scope, key",
-                        values(chunk.len(), 6)
+                        values::<R>(chunk.len(), 6)
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for i in chunk {
@@ -117,7 +117,7 @@ macro_rules! impl_claim_store {
                 for chunk in shaped(&live) {
                     let sql = format!(
                         "INSERT INTO claims (id, batch_id, campaign_id, kind_code, resident_id, face_fen, business_day, claimed_at_ms) VALUES {}",
-                        values(chunk.len(), 8)
+                        values::<R>(chunk.len(), 8)
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for r in chunk {
@@ -152,7 +152,7 @@ macro_rules! impl_claim_store {
                     for chunk in shaped(&pending) {
                         let sql = format!(
                             "INSERT INTO claim_slots (scope, slot, claim_id) VALUES {} ON CONFLICT (scope, slot) DO NOTHING RETURNING claim_id, scope",
-                            values(chunk.len(), 3)
+                            values::<R>(chunk.len(), 3)
                         );
                         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                         for (i, j) in chunk {
@@ -245,7 +245,7 @@ macro_rules! impl_claim_store {
                 // 4. Undo the refused: their keys, slots and claim rows.
                 let refused_keys: Vec<&ClaimKey> = keyed.iter().filter(|i| outcomes[**i].is_some()).filter_map(|i| b.requests[*i].key.as_ref()).collect();
                 for chunk in shaped(&refused_keys) {
-                    let sql = format!("DELETE FROM idempotency_keys WHERE (scope, key) IN (VALUES {})", values(chunk.len(), 2));
+                    let sql = format!("DELETE FROM idempotency_keys WHERE (scope, key) IN (VALUES {})", values::<R>(chunk.len(), 2));
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for k in chunk {
                         q = q.bind(k.scope.as_str()).bind(k.key.as_str());
@@ -257,7 +257,7 @@ macro_rules! impl_claim_store {
                     .map(|i| b.requests[i].claim_id)
                     .collect();
                 for chunk in shaped(&refused) {
-                    let list = quan_store::sql::list(chunk.len());
+                    let list = quan_store::sql::list::<R>(chunk.len());
                     for table in ["claim_slots WHERE claim_id", "claims WHERE id"] {
                         let sql = format!("DELETE FROM {table} IN ({list})");
                         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -273,7 +273,7 @@ macro_rules! impl_claim_store {
                 for chunk in shaped(&rows) {
                     let sql = format!(
                         "INSERT INTO vouchers (id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms) VALUES {}",
-                        values(chunk.len(), 10)
+                        values::<R>(chunk.len(), 10)
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for (r, (id, tier, face)) in chunk {

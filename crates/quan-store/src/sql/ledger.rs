@@ -83,7 +83,7 @@ macro_rules! impl_ledger_store {
                 for chunk in quan_store::sql::shaped(transfers) {
                     let sql = format!(
                         "INSERT INTO ledger_transfers (id, campaign_id, debit_key, credit_key, amount_fen, reason, reference, at_ms) VALUES {}",
-                        quan_store::sql::values(chunk.len(), 8)
+                        quan_store::sql::values::<R>(chunk.len(), 8)
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for t in chunk {

@@ -83,7 +83,7 @@ macro_rules! impl_redemption_store {
             /// Inserts redemption rows, a few multi-row statements for many.
             async fn insert_redemptions(tx: &mut sqlx::Transaction<'_, <R as Row>::Database>, rows: &[&Redemption]) -> Result<(), StoreError> {
                 for chunk in quan_store::sql::shaped(rows) {
-                    let sql = format!("INSERT INTO redemptions ({COLUMNS}) VALUES {}", quan_store::sql::values(chunk.len(), 22));
+                    let sql = format!("INSERT INTO redemptions ({COLUMNS}) VALUES {}", quan_store::sql::values::<R>(chunk.len(), 22));
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for r in chunk {
                         q = q
@@ -133,7 +133,7 @@ macro_rules! impl_redemption_store {
                 ids.dedup();
                 let mut redeemed = std::collections::HashSet::new();
                 for chunk in quan_store::sql::shaped(&ids) {
-                    let sql = format!("UPDATE vouchers SET state = 'redeemed' WHERE id IN ({}) AND state = 'claimed' RETURNING id", quan_store::sql::list(chunk.len()));
+                    let sql = format!("UPDATE vouchers SET state = 'redeemed' WHERE id IN ({}) AND state = 'claimed' RETURNING id", quan_store::sql::list::<R>(chunk.len()));
                     let mut q = sqlx::query_scalar::<_, uuid::Uuid>(sqlx::AssertSqlSafe(sql));
                     for id in chunk {
                         q = q.bind(*id);
