@@ -653,7 +653,7 @@ impl Engine {
 }
 
 /// Redemptions committed together at most.
-pub const REDEEM_BATCH_LEN_MAX: usize = 256;
+pub const REDEEM_BATCH_LEN_MAX: usize = 1_024;
 /// How long the committer waits for more redemptions once it has one.
 pub const REDEEM_GATHER_US: u64 = 1_000;
 /// Redemptions waiting before new ones are told the server is busy.
