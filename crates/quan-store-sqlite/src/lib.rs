@@ -32,7 +32,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0012_netting_and_matching.sql"),
     },
     Migration { version: 13, name: "report_snapshots", sql: include_str!("../migrations/0013_report_snapshots.sql") },
-    Migration { version: 14, name: "voucher_claim_index", sql: include_str!("../migrations/0014_voucher_claim_index.sql") },
+    Migration {
+        version: 14,
+        name: "voucher_claim_index",
+        sql: include_str!("../migrations/0014_voucher_claim_index.sql"),
+    },
 ];
 
 quan_store::impl_account_stores!(SqliteStore, sqlx::sqlite::SqliteRow);
