@@ -96,6 +96,12 @@ impl PgStore {
         migrate::applied_versions(&self.pool).await
     }
 
+    /// The pool the claim and redemption committers write through: the
+    /// shared one (PostgreSQL commits them in parallel).
+    pub fn batch_pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     pub fn claim_retry_counters(&self) -> &quan_store::ClaimRetryCounters {
         &self.claim_retries
     }

@@ -69,6 +69,10 @@ impl Default for SqliteOptions {
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One connection of its own for the claim and redemption committers:
+    /// SQLite has one writer anyway, and this way a commit never queues for
+    /// a connection behind hundreds of reads.
+    batch_pool: SqlitePool,
     max: u32,
     claim_retries: std::sync::Arc<quan_store::ClaimRetryCounters>,
 }
@@ -107,11 +111,17 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(opts.pool_connections_max)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(connect)
+            .connect_with(connect.clone())
             .await
             .map_err(StoreError::other)?;
         migrate::run(&pool, MIGRATIONS).await?;
-        Ok(SqliteStore { pool, max: opts.pool_connections_max, claim_retries: std::sync::Arc::default() })
+        let batch_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(connect)
+            .await
+            .map_err(StoreError::other)?;
+        Ok(SqliteStore { pool, batch_pool, max: opts.pool_connections_max, claim_retries: std::sync::Arc::default() })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -123,11 +133,17 @@ impl SqliteStore {
         migrate::applied_versions(&self.pool).await
     }
 
+    /// The claim and redemption committers' own connection.
+    pub fn batch_pool(&self) -> &SqlitePool {
+        &self.batch_pool
+    }
+
     pub fn claim_retry_counters(&self) -> &quan_store::ClaimRetryCounters {
         &self.claim_retries
     }
 
     pub async fn close(&self) {
+        self.batch_pool.close().await;
         self.pool.close().await;
     }
 }

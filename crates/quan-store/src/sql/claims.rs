@@ -1,6 +1,7 @@
 //! `ClaimStore` in SQL, for `impl_claim_store!`.
 
-/// Implements `ClaimStore` for `$store` (which has `fn pool(&self)` and
+/// Implements `ClaimStore` for `$store` (which has `fn pool(&self)`,
+/// `fn batch_pool(&self)` for the batched commits, and
 /// `fn claim_retry_counters(&self) -> &quan_store::ClaimRetryCounters`), whose
 /// rows are `$row`, committing up to `$parallel` claim batches of one voucher
 /// batch at once. `$pick_lock` ends the statement that picks a stock bucket:
@@ -341,7 +342,7 @@ macro_rules! impl_claim_store {
                     use std::sync::atomic::Ordering::Relaxed;
                     let (mut deadlocks, mut held) = (1, 1);
                     loop {
-                        match commit_once(self.pool(), b).await {
+                        match commit_once(self.batch_pool(), b).await {
                             Err(StoreError::Conflict { what: "retry" }) if deadlocks < ATTEMPTS_MAX => {
                                 deadlocks += 1;
                                 self.claim_retry_counters().deadlocks.fetch_add(1, Relaxed);

@@ -433,7 +433,7 @@ macro_rules! impl_redemption_store {
                 async fn redeem_batch(&self, items: &[(Redemption, Vec<Transfer>)]) -> Result<Vec<bool>, StoreError> {
                     let mut attempt = 1;
                     loop {
-                        match redeem_batch_once(self.pool(), items).await {
+                        match redeem_batch_once(self.batch_pool(), items).await {
                             Err(StoreError::Conflict { what: "retry" }) if attempt < 5 => attempt += 1,
                             other => return other,
                         }
