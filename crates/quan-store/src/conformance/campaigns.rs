@@ -407,37 +407,53 @@ pub async fn an_idempotency_key_stored_with_a_claim_stands_for_that_claim_alone(
     assert_eq!(ok(s.reserved_face(c.id).await, "reserved"), 200);
 }
 
+/// Commits each list of requests as its own claim batch, all at once (as
+/// several committers and nodes do), and returns their outcomes in order.
+async fn commit_at_once(
+    s: &S,
+    c: &Campaign,
+    b: &Batch,
+    batches: Vec<Vec<crate::ClaimRequest>>,
+    first_transfer: u128,
+) -> Vec<Vec<crate::ClaimOutcome>> {
+    let mut tasks = Vec::new();
+    for (k, requests) in (0u128..).zip(batches) {
+        let s = s.clone();
+        let batch = crate::ClaimBatch {
+            campaign: c.id,
+            batch: b.id,
+            at: t(10),
+            transfer_id: Uuid::from_u128(first_transfer + k),
+            requests,
+        };
+        tasks.push(tokio::spawn(async move { s.commit_claims(&batch).await }));
+    }
+    let mut outs = Vec::new();
+    for task in tasks {
+        outs.push(task.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}")));
+    }
+    outs
+}
+
 pub async fn racing_claim_batches_share_the_stock_exactly(s: S) {
     // Eight batches at once (two nodes' worth of parallel commits), each
     // starting on its own bucket, for less stock than they ask for: the
     // end game, where batches reach into each other's buckets.
     let (c, b, rs) = funded_batch(&s, 17).await;
     let before = s.claim_retries();
-    let mut tasks = Vec::new();
-    for k in 0..8u128 {
-        let s = s.clone();
-        let rs = rs.clone();
-        tasks.push(tokio::spawn(async move {
-            // One node's batch tries its own bucket first, as the engine does.
-            let reqs = (0..5)
+    // One node's batch tries its own bucket first, as the engine does.
+    let batches = (0..8u128)
+        .map(|k| {
+            (0..5)
                 .map(|i| crate::ClaimRequest {
                     bucket_hint: k as u32,
                     ..claim_request(k * 5 + i, rs[(k * 5 + i) as usize], "b", 1)
                 })
-                .collect();
-            let batch = crate::ClaimBatch {
-                campaign: c.id,
-                batch: b.id,
-                at: t(10),
-                transfer_id: Uuid::from_u128(0x100 + k),
-                requests: reqs,
-            };
-            s.commit_claims(&batch).await
-        }));
-    }
+                .collect()
+        })
+        .collect();
     let mut claimed = 0;
-    for task in tasks {
-        let out = task.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
+    for out in commit_at_once(&s, &c, &b, batches, 0x100).await {
         assert!(
             out.iter().all(|o| matches!(o, crate::ClaimOutcome::Claimed | crate::ClaimOutcome::SoldOut)),
             "{out:?}"
@@ -460,12 +476,9 @@ pub async fn batches_meeting_on_the_same_residents_limits_keep_them_without_dead
     // day).
     let (c, b, rs) = funded_batch(&s, 1_000).await;
     let before = s.claim_retries();
-    let mut tasks = Vec::new();
-    for k in 0..8u128 {
-        let s = s.clone();
-        let rs = rs.clone();
-        tasks.push(tokio::spawn(async move {
-            let reqs = (0..6u128)
+    let batches = (0..8u128)
+        .map(|k| {
+            (0..6u128)
                 .map(|i| {
                     let who = rs[((i * 5 + k) % 6) as usize];
                     let mut slots = vec![(format!("b:{who}"), 2), (format!("d:{who}"), 3)];
@@ -474,20 +487,11 @@ pub async fn batches_meeting_on_the_same_residents_limits_keep_them_without_dead
                     }
                     crate::ClaimRequest { slots, ..claim_request(k * 6 + i, who, "", 1) }
                 })
-                .collect();
-            let batch = crate::ClaimBatch {
-                campaign: c.id,
-                batch: b.id,
-                at: t(10),
-                transfer_id: Uuid::from_u128(0x200 + k),
-                requests: reqs,
-            };
-            s.commit_claims(&batch).await
-        }));
-    }
+                .collect()
+        })
+        .collect();
     let mut claimed = 0;
-    for task in tasks {
-        let out = task.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
+    for out in commit_at_once(&s, &c, &b, batches, 0x200).await {
         assert!(
             out.iter().all(|o| matches!(o, crate::ClaimOutcome::Claimed | crate::ClaimOutcome::LimitReached { .. })),
             "{out:?}"
