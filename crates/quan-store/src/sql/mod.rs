@@ -53,10 +53,9 @@ pub fn list<R: Placeholders>(n: usize) -> String {
 }
 
 /// Multi-row statements come in these few sizes only, so each shape is
-/// prepared once and then found in the statement cache; and they stay
-/// small, because binding `$n` parameters costs SQLite (through sqlx) time
-/// quadratic in their number per statement (400-row statements spent 25% of
-/// a claim benchmark in `sqlite3_bind_parameter_name`).
+/// prepared once and then found in the statement cache. (They were also kept
+/// small because `$n` names made binding quadratic on SQLite; see
+/// [`Placeholders`] for why that no longer applies there.)
 pub const SHAPES: [usize; 4] = [32, 8, 2, 1];
 
 /// Splits `items` into slices whose lengths are all in [`SHAPES`].
