@@ -260,7 +260,7 @@ impl Engine {
         let token = token.ok_or(AuthRejection::MissingToken)?;
         let now = self.now();
         let hash = token_hash(token);
-        if let Some(actor) = self.inner.resident_sessions.get(&hash, now) {
+        if let Some(actor) = self.inner.remembered_sessions.get(&hash, now) {
             return Ok(actor);
         }
         let session = match self.inner.store.live_session(&token_hash(token), self.now()).await {
@@ -278,7 +278,16 @@ impl Engine {
                 if user.disabled {
                     return Err(AuthRejection::InvalidToken);
                 }
-                Ok(Actor::Staff { session: session.id, user })
+                // A till scans all day: its cashier's token is remembered
+                // like a resident's. Other staff are always checked.
+                let cashier = user.role == quan_domain::Role::Cashier;
+                let actor = Actor::Staff { session: session.id, user };
+                let ttl = self.inner.config.cashier_session_cache_s;
+                if cashier && ttl > 0 {
+                    let until = session.expires_at.min(now + Duration::seconds(ttl));
+                    self.inner.remembered_sessions.put(hash, actor.clone(), until);
+                }
+                Ok(actor)
             }
             Principal::Resident(id) => {
                 let resident = self.inner.store.resident_by_id(id).await?;
@@ -286,7 +295,7 @@ impl Engine {
                 let ttl = self.inner.config.resident_session_cache_s;
                 if ttl > 0 {
                     let until = session.expires_at.min(now + Duration::seconds(ttl));
-                    self.inner.resident_sessions.put(hash, actor.clone(), until);
+                    self.inner.remembered_sessions.put(hash, actor.clone(), until);
                 }
                 Ok(actor)
             }
@@ -305,7 +314,7 @@ impl Engine {
 
     /// Ends the caller's session: the token stops working at once.
     pub async fn logout(&self, actor: &Actor) -> Result<(), AuthRejection> {
-        self.inner.resident_sessions.forget(actor.session());
+        self.inner.remembered_sessions.forget(actor.session());
         match self.inner.store.delete_session(actor.session()).await {
             Ok(()) | Err(StoreError::NotFound) => Ok(()),
             Err(e) => Err(e.into()),
@@ -420,9 +429,9 @@ impl Engine {
     }
 }
 
-/// Residents' tokens this node has recently found valid, so that a grab's
-/// requests do not each read the session and the resident from the
-/// database. Entries live until the earlier of the session's expiry and the
+/// Residents' and cashiers' tokens this node has recently found valid, so
+/// that a grab's requests (and a till's scans) do not each read the session
+/// and the account from the database. Entries live until the earlier of the session's expiry and the
 /// cache window; the map is bounded (emptied when full).
 #[derive(Debug, Default)]
 pub(crate) struct SessionCache {
@@ -451,5 +460,14 @@ impl SessionCache {
 
     fn forget(&self, session: SessionId) {
         self.map.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, (a, _)| a.session() != session);
+    }
+
+    /// Forgets every remembered token of a staff account (disabled, or its
+    /// password changed).
+    pub(crate) fn forget_user(&self, id: quan_domain::UserId) {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, (a, _)| !matches!(a, Actor::Staff { user, .. } if user.id == id));
     }
 }

@@ -43,9 +43,13 @@ pub struct EngineConfig {
     pub resident_session_ttl_s: i64,
     /// How long a node answers a resident's token from memory before asking
     /// the database again (0: always ask). A logout on this node takes effect
-    /// at once; on other nodes within this many seconds. Staff tokens are
-    /// always checked in the database.
+    /// at once; on other nodes within this many seconds.
     pub resident_session_cache_s: i64,
+    /// The same for cashiers' tokens (a till scans all day); disabling a
+    /// cashier or changing their password takes effect on this node at once,
+    /// on other nodes within this many seconds. Other staff tokens are always
+    /// checked in the database.
+    pub cashier_session_cache_s: i64,
     /// Dynamic codes at the till.
     pub codes: redemptions::CodeConfig,
     pub otp_ttl_s: i64,
@@ -71,6 +75,7 @@ impl Default for EngineConfig {
             staff_session_ttl_s: 12 * 3600,
             resident_session_ttl_s: 30 * 24 * 3600,
             resident_session_cache_s: 5,
+            cashier_session_cache_s: 5,
             codes: redemptions::CodeConfig::default(),
             otp_ttl_s: 300,
             otp_attempts_max: 5,
@@ -110,7 +115,7 @@ struct Inner {
     ids: random::IdGen,
     districts: std::sync::RwLock<Arc<quan_domain::geo::DistrictIndex>>,
     sequencers: claims::Sequencers,
-    resident_sessions: auth::SessionCache,
+    remembered_sessions: auth::SessionCache,
     redeemer: redemptions::Redeemer,
     read_cache: redemptions::ReadCache,
     live_cache: reports::LiveCache,
@@ -162,7 +167,7 @@ impl Engine {
                 ids: random::IdGen::default(),
                 districts: std::sync::RwLock::new(Arc::new(quan_domain::geo::DistrictIndex::build(&[], 0.0))),
                 sequencers: claims::Sequencers::new(bucket_hint),
-                resident_sessions: auth::SessionCache::default(),
+                remembered_sessions: auth::SessionCache::default(),
                 redeemer: redemptions::Redeemer::default(),
                 read_cache: redemptions::ReadCache::default(),
                 live_cache: reports::LiveCache::default(),

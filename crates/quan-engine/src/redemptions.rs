@@ -245,13 +245,14 @@ impl Engine {
             Some(VoucherState::Redeemed) => return Err(RedemptionError::Refused(Refusal::AlreadyRedeemed)),
             _ => return Err(RedemptionError::Refused(Refusal::Expired)),
         }
+        remember(&self.inner.read_cache.issued, voucher, std::sync::Arc::new(v));
         Ok(self.issue_code(Subject::Voucher(voucher), resident.id.as_uuid()))
     }
 
     /// The till a cashier or merchant owner may act for.
     pub(crate) async fn own_till(&self, actor: &Actor, till: TillId) -> Result<quan_store::Till, RedemptionError> {
         let Actor::Staff { user, .. } = actor else { return Err(RedemptionError::Forbidden) };
-        let t = self.store().till_by_id(till).await?;
+        let t = self.till_for_redemption(till).await?;
         let allowed = match user.role {
             Role::Cashier => user.till == Some(till),
             Role::MerchantOwner => user.merchant == Some(t.merchant_id),
@@ -260,7 +261,7 @@ impl Engine {
         if !allowed {
             return Err(RedemptionError::NotFound);
         }
-        Ok(t)
+        Ok((*t).clone())
     }
 
     /// The current code of a till, for the resident to scan.
@@ -278,24 +279,49 @@ impl Engine {
     ) -> Result<Redemption, RedemptionError> {
         let Actor::Staff { user, .. } = actor else { return Err(RedemptionError::Forbidden) };
         let (Role::Cashier, Some(till)) = (user.role, user.till) else { return Err(RedemptionError::Forbidden) };
-        let t = self.store().till_by_id(till).await?;
+        let t = self.till_for_redemption(till).await?;
         let parsed = code::parse(raw_code).map_err(RedemptionError::Code)?;
         let Subject::Voucher(voucher_id) = parsed.subject else {
             return Err(RedemptionError::Code(CodeError::WrongSubject { expected: "voucher", found: "till" }));
         };
+        // The voucher as this node issued its code moments ago, if it did:
+        // all but its state is fixed, and the commit only takes a voucher
+        // still `claimed`. Any refusal is decided again from the database, so
+        // the answer names what the voucher really is now.
+        if let Some(v) = self.issued_voucher(voucher_id) {
+            let attempt = self.redeem_scanned_voucher(&parsed, (*v).clone(), &t, user, order.clone()).await;
+            match attempt {
+                Err(RedemptionError::Refused(_)) => {}
+                done => {
+                    self.forget_issued(voucher_id);
+                    return done;
+                }
+            }
+        }
         let v = match self.store().voucher_by_id(voucher_id).await {
             Ok(v) => v,
             // A well-formed code for no voucher cannot be genuine.
             Err(StoreError::NotFound) => return Err(RedemptionError::Code(CodeError::BadMac)),
             Err(e) => return Err(e.into()),
         };
-        self.check_mac(&parsed, v.resident_id.as_uuid()).map_err(RedemptionError::Code)?;
+        self.redeem_scanned_voucher(&parsed, v, &t, user, order).await
+    }
+
+    async fn redeem_scanned_voucher(
+        &self,
+        parsed: &code::Parsed,
+        v: Voucher,
+        t: &quan_store::Till,
+        cashier: &quan_store::User,
+        order: OrderInput,
+    ) -> Result<Redemption, RedemptionError> {
+        self.check_mac(parsed, v.resident_id.as_uuid()).map_err(RedemptionError::Code)?;
         // A used voucher's code replayed says so, whatever its window.
         if VoucherState::parse(&v.state) == Some(VoucherState::Redeemed) {
             return Err(RedemptionError::Refused(Refusal::AlreadyRedeemed));
         }
-        self.check_window(&parsed).map_err(RedemptionError::Code)?;
-        self.redeem_voucher(v, t.merchant_id, Some(till), Some(user.id), Direction::ResidentShows, order).await
+        self.check_window(parsed).map_err(RedemptionError::Code)?;
+        self.redeem_voucher(v, t.merchant_id, Some(t.id), Some(cashier.id), Direction::ResidentShows, order).await
     }
 
     /// 商家出示、用户扫码: a resident redeems one of their vouchers at the
@@ -313,7 +339,7 @@ impl Engine {
             return Err(RedemptionError::Code(CodeError::WrongSubject { expected: "till", found: "voucher" }));
         };
         let till = TillId::from_uuid(till);
-        let t = match self.store().till_by_id(till).await {
+        let t = match self.till_for_redemption(till).await {
             Ok(t) => t,
             Err(StoreError::NotFound) => return Err(RedemptionError::Code(CodeError::BadMac)),
             Err(e) => return Err(e.into()),
@@ -754,7 +780,16 @@ pub(crate) struct ReadCache {
     merchants: std::sync::Mutex<
         std::collections::HashMap<MerchantId, (std::sync::Arc<quan_store::Merchant>, std::time::Instant)>,
     >,
+    /// Tills never change once opened.
+    tills: std::sync::Mutex<std::collections::HashMap<TillId, (std::sync::Arc<quan_store::Till>, std::time::Instant)>>,
+    /// Vouchers whose code this node issued lately, as read then (state
+    /// `claimed`): the till that scans the code moments later needs no read.
+    issued: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, (std::sync::Arc<Voucher>, std::time::Instant)>>,
 }
+
+/// How long a voucher is remembered after its code was issued: the longest
+/// code window and its grace.
+const ISSUED_CACHE_S: u64 = 2 * code::REFRESH_S_MAX as u64;
 
 /// Entries kept at most per map (emptied when full).
 const READ_CACHE_LEN_MAX: usize = 100_000;
@@ -804,6 +839,26 @@ impl Engine {
         let m = std::sync::Arc::new(self.store().merchant_by_id(id).await?);
         remember(&self.inner.read_cache.merchants, id, m.clone());
         Ok(m)
+    }
+
+    async fn till_for_redemption(&self, id: TillId) -> Result<std::sync::Arc<quan_store::Till>, StoreError> {
+        if let Some((t, _)) = self.inner.read_cache.tills.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
+            return Ok(t.clone());
+        }
+        let t = std::sync::Arc::new(self.store().till_by_id(id).await?);
+        remember(&self.inner.read_cache.tills, id, t.clone());
+        Ok(t)
+    }
+
+    fn issued_voucher(&self, id: uuid::Uuid) -> Option<std::sync::Arc<Voucher>> {
+        let m = self.inner.read_cache.issued.lock().unwrap_or_else(|p| p.into_inner());
+        m.get(&id)
+            .filter(|(_, at)| at.elapsed() < std::time::Duration::from_secs(ISSUED_CACHE_S))
+            .map(|(v, _)| v.clone())
+    }
+
+    fn forget_issued(&self, id: uuid::Uuid) {
+        self.inner.read_cache.issued.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
     }
 
     /// Forgets this node's copy of a merchant (after a review here).

@@ -214,6 +214,7 @@ impl Engine {
         self.store().set_user_disabled(id, disabled).await?;
         if disabled {
             self.store().delete_user_sessions(id).await?;
+            self.inner.remembered_sessions.forget_user(id);
         }
         tracing::info!(user_id = %id, disabled, by = %me.id, "account access changed");
         Ok(self.store().user_by_id(id).await?)
@@ -232,6 +233,7 @@ impl Engine {
         let hash = self.hash_password_blocking(new.to_owned()).await;
         self.store().set_user_password(me.id, &hash).await?;
         self.store().delete_user_sessions(me.id).await?;
+        self.inner.remembered_sessions.forget_user(me.id);
         Ok(())
     }
 }

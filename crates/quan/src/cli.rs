@@ -350,6 +350,12 @@ pub enum BenchCmd {
         http_rate: u32,
         #[arg(long, default_value_t = 100)]
         http_connections: usize,
+        /// Which backends to run: sqlite, postgres or both.
+        #[arg(long, default_value = "both")]
+        backend: String,
+        /// Which legs to run: engine, http or both.
+        #[arg(long, default_value = "both")]
+        legs: String,
         /// PostgreSQL server (a database is created and dropped).
         #[arg(long, env = "QUAN_TEST_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
         pg_url: String,

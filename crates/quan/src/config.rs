@@ -144,6 +144,8 @@ pub struct AccountsConfig {
     pub resident_session_ttl_s: i64,
     /// Seconds a node trusts its memory of a resident's token (0: never).
     pub resident_session_cache_s: i64,
+    /// Seconds a node trusts its memory of a cashier's token (0: never).
+    pub cashier_session_cache_s: i64,
     pub otp_ttl_s: i64,
     pub otp_attempts_max: u32,
     pub otp_resend_interval_s: i64,
@@ -201,6 +203,7 @@ impl Default for AccountsConfig {
             staff_session_ttl_s: e.staff_session_ttl_s,
             resident_session_ttl_s: e.resident_session_ttl_s,
             resident_session_cache_s: e.resident_session_cache_s,
+            cashier_session_cache_s: e.cashier_session_cache_s,
             otp_ttl_s: e.otp_ttl_s,
             otp_attempts_max: e.otp_attempts_max,
             otp_resend_interval_s: e.otp_resend_interval_s,

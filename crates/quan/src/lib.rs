@@ -128,9 +128,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             concurrency,
             http_rate,
             http_connections,
+            backend,
+            legs,
             pg_url,
         }) => {
+            let (sqlite, postgres) = match backend.as_str() {
+                "sqlite" => (true, false),
+                "postgres" => (false, true),
+                "both" => (true, true),
+                other => anyhow::bail!("--backend is sqlite, postgres or both, not `{other}`"),
+            };
+            let (engine, http) = match legs.as_str() {
+                "engine" => (true, false),
+                "http" => (false, true),
+                "both" => (true, true),
+                other => anyhow::bail!("--legs is engine, http or both, not `{other}`"),
+            };
             let o = commands::bench_redeem::RedeemBench {
+                sqlite,
+                postgres,
+                engine,
+                http,
                 vouchers,
                 merchants: merchants.max(1),
                 concurrency: concurrency.max(1),

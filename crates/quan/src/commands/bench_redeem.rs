@@ -32,6 +32,11 @@ pub struct RedeemBench {
     pub http_rate: u32,
     pub http_connections: usize,
     pub pg_admin_url: String,
+    /// Backends and legs to run.
+    pub sqlite: bool,
+    pub postgres: bool,
+    pub engine: bool,
+    pub http: bool,
 }
 
 fn opening() -> chrono::DateTime<chrono::Utc> {
@@ -258,6 +263,9 @@ async fn on_backend(pg: bool, o: &RedeemBench) -> anyhow::Result<Vec<Run>> {
     let label = if pg { "PostgreSQL" } else { "SQLite" };
     let mut runs = Vec::new();
     for http in [false, true] {
+        if !(if http { o.http } else { o.engine }) {
+            continue;
+        }
         let dir = tempfile::tempdir()?;
         let name = format!("quan_redeem_bench_{}", std::process::id());
         let (store, pgpool, sqlite): (Arc<dyn Store>, Option<sqlx::PgPool>, Option<sqlx::SqlitePool>) = if pg {
@@ -287,8 +295,13 @@ async fn on_backend(pg: bool, o: &RedeemBench) -> anyhow::Result<Vec<Run>> {
 }
 
 pub async fn run(o: &RedeemBench, json: bool) -> anyhow::Result<String> {
-    let mut runs = on_backend(false, o).await?;
-    runs.extend(on_backend(true, o).await?);
+    let mut runs = Vec::new();
+    if o.sqlite {
+        runs.extend(on_backend(false, o).await?);
+    }
+    if o.postgres {
+        runs.extend(on_backend(true, o).await?);
+    }
     let violated = runs.iter().any(|r| r.invariants.starts_with("VIOLATED"));
     let out = if json {
         serde_json::json!({"vouchers": o.vouchers, "merchants": o.merchants, "concurrency": o.concurrency, "http_rate": o.http_rate, "runs": runs}).to_string() + "\n"
