@@ -204,10 +204,20 @@ impl Engine {
     /// Disables or re-enables an account; disabling ends its sessions.
     pub async fn set_user_disabled(&self, actor: &Actor, id: UserId, disabled: bool) -> Result<User, UserRejection> {
         let me = staff(actor)?;
-        let target = self.get_user(actor, id).await?;
-        if !me.role.may_create(target.role) {
-            return Err(UserRejection::Forbidden);
-        }
+        let target = if me.role == Role::MerchantOwner {
+            // An owner manages their own shop's cashiers, and no one else.
+            match self.store().user_by_id(id).await {
+                Ok(u) if u.role == Role::Cashier && u.merchant.is_some() && u.merchant == me.merchant => u,
+                Ok(_) | Err(StoreError::NotFound) => return Err(UserRejection::NotFound),
+                Err(e) => return Err(e.into()),
+            }
+        } else {
+            let target = self.get_user(actor, id).await?;
+            if !me.role.may_create(target.role) {
+                return Err(UserRejection::Forbidden);
+            }
+            target
+        };
         if target.id == me.id && disabled {
             return Err(UserRejection::CannotDisableSelf);
         }

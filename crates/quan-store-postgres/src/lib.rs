@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "voucher_claim_index",
         sql: include_str!("../migrations/0014_voucher_claim_index.sql"),
     },
+    Migration {
+        version: 15,
+        name: "drop_redundant_redemption_index",
+        sql: include_str!("../migrations/0015_drop_redundant_redemption_index.sql"),
+    },
 ];
 
 quan_store::impl_account_stores!(PgStore, sqlx::postgres::PgRow);

@@ -94,25 +94,27 @@ async fn get_user(State(state): State<AppState>, auth: Auth, Path(id): Path<Stri
     Ok(Json((&user).into()))
 }
 
-/// Disables an account and ends its sessions. Roles: official.
+/// Disables an account and ends its sessions. Roles: official; a merchant
+/// owner, for its own shop's cashiers (one who left).
 #[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "users", security(("bearer" = [])), params(("id" = String, Path)), responses(
     (status = 200, body = UserView),
     (status = 404, body = ErrorBody),
     (status = 422, description = "`cannot_disable_self`", body = ErrorBody),
 ))]
 async fn disable_user(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<UserView>> {
-    let actor = auth.require(&[Role::Official])?;
+    let actor = auth.require(&[Role::Official, Role::MerchantOwner])?;
     let user = state.engine.set_user_disabled(actor, user_id(&id)?, true).await?;
     Ok(Json((&user).into()))
 }
 
-/// Enables a disabled account. Roles: official.
+/// Enables a disabled account. Roles: official; a merchant owner, for its
+/// own shop's cashiers.
 #[utoipa::path(post, path = "/api/v1/users/{id}/enable", tag = "users", security(("bearer" = [])), params(("id" = String, Path)), responses(
     (status = 200, body = UserView),
     (status = 404, body = ErrorBody),
 ))]
 async fn enable_user(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<UserView>> {
-    let actor = auth.require(&[Role::Official])?;
+    let actor = auth.require(&[Role::Official, Role::MerchantOwner])?;
     let user = state.engine.set_user_disabled(actor, user_id(&id)?, false).await?;
     Ok(Json((&user).into()))
 }

@@ -34,6 +34,24 @@ impl Placeholders for sqlx::postgres::PgRow {
     const ANONYMOUS: bool = false;
 }
 
+/// How a backend locks rows it is about to update, so that concurrent
+/// transactions take them in one order.
+pub trait RowLocks {
+    /// ` FOR NO KEY UPDATE` on PostgreSQL (the lock an `UPDATE` of non-key
+    /// columns takes: it lets other transactions' foreign-key checks on the
+    /// row through, where `FOR UPDATE` would deadlock with them); nothing on
+    /// SQLite, whose one writer at a time has no row locks.
+    const FOR_UPDATE: &'static str;
+}
+
+impl RowLocks for sqlx::sqlite::SqliteRow {
+    const FOR_UPDATE: &'static str = "";
+}
+
+impl RowLocks for sqlx::postgres::PgRow {
+    const FOR_UPDATE: &'static str = " FOR NO KEY UPDATE";
+}
+
 fn placeholder<R: Placeholders>(n: usize) -> String {
     if R::ANONYMOUS { "?".to_owned() } else { format!("${n}") }
 }

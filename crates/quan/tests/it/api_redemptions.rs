@@ -483,6 +483,77 @@ async fn after_a_key_rotation_old_codes_verify_until_the_old_key_retires_and_sm3
 }
 
 #[tokio::test]
+async fn a_node_that_issued_a_code_answers_from_the_database_once_the_voucher_changed_on_another_node() {
+    use quan_engine::redemptions::{CodeConfig, OrderInput};
+    let app = TestApp::sqlite().await;
+    let (cid, bid, _) = campaign(&app).await;
+    let Shop { cashier, .. } = shop(&app, 10, "catering").await;
+    at(&app, "2026-12-05T12:00:00+08:00");
+    let (token, voucher) = holder(&app, &bid, "13700000041").await;
+    let (token2, voucher2) = holder(&app, &bid, "13700000042").await;
+    let id = |s: &str| s.parse::<uuid::Uuid>().unwrap_or_default();
+    // Two nodes on one database; node A issues the codes (and so remembers
+    // the vouchers as `claimed`), node B changes them.
+    let a = node_with_codes(&app, CodeConfig::default());
+    let b = node_with_codes(&app, CodeConfig::default());
+    let who = |node: &quan_engine::Engine, token: &str| {
+        let (node, token) = (node.clone(), token.to_owned());
+        async move { node.authenticate(Some(&token)).await.unwrap_or_else(|e| panic!("{e}")) }
+    };
+    let (resident, resident2) = (who(&a, &token).await, who(&a, &token2).await);
+    let (till_a, till_b) = (who(&a, &cashier).await, who(&b, &cashier).await);
+    let order = || OrderInput { amount: quan_domain::Fen::new(10_000), ..OrderInput::default() };
+    let refusal = |r: Result<quan_store::Redemption, quan_engine::redemptions::RedemptionError>| {
+        r.err().map(|e| quan_engine::Rejection::code(&e))
+    };
+
+    let code = a.voucher_code(&resident, id(&voucher)).await.unwrap_or_else(|e| panic!("{e}")).code;
+    b.redeem_scanned(&till_b, &code, order()).await.unwrap_or_else(|e| panic!("used on node B: {e}"));
+    // Not "threshold not met", which A's memory of a claimed voucher would say.
+    let small = OrderInput { amount: quan_domain::Fen::new(5_000), ..OrderInput::default() };
+    assert_eq!(refusal(a.redeem_scanned(&till_a, &code, small).await), Some("already_redeemed"));
+    assert_eq!(refusal(a.redeem_scanned(&till_a, &code, order()).await), Some("already_redeemed"));
+
+    // Expired by the nightly job on B while A remembers it as claimed: A
+    // gives the answer B gives, not the one its memory would.
+    at(&app, "2026-12-08T23:59:58+08:00");
+    let code2 = a.voucher_code(&resident2, id(&voucher2)).await.unwrap_or_else(|e| panic!("{e}")).code;
+    at(&app, "2026-12-09T00:00:02+08:00");
+    let campaign_id: quan_domain::CampaignId = cid.parse().unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(b.expire_campaign(campaign_id).await.map(|e| e.vouchers).ok(), Some(1));
+    let from_b = refusal(b.redeem_scanned(&till_b, &code2, order()).await);
+    assert_eq!(from_b, Some("voucher_expired"));
+    assert_eq!(refusal(a.redeem_scanned(&till_a, &code2, order()).await), from_b);
+    let (_, auditor) = app.staff("yichang.cache.audit", Role::Auditor, "4205").await;
+    let a = audit(&app, &auditor, &cid).await;
+    assert_eq!((a["payable_fen"].as_str(), a["reserved_fen"].as_str()), (Some("2000"), Some("0")), "{a}");
+}
+
+#[tokio::test]
+async fn a_disabled_cashier_is_refused_at_once_on_this_node_and_on_another_within_the_cache_window() {
+    use quan_engine::redemptions::CodeConfig;
+    let app = TestApp::sqlite().await;
+    at(&app, "2026-12-05T09:00:00+08:00");
+    let s = shop(&app, 11, "catering").await;
+    let other = node_with_codes(&app, CodeConfig::default());
+    assert!(other.authenticate(Some(&s.cashier)).await.is_ok(), "remembered on the other node");
+    let (status, me) = app.get("/api/v1/me", Some(&s.cashier)).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    let cashier_id = me["id"].as_str().unwrap_or_default().to_owned();
+    // The owner of another shop may not; the cashier's own owner may.
+    let t = shop(&app, 12, "catering").await;
+    let (status, body) = app.post(&format!("/api/v1/users/{cashier_id}/disable"), Some(&t.owner), &json!({})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::NOT_FOUND, "not_found"), "{body}");
+    let (status, body) = app.post(&format!("/api/v1/users/{cashier_id}/disable"), Some(&s.owner), &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(app.get("/api/v1/me", Some(&s.cashier)).await.0, StatusCode::UNAUTHORIZED, "here: at once");
+    app.clock.advance(chrono::Duration::seconds(4));
+    assert!(other.authenticate(Some(&s.cashier)).await.is_ok(), "there: inside the 5 s window");
+    app.clock.advance(chrono::Duration::seconds(1));
+    assert!(other.authenticate(Some(&s.cashier)).await.is_err(), "there: after the window");
+}
+
+#[tokio::test]
 async fn the_audit_names_a_redemption_whose_subsidy_or_voucher_state_was_tampered_with() {
     let app = TestApp::sqlite().await;
     let (cid, bid, official) = campaign(&app).await;
