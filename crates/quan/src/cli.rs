@@ -338,12 +338,12 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
         /// Vouchers claimed, then redeemed (per run).
-        #[arg(long, default_value_t = 20_000)]
+        #[arg(long, default_value_t = 40_000)]
         vouchers: usize,
         #[arg(long, default_value_t = 20)]
         merchants: usize,
-        /// Redemptions in flight at once against the engine.
-        #[arg(long, default_value_t = 64)]
+        /// Redemptions in flight at once against the engine (tills scanning at the same moment).
+        #[arg(long, default_value_t = 1_024)]
         concurrency: usize,
         /// Redemptions per second sent over HTTP.
         #[arg(long, default_value_t = 5_000)]
