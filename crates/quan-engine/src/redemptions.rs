@@ -760,7 +760,9 @@ impl Engine {
         match tokio::time::timeout(std::time::Duration::from_secs(10), answer).await {
             Ok(Ok(Ok(won))) => Ok(won),
             Ok(Ok(Err(e))) => Err(RedemptionError::Store(StoreError::message(e))),
-            _ => Err(RedemptionError::Store(StoreError::message("the redemption was not committed in time"))),
+            _ => Err(RedemptionError::Store(StoreError::message(
+                "no answer from the redemption committer within 10 s: the redemption may still be recorded; look at the till's redemptions before scanning again",
+            ))),
         }
     }
 }

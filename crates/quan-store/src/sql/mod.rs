@@ -71,10 +71,13 @@ pub fn list<R: Placeholders>(n: usize) -> String {
 }
 
 /// Multi-row statements come in these few sizes only, so each shape is
-/// prepared once and then found in the statement cache. (They were also kept
-/// small because `$n` names made binding quadratic on SQLite; see
-/// [`Placeholders`] for why that no longer applies there.)
-pub const SHAPES: [usize; 4] = [32, 8, 2, 1];
+/// prepared once and then found in the statement cache. (They were once kept
+/// at 32 rows or fewer because `$n` names made binding quadratic on SQLite;
+/// see [`Placeholders`] for why that no longer applies. The 256-row shape
+/// took a batch of 1 024 redemptions on SQLite from 19 644–20 332 to
+/// 20 666–27 102 redemptions/s, three runs each; 256 × 22 parameters stays
+/// well under both backends' limits.)
+pub const SHAPES: [usize; 5] = [256, 32, 8, 2, 1];
 
 /// Splits `items` into slices whose lengths are all in [`SHAPES`].
 pub fn shaped<T>(mut items: &[T]) -> Vec<&[T]> {
@@ -94,7 +97,7 @@ mod tests {
 
     #[test]
     fn shaped_slices_keep_every_item_in_order_in_the_few_prepared_sizes() {
-        for n in 0..200usize {
+        for n in 0..600usize {
             let items: Vec<usize> = (0..n).collect();
             let parts = shaped(&items);
             assert!(parts.iter().all(|p| SHAPES.contains(&p.len())));
