@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use metrics::{Key, Label, Level, Metadata, Recorder};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
-use quan_store::{ClaimRetries, PoolStats};
+use quan_store::{CommitRetries, PoolStats};
 
 const LATENCY_BUCKETS_S: [f64; 14] =
     [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -57,7 +57,7 @@ impl Metrics {
         self.recorder.register_histogram(&lat, &META).record(elapsed.as_secs_f64());
     }
 
-    pub fn render(&self, pool: PoolStats, retries: ClaimRetries) -> String {
+    pub fn render(&self, pool: PoolStats, retries: CommitRetries) -> String {
         for (name, v) in
             [("quan_db_pool_connections", pool.size), ("quan_db_pool_idle", pool.idle), ("quan_db_pool_max", pool.max)]
         {
@@ -67,6 +67,8 @@ impl Metrics {
             let key = Key::from_parts("quan_claim_commit_retries_total", vec![Label::new("cause", cause)]);
             self.recorder.register_counter(&key, &META).absolute(n);
         }
+        let key = Key::from_parts("quan_redemption_commit_retries_total", vec![Label::new("cause", "deadlock")]);
+        self.recorder.register_counter(&key, &META).absolute(retries.redemption_deadlocks);
         self.handle.render()
     }
 }

@@ -74,7 +74,7 @@ impl Default for PgOptions {
 pub struct PgStore {
     pool: PgPool,
     max: u32,
-    claim_retries: std::sync::Arc<quan_store::ClaimRetryCounters>,
+    commit_retries: std::sync::Arc<quan_store::CommitRetryCounters>,
 }
 
 impl PgStore {
@@ -90,7 +90,7 @@ impl PgStore {
             .await
             .map_err(StoreError::other)?;
         migrate::run(&pool, MIGRATIONS).await?;
-        Ok(PgStore { pool, max: opts.pool_connections_max, claim_retries: std::sync::Arc::default() })
+        Ok(PgStore { pool, max: opts.pool_connections_max, commit_retries: std::sync::Arc::default() })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -107,8 +107,8 @@ impl PgStore {
         &self.pool
     }
 
-    pub fn claim_retry_counters(&self) -> &quan_store::ClaimRetryCounters {
-        &self.claim_retries
+    pub fn commit_retry_counters(&self) -> &quan_store::CommitRetryCounters {
+        &self.commit_retries
     }
 
     pub async fn close(&self) {

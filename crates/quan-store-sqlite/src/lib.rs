@@ -79,7 +79,7 @@ pub struct SqliteStore {
     /// a connection behind hundreds of reads.
     batch_pool: SqlitePool,
     max: u32,
-    claim_retries: std::sync::Arc<quan_store::ClaimRetryCounters>,
+    commit_retries: std::sync::Arc<quan_store::CommitRetryCounters>,
 }
 
 impl SqliteStore {
@@ -126,7 +126,7 @@ impl SqliteStore {
             .connect_with(connect)
             .await
             .map_err(StoreError::other)?;
-        Ok(SqliteStore { pool, batch_pool, max: opts.pool_connections_max, claim_retries: std::sync::Arc::default() })
+        Ok(SqliteStore { pool, batch_pool, max: opts.pool_connections_max, commit_retries: std::sync::Arc::default() })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -143,8 +143,8 @@ impl SqliteStore {
         &self.batch_pool
     }
 
-    pub fn claim_retry_counters(&self) -> &quan_store::ClaimRetryCounters {
-        &self.claim_retries
+    pub fn commit_retry_counters(&self) -> &quan_store::CommitRetryCounters {
+        &self.commit_retries
     }
 
     pub async fn close(&self) {

@@ -79,27 +79,35 @@ pub struct Voucher {
 /// runs dry, with several the hints spread them out.
 pub const STOCK_BUCKETS: u32 = 8;
 
-/// Why claim batches were committed again, counted since the store opened
-/// (for `/metrics`, and for tests that prove a path never deadlocks).
+/// Why claim and redemption batches were committed again, counted since
+/// the store opened (for `/metrics`, and for tests that prove a path never
+/// deadlocks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ClaimRetries {
+pub struct CommitRetries {
     /// The database broke a deadlock (or a serialization failure) by
-    /// aborting the batch's transaction.
+    /// aborting a claim batch's transaction.
     pub deadlocks: u64,
     /// The last stock the batch needed sat in buckets other batches held.
     pub stock_held: u64,
+    /// The same as `deadlocks`, for a batch of redemptions.
+    pub redemption_deadlocks: u64,
 }
 
-/// The counters behind [`ClaimRetries`], one set per store.
+/// The counters behind [`CommitRetries`], one set per store.
 #[derive(Debug, Default)]
-pub struct ClaimRetryCounters {
+pub struct CommitRetryCounters {
     pub deadlocks: std::sync::atomic::AtomicU64,
     pub stock_held: std::sync::atomic::AtomicU64,
+    pub redemption_deadlocks: std::sync::atomic::AtomicU64,
 }
 
-impl ClaimRetryCounters {
-    pub fn read(&self) -> ClaimRetries {
+impl CommitRetryCounters {
+    pub fn read(&self) -> CommitRetries {
         use std::sync::atomic::Ordering::Relaxed;
-        ClaimRetries { deadlocks: self.deadlocks.load(Relaxed), stock_held: self.stock_held.load(Relaxed) }
+        CommitRetries {
+            deadlocks: self.deadlocks.load(Relaxed),
+            stock_held: self.stock_held.load(Relaxed),
+            redemption_deadlocks: self.redemption_deadlocks.load(Relaxed),
+        }
     }
 }

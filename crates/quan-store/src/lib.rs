@@ -19,7 +19,7 @@ mod traits;
 
 pub use campaign_records::{Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, LotteryState};
 pub use claim_records::{
-    ClaimBatch, ClaimKey, ClaimOutcome, ClaimRequest, ClaimRetries, ClaimRetryCounters, STOCK_BUCKETS, Voucher,
+    ClaimBatch, ClaimKey, ClaimOutcome, ClaimRequest, CommitRetries, CommitRetryCounters, STOCK_BUCKETS, Voucher,
 };
 pub use district_records::DistrictBoundary;
 pub use eligibility_records::{EligibilityList, Identity, MemberKind};

@@ -247,7 +247,7 @@ pub trait ClaimStore: Send + Sync {
     /// concurrent commits on different stock buckets proceed side by side.
     fn commits_in_parallel(&self) -> usize;
     /// How often `commit_claims` ran a batch again, and why.
-    fn claim_retries(&self) -> crate::ClaimRetries;
+    fn commit_retries(&self) -> crate::CommitRetries;
     /// Stock left per kind code.
     async fn remaining_stock(&self, batch: BatchId) -> Result<Vec<(String, i64)>, StoreError>;
     /// How many slots of each scope with this prefix are taken (to rebuild memory).

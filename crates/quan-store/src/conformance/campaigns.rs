@@ -440,7 +440,7 @@ pub async fn racing_claim_batches_share_the_stock_exactly(s: S) {
     // starting on its own bucket, for less stock than they ask for: the
     // end game, where batches reach into each other's buckets.
     let (c, b, rs) = funded_batch(&s, 17).await;
-    let before = s.claim_retries();
+    let before = s.commit_retries();
     // One node's batch tries its own bucket first, as the engine does.
     let batches = (0..8u128)
         .map(|k| {
@@ -466,7 +466,7 @@ pub async fn racing_claim_batches_share_the_stock_exactly(s: S) {
     assert_eq!(ok(s.remaining_stock(b.id).await, "stock"), vec![("k1".to_owned(), 0)]);
     // Batches never wait on each other's buckets, so the database never
     // has a deadlock to break (each costs PostgreSQL a second).
-    assert_eq!(s.claim_retries().deadlocks, before.deadlocks, "{:?}", s.claim_retries());
+    assert_eq!(s.commit_retries().deadlocks, before.deadlocks, "{:?}", s.commit_retries());
 }
 
 pub async fn batches_meeting_on_the_same_residents_limits_keep_them_without_deadlock(s: S) {
@@ -475,7 +475,7 @@ pub async fn batches_meeting_on_the_same_residents_limits_keep_them_without_dead
     // its own order), under two limits per resident (two per batch, three a
     // day).
     let (c, b, rs) = funded_batch(&s, 1_000).await;
-    let before = s.claim_retries();
+    let before = s.commit_retries();
     let batches = (0..8u128)
         .map(|k| {
             (0..6u128)
@@ -501,7 +501,7 @@ pub async fn batches_meeting_on_the_same_residents_limits_keep_them_without_dead
     assert_eq!(claimed, 6 * 2, "two each: the tighter limit");
     assert_eq!(ok(s.residents_over_limit(b.id, 2).await, "over"), 0);
     assert_eq!(ok(s.reserved_face(c.id).await, "reserved"), 1200);
-    assert_eq!(s.claim_retries().deadlocks, before.deadlocks, "{:?}", s.claim_retries());
+    assert_eq!(s.commit_retries().deadlocks, before.deadlocks, "{:?}", s.commit_retries());
 }
 
 fn redemption(
@@ -548,6 +548,55 @@ fn pay(n: u128, c: &Campaign, merchant: quan_domain::MerchantId) -> crate::Trans
         reference: format!("redemption:{n}"),
         at: t(20),
     }
+}
+
+pub async fn racing_redemption_batches_post_to_shared_accounts_without_deadlock(s: S) {
+    // Eight batches at once (two nodes' worth of parallel commits), each
+    // redeeming at three merchants listed in its own order: every batch
+    // updates the campaign's reserved account and all three payable accounts.
+    let (c, b, rs) = funded_batch(&s, 40).await;
+    let reqs: Vec<_> = (0..40u128).map(|i| claim_request(i, rs[i as usize], "b", 1)).collect();
+    let claims = crate::ClaimBatch {
+        campaign: c.id,
+        batch: b.id,
+        at: t(10),
+        transfer_id: Uuid::from_u128(0x79),
+        requests: reqs.clone(),
+    };
+    ok(s.commit_claims(&claims).await, "claims");
+    let mut merchants = Vec::new();
+    for n in 1..=3u32 {
+        let m = super::merchants::merchant(n, "420502");
+        let owner = super::merchants::owner(&m, &format!("owner.race{n}"));
+        ok(s.insert_merchant(&m, Some(&owner)).await, "merchant");
+        merchants.push(m.id);
+    }
+    let before = s.commit_retries();
+    let mut tasks = Vec::new();
+    for k in 0..8usize {
+        let items: Vec<_> = (0..5usize)
+            .map(|j| {
+                let i = k * 5 + j;
+                let m = merchants[(k + j) % 3];
+                let n = 0x100 + i as u128;
+                (redemption(n, &c, &b, reqs[i].vouchers[0].0, rs[i], m), vec![pay(n, &c, m)])
+            })
+            .collect();
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move { s.redeem_batch(&items).await }));
+    }
+    for task in tasks {
+        let won = task.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(won, vec![true; 5]);
+    }
+    assert_eq!(ok(s.reserved_face(c.id).await, "reserved"), 0, "every claimed voucher is redeemed");
+    let mut total = 0;
+    for m in &merchants {
+        let payable = Account { campaign: c.id, kind: AccountKind::Payable, merchant: Some(*m) };
+        total += ok(s.account_balance(&payable).await, "balance");
+    }
+    assert_eq!(total, 4_000, "40 redemptions of 100 fen");
+    assert_eq!(s.commit_retries().redemption_deadlocks, before.redemption_deadlocks, "{:?}", s.commit_retries());
 }
 
 pub async fn a_voucher_is_redeemed_once_even_twice_in_one_batch_and_a_full_refund_returns_it(s: S) {

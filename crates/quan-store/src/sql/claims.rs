@@ -2,7 +2,7 @@
 
 /// Implements `ClaimStore` for `$store` (which has `fn pool(&self)`,
 /// `fn batch_pool(&self)` for the batched commits, and
-/// `fn claim_retry_counters(&self) -> &quan_store::ClaimRetryCounters`), whose
+/// `fn commit_retry_counters(&self) -> &quan_store::CommitRetryCounters`), whose
 /// rows are `$row`, committing up to `$parallel` claim batches of one voucher
 /// batch at once. `$pick_lock` ends the statement that picks a stock bucket:
 /// on a backend with row locks it must lock the bucket without waiting for
@@ -334,8 +334,8 @@ macro_rules! impl_claim_store {
                     $parallel
                 }
 
-                fn claim_retries(&self) -> quan_store::ClaimRetries {
-                    self.claim_retry_counters().read()
+                fn commit_retries(&self) -> quan_store::CommitRetries {
+                    self.commit_retry_counters().read()
                 }
 
                 async fn commit_claims(&self, b: &ClaimBatch) -> Result<Vec<ClaimOutcome>, StoreError> {
@@ -345,11 +345,11 @@ macro_rules! impl_claim_store {
                         match commit_once(self.batch_pool(), b).await {
                             Err(StoreError::Conflict { what: "retry" }) if deadlocks < ATTEMPTS_MAX => {
                                 deadlocks += 1;
-                                self.claim_retry_counters().deadlocks.fetch_add(1, Relaxed);
+                                self.commit_retry_counters().deadlocks.fetch_add(1, Relaxed);
                             }
                             Err(StoreError::Conflict { what: "stock_held" }) if held < STOCK_HELD_ATTEMPTS_MAX => {
                                 held += 1;
-                                self.claim_retry_counters().stock_held.fetch_add(1, Relaxed);
+                                self.commit_retry_counters().stock_held.fetch_add(1, Relaxed);
                                 tokio::time::sleep(std::time::Duration::from_millis(u64::from(held.min(10)))).await;
                             }
                             other => return other,

@@ -434,7 +434,10 @@ macro_rules! impl_redemption_store {
                     let mut attempt = 1;
                     loop {
                         match redeem_batch_once(self.batch_pool(), items).await {
-                            Err(StoreError::Conflict { what: "retry" }) if attempt < 5 => attempt += 1,
+                            Err(StoreError::Conflict { what: "retry" }) if attempt < 5 => {
+                                self.commit_retry_counters().redemption_deadlocks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                attempt += 1;
+                            }
                             other => return other,
                         }
                     }

@@ -43,6 +43,7 @@ async fn metrics_count_requests_by_route_and_show_the_pool_and_build() {
     assert!(text.contains("quan_http_request_duration_seconds_bucket{"), "{text}");
     assert!(text.contains("quan_db_pool_max 8"), "{text}");
     assert!(text.contains(r#"quan_claim_commit_retries_total{cause="deadlock"} 0"#), "{text}");
+    assert!(text.contains(r#"quan_redemption_commit_retries_total{cause="deadlock"} 0"#), "{text}");
     assert!(text.contains(r#"quan_build_info{version=""#), "{text}");
 }
 
