@@ -263,11 +263,12 @@ impl Engine {
         if let Some(actor) = self.inner.remembered_sessions.get(&hash, now) {
             return Ok(actor);
         }
-        let session = match self.inner.store.live_session(&token_hash(token), self.now()).await {
-            Ok(s) => s,
-            Err(StoreError::NotFound) => return Err(AuthRejection::InvalidToken),
-            Err(e) => return Err(e.into()),
-        };
+        let (session, resident) =
+            match self.inner.store.live_session_with_resident(&token_hash(token), self.now()).await {
+                Ok(s) => s,
+                Err(StoreError::NotFound) => return Err(AuthRejection::InvalidToken),
+                Err(e) => return Err(e.into()),
+            };
         // Guard against a hash collision or a store bug handing back another row.
         if !ct_eq(&session.token_hash, &token_hash(token)) {
             return Err(AuthRejection::InvalidToken);
@@ -290,7 +291,10 @@ impl Engine {
                 Ok(actor)
             }
             Principal::Resident(id) => {
-                let resident = self.inner.store.resident_by_id(id).await?;
+                let resident = match resident {
+                    Some(r) if r.id == id => r,
+                    _ => self.inner.store.resident_by_id(id).await?,
+                };
                 let actor = Actor::Resident { session: session.id, resident };
                 let ttl = self.inner.config.resident_session_cache_s;
                 if ttl > 0 {

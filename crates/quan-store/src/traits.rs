@@ -45,6 +45,14 @@ pub trait SessionStore: Send + Sync {
     async fn insert_session(&self, session: &Session) -> Result<(), StoreError>;
     /// The session whose token hashes to `token_hash`, if it has not expired at `now`.
     async fn live_session(&self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<Session, StoreError>;
+    /// The same, with the resident the session belongs to (`None` for a
+    /// staff session) read in the same query: a grab's first request from
+    /// each resident costs one read, not two.
+    async fn live_session_with_resident(
+        &self,
+        token_hash: &[u8; 32],
+        now: DateTime<Utc>,
+    ) -> Result<(Session, Option<Resident>), StoreError>;
     async fn delete_session(&self, id: SessionId) -> Result<(), StoreError>;
     /// Ends every session of a user (after a password change or disabling).
     async fn delete_user_sessions(&self, user: UserId) -> Result<u64, StoreError>;

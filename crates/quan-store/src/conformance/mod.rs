@@ -191,6 +191,9 @@ pub async fn sessions_live_until_they_expire_or_are_deleted(s: S) {
         "expired at its expiry instant"
     );
     assert_eq!(ok(s.live_session(&[2; 32], t(10)).await, "resident"), b);
+    assert_eq!(ok(s.live_session_with_resident(&[2; 32], t(10)).await, "with resident"), (b.clone(), Some(r.clone())));
+    assert_eq!(ok(s.live_session_with_resident(&[1; 32], t(999)).await, "staff"), (a.clone(), None));
+    assert!(matches!(s.live_session_with_resident(&[1; 32], t(1000)).await, Err(StoreError::NotFound)));
     assert_eq!(ok(s.delete_expired_sessions(t(2000)).await, "expire"), 1);
     ok(s.delete_session(b.id).await, "delete");
     assert!(matches!(s.live_session(&[2; 32], t(10)).await, Err(StoreError::NotFound)));

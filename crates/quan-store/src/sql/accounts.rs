@@ -55,7 +55,7 @@ macro_rules! impl_account_stores {
                     r.map_err(|e| StoreError::message(format!("stored {col} is invalid: {e}")))
                 }
 
-                fn hash32(v: Vec<u8>, col: &str) -> Result<[u8; 32], StoreError> {
+                pub(super) fn hash32(v: Vec<u8>, col: &str) -> Result<[u8; 32], StoreError> {
                     <[u8; 32]>::try_from(v.as_slice()).map_err(|_| StoreError::message(format!("stored {col} is not 32 bytes")))
                 }
 
@@ -326,6 +326,46 @@ macro_rules! impl_account_stores {
                         created_at: rows::instant(&row, "created_at_ms")?,
                         expires_at: rows::instant(&row, "expires_at_ms")?,
                     })
+                }
+
+                async fn live_session_with_resident(
+                    &self,
+                    token_hash: &[u8; 32],
+                    now: DateTime<Utc>,
+                ) -> Result<(Session, Option<Resident>), StoreError> {
+                    let row = sqlx::query(
+                        "SELECT s.id, s.token_hash, s.user_id, s.resident_id, s.created_at_ms, s.expires_at_ms,
+                                r.phone_hash AS r_phone_hash, r.phone_masked AS r_phone_masked, r.created_at_ms AS r_created_at_ms
+                         FROM sessions s LEFT JOIN residents r ON r.id = s.resident_id
+                         WHERE s.token_hash = $1 AND s.expires_at_ms > $2",
+                    )
+                    .bind(&token_hash[..])
+                    .bind(ms(now))
+                    .fetch_one(self.pool())
+                    .await
+                    .map_err(other)?;
+                    let principal = match (rows::opt_uuid(&row, "user_id")?, rows::opt_uuid(&row, "resident_id")?) {
+                        (Some(u), None) => Principal::User(UserId::from_uuid(u)),
+                        (None, Some(r)) => Principal::Resident(ResidentId::from_uuid(r)),
+                        _ => return Err(StoreError::message("a session row names neither or both kinds of principal")),
+                    };
+                    let resident = match principal {
+                        Principal::Resident(id) => Some(Resident {
+                            id,
+                            phone_hash: KeyedHash::from_bytes(rows::hash32(rows::get(&row, "r_phone_hash")?, "phone_hash")?),
+                            phone_masked: rows::get(&row, "r_phone_masked")?,
+                            created_at: rows::from_ms(rows::get(&row, "r_created_at_ms")?)?,
+                        }),
+                        Principal::User(_) => None,
+                    };
+                    let session = Session {
+                        id: SessionId::from_uuid(rows::uuid(&row, "id")?),
+                        token_hash: rows::token_hash(&row)?,
+                        principal,
+                        created_at: rows::instant(&row, "created_at_ms")?,
+                        expires_at: rows::instant(&row, "expires_at_ms")?,
+                    };
+                    Ok((session, resident))
                 }
 
                 async fn delete_session(&self, id: SessionId) -> Result<(), StoreError> {
