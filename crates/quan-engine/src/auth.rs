@@ -263,14 +263,13 @@ impl Engine {
         if let Some(actor) = self.inner.remembered_sessions.get(&hash, now) {
             return Ok(actor);
         }
-        let (session, resident) =
-            match self.inner.store.live_session_with_resident(&token_hash(token), self.now()).await {
-                Ok(s) => s,
-                Err(StoreError::NotFound) => return Err(AuthRejection::InvalidToken),
-                Err(e) => return Err(e.into()),
-            };
+        let (session, resident) = match self.inner.store.live_session_with_resident(&hash, now).await {
+            Ok(s) => s,
+            Err(StoreError::NotFound) => return Err(AuthRejection::InvalidToken),
+            Err(e) => return Err(e.into()),
+        };
         // Guard against a hash collision or a store bug handing back another row.
-        if !ct_eq(&session.token_hash, &token_hash(token)) {
+        if !ct_eq(&session.token_hash, &hash) {
             return Err(AuthRejection::InvalidToken);
         }
         match session.principal {
@@ -435,8 +434,9 @@ impl Engine {
 
 /// Residents' and cashiers' tokens this node has recently found valid, so
 /// that a grab's requests (and a till's scans) do not each read the session
-/// and the account from the database. Entries live until the earlier of the session's expiry and the
-/// cache window; the map is bounded (emptied when full).
+/// and the account from the database. Entries live until the earlier of the
+/// session's expiry and the cache window; the map is bounded (emptied when
+/// full).
 #[derive(Debug, Default)]
 pub(crate) struct SessionCache {
     map: std::sync::Mutex<std::collections::HashMap<[u8; 32], Remembered>>,

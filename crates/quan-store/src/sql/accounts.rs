@@ -13,8 +13,8 @@ macro_rules! impl_account_stores {
             pub(crate) mod rows {
 
                 use chrono::{DateTime, Utc};
-                use quan_domain::{KeyedHash, MerchantId, Region, ResidentId, Role, TillId, UserId, Username};
-                use quan_store::{OtpChallenge, Resident, StoreError, User};
+                use quan_domain::{KeyedHash, MerchantId, Region, ResidentId, Role, SessionId, TillId, UserId, Username};
+                use quan_store::{OtpChallenge, Principal, Resident, Session, StoreError, User};
                 use sqlx::Row;
 
                 pub(super) type R = $row;
@@ -55,7 +55,7 @@ macro_rules! impl_account_stores {
                     r.map_err(|e| StoreError::message(format!("stored {col} is invalid: {e}")))
                 }
 
-                pub(super) fn hash32(v: Vec<u8>, col: &str) -> Result<[u8; 32], StoreError> {
+                fn hash32(v: Vec<u8>, col: &str) -> Result<[u8; 32], StoreError> {
                     <[u8; 32]>::try_from(v.as_slice()).map_err(|_| StoreError::message(format!("stored {col} is not 32 bytes")))
                 }
 
@@ -76,11 +76,34 @@ macro_rules! impl_account_stores {
                 }
 
                 pub(super) fn resident(row: &R) -> Result<Resident, StoreError> {
+                    resident_columns(row, ResidentId::from_uuid(get(row, "id")?), "")
+                }
+
+                /// A resident from columns named with `prefix` (for a join
+                /// whose other table has columns of the same names).
+                pub(super) fn resident_columns(row: &R, id: ResidentId, prefix: &str) -> Result<Resident, StoreError> {
                     Ok(Resident {
-                        id: ResidentId::from_uuid(get(row, "id")?),
-                        phone_hash: KeyedHash::from_bytes(hash32(get(row, "phone_hash")?, "phone_hash")?),
-                        phone_masked: get(row, "phone_masked")?,
-                        created_at: from_ms(get(row, "created_at_ms")?)?,
+                        id,
+                        phone_hash: KeyedHash::from_bytes(hash32(get(row, &format!("{prefix}phone_hash"))?, "phone_hash")?),
+                        phone_masked: get(row, &format!("{prefix}phone_masked"))?,
+                        created_at: from_ms(get(row, &format!("{prefix}created_at_ms"))?)?,
+                    })
+                }
+
+                /// A row of `sessions` (id, token_hash, user_id, resident_id,
+                /// created_at_ms, expires_at_ms).
+                pub(super) fn session(row: &R) -> Result<Session, StoreError> {
+                    let principal = match (opt_uuid(row, "user_id")?, opt_uuid(row, "resident_id")?) {
+                        (Some(u), None) => Principal::User(UserId::from_uuid(u)),
+                        (None, Some(r)) => Principal::Resident(ResidentId::from_uuid(r)),
+                        _ => return Err(StoreError::message("a session row names neither or both kinds of principal")),
+                    };
+                    Ok(Session {
+                        id: SessionId::from_uuid(uuid(row, "id")?),
+                        token_hash: token_hash(row)?,
+                        principal,
+                        created_at: instant(row, "created_at_ms")?,
+                        expires_at: instant(row, "expires_at_ms")?,
                     })
                 }
 
@@ -314,18 +337,7 @@ macro_rules! impl_account_stores {
                     .fetch_one(self.pool())
                     .await
                     .map_err(other)?;
-                    let principal = match (rows::opt_uuid(&row, "user_id")?, rows::opt_uuid(&row, "resident_id")?) {
-                        (Some(u), None) => Principal::User(UserId::from_uuid(u)),
-                        (None, Some(r)) => Principal::Resident(ResidentId::from_uuid(r)),
-                        _ => return Err(StoreError::message("a session row names neither or both kinds of principal")),
-                    };
-                    Ok(Session {
-                        id: SessionId::from_uuid(rows::uuid(&row, "id")?),
-                        token_hash: rows::token_hash(&row)?,
-                        principal,
-                        created_at: rows::instant(&row, "created_at_ms")?,
-                        expires_at: rows::instant(&row, "expires_at_ms")?,
-                    })
+                    rows::session(&row)
                 }
 
                 async fn live_session_with_resident(
@@ -344,26 +356,10 @@ macro_rules! impl_account_stores {
                     .fetch_one(self.pool())
                     .await
                     .map_err(other)?;
-                    let principal = match (rows::opt_uuid(&row, "user_id")?, rows::opt_uuid(&row, "resident_id")?) {
-                        (Some(u), None) => Principal::User(UserId::from_uuid(u)),
-                        (None, Some(r)) => Principal::Resident(ResidentId::from_uuid(r)),
-                        _ => return Err(StoreError::message("a session row names neither or both kinds of principal")),
-                    };
-                    let resident = match principal {
-                        Principal::Resident(id) => Some(Resident {
-                            id,
-                            phone_hash: KeyedHash::from_bytes(rows::hash32(rows::get(&row, "r_phone_hash")?, "phone_hash")?),
-                            phone_masked: rows::get(&row, "r_phone_masked")?,
-                            created_at: rows::from_ms(rows::get(&row, "r_created_at_ms")?)?,
-                        }),
+                    let session = rows::session(&row)?;
+                    let resident = match session.principal {
+                        Principal::Resident(id) => Some(rows::resident_columns(&row, id, "r_")?),
                         Principal::User(_) => None,
-                    };
-                    let session = Session {
-                        id: SessionId::from_uuid(rows::uuid(&row, "id")?),
-                        token_hash: rows::token_hash(&row)?,
-                        principal,
-                        created_at: rows::instant(&row, "created_at_ms")?,
-                        expires_at: rows::instant(&row, "expires_at_ms")?,
                     };
                     Ok((session, resident))
                 }

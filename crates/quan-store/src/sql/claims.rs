@@ -31,7 +31,7 @@ macro_rules! impl_claim_store {
             /// meet on the same stock buckets) is worth retrying.
             fn err(e: sqlx::Error) -> StoreError {
                 match &e {
-                    sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40P01" | "40001")) => StoreError::Conflict { what: "retry" },
+                    e if quan_store::sql::is_retryable(e) => StoreError::Conflict { what: "retry" },
                     _ => StoreError::other(e),
                 }
             }

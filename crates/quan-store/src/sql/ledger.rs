@@ -36,7 +36,7 @@ macro_rules! impl_ledger_store {
             /// trying the whole batch again (`retry`).
             fn retryable(e: sqlx::Error) -> StoreError {
                 match &e {
-                    sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40P01" | "40001")) => StoreError::Conflict { what: "retry" },
+                    e if quan_store::sql::is_retryable(e) => StoreError::Conflict { what: "retry" },
                     _ => err(e),
                 }
             }
@@ -116,10 +116,10 @@ macro_rules! impl_ledger_store {
                     }
                     q.execute(&mut **tx).await.map_err(retryable)?;
                 }
-                // Lock the accounts in key order (`ORDER BY … FOR UPDATE`
-                // locks rows as they come out of the sort), then update them
-                // all in one statement per chunk: two round trips per 32
-                // accounts instead of one per account.
+                // Lock the accounts in key order (`ORDER BY … FOR NO KEY
+                // UPDATE` locks rows as they come out of the sort), then
+                // update them in one statement per chunk of accounts, not one
+                // per account.
                 let totals: Vec<(&String, i64, i64)> = sums.iter().map(|(k, (_, d, c))| (k, *d, *c)).collect();
                 let lock = <R as quan_store::sql::RowLocks>::FOR_UPDATE;
                 for chunk in quan_store::sql::shaped(&totals) {

@@ -15,6 +15,12 @@ pub mod merchants;
 pub mod redemptions;
 pub mod reports;
 
+/// A deadlock or serialization failure (PostgreSQL breaking a lock cycle
+/// between two transactions): the batch that met it is worth trying again.
+pub fn is_retryable(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40P01" | "40001")))
+}
+
 /// How a backend numbers the bind parameters of the generated multi-row
 /// statements below (every parameter of such a statement is generated).
 pub trait Placeholders {

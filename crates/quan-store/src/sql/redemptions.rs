@@ -119,7 +119,7 @@ macro_rules! impl_redemption_store {
             /// the same vouchers or accounts) is worth retrying.
             fn batch_err(e: sqlx::Error) -> StoreError {
                 match &e {
-                    sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40P01" | "40001")) => StoreError::Conflict { what: "retry" },
+                    e if quan_store::sql::is_retryable(e) => StoreError::Conflict { what: "retry" },
                     _ => err(e),
                 }
             }

@@ -263,7 +263,8 @@ async fn on_backend(pg: bool, o: &RedeemBench) -> anyhow::Result<Vec<Run>> {
     let label = if pg { "PostgreSQL" } else { "SQLite" };
     let mut runs = Vec::new();
     for http in [false, true] {
-        if !(if http { o.http } else { o.engine }) {
+        let wanted = if http { o.http } else { o.engine };
+        if !wanted {
             continue;
         }
         let dir = tempfile::tempdir()?;
