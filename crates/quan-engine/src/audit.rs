@@ -134,6 +134,15 @@ impl Engine {
                 detail: format!("{odd} vouchers' state disagrees with their redemptions"),
             });
         }
+        let unlike = self.store().redemptions_unlike_voucher(id).await?;
+        if unlike > 0 {
+            findings.push(Finding {
+                check: "redemption_differs_from_voucher",
+                detail: format!(
+                    "{unlike} redemptions name another campaign, batch, kind, resident or face value than their voucher"
+                ),
+            });
+        }
         Ok(AuditReport {
             campaign: id,
             balances: b,

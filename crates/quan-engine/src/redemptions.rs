@@ -412,7 +412,7 @@ impl Engine {
         redemption::check_matching(input.amount, off, input.platform_match, input.merchant_match)
             .map_err(|message| RedemptionError::BadInput { field: "platform_match", message })?;
         let id = self.new_uuid();
-        let r = Redemption {
+        let mut r = Redemption {
             id,
             voucher_id: v.id,
             campaign_id: v.campaign_id,
@@ -435,7 +435,10 @@ impl Engine {
             state: "standing".into(),
             business_day: BusinessDay::of(now, self.config().business_day_cutoff).date(),
             redeemed_at: now,
+            ledger_ref: String::new(),
         };
+        // The committer replaces this with its commit's reference (see
+        // `run_redeemer`).
         let reference = format!("redemption:{id}");
         let mut transfers = vec![Transfer {
             id: self.new_uuid(),
@@ -460,9 +463,10 @@ impl Engine {
             });
         }
         transfers.extend(self.matching_transfers(&r, r.platform_match, r.merchant_match, false, &reference, now));
-        if !self.commit_redemption(r.clone(), transfers).await? {
+        let Some(ledger_ref) = self.commit_redemption(r.clone(), transfers).await? else {
             return Err(RedemptionError::Refused(Refusal::AlreadyRedeemed));
-        }
+        };
+        r.ledger_ref = ledger_ref;
         if let Some(t) = till {
             self.ring_till(t);
         }
@@ -685,7 +689,9 @@ pub const REDEEM_GATHER_US: u64 = 1_000;
 /// Redemptions waiting before new ones are told the server is busy.
 pub const REDEEM_QUEUE_LEN_MAX: usize = 20_000;
 
-type RedeemReply = tokio::sync::oneshot::Sender<Result<bool, String>>;
+/// The answer: the ledger reference the redemption was posted under, or
+/// `None` when its voucher was no longer `claimed`.
+type RedeemReply = tokio::sync::oneshot::Sender<Result<Option<String>, String>>;
 /// One redemption waiting to be committed, and where its answer goes.
 type Waiting = (Redemption, Vec<Transfer>, RedeemReply);
 
@@ -711,6 +717,16 @@ async fn run_redeemer(store: std::sync::Arc<dyn quan_store::Store>, mut rx: toki
                 _ => break,
             }
         }
+        // One ledger reference for the whole commit: its transfers are
+        // posted merged, one per pair of accounts, and every redemption
+        // keeps the reference so an auditor can add them up against it.
+        let posting = format!("redemptions:{}", pending[0].0.id);
+        for (r, transfers, _) in &mut pending {
+            r.ledger_ref.clone_from(&posting);
+            for t in transfers.iter_mut() {
+                t.reference.clone_from(&posting);
+            }
+        }
         let store = store.clone();
         tokio::spawn(async move {
             let (items, replies): (Vec<_>, Vec<_>) = pending.into_iter().map(|(r, t, reply)| ((r, t), reply)).unzip();
@@ -725,7 +741,7 @@ async fn run_redeemer(store: std::sync::Arc<dyn quan_store::Store>, mut rx: toki
             match result {
                 Ok(won) => {
                     for (w, reply) in won.into_iter().zip(replies) {
-                        let _ = reply.send(Ok(w));
+                        let _ = reply.send(Ok(w.then(|| posting.clone())));
                     }
                 }
                 Err(e) => {
@@ -740,9 +756,14 @@ async fn run_redeemer(store: std::sync::Arc<dyn quan_store::Store>, mut rx: toki
 }
 
 impl Engine {
-    /// Commits one redemption through the batching committer; `false` when
-    /// the voucher was no longer `claimed`.
-    async fn commit_redemption(&self, r: Redemption, transfers: Vec<Transfer>) -> Result<bool, RedemptionError> {
+    /// Commits one redemption through the batching committer: the ledger
+    /// reference it was posted under, `None` when the voucher was no longer
+    /// `claimed`.
+    async fn commit_redemption(
+        &self,
+        r: Redemption,
+        transfers: Vec<Transfer>,
+    ) -> Result<Option<String>, RedemptionError> {
         let tx = {
             let mut q = self.inner.redeemer.queue.lock().unwrap_or_else(|p| p.into_inner());
             match q.as_ref().filter(|t| !t.is_closed()) {

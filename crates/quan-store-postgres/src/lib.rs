@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "drop_redundant_redemption_index",
         sql: include_str!("../migrations/0015_drop_redundant_redemption_index.sql"),
     },
+    Migration {
+        version: 16,
+        name: "redemption_write_path",
+        sql: include_str!("../migrations/0016_redemption_write_path.sql"),
+    },
 ];
 
 quan_store::impl_account_stores!(PgStore, sqlx::postgres::PgRow);
@@ -51,7 +56,11 @@ quan_store::impl_eligibility_store!(PgStore, sqlx::postgres::PgRow);
 quan_store::impl_ledger_store!(PgStore, sqlx::postgres::PgRow);
 quan_store::impl_idempotency_store!(PgStore, sqlx::postgres::PgRow);
 // Commits of one batch run four at a time, each on its own stock buckets.
-quan_store::impl_claim_store!(PgStore, sqlx::postgres::PgRow, 4, "FOR UPDATE SKIP LOCKED");
+/// Commits of one committer (claims of a batch, redemptions) that run at
+/// once, each on its own connection of the batch pool.
+const COMMITS_IN_PARALLEL: usize = 4;
+
+quan_store::impl_claim_store!(PgStore, sqlx::postgres::PgRow, COMMITS_IN_PARALLEL, "FOR UPDATE SKIP LOCKED");
 
 quan_store::impl_campaign_store!(PgStore, sqlx::postgres::PgRow);
 quan_store::impl_redemption_store!(PgStore, sqlx::postgres::PgRow);
@@ -73,6 +82,7 @@ impl Default for PgOptions {
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    batch_pool: PgPool,
     max: u32,
     commit_retries: std::sync::Arc<quan_store::CommitRetryCounters>,
 }
@@ -86,11 +96,17 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(opts.pool_connections_max)
             .acquire_timeout(Duration::from_millis(opts.connect_timeout_ms))
-            .connect_with(connect)
+            .connect_with(connect.clone())
             .await
             .map_err(StoreError::other)?;
         migrate::run(&pool, MIGRATIONS).await?;
-        Ok(PgStore { pool, max: opts.pool_connections_max, commit_retries: std::sync::Arc::default() })
+        // The committers' own connections: room for the claim committer's
+        // and the redemption committer's parallel commits.
+        let batch_pool = PgPoolOptions::new()
+            .max_connections(2 * COMMITS_IN_PARALLEL as u32)
+            .acquire_timeout(Duration::from_millis(opts.connect_timeout_ms))
+            .connect_lazy_with(connect);
+        Ok(PgStore { pool, batch_pool, max: opts.pool_connections_max, commit_retries: std::sync::Arc::default() })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -101,10 +117,14 @@ impl PgStore {
         migrate::applied_versions(&self.pool).await
     }
 
-    /// The pool the claim and redemption committers write through: the
-    /// shared one (PostgreSQL commits them in parallel).
+    /// The pool the claim and redemption committers write through, apart
+    /// from the one requests read through: a few connections that each run
+    /// many commits, so PostgreSQL plans the commit's statements once per
+    /// connection (and switches to its generic plans after five runs)
+    /// instead of on every connection of the shared pool, and a commit
+    /// never waits for a connection behind reads.
     pub fn batch_pool(&self) -> &PgPool {
-        &self.pool
+        &self.batch_pool
     }
 
     pub fn commit_retry_counters(&self) -> &quan_store::CommitRetryCounters {
@@ -112,6 +132,7 @@ impl PgStore {
     }
 
     pub async fn close(&self) {
+        self.batch_pool.close().await;
         self.pool.close().await;
     }
 }

@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "drop_redundant_redemption_index",
         sql: include_str!("../migrations/0015_drop_redundant_redemption_index.sql"),
     },
+    Migration {
+        version: 16,
+        name: "redemption_write_path",
+        sql: include_str!("../migrations/0016_redemption_write_path.sql"),
+    },
 ];
 
 quan_store::impl_account_stores!(SqliteStore, sqlx::sqlite::SqliteRow);

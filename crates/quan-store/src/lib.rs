@@ -24,7 +24,7 @@ pub use claim_records::{
 pub use district_records::DistrictBoundary;
 pub use eligibility_records::{EligibilityList, Identity, MemberKind};
 pub use error::StoreError;
-pub use ledger_records::{AccountTotals, Transfer};
+pub use ledger_records::{AccountTotals, Transfer, merge_transfers};
 pub use merchant_records::{Merchant, MerchantReview, PriceChange, Product, Till};
 pub use migration::{Migration, check_applied};
 pub use records::{IdempotencyBegin, NewOtp, NewUser, OtpChallenge, PoolStats, Principal, Resident, Session, User};

@@ -57,6 +57,13 @@ pub struct Redemption {
     pub state: String,
     pub business_day: NaiveDate,
     pub redeemed_at: DateTime<Utc>,
+    /// The `reference` of the ledger transfers that posted this redemption:
+    /// a commit posts its redemptions together (`redemptions:<id of the
+    /// first redemption of the commit>`, one transfer per pair of accounts),
+    /// so an auditor sums the redemptions with one reference to check its
+    /// transfers. `redemption:<id>` for redemptions recorded before postings
+    /// were batched (one transfer each). Empty until committed.
+    pub ledger_ref: String,
 }
 
 /// One refund of (part of) a redeemed order.

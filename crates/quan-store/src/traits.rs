@@ -288,8 +288,9 @@ pub trait RedemptionStore: Send + Sync {
     /// if it is `claimed`) and records the redemption; returns,
     /// per item, whether it was recorded (`false`: the voucher was not
     /// `claimed` any more, e.g. redeemed by another till, or earlier in this
-    /// same batch). The transfers of the recorded ones are posted with one
-    /// update per account.
+    /// same batch). The transfers of the recorded ones are posted merged
+    /// (`merge_transfers`: one transfer per pair of accounts, reason and
+    /// reference) with one update per account.
     async fn redeem_batch(&self, items: &[(Redemption, Vec<Transfer>)]) -> Result<Vec<bool>, StoreError>;
     async fn redemption_by_id(&self, id: uuid::Uuid) -> Result<Redemption, StoreError>;
     /// A till's redemptions at or after `since`, oldest first, at most `limit`.
@@ -321,6 +322,11 @@ pub trait RedemptionStore: Send + Sync {
     /// `redeemed` one without exactly one standing redemption, or another
     /// with one.
     async fn vouchers_inconsistent(&self, campaign: CampaignId) -> Result<u64, StoreError>;
+    /// Redemptions of a campaign (by their own campaign or their voucher's)
+    /// whose copy of the voucher's facts (campaign, batch, kind, resident,
+    /// face value) differs from the voucher. (On PostgreSQL the copies are
+    /// not foreign keys: each cost a query per inserted row.)
+    async fn redemptions_unlike_voucher(&self, campaign: CampaignId) -> Result<u64, StoreError>;
     /// Per campaign and merchant with a payable account: earned and refunded
     /// before `until`, paid ever (from the ledger's transfers).
     async fn owed_until(&self, until: DateTime<Utc>) -> Result<Vec<Owed>, StoreError>;

@@ -170,6 +170,10 @@ pub struct RedemptionView {
     pub state: String,
     pub business_day: NaiveDate,
     pub redeemed_at: DateTime<Utc>,
+    /// The `reference` of the ledger transfers that posted it, shared by the
+    /// redemptions committed together (`redemptions:<id>`; one transfer per
+    /// merchant account for all of them).
+    pub ledger_ref: String,
 }
 
 impl From<&Redemption> for RedemptionView {
@@ -196,6 +200,7 @@ impl From<&Redemption> for RedemptionView {
             state: r.state.clone(),
             business_day: r.business_day,
             redeemed_at: r.redeemed_at,
+            ledger_ref: r.ledger_ref.clone(),
         }
     }
 }

@@ -535,6 +535,7 @@ fn redemption(
         state: "standing".into(),
         business_day: NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default(),
         redeemed_at: t(20),
+        ledger_ref: format!("redemption:{n}"),
     }
 }
 
@@ -597,6 +598,78 @@ pub async fn racing_redemption_batches_post_to_shared_accounts_without_deadlock(
     }
     assert_eq!(total, 4_000, "40 redemptions of 100 fen");
     assert_eq!(s.commit_retries().redemption_deadlocks, before.redemption_deadlocks, "{:?}", s.commit_retries());
+}
+
+pub async fn a_commit_of_redemptions_posts_one_transfer_per_pair_of_accounts_under_its_reference(s: S) {
+    let (c, b, rs) = funded_batch(&s, 6).await;
+    let reqs: Vec<_> = (0..6u128).map(|i| claim_request(i, rs[i as usize], "b", 1)).collect();
+    let claims = crate::ClaimBatch {
+        campaign: c.id,
+        batch: b.id,
+        at: t(10),
+        transfer_id: Uuid::from_u128(0x77),
+        requests: reqs.clone(),
+    };
+    ok(s.commit_claims(&claims).await, "claims");
+    let mut merchants = Vec::new();
+    for n in 1..=2u32 {
+        let m = super::merchants::merchant(n, "420502");
+        let owner = super::merchants::owner(&m, &format!("owner.post{n}"));
+        ok(s.insert_merchant(&m, Some(&owner)).await, "merchant");
+        merchants.push(m.id);
+    }
+    let posting = "redemptions:commit-1";
+    let items: Vec<_> = (0..6usize)
+        .map(|i| {
+            let m = merchants[i % 2];
+            let n = 0x200 + i as u128;
+            let mut r = redemption(n, &c, &b, reqs[i].vouchers[0].0, rs[i], m);
+            r.ledger_ref = posting.into();
+            let mut t = pay(n, &c, m);
+            t.reference = posting.into();
+            (r, vec![t])
+        })
+        .collect();
+    // The sixth voucher twice: the second loses and posts nothing.
+    let mut again = items[5].clone();
+    again.0.id = Uuid::from_u128(0x2ff);
+    let mut all = items.clone();
+    all.push(again);
+    let won = ok(s.redeem_batch(&all).await, "redeem");
+    assert_eq!(won, vec![true, true, true, true, true, true, false]);
+    let posted: Vec<_> =
+        ok(s.transfers(c.id, None, 100).await, "transfers").into_iter().filter(|t| t.reference == posting).collect();
+    assert_eq!(posted.len(), 2, "one transfer per merchant's payable account: {posted:?}");
+    for t in &posted {
+        assert_eq!(t.amount, Fen::new(300), "three redemptions of 100 fen at each merchant");
+        assert_eq!(t.reason, Reason::Redemption);
+    }
+    let stored = ok(s.redemption_by_id(items[3].0.id).await, "redemption");
+    assert_eq!(stored.ledger_ref, posting);
+    let audit = ok(s.account_totals(c.id).await, "totals");
+    assert!(audit.iter().all(|a| (a.debits, a.credits) == (a.transfer_debits, a.transfer_credits)), "{audit:?}");
+    assert_eq!(ok(s.redemptions_unlike_voucher(c.id).await, "unlike"), 0);
+}
+
+pub async fn a_redemption_naming_another_resident_than_its_voucher_is_found(s: S) {
+    let (c, b, rs) = funded_batch(&s, 2).await;
+    let reqs: Vec<_> = (0..2u128).map(|i| claim_request(i, rs[i as usize], "b", 1)).collect();
+    let claims = crate::ClaimBatch {
+        campaign: c.id,
+        batch: b.id,
+        at: t(10),
+        transfer_id: Uuid::from_u128(0x76),
+        requests: reqs.clone(),
+    };
+    ok(s.commit_claims(&claims).await, "claims");
+    let m = super::merchants::merchant(1, "420502");
+    let owner = super::merchants::owner(&m, "owner.unlike");
+    ok(s.insert_merchant(&m, Some(&owner)).await, "merchant");
+    // Voucher 0 belongs to resident 0; the row says resident 1.
+    let r = redemption(0x300, &c, &b, reqs[0].vouchers[0].0, rs[1], m.id);
+    let won = ok(s.redeem_batch(&[(r, vec![pay(0x300, &c, m.id)])]).await, "redeem");
+    assert_eq!(won, vec![true]);
+    assert_eq!(ok(s.redemptions_unlike_voucher(c.id).await, "unlike"), 1);
 }
 
 pub async fn a_voucher_is_redeemed_once_even_twice_in_one_batch_and_a_full_refund_returns_it(s: S) {

@@ -59,7 +59,10 @@ macro_rules! impl_ledger_store {
 
             /// Posts many transfers inside the caller's transaction, for
             /// batches of redemptions: the accounts are made sure of in one
-            /// statement, the transfers inserted a few multi-row statements at
+            /// statement that inserts only keys it does not see (an `ON
+            /// CONFLICT` check on an account another batch has updated but not
+            /// committed waits for that batch to end, which made parallel
+            /// batches on PostgreSQL queue at their first statement), the transfers inserted a few multi-row statements at
             /// a time, and only then is each account touched updated once (in
             /// key order, so concurrent batches lock accounts in the same
             /// order). The updates come last because they lock rows every
@@ -81,7 +84,10 @@ macro_rules! impl_ledger_store {
                 let accounts: Vec<(&String, &Account)> = sums.iter().map(|(k, (a, _, _))| (k, a)).collect();
                 for chunk in quan_store::sql::shaped(&accounts) {
                     let sql = format!(
-                        "INSERT INTO ledger_accounts (key, campaign_id, kind, merchant_id, debits_fen, credits_fen, has_floor) VALUES {} ON CONFLICT (key) DO NOTHING",
+                        "INSERT INTO ledger_accounts (key, campaign_id, kind, merchant_id, debits_fen, credits_fen, has_floor)
+                         SELECT * FROM (VALUES {}) AS v
+                         WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.key = v.column1)
+                         ON CONFLICT (key) DO NOTHING",
                         quan_store::sql::values::<R>(chunk.len(), 7)
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));

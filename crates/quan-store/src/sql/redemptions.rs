@@ -29,7 +29,7 @@ macro_rules! impl_redemption_store {
                 }
             }
 
-            const COLUMNS: &str = "id, voucher_id, campaign_id, batch_id, kind_code, resident_id, merchant_id, till_id, cashier_id, direction, order_ref, order_fen, basis_fen, discount_fen, face_fen, subsidy_fen, refunded_fen, state, business_day, redeemed_at_ms, platform_match_fen, merchant_match_fen";
+            const COLUMNS: &str = "id, voucher_id, campaign_id, batch_id, kind_code, resident_id, merchant_id, till_id, cashier_id, direction, order_ref, order_fen, basis_fen, discount_fen, face_fen, subsidy_fen, refunded_fen, state, business_day, redeemed_at_ms, platform_match_fen, merchant_match_fen, ledger_ref";
 
             fn day(s: &str) -> Result<NaiveDate, StoreError> {
                 NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| StoreError::message(format!("bad business day {s:?}: {e}")))
@@ -64,6 +64,7 @@ macro_rules! impl_redemption_store {
                     state: get(row, "state")?,
                     business_day: day(&get::<String>(row, "business_day")?)?,
                     redeemed_at: at(get(row, "redeemed_at_ms")?),
+                    ledger_ref: get::<Option<String>>(row, "ledger_ref")?.unwrap_or_else(|| format!("redemption:{}", get::<uuid::Uuid>(row, "id").unwrap_or_default())),
                 })
             }
 
@@ -83,7 +84,7 @@ macro_rules! impl_redemption_store {
             /// Inserts redemption rows, a few multi-row statements for many.
             async fn insert_redemptions(tx: &mut sqlx::Transaction<'_, <R as Row>::Database>, rows: &[&Redemption]) -> Result<(), StoreError> {
                 for chunk in quan_store::sql::shaped(rows) {
-                    let sql = format!("INSERT INTO redemptions ({COLUMNS}) VALUES {}", quan_store::sql::values::<R>(chunk.len(), 22));
+                    let sql = format!("INSERT INTO redemptions ({COLUMNS}) VALUES {}", quan_store::sql::values::<R>(chunk.len(), 23));
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for r in chunk {
                         q = q
@@ -108,7 +109,8 @@ macro_rules! impl_redemption_store {
                             .bind(r.business_day.format("%Y-%m-%d").to_string())
                             .bind(r.redeemed_at.timestamp_millis())
                             .bind(r.platform_match.as_i64())
-                            .bind(r.merchant_match.as_i64());
+                            .bind(r.merchant_match.as_i64())
+                            .bind(r.ledger_ref.clone());
                     }
                     q.execute(&mut **tx).await.map_err(err)?;
                 }
@@ -132,8 +134,14 @@ macro_rules! impl_redemption_store {
                 ids.sort_unstable();
                 ids.dedup();
                 let mut redeemed = std::collections::HashSet::new();
+                // `state || ''` keeps the guard out of index selection: a
+                // table PostgreSQL has no statistics for yet (right after a
+                // grab) made it pick `vouchers (campaign_id, state)` for
+                // `state = 'claimed'` and read every claimed voucher of the
+                // campaign (11 ms per 256-row statement at 40 000 vouchers)
+                // instead of 256 primary-key lookups.
                 for chunk in quan_store::sql::shaped(&ids) {
-                    let sql = format!("UPDATE vouchers SET state = 'redeemed' WHERE id IN ({}) AND state = 'claimed' RETURNING id", quan_store::sql::list::<R>(chunk.len()));
+                    let sql = format!("UPDATE vouchers SET state = 'redeemed' WHERE id IN ({}) AND state || '' = 'claimed' RETURNING id", quan_store::sql::list::<R>(chunk.len()));
                     let mut q = sqlx::query_scalar::<_, uuid::Uuid>(sqlx::AssertSqlSafe(sql));
                     for id in chunk {
                         q = q.bind(*id);
@@ -144,7 +152,7 @@ macro_rules! impl_redemption_store {
                 let won: Vec<bool> = items.iter().map(|(r, _)| redeemed.remove(&r.voucher_id)).collect();
                 let rows: Vec<&Redemption> = items.iter().zip(&won).filter(|(_, w)| **w).map(|((r, _), _)| r).collect();
                 insert_redemptions(&mut tx, &rows).await?;
-                let transfers: Vec<Transfer> = items.iter().zip(&won).filter(|(_, w)| **w).flat_map(|((_, t), _)| t.iter().cloned()).collect();
+                let transfers = quan_store::merge_transfers(items.iter().zip(&won).filter(|(_, w)| **w).flat_map(|((_, t), _)| t.iter()))?;
                 crate::ledger_sql::post_many_in_tx(&mut tx, &transfers).await?;
                 tx.commit().await.map_err(batch_err)?;
                 Ok(won)
@@ -561,6 +569,20 @@ macro_rules! impl_redemption_store {
                         "SELECT CAST(COUNT(*) AS BIGINT) FROM vouchers v WHERE v.campaign_id = $1 AND
                            (CASE WHEN v.state = 'redeemed' THEN 1 ELSE 0 END) <>
                            (SELECT CAST(COUNT(*) AS BIGINT) FROM redemptions r WHERE r.voucher_id = v.id AND r.state = 'standing')",
+                    )
+                    .bind(campaign.as_uuid())
+                    .fetch_one(self.pool())
+                    .await
+                    .map_err(err)?;
+                    Ok(u64::try_from(n).unwrap_or(0))
+                }
+
+                async fn redemptions_unlike_voucher(&self, campaign: CampaignId) -> Result<u64, StoreError> {
+                    let n: i64 = sqlx::query_scalar(
+                        "SELECT CAST(COUNT(*) AS BIGINT) FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id
+                         WHERE (r.campaign_id = $1 OR v.campaign_id = $1)
+                           AND (r.campaign_id <> v.campaign_id OR r.batch_id <> v.batch_id OR r.kind_code <> v.kind_code
+                                OR r.resident_id <> v.resident_id OR r.face_fen <> v.face_fen)",
                     )
                     .bind(campaign.as_uuid())
                     .fetch_one(self.pool())
