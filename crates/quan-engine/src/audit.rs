@@ -134,12 +134,13 @@ impl Engine {
                 detail: format!("{odd} vouchers' state disagrees with their redemptions"),
             });
         }
-        let unlike = self.store().redemptions_unlike_voucher(id).await?;
+        let unlike = self.store().redemptions_unlike_records(id).await?;
         if unlike > 0 {
             findings.push(Finding {
-                check: "redemption_differs_from_voucher",
+                check: "redemption_differs_from_records",
                 detail: format!(
-                    "{unlike} redemptions name another campaign, batch, kind, resident or face value than their voucher"
+                    "{unlike} redemptions name another campaign, batch, kind, resident or face value than their voucher, \
+                     or a merchant, till or cashier that does not exist, or another merchant's till"
                 ),
             });
         }

@@ -7,8 +7,8 @@
 ALTER TABLE redemptions ADD COLUMN ledger_ref TEXT;
 
 -- Every `claimed → redeemed` update rewrote this index's entry; lookups by
--- campaign use `vouchers_campaign_created`. (PostgreSQL also drops the
--- foreign keys of a redemption's copies of its voucher's campaign, batch and
--- resident; SQLite keeps them: rebuilding the table is not worth the few
--- microseconds they cost here. The audit checks the copies on both.)
+-- campaign use `vouchers_campaign_created`. (PostgreSQL also drops six of a
+-- redemption's seven foreign keys, all but its voucher's; SQLite keeps them:
+-- rebuilding the table is not worth the few microseconds they cost here,
+-- where there are no row locks. The audit checks the same facts on both.)
 DROP INDEX vouchers_campaign_state;

@@ -324,9 +324,11 @@ pub trait RedemptionStore: Send + Sync {
     async fn vouchers_inconsistent(&self, campaign: CampaignId) -> Result<u64, StoreError>;
     /// Redemptions of a campaign (by their own campaign or their voucher's)
     /// whose copy of the voucher's facts (campaign, batch, kind, resident,
-    /// face value) differs from the voucher. (On PostgreSQL the copies are
-    /// not foreign keys: each cost a query per inserted row.)
-    async fn redemptions_unlike_voucher(&self, campaign: CampaignId) -> Result<u64, StoreError>;
+    /// face value) differs from the voucher, or whose merchant, till or
+    /// cashier does not exist, or whose till is another merchant's. (On
+    /// PostgreSQL these are not foreign keys: each cost a query and a row
+    /// lock per inserted row.)
+    async fn redemptions_unlike_records(&self, campaign: CampaignId) -> Result<u64, StoreError>;
     /// Per campaign and merchant with a payable account: earned and refunded
     /// before `until`, paid ever (from the ledger's transfers).
     async fn owed_until(&self, until: DateTime<Utc>) -> Result<Vec<Owed>, StoreError>;

@@ -648,10 +648,10 @@ pub async fn a_commit_of_redemptions_posts_one_transfer_per_pair_of_accounts_und
     assert_eq!(stored.ledger_ref, posting);
     let audit = ok(s.account_totals(c.id).await, "totals");
     assert!(audit.iter().all(|a| (a.debits, a.credits) == (a.transfer_debits, a.transfer_credits)), "{audit:?}");
-    assert_eq!(ok(s.redemptions_unlike_voucher(c.id).await, "unlike"), 0);
+    assert_eq!(ok(s.redemptions_unlike_records(c.id).await, "unlike"), 0);
 }
 
-pub async fn a_redemption_naming_another_resident_than_its_voucher_is_found(s: S) {
+pub async fn redemptions_naming_another_resident_than_their_voucher_or_another_merchants_till_are_found(s: S) {
     let (c, b, rs) = funded_batch(&s, 2).await;
     let reqs: Vec<_> = (0..2u128).map(|i| claim_request(i, rs[i as usize], "b", 1)).collect();
     let claims = crate::ClaimBatch {
@@ -665,11 +665,27 @@ pub async fn a_redemption_naming_another_resident_than_its_voucher_is_found(s: S
     let m = super::merchants::merchant(1, "420502");
     let owner = super::merchants::owner(&m, "owner.unlike");
     ok(s.insert_merchant(&m, Some(&owner)).await, "merchant");
+    let other = super::merchants::merchant(2, "420502");
+    ok(s.insert_merchant(&other, None).await, "other merchant");
+    let till = crate::Till {
+        id: quan_domain::TillId::from_uuid(Uuid::from_u128(0x301)),
+        merchant_id: other.id,
+        code: "T01".into(),
+        name: "收银台".into(),
+        created_at: t(2),
+    };
+    ok(s.insert_till(&till).await, "till");
     // Voucher 0 belongs to resident 0; the row says resident 1.
     let r = redemption(0x300, &c, &b, reqs[0].vouchers[0].0, rs[1], m.id);
     let won = ok(s.redeem_batch(&[(r, vec![pay(0x300, &c, m.id)])]).await, "redeem");
     assert_eq!(won, vec![true]);
-    assert_eq!(ok(s.redemptions_unlike_voucher(c.id).await, "unlike"), 1);
+    assert_eq!(ok(s.redemptions_unlike_records(c.id).await, "unlike"), 1);
+    // Voucher 1 at merchant `m`, through the other merchant's till.
+    let mut r = redemption(0x302, &c, &b, reqs[1].vouchers[0].0, rs[1], m.id);
+    r.till_id = Some(till.id);
+    let won = ok(s.redeem_batch(&[(r, vec![pay(0x302, &c, m.id)])]).await, "redeem");
+    assert_eq!(won, vec![true]);
+    assert_eq!(ok(s.redemptions_unlike_records(c.id).await, "unlike"), 2);
 }
 
 pub async fn a_voucher_is_redeemed_once_even_twice_in_one_batch_and_a_full_refund_returns_it(s: S) {

@@ -577,12 +577,15 @@ macro_rules! impl_redemption_store {
                     Ok(u64::try_from(n).unwrap_or(0))
                 }
 
-                async fn redemptions_unlike_voucher(&self, campaign: CampaignId) -> Result<u64, StoreError> {
+                async fn redemptions_unlike_records(&self, campaign: CampaignId) -> Result<u64, StoreError> {
                     let n: i64 = sqlx::query_scalar(
                         "SELECT CAST(COUNT(*) AS BIGINT) FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id
                          WHERE (r.campaign_id = $1 OR v.campaign_id = $1)
                            AND (r.campaign_id <> v.campaign_id OR r.batch_id <> v.batch_id OR r.kind_code <> v.kind_code
-                                OR r.resident_id <> v.resident_id OR r.face_fen <> v.face_fen)",
+                                OR r.resident_id <> v.resident_id OR r.face_fen <> v.face_fen
+                                OR NOT EXISTS (SELECT 1 FROM merchants m WHERE m.id = r.merchant_id)
+                                OR (r.till_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tills t WHERE t.id = r.till_id AND t.merchant_id = r.merchant_id))
+                                OR (r.cashier_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = r.cashier_id)))",
                     )
                     .bind(campaign.as_uuid())
                     .fetch_one(self.pool())
