@@ -5,6 +5,7 @@
 //! (connection setup, migrations, locking) lives in the backend crates.
 
 pub mod accounts;
+pub mod bulk;
 pub mod campaigns;
 pub mod claims;
 pub mod districts;

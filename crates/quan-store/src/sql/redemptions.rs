@@ -18,6 +18,7 @@ macro_rules! impl_redemption_store {
             use sqlx::Row;
 
             use crate::account_sql::rows::get;
+            use quan_store::sql::bulk::BulkRedemptions;
 
             type R = $row;
 
@@ -29,7 +30,7 @@ macro_rules! impl_redemption_store {
                 }
             }
 
-            const COLUMNS: &str = "id, voucher_id, campaign_id, batch_id, kind_code, resident_id, merchant_id, till_id, cashier_id, direction, order_ref, order_fen, basis_fen, discount_fen, face_fen, subsidy_fen, refunded_fen, state, business_day, redeemed_at_ms, platform_match_fen, merchant_match_fen, ledger_ref";
+            const COLUMNS: &str = quan_store::sql::bulk::REDEMPTION_COLUMNS;
 
             fn day(s: &str) -> Result<NaiveDate, StoreError> {
                 NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| StoreError::message(format!("bad business day {s:?}: {e}")))
@@ -81,42 +82,6 @@ macro_rules! impl_redemption_store {
                 })
             }
 
-            /// Inserts redemption rows, a few multi-row statements for many.
-            async fn insert_redemptions(tx: &mut sqlx::Transaction<'_, <R as Row>::Database>, rows: &[&Redemption]) -> Result<(), StoreError> {
-                for chunk in quan_store::sql::shaped(rows) {
-                    let sql = format!("INSERT INTO redemptions ({COLUMNS}) VALUES {}", quan_store::sql::values::<R>(chunk.len(), 23));
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for r in chunk {
-                        q = q
-                            .bind(r.id)
-                            .bind(r.voucher_id)
-                            .bind(r.campaign_id.as_uuid())
-                            .bind(r.batch_id.as_uuid())
-                            .bind(r.kind_code.clone())
-                            .bind(r.resident_id.as_uuid())
-                            .bind(r.merchant_id.as_uuid())
-                            .bind(r.till_id.map(|t| t.as_uuid()))
-                            .bind(r.cashier_id.map(|u| u.as_uuid()))
-                            .bind(r.direction.as_str())
-                            .bind(r.order_ref.clone())
-                            .bind(r.order.as_i64())
-                            .bind(r.basis.as_i64())
-                            .bind(r.discount.as_i64())
-                            .bind(r.face.as_i64())
-                            .bind(r.subsidy.as_i64())
-                            .bind(r.refunded.as_i64())
-                            .bind(r.state.clone())
-                            .bind(r.business_day.format("%Y-%m-%d").to_string())
-                            .bind(r.redeemed_at.timestamp_millis())
-                            .bind(r.platform_match.as_i64())
-                            .bind(r.merchant_match.as_i64())
-                            .bind(r.ledger_ref.clone());
-                    }
-                    q.execute(&mut **tx).await.map_err(err)?;
-                }
-                Ok(())
-            }
-
             /// A deadlock or serialization failure (two PostgreSQL nodes on
             /// the same vouchers or accounts) is worth retrying.
             fn batch_err(e: sqlx::Error) -> StoreError {
@@ -129,29 +94,16 @@ macro_rules! impl_redemption_store {
             async fn redeem_batch_once(pool: &sqlx::Pool<<R as Row>::Database>, items: &[(Redemption, Vec<Transfer>)]) -> Result<Vec<bool>, StoreError> {
                 let mut tx = pool.begin().await.map_err(batch_err)?;
                 // Vouchers in id order, so concurrent batches lock them in one
-                // order; a few multi-row statements, not one per voucher.
+                // order; a few statements per commit, not one per voucher.
                 let mut ids: Vec<uuid::Uuid> = items.iter().map(|(r, _)| r.voucher_id).collect();
                 ids.sort_unstable();
                 ids.dedup();
-                let mut redeemed = std::collections::HashSet::new();
-                // `state || ''` keeps the guard out of index selection: a
-                // table PostgreSQL has no statistics for yet (right after a
-                // grab) made it pick `vouchers (campaign_id, state)` for
-                // `state = 'claimed'` and read every claimed voucher of the
-                // campaign (11 ms per 256-row statement at 40 000 vouchers)
-                // instead of 256 primary-key lookups.
-                for chunk in quan_store::sql::shaped(&ids) {
-                    let sql = format!("UPDATE vouchers SET state = 'redeemed' WHERE id IN ({}) AND state || '' = 'claimed' RETURNING id", quan_store::sql::list::<R>(chunk.len()));
-                    let mut q = sqlx::query_scalar::<_, uuid::Uuid>(sqlx::AssertSqlSafe(sql));
-                    for id in chunk {
-                        q = q.bind(*id);
-                    }
-                    redeemed.extend(q.fetch_all(&mut *tx).await.map_err(batch_err)?);
-                }
+                let mut redeemed: std::collections::HashSet<uuid::Uuid> =
+                    <R as BulkRedemptions>::mark_redeemed(&mut *tx, &ids).await.map_err(batch_err)?.into_iter().collect();
                 // A voucher twice in the batch: the earlier request has it.
                 let won: Vec<bool> = items.iter().map(|(r, _)| redeemed.remove(&r.voucher_id)).collect();
                 let rows: Vec<&Redemption> = items.iter().zip(&won).filter(|(_, w)| **w).map(|((r, _), _)| r).collect();
-                insert_redemptions(&mut tx, &rows).await?;
+                <R as BulkRedemptions>::insert_redemptions(&mut *tx, &rows).await.map_err(batch_err)?;
                 let transfers = quan_store::merge_transfers(items.iter().zip(&won).filter(|(_, w)| **w).flat_map(|((_, t), _)| t.iter()))?;
                 crate::ledger_sql::post_many_in_tx(&mut tx, &transfers).await?;
                 tx.commit().await.map_err(batch_err)?;

@@ -1,0 +1,152 @@
+//! The statements of a redemption commit that write one row per
+//! redemption, written per backend: the one place the two differ beyond
+//! locking. SQLite takes multi-row `VALUES` statements in a few fixed
+//! shapes ([`super::shaped`]); PostgreSQL takes one statement per commit
+//! whose parameters are arrays (`UNNEST`), so a commit of any size is one
+//! prepared statement with one generic plan, and PostgreSQL sets up no
+//! expression per row and parameter.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::Redemption;
+
+type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T, sqlx::Error>> + Send + 'a>>;
+type Conn<R> = <<R as sqlx::Row>::Database as sqlx::Database>::Connection;
+
+/// Bulk writes of the redemption committer.
+pub trait BulkRedemptions: sqlx::Row + Sized {
+    /// Marks those of `ids` (sorted, so concurrent commits lock vouchers in
+    /// one order) that are `claimed` as `redeemed`; returns the ids marked.
+    fn mark_redeemed<'a>(conn: &'a mut Conn<Self>, ids: &'a [uuid::Uuid]) -> Fut<'a, Vec<uuid::Uuid>>;
+    /// Inserts the redemption rows.
+    fn insert_redemptions<'a>(conn: &'a mut Conn<Self>, rows: &'a [&'a Redemption]) -> Fut<'a, ()>;
+}
+
+/// The columns of `redemptions`, in the order both backends bind them.
+pub const REDEMPTION_COLUMNS: &str = "id, voucher_id, campaign_id, batch_id, kind_code, resident_id, merchant_id, till_id, cashier_id, direction, order_ref, order_fen, basis_fen, discount_fen, face_fen, subsidy_fen, refunded_fen, state, business_day, redeemed_at_ms, platform_match_fen, merchant_match_fen, ledger_ref";
+
+fn day(r: &Redemption) -> String {
+    r.business_day.format("%Y-%m-%d").to_string()
+}
+
+impl BulkRedemptions for sqlx::sqlite::SqliteRow {
+    fn mark_redeemed<'a>(conn: &'a mut sqlx::SqliteConnection, ids: &'a [uuid::Uuid]) -> Fut<'a, Vec<uuid::Uuid>> {
+        Box::pin(async move {
+            let mut marked = Vec::with_capacity(ids.len());
+            for chunk in super::shaped(ids) {
+                let sql = format!(
+                    "UPDATE vouchers SET state = 'redeemed' WHERE id IN ({}) AND state = 'claimed' RETURNING id",
+                    super::list::<Self>(chunk.len())
+                );
+                let mut q = sqlx::query_scalar::<_, uuid::Uuid>(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                marked.extend(q.fetch_all(&mut *conn).await?);
+            }
+            Ok(marked)
+        })
+    }
+
+    fn insert_redemptions<'a>(conn: &'a mut sqlx::SqliteConnection, rows: &'a [&'a Redemption]) -> Fut<'a, ()> {
+        Box::pin(async move {
+            for chunk in super::shaped(rows) {
+                let sql = format!(
+                    "INSERT INTO redemptions ({REDEMPTION_COLUMNS}) VALUES {}",
+                    super::values::<Self>(chunk.len(), 23)
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for r in chunk {
+                    q = q
+                        .bind(r.id)
+                        .bind(r.voucher_id)
+                        .bind(r.campaign_id.as_uuid())
+                        .bind(r.batch_id.as_uuid())
+                        .bind(r.kind_code.clone())
+                        .bind(r.resident_id.as_uuid())
+                        .bind(r.merchant_id.as_uuid())
+                        .bind(r.till_id.map(|t| t.as_uuid()))
+                        .bind(r.cashier_id.map(|u| u.as_uuid()))
+                        .bind(r.direction.as_str())
+                        .bind(r.order_ref.clone())
+                        .bind(r.order.as_i64())
+                        .bind(r.basis.as_i64())
+                        .bind(r.discount.as_i64())
+                        .bind(r.face.as_i64())
+                        .bind(r.subsidy.as_i64())
+                        .bind(r.refunded.as_i64())
+                        .bind(r.state.clone())
+                        .bind(day(r))
+                        .bind(r.redeemed_at.timestamp_millis())
+                        .bind(r.platform_match.as_i64())
+                        .bind(r.merchant_match.as_i64())
+                        .bind(r.ledger_ref.clone());
+                }
+                q.execute(&mut *conn).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+impl BulkRedemptions for sqlx::postgres::PgRow {
+    fn mark_redeemed<'a>(conn: &'a mut sqlx::PgConnection, ids: &'a [uuid::Uuid]) -> Fut<'a, Vec<uuid::Uuid>> {
+        Box::pin(async move {
+            // A nested loop over the array in its (sorted) order, each id
+            // one primary-key lookup, whatever the table's statistics say.
+            sqlx::query_scalar::<_, uuid::Uuid>(
+                "UPDATE vouchers SET state = 'redeemed' FROM UNNEST($1::uuid[]) AS u(id)
+                 WHERE vouchers.id = u.id AND vouchers.state = 'claimed' RETURNING vouchers.id",
+            )
+            .bind(ids)
+            .fetch_all(&mut *conn)
+            .await
+        })
+    }
+
+    fn insert_redemptions<'a>(conn: &'a mut sqlx::PgConnection, rows: &'a [&'a Redemption]) -> Fut<'a, ()> {
+        Box::pin(async move {
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let col = |f: &dyn Fn(&Redemption) -> i64| rows.iter().map(|r| f(r)).collect::<Vec<i64>>();
+            let text = |f: &dyn Fn(&Redemption) -> String| rows.iter().map(|r| f(r)).collect::<Vec<String>>();
+            let uuid = |f: &dyn Fn(&Redemption) -> uuid::Uuid| rows.iter().map(|r| f(r)).collect::<Vec<uuid::Uuid>>();
+            let maybe = |f: &dyn Fn(&Redemption) -> Option<uuid::Uuid>| rows.iter().map(|r| f(r)).collect::<Vec<_>>();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO redemptions ({REDEMPTION_COLUMNS})
+                 SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::uuid[],
+                                      $8::uuid[], $9::uuid[], $10::text[], $11::text[], $12::int8[], $13::int8[], $14::int8[],
+                                      $15::int8[], $16::int8[], $17::int8[], $18::text[], $19::text[], $20::int8[], $21::int8[],
+                                      $22::int8[], $23::text[])"
+            )))
+            .bind(uuid(&|r| r.id))
+            .bind(uuid(&|r| r.voucher_id))
+            .bind(uuid(&|r| r.campaign_id.as_uuid()))
+            .bind(uuid(&|r| r.batch_id.as_uuid()))
+            .bind(text(&|r| r.kind_code.clone()))
+            .bind(uuid(&|r| r.resident_id.as_uuid()))
+            .bind(uuid(&|r| r.merchant_id.as_uuid()))
+            .bind(maybe(&|r| r.till_id.map(|t| t.as_uuid())))
+            .bind(maybe(&|r| r.cashier_id.map(|u| u.as_uuid())))
+            .bind(text(&|r| r.direction.as_str().to_string()))
+            .bind(text(&|r| r.order_ref.clone()))
+            .bind(col(&|r| r.order.as_i64()))
+            .bind(col(&|r| r.basis.as_i64()))
+            .bind(col(&|r| r.discount.as_i64()))
+            .bind(col(&|r| r.face.as_i64()))
+            .bind(col(&|r| r.subsidy.as_i64()))
+            .bind(col(&|r| r.refunded.as_i64()))
+            .bind(text(&|r| r.state.clone()))
+            .bind(text(&day))
+            .bind(col(&|r| r.redeemed_at.timestamp_millis()))
+            .bind(col(&|r| r.platform_match.as_i64()))
+            .bind(col(&|r| r.merchant_match.as_i64()))
+            .bind(text(&|r| r.ledger_ref.clone()))
+            .execute(&mut *conn)
+            .await?;
+            Ok(())
+        })
+    }
+}
