@@ -42,8 +42,9 @@ macro_rules! impl_redemption_store {
 
             fn redemption(row: &R) -> Result<Redemption, StoreError> {
                 let direction: String = get(row, "direction")?;
+                let id: uuid::Uuid = get(row, "id")?;
                 Ok(Redemption {
-                    id: get(row, "id")?,
+                    id,
                     voucher_id: get(row, "voucher_id")?,
                     campaign_id: CampaignId::from_uuid(get(row, "campaign_id")?),
                     batch_id: BatchId::from_uuid(get(row, "batch_id")?),
@@ -65,7 +66,8 @@ macro_rules! impl_redemption_store {
                     state: get(row, "state")?,
                     business_day: day(&get::<String>(row, "business_day")?)?,
                     redeemed_at: at(get(row, "redeemed_at_ms")?),
-                    ledger_ref: get::<Option<String>>(row, "ledger_ref")?.unwrap_or_else(|| format!("redemption:{}", get::<uuid::Uuid>(row, "id").unwrap_or_default())),
+                    // NULL: recorded before postings were merged (migration 0016).
+                    ledger_ref: get::<Option<String>>(row, "ledger_ref")?.unwrap_or_else(|| format!("redemption:{id}")),
                 })
             }
 
