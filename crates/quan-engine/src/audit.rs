@@ -134,6 +134,16 @@ impl Engine {
                 detail: format!("{odd} vouchers' state disagrees with their redemptions"),
             });
         }
+        let claims_unlike = self.store().claims_unlike_records(id).await?;
+        if claims_unlike > 0 {
+            findings.push(Finding {
+                check: "claim_differs_from_records",
+                detail: format!(
+                    "{claims_unlike} claims, vouchers or limit slots name a batch, resident or claim that does not exist \
+                     or disagree with it"
+                ),
+            });
+        }
         let unlike = self.store().redemptions_unlike_records(id).await?;
         if unlike > 0 {
             findings.push(Finding {

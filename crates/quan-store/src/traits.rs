@@ -267,6 +267,14 @@ pub trait ClaimStore: Send + Sync {
     async fn residents_over_limit(&self, batch: BatchId, limit: u32) -> Result<u64, StoreError>;
     /// Σ face value of a campaign's claimed, unredeemed vouchers.
     async fn reserved_face(&self, campaign: CampaignId) -> Result<i128, StoreError>;
+    /// Rows of the claim tables that disagree with what they name: claims
+    /// of the campaign whose batch is not one of its batches or whose
+    /// resident does not exist, vouchers of the campaign whose claim does
+    /// not exist or names another campaign, batch, kind or resident, and
+    /// limit slots (of any campaign) whose claim does not exist. (On
+    /// PostgreSQL these are not foreign keys: each was a query and a row
+    /// lock per inserted row, more than half of what a claim cost.)
+    async fn claims_unlike_records(&self, campaign: CampaignId) -> Result<u64, StoreError>;
     /// Claims in a batch (for invariant checks).
     async fn claim_count(&self, batch: BatchId) -> Result<u64, StoreError>;
 }

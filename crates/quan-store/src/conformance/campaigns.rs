@@ -688,6 +688,43 @@ pub async fn redemptions_naming_another_resident_than_their_voucher_or_another_m
     assert_eq!(ok(s.redemptions_unlike_records(c.id).await, "unlike"), 2);
 }
 
+pub async fn claims_agree_with_their_records_and_a_claim_on_another_campaigns_batch_is_found(s: S) {
+    let (c, b, rs) = funded_batch(&s, 4).await;
+    let reqs: Vec<_> = (0..2u128).map(|i| claim_request(i, rs[i as usize], "b", 1)).collect();
+    let claims = crate::ClaimBatch {
+        campaign: c.id,
+        batch: b.id,
+        at: t(10),
+        transfer_id: Uuid::from_u128(0x75),
+        requests: reqs,
+    };
+    ok(s.commit_claims(&claims).await, "claims");
+    assert_eq!(ok(s.claims_unlike_records(c.id).await, "unlike"), 0);
+    // A second campaign, funded, whose claim names the first one's batch.
+    let c2 = campaign(2, "4205", 1_000_000);
+    ok(s.insert_campaign(&c2, &[], &[event(2, c2.id, "created", t(1))]).await, "campaign 2");
+    let fund = crate::Transfer {
+        id: Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_000b_0002),
+        debit: Account::campaign(c2.id, AccountKind::Treasury),
+        credit: Account::campaign(c2.id, AccountKind::Available),
+        amount: Fen::new(1_000_000),
+        reason: Reason::Funding,
+        reference: "test".into(),
+        at: t(2),
+    };
+    ok(s.post_transfers(&[fund]).await, "fund 2");
+    let wrong = crate::ClaimBatch {
+        campaign: c2.id,
+        batch: b.id,
+        at: t(11),
+        transfer_id: Uuid::from_u128(0x74),
+        requests: vec![claim_request(2, rs[2], "b2", 1)],
+    };
+    ok(s.commit_claims(&wrong).await, "claim on another campaign's batch");
+    assert_eq!(ok(s.claims_unlike_records(c2.id).await, "unlike"), 1, "the claim row; its voucher agrees with it");
+    assert_eq!(ok(s.claims_unlike_records(c.id).await, "unlike"), 0);
+}
+
 pub async fn a_voucher_is_redeemed_once_even_twice_in_one_batch_and_a_full_refund_returns_it(s: S) {
     let (c, b, rs) = funded_batch(&s, 5).await;
     let reqs: Vec<_> = (0..3).map(|i| claim_request(i, rs[i as usize], "b", 1)).collect();

@@ -50,6 +50,7 @@ macro_rules! conformance_tests {
             racing_redemption_batches_post_to_shared_accounts_without_deadlock,
             a_commit_of_redemptions_posts_one_transfer_per_pair_of_accounts_under_its_reference,
             redemptions_naming_another_resident_than_their_voucher_or_another_merchants_till_are_found,
+            claims_agree_with_their_records_and_a_claim_on_another_campaigns_batch_is_found,
             batches_meeting_on_the_same_residents_limits_keep_them_without_deadlock,
             an_idempotency_key_stored_with_a_claim_stands_for_that_claim_alone,
             a_voucher_is_redeemed_once_even_twice_in_one_batch_and_a_full_refund_returns_it,

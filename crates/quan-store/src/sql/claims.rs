@@ -394,6 +394,25 @@ macro_rules! impl_claim_store {
                     Ok(i128::from(n))
                 }
 
+                async fn claims_unlike_records(&self, campaign: CampaignId) -> Result<u64, StoreError> {
+                    let n: i64 = sqlx::query_scalar(
+                        "SELECT CAST(
+                           (SELECT COUNT(*) FROM claims c WHERE c.campaign_id = $1
+                              AND (NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = c.batch_id AND b.campaign_id = c.campaign_id)
+                                   OR NOT EXISTS (SELECT 1 FROM residents r WHERE r.id = c.resident_id)))
+                         + (SELECT COUNT(*) FROM vouchers v WHERE v.campaign_id = $1
+                              AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = v.claim_id AND c.campaign_id = v.campaign_id
+                                              AND c.batch_id = v.batch_id AND c.kind_code = v.kind_code AND c.resident_id = v.resident_id))
+                         + (SELECT COUNT(*) FROM claim_slots s WHERE NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = s.claim_id))
+                         AS BIGINT)",
+                    )
+                    .bind(campaign.as_uuid())
+                    .fetch_one(self.pool())
+                    .await
+                    .map_err(err)?;
+                    Ok(u64::try_from(n).unwrap_or(0))
+                }
+
                 async fn claim_ids(&self, batch: BatchId) -> Result<Vec<uuid::Uuid>, StoreError> {
                     sqlx::query_scalar("SELECT id FROM claims WHERE batch_id = $1")
                         .bind(batch.as_uuid())
