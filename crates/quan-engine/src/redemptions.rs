@@ -437,9 +437,9 @@ impl Engine {
             redeemed_at: now,
             ledger_ref: String::new(),
         };
-        // The committer replaces this with its commit's reference (see
-        // `run_redeemer`).
-        let reference = format!("redemption:{id}");
+        // Left empty: the committer gives every transfer its commit's
+        // reference (see `run_redeemer`).
+        let reference = String::new();
         let mut transfers = vec![Transfer {
             id: self.new_uuid(),
             debit: Account::campaign(v.campaign_id, AccountKind::Reserved),

@@ -299,6 +299,28 @@ fn claim_request(n: u128, resident: ResidentId, scope: &str, size: u32) -> crate
     }
 }
 
+/// `n` claims of the batch's first `n` residents (scope `b`, one each),
+/// committed in one batch whose reservation has the id `transfer`.
+async fn claim_all(
+    s: &S,
+    c: &Campaign,
+    b: &Batch,
+    rs: &[ResidentId],
+    n: u128,
+    transfer: u128,
+) -> Vec<crate::ClaimRequest> {
+    let reqs: Vec<_> = (0..n).map(|i| claim_request(i, rs[i as usize], "b", 1)).collect();
+    let claims = crate::ClaimBatch {
+        campaign: c.id,
+        batch: b.id,
+        at: t(10),
+        transfer_id: Uuid::from_u128(transfer),
+        requests: reqs.clone(),
+    };
+    ok(s.commit_claims(&claims).await, "claims");
+    reqs
+}
+
 async fn funded_batch(s: &S, stock: u32) -> (Campaign, Batch, Vec<ResidentId>) {
     let c = campaign(1, "4205", 1_000_000);
     let b = batch(1, c.id, stock, 1);
@@ -556,15 +578,7 @@ pub async fn racing_redemption_batches_post_to_shared_accounts_without_deadlock(
     // redeeming at three merchants listed in its own order: every batch
     // updates the campaign's reserved account and all three payable accounts.
     let (c, b, rs) = funded_batch(&s, 40).await;
-    let reqs: Vec<_> = (0..40u128).map(|i| claim_request(i, rs[i as usize], "b", 1)).collect();
-    let claims = crate::ClaimBatch {
-        campaign: c.id,
-        batch: b.id,
-        at: t(10),
-        transfer_id: Uuid::from_u128(0x79),
-        requests: reqs.clone(),
-    };
-    ok(s.commit_claims(&claims).await, "claims");
+    let reqs = claim_all(&s, &c, &b, &rs, 40, 0x79).await;
     let mut merchants = Vec::new();
     for n in 1..=3u32 {
         let m = super::merchants::merchant(n, "420502");
@@ -602,15 +616,7 @@ pub async fn racing_redemption_batches_post_to_shared_accounts_without_deadlock(
 
 pub async fn a_commit_of_redemptions_posts_one_transfer_per_pair_of_accounts_under_its_reference(s: S) {
     let (c, b, rs) = funded_batch(&s, 6).await;
-    let reqs: Vec<_> = (0..6u128).map(|i| claim_request(i, rs[i as usize], "b", 1)).collect();
-    let claims = crate::ClaimBatch {
-        campaign: c.id,
-        batch: b.id,
-        at: t(10),
-        transfer_id: Uuid::from_u128(0x77),
-        requests: reqs.clone(),
-    };
-    ok(s.commit_claims(&claims).await, "claims");
+    let reqs = claim_all(&s, &c, &b, &rs, 6, 0x77).await;
     let mut merchants = Vec::new();
     for n in 1..=2u32 {
         let m = super::merchants::merchant(n, "420502");
@@ -653,15 +659,7 @@ pub async fn a_commit_of_redemptions_posts_one_transfer_per_pair_of_accounts_und
 
 pub async fn redemptions_naming_another_resident_than_their_voucher_or_another_merchants_till_are_found(s: S) {
     let (c, b, rs) = funded_batch(&s, 2).await;
-    let reqs: Vec<_> = (0..2u128).map(|i| claim_request(i, rs[i as usize], "b", 1)).collect();
-    let claims = crate::ClaimBatch {
-        campaign: c.id,
-        batch: b.id,
-        at: t(10),
-        transfer_id: Uuid::from_u128(0x76),
-        requests: reqs.clone(),
-    };
-    ok(s.commit_claims(&claims).await, "claims");
+    let reqs = claim_all(&s, &c, &b, &rs, 2, 0x76).await;
     let m = super::merchants::merchant(1, "420502");
     let owner = super::merchants::owner(&m, "owner.unlike");
     ok(s.insert_merchant(&m, Some(&owner)).await, "merchant");
@@ -690,15 +688,7 @@ pub async fn redemptions_naming_another_resident_than_their_voucher_or_another_m
 
 pub async fn claims_agree_with_their_records_and_a_claim_on_another_campaigns_batch_is_found(s: S) {
     let (c, b, rs) = funded_batch(&s, 4).await;
-    let reqs: Vec<_> = (0..2u128).map(|i| claim_request(i, rs[i as usize], "b", 1)).collect();
-    let claims = crate::ClaimBatch {
-        campaign: c.id,
-        batch: b.id,
-        at: t(10),
-        transfer_id: Uuid::from_u128(0x75),
-        requests: reqs,
-    };
-    ok(s.commit_claims(&claims).await, "claims");
+    claim_all(&s, &c, &b, &rs, 2, 0x75).await;
     assert_eq!(ok(s.claims_unlike_records(c.id).await, "unlike"), 0);
     // A second campaign, funded, whose claim names the first one's batch.
     let c2 = campaign(2, "4205", 1_000_000);
@@ -727,15 +717,7 @@ pub async fn claims_agree_with_their_records_and_a_claim_on_another_campaigns_ba
 
 pub async fn a_voucher_is_redeemed_once_even_twice_in_one_batch_and_a_full_refund_returns_it(s: S) {
     let (c, b, rs) = funded_batch(&s, 5).await;
-    let reqs: Vec<_> = (0..3).map(|i| claim_request(i, rs[i as usize], "b", 1)).collect();
-    let batch = crate::ClaimBatch {
-        campaign: c.id,
-        batch: b.id,
-        at: t(10),
-        transfer_id: Uuid::from_u128(0x78),
-        requests: reqs.clone(),
-    };
-    ok(s.commit_claims(&batch).await, "claims");
+    let reqs = claim_all(&s, &c, &b, &rs, 3, 0x78).await;
     let m = super::merchants::merchant(1, "420502");
     let owner = super::merchants::owner(&m, "owner.redeem");
     ok(s.insert_merchant(&m, Some(&owner)).await, "merchant");
@@ -796,15 +778,7 @@ pub async fn a_voucher_is_redeemed_once_even_twice_in_one_batch_and_a_full_refun
 
 pub async fn a_settlement_row_and_its_transfers_are_recorded_once_per_day_and_merchant(s: S) {
     let (c, b, rs) = funded_batch(&s, 5).await;
-    let reqs: Vec<_> = (0..2).map(|i| claim_request(i, rs[i as usize], "b", 1)).collect();
-    let batch = crate::ClaimBatch {
-        campaign: c.id,
-        batch: b.id,
-        at: t(10),
-        transfer_id: Uuid::from_u128(0x79),
-        requests: reqs.clone(),
-    };
-    ok(s.commit_claims(&batch).await, "claims");
+    let reqs = claim_all(&s, &c, &b, &rs, 2, 0x79).await;
     let m = super::merchants::merchant(2, "420502");
     let owner = super::merchants::owner(&m, "owner.settle");
     ok(s.insert_merchant(&m, Some(&owner)).await, "merchant");

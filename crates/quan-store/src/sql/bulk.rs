@@ -26,6 +26,11 @@ pub trait BulkRedemptions: sqlx::Row + Sized {
 /// The columns of `redemptions`, in the order both backends bind them.
 pub const REDEMPTION_COLUMNS: &str = "id, voucher_id, campaign_id, batch_id, kind_code, resident_id, merchant_id, till_id, cashier_id, direction, order_ref, order_fen, basis_fen, discount_fen, face_fen, subsidy_fen, refunded_fen, state, business_day, redeemed_at_ms, platform_match_fen, merchant_match_fen, ledger_ref";
 
+/// One column of `rows`, as the array PostgreSQL's `UNNEST` takes.
+fn column<T>(rows: &[&Redemption], f: impl Fn(&Redemption) -> T) -> Vec<T> {
+    rows.iter().map(|r| f(r)).collect()
+}
+
 fn day(r: &Redemption) -> String {
     r.business_day.format("%Y-%m-%d").to_string()
 }
@@ -110,10 +115,6 @@ impl BulkRedemptions for sqlx::postgres::PgRow {
             if rows.is_empty() {
                 return Ok(());
             }
-            let col = |f: &dyn Fn(&Redemption) -> i64| rows.iter().map(|r| f(r)).collect::<Vec<i64>>();
-            let text = |f: &dyn Fn(&Redemption) -> String| rows.iter().map(|r| f(r)).collect::<Vec<String>>();
-            let uuid = |f: &dyn Fn(&Redemption) -> uuid::Uuid| rows.iter().map(|r| f(r)).collect::<Vec<uuid::Uuid>>();
-            let maybe = |f: &dyn Fn(&Redemption) -> Option<uuid::Uuid>| rows.iter().map(|r| f(r)).collect::<Vec<_>>();
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO redemptions ({REDEMPTION_COLUMNS})
                  SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::uuid[],
@@ -121,29 +122,29 @@ impl BulkRedemptions for sqlx::postgres::PgRow {
                                       $15::int8[], $16::int8[], $17::int8[], $18::text[], $19::text[], $20::int8[], $21::int8[],
                                       $22::int8[], $23::text[])"
             )))
-            .bind(uuid(&|r| r.id))
-            .bind(uuid(&|r| r.voucher_id))
-            .bind(uuid(&|r| r.campaign_id.as_uuid()))
-            .bind(uuid(&|r| r.batch_id.as_uuid()))
-            .bind(text(&|r| r.kind_code.clone()))
-            .bind(uuid(&|r| r.resident_id.as_uuid()))
-            .bind(uuid(&|r| r.merchant_id.as_uuid()))
-            .bind(maybe(&|r| r.till_id.map(|t| t.as_uuid())))
-            .bind(maybe(&|r| r.cashier_id.map(|u| u.as_uuid())))
-            .bind(text(&|r| r.direction.as_str().to_string()))
-            .bind(text(&|r| r.order_ref.clone()))
-            .bind(col(&|r| r.order.as_i64()))
-            .bind(col(&|r| r.basis.as_i64()))
-            .bind(col(&|r| r.discount.as_i64()))
-            .bind(col(&|r| r.face.as_i64()))
-            .bind(col(&|r| r.subsidy.as_i64()))
-            .bind(col(&|r| r.refunded.as_i64()))
-            .bind(text(&|r| r.state.clone()))
-            .bind(text(&day))
-            .bind(col(&|r| r.redeemed_at.timestamp_millis()))
-            .bind(col(&|r| r.platform_match.as_i64()))
-            .bind(col(&|r| r.merchant_match.as_i64()))
-            .bind(text(&|r| r.ledger_ref.clone()))
+            .bind(column(rows, |r| r.id))
+            .bind(column(rows, |r| r.voucher_id))
+            .bind(column(rows, |r| r.campaign_id.as_uuid()))
+            .bind(column(rows, |r| r.batch_id.as_uuid()))
+            .bind(column(rows, |r| r.kind_code.clone()))
+            .bind(column(rows, |r| r.resident_id.as_uuid()))
+            .bind(column(rows, |r| r.merchant_id.as_uuid()))
+            .bind(column(rows, |r| r.till_id.map(|t| t.as_uuid())))
+            .bind(column(rows, |r| r.cashier_id.map(|u| u.as_uuid())))
+            .bind(column(rows, |r| r.direction.as_str().to_string()))
+            .bind(column(rows, |r| r.order_ref.clone()))
+            .bind(column(rows, |r| r.order.as_i64()))
+            .bind(column(rows, |r| r.basis.as_i64()))
+            .bind(column(rows, |r| r.discount.as_i64()))
+            .bind(column(rows, |r| r.face.as_i64()))
+            .bind(column(rows, |r| r.subsidy.as_i64()))
+            .bind(column(rows, |r| r.refunded.as_i64()))
+            .bind(column(rows, |r| r.state.clone()))
+            .bind(column(rows, day))
+            .bind(column(rows, |r| r.redeemed_at.timestamp_millis()))
+            .bind(column(rows, |r| r.platform_match.as_i64()))
+            .bind(column(rows, |r| r.merchant_match.as_i64()))
+            .bind(column(rows, |r| r.ledger_ref.clone()))
             .execute(&mut *conn)
             .await?;
             Ok(())
