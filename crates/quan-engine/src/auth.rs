@@ -285,7 +285,7 @@ impl Engine {
                 let ttl = self.inner.config.cashier_session_cache_s;
                 if cashier && ttl > 0 {
                     let until = session.expires_at.min(now + Duration::seconds(ttl));
-                    self.inner.remembered_sessions.put(hash, actor.clone(), until);
+                    self.inner.remembered_sessions.put(hash, actor.clone(), until, false, now);
                 }
                 Ok(actor)
             }
@@ -297,8 +297,17 @@ impl Engine {
                 let actor = Actor::Resident { session: session.id, resident };
                 let ttl = self.inner.config.resident_session_cache_s;
                 if ttl > 0 {
-                    let until = session.expires_at.min(now + Duration::seconds(ttl));
-                    self.inner.remembered_sessions.put(hash, actor.clone(), until);
+                    // While this node follows the sessions, a logout anywhere
+                    // reaches its memory within a round: the token is
+                    // remembered until its session expires.
+                    let cache = &self.inner.remembered_sessions;
+                    let followed = cache.following(now);
+                    let until = if followed {
+                        session.expires_at
+                    } else {
+                        session.expires_at.min(now + Duration::seconds(ttl))
+                    };
+                    cache.put(hash, actor.clone(), until, followed, now);
                 }
                 Ok(actor)
             }
@@ -315,11 +324,16 @@ impl Engine {
         }
     }
 
-    /// Ends the caller's session: the token stops working at once.
+    /// Ends the caller's session: the token stops working at once on this
+    /// node, and on the others within their window (`resident_session_cache_s`,
+    /// `cashier_session_cache_s`) or their next round of following.
     pub async fn logout(&self, actor: &Actor) -> Result<(), AuthRejection> {
-        self.inner.remembered_sessions.forget(actor.session());
-        match self.inner.store.delete_session(actor.session()).await {
-            Ok(()) | Err(StoreError::NotFound) => Ok(()),
+        match self.inner.store.delete_session(actor.session(), self.now()).await {
+            Ok(hash) => {
+                self.inner.remembered_sessions.forget_tokens(&[hash]);
+                Ok(())
+            }
+            Err(StoreError::NotFound) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }
@@ -429,49 +443,5 @@ impl Engine {
         let (token, expires_at, session) = self.new_session(Principal::Resident(resident.id), now, ttl).await?;
         tracing::info!(resident_id = %resident.id, "resident logged in");
         Ok(Issued { token, expires_at, actor: Actor::Resident { session, resident } })
-    }
-}
-
-/// Residents' and cashiers' tokens this node has recently found valid, so
-/// that a grab's requests (and a till's scans) do not each read the session
-/// and the account from the database. Entries live until the earlier of the
-/// session's expiry and the cache window; the map is bounded (emptied when
-/// full).
-#[derive(Debug, Default)]
-pub(crate) struct SessionCache {
-    map: std::sync::Mutex<std::collections::HashMap<[u8; 32], Remembered>>,
-}
-
-/// A token's actor, and until when it may be answered from memory.
-type Remembered = (Actor, DateTime<Utc>);
-
-/// Tokens remembered at most (about 200 bytes each).
-pub const SESSION_CACHE_LEN_MAX: usize = 1_000_000;
-
-impl SessionCache {
-    fn get(&self, hash: &[u8; 32], now: DateTime<Utc>) -> Option<Actor> {
-        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(hash).filter(|(_, until)| now < *until).map(|(a, _)| a.clone())
-    }
-
-    fn put(&self, hash: [u8; 32], actor: Actor, until: DateTime<Utc>) {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= SESSION_CACHE_LEN_MAX {
-            map.clear();
-        }
-        map.insert(hash, (actor, until));
-    }
-
-    fn forget(&self, session: SessionId) {
-        self.map.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, (a, _)| a.session() != session);
-    }
-
-    /// Forgets every remembered token of a staff account (disabled, or its
-    /// password changed).
-    pub(crate) fn forget_user(&self, id: quan_domain::UserId) {
-        self.map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, (a, _)| !matches!(a, Actor::Staff { user, .. } if user.id == id));
     }
 }

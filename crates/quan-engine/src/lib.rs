@@ -17,6 +17,7 @@ pub mod redemptions;
 pub mod rejection;
 pub mod reports;
 pub mod secrets;
+pub mod session_memory;
 pub mod settlement;
 pub mod sms;
 pub mod till_feed;
@@ -43,7 +44,10 @@ pub struct EngineConfig {
     pub resident_session_ttl_s: i64,
     /// How long a node answers a resident's token from memory before asking
     /// the database again (0: always ask). A logout on this node takes effect
-    /// at once; on other nodes within this many seconds.
+    /// at once; on other nodes within this many seconds. While the node
+    /// follows the sessions (`follow_sessions`, each second in `quan serve`)
+    /// a token is remembered until its session expires, and this is how
+    /// long the last successful round is trusted.
     pub resident_session_cache_s: i64,
     /// The same for cashiers' tokens (a till scans all day); disabling a
     /// cashier or changing their password takes effect on this node at once,
@@ -115,7 +119,7 @@ struct Inner {
     ids: random::IdGen,
     districts: std::sync::RwLock<Arc<quan_domain::geo::DistrictIndex>>,
     sequencers: claims::Sequencers,
-    remembered_sessions: auth::SessionCache,
+    remembered_sessions: session_memory::SessionCache,
     redeemer: redemptions::Redeemer,
     read_cache: redemptions::ReadCache,
     live_cache: reports::LiveCache,
@@ -167,7 +171,7 @@ impl Engine {
                 ids: random::IdGen::default(),
                 districts: std::sync::RwLock::new(Arc::new(quan_domain::geo::DistrictIndex::build(&[], 0.0))),
                 sequencers: claims::Sequencers::new(bucket_hint),
-                remembered_sessions: auth::SessionCache::default(),
+                remembered_sessions: session_memory::SessionCache::default(),
                 redeemer: redemptions::Redeemer::default(),
                 read_cache: redemptions::ReadCache::default(),
                 live_cache: reports::LiveCache::default(),

@@ -223,7 +223,7 @@ impl Engine {
         }
         self.store().set_user_disabled(id, disabled).await?;
         if disabled {
-            self.store().delete_user_sessions(id).await?;
+            self.store().delete_user_sessions(id, self.now()).await?;
             self.inner.remembered_sessions.forget_user(id);
         }
         tracing::info!(user_id = %id, disabled, by = %me.id, "account access changed");
@@ -242,7 +242,7 @@ impl Engine {
         self.check_password(new)?;
         let hash = self.hash_password_blocking(new.to_owned()).await;
         self.store().set_user_password(me.id, &hash).await?;
-        self.store().delete_user_sessions(me.id).await?;
+        self.store().delete_user_sessions(me.id, self.now()).await?;
         self.inner.remembered_sessions.forget_user(me.id);
         Ok(())
     }

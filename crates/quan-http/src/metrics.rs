@@ -57,7 +57,8 @@ impl Metrics {
         self.recorder.register_histogram(&lat, &META).record(elapsed.as_secs_f64());
     }
 
-    pub fn render(&self, pool: PoolStats, retries: CommitRetries) -> String {
+    /// `sessions_remembered`: the tokens the node answers from memory.
+    pub fn render(&self, pool: PoolStats, retries: CommitRetries, sessions_remembered: usize) -> String {
         for (name, v) in
             [("quan_db_pool_connections", pool.size), ("quan_db_pool_idle", pool.idle), ("quan_db_pool_max", pool.max)]
         {
@@ -69,6 +70,10 @@ impl Metrics {
         }
         let key = Key::from_parts("quan_redemption_commit_retries_total", vec![Label::new("cause", "deadlock")]);
         self.recorder.register_counter(&key, &META).absolute(retries.redemption_deadlocks);
+        #[allow(clippy::cast_precision_loss)] // a count far below 2^52
+        self.recorder
+            .register_gauge(&Key::from_name("quan_sessions_remembered"), &META)
+            .set(sessions_remembered as f64);
         self.handle.render()
     }
 }

@@ -48,6 +48,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0016_redemption_write_path.sql"),
     },
     Migration { version: 17, name: "claim_write_path", sql: include_str!("../migrations/0017_claim_write_path.sql") },
+    Migration { version: 18, name: "session_ends", sql: include_str!("../migrations/0018_session_ends.sql") },
 ];
 
 quan_store::impl_account_stores!(PgStore, sqlx::postgres::PgRow);

@@ -51,6 +51,11 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
 }
 
+/// How long the record of a session ended before its expiry is kept: the
+/// nodes read the last seconds of it, and a node that could not read it for
+/// longer stops trusting its memory of tokens long before this.
+pub const SESSION_ENDS_KEPT_MS: i64 = 24 * 3_600_000;
+
 /// A one-time login code waiting to be entered. At most one per phone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OtpChallenge {

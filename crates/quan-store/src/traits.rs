@@ -53,10 +53,32 @@ pub trait SessionStore: Send + Sync {
         token_hash: &[u8; 32],
         now: DateTime<Utc>,
     ) -> Result<(Session, Option<Resident>), StoreError>;
-    async fn delete_session(&self, id: SessionId) -> Result<(), StoreError>;
-    /// Ends every session of a user (after a password change or disabling).
-    async fn delete_user_sessions(&self, user: UserId) -> Result<u64, StoreError>;
+    /// Ends a session before its expiry (logout): deletes it and records
+    /// its token hash as ended at `at`, in one transaction, for the other
+    /// nodes (`ended_sessions_since`). Returns the session's token hash.
+    async fn delete_session(&self, id: SessionId, at: DateTime<Utc>) -> Result<[u8; 32], StoreError>;
+    /// Ends every session of a user (after a password change or disabling),
+    /// recorded as `delete_session` does.
+    async fn delete_user_sessions(&self, user: UserId, at: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Deletes the sessions expired at `now`, and the records of sessions
+    /// ended more than [`SESSION_ENDS_KEPT_MS`](crate::SESSION_ENDS_KEPT_MS)
+    /// before it. Returns the sessions deleted.
     async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// The token hashes of the sessions ended (before their expiry) at or
+    /// after `since`.
+    async fn ended_sessions_since(&self, since: DateTime<Utc>) -> Result<Vec<[u8; 32]>, StoreError>;
+    /// Residents' sessions live at `now` and created at or after
+    /// `created_from`, with their residents, newest first: at most `limit`,
+    /// and only those before `before` (the `(created_at, id)` of the last
+    /// row of the previous page) when it is given. A node loads them to
+    /// answer their tokens from memory.
+    async fn live_resident_sessions(
+        &self,
+        now: DateTime<Utc>,
+        created_from: DateTime<Utc>,
+        before: Option<(DateTime<Utc>, SessionId)>,
+        limit: u32,
+    ) -> Result<Vec<(Session, Resident)>, StoreError>;
 }
 
 #[async_trait]

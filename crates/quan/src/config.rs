@@ -142,7 +142,10 @@ pub struct SecurityConfig {
 pub struct AccountsConfig {
     pub staff_session_ttl_s: i64,
     pub resident_session_ttl_s: i64,
-    /// Seconds a node trusts its memory of a resident's token (0: never).
+    /// Seconds a node trusts its memory of a resident's token (0: never):
+    /// after reading it, or, while `quan serve` follows the sessions ended
+    /// and opened on every node (each second), after its last successful
+    /// round (then a token is remembered until its session expires).
     pub resident_session_cache_s: i64,
     /// Seconds a node trusts its memory of a cashier's token (0: never).
     pub cashier_session_cache_s: i64,

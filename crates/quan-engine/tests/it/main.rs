@@ -3,6 +3,7 @@
 
 mod accounts;
 mod districts;
+mod session_memory;
 
 use std::sync::Arc;
 

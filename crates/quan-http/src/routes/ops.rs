@@ -42,6 +42,6 @@ async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Readiness>> {
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, content_type = "text/plain", body = String)))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let store = state.engine.store();
-    let body = state.metrics.render(store.pool_stats(), store.commit_retries());
+    let body = state.metrics.render(store.pool_stats(), store.commit_retries(), state.engine.remembered_sessions());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
 }

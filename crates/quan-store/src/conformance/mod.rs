@@ -30,6 +30,7 @@ macro_rules! conformance_tests {
             listing_users_stays_inside_the_region_and_pages_by_id,
             disabling_and_changing_a_password_are_stored,
             sessions_live_until_they_expire_or_are_deleted,
+            residents_live_sessions_load_newest_first_page_by_page,
             a_resident_is_created_once_per_phone_even_when_raced,
             residents_are_enrolled_in_bulk_with_live_sessions_or_not_at_all,
             one_time_codes_allow_a_bounded_number_of_tries,
@@ -198,11 +199,70 @@ pub async fn sessions_live_until_they_expire_or_are_deleted(s: S) {
     assert_eq!(ok(s.live_session_with_resident(&[1; 32], t(999)).await, "staff"), (a.clone(), None));
     assert!(matches!(s.live_session_with_resident(&[1; 32], t(1000)).await, Err(StoreError::NotFound)));
     assert_eq!(ok(s.delete_expired_sessions(t(2000)).await, "expire"), 1);
-    ok(s.delete_session(b.id).await, "delete");
+    assert_eq!(ok(s.ended_sessions_since(t(0)).await, "nothing ended yet"), Vec::<[u8; 32]>::new(), "expiry is no end");
+    assert_eq!(ok(s.delete_session(b.id, t(3000)).await, "delete"), [2; 32], "the ended session's token hash");
     assert!(matches!(s.live_session(&[2; 32], t(10)).await, Err(StoreError::NotFound)));
-    assert_eq!(ok(s.delete_user_sessions(u.id).await, "user sessions"), 1);
+    assert_eq!(ok(s.delete_user_sessions(u.id, t(4000)).await, "user sessions"), 1);
     assert!(matches!(s.live_session(&[3; 32], t(10)).await, Err(StoreError::NotFound)));
-    assert!(matches!(s.delete_session(b.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.delete_session(b.id, t(5000)).await, Err(StoreError::NotFound)));
+    let mut ended = ok(s.ended_sessions_since(t(3000)).await, "ended since 3000");
+    ended.sort_unstable();
+    assert_eq!(ended, vec![[2; 32], [3; 32]], "a logout and a user's sessions are recorded as ended, a miss is not");
+    assert_eq!(ok(s.ended_sessions_since(t(3001)).await, "ended since 3001"), vec![[3; 32]]);
+    // The record of an end is kept a day after it, then pruned with the expired sessions.
+    ok(s.delete_expired_sessions(t(3000 + crate::SESSION_ENDS_KEPT_MS)).await, "prune at a day");
+    assert_eq!(ok(s.ended_sessions_since(t(0)).await, "kept a day").len(), 2);
+    ok(s.delete_expired_sessions(t(4001 + crate::SESSION_ENDS_KEPT_MS)).await, "prune after a day");
+    assert_eq!(ok(s.ended_sessions_since(t(0)).await, "pruned"), Vec::<[u8; 32]>::new());
+}
+
+pub async fn residents_live_sessions_load_newest_first_page_by_page(s: S) {
+    let u = user(1, "alice", "4205");
+    ok(s.insert_user(&u).await, "user");
+    let mut residents = Vec::new();
+    for i in 0..5u8 {
+        residents.push(ok(s.upsert_resident(&resident(u128::from(i) + 10, i + 20)).await, "resident"));
+    }
+    // Created at 100, 100, 200, 300, 400; the one created at 300 has expired at 1000.
+    let created = [100, 100, 200, 300, 400];
+    let expires = [5000, 5000, 5000, 1000, 5000];
+    let mut sessions = Vec::new();
+    for (i, r) in residents.iter().enumerate() {
+        let x = Session {
+            id: SessionId::from_uuid(Uuid::from_u128(700 + i as u128)),
+            token_hash: [40 + i as u8; 32],
+            principal: Principal::Resident(r.id),
+            created_at: t(created[i]),
+            expires_at: t(expires[i]),
+        };
+        ok(s.insert_session(&x).await, "resident session");
+        sessions.push(x);
+    }
+    let staff = Session {
+        id: SessionId::from_uuid(Uuid::from_u128(799)),
+        token_hash: [99; 32],
+        principal: Principal::User(u.id),
+        created_at: t(500),
+        expires_at: t(5000),
+    };
+    ok(s.insert_session(&staff).await, "staff session");
+    let ids = |page: &[(Session, Resident)]| page.iter().map(|(x, _)| x.id).collect::<Vec<_>>();
+    // Everything live at 1000, two at a time, newest first (ties by id, highest first).
+    let first = ok(s.live_resident_sessions(t(1000), t(0), None, 2).await, "page 1");
+    assert_eq!(
+        ids(&first),
+        vec![sessions[4].id, sessions[2].id],
+        "newest first, the expired and the staff session left out"
+    );
+    assert_eq!(first[0].1, residents[4], "with its resident");
+    let (x, _) = &first[1];
+    let second = ok(s.live_resident_sessions(t(1000), t(0), Some((x.created_at, x.id)), 2).await, "page 2");
+    assert_eq!(ids(&second), vec![sessions[1].id, sessions[0].id], "the tie at 100 split by id");
+    let (x, _) = &second[1];
+    assert!(ok(s.live_resident_sessions(t(1000), t(0), Some((x.created_at, x.id)), 2).await, "page 3").is_empty());
+    // Only those created since 200; at 999 the one created at 300 still lives.
+    let since = ok(s.live_resident_sessions(t(999), t(200), None, 10).await, "since 200");
+    assert_eq!(ids(&since), vec![sessions[4].id, sessions[3].id, sessions[2].id]);
 }
 
 fn resident(id: u128, phone: u8) -> Resident {

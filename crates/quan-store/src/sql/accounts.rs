@@ -364,21 +364,35 @@ macro_rules! impl_account_stores {
                     Ok((session, resident))
                 }
 
-                async fn delete_session(&self, id: SessionId) -> Result<(), StoreError> {
-                    let r = sqlx::query("DELETE FROM sessions WHERE id = $1")
+                async fn delete_session(&self, id: SessionId, at: DateTime<Utc>) -> Result<[u8; 32], StoreError> {
+                    let mut tx = self.pool().begin().await.map_err(other)?;
+                    let row = sqlx::query("DELETE FROM sessions WHERE id = $1 RETURNING token_hash")
                         .bind(id.as_uuid())
-                        .execute(self.pool())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(other)?
+                        .ok_or(StoreError::NotFound)?;
+                    let hash = rows::token_hash(&row)?;
+                    sqlx::query("INSERT INTO session_ends (token_hash, ended_at_ms) VALUES ($1, $2)")
+                        .bind(&hash[..])
+                        .bind(ms(at))
+                        .execute(&mut *tx)
                         .await
                         .map_err(other)?;
-                    affected_one(r.rows_affected())
+                    tx.commit().await.map_err(other)?;
+                    Ok(hash)
                 }
 
-                async fn delete_user_sessions(&self, user: UserId) -> Result<u64, StoreError> {
-                    let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                async fn delete_user_sessions(&self, user: UserId, at: DateTime<Utc>) -> Result<u64, StoreError> {
+                    let mut tx = self.pool().begin().await.map_err(other)?;
+                    sqlx::query("INSERT INTO session_ends (token_hash, ended_at_ms) SELECT token_hash, $2 FROM sessions WHERE user_id = $1")
                         .bind(user.as_uuid())
-                        .execute(self.pool())
+                        .bind(ms(at))
+                        .execute(&mut *tx)
                         .await
                         .map_err(other)?;
+                    let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.as_uuid()).execute(&mut *tx).await.map_err(other)?;
+                    tx.commit().await.map_err(other)?;
                     Ok(r.rows_affected())
                 }
 
@@ -388,7 +402,57 @@ macro_rules! impl_account_stores {
                         .execute(self.pool())
                         .await
                         .map_err(other)?;
+                    sqlx::query("DELETE FROM session_ends WHERE ended_at_ms < $1")
+                        .bind(ms(now) - quan_store::SESSION_ENDS_KEPT_MS)
+                        .execute(self.pool())
+                        .await
+                        .map_err(other)?;
                     Ok(r.rows_affected())
+                }
+
+                async fn ended_sessions_since(&self, since: DateTime<Utc>) -> Result<Vec<[u8; 32]>, StoreError> {
+                    let rows = sqlx::query("SELECT token_hash FROM session_ends WHERE ended_at_ms >= $1")
+                        .bind(ms(since))
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(other)?;
+                    rows.iter().map(rows::token_hash).collect()
+                }
+
+                async fn live_resident_sessions(
+                    &self,
+                    now: DateTime<Utc>,
+                    created_from: DateTime<Utc>,
+                    before: Option<(DateTime<Utc>, SessionId)>,
+                    limit: u32,
+                ) -> Result<Vec<(Session, Resident)>, StoreError> {
+                    // Without `before`, the first page starts past every row.
+                    let (before_ms, before_id) = before.map_or((i64::MAX, uuid::Uuid::max()), |(at, id)| (ms(at), id.as_uuid()));
+                    let found = sqlx::query(
+                        "SELECT s.id, s.token_hash, s.user_id, s.resident_id, s.created_at_ms, s.expires_at_ms,
+                                r.phone_hash AS r_phone_hash, r.phone_masked AS r_phone_masked, r.created_at_ms AS r_created_at_ms
+                         FROM sessions s JOIN residents r ON r.id = s.resident_id
+                         WHERE s.created_at_ms >= $1 AND (s.created_at_ms, s.id) < ($2, $3) AND s.expires_at_ms > $4
+                         ORDER BY s.created_at_ms DESC, s.id DESC LIMIT $5",
+                    )
+                    .bind(ms(created_from))
+                    .bind(before_ms)
+                    .bind(before_id)
+                    .bind(ms(now))
+                    .bind(i64::from(limit))
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(other)?;
+                    let mut out = Vec::with_capacity(found.len());
+                    for row in &found {
+                        let session = rows::session(row)?;
+                        let Principal::Resident(id) = session.principal else {
+                            return Err(StoreError::message("a resident's session names a staff account"));
+                        };
+                        let resident = rows::resident_columns(row, id, "r_")?;
+                        out.push((session, resident));
+                    }
+                    Ok(out)
                 }
             }
 

@@ -17,6 +17,37 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         body_bytes_max: usize::try_from(config.server.body_bytes_max).unwrap_or(usize::MAX),
         request_timeout_s: config.server.request_timeout_s,
     };
+    // Residents' live sessions into memory before the first request, then
+    // every second: the sessions ended (on any node) and opened since.
+    match engine.follow_sessions().await {
+        Ok(f) => tracing::info!(loaded = f.loaded, "residents' live sessions loaded"),
+        Err(e) => {
+            tracing::error!(error = %e, "the residents' sessions could not be loaded; tokens are read as they come")
+        }
+    }
+    let follower = engine.clone();
+    tokio::spawn(async move {
+        let every = std::time::Duration::from_millis(quan_engine::session_memory::FOLLOW_INTERVAL_MS);
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failing = false;
+        loop {
+            tick.tick().await;
+            match follower.follow_sessions().await {
+                Ok(_) if failing => {
+                    failing = false;
+                    tracing::info!("following the sessions again");
+                }
+                Ok(_) => {}
+                // Once per outage: the node reads tokens as they come meanwhile.
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::error!(error = %e, "following the sessions failed; tokens are read from the database until it works again");
+                }
+                Err(_) => {}
+            }
+        }
+    });
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
@@ -45,6 +76,9 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             tick.tick().await;
             if let Err(e) = jobs.expire_all().await {
                 tracing::error!(error = %e, "the expiry job failed; it runs again in a minute");
+            }
+            if let Err(e) = jobs.store().delete_expired_sessions(jobs.now()).await {
+                tracing::error!(error = %e, "deleting expired sessions failed; it runs again in a minute");
             }
             n += 1;
             if n % SETTLE_EVERY_TICKS == 1 {

@@ -295,3 +295,55 @@ fn reconcile_reports_unknown_orders_and_unreadable_lines_and_fails() {
     let report = std::fs::read_to_string(dir.path().join("bill.csv.mismatches.csv")).unwrap_or_default();
     assert!(report.contains("2,X-1,not_in_quan"), "{report}");
 }
+
+fn post_json(addr: SocketAddr, path: &str, token: Option<&str>, body: &str) -> String {
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    http(addr, &req).unwrap_or_default()
+}
+
+fn get(addr: SocketAddr, path: &str, token: Option<&str>) -> String {
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    http(addr, &format!("GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n")).unwrap_or_default()
+}
+
+/// The value of a metric without labels in a `/metrics` answer.
+fn metric(addr: SocketAddr, name: &str) -> Option<f64> {
+    get(addr, "/metrics", None).lines().find_map(|l| l.strip_prefix(&format!("{name} ")).and_then(|v| v.parse().ok()))
+}
+
+#[test]
+fn two_servers_on_one_database_share_a_residents_logout_within_a_second_and_load_live_sessions_at_start() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (_a, a) = start_server(dir.path());
+    let (_b, b) = start_server(dir.path());
+    // A resident logs in on node a with the code from the SMS outbox.
+    let resp = post_json(a, "/api/v1/auth/sms-codes", None, r#"{"phone":"13700001111"}"#);
+    assert!(resp.starts_with("HTTP/1.1 2"), "{resp}");
+    let outbox = std::fs::read_to_string(dir.path().join("quan-data/sms-outbox.jsonl")).unwrap_or_default();
+    let code = outbox.split("\"code\":\"").nth(1).and_then(|s| s.get(..6)).unwrap_or_default().to_owned();
+    let resp =
+        post_json(a, "/api/v1/auth/sms-codes/verify", None, &format!(r#"{{"phone":"13700001111","code":"{code}"}}"#));
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    let token = resp.split("\"token\":\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned();
+    assert!(get(b, "/api/v1/me", Some(&token)).starts_with("HTTP/1.1 200"), "the token works on node b");
+    // A third node started now loads the live session before it listens.
+    let (_c, c) = start_server(dir.path());
+    assert_eq!(metric(c, "quan_sessions_remembered"), Some(1.0), "loaded at start");
+
+    // Logged out on a: node b follows the sessions and forgets the token
+    // within a round (a second), not after its 5 s window.
+    let resp = post_json(a, "/api/v1/auth/logout", Some(&token), "{}");
+    assert!(resp.starts_with("HTTP/1.1 204"), "{resp}");
+    let t = Instant::now();
+    for node in [b, c] {
+        while get(node, "/api/v1/me", Some(&token)).starts_with("HTTP/1.1 200") {
+            assert!(t.elapsed() < Duration::from_secs(4), "{node} still accepts the token after {:?}", t.elapsed());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(get(node, "/api/v1/me", Some(&token)).starts_with("HTTP/1.1 401"));
+    }
+}

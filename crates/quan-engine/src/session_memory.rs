@@ -1,0 +1,190 @@
+//! A node's memory of bearer tokens, so that a grab's requests (and a
+//! till's scans) do not each read the session and the account from the
+//! database.
+//!
+//! Two ways a token is trusted from memory:
+//! - for a short window (`resident_session_cache_s`, `cashier_session_cache_s`)
+//!   after it was read from the database: a logout on another node takes
+//!   effect here within that window;
+//! - for residents, while the node *follows* the sessions
+//!   ([`Engine::follow_sessions`], every [`FOLLOW_INTERVAL_MS`] in `quan
+//!   serve`): each round reads the sessions ended (on any node) since the
+//!   previous round and forgets their tokens, and loads the residents'
+//!   sessions opened since, so that even a resident's first tap at the
+//!   opening second is answered from memory. Such a token is trusted until
+//!   its session expires, as long as the last successful round is less than
+//!   `resident_session_cache_s` old: when the database cannot be read, the
+//!   node falls back to reading each token again.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, Duration, Utc};
+use quan_domain::SessionId;
+use quan_store::{Principal, StoreError};
+
+use crate::Engine;
+use crate::auth::Actor;
+
+/// Tokens remembered at most (about 200 bytes each).
+pub const SESSION_CACHE_LEN_MAX: usize = 1_000_000;
+
+/// How often `quan serve` runs a round of [`Engine::follow_sessions`].
+pub const FOLLOW_INTERVAL_MS: u64 = 1_000;
+
+/// How far back each round reads the sessions ended before the previous
+/// round began: covers clocks of nodes that disagree by up to this much and
+/// a logout committed that long after it was stamped.
+pub const FOLLOW_OVERLAP_MS: i64 = 10_000;
+
+/// Sessions loaded per query when following.
+const LOAD_PAGE_LEN: u32 = 10_000;
+
+/// A token's actor, until when it may be answered from memory, and whether
+/// that also needs the node to be following the sessions.
+#[derive(Debug)]
+struct Remembered {
+    actor: Actor,
+    until: DateTime<Utc>,
+    followed: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct SessionCache {
+    map: Mutex<HashMap<[u8; 32], Remembered>>,
+    /// When the last successful round of following began (none: never).
+    last_round: Mutex<Option<DateTime<Utc>>>,
+    /// Until when (ms since the epoch) tokens trusted through following may
+    /// be answered; `i64::MIN` before the first round.
+    trusted_until_ms: AtomicI64,
+}
+
+impl Default for SessionCache {
+    fn default() -> SessionCache {
+        SessionCache {
+            map: Mutex::new(HashMap::new()),
+            last_round: Mutex::new(None),
+            trusted_until_ms: AtomicI64::new(i64::MIN),
+        }
+    }
+}
+
+impl SessionCache {
+    pub(crate) fn get(&self, hash: &[u8; 32], now: DateTime<Utc>) -> Option<Actor> {
+        let followed_ok = self.following(now);
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(hash).filter(|r| now < r.until && (!r.followed || followed_ok)).map(|r| r.actor.clone())
+    }
+
+    /// Whether the node follows the sessions at `now` (its last round is
+    /// recent enough).
+    pub(crate) fn following(&self, now: DateTime<Utc>) -> bool {
+        now.timestamp_millis() < self.trusted_until_ms.load(Ordering::Acquire)
+    }
+
+    /// Remembers a token. When the map is full, expired entries are dropped
+    /// first; if it is still full, the token is not remembered (it is read
+    /// from the database next time), so a full memory never empties in the
+    /// middle of a grab.
+    pub(crate) fn put(&self, hash: [u8; 32], actor: Actor, until: DateTime<Utc>, followed: bool, now: DateTime<Utc>) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= SESSION_CACHE_LEN_MAX && !map.contains_key(&hash) {
+            map.retain(|_, r| now < r.until);
+            if map.len() >= SESSION_CACHE_LEN_MAX {
+                return;
+            }
+        }
+        map.insert(hash, Remembered { actor, until, followed });
+    }
+
+    /// Forgets tokens by their hashes.
+    pub(crate) fn forget_tokens(&self, hashes: &[[u8; 32]]) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        for h in hashes {
+            map.remove(h);
+        }
+    }
+
+    /// Forgets every remembered token of a staff account (disabled, or its
+    /// password changed).
+    pub(crate) fn forget_user(&self, id: quan_domain::UserId) {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, r| !matches!(&r.actor, Actor::Staff { user, .. } if user.id == id));
+    }
+
+    fn len(&self) -> usize {
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+/// What one round of following did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Followed {
+    /// Tokens of sessions ended elsewhere, forgotten.
+    pub ended: usize,
+    /// Residents' live sessions loaded into memory.
+    pub loaded: usize,
+    /// Tokens in memory after the round.
+    pub remembered: usize,
+}
+
+impl Engine {
+    /// One round of following the sessions (see the module's text): forgets
+    /// the tokens of sessions ended since the previous round (on any node),
+    /// loads the residents' live sessions opened since (all of them, newest
+    /// first, on the first round, as far as the memory holds), and extends
+    /// the trust in what is remembered by `resident_session_cache_s` from
+    /// the round's start. Does nothing when `resident_session_cache_s` is 0.
+    /// On an error nothing is extended: the node's trust lapses on its own.
+    pub async fn follow_sessions(&self) -> Result<Followed, StoreError> {
+        let window = self.inner.config.resident_session_cache_s;
+        if window <= 0 {
+            return Ok(Followed::default());
+        }
+        let cache = &self.inner.remembered_sessions;
+        let started = self.now();
+        let last = *cache.last_round.lock().unwrap_or_else(|p| p.into_inner());
+        let overlap = Duration::milliseconds(FOLLOW_OVERLAP_MS);
+        let mut out = Followed::default();
+        if let Some(last) = last {
+            let ended = self.store().ended_sessions_since(last - overlap).await?;
+            cache.forget_tokens(&ended);
+            out.ended = ended.len();
+        }
+        let from = last.map_or(DateTime::<Utc>::MIN_UTC, |l| l - overlap);
+        let mut before: Option<(DateTime<Utc>, SessionId)> = None;
+        loop {
+            if cache.len() >= SESSION_CACHE_LEN_MAX {
+                break;
+            }
+            let page = self.store().live_resident_sessions(started, from, before, LOAD_PAGE_LEN).await?;
+            let Some((last_of_page, _)) = page.last() else { break };
+            before = Some((last_of_page.created_at, last_of_page.id));
+            let full = page.len() == LOAD_PAGE_LEN as usize;
+            for (session, resident) in page {
+                if let Principal::Resident(id) = session.principal
+                    && id == resident.id
+                {
+                    let actor = Actor::Resident { session: session.id, resident };
+                    cache.put(session.token_hash, actor, session.expires_at, true, started);
+                    out.loaded += 1;
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        *cache.last_round.lock().unwrap_or_else(|p| p.into_inner()) = Some(started);
+        cache.trusted_until_ms.store((started + Duration::seconds(window)).timestamp_millis(), Ordering::Release);
+        out.remembered = cache.len();
+        Ok(out)
+    }
+
+    /// Tokens this node answers from memory (for `/metrics`).
+    pub fn remembered_sessions(&self) -> usize {
+        self.inner.remembered_sessions.len()
+    }
+}

@@ -1,0 +1,131 @@
+//! Two nodes on one database: what a node remembers of residents' tokens,
+//! and how a logout on one reaches the other.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration};
+use quan_domain::{FixedClock, PhoneNumber};
+use quan_engine::auth::AuthRejection;
+use quan_engine::{Engine, EngineConfig, EngineParts, MemorySmsSender, PasswordParams, PiiKey, SeededRandom};
+use quan_store::Store;
+use quan_store_sqlite::{SqliteOptions, SqliteStore};
+
+struct Nodes {
+    a: Engine,
+    b: Engine,
+    clock: Arc<FixedClock>,
+    _dir: tempfile::TempDir,
+}
+
+async fn two_nodes() -> Nodes {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&dir.path().join("q.db"), SqliteOptions::default()).await.unwrap_or_else(|e| panic!("{e}")),
+    );
+    let clock = Arc::new(FixedClock::new(DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default()));
+    let node = |seed: u64| {
+        Engine::new(EngineParts {
+            store: store.clone(),
+            clock: clock.clone(),
+            random: Arc::new(SeededRandom::new(seed)),
+            sms: Arc::new(MemorySmsSender::default()),
+            pii_key: PiiKey::from_bytes([7; 32]),
+            config: EngineConfig {
+                password: PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 },
+                ..EngineConfig::default()
+            },
+        })
+    };
+    Nodes { a: node(1), b: node(2), clock, _dir: dir }
+}
+
+async fn enrol(e: &Engine, first: u32, n: u32) -> Vec<String> {
+    let phones: Vec<PhoneNumber> = (first..first + n)
+        .map(|i| PhoneNumber::parse(&format!("1380000{i:04}")).unwrap_or_else(|e| panic!("{e}")))
+        .collect();
+    e.enrol_residents(&phones).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn valid(e: &Engine, token: &str) -> bool {
+    match e.authenticate(Some(token)).await {
+        Ok(_) => true,
+        Err(AuthRejection::InvalidToken) => false,
+        Err(other) => panic!("{other}"),
+    }
+}
+
+#[tokio::test]
+async fn a_following_node_answers_from_memory_and_forgets_a_logout_elsewhere_at_its_next_round() {
+    let n = two_nodes().await;
+    let tokens = enrol(&n.a, 0, 3).await;
+    let f = n.b.follow_sessions().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((f.loaded, f.ended, f.remembered), (3, 0, 3), "every live session loaded on the first round");
+    assert_eq!(n.b.remembered_sessions(), 3);
+
+    // Logged out on node a: at once there, on b from memory until its next round.
+    let actor = n.a.authenticate(Some(&tokens[0])).await.unwrap_or_else(|e| panic!("{e}"));
+    n.a.logout(&actor).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(!valid(&n.a, &tokens[0]).await, "at once on the node that logged out");
+    assert!(valid(&n.b, &tokens[0]).await, "node b answers from memory until its next round");
+    n.clock.advance(Duration::seconds(1));
+    let f = n.b.follow_sessions().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((f.ended, f.remembered), (1, 2), "the end is read and the token forgotten");
+    assert!(!valid(&n.b, &tokens[0]).await, "gone on node b after its round");
+    assert!(valid(&n.b, &tokens[1]).await && valid(&n.b, &tokens[2]).await, "the others still answer");
+
+    // A session opened elsewhere after a round is loaded by the next one.
+    let later = enrol(&n.a, 10, 1).await;
+    n.clock.advance(Duration::seconds(1));
+    let f = n.b.follow_sessions().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((f.loaded, f.remembered), (3, 3), "the overlap reloads the two recent ones and the new one");
+    assert!(valid(&n.b, &later[0]).await);
+
+    // Rounds keep the memory trusted far beyond the 5 s window.
+    for _ in 0..10 {
+        n.clock.advance(Duration::seconds(1));
+        n.b.follow_sessions().await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert!(valid(&n.b, &tokens[1]).await);
+}
+
+#[tokio::test]
+async fn without_a_round_for_longer_than_the_window_a_node_reads_tokens_again() {
+    let n = two_nodes().await;
+    let tokens = enrol(&n.a, 0, 2).await;
+    n.b.follow_sessions().await.unwrap_or_else(|e| panic!("{e}"));
+    let actor = n.a.authenticate(Some(&tokens[0])).await.unwrap_or_else(|e| panic!("{e}"));
+    n.a.logout(&actor).await.unwrap_or_else(|e| panic!("{e}"));
+    // Node b's rounds stop (its database reads fail, say): it trusts its
+    // memory for `resident_session_cache_s` (5 s) after the last round.
+    n.clock.advance(Duration::seconds(4));
+    assert!(valid(&n.b, &tokens[0]).await, "inside the window: still from memory");
+    n.clock.advance(Duration::seconds(1));
+    assert!(!valid(&n.b, &tokens[0]).await, "past the window the token is read again, and its session is gone");
+    assert!(valid(&n.b, &tokens[1]).await, "a live token is read and answered");
+}
+
+#[tokio::test]
+async fn a_node_with_no_memory_window_neither_loads_nor_remembers() {
+    let n = two_nodes().await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&dir.path().join("q.db"), SqliteOptions::default()).await.unwrap_or_else(|e| panic!("{e}")),
+    );
+    let e = Engine::new(EngineParts {
+        store,
+        clock: n.clock.clone(),
+        random: Arc::new(SeededRandom::new(3)),
+        sms: Arc::new(MemorySmsSender::default()),
+        pii_key: PiiKey::from_bytes([7; 32]),
+        config: EngineConfig {
+            password: PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 },
+            resident_session_cache_s: 0,
+            ..EngineConfig::default()
+        },
+    });
+    let tokens = enrol(&e, 0, 2).await;
+    let f = e.follow_sessions().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(f.loaded, 0);
+    assert!(valid(&e, &tokens[0]).await);
+    assert_eq!(e.remembered_sessions(), 0);
+}
