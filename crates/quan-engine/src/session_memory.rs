@@ -38,6 +38,12 @@ pub const FOLLOW_INTERVAL_MS: u64 = 1_000;
 /// a logout committed that long after it was stamped.
 pub const FOLLOW_OVERLAP_MS: i64 = 10_000;
 
+/// How far back each round loads the sessions opened before the previous
+/// round began. Short: a session missed (a node's clock behind, a slow
+/// commit) is only read from the database at its first use, and a mass
+/// enrolment is not loaded again and again.
+pub const LOAD_OVERLAP_MS: i64 = 2_000;
+
 /// Sessions loaded per query when following.
 const LOAD_PAGE_LEN: u32 = 10_000;
 
@@ -154,7 +160,7 @@ impl Engine {
             cache.forget_tokens(&ended);
             out.ended = ended.len();
         }
-        let from = last.map_or(DateTime::<Utc>::MIN_UTC, |l| l - overlap);
+        let from = last.map_or(DateTime::<Utc>::MIN_UTC, |l| l - Duration::milliseconds(LOAD_OVERLAP_MS));
         let mut before: Option<(DateTime<Utc>, SessionId)> = None;
         loop {
             if cache.len() >= SESSION_CACHE_LEN_MAX {
