@@ -400,7 +400,7 @@ impl Engine {
             || rule.age_min.is_some()
             || rule.age_max.is_some()
             || b.spec.limits.count_by != CountBy::Account;
-        let identity = if needs_identity { self.store().identity(resident.id).await? } else { None };
+        let identity = if needs_identity { self.identity_of(resident.id).await? } else { None };
         let located = position.map(|p| self.locate(&p)).transpose().map_err(ClaimRejection::Position)?;
         let (on_lists, place) = self.lists_and_place(resident, identity.as_ref(), rule, located).await?;
         let facts = Facts {

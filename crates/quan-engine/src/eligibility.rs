@@ -139,6 +139,7 @@ impl Engine {
             verified_at: self.now(),
         };
         self.store().set_identity(&identity).await?;
+        self.remember_identity(identity.clone());
         tracing::info!(resident_id = %resident.id, id = %identity.id_masked, "identity recorded");
         Ok(identity)
     }

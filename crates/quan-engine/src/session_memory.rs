@@ -15,14 +15,19 @@
 //!   its session expires, as long as the last successful round is less than
 //!   `resident_session_cache_s` old: when the database cannot be read, the
 //!   node falls back to reading each token again.
+//!
+//! The same rounds keep every resident's verified identity (household
+//! region, birth date, ID hash) in memory, so that a batch with a household,
+//! age or per-person rule decides a claim without reading it; an identity
+//! recorded on another node is here by the next round.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
-use quan_domain::SessionId;
-use quan_store::{Principal, StoreError};
+use quan_domain::{ResidentId, SessionId};
+use quan_store::{Identity, Principal, StoreError};
 
 use crate::Engine;
 use crate::auth::Actor;
@@ -64,6 +69,16 @@ pub(crate) struct SessionCache {
     /// Until when (ms since the epoch) tokens trusted through following may
     /// be answered; `i64::MIN` before the first round.
     trusted_until_ms: AtomicI64,
+    identities: Mutex<Identities>,
+}
+
+/// Residents' identities, as far as the rounds of following loaded them.
+#[derive(Debug, Default)]
+struct Identities {
+    map: HashMap<ResidentId, Identity>,
+    /// Every identity recorded up to the last round is in `map` (none was
+    /// left out for want of room): a resident missing there has none.
+    complete: bool,
 }
 
 impl Default for SessionCache {
@@ -72,6 +87,7 @@ impl Default for SessionCache {
             map: Mutex::new(HashMap::new()),
             last_round: Mutex::new(None),
             trusted_until_ms: AtomicI64::new(i64::MIN),
+            identities: Mutex::new(Identities::default()),
         }
     }
 }
@@ -124,6 +140,20 @@ impl SessionCache {
     fn len(&self) -> usize {
         self.map.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
+
+    /// Keeps identities; `false` when one was left out for want of room.
+    fn remember_identities(&self, found: Vec<Identity>) -> bool {
+        let mut ids = self.identities.lock().unwrap_or_else(|p| p.into_inner());
+        let mut all = true;
+        for i in found {
+            if ids.map.len() >= SESSION_CACHE_LEN_MAX && !ids.map.contains_key(&i.resident_id) {
+                all = false;
+                continue;
+            }
+            ids.map.insert(i.resident_id, i);
+        }
+        all
+    }
 }
 
 /// What one round of following did.
@@ -135,6 +165,8 @@ pub struct Followed {
     pub loaded: usize,
     /// Tokens in memory after the round.
     pub remembered: usize,
+    /// Identities recorded since the previous round (all, on the first), loaded.
+    pub identities: usize,
 }
 
 impl Engine {
@@ -183,10 +215,51 @@ impl Engine {
                 break;
             }
         }
+        // Identities recorded since the previous round, with the same
+        // overlap as the ends: one missed would decide claims on stale facts.
+        let since = last.map_or(DateTime::<Utc>::MIN_UTC, |l| l - overlap);
+        let mut after: Option<(DateTime<Utc>, ResidentId)> = None;
+        let mut all = true;
+        loop {
+            let page = self.store().identities_verified_since(since, after, LOAD_PAGE_LEN).await?;
+            let Some(last_of_page) = page.last() else { break };
+            after = Some((last_of_page.verified_at, last_of_page.resident_id));
+            let full = page.len() == LOAD_PAGE_LEN as usize;
+            out.identities += page.len();
+            all &= cache.remember_identities(page);
+            if !full {
+                break;
+            }
+        }
+        {
+            let mut ids = cache.identities.lock().unwrap_or_else(|p| p.into_inner());
+            // Complete after a first round that kept them all, as long as
+            // every later round keeps all it reads.
+            ids.complete = all && (last.is_none() || ids.complete);
+        }
         *cache.last_round.lock().unwrap_or_else(|p| p.into_inner()) = Some(started);
         cache.trusted_until_ms.store((started + Duration::seconds(window)).timestamp_millis(), Ordering::Release);
         out.remembered = cache.len();
         Ok(out)
+    }
+
+    /// A resident's verified identity (none: not verified): from memory
+    /// while this node follows the sessions, else read from the database.
+    pub async fn identity_of(&self, resident: ResidentId) -> Result<Option<Identity>, StoreError> {
+        let cache = &self.inner.remembered_sessions;
+        if cache.following(self.now()) {
+            let ids = cache.identities.lock().unwrap_or_else(|p| p.into_inner());
+            if ids.complete {
+                return Ok(ids.map.get(&resident).cloned());
+            }
+        }
+        self.store().identity(resident).await
+    }
+
+    /// Keeps an identity just recorded on this node (the other nodes read
+    /// it at their next round).
+    pub(crate) fn remember_identity(&self, identity: Identity) {
+        self.inner.remembered_sessions.remember_identities(vec![identity]);
     }
 
     /// Tokens this node answers from memory (for `/metrics`).

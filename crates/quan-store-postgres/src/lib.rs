@@ -49,6 +49,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 17, name: "claim_write_path", sql: include_str!("../migrations/0017_claim_write_path.sql") },
     Migration { version: 18, name: "session_ends", sql: include_str!("../migrations/0018_session_ends.sql") },
+    Migration { version: 19, name: "identity_feed", sql: include_str!("../migrations/0019_identity_feed.sql") },
 ];
 
 quan_store::impl_account_stores!(PgStore, sqlx::postgres::PgRow);

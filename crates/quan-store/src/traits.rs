@@ -196,6 +196,16 @@ pub trait EligibilityStore: Send + Sync {
     /// Records (or replaces) a resident's verified identity.
     async fn set_identity(&self, identity: &Identity) -> Result<(), StoreError>;
     async fn identity(&self, resident: ResidentId) -> Result<Option<Identity>, StoreError>;
+    /// Identities recorded (or replaced) at or after `since`, oldest first:
+    /// at most `limit`, and only those after `after` (the `(verified_at,
+    /// resident)` of the last row of the previous page) when it is given.
+    /// A node loads them to decide eligibility from memory.
+    async fn identities_verified_since(
+        &self,
+        since: DateTime<Utc>,
+        after: Option<(DateTime<Utc>, ResidentId)>,
+        limit: u32,
+    ) -> Result<Vec<Identity>, StoreError>;
     /// The list with this name, created if new. `Conflict { what: "list_region" }`
     /// when it exists for a region the caller's does not contain.
     async fn upsert_list(

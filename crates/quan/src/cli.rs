@@ -329,6 +329,11 @@ pub enum BenchCmd {
         /// that retry safely send it.
         #[arg(long)]
         idempotency_keys: bool,
+        /// The batch's limit counts claims per `account` (default) or per `person`: with
+        /// `person` every resident has a verified identity (its ID hash), and each claim needs
+        /// it, as in a campaign for registered households.
+        #[arg(long, default_value = "account")]
+        count_by: String,
     },
     /// Redemptions at the till: durable redemptions per second through the engine on SQLite and
     /// PostgreSQL (one transaction each: voucher state, redemption row, ledger transfers), and

@@ -88,7 +88,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crash,
             backend,
             idempotency_keys,
+            count_by,
         }) => {
+            let per_person = match count_by.as_str() {
+                "account" => false,
+                "person" => true,
+                other => anyhow::bail!("--count-by is account or person, not `{other}`"),
+            };
             use commands::bench_http::Backend;
             let backends = match backend.as_str() {
                 "sqlite" => vec![Backend::Sqlite],
@@ -103,6 +109,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 pg_admin_url: pg_url.clone(),
                 memory_seconds,
                 keys: idempotency_keys,
+                per_person,
             };
             if let Some(kills) = crash {
                 let out = commands::bench_http::crash(&h, &backends, kills, json).await?;
@@ -117,6 +124,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 pg_admin_url: pg_url,
                 redis,
                 skip_peers,
+                per_person,
                 http: http.then_some((h, backends)),
             };
             stdout.write_all(commands::bench_claim::run(&o, json).await?.as_bytes())?;

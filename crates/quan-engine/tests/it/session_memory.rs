@@ -131,3 +131,25 @@ async fn a_node_with_no_memory_window_neither_loads_nor_remembers() {
     assert!(valid(&e, &tokens[0]).await);
     assert_eq!(e.remembered_sessions(), 0);
 }
+
+#[tokio::test]
+async fn an_identity_recorded_on_one_node_is_known_to_a_following_node_at_its_next_round() {
+    let n = two_nodes().await;
+    let tokens = enrol(&n.a, 0, 2).await;
+    let f = n.b.follow_sessions().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(f.identities, 0);
+    let on_a = n.a.authenticate(Some(&tokens[0])).await.unwrap_or_else(|e| panic!("{e}"));
+    let quan_engine::Actor::Resident { resident, .. } = &on_a else { panic!("a resident") };
+    let body = "42050219900101123";
+    let number = format!("{body}{}", quan_domain::id_number::check_char(body.as_bytes()).unwrap_or('?'));
+    let recorded = n.a.verify_identity(&on_a, &number).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(n.a.identity_of(resident.id).await.ok().flatten(), Some(recorded.clone()), "node a: at once");
+    assert_eq!(n.b.identity_of(resident.id).await.ok().flatten(), None, "node b: from memory, until its next round");
+    n.clock.advance(Duration::seconds(1));
+    let f = n.b.follow_sessions().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(f.identities, 1);
+    assert_eq!(n.b.identity_of(resident.id).await.ok().flatten(), Some(recorded.clone()), "node b after its round");
+    // A node whose rounds stopped reads the database once its window is past.
+    n.clock.advance(Duration::seconds(10));
+    assert_eq!(n.b.identity_of(resident.id).await.ok().flatten(), Some(recorded), "past the window: read again");
+}

@@ -261,3 +261,42 @@ pub async fn identities_and_list_members_are_found_by_keyed_hash_only(s: S) {
     let clash = s.upsert_list("low-income-2027", &other_region, actor, t(4)).await;
     assert!(matches!(clash, Err(StoreError::Conflict { what: "list_region" })), "{clash:?}");
 }
+
+pub async fn identities_are_read_in_the_order_recorded_page_by_page_and_a_replaced_one_moves_last(s: S) {
+    use crate::{Identity, Resident};
+    use quan_domain::{KeyedHash, ResidentId};
+    let mut ids = Vec::new();
+    // Recorded at 10, 10, 20, 30 (two at the same instant, split by resident id).
+    for (n, at) in [(41u8, 10), (42, 10), (43, 20), (44, 30)] {
+        let r = ok(
+            s.upsert_resident(&Resident {
+                id: ResidentId::from_uuid(Uuid::from_u128(u128::from(n))),
+                phone_hash: KeyedHash::from_bytes([n; 32]),
+                phone_masked: "x".into(),
+                created_at: t(0),
+            })
+            .await,
+            "resident",
+        );
+        let id = Identity {
+            resident_id: r.id,
+            id_hash: KeyedHash::from_bytes([n + 100; 32]),
+            id_masked: "4****************X".into(),
+            household_region: "420502".into(),
+            birth_date: chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or_default(),
+            verified_at: t(at),
+        };
+        ok(s.set_identity(&id).await, "set");
+        ids.push(id);
+    }
+    let first = ok(s.identities_verified_since(t(0), None, 3).await, "page 1");
+    assert_eq!(first, ids[..3].to_vec(), "oldest first, the tie by resident id");
+    let last = &first[2];
+    let rest = ok(s.identities_verified_since(t(0), Some((last.verified_at, last.resident_id)), 3).await, "page 2");
+    assert_eq!(rest, ids[3..].to_vec());
+    assert_eq!(ok(s.identities_verified_since(t(20), None, 10).await, "since 20"), ids[2..].to_vec());
+    // Verified again (another ID number): read again, last.
+    let again = Identity { id_hash: KeyedHash::from_bytes([200; 32]), verified_at: t(40), ..ids[0].clone() };
+    ok(s.set_identity(&again).await, "replace");
+    assert_eq!(ok(s.identities_verified_since(t(25), None, 10).await, "since 25"), vec![ids[3].clone(), again]);
+}

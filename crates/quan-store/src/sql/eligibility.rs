@@ -45,6 +45,20 @@ macro_rules! impl_eligibility_store {
                 })
             }
 
+            /// A row of `resident_identities`.
+            fn identity_row(row: &R) -> Result<Identity, StoreError> {
+                let hash: Vec<u8> = get(row, "id_hash")?;
+                let birth: String = get(row, "birth_date")?;
+                Ok(Identity {
+                    resident_id: ResidentId::from_uuid(get(row, "resident_id")?),
+                    id_hash: KeyedHash::from_slice(&hash).ok_or_else(|| StoreError::message("stored id_hash is not 32 bytes"))?,
+                    id_masked: get(row, "id_masked")?,
+                    household_region: get(row, "household_region")?,
+                    birth_date: NaiveDate::parse_from_str(&birth, "%Y-%m-%d").map_err(StoreError::other)?,
+                    verified_at: at(row, "verified_at_ms")?,
+                })
+            }
+
             const LIST_SQL: &str = "SELECT l.id, l.name, l.region, l.created_by, l.created_at_ms,
                 (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id) AS members
                 FROM eligibility_lists l WHERE l.name = $1";
@@ -80,17 +94,31 @@ macro_rules! impl_eligibility_store {
                     .fetch_optional(self.pool())
                     .await
                     .map_err(err)?;
-                    let Some(row) = row else { return Ok(None) };
-                    let hash: Vec<u8> = get(&row, "id_hash")?;
-                    let birth: String = get(&row, "birth_date")?;
-                    Ok(Some(Identity {
-                        resident_id: ResidentId::from_uuid(get(&row, "resident_id")?),
-                        id_hash: KeyedHash::from_slice(&hash).ok_or_else(|| StoreError::message("stored id_hash is not 32 bytes"))?,
-                        id_masked: get(&row, "id_masked")?,
-                        household_region: get(&row, "household_region")?,
-                        birth_date: NaiveDate::parse_from_str(&birth, "%Y-%m-%d").map_err(StoreError::other)?,
-                        verified_at: at(&row, "verified_at_ms")?,
-                    }))
+                    row.as_ref().map(identity_row).transpose()
+                }
+
+                async fn identities_verified_since(
+                    &self,
+                    since: DateTime<Utc>,
+                    after: Option<(DateTime<Utc>, ResidentId)>,
+                    limit: u32,
+                ) -> Result<Vec<Identity>, StoreError> {
+                    // Without `after`, the first page starts before every row.
+                    let (after_ms, after_id) = after.map_or((i64::MIN, uuid::Uuid::nil()), |(at, id)| (at.timestamp_millis(), id.as_uuid()));
+                    let found = sqlx::query(
+                        "SELECT resident_id, id_hash, id_masked, household_region, birth_date, verified_at_ms
+                         FROM resident_identities
+                         WHERE verified_at_ms >= $1 AND (verified_at_ms, resident_id) > ($2, $3)
+                         ORDER BY verified_at_ms, resident_id LIMIT $4",
+                    )
+                    .bind(since.timestamp_millis())
+                    .bind(after_ms)
+                    .bind(after_id)
+                    .bind(i64::from(limit))
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    found.iter().map(identity_row).collect()
                 }
 
                 async fn upsert_list(&self, name: &str, region: &Region, by: UserId, now: DateTime<Utc>) -> Result<EligibilityList, StoreError> {

@@ -24,6 +24,8 @@ pub struct ClaimBench {
     pub pg_admin_url: String,
     pub redis: String,
     pub skip_peers: bool,
+    /// The batch counts claims per person; every resident has an identity.
+    pub per_person: bool,
     /// End to end over HTTP too, on these backends.
     pub http: Option<(super::bench_http::HttpBench, Vec<super::bench_http::Backend>)>,
 }
@@ -148,9 +150,19 @@ async fn engine_run(
     let clock = Arc::new(FixedClock::new(opening() - chrono::Duration::days(10)));
     let engine = super::bench_setup::engine(store.clone(), clock.clone());
     let official = super::bench_setup::staff(&engine, "bench.official", Role::Official).await?;
-    let (c, batch) =
-        super::bench_setup::open_grab(&engine, &official, o.stock, &super::bench_setup::Window::december()).await?;
+    let (c, batch) = super::bench_setup::open_grab(
+        &engine,
+        &official,
+        o.stock,
+        &super::bench_setup::Window::december(),
+        o.per_person,
+    )
+    .await?;
     let ids = insert_residents(pg, sqlite, o.residents).await?;
+    if o.per_person {
+        let uuids: Vec<uuid::Uuid> = ids.iter().map(|r| r.as_uuid()).collect();
+        super::bench_setup::insert_identities(pg, sqlite, &uuids).await?;
+    }
     let order = super::bench_setup::shuffled_order(o.residents);
     let actors: Arc<Vec<Actor>> = Arc::new(
         ids.iter()
@@ -166,6 +178,9 @@ async fn engine_run(
             .collect(),
     );
     clock.set(opening());
+    // As `quan serve` does before it listens: residents' sessions and
+    // identities into memory (the clock stands still, so they stay trusted).
+    engine.follow_sessions().await?;
     let order = Arc::new(order);
     let next = Arc::new(AtomicUsize::new(0));
     let claimed = Arc::new(AtomicUsize::new(0));
@@ -408,8 +423,11 @@ pub async fn run(o: &ClaimBench, json: bool) -> anyhow::Result<String> {
         return Ok(out.to_string() + "\n");
     }
     let mut out = format!(
-        "stock {}, {} residents (+20% repeat attempts), {} concurrent claimers on the engine\n",
-        o.stock, o.residents, o.concurrency
+        "stock {}, {} residents (+20% repeat attempts), {} concurrent claimers on the engine, one voucher per {}\n",
+        o.stock,
+        o.residents,
+        o.concurrency,
+        if o.per_person { "person (each claim needs the resident's verified identity)" } else { "account" }
     );
     for r in &runs {
         out.push_str(&format!(

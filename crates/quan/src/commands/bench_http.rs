@@ -52,6 +52,8 @@ pub struct HttpBench {
     pub memory_seconds: u64,
     /// Every claim carries its own `Idempotency-Key`.
     pub keys: bool,
+    /// The batch counts claims per person; every resident has an identity.
+    pub per_person: bool,
 }
 
 /// One grab prepared in a database the server will open.
@@ -72,7 +74,11 @@ struct Grab {
 /// Creates, funds and starts a campaign whose one batch (limit 1 per
 /// account, one kind of ¥10 instant vouchers) is open from now on by the
 /// system clock (the server's).
-async fn create_open_grab(store: Arc<dyn Store>, stock: u32) -> anyhow::Result<(CampaignId, BatchId)> {
+async fn create_open_grab(
+    store: Arc<dyn Store>,
+    stock: u32,
+    per_person: bool,
+) -> anyhow::Result<(CampaignId, BatchId)> {
     // Whole milliseconds, as the stores keep instants.
     let now = chrono::DateTime::from_timestamp_millis(chrono::Utc::now().timestamp_millis()).unwrap_or_default();
     let engine = bench_setup::engine(store, Arc::new(FixedClock::new(now - chrono::Duration::hours(1))));
@@ -84,7 +90,7 @@ async fn create_open_grab(store: Arc<dyn Store>, stock: u32) -> anyhow::Result<(
         starts_on: local(now - chrono::Duration::days(1)).format("%Y-%m-%d").to_string(),
         ends_on: local(now + chrono::Duration::days(30)).format("%Y-%m-%d").to_string(),
     };
-    bench_setup::open_grab(&engine, &official, stock, &window).await
+    bench_setup::open_grab(&engine, &official, stock, &window, per_person).await
 }
 
 /// `n` residents, each with a live session; returns their bearer tokens.
@@ -92,6 +98,7 @@ async fn insert_residents_with_sessions(
     pg: Option<&sqlx::PgPool>,
     sqlite: Option<&sqlx::SqlitePool>,
     n: usize,
+    per_person: bool,
 ) -> anyhow::Result<Vec<String>> {
     let now = chrono::Utc::now().timestamp_millis();
     let expires = now + 24 * 3600 * 1000;
@@ -144,6 +151,10 @@ async fn insert_residents_with_sessions(
     } else {
         bail!("no pool");
     }
+    if per_person {
+        let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.0).collect();
+        bench_setup::insert_identities(pg, sqlite, &ids).await?;
+    }
     Ok(rows.into_iter().map(|r| r.4).collect())
 }
 
@@ -155,14 +166,15 @@ async fn open_store(g: &Grab) -> anyhow::Result<Arc<dyn Store>> {
     })
 }
 
-async fn prepare(backend: Backend, stock: u32, residents: usize, pg_admin_url: &str) -> anyhow::Result<Grab> {
+async fn prepare(o: &HttpBench, backend: Backend) -> anyhow::Result<Grab> {
+    let (stock, residents, pg_admin_url) = (o.stock, o.residents, o.pg_admin_url.as_str());
     let dir = tempfile::tempdir()?;
     let (database_url, pg_drop, campaign, batch, tokens) = match backend {
         Backend::Sqlite => {
             let store = SqliteStore::open(&dir.path().join("quan.db"), SqliteOptions::default()).await?;
             let pool = store.pool().clone();
-            let (c, b) = create_open_grab(Arc::new(store), stock).await?;
-            let tokens = insert_residents_with_sessions(None, Some(&pool), residents).await?;
+            let (c, b) = create_open_grab(Arc::new(store), stock, o.per_person).await?;
+            let tokens = insert_residents_with_sessions(None, Some(&pool), residents, o.per_person).await?;
             pool.close().await;
             (None, None, c, b, tokens)
         }
@@ -171,8 +183,8 @@ async fn prepare(backend: Backend, stock: u32, residents: usize, pg_admin_url: &
             let url = bench_setup::create_database(pg_admin_url, &name).await?;
             let store = PgStore::open(&url, PgOptions::default()).await?;
             let pool = store.pool().clone();
-            let (c, b) = create_open_grab(Arc::new(store), stock).await?;
-            let tokens = insert_residents_with_sessions(Some(&pool), None, residents).await?;
+            let (c, b) = create_open_grab(Arc::new(store), stock, o.per_person).await?;
+            let tokens = insert_residents_with_sessions(Some(&pool), None, residents, o.per_person).await?;
             pool.close().await;
             (Some(url), Some((pg_admin_url.to_owned(), name)), c, b, tokens)
         }
@@ -419,7 +431,7 @@ async fn check(g: &Grab, acknowledged: &[uuid::Uuid]) -> anyhow::Result<(u64, Ve
 
 /// `--http`: one grab end to end, then sold-out answers from memory.
 pub async fn http_run(o: &HttpBench, backend: Backend) -> anyhow::Result<Vec<Run>> {
-    let g = Grab { keys: o.keys, ..prepare(backend, o.stock, o.residents, &o.pg_admin_url).await? };
+    let g = Grab { keys: o.keys, ..prepare(o, backend).await? };
     let result = http_run_on(o, &g).await;
     if std::env::var_os("QUAN_TEST_BENCH_KEEP").is_some() {
         // The database and the server's log, for a look afterwards.
@@ -504,7 +516,7 @@ pub struct CrashReport {
 /// `--crash N`: the grab, with the server killed by SIGKILL at random
 /// moments `kills` times and restarted; then the invariants.
 pub async fn crash_run(o: &HttpBench, backend: Backend, kills: u32, progress: bool) -> anyhow::Result<CrashReport> {
-    let g = Grab { keys: o.keys, ..prepare(backend, o.stock, o.residents, &o.pg_admin_url).await? };
+    let g = Grab { keys: o.keys, ..prepare(o, backend).await? };
     let result = crash_run_on(o, &g, kills, progress).await;
     if result.as_ref().is_ok_and(|r| r.problems.is_empty()) {
         drop_database(&g).await;

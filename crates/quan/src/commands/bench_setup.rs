@@ -67,19 +67,22 @@ impl Window {
 }
 
 /// Creates, funds and starts a campaign with one grab batch of `stock` ¥10
-/// instant vouchers (one per account, valid three days after the claim).
+/// instant vouchers (one per account, or per person when `per_person`;
+/// valid three days after the claim).
 pub async fn open_grab(
     engine: &Engine,
     official: &Actor,
     stock: u32,
     w: &Window,
+    per_person: bool,
 ) -> anyhow::Result<(CampaignId, BatchId)> {
+    let count_by = if per_person { "person" } else { "account" };
     let face = 1000i64;
     let budget = i64::from(stock) * face;
     let file: CampaignFile = serde_json::from_value(serde_json::json!({
         "campaign": {"name": "bench", "region": "4205", "budget_fen": budget, "funding_source": "bench", "starts_on": w.starts_on, "ends_on": w.ends_on},
         "batches": [{"name": "grab", "opening_at": w.opening_at, "closing_at": w.closing_at,
-            "limits": {"per_batch": 1, "count_by": "account"},
+            "limits": {"per_batch": 1, "count_by": count_by},
             "kinds": [{"stock": stock, "kind": {"code": "k", "name": "立减", "discount": {"type": "instant", "off_fen": face}, "validity": {"type": "days_after_claim", "days": 3}}}]}]
     }))?;
     let e = |x: &dyn std::fmt::Display| anyhow::anyhow!("{x}");
@@ -90,6 +93,44 @@ pub async fn open_grab(
         .map_err(|x| e(&x))?;
     engine.change_campaign(official, c.id, Cmd::Start, "").await.map_err(|x| e(&x))?;
     Ok((c.id, batches[0].id))
+}
+
+/// A verified identity for each resident (a distinct ID hash each,
+/// household 420502), as residents of a per-person grab have.
+pub async fn insert_identities(
+    pg: Option<&sqlx::PgPool>,
+    sqlite: Option<&sqlx::SqlitePool>,
+    residents: &[uuid::Uuid],
+) -> anyhow::Result<()> {
+    let hash = |r: &uuid::Uuid| {
+        let mut h = [0x1du8; 32];
+        h[..16].copy_from_slice(r.as_bytes());
+        h.to_vec()
+    };
+    const SQL: &str = "INSERT INTO resident_identities (resident_id, id_hash, id_masked, household_region, birth_date, verified_at_ms)";
+    if let Some(pool) = pg {
+        for chunk in residents.chunks(10_000) {
+            let hashes: Vec<Vec<u8>> = chunk.iter().map(hash).collect();
+            sqlx::query(sqlx::AssertSqlSafe(format!("{SQL} SELECT r, h, '4****************1', '420502', '1990-01-01', 0 FROM UNNEST($1::uuid[], $2::bytea[]) AS t(r, h)")))
+                .bind(chunk)
+                .bind(&hashes)
+                .execute(pool)
+                .await?;
+        }
+    } else if let Some(pool) = sqlite {
+        let mut tx = pool.begin().await?;
+        for r in residents {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{SQL} VALUES ($1, $2, '4****************1', '420502', '1990-01-01', 0)"
+            )))
+            .bind(r)
+            .bind(hash(r))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
 }
 
 /// Every resident once and a fifth of them again (repeat attempts), shuffled.
