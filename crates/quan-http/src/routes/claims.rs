@@ -12,7 +12,6 @@ use quan_domain::geo::Crs;
 use quan_domain::{BatchId, Role};
 use quan_engine::claims::{ClaimKeying, ClaimRejection, Claimed};
 use quan_engine::districts::Position;
-use quan_store::IdempotencyBegin;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -122,31 +121,52 @@ async fn claim(
     let path = format!("/api/v1/batches/{id}/claims");
     // A keyed claim's answer is stored in the claim's own transaction when
     // it is granted (no write of its own); a refused claim created nothing,
-    // so its retry is decided again.
+    // so its retry is decided again. The stored answer is looked up only
+    // when the claim is not granted now: a grant proves the key was new
+    // (the commit refuses a stored key), so a grab's keyed claims read
+    // nothing before they are decided.
     let key = key_of(&headers)?;
     let hash = fingerprint(&path, &body);
-    let store = state.engine.store();
-    if let Some(k) = &key
-        && let Some(found) = store.find_idempotent(&scope, k, &hash).await.map_err(|e| ApiError::internal(&e))?
-    {
-        return answer_found(found);
+    let decided = decide(&state, &auth, batch, &scope, &body, key.as_deref(), hash).await;
+    match (decided, &key) {
+        (Err(e), Some(k)) if e.status.is_client_error() => {
+            let store = state.engine.store();
+            match store.find_idempotent(&scope, k, &hash).await.map_err(|e| ApiError::internal(&e))? {
+                Some(found) => answer_found(found),
+                None => Err(e),
+            }
+        }
+        (decided, _) => decided,
     }
-    let b: ClaimBody = if body.is_empty() { ClaimBody::default() } else { parse_json(&body)? };
+}
+
+/// A claim decided as if its key (if any) were new: 201, or the refusal.
+async fn decide(
+    state: &AppState,
+    auth: &Auth,
+    batch: BatchId,
+    scope: &str,
+    body: &[u8],
+    key: Option<&str>,
+    hash: [u8; 32],
+) -> ApiResult<Response> {
+    let b: ClaimBody = if body.is_empty() { ClaimBody::default() } else { parse_json(body)? };
     let position = position(b.lat, b.lng, b.crs.as_deref(), b.accuracy_m)?;
     let now = state.engine.now();
-    let keying = key.clone().map(|k| ClaimKeying {
-        scope: scope.clone(),
-        key: k,
+    let keying = key.map(|k| ClaimKeying {
+        scope: scope.to_owned(),
+        key: k.to_owned(),
         request_hash: hash,
         render: Arc::new(move |c: &Claimed| serde_json::to_string(&claimed_view(batch, c, now)).unwrap_or_default()),
     });
     match state.engine.claim_keyed(&auth.0, batch, b.kind.as_deref(), position, keying).await {
         Ok(c) => Ok((StatusCode::CREATED, Json(claimed_view(batch, &c, now))).into_response()),
-        Err(ClaimRejection::KeyTaken) => {
-            let k = key.unwrap_or_default();
-            let found = store.find_idempotent(&scope, &k, &hash).await.map_err(|e| ApiError::internal(&e))?;
-            answer_found(found.unwrap_or(IdempotencyBegin::InFlight))
-        }
+        // Another request holds the key: the caller looks its answer up.
+        Err(ClaimRejection::KeyTaken) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_key_in_flight",
+            "a request with this Idempotency-Key is still being processed; retry shortly",
+        )),
         Err(e) => Err(e.into()),
     }
 }

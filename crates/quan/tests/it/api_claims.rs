@@ -185,6 +185,27 @@ async fn a_retried_claim_with_the_same_key_returns_the_first_voucher() {
     assert_eq!(wallet.as_array().map(Vec::len), Some(1), "one voucher, not two");
 }
 
+#[tokio::test]
+async fn a_granted_claims_retry_is_replayed_even_after_the_batch_sold_out_and_a_new_key_is_told_sold_out() {
+    let app = TestApp::sqlite().await;
+    let (_, bid, _) = open_batch(&app, 1, 1).await;
+    let mut tokens = residents(&app, 2).await;
+    let (a, b) = (tokens.remove(0), tokens.remove(0));
+    at_ten(&app);
+    let (status, replayed, first) = keyed_claim(&app, &a, &bid, "tap-1", &json!({})).await;
+    assert_eq!((status, replayed), (201, false), "{first}");
+    let (status, _, sold) = keyed_claim(&app, &b, &bid, "tap-9", &json!({})).await;
+    assert_eq!((status, error_code(&sold)), (409, "sold_out"), "{sold}");
+    // The node now answers "sold out" from memory; the retry is looked up and replayed.
+    let (status, replayed, again) = keyed_claim(&app, &a, &bid, "tap-1", &json!({})).await;
+    assert_eq!((status, replayed), (201, true), "{again}");
+    assert_eq!(again["claim_id"], first["claim_id"]);
+    let (status, _, reused) = keyed_claim(&app, &a, &bid, "tap-1", &json!({"kind": "other"})).await;
+    assert_eq!((status, error_code(&reused)), (422, "idempotency_key_reused"), "{reused}");
+    let (status, _, fresh) = keyed_claim(&app, &a, &bid, "tap-2", &json!({})).await;
+    assert_eq!((status, error_code(&fresh)), (409, "sold_out"), "a new key is decided: {fresh}");
+}
+
 /// Sends a claim with `key` (and `body`) through `node`: (status, replayed?, body).
 async fn keyed_claim(node: &TestApp, token: &str, batch: &str, key: &str, body: &Value) -> (u16, bool, Value) {
     let res = node
