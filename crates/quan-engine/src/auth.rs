@@ -285,7 +285,7 @@ impl Engine {
                 let ttl = self.inner.config.cashier_session_cache_s;
                 if cashier && ttl > 0 {
                     let until = session.expires_at.min(now + Duration::seconds(ttl));
-                    self.inner.remembered_sessions.put(hash, actor.clone(), until, false, now);
+                    let _ = self.inner.remembered_sessions.put(hash, actor.clone(), until, false, now);
                 }
                 Ok(actor)
             }
@@ -307,7 +307,7 @@ impl Engine {
                     } else {
                         session.expires_at.min(now + Duration::seconds(ttl))
                     };
-                    cache.put(hash, actor.clone(), until, followed, now);
+                    let _ = cache.put(hash, actor.clone(), until, followed, now);
                 }
                 Ok(actor)
             }

@@ -54,6 +54,9 @@ pub struct EngineConfig {
     /// on other nodes within this many seconds. Other staff tokens are always
     /// checked in the database.
     pub cashier_session_cache_s: i64,
+    /// Residents' tokens (and, apart, identities) a node keeps in memory at
+    /// most; about 500 bytes each (1 000 000 tokens: ~550 MB).
+    pub residents_remembered_max: usize,
     /// Dynamic codes at the till.
     pub codes: redemptions::CodeConfig,
     pub otp_ttl_s: i64,
@@ -80,6 +83,7 @@ impl Default for EngineConfig {
             resident_session_ttl_s: 30 * 24 * 3600,
             resident_session_cache_s: 5,
             cashier_session_cache_s: 5,
+            residents_remembered_max: session_memory::SESSION_CACHE_LEN_MAX,
             codes: redemptions::CodeConfig::default(),
             otp_ttl_s: 300,
             otp_attempts_max: 5,
@@ -156,6 +160,7 @@ impl Engine {
             p.config.otp_requests_per_minute_per_client_max,
             100_000,
         );
+        let remembered_max = p.config.residents_remembered_max;
         Engine {
             inner: Arc::new(Inner {
                 store: p.store,
@@ -171,7 +176,7 @@ impl Engine {
                 ids: random::IdGen::default(),
                 districts: std::sync::RwLock::new(Arc::new(quan_domain::geo::DistrictIndex::build(&[], 0.0))),
                 sequencers: claims::Sequencers::new(bucket_hint),
-                remembered_sessions: session_memory::SessionCache::default(),
+                remembered_sessions: session_memory::SessionCache::new(remembered_max),
                 redeemer: redemptions::Redeemer::default(),
                 read_cache: redemptions::ReadCache::default(),
                 live_cache: reports::LiveCache::default(),

@@ -32,7 +32,7 @@ use quan_store::{Identity, Principal, StoreError};
 use crate::Engine;
 use crate::auth::Actor;
 
-/// Tokens remembered at most (about 200 bytes each).
+/// Tokens remembered at most by default (`residents_remembered_max`).
 pub const SESSION_CACHE_LEN_MAX: usize = 1_000_000;
 
 /// How often `quan serve` runs a round of [`Engine::follow_sessions`].
@@ -70,6 +70,8 @@ pub(crate) struct SessionCache {
     /// be answered; `i64::MIN` before the first round.
     trusted_until_ms: AtomicI64,
     identities: Mutex<Identities>,
+    /// Tokens, and apart identities, kept at most.
+    cap: usize,
 }
 
 /// Residents' identities, as far as the rounds of following loaded them.
@@ -81,13 +83,14 @@ struct Identities {
     complete: bool,
 }
 
-impl Default for SessionCache {
-    fn default() -> SessionCache {
+impl SessionCache {
+    pub(crate) fn new(cap: usize) -> SessionCache {
         SessionCache {
             map: Mutex::new(HashMap::new()),
             last_round: Mutex::new(None),
             trusted_until_ms: AtomicI64::new(i64::MIN),
             identities: Mutex::new(Identities::default()),
+            cap,
         }
     }
 }
@@ -109,15 +112,24 @@ impl SessionCache {
     /// first; if it is still full, the token is not remembered (it is read
     /// from the database next time), so a full memory never empties in the
     /// middle of a grab.
-    pub(crate) fn put(&self, hash: [u8; 32], actor: Actor, until: DateTime<Utc>, followed: bool, now: DateTime<Utc>) {
+    /// Returns whether the token is remembered.
+    pub(crate) fn put(
+        &self,
+        hash: [u8; 32],
+        actor: Actor,
+        until: DateTime<Utc>,
+        followed: bool,
+        now: DateTime<Utc>,
+    ) -> bool {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= SESSION_CACHE_LEN_MAX && !map.contains_key(&hash) {
+        if map.len() >= self.cap && !map.contains_key(&hash) {
             map.retain(|_, r| now < r.until);
-            if map.len() >= SESSION_CACHE_LEN_MAX {
-                return;
+            if map.len() >= self.cap {
+                return false;
             }
         }
         map.insert(hash, Remembered { actor, until, followed });
+        true
     }
 
     /// Forgets tokens by their hashes.
@@ -146,7 +158,7 @@ impl SessionCache {
         let mut ids = self.identities.lock().unwrap_or_else(|p| p.into_inner());
         let mut all = true;
         for i in found {
-            if ids.map.len() >= SESSION_CACHE_LEN_MAX && !ids.map.contains_key(&i.resident_id) {
+            if ids.map.len() >= self.cap && !ids.map.contains_key(&i.resident_id) {
                 all = false;
                 continue;
             }
@@ -195,7 +207,7 @@ impl Engine {
         let from = last.map_or(DateTime::<Utc>::MIN_UTC, |l| l - Duration::milliseconds(LOAD_OVERLAP_MS));
         let mut before: Option<(DateTime<Utc>, SessionId)> = None;
         loop {
-            if cache.len() >= SESSION_CACHE_LEN_MAX {
+            if cache.len() >= cache.cap {
                 break;
             }
             let page = self.store().live_resident_sessions(started, from, before, LOAD_PAGE_LEN).await?;
@@ -207,8 +219,9 @@ impl Engine {
                     && id == resident.id
                 {
                     let actor = Actor::Resident { session: session.id, resident };
-                    cache.put(session.token_hash, actor, session.expires_at, true, started);
-                    out.loaded += 1;
+                    if cache.put(session.token_hash, actor, session.expires_at, true, started) {
+                        out.loaded += 1;
+                    }
                 }
             }
             if !full {

@@ -149,6 +149,10 @@ pub struct AccountsConfig {
     pub resident_session_cache_s: i64,
     /// Seconds a node trusts its memory of a cashier's token (0: never).
     pub cashier_session_cache_s: i64,
+    /// Residents' tokens (and identities) a node keeps in memory at most,
+    /// about 500 bytes each: 1 000 000 (the default) is ~550 MB of RAM.
+    /// Tokens beyond it are read from the database at their first use.
+    pub residents_remembered_max: u32,
     pub otp_ttl_s: i64,
     pub otp_attempts_max: u32,
     pub otp_resend_interval_s: i64,
@@ -207,6 +211,7 @@ impl Default for AccountsConfig {
             resident_session_ttl_s: e.resident_session_ttl_s,
             resident_session_cache_s: e.resident_session_cache_s,
             cashier_session_cache_s: e.cashier_session_cache_s,
+            residents_remembered_max: u32::try_from(e.residents_remembered_max).unwrap_or(u32::MAX),
             otp_ttl_s: e.otp_ttl_s,
             otp_attempts_max: e.otp_attempts_max,
             otp_resend_interval_s: e.otp_resend_interval_s,

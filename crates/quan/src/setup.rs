@@ -105,6 +105,7 @@ pub fn engine_config(config: &Config) -> anyhow::Result<EngineConfig> {
         resident_session_ttl_s: a.resident_session_ttl_s,
         resident_session_cache_s: a.resident_session_cache_s.max(0),
         cashier_session_cache_s: a.cashier_session_cache_s.max(0),
+        residents_remembered_max: usize::try_from(a.residents_remembered_max).unwrap_or(usize::MAX),
         otp_ttl_s: a.otp_ttl_s,
         otp_attempts_max: a.otp_attempts_max,
         otp_resend_interval_s: a.otp_resend_interval_s,

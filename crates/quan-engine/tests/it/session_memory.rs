@@ -153,3 +153,28 @@ async fn an_identity_recorded_on_one_node_is_known_to_a_following_node_at_its_ne
     n.clock.advance(Duration::seconds(10));
     assert_eq!(n.b.identity_of(resident.id).await.ok().flatten(), Some(recorded), "past the window: read again");
 }
+
+#[tokio::test]
+async fn a_node_keeps_at_most_its_cap_of_tokens_newest_first_and_reads_the_rest() {
+    let n = two_nodes().await;
+    let first = enrol(&n.a, 0, 1).await;
+    n.clock.advance(Duration::seconds(1));
+    let newer = enrol(&n.a, 1, 2).await;
+    let small = Engine::new(EngineParts {
+        store: n.a.store().clone(),
+        clock: n.clock.clone(),
+        random: Arc::new(SeededRandom::new(4)),
+        sms: Arc::new(MemorySmsSender::default()),
+        pii_key: PiiKey::from_bytes([7; 32]),
+        config: EngineConfig {
+            password: PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 },
+            residents_remembered_max: 2,
+            ..EngineConfig::default()
+        },
+    });
+    let f = small.follow_sessions().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((f.loaded, f.remembered), (2, 2), "the two newest");
+    assert!(valid(&small, &newer[0]).await && valid(&small, &newer[1]).await);
+    assert!(valid(&small, &first[0]).await, "the oldest is read from the database");
+    assert_eq!(small.remembered_sessions(), 2, "and not kept: the memory is full");
+}
