@@ -256,6 +256,35 @@ impl Engine {
         Ok(out)
     }
 
+    /// Runs a round of [`Engine::follow_sessions`] every
+    /// [`FOLLOW_INTERVAL_MS`] until the engine is dropped (the task holds no
+    /// reference to it). A failing round is logged once per outage; the
+    /// node reads tokens from the database meanwhile.
+    pub fn follow_sessions_in_background(&self) -> tokio::task::JoinHandle<()> {
+        let weak = std::sync::Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(FOLLOW_INTERVAL_MS));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut failing = false;
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { return };
+                match (Engine { inner }.follow_sessions().await) {
+                    Ok(_) if failing => {
+                        failing = false;
+                        tracing::info!("following the sessions again");
+                    }
+                    Ok(_) => {}
+                    Err(e) if !failing => {
+                        failing = true;
+                        tracing::error!(error = %e, "following the sessions failed; tokens are read from the database until it works again");
+                    }
+                    Err(_) => {}
+                }
+            }
+        })
+    }
+
     /// A resident's verified identity (none: not verified): from memory
     /// while this node follows the sessions, else read from the database.
     pub async fn identity_of(&self, resident: ResidentId) -> Result<Option<Identity>, StoreError> {

@@ -242,6 +242,10 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
         body_bytes_max: usize::try_from(config.server.body_bytes_max).unwrap_or(usize::MAX),
         request_timeout_s: config.server.request_timeout_s,
     };
+    // As `quan serve` does: residents' sessions and identities in memory,
+    // followed each second (the residents are enrolled below).
+    engine.follow_sessions().await?;
+    engine.follow_sessions_in_background();
     let server_engine = engine.clone();
     let server = tokio::spawn(async move {
         quan_http::serve(server_engine, &http, listener, async {

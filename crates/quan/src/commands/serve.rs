@@ -25,29 +25,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             tracing::error!(error = %e, "the residents' sessions could not be loaded; tokens are read as they come")
         }
     }
-    let follower = engine.clone();
-    tokio::spawn(async move {
-        let every = std::time::Duration::from_millis(quan_engine::session_memory::FOLLOW_INTERVAL_MS);
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut failing = false;
-        loop {
-            tick.tick().await;
-            match follower.follow_sessions().await {
-                Ok(_) if failing => {
-                    failing = false;
-                    tracing::info!("following the sessions again");
-                }
-                Ok(_) => {}
-                // Once per outage: the node reads tokens as they come meanwhile.
-                Err(e) if !failing => {
-                    failing = true;
-                    tracing::error!(error = %e, "following the sessions failed; tokens are read from the database until it works again");
-                }
-                Err(_) => {}
-            }
-        }
-    });
+    engine.follow_sessions_in_background();
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
