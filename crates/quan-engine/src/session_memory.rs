@@ -35,7 +35,7 @@ use crate::auth::Actor;
 /// Tokens remembered at most by default (`residents_remembered_max`).
 pub const SESSION_CACHE_LEN_MAX: usize = 1_000_000;
 
-/// How often `quan serve` runs a round of [`Engine::follow_sessions`].
+/// How often [`Engine::follow_sessions_in_background`] runs a round.
 pub const FOLLOW_INTERVAL_MS: u64 = 1_000;
 
 /// How far back each round reads the sessions ended before the previous
@@ -93,9 +93,7 @@ impl SessionCache {
             cap,
         }
     }
-}
 
-impl SessionCache {
     pub(crate) fn get(&self, hash: &[u8; 32], now: DateTime<Utc>) -> Option<Actor> {
         let followed_ok = self.following(now);
         let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
@@ -111,8 +109,7 @@ impl SessionCache {
     /// Remembers a token. When the map is full, expired entries are dropped
     /// first; if it is still full, the token is not remembered (it is read
     /// from the database next time), so a full memory never empties in the
-    /// middle of a grab.
-    /// Returns whether the token is remembered.
+    /// middle of a grab. Returns whether the token is remembered.
     pub(crate) fn put(
         &self,
         hash: [u8; 32],

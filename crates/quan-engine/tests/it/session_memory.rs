@@ -17,26 +17,31 @@ struct Nodes {
     _dir: tempfile::TempDir,
 }
 
+/// Cheap password hashing; everything else as configured by default.
+fn config() -> EngineConfig {
+    EngineConfig { password: PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 }, ..EngineConfig::default() }
+}
+
+/// A node on `store`, with its own random source.
+fn node(store: Arc<dyn Store>, clock: Arc<FixedClock>, seed: u64, config: EngineConfig) -> Engine {
+    Engine::new(EngineParts {
+        store,
+        clock,
+        random: Arc::new(SeededRandom::new(seed)),
+        sms: Arc::new(MemorySmsSender::default()),
+        pii_key: PiiKey::from_bytes([7; 32]),
+        config,
+    })
+}
+
 async fn two_nodes() -> Nodes {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let store: Arc<dyn Store> = Arc::new(
         SqliteStore::open(&dir.path().join("q.db"), SqliteOptions::default()).await.unwrap_or_else(|e| panic!("{e}")),
     );
     let clock = Arc::new(FixedClock::new(DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default()));
-    let node = |seed: u64| {
-        Engine::new(EngineParts {
-            store: store.clone(),
-            clock: clock.clone(),
-            random: Arc::new(SeededRandom::new(seed)),
-            sms: Arc::new(MemorySmsSender::default()),
-            pii_key: PiiKey::from_bytes([7; 32]),
-            config: EngineConfig {
-                password: PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 },
-                ..EngineConfig::default()
-            },
-        })
-    };
-    Nodes { a: node(1), b: node(2), clock, _dir: dir }
+    let (a, b) = (node(store.clone(), clock.clone(), 1, config()), node(store, clock.clone(), 2, config()));
+    Nodes { a, b, clock, _dir: dir }
 }
 
 async fn enrol(e: &Engine, first: u32, n: u32) -> Vec<String> {
@@ -109,22 +114,7 @@ async fn without_a_round_for_longer_than_the_window_a_node_reads_tokens_again() 
 #[tokio::test]
 async fn a_node_with_no_memory_window_neither_loads_nor_remembers() {
     let n = two_nodes().await;
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&dir.path().join("q.db"), SqliteOptions::default()).await.unwrap_or_else(|e| panic!("{e}")),
-    );
-    let e = Engine::new(EngineParts {
-        store,
-        clock: n.clock.clone(),
-        random: Arc::new(SeededRandom::new(3)),
-        sms: Arc::new(MemorySmsSender::default()),
-        pii_key: PiiKey::from_bytes([7; 32]),
-        config: EngineConfig {
-            password: PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 },
-            resident_session_cache_s: 0,
-            ..EngineConfig::default()
-        },
-    });
+    let e = node(n.a.store().clone(), n.clock.clone(), 3, EngineConfig { resident_session_cache_s: 0, ..config() });
     let tokens = enrol(&e, 0, 2).await;
     let f = e.follow_sessions().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(f.loaded, 0);
@@ -160,18 +150,7 @@ async fn a_node_keeps_at_most_its_cap_of_tokens_newest_first_and_reads_the_rest(
     let first = enrol(&n.a, 0, 1).await;
     n.clock.advance(Duration::seconds(1));
     let newer = enrol(&n.a, 1, 2).await;
-    let small = Engine::new(EngineParts {
-        store: n.a.store().clone(),
-        clock: n.clock.clone(),
-        random: Arc::new(SeededRandom::new(4)),
-        sms: Arc::new(MemorySmsSender::default()),
-        pii_key: PiiKey::from_bytes([7; 32]),
-        config: EngineConfig {
-            password: PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 },
-            residents_remembered_max: 2,
-            ..EngineConfig::default()
-        },
-    });
+    let small = node(n.a.store().clone(), n.clock.clone(), 4, EngineConfig { residents_remembered_max: 2, ..config() });
     let f = small.follow_sessions().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((f.loaded, f.remembered), (2, 2), "the two newest");
     assert!(valid(&small, &newer[0]).await && valid(&small, &newer[1]).await);

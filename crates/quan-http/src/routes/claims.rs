@@ -12,6 +12,7 @@ use quan_domain::geo::Crs;
 use quan_domain::{BatchId, Role};
 use quan_engine::claims::{ClaimKeying, ClaimRejection, Claimed};
 use quan_engine::districts::Position;
+use quan_store::IdempotencyBegin;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -162,11 +163,7 @@ async fn decide(
     match state.engine.claim_keyed(&auth.0, batch, b.kind.as_deref(), position, keying).await {
         Ok(c) => Ok((StatusCode::CREATED, Json(claimed_view(batch, &c, now))).into_response()),
         // Another request holds the key: the caller looks its answer up.
-        Err(ClaimRejection::KeyTaken) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "idempotency_key_in_flight",
-            "a request with this Idempotency-Key is still being processed; retry shortly",
-        )),
+        Err(ClaimRejection::KeyTaken) => answer_found(IdempotencyBegin::InFlight),
         Err(e) => Err(e.into()),
     }
 }

@@ -107,6 +107,21 @@ macro_rules! impl_account_stores {
                     })
                 }
 
+                /// The columns [`session_and_resident`] reads: a session `s`
+                /// joined to its resident `r` (none for staff).
+                pub(super) const SESSION_AND_RESIDENT: &str = "s.id, s.token_hash, s.user_id, s.resident_id, s.created_at_ms, s.expires_at_ms,
+                    r.phone_hash AS r_phone_hash, r.phone_masked AS r_phone_masked, r.created_at_ms AS r_created_at_ms";
+
+                /// A session and, for a resident's, its resident.
+                pub(super) fn session_and_resident(row: &R) -> Result<(Session, Option<Resident>), StoreError> {
+                    let session = session(row)?;
+                    let resident = match session.principal {
+                        Principal::Resident(id) => Some(resident_columns(row, id, "r_")?),
+                        Principal::User(_) => None,
+                    };
+                    Ok((session, resident))
+                }
+
                 pub(super) fn otp(row: &R) -> Result<OtpChallenge, StoreError> {
                     Ok(OtpChallenge {
                         id: get(row, "id")?,
@@ -345,23 +360,18 @@ macro_rules! impl_account_stores {
                     token_hash: &[u8; 32],
                     now: DateTime<Utc>,
                 ) -> Result<(Session, Option<Resident>), StoreError> {
-                    let row = sqlx::query(
-                        "SELECT s.id, s.token_hash, s.user_id, s.resident_id, s.created_at_ms, s.expires_at_ms,
-                                r.phone_hash AS r_phone_hash, r.phone_masked AS r_phone_masked, r.created_at_ms AS r_created_at_ms
-                         FROM sessions s LEFT JOIN residents r ON r.id = s.resident_id
+                    let sql = format!(
+                        "SELECT {} FROM sessions s LEFT JOIN residents r ON r.id = s.resident_id
                          WHERE s.token_hash = $1 AND s.expires_at_ms > $2",
-                    )
-                    .bind(&token_hash[..])
-                    .bind(ms(now))
-                    .fetch_one(self.pool())
-                    .await
-                    .map_err(other)?;
-                    let session = rows::session(&row)?;
-                    let resident = match session.principal {
-                        Principal::Resident(id) => Some(rows::resident_columns(&row, id, "r_")?),
-                        Principal::User(_) => None,
-                    };
-                    Ok((session, resident))
+                        rows::SESSION_AND_RESIDENT
+                    );
+                    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(&token_hash[..])
+                        .bind(ms(now))
+                        .fetch_one(self.pool())
+                        .await
+                        .map_err(other)?;
+                    rows::session_and_resident(&row)
                 }
 
                 async fn delete_session(&self, id: SessionId, at: DateTime<Utc>) -> Result<[u8; 32], StoreError> {
@@ -428,31 +438,28 @@ macro_rules! impl_account_stores {
                 ) -> Result<Vec<(Session, Resident)>, StoreError> {
                     // Without `before`, the first page starts past every row.
                     let (before_ms, before_id) = before.map_or((i64::MAX, uuid::Uuid::max()), |(at, id)| (ms(at), id.as_uuid()));
-                    let found = sqlx::query(
-                        "SELECT s.id, s.token_hash, s.user_id, s.resident_id, s.created_at_ms, s.expires_at_ms,
-                                r.phone_hash AS r_phone_hash, r.phone_masked AS r_phone_masked, r.created_at_ms AS r_created_at_ms
-                         FROM sessions s JOIN residents r ON r.id = s.resident_id
+                    let sql = format!(
+                        "SELECT {} FROM sessions s JOIN residents r ON r.id = s.resident_id
                          WHERE s.created_at_ms >= $1 AND (s.created_at_ms, s.id) < ($2, $3) AND s.expires_at_ms > $4
                          ORDER BY s.created_at_ms DESC, s.id DESC LIMIT $5",
-                    )
-                    .bind(ms(created_from))
-                    .bind(before_ms)
-                    .bind(before_id)
-                    .bind(ms(now))
-                    .bind(i64::from(limit))
-                    .fetch_all(self.pool())
-                    .await
-                    .map_err(other)?;
-                    let mut out = Vec::with_capacity(found.len());
-                    for row in &found {
-                        let session = rows::session(row)?;
-                        let Principal::Resident(id) = session.principal else {
-                            return Err(StoreError::message("a resident's session names a staff account"));
-                        };
-                        let resident = rows::resident_columns(row, id, "r_")?;
-                        out.push((session, resident));
-                    }
-                    Ok(out)
+                        rows::SESSION_AND_RESIDENT
+                    );
+                    let found = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(ms(created_from))
+                        .bind(before_ms)
+                        .bind(before_id)
+                        .bind(ms(now))
+                        .bind(i64::from(limit))
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(other)?;
+                    found
+                        .iter()
+                        .map(|row| match rows::session_and_resident(row)? {
+                            (session, Some(resident)) => Ok((session, resident)),
+                            (_, None) => Err(StoreError::message("a resident's session names a staff account")),
+                        })
+                        .collect()
                 }
             }
 
