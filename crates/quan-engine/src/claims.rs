@@ -449,8 +449,16 @@ impl Engine {
             who.push(format!("p:{p}"));
         }
         let mut slots = Vec::new();
+        // The batch's per-account limit is held by the claim's first
+        // voucher (the claim's only row), every other by a slot row.
+        let mut batch_limit = None;
         for w in &who {
-            slots.push((format!("b:{batch_id}:{w}"), limits.per_batch));
+            let per_batch = (format!("b:{batch_id}:{w}"), limits.per_batch);
+            if w.starts_with("r:") {
+                batch_limit = Some(per_batch);
+            } else {
+                slots.push(per_batch);
+            }
             if let Some(n) = limits.per_kind {
                 slots.push((format!("k:{batch_id}:{}:{w}", k.kind.code), n));
             }
@@ -461,9 +469,10 @@ impl Engine {
                 slots.push((format!("d:{}:{day}:{w}", b.campaign_id), n));
             }
         }
+        let every_limit: Vec<(String, u32)> = batch_limit.iter().chain(&slots).cloned().collect();
         {
             let m = mem.lock().unwrap_or_else(|p| p.into_inner());
-            if slots.iter().any(|(scope, size)| m.taken.get(scope).is_some_and(|t| t >= size)) {
+            if every_limit.iter().any(|(scope, size)| m.taken.get(scope).is_some_and(|t| t >= size)) {
                 return Err(ClaimRejection::LimitReached);
             }
         }
@@ -490,7 +499,8 @@ impl Engine {
             kind_code: k.kind.code.clone(),
             face: k.kind.face_value(),
             vouchers: claimed.vouchers.clone(),
-            slots: slots.clone(),
+            batch_limit,
+            slots,
             business_day: day,
             bucket_hint: self.inner.sequencers.bucket_hint,
             key,
@@ -515,7 +525,7 @@ impl Engine {
         let mut m = mem.lock().unwrap_or_else(|p| p.into_inner());
         match outcome {
             ClaimOutcome::Claimed => {
-                for (scope, _) in &slots {
+                for (scope, _) in &every_limit {
                     *m.taken.entry(scope.clone()).or_insert(0) += 1;
                 }
                 Ok(claimed)
@@ -526,7 +536,7 @@ impl Engine {
                 Err(ClaimRejection::SoldOut)
             }
             ClaimOutcome::LimitReached { scope } => {
-                let size = slots.iter().find(|(s, _)| *s == scope).map_or(u32::MAX, |(_, n)| *n);
+                let size = every_limit.iter().find(|(s, _)| *s == scope).map_or(u32::MAX, |(_, n)| *n);
                 m.taken.insert(scope, size);
                 Err(ClaimRejection::LimitReached)
             }

@@ -50,6 +50,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 17, name: "claim_write_path", sql: include_str!("../migrations/0017_claim_write_path.sql") },
     Migration { version: 18, name: "session_ends", sql: include_str!("../migrations/0018_session_ends.sql") },
     Migration { version: 19, name: "identity_feed", sql: include_str!("../migrations/0019_identity_feed.sql") },
+    Migration { version: 20, name: "one_row_per_claim", sql: include_str!("../migrations/0020_one_row_per_claim.sql") },
 ];
 
 quan_store::impl_account_stores!(PgStore, sqlx::postgres::PgRow);
@@ -95,6 +96,18 @@ impl PgStore {
     /// schema up to date. Fails quickly with the driver's reason when the
     /// server cannot be reached.
     pub async fn open(url: &str, opts: PgOptions) -> Result<PgStore, StoreError> {
+        Self::open_migrating(url, opts, MIGRATIONS).await
+    }
+
+    /// Connects to `url` with the schema brought up to migration `version`
+    /// only: for tests of a migration over the rows of the layout before it.
+    #[doc(hidden)]
+    pub async fn open_at_migration(url: &str, opts: PgOptions, version: i64) -> Result<PgStore, StoreError> {
+        let upto = MIGRATIONS.iter().take_while(|m| m.version <= version).count();
+        Self::open_migrating(url, opts, &MIGRATIONS[..upto]).await
+    }
+
+    async fn open_migrating(url: &str, opts: PgOptions, migrations: &[Migration]) -> Result<PgStore, StoreError> {
         let connect = PgConnectOptions::from_str(url).map_err(StoreError::other)?.application_name("quan");
         let pool = PgPoolOptions::new()
             .max_connections(opts.pool_connections_max)
@@ -102,7 +115,7 @@ impl PgStore {
             .connect_with(connect.clone())
             .await
             .map_err(StoreError::other)?;
-        migrate::run(&pool, MIGRATIONS).await?;
+        migrate::run(&pool, migrations).await?;
         // The committers' own connections: room for the claim committer's
         // and the redemption committer's parallel commits.
         let batch_pool = PgPoolOptions::new()

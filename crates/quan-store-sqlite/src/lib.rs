@@ -50,6 +50,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 17, name: "claim_write_path", sql: include_str!("../migrations/0017_claim_write_path.sql") },
     Migration { version: 18, name: "session_ends", sql: include_str!("../migrations/0018_session_ends.sql") },
     Migration { version: 19, name: "identity_feed", sql: include_str!("../migrations/0019_identity_feed.sql") },
+    Migration { version: 20, name: "one_row_per_claim", sql: include_str!("../migrations/0020_one_row_per_claim.sql") },
 ];
 
 quan_store::impl_account_stores!(SqliteStore, sqlx::sqlite::SqliteRow);
@@ -116,7 +117,31 @@ impl SqliteStore {
         Self::connect(connect, opts).await
     }
 
+    /// Opens the database file at `path` with its schema brought up to
+    /// migration `version` only: for tests of a migration over the rows of
+    /// the layout before it.
+    #[doc(hidden)]
+    pub async fn open_at_migration(path: &Path, opts: SqliteOptions, version: i64) -> Result<SqliteStore, StoreError> {
+        let connect = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_millis(opts.busy_timeout_ms));
+        let upto = MIGRATIONS.iter().take_while(|m| m.version <= version).count();
+        Self::connect_migrating(connect, opts, &MIGRATIONS[..upto]).await
+    }
+
     async fn connect(connect: SqliteConnectOptions, opts: SqliteOptions) -> Result<SqliteStore, StoreError> {
+        Self::connect_migrating(connect, opts, MIGRATIONS).await
+    }
+
+    async fn connect_migrating(
+        connect: SqliteConnectOptions,
+        opts: SqliteOptions,
+        migrations: &[Migration],
+    ) -> Result<SqliteStore, StoreError> {
         // 32 MiB of page cache per connection (SQLite's default is 2 MiB):
         // a grab's claim, slot and voucher indexes outgrow 2 MiB within
         // seconds, and every insert then re-reads pages from the OS.
@@ -127,7 +152,7 @@ impl SqliteStore {
             .connect_with(connect.clone())
             .await
             .map_err(StoreError::other)?;
-        migrate::run(&pool, MIGRATIONS).await?;
+        migrate::run(&pool, migrations).await?;
         let batch_pool = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(10))

@@ -13,8 +13,13 @@ pub struct ClaimRequest {
     pub face: Fen,
     /// The vouchers it hands out: (id, tier, face value).
     pub vouchers: Vec<(uuid::Uuid, u32, Fen)>,
-    /// Each limit as a scope and its size: the claim takes one free slot
-    /// `0..size` in every scope, or is refused.
+    /// The batch's per-account limit, as its scope's name (named in a
+    /// refusal) and size: the claim's first voucher takes a free slot
+    /// `0..size` of it (its row is the claim's only row), or the claim is
+    /// refused. `None` when the batch counts per person only.
+    pub batch_limit: Option<(String, u32)>,
+    /// Every other limit as a scope and its size: the claim takes one free
+    /// slot `0..size` in every scope (a `claim_slots` row), or is refused.
     pub slots: Vec<(String, u32)>,
     pub business_day: NaiveDate,
     /// Which stock bucket to try first (spreads nodes over buckets).

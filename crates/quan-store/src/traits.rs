@@ -290,8 +290,6 @@ pub trait ClaimStore: Send + Sync {
     fn commit_retries(&self) -> crate::CommitRetries;
     /// Stock left per kind code.
     async fn remaining_stock(&self, batch: BatchId) -> Result<Vec<(String, i64)>, StoreError>;
-    /// How many slots of each scope with this prefix are taken (to rebuild memory).
-    async fn taken_slots(&self, scope_prefix: &str) -> Result<Vec<(String, u32)>, StoreError>;
     async fn vouchers_of(&self, resident: ResidentId) -> Result<Vec<Voucher>, StoreError>;
     /// Every claim id of a batch (for checks after a crash).
     async fn claim_ids(&self, batch: BatchId) -> Result<Vec<uuid::Uuid>, StoreError>;
@@ -299,15 +297,15 @@ pub trait ClaimStore: Send + Sync {
     async fn residents_over_limit(&self, batch: BatchId, limit: u32) -> Result<u64, StoreError>;
     /// Σ face value of a campaign's claimed, unredeemed vouchers.
     async fn reserved_face(&self, campaign: CampaignId) -> Result<i128, StoreError>;
-    /// Rows of the claim tables that disagree with what they name: claims
+    /// Rows of the claim tables that disagree with what they name: vouchers
     /// of the campaign whose batch is not one of its batches or whose
-    /// resident does not exist, vouchers of the campaign whose claim does
-    /// not exist or names another campaign, batch, kind or resident, and
-    /// limit slots (of any campaign) whose claim does not exist. (On
-    /// PostgreSQL these are not foreign keys: each was a query and a row
-    /// lock per inserted row, more than half of what a claim cost.)
+    /// resident does not exist, later vouchers of a pack whose claim's first
+    /// voucher does not exist or names another campaign, batch, kind or
+    /// resident, and limit slots (of any campaign) whose claim has no
+    /// voucher. (On PostgreSQL these are not foreign keys: each was a query
+    /// and a row lock per inserted row, more than half of what a claim cost.)
     async fn claims_unlike_records(&self, campaign: CampaignId) -> Result<u64, StoreError>;
-    /// Claims in a batch (for invariant checks).
+    /// Claims in a batch (for invariant checks; reads the batch's vouchers).
     async fn claim_count(&self, batch: BatchId) -> Result<u64, StoreError>;
 }
 

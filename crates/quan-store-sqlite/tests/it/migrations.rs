@@ -43,3 +43,32 @@ async fn a_ledger_transfer_can_be_neither_updated_nor_deleted() {
     let floor = sqlx::query("UPDATE ledger_accounts SET debits_fen = 6 WHERE key = 'b'").execute(s.pool()).await;
     assert!(floor.is_err(), "the CHECK keeps an account with a floor from going below zero");
 }
+
+#[tokio::test]
+async fn claims_of_the_three_row_layout_keep_their_limits_after_migration_20() {
+    use quan_store::conformance::{
+        Bind, claims_of_the_three_row_layout_keep_their_limits_after_the_upgrade, three_row_claims,
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("quan.db");
+    let before =
+        SqliteStore::open_at_migration(&path, SqliteOptions::default(), 19).await.unwrap_or_else(|e| panic!("{e}"));
+    let old = three_row_claims(std::sync::Arc::new(before.clone())).await;
+    for (sql, binds) in &old.statements {
+        let mut q = sqlx::query(*sql);
+        for b in binds {
+            q = match b {
+                Bind::Uuid(u) => q.bind(*u),
+                Bind::Text(t) => q.bind(t.clone()),
+            };
+        }
+        q.execute(before.pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    before.close().await;
+    let after = SqliteStore::open(&path, SqliteOptions::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    // The migration ran with foreign keys off on a connection of its own.
+    let fks: i64 =
+        sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(after.pool()).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(fks, 1, "foreign keys are on again");
+    claims_of_the_three_row_layout_keep_their_limits_after_the_upgrade(std::sync::Arc::new(after), old).await;
+}

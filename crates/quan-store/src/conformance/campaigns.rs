@@ -292,7 +292,10 @@ fn claim_request(n: u128, resident: ResidentId, scope: &str, size: u32) -> crate
         kind_code: "k1".into(),
         face: Fen::new(100),
         vouchers: vec![(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_000a_0000 + n), 0, Fen::new(100))],
-        slots: vec![(format!("{scope}:{resident}"), size)],
+        // Scope `b` is the batch's per-account limit (held by the voucher
+        // row), any other a slot row's.
+        batch_limit: (scope == "b").then(|| (format!("b:{resident}"), size)),
+        slots: if scope == "b" { Vec::new() } else { vec![(format!("{scope}:{resident}"), size)] },
         business_day: NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default(),
         bucket_hint: (n % 8) as u32,
         key: None,
@@ -372,6 +375,54 @@ pub async fn claims_never_oversell_never_exceed_a_limit_and_reserve_their_face_v
     let reserved = totals.iter().find(|a| a.account.kind == AccountKind::Reserved).map(|a| a.credits - a.debits);
     assert_eq!(reserved, Some(500), "one reservation for the whole batch");
     assert_eq!(ok(s.vouchers_of(rs[0]).await, "wallet").len(), 1);
+}
+
+pub async fn a_packs_first_voucher_holds_its_claims_slot_and_a_refused_pack_leaves_no_voucher(s: S) {
+    let (c, b, rs) = funded_batch(&s, 2).await;
+    // A pack of three vouchers (100 + 50 + 50 fen) per claim, one claim per account.
+    let pack = |n: u128, who: ResidentId| {
+        let v = |tier: u32, face: i64| {
+            (
+                Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_00c0_0000 + n * 8 + u128::from(tier)),
+                tier,
+                Fen::new(face),
+            )
+        };
+        crate::ClaimRequest {
+            face: Fen::new(200),
+            vouchers: vec![v(0, 100), v(1, 50), v(2, 50)],
+            ..claim_request(n, who, "b", 1)
+        }
+    };
+    let batch = crate::ClaimBatch {
+        campaign: c.id,
+        batch: b.id,
+        at: t(10),
+        transfer_id: Uuid::from_u128(0x7a),
+        requests: vec![pack(0, rs[0]), pack(1, rs[0]), pack(2, rs[1]), pack(3, rs[2])],
+    };
+    let out = ok(s.commit_claims(&batch).await, "commit");
+    use crate::ClaimOutcome as O;
+    assert!(matches!(&out[1], O::LimitReached { scope } if *scope == format!("b:{}", rs[0])), "{:?}", out[1]);
+    assert_eq!((&out[0], &out[2], &out[3]), (&O::Claimed, &O::Claimed, &O::SoldOut));
+    let wallet = ok(s.vouchers_of(rs[0]).await, "wallet");
+    assert_eq!(wallet.iter().map(|v| (v.tier, v.face.as_i64())).collect::<Vec<_>>(), vec![(0, 100), (1, 50), (2, 50)]);
+    assert!(wallet.iter().all(|v| v.claim_id == batch.requests[0].claim_id));
+    assert!(ok(s.vouchers_of(rs[2]).await, "sold out").is_empty(), "a refused pack leaves no voucher");
+    assert_eq!(ok(s.claim_count(b.id).await, "claims"), 2);
+    assert_eq!(ok(s.reserved_face(c.id).await, "reserved"), 400);
+    assert_eq!(ok(s.claims_unlike_records(c.id).await, "unlike"), 0);
+    // Later, in another commit, a single voucher for the same account: its
+    // slot of the batch is taken, whatever the kind of voucher.
+    let again = crate::ClaimBatch {
+        campaign: c.id,
+        batch: b.id,
+        at: t(11),
+        transfer_id: Uuid::from_u128(0x7b),
+        requests: vec![claim_request(4, rs[0], "b", 1)],
+    };
+    assert!(matches!(ok(s.commit_claims(&again).await, "again").as_slice(), [O::LimitReached { .. }]));
+    assert_eq!(ok(s.vouchers_of(rs[0]).await, "wallet").len(), 3);
 }
 
 pub async fn an_idempotency_key_stored_with_a_claim_stands_for_that_claim_alone(s: S) {
@@ -494,8 +545,8 @@ pub async fn racing_claim_batches_share_the_stock_exactly(s: S) {
 pub async fn batches_meeting_on_the_same_residents_limits_keep_them_without_deadlock(s: S) {
     // One resident on many connections, through several nodes: eight
     // batches at once, each with a claim of each of six residents (listed in
-    // its own order), under two limits per resident (two per batch, three a
-    // day).
+    // its own order), under three limits per resident (two per batch, held
+    // by the voucher rows; three a day and four a campaign, by slot rows).
     let (c, b, rs) = funded_batch(&s, 1_000).await;
     let before = s.commit_retries();
     let batches = (0..8u128)
@@ -503,11 +554,11 @@ pub async fn batches_meeting_on_the_same_residents_limits_keep_them_without_dead
             (0..6u128)
                 .map(|i| {
                     let who = rs[((i * 5 + k) % 6) as usize];
-                    let mut slots = vec![(format!("b:{who}"), 2), (format!("d:{who}"), 3)];
+                    let mut slots = vec![(format!("d:{who}"), 3), (format!("c:{who}"), 4)];
                     if k % 2 == 1 {
                         slots.reverse();
                     }
-                    crate::ClaimRequest { slots, ..claim_request(k * 6 + i, who, "", 1) }
+                    crate::ClaimRequest { slots, ..claim_request(k * 6 + i, who, "b", 2) }
                 })
                 .collect()
         })
@@ -711,7 +762,11 @@ pub async fn claims_agree_with_their_records_and_a_claim_on_another_campaigns_ba
         requests: vec![claim_request(2, rs[2], "b2", 1)],
     };
     ok(s.commit_claims(&wrong).await, "claim on another campaign's batch");
-    assert_eq!(ok(s.claims_unlike_records(c2.id).await, "unlike"), 1, "the claim row; its voucher agrees with it");
+    assert_eq!(
+        ok(s.claims_unlike_records(c2.id).await, "unlike"),
+        1,
+        "the claim's voucher names the other campaign's batch"
+    );
     assert_eq!(ok(s.claims_unlike_records(c.id).await, "unlike"), 0);
 }
 
@@ -838,4 +893,88 @@ pub async fn a_settlement_row_and_its_transfers_are_recorded_once_per_day_and_me
         s.record_settlements(&[crate::Settlement { business_day: other, ..row(3, "recovered", 0) }], &[moves(3)]).await;
     assert!(matches!(over, Err(StoreError::Conflict { what: "account_floor" })), "{over:?}");
     assert!(ok(s.settlements_of_day(other).await, "none").is_empty(), "the refused row was not kept");
+}
+
+/// A value bound to a statement of `ThreeRowClaims`.
+#[derive(Debug, Clone)]
+pub enum Bind {
+    Uuid(Uuid),
+    Text(String),
+}
+
+/// Claims as the layout before migration 20 (`one_row_per_claim`) wrote
+/// them: a `claims` row, a `claim_slots` row per limit, and the vouchers.
+/// The backend's test runs `statements` on a database at migration 19.
+#[derive(Debug, Clone)]
+pub struct ThreeRowClaims {
+    pub campaign: Campaign,
+    pub batch: Batch,
+    pub residents: Vec<ResidentId>,
+    pub statements: Vec<(&'static str, Vec<Bind>)>,
+}
+
+/// Resident 0 holds a pack of two vouchers (its batch slot 0 and a day
+/// slot 0), resident 1 one voucher (batch slot 0), in a funded batch made
+/// through `s` (a store at migration 19).
+pub async fn three_row_claims(s: S) -> ThreeRowClaims {
+    let (c, b, rs) = funded_batch(&s, 5).await;
+    let claim = "INSERT INTO claims (id, batch_id, campaign_id, kind_code, resident_id, face_fen, business_day, claimed_at_ms) \
+                 VALUES ($1, $2, $3, 'k1', $4, 150, '2026-12-05', 10000)";
+    let slot = "INSERT INTO claim_slots (scope, slot, claim_id) VALUES ($1, 0, $2)";
+    let voucher = "INSERT INTO vouchers (id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms) \
+                   VALUES ($1, $2, $3, $4, 'k1', CAST($5 AS INTEGER), $6, 75, 'claimed', 10000)";
+    let mut statements = Vec::new();
+    for (who, tiers) in [(0usize, 2u32), (1, 1)] {
+        let r = rs[who];
+        let id = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_00d0_0000 + who as u128);
+        let u = |x: Uuid| Bind::Uuid(x);
+        statements.push((claim, vec![u(id), u(b.id.as_uuid()), u(c.id.as_uuid()), u(r.as_uuid())]));
+        statements.push((slot, vec![Bind::Text(format!("b:{}:r:{r}", b.id)), u(id)]));
+        if who == 0 {
+            statements.push((slot, vec![Bind::Text(format!("d:{}:2026-12-05:r:{r}", c.id)), u(id)]));
+        }
+        for tier in 0..tiers {
+            let v = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_00d1_0000 + who as u128 * 8 + u128::from(tier));
+            statements.push((
+                voucher,
+                vec![u(v), u(id), u(c.id.as_uuid()), u(b.id.as_uuid()), Bind::Text(tier.to_string()), u(r.as_uuid())],
+            ));
+        }
+    }
+    ThreeRowClaims { campaign: c, batch: b, residents: rs, statements }
+}
+
+/// After the upgrade, the claims of `old` (see `three_row_claims`) keep
+/// their vouchers and every limit: the batch slots now on their first
+/// voucher, the day slot still a slot row.
+pub async fn claims_of_the_three_row_layout_keep_their_limits_after_the_upgrade(s: S, old: ThreeRowClaims) {
+    let (c, b, rs) = (&old.campaign, &old.batch, &old.residents);
+    assert_eq!(ok(s.claim_count(b.id).await, "claims"), 2);
+    assert_eq!(ok(s.vouchers_of(rs[0]).await, "pack").len(), 2);
+    assert_eq!(ok(s.claims_unlike_records(c.id).await, "unlike"), 0);
+    let limited = |n: u128, who: usize, per_batch: u32, day: Option<u32>| crate::ClaimRequest {
+        batch_limit: Some((format!("b:{}:r:{}", b.id, rs[who]), per_batch)),
+        slots: day.map(|d| (format!("d:{}:2026-12-05:r:{}", c.id, rs[who]), d)).into_iter().collect(),
+        ..claim_request(0x60 + n, rs[who], "b", per_batch)
+    };
+    let commit = |n: u128, requests: Vec<crate::ClaimRequest>| crate::ClaimBatch {
+        campaign: c.id,
+        batch: b.id,
+        at: t(20),
+        transfer_id: Uuid::from_u128(0x90 + n),
+        requests,
+    };
+    use crate::ClaimOutcome as O;
+    let out = ok(s.commit_claims(&commit(0, vec![limited(0, 0, 1, None), limited(1, 1, 2, None)])).await, "commit");
+    assert!(matches!(&out[0], O::LimitReached { scope } if scope.starts_with("b:")), "{:?}", out[0]);
+    assert_eq!(out[1], O::Claimed, "resident 1's batch slot 0 was taken before; slot 1 is free");
+    let out = ok(s.commit_claims(&commit(1, vec![limited(2, 1, 2, None), limited(3, 0, 5, Some(1))])).await, "again");
+    assert!(matches!(&out[0], O::LimitReached { scope } if scope.starts_with("b:")), "{:?}", out[0]);
+    assert!(
+        matches!(&out[1], O::LimitReached { scope } if scope.starts_with("d:")),
+        "the day slot stays: {:?}",
+        out[1]
+    );
+    assert_eq!(ok(s.claim_count(b.id).await, "claims"), 3);
+    assert_eq!(ok(s.claims_unlike_records(c.id).await, "unlike"), 0);
 }

@@ -47,6 +47,7 @@ macro_rules! conformance_tests {
             a_campaign_is_created_with_its_batches_atomically,
             the_ledger_refuses_to_overdraw_and_never_changes_a_transfer,
             claims_never_oversell_never_exceed_a_limit_and_reserve_their_face_value,
+            a_packs_first_voucher_holds_its_claims_slot_and_a_refused_pack_leaves_no_voucher,
             racing_claim_batches_share_the_stock_exactly,
             racing_redemption_batches_post_to_shared_accounts_without_deadlock,
             a_commit_of_redemptions_posts_one_transfer_per_pair_of_accounts_under_its_reference,

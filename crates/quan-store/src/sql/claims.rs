@@ -103,6 +103,45 @@ macro_rules! impl_claim_store {
                 Ok(keyed)
             }
 
+            /// Inserts vouchers as `claimed` (with their claim's slot of the
+            /// batch's per-account limit, for a claim's first voucher); a row
+            /// whose slot is taken is skipped. Returns the claim ids of the
+            /// rows stored.
+            async fn insert_vouchers(
+                tx: &mut Tx<'_>,
+                b: &ClaimBatch,
+                rows: &[(&ClaimRequest, &(uuid::Uuid, u32, Fen), Option<u32>)],
+            ) -> Result<std::collections::HashSet<uuid::Uuid>, StoreError> {
+                let at = b.at.timestamp_millis();
+                let mut got = std::collections::HashSet::new();
+                for chunk in shaped(rows) {
+                    let sql = format!(
+                        "INSERT INTO vouchers (id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms, slot) VALUES {} \
+                         ON CONFLICT (resident_id, batch_id, slot, tier) DO NOTHING RETURNING claim_id",
+                        values::<R>(chunk.len(), 11)
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (r, (id, tier, face), slot) in chunk {
+                        q = q
+                            .bind(*id)
+                            .bind(r.claim_id)
+                            .bind(b.campaign.as_uuid())
+                            .bind(b.batch.as_uuid())
+                            .bind(r.kind_code.clone())
+                            .bind(i64::from(*tier))
+                            .bind(r.resident.as_uuid())
+                            .bind(face.as_i64())
+                            .bind("claimed")
+                            .bind(at)
+                            .bind(slot.map(i64::from));
+                    }
+                    for row in q.fetch_all(&mut **tx).await.map_err(err)? {
+                        got.insert(get::<uuid::Uuid>(&row, "claim_id")?);
+                    }
+                }
+                Ok(got)
+            }
+
             /// Set-based: a handful of statements for the whole batch, however
             /// many requests it holds.
             async fn commit_once(pool: &sqlx::Pool<<R as Row>::Database>, b: &ClaimBatch) -> Result<Vec<ClaimOutcome>, StoreError> {
@@ -113,26 +152,37 @@ macro_rules! impl_claim_store {
                 // 0. Idempotency-Key records: a key already stored (or twice
                 //    in this batch) stands for another request's claim.
                 let keyed = insert_keys(&mut tx, b, &mut outcomes).await?;
-                // 1. Every claim row (refused ones are deleted again below).
-                let live: Vec<&ClaimRequest> = (0..n).filter(|i| outcomes[*i].is_none()).map(|i| &b.requests[i]).collect();
-                for chunk in shaped(&live) {
-                    let sql = format!(
-                        "INSERT INTO claims (id, batch_id, campaign_id, kind_code, resident_id, face_fen, business_day, claimed_at_ms) VALUES {}",
-                        values::<R>(chunk.len(), 8)
-                    );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for r in chunk {
-                        q = q
-                            .bind(r.claim_id)
-                            .bind(b.batch.as_uuid())
-                            .bind(b.campaign.as_uuid())
-                            .bind(r.kind_code.clone())
-                            .bind(r.resident.as_uuid())
-                            .bind(r.face.as_i64())
-                            .bind(r.business_day.format("%Y-%m-%d").to_string())
-                            .bind(at);
+                // 1. Every claim's first voucher (refused ones are deleted
+                //    again below), in rounds: slot 0 of the batch's
+                //    per-account limit for every request, then slot 1 for
+                //    those that missed, … up to the limit.
+                let mut pending: Vec<usize> = (0..n).filter(|i| outcomes[*i].is_none()).collect();
+                let mut slot: u32 = 0;
+                while !pending.is_empty() {
+                    // In resident order, as every batch does: batches that
+                    // meet on a resident (one resident on many connections)
+                    // then cannot wait for each other in a cycle.
+                    pending.sort_by_key(|i| b.requests[*i].resident);
+                    let rows: Vec<(&ClaimRequest, &(uuid::Uuid, u32, Fen), Option<u32>)> = pending
+                        .iter()
+                        .filter_map(|i| {
+                            let r = &b.requests[*i];
+                            r.vouchers.first().map(|v| (r, v, r.batch_limit.as_ref().map(|_| slot)))
+                        })
+                        .collect();
+                    let got = insert_vouchers(&mut tx, b, &rows).await?;
+                    slot += 1;
+                    let mut next = Vec::new();
+                    for i in pending {
+                        let r = &b.requests[i];
+                        match &r.batch_limit {
+                            _ if got.contains(&r.claim_id) => {}
+                            Some((_, size)) if slot < *size => next.push(i),
+                            Some((scope, _)) => outcomes[i] = Some(ClaimOutcome::LimitReached { scope: scope.clone() }),
+                            None => return Err(StoreError::message("a claim's first voucher was not stored")),
+                        }
                     }
-                    q.execute(&mut *tx).await.map_err(err)?;
+                    pending = next;
                 }
                 // 2. Limit slots, in rounds: slot 0 for every (request, scope),
                 //    then slot 1 for those that missed, … up to each scope's size.
@@ -253,14 +303,27 @@ macro_rules! impl_claim_store {
                     }
                     q.execute(&mut *tx).await.map_err(err)?;
                 }
-                let refused: Vec<uuid::Uuid> = (0..n)
-                    .filter(|i| outcomes[*i].as_ref().is_some_and(|o| *o != ClaimOutcome::KeyTaken))
-                    .map(|i| b.requests[i].claim_id)
-                    .collect();
-                for chunk in shaped(&refused) {
-                    let list = quan_store::sql::list::<R>(chunk.len());
-                    for table in ["claim_slots WHERE claim_id", "claims WHERE id"] {
-                        let sql = format!("DELETE FROM {table} IN ({list})");
+                // Refused after their first voucher was stored: by limit
+                // slot (which may have taken other scopes' slots) or stock.
+                let refused = |with_slots: bool| -> Vec<uuid::Uuid> {
+                    (0..n)
+                        .filter(|i| match &outcomes[*i] {
+                            Some(ClaimOutcome::SoldOut) => true,
+                            Some(ClaimOutcome::LimitReached { scope }) => {
+                                with_slots || b.requests[*i].batch_limit.as_ref().is_none_or(|(s, _)| s != scope)
+                            }
+                            _ => false,
+                        })
+                        .map(|i| b.requests[i].claim_id)
+                        .collect()
+                };
+                let mut undo = vec![("vouchers", refused(false))];
+                if b.requests.iter().any(|r| !r.slots.is_empty()) {
+                    undo.push(("claim_slots", refused(true)));
+                }
+                for (table, ids) in undo {
+                    for chunk in shaped(&ids) {
+                        let sql = format!("DELETE FROM {table} WHERE claim_id IN ({})", quan_store::sql::list::<R>(chunk.len()));
                         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                         for id in chunk {
                             q = q.bind(*id);
@@ -268,30 +331,11 @@ macro_rules! impl_claim_store {
                         q.execute(&mut *tx).await.map_err(err)?;
                     }
                 }
-                // 5. The vouchers of the granted claims, and one reservation.
+                // 5. The other vouchers of the granted packs, and one reservation.
                 let granted: Vec<&ClaimRequest> = (0..n).filter(|i| outcomes[*i].is_none()).map(|i| &b.requests[i]).collect();
-                let rows: Vec<(&ClaimRequest, &(uuid::Uuid, u32, Fen))> = granted.iter().flat_map(|r| r.vouchers.iter().map(move |v| (*r, v))).collect();
-                for chunk in shaped(&rows) {
-                    let sql = format!(
-                        "INSERT INTO vouchers (id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms) VALUES {}",
-                        values::<R>(chunk.len(), 10)
-                    );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for (r, (id, tier, face)) in chunk {
-                        q = q
-                            .bind(*id)
-                            .bind(r.claim_id)
-                            .bind(b.campaign.as_uuid())
-                            .bind(b.batch.as_uuid())
-                            .bind(r.kind_code.clone())
-                            .bind(i64::from(*tier))
-                            .bind(r.resident.as_uuid())
-                            .bind(face.as_i64())
-                            .bind("claimed")
-                            .bind(at);
-                    }
-                    q.execute(&mut *tx).await.map_err(err)?;
-                }
+                let rows: Vec<(&ClaimRequest, &(uuid::Uuid, u32, Fen), Option<u32>)> =
+                    granted.iter().flat_map(|r| r.vouchers.iter().skip(1).map(move |v| (*r, v, None))).collect();
+                insert_vouchers(&mut tx, b, &rows).await?;
                 let reserved = Fen::checked_sum(granted.iter().map(|r| r.face)).ok_or_else(|| StoreError::message("reserved face value overflows"))?;
                 if reserved > Fen::ZERO {
                     let t = Transfer {
@@ -366,15 +410,6 @@ macro_rules! impl_claim_store {
                     rows.iter().map(|r| Ok((get(r, "kind_code")?, get(r, "left")?))).collect()
                 }
 
-                async fn taken_slots(&self, prefix: &str) -> Result<Vec<(String, u32)>, StoreError> {
-                    let rows = sqlx::query("SELECT scope, CAST(COUNT(*) AS BIGINT) AS n FROM claim_slots WHERE substr(scope, 1, length($1)) = $1 GROUP BY scope")
-                        .bind(prefix)
-                        .fetch_all(self.pool())
-                        .await
-                        .map_err(err)?;
-                    rows.iter().map(|r| Ok((get(r, "scope")?, u32::try_from(get::<i64>(r, "n")?).unwrap_or(u32::MAX)))).collect()
-                }
-
                 async fn vouchers_of(&self, resident: ResidentId) -> Result<Vec<Voucher>, StoreError> {
                     let sql = format!("SELECT {VOUCHER_COLUMNS} FROM vouchers WHERE resident_id = $1 ORDER BY created_at_ms, id");
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -397,13 +432,13 @@ macro_rules! impl_claim_store {
                 async fn claims_unlike_records(&self, campaign: CampaignId) -> Result<u64, StoreError> {
                     let n: i64 = sqlx::query_scalar(
                         "SELECT CAST(
-                           (SELECT COUNT(*) FROM claims c WHERE c.campaign_id = $1
-                              AND (NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = c.batch_id AND b.campaign_id = c.campaign_id)
-                                   OR NOT EXISTS (SELECT 1 FROM residents r WHERE r.id = c.resident_id)))
-                         + (SELECT COUNT(*) FROM vouchers v WHERE v.campaign_id = $1
-                              AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = v.claim_id AND c.campaign_id = v.campaign_id
-                                              AND c.batch_id = v.batch_id AND c.kind_code = v.kind_code AND c.resident_id = v.resident_id))
-                         + (SELECT COUNT(*) FROM claim_slots s WHERE NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = s.claim_id))
+                           (SELECT COUNT(*) FROM vouchers v WHERE v.campaign_id = $1
+                              AND (NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = v.batch_id AND b.campaign_id = v.campaign_id)
+                                   OR NOT EXISTS (SELECT 1 FROM residents r WHERE r.id = v.resident_id)))
+                         + (SELECT COUNT(*) FROM vouchers v WHERE v.campaign_id = $1 AND v.tier > 0
+                              AND NOT EXISTS (SELECT 1 FROM vouchers f WHERE f.claim_id = v.claim_id AND f.tier = 0 AND f.campaign_id = v.campaign_id
+                                              AND f.batch_id = v.batch_id AND f.kind_code = v.kind_code AND f.resident_id = v.resident_id))
+                         + (SELECT COUNT(*) FROM claim_slots s WHERE NOT EXISTS (SELECT 1 FROM vouchers v WHERE v.claim_id = s.claim_id))
                          AS BIGINT)",
                     )
                     .bind(campaign.as_uuid())
@@ -414,7 +449,7 @@ macro_rules! impl_claim_store {
                 }
 
                 async fn claim_ids(&self, batch: BatchId) -> Result<Vec<uuid::Uuid>, StoreError> {
-                    sqlx::query_scalar("SELECT id FROM claims WHERE batch_id = $1")
+                    sqlx::query_scalar("SELECT claim_id FROM vouchers WHERE batch_id = $1 AND tier = 0")
                         .bind(batch.as_uuid())
                         .fetch_all(self.pool())
                         .await
@@ -423,7 +458,7 @@ macro_rules! impl_claim_store {
 
                 async fn residents_over_limit(&self, batch: BatchId, limit: u32) -> Result<u64, StoreError> {
                     let n: i64 = sqlx::query_scalar(
-                        "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT resident_id FROM claims WHERE batch_id = $1 GROUP BY resident_id HAVING COUNT(*) > $2) AS over_limit",
+                        "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT resident_id FROM vouchers WHERE batch_id = $1 AND tier = 0 GROUP BY resident_id HAVING COUNT(*) > $2) AS over_limit",
                     )
                     .bind(batch.as_uuid())
                     .bind(i64::from(limit))
@@ -434,7 +469,7 @@ macro_rules! impl_claim_store {
                 }
 
                 async fn claim_count(&self, batch: BatchId) -> Result<u64, StoreError> {
-                    let n: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM claims WHERE batch_id = $1")
+                    let n: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM vouchers WHERE batch_id = $1 AND tier = 0")
                         .bind(batch.as_uuid())
                         .fetch_one(self.pool())
                         .await

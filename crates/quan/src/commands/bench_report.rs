@@ -104,7 +104,7 @@ async fn setup(store: Arc<dyn Store>, merchants: u64) -> anyhow::Result<(Campaig
     Ok((c.id, batches.iter().map(|b| b.id).collect()))
 }
 
-/// Set-based inserts of residents, claims, vouchers, redemptions and refunds.
+/// Set-based inserts of residents, vouchers (a claim's only row), redemptions and refunds.
 fn generation_sql(postgres: bool, o: &ReportBench, campaign: &str, batches: &[String], merchants: u64) -> Vec<String> {
     let id = |tag: &str, n: &str| {
         if postgres {
@@ -146,15 +146,6 @@ fn generation_sql(postgres: bool, o: &ReportBench, campaign: &str, batches: &[St
             "INSERT INTO residents (id, phone_hash, phone_masked, created_at_ms) SELECT {}, {hash}, '139****0000', {START_MS} FROM {}",
             id("1", "n"),
             series(residents)
-        ),
-        format!(
-            "INSERT INTO claims (id, batch_id, campaign_id, kind_code, resident_id, face_fen, business_day, claimed_at_ms)
-             SELECT {}, {}, {c}, 'k', {}, 2000, {}, {claimed_ms} FROM {}",
-            id("2", "n"),
-            pick(batches, "n / 3"),
-            id("1", &format!("n % {residents}")),
-            day(&claimed_ms),
-            series(o.vouchers)
         ),
         format!(
             "INSERT INTO vouchers (id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms)
