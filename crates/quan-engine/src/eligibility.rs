@@ -108,11 +108,8 @@ impl Engine {
         if let Some(i) = identity {
             members.push((MemberKind::IdNumber, i.id_hash));
         }
-        let on_lists = if rule.lists.is_empty() {
-            Vec::new()
-        } else {
-            self.store().lists_with_member(&rule.lists, &members).await?
-        };
+        let on_lists =
+            if rule.lists.is_empty() { Vec::new() } else { self.lists_with_member(&rule.lists, &members).await? };
         let place = located.map(|l| match l {
             Located::Inside(c) => Place::Inside(c),
             Located::Uncertain { inside, .. } => Place::Uncertain { inside },

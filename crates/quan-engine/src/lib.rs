@@ -9,6 +9,7 @@ mod clock;
 pub mod districts;
 pub mod eligibility;
 pub mod expiry;
+mod list_memory;
 mod lottery;
 pub mod merchants;
 pub mod random;
@@ -124,6 +125,7 @@ struct Inner {
     districts: std::sync::RwLock<Arc<quan_domain::geo::DistrictIndex>>,
     sequencers: claims::Sequencers,
     remembered_sessions: session_memory::SessionCache,
+    lists: list_memory::ListMemory,
     redeemer: redemptions::Redeemer,
     read_cache: redemptions::ReadCache,
     live_cache: reports::LiveCache,
@@ -177,6 +179,7 @@ impl Engine {
                 districts: std::sync::RwLock::new(Arc::new(quan_domain::geo::DistrictIndex::build(&[], 0.0))),
                 sequencers: claims::Sequencers::new(bucket_hint),
                 remembered_sessions: session_memory::SessionCache::new(remembered_max),
+                lists: list_memory::ListMemory::new(remembered_max),
                 redeemer: redemptions::Redeemer::default(),
                 read_cache: redemptions::ReadCache::default(),
                 live_cache: reports::LiveCache::default(),

@@ -19,7 +19,8 @@
 //! The same rounds keep every resident's verified identity (household
 //! region, birth date, ID hash) in memory, so that a batch with a household,
 //! age or per-person rule decides a claim without reading it; an identity
-//! recorded on another node is here by the next round.
+//! recorded on another node is here by the next round. They also follow the
+//! eligibility lists claims needed (`list_memory`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -176,6 +177,8 @@ pub struct Followed {
     pub remembered: usize,
     /// Identities recorded since the previous round (all, on the first), loaded.
     pub identities: usize,
+    /// Members added to the lists this node keeps (see `list_memory`), read.
+    pub list_members: usize,
 }
 
 impl Engine {
@@ -241,6 +244,8 @@ impl Engine {
                 break;
             }
         }
+        // Members added to the lists this node keeps, with the same overlap.
+        out.list_members = self.follow_lists(since).await?;
         {
             let mut ids = cache.identities.lock().unwrap_or_else(|p| p.into_inner());
             // Complete after a first round that kept them all, as long as

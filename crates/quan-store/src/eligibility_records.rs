@@ -32,6 +32,14 @@ impl MemberKind {
     }
 }
 
+/// One entry of a list, and when it was added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListMember {
+    pub kind: MemberKind,
+    pub hash: KeyedHash,
+    pub added_at: DateTime<Utc>,
+}
+
 /// An imported list of people (lottery winners, a target group, excluded people).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EligibilityList {

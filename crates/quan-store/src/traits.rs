@@ -7,7 +7,7 @@ use quan_domain::merchant::MerchantStatus;
 use quan_domain::{BatchId, CampaignId, Fen, ResidentId as Rid};
 use quan_domain::{KeyedHash, MerchantId, Region, ResidentId, SessionId, TillId, UserId, Username};
 
-use crate::{AccountTotals, DistrictBoundary, EligibilityList, Identity, MemberKind, Transfer};
+use crate::{AccountTotals, DistrictBoundary, EligibilityList, Identity, ListMember, MemberKind, Transfer};
 use crate::{
     Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, Merchant, MerchantReview, NewOtp, NewUser,
     OtpChallenge, PoolStats, PriceChange, Product, Resident, Session, StoreError, Till, User,
@@ -223,6 +223,17 @@ pub trait EligibilityStore: Send + Sync {
         members: &[(MemberKind, KeyedHash)],
         at: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
+    /// Members of a list added at or after `since`, oldest first: at most
+    /// `limit`, and only those after `after` (the `(added_at, kind, hash)`
+    /// of the last row of the previous page) when it is given. A node loads
+    /// a list to decide claims from memory, then follows what is added.
+    async fn list_members_added_since(
+        &self,
+        list: uuid::Uuid,
+        since: DateTime<Utc>,
+        after: Option<ListMember>,
+        limit: u32,
+    ) -> Result<Vec<ListMember>, StoreError>;
     /// Which of the named lists have any of these members.
     async fn lists_with_member(
         &self,

@@ -334,6 +334,10 @@ pub enum BenchCmd {
         /// it, as in a campaign for registered households.
         #[arg(long, default_value = "account")]
         count_by: String,
+        /// The batch is open only to the members of an imported list (by phone number), and
+        /// every resident is on it, as in a campaign for a target group.
+        #[arg(long)]
+        on_list: bool,
     },
     /// Redemptions at the till: durable redemptions per second through the engine on SQLite and
     /// PostgreSQL (one transaction each: voucher state, redemption row, ledger transfers), and

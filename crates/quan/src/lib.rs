@@ -89,6 +89,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             backend,
             idempotency_keys,
             count_by,
+            on_list,
         }) => {
             let per_person = match count_by.as_str() {
                 "account" => false,
@@ -110,6 +111,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 memory_seconds,
                 keys: idempotency_keys,
                 per_person,
+                on_list,
             };
             if let Some(kills) = crash {
                 let out = commands::bench_http::crash(&h, &backends, kills, json).await?;
@@ -125,6 +127,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 redis,
                 skip_peers,
                 per_person,
+                on_list,
                 http: http.then_some((h, backends)),
             };
             stdout.write_all(commands::bench_claim::run(&o, json).await?.as_bytes())?;

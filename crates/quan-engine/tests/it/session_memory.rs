@@ -157,3 +157,69 @@ async fn a_node_keeps_at_most_its_cap_of_tokens_newest_first_and_reads_the_rest(
     assert!(valid(&small, &first[0]).await, "the oldest is read from the database");
     assert_eq!(small.remembered_sessions(), 2, "and not kept: the memory is full");
 }
+
+/// A resident's phone entry as lists hold it (the keyed hash of the phone).
+async fn phone_entry(e: &Engine, token: &str) -> [(quan_store::MemberKind, quan_domain::KeyedHash); 1] {
+    let actor = e.authenticate(Some(token)).await.unwrap_or_else(|e| panic!("{e}"));
+    let quan_engine::Actor::Resident { resident, .. } = actor else { panic!("a resident") };
+    [(quan_store::MemberKind::Phone, resident.phone_hash)]
+}
+
+#[tokio::test]
+async fn a_list_is_loaded_at_its_first_use_and_a_member_added_on_another_node_counts_from_the_next_round() {
+    use quan_domain::{Region, Role, Username};
+    use quan_store::MemberKind;
+    let n = two_nodes().await;
+    let tokens = enrol(&n.a, 0, 3).await;
+    let official = quan_engine::users::NewAccount {
+        username: Username::parse("lists").unwrap_or_else(|e| panic!("{e}")),
+        role: Role::Official,
+        region: Region::parse("4205").unwrap_or_else(|e| panic!("{e}")),
+        display_name: "lists".into(),
+        password: Some("a long password!".into()),
+    };
+    n.a.create_user_unchecked(official, None).await.unwrap_or_else(|e| panic!("{e}"));
+    let staff = n.a.login("lists", "a long password!").await.unwrap_or_else(|e| panic!("{e}")).actor;
+    let import = |name: &'static str, phone: &'static str| {
+        let (a, staff) = (n.a.clone(), staff.clone());
+        async move {
+            a.import_list(&staff, name, MemberKind::Phone, &[(1, phone.to_owned())])
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        }
+    };
+    import("elderly", "13800000000").await;
+    n.b.follow_sessions().await.unwrap_or_else(|e| panic!("{e}"));
+    let names = vec!["elderly".to_owned(), "later".to_owned()];
+    let (m0, m1, m2) =
+        (phone_entry(&n.b, &tokens[0]).await, phone_entry(&n.b, &tokens[1]).await, phone_entry(&n.b, &tokens[2]).await);
+    let on = |e: &Engine, m: [(MemberKind, quan_domain::KeyedHash); 1]| {
+        let (e, names) = (e.clone(), names.clone());
+        async move { e.lists_with_member(&names, &m).await.unwrap_or_else(|e| panic!("{e}")) }
+    };
+    assert_eq!(on(&n.b, m0).await, vec!["elderly".to_owned()], "loaded at its first use");
+    assert!(on(&n.b, m1).await.is_empty());
+
+    // Resident 1 added on node a (which does not follow: it reads the database).
+    import("elderly", "13800000001").await;
+    assert_eq!(on(&n.a, m1).await, vec!["elderly".to_owned()], "node a: at once");
+    assert!(on(&n.b, m1).await.is_empty(), "node b: from its copy, until its next round");
+    n.clock.advance(Duration::seconds(1));
+    let f = n.b.follow_sessions().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(f.list_members, 1, "the new member read (the older one again, in the overlap, counts once)");
+    assert_eq!(on(&n.b, m1).await, vec!["elderly".to_owned()], "node b after its round");
+
+    // A list not imported when first asked about is looked up again later.
+    assert!(on(&n.b, m2).await.is_empty());
+    import("later", "13800000002").await;
+    assert_eq!(on(&n.b, m2).await, vec!["later".to_owned()]);
+
+    // A node keeping at most one member per list reads the longer list from the database.
+    let small = node(n.a.store().clone(), n.clock.clone(), 5, EngineConfig { residents_remembered_max: 1, ..config() });
+    small.follow_sessions().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(on(&small, m1).await, vec!["elderly".to_owned()]);
+    // Past the window without a round, node b reads the database again.
+    import("elderly", "13800000002").await;
+    n.clock.advance(Duration::seconds(10));
+    assert_eq!(on(&n.b, m2).await, vec!["elderly".to_owned(), "later".to_owned()]);
+}

@@ -300,3 +300,30 @@ pub async fn identities_are_read_in_the_order_recorded_page_by_page_and_a_replac
     ok(s.set_identity(&again).await, "replace");
     assert_eq!(ok(s.identities_verified_since(t(25), None, 10).await, "since 25"), vec![ids[3].clone(), again]);
 }
+
+pub async fn a_lists_members_are_read_in_the_order_added_page_by_page(s: S) {
+    use crate::{ListMember, MemberKind};
+    use quan_domain::KeyedHash;
+    let region = Region::parse("4205").unwrap_or_else(|e| panic!("{e}"));
+    let actor = UserId::from_uuid(Uuid::from_u128(9));
+    let l = ok(s.upsert_list("elderly-2027", &region, actor, t(1)).await, "list");
+    let other = ok(s.upsert_list("other-2027", &region, actor, t(1)).await, "other list");
+    let m = |kind, n: u8, at| ListMember { kind, hash: KeyedHash::from_bytes([n; 32]), added_at: t(at) };
+    // Added at 10 (an ID number and two phones at once), 20, and on another list.
+    let at10 = [m(MemberKind::IdNumber, 7, 10), m(MemberKind::Phone, 6, 10), m(MemberKind::Phone, 9, 10)];
+    let pairs = |ms: &[ListMember]| ms.iter().map(|x| (x.kind, x.hash)).collect::<Vec<_>>();
+    ok(s.add_list_members(l.id, &pairs(&at10), t(10)).await, "add at 10");
+    let at20 = [m(MemberKind::Phone, 1, 20)];
+    ok(s.add_list_members(l.id, &pairs(&at20), t(20)).await, "add at 20");
+    ok(s.add_list_members(other.id, &pairs(&[m(MemberKind::Phone, 2, 15)]), t(15)).await, "other");
+    // In the order added, ties by kind ("id" before "phone") and hash.
+    let all = [at10[0], at10[1], at10[2], at20[0]];
+    let first = ok(s.list_members_added_since(l.id, t(0), None, 2).await, "page 1");
+    assert_eq!(first, all[..2].to_vec());
+    let rest = ok(s.list_members_added_since(l.id, t(0), first.last().copied(), 10).await, "page 2");
+    assert_eq!(rest, all[2..].to_vec(), "the other list's member is not read");
+    assert_eq!(ok(s.list_members_added_since(l.id, t(11), None, 10).await, "since 11"), all[3..].to_vec());
+    // Adding a member again changes nothing, also not when it was added.
+    ok(s.add_list_members(l.id, &pairs(&at10[..1]), t(30)).await, "again");
+    assert!(ok(s.list_members_added_since(l.id, t(21), None, 10).await, "since 21").is_empty());
+}

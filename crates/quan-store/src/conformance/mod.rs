@@ -61,6 +61,7 @@ macro_rules! conformance_tests {
             a_bulk_insert_skips_credit_codes_already_present,
             merchants_are_listed_by_region_and_status,
             identities_are_read_in_the_order_recorded_page_by_page_and_a_replaced_one_moves_last,
+            a_lists_members_are_read_in_the_order_added_page_by_page,
             a_review_applies_to_the_status_it_was_decided_on_and_is_kept,
             tills_are_unique_per_merchant,
             a_catalogue_keeps_every_price_an_item_had,

@@ -14,7 +14,7 @@ macro_rules! impl_eligibility_store {
 
             use chrono::{DateTime, NaiveDate, Utc};
             use quan_domain::{KeyedHash, Region, ResidentId, UserId};
-            use quan_store::{EligibilityList, Identity, MemberKind, StoreError};
+            use quan_store::{EligibilityList, Identity, ListMember, MemberKind, StoreError};
             use sqlx::Row;
 
             type R = $row;
@@ -166,6 +166,49 @@ macro_rules! impl_eligibility_store {
                     }
                     tx.commit().await.map_err(err)?;
                     Ok(added)
+                }
+
+                async fn list_members_added_since(
+                    &self,
+                    list: uuid::Uuid,
+                    since: DateTime<Utc>,
+                    after: Option<ListMember>,
+                    limit: u32,
+                ) -> Result<Vec<ListMember>, StoreError> {
+                    // Without `after`, the first page starts before every row
+                    // ('' sorts before both kinds).
+                    let (after_ms, after_kind, after_hash) = after.map_or((i64::MIN, "", vec![]), |m| {
+                        (m.added_at.timestamp_millis(), m.kind.as_str(), m.hash.as_bytes().to_vec())
+                    });
+                    let rows = sqlx::query(
+                        "SELECT kind, member_hash, added_at_ms FROM list_members
+                         WHERE list_id = $1 AND added_at_ms >= $2 AND (added_at_ms, kind, member_hash) > ($3, $4, $5)
+                         ORDER BY added_at_ms, kind, member_hash LIMIT $6",
+                    )
+                    .bind(list)
+                    .bind(since.timestamp_millis())
+                    .bind(after_ms)
+                    .bind(after_kind)
+                    .bind(after_hash)
+                    .bind(i64::from(limit))
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    rows.iter()
+                        .map(|r| {
+                            let kind: String = get(r, "kind")?;
+                            let hash: Vec<u8> = get(r, "member_hash")?;
+                            Ok(ListMember {
+                                kind: match kind.as_str() {
+                                    "id" => MemberKind::IdNumber,
+                                    "phone" => MemberKind::Phone,
+                                    other => return Err(StoreError::message(format!("unknown list member kind {other}"))),
+                                },
+                                hash: KeyedHash::from_slice(&hash).ok_or_else(|| StoreError::message("stored member_hash is not 32 bytes"))?,
+                                added_at: at(r, "added_at_ms")?,
+                            })
+                        })
+                        .collect()
                 }
 
                 async fn lists_with_member(&self, names: &[String], members: &[(MemberKind, KeyedHash)]) -> Result<Vec<String>, StoreError> {

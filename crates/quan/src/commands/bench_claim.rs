@@ -26,6 +26,8 @@ pub struct ClaimBench {
     pub skip_peers: bool,
     /// The batch counts claims per person; every resident has an identity.
     pub per_person: bool,
+    /// The batch is open only to a list's members; every resident is on it.
+    pub on_list: bool,
     /// End to end over HTTP too, on these backends.
     pub http: Option<(super::bench_http::HttpBench, Vec<super::bench_http::Backend>)>,
 }
@@ -103,14 +105,7 @@ pub(crate) async fn insert_residents(
     n: usize,
 ) -> anyhow::Result<Vec<ResidentId>> {
     let ids: Vec<ResidentId> = (0..n).map(|_| ResidentId::from_uuid(uuid::Uuid::now_v7())).collect();
-    let hashes: Vec<Vec<u8>> = (0..n)
-        .map(|i| {
-            let mut h = [0u8; 32];
-            h[..8].copy_from_slice(&(i as u64).to_le_bytes());
-            h[8] = 0xbe;
-            h.to_vec()
-        })
-        .collect();
+    let hashes: Vec<Vec<u8>> = (0..n).map(|i| super::bench_setup::phone_hash(i).to_vec()).collect();
     if let Some(pool) = pg {
         for chunk in (0..n).collect::<Vec<_>>().chunks(10_000) {
             let u: Vec<uuid::Uuid> = chunk.iter().map(|i| ids[*i].as_uuid()).collect();
@@ -156,9 +151,13 @@ async fn engine_run(
         o.stock,
         &super::bench_setup::Window::december(),
         o.per_person,
+        o.on_list,
     )
     .await?;
     let ids = insert_residents(pg, sqlite, o.residents).await?;
+    if o.on_list {
+        super::bench_setup::insert_list(pg, sqlite, o.residents).await?;
+    }
     if o.per_person {
         let uuids: Vec<uuid::Uuid> = ids.iter().map(|r| r.as_uuid()).collect();
         super::bench_setup::insert_identities(pg, sqlite, &uuids).await?;
@@ -166,11 +165,12 @@ async fn engine_run(
     let order = super::bench_setup::shuffled_order(o.residents);
     let actors: Arc<Vec<Actor>> = Arc::new(
         ids.iter()
-            .map(|id| Actor::Resident {
+            .enumerate()
+            .map(|(i, id)| Actor::Resident {
                 session: SessionId::from_uuid(uuid::Uuid::nil()),
                 resident: Resident {
                     id: *id,
-                    phone_hash: quan_domain::KeyedHash::from_bytes([0; 32]),
+                    phone_hash: quan_domain::KeyedHash::from_bytes(super::bench_setup::phone_hash(i)),
                     phone_masked: String::new(),
                     created_at: opening(),
                 },
@@ -423,11 +423,12 @@ pub async fn run(o: &ClaimBench, json: bool) -> anyhow::Result<String> {
         return Ok(out.to_string() + "\n");
     }
     let mut out = format!(
-        "stock {}, {} residents (+20% repeat attempts), {} concurrent claimers on the engine, one voucher per {}\n",
+        "stock {}, {} residents (+20% repeat attempts), {} concurrent claimers on the engine, one voucher per {}{}\n",
         o.stock,
         o.residents,
         o.concurrency,
-        if o.per_person { "person (each claim needs the resident's verified identity)" } else { "account" }
+        if o.per_person { "person (each claim needs the resident's verified identity)" } else { "account" },
+        if o.on_list { ", open only to the members of an imported list (every resident is on it)" } else { "" }
     );
     for r in &runs {
         out.push_str(&format!(

@@ -54,6 +54,8 @@ pub struct HttpBench {
     pub keys: bool,
     /// The batch counts claims per person; every resident has an identity.
     pub per_person: bool,
+    /// The batch is open only to a list's members; every resident is on it.
+    pub on_list: bool,
 }
 
 /// One grab prepared in a database the server will open.
@@ -78,6 +80,7 @@ async fn create_open_grab(
     store: Arc<dyn Store>,
     stock: u32,
     per_person: bool,
+    on_list: bool,
 ) -> anyhow::Result<(CampaignId, BatchId)> {
     // Whole milliseconds, as the stores keep instants.
     let now = chrono::DateTime::from_timestamp_millis(chrono::Utc::now().timestamp_millis()).unwrap_or_default();
@@ -90,7 +93,7 @@ async fn create_open_grab(
         starts_on: local(now - chrono::Duration::days(1)).format("%Y-%m-%d").to_string(),
         ends_on: local(now + chrono::Duration::days(30)).format("%Y-%m-%d").to_string(),
     };
-    bench_setup::open_grab(&engine, &official, stock, &window, per_person).await
+    bench_setup::open_grab(&engine, &official, stock, &window, per_person, on_list).await
 }
 
 /// `n` residents, each with a live session; returns their bearer tokens.
@@ -99,16 +102,20 @@ async fn insert_residents_with_sessions(
     sqlite: Option<&sqlx::SqlitePool>,
     n: usize,
     per_person: bool,
+    on_list: bool,
 ) -> anyhow::Result<Vec<String>> {
     let now = chrono::Utc::now().timestamp_millis();
     let expires = now + 24 * 3600 * 1000;
     let mut rows = Vec::with_capacity(n);
     for i in 0..n {
         let (token, hash) = quan_engine::secrets::new_token(&SystemRandom);
-        let mut phone = [0u8; 32];
-        phone[..8].copy_from_slice(&(i as u64).to_le_bytes());
-        phone[8] = 0xbe;
-        rows.push((uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), phone.to_vec(), hash.to_vec(), token));
+        rows.push((
+            uuid::Uuid::now_v7(),
+            uuid::Uuid::now_v7(),
+            bench_setup::phone_hash(i).to_vec(),
+            hash.to_vec(),
+            token,
+        ));
     }
     if let Some(pool) = pg {
         for chunk in rows.chunks(10_000) {
@@ -155,6 +162,9 @@ async fn insert_residents_with_sessions(
         let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.0).collect();
         bench_setup::insert_identities(pg, sqlite, &ids).await?;
     }
+    if on_list {
+        bench_setup::insert_list(pg, sqlite, n).await?;
+    }
     Ok(rows.into_iter().map(|r| r.4).collect())
 }
 
@@ -173,8 +183,8 @@ async fn prepare(o: &HttpBench, backend: Backend) -> anyhow::Result<Grab> {
         Backend::Sqlite => {
             let store = SqliteStore::open(&dir.path().join("quan.db"), SqliteOptions::default()).await?;
             let pool = store.pool().clone();
-            let (c, b) = create_open_grab(Arc::new(store), stock, o.per_person).await?;
-            let tokens = insert_residents_with_sessions(None, Some(&pool), residents, o.per_person).await?;
+            let (c, b) = create_open_grab(Arc::new(store), stock, o.per_person, o.on_list).await?;
+            let tokens = insert_residents_with_sessions(None, Some(&pool), residents, o.per_person, o.on_list).await?;
             pool.close().await;
             (None, None, c, b, tokens)
         }
@@ -183,8 +193,8 @@ async fn prepare(o: &HttpBench, backend: Backend) -> anyhow::Result<Grab> {
             let url = bench_setup::create_database(pg_admin_url, &name).await?;
             let store = PgStore::open(&url, PgOptions::default()).await?;
             let pool = store.pool().clone();
-            let (c, b) = create_open_grab(Arc::new(store), stock, o.per_person).await?;
-            let tokens = insert_residents_with_sessions(Some(&pool), None, residents, o.per_person).await?;
+            let (c, b) = create_open_grab(Arc::new(store), stock, o.per_person, o.on_list).await?;
+            let tokens = insert_residents_with_sessions(Some(&pool), None, residents, o.per_person, o.on_list).await?;
             pool.close().await;
             (Some(url), Some((pg_admin_url.to_owned(), name)), c, b, tokens)
         }

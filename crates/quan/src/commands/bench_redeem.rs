@@ -66,7 +66,8 @@ async fn ready(
     let operator = bench_setup::staff(&engine, "bench.operator", Role::Operator).await?;
     let u32_vouchers = u32::try_from(o.vouchers)?;
     let (campaign, batch) =
-        bench_setup::open_grab(&engine, &official, u32_vouchers, &bench_setup::Window::december(), false).await?;
+        bench_setup::open_grab(&engine, &official, u32_vouchers, &bench_setup::Window::december(), false, false)
+            .await?;
     let mut cashiers = Vec::new();
     for i in 0..o.merchants {
         let n = u32::try_from(i)?;

@@ -66,23 +66,29 @@ impl Window {
     }
 }
 
+/// The name of the list a grab with `on_list` is open to.
+pub const LIST_NAME: &str = "bench-list";
+
 /// Creates, funds and starts a campaign with one grab batch of `stock` ¥10
 /// instant vouchers (one per account, or per person when `per_person`;
-/// valid three days after the claim).
+/// open only to the members of `LIST_NAME` when `on_list`; valid three days
+/// after the claim).
 pub async fn open_grab(
     engine: &Engine,
     official: &Actor,
     stock: u32,
     w: &Window,
     per_person: bool,
+    on_list: bool,
 ) -> anyhow::Result<(CampaignId, BatchId)> {
     let count_by = if per_person { "person" } else { "account" };
+    let lists: Vec<&str> = if on_list { vec![LIST_NAME] } else { vec![] };
     let face = 1000i64;
     let budget = i64::from(stock) * face;
     let file: CampaignFile = serde_json::from_value(serde_json::json!({
         "campaign": {"name": "bench", "region": "4205", "budget_fen": budget, "funding_source": "bench", "starts_on": w.starts_on, "ends_on": w.ends_on},
         "batches": [{"name": "grab", "opening_at": w.opening_at, "closing_at": w.closing_at,
-            "limits": {"per_batch": 1, "count_by": count_by},
+            "limits": {"per_batch": 1, "count_by": count_by}, "eligibility": {"lists": lists},
             "kinds": [{"stock": stock, "kind": {"code": "k", "name": "立减", "discount": {"type": "instant", "off_fen": face}, "validity": {"type": "days_after_claim", "days": 3}}}]}]
     }))?;
     let e = |x: &dyn std::fmt::Display| anyhow::anyhow!("{x}");
@@ -127,6 +133,47 @@ pub async fn insert_identities(
             .bind(hash(r))
             .execute(&mut *tx)
             .await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// The keyed hash of the `i`th bench resident's phone number.
+pub fn phone_hash(i: usize) -> [u8; 32] {
+    let mut h = [0u8; 32];
+    h[..8].copy_from_slice(&(i as u64).to_le_bytes());
+    h[8] = 0xbe;
+    h
+}
+
+/// The list `LIST_NAME` with the phones of the first `n` bench residents.
+pub async fn insert_list(pg: Option<&sqlx::PgPool>, sqlite: Option<&sqlx::SqlitePool>, n: usize) -> anyhow::Result<()> {
+    let id = uuid::Uuid::now_v7();
+    const LIST: &str =
+        "INSERT INTO eligibility_lists (id, name, region, created_by, created_at_ms) VALUES ($1, $2, '4205', $1, 0)";
+    const MEMBER: &str = "INSERT INTO list_members (list_id, kind, member_hash, added_at_ms)";
+    if let Some(pool) = pg {
+        sqlx::query(LIST).bind(id).bind(LIST_NAME).execute(pool).await?;
+        for chunk in (0..n).collect::<Vec<_>>().chunks(10_000) {
+            let hashes: Vec<Vec<u8>> = chunk.iter().map(|i| phone_hash(*i).to_vec()).collect();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{MEMBER} SELECT $1, 'phone', h, 0 FROM UNNEST($2::bytea[]) AS t(h)"
+            )))
+            .bind(id)
+            .bind(&hashes)
+            .execute(pool)
+            .await?;
+        }
+    } else if let Some(pool) = sqlite {
+        let mut tx = pool.begin().await?;
+        sqlx::query(LIST).bind(id).bind(LIST_NAME).execute(&mut *tx).await?;
+        for i in 0..n {
+            sqlx::query(sqlx::AssertSqlSafe(format!("{MEMBER} VALUES ($1, 'phone', $2, 0)")))
+                .bind(id)
+                .bind(phone_hash(i).to_vec())
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
     }
