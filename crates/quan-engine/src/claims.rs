@@ -296,6 +296,9 @@ impl Engine {
         }
         let b = Arc::new(self.store().batch_by_id(batch_id).await?);
         let status = self.store().campaign_by_id(b.campaign_id).await?.status;
+        // Its lists into memory before its claims need them (the first
+        // read of a batch is usually a request before the opening second).
+        self.preload_lists(&b.spec.eligibility.lists);
         let (_, mem) = self.sequencer(b.campaign_id, batch_id);
         let mut m = mem.lock().unwrap_or_else(|p| p.into_inner());
         if m.cached.as_ref().is_some_and(|(old, _, _)| old.version != b.version) {

@@ -2,15 +2,17 @@
 //! batch open only to a list's members (a target group, a district's
 //! elderly) decides a claim without reading the database.
 //!
-//! A list is loaded whole the first time a claim needs it while the node
-//! follows the sessions ([`Engine::follow_sessions`]); from then on every
-//! round of following reads the members added since the previous round
-//! (with the same overlap as the sessions' ends). Members are only ever
-//! added, so a copy can only lack the newest ones, for up to a round: such
-//! a resident is refused `not_eligible` for about a second, never granted
-//! wrongly. A list with more members than `residents_remembered_max` is not
-//! kept; it, and every list while the node is not following, is read from
-//! the database on every claim as before.
+//! A list is loaded whole, in the background, the first time this node
+//! reads a batch that names it or a claim needs it while the node follows
+//! the sessions ([`Engine::follow_sessions`]); until it is loaded, claims
+//! read the database as before (they never wait for the load). From then on
+//! every round of following reads the members added since the previous
+//! round (with the same overlap as the sessions' ends). Members are only
+//! ever added, so a copy can only lack the newest ones, for up to a round:
+//! such a resident is refused `not_eligible` for about a second, never
+//! granted wrongly. A list with more members than `residents_remembered_max`
+//! is not kept; it, and every list while the node is not following, is read
+//! from the database on every claim as before.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -28,9 +30,8 @@ const PAGE_LEN: u32 = 10_000;
 pub(crate) struct ListMemory {
     /// By list name: the copy, or `None` for a list too long to keep.
     lists: Mutex<HashMap<String, Option<Arc<ListCopy>>>>,
-    /// One list is loaded at a time: the thousand first claims of a grab
-    /// wait for one load instead of each loading the list.
-    loading: tokio::sync::Mutex<()>,
+    /// Lists being loaded in the background (one load per list at a time).
+    loading: Mutex<HashSet<String>>,
     /// Members kept at most per list.
     cap: usize,
 }
@@ -62,7 +63,7 @@ impl ListCopy {
 
 impl ListMemory {
     pub(crate) fn new(cap: usize) -> ListMemory {
-        ListMemory { lists: Mutex::new(HashMap::new()), loading: tokio::sync::Mutex::new(()), cap }
+        ListMemory { lists: Mutex::new(HashMap::new()), loading: Mutex::new(HashSet::new()), cap }
     }
 
     fn get(&self, name: &str) -> Option<Option<Arc<ListCopy>>> {
@@ -106,17 +107,49 @@ impl Engine {
         Ok(found)
     }
 
-    /// This node's copy of a list, loaded whole if it has none yet; `None`
-    /// for a list too long to keep or not (yet) imported.
+    /// This node's copy of a list; without one, a load starts in the
+    /// background and `None` is returned (the claim reads the database).
     async fn list_copy(&self, name: &str) -> Result<Option<Arc<ListCopy>>, StoreError> {
+        match self.inner.lists.get(name) {
+            Some(copy) => Ok(copy),
+            None => {
+                self.preload_lists(std::slice::from_ref(&name.to_owned()));
+                Ok(None)
+            }
+        }
+    }
+
+    /// Starts loading, in the background, the named lists this node has no
+    /// copy of yet (when it follows the sessions: only then are copies
+    /// used). A failed load is logged; the next claim or batch read starts
+    /// another.
+    pub(crate) fn preload_lists(&self, names: &[String]) {
+        if names.is_empty() || !self.inner.remembered_sessions.following(self.now()) {
+            return;
+        }
+        for name in names {
+            if self.inner.lists.get(name).is_some() {
+                continue;
+            }
+            if !self.inner.lists.loading.lock().unwrap_or_else(|p| p.into_inner()).insert(name.clone()) {
+                continue;
+            }
+            let (engine, name) = (self.clone(), name.clone());
+            tokio::spawn(async move {
+                if let Err(e) = engine.load_list(&name).await {
+                    tracing::warn!(list = %name, error = %e, "loading a list into memory failed; claims read it from the database");
+                }
+                engine.inner.lists.loading.lock().unwrap_or_else(|p| p.into_inner()).remove(&name);
+            });
+        }
+    }
+
+    /// Loads a list whole into this node's memory (what `preload_lists`
+    /// does in the background) and returns how many members it keeps;
+    /// `None` for a list too long to keep or not (yet) imported, which
+    /// claims read from the database.
+    pub async fn load_list(&self, name: &str) -> Result<Option<usize>, StoreError> {
         let memory = &self.inner.lists;
-        if let Some(copy) = memory.get(name) {
-            return Ok(copy);
-        }
-        let _one_at_a_time = memory.loading.lock().await;
-        if let Some(copy) = memory.get(name) {
-            return Ok(copy);
-        }
         let list = match self.store().list_by_name(name).await {
             Ok(l) => l,
             // Nobody is on a list not imported yet; it is looked up again
@@ -136,11 +169,55 @@ impl Engine {
         }
         let copy = Arc::new(ListCopy { id: list.id, members: Mutex::new(HashSet::new()) });
         let kept = self.load_members(&copy, DateTime::<Utc>::MIN_UTC).await?;
-        let copy = kept.then_some(copy);
-        let loaded = copy.as_ref().map_or(0, |c| c.members.lock().unwrap_or_else(|p| p.into_inner()).len());
+        let loaded = copy.members.lock().unwrap_or_else(|p| p.into_inner()).len();
         tracing::info!(list = name, members = loaded, kept, "list loaded into memory");
-        memory.set(name, copy.clone());
-        Ok(copy)
+        memory.set(name, kept.then_some(copy));
+        Ok(kept.then_some(loaded))
+    }
+
+    /// Loads the lists named by the batches of campaigns not closing or
+    /// closed whose window has not ended (as `quan serve` does before it
+    /// listens, after its first round of following), so that even the
+    /// first claims of a grab find them in memory. Returns how many lists
+    /// it keeps and their members. Does nothing when the node does not
+    /// follow the sessions (copies are not used then).
+    pub async fn load_lists_of_open_batches(&self) -> Result<(usize, usize), StoreError> {
+        use quan_domain::campaign::CampaignStatus;
+        if !self.inner.remembered_sessions.following(self.now()) {
+            return Ok((0, 0));
+        }
+        let now = self.now();
+        let mut names = std::collections::BTreeSet::new();
+        for province in quan_domain::district::PROVINCE_CODES {
+            let region = quan_domain::Region::parse(&format!("{province:02}"))
+                .map_err(|e| StoreError::message(e.to_string()))?;
+            let mut after = None;
+            loop {
+                let page = self.store().list_campaigns(&region, after, 500).await?;
+                for c in &page {
+                    if matches!(c.status, CampaignStatus::Closing | CampaignStatus::Closed) {
+                        continue;
+                    }
+                    for b in self.store().list_batches(c.id).await? {
+                        if b.spec.closing_at > now {
+                            names.extend(b.spec.eligibility.lists.iter().cloned());
+                        }
+                    }
+                }
+                match page.last() {
+                    Some(c) if page.len() == 500 => after = Some(c.id),
+                    _ => break,
+                }
+            }
+        }
+        let (mut lists, mut members) = (0, 0);
+        for name in names {
+            if let Some(n) = self.load_list(&name).await? {
+                lists += 1;
+                members += n;
+            }
+        }
+        Ok((lists, members))
     }
 
     /// Adds to `copy` the list's members added at or after `since`, page by

@@ -165,12 +165,9 @@ async fn phone_entry(e: &Engine, token: &str) -> [(quan_store::MemberKind, quan_
     [(quan_store::MemberKind::Phone, resident.phone_hash)]
 }
 
-#[tokio::test]
-async fn a_list_is_loaded_at_its_first_use_and_a_member_added_on_another_node_counts_from_the_next_round() {
+/// An official of city 4205, logged in on `e`.
+async fn official(e: &Engine) -> quan_engine::Actor {
     use quan_domain::{Region, Role, Username};
-    use quan_store::MemberKind;
-    let n = two_nodes().await;
-    let tokens = enrol(&n.a, 0, 3).await;
     let official = quan_engine::users::NewAccount {
         username: Username::parse("lists").unwrap_or_else(|e| panic!("{e}")),
         role: Role::Official,
@@ -178,8 +175,16 @@ async fn a_list_is_loaded_at_its_first_use_and_a_member_added_on_another_node_co
         display_name: "lists".into(),
         password: Some("a long password!".into()),
     };
-    n.a.create_user_unchecked(official, None).await.unwrap_or_else(|e| panic!("{e}"));
-    let staff = n.a.login("lists", "a long password!").await.unwrap_or_else(|e| panic!("{e}")).actor;
+    e.create_user_unchecked(official, None).await.unwrap_or_else(|e| panic!("{e}"));
+    e.login("lists", "a long password!").await.unwrap_or_else(|e| panic!("{e}")).actor
+}
+
+#[tokio::test]
+async fn a_list_is_loaded_at_its_first_use_and_a_member_added_on_another_node_counts_from_the_next_round() {
+    use quan_store::MemberKind;
+    let n = two_nodes().await;
+    let tokens = enrol(&n.a, 0, 3).await;
+    let staff = official(&n.a).await;
     let import = |name: &'static str, phone: &'static str| {
         let (a, staff) = (n.a.clone(), staff.clone());
         async move {
@@ -197,7 +202,10 @@ async fn a_list_is_loaded_at_its_first_use_and_a_member_added_on_another_node_co
         let (e, names) = (e.clone(), names.clone());
         async move { e.lists_with_member(&names, &m).await.unwrap_or_else(|e| panic!("{e}")) }
     };
-    assert_eq!(on(&n.b, m0).await, vec!["elderly".to_owned()], "loaded at its first use");
+    assert_eq!(on(&n.b, m0).await, vec!["elderly".to_owned()], "read from the database at its first use");
+    // That use started a load in the background; here it is awaited.
+    assert_eq!(n.b.load_list("elderly").await.unwrap_or_else(|e| panic!("{e}")), Some(1));
+    assert_eq!(on(&n.b, m0).await, vec!["elderly".to_owned()], "from the copy");
     assert!(on(&n.b, m1).await.is_empty());
 
     // Resident 1 added on node a (which does not follow: it reads the database).
@@ -211,15 +219,41 @@ async fn a_list_is_loaded_at_its_first_use_and_a_member_added_on_another_node_co
 
     // A list not imported when first asked about is looked up again later.
     assert!(on(&n.b, m2).await.is_empty());
+    assert_eq!(n.b.load_list("later").await.unwrap_or_else(|e| panic!("{e}")), None, "not imported yet");
     import("later", "13800000002").await;
     assert_eq!(on(&n.b, m2).await, vec!["later".to_owned()]);
+    assert_eq!(n.b.load_list("later").await.unwrap_or_else(|e| panic!("{e}")), Some(1));
 
     // A node keeping at most one member per list reads the longer list from the database.
     let small = node(n.a.store().clone(), n.clock.clone(), 5, EngineConfig { residents_remembered_max: 1, ..config() });
     small.follow_sessions().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(small.load_list("elderly").await.unwrap_or_else(|e| panic!("{e}")), None, "too long to keep");
     assert_eq!(on(&small, m1).await, vec!["elderly".to_owned()]);
     // Past the window without a round, node b reads the database again.
     import("elderly", "13800000002").await;
     n.clock.advance(Duration::seconds(10));
     assert_eq!(on(&n.b, m2).await, vec!["elderly".to_owned(), "later".to_owned()]);
+}
+
+#[tokio::test]
+async fn a_starting_node_loads_the_lists_its_open_batches_are_restricted_to() {
+    let n = two_nodes().await;
+    let staff = official(&n.a).await;
+    let phones = [(1, "13800000000".to_owned()), (2, "13800000001".to_owned())];
+    n.a.import_list(&staff, "elderly", quan_store::MemberKind::Phone, &phones).await.unwrap_or_else(|e| panic!("{e}"));
+    let file: quan_engine::campaigns::CampaignFile = serde_json::from_value(serde_json::json!({
+        "campaign": {"name": "lists", "region": "4205", "budget_fen": 100_000, "funding_source": "test",
+                     "starts_on": "2026-10-01", "ends_on": "2026-10-31"},
+        "batches": [{"name": "elderly only", "opening_at": "2026-10-05T10:00:00+08:00", "closing_at": "2026-10-05T22:00:00+08:00",
+            "limits": {"per_batch": 1}, "eligibility": {"lists": ["elderly", "not-imported"]},
+            "kinds": [{"stock": 10, "kind": {"code": "k", "name": "立减", "discount": {"type": "instant", "off_fen": 1000},
+                                             "validity": {"type": "days_after_claim", "days": 3}}}]}]
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    n.a.create_campaign(&staff, file).await.unwrap_or_else(|e| panic!("{e}"));
+    let loaded = n.b.load_lists_of_open_batches().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(loaded, (0, 0), "a node that does not follow keeps no copies");
+    n.b.follow_sessions().await.unwrap_or_else(|e| panic!("{e}"));
+    let loaded = n.b.load_lists_of_open_batches().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(loaded, (1, 2), "the imported list and its two members; the other is read per claim");
 }

@@ -178,9 +178,10 @@ async fn engine_run(
             .collect(),
     );
     clock.set(opening());
-    // As `quan serve` does before it listens: residents' sessions and
-    // identities into memory (the clock stands still, so they stay trusted).
+    // As `quan serve` does before it listens: residents' sessions,
+    // identities and the open batches' lists into memory (the clock stands still, so they stay trusted).
     engine.follow_sessions().await?;
+    engine.load_lists_of_open_batches().await?;
     let order = Arc::new(order);
     let next = Arc::new(AtomicUsize::new(0));
     let claimed = Arc::new(AtomicUsize::new(0));

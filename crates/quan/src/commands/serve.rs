@@ -25,6 +25,14 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             tracing::error!(error = %e, "the residents' sessions could not be loaded; tokens are read as they come")
         }
     }
+    // The lists the open and coming batches are restricted to, too.
+    match engine.load_lists_of_open_batches().await {
+        Ok((lists, members)) if lists > 0 => tracing::info!(lists, members, "eligibility lists loaded"),
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "the eligibility lists could not be loaded; claims read them as they come")
+        }
+    }
     engine.follow_sessions_in_background();
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await
