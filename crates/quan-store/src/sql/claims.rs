@@ -305,7 +305,8 @@ macro_rules! impl_claim_store {
                 }
                 // Refused after their first voucher was stored: by limit
                 // slot (which may have taken other scopes' slots) or stock.
-                let refused = |with_slots: bool| -> Vec<uuid::Uuid> {
+                // Their first vouchers go by id, their slot rows by claim.
+                let refused = |with_slots: bool, id: fn(&ClaimRequest) -> Option<uuid::Uuid>| -> Vec<uuid::Uuid> {
                     (0..n)
                         .filter(|i| match &outcomes[*i] {
                             Some(ClaimOutcome::SoldOut) => true,
@@ -314,16 +315,16 @@ macro_rules! impl_claim_store {
                             }
                             _ => false,
                         })
-                        .map(|i| b.requests[i].claim_id)
+                        .filter_map(|i| id(&b.requests[i]))
                         .collect()
                 };
-                let mut undo = vec![("vouchers", refused(false))];
+                let mut undo = vec![("vouchers WHERE id", refused(false, |r| r.vouchers.first().map(|v| v.0)))];
                 if b.requests.iter().any(|r| !r.slots.is_empty()) {
-                    undo.push(("claim_slots", refused(true)));
+                    undo.push(("claim_slots WHERE claim_id", refused(true, |r| Some(r.claim_id))));
                 }
                 for (table, ids) in undo {
                     for chunk in shaped(&ids) {
-                        let sql = format!("DELETE FROM {table} WHERE claim_id IN ({})", quan_store::sql::list::<R>(chunk.len()));
+                        let sql = format!("DELETE FROM {table} IN ({})", quan_store::sql::list::<R>(chunk.len()));
                         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                         for id in chunk {
                             q = q.bind(*id);
