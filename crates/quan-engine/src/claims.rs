@@ -454,12 +454,23 @@ impl Engine {
             who.push(format!("p:{p}"));
         }
         let mut slots = Vec::new();
-        // The batch's per-account limit is held by the claim's first
-        // voucher (the claim's only row), every other by a slot row.
+        // The batch's limit is held by the claim's first voucher (the
+        // claim's only row): per account, or per person when it counts
+        // only per person; every other limit by a slot row.
         let mut batch_limit = None;
+        let mut by_person = None;
         for w in &who {
             let per_batch = (format!("b:{batch_id}:{w}"), limits.per_batch);
             if w.starts_with("r:") {
+                batch_limit = Some(per_batch);
+            } else if let (CountBy::Person, Some(hash)) = (
+                limits.count_by,
+                person
+                    .as_deref()
+                    .and_then(|p| hex::decode(p).ok())
+                    .and_then(|b| quan_domain::KeyedHash::from_slice(&b)),
+            ) {
+                by_person = Some(hash);
                 batch_limit = Some(per_batch);
             } else {
                 slots.push(per_batch);
@@ -505,6 +516,7 @@ impl Engine {
             face: k.kind.face_value(),
             vouchers: claimed.vouchers.clone(),
             batch_limit,
+            person: by_person,
             slots,
             business_day: day,
             bucket_hint: self.inner.sequencers.bucket_hint,

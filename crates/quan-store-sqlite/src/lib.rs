@@ -52,6 +52,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 19, name: "identity_feed", sql: include_str!("../migrations/0019_identity_feed.sql") },
     Migration { version: 20, name: "one_row_per_claim", sql: include_str!("../migrations/0020_one_row_per_claim.sql") },
     Migration { version: 21, name: "list_member_feed", sql: include_str!("../migrations/0021_list_member_feed.sql") },
+    Migration { version: 22, name: "person_slot", sql: include_str!("../migrations/0022_person_slot.sql") },
 ];
 
 quan_store::impl_account_stores!(SqliteStore, sqlx::sqlite::SqliteRow);

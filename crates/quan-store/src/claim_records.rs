@@ -18,6 +18,10 @@ pub struct ClaimRequest {
     /// `0..size` of it (its row is the claim's only row), or the claim is
     /// refused. `None` when the batch counts per person only.
     pub batch_limit: Option<(String, u32)>,
+    /// Set when `batch_limit` counts per natural person: the keyed hash of
+    /// the person's ID number, kept with the slot on the first voucher
+    /// (unique per person, batch and slot, whichever account claims).
+    pub person: Option<quan_domain::KeyedHash>,
     /// Every other limit as a scope and its size: the claim takes one free
     /// slot `0..size` in every scope (a `claim_slots` row), or is refused.
     pub slots: Vec<(String, u32)>,

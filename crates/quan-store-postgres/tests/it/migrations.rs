@@ -40,7 +40,7 @@ async fn a_ledger_transfer_can_be_neither_updated_nor_deleted() {
 }
 
 #[tokio::test]
-async fn claims_of_the_three_row_layout_keep_their_limits_after_migration_20() {
+async fn claims_of_the_three_row_layout_keep_their_limits_after_migrations_20_and_22() {
     use quan_store::conformance::{
         Bind, claims_of_the_three_row_layout_keep_their_limits_after_the_upgrade, three_row_claims,
     };

@@ -295,6 +295,7 @@ fn claim_request(n: u128, resident: ResidentId, scope: &str, size: u32) -> crate
         // Scope `b` is the batch's per-account limit (held by the voucher
         // row), any other a slot row's.
         batch_limit: (scope == "b").then(|| (format!("b:{resident}"), size)),
+        person: None,
         slots: if scope == "b" { Vec::new() } else { vec![(format!("{scope}:{resident}"), size)] },
         business_day: NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default(),
         bucket_hint: (n % 8) as u32,
@@ -913,8 +914,12 @@ pub struct ThreeRowClaims {
     pub statements: Vec<(&'static str, Vec<Bind>)>,
 }
 
+/// The ID hash of the person whose claim `three_row_claims` counts per person.
+const OLD_PERSON: [u8; 32] = [0x77; 32];
+
 /// Resident 0 holds a pack of two vouchers (its batch slot 0 and a day
-/// slot 0), resident 1 one voucher (batch slot 0), in a funded batch made
+/// slot 0), resident 1 one voucher (batch slot 0), resident 2 one voucher
+/// counted per person (`OLD_PERSON`'s batch slot 0), in a funded batch made
 /// through `s` (a store at migration 19).
 pub async fn three_row_claims(s: S) -> ThreeRowClaims {
     let (c, b, rs) = funded_batch(&s, 5).await;
@@ -941,15 +946,25 @@ pub async fn three_row_claims(s: S) -> ThreeRowClaims {
             ));
         }
     }
+    // Resident 2's claim counted per person (its only batch slot is the person's).
+    let (r, id) = (rs[2], Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_00d0_0002));
+    let v = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_00d1_0100);
+    let u = Bind::Uuid;
+    statements.push((claim, vec![u(id), u(b.id.as_uuid()), u(c.id.as_uuid()), u(r.as_uuid())]));
+    statements.push((slot, vec![Bind::Text(format!("b:{}:p:{}", b.id, hex::encode(OLD_PERSON))), u(id)]));
+    statements.push((
+        voucher,
+        vec![u(v), u(id), u(c.id.as_uuid()), u(b.id.as_uuid()), Bind::Text("0".into()), u(r.as_uuid())],
+    ));
     ThreeRowClaims { campaign: c, batch: b, residents: rs, statements }
 }
 
 /// After the upgrade, the claims of `old` (see `three_row_claims`) keep
-/// their vouchers and every limit: the batch slots now on their first
-/// voucher, the day slot still a slot row.
+/// their vouchers and every limit: the batch slots (per account and per
+/// person) now on their first voucher, the day slot still a slot row.
 pub async fn claims_of_the_three_row_layout_keep_their_limits_after_the_upgrade(s: S, old: ThreeRowClaims) {
     let (c, b, rs) = (&old.campaign, &old.batch, &old.residents);
-    assert_eq!(ok(s.claim_count(b.id).await, "claims"), 2);
+    assert_eq!(ok(s.claim_count(b.id).await, "claims"), 3);
     assert_eq!(ok(s.vouchers_of(rs[0]).await, "pack").len(), 2);
     assert_eq!(ok(s.claims_unlike_records(c.id).await, "unlike"), 0);
     let limited = |n: u128, who: usize, per_batch: u32, day: Option<u32>| crate::ClaimRequest {
@@ -975,6 +990,56 @@ pub async fn claims_of_the_three_row_layout_keep_their_limits_after_the_upgrade(
         "the day slot stays: {:?}",
         out[1]
     );
-    assert_eq!(ok(s.claim_count(b.id).await, "claims"), 3);
+    // The person of resident 2's claim, through another account.
+    let person = crate::ClaimRequest {
+        batch_limit: Some((format!("b:{}:p:{}", b.id, hex::encode(OLD_PERSON)), 1)),
+        person: Some(quan_domain::KeyedHash::from_bytes(OLD_PERSON)),
+        ..claim_request(0x64, rs[3], "", 1)
+    };
+    let out = ok(s.commit_claims(&commit(2, vec![person])).await, "person");
+    assert!(
+        matches!(&out[0], O::LimitReached { scope } if scope.contains(":p:")),
+        "the person's slot moved: {:?}",
+        out[0]
+    );
+    assert_eq!(ok(s.claim_count(b.id).await, "claims"), 4);
+    assert_eq!(ok(s.claims_unlike_records(c.id).await, "unlike"), 0);
+}
+
+pub async fn a_person_claims_up_to_the_batch_limit_whichever_accounts_they_use(s: S) {
+    let (c, b, rs) = funded_batch(&s, 20).await;
+    // Person P holds accounts 0, 1 and 2; person Q account 3. Two per person.
+    let (p, q) = (quan_domain::KeyedHash::from_bytes([0x50; 32]), quan_domain::KeyedHash::from_bytes([0x51; 32]));
+    let by_person = |n: u128, who: usize, person: quan_domain::KeyedHash| crate::ClaimRequest {
+        batch_limit: Some((format!("b:p:{}", hex::encode(person.as_bytes())), 2)),
+        person: Some(person),
+        ..claim_request(0xe0 + n, rs[who], "", 2)
+    };
+    let commit = |n: u128, requests: Vec<crate::ClaimRequest>| crate::ClaimBatch {
+        campaign: c.id,
+        batch: b.id,
+        at: t(10),
+        transfer_id: Uuid::from_u128(0xa0 + n),
+        requests,
+    };
+    use crate::ClaimOutcome as O;
+    // Account 0 twice (slots 0 and 1 in one commit), then account 1: P is at the limit.
+    let out = ok(
+        s.commit_claims(&commit(
+            0,
+            vec![by_person(0, 0, p), by_person(1, 0, p), by_person(2, 1, p), by_person(3, 3, q)],
+        ))
+        .await,
+        "first",
+    );
+    assert_eq!(&out[..2], &[O::Claimed, O::Claimed]);
+    assert!(matches!(&out[2], O::LimitReached { scope } if scope.starts_with("b:p:")), "{:?}", out[2]);
+    assert_eq!(out[3], O::Claimed, "another person");
+    // Later, through account 2 (never used before): still P's limit.
+    let out = ok(s.commit_claims(&commit(1, vec![by_person(4, 2, p), by_person(5, 3, q)])).await, "later");
+    assert!(matches!(&out[0], O::LimitReached { .. }), "{:?}", out[0]);
+    assert_eq!(out[1], O::Claimed, "Q's second");
+    assert_eq!(ok(s.claim_count(b.id).await, "claims"), 4);
+    assert_eq!(ok(s.vouchers_of(rs[1]).await, "account 1").len(), 0);
     assert_eq!(ok(s.claims_unlike_records(c.id).await, "unlike"), 0);
 }

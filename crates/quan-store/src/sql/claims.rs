@@ -104,9 +104,10 @@ macro_rules! impl_claim_store {
             }
 
             /// Inserts vouchers as `claimed` (with their claim's slot of the
-            /// batch's per-account limit, for a claim's first voucher); a row
-            /// whose slot is taken is skipped. Returns the claim ids of the
-            /// rows stored.
+            /// batch's per-account or per-person limit, for a claim's first
+            /// voucher); a row whose slot is taken (by the account, or by the
+            /// person through any account) is skipped. Returns the claim ids
+            /// of the rows stored.
             async fn insert_vouchers(
                 tx: &mut Tx<'_>,
                 b: &ClaimBatch,
@@ -116,9 +117,9 @@ macro_rules! impl_claim_store {
                 let mut got = std::collections::HashSet::new();
                 for chunk in shaped(rows) {
                     let sql = format!(
-                        "INSERT INTO vouchers (id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms, slot) VALUES {} \
-                         ON CONFLICT (resident_id, batch_id, slot, tier) DO NOTHING RETURNING claim_id",
-                        values::<R>(chunk.len(), 11)
+                        "INSERT INTO vouchers (id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms, slot, person_hash) \
+                         VALUES {} ON CONFLICT DO NOTHING RETURNING claim_id",
+                        values::<R>(chunk.len(), 12)
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for (r, (id, tier, face), slot) in chunk {
@@ -133,7 +134,8 @@ macro_rules! impl_claim_store {
                             .bind(face.as_i64())
                             .bind("claimed")
                             .bind(at)
-                            .bind(slot.map(i64::from));
+                            .bind(slot.map(i64::from))
+                            .bind(slot.and(r.person).map(|p| p.as_bytes().to_vec()));
                     }
                     for row in q.fetch_all(&mut **tx).await.map_err(err)? {
                         got.insert(get::<uuid::Uuid>(&row, "claim_id")?);
