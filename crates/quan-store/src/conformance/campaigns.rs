@@ -1043,3 +1043,38 @@ pub async fn a_person_claims_up_to_the_batch_limit_whichever_accounts_they_use(s
     assert_eq!(ok(s.vouchers_of(rs[1]).await, "account 1").len(), 0);
     assert_eq!(ok(s.claims_unlike_records(c.id).await, "unlike"), 0);
 }
+
+pub async fn batches_meeting_on_the_same_persons_through_several_accounts_keep_the_limit_without_deadlock(s: S) {
+    // Three people with two accounts each (person = account % 3, so the
+    // accounts' order is not the people's), on many connections through
+    // several nodes: eight batches at once, each with the claims of one
+    // account of every person, two per person.
+    let (c, b, rs) = funded_batch(&s, 1_000).await;
+    let before = s.commit_retries();
+    let batches = (0..8u128)
+        .map(|k| {
+            (0..3u128)
+                .map(|i| {
+                    let account = (2 * i + k % 2) as usize;
+                    let person = quan_domain::KeyedHash::from_bytes([0x60 + (account % 3) as u8; 32]);
+                    crate::ClaimRequest {
+                        batch_limit: Some((format!("b:p:{}", hex::encode(person.as_bytes())), 2)),
+                        person: Some(person),
+                        ..claim_request(0x300 + k * 3 + i, rs[account], "", 2)
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let mut claimed = 0;
+    for out in commit_at_once(&s, &c, &b, batches, 0x400).await {
+        assert!(
+            out.iter().all(|o| matches!(o, crate::ClaimOutcome::Claimed | crate::ClaimOutcome::LimitReached { .. })),
+            "{out:?}"
+        );
+        claimed += out.iter().filter(|o| **o == crate::ClaimOutcome::Claimed).count();
+    }
+    assert_eq!(claimed, 3 * 2, "two per person, whichever account");
+    assert_eq!(ok(s.claim_count(b.id).await, "claims"), 6);
+    assert_eq!(s.commit_retries().deadlocks, before.deadlocks, "{:?}", s.commit_retries());
+}

@@ -55,6 +55,7 @@ macro_rules! conformance_tests {
             redemptions_naming_another_resident_than_their_voucher_or_another_merchants_till_are_found,
             claims_agree_with_their_records_and_a_claim_on_another_campaigns_batch_is_found,
             batches_meeting_on_the_same_residents_limits_keep_them_without_deadlock,
+            batches_meeting_on_the_same_persons_through_several_accounts_keep_the_limit_without_deadlock,
             an_idempotency_key_stored_with_a_claim_stands_for_that_claim_alone,
             a_voucher_is_redeemed_once_even_twice_in_one_batch_and_a_full_refund_returns_it,
             a_settlement_row_and_its_transfers_are_recorded_once_per_day_and_merchant,

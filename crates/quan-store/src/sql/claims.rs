@@ -106,15 +106,15 @@ macro_rules! impl_claim_store {
             /// Inserts vouchers as `claimed` (with their claim's slot of the
             /// batch's per-account or per-person limit, for a claim's first
             /// voucher); a row whose slot is taken (by the account, or by the
-            /// person through any account) is skipped. Returns the claim ids
-            /// of the rows stored.
+            /// person through any account) is skipped. Returns the claim id
+            /// of each row stored.
             async fn insert_vouchers(
                 tx: &mut Tx<'_>,
                 b: &ClaimBatch,
                 rows: &[(&ClaimRequest, &(uuid::Uuid, u32, Fen), Option<u32>)],
-            ) -> Result<std::collections::HashSet<uuid::Uuid>, StoreError> {
+            ) -> Result<Vec<uuid::Uuid>, StoreError> {
                 let at = b.at.timestamp_millis();
-                let mut got = std::collections::HashSet::new();
+                let mut got = Vec::with_capacity(rows.len());
                 for chunk in shaped(rows) {
                     let sql = format!(
                         "INSERT INTO vouchers (id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms, slot, person_hash) \
@@ -138,7 +138,7 @@ macro_rules! impl_claim_store {
                             .bind(slot.and(r.person).map(|p| p.as_bytes().to_vec()));
                     }
                     for row in q.fetch_all(&mut **tx).await.map_err(err)? {
-                        got.insert(get::<uuid::Uuid>(&row, "claim_id")?);
+                        got.push(get::<uuid::Uuid>(&row, "claim_id")?);
                     }
                 }
                 Ok(got)
@@ -161,10 +161,12 @@ macro_rules! impl_claim_store {
                 let mut pending: Vec<usize> = (0..n).filter(|i| outcomes[*i].is_none()).collect();
                 let mut slot: u32 = 0;
                 while !pending.is_empty() {
-                    // In resident order, as every batch does: batches that
-                    // meet on a resident (one resident on many connections)
-                    // then cannot wait for each other in a cycle.
-                    pending.sort_by_key(|i| b.requests[*i].resident);
+                    // In person and resident order, as every batch does:
+                    // batches that meet on a person or a resident (one
+                    // resident on many connections, one person through
+                    // several accounts) then cannot wait for each other in
+                    // a cycle.
+                    pending.sort_by_key(|i| (b.requests[*i].person.map(|p| *p.as_bytes()), b.requests[*i].resident));
                     let rows: Vec<(&ClaimRequest, &(uuid::Uuid, u32, Fen), Option<u32>)> = pending
                         .iter()
                         .filter_map(|i| {
@@ -172,7 +174,7 @@ macro_rules! impl_claim_store {
                             r.vouchers.first().map(|v| (r, v, r.batch_limit.as_ref().map(|_| slot)))
                         })
                         .collect();
-                    let got = insert_vouchers(&mut tx, b, &rows).await?;
+                    let got: std::collections::HashSet<uuid::Uuid> = insert_vouchers(&mut tx, b, &rows).await?.into_iter().collect();
                     slot += 1;
                     let mut next = Vec::new();
                     for i in pending {
@@ -338,7 +340,9 @@ macro_rules! impl_claim_store {
                 let granted: Vec<&ClaimRequest> = (0..n).filter(|i| outcomes[*i].is_none()).map(|i| &b.requests[i]).collect();
                 let rows: Vec<(&ClaimRequest, &(uuid::Uuid, u32, Fen), Option<u32>)> =
                     granted.iter().flat_map(|r| r.vouchers.iter().skip(1).map(move |v| (*r, v, None))).collect();
-                insert_vouchers(&mut tx, b, &rows).await?;
+                if insert_vouchers(&mut tx, b, &rows).await?.len() != rows.len() {
+                    return Err(StoreError::message("a voucher of a granted pack was not stored (its id is taken)"));
+                }
                 let reserved = Fen::checked_sum(granted.iter().map(|r| r.face)).ok_or_else(|| StoreError::message("reserved face value overflows"))?;
                 if reserved > Fen::ZERO {
                     let t = Transfer {
