@@ -13,16 +13,21 @@
 --
 -- SQLite cannot drop a foreign key in place, so `vouchers` and `claim_slots`
 -- (whose rows referenced `claims`) are rebuilt, with foreign keys off for
--- this migration; the runner checks them all before it commits.
+-- this migration; the runner checks them all before it commits. The
+-- rebuilt `vouchers` also drops its foreign keys to campaigns, batches and
+-- residents, as PostgreSQL did in 0017: three B-tree lookups per claim
+-- (14 % of a grab's claims per second on SQLite, measured); the audit
+-- checks the same facts on both backends (`claims_unlike_records`).
+-- Redemptions still reference their voucher.
 
 CREATE TABLE vouchers_rebuilt (
     id              BLOB PRIMARY KEY NOT NULL,
     claim_id        BLOB NOT NULL,
-    campaign_id     BLOB NOT NULL REFERENCES campaigns (id),
-    batch_id        BLOB NOT NULL REFERENCES batches (id),
+    campaign_id     BLOB NOT NULL,
+    batch_id        BLOB NOT NULL,
     kind_code       TEXT NOT NULL,
     tier            INTEGER NOT NULL,
-    resident_id     BLOB NOT NULL REFERENCES residents (id),
+    resident_id     BLOB NOT NULL,
     face_fen        INTEGER NOT NULL CHECK (face_fen > 0),
     state           TEXT NOT NULL CHECK (state IN ('claimed', 'redeemed', 'expired')),
     created_at_ms   INTEGER NOT NULL,

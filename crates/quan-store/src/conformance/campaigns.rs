@@ -769,6 +769,18 @@ pub async fn claims_agree_with_their_records_and_a_claim_on_another_campaigns_ba
         "the claim's voucher names the other campaign's batch"
     );
     assert_eq!(ok(s.claims_unlike_records(c.id).await, "unlike"), 0);
+    // Vouchers carry no foreign keys on either backend (a lookup per claim):
+    // one naming a resident that does not exist is stored, and found here.
+    let nobody = ResidentId::from_uuid(Uuid::from_u128(0xdead));
+    let ghost = crate::ClaimBatch {
+        campaign: c.id,
+        batch: b.id,
+        at: t(12),
+        transfer_id: Uuid::from_u128(0x73),
+        requests: vec![claim_request(3, nobody, "b", 1)],
+    };
+    ok(s.commit_claims(&ghost).await, "claim of a resident that does not exist");
+    assert_eq!(ok(s.claims_unlike_records(c.id).await, "unlike"), 1, "the voucher names no resident");
 }
 
 pub async fn a_voucher_is_redeemed_once_even_twice_in_one_batch_and_a_full_refund_returns_it(s: S) {
