@@ -72,3 +72,26 @@ async fn claims_of_the_three_row_layout_keep_their_limits_after_migrations_20_an
     assert_eq!(fks, 1, "foreign keys are on again");
     claims_of_the_three_row_layout_keep_their_limits_after_the_upgrade(std::sync::Arc::new(after), old).await;
 }
+
+#[tokio::test]
+async fn the_reports_voucher_history_is_read_through_the_residents_index() {
+    use sqlx::Row;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let s = SqliteStore::open(&dir.path().join("quan.db"), SqliteOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let sql = format!("EXPLAIN QUERY PLAN {}", quan_store::sql::reports::VOUCHER_HISTORY);
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(uuid::Uuid::nil())
+        .bind(0i64)
+        .bind(1i64)
+        .fetch_all(s.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // A plan's rows are (id, parent, notused, detail).
+    let details: Vec<String> = rows.iter().map(|r| r.try_get::<String, _>(3).unwrap_or_default()).collect();
+    assert!(
+        details.iter().any(|d| d.starts_with("SEARCH h USING INDEX vouchers_resident_slot (resident_id=?)")),
+        "the history is read per resident, not per campaign: {details:?}"
+    );
+}
