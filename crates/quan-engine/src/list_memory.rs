@@ -23,6 +23,10 @@ use quan_store::{ListMember, MemberKind, StoreError};
 
 use crate::Engine;
 
+/// How long after a background load began another may begin for the same
+/// list (it failed, or the list was not imported yet).
+const RELOAD_AFTER_MS: i64 = 10_000;
+
 /// Members read per query when loading or following a list.
 const PAGE_LEN: u32 = 10_000;
 
@@ -30,8 +34,10 @@ const PAGE_LEN: u32 = 10_000;
 pub(crate) struct ListMemory {
     /// By list name: the copy, or `None` for a list too long to keep.
     lists: Mutex<HashMap<String, Option<Arc<ListCopy>>>>,
-    /// Lists being loaded in the background (one load per list at a time).
-    loading: Mutex<HashSet<String>>,
+    /// When a background load of each list without a copy last began: one
+    /// at a time, and a list not imported yet is looked up again only every
+    /// `RELOAD_AFTER_MS`, not on every claim.
+    loading: Mutex<HashMap<String, DateTime<Utc>>>,
     /// Members kept at most per list.
     cap: usize,
 }
@@ -63,7 +69,7 @@ impl ListCopy {
 
 impl ListMemory {
     pub(crate) fn new(cap: usize) -> ListMemory {
-        ListMemory { lists: Mutex::new(HashMap::new()), loading: Mutex::new(HashSet::new()), cap }
+        ListMemory { lists: Mutex::new(HashMap::new()), loading: Mutex::new(HashMap::new()), cap }
     }
 
     fn get(&self, name: &str) -> Option<Option<Arc<ListCopy>>> {
@@ -94,7 +100,7 @@ impl Engine {
         }
         let (mut found, mut unkept) = (Vec::new(), Vec::new());
         for name in names {
-            match self.list_copy(name).await? {
+            match self.list_copy(name) {
                 Some(copy) if copy.has_any(members) => found.push(name.clone()),
                 Some(_) => {}
                 None => unkept.push(name.clone()),
@@ -109,37 +115,38 @@ impl Engine {
 
     /// This node's copy of a list; without one, a load starts in the
     /// background and `None` is returned (the claim reads the database).
-    async fn list_copy(&self, name: &str) -> Result<Option<Arc<ListCopy>>, StoreError> {
-        match self.inner.lists.get(name) {
-            Some(copy) => Ok(copy),
-            None => {
-                self.preload_lists(std::slice::from_ref(&name.to_owned()));
-                Ok(None)
-            }
-        }
+    fn list_copy(&self, name: &str) -> Option<Arc<ListCopy>> {
+        self.inner.lists.get(name).unwrap_or_else(|| {
+            self.preload_lists(std::slice::from_ref(&name.to_owned()));
+            None
+        })
     }
 
     /// Starts loading, in the background, the named lists this node has no
     /// copy of yet (when it follows the sessions: only then are copies
-    /// used). A failed load is logged; the next claim or batch read starts
-    /// another.
+    /// used), unless a load of the list began less than `RELOAD_AFTER_MS`
+    /// ago. A failed load is logged.
     pub(crate) fn preload_lists(&self, names: &[String]) {
-        if names.is_empty() || !self.inner.remembered_sessions.following(self.now()) {
+        let now = self.now();
+        if names.is_empty() || !self.inner.remembered_sessions.following(now) {
             return;
         }
         for name in names {
             if self.inner.lists.get(name).is_some() {
                 continue;
             }
-            if !self.inner.lists.loading.lock().unwrap_or_else(|p| p.into_inner()).insert(name.clone()) {
-                continue;
+            {
+                let mut loading = self.inner.lists.loading.lock().unwrap_or_else(|p| p.into_inner());
+                if loading.get(name).is_some_and(|began| (now - *began).num_milliseconds() < RELOAD_AFTER_MS) {
+                    continue;
+                }
+                loading.insert(name.clone(), now);
             }
             let (engine, name) = (self.clone(), name.clone());
             tokio::spawn(async move {
                 if let Err(e) = engine.load_list(&name).await {
                     tracing::warn!(list = %name, error = %e, "loading a list into memory failed; claims read it from the database");
                 }
-                engine.inner.lists.loading.lock().unwrap_or_else(|p| p.into_inner()).remove(&name);
             });
         }
     }

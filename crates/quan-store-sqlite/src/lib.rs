@@ -93,30 +93,28 @@ pub struct SqliteStore {
     commit_retries: std::sync::Arc<quan_store::CommitRetryCounters>,
 }
 
+/// A database created if missing, in WAL mode with `synchronous = FULL`
+/// (every commit is on disk), foreign keys on.
+fn durable(connect: SqliteConnectOptions, opts: &SqliteOptions) -> SqliteConnectOptions {
+    connect
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_millis(opts.busy_timeout_ms))
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path`, and brings its
     /// schema up to date.
     pub async fn open(path: &Path, opts: SqliteOptions) -> Result<SqliteStore, StoreError> {
-        let connect = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_millis(opts.busy_timeout_ms));
-        Self::connect(connect, opts).await
+        Self::connect(durable(SqliteConnectOptions::new().filename(path), &opts), opts, MIGRATIONS).await
     }
 
     /// Opens a `sqlite://` URL (e.g. `sqlite:///var/lib/quan/quan.db`).
     pub async fn open_url(url: &str, opts: SqliteOptions) -> Result<SqliteStore, StoreError> {
-        let connect = SqliteConnectOptions::from_str(url)
-            .map_err(StoreError::other)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_millis(opts.busy_timeout_ms));
-        Self::connect(connect, opts).await
+        let connect = SqliteConnectOptions::from_str(url).map_err(StoreError::other)?;
+        Self::connect(durable(connect, &opts), opts, MIGRATIONS).await
     }
 
     /// Opens the database file at `path` with its schema brought up to
@@ -124,22 +122,11 @@ impl SqliteStore {
     /// the layout before it.
     #[doc(hidden)]
     pub async fn open_at_migration(path: &Path, opts: SqliteOptions, version: i64) -> Result<SqliteStore, StoreError> {
-        let connect = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_millis(opts.busy_timeout_ms));
         let upto = MIGRATIONS.iter().take_while(|m| m.version <= version).count();
-        Self::connect_migrating(connect, opts, &MIGRATIONS[..upto]).await
+        Self::connect(durable(SqliteConnectOptions::new().filename(path), &opts), opts, &MIGRATIONS[..upto]).await
     }
 
-    async fn connect(connect: SqliteConnectOptions, opts: SqliteOptions) -> Result<SqliteStore, StoreError> {
-        Self::connect_migrating(connect, opts, MIGRATIONS).await
-    }
-
-    async fn connect_migrating(
+    async fn connect(
         connect: SqliteConnectOptions,
         opts: SqliteOptions,
         migrations: &[Migration],

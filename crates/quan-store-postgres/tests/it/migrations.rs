@@ -42,21 +42,12 @@ async fn a_ledger_transfer_can_be_neither_updated_nor_deleted() {
 #[tokio::test]
 async fn claims_of_the_three_row_layout_keep_their_limits_after_migrations_20_and_22() {
     use quan_store::conformance::{
-        Bind, claims_of_the_three_row_layout_keep_their_limits_after_the_upgrade, three_row_claims,
+        claims_of_the_three_row_layout_keep_their_limits_after_the_upgrade, three_row_claims,
     };
     let Some(db) = fresh_database().await else { return };
     let before = PgStore::open_at_migration(&db.url, PgOptions::default(), 19).await.unwrap_or_else(|e| panic!("{e}"));
     let old = three_row_claims(std::sync::Arc::new(before.clone())).await;
-    for (sql, binds) in &old.statements {
-        let mut q = sqlx::query(*sql);
-        for b in binds {
-            q = match b {
-                Bind::Uuid(u) => q.bind(*u),
-                Bind::Text(t) => q.bind(t.clone()),
-            };
-        }
-        q.execute(before.pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
+    old.write(before.pool()).await.unwrap_or_else(|e| panic!("{e}"));
     before.close().await;
     let after = PgStore::open(&db.url, PgOptions::default()).await.unwrap_or_else(|e| panic!("{e}"));
     claims_of_the_three_row_layout_keep_their_limits_after_the_upgrade(std::sync::Arc::new(after.clone()), old).await;

@@ -47,23 +47,14 @@ async fn a_ledger_transfer_can_be_neither_updated_nor_deleted() {
 #[tokio::test]
 async fn claims_of_the_three_row_layout_keep_their_limits_after_migrations_20_and_22() {
     use quan_store::conformance::{
-        Bind, claims_of_the_three_row_layout_keep_their_limits_after_the_upgrade, three_row_claims,
+        claims_of_the_three_row_layout_keep_their_limits_after_the_upgrade, three_row_claims,
     };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let path = dir.path().join("quan.db");
     let before =
         SqliteStore::open_at_migration(&path, SqliteOptions::default(), 19).await.unwrap_or_else(|e| panic!("{e}"));
     let old = three_row_claims(std::sync::Arc::new(before.clone())).await;
-    for (sql, binds) in &old.statements {
-        let mut q = sqlx::query(*sql);
-        for b in binds {
-            q = match b {
-                Bind::Uuid(u) => q.bind(*u),
-                Bind::Text(t) => q.bind(t.clone()),
-            };
-        }
-        q.execute(before.pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
+    old.write(before.pool()).await.unwrap_or_else(|e| panic!("{e}"));
     before.close().await;
     let after = SqliteStore::open(&path, SqliteOptions::default()).await.unwrap_or_else(|e| panic!("{e}"));
     // The migration ran with foreign keys off on a connection of its own.

@@ -303,6 +303,18 @@ fn claim_request(n: u128, resident: ResidentId, scope: &str, size: u32) -> crate
     }
 }
 
+/// The claims of one commit into batch `b`, at `t(at)`, whose reservation
+/// has the id `transfer`.
+fn claim_batch(
+    c: CampaignId,
+    b: BatchId,
+    at: i64,
+    transfer: u128,
+    requests: Vec<crate::ClaimRequest>,
+) -> crate::ClaimBatch {
+    crate::ClaimBatch { campaign: c, batch: b, at: t(at), transfer_id: Uuid::from_u128(transfer), requests }
+}
+
 /// `n` claims of the batch's first `n` residents (scope `b`, one each),
 /// committed in one batch whose reservation has the id `transfer`.
 async fn claim_all(
@@ -314,13 +326,7 @@ async fn claim_all(
     transfer: u128,
 ) -> Vec<crate::ClaimRequest> {
     let reqs: Vec<_> = (0..n).map(|i| claim_request(i, rs[i as usize], "b", 1)).collect();
-    let claims = crate::ClaimBatch {
-        campaign: c.id,
-        batch: b.id,
-        at: t(10),
-        transfer_id: Uuid::from_u128(transfer),
-        requests: reqs.clone(),
-    };
+    let claims = claim_batch(c.id, b.id, 10, transfer, reqs.clone());
     ok(s.commit_claims(&claims).await, "claims");
     reqs
 }
@@ -356,13 +362,7 @@ pub async fn claims_never_oversell_never_exceed_a_limit_and_reserve_their_face_v
     let (c, b, rs) = funded_batch(&s, 5).await;
     let mut reqs: Vec<_> = (0..8).map(|i| claim_request(i, rs[i as usize], "b", 1)).collect();
     reqs.insert(1, claim_request(100, rs[0], "b", 1));
-    let batch = crate::ClaimBatch {
-        campaign: c.id,
-        batch: b.id,
-        at: t(10),
-        transfer_id: Uuid::from_u128(0x77),
-        requests: reqs,
-    };
+    let batch = claim_batch(c.id, b.id, 10, 0x77, reqs);
     let out = ok(s.commit_claims(&batch).await, "commit");
     use crate::ClaimOutcome as O;
     assert_eq!(out[0], O::Claimed);
@@ -395,13 +395,7 @@ pub async fn a_packs_first_voucher_holds_its_claims_slot_and_a_refused_pack_leav
             ..claim_request(n, who, "b", 1)
         }
     };
-    let batch = crate::ClaimBatch {
-        campaign: c.id,
-        batch: b.id,
-        at: t(10),
-        transfer_id: Uuid::from_u128(0x7a),
-        requests: vec![pack(0, rs[0]), pack(1, rs[0]), pack(2, rs[1]), pack(3, rs[2])],
-    };
+    let batch = claim_batch(c.id, b.id, 10, 0x7a, vec![pack(0, rs[0]), pack(1, rs[0]), pack(2, rs[1]), pack(3, rs[2])]);
     let out = ok(s.commit_claims(&batch).await, "commit");
     use crate::ClaimOutcome as O;
     assert!(matches!(&out[1], O::LimitReached { scope } if *scope == format!("b:{}", rs[0])), "{:?}", out[1]);
@@ -415,13 +409,7 @@ pub async fn a_packs_first_voucher_holds_its_claims_slot_and_a_refused_pack_leav
     assert_eq!(ok(s.claims_unlike_records(c.id).await, "unlike"), 0);
     // Later, in another commit, a single voucher for the same account: its
     // slot of the batch is taken, whatever the kind of voucher.
-    let again = crate::ClaimBatch {
-        campaign: c.id,
-        batch: b.id,
-        at: t(11),
-        transfer_id: Uuid::from_u128(0x7b),
-        requests: vec![claim_request(4, rs[0], "b", 1)],
-    };
+    let again = claim_batch(c.id, b.id, 11, 0x7b, vec![claim_request(4, rs[0], "b", 1)]);
     assert!(matches!(ok(s.commit_claims(&again).await, "again").as_slice(), [O::LimitReached { .. }]));
     assert_eq!(ok(s.vouchers_of(rs[0]).await, "wallet").len(), 3);
 }
@@ -449,13 +437,7 @@ pub async fn an_idempotency_key_stored_with_a_claim_stands_for_that_claim_alone(
         keyed(3, key("k3", 3)),
         keyed(4, None),
     ];
-    let batch = crate::ClaimBatch {
-        campaign: c.id,
-        batch: b.id,
-        at: t(10),
-        transfer_id: Uuid::from_u128(0x78),
-        requests: reqs,
-    };
+    let batch = claim_batch(c.id, b.id, 10, 0x78, reqs);
     let out = ok(s.commit_claims(&batch).await, "commit");
     use crate::ClaimOutcome as O;
     assert_eq!(out, vec![O::Claimed, O::KeyTaken, O::Claimed, O::SoldOut, O::SoldOut]);
@@ -469,13 +451,7 @@ pub async fn an_idempotency_key_stored_with_a_claim_stands_for_that_claim_alone(
         "a refused claim keeps no key"
     );
     // The same key again, later (a retry through another node): nothing more.
-    let again = crate::ClaimBatch {
-        campaign: c.id,
-        batch: b.id,
-        at: t(11),
-        transfer_id: Uuid::from_u128(0x79),
-        requests: vec![keyed(5, key("k2", 2))],
-    };
+    let again = claim_batch(c.id, b.id, 11, 0x79, vec![keyed(5, key("k2", 2))]);
     assert_eq!(ok(s.commit_claims(&again).await, "again"), vec![O::KeyTaken]);
     assert_eq!(ok(s.claim_count(b.id).await, "claims"), 2);
     assert_eq!(ok(s.reserved_face(c.id).await, "reserved"), 200);
@@ -493,13 +469,7 @@ async fn commit_at_once(
     let mut tasks = Vec::new();
     for (k, requests) in (0u128..).zip(batches) {
         let s = s.clone();
-        let batch = crate::ClaimBatch {
-            campaign: c.id,
-            batch: b.id,
-            at: t(10),
-            transfer_id: Uuid::from_u128(first_transfer + k),
-            requests,
-        };
+        let batch = claim_batch(c.id, b.id, 10, first_transfer + k, requests);
         tasks.push(tokio::spawn(async move { s.commit_claims(&batch).await }));
     }
     let mut outs = Vec::new();
@@ -755,13 +725,7 @@ pub async fn claims_agree_with_their_records_and_a_claim_on_another_campaigns_ba
         at: t(2),
     };
     ok(s.post_transfers(&[fund]).await, "fund 2");
-    let wrong = crate::ClaimBatch {
-        campaign: c2.id,
-        batch: b.id,
-        at: t(11),
-        transfer_id: Uuid::from_u128(0x74),
-        requests: vec![claim_request(2, rs[2], "b2", 1)],
-    };
+    let wrong = claim_batch(c2.id, b.id, 11, 0x74, vec![claim_request(2, rs[2], "b2", 1)]);
     ok(s.commit_claims(&wrong).await, "claim on another campaign's batch");
     assert_eq!(
         ok(s.claims_unlike_records(c2.id).await, "unlike"),
@@ -772,13 +736,7 @@ pub async fn claims_agree_with_their_records_and_a_claim_on_another_campaigns_ba
     // Vouchers carry no foreign keys on either backend (a lookup per claim):
     // one naming a resident that does not exist is stored, and found here.
     let nobody = ResidentId::from_uuid(Uuid::from_u128(0xdead));
-    let ghost = crate::ClaimBatch {
-        campaign: c.id,
-        batch: b.id,
-        at: t(12),
-        transfer_id: Uuid::from_u128(0x73),
-        requests: vec![claim_request(3, nobody, "b", 1)],
-    };
+    let ghost = claim_batch(c.id, b.id, 12, 0x73, vec![claim_request(3, nobody, "b", 1)]);
     ok(s.commit_claims(&ghost).await, "claim of a resident that does not exist");
     assert_eq!(ok(s.claims_unlike_records(c.id).await, "unlike"), 1, "the voucher names no resident");
 }
@@ -926,6 +884,30 @@ pub struct ThreeRowClaims {
     pub statements: Vec<(&'static str, Vec<Bind>)>,
 }
 
+impl ThreeRowClaims {
+    /// Runs `statements` on the backend's pool (a database at migration 19).
+    pub async fn write<DB>(&self, pool: &sqlx::Pool<DB>) -> Result<(), String>
+    where
+        DB: sqlx::Database,
+        Uuid: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+        String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+        <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+        for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
+    {
+        for (sql, binds) in &self.statements {
+            let mut q = sqlx::query::<DB>(*sql);
+            for b in binds {
+                q = match b {
+                    Bind::Uuid(u) => q.bind(*u),
+                    Bind::Text(t) => q.bind(t.clone()),
+                };
+            }
+            q.execute(pool).await.map_err(|e| format!("{sql}: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
 /// The ID hash of the person whose claim `three_row_claims` counts per person.
 const OLD_PERSON: [u8; 32] = [0x77; 32];
 
@@ -984,13 +966,7 @@ pub async fn claims_of_the_three_row_layout_keep_their_limits_after_the_upgrade(
         slots: day.map(|d| (format!("d:{}:2026-12-05:r:{}", c.id, rs[who]), d)).into_iter().collect(),
         ..claim_request(0x60 + n, rs[who], "b", per_batch)
     };
-    let commit = |n: u128, requests: Vec<crate::ClaimRequest>| crate::ClaimBatch {
-        campaign: c.id,
-        batch: b.id,
-        at: t(20),
-        transfer_id: Uuid::from_u128(0x90 + n),
-        requests,
-    };
+    let commit = |n: u128, requests: Vec<crate::ClaimRequest>| claim_batch(c.id, b.id, 20, 0x90 + n, requests);
     use crate::ClaimOutcome as O;
     let out = ok(s.commit_claims(&commit(0, vec![limited(0, 0, 1, None), limited(1, 1, 2, None)])).await, "commit");
     assert!(matches!(&out[0], O::LimitReached { scope } if scope.starts_with("b:")), "{:?}", out[0]);
@@ -1027,13 +1003,7 @@ pub async fn a_person_claims_up_to_the_batch_limit_whichever_accounts_they_use(s
         person: Some(person),
         ..claim_request(0xe0 + n, rs[who], "", 2)
     };
-    let commit = |n: u128, requests: Vec<crate::ClaimRequest>| crate::ClaimBatch {
-        campaign: c.id,
-        batch: b.id,
-        at: t(10),
-        transfer_id: Uuid::from_u128(0xa0 + n),
-        requests,
-    };
+    let commit = |n: u128, requests: Vec<crate::ClaimRequest>| claim_batch(c.id, b.id, 10, 0xa0 + n, requests);
     use crate::ClaimOutcome as O;
     // Account 0 twice (slots 0 and 1 in one commit), then account 1: P is at the limit.
     let out = ok(
