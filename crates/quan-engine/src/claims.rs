@@ -392,14 +392,14 @@ impl Engine {
     }
 
     /// Every rule of the batch the resident fails (empty: eligible), and the
-    /// hex of the resident's ID hash when the batch counts per person. The
+    /// resident's ID hash when the batch counts per person. The
     /// same decision for a claim and for a lottery registration.
     pub(crate) async fn eligibility_failures(
         &self,
         resident: &quan_store::Resident,
         b: &quan_store::Batch,
         position: Option<Position>,
-    ) -> Result<(Vec<Failure>, Option<String>), ClaimRejection> {
+    ) -> Result<(Vec<Failure>, Option<quan_domain::KeyedHash>), ClaimRejection> {
         let rule = &b.spec.eligibility;
         let needs_identity = !rule.household_prefixes.is_empty()
             || rule.age_min.is_some()
@@ -416,8 +416,7 @@ impl Engine {
         };
         let day = BusinessDay::of(self.now(), self.config().business_day_cutoff).date();
         let mut failures = decide(rule, &facts, day);
-        let person =
-            identity.as_ref().map(|i| i.id_hash.as_bytes().iter().map(|x| format!("{x:02x}")).collect::<String>());
+        let person = identity.as_ref().map(|i| i.id_hash);
         if b.spec.limits.count_by == CountBy::Person && person.is_none() {
             failures.push(Failure {
                 code: "identity_required",
@@ -430,14 +429,14 @@ impl Engine {
     /// Hands one voucher (or pack) of kind `k` to a resident through the
     /// batch's sequencer, under the batch's limits: the common end of a
     /// resident's claim and of a lottery winner's issue. `person` is the
-    /// hex of the resident's ID hash, when known.
+    /// resident's ID hash, when known.
     #[allow(clippy::too_many_arguments)]
     async fn take(
         &self,
         b: &quan_store::Batch,
         k: &quan_domain::batch::BatchKind,
         resident: quan_domain::ResidentId,
-        person: Option<String>,
+        person: Option<quan_domain::KeyedHash>,
         day: chrono::NaiveDate,
         mem: &Mutex<Memory>,
         tx: &mpsc::Sender<Pending>,
@@ -451,7 +450,7 @@ impl Engine {
             who.push(format!("r:{resident}"));
         }
         if let (Some(p), CountBy::Person | CountBy::Both) = (&person, limits.count_by) {
-            who.push(format!("p:{p}"));
+            who.push(format!("p:{}", hex::encode(p.as_bytes())));
         }
         let mut slots = Vec::new();
         // The batch's limit is held by the claim's first voucher (the
@@ -463,14 +462,8 @@ impl Engine {
             let per_batch = (format!("b:{batch_id}:{w}"), limits.per_batch);
             if w.starts_with("r:") {
                 batch_limit = Some(per_batch);
-            } else if let (CountBy::Person, Some(hash)) = (
-                limits.count_by,
-                person
-                    .as_deref()
-                    .and_then(|p| hex::decode(p).ok())
-                    .and_then(|b| quan_domain::KeyedHash::from_slice(&b)),
-            ) {
-                by_person = Some(hash);
+            } else if limits.count_by == CountBy::Person {
+                by_person = person;
                 batch_limit = Some(per_batch);
             } else {
                 slots.push(per_batch);
@@ -588,10 +581,10 @@ impl Engine {
                         let person = if b.spec.limits.count_by == CountBy::Account {
                             None
                         } else {
-                            engine.store().identity(w).await?.map(|i| hex::encode(i.id_hash.as_bytes()))
+                            engine.store().identity(w).await?.map(|i| i.id_hash)
                         };
                         loop {
-                            match engine.take(&b, &b.spec.kinds[k], w, person.clone(), day, &mem, &tx, None).await {
+                            match engine.take(&b, &b.spec.kinds[k], w, person, day, &mem, &tx, None).await {
                                 Err(ClaimRejection::Busy) => tokio::time::sleep(Duration::from_millis(20)).await,
                                 other => return other,
                             }
