@@ -34,10 +34,10 @@ const PAGE_LEN: u32 = 10_000;
 pub(crate) struct ListMemory {
     /// By list name: the copy, or `None` for a list too long to keep.
     lists: Mutex<HashMap<String, Option<Arc<ListCopy>>>>,
-    /// When a background load of each list without a copy last began: one
-    /// at a time, and a list not imported yet is looked up again only every
-    /// `RELOAD_AFTER_MS`, not on every claim.
-    loading: Mutex<HashMap<String, DateTime<Utc>>>,
+    /// When a background load of each list without a copy last began, and
+    /// whether it still runs: one at a time, and a list not imported yet is
+    /// looked up again only every `RELOAD_AFTER_MS`, not on every claim.
+    loading: Mutex<HashMap<String, (DateTime<Utc>, bool)>>,
     /// Members kept at most per list.
     cap: usize,
 }
@@ -137,18 +137,37 @@ impl Engine {
             }
             {
                 let mut loading = self.inner.lists.loading.lock().unwrap_or_else(|p| p.into_inner());
-                if loading.get(name).is_some_and(|began| (now - *began).num_milliseconds() < RELOAD_AFTER_MS) {
+                if loading
+                    .get(name)
+                    .is_some_and(|(began, running)| *running || (now - *began).num_milliseconds() < RELOAD_AFTER_MS)
+                {
                     continue;
                 }
-                loading.insert(name.clone(), now);
+                loading.insert(name.clone(), (now, true));
             }
             let (engine, name) = (self.clone(), name.clone());
             tokio::spawn(async move {
                 if let Err(e) = engine.load_list(&name).await {
                     tracing::warn!(list = %name, error = %e, "loading a list into memory failed; claims read it from the database");
                 }
+                if let Some(entry) = engine.inner.lists.loading.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&name)
+                {
+                    entry.1 = false;
+                }
             });
         }
+    }
+
+    /// How many lists are being loaded in the background right now.
+    pub fn lists_loading(&self) -> usize {
+        self.inner
+            .lists
+            .loading
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|(_, running)| *running)
+            .count()
     }
 
     /// Loads a list whole into this node's memory (what `preload_lists`

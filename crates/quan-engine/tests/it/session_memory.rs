@@ -198,9 +198,21 @@ async fn a_list_is_loaded_at_its_first_use_and_a_member_added_on_another_node_co
     let names = vec!["elderly".to_owned(), "later".to_owned()];
     let (m0, m1, m2) =
         (phone_entry(&n.b, &tokens[0]).await, phone_entry(&n.b, &tokens[1]).await, phone_entry(&n.b, &tokens[2]).await);
+    // Asks, then waits for the loads the question started in the background
+    // (so that none lands later, with rows read before a later import).
     let on = |e: &Engine, m: [(MemberKind, quan_domain::KeyedHash); 1]| {
         let (e, names) = (e.clone(), names.clone());
-        async move { e.lists_with_member(&names, &m).await.unwrap_or_else(|e| panic!("{e}")) }
+        async move {
+            let found = e.lists_with_member(&names, &m).await.unwrap_or_else(|e| panic!("{e}"));
+            for _ in 0..5_000 {
+                if e.lists_loading() == 0 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            assert_eq!(e.lists_loading(), 0, "background loads finish");
+            found
+        }
     };
     assert_eq!(on(&n.b, m0).await, vec!["elderly".to_owned()], "read from the database at its first use");
     // That use started a load in the background; here it is awaited.
