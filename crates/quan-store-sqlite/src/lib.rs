@@ -91,6 +91,45 @@ pub struct SqliteStore {
     batch_pool: SqlitePool,
     max: u32,
     commit_retries: std::sync::Arc<quan_store::CommitRetryCounters>,
+    /// Ends the background checkpoints when the last clone of the store goes.
+    _checkpointer: std::sync::Arc<Checkpointer>,
+}
+
+/// How often the WAL is copied into the database file in the background.
+pub const CHECKPOINT_EVERY_MS: u64 = 100;
+/// The committers' connection checkpoints itself only when the WAL has
+/// grown this many pages past the last checkpoint (the background ones
+/// fell behind): a bound on the WAL, off the commit path otherwise.
+pub const COMMITTER_CHECKPOINT_PAGES: u32 = 10_000;
+
+/// The background checkpoint task, stopped when dropped.
+#[derive(Debug)]
+struct Checkpointer(tokio::task::JoinHandle<()>);
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Copies the WAL into the database file every `CHECKPOINT_EVERY_MS`
+/// (`PASSIVE`: it never waits for the writer, and the writer never waits for
+/// it), so that a commit of claims or redemptions does not run a checkpoint
+/// itself: with SQLite's default, the committing connection copied ~1 000
+/// pages into the database file and synced it every second or third commit
+/// of a grab (docs/PERFORMANCE.md, ninth session).
+async fn checkpoint_in_background(pool: SqlitePool) {
+    let mut every = tokio::time::interval(Duration::from_millis(CHECKPOINT_EVERY_MS));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            tracing::debug!(error = %e, "background checkpoint skipped");
+        }
+    }
 }
 
 /// A database created if missing, in WAL mode with `synchronous = FULL`
@@ -142,13 +181,27 @@ impl SqliteStore {
             .await
             .map_err(StoreError::other)?;
         migrate::run(&pool, migrations).await?;
+        // The committers' connection: statement journals in memory (a
+        // multi-row insert that may fail half way keeps the pages it changed
+        // in one; past 64 KiB SQLite spilled it to a temporary file, written
+        // for nothing on every statement of a commit), and checkpoints left
+        // to the background task.
+        let committer =
+            connect.pragma("temp_store", "memory").pragma("wal_autocheckpoint", COMMITTER_CHECKPOINT_PAGES.to_string());
         let batch_pool = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(connect)
+            .connect_with(committer)
             .await
             .map_err(StoreError::other)?;
-        Ok(SqliteStore { pool, batch_pool, max: opts.pool_connections_max, commit_retries: std::sync::Arc::default() })
+        let checkpointer = std::sync::Arc::new(Checkpointer(tokio::spawn(checkpoint_in_background(pool.clone()))));
+        Ok(SqliteStore {
+            pool,
+            batch_pool,
+            max: opts.pool_connections_max,
+            commit_retries: std::sync::Arc::default(),
+            _checkpointer: checkpointer,
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {

@@ -17,3 +17,4 @@ async fn open() -> Option<(Arc<dyn Store>, tempfile::TempDir)> {
 quan_store::conformance_tests!(open());
 
 mod migrations;
+mod wal;

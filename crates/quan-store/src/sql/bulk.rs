@@ -1,6 +1,6 @@
-//! The statements of a redemption commit that write one row per
-//! redemption, written per backend: the one place the two differ beyond
-//! locking. SQLite takes multi-row `VALUES` statements in a few fixed
+//! The statements of a claim or redemption commit that write one row per
+//! voucher or redemption, written per backend: the one place the two
+//! differ beyond locking. SQLite takes multi-row `VALUES` statements in a few fixed
 //! shapes ([`super::shaped`]); PostgreSQL takes one statement per commit
 //! whose parameters are arrays (`UNNEST`), so a commit of any size is one
 //! prepared statement with one generic plan, and PostgreSQL sets up no
@@ -148,6 +148,118 @@ impl BulkRedemptions for sqlx::postgres::PgRow {
             .execute(&mut *conn)
             .await?;
             Ok(())
+        })
+    }
+}
+
+/// One voucher row of a claim commit: a claim's first voucher carries its
+/// slot of the batch's limit (and, when the batch counts only per person,
+/// the person's ID hash); a pack's other vouchers carry neither.
+#[derive(Debug, Clone, Copy)]
+pub struct VoucherRow<'a> {
+    pub id: uuid::Uuid,
+    pub claim_id: uuid::Uuid,
+    pub kind_code: &'a str,
+    pub tier: u32,
+    pub resident_id: uuid::Uuid,
+    pub face_fen: i64,
+    pub slot: Option<u32>,
+    pub person_hash: Option<&'a [u8; 32]>,
+}
+
+/// The columns of `vouchers` a claim commit writes, in the order both
+/// backends bind them.
+pub const CLAIMED_VOUCHER_COLUMNS: &str = "id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms, slot, person_hash";
+
+/// Bulk writes of the claim committer.
+pub trait BulkClaims: sqlx::Row + Sized {
+    /// Inserts `rows` as `claimed` vouchers of `campaign`'s `batch` made at
+    /// `at_ms`, in their order, skipping a row whose slot is taken (by the
+    /// account, or by the person through any account); returns the claim id
+    /// of each row stored.
+    fn insert_vouchers<'a>(
+        conn: &'a mut Conn<Self>,
+        campaign: uuid::Uuid,
+        batch: uuid::Uuid,
+        at_ms: i64,
+        rows: &'a [VoucherRow<'a>],
+    ) -> Fut<'a, Vec<uuid::Uuid>>;
+}
+
+impl BulkClaims for sqlx::sqlite::SqliteRow {
+    fn insert_vouchers<'a>(
+        conn: &'a mut sqlx::SqliteConnection,
+        campaign: uuid::Uuid,
+        batch: uuid::Uuid,
+        at_ms: i64,
+        rows: &'a [VoucherRow<'a>],
+    ) -> Fut<'a, Vec<uuid::Uuid>> {
+        Box::pin(async move {
+            let mut got = Vec::with_capacity(rows.len());
+            for chunk in super::shaped(rows) {
+                let sql = format!(
+                    "INSERT INTO vouchers ({CLAIMED_VOUCHER_COLUMNS}) VALUES {} ON CONFLICT DO NOTHING RETURNING claim_id",
+                    super::values::<Self>(chunk.len(), 12)
+                );
+                let mut q = sqlx::query_scalar::<_, uuid::Uuid>(sqlx::AssertSqlSafe(sql));
+                for r in chunk {
+                    q = q
+                        .bind(r.id)
+                        .bind(r.claim_id)
+                        .bind(campaign)
+                        .bind(batch)
+                        .bind(r.kind_code)
+                        .bind(i64::from(r.tier))
+                        .bind(r.resident_id)
+                        .bind(r.face_fen)
+                        .bind("claimed")
+                        .bind(at_ms)
+                        .bind(r.slot.map(i64::from))
+                        .bind(r.person_hash.map(|p| p.as_slice()));
+                }
+                got.extend(q.fetch_all(&mut *conn).await?);
+            }
+            Ok(got)
+        })
+    }
+}
+
+impl BulkClaims for sqlx::postgres::PgRow {
+    fn insert_vouchers<'a>(
+        conn: &'a mut sqlx::PgConnection,
+        campaign: uuid::Uuid,
+        batch: uuid::Uuid,
+        at_ms: i64,
+        rows: &'a [VoucherRow<'a>],
+    ) -> Fut<'a, Vec<uuid::Uuid>> {
+        Box::pin(async move {
+            if rows.is_empty() {
+                return Ok(Vec::new());
+            }
+            // One statement whatever the number of rows: the arrays'
+            // elements are inserted in their order (which the commit chose
+            // so that commits meeting on a resident or person cannot wait
+            // for each other in a cycle).
+            sqlx::query_scalar::<_, uuid::Uuid>(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO vouchers ({CLAIMED_VOUCHER_COLUMNS})
+                 SELECT u.id, u.claim_id, $1, $2, u.kind_code, u.tier, u.resident_id, u.face_fen, 'claimed', $3, u.slot, u.person_hash
+                 FROM UNNEST($4::uuid[], $5::uuid[], $6::text[], $7::int8[], $8::uuid[], $9::int8[], $10::int8[], $11::bytea[])
+                      AS u(id, claim_id, kind_code, tier, resident_id, face_fen, slot, person_hash)
+                 ON CONFLICT DO NOTHING RETURNING claim_id"
+            )))
+            .bind(campaign)
+            .bind(batch)
+            .bind(at_ms)
+            .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.claim_id).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.kind_code).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| i64::from(r.tier)).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.resident_id).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.face_fen).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.slot.map(i64::from)).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.person_hash.map(|p| p.to_vec())).collect::<Vec<_>>())
+            .fetch_all(&mut *conn)
+            .await
         })
     }
 }

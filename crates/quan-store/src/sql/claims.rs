@@ -103,45 +103,30 @@ macro_rules! impl_claim_store {
                 Ok(keyed)
             }
 
-            /// Inserts vouchers as `claimed` (with their claim's slot of the
-            /// batch's per-account or per-person limit, for a claim's first
-            /// voucher); a row whose slot is taken (by the account, or by the
-            /// person through any account) is skipped. Returns the claim id
-            /// of each row stored.
+            /// The voucher rows of `rows` (request, voucher, slot of the
+            /// batch's limit for a claim's first voucher), inserted; returns
+            /// the claim id of each row stored (see `BulkClaims`).
             async fn insert_vouchers(
                 tx: &mut Tx<'_>,
                 b: &ClaimBatch,
                 rows: &[(&ClaimRequest, &(uuid::Uuid, u32, Fen), Option<u32>)],
             ) -> Result<Vec<uuid::Uuid>, StoreError> {
-                let at = b.at.timestamp_millis();
-                let mut got = Vec::with_capacity(rows.len());
-                for chunk in shaped(rows) {
-                    let sql = format!(
-                        "INSERT INTO vouchers (id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms, slot, person_hash) \
-                         VALUES {} ON CONFLICT DO NOTHING RETURNING claim_id",
-                        values::<R>(chunk.len(), 12)
-                    );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for (r, (id, tier, face), slot) in chunk {
-                        q = q
-                            .bind(*id)
-                            .bind(r.claim_id)
-                            .bind(b.campaign.as_uuid())
-                            .bind(b.batch.as_uuid())
-                            .bind(r.kind_code.clone())
-                            .bind(i64::from(*tier))
-                            .bind(r.resident.as_uuid())
-                            .bind(face.as_i64())
-                            .bind("claimed")
-                            .bind(at)
-                            .bind(slot.map(i64::from))
-                            .bind(slot.and(r.person).map(|p| p.as_bytes().to_vec()));
-                    }
-                    for row in q.fetch_all(&mut **tx).await.map_err(err)? {
-                        got.push(get::<uuid::Uuid>(&row, "claim_id")?);
-                    }
-                }
-                Ok(got)
+                let rows: Vec<quan_store::sql::bulk::VoucherRow<'_>> = rows
+                    .iter()
+                    .map(|(r, (id, tier, face), slot)| quan_store::sql::bulk::VoucherRow {
+                        id: *id,
+                        claim_id: r.claim_id,
+                        kind_code: &r.kind_code,
+                        tier: *tier,
+                        resident_id: r.resident.as_uuid(),
+                        face_fen: face.as_i64(),
+                        slot: *slot,
+                        person_hash: slot.and(r.person.as_ref()).map(|p| p.as_bytes()),
+                    })
+                    .collect();
+                <R as quan_store::sql::bulk::BulkClaims>::insert_vouchers(&mut **tx, b.campaign.as_uuid(), b.batch.as_uuid(), b.at.timestamp_millis(), &rows)
+                    .await
+                    .map_err(err)
             }
 
             /// Set-based: a handful of statements for the whole batch, however
