@@ -174,21 +174,25 @@ impl Engine {
 
     /// Every campaign's id, for `quan audit verify` without `--campaign`.
     pub async fn all_campaign_ids(&self) -> Result<Vec<CampaignId>, CampaignError> {
+        Ok(self.every_campaign().await?.iter().map(|c| c.id).collect())
+    }
+
+    /// Every campaign, province by province, a page at a time.
+    pub(crate) async fn every_campaign(&self) -> Result<Vec<quan_store::Campaign>, quan_store::StoreError> {
         let mut out = Vec::new();
-        let mut after = None;
         for province in quan_domain::district::PROVINCE_CODES {
-            let region = quan_domain::Region::parse(&province.to_string()).map_err(|e| {
-                CampaignError::Invalid(quan_domain::Invalid::new("region", "bad_region", e.to_string()))
-            })?;
+            let region = quan_domain::Region::parse(&province.to_string())
+                .map_err(|e| quan_store::StoreError::message(e.to_string()))?;
+            let mut after = None;
             loop {
                 let page = self.store().list_campaigns(&region, after, 500).await?;
-                out.extend(page.iter().map(|c| c.id));
-                if page.len() < 500 {
+                after = page.last().map(|c| c.id);
+                let last_page = page.len() < 500;
+                out.extend(page);
+                if last_page {
                     break;
                 }
-                after = page.last().map(|c| c.id);
             }
-            after = None;
         }
         Ok(out)
     }

@@ -214,25 +214,13 @@ impl Engine {
         }
         let now = self.now();
         let mut names = std::collections::BTreeSet::new();
-        for province in quan_domain::district::PROVINCE_CODES {
-            let region = quan_domain::Region::parse(&format!("{province:02}"))
-                .map_err(|e| StoreError::message(e.to_string()))?;
-            let mut after = None;
-            loop {
-                let page = self.store().list_campaigns(&region, after, 500).await?;
-                for c in &page {
-                    if matches!(c.status, CampaignStatus::Closing | CampaignStatus::Closed) {
-                        continue;
-                    }
-                    for b in self.store().list_batches(c.id).await? {
-                        if b.spec.closing_at > now {
-                            names.extend(b.spec.eligibility.lists.iter().cloned());
-                        }
-                    }
-                }
-                match page.last() {
-                    Some(c) if page.len() == 500 => after = Some(c.id),
-                    _ => break,
+        for c in self.every_campaign().await? {
+            if matches!(c.status, CampaignStatus::Closing | CampaignStatus::Closed) {
+                continue;
+            }
+            for b in self.store().list_batches(c.id).await? {
+                if b.spec.closing_at > now {
+                    names.extend(b.spec.eligibility.lists.iter().cloned());
                 }
             }
         }
