@@ -369,6 +369,13 @@ pub enum BenchCmd {
         #[arg(long, env = "QUAN_TEST_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
         pg_url: String,
     },
+    /// The HTTP floor's server, started by `quan bench claim --http`: axum answering every
+    /// claim with a fixed 409 sold_out, with nothing of quan behind it. Runs until killed.
+    #[command(hide = true)]
+    HttpFloor {
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+    },
     /// Point-in-district lookups: the grid + prepared-polygon index against a plain linear
     /// scan of the polygons, on the shipped boundaries (single thread).
     Districts {

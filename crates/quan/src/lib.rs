@@ -186,6 +186,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             stdout.write_all(commands::bench_report::run(&o, json).await?.as_bytes())?;
         }
+        Command::Bench(BenchCmd::HttpFloor { listen }) => commands::bench_http::floor_server(listen).await?,
         Command::Bench(BenchCmd::Districts { json, points, geojson_dir, seed }) => {
             stdout.write_all(commands::bench::districts(&geojson_dir, points, seed, json)?.as_bytes())?;
         }

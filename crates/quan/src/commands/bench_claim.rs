@@ -396,6 +396,9 @@ pub async fn run(o: &ClaimBench, json: bool) -> anyhow::Result<String> {
         for b in backends {
             runs.extend(super::bench_http::http_run(h, *b).await?);
         }
+        if h.memory_seconds > 0 {
+            runs.push(super::bench_http::floor_run(h).await?);
+        }
     }
     if !o.skip_peers {
         runs.push(naive_pg(&o.pg_admin_url, o).await?);
@@ -409,6 +412,7 @@ pub async fn run(o: &ClaimBench, json: bool) -> anyhow::Result<String> {
         }
     }
     let rate = |needle: &str| runs.iter().find(|r| r.name.contains(needle)).map(|r| r.claims_per_s);
+    let answers = |needle: &str| runs.iter().find(|r| r.name.contains(needle)).map(|r| r.answers_per_s);
     let ratio = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| (a / b.max(1.0) * 100.0).round() / 100.0);
     let sqlite_rate = rate("SQLite");
     let ratios = serde_json::json!({
@@ -418,6 +422,8 @@ pub async fn run(o: &ClaimBench, json: bool) -> anyhow::Result<String> {
         "pg_engine_over_naive_pg": ratio(rate("engine, PostgreSQL"), rate("hot row")),
         "http_sqlite_over_redis_durable": ratio(rate("HTTP, SQLite, "), rate("appendfsync")),
         "http_postgres_over_redis_durable": ratio(rate("HTTP, PostgreSQL, "), rate("appendfsync")),
+        "memory_answers_sqlite_over_http_floor": ratio(answers("SQLite, sold-out"), answers(super::bench_http::FLOOR_RUN)),
+        "memory_answers_postgres_over_http_floor": ratio(answers("PostgreSQL, sold-out"), answers(super::bench_http::FLOOR_RUN)),
     });
     let violated = runs.iter().any(|r| r.invariants.starts_with("VIOLATED"));
     if json {

@@ -58,6 +58,20 @@ pub struct HttpBench {
     pub on_list: bool,
 }
 
+/// What the load generator's requests name: a batch, the residents'
+/// tokens, and whether each claim carries an `Idempotency-Key`.
+struct Target {
+    batch: BatchId,
+    tokens: Arc<Vec<String>>,
+    keys: bool,
+}
+
+impl Grab {
+    fn target(&self) -> Target {
+        Target { batch: self.batch, tokens: self.tokens.clone(), keys: self.keys }
+    }
+}
+
 /// One grab prepared in a database the server will open.
 struct Grab {
     backend: Backend,
@@ -242,16 +256,26 @@ async fn start_server(g: &Grab) -> anyhow::Result<Server> {
         .stderr(log)
         .spawn()
         .context("starting quan serve")?;
-    let server = Server { child, addr };
+    let mut server = Server { child, addr };
+    wait_ready(&mut server, "quan serve", &g.dir.path().join("server.log").display().to_string()).await?;
+    Ok(server)
+}
+
+/// Waits up to a minute for `GET /readyz` to answer 200 (`what` and `log`
+/// name the server and where to look when it does not).
+async fn wait_ready(server: &mut Server, what: &str, log: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if let Ok(mut c) = Conn::connect(addr).await
+        if let Ok(mut c) = Conn::connect(server.addr).await
             && let Ok((200, _)) = c.request("GET /readyz HTTP/1.1\r\nHost: quan\r\n\r\n").await
         {
-            return Ok(server);
+            return Ok(());
+        }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            bail!("{what} exited ({status}) before it was ready on {}; see {log}", server.addr);
         }
         if Instant::now() > deadline {
-            bail!("quan serve did not become ready on {addr}; see {}", g.dir.path().join("server.log").display());
+            bail!("{what} did not become ready on {}; see {log}", server.addr);
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -329,7 +353,7 @@ struct Seen {
 /// over `connections` connections, until the order is done or `stop` is set.
 async fn load(
     addr: SocketAddr,
-    g: &Grab,
+    g: &Target,
     order: Arc<Vec<usize>>,
     connections: usize,
     stop: Arc<AtomicBool>,
@@ -459,27 +483,11 @@ async fn http_run_on(o: &HttpBench, g: &Grab) -> anyhow::Result<Vec<Run>> {
     let started = Instant::now();
     let last = Arc::new(super::bench_claim::LastSale::default());
     let seen =
-        load(server.addr, g, order, o.connections, Arc::new(AtomicBool::new(false)), started, last.clone()).await;
+        load(server.addr, &g.target(), order, o.connections, Arc::new(AtomicBool::new(false)), started, last.clone())
+            .await;
     let elapsed = started.elapsed();
     // Sold out now: every answer comes from the node's memory.
-    let mut memory = None;
-    if o.memory_seconds > 0 {
-        let stop = Arc::new(AtomicBool::new(false));
-        // Residents who keep pressing (two per connection, over and over):
-        // their tokens and the sold-out batch are in the node's memory.
-        let keen = (o.connections * 2).min(o.residents);
-        let repeat: Arc<Vec<usize>> = Arc::new((0..2_000).flat_map(|_| 0..keen).collect());
-        let s2 = stop.clone();
-        let seconds = o.memory_seconds;
-        let timer = tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_secs(seconds)).await;
-            s2.store(true, Ordering::Relaxed);
-        });
-        let t = Instant::now();
-        let m = load(server.addr, g, repeat, o.connections, stop, t, Arc::new(Default::default())).await;
-        let _ = timer.await;
-        memory = Some((m, t.elapsed()));
-    }
+    let memory = if o.memory_seconds > 0 { Some(keep_pressing(server.addr, &g.target(), o).await) } else { None };
     let _ = server.child.kill();
     let _ = server.child.wait();
     let (n, problems) = check(g, &seen.acknowledged).await?;
@@ -500,17 +508,89 @@ async fn http_run_on(o: &HttpBench, g: &Grab) -> anyhow::Result<Vec<Run>> {
         invariants,
     )];
     if let Some((m, t)) = memory {
-        let answers: usize = m.statuses.values().sum();
-        let name = format!("quan over HTTP, {}, sold-out answers from memory", g.backend.name());
-        let ok = if m.statuses.keys().all(|s| *s == 409) {
-            "ok: every answer 409 sold_out".to_owned()
-        } else {
-            format!("answers {:?}", m.statuses)
-        };
-        runs.push(super::bench_claim::finish(&name, answers, 0, t, t, m.latencies, ok));
+        runs.push(sold_out_run(&format!("quan over HTTP, {}, sold-out answers from memory", g.backend.name()), m, t));
     }
     Ok(runs)
 }
+
+/// Residents who keep pressing after the stock is gone, for
+/// `o.memory_seconds`: two per connection, over and over (their tokens and
+/// the sold-out batch are in the node's memory). Returns what was seen and
+/// how long it took.
+async fn keep_pressing(addr: SocketAddr, target: &Target, o: &HttpBench) -> (Seen, Duration) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let keen = (o.connections * 2).min(o.residents).min(target.tokens.len()).max(1);
+    let repeat: Arc<Vec<usize>> = Arc::new((0..2_000).flat_map(|_| 0..keen).collect());
+    let s2 = stop.clone();
+    let seconds = o.memory_seconds;
+    let timer = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(seconds)).await;
+        s2.store(true, Ordering::Relaxed);
+    });
+    let t = Instant::now();
+    let m = load(addr, target, repeat, o.connections, stop, t, Arc::new(Default::default())).await;
+    let _ = timer.await;
+    (m, t.elapsed())
+}
+
+/// The route and answer of a claim on a sold-out batch, served by axum and
+/// tokio as `quan serve` runs them but with nothing of quan behind it: the
+/// most any server on this stack answers on this machine, the floor under
+/// quan's sold-out answers from memory (`quan bench claim --http`). Runs
+/// until killed; started as `quan bench http-floor --listen ADDR`.
+pub async fn floor_server(listen: SocketAddr) -> anyhow::Result<()> {
+    use axum::Json;
+    use axum::extract::Path;
+    use axum::http::StatusCode;
+    use axum::routing::{get, post};
+    let app = axum::Router::new().route("/readyz", get(|| async { "ready" })).route(
+        "/api/v1/batches/{id}/claims",
+        post(|Path(id): Path<String>| async move {
+            let body = serde_json::json!({"error": "sold_out", "message": format!("batch {id} has no vouchers left")});
+            (StatusCode::CONFLICT, Json(body))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+/// The HTTP floor: the same load generator, connections and seconds as the
+/// sold-out answers from memory, against [`floor_server`] in its own
+/// process.
+pub async fn floor_run(o: &HttpBench) -> anyhow::Result<Run> {
+    let exe = std::env::current_exe().context("the quan executable")?;
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
+    let child = Command::new(exe)
+        .args(["bench", "http-floor", "--listen", &addr.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("starting the bare axum server")?;
+    let mut server = Server { child, addr };
+    wait_ready(&mut server, "the bare axum server", "its standard error").await?;
+    let tokens: Arc<Vec<String>> =
+        Arc::new((0..(o.connections * 2).max(1)).map(|i| format!("floor-{i:040}")).collect());
+    let target = Target { batch: BatchId::from_uuid(uuid::Uuid::now_v7()), tokens, keys: false };
+    let (m, t) = keep_pressing(addr, &target, o).await;
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    Ok(sold_out_run(FLOOR_RUN, m, t))
+}
+
+/// The line of a run of sold-out answers: every answer should be a 409.
+fn sold_out_run(name: &str, m: Seen, t: Duration) -> Run {
+    let answers: usize = m.statuses.values().sum();
+    let ok = if m.statuses.keys().all(|s| *s == 409) {
+        "ok: every answer 409 sold_out".to_owned()
+    } else {
+        format!("answers {:?}", m.statuses)
+    };
+    super::bench_claim::finish(name, answers, 0, t, t, m.latencies, ok)
+}
+
+/// The name of [`floor_run`]'s line.
+pub const FLOOR_RUN: &str = "HTTP floor: bare axum route, no quan";
 
 /// The outcome of `--crash N` on one backend.
 #[derive(Debug, serde::Serialize)]
@@ -567,7 +647,9 @@ async fn crash_run_on(o: &HttpBench, g: &Grab, kills: u32, progress: bool) -> an
                     after
                 })
             });
-            let seen = load(server.addr, g, order.clone(), o.connections, stop, Instant::now(), Arc::default()).await;
+            let seen =
+                load(server.addr, &g.target(), order.clone(), o.connections, stop, Instant::now(), Arc::default())
+                    .await;
             let killed_after = match killer {
                 Some(k) => Some(k.await?),
                 None => None,

@@ -202,3 +202,46 @@ fn the_claim_benchmark_runs_its_engine_legs_and_keeps_the_invariants() {
         assert_eq!(r["claimed"], 300, "{r}");
     }
 }
+
+#[test]
+fn the_http_claim_benchmark_measures_the_bare_axum_floor_beside_quans_sold_out_answers() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut c = Command::new(env!("CARGO_BIN_EXE_quan"));
+    c.current_dir(dir.path()).args([
+        "bench",
+        "claim",
+        "--json",
+        "--stock",
+        "300",
+        "--residents",
+        "600",
+        "--concurrency",
+        "50",
+        "--connections",
+        "20",
+        "--memory-seconds",
+        "1",
+        "--skip-peers",
+        "--http",
+        "--backend",
+        "sqlite",
+    ]);
+    c.env("RUST_LOG", "warn");
+    let out = c.output().unwrap_or_else(|e| panic!("{e}"));
+    if String::from_utf8_lossy(&out.stderr).contains("PostgreSQL for the benchmark") && std::env::var("CI").is_err() {
+        eprintln!("SKIPPED: PostgreSQL unreachable for the claim benchmark");
+        return;
+    }
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let runs = v["runs"].as_array().cloned().unwrap_or_default();
+    let names: Vec<&str> = runs.iter().filter_map(|r| r["name"].as_str()).collect();
+    let floor = runs.iter().find(|r| r["name"].as_str().is_some_and(|n| n.starts_with("HTTP floor")));
+    let floor = floor.unwrap_or_else(|| panic!("no floor run among {names:?}"));
+    assert_eq!(floor["invariants"], "ok: every answer 409 sold_out", "{floor}");
+    assert!(floor["answers_per_s"].as_f64().is_some_and(|a| a > 0.0), "{floor}");
+    let memory = runs.iter().find(|r| r["name"].as_str().is_some_and(|n| n.contains("SQLite, sold-out")));
+    assert!(memory.is_some_and(|m| m["invariants"] == "ok: every answer 409 sold_out"), "{names:?}");
+    assert!(v["ratios"]["memory_answers_sqlite_over_http_floor"].as_f64().is_some_and(|r| r > 0.0), "{v}");
+    assert!(v["ratios"]["memory_answers_postgres_over_http_floor"].is_null(), "{v}");
+}
