@@ -157,9 +157,14 @@ struct Memory {
     sold_out: HashMap<String, bool>,
     /// Slots known taken per limit scope.
     taken: HashMap<String, u32>,
-    /// The batch and its campaign's status, re-read at most every
-    /// `BATCH_CACHE_MS` (so closing a campaign stops claims within that).
+    /// The batch and its campaign's status, re-read once it is
+    /// `BATCH_CACHE_MS` old (so closing a campaign stops claims within that
+    /// and one re-read, at most twice that).
     cached: Option<(Arc<quan_store::Batch>, CampaignStatus, DateTime<Utc>)>,
+    /// When a request began re-reading the stale copy: until it is done
+    /// (for at most `BATCH_CACHE_MS`), the others answer from the copy
+    /// instead of all reading the same two rows at once.
+    refreshing_since: Option<DateTime<Utc>>,
     /// A lottery batch's winners, read once after its draw (they never change).
     winners: Option<Arc<std::collections::HashSet<quan_domain::ResidentId>>>,
 }
@@ -167,12 +172,24 @@ struct Memory {
 /// How long a node answers from its copy of a batch before re-reading it.
 pub const BATCH_CACHE_MS: i64 = 1_000;
 
+/// Whether a request answers from this node's copy of a batch, `age_ms`
+/// old, while another request began re-reading it `refreshing_ms` ago
+/// (`None`: nobody is): when it is fresh, or stale but being re-read (for
+/// at most another `BATCH_CACHE_MS`). In a grab a thousand requests find
+/// the copy stale in the same millisecond; all of them reading the same two
+/// rows took the node's database pool for that moment every second.
+fn copy_will_do(age_ms: i64, refreshing_ms: Option<i64>) -> bool {
+    age_ms < BATCH_CACHE_MS || (refreshing_ms.is_some_and(|r| r < BATCH_CACHE_MS) && age_ms < 2 * BATCH_CACHE_MS)
+}
+
 /// A batch's queue into its sequencer, and this node's memory of it.
 type Lane = (mpsc::Sender<Pending>, Arc<Mutex<Memory>>);
 
 pub(crate) struct Sequencers {
     queues: Mutex<HashMap<BatchId, Lane>>,
     bucket_hint: u32,
+    /// Reads of a batch and its campaign's status for claims.
+    batch_reads: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Sequencers {
@@ -183,7 +200,11 @@ impl std::fmt::Debug for Sequencers {
 
 impl Sequencers {
     pub(crate) fn new(bucket_hint: u32) -> Sequencers {
-        Sequencers { queues: Mutex::new(HashMap::new()), bucket_hint: bucket_hint % STOCK_BUCKETS }
+        Sequencers {
+            queues: Mutex::new(HashMap::new()),
+            bucket_hint: bucket_hint % STOCK_BUCKETS,
+            batch_reads: std::sync::atomic::AtomicU64::new(0),
+        }
     }
 }
 
@@ -274,6 +295,12 @@ impl Engine {
         (tx, mem)
     }
 
+    /// How often this node has read a batch and its campaign's status from
+    /// the database to answer claims (the rest came from its copy).
+    pub fn batch_reads(&self) -> u64 {
+        self.inner.sequencers.batch_reads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The batch and its campaign's status, from this node's memory when fresh.
     async fn batch_view(
         &self,
@@ -289,15 +316,31 @@ impl Engine {
             .get(&batch_id)
             .map(|(_, m)| m.clone());
         if let Some(mem) = &lane {
-            let m = mem.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((b, s, at)) = &m.cached
-                && (now - *at).num_milliseconds().abs() < BATCH_CACHE_MS
-            {
-                return Ok((b.clone(), *s));
+            let mut m = mem.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((b, s, at)) = &m.cached {
+                let age = (now - *at).num_milliseconds().abs();
+                let refreshing = m.refreshing_since.map(|r| (now - r).num_milliseconds().abs());
+                if copy_will_do(age, refreshing) {
+                    return Ok((b.clone(), *s));
+                }
+                m.refreshing_since = Some(now);
             }
         }
-        let b = Arc::new(self.store().batch_by_id(batch_id).await?);
-        let status = self.store().campaign_by_id(b.campaign_id).await?.status;
+        self.inner.sequencers.batch_reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let read = async {
+            let b = Arc::new(self.store().batch_by_id(batch_id).await?);
+            let status = self.store().campaign_by_id(b.campaign_id).await?.status;
+            Ok::<_, ClaimRejection>((b, status))
+        };
+        let (b, status) = match read.await {
+            Ok(read) => read,
+            Err(e) => {
+                if let Some(mem) = &lane {
+                    mem.lock().unwrap_or_else(|p| p.into_inner()).refreshing_since = None;
+                }
+                return Err(e);
+            }
+        };
         // Its lists into memory before its claims need them (the first
         // read of a batch is usually a request before the opening second).
         self.preload_lists(&b.spec.eligibility.lists);
@@ -308,6 +351,7 @@ impl Engine {
             m.sold_out.clear();
         }
         m.cached = Some((b.clone(), status, now));
+        m.refreshing_since = None;
         Ok((b, status))
     }
 
@@ -609,3 +653,22 @@ impl Engine {
 
 /// Lottery winners whose vouchers are in flight at once.
 pub const WINNERS_AT_ONCE: usize = 2_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_copy_of_a_batch_answers_and_a_stale_one_is_read_again() {
+        assert!(copy_will_do(0, None));
+        assert!(copy_will_do(BATCH_CACHE_MS - 1, None));
+        assert!(!copy_will_do(BATCH_CACHE_MS, None));
+    }
+
+    #[test]
+    fn a_stale_copy_answers_while_another_request_reads_it_again_but_not_for_long() {
+        assert!(copy_will_do(BATCH_CACHE_MS + 5, Some(3)), "another request is reading it");
+        assert!(!copy_will_do(BATCH_CACHE_MS + 5, Some(BATCH_CACHE_MS)), "that read is taking too long: read it too");
+        assert!(!copy_will_do(2 * BATCH_CACHE_MS, Some(0)), "never older than twice the cache time");
+    }
+}

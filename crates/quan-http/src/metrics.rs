@@ -14,6 +14,11 @@ const LATENCY_BUCKETS_S: [f64; 14] =
 pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
+    /// The request counter and latency histogram of each method, route and
+    /// status seen, by `"METHOD route status"`: registering them anew on
+    /// every request built two label sets and looked both up in the
+    /// registry (≈ 2.6 % of a sold-out answer's CPU in a grab).
+    per_route: std::sync::Mutex<std::collections::HashMap<String, (metrics::Counter, metrics::Histogram)>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -35,7 +40,7 @@ impl Metrics {
         };
         let recorder = builder.build_recorder();
         let handle = recorder.handle();
-        let m = Metrics { recorder, handle };
+        let m = Metrics { recorder, handle, per_route: std::sync::Mutex::default() };
         let info = Key::from_parts(
             "quan_build_info",
             vec![Label::new("version", env!("CARGO_PKG_VERSION")), Label::new("backend", backend)],
@@ -45,16 +50,21 @@ impl Metrics {
     }
 
     pub fn record_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        let labels = vec![
-            Label::new("method", method.to_owned()),
-            Label::new("route", route.to_owned()),
-            Label::new("status", status.to_string()),
-        ];
-        let count = Key::from_parts("quan_http_requests_total", labels);
-        self.recorder.register_counter(&count, &META).increment(1);
-        let lat_labels = vec![Label::new("method", method.to_owned()), Label::new("route", route.to_owned())];
-        let lat = Key::from_parts("quan_http_request_duration_seconds", lat_labels);
-        self.recorder.register_histogram(&lat, &META).record(elapsed.as_secs_f64());
+        let key = format!("{method} {route} {status}");
+        let mut per_route = self.per_route.lock().unwrap_or_else(|p| p.into_inner());
+        let (count, latency) = per_route.entry(key).or_insert_with(|| {
+            let labels = vec![
+                Label::new("method", method.to_owned()),
+                Label::new("route", route.to_owned()),
+                Label::new("status", status.to_string()),
+            ];
+            let count = Key::from_parts("quan_http_requests_total", labels);
+            let lat_labels = vec![Label::new("method", method.to_owned()), Label::new("route", route.to_owned())];
+            let lat = Key::from_parts("quan_http_request_duration_seconds", lat_labels);
+            (self.recorder.register_counter(&count, &META), self.recorder.register_histogram(&lat, &META))
+        });
+        count.increment(1);
+        latency.record(elapsed.as_secs_f64());
     }
 
     /// `sessions_remembered`: the tokens the node answers from memory.

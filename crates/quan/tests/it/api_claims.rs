@@ -305,3 +305,37 @@ async fn an_ineligible_resident_is_told_every_reason_and_a_closed_batch_says_so(
     let (status, body) = claim(&app, &token, &bid).await;
     assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "closed"));
 }
+
+#[tokio::test]
+async fn a_stale_copy_of_a_batch_is_read_again_once_however_many_claims_find_it_stale_together() {
+    let app = TestApp::sqlite().await;
+    let (cid, bid, _) = open_batch(&app, 1, 1).await;
+    let tokens = residents(&app, 3).await;
+    at_ten(&app);
+    let official = app.login("yichang.official", "yichang.official-password-123").await;
+    assert_eq!(claim(&app, &tokens[0], &bid).await.0, StatusCode::CREATED);
+    // A second and a half later the node's copy is stale; forty claims
+    // arrive together (polled one after the other in one task: each reaches
+    // the copy while the first one's read is still out).
+    app.clock.advance(chrono::Duration::milliseconds(1_500));
+    let before = app.engine.batch_reads();
+    let batch: quan_domain::BatchId = bid.parse().unwrap_or_else(|e| panic!("{e:?}"));
+    let mut actors = Vec::new();
+    for t in &tokens[1..] {
+        actors.push(app.engine.authenticate(Some(t)).await.unwrap_or_else(|e| panic!("{e}")));
+    }
+    let claims = (0..40).map(|i| app.engine.claim(&actors[i % 2], batch, None, None));
+    for answer in futures_util::future::join_all(claims).await {
+        // Sold out (or, for a resident's second request in one commit, at the limit).
+        use quan_engine::claims::ClaimRejection as R;
+        assert!(matches!(answer, Err(R::SoldOut | R::LimitReached)), "{answer:?}");
+    }
+    assert_eq!(app.engine.batch_reads() - before, 1, "one request read the batch again; the others used the copy");
+    // Closing begun by an official: a claim a little over a second later is told so.
+    let (status, closing) =
+        app.post(&format!("/api/v1/campaigns/{cid}/begin-closing"), Some(&official), &json!({})).await;
+    assert!(status.is_success(), "{closing}");
+    app.clock.advance(chrono::Duration::milliseconds(1_100));
+    let (status, body) = claim(&app, &tokens[1], &bid).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "closed"), "{body}");
+}
