@@ -118,21 +118,23 @@ async fn claim(
         require_json(&headers)?;
     }
     let quan_engine::Actor::Resident { resident, .. } = &auth.0 else { return Err(ApiError::forbidden_role()) };
-    let scope = format!("resident:{}", resident.id);
-    let path = format!("/api/v1/batches/{id}/claims");
     // A keyed claim's answer is stored in the claim's own transaction when
     // it is granted (no write of its own); a refused claim created nothing,
     // so its retry is decided again. The stored answer is looked up only
     // when the claim is not granted now: a grant proves the key was new
     // (the commit refuses a stored key), so a grab's keyed claims read
     // nothing before they are decided.
-    let key = key_of(&headers)?;
-    let hash = fingerprint(&path, &body);
-    let decided = decide(&state, &auth, batch, &scope, &body, key.as_deref(), hash).await;
-    match (decided, &key) {
+    // Without a key (most of a grab) nothing is hashed or named for it.
+    let keyed = key_of(&headers)?.map(|key| Keyed {
+        scope: format!("resident:{}", resident.id),
+        hash: fingerprint(&format!("/api/v1/batches/{id}/claims"), &body),
+        key,
+    });
+    let decided = decide(&state, &auth, batch, &body, keyed.as_ref()).await;
+    match (decided, &keyed) {
         (Err(e), Some(k)) if e.status.is_client_error() => {
             let store = state.engine.store();
-            match store.find_idempotent(&scope, k, &hash).await.map_err(|e| ApiError::internal(&e))? {
+            match store.find_idempotent(&k.scope, &k.key, &k.hash).await.map_err(|e| ApiError::internal(&e))? {
                 Some(found) => answer_found(found),
                 None => Err(e),
             }
@@ -141,23 +143,29 @@ async fn claim(
     }
 }
 
+/// A claim's `Idempotency-Key`, with the scope it is stored under and the
+/// fingerprint of the request it stands for.
+struct Keyed {
+    scope: String,
+    key: String,
+    hash: [u8; 32],
+}
+
 /// A claim decided as if its key (if any) were new: 201, or the refusal.
 async fn decide(
     state: &AppState,
     auth: &Auth,
     batch: BatchId,
-    scope: &str,
     body: &[u8],
-    key: Option<&str>,
-    hash: [u8; 32],
+    keyed: Option<&Keyed>,
 ) -> ApiResult<Response> {
     let b: ClaimBody = if body.is_empty() { ClaimBody::default() } else { parse_json(body)? };
     let position = position(b.lat, b.lng, b.crs.as_deref(), b.accuracy_m)?;
     let now = state.engine.now();
-    let keying = key.map(|k| ClaimKeying {
-        scope: scope.to_owned(),
-        key: k.to_owned(),
-        request_hash: hash,
+    let keying = keyed.map(|k| ClaimKeying {
+        scope: k.scope.clone(),
+        key: k.key.clone(),
+        request_hash: k.hash,
         render: Arc::new(move |c: &Claimed| serde_json::to_string(&claimed_view(batch, c, now)).unwrap_or_default()),
     });
     match state.engine.claim_keyed(&auth.0, batch, b.kind.as_deref(), position, keying).await {
