@@ -171,30 +171,26 @@ fn the_district_benchmark_runs_and_agrees_with_the_linear_scan() {
     assert!(v["ratio_index_to_linear"].as_f64().is_some_and(|r| r > 1.0), "{v}");
 }
 
-#[test]
-fn the_claim_benchmark_runs_its_engine_legs_and_keeps_the_invariants() {
+/// `quan bench claim --json` with `args` (small sizes, no peers), its JSON;
+/// `None` when PostgreSQL is unreachable outside CI.
+fn bench_claim(args: &[&str]) -> Option<serde_json::Value> {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let mut c = Command::new(env!("CARGO_BIN_EXE_quan"));
-    c.current_dir(dir.path()).args([
-        "bench",
-        "claim",
-        "--json",
-        "--stock",
-        "300",
-        "--residents",
-        "600",
-        "--concurrency",
-        "50",
-        "--skip-peers",
-    ]);
+    c.current_dir(dir.path()).args(["bench", "claim", "--json", "--stock", "300", "--residents", "600"]);
+    c.args(["--concurrency", "50", "--skip-peers"]).args(args);
     c.env("RUST_LOG", "warn");
     let out = c.output().unwrap_or_else(|e| panic!("{e}"));
     if String::from_utf8_lossy(&out.stderr).contains("PostgreSQL for the benchmark") && std::env::var("CI").is_err() {
         eprintln!("SKIPPED: PostgreSQL unreachable for the claim benchmark");
-        return;
+        return None;
     }
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    Some(serde_json::from_slice(&out.stdout).unwrap_or_default())
+}
+
+#[test]
+fn the_claim_benchmark_runs_its_engine_legs_and_keeps_the_invariants() {
+    let Some(v) = bench_claim(&[]) else { return };
     let runs = v["runs"].as_array().cloned().unwrap_or_default();
     assert_eq!(runs.len(), 2, "{v}");
     for r in &runs {
@@ -205,35 +201,10 @@ fn the_claim_benchmark_runs_its_engine_legs_and_keeps_the_invariants() {
 
 #[test]
 fn the_http_claim_benchmark_measures_the_bare_axum_floor_beside_quans_sold_out_answers() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let mut c = Command::new(env!("CARGO_BIN_EXE_quan"));
-    c.current_dir(dir.path()).args([
-        "bench",
-        "claim",
-        "--json",
-        "--stock",
-        "300",
-        "--residents",
-        "600",
-        "--concurrency",
-        "50",
-        "--connections",
-        "20",
-        "--memory-seconds",
-        "1",
-        "--skip-peers",
-        "--http",
-        "--backend",
-        "sqlite",
-    ]);
-    c.env("RUST_LOG", "warn");
-    let out = c.output().unwrap_or_else(|e| panic!("{e}"));
-    if String::from_utf8_lossy(&out.stderr).contains("PostgreSQL for the benchmark") && std::env::var("CI").is_err() {
-        eprintln!("SKIPPED: PostgreSQL unreachable for the claim benchmark");
+    let Some(v) = bench_claim(&["--connections", "20", "--memory-seconds", "1", "--http", "--backend", "sqlite"])
+    else {
         return;
-    }
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    };
     let runs = v["runs"].as_array().cloned().unwrap_or_default();
     let names: Vec<&str> = runs.iter().filter_map(|r| r["name"].as_str()).collect();
     let floor = runs.iter().find(|r| r["name"].as_str().is_some_and(|n| n.starts_with("HTTP floor")));
