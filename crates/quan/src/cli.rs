@@ -307,13 +307,16 @@ pub enum BenchCmd {
         #[arg(long)]
         skip_peers: bool,
         /// Also run the grab end to end: the real server in its own process, claims over
-        /// HTTP/1.1 keep-alive connections from a load generator, then sold-out answers.
+        /// HTTP/1.1 keep-alive connections from a load generator, then sold-out answers, and
+        /// the same sold-out load against a bare axum route with nothing of quan behind it
+        /// (the HTTP floor of this machine).
         #[arg(long)]
         http: bool,
         /// HTTP connections of the load generator (`--http`, `--crash`).
         #[arg(long, default_value_t = 1_000)]
         connections: usize,
-        /// Seconds of sold-out answers measured after the stock is gone (`--http`).
+        /// Seconds of sold-out answers measured after the stock is gone, and of the HTTP
+        /// floor (`--http`; 0 skips both).
         #[arg(long, default_value_t = 3)]
         memory_seconds: u64,
         /// Instead of measuring: run the grab against the real server, kill it with SIGKILL at
