@@ -182,6 +182,35 @@ fn copy_will_do(age_ms: i64, refreshing_ms: Option<i64>) -> bool {
     age_ms < BATCH_CACHE_MS || (refreshing_ms.is_some_and(|r| r < BATCH_CACHE_MS) && age_ms < 2 * BATCH_CACHE_MS)
 }
 
+/// See [`Engine::batch_copy`].
+enum BatchCopy {
+    Answers((Arc<quan_store::Batch>, CampaignStatus)),
+    Reread(Arc<Mutex<Memory>>),
+    Missing,
+}
+
+/// One request's turn at a node's first read of a batch: held while it
+/// reads; the batch's gate is forgotten when the turn ends (so ids of
+/// batches that do not exist leave nothing behind).
+struct FirstRead<'a> {
+    gates: &'a Mutex<HashMap<BatchId, Arc<tokio::sync::Mutex<()>>>>,
+    batch: BatchId,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl<'a> FirstRead<'a> {
+    async fn enter(gates: &'a Mutex<HashMap<BatchId, Arc<tokio::sync::Mutex<()>>>>, batch: BatchId) -> FirstRead<'a> {
+        let gate = gates.lock().unwrap_or_else(|p| p.into_inner()).entry(batch).or_default().clone();
+        FirstRead { gates, batch, _turn: gate.lock_owned().await }
+    }
+}
+
+impl Drop for FirstRead<'_> {
+    fn drop(&mut self) {
+        self.gates.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.batch);
+    }
+}
+
 /// A batch's queue into its sequencer, and this node's memory of it.
 type Lane = (mpsc::Sender<Pending>, Arc<Mutex<Memory>>);
 
@@ -190,6 +219,9 @@ pub(crate) struct Sequencers {
     bucket_hint: u32,
     /// Reads of a batch and its campaign's status for claims.
     batch_reads: std::sync::atomic::AtomicU64,
+    /// Per batch without a copy on this node: the turn of the one request
+    /// reading it first.
+    first_reads: Mutex<HashMap<BatchId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for Sequencers {
@@ -204,6 +236,7 @@ impl Sequencers {
             queues: Mutex::new(HashMap::new()),
             bucket_hint: bucket_hint % STOCK_BUCKETS,
             batch_reads: std::sync::atomic::AtomicU64::new(0),
+            first_reads: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -301,12 +334,11 @@ impl Engine {
         self.inner.sequencers.batch_reads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// The batch and its campaign's status, from this node's memory when fresh.
-    async fn batch_view(
-        &self,
-        batch_id: BatchId,
-        now: DateTime<Utc>,
-    ) -> Result<(Arc<quan_store::Batch>, CampaignStatus), ClaimRejection> {
+    /// What this node's copy of a batch can do for a request now: answer
+    /// it, or be read again (this request does it; a stale copy is marked
+    /// as being re-read so others answer from it meanwhile); `Missing` when
+    /// the node has none.
+    fn batch_copy(&self, batch_id: BatchId, now: DateTime<Utc>) -> BatchCopy {
         let lane = self
             .inner
             .sequencers
@@ -315,17 +347,42 @@ impl Engine {
             .unwrap_or_else(|p| p.into_inner())
             .get(&batch_id)
             .map(|(_, m)| m.clone());
-        if let Some(mem) = &lane {
+        let Some(mem) = lane else { return BatchCopy::Missing };
+        {
             let mut m = mem.lock().unwrap_or_else(|p| p.into_inner());
             if let Some((b, s, at)) = &m.cached {
                 let age = (now - *at).num_milliseconds().abs();
                 let refreshing = m.refreshing_since.map(|r| (now - r).num_milliseconds().abs());
                 if copy_will_do(age, refreshing) {
-                    return Ok((b.clone(), *s));
+                    return BatchCopy::Answers((b.clone(), *s));
                 }
                 m.refreshing_since = Some(now);
             }
         }
+        BatchCopy::Reread(mem)
+    }
+
+    /// The batch and its campaign's status, from this node's memory when fresh.
+    async fn batch_view(
+        &self,
+        batch_id: BatchId,
+        now: DateTime<Utc>,
+    ) -> Result<(Arc<quan_store::Batch>, CampaignStatus), ClaimRejection> {
+        let (lane, _first) = match self.batch_copy(batch_id, now) {
+            BatchCopy::Answers(found) => return Ok(found),
+            BatchCopy::Reread(mem) => (Some(mem), None),
+            BatchCopy::Missing => {
+                // This node's first read of the batch (it just started, or
+                // the batch is new to it): one request reads it, the others
+                // wait for that and answer from its copy.
+                let first = FirstRead::enter(&self.inner.sequencers.first_reads, batch_id).await;
+                match self.batch_copy(batch_id, now) {
+                    BatchCopy::Answers(found) => return Ok(found),
+                    BatchCopy::Reread(mem) => (Some(mem), Some(first)),
+                    BatchCopy::Missing => (None, Some(first)),
+                }
+            }
+        };
         self.inner.sequencers.batch_reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let read = async {
             let b = Arc::new(self.store().batch_by_id(batch_id).await?);

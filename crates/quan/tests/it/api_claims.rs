@@ -339,3 +339,26 @@ async fn a_stale_copy_of_a_batch_is_read_again_once_however_many_claims_find_it_
     let (status, body) = claim(&app, &tokens[1], &bid).await;
     assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "closed"), "{body}");
 }
+
+#[tokio::test]
+async fn a_nodes_first_read_of_a_batch_is_made_once_however_many_claims_arrive_together() {
+    let app = TestApp::sqlite().await;
+    let (_, bid, _) = open_batch(&app, 10, 1).await;
+    let tokens = residents(&app, 3).await;
+    at_ten(&app);
+    let batch: quan_domain::BatchId = bid.parse().unwrap_or_else(|e| panic!("{e:?}"));
+    let mut actors = Vec::new();
+    for t in &tokens {
+        actors.push(app.engine.authenticate(Some(t)).await.unwrap_or_else(|e| panic!("{e}")));
+    }
+    // As when a node restarts in the middle of a grab: its first forty
+    // claims of the batch arrive together (polled one after the other in
+    // one task, each before the first one's read is back).
+    let before = app.engine.batch_reads();
+    let claims = (0..40).map(|i| app.engine.claim(&actors[i % 3], batch, None, None));
+    let answers = futures_util::future::join_all(claims).await;
+    assert_eq!(app.engine.batch_reads() - before, 1, "one request read the batch; the others waited for its copy");
+    use quan_engine::claims::ClaimRejection as R;
+    assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 3, "one each");
+    assert!(answers.iter().all(|a| a.is_ok() || matches!(a, Err(R::LimitReached))), "{answers:?}");
+}
