@@ -306,12 +306,29 @@ async fn an_ineligible_resident_is_told_every_reason_and_a_closed_batch_says_so(
     assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "closed"));
 }
 
+/// A running campaign's open batch of `stock` (one per resident) and three
+/// residents at 10:00, for claims straight through the engine: the batch id
+/// and their actors.
+async fn engine_grab(
+    app: &TestApp,
+    stock: u32,
+) -> (quan_domain::BatchId, Vec<quan_engine::Actor>, Vec<String>, String) {
+    let (cid, bid, _) = open_batch(app, stock, 1).await;
+    let tokens = residents(app, 3).await;
+    at_ten(app);
+    let batch: quan_domain::BatchId = bid.parse().unwrap_or_else(|e| panic!("{e:?}"));
+    let mut actors = Vec::new();
+    for t in &tokens {
+        actors.push(app.engine.authenticate(Some(t)).await.unwrap_or_else(|e| panic!("{e}")));
+    }
+    (batch, actors, tokens, cid)
+}
+
 #[tokio::test]
 async fn a_stale_copy_of_a_batch_is_read_again_once_however_many_claims_find_it_stale_together() {
     let app = TestApp::sqlite().await;
-    let (cid, bid, _) = open_batch(&app, 1, 1).await;
-    let tokens = residents(&app, 3).await;
-    at_ten(&app);
+    let (batch, actors, tokens, cid) = engine_grab(&app, 1).await;
+    let bid = batch.to_string();
     let official = app.login("yichang.official", "yichang.official-password-123").await;
     assert_eq!(claim(&app, &tokens[0], &bid).await.0, StatusCode::CREATED);
     // A second and a half later the node's copy is stale; forty claims
@@ -319,12 +336,7 @@ async fn a_stale_copy_of_a_batch_is_read_again_once_however_many_claims_find_it_
     // the copy while the first one's read is still out).
     app.clock.advance(chrono::Duration::milliseconds(1_500));
     let before = app.engine.batch_reads();
-    let batch: quan_domain::BatchId = bid.parse().unwrap_or_else(|e| panic!("{e:?}"));
-    let mut actors = Vec::new();
-    for t in &tokens[1..] {
-        actors.push(app.engine.authenticate(Some(t)).await.unwrap_or_else(|e| panic!("{e}")));
-    }
-    let claims = (0..40).map(|i| app.engine.claim(&actors[i % 2], batch, None, None));
+    let claims = (0..40).map(|i| app.engine.claim(&actors[1 + i % 2], batch, None, None));
     for answer in futures_util::future::join_all(claims).await {
         // Sold out (or, for a resident's second request in one commit, at the limit).
         use quan_engine::claims::ClaimRejection as R;
@@ -343,14 +355,7 @@ async fn a_stale_copy_of_a_batch_is_read_again_once_however_many_claims_find_it_
 #[tokio::test]
 async fn a_nodes_first_read_of_a_batch_is_made_once_however_many_claims_arrive_together() {
     let app = TestApp::sqlite().await;
-    let (_, bid, _) = open_batch(&app, 10, 1).await;
-    let tokens = residents(&app, 3).await;
-    at_ten(&app);
-    let batch: quan_domain::BatchId = bid.parse().unwrap_or_else(|e| panic!("{e:?}"));
-    let mut actors = Vec::new();
-    for t in &tokens {
-        actors.push(app.engine.authenticate(Some(t)).await.unwrap_or_else(|e| panic!("{e}")));
-    }
+    let (batch, actors, _, _) = engine_grab(&app, 10).await;
     // As when a node restarts in the middle of a grab: its first forty
     // claims of the batch arrive together (polled one after the other in
     // one task, each before the first one's read is back).
