@@ -59,17 +59,12 @@ pub struct HttpBench {
 }
 
 /// What the load generator's requests name: a batch, the residents'
-/// tokens, and whether each claim carries an `Idempotency-Key`.
+/// tokens, and whether each claim carries an `Idempotency-Key`
+/// (`HttpBench::keys`).
 struct Target {
     batch: BatchId,
     tokens: Arc<Vec<String>>,
     keys: bool,
-}
-
-impl Grab {
-    fn target(&self) -> Target {
-        Target { batch: self.batch, tokens: self.tokens.clone(), keys: self.keys }
-    }
 }
 
 /// One grab prepared in a database the server will open.
@@ -80,11 +75,9 @@ struct Grab {
     /// `(admin url, database name)` to drop afterwards.
     pg_drop: Option<(String, String)>,
     campaign: CampaignId,
-    batch: BatchId,
     stock: u32,
-    tokens: Arc<Vec<String>>,
-    /// Every claim carries an `Idempotency-Key` (`HttpBench::keys`).
-    keys: bool,
+    /// The grab's batch and residents, as the load generator names them.
+    target: Target,
 }
 
 /// Creates, funds and starts a campaign whose one batch (limit 1 per
@@ -213,7 +206,8 @@ async fn prepare(o: &HttpBench, backend: Backend) -> anyhow::Result<Grab> {
             (Some(url), Some((pg_admin_url.to_owned(), name)), c, b, tokens)
         }
     };
-    Ok(Grab { backend, dir, database_url, pg_drop, campaign, batch, stock, tokens: Arc::new(tokens), keys: false })
+    let target = Target { batch, tokens: Arc::new(tokens), keys: o.keys };
+    Ok(Grab { backend, dir, database_url, pg_drop, campaign, stock, target })
 }
 
 async fn drop_database(g: &Grab) {
@@ -353,7 +347,7 @@ struct Seen {
 /// over `connections` connections, until the order is done or `stop` is set.
 async fn load(
     addr: SocketAddr,
-    g: &Target,
+    target: &Target,
     order: Arc<Vec<usize>>,
     connections: usize,
     stop: Arc<AtomicBool>,
@@ -364,8 +358,8 @@ async fn load(
     let mut tasks = Vec::new();
     for _ in 0..connections {
         let (order, next, stop, tokens, last_sale) =
-            (order.clone(), next.clone(), stop.clone(), g.tokens.clone(), last_sale.clone());
-        let (batch, keys) = (g.batch, g.keys);
+            (order.clone(), next.clone(), stop.clone(), target.tokens.clone(), last_sale.clone());
+        let (batch, keys) = (target.batch, target.keys);
         tasks.push(tokio::spawn(async move {
             let mut seen = Seen::default();
             let mut conn: Option<Conn> = None;
@@ -439,7 +433,7 @@ async fn check(g: &Grab, acknowledged: &[uuid::Uuid]) -> anyhow::Result<(u64, Ve
         )),
     );
     let mut problems = Vec::new();
-    let stored: HashSet<uuid::Uuid> = store.claim_ids(g.batch).await?.into_iter().collect();
+    let stored: HashSet<uuid::Uuid> = store.claim_ids(g.target.batch).await?.into_iter().collect();
     let lost = acknowledged.iter().filter(|id| !stored.contains(id)).count();
     if lost > 0 {
         problems.push(format!("{lost} acknowledged claims are not in the database"));
@@ -448,11 +442,11 @@ async fn check(g: &Grab, acknowledged: &[uuid::Uuid]) -> anyhow::Result<(u64, Ve
     if n > u64::from(g.stock) {
         problems.push(format!("oversold: {n} claims for {} stock", g.stock));
     }
-    let left: i64 = store.remaining_stock(g.batch).await?.iter().map(|(_, n)| *n).sum();
+    let left: i64 = store.remaining_stock(g.target.batch).await?.iter().map(|(_, n)| *n).sum();
     if i64::try_from(n).unwrap_or(i64::MAX) + left != i64::from(g.stock) {
         problems.push(format!("stock not conserved: {n} claims + {left} left ≠ {}", g.stock));
     }
-    let over = store.residents_over_limit(g.batch, 1).await?;
+    let over = store.residents_over_limit(g.target.batch, 1).await?;
     if over > 0 {
         problems.push(format!("{over} residents hold more than 1 claim"));
     }
@@ -465,7 +459,7 @@ async fn check(g: &Grab, acknowledged: &[uuid::Uuid]) -> anyhow::Result<(u64, Ve
 
 /// `--http`: one grab end to end, then sold-out answers from memory.
 pub async fn http_run(o: &HttpBench, backend: Backend) -> anyhow::Result<Vec<Run>> {
-    let g = Grab { keys: o.keys, ..prepare(o, backend).await? };
+    let g = prepare(o, backend).await?;
     let result = http_run_on(o, &g).await;
     if std::env::var_os("QUAN_TEST_BENCH_KEEP").is_some() {
         // The database and the server's log, for a look afterwards.
@@ -483,11 +477,11 @@ async fn http_run_on(o: &HttpBench, g: &Grab) -> anyhow::Result<Vec<Run>> {
     let started = Instant::now();
     let last = Arc::new(super::bench_claim::LastSale::default());
     let seen =
-        load(server.addr, &g.target(), order, o.connections, Arc::new(AtomicBool::new(false)), started, last.clone())
+        load(server.addr, &g.target, order, o.connections, Arc::new(AtomicBool::new(false)), started, last.clone())
             .await;
     let elapsed = started.elapsed();
     // Sold out now: every answer comes from the node's memory.
-    let memory = if o.memory_seconds > 0 { Some(keep_pressing(server.addr, &g.target(), o).await) } else { None };
+    let memory = if o.memory_seconds > 0 { Some(keep_pressing(server.addr, &g.target, o).await) } else { None };
     let _ = server.child.kill();
     let _ = server.child.wait();
     let (n, problems) = check(g, &seen.acknowledged).await?;
@@ -606,7 +600,7 @@ pub struct CrashReport {
 /// `--crash N`: the grab, with the server killed by SIGKILL at random
 /// moments `kills` times and restarted; then the invariants.
 pub async fn crash_run(o: &HttpBench, backend: Backend, kills: u32, progress: bool) -> anyhow::Result<CrashReport> {
-    let g = Grab { keys: o.keys, ..prepare(o, backend).await? };
+    let g = prepare(o, backend).await?;
     let result = crash_run_on(o, &g, kills, progress).await;
     if result.as_ref().is_ok_and(|r| r.problems.is_empty()) {
         drop_database(&g).await;
@@ -648,8 +642,7 @@ async fn crash_run_on(o: &HttpBench, g: &Grab, kills: u32, progress: bool) -> an
                 })
             });
             let seen =
-                load(server.addr, &g.target(), order.clone(), o.connections, stop, Instant::now(), Arc::default())
-                    .await;
+                load(server.addr, &g.target, order.clone(), o.connections, stop, Instant::now(), Arc::default()).await;
             let killed_after = match killer {
                 Some(k) => Some(k.await?),
                 None => None,
