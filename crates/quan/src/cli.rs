@@ -289,9 +289,11 @@ pub enum BenchCmd {
         json: bool,
         #[arg(long, default_value_t = 100_000)]
         stock: u32,
-        /// Distinct residents (each tries once; a fifth of them try again).
-        #[arg(long, default_value_t = 200_000)]
-        residents: usize,
+        /// Distinct residents (each tries once; a fifth of them try again) [default: 1000000;
+        /// 200000 with `--crash`, whose server loads every resident's session again at each
+        /// restart].
+        #[arg(long)]
+        residents: Option<usize>,
         /// Claims in flight at once against the engine.
         #[arg(long, default_value_t = 1_000)]
         concurrency: usize,

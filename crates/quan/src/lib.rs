@@ -96,6 +96,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "person" => true,
                 other => anyhow::bail!("--count-by is account or person, not `{other}`"),
             };
+            let residents = residents.unwrap_or(if crash.is_some() { 200_000 } else { 1_000_000 });
             use commands::bench_http::Backend;
             let backends = match backend.as_str() {
                 "sqlite" => vec![Backend::Sqlite],

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use quan_domain::{FixedClock, ResidentId, Role, SessionId};
 use quan_engine::Actor;
-use quan_store::{Resident, Store};
+use quan_store::{ClaimStore, Resident, Store};
 use quan_store_postgres::{PgOptions, PgStore};
 use quan_store_sqlite::{SqliteOptions, SqliteStore};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -56,6 +56,8 @@ pub struct Run {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub invariants: String,
+    /// The machine's CPU while it sold (legs that claim) or answered.
+    pub cpu: Option<super::bench_cpu::Cpu>,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -66,18 +68,27 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-/// `selling` is how long it took until the last successful claim: claims
-/// per second are counted over that, so a run that sells out early is not
-/// diluted by the sold-out answers after it.
+/// `selling` is how long it took from `started` until the last successful
+/// claim: claims per second are counted over that, so a run that sells out
+/// early is not diluted by the sold-out answers after it; so is the
+/// machine's CPU per claim (per answer over `elapsed` when nothing was
+/// claimed).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn finish(
     name: &str,
     attempts: usize,
     claimed: usize,
+    started: Instant,
     elapsed: Duration,
     selling: Duration,
     mut lat: Vec<Duration>,
     invariants: String,
 ) -> Run {
+    let cpu = if claimed > 0 {
+        super::bench_cpu::between(started, started + selling, claimed)
+    } else {
+        super::bench_cpu::between(started, started + elapsed, attempts)
+    };
     lat.sort_unstable();
     let s = elapsed.as_secs_f64().max(1e-9);
     let sell = selling.as_secs_f64().max(1e-9);
@@ -91,6 +102,7 @@ pub(crate) fn finish(
         p50_ms: (percentile(&lat, 0.5) * 100.0).round() / 100.0,
         p99_ms: (percentile(&lat, 0.99) * 100.0).round() / 100.0,
         invariants,
+        cpu,
     }
 }
 
@@ -98,6 +110,10 @@ pub(crate) fn finish(
 fn opening() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339("2026-12-05T10:00:00+08:00").map(|d| d.to_utc()).unwrap_or_default()
 }
+
+/// The lines of [`database_alone`].
+const DATABASE_ALONE_SQLITE: &str = "database alone, SQLite: the claims' rows";
+const DATABASE_ALONE_POSTGRES: &str = "database alone, PostgreSQL: the claims' rows";
 
 pub(crate) async fn insert_residents(
     pg: Option<&sqlx::PgPool>,
@@ -118,17 +134,15 @@ pub(crate) async fn insert_residents(
                 .await?;
         }
     } else if let Some(pool) = sqlite {
-        let mut tx = pool.begin().await?;
-        for i in 0..n {
-            sqlx::query(
-                "INSERT INTO residents (id, phone_hash, phone_masked, created_at_ms) VALUES ($1, $2, 'bench', 0)",
-            )
-            .bind(ids[i].as_uuid())
-            .bind(&hashes[i])
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
+        let rows: Vec<(uuid::Uuid, &Vec<u8>)> = ids.iter().map(|r| r.as_uuid()).zip(&hashes).collect();
+        super::bench_setup::sqlite_insert(
+            pool,
+            "INSERT INTO residents (id, phone_hash, phone_masked, created_at_ms)",
+            "(?, ?, 'bench', 0)",
+            &rows,
+            |q, (id, hash)| q.bind(*id).bind(hash.as_slice()),
+        )
+        .await?;
     } else {
         bail!("no pool");
     }
@@ -231,7 +245,85 @@ async fn engine_run(
             o.stock, audit.findings
         )
     };
-    Ok(finish(name, order.len(), got as usize, elapsed, last.get(), lat, invariants))
+    Ok(finish(name, order.len(), got as usize, started, elapsed, last.get(), lat, invariants))
+}
+
+/// The database alone, as far as it goes for a grab's rows on this
+/// machine: one `vouchers` row per claim (quan's schema and the committer's
+/// own insert), for the stock's worth of residents in a grab's shuffled
+/// order, in transactions of as many rows as the engine has claims in
+/// flight (shared among the `parallel` commits it runs at once) — and
+/// nothing else: no requests, limits, stock or ledger. The engine's claims
+/// per second over this is how much of the database's reach it uses.
+async fn database_alone<R: quan_store::sql::bulk::BulkClaims>(
+    name: &str,
+    store: &dyn Store,
+    pool: &sqlx::Pool<<R as sqlx::Row>::Database>,
+    parallel: usize,
+    o: &ClaimBench,
+) -> anyhow::Result<Run> {
+    let residents: Vec<uuid::Uuid> = (0..o.residents).map(|_| uuid::Uuid::now_v7()).collect();
+    let mut first = std::collections::HashSet::new();
+    let rows: Arc<Vec<(uuid::Uuid, uuid::Uuid)>> = Arc::new(
+        super::bench_setup::shuffled_order(o.residents)
+            .into_iter()
+            .filter(|i| first.insert(*i))
+            .take(o.stock as usize)
+            .map(|i| (uuid::Uuid::now_v7(), residents[i]))
+            .collect(),
+    );
+    let per_tx = (o.concurrency / parallel.max(1)).max(1);
+    let (campaign, batch) = (uuid::Uuid::now_v7(), quan_domain::BatchId::from_uuid(uuid::Uuid::now_v7()));
+    let next = Arc::new(AtomicUsize::new(0));
+    let last = Arc::new(LastSale::default());
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..parallel.max(1) {
+        let (pool, rows, next, last) = (pool.clone(), rows.clone(), next.clone(), last.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut lat, mut stored) = (Vec::new(), 0usize);
+            loop {
+                let from = next.fetch_add(per_tx, Ordering::Relaxed);
+                let Some(chunk) = rows.get(from..(from + per_tx).min(rows.len())).filter(|c| !c.is_empty()) else {
+                    break;
+                };
+                let t = Instant::now();
+                let vouchers: Vec<quan_store::sql::bulk::VoucherRow<'_>> = chunk
+                    .iter()
+                    .map(|(id, resident)| quan_store::sql::bulk::VoucherRow {
+                        id: *id,
+                        claim_id: *id,
+                        kind_code: "bench",
+                        tier: 0,
+                        resident_id: *resident,
+                        face_fen: 1_000,
+                        slot: Some(0),
+                        person_hash: None,
+                    })
+                    .collect();
+                let mut tx = pool.begin().await?;
+                stored += R::insert_vouchers(&mut *tx, campaign, batch.as_uuid(), 0, &vouchers).await?.len();
+                tx.commit().await?;
+                last.mark(started);
+                lat.extend(std::iter::repeat_n(t.elapsed(), chunk.len()));
+            }
+            Ok::<_, sqlx::Error>((lat, stored))
+        }));
+    }
+    let (mut lat, mut stored) = (Vec::with_capacity(rows.len()), 0);
+    for t in tasks {
+        let (l, n) = t.await??;
+        lat.extend(l);
+        stored += n;
+    }
+    let elapsed = started.elapsed();
+    let on_disk = store.claim_count(batch).await?;
+    let invariants = if stored == rows.len() && on_disk == rows.len() as u64 {
+        format!("ok: {on_disk} rows, {per_tx} a transaction, {parallel} at once")
+    } else {
+        format!("VIOLATED: {} rows written, {stored} stored, {on_disk} on disk", rows.len())
+    };
+    Ok(finish(name, rows.len(), stored, started, elapsed, last.get(), lat, invariants))
 }
 
 async fn naive_pg(admin: &str, o: &ClaimBench) -> anyhow::Result<Run> {
@@ -285,6 +377,7 @@ async fn naive_pg(admin: &str, o: &ClaimBench) -> anyhow::Result<Run> {
         "naive PostgreSQL hot row (50 clients)",
         n,
         claimed.load(Ordering::Relaxed),
+        started,
         elapsed,
         last.get(),
         lat,
@@ -365,6 +458,7 @@ async fn redis_lua(addr: &str, durable: bool, o: &ClaimBench) -> anyhow::Result<
         name,
         next.load(Ordering::Relaxed),
         claimed.load(Ordering::Relaxed),
+        started,
         elapsed,
         last.get(),
         lat,
@@ -377,6 +471,7 @@ async fn redis_lua(addr: &str, durable: bool, o: &ClaimBench) -> anyhow::Result<
 }
 
 pub async fn run(o: &ClaimBench, json: bool) -> anyhow::Result<String> {
+    super::bench_cpu::start();
     let mut runs = Vec::new();
     let dir = tempfile::tempdir()?;
     let sqlite = SqliteStore::open(&dir.path().join("bench.db"), SqliteOptions::default()).await?;
@@ -384,12 +479,28 @@ pub async fn run(o: &ClaimBench, json: bool) -> anyhow::Result<String> {
     runs.push(
         engine_run("quan engine, SQLite (durable, WAL + FULL sync)", Arc::new(sqlite), None, Some(&pool), o).await?,
     );
+    pool.close().await;
+    let alone = SqliteStore::open(&dir.path().join("alone.db"), SqliteOptions::default()).await?;
+    let parallel = alone.commits_in_parallel();
+    runs.push(
+        database_alone::<sqlx::sqlite::SqliteRow>(DATABASE_ALONE_SQLITE, &alone, alone.batch_pool(), parallel, o)
+            .await?,
+    );
+    alone.close().await;
     let name = format!("quan_bench_{}", std::process::id());
     let url = super::bench_setup::create_database(&o.pg_admin_url, &name).await?;
     let pg = PgStore::open(&url, PgOptions { pool_connections_max: 32, ..PgOptions::default() }).await?;
     let pgpool = pg.pool().clone();
     let result = engine_run("quan engine, PostgreSQL (durable)", Arc::new(pg), Some(&pgpool), None, o).await;
     pgpool.close().await;
+    super::bench_setup::drop_database(&o.pg_admin_url, &name).await;
+    runs.push(result?);
+    let url = super::bench_setup::create_database(&o.pg_admin_url, &name).await?;
+    let alone = PgStore::open(&url, PgOptions::default()).await?;
+    let parallel = alone.commits_in_parallel();
+    let result =
+        database_alone::<sqlx::postgres::PgRow>(DATABASE_ALONE_POSTGRES, &alone, alone.pool(), parallel, o).await;
+    alone.close().await;
     super::bench_setup::drop_database(&o.pg_admin_url, &name).await;
     runs.push(result?);
     if let Some((h, backends)) = &o.http {
@@ -414,12 +525,14 @@ pub async fn run(o: &ClaimBench, json: bool) -> anyhow::Result<String> {
     let rate = |needle: &str| runs.iter().find(|r| r.name.contains(needle)).map(|r| r.claims_per_s);
     let answers = |needle: &str| runs.iter().find(|r| r.name.contains(needle)).map(|r| r.answers_per_s);
     let ratio = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| (a / b.max(1.0) * 100.0).round() / 100.0);
-    let sqlite_rate = rate("SQLite");
+    let sqlite_rate = rate("engine, SQLite");
     let ratios = serde_json::json!({
         "sqlite_engine_over_naive_pg": ratio(sqlite_rate, rate("hot row")),
         "sqlite_engine_over_redis_durable": ratio(sqlite_rate, rate("appendfsync")),
         "sqlite_engine_over_redis_no_persistence": ratio(sqlite_rate, rate("no persistence")),
         "pg_engine_over_naive_pg": ratio(rate("engine, PostgreSQL"), rate("hot row")),
+        "sqlite_engine_over_database_alone": ratio(sqlite_rate, rate(DATABASE_ALONE_SQLITE)),
+        "pg_engine_over_database_alone": ratio(rate("engine, PostgreSQL"), rate(DATABASE_ALONE_POSTGRES)),
         "http_sqlite_over_redis_durable": ratio(rate("HTTP, SQLite, "), rate("appendfsync")),
         "http_postgres_over_redis_durable": ratio(rate("HTTP, PostgreSQL, "), rate("appendfsync")),
         "memory_answers_sqlite_over_http_floor": ratio(answers("SQLite, sold-out"), answers(super::bench_http::FLOOR_RUN)),
@@ -442,8 +555,15 @@ pub async fn run(o: &ClaimBench, json: bool) -> anyhow::Result<String> {
         if o.on_list { ", open only to the members of an imported list (every resident is on it)" } else { "" }
     );
     for r in &runs {
+        let cpu = r.cpu.map_or_else(
+            || "cpu ?".to_owned(),
+            |c| {
+                let each = if r.claimed > 0 { "claim" } else { "answer" };
+                format!("cores busy {:.2}/{}, {:>5.1} µs CPU a {each}", c.busy_cores, c.cores, c.cpu_us_each)
+            },
+        );
         out.push_str(&format!(
-            "{:<52} {:>9.0} claims/s  {:>9.0} answers/s  p50 {:>7.2} ms  p99 {:>7.2} ms  {}\n",
+            "{:<52} {:>9.0} claims/s  {:>9.0} answers/s  p50 {:>7.2} ms  p99 {:>7.2} ms  {cpu}  {}\n",
             r.name, r.claims_per_s, r.answers_per_s, r.p50_ms, r.p99_ms, r.invariants
         ));
     }

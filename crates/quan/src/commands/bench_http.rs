@@ -142,26 +142,22 @@ async fn insert_residents_with_sessions(
             tx.commit().await?;
         }
     } else if let Some(pool) = sqlite {
-        let mut tx = pool.begin().await?;
-        for r in &rows {
-            sqlx::query(
-                "INSERT INTO residents (id, phone_hash, phone_masked, created_at_ms) VALUES ($1, $2, 'bench', $3)",
-            )
-            .bind(r.0)
-            .bind(&r.2)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("INSERT INTO sessions (id, token_hash, resident_id, created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4, $5)")
-                .bind(r.1)
-                .bind(&r.3)
-                .bind(r.0)
-                .bind(now)
-                .bind(expires)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
+        bench_setup::sqlite_insert(
+            pool,
+            "INSERT INTO residents (id, phone_hash, phone_masked, created_at_ms)",
+            "(?, ?, 'bench', ?)",
+            &rows,
+            |q, r| q.bind(r.0).bind(r.2.as_slice()).bind(now),
+        )
+        .await?;
+        bench_setup::sqlite_insert(
+            pool,
+            "INSERT INTO sessions (id, token_hash, resident_id, created_at_ms, expires_at_ms)",
+            "(?, ?, ?, ?, ?)",
+            &rows,
+            |q, r| q.bind(r.1).bind(r.3.as_slice()).bind(r.0).bind(now).bind(expires),
+        )
+        .await?;
     } else {
         bail!("no pool");
     }
@@ -496,22 +492,26 @@ async fn http_run_on(o: &HttpBench, g: &Grab) -> anyhow::Result<Vec<Run>> {
         &name,
         attempts,
         acknowledged,
+        started,
         elapsed,
         last.get(),
         seen.latencies,
         invariants,
     )];
-    if let Some((m, t)) = memory {
-        runs.push(sold_out_run(&format!("quan over HTTP, {}, sold-out answers from memory", g.backend.name()), m, t));
+    if let Some(pressed) = memory {
+        runs.push(sold_out_run(
+            &format!("quan over HTTP, {}, sold-out answers from memory", g.backend.name()),
+            pressed,
+        ));
     }
     Ok(runs)
 }
 
 /// Residents who keep pressing after the stock is gone, for
 /// `o.memory_seconds`: two per connection, over and over (their tokens and
-/// the sold-out batch are in the node's memory). Returns what was seen and
-/// how long it took.
-async fn keep_pressing(addr: SocketAddr, target: &Target, o: &HttpBench) -> (Seen, Duration) {
+/// the sold-out batch are in the node's memory). Returns what was seen,
+/// when it started and how long it took.
+async fn keep_pressing(addr: SocketAddr, target: &Target, o: &HttpBench) -> Pressed {
     let stop = Arc::new(AtomicBool::new(false));
     let keen = (o.connections * 2).min(o.residents).min(target.tokens.len()).max(1);
     let repeat: Arc<Vec<usize>> = Arc::new((0..2_000).flat_map(|_| 0..keen).collect());
@@ -524,7 +524,14 @@ async fn keep_pressing(addr: SocketAddr, target: &Target, o: &HttpBench) -> (See
     let t = Instant::now();
     let m = load(addr, target, repeat, o.connections, stop, t, Arc::new(Default::default())).await;
     let _ = timer.await;
-    (m, t.elapsed())
+    Pressed { seen: m, started: t, took: t.elapsed() }
+}
+
+/// What [`keep_pressing`] saw.
+struct Pressed {
+    seen: Seen,
+    started: Instant,
+    took: Duration,
 }
 
 /// The route and answer of a claim on a sold-out batch, served by axum and
@@ -566,21 +573,21 @@ pub async fn floor_run(o: &HttpBench) -> anyhow::Result<Run> {
     let tokens: Arc<Vec<String>> =
         Arc::new((0..(o.connections * 2).max(1)).map(|i| format!("floor-{i:040}")).collect());
     let target = Target { batch: BatchId::from_uuid(uuid::Uuid::now_v7()), tokens, keys: false };
-    let (m, t) = keep_pressing(addr, &target, o).await;
+    let pressed = keep_pressing(addr, &target, o).await;
     let _ = server.child.kill();
     let _ = server.child.wait();
-    Ok(sold_out_run(FLOOR_RUN, m, t))
+    Ok(sold_out_run(FLOOR_RUN, pressed))
 }
 
 /// The line of a run of sold-out answers: every answer should be a 409.
-fn sold_out_run(name: &str, m: Seen, t: Duration) -> Run {
-    let answers: usize = m.statuses.values().sum();
-    let ok = if m.statuses.keys().all(|s| *s == 409) {
+fn sold_out_run(name: &str, p: Pressed) -> Run {
+    let answers: usize = p.seen.statuses.values().sum();
+    let ok = if p.seen.statuses.keys().all(|s| *s == 409) {
         "ok: every answer 409 sold_out".to_owned()
     } else {
-        format!("answers {:?}", m.statuses)
+        format!("answers {:?}", p.seen.statuses)
     };
-    super::bench_claim::finish(name, answers, 0, t, t, m.latencies, ok)
+    super::bench_claim::finish(name, answers, 0, p.started, p.took, p.took, p.seen.latencies, ok)
 }
 
 /// The name of [`floor_run`]'s line.

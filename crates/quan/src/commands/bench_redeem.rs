@@ -190,7 +190,7 @@ async fn engine_run(name: &str, r: &Ready, o: &RedeemBench) -> anyhow::Result<Ru
     let n = done.load(Ordering::Relaxed);
     let inv = check(r, n, 1000).await?;
     let inv = if n == r.held.len() { inv } else { format!("VIOLATED: {n} of {} redeemed; {inv}", r.held.len()) };
-    Ok(finish(name, codes.len(), n, elapsed, elapsed, lat, inv))
+    Ok(finish(name, codes.len(), n, started, elapsed, elapsed, lat, inv))
 }
 
 /// Paced: `rate` redemptions a second spread over the connections, so the
@@ -257,7 +257,7 @@ async fn http_run(name: &str, r: &Ready, o: &RedeemBench) -> anyhow::Result<Run>
     let n = done.load(Ordering::Relaxed);
     let inv = check(r, n, 1000).await?;
     let inv = if n == r.held.len() { inv } else { format!("VIOLATED: {n} of {} redeemed; {inv}", r.held.len()) };
-    Ok(finish(&format!("{name} (paced at {}/s)", o.http_rate), codes.len(), n, elapsed, elapsed, lat, inv))
+    Ok(finish(&format!("{name} (paced at {}/s)", o.http_rate), codes.len(), n, started, elapsed, elapsed, lat, inv))
 }
 
 async fn on_backend(pg: bool, o: &RedeemBench) -> anyhow::Result<Vec<Run>> {

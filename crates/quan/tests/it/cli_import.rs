@@ -189,13 +189,28 @@ fn bench_claim(args: &[&str]) -> Option<serde_json::Value> {
 }
 
 #[test]
-fn the_claim_benchmark_runs_its_engine_legs_and_keeps_the_invariants() {
+fn the_claim_benchmark_runs_its_engine_legs_beside_the_database_alone_and_keeps_the_invariants() {
     let Some(v) = bench_claim(&[]) else { return };
     let runs = v["runs"].as_array().cloned().unwrap_or_default();
-    assert_eq!(runs.len(), 2, "{v}");
+    let names: Vec<&str> = runs.iter().filter_map(|r| r["name"].as_str()).collect();
+    assert_eq!(names.len(), 4, "{v}");
+    assert!(names[0].contains("engine, SQLite") && names[1].contains("database alone, SQLite"), "{names:?}");
+    assert!(names[2].contains("engine, PostgreSQL") && names[3].contains("database alone, PostgreSQL"), "{names:?}");
     for r in &runs {
         assert!(r["invariants"].as_str().is_some_and(|s| s.starts_with("ok")), "{r}");
         assert_eq!(r["claimed"], 300, "{r}");
+        let cpu = &r["cpu"];
+        assert_eq!(cpu["cores"].as_u64(), std::thread::available_parallelism().ok().map(|n| n.get() as u64), "{r}");
+        assert!(
+            cpu["busy_cores"].as_f64().is_some_and(|b| b > 0.0 && b <= cpu["cores"].as_f64().unwrap_or(0.0) + 0.01)
+        );
+        assert!(cpu["cpu_us_each"].as_f64().is_some_and(|us| us > 0.0), "{r}");
+    }
+    // 50 in flight: one SQLite commit at a time, four PostgreSQL commits.
+    assert!(runs[1]["invariants"].as_str().is_some_and(|s| s.contains("50 a transaction, 1 at once")), "{v}");
+    assert!(runs[3]["invariants"].as_str().is_some_and(|s| s.contains("12 a transaction, 4 at once")), "{v}");
+    for ratio in ["sqlite_engine_over_database_alone", "pg_engine_over_database_alone"] {
+        assert!(v["ratios"][ratio].as_f64().is_some_and(|x| x > 0.0), "{ratio}: {v}");
     }
 }
 
@@ -211,6 +226,7 @@ fn the_http_claim_benchmark_measures_the_bare_axum_floor_beside_quans_sold_out_a
     let floor = floor.unwrap_or_else(|| panic!("no floor run among {names:?}"));
     assert_eq!(floor["invariants"], "ok: every answer 409 sold_out", "{floor}");
     assert!(floor["answers_per_s"].as_f64().is_some_and(|a| a > 0.0), "{floor}");
+    assert!(floor["cpu"]["cpu_us_each"].as_f64().is_some_and(|us| us > 0.0), "the machine's CPU an answer: {floor}");
     let memory = runs.iter().find(|r| r["name"].as_str().is_some_and(|n| n.contains("SQLite, sold-out")));
     assert!(memory.is_some_and(|m| m["invariants"] == "ok: every answer 409 sold_out"), "{names:?}");
     assert!(v["ratios"]["memory_answers_sqlite_over_http_floor"].as_f64().is_some_and(|r| r > 0.0), "{v}");
