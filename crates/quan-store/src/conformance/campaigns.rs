@@ -378,6 +378,29 @@ pub async fn claims_never_oversell_never_exceed_a_limit_and_reserve_their_face_v
     assert_eq!(ok(s.vouchers_of(rs[0]).await, "wallet").len(), 1);
 }
 
+pub async fn a_large_commit_stores_each_claim_once_even_with_residents_in_it_twice(s: S) {
+    let (c, b, _) = funded_batch(&s, 1_000).await;
+    let who = |i: u128| ResidentId::from_uuid(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0b00_0000 + i));
+    // 1 100 requests of 1 000 residents (a commit of a grab's size): 100 of
+    // them twice, their second request in the middle of the others.
+    let mut reqs: Vec<_> = (0..1_000u128).map(|i| claim_request(i, who(i), "b", 1)).collect();
+    for i in 0..100u128 {
+        reqs.insert(500 + i as usize, claim_request(5_000 + i, who(i * 7), "b", 1));
+    }
+    let out = ok(s.commit_claims(&claim_batch(c.id, b.id, 10, 0x7c, reqs.clone())).await, "commit");
+    use crate::ClaimOutcome as O;
+    assert_eq!(out.iter().filter(|o| **o == O::Claimed).count(), 1_000, "one claim per resident");
+    assert_eq!(out.iter().filter(|o| matches!(o, O::LimitReached { .. })).count(), 100);
+    for (r, o) in reqs.iter().zip(&out) {
+        let twice = reqs.iter().filter(|x| x.resident == r.resident).count() == 2;
+        assert!(twice || *o == O::Claimed, "a resident asking once gets the claim: {o:?}");
+    }
+    assert_eq!(ok(s.claim_count(b.id).await, "claims"), 1_000);
+    assert_eq!(ok(s.residents_over_limit(b.id, 1).await, "over"), 0);
+    assert_eq!(ok(s.reserved_face(c.id).await, "reserved"), 100_000);
+    assert_eq!(ok(s.remaining_stock(b.id).await, "left"), vec![("k1".to_owned(), 0)]);
+}
+
 pub async fn a_packs_first_voucher_holds_its_claims_slot_and_a_refused_pack_leaves_no_voucher(s: S) {
     let (c, b, rs) = funded_batch(&s, 2).await;
     // A pack of three vouchers (100 + 50 + 50 fen) per claim, one claim per account.

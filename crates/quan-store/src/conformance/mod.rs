@@ -48,6 +48,7 @@ macro_rules! conformance_tests {
             the_ledger_refuses_to_overdraw_and_never_changes_a_transfer,
             claims_never_oversell_never_exceed_a_limit_and_reserve_their_face_value,
             a_packs_first_voucher_holds_its_claims_slot_and_a_refused_pack_leaves_no_voucher,
+            a_large_commit_stores_each_claim_once_even_with_residents_in_it_twice,
             a_person_claims_up_to_the_batch_limit_whichever_accounts_they_use,
             racing_claim_batches_share_the_stock_exactly,
             racing_redemption_batches_post_to_shared_accounts_without_deadlock,
