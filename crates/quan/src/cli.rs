@@ -281,8 +281,10 @@ pub enum ImportCmd {
 #[derive(Debug, Subcommand)]
 pub enum BenchCmd {
     /// Claims at the opening second: quan's engine on SQLite and on PostgreSQL (durable
-    /// commits) against the naive PostgreSQL hot row and the Redis Lua script (with
-    /// `appendfsync always` and without persistence), with the invariants checked after each.
+    /// commits), each beside the database alone writing the same rows in transactions as large
+    /// as the claims in flight allow, against the naive PostgreSQL hot row and the Redis Lua
+    /// script (with `appendfsync always` and without persistence), with the invariants checked
+    /// after each and, on each line, how busy the machine's cores were and its CPU per claim.
     Claim {
         /// Print one JSON object of the figures on stdout.
         #[arg(long)]
