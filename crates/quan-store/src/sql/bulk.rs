@@ -188,9 +188,9 @@ pub trait BulkClaims: sqlx::Row + Sized {
 
 impl BulkClaims for sqlx::sqlite::SqliteRow {
     /// Per chunk (shaped, or padded for a large commit): one `INSERT …
-    /// SELECT` over a `VALUES` list of the
-    /// eight columns that differ by row, with the campaign, batch and time
-    /// bound once, and no `RETURNING`: the number of rows stored says
+    /// SELECT` over a `VALUES` list of the eight columns that differ by
+    /// row, with the campaign, batch and time bound once, and no
+    /// `RETURNING`: the number of rows stored says
     /// whether every row went in (nearly always, as this node's memory
     /// refuses a claim over the limit before it is queued); only when some
     /// did not are the chunk's rows read back by their ids, which are new
@@ -213,21 +213,11 @@ impl BulkClaims for sqlx::sqlite::SqliteRow {
             let chunks: Vec<&[VoucherRow<'_>]> =
                 if pad { rows.chunks(PADDED_ROWS).collect() } else { super::shaped(rows) };
             for chunk in chunks {
-                // The row values come first in the text, so their anonymous
-                // `?`s are parameters 1 to 8 × rows; the three shared ones
-                // are numbered after them.
                 let shape = if pad { PADDED_ROWS } else { chunk.len() };
-                let shared = shape * VOUCHER_ROW_PARAMETERS;
-                let sql = format!(
-                    "WITH v AS (VALUES {}) INSERT INTO vouchers ({CLAIMED_VOUCHER_COLUMNS})
-                     SELECT column1, column2, ?{}, ?{}, column3, column4, column5, column6, 'claimed', ?{}, column7, column8
-                     FROM v WHERE column1 IS NOT NULL ON CONFLICT DO NOTHING",
-                    super::values::<Self>(shape, VOUCHER_ROW_PARAMETERS),
-                    shared + 1,
-                    shared + 2,
-                    shared + 3
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                let mut q = match sqlite_voucher_insert(shape) {
+                    Some(sql) => sqlx::query(sqlx::AssertSqlSafe(sql)),
+                    None => sqlx::query(sqlx::AssertSqlSafe(sqlite_voucher_insert_text(shape))),
+                };
                 for _ in chunk.len()..shape {
                     q = q
                         .bind(None::<uuid::Uuid>)
@@ -277,6 +267,33 @@ const VOUCHER_ROW_PARAMETERS: usize = 8;
 /// (docs/PERFORMANCE.md, eleventh session).
 const PADDED_ROWS: usize = 1024;
 const PADDED_FROM: usize = 512;
+
+/// The text of SQLite's claim insert for `rows` rows. The row values come
+/// first, so their anonymous `?`s are parameters 1 to 8 × rows; the three
+/// shared ones (campaign, batch, time) are numbered after them.
+fn sqlite_voucher_insert_text(rows: usize) -> String {
+    let shared = rows * VOUCHER_ROW_PARAMETERS;
+    format!(
+        "WITH v AS (VALUES {}) INSERT INTO vouchers ({CLAIMED_VOUCHER_COLUMNS})
+         SELECT column1, column2, ?{}, ?{}, column3, column4, column5, column6, 'claimed', ?{}, column7, column8
+         FROM v WHERE column1 IS NOT NULL ON CONFLICT DO NOTHING",
+        super::values::<sqlx::sqlite::SqliteRow>(rows, VOUCHER_ROW_PARAMETERS),
+        shared + 1,
+        shared + 2,
+        shared + 3
+    )
+}
+
+/// The claim insert's text for each size a commit uses (the shapes and
+/// the padded statement), built once per process rather than per commit
+/// (the padded one alone has 8 192 placeholders).
+fn sqlite_voucher_insert(rows: usize) -> Option<&'static str> {
+    static BUILT: std::sync::OnceLock<Vec<(usize, String)>> = std::sync::OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        super::SHAPES.iter().copied().chain([PADDED_ROWS]).map(|n| (n, sqlite_voucher_insert_text(n))).collect()
+    });
+    built.iter().find(|(n, _)| *n == rows).map(|(_, sql)| sql.as_str())
+}
 
 impl BulkClaims for sqlx::postgres::PgRow {
     fn insert_vouchers<'a>(

@@ -297,6 +297,8 @@ async fn on_backend(pg: bool, o: &RedeemBench) -> anyhow::Result<Vec<Run>> {
 }
 
 pub async fn run(o: &RedeemBench, json: bool) -> anyhow::Result<String> {
+    // Its runs carry the machine's CPU too (in `--json`).
+    super::bench_cpu::start();
     let mut runs = Vec::new();
     if o.sqlite {
         runs.extend(on_backend(false, o).await?);
