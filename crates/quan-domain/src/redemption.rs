@@ -327,14 +327,30 @@ pub fn matching_standing(matching: Fen, order: Fen, refunded: Fen) -> Fen {
 
 /// Checks the matching discounts a till reports with an order: each at
 /// least zero, and together with the voucher's discount at most the order.
-pub fn check_matching(order: Fen, voucher_discount: Fen, platform: Fen, merchant: Fen) -> Result<(), String> {
-    if platform < Fen::ZERO || merchant < Fen::ZERO {
-        return Err("a matching discount cannot be below zero".into());
+/// A refusal names the field at fault as the API spells it: the platform's
+/// match when it alone (with the voucher) is too much, else the merchant's.
+pub fn check_matching(
+    order: Fen,
+    voucher_discount: Fen,
+    platform: Fen,
+    merchant: Fen,
+) -> Result<(), (&'static str, String)> {
+    const PLATFORM: &str = "platform_match_fen";
+    const MERCHANT: &str = "merchant_match_fen";
+    for (field, v) in [(PLATFORM, platform), (MERCHANT, merchant)] {
+        if v < Fen::ZERO {
+            return Err((field, "a matching discount cannot be below zero".into()));
+        }
     }
-    let total = i128::from(voucher_discount.as_i64()) + i128::from(platform.as_i64()) + i128::from(merchant.as_i64());
+    let with_platform = i128::from(voucher_discount.as_i64()) + i128::from(platform.as_i64());
+    let total = with_platform + i128::from(merchant.as_i64());
     if total > i128::from(order.as_i64()) {
-        return Err(format!(
-            "the voucher's {voucher_discount} yuan and the matching discounts ({platform} platform, {merchant} merchant) exceed the order's {order} yuan"
+        let field = if with_platform > i128::from(order.as_i64()) { PLATFORM } else { MERCHANT };
+        return Err((
+            field,
+            format!(
+                "the voucher's {voucher_discount} yuan and the matching discounts ({platform} platform, {merchant} merchant) exceed the order's {order} yuan"
+            ),
         ));
     }
     Ok(())
@@ -357,8 +373,18 @@ mod tests {
     #[test]
     fn matching_discounts_beyond_the_order_are_refused() {
         assert!(check_matching(Fen::new(100), Fen::new(20), Fen::new(30), Fen::new(50)).is_ok());
-        assert!(check_matching(Fen::new(100), Fen::new(20), Fen::new(30), Fen::new(51)).is_err());
-        assert!(check_matching(Fen::new(100), Fen::new(20), Fen::new(-1), Fen::ZERO).is_err());
+        let field = |p, m| check_matching(Fen::new(100), Fen::new(20), Fen::new(p), Fen::new(m)).map_err(|e| e.0);
+        assert_eq!(field(30, 51), Err("merchant_match_fen"));
+        assert_eq!(field(81, 0), Err("platform_match_fen"));
+        assert_eq!(field(-1, 0), Err("platform_match_fen"));
+    }
+
+    #[test]
+    fn a_bad_merchant_match_is_blamed_on_the_merchant_match_not_the_platform_match() {
+        let field = |p, m| check_matching(Fen::new(100), Fen::new(20), Fen::new(p), Fen::new(m)).map_err(|e| e.0);
+        assert_eq!(field(0, -100_000), Err("merchant_match_fen"));
+        assert_eq!(field(0, 81), Err("merchant_match_fen"));
+        assert_eq!(field(10, 71), Err("merchant_match_fen"));
     }
 
     proptest::proptest! {

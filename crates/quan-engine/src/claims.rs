@@ -127,6 +127,9 @@ pub struct Claimed {
     pub campaign_id: quan_domain::CampaignId,
     pub kind_code: String,
     pub vouchers: Vec<(uuid::Uuid, u32, Fen)>,
+    /// The claim's one instant: its vouchers' `created_at`, the instant of
+    /// the commit that made them durable.
+    pub claimed_at: DateTime<Utc>,
 }
 
 /// A claim's `Idempotency-Key`, and how to write the answer a retry gets:
@@ -148,7 +151,10 @@ impl std::fmt::Debug for ClaimKeying {
 
 struct Pending {
     req: ClaimRequest,
-    reply: oneshot::Sender<Result<ClaimOutcome, String>>,
+    /// A keyed claim's answer, rendered by the sequencer once the commit's
+    /// instant is known (so the stored answer names the vouchers' instant).
+    render: Option<(Claimed, Arc<dyn Fn(&Claimed) -> String + Send + Sync>)>,
+    reply: oneshot::Sender<Result<(ClaimOutcome, DateTime<Utc>), String>>,
 }
 
 /// What this node remembers of a batch between requests.
@@ -272,14 +278,15 @@ async fn run_sequencer(
         }
         let hint = bucket_hint.wrapping_add(commit_no.wrapping_mul(spread)) % STOCK_BUCKETS;
         commit_no = commit_no.wrapping_add(1);
-        let (mut reqs, replies): (Vec<_>, Vec<_>) = pending.into_iter().map(|p| (p.req, p.reply)).unzip();
+        let at = clock.now();
+        let (mut reqs, replies): (Vec<_>, Vec<_>) = pending.into_iter().map(|p| render_at(p, at)).unzip();
         for r in &mut reqs {
             r.bucket_hint = hint;
         }
         // The batch's one ledger transfer takes the id of its first claim:
         // unique, and it names the batch in the ledger.
         let transfer_id = reqs[0].claim_id;
-        let b = ClaimBatch { campaign, batch, at: clock.now(), transfer_id, requests: reqs };
+        let b = ClaimBatch { campaign, batch, at, transfer_id, requests: reqs };
         let store = store.clone();
         tokio::spawn(async move {
             let started = std::time::Instant::now();
@@ -290,7 +297,7 @@ async fn run_sequencer(
                 Ok(outcomes) => {
                     assert_eq!(outcomes.len(), replies.len(), "one outcome per request");
                     for (o, reply) in outcomes.into_iter().zip(replies) {
-                        let _ = reply.send(Ok(o));
+                        let _ = reply.send(Ok((o, at)));
                     }
                 }
                 Err(e) => {
@@ -302,6 +309,21 @@ async fn run_sequencer(
             }
         });
     }
+}
+
+/// A pending claim at its commit's instant: a keyed claim's stored answer
+/// rendered with that instant.
+#[allow(clippy::type_complexity)]
+fn render_at(
+    p: Pending,
+    at: DateTime<Utc>,
+) -> (ClaimRequest, oneshot::Sender<Result<(ClaimOutcome, DateTime<Utc>), String>>) {
+    let mut req = p.req;
+    if let (Some((mut claimed, render)), Some(key)) = (p.render, req.key.as_mut()) {
+        claimed.claimed_at = at;
+        key.body = render(&claimed);
+    }
+    (req, p.reply)
 }
 
 impl Engine {
@@ -595,14 +617,21 @@ impl Engine {
             .map(|(i, d)| (self.new_uuid(), i as u32, d.face_value()))
             .collect();
         let claim_id = self.new_uuid();
-        let claimed = Claimed { claim_id, campaign_id: b.campaign_id, kind_code: k.kind.code.clone(), vouchers };
+        let mut claimed = Claimed {
+            claim_id,
+            campaign_id: b.campaign_id,
+            kind_code: k.kind.code.clone(),
+            vouchers,
+            claimed_at: self.now(),
+        };
         let key = keying.map(|kg| quan_store::ClaimKey {
             scope: kg.scope.clone(),
             key: kg.key.clone(),
             request_hash: kg.request_hash,
             status: 201,
-            body: (kg.render)(&claimed),
+            body: String::new(),
         });
+        let render = keying.map(|kg| (claimed.clone(), kg.render.clone()));
         let req = ClaimRequest {
             claim_id,
             resident,
@@ -617,12 +646,15 @@ impl Engine {
             key,
         };
         let (reply, answer) = oneshot::channel();
-        if let Err(e) = tx.try_send(Pending { req, reply }) {
+        if let Err(e) = tx.try_send(Pending { req, render, reply }) {
             tracing::warn!(batch_id = %batch_id, closed = matches!(e, mpsc::error::TrySendError::Closed(_)), "claim queue full: busy");
             return Err(ClaimRejection::Busy);
         }
         let outcome = match tokio::time::timeout(Duration::from_secs(CLAIM_WAIT_S), answer).await {
-            Ok(Ok(Ok(o))) => o,
+            Ok(Ok(Ok((o, at)))) => {
+                claimed.claimed_at = at;
+                o
+            }
             Ok(Ok(Err(e))) => return Err(ClaimRejection::Store(StoreError::message(e))),
             Ok(Err(_)) => {
                 tracing::error!(batch_id = %batch_id, "a claim's answer was dropped unsent: busy");

@@ -410,7 +410,7 @@ impl Engine {
         let Decision { basis, discount: off, subsidy, .. } =
             redemption::decide(&facts, &merchant, &order, now).map_err(RedemptionError::Refused)?;
         redemption::check_matching(input.amount, off, input.platform_match, input.merchant_match)
-            .map_err(|message| RedemptionError::BadInput { field: "platform_match", message })?;
+            .map_err(|(field, message)| RedemptionError::BadInput { field, message })?;
         let id = self.new_uuid();
         let mut r = Redemption {
             id,

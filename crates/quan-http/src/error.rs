@@ -93,6 +93,19 @@ impl ApiError {
         )
     }
 
+    /// Like [`ApiError::internal`] for a cause that is only a message.
+    pub fn internal_message(cause: &str) -> ApiError {
+        #[derive(Debug)]
+        struct Message(String);
+        impl std::fmt::Display for Message {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl std::error::Error for Message {}
+        ApiError::internal(&Message(cause.to_owned()))
+    }
+
     /// The generic error for a bare status produced outside a handler
     /// (unknown method, body too large, timeout).
     pub fn from_status(status: StatusCode) -> ApiError {

@@ -215,7 +215,6 @@ pub fn xlsx(r: &DailyReport) -> Result<Vec<u8>, XlsxError> {
         view_sheet(ws, r, keys, &rows, key, &f)?;
     }
     // 趋势: redemptions per business day.
-    let trend_rows = u32::try_from(r.trend.len()).unwrap_or(0);
     {
         let ws = wb.add_worksheet();
         ws.set_name("趋势")?;
@@ -276,40 +275,64 @@ pub fn xlsx(r: &DailyReport) -> Result<Vec<u8>, XlsxError> {
             }
         }
     }
-    // 图表: redemption by day, by industry, by district.
-    {
-        let last = |n: usize| u32::try_from(n + 1).unwrap_or(1);
-        let ws = wb.add_worksheet();
-        ws.set_name("图表")?;
-        let cum_subsidy = u16::try_from(COLUMNS.len() + 13).unwrap_or(0);
-        let mut by_day = Chart::new(ChartType::Line);
-        by_day.title().set_name("每日核销金额（元）");
-        by_day.add_series().set_name("核销金额").set_categories(("趋势", 2, 0, trend_rows + 1, 0)).set_values((
-            "趋势",
-            2,
-            3,
-            trend_rows + 1,
-            3,
-        ));
-        ws.insert_chart(0, 0, &by_day)?;
-        let mut by_industry = Chart::new(ChartType::Column);
-        by_industry.title().set_name("各行业累计净核销金额（元）");
-        by_industry
-            .add_series()
-            .set_name("净核销金额")
-            .set_categories(("行业", 2, 0, last(r.industries.len()), 0))
-            .set_values(("行业", 2, cum_subsidy, last(r.industries.len()), cum_subsidy));
-        ws.insert_chart(16, 0, &by_industry)?;
-        let mut by_district = Chart::new(ChartType::Bar);
-        by_district.title().set_name("各区县累计净核销金额（元）");
-        by_district
-            .add_series()
-            .set_name("净核销金额")
-            .set_categories(("区县", 2, 1, last(r.districts.len()), 1))
-            .set_values(("区县", 2, cum_subsidy + 1, last(r.districts.len()), cum_subsidy + 1));
-        ws.insert_chart(32, 0, &by_district)?;
-    }
+    charts(&mut wb, r)?;
     wb.save_to_buffer()
+}
+
+/// The column of a view's sheet that holds figure `header`, of the day
+/// (`cumulative` false) or cumulative, after `keys` key columns.
+fn figure_column(keys: usize, cumulative: bool, header: &str) -> u16 {
+    let i = COLUMNS.iter().position(|(h, _, _)| *h == header);
+    assert!(i.is_some(), "no report column {header}");
+    let i = i.unwrap_or(0) + keys + if cumulative { COLUMNS.len() } else { 0 };
+    u16::try_from(i).unwrap_or(0)
+}
+
+/// 图表: redemption by day, by industry, by district. A chart is drawn only
+/// over rows that exist (an empty range is not a valid chart series); a view
+/// without rows says so instead.
+fn charts(wb: &mut Workbook, r: &DailyReport) -> Result<(), XlsxError> {
+    const NET_SUBSIDY: &str = "净核销金额（元）";
+    let ws = wb.add_worksheet();
+    ws.set_name("图表")?;
+    let rows = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let place = |ws: &mut Worksheet, at: u32, title: &str, chart: Option<Chart>| -> Result<(), XlsxError> {
+        match chart {
+            Some(mut c) => {
+                c.title().set_name(title);
+                ws.insert_chart(at, 0, &c)?;
+            }
+            None => {
+                ws.write_string(at, 0, format!("{title}：暂无数据"))?;
+            }
+        }
+        Ok(())
+    };
+    let by_day = (!r.trend.is_empty()).then(|| {
+        let last = rows(r.trend.len()) + 1;
+        let mut c = Chart::new(ChartType::Line);
+        c.add_series().set_name("核销金额").set_categories(("趋势", 2, 0, last, 0)).set_values(("趋势", 2, 3, last, 3));
+        c
+    });
+    place(ws, 0, "每日核销金额（元）", by_day)?;
+    // Categories are the view's name column; values its cumulative net subsidy.
+    for (at, sheet, n, keys, name_col, kind, title) in [
+        (16, "行业", r.industries.len(), 1, 0, ChartType::Column, "各行业累计净核销金额（元）"),
+        (32, "区县", r.districts.len(), 2, 1, ChartType::Bar, "各区县累计净核销金额（元）"),
+    ] {
+        let chart = (n > 0).then(|| {
+            let last = rows(n) + 1;
+            let v = figure_column(keys, true, NET_SUBSIDY);
+            let mut c = Chart::new(kind);
+            c.add_series()
+                .set_name("净核销金额")
+                .set_categories((sheet, 2, name_col, last, name_col))
+                .set_values((sheet, 2, v, last, v));
+            c
+        });
+        place(ws, at, title, chart)?;
+    }
+    Ok(())
 }
 
 /// A batch's final report as a workbook: 总结 (figures, leaders, what is
@@ -378,16 +401,20 @@ pub fn batch_final_xlsx(r: &super::BatchFinal) -> Result<Vec<u8>, XlsxError> {
             ws.write_number_with_format(y, 2, p.order_fen as f64 / 100.0, &f.yuan)?;
             ws.write_number_with_format(y, 3, p.subsidy_fen as f64 / 100.0, &f.yuan)?;
         }
-        let mut chart = Chart::new(ChartType::Column);
-        chart.title().set_name("每日核销金额（元）");
-        chart.add_series().set_name("核销金额").set_categories(("趋势", 1, 0, n.max(1), 0)).set_values((
-            "趋势",
-            1,
-            3,
-            n.max(1),
-            3,
-        ));
-        ws.insert_chart(1, 5, &chart)?;
+        if n > 0 {
+            let mut chart = Chart::new(ChartType::Column);
+            chart.title().set_name("每日核销金额（元）");
+            chart
+                .add_series()
+                .set_name("核销金额")
+                .set_categories(("趋势", 1, 0, n, 0))
+                .set_values(("趋势", 1, 3, n, 3));
+            ws.insert_chart(1, 5, &chart)?;
+        }
     }
     wb.save_to_buffer()
 }
+
+#[cfg(test)]
+#[path = "render_tests.rs"]
+mod tests;

@@ -161,15 +161,14 @@ async fn decide(
 ) -> ApiResult<Response> {
     let b: ClaimBody = if body.is_empty() { ClaimBody::default() } else { parse_json(body)? };
     let position = position(b.lat, b.lng, b.crs.as_deref(), b.accuracy_m)?;
-    let now = state.engine.now();
     let keying = keyed.map(|k| ClaimKeying {
         scope: k.scope.clone(),
         key: k.key.clone(),
         request_hash: k.hash,
-        render: Arc::new(move |c: &Claimed| serde_json::to_string(&claimed_view(batch, c, now)).unwrap_or_default()),
+        render: Arc::new(move |c: &Claimed| serde_json::to_string(&claimed_view(batch, c)).unwrap_or_default()),
     });
     match state.engine.claim_keyed(&auth.0, batch, b.kind.as_deref(), position, keying).await {
-        Ok(c) => Ok((StatusCode::CREATED, Json(claimed_view(batch, &c, now))).into_response()),
+        Ok(c) => Ok((StatusCode::CREATED, Json(claimed_view(batch, &c))).into_response()),
         // Another request holds the key: the caller looks its answer up.
         Err(ClaimRejection::KeyTaken) => answer_found(IdempotencyBegin::InFlight),
         Err(e) => Err(e.into()),
@@ -177,7 +176,7 @@ async fn decide(
 }
 
 /// The 201 body of a granted claim.
-fn claimed_view(batch: BatchId, c: &Claimed, now: chrono::DateTime<chrono::Utc>) -> ClaimedView {
+fn claimed_view(batch: BatchId, c: &Claimed) -> ClaimedView {
     let vouchers = c
         .vouchers
         .iter()
@@ -189,7 +188,7 @@ fn claimed_view(batch: BatchId, c: &Claimed, now: chrono::DateTime<chrono::Utc>)
             tier: *tier,
             face_fen: face.as_i64(),
             state: "claimed".into(),
-            claimed_at: now,
+            claimed_at: c.claimed_at,
             kind_name: None,
             discount: None,
             scope: None,

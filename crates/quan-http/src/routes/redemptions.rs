@@ -53,13 +53,11 @@ fn code_response(c: IssuedCode, format: Option<&str>) -> ApiResult<Response> {
             Json(CodeView { code: c.code.clone(), expires_at: c.expires_at, refresh_s: c.refresh_s }).into_response()
         }
         "svg" => {
-            let svg =
-                crate::qr::svg(&c.code).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
+            let svg = crate::qr::svg(&c.code).map_err(|e| ApiError::internal_message(&e))?;
             ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response()
         }
         "png" => {
-            let png =
-                crate::qr::png(&c.code).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
+            let png = crate::qr::png(&c.code).map_err(|e| ApiError::internal_message(&e))?;
             ([(header::CONTENT_TYPE, "image/png")], png).into_response()
         }
         _ => return Err(ApiError::invalid_field("format", "json, svg or png")),

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use quan_domain::Role;
@@ -87,8 +87,7 @@ async fn daily_report(
             ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
         }
         "xlsx" => {
-            let body = quan_engine::reports::render::xlsx(&report)
-                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+            let body = quan_engine::reports::render::xlsx(&report).map_err(|e| ApiError::internal(&e))?;
             ([(header::CONTENT_TYPE, XLSX)], body).into_response()
         }
         _ => ([(header::CONTENT_TYPE, "application/json")], snapshot.content.clone()).into_response(),
@@ -127,8 +126,7 @@ async fn batch_final(
     let batch: quan_domain::BatchId = id.parse().map_err(|_| ApiError::not_found())?;
     let r = state.engine.batch_final_report(&auth.0, batch, day).await?;
     if xlsx {
-        let body = quan_engine::reports::render::batch_final_xlsx(&r)
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+        let body = quan_engine::reports::render::batch_final_xlsx(&r).map_err(|e| ApiError::internal(&e))?;
         let mut resp = ([(header::CONTENT_TYPE, XLSX)], body).into_response();
         if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"batch-{id}-{day}.xlsx\"")) {
             resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);

@@ -206,6 +206,30 @@ async fn a_granted_claims_retry_is_replayed_even_after_the_batch_sold_out_and_a_
     assert_eq!((status, error_code(&fresh)), (409, "sold_out"), "a new key is decided: {fresh}");
 }
 
+#[tokio::test]
+async fn a_claim_has_one_instant_in_its_answer_its_replay_and_the_wallet() {
+    let app = TestApp::sqlite().await;
+    let (_, bid, _) = open_batch(&app, 10, 3).await;
+    let token = residents(&app, 1).await.remove(0);
+    at_ten(&app);
+    // Every reading of the clock now moves it: an instant read twice differs.
+    app.clock.tick_on_every_read(chrono::Duration::milliseconds(1));
+    let (status, _, keyed) = keyed_claim(&app, &token, &bid, "tap-1", &json!({})).await;
+    assert_eq!(status, 201, "{keyed}");
+    let (_, replayed, again) = keyed_claim(&app, &token, &bid, "tap-1", &json!({})).await;
+    assert!(replayed);
+    let (status, plain) = claim(&app, &token, &bid).await;
+    assert_eq!(status, StatusCode::CREATED, "{plain}");
+    app.clock.tick_on_every_read(chrono::Duration::zero());
+    let (_, wallet) = app.get("/api/v1/me/vouchers", Some(&token)).await;
+    let in_wallet =
+        |id: &Value| wallet.as_array().and_then(|w| w.iter().find(|v| v["id"] == *id)).map(|v| v["claimed_at"].clone());
+    for answer in [&keyed, &again, &plain] {
+        let v = &answer["vouchers"][0];
+        assert_eq!(in_wallet(&v["id"]), Some(v["claimed_at"].clone()), "{answer} {wallet}");
+    }
+}
+
 /// Sends a claim with `key` (and `body`) through `node`: (status, replayed?, body).
 async fn keyed_claim(node: &TestApp, token: &str, batch: &str, key: &str, body: &Value) -> (u16, bool, Value) {
     let res = node
