@@ -136,7 +136,7 @@ impl BatchSpec {
     pub fn validate(&self, cx: &BatchContext<'_>) -> Result<(), Invalid> {
         text("name", &self.name, 100)?;
         ensure(self.opening_at > cx.now, "opening_at", "opening_time_in_past", || {
-            format!("{} is not in the future", self.opening_at.with_timezone(&UTC8))
+            format!("{} is not in the future", crate::beijing(self.opening_at))
         })?;
         ensure(self.closing_at > self.opening_at, "closing_at", "closing_before_opening", || {
             "the batch must close after it opens".into()

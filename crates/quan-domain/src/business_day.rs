@@ -14,6 +14,12 @@ pub const UTC8: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
     None => panic!("UTC+8 is a valid offset"),
 };
 
+/// An instant as people in China read it: `2026-12-06 00:00:00 北京时间 (UTC+8)`.
+/// Machine timestamps (JSON) stay RFC 3339; this is for messages and prose.
+pub fn beijing(t: DateTime<Utc>) -> String {
+    format!("{} Beijing time (UTC+8)", t.with_timezone(&UTC8).format("%Y-%m-%d %H:%M:%S"))
+}
+
 /// The local hour (0–23, UTC+8) at which one business day ends and the next begins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(try_from = "u8", into = "u8")]

@@ -36,10 +36,38 @@ pub fn ensure(ok: bool, field: &str, rule: &'static str, message: impl FnOnce() 
     if ok { Ok(()) } else { Err(Invalid::new(field, rule, message())) }
 }
 
+/// A control character (NUL, line breaks, tabs, DEL, C1) is refused in
+/// every one-line text: PostgreSQL cannot store NUL, and nobody types one.
+pub fn no_control(field: &str, value: &str) -> Result<(), Invalid> {
+    match value.chars().find(|c| c.is_control()) {
+        Some(c) => Err(Invalid::new(
+            field,
+            "control_character",
+            format!("must not contain control characters (found U+{:04X})", u32::from(c)),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// A trimmed, non-empty text of at most `max_chars` characters.
 pub fn text(field: &str, value: &str, max_chars: usize) -> Result<String, Invalid> {
     let t = value.trim();
     ensure(!t.is_empty(), field, "required", || "must not be empty".into())?;
+    no_control(field, t)?;
     ensure(t.chars().count() <= max_chars, field, "too_long", || format!("must have at most {max_chars} characters"))?;
     Ok(t.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_with_a_control_character_is_refused_by_its_field_and_rule() {
+        for bad in ["a\0b", "a\nb", "a\tb", "a\u{7f}", "a\u{85}b"] {
+            let e = text("legal_name", bad, 50).err();
+            assert_eq!(e.map(|e| (e.field, e.rule)), Some(("legal_name".to_owned(), "control_character")), "{bad:?}");
+        }
+        assert_eq!(text("name", " 宜昌 ", 50), Ok("宜昌".to_owned()));
+    }
 }

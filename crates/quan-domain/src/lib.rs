@@ -29,7 +29,7 @@ pub mod username;
 pub mod voucher_kind;
 
 pub use access::{Region, Role};
-pub use business_day::{BusinessDay, CutoffHour, UTC8};
+pub use business_day::{BusinessDay, CutoffHour, UTC8, beijing};
 pub use clock::{Clock, FixedClock};
 pub use district::DistrictCode;
 pub use ids::{BatchId, CampaignId, MerchantId, ResidentId, SessionId, TillId, UserId};

@@ -35,11 +35,11 @@ pub enum CampaignError {
     Concurrent,
     #[error("this batch is not a lottery")]
     NotALottery,
-    #[error("registration is not open: it runs from {opens} to {closes}")]
+    #[error("registration is not open: it runs from {} to {}", quan_domain::beijing(*opens), quan_domain::beijing(*closes))]
     RegistrationClosed { opens: DateTime<Utc>, closes: DateTime<Utc> },
     #[error("you are already registered for this lottery")]
     AlreadyRegistered,
-    #[error("the draw happens once registration has closed, at {0}")]
+    #[error("the draw happens once registration has closed, at {at}", at = quan_domain::beijing(*.0))]
     DrawTooEarly(DateTime<Utc>),
     #[error("this lottery has already been drawn")]
     AlreadyDrawn,

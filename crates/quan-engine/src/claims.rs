@@ -34,7 +34,7 @@ pub const CLAIM_WAIT_S: u64 = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClaimRejection {
-    #[error("the batch opens at {opens_at}")]
+    #[error("the batch opens at {}", quan_domain::beijing(*opens_at))]
     NotOpen { opens_at: DateTime<Utc>, server_time: DateTime<Utc> },
     #[error("the batch has closed")]
     Closed,

@@ -57,7 +57,7 @@ pub struct PayoutLine {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettlementError {
-    #[error("business day {0} has not ended yet (it ends at {1})")]
+    #[error("business day {0} has not ended yet (it ends at {ends})", ends = quan_domain::beijing(*.1))]
     DayNotOver(NaiveDate, DateTime<Utc>),
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -43,7 +43,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
 /// Parses a JSON body; a malformed body or a field of the wrong type is a
 /// 400 whose `details.path` names the field.
+/// A control character (NUL and the like) in any text field is a 422
+/// naming the field, on every backend alike.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if let Some(path) = crate::text::control_character_field(bytes) {
+        return Err(ApiError::invalid_field(&path, "control characters (such as NUL) are not allowed")
+            .with_details(serde_json::json!({ "path": path, "field": path, "rule": "control_character" })));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => Ok(v),

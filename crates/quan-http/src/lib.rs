@@ -8,6 +8,7 @@ mod metrics;
 mod middleware;
 mod qr;
 pub mod routes;
+mod text;
 pub mod views;
 
 use std::future::Future;

@@ -45,6 +45,16 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let rid = request_id.clone();
     let mut resp = REQUEST_ID
         .scope(rid.clone(), async move {
+            let uri = req.uri();
+            if crate::text::percent_encoded_control(uri.path())
+                || uri.query().is_some_and(crate::text::percent_encoded_control)
+            {
+                return ApiError::bad_request(
+                    "control_character",
+                    "the path or query holds a control character (such as %00)",
+                )
+                .into_response();
+            }
             let resp = next.run(req).await;
             let status = resp.status();
             if (status.is_client_error() || status.is_server_error())

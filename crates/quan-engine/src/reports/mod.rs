@@ -253,8 +253,10 @@ impl DailyReport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("business day {0} has not ended yet (it ends at {1}); its report is built after")]
+    #[error("business day {0} has not ended yet (it ends at {ends}); its report is built after", ends = quan_domain::beijing(*.1))]
     DayNotOver(NaiveDate, DateTime<Utc>),
+    #[error("business day {0} is before the campaign's first day {1}: there is no report of it")]
+    DayBeforeCampaign(NaiveDate, NaiveDate),
     #[error("no such campaign or report")]
     NotFound,
     #[error("your role may not do this")]
@@ -289,6 +291,7 @@ impl Rejection for ReportError {
     fn status(&self) -> Status {
         match self {
             ReportError::DayNotOver(..) => Status::Conflict,
+            ReportError::DayBeforeCampaign(..) => Status::Unprocessable,
             ReportError::NotFound => Status::NotFound,
             ReportError::Forbidden => Status::Forbidden,
             ReportError::Differs(..) | ReportError::Store(_) => Status::Internal,
@@ -298,6 +301,7 @@ impl Rejection for ReportError {
     fn code(&self) -> &'static str {
         match self {
             ReportError::DayNotOver(..) => "day_not_over",
+            ReportError::DayBeforeCampaign(..) => "day_before_campaign",
             ReportError::NotFound => "not_found",
             ReportError::Forbidden => "forbidden",
             ReportError::Differs(..) => "report_differs",
@@ -356,9 +360,12 @@ impl Engine {
     /// Builds the report of business day `day` (does not store it): from
     /// the latest stored report before it, folding in each day since.
     pub async fn build_daily_report(&self, id: CampaignId, day: NaiveDate) -> Result<DailyReport, ReportError> {
+        let first = self.first_report_day(id).await?;
         let mut start = None;
         for d in self.store().report_days(id, "daily").await?.into_iter().rev() {
-            if d < day {
+            // A report stored before the campaign's first day (by an older
+            // version) is never folded on from: it would fold from year 1.
+            if d < day && d >= first {
                 let s = self.store().report_snapshot(id, d, "daily").await?;
                 if let Ok(r) = serde_json::from_str::<DailyReport>(&s.content)
                     && r.format == FORMAT
@@ -369,6 +376,14 @@ impl Engine {
             }
         }
         self.fold_days(id, day, start).await
+    }
+
+    /// The campaign's first business day with a report: the earlier of its
+    /// first day and the day it was created (funding may come before it starts).
+    pub async fn first_report_day(&self, id: CampaignId) -> Result<NaiveDate, ReportError> {
+        let c = self.store().campaign_by_id(id).await?;
+        let created = BusinessDay::of(c.created_at, self.config().business_day_cutoff).date();
+        Ok(created.min(c.spec.starts_on))
     }
 
     /// Builds the report of `day` from the campaign's first day, ignoring
@@ -474,6 +489,12 @@ impl Engine {
         id: CampaignId,
         day: NaiveDate,
     ) -> Result<(DailyReport, ReportSnapshot), ReportError> {
+        // Checked before any read: a day outside the campaign is refused
+        // whether or not an older version stored a report of it.
+        let first = self.first_report_day(id).await?;
+        if day < first {
+            return Err(ReportError::DayBeforeCampaign(day, first));
+        }
         match self.store().report_snapshot(id, day, "daily").await {
             Ok(s) => {
                 let r: DailyReport = serde_json::from_str(&s.content)

@@ -121,3 +121,73 @@ async fn a_lost_database_connection_makes_the_server_unready_on_postgres() {
     let Some(app) = TestApp::postgres().await else { return };
     a_lost_database_connection_makes_the_server_unready(app).await;
 }
+
+/// NUL (and every control character) in a text field, path or query is a
+/// named 4xx on both backends: nothing stored, nothing a 500.
+async fn control_characters_are_refused_by_name_everywhere(app: TestApp) {
+    let (_, official) = app.staff("yichang.official", Role::Official, "4205").await;
+    let (_, operator) = app.staff("yichang.operator", Role::Operator, "4205").await;
+    let shop = crate::api_redemptions::shop(&app, 7, "catering").await;
+    let mut app_nul = crate::api_merchants::application(8, "420502");
+    app_nul["application"]["legal_name"] = json!("宜昌\u{0}商户");
+    let mut campaign = json!({"campaign": {"name": "抢\u{0}券", "region": "4205", "budget_fen": 100, "funding_source": "财政",
+        "starts_on": "2026-12-01", "ends_on": "2026-12-31"}, "batches": []});
+    let cases: Vec<(String, Option<&str>, serde_json::Value, &str)> = vec![
+        ("/api/v1/merchant-applications".into(), None, app_nul, "application.legal_name"),
+        ("/api/v1/campaigns".into(), Some(&official), campaign.take(), "campaign.name"),
+        (
+            format!("/api/v1/merchants/{}/tills", shop.id),
+            Some(&shop.owner),
+            json!({"code": "T02", "name": "二\u{0}号"}),
+            "name",
+        ),
+        (
+            format!("/api/v1/merchants/{}/review", shop.id),
+            Some(&operator),
+            json!({"action": "suspend", "reason": "a\u{0}b"}),
+            "reason",
+        ),
+        (
+            "/api/v1/users".into(),
+            Some(&official),
+            json!({"username": "auditor.a", "role": "auditor", "region": "4205", "display_name": "审\u{1}计"}),
+            "display_name",
+        ),
+    ];
+    for (path, token, body, field) in cases {
+        let (status, answer) = app.post(&path, token, &body).await;
+        assert_eq!(
+            (status, error_code(&answer)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+            "{path}: {answer}"
+        );
+        assert_eq!(answer["error"]["details"]["path"], field, "{path}: {answer}");
+    }
+    let put = app
+        .client
+        .put(app.url(&format!("/api/v1/merchants/{}/products/sku%00x", shop.id)))
+        .bearer_auth(&shop.owner)
+        .json(&json!({"name": "电视", "brand": "x", "category": "tv", "price_fen": 100}))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(put.status(), StatusCode::BAD_REQUEST, "a NUL in the path");
+    let (status, body) = app.get("/api/v1/merchants?q=a%00b", Some(&operator)).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "control_character"), "{body}");
+    let (status, body) = app.post("/api/v1/lists/win%00ners/members", Some(&official), &json!({"members": []})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "control_character"), "{body}");
+    let (_, mine) = app.get(&format!("/api/v1/merchants/{}/tills", shop.id), Some(&shop.owner)).await;
+    assert_eq!(mine.as_array().map(Vec::len), Some(1), "nothing stored: {mine}");
+}
+
+#[tokio::test]
+async fn control_characters_are_refused_by_name_on_sqlite() {
+    control_characters_are_refused_by_name_everywhere(TestApp::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn control_characters_are_refused_by_name_on_postgres() {
+    if let Some(app) = TestApp::postgres().await {
+        control_characters_are_refused_by_name_everywhere(app).await;
+    }
+}

@@ -431,3 +431,19 @@ async fn the_daily_report_matches_the_raw_events_and_a_stored_day_never_changes(
         assert_eq!(districts.rows().count(), 2 + 2, "title, header and the two districts");
     }
 }
+
+#[tokio::test]
+async fn a_day_before_the_campaign_is_refused_by_name_and_stores_nothing_later_reports_fold_from() {
+    let app = TestApp::sqlite().await;
+    let (cid, _, official) = crate::api_redemptions::campaign(&app).await;
+    for day in ["0001-01-01", "2026-11-30"] {
+        let (status, body) = app.get(&format!("/api/v1/campaigns/{cid}/reports/daily/{day}"), Some(&official)).await;
+        assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "day_before_campaign"), "{body}");
+    }
+    let (status, body) = app.get(&format!("/api/v1/campaigns/{cid}/reports/daily/2027-01-01"), Some(&official)).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "day_not_over"), "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("2027-01-02 00:00:00 Beijing time"), "people read Beijing time: {message}");
+    let (_, days) = app.get(&format!("/api/v1/campaigns/{cid}/reports/daily"), Some(&official)).await;
+    assert_eq!(days, json!([]), "a refused read stores nothing");
+}
