@@ -391,12 +391,6 @@ impl Engine {
         }
         let hash = self.phone_hash(phone);
         let resend = Duration::seconds(cfg.otp_resend_interval_s);
-        if self.inner.store.otp_sends_since(&hash, now - resend).await? > 0 {
-            return Err(OtpRequestRejection::TooSoon(whole_seconds(resend)));
-        }
-        if self.inner.store.otp_sends_since(&hash, now - Duration::hours(1)).await? >= cfg.otp_sends_per_hour_max {
-            return Err(OtpRequestRejection::TooManyCodes(3600));
-        }
         let code = format!("{:06}", self.inner.random.below(1_000_000));
         let expires_at = now + Duration::seconds(cfg.otp_ttl_s);
         let otp = NewOtp {
@@ -407,7 +401,16 @@ impl Engine {
             created_at: now,
             expires_at,
         };
-        self.inner.store.put_otp(&otp).await?;
+        let limits = quan_store::OtpSendLimits {
+            resend_since: now - resend,
+            hour_since: now - Duration::hours(1),
+            per_hour_max: cfg.otp_sends_per_hour_max,
+        };
+        match self.inner.store.put_otp(&otp, limits).await? {
+            quan_store::OtpSend::Stored => {}
+            quan_store::OtpSend::TooSoon => return Err(OtpRequestRejection::TooSoon(whole_seconds(resend))),
+            quan_store::OtpSend::TooMany => return Err(OtpRequestRejection::TooManyCodes(3600)),
+        }
         self.inner.sms.send_login_code(phone, &code, expires_at).await.map_err(OtpRequestRejection::SmsUnavailable)?;
         tracing::info!(phone = %phone, "login code sent");
         Ok(expires_at)

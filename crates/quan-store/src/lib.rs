@@ -28,8 +28,8 @@ pub use ledger_records::{AccountTotals, Transfer, merge_transfers};
 pub use merchant_records::{Merchant, MerchantReview, PriceChange, Product, Till};
 pub use migration::{Migration, check_applied};
 pub use records::{
-    IdempotencyBegin, NewOtp, NewUser, OtpChallenge, PoolStats, Principal, Resident, SESSION_ENDS_KEPT_MS, Session,
-    User,
+    IdempotencyBegin, NewOtp, NewUser, OtpChallenge, OtpSend, OtpSendLimits, PoolStats, Principal, Resident,
+    SESSION_ENDS_KEPT_MS, Session, User,
 };
 pub use redemption_records::{Direction, MerchantEarned, Owed, Redemption, Refund, Settlement};
 pub use report_records::{LiveFigures, ReportDay, ReportSnapshot};

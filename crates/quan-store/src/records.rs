@@ -70,6 +70,28 @@ pub struct OtpChallenge {
 
 pub type NewOtp = OtpChallenge;
 
+/// The send limits a new code must pass, checked in the same transaction
+/// that stores it (under the phone's challenge row lock), so parallel
+/// requests for one number cannot all pass a limit read before any wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OtpSendLimits {
+    /// No code may have been sent at or after this instant (one a minute).
+    pub resend_since: chrono::DateTime<chrono::Utc>,
+    /// At most `per_hour_max` codes at or after `hour_since`.
+    pub hour_since: chrono::DateTime<chrono::Utc>,
+    pub per_hour_max: u32,
+}
+
+/// What became of a new code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtpSend {
+    Stored,
+    /// A code went out since `resend_since`: nothing stored.
+    TooSoon,
+    /// `per_hour_max` codes went out within the hour: nothing stored.
+    TooMany,
+}
+
 /// Connection pool figures for `/metrics`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PoolStats {

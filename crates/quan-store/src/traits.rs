@@ -10,7 +10,7 @@ use quan_domain::{KeyedHash, MerchantId, Region, ResidentId, SessionId, TillId, 
 use crate::{AccountTotals, DistrictBoundary, EligibilityList, Identity, ListMember, MemberKind, Transfer};
 use crate::{
     Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, Merchant, MerchantReview, NewOtp, NewUser,
-    OtpChallenge, PoolStats, PriceChange, Product, Resident, Session, StoreError, Till, User,
+    OtpChallenge, OtpSend, OtpSendLimits, PoolStats, PriceChange, Product, Resident, Session, StoreError, Till, User,
 };
 use crate::{ClaimBatch, ClaimOutcome, MerchantEarned, Owed, Redemption, Refund, Settlement, Voucher};
 
@@ -83,8 +83,10 @@ pub trait SessionStore: Send + Sync {
 
 #[async_trait]
 pub trait OtpStore: Send + Sync {
-    /// Replaces any pending challenge of this phone and logs the send.
-    async fn put_otp(&self, otp: &NewOtp) -> Result<(), StoreError>;
+    /// Replaces any pending challenge of this phone and logs the send, if
+    /// the send passes `limits`; checked and written in one transaction,
+    /// so racing requests for one phone get one code per limit, no more.
+    async fn put_otp(&self, otp: &NewOtp, limits: OtpSendLimits) -> Result<OtpSend, StoreError>;
     /// How many codes were sent to this phone at or after `since`.
     async fn otp_sends_since(&self, phone_hash: &KeyedHash, since: DateTime<Utc>) -> Result<u32, StoreError>;
     /// Uses up one try of the live challenge atomically and returns it with

@@ -35,6 +35,7 @@ macro_rules! conformance_tests {
             residents_are_enrolled_in_bulk_with_live_sessions_or_not_at_all,
             one_time_codes_allow_a_bounded_number_of_tries,
             concurrent_tries_never_exceed_the_limit,
+            parallel_sends_to_one_phone_get_one_code_per_limit,
             a_code_is_consumed_once_and_a_new_code_replaces_the_old,
             expired_codes_and_old_send_logs_are_pruned,
             the_store_answers_a_ping,
@@ -113,6 +114,13 @@ fn user(n: u128, name: &str, region: &str) -> User {
         merchant: None,
         till: None,
     }
+}
+
+/// Stores a code with no send limit in the way.
+async fn put(s: &S, o: &NewOtp) -> Result<(), StoreError> {
+    let later = t(1_000_000_000_000);
+    let none = crate::OtpSendLimits { resend_since: later, hour_since: later, per_hour_max: u32::MAX };
+    s.put_otp(o, none).await.map(|r| assert_eq!(r, crate::OtpSend::Stored))
 }
 
 fn otp(n: u8, phone: u8, expires_ms: i64) -> NewOtp {
@@ -323,20 +331,20 @@ pub async fn residents_are_enrolled_in_bulk_with_live_sessions_or_not_at_all(s: 
 }
 
 pub async fn one_time_codes_allow_a_bounded_number_of_tries(s: S) {
-    ok(s.put_otp(&otp(1, 7, 300_000)).await, "put");
+    ok(put(&s, &otp(1, 7, 300_000)).await, "put");
     for n in 1..=5 {
         let c = ok(s.take_otp_attempt(&hash(7), t(10), 5).await, "try");
         assert_eq!(c.attempts, n);
         assert_eq!(c.code_hash, [1; 32]);
     }
     assert!(matches!(s.take_otp_attempt(&hash(7), t(10), 5).await, Err(StoreError::NotFound)), "a sixth try");
-    ok(s.put_otp(&otp(2, 8, 300_000)).await, "put");
+    ok(put(&s, &otp(2, 8, 300_000)).await, "put");
     assert!(matches!(s.take_otp_attempt(&hash(8), t(300_000), 5).await, Err(StoreError::NotFound)), "expired");
     assert!(matches!(s.take_otp_attempt(&hash(3), t(0), 5).await, Err(StoreError::NotFound)), "none sent");
 }
 
 pub async fn concurrent_tries_never_exceed_the_limit(s: S) {
-    ok(s.put_otp(&otp(1, 7, 300_000)).await, "put");
+    ok(put(&s, &otp(1, 7, 300_000)).await, "put");
     let mut tasks = Vec::new();
     for _ in 0..20 {
         let s = s.clone();
@@ -349,9 +357,49 @@ pub async fn concurrent_tries_never_exceed_the_limit(s: S) {
     assert_eq!(granted, 5);
 }
 
+pub async fn parallel_sends_to_one_phone_get_one_code_per_limit(s: S) {
+    // One a minute: 20 racing requests, one code, and no reset of the tries.
+    let limits = |now: i64| crate::OtpSendLimits {
+        resend_since: t(now - 60_000),
+        hour_since: t(now - 3_600_000),
+        per_hour_max: 3,
+    };
+    let mut tasks = Vec::new();
+    for i in 0..20u8 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut o = otp(i, 7, 300_000);
+            o.created_at = t(100_000);
+            s.put_otp(&o, limits(100_000)).await
+        }));
+    }
+    let mut stored = 0;
+    for task in tasks {
+        let r = task.await.unwrap_or_else(|e| panic!("{e}"));
+        stored += u32::from(ok(r, "send") == crate::OtpSend::Stored);
+    }
+    assert_eq!(stored, 1, "one code a minute however many requests race");
+    assert_eq!(ok(s.otp_sends_since(&hash(7), t(0)).await, "sends"), 1);
+    let tried = ok(s.take_otp_attempt(&hash(7), t(100_001), 5).await, "try");
+    let mut again = otp(99, 7, 400_000);
+    again.created_at = t(130_000);
+    assert_eq!(ok(s.put_otp(&again, limits(130_000)).await, "too soon"), crate::OtpSend::TooSoon);
+    let same = ok(s.take_otp_attempt(&hash(7), t(130_001), 5).await, "try");
+    assert_eq!((same.id, same.attempts), (tried.id, 2), "a refused send leaves the code and its tries alone");
+    // Three an hour: the fourth, a minute after the third, is refused.
+    for (n, at) in [(100u8, 170_000), (101, 240_000)] {
+        let mut o = otp(n, 7, 900_000);
+        o.created_at = t(at);
+        assert_eq!(ok(s.put_otp(&o, limits(at)).await, "send"), crate::OtpSend::Stored);
+    }
+    let mut fourth = otp(102, 7, 900_000);
+    fourth.created_at = t(310_000);
+    assert_eq!(ok(s.put_otp(&fourth, limits(310_000)).await, "fourth"), crate::OtpSend::TooMany);
+}
+
 pub async fn a_code_is_consumed_once_and_a_new_code_replaces_the_old(s: S) {
-    ok(s.put_otp(&otp(1, 7, 300_000)).await, "put");
-    ok(s.put_otp(&otp(2, 7, 300_000)).await, "put again");
+    ok(put(&s, &otp(1, 7, 300_000)).await, "put");
+    ok(put(&s, &otp(2, 7, 300_000)).await, "put again");
     let c = ok(s.take_otp_attempt(&hash(7), t(10), 5).await, "try");
     assert_eq!(c.code_hash, [2; 32], "the newest code is the live one");
     assert_eq!(c.attempts, 1, "a new code starts with fresh tries");
@@ -363,8 +411,8 @@ pub async fn a_code_is_consumed_once_and_a_new_code_replaces_the_old(s: S) {
 }
 
 pub async fn expired_codes_and_old_send_logs_are_pruned(s: S) {
-    ok(s.put_otp(&otp(1, 7, 1000)).await, "put");
-    ok(s.put_otp(&otp(2, 8, 9000)).await, "put");
+    ok(put(&s, &otp(1, 7, 1000)).await, "put");
+    ok(put(&s, &otp(2, 8, 9000)).await, "put");
     ok(s.prune_otps(t(5000), t(1)).await, "prune");
     assert!(s.take_otp_attempt(&hash(8), t(5000), 5).await.is_ok(), "the live one stays");
     assert_eq!(ok(s.otp_sends_since(&hash(7), t(0)).await, "sends"), 0);

@@ -156,7 +156,7 @@ macro_rules! impl_account_stores {
             use chrono::{DateTime, Utc};
             use quan_domain::{KeyedHash, Region, ResidentId, SessionId, UserId, Username};
             use quan_store::{
-                NewOtp, NewUser, OtpChallenge, OtpStore, Principal, Resident, ResidentStore, Session, SessionStore, StoreError,
+                NewOtp, NewUser, OtpChallenge, OtpSend, OtpSendLimits, OtpStore, Principal, Resident, ResidentStore, Session, SessionStore, StoreError,
                 User, UserStore,
             };
             use uuid::Uuid;
@@ -465,8 +465,12 @@ macro_rules! impl_account_stores {
 
             #[async_trait]
             impl OtpStore for $store {
-                async fn put_otp(&self, o: &NewOtp) -> Result<(), StoreError> {
+                async fn put_otp(&self, o: &NewOtp, limits: OtpSendLimits) -> Result<OtpSend, StoreError> {
                     let mut tx = self.pool().begin().await.map_err(other)?;
+                    // The upsert comes first: it takes the phone's challenge row
+                    // (PostgreSQL's row lock, SQLite's write lock) until commit, so
+                    // the counts below see every send that committed before, and
+                    // no other send for this phone commits between count and insert.
                     sqlx::query(
                         "INSERT INTO otp_challenges (phone_hash, id, code_hash, attempts, created_at_ms, expires_at_ms)
                          VALUES ($1, $2, $3, 0, $4, $5)
@@ -481,13 +485,36 @@ macro_rules! impl_account_stores {
                     .execute(&mut *tx)
                     .await
                     .map_err(other)?;
+                    let (recent, hour): (i64, i64) = sqlx::query_as(
+                        "SELECT COALESCE(SUM(CASE WHEN sent_at_ms >= $2 THEN 1 ELSE 0 END), 0), COUNT(*)
+                         FROM otp_sends WHERE phone_hash = $1 AND sent_at_ms >= $3",
+                    )
+                    .bind(&o.phone_hash.as_bytes()[..])
+                    .bind(ms(limits.resend_since))
+                    .bind(ms(limits.hour_since))
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(other)?;
+                    let refused = if recent > 0 {
+                        Some(OtpSend::TooSoon)
+                    } else if hour >= i64::from(limits.per_hour_max) {
+                        Some(OtpSend::TooMany)
+                    } else {
+                        None
+                    };
+                    if let Some(r) = refused {
+                        // The old challenge (and its tries) stays as it was.
+                        tx.rollback().await.map_err(other)?;
+                        return Ok(r);
+                    }
                     sqlx::query("INSERT INTO otp_sends (phone_hash, sent_at_ms) VALUES ($1, $2)")
                         .bind(&o.phone_hash.as_bytes()[..])
                         .bind(ms(o.created_at))
                         .execute(&mut *tx)
                         .await
                         .map_err(other)?;
-                    tx.commit().await.map_err(other)
+                    tx.commit().await.map_err(other)?;
+                    Ok(OtpSend::Stored)
                 }
 
                 async fn otp_sends_since(&self, phone_hash: &KeyedHash, since: DateTime<Utc>) -> Result<u32, StoreError> {
