@@ -6,6 +6,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod claims;
 mod clock;
+pub mod csv_cell;
 pub mod districts;
 pub mod eligibility;
 pub mod expiry;

@@ -73,3 +73,38 @@ mod tests {
         assert!(err.contains("unknown field `nme`"), "{err}");
     }
 }
+
+/// A CSV file as quan writes every one: a UTF-8 byte-order mark first (so
+/// a Chinese Excel reads it as UTF-8), and every cell through
+/// [`quan_engine::csv_cell::cell`] (text that a spreadsheet would run as a
+/// formula is written as text; numbers are left alone).
+#[derive(Debug)]
+pub struct CsvOut {
+    w: csv::Writer<std::fs::File>,
+}
+
+impl CsvOut {
+    pub fn create(path: &Path) -> anyhow::Result<CsvOut> {
+        use std::io::Write as _;
+        let mut f = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+        f.write_all(quan_engine::csv_cell::BOM.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(CsvOut { w: csv::Writer::from_writer(f) })
+    }
+
+    pub fn record<I, S>(&mut self, cells: I) -> anyhow::Result<()>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let cells: Vec<String> =
+            cells.into_iter().map(|c| quan_engine::csv_cell::cell(c.as_ref()).into_owned()).collect();
+        self.w.write_record(&cells)?;
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> anyhow::Result<()> {
+        self.w.flush()?;
+        Ok(())
+    }
+}

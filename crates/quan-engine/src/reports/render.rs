@@ -58,6 +58,14 @@ fn text(kind: Kind, v: Option<i64>) -> String {
     }
 }
 
+/// Scale rows from the largest merchants down (大型, 中型, 小型, 微型), then any other.
+fn by_size(rows: &[Row]) -> Vec<&Row> {
+    let rank = |r: &Row| ["large", "medium", "small", "micro"].iter().position(|s| r.scale.as_deref() == Some(*s));
+    let mut v: Vec<&Row> = rows.iter().collect();
+    v.sort_by_key(|r| rank(r).unwrap_or(usize::MAX));
+    v
+}
+
 /// The views of a report in order: (sheet name, key headers, rows, key cells of a row).
 type Keys = fn(&Row) -> Vec<String>;
 fn views(r: &DailyReport) -> Vec<(&'static str, &'static [&'static str], Vec<&Row>, Keys)> {
@@ -71,9 +79,7 @@ fn views(r: &DailyReport) -> Vec<(&'static str, &'static [&'static str], Vec<&Ro
         ("区县", &["区县代码", "区县"], r.districts.iter().collect(), |row| {
             vec![row.district.clone().unwrap_or_default(), row.district_name.clone().unwrap_or_default()]
         }),
-        ("商户规模", &["规模"], r.scales.iter().collect(), |row| {
-            vec![row.scale_name.clone().unwrap_or_default()]
-        }),
+        ("商户规模", &["规模"], by_size(&r.scales), |row| vec![row.scale_name.clone().unwrap_or_default()]),
         ("明细", &["批次", "行业", "区县代码", "区县"], r.cells.iter().collect(), |row| {
             vec![
                 row.batch_name.clone().unwrap_or_default(),
@@ -88,7 +94,7 @@ fn views(r: &DailyReport) -> Vec<(&'static str, &'static [&'static str], Vec<&Ro
 /// One CSV of every view: `视图` names the view, keys follow, then the
 /// day's and the cumulative figures (amounts in yuan).
 pub fn csv(r: &DailyReport) -> String {
-    let mut out = String::new();
+    let mut out = String::from(crate::csv_cell::BOM);
     let mut head =
         vec!["视图".to_owned(), "批次".into(), "行业".into(), "区县代码".into(), "区县".into(), "规模".into()];
     for prefix in ["当日", "累计"] {
@@ -108,7 +114,7 @@ pub fn csv(r: &DailyReport) -> String {
             for f in [&row.day, &row.cumulative] {
                 cells.extend(COLUMNS.iter().map(|(_, k, g)| text(*k, g(f))));
             }
-            let cells: Vec<String> = cells.into_iter().map(|c| quote(&c)).collect();
+            let cells: Vec<String> = cells.into_iter().map(|c| quote(&crate::csv_cell::cell(&c))).collect();
             let _ = writeln!(out, "{}", cells.join(","));
         }
     }
@@ -116,7 +122,7 @@ pub fn csv(r: &DailyReport) -> String {
 }
 
 fn quote(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
 }
 
 struct Formats {

@@ -123,3 +123,18 @@ fn a_day_without_redemptions_renders_a_workbook_that_says_there_is_no_data() {
     let text: Vec<String> = charts.rows().flat_map(|r| r.iter().map(ToString::to_string)).collect();
     assert!(text.iter().any(|t| t == "每日核销金额（元）：暂无数据"), "{text:?}");
 }
+
+#[test]
+fn the_csv_opens_in_a_chinese_excel_lists_scales_largest_first_and_runs_no_formula() {
+    let mut r = report(true);
+    let scale =
+        |code: &str, name: &str| row(|r| (r.scale, r.scale_name) = (Some(code.into()), Some(name.into())), 100, 10);
+    r.scales = vec![scale("medium", "中型"), scale("micro", "微型"), scale("large", "大型"), scale("small", "小型")];
+    r.batches = vec![row(|r| r.batch_name = Some("=HYPERLINK(\"http://evil.example\",\"x\")".into()), -150, -20)];
+    let csv = super::csv(&r);
+    assert!(csv.starts_with("\u{feff}视图,"), "a UTF-8 BOM first");
+    let order: Vec<&str> = csv.lines().filter_map(|l| l.strip_prefix("商户规模,,,,,")).map(|l| &l[..6]).collect();
+    assert_eq!(order, ["大型", "中型", "小型", "微型"]);
+    let batch = csv.lines().find(|l| l.starts_with("汇总,\"'=HYPERLINK")).unwrap_or_else(|| panic!("{csv}"));
+    assert!(batch.contains(",-1.50,"), "amounts stay numbers: {batch}");
+}

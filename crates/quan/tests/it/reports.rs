@@ -401,7 +401,7 @@ async fn the_daily_report_matches_the_raw_events_and_a_stored_day_never_changes(
     assert!(h.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("text/csv")));
     let csv = String::from_utf8(csv).unwrap_or_default();
     assert!(
-        csv.lines().next().is_some_and(|l| l.starts_with("视图,批次,行业,区县代码,区县,规模,当日发券数（张）")),
+        csv.lines().next().is_some_and(|l| l.starts_with("\u{feff}视图,批次,行业,区县代码,区县,规模,当日发券数（张）")),
         "{csv}"
     );
     assert!(csv.contains("汇总,,,,,,") && csv.contains("西陵区") && csv.contains("伍家岗区"), "{csv}");
