@@ -36,11 +36,32 @@ pub use middleware::REQUEST_ID_HEADER;
 pub struct HttpConfig {
     pub body_bytes_max: usize,
     pub request_timeout_s: u64,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsAccess,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { body_bytes_max: 1024 * 1024, request_timeout_s: 30 }
+        HttpConfig { body_bytes_max: 1024 * 1024, request_timeout_s: 30, metrics: MetricsAccess::default() }
+    }
+}
+
+/// Where `/metrics` is served and who may read it.
+#[derive(Clone, Default)]
+pub struct MetricsAccess {
+    /// Serve `/metrics` on the API's listener too (off when a separate
+    /// metrics listener is given: the API's then answers 404).
+    pub on_api_listener_off: bool,
+    /// When set, a scrape must send `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for MetricsAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsAccess")
+            .field("on_api_listener_off", &self.on_api_listener_off)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
     }
 }
 
@@ -52,6 +73,7 @@ pub struct AppState {
     /// Turns true when the server starts shutting down, so that long-lived
     /// responses (a till's event stream) end and the shutdown can finish.
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
+    pub metrics_access: Arc<MetricsAccess>,
 }
 
 #[derive(utoipa::OpenApi)]
@@ -130,12 +152,20 @@ pub fn openapi_json() -> String {
 
 /// The whole application: API routes, docs page, middleware.
 pub fn app(engine: Engine, config: &HttpConfig) -> Router {
-    app_closing_with(engine, config, Arc::new(tokio::sync::watch::channel(false).0))
+    app_with(state(engine, config, Arc::new(tokio::sync::watch::channel(false).0)), config)
 }
 
-/// `app`, whose long-lived responses end once `closing` turns true.
-fn app_closing_with(engine: Engine, config: &HttpConfig, closing: Arc<tokio::sync::watch::Sender<bool>>) -> Router {
-    let state = AppState { metrics: Arc::new(Metrics::new(engine.store().backend())), engine, closing };
+fn state(engine: Engine, config: &HttpConfig, closing: Arc<tokio::sync::watch::Sender<bool>>) -> AppState {
+    AppState {
+        metrics: Arc::new(Metrics::new(engine.store().backend())),
+        engine,
+        closing,
+        metrics_access: Arc::new(config.metrics.clone()),
+    }
+}
+
+/// The application over `state`; its long-lived responses end once `state.closing` turns true.
+fn app_with(state: AppState, config: &HttpConfig) -> Router {
     let (api, doc) = api_router().split_for_parts();
     let mut doc = doc;
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
@@ -159,8 +189,37 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with_metrics_listener(engine, config, listener, None, shutdown).await
+}
+
+/// [`serve`], with `/metrics` also (or only, when
+/// `config.metrics.on_api_listener_off`) on `metrics_listener`: a port that
+/// only the monitoring network reaches.
+pub async fn serve_with_metrics_listener(
+    engine: Engine,
+    config: &HttpConfig,
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let closing = Arc::new(tokio::sync::watch::channel(false).0);
-    let app = app_closing_with(engine, config, closing.clone());
+    let state = state(engine, config, closing.clone());
+    if let Some(ml) = metrics_listener {
+        let metrics_only = Router::new()
+            .route("/metrics", axum::routing::get(routes::ops::scrape))
+            .fallback(|| async { ApiError::not_found() })
+            .with_state(state.clone());
+        let mut stop = closing.subscribe();
+        tokio::spawn(async move {
+            let stopped = async move {
+                let _ = stop.wait_for(|c| *c).await;
+            };
+            if let Err(e) = axum::serve(ml, metrics_only).with_graceful_shutdown(stopped).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
+    let app = app_with(state, config);
     let shutdown = async move {
         shutdown.await;
         closing.send_replace(true);

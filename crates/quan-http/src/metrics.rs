@@ -11,6 +11,22 @@ use quan_store::{CommitRetries, PoolStats};
 const LATENCY_BUCKETS_S: [f64; 14] =
     [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
+/// The methods counted by name; any other is counted as `other`.
+const KNOWN_METHODS: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"];
+
+/// Every metric's `# HELP` text (`promtool check metrics` wants one each).
+const HELP: [(&str, &str); 9] = [
+    ("quan_build_info", "The running version and database backend (always 1)."),
+    ("quan_http_requests_total", "HTTP requests answered, by method, route and status."),
+    ("quan_http_request_duration_seconds", "Time to answer an HTTP request, by method and route."),
+    ("quan_db_pool_connections", "Database connections open in the pool."),
+    ("quan_db_pool_idle", "Database connections open and idle."),
+    ("quan_db_pool_max", "The most database connections the pool opens."),
+    ("quan_claim_commit_retries_total", "Claim commits retried, by cause."),
+    ("quan_redemption_commit_retries_total", "Redemption commits retried, by cause."),
+    ("quan_sessions_remembered", "Residents' and cashiers' tokens this node answers from memory."),
+];
+
 pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
@@ -40,6 +56,9 @@ impl Metrics {
         };
         let recorder = builder.build_recorder();
         let handle = recorder.handle();
+        for (name, help) in HELP {
+            recorder.describe_gauge(name.into(), None, help.into());
+        }
         let m = Metrics { recorder, handle, per_route: std::sync::Mutex::default() };
         let info = Key::from_parts(
             "quan_build_info",
@@ -50,6 +69,9 @@ impl Metrics {
     }
 
     pub fn record_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        // A client's own verb would be a label value of its choosing: the
+        // page would grow with every new one.
+        let method = if KNOWN_METHODS.contains(&method) { method } else { "other" };
         let key = format!("{method} {route} {status}");
         let mut per_route = self.per_route.lock().unwrap_or_else(|p| p.into_inner());
         let (count, latency) = per_route.entry(key).or_insert_with(|| {

@@ -52,11 +52,17 @@ pub struct TestOptions {
     /// Production-strength argon2 (slow); otherwise a cheap setting.
     pub real_password_hashing: bool,
     pub body_bytes_max: usize,
+    pub metrics: quan_http::MetricsAccess,
 }
 
 impl Default for TestOptions {
     fn default() -> Self {
-        TestOptions { backend: Backend::Sqlite, real_password_hashing: false, body_bytes_max: 64 * 1024 }
+        TestOptions {
+            backend: Backend::Sqlite,
+            real_password_hashing: false,
+            body_bytes_max: 64 * 1024,
+            metrics: quan_http::MetricsAccess::default(),
+        }
     }
 }
 
@@ -133,7 +139,11 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
         let addr = listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}"));
         let (tx, rx) = oneshot::channel::<()>();
-        let http = quan_http::HttpConfig { body_bytes_max: opts.body_bytes_max, ..quan_http::HttpConfig::default() };
+        let http = quan_http::HttpConfig {
+            body_bytes_max: opts.body_bytes_max,
+            metrics: opts.metrics.clone(),
+            ..quan_http::HttpConfig::default()
+        };
         let server_engine = engine.clone();
         let server = tokio::spawn(async move {
             quan_http::serve(server_engine, &http, listener, async move {

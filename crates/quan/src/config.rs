@@ -109,6 +109,12 @@ pub struct ServerConfig {
     pub listen: String,
     pub body_bytes_max: u64,
     pub request_timeout_s: u64,
+    /// Empty: `/metrics` on `listen`. Else an address such as
+    /// `10.0.0.5:9090` that serves only `/metrics` (and `listen` does not).
+    pub metrics_listen: String,
+    /// Empty: `/metrics` is public. Else scrapes must send `Authorization:
+    /// Bearer <token>` (a secret: never printed).
+    pub metrics_token: String,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -187,7 +193,13 @@ impl Default for Config {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { listen: "127.0.0.1:8080".into(), body_bytes_max: 1024 * 1024, request_timeout_s: 30 }
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            body_bytes_max: 1024 * 1024,
+            request_timeout_s: 30,
+            metrics_listen: String::new(),
+            metrics_token: String::new(),
+        }
     }
 }
 
@@ -261,6 +273,9 @@ impl Config {
         c.database.url = redact_url(&c.database.url);
         if !c.security.pii_key.is_empty() {
             c.security.pii_key = "<redacted>".into();
+        }
+        if !c.server.metrics_token.is_empty() {
+            c.server.metrics_token = "<redacted>".into();
         }
         toml::to_string_pretty(&c).unwrap_or_default()
     }

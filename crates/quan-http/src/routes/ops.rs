@@ -2,8 +2,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -37,11 +37,34 @@ async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Readiness>> {
     }
 }
 
-/// Prometheus metrics in the text exposition format. Roles: none (public;
-/// restrict it at the proxy if needed).
-#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, content_type = "text/plain", body = String)))]
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// Prometheus metrics in the text exposition format. Roles: none, unless
+/// the server is configured with a metrics token (`Authorization: Bearer
+/// <token>`, else 401) or serves metrics on a separate listener (404 here).
+#[utoipa::path(get, path = "/metrics", tag = "ops", security((), ("bearer" = [])), responses(
+    (status = 200, content_type = "text/plain", body = String),
+    (status = 401, description = "a metrics token is configured and was not sent", body = ErrorBody),
+    (status = 404, description = "metrics are served on a separate listener", body = ErrorBody),
+))]
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    if state.metrics_access.on_api_listener_off {
+        return Err(ApiError::not_found());
+    }
+    scrape(State(state), headers).await
+}
+
+/// The metrics page, behind the token when one is configured.
+pub(crate) async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    if let Some(token) = &state.metrics_access.token {
+        let sent = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), token.as_bytes())) {
+            return Err(ApiError::from_status(StatusCode::UNAUTHORIZED));
+        }
+    }
     let store = state.engine.store();
     let body = state.metrics.render(store.pool_stats(), store.commit_retries(), state.engine.remembered_sessions());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response())
 }

@@ -16,6 +16,10 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let http = HttpConfig {
         body_bytes_max: usize::try_from(config.server.body_bytes_max).unwrap_or(usize::MAX),
         request_timeout_s: config.server.request_timeout_s,
+        metrics: quan_http::MetricsAccess {
+            on_api_listener_off: !config.server.metrics_listen.is_empty(),
+            token: Some(config.server.metrics_token.clone()).filter(|t| !t.is_empty()),
+        },
     };
     // Residents' live sessions into memory before the first request, then
     // every second: the sessions ended (on any node) and opened since.
@@ -114,7 +118,19 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             }
         }
     });
-    quan_http::serve(engine, &http, listener, shutdown_signal()).await.context("the server stopped with an error")?;
+    let metrics_listener = match config.server.metrics_listen.as_str() {
+        "" => None,
+        at => {
+            let l = tokio::net::TcpListener::bind(at)
+                .await
+                .with_context(|| format!("cannot listen on {at} for metrics"))?;
+            tracing::info!(address = %l.local_addr()?, "metrics on their own listener");
+            Some(l)
+        }
+    };
+    quan_http::serve_with_metrics_listener(engine, &http, listener, metrics_listener, shutdown_signal())
+        .await
+        .context("the server stopped with an error")?;
     tracing::info!("stopped: requests in flight were finished");
     Ok(())
 }
