@@ -369,7 +369,7 @@ impl Engine {
         Ok(tokens)
     }
 
-    fn phone_hash(&self, phone: &PhoneNumber) -> quan_domain::KeyedHash {
+    pub(crate) fn phone_hash(&self, phone: &PhoneNumber) -> quan_domain::KeyedHash {
         self.inner.pii_key.hash("phone", phone.expose().as_bytes())
     }
 

@@ -34,6 +34,10 @@ pub enum EligibilityError {
     NotFound,
     #[error("your role may not do this")]
     Forbidden,
+    #[error(
+        "your ID number is already recorded ({0}); to change it, ask the service desk: an operator records the change and its reason"
+    )]
+    IdentityRecorded(String),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -55,6 +59,7 @@ impl Rejection for EligibilityError {
             }
             EligibilityError::NotFound => Status::NotFound,
             EligibilityError::Forbidden => Status::Forbidden,
+            EligibilityError::IdentityRecorded(_) => Status::Conflict,
             EligibilityError::Store(_) => Status::Internal,
         }
     }
@@ -65,6 +70,7 @@ impl Rejection for EligibilityError {
             EligibilityError::Invalid(i) => i.rule,
             EligibilityError::NotFound => "not_found",
             EligibilityError::Forbidden => "forbidden",
+            EligibilityError::IdentityRecorded(_) => "identity_already_recorded",
             EligibilityError::Store(_) => "internal",
         }
     }
@@ -118,27 +124,8 @@ impl Engine {
         Ok((on_lists, place))
     }
 
-    fn today(&self) -> chrono::NaiveDate {
+    pub(crate) fn today(&self) -> chrono::NaiveDate {
         BusinessDay::of(self.now(), self.config().business_day_cutoff).date()
-    }
-
-    /// A resident records their ID number: only its keyed hash, masked
-    /// form, household region and birth date are kept.
-    pub async fn verify_identity(&self, actor: &Actor, raw: &str) -> Result<Identity, EligibilityError> {
-        let Actor::Resident { resident, .. } = actor else { return Err(EligibilityError::Forbidden) };
-        let id = ResidentIdNumber::parse(raw, &DIVISIONS, self.today()).map_err(EligibilityError::IdNumber)?;
-        let identity = Identity {
-            resident_id: resident.id,
-            id_hash: self.inner.pii_key.hash("id", id.expose().as_bytes()),
-            id_masked: id.masked(),
-            household_region: id.region().to_owned(),
-            birth_date: id.birth_date(),
-            verified_at: self.now(),
-        };
-        self.store().set_identity(&identity).await?;
-        self.remember_identity(identity.clone());
-        tracing::info!(resident_id = %resident.id, id = %identity.id_masked, "identity recorded");
-        Ok(identity)
     }
 
     /// Adds people to a named list (created on first use) as keyed hashes.

@@ -10,6 +10,7 @@ pub mod csv_cell;
 pub mod districts;
 pub mod eligibility;
 pub mod expiry;
+pub mod identity;
 mod list_memory;
 mod lottery;
 pub mod merchants;

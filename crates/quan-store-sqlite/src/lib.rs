@@ -53,6 +53,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 20, name: "one_row_per_claim", sql: include_str!("../migrations/0020_one_row_per_claim.sql") },
     Migration { version: 21, name: "list_member_feed", sql: include_str!("../migrations/0021_list_member_feed.sql") },
     Migration { version: 22, name: "person_slot", sql: include_str!("../migrations/0022_person_slot.sql") },
+    Migration { version: 23, name: "identity_changes", sql: include_str!("../migrations/0023_identity_changes.sql") },
 ];
 
 quan_store::impl_account_stores!(SqliteStore, sqlx::sqlite::SqliteRow);

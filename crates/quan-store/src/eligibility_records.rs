@@ -16,6 +16,19 @@ pub struct Identity {
     pub verified_at: DateTime<Utc>,
 }
 
+/// An operator's change of a resident's recorded ID number, kept for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityChange {
+    pub resident_id: ResidentId,
+    pub changed_at: DateTime<Utc>,
+    pub changed_by: UserId,
+    pub old_masked: String,
+    pub new_masked: String,
+    pub old_region: String,
+    pub new_region: String,
+    pub reason: String,
+}
+
 /// Which personal datum a list entry is the keyed hash of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MemberKind {

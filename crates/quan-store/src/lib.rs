@@ -22,7 +22,7 @@ pub use claim_records::{
     ClaimBatch, ClaimKey, ClaimOutcome, ClaimRequest, CommitRetries, CommitRetryCounters, STOCK_BUCKETS, Voucher,
 };
 pub use district_records::DistrictBoundary;
-pub use eligibility_records::{EligibilityList, Identity, ListMember, MemberKind};
+pub use eligibility_records::{EligibilityList, Identity, IdentityChange, ListMember, MemberKind};
 pub use error::StoreError;
 pub use ledger_records::{AccountTotals, Transfer, merge_transfers};
 pub use merchant_records::{Merchant, MerchantReview, PriceChange, Product, Till};

@@ -7,7 +7,9 @@ use quan_domain::merchant::MerchantStatus;
 use quan_domain::{BatchId, CampaignId, Fen, ResidentId as Rid};
 use quan_domain::{KeyedHash, MerchantId, Region, ResidentId, SessionId, TillId, UserId, Username};
 
-use crate::{AccountTotals, DistrictBoundary, EligibilityList, Identity, ListMember, MemberKind, Transfer};
+use crate::{
+    AccountTotals, DistrictBoundary, EligibilityList, Identity, IdentityChange, ListMember, MemberKind, Transfer,
+};
 use crate::{
     Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, Merchant, MerchantReview, NewOtp, NewUser,
     OtpChallenge, OtpSend, OtpSendLimits, PoolStats, PriceChange, Product, Resident, Session, StoreError, Till, User,
@@ -34,6 +36,7 @@ pub trait ResidentStore: Send + Sync {
     /// returns the stored row either way (so two racing first logins agree).
     async fn upsert_resident(&self, resident: &Resident) -> Result<Resident, StoreError>;
     async fn resident_by_id(&self, id: ResidentId) -> Result<Resident, StoreError>;
+    async fn resident_by_phone(&self, phone_hash: &KeyedHash) -> Result<Resident, StoreError>;
     /// Enrols many residents with one session each, in one transaction (for
     /// a bureau's bulk enrolment, demos and load tests); a phone already
     /// enrolled is a conflict and nothing is stored.
@@ -197,6 +200,13 @@ pub trait DistrictStore: Send + Sync {
 pub trait EligibilityStore: Send + Sync {
     /// Records (or replaces) a resident's verified identity.
     async fn set_identity(&self, identity: &Identity) -> Result<(), StoreError>;
+    /// Records a resident's identity unless one is recorded already, and
+    /// returns the stored one either way (racing requests agree).
+    async fn record_identity_once(&self, identity: &Identity) -> Result<Identity, StoreError>;
+    /// Replaces a recorded identity and keeps the change, in one transaction.
+    async fn replace_identity(&self, identity: &Identity, change: &IdentityChange) -> Result<(), StoreError>;
+    /// The changes of a resident's identity, oldest first.
+    async fn identity_changes(&self, resident: ResidentId) -> Result<Vec<IdentityChange>, StoreError>;
     async fn identity(&self, resident: ResidentId) -> Result<Option<Identity>, StoreError>;
     /// Identities recorded (or replaced) at or after `since`, oldest first:
     /// at most `limit`, and only those after `after` (the `(verified_at,

@@ -17,7 +17,8 @@ use crate::routes::districts::{LocatedView, PositionQuery};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(identity))
+        .routes(routes!(identity, my_identity))
+        .routes(routes!(change_identity))
         .routes(routes!(eligibility))
         .routes(routes!(add_members))
         .routes(routes!(get_list))
@@ -38,9 +39,13 @@ pub struct IdentityView {
 }
 
 /// Records the caller's ID number (kept as a keyed hash and a masked form).
+/// Once recorded it stays: the same number again answers 200; another is
+/// `identity_already_recorded` (an operator changes it, with a reason).
 /// Roles: resident.
 #[utoipa::path(post, path = "/api/v1/me/identity", tag = "eligibility", security(("bearer" = [])), request_body = IdentityRequest,
-    responses((status = 200, body = IdentityView), (status = 422, description = "`id_number_check_digit`, `id_number_legacy_15`, `id_number_unknown_region`, …", body = ErrorBody)))]
+    responses((status = 200, body = IdentityView),
+        (status = 409, description = "`identity_already_recorded`: another number is recorded", body = ErrorBody),
+        (status = 422, description = "`id_number_check_digit`, `id_number_legacy_15`, `id_number_unknown_region`, …", body = ErrorBody)))]
 async fn identity(
     State(state): State<AppState>,
     auth: Auth,
@@ -48,6 +53,59 @@ async fn identity(
 ) -> ApiResult<Json<IdentityView>> {
     let i = state.engine.verify_identity(&auth.0, &r.id_number).await?;
     Ok(Json(IdentityView { id_masked: i.id_masked, household_region: i.household_region }))
+}
+
+/// The caller's recorded identity, masked. Roles: resident.
+#[utoipa::path(get, path = "/api/v1/me/identity", tag = "eligibility", security(("bearer" = [])),
+    responses((status = 200, body = IdentityView), (status = 404, description = "no ID number recorded yet", body = ErrorBody)))]
+async fn my_identity(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<IdentityView>> {
+    let i = state.engine.my_identity(&auth.0).await?.ok_or_else(ApiError::not_found)?;
+    Ok(Json(IdentityView { id_masked: i.id_masked, household_region: i.household_region }))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IdentityChangeRequest {
+    /// The resident's phone number (their account).
+    pub phone: String,
+    /// The new 18-character ID number, from the papers seen.
+    pub id_number: String,
+    /// Why it changes; kept with the change.
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IdentityChangeView {
+    pub old_masked: String,
+    pub new_masked: String,
+    pub old_region: String,
+    pub new_region: String,
+    pub reason: String,
+    pub changed_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Changes the ID number recorded for a resident (at the service desk),
+/// keeping the old and new masked forms, the operator and the reason.
+/// Roles: operator (whose region holds the old or new household region).
+#[utoipa::path(post, path = "/api/v1/residents/identity-changes", tag = "eligibility", security(("bearer" = [])), request_body = IdentityChangeRequest,
+    responses((status = 200, body = IdentityChangeView),
+        (status = 403, body = ErrorBody), (status = 404, description = "no resident with this phone in your region", body = ErrorBody),
+        (status = 422, description = "`invalid_field`, `no_identity_recorded`, `unchanged`, an ID number rule", body = ErrorBody)))]
+async fn change_identity(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(r): ApiJson<IdentityChangeRequest>,
+) -> ApiResult<Json<IdentityChangeView>> {
+    auth.require(&[Role::Operator])?;
+    let phone = quan_domain::PhoneNumber::parse(&r.phone).map_err(|e| ApiError::invalid_field("phone", e))?;
+    let (_, c) = state.engine.change_identity(&auth.0, &phone, &r.id_number, &r.reason).await?;
+    Ok(Json(IdentityChangeView {
+        old_masked: c.old_masked,
+        new_masked: c.new_masked,
+        old_region: c.old_region,
+        new_region: c.new_region,
+        reason: c.reason,
+        changed_at: c.changed_at,
+    }))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -298,7 +298,27 @@ pub async fn identities_are_read_in_the_order_recorded_page_by_page_and_a_replac
     // Verified again (another ID number): read again, last.
     let again = Identity { id_hash: KeyedHash::from_bytes([200; 32]), verified_at: t(40), ..ids[0].clone() };
     ok(s.set_identity(&again).await, "replace");
-    assert_eq!(ok(s.identities_verified_since(t(25), None, 10).await, "since 25"), vec![ids[3].clone(), again]);
+    assert_eq!(ok(s.identities_verified_since(t(25), None, 10).await, "since 25"), vec![ids[3].clone(), again.clone()]);
+    // Recorded once: a second number does not replace the first.
+    let other = Identity { id_hash: KeyedHash::from_bytes([201; 32]), verified_at: t(50), ..again.clone() };
+    assert_eq!(ok(s.record_identity_once(&other).await, "once"), again, "the recorded one stays");
+    // An operator's change: replaced and kept, with its reason, together.
+    let change = crate::IdentityChange {
+        resident_id: again.resident_id,
+        changed_at: t(60),
+        changed_by: UserId::from_uuid(Uuid::from_u128(77)),
+        old_masked: again.id_masked.clone(),
+        new_masked: "4****************1".into(),
+        old_region: "420502".into(),
+        new_region: "420503".into(),
+        reason: "户籍迁移".into(),
+    };
+    let changed = Identity { household_region: "420503".into(), verified_at: t(60), ..other };
+    ok(s.replace_identity(&changed, &change).await, "replace");
+    assert_eq!(ok(s.identity(again.resident_id).await, "read"), Some(changed.clone()));
+    assert_eq!(ok(s.identity_changes(again.resident_id).await, "changes"), vec![change.clone()]);
+    let twice = s.replace_identity(&changed, &change).await;
+    assert!(matches!(twice, Err(StoreError::Conflict { .. })), "one change per instant: {twice:?}");
 }
 
 pub async fn a_lists_members_are_read_in_the_order_added_page_by_page(s: S) {

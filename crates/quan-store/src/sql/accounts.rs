@@ -289,6 +289,16 @@ macro_rules! impl_account_stores {
                     rows::resident(&row)
                 }
 
+                async fn resident_by_phone(&self, phone_hash: &KeyedHash) -> Result<Resident, StoreError> {
+                    let row =
+                        sqlx::query("SELECT id, phone_hash, phone_masked, created_at_ms FROM residents WHERE phone_hash = $1")
+                            .bind(&phone_hash.as_bytes()[..])
+                            .fetch_optional(self.pool())
+                            .await
+                            .map_err(other)?;
+                    row.as_ref().map(rows::resident).transpose()?.ok_or(StoreError::NotFound)
+                }
+
                 async fn enrol_residents(&self, residents: &[(Resident, Session)]) -> Result<(), StoreError> {
                     let mut tx = self.pool().begin().await.map_err(other)?;
                     for chunk in quan_store::sql::shaped(residents) {

@@ -14,7 +14,7 @@ macro_rules! impl_eligibility_store {
 
             use chrono::{DateTime, NaiveDate, Utc};
             use quan_domain::{KeyedHash, Region, ResidentId, UserId};
-            use quan_store::{EligibilityList, Identity, ListMember, MemberKind, StoreError};
+            use quan_store::{EligibilityList, Identity, IdentityChange, ListMember, MemberKind, StoreError};
             use sqlx::Row;
 
             type R = $row;
@@ -83,6 +83,86 @@ macro_rules! impl_eligibility_store {
                     .await
                     .map_err(err)?;
                     Ok(())
+                }
+
+                async fn record_identity_once(&self, i: &Identity) -> Result<Identity, StoreError> {
+                    sqlx::query(
+                        "INSERT INTO resident_identities (resident_id, id_hash, id_masked, household_region, birth_date, verified_at_ms)
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (resident_id) DO NOTHING",
+                    )
+                    .bind(i.resident_id.as_uuid())
+                    .bind(&i.id_hash.as_bytes()[..])
+                    .bind(&i.id_masked)
+                    .bind(&i.household_region)
+                    .bind(i.birth_date.format("%Y-%m-%d").to_string())
+                    .bind(i.verified_at.timestamp_millis())
+                    .execute(self.pool())
+                    .await
+                    .map_err(err)?;
+                    self.identity(i.resident_id).await?.ok_or(StoreError::NotFound)
+                }
+
+                async fn replace_identity(&self, i: &Identity, c: &IdentityChange) -> Result<(), StoreError> {
+                    let mut tx = self.pool().begin().await.map_err(err)?;
+                    sqlx::query(
+                        "UPDATE resident_identities SET id_hash = $2, id_masked = $3, household_region = $4, birth_date = $5,
+                             verified_at_ms = $6 WHERE resident_id = $1",
+                    )
+                    .bind(i.resident_id.as_uuid())
+                    .bind(&i.id_hash.as_bytes()[..])
+                    .bind(&i.id_masked)
+                    .bind(&i.household_region)
+                    .bind(i.birth_date.format("%Y-%m-%d").to_string())
+                    .bind(i.verified_at.timestamp_millis())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                    sqlx::query(
+                        "INSERT INTO identity_changes (resident_id, changed_at_ms, changed_by, old_masked, new_masked, old_region, new_region, reason)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(c.resident_id.as_uuid())
+                    .bind(c.changed_at.timestamp_millis())
+                    .bind(c.changed_by.as_uuid())
+                    .bind(&c.old_masked)
+                    .bind(&c.new_masked)
+                    .bind(&c.old_region)
+                    .bind(&c.new_region)
+                    .bind(&c.reason)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match e {
+                        sqlx::Error::Database(d) if d.is_unique_violation() => {
+                            StoreError::Conflict { what: "identity_change" }
+                        }
+                        e => err(e),
+                    })?;
+                    tx.commit().await.map_err(err)
+                }
+
+                async fn identity_changes(&self, resident: ResidentId) -> Result<Vec<IdentityChange>, StoreError> {
+                    let rows = sqlx::query(
+                        "SELECT resident_id, changed_at_ms, changed_by, old_masked, new_masked, old_region, new_region, reason
+                         FROM identity_changes WHERE resident_id = $1 ORDER BY changed_at_ms",
+                    )
+                    .bind(resident.as_uuid())
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    rows.iter()
+                        .map(|row| {
+                            Ok(IdentityChange {
+                                resident_id: ResidentId::from_uuid(get(row, "resident_id")?),
+                                changed_at: at(row, "changed_at_ms")?,
+                                changed_by: UserId::from_uuid(get(row, "changed_by")?),
+                                old_masked: get(row, "old_masked")?,
+                                new_masked: get(row, "new_masked")?,
+                                old_region: get(row, "old_region")?,
+                                new_region: get(row, "new_region")?,
+                                reason: get(row, "reason")?,
+                            })
+                        })
+                        .collect()
                 }
 
                 async fn identity(&self, resident: ResidentId) -> Result<Option<Identity>, StoreError> {

@@ -127,3 +127,47 @@ async fn a_merchant_is_placed_in_the_district_its_location_is_in() {
     let (_, body) = app.post("/api/v1/merchant-applications", None, &b).await;
     assert_eq!(body["merchant"]["district"], "420503", "outside every boundary: the address code stands");
 }
+
+#[tokio::test]
+async fn an_id_number_is_recorded_once_and_only_an_operator_changes_it_with_a_reason() {
+    let app = TestApp::sqlite().await;
+    let token = resident(&app, "13900001111").await;
+    let (status, _) = app.get("/api/v1/me/identity", Some(&token)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing recorded yet");
+    let (xiling, wujiagang) = (id_number("42050219900101123"), id_number("42050319900101123"));
+    let (status, first) = app.post("/api/v1/me/identity", Some(&token), &json!({"id_number": xiling})).await;
+    assert_eq!((status, first["household_region"].as_str()), (StatusCode::OK, Some("420502")), "{first}");
+    let (status, again) = app.post("/api/v1/me/identity", Some(&token), &json!({"id_number": xiling})).await;
+    assert_eq!((status, &again), (StatusCode::OK, &first), "the same number again is the same answer");
+    let (status, body) = app.post("/api/v1/me/identity", Some(&token), &json!({"id_number": wujiagang})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "identity_already_recorded"), "{body}");
+    let (_, mine) = app.get("/api/v1/me/identity", Some(&token)).await;
+    assert_eq!(mine["household_region"], "420502", "unchanged: {mine}");
+
+    let change = json!({"phone": "13900001111", "id_number": wujiagang, "reason": "户籍迁移，已核验户口本"});
+    let (_, official) = app.staff("yichang.official", Role::Official, "4205").await;
+    let (status, _) = app.post("/api/v1/residents/identity-changes", Some(&official), &change).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an operator's job");
+    let (_, far) = app.staff("hangzhou.operator", Role::Operator, "3301").await;
+    let (status, _) = app.post("/api/v1/residents/identity-changes", Some(&far), &change).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "outside the operator's region");
+    let (_, op) = app.staff("yichang.operator", Role::Operator, "4205").await;
+    let mut no_reason = change.clone();
+    no_reason["reason"] = json!(" ");
+    let (status, body) = app.post("/api/v1/residents/identity-changes", Some(&op), &no_reason).await;
+    assert_eq!(
+        (status, body["error"]["details"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"))
+    );
+    let (status, done) = app.post("/api/v1/residents/identity-changes", Some(&op), &change).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!((done["old_region"].as_str(), done["new_region"].as_str()), (Some("420502"), Some("420503")));
+    assert!(!done.to_string().contains(&wujiagang) && !done.to_string().contains("13900001111"), "{done}");
+    let (_, mine) = app.get("/api/v1/me/identity", Some(&token)).await;
+    assert_eq!(mine["household_region"], "420503", "{mine}");
+    let phone_hash = quan_engine::PiiKey::from_bytes([0x42; 32]).hash("phone", b"13900001111");
+    let resident = app.engine.store().resident_by_phone(&phone_hash).await;
+    let kept = app.engine.store().identity_changes(resident.unwrap_or_else(|e| panic!("{e}")).id).await;
+    let kept = kept.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(kept.iter().map(|c| c.reason.as_str()).collect::<Vec<_>>(), ["户籍迁移，已核验户口本"]);
+}
