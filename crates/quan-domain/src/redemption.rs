@@ -58,6 +58,9 @@ pub struct VoucherFacts<'a> {
     pub discount: &'a Discount,
     pub face: Fen,
     pub claimed_at: DateTime<Utc>,
+    /// The region its campaign serves: the voucher is usable only at
+    /// merchants inside it (a city's budget pays only its own shops).
+    pub region: &'a crate::Region,
 }
 
 /// Where it is used.
@@ -119,6 +122,8 @@ pub enum Refusal {
     MerchantNotApproved,
     #[error("this merchant is suspended")]
     MerchantSuspended,
+    #[error("this voucher is only for merchants in region {0}")]
+    OutsideCampaignRegion(String),
     #[error("this voucher is not for this merchant's industry")]
     IndustryOutOfScope,
     #[error("this voucher is not for this merchant's district")]
@@ -148,6 +153,7 @@ impl Refusal {
             Refusal::OutsideHours { .. } => "outside_hours",
             Refusal::MerchantNotApproved => "merchant_not_approved",
             Refusal::MerchantSuspended => "merchant_suspended",
+            Refusal::OutsideCampaignRegion(_) => "outside_campaign_region",
             Refusal::IndustryOutOfScope => "industry_out_of_scope",
             Refusal::DistrictOutOfScope => "district_out_of_scope",
             Refusal::MerchantOutOfScope => "merchant_out_of_scope",
@@ -195,6 +201,9 @@ pub fn decide(v: &VoucherFacts<'_>, m: &MerchantFacts, order: &Order, now: DateT
         MerchantStatus::Approved => {}
         MerchantStatus::Suspended => return Err(Refusal::MerchantSuspended),
         MerchantStatus::Pending | MerchantStatus::Rejected => return Err(Refusal::MerchantNotApproved),
+    }
+    if !v.region.contains_district(&m.district) {
+        return Err(Refusal::OutsideCampaignRegion(v.region.to_string()));
     }
     let scope = &v.kind.scope;
     if !scope.industries.is_empty() && !scope.industries.contains(&m.industry) {
@@ -425,6 +434,22 @@ mod tests {
         }
     }
 
+    static YICHANG: std::sync::LazyLock<crate::Region> =
+        std::sync::LazyLock::new(|| crate::Region::parse("4205").unwrap_or_else(|e| panic!("{e}")));
+
+    #[test]
+    fn a_voucher_is_refused_at_a_merchant_outside_its_campaigns_region() {
+        let k = kind(T);
+        let now = at("2026-12-05T12:00:00+08:00");
+        let mut hangzhou = merchant();
+        hangzhou.district = DistrictCode::parse("330106").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            decide(&facts(&k), &hangzhou, &order(10_000), now),
+            Err(Refusal::OutsideCampaignRegion("4205".into()))
+        );
+        assert!(decide(&facts(&k), &merchant(), &order(10_000), now).is_ok());
+    }
+
     fn order(fen: i64) -> Order {
         Order { amount: Fen::new(fen), items: vec![], other_vouchers: 0 }
     }
@@ -438,6 +463,7 @@ mod tests {
             discount: &k.discount,
             face: k.discount.face_value(),
             claimed_at: at("2026-12-05T10:00:00+08:00"),
+            region: &YICHANG,
         }
     }
 
@@ -607,7 +633,7 @@ mod tests {
             let mut standing: Option<Redeemed> = None;
             let mut paid_out_total = Fen::ZERO; // subsidy standing, summed over redemptions that stand
             for op in ops {
-                let f = VoucherFacts { state, kind: &k, discount: &discount, face, claimed_at: at("2026-12-05T10:00:00+08:00") };
+                let f = VoucherFacts { state, kind: &k, discount: &discount, face, claimed_at: at("2026-12-05T10:00:00+08:00"), region: &YICHANG };
                 match op {
                     Op::Redeem(amount) => {
                         if let Ok(d) = decide(&f, &merchant(), &order(amount), now) {

@@ -154,6 +154,16 @@ impl Engine {
                 ),
             });
         }
+        let abroad = self.store().redemptions_outside_region(id, &campaign.spec.region).await?;
+        if abroad > 0 {
+            findings.push(Finding {
+                check: "redemption_outside_campaign_region",
+                detail: format!(
+                    "{abroad} redemptions were made at merchants outside the campaign's region {}: its budget paid another region's shops",
+                    campaign.spec.region
+                ),
+            });
+        }
         Ok(AuditReport {
             campaign: id,
             balances: b,

@@ -404,7 +404,9 @@ impl Engine {
             self.store().standing_on_order(merchant_id, &input.order_ref).await?
         };
         let state = VoucherState::parse(&v.state).unwrap_or(VoucherState::Expired);
-        let facts = VoucherFacts { state, kind: &kind.kind, discount, face: v.face, claimed_at: v.created_at };
+        let region = self.campaign_region(v.campaign_id).await?;
+        let facts =
+            VoucherFacts { state, kind: &kind.kind, discount, face: v.face, claimed_at: v.created_at, region: &region };
         let merchant = MerchantFacts { id: m.id, status: m.status, industry: m.app.industry, district: m.app.district };
         let order = Order { amount: input.amount, items, other_vouchers };
         let Decision { basis, discount: off, subsidy, .. } =
@@ -808,6 +810,8 @@ pub(crate) struct ReadCache {
     /// Vouchers whose code this node issued lately, as read then (state
     /// `claimed`): the till that scans the code moments later needs no read.
     issued: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, (std::sync::Arc<Voucher>, std::time::Instant)>>,
+    /// Campaigns' regions, which never change.
+    regions: std::sync::Mutex<std::collections::HashMap<quan_domain::CampaignId, quan_domain::Region>>,
 }
 
 /// How long a voucher is remembered after its code was issued: the longest
@@ -850,6 +854,20 @@ impl Engine {
         let b = std::sync::Arc::new(self.store().batch_by_id(id).await?);
         remember(&self.inner.read_cache.batches, id, b.clone());
         Ok(b)
+    }
+
+    /// The region a campaign serves (it never changes, so it is kept).
+    async fn campaign_region(&self, id: quan_domain::CampaignId) -> Result<quan_domain::Region, StoreError> {
+        if let Some(r) = self.inner.read_cache.regions.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
+            return Ok(r.clone());
+        }
+        let region = self.store().campaign_by_id(id).await?.spec.region;
+        let mut m = self.inner.read_cache.regions.lock().unwrap_or_else(|p| p.into_inner());
+        if m.len() >= READ_CACHE_LEN_MAX {
+            m.clear();
+        }
+        m.insert(id, region.clone());
+        Ok(region)
     }
 
     async fn merchant_for_redemption(

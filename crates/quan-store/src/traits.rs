@@ -390,6 +390,9 @@ pub trait RedemptionStore: Send + Sync {
     /// PostgreSQL these are not foreign keys: each cost a query and a row
     /// lock per inserted row.)
     async fn redemptions_unlike_records(&self, campaign: CampaignId) -> Result<u64, StoreError>;
+    /// How many of the campaign's redemptions were made at a merchant whose
+    /// district lies outside `region` (the campaign's): each is a finding.
+    async fn redemptions_outside_region(&self, campaign: CampaignId, region: &Region) -> Result<u64, StoreError>;
     /// Per campaign and merchant with a payable account: earned and refunded
     /// before `until`, paid ever (from the ledger's transfers).
     async fn owed_until(&self, until: DateTime<Utc>) -> Result<Vec<Owed>, StoreError>;

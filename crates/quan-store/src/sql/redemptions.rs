@@ -548,6 +548,23 @@ macro_rules! impl_redemption_store {
                     Ok(u64::try_from(n).unwrap_or(0))
                 }
 
+                async fn redemptions_outside_region(
+                    &self,
+                    campaign: CampaignId,
+                    region: &quan_domain::Region,
+                ) -> Result<u64, StoreError> {
+                    let n: i64 = sqlx::query_scalar(
+                        "SELECT CAST(COUNT(*) AS BIGINT) FROM redemptions r JOIN merchants m ON m.id = r.merchant_id
+                         WHERE r.campaign_id = $1 AND substr(m.district, 1, length($2)) <> $2",
+                    )
+                    .bind(campaign.as_uuid())
+                    .bind(region.as_str())
+                    .fetch_one(self.pool())
+                    .await
+                    .map_err(err)?;
+                    Ok(u64::try_from(n).unwrap_or(0))
+                }
+
                 async fn refunds_of(&self, redemption: uuid::Uuid) -> Result<Vec<Refund>, StoreError> {
                     let rows = sqlx::query(
                         "SELECT id, redemption_id, amount_fen, subsidy_returned_fen, voucher_back, actor_id, business_day, refunded_at_ms

@@ -58,7 +58,8 @@ pub(crate) async fn shop_from(app: &TestApp, n: u32, a: &Value) -> Shop {
     let (status, body) = app.post("/api/v1/merchant-applications", None, a).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let id = body["merchant"]["id"].as_str().unwrap_or_default().to_owned();
-    let (_, op) = app.staff(&format!("yichang.op{n}"), Role::Operator, "4205").await;
+    let district = a["application"]["address_district"].as_str().unwrap_or("420502");
+    let (_, op) = app.staff(&format!("op{n}.{}", &district[..4]), Role::Operator, &district[..4]).await;
     let (status, body) =
         app.post(&format!("/api/v1/merchants/{id}/review"), Some(&op), &json!({"action": "approve"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -1007,4 +1008,42 @@ async fn with_the_rollover_rule_expired_vouchers_stock_moves_to_the_next_batch()
     );
     let (_, auditor) = app.staff("yichang.rollover.audit", Role::Auditor, "4205").await;
     audit(&app, &auditor, &cid).await;
+}
+
+#[tokio::test]
+async fn a_voucher_is_spent_only_at_merchants_inside_its_campaigns_region_on_every_path() {
+    let app = TestApp::sqlite().await;
+    let (cid, bid, official) = campaign(&app).await;
+    let mut hz = application(31, "330106");
+    hz["application"]["location"] = json!({"lat": 30.27, "lng": 120.15});
+    let hangzhou = shop_from(&app, 31, &hz).await;
+    at(&app, "2026-12-05T12:00:00+08:00");
+    let (token, voucher) = holder(&app, &bid, "13700000031").await;
+    let code = code_of(&app, &token, &voucher).await;
+    let (status, body) = app
+        .post("/api/v1/redemptions", Some(&hangzhou.cashier), &json!({"code": code, "order_amount_fen": 12_000}))
+        .await;
+    assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "outside_campaign_region"), "{body}");
+    let (_, tc) = app.get(&format!("/api/v1/tills/{}/code", hangzhou.till), Some(&hangzhou.cashier)).await;
+    let till_code = tc["code"].as_str().unwrap_or_default().to_owned();
+    let (status, body) = app
+        .post(
+            "/api/v1/me/redemptions",
+            Some(&token),
+            &json!({"code": till_code, "order_amount_fen": 12_000, "voucher_id": voucher}),
+        )
+        .await;
+    assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "outside_campaign_region"), "{body}");
+    // At home it works; a merchant later moved out of the region is an audit finding.
+    let yichang = shop(&app, 32, "catering").await;
+    let code = code_of(&app, &token, &voucher).await;
+    let (status, r) = app
+        .post("/api/v1/redemptions", Some(&yichang.cashier), &json!({"code": code, "order_amount_fen": 12_000}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    let (_, a) = app.get(&format!("/api/v1/campaigns/{cid}/audit"), Some(&official)).await;
+    assert_eq!(a["clean"], true, "{a}");
+    app.exec_sql("UPDATE merchants SET district = '330106'").await;
+    let (_, a) = app.get(&format!("/api/v1/campaigns/{cid}/audit"), Some(&official)).await;
+    assert!(a.to_string().contains("redemption_outside_campaign_region"), "{a}");
 }
