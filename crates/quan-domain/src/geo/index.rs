@@ -59,6 +59,9 @@ struct Prepared {
 }
 
 impl Prepared {
+    /// The widest and tallest a district's box may be, in degrees.
+    const SPAN_DEG_MAX: f64 = 20.0;
+
     fn new(shape: &DistrictShape) -> Option<Prepared> {
         let mut edges = Vec::new();
         for ring in shape.polygons.iter().flatten() {
@@ -79,6 +82,11 @@ impl Prepared {
         let max_x = edges.iter().map(|e| e.x1.max(e.x2)).fold(f64::NEG_INFINITY, f64::max);
         let min_y = edges.iter().map(|e| e.y1.min(e.y2)).fold(f64::INFINITY, f64::min);
         let max_y = edges.iter().map(|e| e.y1.max(e.y2)).fold(f64::NEG_INFINITY, f64::max);
+        // No county spans more than this: a shape that does (a bad file, or
+        // coordinates converted near a pole) is left out, never gridded.
+        if !(max_x - min_x <= Self::SPAN_DEG_MAX && max_y - min_y <= Self::SPAN_DEG_MAX) {
+            return None;
+        }
         // About 8 edges per band on average keeps each test short.
         let n_bands = (edges.len() / 8).clamp(1, 4096);
         let band_h = ((max_y - min_y) / n_bands as f64).max(1e-9);
@@ -195,13 +203,21 @@ impl DistrictIndex {
         let mut near: HashMap<(i32, i32), Vec<u16>> = HashMap::new();
         for (i, d) in self.districts.iter().enumerate() {
             for e in &d.edges {
-                let (cx0, cy0) = self.cell_of(e.x1.min(e.x2) - pad, e.y1.min(e.y2) - pad);
-                let (cx1, cy1) = self.cell_of(e.x1.max(e.x2) + pad, e.y1.max(e.y2) + pad);
-                for cx in cx0..=cx1 {
-                    for cy in cy0..=cy1 {
-                        let v = near.entry((cx, cy)).or_default();
-                        if v.last() != Some(&(i as u16)) {
-                            v.push(i as u16);
+                // A long diagonal edge is walked in pieces of about a cell:
+                // the cells of its whole box would be the square of its length.
+                let pieces = ((e.x2 - e.x1).abs().max((e.y2 - e.y1).abs()) / self.cell_deg).ceil().max(1.0) as usize;
+                for k in 0..pieces {
+                    let (t0, t1) = (k as f64 / pieces as f64, (k + 1) as f64 / pieces as f64);
+                    let (ax, ay) = (e.x1 + (e.x2 - e.x1) * t0, e.y1 + (e.y2 - e.y1) * t0);
+                    let (bx, by) = (e.x1 + (e.x2 - e.x1) * t1, e.y1 + (e.y2 - e.y1) * t1);
+                    let (cx0, cy0) = self.cell_of(ax.min(bx) - pad, ay.min(by) - pad);
+                    let (cx1, cy1) = self.cell_of(ax.max(bx) + pad, ay.max(by) + pad);
+                    for cx in cx0..=cx1 {
+                        for cy in cy0..=cy1 {
+                            let v = near.entry((cx, cy)).or_default();
+                            if v.last() != Some(&(i as u16)) {
+                                v.push(i as u16);
+                            }
                         }
                     }
                 }
@@ -298,6 +314,24 @@ mod tests {
         assert_eq!(idx.lookup(111.75, 30.25), Lookup::Inside(code("420503")));
         assert_eq!(idx.lookup(112.5, 30.25), Lookup::Outside);
         assert_eq!(idx.lookup(f64::NAN, 30.25), Lookup::Outside);
+    }
+
+    #[test]
+    fn a_shape_wider_than_any_county_is_left_out_and_a_long_diagonal_edge_builds_fast() {
+        let huge = DistrictShape {
+            code: code("420599"),
+            name: "huge".into(),
+            polygons: vec![vec![vec![(0.0, 80.0), (1e16, 80.0), (1e16, 90.0), (0.0, 90.0), (0.0, 80.0)]]],
+        };
+        let diagonal = DistrictShape {
+            code: code("420502"),
+            name: "triangle".into(),
+            polygons: vec![vec![vec![(100.0, 20.0), (115.0, 35.0), (100.0, 35.0), (100.0, 20.0)]]],
+        };
+        let idx = DistrictIndex::build(&[huge, diagonal], 100.0);
+        assert_eq!(idx.len(), 1, "only the sane shape is indexed");
+        assert_eq!(idx.lookup(101.0, 34.0), Lookup::Inside(code("420502")));
+        assert!(idx.cells.len() < 1_000_000, "{} cells", idx.cells.len());
     }
 
     #[test]

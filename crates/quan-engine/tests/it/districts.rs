@@ -105,3 +105,32 @@ fn bad_geojson_names_the_feature_and_the_rule() {
         assert_eq!(parse_geojson(text).err().map(|e| e.rule), Some(rule), "{text}");
     }
 }
+
+#[tokio::test]
+async fn a_boundary_at_the_pole_is_refused_and_a_bad_stored_one_never_stops_the_rest_from_loading() {
+    use quan_domain::Clock as _;
+    let h = harness().await;
+    let pole = r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"420502","properties":{},
+        "geometry":{"type":"Polygon","coordinates":[[[0,80],[10,80],[10,90],[0,90],[0,80]]]}}]}"#;
+    let e = h.engine.import_districts(pole, Crs::Wgs84, "pole").await.err().map(|e| e.to_string());
+    assert!(e.as_deref().is_some_and(|e| e.contains("outside_china")), "{e:?}");
+    let open_ring = r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"420502","properties":{},
+        "geometry":{"type":"Polygon","coordinates":[[[111,30],[112,30],[112,31],[111,31]]]}}]}"#;
+    let e = h.engine.import_districts(open_ring, Crs::Wgs84, "open").await.err().map(|e| e.to_string());
+    assert!(e.as_deref().is_some_and(|e| e.contains("ring_not_closed")), "{e:?}");
+    // A bad boundary stored by an older version, beside good ones.
+    let (_, yichang) = files().into_iter().find(|(n, _)| n.starts_with("420500")).unwrap_or_default();
+    h.engine.import_districts(&yichang, Crs::Gcj02, "good").await.unwrap_or_else(|e| panic!("{e}"));
+    let bad = quan_store::DistrictBoundary {
+        code: quan_domain::DistrictCode::parse("420599").unwrap_or_else(|e| panic!("{e}")),
+        name: "pole".into(),
+        crs: Crs::Wgs84,
+        geometry_json: r#"{"type":"Polygon","coordinates":[[[0,80],[10,80],[10,90],[0,90],[0,80]]]}"#.into(),
+        version: 0,
+        imported_at: h.clock.now(),
+        source: "older version".into(),
+    };
+    h.engine.store().import_districts(&[bad], h.clock.now()).await.unwrap_or_else(|e| panic!("{e}"));
+    let loaded = h.engine.reload_districts().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(loaded, 13, "the good districts are served, the bad one left out");
+}

@@ -133,14 +133,29 @@ pub struct DistrictImported {
     pub new: u64,
     pub replaced: u64,
     pub indexed: usize,
+    /// Features not imported: each with `field` (`features[3].id`), `rule`
+    /// (`outside_your_region`) and `message`.
+    pub refused: Vec<RefusedFeature>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RefusedFeature {
+    pub field: String,
+    pub rule: String,
+    pub message: String,
 }
 
 /// Imports newer or more precise boundaries (a GeoJSON FeatureCollection);
-/// a district imported again keeps its old boundary in history.
+/// a district imported again keeps its old boundary in history. Only
+/// districts inside the official's region are imported; the others are
+/// listed in `refused` (all outside: 422 `outside_your_region`). Positions
+/// must lie in China, rings be closed and enclose an area, and a file hold
+/// at most 5 000 features and 5 000 000 positions.
 /// Roles: official.
 #[utoipa::path(post, path = "/api/v1/districts/import", tag = "districts", security(("bearer" = [])), params(ImportQuery),
     request_body(content = Object, description = "a GeoJSON FeatureCollection; each feature's `id` is its GB/T 2260 code"),
-    responses((status = 200, body = DistrictImported), (status = 422, description = "the rule broken, with `details.field` (e.g. `features[3].id`)", body = ErrorBody)))]
+    responses((status = 200, body = DistrictImported), (status = 403, body = ErrorBody),
+        (status = 422, description = "the rule broken, with `details.field` (e.g. `features[3].id`): `outside_china`, `ring_not_closed`, `empty_ring`, `too_many_positions`, `outside_your_region`, …", body = ErrorBody)))]
 async fn import(
     State(state): State<AppState>,
     auth: Auth,
@@ -154,6 +169,16 @@ async fn import(
     };
     let text =
         std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("not_utf8", "the body is not UTF-8 text"))?;
-    let (new, replaced) = state.engine.import_districts(text, crs, "api upload").await?;
-    Ok(Json(DistrictImported { new, replaced, indexed: state.engine.district_index().len() }))
+    let done = state.engine.import_districts_as(&auth.0, text, crs, "api upload").await?;
+    let refused = done
+        .refused
+        .into_iter()
+        .map(|i| RefusedFeature { field: i.field, rule: i.rule.to_owned(), message: i.message })
+        .collect();
+    Ok(Json(DistrictImported {
+        new: done.new,
+        replaced: done.replaced,
+        indexed: state.engine.district_index().len(),
+        refused,
+    }))
 }

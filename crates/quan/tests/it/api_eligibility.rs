@@ -171,3 +171,37 @@ async fn an_id_number_is_recorded_once_and_only_an_operator_changes_it_with_a_re
     let kept = kept.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(kept.iter().map(|c| c.reason.as_str()).collect::<Vec<_>>(), ["户籍迁移，已核验户口本"]);
 }
+
+#[tokio::test]
+async fn an_official_imports_only_their_own_regions_boundaries_and_is_told_which_were_refused() {
+    let app = TestApp::sqlite().await;
+    let (_, xiling) = app.staff("xiling.official", Role::Official, "420502").await;
+    let import = |token: String, body: String, crs: &'static str| {
+        let req =
+            app.client.post(app.url(&format!("/api/v1/districts/import?crs={crs}"))).bearer_auth(token).body(body);
+        async move {
+            let r = req.send().await.unwrap_or_else(|e| panic!("{e}"));
+            (r.status(), r.json::<Value>().await.unwrap_or_default())
+        }
+    };
+    let shenzhen = std::fs::read_to_string(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/regions/geojson/440300-shenzhen.geojson"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (status, body) = import(xiling.clone(), shenzhen, "gcj02").await;
+    assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "outside_your_region"), "{body}");
+    let (status, body) = import(xiling.clone(), yichang_geojson(), "gcj02").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((body["new"].as_u64(), body["refused"].as_array().map(Vec::len)), (Some(1), Some(12)), "{body}");
+    assert!(body["refused"].as_array().into_iter().flatten().all(|r| r["rule"] == "outside_your_region"), "{body}");
+    let (_, listed) = app.get("/api/v1/districts", None).await;
+    assert_eq!(
+        listed.as_array().map(|l| l.iter().map(|d| d["code"].clone()).collect::<Vec<_>>()),
+        Some(vec![json!("420502")])
+    );
+    let pole = r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"420502","properties":{},
+        "geometry":{"type":"Polygon","coordinates":[[[0,80],[10,80],[10,90],[0,90],[0,80]]]}}]}"#;
+    let (status, body) = import(xiling, pole.to_owned(), "wgs84").await;
+    assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "outside_china"), "{body}");
+    assert_eq!(app.get("/readyz", None).await.0, StatusCode::OK, "the server still answers");
+}
