@@ -104,6 +104,9 @@ pub struct BatchKind {
 #[derive(Debug, Clone)]
 pub struct BatchContext<'a> {
     pub campaign_region: &'a Region,
+    /// The GB/T 2260 codes that exist; with it, a district named in a rule
+    /// or scope must be one of them (`None`: not checked).
+    pub divisions: Option<&'a crate::id_number::DivisionTable>,
     pub campaign_starts_on: NaiveDate,
     pub campaign_ends_on: NaiveDate,
     pub now: DateTime<Utc>,
@@ -149,6 +152,7 @@ impl BatchSpec {
         })?;
         self.validate_kinds()?;
         self.validate_eligibility(cx.campaign_region)?;
+        self.validate_districts(cx)?;
         self.validate_limits()?;
         if let BatchMode::Lottery { registration_opens_at, registration_closes_at } = &self.mode {
             ensure(*registration_opens_at > cx.now, "mode.registration_opens_at", "opening_time_in_past", || {
@@ -183,6 +187,37 @@ impl BatchSpec {
             ensure(!dup, &format!("{at}.kind.code"), "duplicate_code", || format!("`{}` is used twice", k.kind.code))?;
         }
         ensure(self.face_total().is_some(), "kinds", "too_large", || "the batch's total face value overflows".into())
+    }
+
+    /// Every district a rule or a kind's scope names lies in the campaign's
+    /// region and exists: a batch for a district nobody can be in could
+    /// never be claimed or spent.
+    fn validate_districts(&self, cx: &BatchContext<'_>) -> Result<(), Invalid> {
+        let named = self
+            .eligibility
+            .gps_districts
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (format!("eligibility.gps_districts[{i}]"), d));
+        let scoped = self.kinds.iter().enumerate().flat_map(|(k, kind)| {
+            kind.kind
+                .scope
+                .districts
+                .iter()
+                .enumerate()
+                .map(move |(i, d)| (format!("kinds[{k}].kind.scope.districts[{i}]"), d))
+        });
+        for (field, d) in named.chain(scoped) {
+            ensure(cx.campaign_region.contains_district(d), &field, "district_outside_region", || {
+                format!("{d} is outside the campaign's region {}", cx.campaign_region)
+            })?;
+            if let Some(t) = cx.divisions {
+                ensure(t.contains(d.as_str()), &field, "unknown_district", || {
+                    format!("{d} is not a county-level code of GB/T 2260")
+                })?;
+            }
+        }
+        Ok(())
     }
 
     fn validate_eligibility(&self, region: &Region) -> Result<(), Invalid> {

@@ -111,6 +111,7 @@ impl Rejection for CampaignError {
 fn context(c: &Campaign, now: DateTime<Utc>) -> BatchContext<'_> {
     BatchContext {
         campaign_region: &c.spec.region,
+        divisions: Some(&crate::eligibility::DIVISIONS),
         campaign_starts_on: c.spec.starts_on,
         campaign_ends_on: c.spec.ends_on,
         now,

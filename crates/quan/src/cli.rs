@@ -174,10 +174,42 @@ pub enum AdminCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum CampaignCmd {
-    /// Check a campaign file as creation would, without storing anything.
+    /// Check a campaign file as creation would, without storing anything;
+    /// warns when a district it names has no imported boundary (nobody could
+    /// be located in it).
     Check {
         #[arg(long, value_name = "FILE")]
         file: PathBuf,
+    },
+    /// Record money received from the treasury (in fen; the campaign is
+    /// funded once its whole budget has arrived).
+    Fund {
+        id: String,
+        #[arg(long, value_name = "FEN")]
+        amount_fen: i64,
+        /// A note kept with the event (e.g. the treasury's transfer number).
+        #[arg(long, default_value = "")]
+        note: String,
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+    },
+    /// Start a funded campaign: its batches open at their times.
+    Start {
+        id: String,
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+    },
+    /// Begin closing: no new claims; vouchers already held may still be used until they expire.
+    BeginClosing {
+        id: String,
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+    },
+    /// Close a campaign once nothing is reserved or owed; the rest returns to the treasury.
+    Close {
+        id: String,
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
     },
     /// Create a campaign and its batches from a TOML or JSON file.
     Create {

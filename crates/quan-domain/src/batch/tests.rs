@@ -18,6 +18,7 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 fn cx(r: &Region, now: DateTime<Utc>) -> BatchContext<'_> {
     BatchContext {
         campaign_region: r,
+        divisions: None,
         campaign_starts_on: date(2026, 12, 1),
         campaign_ends_on: date(2026, 12, 31),
         now,

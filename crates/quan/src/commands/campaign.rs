@@ -22,14 +22,69 @@ fn pretty<T: serde::Serialize>(v: &T) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(v)? + "\n")
 }
 
-pub fn check(file: &Path) -> anyhow::Result<String> {
+pub async fn check(config: &Config, file: &Path) -> anyhow::Result<String> {
     let f: CampaignFile = files::read(file)?;
     let committed = check_campaign_file(&f, chrono::Utc::now()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut out = format!("{}: valid\n", file.display());
     let _ = writeln!(out, "  campaign   {} (region {})", f.campaign.name, f.campaign.region);
     let _ = writeln!(out, "  budget     {} yuan", f.campaign.budget_fen);
     let _ = writeln!(out, "  batches    {} with a face value of {} yuan", f.batches.len(), committed);
+    let named: std::collections::BTreeSet<String> =
+        f.batches.iter().flat_map(|b| b.eligibility.gps_districts.iter().map(ToString::to_string)).collect();
+    if named.is_empty() {
+        return Ok(out);
+    }
+    // Boundaries decide who is inside a GPS rule's districts: without them
+    // nobody can be located there, so nobody could claim.
+    let sqlite_missing = config.database.url.is_empty() && !config.data_dir.join("quan.db").exists();
+    let store = if sqlite_missing {
+        Err(anyhow::anyhow!("no database at {}", config.data_dir.join("quan.db").display()))
+    } else {
+        setup::open_store(config).await
+    };
+    match store {
+        Ok(store) => {
+            let imported: std::collections::BTreeSet<String> =
+                store.districts().await?.iter().map(|d| d.code.to_string()).collect();
+            for d in named.difference(&imported) {
+                let _ = writeln!(
+                    out,
+                    "  warning    no boundary of district {d} is imported: nobody can be located in it, so nobody can claim; run `quan import districts FILE`"
+                );
+            }
+        }
+        Err(e) => {
+            let list = named.iter().cloned().collect::<Vec<_>>().join(", ");
+            let _ = writeln!(
+                out,
+                "  warning    no imported boundaries to check districts {list} against ({e}): import them with `quan import districts FILE` before the batch opens"
+            );
+        }
+    }
     Ok(out)
+}
+
+/// One step of a campaign's life cycle from the shell, as the API does it.
+pub async fn change(
+    config: &Config,
+    id: &str,
+    cmd: quan_domain::campaign::CampaignCommand,
+    note: &str,
+    as_user: &str,
+) -> anyhow::Result<String> {
+    let id: CampaignId = id.parse().context("the campaign id")?;
+    let engine = setup::engine(config).await?;
+    let who = actor(&engine, as_user).await?;
+    let name = cmd.name();
+    let c = engine.change_campaign(&who, id, cmd, note).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(format!(
+        "{name}: campaign {} `{}` is now {} (funded {} of {} yuan)\n",
+        c.id,
+        c.spec.name,
+        c.status.as_str(),
+        c.funded,
+        c.spec.budget_fen
+    ))
 }
 
 pub async fn create(config: &Config, file: &Path, as_user: &str) -> anyhow::Result<String> {

@@ -482,3 +482,25 @@ async fn only_residents_the_rule_admits_may_enter_a_lottery() {
     let (_, record) = app.get(&format!("/api/v1/batches/{bid}/lottery"), None).await;
     assert_eq!(record["registrants"].as_array().map(Vec::len), Some(1), "only the admitted resident entered: {record}");
 }
+
+#[tokio::test]
+async fn a_batch_for_a_district_that_does_not_exist_or_lies_elsewhere_is_refused_by_name() {
+    let app = TestApp::sqlite().await;
+    let (_, official) = app.staff("yichang.official", Role::Official, "4205").await;
+    for (districts, scope, field, rule) in [
+        (json!(["420599"]), json!([]), "batches[0].eligibility.gps_districts[0]", "unknown_district"),
+        (json!(["330106"]), json!([]), "batches[0].eligibility.gps_districts[0]", "district_outside_region"),
+        (json!([]), json!(["420502", "420598"]), "batches[0].kinds[0].kind.scope.districts[1]", "unknown_district"),
+    ] {
+        let doc = json!({
+            "campaign": {"name": "区县", "region": "4205", "budget_fen": 100_000, "funding_source": "财政", "starts_on": "2026-12-01", "ends_on": "2026-12-31"},
+            "batches": [{"name": "一", "opening_at": "2026-12-05T10:00:00+08:00", "closing_at": "2026-12-05T22:00:00+08:00",
+                "eligibility": {"gps_districts": districts},
+                "kinds": [{"stock": 10, "kind": {"code": "k", "name": "k", "discount": {"type": "instant", "off_fen": 1000},
+                    "scope": {"districts": scope}, "validity": {"type": "days_after_claim", "days": 3}}}]}]
+        });
+        let (status, body) = app.post("/api/v1/campaigns", Some(&official), &doc).await;
+        assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, rule), "{body}");
+        assert_eq!(body["error"]["details"]["field"], field, "{body}");
+    }
+}

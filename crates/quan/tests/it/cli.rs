@@ -347,3 +347,51 @@ fn two_servers_on_one_database_share_a_residents_logout_within_a_second_and_load
         assert!(get(node, "/api/v1/me", Some(&token)).starts_with("HTTP/1.1 401"));
     }
 }
+
+#[test]
+fn a_campaign_is_checked_for_boundaries_and_run_from_the_shell_fund_start_close() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let today = chrono::Utc::now().with_timezone(&quan_domain::UTC8).date_naive();
+    let (start, end) = (today + chrono::Days::new(10), today + chrono::Days::new(40));
+    let doc = |districts: &str| {
+        format!(
+            "[campaign]\nname = \"命令行\"\nregion = \"4205\"\nbudget_fen = 100000\nfunding_source = \"财政\"\nstarts_on = {start}\nends_on = {end}\n\n\
+             [[batches]]\nname = \"一\"\nopening_at = {start}T10:00:00+08:00\nclosing_at = {start}T22:00:00+08:00\n\
+             eligibility = {{ gps_districts = [{districts}] }}\n\
+             kinds = [{{ stock = 10, kind = {{ code = \"k\", name = \"立减\", discount = {{ type = \"instant\", off_fen = 1000 }}, validity = {{ type = \"days_after_claim\", days = 3 }} }} }}]\n"
+        )
+    };
+    let file = dir.path().join("c.toml");
+    std::fs::write(&file, doc("\"420599\"")).unwrap_or_else(|e| panic!("{e}"));
+    let f = file.to_string_lossy().into_owned();
+    let out = run(dir.path(), &["campaign", "check", "--file", &f], "");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("unknown_district"), "{}", text(&out.stderr));
+    std::fs::write(&file, doc("\"420502\"")).unwrap_or_else(|e| panic!("{e}"));
+    let out = run(dir.path(), &["campaign", "check", "--file", &f], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("warning") && text(&out.stdout).contains("420502"), "{}", text(&out.stdout));
+    assert!(!dir.path().join("quan-data").exists(), "a check creates no database");
+    run(
+        dir.path(),
+        &["admin", "create-user", "--role", "official", "--region", "4205", "--username", "yichang.admin"],
+        "",
+    );
+    let created = run(dir.path(), &["campaign", "create", "--file", &f, "--as", "yichang.admin"], "");
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let id = text(&created.stdout).split_whitespace().nth(2).unwrap_or_default().to_owned();
+    let step = |args: &[&str]| {
+        let mut all = vec!["campaign"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&[&id, "--as", "yichang.admin"]);
+        run(dir.path(), &all, "")
+    };
+    let early = step(&["start"]);
+    assert!(!early.status.success() && text(&early.stderr).contains("start"), "{}", text(&early.stderr));
+    let funded = step(&["fund", "--amount-fen", "100000"]);
+    assert!(text(&funded.stdout).contains("is now funded"), "{}{}", text(&funded.stdout), text(&funded.stderr));
+    assert!(text(&step(&["start"]).stdout).contains("is now running"));
+    assert!(text(&step(&["begin-closing"]).stdout).contains("is now closing"));
+    let closed = step(&["close"]);
+    assert!(text(&closed.stdout).contains("is now closed"), "{}{}", text(&closed.stdout), text(&closed.stderr));
+}
