@@ -204,10 +204,17 @@ impl OtpCode {
 impl Engine {
     /// Staff login. An unknown username costs the same password hash as a
     /// wrong password and gets the same answer.
-    pub async fn login(&self, username: &str, password: &str) -> Result<Issued, LoginRejection> {
+    /// Attempts are limited per client address (spraying one password over
+    /// many usernames) and slowed per (username, client address) with
+    /// growing delays after failures, so that an attacker can lock out
+    /// nobody: the owner logging in from elsewhere is not slowed at all.
+    pub async fn login(&self, username: &str, password: &str, client: &str) -> Result<Issued, LoginRejection> {
         let now = self.now();
-        let limiter_key = username.trim().to_ascii_lowercase();
-        if let Err(wait) = self.inner.login_limiter.check(&limiter_key, now) {
+        let pair = format!("{}\u{1f}{client}", username.trim().to_ascii_lowercase());
+        if let Err(wait) = self.inner.login_backoff.check(&pair, now) {
+            return Err(LoginRejection::TooManyAttempts(whole_seconds(wait)));
+        }
+        if let Err(wait) = self.inner.login_limiter.allows(client, now) {
             return Err(LoginRejection::TooManyAttempts(whole_seconds(wait)));
         }
         let found = match Username::parse(username.trim()) {
@@ -225,9 +232,14 @@ impl Engine {
         let matches =
             tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash)).await.unwrap_or(false);
         let Some(user) = found.filter(|_| matches) else {
-            tracing::info!("staff login refused: invalid credentials");
+            let wait = self.inner.login_backoff.fail(&pair, now);
+            // Failures count against the address: one password sprayed over
+            // many usernames runs out; the address's good logins cost nothing.
+            let _ = self.inner.login_limiter.check(client, now);
+            tracing::info!(client, wait_s = wait.num_seconds(), "staff login refused: invalid credentials");
             return Err(LoginRejection::InvalidCredentials);
         };
+        self.inner.login_backoff.succeed(&pair);
         if user.disabled {
             return Err(LoginRejection::AccountDisabled);
         }

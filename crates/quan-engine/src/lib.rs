@@ -66,7 +66,9 @@ pub struct EngineConfig {
     pub otp_attempts_max: u32,
     pub otp_resend_interval_s: i64,
     pub otp_sends_per_hour_max: u32,
-    /// Login tries per username per minute (a burst of this many, then spaced).
+    /// Failed logins per client address per minute (a burst of three times
+    /// this many, then spaced); failures of one username from one address
+    /// also wait longer and longer after the fifth.
     pub login_attempts_per_minute_max: u32,
     /// Code requests per client address per minute.
     pub otp_requests_per_minute_per_client_max: u32,
@@ -121,6 +123,7 @@ struct Inner {
     /// unknown, so that unknown users take as long to refuse as wrong passwords.
     dummy_password_hash: String,
     login_limiter: RateLimiter,
+    login_backoff: rate_limit::Backoff,
     otp_client_limiter: RateLimiter,
     application_limiter: RateLimiter,
     ids: random::IdGen,
@@ -152,12 +155,15 @@ impl Engine {
         let dummy_password_hash = secrets::hash_password(&hex::encode(pw), p.config.password, p.random.as_ref());
         // Each node starts at its own stock bucket, so nodes rarely meet.
         let bucket_hint = u32::try_from(p.random.u64() % 1024).unwrap_or(0);
+        // Per client address: failed attempts, whatever the username (no spraying).
         let login_limiter = RateLimiter::new(
             p.config.login_attempts_per_minute_max,
             Duration::minutes(1),
-            p.config.login_attempts_per_minute_max,
+            p.config.login_attempts_per_minute_max.saturating_mul(3),
             100_000,
         );
+        // Per (username, client address): five free failures, then 1 s, 2 s, … up to 15 minutes.
+        let login_backoff = rate_limit::Backoff::new(5, Duration::minutes(15), 100_000);
         let otp_client_limiter = RateLimiter::new(
             p.config.otp_requests_per_minute_per_client_max,
             Duration::minutes(1),
@@ -175,6 +181,7 @@ impl Engine {
                 config: p.config,
                 dummy_password_hash,
                 login_limiter,
+                login_backoff,
                 otp_client_limiter,
                 application_limiter: RateLimiter::new(20, Duration::hours(1), 20, 100_000),
                 ids: random::IdGen::default(),

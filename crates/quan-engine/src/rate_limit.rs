@@ -32,6 +32,15 @@ impl RateLimiter {
         }
     }
 
+    /// Whether a request would be allowed now, without counting one.
+    pub fn allows(&self, key: &str, now: DateTime<Utc>) -> Result<(), Duration> {
+        let tats = self.tats.lock().unwrap_or_else(|p| p.into_inner());
+        let tat = tats.get(key).copied().unwrap_or(now).max(now);
+        let allow_until = now + self.interval * i32::try_from(self.burst).unwrap_or(i32::MAX);
+        let next = tat + self.interval;
+        if next > allow_until { Err(next - allow_until) } else { Ok(()) }
+    }
+
     /// `Ok` if the request may go ahead (and counts it), else how long to wait.
     pub fn check(&self, key: &str, now: DateTime<Utc>) -> Result<(), Duration> {
         let mut tats = self.tats.lock().unwrap_or_else(|p| p.into_inner());
@@ -53,9 +62,81 @@ impl RateLimiter {
     }
 }
 
+/// Growing delays after failures, per key: the first `free` failures cost
+/// nothing; each one after doubles the wait (1 s, 2 s, 4 s, … up to
+/// `wait_max`). A success forgets the key. Used for logins per (username,
+/// client address): a guesser slows down, the account's owner elsewhere
+/// is never locked out.
+#[derive(Debug)]
+pub struct Backoff {
+    free: u32,
+    wait_max: Duration,
+    keys_max: usize,
+    keys: Mutex<HashMap<String, (u32, DateTime<Utc>)>>,
+}
+
+impl Backoff {
+    pub fn new(free: u32, wait_max: Duration, keys_max: usize) -> Backoff {
+        Backoff { free, wait_max, keys_max, keys: Mutex::new(HashMap::new()) }
+    }
+
+    /// `Ok` if an attempt may be made now, else how long to wait.
+    pub fn check(&self, key: &str, now: DateTime<Utc>) -> Result<(), Duration> {
+        let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        match keys.get(key) {
+            Some((_, until)) if *until > now => Err(*until - now),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failure; returns the wait it imposes from now.
+    pub fn fail(&self, key: &str, now: DateTime<Utc>) -> Duration {
+        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        if keys.len() >= self.keys_max && !keys.contains_key(key) {
+            // Keys whose wait is over and that failed only a little are dropped first.
+            keys.retain(|_, (n, until)| *until > now || *n > self.free);
+            if keys.len() >= self.keys_max {
+                keys.clear();
+            }
+        }
+        let entry = keys.entry(key.to_owned()).or_insert((0, now));
+        entry.0 = entry.0.saturating_add(1);
+        let over = entry.0.saturating_sub(self.free);
+        let wait = if over == 0 {
+            Duration::zero()
+        } else {
+            let secs = 1i64.checked_shl(over.saturating_sub(1).min(30)).unwrap_or(i64::MAX);
+            Duration::seconds(secs).min(self.wait_max)
+        };
+        entry.1 = now + wait;
+        wait
+    }
+
+    pub fn succeed(&self, key: &str) {
+        self.keys.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failures_past_the_free_ones_double_the_wait_up_to_the_cap_and_a_success_forgets() {
+        let b = Backoff::new(3, Duration::seconds(5), 100);
+        for _ in 0..3 {
+            assert_eq!(b.fail("k", t0()), Duration::zero());
+        }
+        assert!(b.check("k", t0()).is_ok());
+        assert_eq!(b.fail("k", t0()), Duration::seconds(1));
+        assert_eq!(b.check("k", t0()), Err(Duration::seconds(1)));
+        assert_eq!(b.fail("k", t0()), Duration::seconds(2));
+        assert_eq!(b.fail("k", t0()), Duration::seconds(4));
+        assert_eq!(b.fail("k", t0()), Duration::seconds(5), "capped");
+        assert!(b.check("other", t0()).is_ok(), "keys are apart");
+        b.succeed("k");
+        assert!(b.check("k", t0()).is_ok());
+    }
 
     fn t0() -> DateTime<Utc> {
         DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default()

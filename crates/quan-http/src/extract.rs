@@ -93,16 +93,23 @@ impl Auth {
     }
 }
 
-/// The client's address, for rate limits. Requests that did not come
-/// through a socket (in-process tests) share one key.
+/// The client's address, for rate limits and logs: the peer's, or behind
+/// a trusted reverse proxy the address it forwards for. Requests that did
+/// not come through a socket (in-process tests) share one key.
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl ClientAddr {
+    pub fn of(parts_ext: &axum::http::Extensions, headers: &axum::http::HeaderMap, state: &AppState) -> ClientAddr {
+        let peer = parts_ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        ClientAddr(peer.map_or_else(|| "local".to_owned(), |p| state.trusted_proxies.client(p, headers).to_string()))
+    }
+}
+
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        let addr = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-        Ok(ClientAddr(addr.unwrap_or_else(|| "local".to_owned())))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(ClientAddr::of(&parts.extensions, &parts.headers, state))
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP face of quan: axum routers (one per area), the error shape,
 //! authentication, metrics, and the OpenAPI document with its docs page.
 
+mod client_addr;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
@@ -27,6 +28,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
+pub use client_addr::TrustedProxies;
 pub use error::{ApiError, ErrorBody};
 pub use metrics::Metrics;
 pub use middleware::REQUEST_ID_HEADER;
@@ -38,11 +40,18 @@ pub struct HttpConfig {
     pub request_timeout_s: u64,
     /// Who may read `/metrics`.
     pub metrics: MetricsAccess,
+    /// Reverse proxies whose forwarding headers name the real client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { body_bytes_max: 1024 * 1024, request_timeout_s: 30, metrics: MetricsAccess::default() }
+        HttpConfig {
+            body_bytes_max: 1024 * 1024,
+            request_timeout_s: 30,
+            metrics: MetricsAccess::default(),
+            trusted_proxies: TrustedProxies::default(),
+        }
     }
 }
 
@@ -74,6 +83,7 @@ pub struct AppState {
     /// responses (a till's event stream) end and the shutdown can finish.
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
     pub metrics_access: Arc<MetricsAccess>,
+    pub trusted_proxies: Arc<TrustedProxies>,
 }
 
 #[derive(utoipa::OpenApi)]
@@ -161,6 +171,7 @@ fn state(engine: Engine, config: &HttpConfig, closing: Arc<tokio::sync::watch::S
         engine,
         closing,
         metrics_access: Arc::new(config.metrics.clone()),
+        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
     }
 }
 

@@ -41,7 +41,9 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let request_id = req.headers().get(REQUEST_ID_HEADER).and_then(sane_request_id).unwrap_or_else(new_request_id);
     let method = req.method().clone();
     let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
-    let span = tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+    let client = crate::extract::ClientAddr::of(req.extensions(), req.headers(), &state).0;
+    let span =
+        tracing::info_span!("request", request_id = %request_id, method = %method, route = %route, client = %client);
     let rid = request_id.clone();
     let mut resp = REQUEST_ID
         .scope(rid.clone(), async move {

@@ -53,6 +53,7 @@ pub struct TestOptions {
     pub real_password_hashing: bool,
     pub body_bytes_max: usize,
     pub metrics: quan_http::MetricsAccess,
+    pub trusted_proxies: quan_http::TrustedProxies,
 }
 
 impl Default for TestOptions {
@@ -62,6 +63,7 @@ impl Default for TestOptions {
             real_password_hashing: false,
             body_bytes_max: 64 * 1024,
             metrics: quan_http::MetricsAccess::default(),
+            trusted_proxies: quan_http::TrustedProxies::default(),
         }
     }
 }
@@ -142,6 +144,7 @@ impl TestApp {
         let http = quan_http::HttpConfig {
             body_bytes_max: opts.body_bytes_max,
             metrics: opts.metrics.clone(),
+            trusted_proxies: opts.trusted_proxies.clone(),
             ..quan_http::HttpConfig::default()
         };
         let server_engine = engine.clone();

@@ -115,6 +115,10 @@ pub struct ServerConfig {
     /// Empty: `/metrics` is public. Else scrapes must send `Authorization:
     /// Bearer <token>` (a secret: never printed).
     pub metrics_token: String,
+    /// Reverse proxies (addresses or CIDR blocks, comma-separated, e.g.
+    /// `10.0.0.0/8, ::1`) whose `X-Forwarded-For` / `Forwarded` headers name
+    /// the real client. Empty: the peer's address is the client's.
+    pub trusted_proxies: String,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -199,6 +203,7 @@ impl Default for ServerConfig {
             request_timeout_s: 30,
             metrics_listen: String::new(),
             metrics_token: String::new(),
+            trusted_proxies: String::new(),
         }
     }
 }
@@ -388,6 +393,8 @@ fn apply_env(merged: &mut toml::Table, env: &[(String, String)], warnings: &mut 
 
 fn validate(c: &Config) -> anyhow::Result<()> {
     c.codes.to_engine()?;
+    quan_http::TrustedProxies::parse(&c.server.trusted_proxies)
+        .map_err(|e| anyhow::anyhow!("server.trusted_proxies: {e}"))?;
     if !matches!(c.log.format.as_str(), "text" | "json") {
         bail!("log.format must be `text` or `json`, not `{}`", c.log.format);
     }

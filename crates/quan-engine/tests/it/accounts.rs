@@ -27,11 +27,11 @@ async fn an_unknown_user_and_a_wrong_password_get_the_same_answer() {
         .create_user_unchecked(account("alice", Role::Official, "4205", Some("a long password!")), None)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let unknown = h.engine.login("nobody", "a long password!").await.err().map(|e| e.code());
-    let wrong = h.engine.login("alice", "wrong password!!").await.err().map(|e| e.code());
+    let unknown = h.engine.login("nobody", "a long password!", "test").await.err().map(|e| e.code());
+    let wrong = h.engine.login("alice", "wrong password!!", "test").await.err().map(|e| e.code());
     assert_eq!(unknown, Some("invalid_credentials"));
     assert_eq!(wrong, unknown);
-    let ok = h.engine.login("alice", "a long password!").await.unwrap_or_else(|e| panic!("{e}"));
+    let ok = h.engine.login("alice", "a long password!", "test").await.unwrap_or_else(|e| panic!("{e}"));
     let actor = h.engine.authenticate(Some(&ok.token)).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(actor.role(), Role::Official);
 }
@@ -48,29 +48,54 @@ async fn a_token_stops_working_after_logout_expiry_or_disabling() {
         .create_user_unchecked(account("clerk", Role::Auditor, "420502", Some("clerk password 1")), None)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let b = h.engine.login("boss", "boss password 1").await.unwrap_or_else(|e| panic!("{e}"));
-    let c = h.engine.login("clerk", "clerk password 1").await.unwrap_or_else(|e| panic!("{e}"));
+    let b = h.engine.login("boss", "boss password 1", "test").await.unwrap_or_else(|e| panic!("{e}"));
+    let c = h.engine.login("clerk", "clerk password 1", "test").await.unwrap_or_else(|e| panic!("{e}"));
     let clerk = h.engine.authenticate(Some(&c.token)).await.unwrap_or_else(|e| panic!("{e}"));
     let Actor::Staff { user: clerk_user, .. } = &clerk else { panic!("staff expected") };
     h.engine.set_user_disabled(&b.actor, clerk_user.id, true).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(h.engine.authenticate(Some(&c.token)).await.is_err(), "disabled account");
-    assert!(matches!(h.engine.login("clerk", "clerk password 1").await, Err(LoginRejection::AccountDisabled)));
+    assert!(matches!(h.engine.login("clerk", "clerk password 1", "test").await, Err(LoginRejection::AccountDisabled)));
     h.engine.logout(&b.actor).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(h.engine.authenticate(Some(&b.token)).await.is_err(), "logged out");
-    let again = h.engine.login("boss", "boss password 1").await.unwrap_or_else(|e| panic!("{e}"));
+    let again = h.engine.login("boss", "boss password 1", "test").await.unwrap_or_else(|e| panic!("{e}"));
     h.clock.advance(Duration::hours(12));
     assert!(h.engine.authenticate(Some(&again.token)).await.is_err(), "expired after 12 h");
     assert!(boss.created_by.is_none());
 }
 
 #[tokio::test]
-async fn repeated_login_attempts_on_one_account_are_slowed_down() {
+async fn a_guesser_is_slowed_by_growing_delays_but_cannot_lock_the_owner_out_or_spray() {
     let h = harness().await;
-    for _ in 0..10 {
-        let _ = h.engine.login("victim", "guess guess guess").await;
+    h.engine
+        .create_user_unchecked(account("victim", Role::Official, "4205", Some("the real password")), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Five free failures from the attacker's address, then growing waits.
+    for _ in 0..5 {
+        let r = h.engine.login("victim", "guess guess guess", "6.6.6.6").await;
+        assert!(matches!(r, Err(LoginRejection::InvalidCredentials)), "{r:?}");
     }
-    let r = h.engine.login("victim", "guess guess guess").await;
-    assert!(matches!(r, Err(LoginRejection::TooManyAttempts(s)) if s >= 1), "{r:?}");
+    let _ = h.engine.login("victim", "guess guess guess", "6.6.6.6").await;
+    let r = h.engine.login("victim", "guess guess guess", "6.6.6.6").await;
+    assert!(matches!(r, Err(LoginRejection::TooManyAttempts(1))), "{r:?}");
+    h.clock.advance(Duration::seconds(1));
+    let _ = h.engine.login("victim", "guess guess guess", "6.6.6.6").await;
+    let r = h.engine.login("victim", "guess guess guess", "6.6.6.6").await;
+    assert!(matches!(r, Err(LoginRejection::TooManyAttempts(2))), "the wait doubles: {r:?}");
+    // The owner, from the office, is not slowed at all.
+    assert!(h.engine.login("victim", "the real password", "10.0.0.8").await.is_ok());
+    // One password over many usernames from one address runs out.
+    let mut refused = 0;
+    for i in 0..40 {
+        if matches!(
+            h.engine.login(&format!("user{i}"), "Spring2026!!", "7.7.7.7").await,
+            Err(LoginRejection::TooManyAttempts(_))
+        ) {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 10, "thirty failures from an address, then it waits");
+    assert!(h.engine.login("victim", "the real password", "10.0.0.8").await.is_ok(), "others are unaffected");
 }
 
 #[tokio::test]
@@ -85,7 +110,7 @@ async fn officials_create_accounts_only_inside_their_region_and_see_only_those()
         .create_user_unchecked(account("hangzhou", Role::Official, "3301", Some("hangzhou password")), None)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let yc = h.engine.login("yichang", "yichang password").await.unwrap_or_else(|e| panic!("{e}")).actor;
+    let yc = h.engine.login("yichang", "yichang password", "test").await.unwrap_or_else(|e| panic!("{e}")).actor;
     let outside = h.engine.create_user(&yc, account("aud1", Role::Auditor, "3301", None)).await;
     assert!(matches!(outside, Err(UserRejection::RegionOutside { .. })), "{outside:?}");
     let (aud, pw) = h

@@ -176,7 +176,7 @@ async fn official(e: &Engine) -> quan_engine::Actor {
         password: Some("a long password!".into()),
     };
     e.create_user_unchecked(official, None).await.unwrap_or_else(|e| panic!("{e}"));
-    e.login("lists", "a long password!").await.unwrap_or_else(|e| panic!("{e}")).actor
+    e.login("lists", "a long password!", "test").await.unwrap_or_else(|e| panic!("{e}")).actor
 }
 
 #[tokio::test]

@@ -97,7 +97,8 @@ async fn ready(
     // Logged in at the opening (staff sessions last hours, not days).
     let mut with_tokens = Vec::with_capacity(cashiers.len());
     for cashier in cashiers {
-        let token = engine.login(cashier.username.as_str(), bench_setup::PASSWORD).await.map_err(|x| e(&x))?.token;
+        let token =
+            engine.login(cashier.username.as_str(), bench_setup::PASSWORD, "bench").await.map_err(|x| e(&x))?.token;
         with_tokens.push((Actor::Staff { session: SessionId::from_uuid(uuid::Uuid::nil()), user: cashier }, token));
     }
     let cashiers = with_tokens;

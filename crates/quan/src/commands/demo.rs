@@ -241,6 +241,8 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
     let http = quan_http::HttpConfig {
         body_bytes_max: usize::try_from(config.server.body_bytes_max).unwrap_or(usize::MAX),
         request_timeout_s: config.server.request_timeout_s,
+        trusted_proxies: quan_http::TrustedProxies::parse(&config.server.trusted_proxies)
+            .map_err(anyhow::Error::msg)?,
         ..quan_http::HttpConfig::default()
     };
     // As `quan serve` does: residents' sessions and identities in memory,

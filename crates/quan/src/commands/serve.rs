@@ -16,6 +16,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let http = HttpConfig {
         body_bytes_max: usize::try_from(config.server.body_bytes_max).unwrap_or(usize::MAX),
         request_timeout_s: config.server.request_timeout_s,
+        trusted_proxies: quan_http::TrustedProxies::parse(&config.server.trusted_proxies)
+            .map_err(anyhow::Error::msg)?,
         metrics: quan_http::MetricsAccess {
             on_api_listener_off: !config.server.metrics_listen.is_empty(),
             token: Some(config.server.metrics_token.clone()).filter(|t| !t.is_empty()),

@@ -170,3 +170,66 @@ async fn a_residents_logout_on_this_node_takes_effect_at_once_and_on_another_wit
     app.clock.advance(chrono::Duration::seconds(1));
     assert_eq!(app.get("/api/v1/me", Some(&token)).await.0, StatusCode::UNAUTHORIZED, "after the window");
 }
+
+/// Sends a code request as if through a proxy for `client`.
+async fn sms_via(app: &TestApp, phone: &str, forwarded_for: &str) -> StatusCode {
+    app.client
+        .post(app.url("/api/v1/auth/sms-codes"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({"phone": phone}))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .status()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_address_and_a_stranger_cannot_pick_one() {
+    let trusted = quan_http::TrustedProxies::parse("127.0.0.1").unwrap_or_else(|e| panic!("{e}"));
+    let opts = quan_testkit::TestOptions { trusted_proxies: trusted, ..quan_testkit::TestOptions::default() };
+    let app = TestApp::start(opts).await.unwrap_or_else(|| panic!("SQLite is always available"));
+    // Thirty people of a city behind the one proxy: nobody is throttled for the others.
+    for i in 0..30 {
+        assert_eq!(sms_via(&app, &format!("1380000{i:04}"), &format!("203.0.113.{i}")).await, StatusCode::ACCEPTED);
+    }
+    // One client asking for many numbers still meets its own limit (20 a minute).
+    let mut limited = 0;
+    for i in 0..25 {
+        if sms_via(&app, &format!("1390000{i:04}"), "198.51.100.1").await == StatusCode::TOO_MANY_REQUESTS {
+            limited += 1;
+        }
+    }
+    assert_eq!(limited, 5);
+    // Without a trusted proxy the header is ignored: every request is the peer's.
+    let plain = TestApp::sqlite().await;
+    let mut limited = 0;
+    for i in 0..25 {
+        if sms_via(&plain, &format!("1370000{i:04}"), &format!("203.0.113.{i}")).await == StatusCode::TOO_MANY_REQUESTS
+        {
+            limited += 1;
+        }
+    }
+    assert_eq!(limited, 5, "a client cannot escape its limit by writing a header");
+}
+
+#[tokio::test]
+async fn failed_logins_from_one_address_cannot_lock_the_owner_out_elsewhere() {
+    let trusted = quan_http::TrustedProxies::parse("127.0.0.1").unwrap_or_else(|e| panic!("{e}"));
+    let opts = quan_testkit::TestOptions { trusted_proxies: trusted, ..quan_testkit::TestOptions::default() };
+    let app = TestApp::start(opts).await.unwrap_or_else(|| panic!("SQLite is always available"));
+    let (_, _) = app.staff("yichang.official", Role::Official, "4205").await;
+    let login = |pw: &'static str, from: &'static str| {
+        let req = app
+            .client
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", from)
+            .json(&json!({"username": "yichang.official", "password": pw}));
+        async move { req.send().await.unwrap_or_else(|e| panic!("{e}")).status() }
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        statuses.push(login("wrong password!!", "6.6.6.6").await);
+    }
+    assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "the guesser is slowed: {statuses:?}");
+    assert_eq!(login("yichang.official-password-123", "10.0.0.8").await, StatusCode::OK, "the owner is not locked out");
+}
