@@ -147,8 +147,15 @@ fn durable(connect: SqliteConnectOptions, opts: &SqliteOptions) -> SqliteConnect
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path`, and brings its
     /// schema up to date.
+    /// The database file and its WAL and shared-memory files are the
+    /// owner's only (0600): SQLite gives the `-wal` and `-shm` files the
+    /// mode of the database file, which is created here before SQLite
+    /// opens it; files of an older version are narrowed to 0600.
     pub async fn open(path: &Path, opts: SqliteOptions) -> Result<SqliteStore, StoreError> {
-        Self::connect(durable(SqliteConnectOptions::new().filename(path), &opts), opts, MIGRATIONS).await
+        owner_only_files(path)?;
+        let store = Self::connect(durable(SqliteConnectOptions::new().filename(path), &opts), opts, MIGRATIONS).await?;
+        owner_only_files(path)?;
+        Ok(store)
     }
 
     /// Opens a `sqlite://` URL (e.g. `sqlite:///var/lib/quan/quan.db`).
@@ -247,4 +254,33 @@ impl HealthStore for SqliteStore {
             max: self.max,
         }
     }
+}
+
+/// Creates the database file 0600 if it is missing, and narrows the mode of
+/// the database, WAL and shared-memory files that exist to 0600.
+fn owner_only_files(path: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        if !path.exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(path)
+                .map_err(StoreError::other)?;
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let p = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            if let Ok(m) = std::fs::metadata(&p)
+                && m.permissions().mode() & 0o077 != 0
+            {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).map_err(StoreError::other)?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }

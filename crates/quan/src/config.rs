@@ -142,9 +142,14 @@ pub struct LogConfig {
 #[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SecurityConfig {
-    /// 64 hex digits. Empty: generated once into `<data_dir>/pii.key`. Every
+    /// 64 hex digits (or `QUAN_SECURITY_PII_KEY`). Empty: read from
+    /// `pii_key_file`, else generated once into `<data_dir>/pii.key`. Every
     /// node of a multi-node deployment must share the same key.
     pub pii_key: String,
+    /// A file holding the key, kept outside the data folder (so a copy of
+    /// the folder cannot reverse the phone hashes); it must be readable by
+    /// its owner only (mode 0600), or quan refuses to start.
+    pub pii_key_file: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -186,7 +191,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             database: DatabaseConfig::default(),
             log: LogConfig::default(),
-            security: SecurityConfig { pii_key: String::new() },
+            security: SecurityConfig { pii_key: String::new(), pii_key_file: String::new() },
             accounts: AccountsConfig::default(),
             business: BusinessConfig { day_cutoff_hour: 0 },
             eligibility: EligibilityConfig::default(),
@@ -261,7 +266,10 @@ impl std::fmt::Debug for DatabaseConfig {
 
 impl std::fmt::Debug for SecurityConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecurityConfig { pii_key: <redacted> }")
+        f.debug_struct("SecurityConfig")
+            .field("pii_key", &"<redacted>")
+            .field("pii_key_file", &self.pii_key_file)
+            .finish()
     }
 }
 
@@ -404,13 +412,7 @@ fn validate(c: &Config) -> anyhow::Result<()> {
     if !c.security.pii_key.is_empty() && quan_engine::PiiKey::from_hex(&c.security.pii_key).is_none() {
         bail!("security.pii_key must be 64 hex digits (32 bytes)");
     }
-    if c.database.pool_connections_max == 0 {
-        bail!("database.pool_connections_max must be at least 1");
-    }
-    if c.server.body_bytes_max == 0 || c.server.request_timeout_s == 0 {
-        bail!("server.body_bytes_max and server.request_timeout_s must be positive");
-    }
-    Ok(())
+    crate::config_checks::check_ranges(c)
 }
 
 #[cfg(test)]
@@ -450,6 +452,18 @@ mod tests {
             "{w}"
         );
         assert!(!w.contains("QUAN_TEST_PG_URL"));
+    }
+
+    #[test]
+    fn negative_or_absurd_numbers_are_refused_by_name() {
+        for (var, value, name) in [
+            ("QUAN_ACCOUNTS_STAFF_SESSION_TTL_S", "-5", "accounts.staff_session_ttl_s"),
+            ("QUAN_ACCOUNTS_OTP_ATTEMPTS_MAX", "0", "accounts.otp_attempts_max"),
+            ("QUAN_SERVER_REQUEST_TIMEOUT_S", "999999", "server.request_timeout_s"),
+        ] {
+            let err = load(None, &env(&[(var, value)]), &Overrides::default()).err().map(|e| format!("{e:#}"));
+            assert!(err.as_deref().is_some_and(|e| e.contains(name)), "{var}={value}: {err:?}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+mod config_checks;
 pub mod files;
 pub mod setup;
 

@@ -70,18 +70,38 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     Ok(store)
 }
 
+/// Creates the data folder (0700: it holds the database and its key) if it is missing.
 pub fn ensure_data_dir(dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data folder {}", dir.display()))
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir).with_context(|| format!("cannot create the data folder {}", dir.display()))
 }
 
-/// The configured key, or the one in `<data_dir>/pii.key`, made on first use.
+/// The configured key: `security.pii_key`, else the file `security.pii_key_file`,
+/// else `<data_dir>/pii.key` (made on first use, 0600). A key file that
+/// others may read is refused: with it and a copy of the database anyone
+/// reverses every phone hash (there are only about 10^10 numbers).
 pub fn pii_key(config: &Config) -> anyhow::Result<PiiKey> {
     if !config.security.pii_key.is_empty() {
         return PiiKey::from_hex(&config.security.pii_key).context("security.pii_key must be 64 hex digits");
     }
-    ensure_data_dir(&config.data_dir)?;
-    let path = config.data_dir.join("pii.key");
+    let path = if config.security.pii_key_file.is_empty() {
+        ensure_data_dir(&config.data_dir)?;
+        config.data_dir.join("pii.key")
+    } else {
+        let p = std::path::PathBuf::from(&config.security.pii_key_file);
+        if !p.exists() {
+            bail!("security.pii_key_file {} does not exist (write 64 hex digits into it, mode 0600)", p.display());
+        }
+        p
+    };
     if path.exists() {
+        owner_only(&path)?;
         let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         return PiiKey::from_hex(&text).with_context(|| format!("{} must hold 64 hex digits", path.display()));
     }
@@ -94,8 +114,27 @@ pub fn pii_key(config: &Config) -> anyhow::Result<PiiKey> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
     let mut f = opts.open(&path).with_context(|| format!("cannot create {}", path.display()))?;
     std::io::Write::write_all(&mut f, key.to_hex().as_bytes())?;
-    tracing::info!(path = %path.display(), "generated a new personal-data key; back it up, and set security.pii_key on every node of a multi-node deployment");
+    tracing::info!(path = %path.display(), "generated a new personal-data key; back it up, keep it apart from the database (security.pii_key_file), and set the same key on every node");
     Ok(key)
+}
+
+/// Refuses a secret file that its group or others may read or write.
+fn owner_only(path: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode =
+            std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?.permissions().mode();
+        if mode & 0o077 != 0 {
+            bail!(
+                "{} may be read by others (mode {:o}): the personal-data key must be its owner's only; run `chmod 600 {}`",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 pub fn engine_config(config: &Config) -> anyhow::Result<EngineConfig> {

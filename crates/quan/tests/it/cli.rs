@@ -395,3 +395,48 @@ fn a_campaign_is_checked_for_boundaries_and_run_from_the_shell_fund_start_close(
     let closed = step(&["close"]);
     assert!(text(&closed.stdout).contains("is now closed"), "{}{}", text(&closed.stdout), text(&closed.stderr));
 }
+
+#[test]
+fn the_database_and_its_key_are_the_owners_only_and_a_key_others_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let create = |extra: &[(&str, String)]| {
+        let mut c = quan(
+            dir.path(),
+            &["admin", "create-user", "--role", "official", "--region", "4205", "--username", "a.b.c"],
+        );
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        c.output().unwrap_or_else(|e| panic!("{e}"))
+    };
+    let out = create(&[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mode = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+    let data = dir.path().join("quan-data");
+    assert_eq!(mode(&data.join("quan.db")), 0o600, "the database");
+    assert_eq!(mode(&data.join("pii.key")), 0o600, "the key");
+    assert_eq!(mode(&data), 0o700, "the folder");
+    for f in ["quan.db-wal", "quan.db-shm"] {
+        if data.join(f).exists() {
+            assert_eq!(mode(&data.join(f)), 0o600, "{f}");
+        }
+    }
+    std::fs::set_permissions(data.join("pii.key"), std::fs::Permissions::from_mode(0o644))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = create(&[]);
+    assert!(!out.status.success() && text(&out.stderr).contains("chmod 600"), "{}", text(&out.stderr));
+    // A key kept outside the data folder, by file.
+    let keys = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let key = keys.path().join("quan.key");
+    std::fs::copy(data.join("pii.key"), &key).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::remove_file(data.join("pii.key")).unwrap_or_else(|e| panic!("{e}"));
+    let out = create(&[("QUAN_SECURITY_PII_KEY_FILE", key.display().to_string())]);
+    assert!(
+        text(&out.stderr).contains("already") || out.status.success() || text(&out.stderr).contains("taken"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!data.join("pii.key").exists(), "no key is made in the data folder when a key file is given");
+}
