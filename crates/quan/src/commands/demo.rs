@@ -646,8 +646,11 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
     let mut day = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap_or_default();
     let last = NaiveDate::from_ymd_opt(2026, 12, 13).unwrap_or_default();
     while day <= last {
-        engine.settle(day).await.map_err(|e| anyhow::anyhow!("settling {day}: {e}"))?;
-        engine.daily_report_unchecked(id, day).await.map_err(|e| anyhow::anyhow!("report of {day}: {e}"))?;
+        // Every settlement that pays has its payout file, and every report its files.
+        super::settle::settle_day(&engine, day, &payouts).await?;
+        let (report, snapshot) =
+            engine.daily_report_unchecked(id, day).await.map_err(|e| anyhow::anyhow!("report of {day}: {e}"))?;
+        super::report::write_files(&report, &snapshot.content, &reports)?;
         day = day.succ_opt().unwrap_or(day);
     }
     let (_, official) = relogin(&mut c, &passwords, "demo.official").await?;
@@ -1266,8 +1269,7 @@ async fn close_day(
     }
     let (report, snapshot) = engine.daily_report_unchecked(id, d).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     super::report::write_files(&report, &snapshot.content, reports)?;
-    let run = engine.settle(d).await.map_err(|e| anyhow::anyhow!("settling {day}: {e}"))?;
-    super::settle::write_payout(&run, payouts)?;
+    let (run, _) = super::settle::settle_day(engine, d, payouts).await?;
     let held = run.all.iter().filter(|(s, _)| s.status == "held").count();
     let paid: i64 = run.all.iter().filter(|(s, _)| s.status == "paid").map(|(s, _)| s.amount.as_i64()).sum();
     let recovered: i64 = run.all.iter().map(|(s, _)| s.recovered.as_i64()).sum();

@@ -101,20 +101,16 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
                 if settled == Some(day) {
                     continue;
                 }
-                let result = jobs.settle(day).await;
+                let result = super::settle::settle_day(&jobs, day, &payouts).await;
                 if result.is_ok() {
                     settled = Some(day);
                 }
                 match result {
-                    Ok(run) if !run.new.is_empty() => match super::settle::write_payout(&run, &payouts) {
-                        Ok((csv, _)) => tracing::info!(%day, new = run.new.len(), file = %csv.display(), "settled"),
-                        Err(e) => {
-                            tracing::error!(%day, error = %e, "settled, but the payout file could not be written; run quan settle --date")
-                        }
-                    },
-                    Ok(_) => {}
+                    Ok((run, (csv, _))) => {
+                        tracing::info!(%day, new = run.new.len(), file = %csv.display(), "settled");
+                    }
                     Err(e) => {
-                        tracing::error!(%day, error = %e, "the settlement job failed; it runs again in ten minutes")
+                        tracing::error!(%day, error = %e, "the settlement job failed (or its payout file could not be written); it runs again in ten minutes")
                     }
                 }
             }

@@ -16,8 +16,7 @@ pub async fn run(config: &Config, date: &str, out: &Path) -> anyhow::Result<Stri
     let day = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
         .with_context(|| format!("--date must be a day like 2026-12-05, not `{date}`"))?;
     let engine = setup::engine(config).await?;
-    let run = engine.settle(day).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let (csv_path, xlsx_path) = write_payout(&run, out)?;
+    let (run, (csv_path, xlsx_path)) = settle_day(&engine, day, out).await?;
     let (mut paid, mut held, mut total_paid, mut total_held) = (0usize, 0usize, Fen::ZERO, Fen::ZERO);
     let mut text = String::new();
     for (s, line) in &run.all {
@@ -51,6 +50,21 @@ const PAYOUT_HEADER: [&str; 10] = [
     "amount_fen",
     "amount_yuan",
 ];
+
+/// Settles business day `day` and writes its payout file and statements
+/// into `out`: the one way every caller settles (`quan settle`, the serve
+/// job, the demo), so no settlement that pays is left without its file.
+pub async fn settle_day(
+    engine: &quan_engine::Engine,
+    day: chrono::NaiveDate,
+    out: &Path,
+) -> anyhow::Result<(SettlementRun, (PathBuf, PathBuf))> {
+    let run = engine.settle(day).await.map_err(|e| anyhow::anyhow!("settling {day}: {e}"))?;
+    let files = write_payout(&run, out).with_context(|| {
+        format!("{day} is settled, but its payout file could not be written; run `quan settle --date {day}` again")
+    })?;
+    Ok((run, files))
+}
 
 /// Writes the payout file for the bank, `payout-D.csv` and `payout-D.xlsx`
 /// (paid rows only; held ones are not sent), and the merchants' statements

@@ -23,9 +23,15 @@ async fn the_demo_runs_a_whole_campaign_to_close_out_and_the_audit_is_clean() {
     let reports: Vec<String> = std::fs::read_dir(data.join("reports"))
         .map(|d| d.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
         .unwrap_or_default();
-    for day in ["2026-12-05", "2026-12-06", "2026-12-13"] {
+    // Every day has its report files and its payout file: the hold released
+    // on 12-07 is paid through a file the bank gets.
+    for d in 5..=13 {
+        let day = format!("2026-12-{d:02}");
         assert!(reports.iter().any(|f| f.ends_with(&format!("{day}.xlsx"))), "report of {day}: {reports:?}");
+        assert!(data.join("payouts").join(format!("payout-{day}.csv")).exists(), "payout file of {day}");
     }
+    let released = std::fs::read_to_string(data.join("payouts/payout-2026-12-07.csv")).unwrap_or_default();
+    assert!(released.lines().count() >= 2, "the released hold is in the bank's file: {released}");
     let xlsx = reports.iter().find(|f| f.ends_with("2026-12-13.xlsx")).cloned().unwrap_or_default();
     {
         use calamine::Reader;
