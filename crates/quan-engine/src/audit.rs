@@ -195,7 +195,7 @@ impl Engine {
                 .map_err(|e| quan_store::StoreError::message(e.to_string()))?;
             let mut after = None;
             loop {
-                let page = self.store().list_campaigns(&region, after, 500).await?;
+                let page = self.store().list_campaigns(&region, after, 500, None).await?;
                 after = page.last().map(|c| c.id);
                 let last_page = page.len() < 500;
                 out.extend(page);

@@ -274,9 +274,11 @@ impl Engine {
         actor: &Actor,
         after: Option<CampaignId>,
         limit: u32,
+        search: Option<&str>,
     ) -> Result<Vec<Campaign>, CampaignError> {
         let me = region_staff(actor)?;
-        Ok(self.store().list_campaigns(&me.region, after, limit.clamp(1, 500)).await?)
+        let search = crate::search_text(search);
+        Ok(self.store().list_campaigns(&me.region, after, limit.clamp(1, crate::LIST_LEN_MAX), search).await?)
     }
 
     pub async fn campaign_events(&self, actor: &Actor, id: CampaignId) -> Result<Vec<CampaignEvent>, CampaignError> {

@@ -1,6 +1,18 @@
 //! Use cases: what quan does, over the domain and a store. The engine gets
 //! its clock, random source and SMS gateway from the caller.
 
+/// The most rows a list answers in one page.
+pub const LIST_LEN_MAX: u32 = 500;
+/// The longest search text a list takes (longer is cut, not refused).
+pub const SEARCH_CHARS_MAX: usize = 64;
+
+/// A list's search text: trimmed, at most [`SEARCH_CHARS_MAX`] characters;
+/// empty means no search.
+pub(crate) fn search_text(q: Option<&str>) -> Option<&str> {
+    let q = q.map(str::trim).filter(|q| !q.is_empty())?;
+    Some(q.char_indices().nth(SEARCH_CHARS_MAX).map_or(q, |(i, _)| &q[..i]))
+}
+
 pub mod audit;
 pub mod auth;
 pub mod campaigns;

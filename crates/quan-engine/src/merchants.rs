@@ -305,9 +305,11 @@ impl Engine {
         status: Option<MerchantStatus>,
         after: Option<MerchantId>,
         limit: u32,
+        search: Option<&str>,
     ) -> Result<Vec<Merchant>, MerchantError> {
         let region = Self::staff_region(actor).ok_or(MerchantError::Forbidden)?;
-        Ok(self.store().list_merchants(region, status, after, limit.clamp(1, 500)).await?)
+        let search = crate::search_text(search);
+        Ok(self.store().list_merchants(region, status, after, limit.clamp(1, crate::LIST_LEN_MAX), search).await?)
     }
 
     /// Operators approve, reject, suspend and reinstate; officials may also

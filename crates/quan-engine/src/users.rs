@@ -193,12 +193,14 @@ impl Engine {
         actor: &Actor,
         after: Option<UserId>,
         limit: u32,
+        search: Option<&str>,
     ) -> Result<Vec<User>, UserRejection> {
         let me = staff(actor)?;
         if !me.role.is_region_scoped() {
             return Err(UserRejection::Forbidden);
         }
-        Ok(self.store().list_users(&me.region, after, limit.clamp(1, 500)).await?)
+        let search = crate::search_text(search);
+        Ok(self.store().list_users(&me.region, after, limit.clamp(1, crate::LIST_LEN_MAX), search).await?)
     }
 
     /// Disables or re-enables an account; disabling ends its sessions.

@@ -7,6 +7,8 @@ pub mod extract;
 pub mod idempotency;
 mod metrics;
 mod middleware;
+mod openapi_errors;
+mod openapi_text;
 mod qr;
 pub mod routes;
 mod text;
@@ -149,6 +151,8 @@ fn api_router() -> OpenApiRouter<AppState> {
 pub fn openapi() -> OpenApi {
     let (_, mut doc) = api_router().split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    openapi_errors::complete_responses(&mut doc);
+    openapi_text::forbid_control_characters(&mut doc);
     doc
 }
 
@@ -177,9 +181,8 @@ fn state(engine: Engine, config: &HttpConfig, closing: Arc<tokio::sync::watch::S
 
 /// The application over `state`; its long-lived responses end once `state.closing` turns true.
 fn app_with(state: AppState, config: &HttpConfig) -> Router {
-    let (api, doc) = api_router().split_for_parts();
-    let mut doc = doc;
-    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let (api, _) = api_router().split_for_parts();
+    let doc = openapi();
     let docs: Router<AppState> = SwaggerUi::new("/docs").url("/openapi.json", doc).into();
     api.merge(docs)
         .fallback(|| async { ApiError::not_found() })

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 /// Fields that may hold line breaks and tabs (free text people write).
-const MULTI_LINE_FIELDS: &[&str] = &["reason", "note", "notes", "description", "text", "comment", "message"];
+pub(crate) const MULTI_LINE_FIELDS: &[&str] = &["reason", "note", "notes", "description", "text", "comment", "message"];
 
 /// Whether the raw JSON may hold a control character in a string.
 fn may_hold_control(bytes: &[u8]) -> bool {

@@ -197,3 +197,30 @@ pub struct Readiness {
     /// `sqlite` or `postgres`.
     pub database: String,
 }
+
+/// A list's page size: 1 to [`quan_engine::LIST_LEN_MAX`] (default 100); any
+/// other is a 400 `limit_out_of_range`, never silently changed.
+pub fn page_limit(limit: Option<u32>) -> Result<u32, crate::ApiError> {
+    let max = quan_engine::LIST_LEN_MAX;
+    match limit {
+        None => Ok(100),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(n) => {
+            Err(crate::ApiError::bad_request("limit_out_of_range", format!("limit must be 1 to {max}, not {n}"))
+                .with_details(serde_json::json!({ "path": "limit" })))
+        }
+    }
+}
+
+/// A list's search text, at most [`quan_engine::SEARCH_CHARS_MAX`]
+/// characters (a longer one is a 400 `search_too_long`).
+pub fn search(q: Option<&str>) -> Result<Option<&str>, crate::ApiError> {
+    let max = quan_engine::SEARCH_CHARS_MAX;
+    match q {
+        Some(t) if t.chars().count() > max => {
+            Err(crate::ApiError::bad_request("search_too_long", format!("q has at most {max} characters"))
+                .with_details(serde_json::json!({ "path": "q" })))
+        }
+        q => Ok(q),
+    }
+}

@@ -23,8 +23,15 @@ pub trait UserStore: Send + Sync {
     async fn user_by_id(&self, id: UserId) -> Result<User, StoreError>;
     async fn user_by_username(&self, username: &Username) -> Result<User, StoreError>;
     /// Users whose region lies inside `within`, ordered by id, at most
-    /// `limit`, starting after `after` (keyset pagination).
-    async fn list_users(&self, within: &Region, after: Option<UserId>, limit: u32) -> Result<Vec<User>, StoreError>;
+    /// `limit`, starting after `after` (keyset pagination); with `search`,
+    /// only those whose username or display name contains it (any case).
+    async fn list_users(
+        &self,
+        within: &Region,
+        after: Option<UserId>,
+        limit: u32,
+        search: Option<&str>,
+    ) -> Result<Vec<User>, StoreError>;
     async fn set_user_disabled(&self, id: UserId, disabled: bool) -> Result<(), StoreError>;
     async fn set_user_password(&self, id: UserId, password_hash: &str) -> Result<(), StoreError>;
     async fn count_users(&self) -> Result<u64, StoreError>;
@@ -120,12 +127,14 @@ pub trait CampaignStore: Send + Sync {
         events: &[CampaignEvent],
     ) -> Result<(), StoreError>;
     async fn campaign_by_id(&self, id: CampaignId) -> Result<Campaign, StoreError>;
-    /// Campaigns whose region lies inside `within`, by id, after `after`.
+    /// Campaigns whose region lies inside `within`, by id, after `after`;
+    /// with `search`, only those whose name contains it.
     async fn list_campaigns(
         &self,
         within: &Region,
         after: Option<CampaignId>,
         limit: u32,
+        search: Option<&str>,
     ) -> Result<Vec<Campaign>, StoreError>;
     /// `Conflict { what: "campaign_changed" }` when the campaign is no longer
     /// in `from_status` with `from_funded`.
@@ -161,13 +170,16 @@ pub trait MerchantStore: Send + Sync {
     /// credit code exists; returns how many were inserted.
     async fn insert_merchants(&self, ms: &[Merchant]) -> Result<u64, StoreError>;
     async fn merchant_by_id(&self, id: MerchantId) -> Result<Merchant, StoreError>;
-    /// Merchants whose district lies inside `within`, by id.
+    /// Merchants whose district lies inside `within`, by id; with `search`,
+    /// only those whose legal name, address or contact name contains it, or
+    /// whose credit code is it.
     async fn list_merchants(
         &self,
         within: &Region,
         status: Option<MerchantStatus>,
         after: Option<MerchantId>,
         limit: u32,
+        search: Option<&str>,
     ) -> Result<Vec<Merchant>, StoreError>;
     async fn count_merchants(&self) -> Result<u64, StoreError>;
     /// Applies a review if the merchant is still in `r.from`

@@ -123,7 +123,7 @@ async fn officials_create_accounts_only_inside_their_region_and_see_only_those()
     assert_eq!(h.engine.get_user(&yc, aud.id).await.ok().map(|u| u.id), Some(aud.id));
     let listed: Vec<_> = h
         .engine
-        .list_users(&yc, None, 100)
+        .list_users(&yc, None, 100, None)
         .await
         .unwrap_or_default()
         .into_iter()

@@ -243,7 +243,11 @@ fn actor_id(auth: &Auth) -> String {
 struct ListQuery {
     after: Option<Uuid>,
     /// 1–500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// Only campaigns whose name contains this (any case).
+    #[param(max_length = 64)]
+    q: Option<String>,
 }
 
 /// Campaigns inside the caller's region. Roles: official, auditor, operator.
@@ -255,8 +259,11 @@ async fn list_campaigns(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<CampaignList>> {
     auth.require(READERS)?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    let list = state.engine.list_campaigns(&auth.0, q.after.map(CampaignId::from_uuid), limit).await?;
+    let limit = crate::views::page_limit(q.limit)?;
+    let list = state
+        .engine
+        .list_campaigns(&auth.0, q.after.map(CampaignId::from_uuid), limit, crate::views::search(q.q.as_deref())?)
+        .await?;
     let next_after = if list.len() == limit as usize { list.last().map(|c| c.id.as_uuid()) } else { None };
     Ok(Json(CampaignList { campaigns: list.iter().map(CampaignView::from).collect(), next_after }))
 }

@@ -243,9 +243,16 @@ async fn apply(
 #[into_params(parameter_in = Query)]
 struct ListQuery {
     /// `pending`, `approved`, `rejected` or `suspended`.
+    #[param(pattern = "^(pending|approved|rejected|suspended)$")]
     status: Option<String>,
     after: Option<Uuid>,
+    /// 1–500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// Only merchants whose legal name, address or contact name contains
+    /// this (any case), or whose credit code it is.
+    #[param(max_length = 64)]
+    q: Option<String>,
 }
 
 /// Merchants inside the caller's region. Roles: official, auditor, operator.
@@ -262,8 +269,17 @@ async fn list_merchants(
                 .ok_or_else(|| ApiError::invalid_field("status", "pending, approved, rejected or suspended"))?,
         ),
     };
-    let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    let list = state.engine.list_merchants(&auth.0, status, q.after.map(MerchantId::from_uuid), limit).await?;
+    let limit = crate::views::page_limit(q.limit)?;
+    let list = state
+        .engine
+        .list_merchants(
+            &auth.0,
+            status,
+            q.after.map(MerchantId::from_uuid),
+            limit,
+            crate::views::search(q.q.as_deref())?,
+        )
+        .await?;
     let next_after = if list.len() == limit as usize { list.last().map(|m| m.id.as_uuid()) } else { None };
     Ok(Json(MerchantList { merchants: list.iter().map(MerchantView::from).collect(), next_after }))
 }

@@ -57,7 +57,11 @@ struct ListQuery {
     /// Return accounts after this id (from `next_after`).
     after: Option<Uuid>,
     /// Page size, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// Only accounts whose username or display name contains this (any case).
+    #[param(max_length = 64)]
+    q: Option<String>,
 }
 
 /// Accounts inside the caller's region, by id. Roles: official, auditor, operator.
@@ -71,8 +75,11 @@ async fn list_users(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<UserList>> {
     let actor = auth.require(STAFF)?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    let users = state.engine.list_users(actor, q.after.map(UserId::from_uuid), limit).await?;
+    let limit = crate::views::page_limit(q.limit)?;
+    let users = state
+        .engine
+        .list_users(actor, q.after.map(UserId::from_uuid), limit, crate::views::search(q.q.as_deref())?)
+        .await?;
     let next_after = if users.len() == limit as usize { users.last().map(|u| u.id.as_uuid()) } else { None };
     Ok(Json(UserList { users: users.iter().map(UserView::from).collect(), next_after }))
 }

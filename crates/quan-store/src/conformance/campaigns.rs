@@ -98,7 +98,7 @@ pub async fn campaigns_read_back_as_written_and_stay_in_their_region(s: S) {
     ok(s.insert_campaign(&campaign(2, "3301", 5), &[], &[event(2, cid(2), "created", t(1))]).await, "insert other");
     assert_eq!(ok(s.campaign_by_id(c.id).await, "read"), c);
     let within = Region::parse("42").unwrap_or_else(|e| panic!("{e}"));
-    let listed = ok(s.list_campaigns(&within, None, 10).await, "list");
+    let listed = ok(s.list_campaigns(&within, None, 10, None).await, "list");
     assert_eq!(listed.iter().map(|c| c.id).collect::<Vec<_>>(), vec![c.id]);
     assert!(matches!(s.campaign_by_id(cid(9)).await, Err(StoreError::NotFound)));
     let events = ok(s.campaign_events(c.id).await, "events");

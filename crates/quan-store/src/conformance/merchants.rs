@@ -99,10 +99,11 @@ pub async fn merchants_are_listed_by_region_and_status(s: S) {
         ok(s.insert_merchant(&merchant(n, d), None).await, "insert");
     }
     let r = Region::parse("4205").unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(ok(s.list_merchants(&r, None, None, 10).await, "list").len(), 2);
-    assert_eq!(ok(s.list_merchants(&r, Some(MerchantStatus::Approved), None, 10).await, "approved").len(), 0);
-    let page = ok(s.list_merchants(&r, Some(MerchantStatus::Pending), None, 1).await, "page");
-    let rest = ok(s.list_merchants(&r, Some(MerchantStatus::Pending), page.last().map(|m| m.id), 10).await, "rest");
+    assert_eq!(ok(s.list_merchants(&r, None, None, 10, None).await, "list").len(), 2);
+    assert_eq!(ok(s.list_merchants(&r, Some(MerchantStatus::Approved), None, 10, None).await, "approved").len(), 0);
+    let page = ok(s.list_merchants(&r, Some(MerchantStatus::Pending), None, 1, None).await, "page");
+    let rest =
+        ok(s.list_merchants(&r, Some(MerchantStatus::Pending), page.last().map(|m| m.id), 10, None).await, "rest");
     assert_eq!((page.len(), rest.len()), (1, 1));
 }
 

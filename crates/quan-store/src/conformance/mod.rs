@@ -167,13 +167,18 @@ pub async fn listing_users_stays_inside_the_region_and_pages_by_id(s: S) {
         ok(s.insert_user(&user(i as u128 + 1, &format!("user{i}"), r)).await, "insert");
     }
     let within = Region::parse("4205").unwrap_or_else(|e| panic!("{e}"));
-    let all = ok(s.list_users(&within, None, 100).await, "list");
+    let all = ok(s.list_users(&within, None, 100, None).await, "list");
     let names: Vec<_> = all.iter().map(|u| u.region.as_str()).collect();
     assert_eq!(names, vec!["4205", "420502", "420503"]);
-    let first = ok(s.list_users(&within, None, 2).await, "page 1");
+    let first = ok(s.list_users(&within, None, 2, None).await, "page 1");
     assert_eq!(first.len(), 2);
-    let rest = ok(s.list_users(&within, first.last().map(|u| u.id), 2).await, "page 2");
+    let rest = ok(s.list_users(&within, first.last().map(|u| u.id), 2, None).await, "page 2");
     assert_eq!(rest.iter().map(|u| u.id).collect::<Vec<_>>(), vec![uid(3)]);
+    // A search matches any case, and `%` and `_` only themselves.
+    let found = ok(s.list_users(&within, None, 100, Some("USER2")).await, "search");
+    assert_eq!(found.iter().map(|u| u.id).collect::<Vec<_>>(), vec![uid(3)]);
+    assert!(ok(s.list_users(&within, None, 100, Some("user_")).await, "underscore").is_empty());
+    assert!(ok(s.list_users(&within, None, 100, Some("%")).await, "percent").is_empty());
 }
 
 pub async fn disabling_and_changing_a_password_are_stored(s: S) {

@@ -222,18 +222,26 @@ macro_rules! impl_account_stores {
                     rows::user(&row)
                 }
 
-                async fn list_users(&self, within: &Region, after: Option<UserId>, limit: u32) -> Result<Vec<User>, StoreError> {
+                async fn list_users(
+                    &self,
+                    within: &Region,
+                    after: Option<UserId>,
+                    limit: u32,
+                    search: Option<&str>,
+                ) -> Result<Vec<User>, StoreError> {
                     // substr() rather than LIKE: a region is digits only, but LIKE would
                     // still treat `_` and `%` specially and ignore case.
                     let sql = format!(
                         "SELECT {USER_COLS} FROM users
                          WHERE substr(region, 1, length($1)) = $1 AND ($2 IS NULL OR id > $2)
+                           AND ($4 IS NULL OR lower(username) LIKE $4 ESCAPE '\\' OR lower(display_name) LIKE $4 ESCAPE '\\')
                          ORDER BY id LIMIT $3"
                     );
                     let found: Vec<rows::R> = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(within.as_str())
                         .bind(after.map(|a| a.as_uuid()))
                         .bind(i64::from(limit))
+                        .bind(search.map(quan_store::sql::contains_pattern))
                         .fetch_all(self.pool())
                         .await
                         .map_err(other)?;

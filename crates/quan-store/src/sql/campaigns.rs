@@ -163,16 +163,19 @@ macro_rules! impl_campaign_store {
                 within: &quan_domain::Region,
                 after: Option<quan_domain::CampaignId>,
                 limit: u32,
+                search: Option<&str>,
             ) -> Result<Vec<quan_store::Campaign>, quan_store::StoreError> {
                 use campaign_sql::*;
                 let sql = format!(
                     "SELECT {CAMPAIGN_COLS} FROM campaigns
-                     WHERE substr(region, 1, length($1)) = $1 AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
+                     WHERE substr(region, 1, length($1)) = $1 AND ($2 IS NULL OR id > $2)
+                       AND ($4 IS NULL OR lower(name) LIKE $4 ESCAPE '\\') ORDER BY id LIMIT $3"
                 );
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(within.as_str())
                     .bind(after.map(|a| a.as_uuid()))
                     .bind(i64::from(limit))
+                    .bind(search.map(quan_store::sql::contains_pattern))
                     .fetch_all(self.pool())
                     .await
                     .map_err(err)?;

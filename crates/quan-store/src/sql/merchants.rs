@@ -209,10 +209,13 @@ macro_rules! impl_merchant_store {
                     st: Option<MerchantStatus>,
                     after: Option<MerchantId>,
                     limit: u32,
+                    search: Option<&str>,
                 ) -> Result<Vec<Merchant>, StoreError> {
                     let sql = format!(
                         "SELECT {MERCHANT_COLS} FROM merchants
                          WHERE substr(district, 1, length($1)) = $1 AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR id > $3)
+                           AND ($5 IS NULL OR lower(legal_name) LIKE $5 ESCAPE '\\' OR lower(address) LIKE $5 ESCAPE '\\'
+                                OR lower(contact_name) LIKE $5 ESCAPE '\\' OR credit_code = upper($6))
                          ORDER BY id LIMIT $4"
                     );
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -220,6 +223,8 @@ macro_rules! impl_merchant_store {
                         .bind(st.map(|s| s.as_str()))
                         .bind(after.map(|a| a.as_uuid()))
                         .bind(i64::from(limit))
+                        .bind(search.map(quan_store::sql::contains_pattern))
+                        .bind(search.map(str::trim))
                         .fetch_all(self.pool())
                         .await
                         .map_err(err)?;

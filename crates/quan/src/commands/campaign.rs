@@ -125,7 +125,7 @@ pub async fn list(config: &Config, as_user: &str) -> anyhow::Result<String> {
     let mut out = String::new();
     let mut after = None;
     loop {
-        let page = engine.list_campaigns(&who, after, 500).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let page = engine.list_campaigns(&who, after, 500, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         for c in &page {
             let _ = writeln!(
                 out,

@@ -353,6 +353,7 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
                 Some(quan_domain::merchant::MerchantStatus::Pending),
                 pending.last().map(|m: &quan_store::Merchant| m.id),
                 500,
+                None,
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -150,3 +150,42 @@ async fn an_owner_sets_up_tills_cashiers_and_a_catalogue_with_price_history() {
     let (status, _) = app.get(&format!("/api/v1/merchants/{other_id}"), Some(&owner)).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "an owner sees only its own merchant");
 }
+
+#[tokio::test]
+async fn staff_search_lists_by_text_and_a_page_size_out_of_range_is_refused_by_name() {
+    let app = TestApp::sqlite().await;
+    for (n, name) in [(41, "宜昌老字号面馆有限公司"), (42, "宜昌新世纪百货有限公司"), (43, "100%_纯净水店")]
+    {
+        let mut a = application(n, "420502");
+        a["application"]["legal_name"] = json!(name);
+        let (status, body) = app.post("/api/v1/merchant-applications", None, &a).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (_, op) = app.staff("yichang.searcher", Role::Operator, "4205").await;
+    let names = |v: &Value| -> Vec<String> {
+        v["merchants"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["legal_name"].as_str().map(String::from))
+            .collect()
+    };
+    let (_, found) = app.get("/api/v1/merchants?q=%E9%9D%A2%E9%A6%86", Some(&op)).await;
+    assert_eq!(names(&found), ["宜昌老字号面馆有限公司"], "{found}");
+    let (_, found) = app.get("/api/v1/merchants?q=%25_", Some(&op)).await;
+    assert_eq!(names(&found), ["100%_纯净水店"], "% and _ match themselves: {found}");
+    let code = credit_code(42).to_string();
+    let (_, found) = app.get(&format!("/api/v1/merchants?q={code}"), Some(&op)).await;
+    assert_eq!(names(&found), ["宜昌新世纪百货有限公司"], "{found}");
+    let (_, users) = app.get("/api/v1/users?q=SEARCHER", Some(&op)).await;
+    assert_eq!(users["users"].as_array().map(Vec::len), Some(1), "{users}");
+    for bad in ["limit=2147483648", "limit=0", "limit=501"] {
+        for list in ["users", "merchants", "campaigns"] {
+            let (status, body) = app.get(&format!("/api/v1/{list}?{bad}"), Some(&op)).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{list}?{bad}: {body}");
+            assert!(matches!(error_code(&body), "limit_out_of_range" | "bad_request"), "{list}?{bad}: {body}");
+        }
+    }
+    let (status, body) = app.get(&format!("/api/v1/campaigns?q={}", "长".repeat(65)), Some(&op)).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "search_too_long"), "{body}");
+}
