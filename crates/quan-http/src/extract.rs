@@ -53,18 +53,53 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => Ok(v),
-        Err(e) => {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let (code, what) = if inner.is_syntax() || inner.is_eof() {
-                ("malformed_json", "the body is not valid JSON")
-            } else {
-                ("invalid_body", "a field is missing or has the wrong type")
-            };
-            Err(ApiError::bad_request(code, format!("{what}: {inner}"))
-                .with_details(serde_json::json!({ "path": path, "line": inner.line(), "column": inner.column() })))
+        // JSON has one number type: `12.0` is the integer 12 (as JSON Schema
+        // says), which serde refuses for an integer field. Only then is the
+        // body read again with such numbers made integers.
+        Err(e) if e.inner().to_string().contains("invalid type: floating point") => {
+            let mut v: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| bad_body(e))?;
+            whole_floats_to_integers(&mut v);
+            serde_path_to_error::deserialize::<_, T>(v).map_err(|e| {
+                let path = e.path().to_string();
+                ApiError::bad_request(
+                    "invalid_body",
+                    format!("a field is missing or has the wrong type: {}", e.inner()),
+                )
+                .with_details(serde_json::json!({ "path": path }))
+            })
         }
+        Err(e) => Err(bad_body(e)),
     }
+}
+
+/// Numbers with a zero fraction (`-295.0`) as integers, where they fit.
+#[allow(clippy::float_arithmetic, clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+fn whole_floats_to_integers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                *v = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(whole_floats_to_integers),
+        serde_json::Value::Object(o) => o.values_mut().for_each(whole_floats_to_integers),
+        _ => {}
+    }
+}
+
+fn bad_body(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    let (code, what) = if inner.is_syntax() || inner.is_eof() {
+        ("malformed_json", "the body is not valid JSON")
+    } else {
+        ("invalid_body", "a field is missing or has the wrong type")
+    };
+    ApiError::bad_request(code, format!("{what}: {inner}"))
+        .with_details(serde_json::json!({ "path": path, "line": inner.line(), "column": inner.column() }))
 }
 
 /// The authenticated caller.

@@ -44,7 +44,12 @@ fn first_control(v: &Value, path: &str, key: &str) -> Option<String> {
         }
         Value::Array(a) => a.iter().enumerate().find_map(|(i, x)| first_control(x, &format!("{path}[{i}]"), key)),
         Value::Object(o) => o.iter().find_map(|(k, x)| {
-            let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            // A key is echoed in the answer: its control characters as escapes.
+            let shown: String = k
+                .chars()
+                .map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() })
+                .collect();
+            let p = if path.is_empty() { shown } else { format!("{path}.{shown}") };
             if k.chars().any(char::is_control) {
                 return Some(p);
             }
@@ -100,6 +105,7 @@ mod tests {
         );
         assert_eq!(control_character_field("{\"name\": \"a\u{7f}\"}".as_bytes()).as_deref(), Some("name"));
         assert_eq!(control_character_field("{\"name\": \"a\u{85}\"}".as_bytes()).as_deref(), Some("name"));
+        assert_eq!(control_character_field(br#"{"a\u0001b": 1}"#).as_deref(), Some("a\\u{1}b"), "echoed escaped");
     }
 
     #[test]

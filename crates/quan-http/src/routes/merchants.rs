@@ -88,11 +88,10 @@ impl From<&Merchant> for MerchantView {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ApplicationRequest {
-    /// legal_name, credit_code, industry, scale, address, address_district, location {lat, lng}, contact_name, contact_phone, settlement_account {bank_name, account_name, account_number}
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::routes::merchant_docs::MerchantApplicationDoc)]
     pub application: MerchantApplication,
-    /// The owner's login: username, password, display_name.
-    #[schema(value_type = Object)]
+    /// The owner's login.
+    #[schema(value_type = crate::routes::merchant_docs::OwnerAccountDoc)]
     pub owner: OwnerAccount,
 }
 
@@ -104,8 +103,7 @@ pub struct ApplicationAccepted {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReviewRequest {
-    /// `approve`, `reject`, `suspend` or `reinstate`.
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::routes::merchant_docs::ReviewActionDoc)]
     pub action: ReviewAction,
     /// Required for reject and suspend.
     #[serde(default)]

@@ -191,3 +191,16 @@ async fn control_characters_are_refused_by_name_on_postgres() {
         control_characters_are_refused_by_name_everywhere(app).await;
     }
 }
+
+#[tokio::test]
+async fn a_whole_number_written_with_a_fraction_is_the_integer_json_says_it_is() {
+    let app = TestApp::sqlite().await;
+    let (cid, _, official) = crate::api_redemptions::campaign(&app).await;
+    let (status, body) =
+        app.post(&format!("/api/v1/campaigns/{cid}/funding"), Some(&official), &json!({"amount_fen": 100.0})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "read as 100 fen, refused by the rule, not the type: {body}");
+    assert_eq!(error_code(&body), "invalid_transition", "{body}");
+    let (status, body) =
+        app.post(&format!("/api/v1/campaigns/{cid}/funding"), Some(&official), &json!({"amount_fen": 100.5})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "invalid_body"), "{body}");
+}
