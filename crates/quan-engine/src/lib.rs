@@ -31,6 +31,7 @@ mod rate_limit;
 pub mod redemptions;
 pub mod rejection;
 pub mod reports;
+pub mod resident_reads;
 pub mod secrets;
 pub mod session_memory;
 pub mod settlement;

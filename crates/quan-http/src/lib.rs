@@ -144,6 +144,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::claims::router())
         .merge(routes::redemptions::router())
         .merge(routes::reports::router())
+        .merge(routes::resident::router())
         .merge(routes::till_events::router())
 }
 

@@ -366,6 +366,8 @@ pub trait RedemptionStore: Send + Sync {
     /// reference) with one update per account.
     async fn redeem_batch(&self, items: &[(Redemption, Vec<Transfer>)]) -> Result<Vec<bool>, StoreError>;
     async fn redemption_by_id(&self, id: uuid::Uuid) -> Result<Redemption, StoreError>;
+    /// A resident's redemptions, newest first, at most `limit`.
+    async fn redemptions_of_resident(&self, resident: ResidentId, limit: u32) -> Result<Vec<Redemption>, StoreError>;
     /// A till's redemptions at or after `since`, oldest first, at most `limit`.
     async fn redemptions_at_till(
         &self,

@@ -11,5 +11,6 @@ pub mod merchants;
 pub mod ops;
 pub mod redemptions;
 pub mod reports;
+pub mod resident;
 pub mod till_events;
 pub mod users;

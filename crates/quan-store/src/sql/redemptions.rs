@@ -416,6 +416,17 @@ macro_rules! impl_redemption_store {
                     redemption(&row)
                 }
 
+                async fn redemptions_of_resident(&self, resident: ResidentId, limit: u32) -> Result<Vec<Redemption>, StoreError> {
+                    let sql = format!("SELECT {COLUMNS} FROM redemptions WHERE resident_id = $1 ORDER BY redeemed_at_ms DESC, id DESC LIMIT $2");
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(resident.as_uuid())
+                        .bind(i64::from(limit))
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(err)?;
+                    rows.iter().map(redemption).collect()
+                }
+
                 async fn redemptions_at_till(&self, till: TillId, since: DateTime<Utc>, limit: u32) -> Result<Vec<Redemption>, StoreError> {
                     let sql = format!("SELECT {COLUMNS} FROM redemptions WHERE till_id = $1 AND redeemed_at_ms >= $2 ORDER BY redeemed_at_ms, id LIMIT $3");
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
