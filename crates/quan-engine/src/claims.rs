@@ -149,12 +149,17 @@ impl std::fmt::Debug for ClaimKeying {
     }
 }
 
+/// How a keyed claim's 201 body is written (HTTP's rendering).
+type Render = Arc<dyn Fn(&Claimed) -> String + Send + Sync>;
+/// A committed claim's outcome and its commit's instant, or why it failed.
+type Reply = oneshot::Sender<Result<(ClaimOutcome, DateTime<Utc>), String>>;
+
 struct Pending {
     req: ClaimRequest,
     /// A keyed claim's answer, rendered by the sequencer once the commit's
     /// instant is known (so the stored answer names the vouchers' instant).
-    render: Option<(Claimed, Arc<dyn Fn(&Claimed) -> String + Send + Sync>)>,
-    reply: oneshot::Sender<Result<(ClaimOutcome, DateTime<Utc>), String>>,
+    render: Option<(Claimed, Render)>,
+    reply: Reply,
 }
 
 /// What this node remembers of a batch between requests.
@@ -313,11 +318,7 @@ async fn run_sequencer(
 
 /// A pending claim at its commit's instant: a keyed claim's stored answer
 /// rendered with that instant.
-#[allow(clippy::type_complexity)]
-fn render_at(
-    p: Pending,
-    at: DateTime<Utc>,
-) -> (ClaimRequest, oneshot::Sender<Result<(ClaimOutcome, DateTime<Utc>), String>>) {
+fn render_at(p: Pending, at: DateTime<Utc>) -> (ClaimRequest, Reply) {
     let mut req = p.req;
     if let (Some((mut claimed, render)), Some(key)) = (p.render, req.key.as_mut()) {
         claimed.claimed_at = at;

@@ -98,6 +98,21 @@ pub fn shaped<T>(mut items: &[T]) -> Vec<&[T]> {
     out
 }
 
+/// A `LIKE … ESCAPE '\\'` pattern that finds `search` anywhere, case
+/// folded (`lower()` on both sides): `%`, `_` and `\\` in it match themselves.
+pub fn contains_pattern(search: &str) -> String {
+    let mut p = String::with_capacity(search.len() + 2);
+    p.push('%');
+    for c in search.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,19 +136,4 @@ mod tests {
         assert_eq!(values::<SqliteRow>(2, 2), "(?, ?), (?, ?)");
         assert_eq!(list::<SqliteRow>(3), "?, ?, ?");
     }
-}
-
-/// A `LIKE … ESCAPE '\\'` pattern that finds `search` anywhere, case
-/// folded (`lower()` on both sides): `%`, `_` and `\\` in it match themselves.
-pub fn contains_pattern(search: &str) -> String {
-    let mut p = String::with_capacity(search.len() + 2);
-    p.push('%');
-    for c in search.trim().to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
 }

@@ -10,6 +10,7 @@ mod api_merchants;
 mod api_ops;
 mod api_redemptions;
 mod api_regions;
+mod api_residents;
 mod cli;
 mod cli_import;
 mod contract;
