@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::Engine;
 use crate::auth::Actor;
-use crate::districts::Position;
+use crate::districts::{Located, Position};
 use crate::rejection::{Rejection, Status};
 
 /// Requests committed together at most. With a claim one row, a commit's
@@ -147,6 +147,16 @@ impl std::fmt::Debug for ClaimKeying {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClaimKeying").field("scope", &self.scope).field("key", &self.key).finish_non_exhaustive()
     }
+}
+
+/// Who takes a voucher, from where, on which business day.
+#[derive(Debug, Clone)]
+struct Taking {
+    /// The resident's ID hash, when known (per-person limits).
+    person: Option<quan_domain::KeyedHash>,
+    /// The district their position fell in, when one was given.
+    district: Option<String>,
+    day: chrono::NaiveDate,
 }
 
 /// How a keyed claim's 201 body is written (HTTP's rendering).
@@ -507,23 +517,25 @@ impl Engine {
         {
             return Err(ClaimRejection::NotAWinner);
         }
-        let (failures, person) = self.eligibility_failures(resident, &b, position).await?;
+        let (failures, person, district) = self.eligibility_failures(resident, &b, position).await?;
         if !failures.is_empty() {
             return Err(ClaimRejection::NotEligible(failures));
         }
         let day = BusinessDay::of(now, self.config().business_day_cutoff).date();
-        self.take(&b, k, resident.id, person, day, &mem, &tx, keying.as_ref()).await
+        let at = Taking { person, district: district.map(|d| d.to_string()), day };
+        self.take(&b, k, resident.id, at, &mem, &tx, keying.as_ref()).await
     }
 
-    /// Every rule of the batch the resident fails (empty: eligible), and the
-    /// resident's ID hash when the batch counts per person. The
-    /// same decision for a claim and for a lottery registration.
+    /// Every rule of the batch the resident fails (empty: eligible), the
+    /// resident's ID hash when the batch counts per person, and the district
+    /// their position fell in (if one was given). The same decision for a
+    /// claim and for a lottery registration.
     pub(crate) async fn eligibility_failures(
         &self,
         resident: &quan_store::Resident,
         b: &quan_store::Batch,
         position: Option<Position>,
-    ) -> Result<(Vec<Failure>, Option<quan_domain::KeyedHash>), ClaimRejection> {
+    ) -> Result<(Vec<Failure>, Option<quan_domain::KeyedHash>, Option<quan_domain::DistrictCode>), ClaimRejection> {
         let rule = &b.spec.eligibility;
         let needs_identity = !rule.household_prefixes.is_empty()
             || rule.age_min.is_some()
@@ -531,6 +543,10 @@ impl Engine {
             || b.spec.limits.count_by != CountBy::Account;
         let identity = if needs_identity { self.identity_of(resident.id).await? } else { None };
         let located = position.map(|p| self.locate(&p)).transpose().map_err(ClaimRejection::Position)?;
+        let district = match located {
+            Some(Located::Inside(c) | Located::Uncertain { inside: Some(c), .. }) => Some(c),
+            _ => None,
+        };
         let (on_lists, place) = self.lists_and_place(resident, identity.as_ref(), rule, located).await?;
         let facts = Facts {
             place,
@@ -547,7 +563,7 @@ impl Engine {
                 message: "this batch counts claims per person: verify your ID number first".into(),
             });
         }
-        Ok((failures, person))
+        Ok((failures, person, district))
     }
 
     /// Hands one voucher (or pack) of kind `k` to a resident through the
@@ -560,12 +576,12 @@ impl Engine {
         b: &quan_store::Batch,
         k: &quan_domain::batch::BatchKind,
         resident: quan_domain::ResidentId,
-        person: Option<quan_domain::KeyedHash>,
-        day: chrono::NaiveDate,
+        at: Taking,
         mem: &Mutex<Memory>,
         tx: &mpsc::Sender<Pending>,
         keying: Option<&ClaimKeying>,
     ) -> Result<Claimed, ClaimRejection> {
+        let (person, day) = (at.person, at.day);
         let batch_id = b.id;
         let limits = &b.spec.limits;
         // Every limit as a scope of numbered slots, per account and/or per person.
@@ -645,6 +661,7 @@ impl Engine {
             business_day: day,
             bucket_hint: self.inner.sequencers.bucket_hint,
             key,
+            district: at.district,
         };
         let (reply, answer) = oneshot::channel();
         if let Err(e) = tx.try_send(Pending { req, render, reply }) {
@@ -718,7 +735,8 @@ impl Engine {
                             engine.store().identity(w).await?.map(|i| i.id_hash)
                         };
                         loop {
-                            match engine.take(&b, &b.spec.kinds[k], w, person, day, &mem, &tx, None).await {
+                            let at = Taking { person, district: None, day };
+                            match engine.take(&b, &b.spec.kinds[k], w, at, &mem, &tx, None).await {
                                 Err(ClaimRejection::Busy) => tokio::time::sleep(Duration::from_millis(20)).await,
                                 other => return other,
                             }

@@ -32,7 +32,7 @@ impl Engine {
         if now < opens || now >= closes || c.status != CampaignStatus::Running {
             return Err(CampaignError::RegistrationClosed { opens, closes });
         }
-        let (failures, _) = self.eligibility_failures(resident, &b, position).await.map_err(|e| match e {
+        let (failures, _, _) = self.eligibility_failures(resident, &b, position).await.map_err(|e| match e {
             crate::claims::ClaimRejection::Position(p) => {
                 CampaignError::Invalid(quan_domain::Invalid::new("lat", p.code(), p.to_string()))
             }

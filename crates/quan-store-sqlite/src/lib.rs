@@ -54,6 +54,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 21, name: "list_member_feed", sql: include_str!("../migrations/0021_list_member_feed.sql") },
     Migration { version: 22, name: "person_slot", sql: include_str!("../migrations/0022_person_slot.sql") },
     Migration { version: 23, name: "identity_changes", sql: include_str!("../migrations/0023_identity_changes.sql") },
+    Migration { version: 24, name: "claim_district", sql: include_str!("../migrations/0024_claim_district.sql") },
 ];
 
 quan_store::impl_account_stores!(SqliteStore, sqlx::sqlite::SqliteRow);

@@ -31,6 +31,9 @@ pub struct ClaimRequest {
     /// The request's `Idempotency-Key` and the answer to replay to its
     /// retries, stored in the claim's own transaction when it is granted.
     pub key: Option<ClaimKey>,
+    /// The district the resident's position fell in, when one was given
+    /// (kept with its vouchers, for the reports).
+    pub district: Option<String>,
 }
 
 /// An `Idempotency-Key` record written with a granted claim: no extra write

@@ -16,13 +16,15 @@ pub struct ReportDay {
     /// Refunds recorded that business day: the redemption's batch and
     /// merchant, amount, subsidy returned, whether the voucher came back.
     pub refunds: Vec<(BatchId, MerchantId, i64, i64, bool)>,
-    /// Vouchers issued in the day's time span: batch, resident, face value.
-    pub vouchers: Vec<(BatchId, ResidentId, i64)>,
+    /// Vouchers issued in the day's time span: batch, resident, face value,
+    /// kind, and the district the resident claimed from (if known).
+    pub vouchers: Vec<(BatchId, ResidentId, i64, String, Option<String>)>,
     /// Earlier redemptions (before the day) of the residents who redeemed
     /// that day: batch, merchant, resident. Tells who redeemed for the first time.
     pub redemption_history: Vec<(BatchId, MerchantId, ResidentId)>,
-    /// Earlier vouchers (before the day) of the residents who got one that day.
-    pub voucher_history: Vec<(BatchId, ResidentId)>,
+    /// Earlier vouchers (before the day) of the residents who got one that
+    /// day: batch, resident, kind, claim district.
+    pub voucher_history: Vec<(BatchId, ResidentId, String, Option<String>)>,
 }
 
 /// A stored report: its content (canonical JSON) and the SHA-256 of it.

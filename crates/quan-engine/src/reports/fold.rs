@@ -41,6 +41,25 @@ pub(crate) struct Key {
 /// A merchant's industry, district and scale.
 pub(crate) type Attributes = HashMap<MerchantId, (String, String, String)>;
 
+/// The industry a voucher kind is for: its scope's one industry, else
+/// `general` (通用: valid across industries).
+pub(crate) type KindIndustries = HashMap<(BatchId, String), String>;
+
+/// The row key of an issued voucher: its kind's industry, and the district
+/// its resident claimed from (`unknown`: no position was given).
+fn issue_key(v: View, batch: BatchId, kind: &str, district: Option<&String>, kinds: &KindIndustries) -> Key {
+    let industry = || kinds.get(&(batch, kind.to_owned())).cloned().unwrap_or_else(|| "general".to_owned());
+    let district = || district.cloned().unwrap_or_else(|| "unknown".to_owned());
+    match v {
+        View::Total => Key::default(),
+        View::Batch => Key { batch: Some(batch), ..Key::default() },
+        View::Industry => Key { industry: Some(industry()), ..Key::default() },
+        View::District => Key { district: Some(district()), ..Key::default() },
+        View::Scale => Key { scale: Some("unknown".to_owned()), ..Key::default() },
+        View::Cell => Key { batch: Some(batch), industry: Some(industry()), district: Some(district()), scale: None },
+    }
+}
+
 fn key(v: View, batch: BatchId, m: Option<&(String, String, String)>) -> Key {
     let unknown = || "unknown".to_owned();
     let industry = || m.map_or_else(unknown, |a| a.0.clone());
@@ -55,8 +74,10 @@ fn key(v: View, batch: BatchId, m: Option<&(String, String, String)>) -> Key {
     }
 }
 
+/// Which views count vouchers issued: all but merchant scale (a voucher
+/// has no merchant until it is used).
 fn has_issue(v: View) -> bool {
-    matches!(v, View::Total | View::Batch)
+    !matches!(v, View::Scale)
 }
 
 /// The raw sums a row's figures are derived from.
@@ -201,7 +222,7 @@ impl Acc {
     }
 
     /// Folds business day `d` in.
-    pub fn fold(&mut self, d: NaiveDate, rd: &ReportDay, attrs: &Attributes) {
+    pub fn fold(&mut self, d: NaiveDate, rd: &ReportDay, attrs: &Attributes, kinds: &KindIndustries) {
         let n = VIEWS.len();
         let mut day: Vec<BTreeMap<Key, Raw>> = vec![BTreeMap::new(); n];
         let mut residents: Vec<HashMap<Key, HashSet<ResidentId>>> = vec![HashMap::new(); n];
@@ -231,9 +252,9 @@ impl Acc {
                 raw.backs += u64::from(*back);
             }
         }
-        for (b, r, face) in &rd.vouchers {
+        for (b, r, face, kind, district) in &rd.vouchers {
             for (i, v) in VIEWS.iter().enumerate().filter(|(_, v)| has_issue(**v)) {
-                let k = key(*v, *b, None);
+                let k = issue_key(*v, *b, kind, district.as_ref(), kinds);
                 let raw = day[i].entry(k.clone()).or_default();
                 raw.issued += 1;
                 raw.face += i128::from(*face);
@@ -249,9 +270,9 @@ impl Acc {
             }
         }
         let mut claimed_before: Vec<HashSet<(Key, ResidentId)>> = vec![HashSet::new(); n];
-        for (b, r) in &rd.voucher_history {
+        for (b, r, kind, district) in &rd.voucher_history {
             for (i, v) in VIEWS.iter().enumerate().filter(|(_, v)| has_issue(**v)) {
-                claimed_before[i].insert((key(*v, *b, None), *r));
+                claimed_before[i].insert((issue_key(*v, *b, kind, district.as_ref(), kinds), *r));
             }
         }
         for (i, view) in day.iter_mut().enumerate() {

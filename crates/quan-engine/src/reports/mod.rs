@@ -25,7 +25,16 @@ use crate::campaigns::CampaignError;
 use crate::rejection::{Rejection, Status};
 
 /// The version of the report's JSON; changes only with its shape.
-pub const FORMAT: &str = "quan.daily-report/1";
+pub const FORMAT: &str = "quan.daily-report/2";
+
+/// How each figure of a row is attributed, said in every report (JSON, CSV
+/// and XLSX): issuance and redemption are attributed differently.
+pub const ATTRIBUTION: [&str; 4] = [
+    "发券数、发券面值、抢券用户数：行业按券种适用范围（仅限一个行业的券计入该行业，跨行业通用的券计入“通用”）；区县按居民领券时所在位置（领券时未提供位置的计入“未定位”）；商户规模不适用。",
+    "核销、订单、配套优惠、退款、参与商户：按核销商户的行业、所在区县和规模。",
+    "核销率 = (核销张数 − 全额退款退回的张数) ÷ 发券数；行业、区县行的核销按商户归属，发券按上一条归属，二者口径不同时仅供参考。",
+    "拉动比 = 净订单金额 ÷ 净核销金额。",
+];
 
 /// GB/T 2260 names of counties (current and retired), for the reports.
 static DISTRICT_NAMES: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
@@ -45,10 +54,16 @@ static DISTRICT_NAMES: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
 });
 
 pub fn district_name(code: &str) -> String {
+    if code == "unknown" {
+        return "未定位".into();
+    }
     DISTRICT_NAMES.get(code).cloned().unwrap_or_else(|| code.to_owned())
 }
 
 pub fn industry_name(code: &str) -> String {
+    if code == "general" {
+        return "通用".into();
+    }
     const ZH: [&str; 9] = ["餐饮", "零售", "住宿", "文旅", "家电", "汽车", "百货", "娱乐", "其他"];
     Industry::ALL
         .iter()
@@ -174,6 +189,9 @@ pub struct DailyReport {
     pub batch_trend: Vec<BatchTrendPoint>,
     pub analysis: Analysis,
     /// What the next day's report continues from.
+    /// How each figure is attributed (said in the CSV and XLSX too).
+    #[serde(default)]
+    pub attribution: Vec<String>,
     pub state: ReportState,
 }
 
@@ -406,10 +424,19 @@ impl Engine {
         };
         let attrs: fold::Attributes =
             self.store().merchant_attributes().await?.into_iter().map(|(m, i, d, s)| (m, (i, d, s))).collect();
+        let batches_of = self.store().list_batches(id).await?;
+        let kinds: fold::KindIndustries = batches_of
+            .iter()
+            .flat_map(|b| b.spec.kinds.iter().map(move |k| (b, k)))
+            .filter_map(|(b, k)| match k.kind.scope.industries.as_slice() {
+                [one] => Some(((b.id, k.kind.code.clone()), one.as_str().to_owned())),
+                _ => None,
+            })
+            .collect();
         while d <= day {
             let (from, to) = BusinessDay::from_date(d).bounds(cutoff);
             let rd = self.store().report_day(id, d, from, to).await?;
-            acc.fold(d, &rd, &attrs);
+            acc.fold(d, &rd, &attrs, &kinds);
             d = match d.succ_opt() {
                 Some(n) => n,
                 None => break,
@@ -420,8 +447,7 @@ impl Engine {
             return Err(ReportError::Store(StoreError::message("a report is built from an earlier day only")));
         }
         let (from, to) = BusinessDay::from_date(day).bounds(cutoff);
-        let batch_names: HashMap<_, _> =
-            self.store().list_batches(id).await?.into_iter().map(|b| (b.id, b.spec.name.clone())).collect();
+        let batch_names: HashMap<_, _> = batches_of.into_iter().map(|b| (b.id, b.spec.name)).collect();
         let total = acc.rows(fold::View::Total, &batch_names).into_iter().next().unwrap_or_default();
         let batches = acc.rows(fold::View::Batch, &batch_names);
         let industries = acc.rows(fold::View::Industry, &batch_names);
@@ -464,6 +490,7 @@ impl Engine {
             trend,
             batch_trend,
             analysis,
+            attribution: ATTRIBUTION.iter().map(|a| (*a).to_owned()).collect(),
             state,
         })
     }

@@ -118,6 +118,10 @@ pub fn csv(r: &DailyReport) -> String {
             let _ = writeln!(out, "{}", cells.join(","));
         }
     }
+    // How the figures are attributed, as rows of their own view.
+    for note in &r.attribution {
+        let _ = writeln!(out, "说明,{}", quote(&crate::csv_cell::cell(note)));
+    }
     out
 }
 
@@ -279,6 +283,12 @@ pub fn xlsx(r: &DailyReport) -> Result<Vec<u8>, XlsxError> {
                 write_value(ws, y, 1, Kind::Yuan, Some(*fen), &f)?;
                 y += 1;
             }
+        }
+        y += 1;
+        ws.write_string_with_format(y, 0, "口径说明", &f.head)?;
+        for note in &r.attribution {
+            y += 1;
+            ws.write_string(y, 0, note)?;
         }
     }
     charts(&mut wb, r)?;

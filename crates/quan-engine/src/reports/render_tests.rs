@@ -46,6 +46,7 @@ fn report(with_redemptions: bool) -> DailyReport {
         trend: vec![],
         batch_trend: vec![],
         analysis: Analysis::default(),
+        attribution: vec!["说明".into()],
         state: ReportState::default(),
     };
     if with_redemptions {

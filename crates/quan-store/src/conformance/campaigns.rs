@@ -300,6 +300,7 @@ fn claim_request(n: u128, resident: ResidentId, scope: &str, size: u32) -> crate
         business_day: NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default(),
         bucket_hint: (n % 8) as u32,
         key: None,
+        district: None,
     }
 }
 

@@ -165,11 +165,12 @@ pub struct VoucherRow<'a> {
     pub face_fen: i64,
     pub slot: Option<u32>,
     pub person_hash: Option<&'a [u8; 32]>,
+    pub claim_district: Option<&'a str>,
 }
 
 /// The columns of `vouchers` a claim commit writes, in the order both
 /// backends bind them.
-pub const CLAIMED_VOUCHER_COLUMNS: &str = "id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms, slot, person_hash";
+pub const CLAIMED_VOUCHER_COLUMNS: &str = "id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms, slot, person_hash, claim_district";
 
 /// Bulk writes of the claim committer.
 pub trait BulkClaims: sqlx::Row + Sized {
@@ -188,7 +189,7 @@ pub trait BulkClaims: sqlx::Row + Sized {
 
 impl BulkClaims for sqlx::sqlite::SqliteRow {
     /// Per chunk (shaped, or padded for a large commit): one `INSERT …
-    /// SELECT` over a `VALUES` list of the eight columns that differ by
+    /// SELECT` over a `VALUES` list of the nine columns that differ by
     /// row, with the campaign, batch and time bound once, and no
     /// `RETURNING`: the number of rows stored says
     /// whether every row went in (nearly always, as this node's memory
@@ -227,7 +228,8 @@ impl BulkClaims for sqlx::sqlite::SqliteRow {
                         .bind(None::<uuid::Uuid>)
                         .bind(None::<i64>)
                         .bind(None::<i64>)
-                        .bind(None::<&[u8]>);
+                        .bind(None::<&[u8]>)
+                        .bind(None::<&str>);
                 }
                 for r in chunk {
                     q = q
@@ -238,7 +240,8 @@ impl BulkClaims for sqlx::sqlite::SqliteRow {
                         .bind(r.resident_id)
                         .bind(r.face_fen)
                         .bind(r.slot.map(i64::from))
-                        .bind(r.person_hash.map(|p| p.as_slice()));
+                        .bind(r.person_hash.map(|p| p.as_slice()))
+                        .bind(r.claim_district);
                 }
                 let stored = q.bind(campaign).bind(batch).bind(at_ms).execute(&mut *conn).await?.rows_affected();
                 if usize::try_from(stored).ok() == Some(chunk.len()) {
@@ -259,7 +262,7 @@ impl BulkClaims for sqlx::sqlite::SqliteRow {
 
 /// Parameters of one row in SQLite's claim insert (id, claim id, kind,
 /// tier, resident, face value, slot, person).
-const VOUCHER_ROW_PARAMETERS: usize = 8;
+const VOUCHER_ROW_PARAMETERS: usize = 9;
 /// Rows of SQLite's padded claim insert (8 192 parameters of the 32 766
 /// SQLite allows), used from `PADDED_FROM` rows on: against the shaped
 /// statements (256, 32, 8, …: eleven for 1 000 claims) the rows of a grab
@@ -275,7 +278,7 @@ fn sqlite_voucher_insert_text(rows: usize) -> String {
     let shared = rows * VOUCHER_ROW_PARAMETERS;
     format!(
         "WITH v AS (VALUES {}) INSERT INTO vouchers ({CLAIMED_VOUCHER_COLUMNS})
-         SELECT column1, column2, ?{}, ?{}, column3, column4, column5, column6, 'claimed', ?{}, column7, column8
+         SELECT column1, column2, ?{}, ?{}, column3, column4, column5, column6, 'claimed', ?{}, column7, column8, column9
          FROM v WHERE column1 IS NOT NULL ON CONFLICT DO NOTHING",
         super::values::<sqlx::sqlite::SqliteRow>(rows, VOUCHER_ROW_PARAMETERS),
         shared + 1,
@@ -313,9 +316,9 @@ impl BulkClaims for sqlx::postgres::PgRow {
             // for each other in a cycle).
             sqlx::query_scalar::<_, uuid::Uuid>(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO vouchers ({CLAIMED_VOUCHER_COLUMNS})
-                 SELECT u.id, u.claim_id, $1, $2, u.kind_code, u.tier, u.resident_id, u.face_fen, 'claimed', $3, u.slot, u.person_hash
-                 FROM UNNEST($4::uuid[], $5::uuid[], $6::text[], $7::int8[], $8::uuid[], $9::int8[], $10::int8[], $11::bytea[])
-                      AS u(id, claim_id, kind_code, tier, resident_id, face_fen, slot, person_hash)
+                 SELECT u.id, u.claim_id, $1, $2, u.kind_code, u.tier, u.resident_id, u.face_fen, 'claimed', $3, u.slot, u.person_hash, u.claim_district
+                 FROM UNNEST($4::uuid[], $5::uuid[], $6::text[], $7::int8[], $8::uuid[], $9::int8[], $10::int8[], $11::bytea[], $12::text[])
+                      AS u(id, claim_id, kind_code, tier, resident_id, face_fen, slot, person_hash, claim_district)
                  ON CONFLICT DO NOTHING RETURNING claim_id"
             )))
             .bind(campaign)
@@ -329,6 +332,7 @@ impl BulkClaims for sqlx::postgres::PgRow {
             .bind(rows.iter().map(|r| r.face_fen).collect::<Vec<_>>())
             .bind(rows.iter().map(|r| r.slot.map(i64::from)).collect::<Vec<_>>())
             .bind(rows.iter().map(|r| r.person_hash.map(|p| p.to_vec())).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.claim_district).collect::<Vec<_>>())
             .fetch_all(&mut *conn)
             .await
         })

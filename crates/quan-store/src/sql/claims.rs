@@ -122,6 +122,7 @@ macro_rules! impl_claim_store {
                         face_fen: face.as_i64(),
                         slot: *slot,
                         person_hash: slot.and(r.person.as_ref()).map(|p| p.as_bytes()),
+                        claim_district: r.district.as_deref(),
                     })
                     .collect();
                 <R as quan_store::sql::bulk::BulkClaims>::insert_vouchers(&mut **tx, b.campaign.as_uuid(), b.batch.as_uuid(), b.at.timestamp_millis(), &rows)

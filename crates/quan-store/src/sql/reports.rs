@@ -7,7 +7,7 @@
 /// (`COALESCE`), else SQLite reads every voucher of the campaign for each of
 /// the day's (90 000² rows: the demo's T+1 report timed out once the
 /// resident's index also held the batch slot).
-pub const VOUCHER_HISTORY: &str = "SELECT h.batch_id, h.resident_id
+pub const VOUCHER_HISTORY: &str = "SELECT h.batch_id, h.resident_id, h.kind_code, h.claim_district
      FROM vouchers d CROSS JOIN vouchers h
      WHERE d.campaign_id = $1 AND d.created_at_ms >= $2 AND d.created_at_ms < $3
        AND h.resident_id = d.resident_id AND COALESCE(h.campaign_id, h.campaign_id) = $1 AND h.created_at_ms + 0 < $2";
@@ -94,7 +94,7 @@ macro_rules! impl_report_store {
                         ));
                     }
                     let rows = sqlx::query(
-                        "SELECT batch_id, resident_id, face_fen FROM vouchers WHERE campaign_id = $1 AND created_at_ms >= $2 AND created_at_ms < $3",
+                        "SELECT batch_id, resident_id, face_fen, kind_code, claim_district FROM vouchers WHERE campaign_id = $1 AND created_at_ms >= $2 AND created_at_ms < $3",
                     )
                     .bind(c)
                     .bind(f)
@@ -103,7 +103,13 @@ macro_rules! impl_report_store {
                     .await
                     .map_err(err)?;
                     for r in &rows {
-                        out.vouchers.push((BatchId::from_uuid(get(r, "batch_id")?), ResidentId::from_uuid(get(r, "resident_id")?), get(r, "face_fen")?));
+                        out.vouchers.push((
+                            BatchId::from_uuid(get(r, "batch_id")?),
+                            ResidentId::from_uuid(get(r, "resident_id")?),
+                            get(r, "face_fen")?,
+                            get(r, "kind_code")?,
+                            get(r, "claim_district")?,
+                        ));
                     }
                     let rows = sqlx::query(
                         // Driven from the day's residents (CROSS JOIN keeps that order in
@@ -139,7 +145,12 @@ macro_rules! impl_report_store {
                     .await
                     .map_err(err)?;
                     for r in &rows {
-                        out.voucher_history.push((BatchId::from_uuid(get(r, "batch_id")?), ResidentId::from_uuid(get(r, "resident_id")?)));
+                        out.voucher_history.push((
+                            BatchId::from_uuid(get(r, "batch_id")?),
+                            ResidentId::from_uuid(get(r, "resident_id")?),
+                            get(r, "kind_code")?,
+                            get(r, "claim_district")?,
+                        ));
                     }
                     Ok(out)
                 }

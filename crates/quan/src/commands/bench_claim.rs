@@ -299,6 +299,7 @@ async fn database_alone<R: quan_store::sql::bulk::BulkClaims>(
                         face_fen: 1_000,
                         slot: Some(0),
                         person_hash: None,
+                        claim_district: None,
                     })
                     .collect();
                 let mut tx = pool.begin().await?;

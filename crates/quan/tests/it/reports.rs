@@ -428,7 +428,11 @@ async fn the_daily_report_matches_the_raw_events_and_a_stored_day_never_changes(
         assert_eq!(total[0], "全部批次");
         assert_eq!(total[col], format!("{}", f64::from(i32::try_from(net).unwrap_or(0)) / 100.0), "{total:?}");
         let districts = wb.worksheet_range("区县").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(districts.rows().count(), 2 + 2, "title, header and the two districts");
+        assert_eq!(
+            districts.rows().count(),
+            2 + 3,
+            "title, header, the two districts, and 未定位 (vouchers claimed without a position)"
+        );
     }
 }
 
@@ -446,4 +450,72 @@ async fn a_day_before_the_campaign_is_refused_by_name_and_stores_nothing_later_r
     assert!(message.contains("2027-01-02 00:00:00 Beijing time"), "people read Beijing time: {message}");
     let (_, days) = app.get(&format!("/api/v1/campaigns/{cid}/reports/daily"), Some(&official)).await;
     assert_eq!(days, json!([]), "a refused read stores nothing");
+}
+
+#[tokio::test]
+async fn issuance_is_reported_by_the_kinds_industry_and_the_district_residents_claimed_from_on_sqlite() {
+    issuance_is_reported_by_kind_industry_and_claim_district(TestApp::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn issuance_is_reported_by_the_kinds_industry_and_the_district_residents_claimed_from_on_postgres() {
+    if let Some(app) = TestApp::postgres().await {
+        issuance_is_reported_by_kind_industry_and_claim_district(app).await;
+    }
+}
+
+async fn issuance_is_reported_by_kind_industry_and_claim_district(app: TestApp) {
+    at(&app, "2026-12-05T09:00:00+08:00");
+    let (_, official) = app.staff("yichang.attr.official", Role::Official, "4205").await;
+    let geo = std::fs::read_to_string(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/regions/geojson/420500-yichang.geojson"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    app.engine.import_districts(&geo, quan_domain::geo::Crs::Gcj02, "test").await.unwrap_or_else(|e| panic!("{e}"));
+    let kind = |code: &str, scope: Value| json!({"stock": 100, "kind": {"code": code, "name": code, "discount": {"type": "instant", "off_fen": 1000}, "scope": scope, "validity": {"type": "days_after_claim", "days": 3}}});
+    let doc = json!({
+        "campaign": {"name": "归属", "region": "4205", "budget_fen": 1_000_000, "funding_source": "财政", "starts_on": "2026-12-01", "ends_on": "2026-12-31"},
+        "batches": [{"name": "一", "opening_at": "2026-12-05T10:00:00+08:00", "closing_at": "2026-12-05T22:00:00+08:00",
+            "limits": {"per_batch": 2},
+            "kinds": [kind("food", json!({"industries": ["catering"]})), kind("any", json!({}))]}]
+    });
+    let (status, created) = app.post("/api/v1/campaigns", Some(&official), &doc).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let cid = created["campaign"]["id"].as_str().unwrap_or_default().to_owned();
+    let bid = created["batches"][0]["id"].as_str().unwrap_or_default().to_owned();
+    app.post(&format!("/api/v1/campaigns/{cid}/funding"), Some(&official), &json!({"amount_fen": 1_000_000})).await;
+    app.post(&format!("/api/v1/campaigns/{cid}/start"), Some(&official), &json!({})).await;
+    at(&app, "2026-12-05T11:00:00+08:00");
+    // Xiling's label point in GCJ-02; one resident there, one without a position.
+    let xiling = json!({"lat": 30.702476, "lng": 111.295468, "crs": "gcj02", "accuracy_m": 20});
+    let a = resident(&app, "13900007001").await;
+    let b = resident(&app, "13900007002").await;
+    for (token, body) in [(&a, json!({"kind": "food"})), (&a, json!({"kind": "any"})), (&b, json!({"kind": "food"}))] {
+        let mut body = body;
+        if token == &a {
+            body.as_object_mut().map(|o| o.extend(xiling.as_object().cloned().unwrap_or_default()));
+        }
+        let (status, c) = app.post(&format!("/api/v1/batches/{bid}/claims"), Some(token), &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{c}");
+    }
+    at(&app, "2026-12-06T01:00:00+08:00");
+    let official = app.login("yichang.attr.official", "yichang.attr.official-password-123").await;
+    let (status, r) = app.get(&format!("/api/v1/campaigns/{cid}/reports/daily/2026-12-05"), Some(&official)).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let issued = |rows: &Value, key: &str, code: &str| {
+        rows.as_array()
+            .and_then(|v| v.iter().find(|x| x[key] == code))
+            .map(|x| (x["cumulative"]["issued"].as_u64(), x["cumulative"]["claimers"].as_u64()))
+    };
+    assert_eq!(issued(&r["industries"], "industry", "catering"), Some((Some(2), Some(2))), "{}", r["industries"]);
+    assert_eq!(issued(&r["industries"], "industry", "general"), Some((Some(1), Some(1))));
+    assert_eq!(issued(&r["districts"], "district", "420502"), Some((Some(2), Some(1))), "{}", r["districts"]);
+    assert_eq!(issued(&r["districts"], "district", "unknown"), Some((Some(1), Some(1))));
+    let names: Vec<&str> =
+        r["districts"].as_array().into_iter().flatten().filter_map(|x| x["district_name"].as_str()).collect();
+    assert!(names.contains(&"西陵区") && names.contains(&"未定位"), "{names:?}");
+    assert!(r["attribution"].as_array().is_some_and(|a| a.len() == 4), "the report says how it attributes: {r}");
+    let (_, _, csv) =
+        get_raw(&app, &format!("/api/v1/campaigns/{cid}/reports/daily/2026-12-05.csv"), &official, "*/*").await;
+    assert!(String::from_utf8_lossy(&csv).contains("说明,"), "the CSV says it too");
 }
