@@ -492,10 +492,10 @@ async fn issuance_is_reported_by_kind_industry_and_claim_district(app: TestApp) 
     let b = resident(&app, "13900007002").await;
     for (token, body) in [(&a, json!({"kind": "food"})), (&a, json!({"kind": "any"})), (&b, json!({"kind": "food"}))] {
         let mut body = body;
-        if token == &a {
-            if let Some(o) = body.as_object_mut() {
-                o.extend(xiling.as_object().cloned().unwrap_or_default());
-            }
+        if token == &a
+            && let Some(o) = body.as_object_mut()
+        {
+            o.extend(xiling.as_object().cloned().unwrap_or_default());
         }
         let (status, c) = app.post(&format!("/api/v1/batches/{bid}/claims"), Some(token), &body).await;
         assert_eq!(status, StatusCode::CREATED, "{c}");
