@@ -57,8 +57,32 @@ fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(&format!("{s}+08:00")).map(|d| d.to_utc()).unwrap_or_default()
 }
 
+/// Yuan with thousands separators, as officials read amounts: `12,360.00`.
 fn yuan(fen: i64) -> String {
-    quan_domain::Fen::new(fen).to_string()
+    let sign = if fen < 0 { "-" } else { "" };
+    let a = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", grouped(a / 100), a % 100)
+}
+
+/// A count with thousands separators: `200,000`.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Answers by kind, in words: `claimed 1,234 · sold_out 56`, or `none`.
+fn tally(m: &BTreeMap<String, usize>) -> String {
+    if m.is_empty() {
+        return "none".into();
+    }
+    m.iter().map(|(k, n)| format!("{k} {}", grouped(*n as u64))).collect::<Vec<_>>().join(" · ")
 }
 
 /// A JSON request over a keep-alive connection: (status, body).
@@ -475,7 +499,7 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
     .await;
     b.finish_and_clear();
     let lottery_outcome = outcome.lock().map(|m| m.clone()).unwrap_or_default();
-    say(&format!("lottery registration: {lottery_outcome:?}"));
+    say(&format!("lottery registration: {}", tally(&lottery_outcome)));
 
     // Two seconds early: refused with the server's time, for the countdown.
     clock.set(t("2026-12-05T09:59:58"));
@@ -504,10 +528,11 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
     lat.sort();
     let claimed = seen.vouchers.len();
     say(&format!(
-        "grab: {} requests in {grab_secs:.1} s ({:.0}/s), {claimed} vouchers, answers {:?}",
-        seen.latencies.len(),
+        "grab: {} requests in {grab_secs:.1} s ({:.0}/s), {} vouchers to first-time claimers; answers: {}",
+        grouped(seen.latencies.len() as u64),
         seen.latencies.len() as f64 / grab_secs,
-        seen.codes
+        grouped(claimed as u64),
+        tally(&seen.codes)
     ));
 
     // Day 1 afternoon and evening: redemptions in both directions, some refunds.
@@ -536,7 +561,11 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
         200,
     )
     .await?;
-    say(&format!("12-05: {} redemptions (refused: {refused1:?}), {refunds1} refunds; one shop suspended", made1.len()));
+    say(&format!(
+        "12-05: {} redemptions (refused: {}), {refunds1} refunds; one shop suspended",
+        grouped(made1.len() as u64),
+        tally(&refused1)
+    ));
 
     // 12-06 01:00: T+1 report and settlement of 12-05.
     let reports = o.data_dir.join("reports");
@@ -604,8 +633,9 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
         redeem_all(&clock, "2026-12-06T18:30:00", 5, &mut conns, &tokens, &shops, Some(0), &day2, &rng, show).await?;
     let refunds2 = refund_some(&mut c, &shops, &made2, 40, false).await?;
     say(&format!(
-        "12-06: {} redemptions (refused: {refused2:?}), {refunds2} refunds, and {late_refunds} refunds of orders paid yesterday",
-        made2.len()
+        "12-06: {} redemptions (refused: {}), {refunds2} refunds, and {late_refunds} refunds of orders paid yesterday",
+        grouped(made2.len() as u64),
+        tally(&refused2)
     ));
     close_day(
         &engine,
@@ -668,6 +698,16 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
         engine.daily_report_unchecked(id, last).await.map_err(|e| anyhow::anyhow!("report of {last}: {e}"))?;
     let final_files =
         super::report::write_files(&final_report, &quan_engine::reports::canonical(&final_report)?, &reports)?;
+    // Each batch's final report (批次总结) as of the last business day.
+    let mut batch_finals = Vec::new();
+    for b in &final_report.batches {
+        let Some(bid) = b.batch_id.as_deref().and_then(|x| x.parse::<quan_domain::BatchId>().ok()) else { continue };
+        let r = engine.batch_final_report(&actor, bid, last).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let path = reports.join(format!("batch-final-{bid}-{last}.xlsx"));
+        let bytes = quan_engine::reports::render::batch_final_xlsx(&r).map_err(|e| anyhow::anyhow!("{e}"))?;
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        batch_finals.push(path);
+    }
     say(&format!(
         "12-14: {} vouchers expired, campaign {}",
         expired.vouchers,
@@ -689,18 +729,22 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
         let _ = writeln!(out, "  {k:<44} {v:>30}");
     };
     row(&mut out, "budget / funded (元)", format!("{} / {}", yuan(close_out.budget_fen), yuan(close_out.funded_fen)));
-    row(&mut out, "merchants imported / rows refused", format!("{} / {}", totals.inserted, totals.errors.len()));
+    row(
+        &mut out,
+        "merchants imported / rows refused",
+        format!("{} / {}", grouped(totals.inserted), grouped(totals.errors.len() as u64)),
+    );
     row(&mut out, "shops taking vouchers (till + cashier)", shops.len().to_string());
     row(
         &mut out,
         "residents (inside the city / outside)",
-        format!("{} / {}", o.residents - o.residents / 10, o.residents / 10),
+        format!("{} / {}", grouped((o.residents - o.residents / 10) as u64), grouped((o.residents / 10) as u64)),
     );
-    row(&mut out, "vouchers issued 发券数（张）", f.issued.unwrap_or(0).to_string());
+    row(&mut out, "vouchers issued 发券数（张）", grouped(f.issued.unwrap_or(0)));
     row(&mut out, "face value issued 发券面值（元）", yuan(f.issued_face_fen.unwrap_or(0)));
-    row(&mut out, "residents who claimed 抢券用户数", f.claimers.unwrap_or(0).to_string());
-    row(&mut out, "residents who redeemed 核销用户数", f.redeemers.to_string());
-    row(&mut out, "redemptions 核销笔数", f.redemptions.to_string());
+    row(&mut out, "residents who claimed 抢券用户数", grouped(f.claimers.unwrap_or(0)));
+    row(&mut out, "residents who redeemed 核销用户数", grouped(f.redeemers));
+    row(&mut out, "redemptions 核销笔数", grouped(f.redemptions));
     row(&mut out, "subsidy redeemed 核销金额（元）", yuan(f.subsidy_fen));
     row(&mut out, "order amount 订单金额（元）", yuan(f.order_fen));
     row(
@@ -708,7 +752,7 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
         "matching: platform / merchants（元）",
         format!("{} / {}", yuan(f.platform_match_fen), yuan(f.merchant_match_fen)),
     );
-    row(&mut out, "refunds (count / amount 元)", format!("{} / {}", f.refunds, yuan(f.refunded_fen)));
+    row(&mut out, "refunds (count / amount 元)", format!("{} / {}", grouped(f.refunds), yuan(f.refunded_fen)));
     row(&mut out, "net subsidy 净核销金额（元）", yuan(f.net_subsidy_fen));
     row(
         &mut out,
@@ -733,13 +777,30 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
             percentile(&lat, 0.99).as_millis()
         ),
     );
-    row(&mut out, "grab answers", format!("{:?}", seen.codes));
+    let _ = writeln!(out, "  grab answers (one per request; a request is one tap, retries included):");
+    let _ = writeln!(out, "    {}", tally(&seen.codes));
+    let _ = writeln!(
+        out,
+        "  (\"claimed\" answers count requests granted, retries of a granted claim included; a pack claim gives\n   several vouchers; lottery winners get theirs without a request: the report's 发券数 counts vouchers.)"
+    );
     row(
         &mut out,
         "redemptions over HTTP (code + redeem), day 1",
         format!("{:.0}/s", made1.len() as f64 / red_secs.max(0.001)),
     );
-    row(&mut out, "live view (claimed / redeemed)", format!("{} / {}", live["claimed"], live["redeemed"]));
+    row(
+        &mut out,
+        "live view 12-06 18:00: vouchers claimed / redeemed",
+        format!(
+            "{} / {}",
+            grouped(live["claimed"].as_u64().unwrap_or(0)),
+            grouped(live["redeemed"].as_u64().unwrap_or(0))
+        ),
+    );
+    let _ = writeln!(
+        out,
+        "  (the live view is the running count on the evening of 12-06; the report's figures above run to\n   12-13 and count redemptions made, before refunds: 核销笔数 − full refunds = redemptions standing.)"
+    );
     row(
         &mut out,
         "audit verify",
@@ -760,8 +821,11 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
         "  daily reports   {}/report-{cid}-<day>.xlsx / .csv / .json, one per business day",
         reports.display()
     );
+    for f in &batch_finals {
+        let _ = writeln!(out, "  final report    {} (批次总结)", f.display());
+    }
     for f in final_files {
-        let _ = writeln!(out, "  final report    {}", f.display());
+        let _ = writeln!(out, "  last daily     {}", f.display());
     }
     let _ = writeln!(out, "  close-out       {}\n                  {}", co_xlsx.display(), co_html.display());
     let _ = writeln!(out, "  payout files    {}", payouts.display());
@@ -1284,4 +1348,21 @@ async fn close_day(
         yuan(recovered)
     ));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_and_counts_read_with_thousands_separators_and_answers_in_words() {
+        assert_eq!(yuan(1_000_000_000), "10,000,000.00");
+        assert_eq!(yuan(-123_456), "-1,234.56");
+        assert_eq!(yuan(5), "0.05");
+        assert_eq!(grouped(200_000), "200,000");
+        assert_eq!(grouped(999), "999");
+        let m: BTreeMap<String, usize> = [("claimed".to_owned(), 1_234), ("sold_out".to_owned(), 5)].into();
+        assert_eq!(tally(&m), "claimed 1,234 · sold_out 5");
+        assert_eq!(tally(&BTreeMap::new()), "none");
+    }
 }
