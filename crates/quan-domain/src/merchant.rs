@@ -185,8 +185,29 @@ pub struct ValidApplication {
     pub district: DistrictCode,
     pub location: Option<LatLng>,
     pub contact_name: String,
-    pub contact_phone: crate::phone::PhoneNumber,
+    pub contact_phone: ContactPhone,
     pub settlement_account: SettlementAccount,
+}
+
+/// A merchant's contact phone. As submitted it is the number; as quan keeps
+/// it (never in clear): a masked form for display, a keyed hash for
+/// matching (the same phone at another merchant, or a resident's), and the
+/// number sealed (encrypted under a key derived from the personal-data key)
+/// for the staff allowed to call it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactPhone {
+    Given(crate::phone::PhoneNumber),
+    Kept { masked: String, hash: crate::KeyedHash, sealed: Vec<u8> },
+}
+
+impl ContactPhone {
+    /// `138****5678`.
+    pub fn masked(&self) -> String {
+        match self {
+            ContactPhone::Given(p) => p.masked(),
+            ContactPhone::Kept { masked, .. } => masked.clone(),
+        }
+    }
 }
 
 impl MerchantApplication {
@@ -222,7 +243,7 @@ impl MerchantApplication {
             district,
             location: self.location,
             contact_name,
-            contact_phone,
+            contact_phone: ContactPhone::Given(contact_phone),
             settlement_account: SettlementAccount {
                 bank_name: a.bank_name.trim().to_owned(),
                 account_name: a.account_name.trim().to_owned(),

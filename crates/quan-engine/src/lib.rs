@@ -25,6 +25,7 @@ pub mod expiry;
 pub mod identity;
 mod list_memory;
 mod lottery;
+pub mod merchant_phones;
 pub mod merchants;
 pub mod random;
 mod rate_limit;

@@ -168,7 +168,8 @@ impl Engine {
         status: MerchantStatus,
         source: &str,
     ) -> Merchant {
-        let app = self.place(app);
+        let mut app = self.place(app);
+        app.contact_phone = self.keep_phone(app.contact_phone);
         let now = self.now();
         Merchant {
             id: MerchantId::from_uuid(self.new_uuid()),

@@ -51,6 +51,35 @@ impl PiiKey {
     }
 }
 
+impl PiiKey {
+    /// A key of its own for `label`, derived from this one (never the key itself).
+    fn derived(&self, label: &str) -> [u8; 32] {
+        *self.hash(&format!("key:{label}"), b"").as_bytes()
+    }
+
+    /// Seals `value` (AES-256-GCM under a key derived for `label`): the
+    /// 12-byte `nonce` (random, never reused) followed by the ciphertext and tag.
+    pub fn seal(&self, label: &str, value: &[u8], nonce: [u8; 12]) -> Vec<u8> {
+        use aes_gcm::aead::{Aead, KeyInit as _};
+        let cipher = aes_gcm::Aes256Gcm::new(&self.derived(label).into());
+        // Encryption into a Vec cannot fail for inputs this small.
+        let ct = cipher.encrypt(&nonce.into(), value).unwrap_or_default();
+        let mut out = nonce.to_vec();
+        out.extend(ct);
+        out
+    }
+
+    /// The value [`PiiKey::seal`] sealed for `label`; `None` when it was
+    /// sealed under another key or label, or changed since.
+    pub fn open(&self, label: &str, sealed: &[u8]) -> Option<Vec<u8>> {
+        use aes_gcm::aead::{Aead, KeyInit as _};
+        let (nonce, ct) = sealed.split_at_checked(12)?;
+        let nonce: [u8; 12] = nonce.try_into().ok()?;
+        let cipher = aes_gcm::Aes256Gcm::new(&self.derived(label).into());
+        cipher.decrypt(&nonce.into(), ct).ok()
+    }
+}
+
 /// Prefix of every bearer token, so a leaked token is easy to spot and scan for.
 pub const TOKEN_PREFIX: &str = "qn_";
 
@@ -146,6 +175,20 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sealed_value_opens_with_its_key_and_label_only() {
+        let k = PiiKey::from_bytes([3; 32]);
+        let sealed = k.seal("merchant_phone", b"13812345678", [9; 12]);
+        assert!(!sealed.windows(11).any(|w| w == b"13812345678"), "not in clear");
+        assert_eq!(k.open("merchant_phone", &sealed).as_deref(), Some(&b"13812345678"[..]));
+        assert_eq!(k.open("other", &sealed), None, "another label");
+        assert_eq!(PiiKey::from_bytes([4; 32]).open("merchant_phone", &sealed), None, "another key");
+        let mut bent = sealed.clone();
+        bent[14] ^= 1;
+        assert_eq!(k.open("merchant_phone", &bent), None, "changed");
+        assert_eq!(k.open("merchant_phone", b"short"), None);
+    }
     use crate::random::SeededRandom;
 
     const FAST: PasswordParams = PasswordParams { m_cost_kib: 64, t_cost: 1, p_cost: 1 };

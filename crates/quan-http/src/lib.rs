@@ -139,6 +139,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::campaigns::router())
         .merge(routes::batches::router())
         .merge(routes::merchants::router())
+        .merge(routes::merchant_contact::router())
         .merge(routes::districts::router())
         .merge(routes::eligibility::router())
         .merge(routes::claims::router())

@@ -55,6 +55,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 22, name: "person_slot", sql: include_str!("../migrations/0022_person_slot.sql") },
     Migration { version: 23, name: "identity_changes", sql: include_str!("../migrations/0023_identity_changes.sql") },
     Migration { version: 24, name: "claim_district", sql: include_str!("../migrations/0024_claim_district.sql") },
+    Migration {
+        version: 25,
+        name: "merchant_phone_sealed",
+        sql: include_str!("../migrations/0025_merchant_phone_sealed.sql"),
+    },
 ];
 
 quan_store::impl_account_stores!(PgStore, sqlx::postgres::PgRow);

@@ -182,6 +182,17 @@ pub trait MerchantStore: Send + Sync {
         search: Option<&str>,
     ) -> Result<Vec<Merchant>, StoreError>;
     async fn count_merchants(&self) -> Result<u64, StoreError>;
+    /// Merchants of an earlier version whose contact phone is still in
+    /// clear: (id, the number), at most `limit`.
+    async fn merchants_with_clear_phone(&self, limit: u32) -> Result<Vec<(MerchantId, String)>, StoreError>;
+    /// Replaces a clear contact phone with its masked form, hash and sealed number.
+    async fn seal_merchant_phone(
+        &self,
+        id: MerchantId,
+        masked: &str,
+        hash: &KeyedHash,
+        sealed: &[u8],
+    ) -> Result<(), StoreError>;
     /// Applies a review if the merchant is still in `r.from`
     /// (`Conflict { what: "merchant_changed" }` otherwise) and records it.
     async fn review_merchant(&self, r: &MerchantReview) -> Result<(), StoreError>;

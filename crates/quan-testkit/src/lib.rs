@@ -287,6 +287,23 @@ impl TestApp {
         r.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
+    /// The first column of every row `sql` returns, as text (for tests
+    /// that look at what is stored, behind the API's back).
+    pub async fn query_text(&self, sql: &'static str) -> Vec<String> {
+        use sqlx::Row as _;
+        match &self.raw {
+            RawDb::Sqlite(p) => sqlx::query(sql)
+                .fetch_all(p)
+                .await
+                .map(|rows| rows.iter().map(|r| r.try_get::<String, _>(0).unwrap_or_default()).collect()),
+            RawDb::Postgres(p) => sqlx::query(sql)
+                .fetch_all(p)
+                .await
+                .map(|rows| rows.iter().map(|r| r.try_get::<String, _>(0).unwrap_or_default()).collect()),
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
     /// Closes every database connection of the server, as if the database
     /// had gone away.
     pub async fn close_database(&self) {

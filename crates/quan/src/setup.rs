@@ -173,5 +173,10 @@ pub async fn engine(config: &Config) -> anyhow::Result<Engine> {
         config: engine_config(config)?,
     });
     engine.reload_districts().await.map_err(|e| anyhow::anyhow!("cannot load the district boundaries: {e}"))?;
+    let sealed =
+        engine.seal_merchant_phones().await.map_err(|e| anyhow::anyhow!("cannot seal merchants' phones: {e}"))?;
+    if sealed > 0 {
+        tracing::info!(sealed, "merchants' contact phones stored in clear by an earlier version are sealed now");
+    }
     Ok(engine)
 }

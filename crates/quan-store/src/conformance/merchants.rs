@@ -4,7 +4,7 @@ use chrono::Duration;
 use quan_domain::merchant::{
     CreditCode, LatLng, MerchantStatus, ReviewAction, Scale, SettlementAccount, ValidApplication,
 };
-use quan_domain::{DistrictCode, Fen, Industry, MerchantId, PhoneNumber, Region, Role, TillId, UserId, Username};
+use quan_domain::{DistrictCode, Fen, Industry, MerchantId, Region, Role, TillId, UserId, Username};
 use uuid::Uuid;
 
 use super::{S, ok, t};
@@ -36,7 +36,11 @@ pub fn merchant(n: u32, district: &str) -> Merchant {
             district: DistrictCode::parse(district).unwrap_or_else(|e| panic!("{e}")),
             location: Some(LatLng { lat: 30.7, lng: 111.29 }),
             contact_name: "张三".into(),
-            contact_phone: PhoneNumber::parse("13812345678").unwrap_or_else(|e| panic!("{e}")),
+            contact_phone: quan_domain::merchant::ContactPhone::Kept {
+                masked: "138****5678".into(),
+                hash: quan_domain::KeyedHash::from_bytes([u8::try_from(n % 250).unwrap_or(0); 32]),
+                sealed: vec![1, 2, 3],
+            },
             settlement_account: SettlementAccount {
                 bank_name: "中国银行".into(),
                 account_name: "宜昌测试".into(),

@@ -72,7 +72,25 @@ macro_rules! impl_merchant_store {
             }
 
             const MERCHANT_COLS: &str = "id, legal_name, credit_code, industry, scale, address, district, lat, lng, contact_name, contact_phone,
-                bank_name, account_name, account_number, status, status_reason, source, created_at_ms, updated_at_ms";
+                bank_name, account_name, account_number, status, status_reason, source, created_at_ms, updated_at_ms,
+                contact_phone_hash, contact_phone_sealed";
+
+            /// The contact phone as kept: masked, hashed and sealed; a row of
+            /// an earlier version (no hash yet) still has the number itself.
+            fn contact_phone(row: &R) -> Result<quan_domain::merchant::ContactPhone, StoreError> {
+                use quan_domain::merchant::ContactPhone;
+                let shown: String = get(row, "contact_phone")?;
+                let hash: Option<Vec<u8>> = get(row, "contact_phone_hash")?;
+                let sealed: Option<Vec<u8>> = get(row, "contact_phone_sealed")?;
+                match (hash, sealed) {
+                    (Some(h), Some(sealed)) => Ok(ContactPhone::Kept {
+                        masked: shown,
+                        hash: quan_domain::KeyedHash::from_slice(&h).ok_or_else(|| bad("contact_phone_hash", "?"))?,
+                        sealed,
+                    }),
+                    _ => PhoneNumber::parse(&shown).map(ContactPhone::Given).map_err(|e| StoreError::message(e.to_string())),
+                }
+            }
 
             fn merchant(row: &R) -> Result<Merchant, StoreError> {
                 let s = |c: &str| get::<String>(row, c);
@@ -87,7 +105,7 @@ macro_rules! impl_merchant_store {
                     district: DistrictCode::parse(&s("district")?).map_err(|e| StoreError::message(e.to_string()))?,
                     location: lat.zip(lng).map(|(lat, lng)| LatLng { lat, lng }),
                     contact_name: s("contact_name")?,
-                    contact_phone: PhoneNumber::parse(&s("contact_phone")?).map_err(|e| StoreError::message(e.to_string()))?,
+                    contact_phone: contact_phone(row)?,
                     settlement_account: SettlementAccount {
                         bank_name: s("bank_name")?,
                         account_name: s("account_name")?,
@@ -107,8 +125,12 @@ macro_rules! impl_merchant_store {
 
             pub(super) async fn insert_one(tx: &mut Tx<'_>, m: &Merchant, on_conflict_skip: bool) -> Result<u64, StoreError> {
                 let a = &m.app;
+                // Only a sealed phone is stored: the number never reaches the table.
+                let quan_domain::merchant::ContactPhone::Kept { masked, hash, sealed } = &a.contact_phone else {
+                    return Err(StoreError::message("a merchant's contact phone must be sealed before it is stored"));
+                };
                 let sql = format!(
-                    "INSERT INTO merchants ({MERCHANT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19){}",
+                    "INSERT INTO merchants ({MERCHANT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21){}",
                     if on_conflict_skip { " ON CONFLICT (credit_code) DO NOTHING" } else { "" }
                 );
                 let r = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -122,7 +144,7 @@ macro_rules! impl_merchant_store {
                     .bind(a.location.map(|l| l.lat))
                     .bind(a.location.map(|l| l.lng))
                     .bind(&a.contact_name)
-                    .bind(a.contact_phone.expose())
+                    .bind(masked)
                     .bind(&a.settlement_account.bank_name)
                     .bind(&a.settlement_account.account_name)
                     .bind(&a.settlement_account.account_number)
@@ -131,6 +153,8 @@ macro_rules! impl_merchant_store {
                     .bind(&m.source)
                     .bind(ms(m.created_at))
                     .bind(ms(m.updated_at))
+                    .bind(&hash.as_bytes()[..])
+                    .bind(&sealed[..])
                     .execute(&mut **tx)
                     .await
                     .map_err(unique("credit_code"))?;
@@ -229,6 +253,36 @@ macro_rules! impl_merchant_store {
                         .await
                         .map_err(err)?;
                     rows.iter().map(merchant).collect()
+                }
+
+                async fn merchants_with_clear_phone(&self, limit: u32) -> Result<Vec<(MerchantId, String)>, StoreError> {
+                    let rows = sqlx::query("SELECT id, contact_phone FROM merchants WHERE contact_phone_hash IS NULL ORDER BY id LIMIT $1")
+                        .bind(i64::from(limit))
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(err)?;
+                    rows.iter().map(|r| Ok((MerchantId::from_uuid(get(r, "id")?), get(r, "contact_phone")?))).collect()
+                }
+
+                async fn seal_merchant_phone(
+                    &self,
+                    id: MerchantId,
+                    masked: &str,
+                    hash: &quan_domain::KeyedHash,
+                    sealed: &[u8],
+                ) -> Result<(), StoreError> {
+                    sqlx::query(
+                        "UPDATE merchants SET contact_phone = $2, contact_phone_hash = $3, contact_phone_sealed = $4
+                         WHERE id = $1 AND contact_phone_hash IS NULL",
+                    )
+                    .bind(id.as_uuid())
+                    .bind(masked)
+                    .bind(&hash.as_bytes()[..])
+                    .bind(sealed)
+                    .execute(self.pool())
+                    .await
+                    .map_err(err)?;
+                    Ok(())
                 }
 
                 async fn count_merchants(&self) -> Result<u64, StoreError> {
