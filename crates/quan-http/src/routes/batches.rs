@@ -126,7 +126,7 @@ fn batch_id(raw: &str) -> Result<BatchId, ApiError> {
 /// Adds a batch to a campaign; refused with `budget_exceeded` when all
 /// batches together would exceed the budget. Roles: official.
 #[utoipa::path(post, path = "/api/v1/campaigns/{id}/batches", tag = "batches", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body(content = Object, description = "a batch: name, opening_at, closing_at, kinds, eligibility, limits, mode"),
+    request_body(content = crate::routes::campaign_docs::BatchSpecDoc, description = "a batch: name, opening_at, closing_at, kinds, eligibility, limits, mode"),
     responses((status = 201, body = BatchView), (status = 422, description = "the rule broken, with `details.field`", body = ErrorBody)))]
 async fn add_batch(
     State(state): State<AppState>,
@@ -165,7 +165,7 @@ async fn get_batch(State(state): State<AppState>, auth: Auth, Path(id): Path<Str
 /// later `closing_at` and `add_stock` within the budget (else
 /// `locked_after_opening`, `closing_time_shortened`). Roles: official.
 #[utoipa::path(patch, path = "/api/v1/batches/{id}", tag = "batches", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body(content = Object, description = "any of: name, opening_at, closing_at, add_stock [{kind, stock}], limits, eligibility"),
+    request_body(content = crate::routes::campaign_docs::BatchAmendmentDoc, description = "any of: name, opening_at, closing_at, add_stock [{kind, stock}], limits, eligibility"),
     responses((status = 200, body = BatchView), (status = 422, body = ErrorBody), (status = 409, description = "`concurrent_change`", body = ErrorBody)))]
 async fn amend_batch(
     State(state): State<AppState>,

@@ -208,7 +208,7 @@ pub(crate) fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
 /// With an `Idempotency-Key` header a retry returns the first answer.
 /// Roles: official.
 #[utoipa::path(post, path = "/api/v1/campaigns", tag = "campaigns", security(("bearer" = [])),
-    request_body(content = Object, description = "a campaign file: `campaign` and `batches`"),
+    request_body(content = crate::routes::campaign_docs::CampaignFileDoc, description = "a campaign file: `campaign` and `batches`"),
     responses(
         (status = 201, body = CreatedCampaign),
         (status = 422, description = "the rule broken is the code, the field in `details.field`: `budget_exceeded`, `opening_time_in_past`, `region_outside_yours`, …", body = ErrorBody),

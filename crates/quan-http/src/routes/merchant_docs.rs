@@ -75,7 +75,9 @@ pub struct MerchantApplicationDoc {
     #[schema(min_length = 1, max_length = 200)]
     pub address: String,
     /// The GB/T 2260 code of the address.
-    #[schema(pattern = "^[0-9]{6}$")]
+    #[schema(
+        pattern = "^(11|12|13|14|15|21|22|23|31|32|33|34|35|36|37|41|42|43|44|45|46|50|51|52|53|54|61|62|63|64|65|71|81|82)[0-9]{4}$"
+    )]
     pub address_district: String,
     pub location: Option<LatLngDoc>,
     #[schema(min_length = 1, max_length = 50)]
@@ -88,6 +90,7 @@ pub struct MerchantApplicationDoc {
 
 /// The owner's login.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct OwnerAccountDoc {
     #[schema(pattern = "^[a-z0-9][a-z0-9._-]{2,31}$")]
     pub username: String,

@@ -227,6 +227,7 @@ fn merchant_id(raw: &str) -> Result<MerchantId, ApiError> {
     (status = 201, body = ApplicationAccepted),
     (status = 409, description = "`credit_code_taken`, `username_taken`", body = ErrorBody),
     (status = 422, description = "the rule broken, with `details.field`", body = ErrorBody),
+    (status = 429, description = "`too_many_requests`: at most 20 applications an hour from one client", body = ErrorBody),
 ))]
 async fn apply(
     State(state): State<AppState>,
@@ -374,7 +375,7 @@ async fn create_cashier(
 /// history. Roles: merchant_owner (own merchant).
 #[utoipa::path(put, path = "/api/v1/merchants/{id}/products/{sku}", tag = "merchants", security(("bearer" = [])),
     params(("id" = String, Path), ("sku" = String, Path)),
-    request_body(content = Object, description = "brand, model, category, energy_class, list_price_fen"),
+    request_body(content = crate::routes::campaign_docs::ProductSpecDoc, description = "brand, model, category, energy_class, list_price_fen"),
     responses((status = 200, body = ProductView)))]
 async fn upsert_product(
     State(state): State<AppState>,

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod batches;
+pub mod campaign_docs;
 pub mod campaigns;
 pub mod claims;
 pub mod districts;
