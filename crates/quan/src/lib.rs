@@ -44,32 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             writeln!(stdout, "the schema of {} is up to date", setup::describe_database(&config))?;
         }
         Command::Campaign(c) => {
-            let out = match c {
-                CampaignCmd::Check { file } => commands::campaign::check(&config, &file).await?,
-                CampaignCmd::Fund { id, amount_fen, note, as_user } => {
-                    let cmd =
-                        quan_domain::campaign::CampaignCommand::Fund { amount: quan_domain::Fen::new(amount_fen) };
-                    commands::campaign::change(&config, &id, cmd, &note, &as_user).await?
-                }
-                CampaignCmd::Start { id, as_user } => {
-                    let cmd = quan_domain::campaign::CampaignCommand::Start;
-                    commands::campaign::change(&config, &id, cmd, "", &as_user).await?
-                }
-                CampaignCmd::BeginClosing { id, as_user } => {
-                    let cmd = quan_domain::campaign::CampaignCommand::BeginClosing;
-                    commands::campaign::change(&config, &id, cmd, "", &as_user).await?
-                }
-                CampaignCmd::Close { id, as_user } => {
-                    let cmd = quan_domain::campaign::CampaignCommand::Close;
-                    commands::campaign::change(&config, &id, cmd, "", &as_user).await?
-                }
-                CampaignCmd::Create { file, as_user } => commands::campaign::create(&config, &file, &as_user).await?,
-                CampaignCmd::Show { id, as_user } => commands::campaign::show(&config, &id, &as_user).await?,
-                CampaignCmd::List { as_user } => commands::campaign::list(&config, &as_user).await?,
-                CampaignCmd::Report { id, as_user, out } => {
-                    commands::closeout::report(&config, &id, &as_user, &out).await?
-                }
-            };
+            let out = commands::campaign::dispatch(&config, c).await?;
             stdout.write_all(out.as_bytes())?;
         }
         Command::Batch(BatchCmd::Draw { id, as_user }) => {

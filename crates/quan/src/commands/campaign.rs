@@ -22,6 +22,28 @@ fn pretty<T: serde::Serialize>(v: &T) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(v)? + "\n")
 }
 
+/// Runs one `quan campaign …` command and returns what to print.
+pub async fn dispatch(config: &Config, c: crate::cli::CampaignCmd) -> anyhow::Result<String> {
+    use crate::cli::CampaignCmd;
+    use quan_domain::campaign::CampaignCommand;
+    match c {
+        CampaignCmd::Check { file } => check(config, &file).await,
+        CampaignCmd::Create { file, as_user } => create(config, &file, &as_user).await,
+        CampaignCmd::Show { id, as_user } => show(config, &id, &as_user).await,
+        CampaignCmd::List { as_user } => list(config, &as_user).await,
+        CampaignCmd::Report { id, as_user, out } => super::closeout::report(config, &id, &as_user, &out).await,
+        CampaignCmd::Fund { id, amount_fen, note, as_user } => {
+            let cmd = CampaignCommand::Fund { amount: quan_domain::Fen::new(amount_fen) };
+            change(config, &id, cmd, &note, &as_user).await
+        }
+        CampaignCmd::Start { id, as_user } => change(config, &id, CampaignCommand::Start, "", &as_user).await,
+        CampaignCmd::BeginClosing { id, as_user } => {
+            change(config, &id, CampaignCommand::BeginClosing, "", &as_user).await
+        }
+        CampaignCmd::Close { id, as_user } => change(config, &id, CampaignCommand::Close, "", &as_user).await,
+    }
+}
+
 pub async fn check(config: &Config, file: &Path) -> anyhow::Result<String> {
     let f: CampaignFile = files::read(file)?;
     let committed = check_campaign_file(&f, chrono::Utc::now()).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -11,6 +11,7 @@ pub mod campaign;
 pub mod closeout;
 pub mod demo;
 pub mod import;
+pub mod prose;
 pub mod report;
 pub mod serve;
 pub mod settle;

@@ -32,7 +32,13 @@ async fn the_demo_runs_a_whole_campaign_to_close_out_and_the_audit_is_clean() {
     }
     let released = std::fs::read_to_string(data.join("payouts/payout-2026-12-07.csv")).unwrap_or_default();
     assert!(released.lines().count() >= 2, "the released hold is in the bank's file: {released}");
-    let xlsx = reports.iter().find(|f| f.ends_with("2026-12-13.xlsx")).cloned().unwrap_or_default();
+    let xlsx = reports
+        .iter()
+        .find(|f| f.starts_with("report-") && f.ends_with("2026-12-13.xlsx"))
+        .cloned()
+        .unwrap_or_default();
+    let finals = reports.iter().filter(|f| f.starts_with("batch-final-") && f.ends_with("2026-12-13.xlsx")).count();
+    assert_eq!(finals, 2, "each batch's final report (批次总结): {reports:?}");
     {
         use calamine::Reader;
         let mut wb: calamine::Xlsx<_> =
