@@ -10,9 +10,7 @@ pub mod setup;
 
 use std::io::Write;
 
-use cli::{
-    AdminCommand, AuditCmd, BatchCmd, BenchCmd, CampaignCmd, Cli, Command, ImportCmd, LotteryCmd, ReportCmd, SettleCmd,
-};
+use cli::{AdminCommand, AuditCmd, BatchCmd, BenchCmd, Cli, Command, ImportCmd, LotteryCmd, ReportCmd, SettleCmd};
 use config::Overrides;
 
 /// Runs one command line; the caller turns an error into exit status 1.
