@@ -155,6 +155,7 @@ pub fn openapi() -> OpenApi {
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     openapi_errors::complete_responses(&mut doc);
     openapi_text::forbid_control_characters(&mut doc);
+    openapi_text::close_body_unions(&mut doc);
     doc
 }
 

@@ -55,6 +55,29 @@ fn params(op: &mut Operation) {
     }
 }
 
+/// The request bodies' tagged unions (`DiscountDoc`, `ValidityDoc`,
+/// `BatchModeDoc`, …) are as closed as the server's types: each variant
+/// takes no field it does not name (serde's `deny_unknown_fields`, which
+/// utoipa does not carry into a union's variants).
+pub fn close_body_unions(doc: &mut OpenApi) {
+    use utoipa::openapi::schema::AdditionalProperties;
+    let Some(c) = doc.components.as_mut() else { return };
+    for (name, s) in c.schemas.iter_mut() {
+        if !name.ends_with("Doc") {
+            continue;
+        }
+        if let RefOr::T(Schema::OneOf(one)) = s {
+            for item in &mut one.items {
+                if let RefOr::T(Schema::Object(o)) = item
+                    && o.properties.contains_key("type")
+                {
+                    o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+                }
+            }
+        }
+    }
+}
+
 /// Adds the text patterns to every schema of `doc`.
 pub fn forbid_control_characters(doc: &mut OpenApi) {
     if let Some(c) = doc.components.as_mut() {
