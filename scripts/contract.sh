@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 budget="${1:-90}"
 target="${CARGO_TARGET_DIR:-target}"
 quan="$target/debug/quan"
-cargo build -q -p quan
+[ "${CONTRACT_NO_BUILD:-0}" = 1 ] || cargo build -q -p quan
 command -v schemathesis >/dev/null || { echo "schemathesis is missing: pip install schemathesis"; exit 1; }
 
 work=$(mktemp -d)
@@ -37,8 +37,6 @@ resident=$(curl -fs "$base/api/v1/auth/sms-codes/verify" -H 'content-type: appli
   -d "{\"phone\":\"13900000001\",\"code\":\"$code\"}" | json "['token']")
 
 status=0
-phases="examples,coverage,fuzzing"
-[ "${CONTRACT_STATEFUL:-0}" = 1 ] && phases="examples,coverage,fuzzing,stateful"
 for who in official resident; do
   echo "==> schemathesis as the $who (at most $budget s)"
   # A token's own logout and password change would end the session the
@@ -46,11 +44,7 @@ for who in official resident; do
   # One worker: hypothesis parses its own sources with `ast` to describe
   # lambdas, which CPython 3.11 breaks when two threads do it at once
   # ("AST constructor recursion depth mismatch").
-  # The stateful phase (chains of calls with generated bodies) still finds a
-  # mismatch in deep campaign bodies (a number with a fraction the server
-  # refuses where the document says integer, inside a tagged union); until
-  # that is understood it is left out of CI (run it with CONTRACT_STATEFUL=1).
-  schemathesis run "$base/openapi.json" --checks all --max-time "$budget" --workers 1 --phases "$phases" \
+  schemathesis run "$base/openapi.json" --checks all --max-time "$budget" --workers 1 \
     --header "Authorization: Bearer ${!who}" --exclude-path /api/v1/auth/logout --exclude-path /api/v1/me/password \
     --suppress-health-check all --seed 21 || status=1
 done
