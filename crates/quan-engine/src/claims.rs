@@ -294,16 +294,18 @@ async fn run_sequencer(
         let hint = bucket_hint.wrapping_add(commit_no.wrapping_mul(spread)) % STOCK_BUCKETS;
         commit_no = commit_no.wrapping_add(1);
         let at = clock.now();
-        let (mut reqs, replies): (Vec<_>, Vec<_>) = pending.into_iter().map(|p| render_at(p, at)).unzip();
-        for r in &mut reqs {
-            r.bucket_hint = hint;
-        }
-        // The batch's one ledger transfer takes the id of its first claim:
-        // unique, and it names the batch in the ledger.
-        let transfer_id = reqs[0].claim_id;
-        let b = ClaimBatch { campaign, batch, at, transfer_id, requests: reqs };
         let store = store.clone();
+        // Keyed answers are rendered in the commit's own task, not in this
+        // loop that gathers the next commit.
         tokio::spawn(async move {
+            let (mut reqs, replies): (Vec<_>, Vec<_>) = pending.into_iter().map(|p| render_at(p, at)).unzip();
+            for r in &mut reqs {
+                r.bucket_hint = hint;
+            }
+            // The batch's one ledger transfer takes the id of its first claim:
+            // unique, and it names the batch in the ledger.
+            let transfer_id = reqs[0].claim_id;
+            let b = ClaimBatch { campaign, batch, at, transfer_id, requests: reqs };
             let started = std::time::Instant::now();
             let result = store.commit_claims(&b).await;
             drop(permit);

@@ -23,13 +23,14 @@ impl Engine {
     }
 
     fn sealed_phone(&self, n: &PhoneNumber) -> ContactPhone {
+        ContactPhone::Kept { masked: n.masked(), hash: self.phone_hash(n), sealed: self.seal_phone(n.expose()) }
+    }
+
+    /// The number sealed under a fresh random nonce.
+    fn seal_phone(&self, raw: &str) -> Vec<u8> {
         let mut nonce = [0u8; 12];
         self.inner.random.fill(&mut nonce);
-        ContactPhone::Kept {
-            masked: n.masked(),
-            hash: self.phone_hash(n),
-            sealed: self.inner.pii_key.seal(SEAL_LABEL, n.expose().as_bytes(), nonce),
-        }
+        self.inner.pii_key.seal(SEAL_LABEL, raw.as_bytes(), nonce)
     }
 
     /// Seals the contact phones an earlier version stored in clear; returns
@@ -45,15 +46,11 @@ impl Engine {
                 let kept = match PhoneNumber::parse(&raw) {
                     Ok(n) => self.sealed_phone(&n),
                     // Not a phone number (hand-edited data): kept sealed all the same.
-                    Err(_) => {
-                        let mut nonce = [0u8; 12];
-                        self.inner.random.fill(&mut nonce);
-                        ContactPhone::Kept {
-                            masked: "***********".into(),
-                            hash: self.inner.pii_key.hash("phone", raw.as_bytes()),
-                            sealed: self.inner.pii_key.seal(SEAL_LABEL, raw.as_bytes(), nonce),
-                        }
-                    }
+                    Err(_) => ContactPhone::Kept {
+                        masked: "***********".into(),
+                        hash: self.inner.pii_key.hash("phone", raw.as_bytes()),
+                        sealed: self.seal_phone(&raw),
+                    },
                 };
                 if let ContactPhone::Kept { masked, hash, sealed } = kept {
                     self.store().seal_merchant_phone(id, &masked, &hash, &sealed).await?;

@@ -151,7 +151,12 @@ fn api_router() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.
 pub fn openapi() -> OpenApi {
-    let (_, mut doc) = api_router().split_for_parts();
+    let (_, doc) = api_router().split_for_parts();
+    finished(doc)
+}
+
+/// The document as published: version, every status, text patterns, closed unions.
+fn finished(mut doc: OpenApi) -> OpenApi {
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     openapi_errors::complete_responses(&mut doc);
     openapi_text::forbid_control_characters(&mut doc);
@@ -184,8 +189,8 @@ fn state(engine: Engine, config: &HttpConfig, closing: Arc<tokio::sync::watch::S
 
 /// The application over `state`; its long-lived responses end once `state.closing` turns true.
 fn app_with(state: AppState, config: &HttpConfig) -> Router {
-    let (api, _) = api_router().split_for_parts();
-    let doc = openapi();
+    let (api, doc) = api_router().split_for_parts();
+    let doc = finished(doc);
     let docs: Router<AppState> = SwaggerUi::new("/docs").url("/openapi.json", doc).into();
     api.merge(docs)
         .fallback(|| async { ApiError::not_found() })
