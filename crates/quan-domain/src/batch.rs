@@ -29,7 +29,20 @@ pub struct EligibilityRule {
     pub age_min: Option<u8>,
     pub age_max: Option<u8>,
     /// What a position within the border margin means for this batch.
-    pub uncertain_position: crate::eligibility::UncertainPolicy,
+    pub uncertain_position: UncertainPolicy,
+}
+
+/// What to do with a position within the border margin.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UncertainPolicy {
+    /// Trust the boundary data as it is.
+    Allow,
+    /// Refuse.
+    #[default]
+    Deny,
+    /// Refuse for now, asking for a precise position (e.g. GPS on, outdoors).
+    Recheck,
 }
 
 /// Which identity the limits count against.

@@ -3,24 +3,12 @@
 //! same function from memory, without a database round trip.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::batch::EligibilityRule;
+pub use crate::batch::UncertainPolicy;
 use crate::district::DistrictCode;
 use crate::id_number::age_on;
-
-/// What to do with a position within the border margin.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UncertainPolicy {
-    /// Trust the boundary data as it is.
-    Allow,
-    /// Refuse.
-    #[default]
-    Deny,
-    /// Refuse for now, asking for a precise position (e.g. GPS on, outdoors).
-    Recheck,
-}
 
 /// Where the resident's phone is, by the imported boundaries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -205,6 +205,33 @@ impl Engine {
         let resident = Self::resident_of(actor)?;
         Ok(self.store().redemptions_of_resident(resident.id, limit.clamp(1, crate::LIST_LEN_MAX)).await?)
     }
+
+    /// The resident's vouchers, each with its kind in its batch (for its
+    /// rule, scope and validity).
+    pub async fn wallet(&self, actor: &Actor) -> Result<Vec<WalletVoucher>, ResidentReadError> {
+        let resident = Self::resident_of(actor)?;
+        let list = self.store().vouchers_of(resident.id).await?;
+        let mut batches = std::collections::HashMap::new();
+        let mut out = Vec::with_capacity(list.len());
+        for v in list {
+            if let std::collections::hash_map::Entry::Vacant(slot) = batches.entry(v.batch_id) {
+                slot.insert(self.store().batch_by_id(v.batch_id).await.map_err(ResidentReadError::Store)?);
+            }
+            let kind = batches
+                .get(&v.batch_id)
+                .and_then(|b: &Batch| b.spec.kinds.iter().find(|k| k.kind.code == v.kind_code))
+                .cloned();
+            out.push(WalletVoucher { voucher: v, kind });
+        }
+        Ok(out)
+    }
+}
+
+/// A voucher in a resident's wallet, with its kind in its batch.
+#[derive(Debug, Clone)]
+pub struct WalletVoucher {
+    pub voucher: quan_store::Voucher,
+    pub kind: Option<quan_domain::batch::BatchKind>,
 }
 
 #[cfg(test)]

@@ -49,19 +49,22 @@ where
         return work().await.map(IntoResponse::into_response);
     };
     let hash = fingerprint(path, body);
-    let store = state.engine.store();
-    match store.begin_idempotent(scope, &key, &hash, state.engine.now()).await.map_err(|e| ApiError::internal(&e))? {
+    let engine = &state.engine;
+    match engine.begin_idempotent(scope, &key, &hash).await.map_err(|e| ApiError::internal(&e))? {
         IdempotencyBegin::New => {
             let (status, text) = match work().await {
                 Ok((status, Json(v))) => (status, serde_json::to_string(&v).unwrap_or_default()),
                 Err(e) if e.status.is_server_error() => {
                     // Ours, not the client's: free the key so a retry can run.
-                    let _ = store.abandon_idempotent(scope, &key).await;
+                    let _ = engine.abandon_idempotent(scope, &key).await;
                     return Err(e);
                 }
                 Err(e) => (e.status, serde_json::to_string(&e.body()).unwrap_or_default()),
             };
-            store.complete_idempotent(scope, &key, status.as_u16(), &text).await.map_err(|e| ApiError::internal(&e))?;
+            engine
+                .complete_idempotent(scope, &key, status.as_u16(), &text)
+                .await
+                .map_err(|e| ApiError::internal(&e))?;
             Ok(json_response(status, text))
         }
         found => answer_found(found),

@@ -179,7 +179,7 @@ pub fn app(engine: Engine, config: &HttpConfig) -> Router {
 
 fn state(engine: Engine, config: &HttpConfig, closing: Arc<tokio::sync::watch::Sender<bool>>) -> AppState {
     AppState {
-        metrics: Arc::new(Metrics::new(engine.store().backend())),
+        metrics: Arc::new(Metrics::new(engine.backend())),
         engine,
         closing,
         metrics_access: Arc::new(config.metrics.clone()),

@@ -4,14 +4,14 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use std::sync::Arc;
 
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use quan_domain::geo::Crs;
 use quan_domain::{BatchId, Role};
-use quan_engine::claims::{ClaimKeying, ClaimRejection, Claimed};
+use quan_engine::claims::{ClaimKeying, ClaimRejection, Claimed, KeyedAnswer};
 use quan_engine::districts::Position;
+use quan_engine::resident_reads::WalletVoucher;
 use quan_store::IdempotencyBegin;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -125,30 +125,32 @@ async fn claim(
     // (the commit refuses a stored key), so a grab's keyed claims read
     // nothing before they are decided.
     // Without a key (most of a grab) nothing is hashed or named for it.
-    let keyed = key_of(&headers)?.map(|key| Keyed {
+    let keyed = key_of(&headers)?.map(|key| ClaimKeying {
         scope: format!("resident:{}", resident.id),
-        hash: fingerprint(&format!("/api/v1/batches/{id}/claims"), &body),
+        request_hash: fingerprint(&format!("/api/v1/batches/{id}/claims"), &body),
         key,
     });
     let decided = decide(&state, &auth, batch, &body, keyed.as_ref()).await;
     match (decided, &keyed) {
-        (Err(e), Some(k)) if e.status.is_client_error() => {
-            let store = state.engine.store();
-            match store.find_idempotent(&k.scope, &k.key, &k.hash).await.map_err(|e| ApiError::internal(&e))? {
-                Some(found) => answer_found(found),
-                None => Err(e),
-            }
-        }
+        (Err(e), Some(k)) if e.status.is_client_error() => match state.engine.claim_answer(k).await? {
+            Some(found) => replay(batch, found),
+            None => Err(e),
+        },
         (decided, _) => decided,
     }
 }
 
-/// A claim's `Idempotency-Key`, with the scope it is stored under and the
-/// fingerprint of the request it stands for.
-struct Keyed {
-    scope: String,
-    key: String,
-    hash: [u8; 32],
+/// The answer a claim's `Idempotency-Key` already stands for.
+fn replay(batch: BatchId, found: KeyedAnswer) -> ApiResult<Response> {
+    answer_found(match found {
+        KeyedAnswer::Claimed(c) => IdempotencyBegin::Replay {
+            status: StatusCode::CREATED.as_u16(),
+            body: serde_json::to_string(&claimed_view(batch, &c)).map_err(|e| ApiError::internal(&e))?,
+        },
+        KeyedAnswer::Stored { status, body } => IdempotencyBegin::Replay { status, body },
+        KeyedAnswer::InFlight => IdempotencyBegin::InFlight,
+        KeyedAnswer::Mismatch => IdempotencyBegin::Mismatch,
+    })
 }
 
 /// A claim decided as if its key (if any) were new: 201, or the refusal.
@@ -157,17 +159,11 @@ async fn decide(
     auth: &Auth,
     batch: BatchId,
     body: &[u8],
-    keyed: Option<&Keyed>,
+    keyed: Option<&ClaimKeying>,
 ) -> ApiResult<Response> {
     let b: ClaimBody = if body.is_empty() { ClaimBody::default() } else { parse_json(body)? };
     let position = position(b.lat, b.lng, b.crs.as_deref(), b.accuracy_m)?;
-    let keying = keyed.map(|k| ClaimKeying {
-        scope: k.scope.clone(),
-        key: k.key.clone(),
-        request_hash: k.hash,
-        render: Arc::new(move |c: &Claimed| serde_json::to_string(&claimed_view(batch, c)).unwrap_or_default()),
-    });
-    match state.engine.claim_keyed(&auth.0, batch, b.kind.as_deref(), position, keying).await {
+    match state.engine.claim_keyed(&auth.0, batch, b.kind.as_deref(), position, keyed.cloned()).await {
         Ok(c) => Ok((StatusCode::CREATED, Json(claimed_view(batch, &c))).into_response()),
         // Another request holds the key: the caller looks its answer up.
         Err(ClaimRejection::KeyTaken) => answer_found(IdempotencyBegin::InFlight),
@@ -180,13 +176,13 @@ fn claimed_view(batch: BatchId, c: &Claimed) -> ClaimedView {
     let vouchers = c
         .vouchers
         .iter()
-        .map(|(vid, tier, face)| VoucherView {
-            id: *vid,
+        .map(|v| VoucherView {
+            id: v.id,
             batch_id: batch.as_uuid(),
             campaign_id: c.campaign_id.as_uuid(),
             kind: c.kind_code.clone(),
-            tier: *tier,
-            face_fen: face.as_i64(),
+            tier: v.tier,
+            face_fen: v.face.as_i64(),
             state: "claimed".into(),
             claimed_at: c.claimed_at,
             kind_name: None,
@@ -204,16 +200,11 @@ fn claimed_view(batch: BatchId, c: &Claimed) -> ClaimedView {
 /// The caller's vouchers, with each one's rule, scope and validity. Roles: resident.
 #[utoipa::path(get, path = "/api/v1/me/vouchers", tag = "claims", security(("bearer" = [])), responses((status = 200, body = Vec<VoucherView>)))]
 async fn wallet(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<VoucherView>>> {
-    let quan_engine::Actor::Resident { resident, .. } = &auth.0 else { return Err(ApiError::forbidden_role()) };
-    let store = state.engine.store();
-    let list = store.vouchers_of(resident.id).await.map_err(|e| ApiError::internal(&e))?;
-    let mut batches = std::collections::HashMap::new();
+    let quan_engine::Actor::Resident { .. } = &auth.0 else { return Err(ApiError::forbidden_role()) };
+    let list = state.engine.wallet(&auth.0).await?;
     let mut out = Vec::with_capacity(list.len());
-    for v in &list {
-        if let std::collections::hash_map::Entry::Vacant(slot) = batches.entry(v.batch_id) {
-            slot.insert(store.batch_by_id(v.batch_id).await.map_err(|e| ApiError::internal(&e))?);
-        }
-        let kind = batches.get(&v.batch_id).and_then(|b| b.spec.kinds.iter().find(|k| k.kind.code == v.kind_code));
+    for WalletVoucher { voucher: v, kind } in &list {
+        let kind = kind.as_ref();
         let (from, until) = kind
             .map(|k| quan_domain::redemption::valid_days(&k.kind.validity, v.created_at))
             .map_or((None, None), |(f, u)| (Some(f), Some(u)));

@@ -38,7 +38,7 @@ pub struct DistrictView {
 /// The imported districts. Roles: none (public).
 #[utoipa::path(get, path = "/api/v1/districts", tag = "districts", responses((status = 200, body = Vec<DistrictView>)))]
 async fn list_districts(State(state): State<AppState>) -> ApiResult<Json<Vec<DistrictView>>> {
-    let rows = state.engine.store().districts().await.map_err(|e| ApiError::internal(&e))?;
+    let rows = state.engine.districts().await.map_err(|e| ApiError::internal(&e))?;
     Ok(Json(
         rows.iter()
             .map(|d| DistrictView {

@@ -27,9 +27,8 @@ async fn healthz() -> Json<Health> {
     (status = 503, description = "the database does not answer", body = ErrorBody),
 ))]
 async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Readiness>> {
-    let store = state.engine.store();
-    match store.ping().await {
-        Ok(()) => Ok(Json(Readiness { status: "ready".into(), database: store.backend().into() })),
+    match state.engine.ping().await {
+        Ok(()) => Ok(Json(Readiness { status: "ready".into(), database: state.engine.backend().into() })),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the database does not answer"))
@@ -64,7 +63,7 @@ pub(crate) async fn scrape(State(state): State<AppState>, headers: HeaderMap) ->
             return Err(ApiError::from_status(StatusCode::UNAUTHORIZED));
         }
     }
-    let store = state.engine.store();
-    let body = state.metrics.render(store.pool_stats(), store.commit_retries(), state.engine.remembered_sessions());
+    let e = &state.engine;
+    let body = state.metrics.render(e.pool_stats(), e.commit_retries(), e.remembered_sessions());
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response())
 }

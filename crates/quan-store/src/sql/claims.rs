@@ -31,7 +31,7 @@ macro_rules! impl_claim_store {
             /// meet on the same stock buckets) is worth retrying.
             fn err(e: sqlx::Error) -> StoreError {
                 match &e {
-                    e if quan_store::sql::is_retryable(e) => StoreError::Conflict { what: "retry" },
+                    e if quan_store::sql::is_retryable(e) => StoreError::Retry,
                     _ => StoreError::other(e),
                 }
             }
@@ -274,7 +274,7 @@ macro_rules! impl_claim_store {
                         .await
                         .map_err(err)?;
                         if held > 0 {
-                            return Err(StoreError::Conflict { what: "stock_held" });
+                            return Err(StoreError::StockHeld);
                         }
                     }
                     for (pos, i) in wanting.iter().enumerate() {
@@ -380,11 +380,11 @@ macro_rules! impl_claim_store {
                     let (mut deadlocks, mut held) = (1, 1);
                     loop {
                         match commit_once(self.batch_pool(), b).await {
-                            Err(StoreError::Conflict { what: "retry" }) if deadlocks < ATTEMPTS_MAX => {
+                            Err(StoreError::Retry) if deadlocks < ATTEMPTS_MAX => {
                                 deadlocks += 1;
                                 self.commit_retry_counters().deadlocks.fetch_add(1, Relaxed);
                             }
-                            Err(StoreError::Conflict { what: "stock_held" }) if held < STOCK_HELD_ATTEMPTS_MAX => {
+                            Err(StoreError::StockHeld) if held < STOCK_HELD_ATTEMPTS_MAX => {
                                 held += 1;
                                 self.commit_retry_counters().stock_held.fetch_add(1, Relaxed);
                                 tokio::time::sleep(std::time::Duration::from_millis(u64::from(held.min(10)))).await;

@@ -36,7 +36,7 @@ macro_rules! impl_ledger_store {
             /// trying the whole batch again (`retry`).
             fn retryable(e: sqlx::Error) -> StoreError {
                 match &e {
-                    e if quan_store::sql::is_retryable(e) => StoreError::Conflict { what: "retry" },
+                    e if quan_store::sql::is_retryable(e) => StoreError::Retry,
                     _ => err(e),
                 }
             }

@@ -88,7 +88,7 @@ macro_rules! impl_redemption_store {
             /// the same vouchers or accounts) is worth retrying.
             fn batch_err(e: sqlx::Error) -> StoreError {
                 match &e {
-                    e if quan_store::sql::is_retryable(e) => StoreError::Conflict { what: "retry" },
+                    e if quan_store::sql::is_retryable(e) => StoreError::Retry,
                     _ => err(e),
                 }
             }
@@ -396,7 +396,7 @@ macro_rules! impl_redemption_store {
                     let mut attempt = 1;
                     loop {
                         match redeem_batch_once(self.batch_pool(), items).await {
-                            Err(StoreError::Conflict { what: "retry" }) if attempt < 5 => {
+                            Err(StoreError::Retry) if attempt < 5 => {
                                 self.commit_retry_counters().redemption_deadlocks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                                 attempt += 1;
                             }

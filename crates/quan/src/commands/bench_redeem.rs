@@ -129,7 +129,7 @@ async fn ready(
                         other => break other.map_err(|x| anyhow::anyhow!("claim: {x}"))?,
                     }
                 };
-                held.lock().unwrap_or_else(|p| p.into_inner()).push((actor, c.vouchers[0].0));
+                held.lock().unwrap_or_else(|p| p.into_inner()).push((actor, c.vouchers[0].id));
             }
         }));
     }

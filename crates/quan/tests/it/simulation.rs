@@ -160,7 +160,7 @@ async fn run_seed(seed: u64) -> Result<(), String> {
             match engine.claim(&residents[r], batch, None, None).await {
                 Ok(cl) => {
                     claims += 1;
-                    held.push((r, cl.vouchers[0].0));
+                    held.push((r, cl.vouchers[0].id));
                     format!("claim by {r}: ok")
                 }
                 Err(x) => format!("claim by {r}: {}", quan_engine::Rejection::code(&x)),

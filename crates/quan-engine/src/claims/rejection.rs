@@ -1,0 +1,98 @@
+//! Why a claim was refused, and how each refusal is answered.
+
+use chrono::{DateTime, Utc};
+use quan_domain::eligibility::Failure;
+use quan_store::StoreError;
+
+use crate::committer::CommitError;
+use crate::rejection::{Rejection, Status};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimRejection {
+    #[error("the batch opens at {}", quan_domain::beijing(*opens_at))]
+    NotOpen { opens_at: DateTime<Utc>, server_time: DateTime<Utc> },
+    #[error("the batch has closed")]
+    Closed,
+    #[error("this batch is sold out")]
+    SoldOut,
+    #[error("you have reached your limit for this batch")]
+    LimitReached,
+    #[error("you are not eligible for this batch")]
+    NotEligible(Vec<Failure>),
+    #[error("this lottery batch is only for its winners")]
+    NotAWinner,
+    #[error("this batch has several voucher kinds: say which (`kind`)")]
+    KindRequired,
+    #[error("this batch has no voucher kind `{0}`")]
+    UnknownKind(String),
+    #[error("too many claims are waiting; try again in a second")]
+    Busy,
+    /// Another request with the same `Idempotency-Key` holds the claim;
+    /// its stored answer is this one's.
+    #[error("a request with this Idempotency-Key has claimed already")]
+    KeyTaken,
+    #[error("no such batch")]
+    NotFound,
+    #[error("only residents claim vouchers")]
+    Forbidden,
+    #[error("{0}")]
+    Position(crate::districts::PositionRejection),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    Commit(CommitError),
+}
+
+impl From<StoreError> for ClaimRejection {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ClaimRejection::NotFound,
+            e => ClaimRejection::Store(e),
+        }
+    }
+}
+
+impl Rejection for ClaimRejection {
+    fn status(&self) -> Status {
+        use ClaimRejection as C;
+        match self {
+            C::NotOpen { .. } | C::Closed | C::SoldOut | C::LimitReached | C::KeyTaken => Status::Conflict,
+            C::NotEligible(_) | C::NotAWinner | C::Forbidden => Status::Forbidden,
+            C::KindRequired | C::UnknownKind(_) | C::Position(_) => Status::Unprocessable,
+            C::Busy => Status::TooManyRequests,
+            C::NotFound => Status::NotFound,
+            C::Store(_) | C::Commit(_) => Status::Internal,
+        }
+    }
+    fn code(&self) -> &'static str {
+        use ClaimRejection as C;
+        match self {
+            C::NotOpen { .. } => "not_open",
+            C::Closed => "closed",
+            C::SoldOut => "sold_out",
+            C::LimitReached => "limit_reached",
+            C::NotEligible(_) => "not_eligible",
+            C::NotAWinner => "not_a_winner",
+            C::KindRequired => "kind_required",
+            C::UnknownKind(_) => "unknown_kind",
+            C::Busy => "busy",
+            C::KeyTaken => "idempotency_key_in_flight",
+            C::NotFound => "not_found",
+            C::Forbidden => "forbidden",
+            C::Position(p) => p.code(),
+            C::Store(_) | C::Commit(_) => "internal",
+        }
+    }
+    fn retry_after_s(&self) -> Option<u64> {
+        matches!(self, ClaimRejection::Busy).then_some(1)
+    }
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            ClaimRejection::NotOpen { opens_at, server_time } => {
+                Some(serde_json::json!({ "opens_at": opens_at, "server_time": server_time }))
+            }
+            ClaimRejection::NotEligible(f) => Some(serde_json::json!({ "failures": f })),
+            _ => None,
+        }
+    }
+}
