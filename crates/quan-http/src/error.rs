@@ -48,7 +48,13 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// An answer with this status, code and message. A 500 is never built
+    /// here with its text: its message is logged as the cause and the
+    /// client gets the fixed one ([`ApiError::internal`]).
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            return ApiError::internal_message(&message.into());
+        }
         ApiError { status, code: Cow::Borrowed(code), message: message.into(), details: None, retry_after_s: None }
     }
 
@@ -85,12 +91,14 @@ impl ApiError {
             chain.push_str(&s.to_string());
             src = s.source();
         }
-        tracing::error!(error = %chain, "internal error");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "an internal error occurred; quote the request id when reporting it",
-        )
+        tracing::error!(error = %chain, request_id = %current_request_id(), "internal error");
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: Cow::Borrowed("internal"),
+            message: "an internal error occurred; quote the request id when reporting it".into(),
+            details: None,
+            retry_after_s: None,
+        }
     }
 
     /// Like [`ApiError::internal`] for a cause that is only a message.
@@ -189,3 +197,19 @@ impl IntoResponse for ApiError {
 pub struct ErrorShaped;
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_500_never_carries_its_cause_to_the_client_however_it_is_built() {
+        let direct = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "chart: series 3 has no values");
+        let parsed = ApiError::internal(&std::io::Error::other("disk /var/lib/quan is full"));
+        for e in [direct, parsed] {
+            assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(e.code, "internal");
+            assert!(!e.message.contains("chart") && !e.message.contains("disk"), "{}", e.message);
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! The HTTP face of quan: axum routers (one per area), the error shape,
 //! authentication, metrics, and the OpenAPI document with its docs page.
 
+pub mod client;
 mod client_addr;
 pub mod error;
 pub mod extract;

@@ -10,7 +10,7 @@ pub mod setup;
 
 use std::io::Write;
 
-use cli::{AdminCommand, AuditCmd, BatchCmd, BenchCmd, Cli, Command, ImportCmd, LotteryCmd, ReportCmd, SettleCmd};
+use cli::{AdminCommand, AuditCmd, BatchCmd, Cli, Command, ImportCmd, LotteryCmd, ReportCmd, SettleCmd};
 use config::Overrides;
 
 /// Runs one command line; the caller turns an error into exit status 1.
@@ -64,124 +64,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(ImportCmd::Districts { files, crs }) => {
             stdout.write_all(commands::import::districts(&config, &files, &crs).await?.as_bytes())?;
         }
-        Command::Bench(BenchCmd::Claim {
-            json,
-            stock,
-            residents,
-            concurrency,
-            peer_seconds,
-            pg_url,
-            redis,
-            skip_peers,
-            http,
-            connections,
-            memory_seconds,
-            crash,
-            backend,
-            idempotency_keys,
-            count_by,
-            on_list,
-        }) => {
-            let per_person = match count_by.as_str() {
-                "account" => false,
-                "person" => true,
-                other => anyhow::bail!("--count-by is account or person, not `{other}`"),
-            };
-            let residents = residents.unwrap_or(if crash.is_some() { 200_000 } else { 1_000_000 });
-            use commands::bench_http::Backend;
-            let backends = match backend.as_str() {
-                "sqlite" => vec![Backend::Sqlite],
-                "postgres" => vec![Backend::Postgres],
-                "both" => vec![Backend::Sqlite, Backend::Postgres],
-                other => anyhow::bail!("--backend is sqlite, postgres or both, not `{other}`"),
-            };
-            let h = commands::bench_http::HttpBench {
-                stock,
-                residents,
-                connections,
-                pg_admin_url: pg_url.clone(),
-                memory_seconds,
-                keys: idempotency_keys,
-                per_person,
-                on_list,
-            };
-            if let Some(kills) = crash {
-                let out = commands::bench_http::crash(&h, &backends, kills, json).await?;
-                stdout.write_all(out.as_bytes())?;
-                return Ok(());
-            }
-            let o = commands::bench_claim::ClaimBench {
-                stock,
-                residents,
-                concurrency,
-                peer_seconds,
-                pg_admin_url: pg_url,
-                redis,
-                skip_peers,
-                per_person,
-                on_list,
-                http: http.then_some((h, backends)),
-            };
-            stdout.write_all(commands::bench_claim::run(&o, json).await?.as_bytes())?;
-        }
-        Command::Bench(BenchCmd::Redeem {
-            json,
-            vouchers,
-            merchants,
-            concurrency,
-            http_rate,
-            http_connections,
-            backend,
-            legs,
-            pg_url,
-        }) => {
-            let (sqlite, postgres) = match backend.as_str() {
-                "sqlite" => (true, false),
-                "postgres" => (false, true),
-                "both" => (true, true),
-                other => anyhow::bail!("--backend is sqlite, postgres or both, not `{other}`"),
-            };
-            let (engine, http) = match legs.as_str() {
-                "engine" => (true, false),
-                "http" => (false, true),
-                "both" => (true, true),
-                other => anyhow::bail!("--legs is engine, http or both, not `{other}`"),
-            };
-            let o = commands::bench_redeem::RedeemBench {
-                sqlite,
-                postgres,
-                engine,
-                http,
-                vouchers,
-                merchants: merchants.max(1),
-                concurrency: concurrency.max(1),
-                http_rate,
-                http_connections: http_connections.max(1),
-                pg_admin_url: pg_url,
-            };
-            stdout.write_all(commands::bench_redeem::run(&o, json).await?.as_bytes())?;
-        }
-        Command::Bench(BenchCmd::Report { json, vouchers, redemptions, merchants, backend, pg_url }) => {
-            let (sqlite, postgres) = match backend.as_str() {
-                "sqlite" => (true, false),
-                "postgres" => (false, true),
-                "both" => (true, true),
-                other => anyhow::bail!("--backend is sqlite, postgres or both, not `{other}`"),
-            };
-            let o = commands::bench_report::ReportBench {
-                vouchers: vouchers.max(10),
-                redemptions: redemptions.clamp(1, vouchers.max(10)),
-                merchants: merchants.clamp(1, 100_000),
-                sqlite,
-                postgres,
-                pg_admin_url: pg_url,
-            };
-            stdout.write_all(commands::bench_report::run(&o, json).await?.as_bytes())?;
-        }
-        Command::Bench(BenchCmd::HttpFloor { listen }) => commands::bench_http::floor_server(listen).await?,
-        Command::Bench(BenchCmd::Districts { json, points, geojson_dir, seed }) => {
-            stdout.write_all(commands::bench::districts(&geojson_dir, points, seed, json)?.as_bytes())?;
-        }
+        Command::Bench(cmd) => stdout.write_all(quan_bench::run(cmd).await?.as_bytes())?,
         Command::Settle { cmd: Some(SettleCmd::Confirm { file }), .. } => {
             let (out, ok) = commands::settle::confirm(&config, &file).await?;
             stdout.write_all(out.as_bytes())?;

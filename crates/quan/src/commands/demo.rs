@@ -31,9 +31,9 @@ use quan_engine::districts::{Located, Position};
 use quan_engine::{Engine, EngineParts, MemorySmsSender, Random, SeededRandom, SystemRandom};
 use serde_json::{Value, json};
 
-use super::bench_http::Conn;
 use crate::config::Config;
 use crate::setup;
+use quan_http::client::Conn;
 
 const YICHANG: &str = include_str!("../../../../data/regions/geojson/420500-yichang.geojson");
 const MARKER: &str = ".quan-demo";

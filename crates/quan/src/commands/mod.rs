@@ -1,12 +1,5 @@
 pub mod admin;
 pub mod audit;
-pub mod bench;
-pub mod bench_claim;
-pub mod bench_cpu;
-pub mod bench_http;
-pub mod bench_redeem;
-pub mod bench_report;
-pub mod bench_setup;
 pub mod campaign;
 pub mod closeout;
 pub mod demo;

@@ -16,8 +16,6 @@ use quan_store::Store;
 use quan_store_postgres::{PgOptions, PgStore};
 use quan_store_sqlite::{SqliteOptions, SqliteStore};
 
-use super::bench_setup;
-
 #[derive(Debug, Clone)]
 pub struct ReportBench {
     pub vouchers: u64,
@@ -64,8 +62,8 @@ fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
 
 /// The campaign, its four batches and the merchants, through the engine.
 async fn setup(store: Arc<dyn Store>, merchants: u64) -> anyhow::Result<(CampaignId, Vec<quan_domain::BatchId>)> {
-    let engine = bench_setup::engine(store.clone(), Arc::new(FixedClock::new(at("2026-11-30T09:00:00+08:00"))));
-    let official = bench_setup::staff(&engine, "bench.official", Role::Official).await?;
+    let engine = crate::setup::engine(store.clone(), Arc::new(FixedClock::new(at("2026-11-30T09:00:00+08:00"))));
+    let official = crate::setup::staff(&engine, "bench.official", Role::Official).await?;
     let kinds = |stock: u64| {
         serde_json::json!([{"stock": stock, "kind": {"code": "k", "name": "满100减20",
             "discount": {"type": "threshold", "min_order_fen": 10_000, "off_fen": 2_000}, "validity": {"type": "days_after_claim", "days": 30}}}])
@@ -190,7 +188,7 @@ async fn run_one(o: &ReportBench, postgres: bool) -> anyhow::Result<ReportRun> {
     let dir = tempfile::tempdir()?;
     let name = format!("quan_report_bench_{}", std::process::id());
     let (store, pg, lite): (Arc<dyn Store>, Option<sqlx::PgPool>, Option<sqlx::SqlitePool>) = if postgres {
-        let url = bench_setup::create_database(&o.pg_admin_url, &name).await?;
+        let url = crate::setup::create_database(&o.pg_admin_url, &name).await?;
         let s = PgStore::open(&url, PgOptions::default()).await?;
         let pool = s.pool().clone();
         (Arc::new(s), Some(pool), None)
@@ -225,7 +223,7 @@ async fn run_one(o: &ReportBench, postgres: bool) -> anyhow::Result<ReportRun> {
     }
     bar.finish_and_clear();
     let generate_s = started.elapsed().as_secs_f64();
-    let engine = bench_setup::engine(store.clone(), Arc::new(FixedClock::new(at("2027-01-01T09:00:00+08:00"))));
+    let engine = crate::setup::engine(store.clone(), Arc::new(FixedClock::new(at("2027-01-01T09:00:00+08:00"))));
     let last = chrono::NaiveDate::from_ymd_opt(2026, 12, 30).unwrap_or_default();
     let mut d = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap_or_default();
     let mut slowest_day_s = 0f64;
@@ -262,7 +260,7 @@ async fn run_one(o: &ReportBench, postgres: bool) -> anyhow::Result<ReportRun> {
     drop(store);
     if let Some(p) = pg {
         p.close().await;
-        bench_setup::drop_database(&o.pg_admin_url, &name).await;
+        crate::setup::drop_database(&o.pg_admin_url, &name).await;
     }
     if run.vouchers != o.vouchers || run.redemptions != o.redemptions {
         anyhow::bail!(

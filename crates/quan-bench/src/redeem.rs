@@ -18,8 +18,7 @@ use quan_store::Store;
 use quan_store_postgres::{PgOptions, PgStore};
 use quan_store_sqlite::{SqliteOptions, SqliteStore};
 
-use super::bench_claim::{Run, finish};
-use super::bench_setup;
+use crate::run::{Run, finish};
 
 #[derive(Debug, Clone)]
 pub struct RedeemBench {
@@ -60,13 +59,13 @@ async fn ready(
     o: &RedeemBench,
 ) -> anyhow::Result<Ready> {
     let clock = Arc::new(FixedClock::new(opening() - chrono::Duration::days(10)));
-    let engine = bench_setup::engine(store, clock.clone());
+    let engine = crate::setup::engine(store, clock.clone());
     let e = |x: &dyn std::fmt::Display| anyhow::anyhow!("{x}");
-    let official = bench_setup::staff(&engine, "bench.official", Role::Official).await?;
-    let operator = bench_setup::staff(&engine, "bench.operator", Role::Operator).await?;
+    let official = crate::setup::staff(&engine, "bench.official", Role::Official).await?;
+    let operator = crate::setup::staff(&engine, "bench.operator", Role::Operator).await?;
     let u32_vouchers = u32::try_from(o.vouchers)?;
     let (campaign, batch) =
-        bench_setup::open_grab(&engine, &official, u32_vouchers, &bench_setup::Window::december(), false, false)
+        crate::setup::open_grab(&engine, &official, u32_vouchers, &crate::setup::Window::december(), false, false)
             .await?;
     let mut cashiers = Vec::new();
     for i in 0..o.merchants {
@@ -79,7 +78,7 @@ async fn ready(
         }))?;
         let owner = OwnerAccount {
             username: format!("owner{i}"),
-            password: bench_setup::PASSWORD.into(),
+            password: crate::setup::PASSWORD.into(),
             display_name: "老板".into(),
         };
         let (m, owner) = engine.apply_merchant(&app, &owner, &format!("bench-{i}")).await.map_err(|x| e(&x))?;
@@ -87,18 +86,18 @@ async fn ready(
         let owner = Actor::Staff { session: SessionId::from_uuid(uuid::Uuid::nil()), user: owner };
         let till = engine.create_till(&owner, m.id, "T01", "一号").await.map_err(|x| e(&x))?;
         let (cashier, _) = engine
-            .create_cashier(&owner, m.id, &format!("cashier{i}"), "收银", till.id, Some(bench_setup::PASSWORD.into()))
+            .create_cashier(&owner, m.id, &format!("cashier{i}"), "收银", till.id, Some(crate::setup::PASSWORD.into()))
             .await
             .map_err(|x| e(&x))?;
         cashiers.push(cashier);
     }
-    let ids = super::bench_claim::insert_residents(pg, sqlite, o.vouchers).await?;
+    let ids = crate::claim::insert_residents(pg, sqlite, o.vouchers).await?;
     clock.set(opening());
     // Logged in at the opening (staff sessions last hours, not days).
     let mut with_tokens = Vec::with_capacity(cashiers.len());
     for cashier in cashiers {
         let token =
-            engine.login(cashier.username.as_str(), bench_setup::PASSWORD, "bench").await.map_err(|x| e(&x))?.token;
+            engine.login(cashier.username.as_str(), crate::setup::PASSWORD, "bench").await.map_err(|x| e(&x))?.token;
         with_tokens.push((Actor::Staff { session: SessionId::from_uuid(uuid::Uuid::nil()), user: cashier }, token));
     }
     let cashiers = with_tokens;
@@ -224,7 +223,7 @@ async fn http_run(name: &str, r: &Ready, o: &RedeemBench) -> anyhow::Result<Run>
         let (codes, tokens, next, done) = (codes.clone(), tokens.clone(), next.clone(), done.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
-            let mut conn = super::bench_http::Conn::connect(addr).await?;
+            let mut conn = quan_http::client::Conn::connect(addr).await?;
             // Workers start spread over one interval.
             let mut due = Instant::now() + interval.mul_f64(w as f64 / connections as f64);
             loop {
@@ -272,7 +271,7 @@ async fn on_backend(pg: bool, o: &RedeemBench) -> anyhow::Result<Vec<Run>> {
         let dir = tempfile::tempdir()?;
         let name = format!("quan_redeem_bench_{}", std::process::id());
         let (store, pgpool, sqlite): (Arc<dyn Store>, Option<sqlx::PgPool>, Option<sqlx::SqlitePool>) = if pg {
-            let url = bench_setup::create_database(&o.pg_admin_url, &name).await?;
+            let url = crate::setup::create_database(&o.pg_admin_url, &name).await?;
             let s = PgStore::open(&url, PgOptions { pool_connections_max: 32, ..PgOptions::default() }).await?;
             let p = s.pool().clone();
             (Arc::new(s), Some(p), None)
@@ -290,7 +289,7 @@ async fn on_backend(pg: bool, o: &RedeemBench) -> anyhow::Result<Vec<Run>> {
         drop(r);
         if let Some(p) = pgpool {
             p.close().await;
-            bench_setup::drop_database(&o.pg_admin_url, &name).await;
+            crate::setup::drop_database(&o.pg_admin_url, &name).await;
         }
         runs.push(run?);
     }
@@ -299,7 +298,7 @@ async fn on_backend(pg: bool, o: &RedeemBench) -> anyhow::Result<Vec<Run>> {
 
 pub async fn run(o: &RedeemBench, json: bool) -> anyhow::Result<String> {
     // Its runs carry the machine's CPU too (in `--json`).
-    super::bench_cpu::start();
+    crate::cpu::start();
     let mut runs = Vec::new();
     if o.sqlite {
         runs.extend(on_backend(false, o).await?);

@@ -4,7 +4,7 @@
 #![allow(clippy::float_arithmetic)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -14,6 +14,8 @@ use quan_store::{ClaimStore, Resident, Store};
 use quan_store_postgres::{PgOptions, PgStore};
 use quan_store_sqlite::{SqliteOptions, SqliteStore};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::run::{LastSale, Run, finish};
 
 #[derive(Debug, Clone)]
 pub struct ClaimBench {
@@ -29,81 +31,7 @@ pub struct ClaimBench {
     /// The batch is open only to a list's members; every resident is on it.
     pub on_list: bool,
     /// End to end over HTTP too, on these backends.
-    pub http: Option<(super::bench_http::HttpBench, Vec<super::bench_http::Backend>)>,
-}
-
-/// Remembers when the last claim succeeded, in nanoseconds from the start.
-#[derive(Debug, Default)]
-pub(crate) struct LastSale(AtomicU64);
-
-impl LastSale {
-    pub(crate) fn mark(&self, since: Instant) {
-        self.0.fetch_max(u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
-    }
-    pub(crate) fn get(&self) -> Duration {
-        Duration::from_nanos(self.0.load(Ordering::Relaxed))
-    }
-}
-
-#[derive(Debug, Default, Clone, serde::Serialize)]
-pub struct Run {
-    pub name: String,
-    pub attempts: usize,
-    pub claimed: usize,
-    pub seconds: f64,
-    pub claims_per_s: f64,
-    pub answers_per_s: f64,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
-    pub invariants: String,
-    /// The machine's CPU while it sold (legs that claim) or answered.
-    pub cpu: Option<super::bench_cpu::Cpu>,
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
-
-/// `selling` is how long it took from `started` until the last successful
-/// claim: claims per second are counted over that, so a run that sells out
-/// early is not diluted by the sold-out answers after it; so is the
-/// machine's CPU per claim (per answer over `elapsed` when nothing was
-/// claimed).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn finish(
-    name: &str,
-    attempts: usize,
-    claimed: usize,
-    started: Instant,
-    elapsed: Duration,
-    selling: Duration,
-    mut lat: Vec<Duration>,
-    invariants: String,
-) -> Run {
-    let cpu = if claimed > 0 {
-        super::bench_cpu::between(started, started + selling, claimed)
-    } else {
-        super::bench_cpu::between(started, started + elapsed, attempts)
-    };
-    lat.sort_unstable();
-    let s = elapsed.as_secs_f64().max(1e-9);
-    let sell = selling.as_secs_f64().max(1e-9);
-    Run {
-        name: name.into(),
-        attempts,
-        claimed,
-        seconds: (s * 1000.0).round() / 1000.0,
-        claims_per_s: (claimed as f64 / sell).round(),
-        answers_per_s: (attempts as f64 / s).round(),
-        p50_ms: (percentile(&lat, 0.5) * 100.0).round() / 100.0,
-        p99_ms: (percentile(&lat, 0.99) * 100.0).round() / 100.0,
-        invariants,
-        cpu,
-    }
+    pub http: Option<(crate::http::HttpBench, Vec<crate::http::Backend>)>,
 }
 
 /// The 10:00:00 of the benchmark's batch.
@@ -121,7 +49,7 @@ pub(crate) async fn insert_residents(
     n: usize,
 ) -> anyhow::Result<Vec<ResidentId>> {
     let ids: Vec<ResidentId> = (0..n).map(|_| ResidentId::from_uuid(uuid::Uuid::now_v7())).collect();
-    let hashes: Vec<Vec<u8>> = (0..n).map(|i| super::bench_setup::phone_hash(i).to_vec()).collect();
+    let hashes: Vec<Vec<u8>> = (0..n).map(|i| crate::setup::phone_hash(i).to_vec()).collect();
     if let Some(pool) = pg {
         for chunk in (0..n).collect::<Vec<_>>().chunks(10_000) {
             let u: Vec<uuid::Uuid> = chunk.iter().map(|i| ids[*i].as_uuid()).collect();
@@ -135,7 +63,7 @@ pub(crate) async fn insert_residents(
         }
     } else if let Some(pool) = sqlite {
         let rows: Vec<(uuid::Uuid, &Vec<u8>)> = ids.iter().map(|r| r.as_uuid()).zip(&hashes).collect();
-        super::bench_setup::sqlite_insert(
+        crate::setup::sqlite_insert(
             pool,
             "INSERT INTO residents (id, phone_hash, phone_masked, created_at_ms)",
             "(?, ?, 'bench', 0)",
@@ -157,26 +85,26 @@ async fn engine_run(
     o: &ClaimBench,
 ) -> anyhow::Result<Run> {
     let clock = Arc::new(FixedClock::new(opening() - chrono::Duration::days(10)));
-    let engine = super::bench_setup::engine(store.clone(), clock.clone());
-    let official = super::bench_setup::staff(&engine, "bench.official", Role::Official).await?;
-    let (c, batch) = super::bench_setup::open_grab(
+    let engine = crate::setup::engine(store.clone(), clock.clone());
+    let official = crate::setup::staff(&engine, "bench.official", Role::Official).await?;
+    let (c, batch) = crate::setup::open_grab(
         &engine,
         &official,
         o.stock,
-        &super::bench_setup::Window::december(),
+        &crate::setup::Window::december(),
         o.per_person,
         o.on_list,
     )
     .await?;
     let ids = insert_residents(pg, sqlite, o.residents).await?;
     if o.on_list {
-        super::bench_setup::insert_list(pg, sqlite, o.residents).await?;
+        crate::setup::insert_list(pg, sqlite, o.residents).await?;
     }
     if o.per_person {
         let uuids: Vec<uuid::Uuid> = ids.iter().map(|r| r.as_uuid()).collect();
-        super::bench_setup::insert_identities(pg, sqlite, &uuids).await?;
+        crate::setup::insert_identities(pg, sqlite, &uuids).await?;
     }
-    let order = super::bench_setup::shuffled_order(o.residents);
+    let order = crate::setup::shuffled_order(o.residents);
     let actors: Arc<Vec<Actor>> = Arc::new(
         ids.iter()
             .enumerate()
@@ -184,7 +112,7 @@ async fn engine_run(
                 session: SessionId::from_uuid(uuid::Uuid::nil()),
                 resident: Resident {
                     id: *id,
-                    phone_hash: quan_domain::KeyedHash::from_bytes(super::bench_setup::phone_hash(i)),
+                    phone_hash: quan_domain::KeyedHash::from_bytes(crate::setup::phone_hash(i)),
                     phone_masked: String::new(),
                     created_at: opening(),
                 },
@@ -265,7 +193,7 @@ async fn database_alone<R: quan_store::sql::bulk::BulkClaims>(
     let residents: Vec<uuid::Uuid> = (0..o.residents).map(|_| uuid::Uuid::now_v7()).collect();
     let mut first = std::collections::HashSet::new();
     let rows: Arc<Vec<(uuid::Uuid, uuid::Uuid)>> = Arc::new(
-        super::bench_setup::shuffled_order(o.residents)
+        crate::setup::shuffled_order(o.residents)
             .into_iter()
             .filter(|i| first.insert(*i))
             .take(o.stock as usize)
@@ -472,7 +400,7 @@ async fn redis_lua(addr: &str, durable: bool, o: &ClaimBench) -> anyhow::Result<
 }
 
 pub async fn run(o: &ClaimBench, json: bool) -> anyhow::Result<String> {
-    super::bench_cpu::start();
+    crate::cpu::start();
     let mut runs = Vec::new();
     let dir = tempfile::tempdir()?;
     let sqlite = SqliteStore::open(&dir.path().join("bench.db"), SqliteOptions::default()).await?;
@@ -489,27 +417,27 @@ pub async fn run(o: &ClaimBench, json: bool) -> anyhow::Result<String> {
     );
     alone.close().await;
     let name = format!("quan_bench_{}", std::process::id());
-    let url = super::bench_setup::create_database(&o.pg_admin_url, &name).await?;
+    let url = crate::setup::create_database(&o.pg_admin_url, &name).await?;
     let pg = PgStore::open(&url, PgOptions { pool_connections_max: 32, ..PgOptions::default() }).await?;
     let pgpool = pg.pool().clone();
     let result = engine_run("quan engine, PostgreSQL (durable)", Arc::new(pg), Some(&pgpool), None, o).await;
     pgpool.close().await;
-    super::bench_setup::drop_database(&o.pg_admin_url, &name).await;
+    crate::setup::drop_database(&o.pg_admin_url, &name).await;
     runs.push(result?);
-    let url = super::bench_setup::create_database(&o.pg_admin_url, &name).await?;
+    let url = crate::setup::create_database(&o.pg_admin_url, &name).await?;
     let alone = PgStore::open(&url, PgOptions::default()).await?;
     let parallel = alone.commits_in_parallel();
     let result =
         database_alone::<sqlx::postgres::PgRow>(DATABASE_ALONE_POSTGRES, &alone, alone.pool(), parallel, o).await;
     alone.close().await;
-    super::bench_setup::drop_database(&o.pg_admin_url, &name).await;
+    crate::setup::drop_database(&o.pg_admin_url, &name).await;
     runs.push(result?);
     if let Some((h, backends)) = &o.http {
         for b in backends {
-            runs.extend(super::bench_http::http_run(h, *b).await?);
+            runs.extend(crate::http::http_run(h, *b).await?);
         }
         if h.memory_seconds > 0 {
-            runs.push(super::bench_http::floor_run(h).await?);
+            runs.push(crate::floor::floor_run(h).await?);
         }
     }
     if !o.skip_peers {
@@ -536,8 +464,8 @@ pub async fn run(o: &ClaimBench, json: bool) -> anyhow::Result<String> {
         "pg_engine_over_database_alone": ratio(rate("engine, PostgreSQL"), rate(DATABASE_ALONE_POSTGRES)),
         "http_sqlite_over_redis_durable": ratio(rate("HTTP, SQLite, "), rate("appendfsync")),
         "http_postgres_over_redis_durable": ratio(rate("HTTP, PostgreSQL, "), rate("appendfsync")),
-        "memory_answers_sqlite_over_http_floor": ratio(answers("SQLite, sold-out"), answers(super::bench_http::FLOOR_RUN)),
-        "memory_answers_postgres_over_http_floor": ratio(answers("PostgreSQL, sold-out"), answers(super::bench_http::FLOOR_RUN)),
+        "memory_answers_sqlite_over_http_floor": ratio(answers("SQLite, sold-out"), answers(crate::floor::FLOOR_RUN)),
+        "memory_answers_postgres_over_http_floor": ratio(answers("PostgreSQL, sold-out"), answers(crate::floor::FLOOR_RUN)),
     });
     let violated = runs.iter().any(|r| r.invariants.starts_with("VIOLATED"));
     if json {

@@ -1,0 +1,160 @@
+//! `quan bench …`: the subcommands and their flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCmd {
+    /// Claims at the opening second: quan's engine on SQLite and on PostgreSQL (durable
+    /// commits), each beside the database alone writing the same rows in transactions as large
+    /// as the claims in flight allow, against the naive PostgreSQL hot row and the Redis Lua
+    /// script (with `appendfsync always` and without persistence), with the invariants checked
+    /// after each and, on each line, how busy the machine's cores were and its CPU per claim.
+    Claim(ClaimArgs),
+    /// Redemptions at the till: durable redemptions per second through the engine on SQLite and
+    /// PostgreSQL (one transaction each: voucher state, redemption row, ledger transfers), and
+    /// over HTTP on loopback paced at `--http-rate`, with the ledger checked after each run.
+    Redeem(RedeemArgs),
+    /// The HTTP floor's server, started by `quan bench claim --http`: axum answering every
+    /// claim with a fixed 409 sold_out, with nothing of quan behind it. Runs until killed.
+    #[command(hide = true)]
+    HttpFloor {
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+    },
+    /// Point-in-district lookups: the grid + prepared-polygon index against a plain linear
+    /// scan of the polygons, on the shipped boundaries (single thread).
+    Districts(DistrictsArgs),
+    /// The T+1 report at city scale: generates a campaign with this many vouchers and
+    /// redemptions over 30 business days (2 000 merchants, 13 districts, 5 industries, 4 batches,
+    /// refunds) on SQLite and PostgreSQL, and times building the last day's report.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClaimArgs {
+    /// Print one JSON object of the figures on stdout.
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, default_value_t = 100_000)]
+    pub stock: u32,
+    /// Distinct residents (each tries once; a fifth of them try again) [default: 1000000;
+    /// 200000 with `--crash`, whose server loads every resident's session again at each
+    /// restart].
+    #[arg(long)]
+    pub residents: Option<usize>,
+    /// Claims in flight at once against the engine.
+    #[arg(long, default_value_t = 1_000)]
+    pub concurrency: usize,
+    /// How long each peer approach runs.
+    #[arg(long, default_value_t = 5)]
+    pub peer_seconds: u64,
+    /// PostgreSQL server (a database is created and dropped).
+    #[arg(long, env = "QUAN_TEST_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pub pg_url: String,
+    #[arg(long, default_value = "127.0.0.1:6379")]
+    pub redis: String,
+    /// Only quan's engine (and the HTTP runs, with `--http`).
+    #[arg(long)]
+    pub skip_peers: bool,
+    /// Also run the grab end to end: the real server in its own process, claims over
+    /// HTTP/1.1 keep-alive connections from a load generator, then sold-out answers, and
+    /// the same sold-out load against a bare axum route with nothing of quan behind it
+    /// (the HTTP floor of this machine).
+    #[arg(long)]
+    pub http: bool,
+    /// HTTP connections of the load generator (`--http`, `--crash`).
+    #[arg(long, default_value_t = 1_000)]
+    pub connections: usize,
+    /// Seconds of sold-out answers measured after the stock is gone, and of the HTTP
+    /// floor (`--http`; 0 skips both).
+    #[arg(long, default_value_t = 3)]
+    pub memory_seconds: u64,
+    /// Instead of measuring: run the grab against the real server, kill it with SIGKILL at
+    /// random moments N times, restart it each time, then check that every acknowledged
+    /// claim is on disk, nothing is oversold, nobody is over the limit and the ledger's
+    /// reservation equals the claimed face value. Exit status 1 on any violation.
+    #[arg(long, value_name = "N")]
+    pub crash: Option<u32>,
+    /// Backends for `--http` and `--crash`: sqlite, postgres or both.
+    #[arg(long, default_value = "both")]
+    pub backend: String,
+    /// Every HTTP claim carries its own `Idempotency-Key` (`--http`, `--crash`), as apps
+    /// that retry safely send it.
+    #[arg(long)]
+    pub idempotency_keys: bool,
+    /// The batch's limit counts claims per `account` (default) or per `person`: with
+    /// `person` every resident has a verified identity (its ID hash), and each claim needs
+    /// it, as in a campaign for registered households.
+    #[arg(long, default_value = "account")]
+    pub count_by: String,
+    /// The batch is open only to the members of an imported list (by phone number), and
+    /// every resident is on it, as in a campaign for a target group.
+    #[arg(long)]
+    pub on_list: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RedeemArgs {
+    /// Print one JSON object of the figures on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Vouchers claimed, then redeemed (per run).
+    #[arg(long, default_value_t = 40_000)]
+    pub vouchers: usize,
+    #[arg(long, default_value_t = 20)]
+    pub merchants: usize,
+    /// Redemptions in flight at once against the engine (tills scanning at the same moment).
+    #[arg(long, default_value_t = 1_024)]
+    pub concurrency: usize,
+    /// Redemptions per second sent over HTTP.
+    #[arg(long, default_value_t = 5_000)]
+    pub http_rate: u32,
+    #[arg(long, default_value_t = 100)]
+    pub http_connections: usize,
+    /// Which backends to run: sqlite, postgres or both.
+    #[arg(long, default_value = "both")]
+    pub backend: String,
+    /// Which legs to run: engine, http or both.
+    #[arg(long, default_value = "both")]
+    pub legs: String,
+    /// PostgreSQL server (a database is created and dropped).
+    #[arg(long, env = "QUAN_TEST_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pub pg_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DistrictsArgs {
+    /// Print one JSON object of the figures on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Random positions to look up.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub points: usize,
+    /// Folder of GeoJSON files (GCJ-02).
+    #[arg(long, default_value = "data/regions/geojson")]
+    pub geojson_dir: PathBuf,
+    /// Seed of the random positions.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Print one JSON array of the figures on stdout.
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, default_value_t = 10_000_000)]
+    pub vouchers: u64,
+    #[arg(long, default_value_t = 5_000_000)]
+    pub redemptions: u64,
+    #[arg(long, default_value_t = 2_000)]
+    pub merchants: u64,
+    /// sqlite, postgres or both.
+    #[arg(long, default_value = "both")]
+    pub backend: String,
+    /// PostgreSQL server (a database is created and dropped).
+    #[arg(long, env = "QUAN_TEST_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pub pg_url: String,
+}
