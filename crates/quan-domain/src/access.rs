@@ -50,12 +50,6 @@ impl Role {
         }
     }
 
-    /// Accounts of this role log in with a username and password
-    /// (everyone but residents).
-    pub fn has_password(self) -> bool {
-        self != Role::Resident
-    }
-
     /// Roles whose view of the data is confined to a region.
     pub fn is_region_scoped(self) -> bool {
         matches!(self, Role::Official | Role::Auditor | Role::Operator)

@@ -61,11 +61,6 @@ impl DistrictCode {
     pub fn city_prefix(&self) -> &str {
         &self.as_str()[..4]
     }
-
-    /// The province code: the first two digits.
-    pub fn province_prefix(&self) -> &str {
-        &self.as_str()[..2]
-    }
 }
 
 impl fmt::Display for DistrictCode {

@@ -90,11 +90,6 @@ impl AccountKind {
     pub fn has_floor(self) -> bool {
         !matches!(self, AccountKind::Treasury | AccountKind::Recoverable | AccountKind::MatchingSource)
     }
-
-    /// Memo accounts count matching discounts; they are not public money.
-    pub fn is_memo(self) -> bool {
-        matches!(self, AccountKind::MatchingSource | AccountKind::PlatformMatching | AccountKind::MerchantMatching)
-    }
 }
 
 /// One account: a kind within a campaign, optionally for one merchant.

@@ -44,10 +44,6 @@ impl Fen {
         self.0
     }
 
-    pub fn is_negative(self) -> bool {
-        self.0 < 0
-    }
-
     pub fn checked_add(self, other: Fen) -> Option<Fen> {
         self.0.checked_add(other.0).map(Fen)
     }

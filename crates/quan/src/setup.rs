@@ -180,3 +180,9 @@ pub async fn engine(config: &Config) -> anyhow::Result<Engine> {
     }
     Ok(engine)
 }
+
+/// The account a command acts as (`--as USERNAME`): enabled staff only.
+pub(crate) async fn actor(engine: &Engine, username: &str) -> anyhow::Result<quan_engine::Actor> {
+    let u = quan_domain::Username::parse(username).context("--as")?;
+    engine.actor_for_username(&u).await.map_err(|_| anyhow::anyhow!("no enabled account `{username}`"))
+}

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, Auth};
-use crate::routes::campaigns::campaign_id;
+use crate::routes::campaign_id;
 
 const READERS: &[Role] = &[Role::Official, Role::Auditor, Role::Operator];
 

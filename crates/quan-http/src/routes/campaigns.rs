@@ -16,10 +16,11 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Auth, parse_json};
 use crate::idempotency::{idempotent, require_json};
 use crate::routes::batches::BatchView;
+use crate::routes::campaign_id;
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -189,16 +190,6 @@ pub struct FundingRequest {
     /// e.g. the treasury's transfer reference.
     #[serde(default)]
     pub note: String,
-}
-
-#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
-pub struct NoteRequest {
-    #[serde(default)]
-    pub note: String,
-}
-
-pub(crate) fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found())
 }
 
 /// Creates a campaign and its batches, all or nothing. The body is the

@@ -16,3 +16,8 @@ pub mod reports;
 pub mod resident;
 pub mod till_events;
 pub mod users;
+
+/// A campaign id from a path: an id that does not parse names no campaign.
+pub(crate) fn campaign_id(raw: &str) -> Result<quan_domain::CampaignId, crate::error::ApiError> {
+    raw.parse().map_err(|_| crate::error::ApiError::not_found())
+}

@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Auth;
-use crate::routes::campaigns::campaign_id;
+use crate::routes::campaign_id;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -4,19 +4,13 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use quan_domain::{BatchId, CampaignId, Username};
+use quan_domain::{BatchId, CampaignId};
 use quan_engine::campaigns::{CampaignFile, check_campaign_file};
-use quan_engine::{Actor, Engine};
 use quan_http::routes::batches::{BatchView, LotteryView};
 use quan_http::routes::campaigns::CampaignView;
 
 use crate::config::Config;
 use crate::{files, setup};
-
-pub(crate) async fn actor(engine: &Engine, username: &str) -> anyhow::Result<Actor> {
-    let u = Username::parse(username).context("--as")?;
-    engine.actor_for_username(&u).await.map_err(|_| anyhow::anyhow!("no enabled account `{username}`"))
-}
 
 fn pretty<T: serde::Serialize>(v: &T) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(v)? + "\n")
@@ -96,7 +90,7 @@ pub async fn change(
 ) -> anyhow::Result<String> {
     let id: CampaignId = id.parse().context("the campaign id")?;
     let engine = setup::engine(config).await?;
-    let who = actor(&engine, as_user).await?;
+    let who = setup::actor(&engine, as_user).await?;
     let name = cmd.name();
     let c = engine.change_campaign(&who, id, cmd, note).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(format!(
@@ -112,7 +106,7 @@ pub async fn change(
 pub async fn create(config: &Config, file: &Path, as_user: &str) -> anyhow::Result<String> {
     let f: CampaignFile = files::read(file)?;
     let engine = setup::engine(config).await?;
-    let who = actor(&engine, as_user).await?;
+    let who = setup::actor(&engine, as_user).await?;
     let (c, batches) = engine.create_campaign(&who, f).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut out = format!("created campaign {} `{}` with {} batches\n", c.id, c.spec.name, batches.len());
     for b in &batches {
@@ -130,7 +124,7 @@ pub async fn create(config: &Config, file: &Path, as_user: &str) -> anyhow::Resu
 pub async fn show(config: &Config, id: &str, as_user: &str) -> anyhow::Result<String> {
     let id: CampaignId = id.parse()?;
     let engine = setup::engine(config).await?;
-    let who = actor(&engine, as_user).await?;
+    let who = setup::actor(&engine, as_user).await?;
     let c = engine.get_campaign(&who, id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let batches = engine.list_batches(&who, id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let now = engine.now();
@@ -143,7 +137,7 @@ pub async fn show(config: &Config, id: &str, as_user: &str) -> anyhow::Result<St
 
 pub async fn list(config: &Config, as_user: &str) -> anyhow::Result<String> {
     let engine = setup::engine(config).await?;
-    let who = actor(&engine, as_user).await?;
+    let who = setup::actor(&engine, as_user).await?;
     let mut out = String::new();
     let mut after = None;
     loop {
@@ -170,7 +164,7 @@ pub async fn list(config: &Config, as_user: &str) -> anyhow::Result<String> {
 pub async fn draw(config: &Config, id: &str, as_user: &str) -> anyhow::Result<String> {
     let id: BatchId = id.parse()?;
     let engine = setup::engine(config).await?;
-    let who = actor(&engine, as_user).await?;
+    let who = setup::actor(&engine, as_user).await?;
     let record = engine.draw_lottery(&who, id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     pretty(&LotteryView::from(&record))
 }

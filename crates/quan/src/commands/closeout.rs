@@ -155,7 +155,7 @@ pub fn html(r: &CloseOutReport) -> String {
 pub async fn report(config: &Config, id: &str, as_user: &str, out: &Path) -> anyhow::Result<String> {
     let id: CampaignId = id.parse()?;
     let engine = setup::engine(config).await?;
-    let who = super::campaign::actor(&engine, as_user).await?;
+    let who = crate::setup::actor(&engine, as_user).await?;
     let r = engine.close_out_report(&who, id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let xlsx: PathBuf = out.join(format!("close-out-{id}.xlsx"));

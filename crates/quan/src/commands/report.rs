@@ -98,7 +98,7 @@ pub async fn batch_final(
     let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
         .map_err(|_| anyhow::anyhow!("{date:?} is not a business day like 2026-12-05"))?;
     let engine = setup::engine(config).await?;
-    let who = super::campaign::actor(&engine, as_user).await?;
+    let who = crate::setup::actor(&engine, as_user).await?;
     let r = engine.batch_final_report(&who, id, day).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let base = out.join(format!("batch-{id}-{day}"));

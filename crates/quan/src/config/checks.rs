@@ -3,7 +3,7 @@
 
 use anyhow::bail;
 
-use crate::config::Config;
+use super::Config;
 
 /// One number's name, value and allowed range (inclusive).
 struct Bound {

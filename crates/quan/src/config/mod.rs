@@ -2,6 +2,8 @@
 //! environment variables, then command-line flags. Unknown keys and
 //! variables are reported by name; secrets are never printed.
 
+mod checks;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -412,7 +414,7 @@ fn validate(c: &Config) -> anyhow::Result<()> {
     if !c.security.pii_key.is_empty() && quan_engine::PiiKey::from_hex(&c.security.pii_key).is_none() {
         bail!("security.pii_key must be 64 hex digits (32 bytes)");
     }
-    crate::config_checks::check_ranges(c)
+    checks::check_ranges(c)
 }
 
 #[cfg(test)]
