@@ -71,7 +71,7 @@ async fn ready(
     for i in 0..o.merchants {
         let n = u32::try_from(i)?;
         let app: MerchantApplication = serde_json::from_value(serde_json::json!({
-            "legal_name": format!("宜昌压测商户{i}"), "credit_code": quan_store::conformance::credit_code(n + 1).to_string(),
+            "legal_name": format!("宜昌压测商户{i}"), "credit_code": quan_domain::merchant::CreditCode::sample(n + 1).to_string(),
             "industry": "catering", "scale": "small", "address": "西陵区", "address_district": "420502",
             "contact_name": "张三", "contact_phone": "13812345678",
             "settlement_account": {"bank_name": "中国银行", "account_name": "压测", "account_number": "6222020200112233"}

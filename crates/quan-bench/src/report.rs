@@ -89,7 +89,7 @@ async fn setup(store: Arc<dyn Store>, merchants: u64) -> anyhow::Result<(Campaig
         rows.push((
             usize::try_from(i + 2).unwrap_or(0),
             Ok(serde_json::from_value(serde_json::json!({
-                "legal_name": format!("压测商户{n}"), "credit_code": quan_store::conformance::credit_code(n).to_string(),
+                "legal_name": format!("压测商户{n}"), "credit_code": quan_domain::merchant::CreditCode::sample(n).to_string(),
                 "industry": INDUSTRIES[(i % 5) as usize], "scale": SCALES[(i / 5 % 4) as usize], "address": "宜昌",
                 "address_district": DISTRICTS[(i % 13) as usize], "contact_name": "王", "contact_phone": "13800000000",
                 "settlement_account": {"bank_name": "银行", "account_name": "商户", "account_number": "6222000000000000"}

@@ -40,6 +40,17 @@ impl CreditCodeError {
 }
 
 impl CreditCode {
+    /// The `n`th of a series of valid codes (`91420500MA` + `n`, and the
+    /// computed check character), for demos, benchmarks and tests.
+    pub fn sample(n: u32) -> CreditCode {
+        const CS: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+        const W: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+        let body = format!("91420500MA{:07}", n % 10_000_000);
+        let sum: u32 = body.bytes().zip(W).map(|(c, w)| CS.iter().position(|x| *x == c).unwrap_or(0) as u32 * w).sum();
+        let check = char::from(CS[((31 - sum % 31) % 31) as usize]);
+        CreditCode::parse(&format!("{body}{check}")).expect("the sample's check character is computed")
+    }
+
     pub fn parse(s: &str) -> Result<CreditCode, CreditCodeError> {
         let up = s.trim().to_ascii_uppercase();
         let b = up.as_bytes();
@@ -311,6 +322,20 @@ pub fn review(status: MerchantStatus, action: ReviewAction, reason: Option<&str>
             "invalid_transition",
             format!("a {} merchant cannot be {action:?}d", status.as_str()).to_lowercase(),
         )),
+    }
+}
+
+#[cfg(test)]
+mod sample_tests {
+    use super::*;
+
+    #[test]
+    fn every_sample_credit_code_parses_and_they_differ() {
+        let a: Vec<String> = (0..500).map(|n| CreditCode::sample(n).to_string()).collect();
+        let mut b = a.clone();
+        b.sort();
+        b.dedup();
+        assert_eq!(a.len(), b.len());
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod campaign_records;
 mod claim_records;
+#[cfg(feature = "conformance")]
 pub mod conformance;
 mod district_records;
 mod eligibility_records;

@@ -3,9 +3,15 @@
 //! a fresh, empty, migrated store; each case then runs against it.
 
 mod campaigns;
+mod claims;
 mod merchants;
+mod redemptions;
+mod settlement;
 pub use campaigns::*;
+pub use claims::*;
 pub use merchants::*;
+pub use redemptions::*;
+pub use settlement::*;
 
 use std::sync::Arc;
 

@@ -28,20 +28,7 @@ macro_rules! impl_account_stores {
                     DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::message(format!("instant {ms} ms is out of range")))
                 }
 
-                /// Maps a unique-constraint violation to `Conflict { what }`, anything else to `Other`.
-                pub(super) fn conflict_on(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
-                    move |e| match &e {
-                        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict { what },
-                        _ => StoreError::other(e),
-                    }
-                }
-
-                pub(super) fn other(e: sqlx::Error) -> StoreError {
-                    match e {
-                        sqlx::Error::RowNotFound => StoreError::NotFound,
-                        e => StoreError::other(e),
-                    }
-                }
+                pub(super) use quan_store::sql::{err as other, unique as conflict_on};
 
                 /// One column, decoded; shared by every store of the backend.
                 pub(crate) fn get<T>(row: &R, col: &str) -> Result<T, StoreError>

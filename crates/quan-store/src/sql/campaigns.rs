@@ -20,11 +20,7 @@ macro_rules! impl_campaign_store {
             pub(super) type R = $row;
 
             pub(super) fn err(e: sqlx::Error) -> StoreError {
-                match e {
-                    sqlx::Error::RowNotFound => StoreError::NotFound,
-                    sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict { what: "duplicate" },
-                    e => StoreError::other(e),
-                }
+                quan_store::sql::unique("duplicate")(e)
             }
 
             use crate::account_sql::rows::get;

@@ -27,14 +27,9 @@ macro_rules! impl_claim_store {
             type R = $row;
             type Tx<'a> = sqlx::Transaction<'a, <R as Row>::Database>;
 
-            /// A deadlock or serialization failure (PostgreSQL, when nodes
-            /// meet on the same stock buckets) is worth retrying.
-            fn err(e: sqlx::Error) -> StoreError {
-                match &e {
-                    e if quan_store::sql::is_retryable(e) => StoreError::Retry,
-                    _ => StoreError::other(e),
-                }
-            }
+            // A deadlock or serialization failure (PostgreSQL, when nodes
+            // meet on the same stock buckets) is `Retry`: worth retrying.
+            use quan_store::sql::err;
 
             /// How often a batch is retried after a deadlock before giving up.
             const ATTEMPTS_MAX: u32 = 5;

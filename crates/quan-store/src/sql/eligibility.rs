@@ -19,12 +19,7 @@ macro_rules! impl_eligibility_store {
 
             type R = $row;
 
-            fn err(e: sqlx::Error) -> StoreError {
-                match e {
-                    sqlx::Error::RowNotFound => StoreError::NotFound,
-                    e => StoreError::other(e),
-                }
-            }
+            use quan_store::sql::err;
 
             use crate::account_sql::rows::get;
 

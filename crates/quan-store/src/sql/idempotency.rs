@@ -12,9 +12,7 @@ macro_rules! impl_idempotency_store {
             use quan_store::{IdempotencyBegin, StoreError};
             use sqlx::Row;
 
-            fn err(e: sqlx::Error) -> StoreError {
-                StoreError::other(e)
-            }
+            use quan_store::sql::err;
 
             #[async_trait::async_trait]
             impl quan_store::IdempotencyStore for $store {

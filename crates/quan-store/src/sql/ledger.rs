@@ -23,23 +23,10 @@ macro_rules! impl_ledger_store {
             type R = $row;
             pub(crate) type Tx<'a> = sqlx::Transaction<'a, <R as Row>::Database>;
 
-            fn err(e: sqlx::Error) -> StoreError {
-                match e {
-                    sqlx::Error::RowNotFound => StoreError::NotFound,
-                    e => StoreError::other(e),
-                }
-            }
+            use quan_store::sql::err;
 
             use crate::account_sql::rows::get;
 
-            /// For batches: a deadlock or serialization failure is worth
-            /// trying the whole batch again (`retry`).
-            fn retryable(e: sqlx::Error) -> StoreError {
-                match &e {
-                    e if quan_store::sql::is_retryable(e) => StoreError::Retry,
-                    _ => err(e),
-                }
-            }
 
             async fn ensure_account(tx: &mut Tx<'_>, a: &Account) -> Result<(), StoreError> {
                 sqlx::query(
@@ -101,7 +88,7 @@ macro_rules! impl_ledger_store {
                             .bind(0_i64)
                             .bind(i64::from(a.kind.has_floor()));
                     }
-                    q.execute(&mut **tx).await.map_err(retryable)?;
+                    q.execute(&mut **tx).await.map_err(err)?;
                 }
                 for chunk in quan_store::sql::shaped(transfers) {
                     let sql = format!(
@@ -120,7 +107,7 @@ macro_rules! impl_ledger_store {
                             .bind(t.reference.clone())
                             .bind(t.at.timestamp_millis());
                     }
-                    q.execute(&mut **tx).await.map_err(retryable)?;
+                    q.execute(&mut **tx).await.map_err(err)?;
                 }
                 // Lock the accounts in key order (`ORDER BY … FOR NO KEY
                 // UPDATE` locks rows as they come out of the sort), then
@@ -138,7 +125,7 @@ macro_rules! impl_ledger_store {
                         for (key, _, _) in chunk {
                             q = q.bind((*key).clone());
                         }
-                        q.fetch_all(&mut **tx).await.map_err(retryable)?;
+                        q.fetch_all(&mut **tx).await.map_err(err)?;
                     }
                     let sql = format!(
                         "UPDATE ledger_accounts SET debits_fen = debits_fen + v.column2, credits_fen = credits_fen + v.column3
@@ -151,7 +138,7 @@ macro_rules! impl_ledger_store {
                     for (key, debit, credit) in chunk {
                         q = q.bind((*key).clone()).bind(*debit).bind(*credit);
                     }
-                    let done = q.execute(&mut **tx).await.map_err(retryable)?.rows_affected();
+                    let done = q.execute(&mut **tx).await.map_err(err)?.rows_affected();
                     if done != chunk.len() as u64 {
                         return Err(StoreError::Conflict { what: "account_floor" });
                     }

@@ -22,19 +22,9 @@ macro_rules! impl_merchant_store {
             type R = $row;
             type Tx<'a> = sqlx::Transaction<'a, <R as Row>::Database>;
 
-            fn err(e: sqlx::Error) -> StoreError {
-                match e {
-                    sqlx::Error::RowNotFound => StoreError::NotFound,
-                    e => StoreError::other(e),
-                }
-            }
+            use quan_store::sql::err;
 
-            fn unique(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
-                move |e| match &e {
-                    sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict { what },
-                    _ => err(e),
-                }
-            }
+            use quan_store::sql::unique;
 
             use crate::account_sql::rows::get;
 

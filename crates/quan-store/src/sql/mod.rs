@@ -22,6 +22,26 @@ pub fn is_retryable(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40P01" | "40001")))
 }
 
+/// The one mapping of a driver error: no row is `NotFound`, a deadlock or
+/// serialization failure is `Retry` (the batch commits try again), anything
+/// else is `Other` (logged by whoever answers, never shown to a client).
+pub fn err(e: sqlx::Error) -> crate::StoreError {
+    match e {
+        sqlx::Error::RowNotFound => crate::StoreError::NotFound,
+        e if is_retryable(&e) => crate::StoreError::Retry,
+        e => crate::StoreError::other(e),
+    }
+}
+
+/// [`err`], with a unique violation named: `Conflict { what }`, so the
+/// caller can say precisely what already exists.
+pub fn unique(what: &'static str) -> impl Fn(sqlx::Error) -> crate::StoreError {
+    move |e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => crate::StoreError::Conflict { what },
+        _ => err(e),
+    }
+}
+
 /// How a backend numbers the bind parameters of the generated multi-row
 /// statements below (every parameter of such a statement is generated).
 pub trait Placeholders {

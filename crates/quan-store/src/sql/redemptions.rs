@@ -22,12 +22,9 @@ macro_rules! impl_redemption_store {
 
             type R = $row;
 
+            /// The partial unique index: a second standing redemption.
             fn err(e: sqlx::Error) -> StoreError {
-                match &e {
-                    // The partial unique index: a second standing redemption.
-                    sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict { what: "already_redeemed" },
-                    _ => StoreError::other(e),
-                }
+                quan_store::sql::unique("already_redeemed")(e)
             }
 
             const COLUMNS: &str = quan_store::sql::bulk::REDEMPTION_COLUMNS;
@@ -84,31 +81,23 @@ macro_rules! impl_redemption_store {
                 })
             }
 
-            /// A deadlock or serialization failure (two PostgreSQL nodes on
-            /// the same vouchers or accounts) is worth retrying.
-            fn batch_err(e: sqlx::Error) -> StoreError {
-                match &e {
-                    e if quan_store::sql::is_retryable(e) => StoreError::Retry,
-                    _ => err(e),
-                }
-            }
 
             async fn redeem_batch_once(pool: &sqlx::Pool<<R as Row>::Database>, items: &[(Redemption, Vec<Transfer>)]) -> Result<Vec<bool>, StoreError> {
-                let mut tx = pool.begin().await.map_err(batch_err)?;
+                let mut tx = pool.begin().await.map_err(err)?;
                 // Vouchers in id order, so concurrent batches lock them in one
                 // order; a few statements per commit, not one per voucher.
                 let mut ids: Vec<uuid::Uuid> = items.iter().map(|(r, _)| r.voucher_id).collect();
                 ids.sort_unstable();
                 ids.dedup();
                 let mut redeemed: std::collections::HashSet<uuid::Uuid> =
-                    <R as BulkRedemptions>::mark_redeemed(&mut *tx, &ids).await.map_err(batch_err)?.into_iter().collect();
+                    <R as BulkRedemptions>::mark_redeemed(&mut *tx, &ids).await.map_err(err)?.into_iter().collect();
                 // A voucher twice in the batch: the earlier request has it.
                 let won: Vec<bool> = items.iter().map(|(r, _)| redeemed.remove(&r.voucher_id)).collect();
                 let rows: Vec<&Redemption> = items.iter().zip(&won).filter(|(_, w)| **w).map(|((r, _), _)| r).collect();
-                <R as BulkRedemptions>::insert_redemptions(&mut *tx, &rows).await.map_err(batch_err)?;
+                <R as BulkRedemptions>::insert_redemptions(&mut *tx, &rows).await.map_err(err)?;
                 let transfers = quan_store::merge_transfers(items.iter().zip(&won).filter(|(_, w)| **w).flat_map(|((_, t), _)| t.iter()))?;
                 crate::ledger_sql::post_many_in_tx(&mut tx, &transfers).await?;
-                tx.commit().await.map_err(batch_err)?;
+                tx.commit().await.map_err(err)?;
                 Ok(won)
             }
 

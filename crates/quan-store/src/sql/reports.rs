@@ -31,9 +31,7 @@ macro_rules! impl_report_store {
 
             type R = $row;
 
-            fn err(e: sqlx::Error) -> StoreError {
-                StoreError::other(e)
-            }
+            use quan_store::sql::err;
 
             fn day_text(d: NaiveDate) -> String {
                 d.format("%Y-%m-%d").to_string()

@@ -908,7 +908,7 @@ fn write_merchants_csv(path: &Path, n: usize, districts: &[&str], rng: &SeededRa
     let mut w = crate::files::CsvOut::create(path)?;
     w.record(super::import::COLUMNS)?;
     for i in 0..n {
-        let code = quan_store::conformance::credit_code(u32::try_from(i + 1).unwrap_or(0)).to_string();
+        let code = quan_domain::merchant::CreditCode::sample(u32::try_from(i + 1).unwrap_or(0)).to_string();
         let district = districts[i % districts.len()];
         let industry = INDUSTRIES[usize::try_from(rng.below(INDUSTRIES.len() as u64)).unwrap_or(0)];
         let mut row = vec![
@@ -934,7 +934,7 @@ fn write_merchants_csv(path: &Path, n: usize, districts: &[&str], rng: &SeededRa
             Some(2) => row[5] = "110101".into(),
             Some(3) => row[9] = "12345".into(),
             Some(4) => row[0] = String::new(),
-            Some(_) => row[1] = quan_store::conformance::credit_code(1).to_string(),
+            Some(_) => row[1] = quan_domain::merchant::CreditCode::sample(1).to_string(),
             None => {}
         }
         w.record(&row)?;
@@ -960,7 +960,7 @@ async fn open_shops(
         let (district, lng, lat) = &districts[i % districts.len()];
         let app: quan_domain::merchant::MerchantApplication = serde_json::from_value(json!({
             "legal_name": format!("宜昌演示门店{:03}", i + 1),
-            "credit_code": quan_store::conformance::credit_code(u32::try_from(50_000 + i).unwrap_or(0)).to_string(),
+            "credit_code": quan_domain::merchant::CreditCode::sample(u32::try_from(50_000 + i).unwrap_or(0)).to_string(),
             "industry": industry, "scale": SCALES[i % 4], "address": format!("宜昌市门店路{}号", i + 1),
             "address_district": district, "location": {"lat": lat, "lng": lng},
             "contact_name": "李店长", "contact_phone": format!("1370000{:04}", i),
