@@ -256,8 +256,11 @@ pub enum PositionRejection {
     TooImprecise { accuracy_m: f64, max_m: f64 },
 }
 
-impl PositionRejection {
-    pub fn code(&self) -> &'static str {
+impl crate::rejection::Rejection for PositionRejection {
+    fn status(&self) -> crate::rejection::Status {
+        crate::rejection::Status::Unprocessable
+    }
+    fn code(&self) -> &'static str {
         match self {
             PositionRejection::NotANumber => "position_not_a_number",
             PositionRejection::OutOfRange => "position_out_of_range",

@@ -33,9 +33,11 @@ impl Engine {
             return Err(CampaignError::RegistrationClosed { opens, closes });
         }
         let (failures, _, _) = self.eligibility_failures(resident, &b, position).await.map_err(|e| match e {
-            crate::claims::ClaimRejection::Position(p) => {
-                CampaignError::Invalid(quan_domain::Invalid::new("lat", p.code(), p.to_string()))
-            }
+            crate::claims::ClaimRejection::Position(p) => CampaignError::Invalid(quan_domain::Invalid::new(
+                "lat",
+                crate::rejection::Rejection::code(&p),
+                p.to_string(),
+            )),
             crate::claims::ClaimRejection::Store(s) => CampaignError::Store(s),
             other => CampaignError::Store(StoreError::message(other.to_string())),
         })?;

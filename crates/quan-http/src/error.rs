@@ -32,7 +32,8 @@ pub struct ErrorDetail {
     pub message: String,
     /// Quote this when asking for help: it finds the log lines.
     pub request_id: String,
-    /// More about the error, e.g. `{"path": "role"}` for a bad field.
+    /// More about the error, e.g. `{"field": "role"}` for a bad field (with
+    /// `path` repeating it, the key of earlier versions).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub details: Option<serde_json::Value>,
@@ -70,7 +71,12 @@ impl ApiError {
     /// A field that failed to parse into its domain type.
     pub fn invalid_field(path: &str, message: impl std::fmt::Display) -> ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", format!("{path}: {message}"))
-            .with_details(serde_json::json!({ "path": path }))
+            .with_details(field_details(path))
+    }
+
+    /// This error's details, naming the offending field.
+    pub fn on_field(self, field: &str) -> ApiError {
+        self.with_details(field_details(field))
     }
 
     pub fn not_found() -> ApiError {
@@ -136,6 +142,13 @@ impl ApiError {
     }
 }
 
+/// `details` naming the offending field: `field`, the one key every error
+/// naming a field carries (parameter, body or rule alike), and `path`
+/// repeating it, the key earlier versions used for parameters and bodies.
+pub fn field_details(field: &str) -> serde_json::Value {
+    serde_json::json!({ "field": field, "path": field })
+}
+
 fn status_of(s: Status) -> StatusCode {
     match s {
         Status::BadRequest => StatusCode::BAD_REQUEST,
@@ -159,7 +172,7 @@ impl<R: Rejection> From<R> for ApiError {
             status: status_of(r.status()),
             code: Cow::Borrowed(r.code()),
             message: r.to_string(),
-            details: r.details().or_else(|| r.field().map(|f| serde_json::json!({ "field": f }))),
+            details: r.details().or_else(|| r.field().map(field_details)),
             retry_after_s: r.retry_after_s(),
         }
     }

@@ -42,13 +42,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 }
 
 /// Parses a JSON body; a malformed body or a field of the wrong type is a
-/// 400 whose `details.path` names the field.
+/// 400 whose `details.field` names the field.
 /// A control character (NUL and the like) in any text field is a 422
 /// naming the field, on every backend alike.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if let Some(path) = crate::text::control_character_field(bytes) {
         return Err(ApiError::invalid_field(&path, "control characters (such as NUL) are not allowed")
-            .with_details(serde_json::json!({ "path": path, "field": path, "rule": "control_character" })));
+            .with_details(serde_json::json!({ "field": path, "path": path, "rule": "control_character" })));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(de) {
@@ -65,7 +65,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                     "invalid_body",
                     format!("a field is missing or has the wrong type: {}", e.inner()),
                 )
-                .with_details(serde_json::json!({ "path": path }))
+                .on_field(&path)
             })
         }
         Err(e) => Err(bad_body(e)),
@@ -98,8 +98,9 @@ fn bad_body(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     } else {
         ("invalid_body", "a field is missing or has the wrong type")
     };
-    ApiError::bad_request(code, format!("{what}: {inner}"))
-        .with_details(serde_json::json!({ "path": path, "line": inner.line(), "column": inner.column() }))
+    ApiError::bad_request(code, format!("{what}: {inner}")).with_details(
+        serde_json::json!({ "field": path, "path": path, "line": inner.line(), "column": inner.column() }),
+    )
 }
 
 /// The authenticated caller.

@@ -29,7 +29,7 @@ fn complete(op: &mut Operation) {
         add(
             op,
             "400",
-            "`malformed_json`, `invalid_body` (a field missing or of the wrong type, with `details.path`), `control_character`",
+            "`malformed_json`, `invalid_body` (a field missing or of the wrong type, with `details.field`), `control_character`",
         );
         add(op, "413", "`body_too_large`");
         add(op, "415", "`unsupported_media_type`: send `application/json`");
@@ -37,7 +37,7 @@ fn complete(op: &mut Operation) {
     }
     if has_params {
         add(op, "400", "`control_character` in the path or query, or a query that does not parse");
-        add(op, "422", "`invalid_field`: a parameter out of its range, with `details.path`");
+        add(op, "422", "`invalid_field`: a parameter out of its range, with `details.field`");
     }
     if has_path {
         add(op, "404", "`not_found`: no such resource, or not in your region");

@@ -117,6 +117,7 @@ impl From<&Actor> for MeView {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
@@ -134,6 +135,7 @@ pub struct SessionView {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SmsCodeRequest {
     /// A mainland mobile number, e.g. `13812345678`.
     pub phone: String,
@@ -147,6 +149,7 @@ pub struct SmsCodeSent {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SmsCodeVerify {
     pub phone: String,
     /// The 6 digits from the SMS.
@@ -154,12 +157,14 @@ pub struct SmsCodeVerify {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     pub current_password: String,
     pub new_password: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     pub username: String,
     pub role: RoleView,
@@ -207,7 +212,7 @@ pub fn page_limit(limit: Option<u32>) -> Result<u32, crate::ApiError> {
         Some(n) if (1..=max).contains(&n) => Ok(n),
         Some(n) => {
             Err(crate::ApiError::bad_request("limit_out_of_range", format!("limit must be 1 to {max}, not {n}"))
-                .with_details(serde_json::json!({ "path": "limit" })))
+                .on_field("limit"))
         }
     }
 }
@@ -219,7 +224,7 @@ pub fn search(q: Option<&str>) -> Result<Option<&str>, crate::ApiError> {
     match q {
         Some(t) if t.chars().count() > max => {
             Err(crate::ApiError::bad_request("search_too_long", format!("q has at most {max} characters"))
-                .with_details(serde_json::json!({ "path": "q" })))
+                .on_field("q"))
         }
         q => Ok(q),
     }

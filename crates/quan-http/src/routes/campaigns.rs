@@ -184,6 +184,7 @@ impl From<&CampaignEvent> for EventView {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FundingRequest {
     /// Money received from the treasury, in fen.
     pub amount_fen: i64,

@@ -114,10 +114,7 @@ async fn locate(
     Query(q): Query<PositionQuery>,
 ) -> ApiResult<Json<LocatedView>> {
     let p = q.position()?.ok_or_else(|| ApiError::invalid_field("lat", "a position is required"))?;
-    let l = state
-        .engine
-        .locate(&p)
-        .map_err(|e| ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()))?;
+    let l = state.engine.locate(&p).map_err(ApiError::from)?;
     Ok(Json(l.into()))
 }
 

@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IdentityRequest {
     /// The 18-character resident ID number.
     pub id_number: String,
@@ -64,6 +65,7 @@ async fn my_identity(State(state): State<AppState>, auth: Auth) -> ApiResult<Jso
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IdentityChangeRequest {
     /// The resident's phone number (their account).
     pub phone: String,
@@ -146,6 +148,7 @@ async fn eligibility(
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MembersRequest {
     /// `id_number` or `phone`.
     pub kind: String,

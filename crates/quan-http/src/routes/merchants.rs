@@ -87,6 +87,7 @@ impl From<&Merchant> for MerchantView {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ApplicationRequest {
     #[schema(value_type = crate::routes::merchant_docs::MerchantApplicationDoc)]
     pub application: MerchantApplication,
@@ -102,6 +103,7 @@ pub struct ApplicationAccepted {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReviewRequest {
     #[schema(value_type = crate::routes::merchant_docs::ReviewActionDoc)]
     pub action: ReviewAction,
@@ -142,6 +144,7 @@ pub struct MerchantList {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TillRequest {
     pub code: String,
     pub name: String,
@@ -162,6 +165,7 @@ impl From<&Till> for TillView {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CashierRequest {
     pub username: String,
     pub display_name: String,

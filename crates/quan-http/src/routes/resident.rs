@@ -187,7 +187,7 @@ async fn merchants_for_voucher(
         Some(n @ 1..=100) => n as usize,
         Some(n) => {
             return Err(ApiError::bad_request("limit_out_of_range", format!("limit must be 1 to 100, not {n}"))
-                .with_details(serde_json::json!({ "path": "limit" })));
+                .on_field("limit"));
         }
     };
     let near = crate::routes::claims::position(q.lat, q.lng, q.crs.as_deref(), None)?;
