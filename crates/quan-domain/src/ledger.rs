@@ -209,6 +209,21 @@ impl CampaignBalances {
     pub fn funded(&self) -> i128 {
         -self.treasury
     }
+
+    /// Where the funded money is: the right side of the ledger's equation
+    /// `funded = available + reserved + payable + held + paid + recoverable
+    /// + returned` (recoverable is zero or below: paid out, owed back).
+    pub fn accounted(&self) -> i128 {
+        self.available + self.reserved + self.payable + self.held + self.paid + self.recoverable + self.returned
+    }
+
+    /// The right side of the equation in words and fen, as the audit shows it.
+    pub fn accounted_terms(&self) -> String {
+        format!(
+            "available {} + reserved {} + payable {} + held {} + paid {} + recoverable {} + returned {}",
+            self.available, self.reserved, self.payable, self.held, self.paid, self.recoverable, self.returned
+        )
+    }
 }
 
 /// One difference `quan audit verify` names.
@@ -227,22 +242,11 @@ pub struct Finding {
 /// and the campaign's recorded funding against the ledger's.
 pub fn check_campaign(b: &CampaignBalances, campaign_funded: Fen) -> Vec<Finding> {
     let mut out = Vec::new();
-    let accounted = b.available + b.reserved + b.payable + b.held + b.paid + b.recoverable + b.returned;
+    let accounted = b.accounted();
     if b.funded() != accounted {
         out.push(Finding {
             check: "funded_not_accounted_for",
-            detail: format!(
-                "funded {} ≠ available {} + reserved {} + payable {} + held {} + paid {} + recoverable {} + returned {} = {}",
-                b.funded(),
-                b.available,
-                b.reserved,
-                b.payable,
-                b.held,
-                b.paid,
-                b.recoverable,
-                b.returned,
-                accounted
-            ),
+            detail: format!("funded {} ≠ {} = {accounted}", b.funded(), b.accounted_terms()),
         });
     }
     for (kind, v) in [

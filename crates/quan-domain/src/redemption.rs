@@ -37,6 +37,51 @@ impl VoucherState {
     }
 }
 
+impl std::fmt::Display for VoucherState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for VoucherState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// A redemption's state: it stands, or a full refund reversed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedemptionState {
+    Standing,
+    Reversed,
+}
+
+impl RedemptionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RedemptionState::Standing => "standing",
+            RedemptionState::Reversed => "reversed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RedemptionState> {
+        [RedemptionState::Standing, RedemptionState::Reversed].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for RedemptionState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for RedemptionState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// The first and last local day (UTC+8, both inclusive) a voucher claimed
 /// at `claimed_at` may be used.
 pub fn valid_days(validity: &Validity, claimed_at: DateTime<Utc>) -> (NaiveDate, NaiveDate) {

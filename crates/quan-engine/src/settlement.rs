@@ -194,15 +194,15 @@ impl Engine {
             all.push((s, line));
         }
         let mut statements: Vec<Statement> = Vec::new();
-        for (c, m, n, discount, refunds, returned) in self.store().day_activity(day).await? {
+        for a in self.store().day_activity(day).await? {
             statements.push(Statement {
-                campaign_id: c,
-                merchant_id: m,
+                campaign_id: a.campaign,
+                merchant_id: a.merchant,
                 legal_name: String::new(),
-                redemptions: n,
-                discount,
-                refunds,
-                subsidy_returned: returned,
+                redemptions: a.redemptions,
+                discount: a.discount_fen,
+                refunds: a.refunds,
+                subsidy_returned: a.subsidy_returned_fen,
                 settled: Fen::ZERO,
                 recovered: Fen::ZERO,
                 released: Fen::ZERO,

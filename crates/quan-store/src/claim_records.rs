@@ -83,7 +83,7 @@ pub struct Voucher {
     pub tier: u32,
     pub resident_id: ResidentId,
     pub face: Fen,
-    pub state: String,
+    pub state: quan_domain::redemption::VoucherState,
     pub created_at: DateTime<Utc>,
 }
 

@@ -33,7 +33,10 @@ pub use records::{
     SESSION_ENDS_KEPT_MS, Session, User,
 };
 pub use redemption_records::{Direction, MerchantEarned, Owed, Redemption, Refund, Settlement};
-pub use report_records::{LiveFigures, ReportDay, ReportSnapshot};
+pub use report_records::{
+    DayActivity, DayRedemption, DayRefund, DayVoucher, EarlierRedemption, EarlierVoucher, LiveFigures, ReportDay,
+    ReportSnapshot,
+};
 pub use traits::{
     CampaignStore, ClaimStore, DistrictStore, EligibilityStore, HealthStore, IdempotencyStore, LedgerStore,
     MerchantStore, OtpStore, RedemptionStore, ReportStore, ResidentStore, SessionStore, Store, UserStore,

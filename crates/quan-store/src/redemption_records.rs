@@ -53,8 +53,8 @@ pub struct Redemption {
     /// platform and by the merchant, as given at redemption (memo figures).
     pub platform_match: Fen,
     pub merchant_match: Fen,
-    /// `standing`, or `reversed` once a full refund returned the voucher.
-    pub state: String,
+    /// Standing, or reversed once a full refund returned the voucher.
+    pub state: quan_domain::redemption::RedemptionState,
     pub business_day: NaiveDate,
     pub redeemed_at: DateTime<Utc>,
     /// The `reference` of the ledger transfers that posted this redemption:

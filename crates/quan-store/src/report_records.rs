@@ -10,21 +10,81 @@ use quan_domain::{BatchId, MerchantId, ResidentId};
 /// costs what happened that day, not the campaign's whole history.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReportDay {
-    /// Redemptions made that business day: batch, merchant, resident,
-    /// order, discount (subsidy as redeemed), platform and merchant matching.
-    pub redemptions: Vec<(BatchId, MerchantId, ResidentId, i64, i64, i64, i64)>,
-    /// Refunds recorded that business day: the redemption's batch and
-    /// merchant, amount, subsidy returned, whether the voucher came back.
-    pub refunds: Vec<(BatchId, MerchantId, i64, i64, bool)>,
-    /// Vouchers issued in the day's time span: batch, resident, face value,
-    /// kind, and the district the resident claimed from (if known).
-    pub vouchers: Vec<(BatchId, ResidentId, i64, String, Option<String>)>,
+    /// Redemptions made that business day.
+    pub redemptions: Vec<DayRedemption>,
+    /// Refunds recorded that business day.
+    pub refunds: Vec<DayRefund>,
+    /// Vouchers issued in the day's time span.
+    pub vouchers: Vec<DayVoucher>,
     /// Earlier redemptions (before the day) of the residents who redeemed
-    /// that day: batch, merchant, resident. Tells who redeemed for the first time.
-    pub redemption_history: Vec<(BatchId, MerchantId, ResidentId)>,
-    /// Earlier vouchers (before the day) of the residents who got one that
-    /// day: batch, resident, kind, claim district.
-    pub voucher_history: Vec<(BatchId, ResidentId, String, Option<String>)>,
+    /// that day: tells who redeemed for the first time.
+    pub redemption_history: Vec<EarlierRedemption>,
+    /// Earlier vouchers (before the day) of the residents who got one that day.
+    pub voucher_history: Vec<EarlierVoucher>,
+}
+
+/// A redemption of the day, as the report counts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayRedemption {
+    pub batch: BatchId,
+    pub merchant: MerchantId,
+    pub resident: ResidentId,
+    pub order_fen: i64,
+    /// The subsidy as redeemed.
+    pub discount_fen: i64,
+    pub platform_match_fen: i64,
+    pub merchant_match_fen: i64,
+}
+
+/// A refund of the day: its redemption's batch and merchant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayRefund {
+    pub batch: BatchId,
+    pub merchant: MerchantId,
+    pub amount_fen: i64,
+    pub subsidy_returned_fen: i64,
+    /// The voucher came back to the wallet.
+    pub voucher_back: bool,
+}
+
+/// A voucher issued in the day's time span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayVoucher {
+    pub batch: BatchId,
+    pub resident: ResidentId,
+    pub face_fen: i64,
+    pub kind_code: String,
+    /// The district the resident claimed from, if known.
+    pub claim_district: Option<String>,
+}
+
+/// An earlier redemption of one of the day's residents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlierRedemption {
+    pub batch: BatchId,
+    pub merchant: MerchantId,
+    pub resident: ResidentId,
+}
+
+/// An earlier voucher of one of the day's residents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlierVoucher {
+    pub batch: BatchId,
+    pub resident: ResidentId,
+    pub kind_code: String,
+    pub claim_district: Option<String>,
+}
+
+/// Per campaign and merchant, what happened on one business day (what a
+/// settlement statement shows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayActivity {
+    pub campaign: quan_domain::CampaignId,
+    pub merchant: MerchantId,
+    pub redemptions: u64,
+    pub discount_fen: i128,
+    pub refunds: u64,
+    pub subsidy_returned_fen: i128,
 }
 
 /// A stored report: its content (canonical JSON) and the SHA-256 of it.

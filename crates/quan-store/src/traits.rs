@@ -454,12 +454,8 @@ pub trait RedemptionStore: Send + Sync {
     async fn redemptions_by_order_refs(&self, refs: &[String]) -> Result<Vec<Redemption>, StoreError>;
     /// Redemptions with an order number made in `[from, to]`.
     async fn redemptions_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Redemption>, StoreError>;
-    /// Per campaign and merchant, what happened on business day `day`:
-    /// (campaign, merchant, redemptions, their discount, refunds, subsidy returned).
-    async fn day_activity(
-        &self,
-        day: chrono::NaiveDate,
-    ) -> Result<Vec<(CampaignId, MerchantId, u64, i128, u64, i128)>, StoreError>;
+    /// Per campaign and merchant, what happened on business day `day`.
+    async fn day_activity(&self, day: chrono::NaiveDate) -> Result<Vec<crate::DayActivity>, StoreError>;
     async fn settlements_of_day(&self, day: chrono::NaiveDate) -> Result<Vec<Settlement>, StoreError>;
     /// Per merchant: what its settlements of a campaign told the bank to pay.
     async fn paid_by_settlements(&self, campaign: CampaignId) -> Result<Vec<(MerchantId, i128)>, StoreError>;

@@ -92,9 +92,9 @@ impl Engine {
         if v.resident_id != resident.id {
             return Err(RedemptionError::NotFound);
         }
-        match VoucherState::parse(&v.state) {
-            Some(VoucherState::Claimed) => {}
-            Some(VoucherState::Redeemed) => return Err(RedemptionError::Refused(Refusal::AlreadyRedeemed)),
+        match v.state {
+            VoucherState::Claimed => {}
+            VoucherState::Redeemed => return Err(RedemptionError::Refused(Refusal::AlreadyRedeemed)),
             _ => return Err(RedemptionError::Refused(Refusal::Expired)),
         }
         remember(&self.inner.read_cache.issued, voucher, std::sync::Arc::new(v));

@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use quan_domain::code::{self, CodeError, Subject};
 use quan_domain::postings::{self, Parties};
-use quan_domain::redemption::{self, Decision, Item, MerchantFacts, Order, Refusal, VoucherFacts, VoucherState};
+use quan_domain::redemption::{
+    self, Decision, Item, MerchantFacts, Order, RedemptionState, Refusal, VoucherFacts, VoucherState,
+};
 use quan_domain::{BusinessDay, Fen, MerchantId, Role, TillId};
 use quan_store::{Direction, Redemption, StoreError, Voucher};
 
@@ -61,7 +63,7 @@ impl Engine {
     ) -> Result<Redemption, RedemptionError> {
         self.check_mac(parsed, v.resident_id.as_uuid()).map_err(RedemptionError::Code)?;
         // A used voucher's code replayed says so, whatever its window.
-        if VoucherState::parse(&v.state) == Some(VoucherState::Redeemed) {
+        if v.state == VoucherState::Redeemed {
             return Err(RedemptionError::Refused(Refusal::AlreadyRedeemed));
         }
         self.check_window(parsed).map_err(RedemptionError::Code)?;
@@ -118,10 +120,9 @@ impl Engine {
         } else {
             self.store().standing_on_order(merchant_id, &input.order_ref).await?
         };
-        let state = VoucherState::parse(&v.state).unwrap_or(VoucherState::Expired);
         let region = self.campaign_region(v.campaign_id).await?;
         let facts = VoucherFacts {
-            state,
+            state: v.state,
             kind: &kind.kind,
             discount: &discount,
             face: v.face,
@@ -208,7 +209,7 @@ impl Engine {
             refunded: Fen::ZERO,
             platform_match: input.platform_match,
             merchant_match: input.merchant_match,
-            state: "standing".into(),
+            state: RedemptionState::Standing,
             business_day: BusinessDay::of(now, self.config().business_day_cutoff).date(),
             redeemed_at: now,
             ledger_ref: String::new(),

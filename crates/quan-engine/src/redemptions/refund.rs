@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use quan_domain::ledger::{Account, AccountKind};
 use quan_domain::postings::{self, Parties, RefundMoney};
-use quan_domain::redemption::{self, Redeemed};
+use quan_domain::redemption::{self, Redeemed, RedemptionState};
 use quan_domain::{BusinessDay, Fen, Role};
 use quan_store::{Redemption, Refund, StoreError};
 
@@ -29,7 +29,7 @@ impl Engine {
         if user.merchant != Some(r.merchant_id) {
             return Err(RedemptionError::NotFound);
         }
-        if r.state != "standing" {
+        if r.state != RedemptionState::Standing {
             return Err(RedemptionError::Reversed);
         }
         let now = self.now();

@@ -228,51 +228,52 @@ impl Acc {
         let mut residents: Vec<HashMap<Key, HashSet<ResidentId>>> = vec![HashMap::new(); n];
         let mut merchants: Vec<HashMap<Key, HashSet<MerchantId>>> = vec![HashMap::new(); n];
         let mut claimers: Vec<HashMap<Key, HashSet<ResidentId>>> = vec![HashMap::new(); n];
-        for (b, m, r, order, disc, pm, mm) in &rd.redemptions {
-            let a = attrs.get(m);
+        for x in &rd.redemptions {
+            let a = attrs.get(&x.merchant);
             for (i, v) in VIEWS.iter().enumerate() {
-                let k = key(*v, *b, a);
+                let k = key(*v, x.batch, a);
                 let raw = day[i].entry(k.clone()).or_default();
                 raw.redemptions += 1;
-                raw.order += i128::from(*order);
-                raw.subsidy += i128::from(*disc);
-                raw.pm += i128::from(*pm);
-                raw.mm += i128::from(*mm);
-                residents[i].entry(k.clone()).or_default().insert(*r);
-                merchants[i].entry(k).or_default().insert(*m);
+                raw.order += i128::from(x.order_fen);
+                raw.subsidy += i128::from(x.discount_fen);
+                raw.pm += i128::from(x.platform_match_fen);
+                raw.mm += i128::from(x.merchant_match_fen);
+                residents[i].entry(k.clone()).or_default().insert(x.resident);
+                merchants[i].entry(k).or_default().insert(x.merchant);
             }
         }
-        for (b, m, amount, returned, back) in &rd.refunds {
-            let a = attrs.get(m);
+        for x in &rd.refunds {
+            let a = attrs.get(&x.merchant);
             for (i, v) in VIEWS.iter().enumerate() {
-                let raw = day[i].entry(key(*v, *b, a)).or_default();
+                let raw = day[i].entry(key(*v, x.batch, a)).or_default();
                 raw.refunds += 1;
-                raw.refunded += i128::from(*amount);
-                raw.returned += i128::from(*returned);
-                raw.backs += u64::from(*back);
+                raw.refunded += i128::from(x.amount_fen);
+                raw.returned += i128::from(x.subsidy_returned_fen);
+                raw.backs += u64::from(x.voucher_back);
             }
         }
-        for (b, r, face, kind, district) in &rd.vouchers {
+        for x in &rd.vouchers {
             for (i, v) in VIEWS.iter().enumerate().filter(|(_, v)| has_issue(**v)) {
-                let k = issue_key(*v, *b, kind, district.as_ref(), kinds);
+                let k = issue_key(*v, x.batch, &x.kind_code, x.claim_district.as_ref(), kinds);
                 let raw = day[i].entry(k.clone()).or_default();
                 raw.issued += 1;
-                raw.face += i128::from(*face);
-                claimers[i].entry(k).or_default().insert(*r);
+                raw.face += i128::from(x.face_fen);
+                claimers[i].entry(k).or_default().insert(x.resident);
             }
         }
         // Who was there before the day, per view.
         let mut before: Vec<HashSet<(Key, ResidentId)>> = vec![HashSet::new(); n];
-        for (b, m, r) in &rd.redemption_history {
-            let a = attrs.get(m);
+        for x in &rd.redemption_history {
+            let a = attrs.get(&x.merchant);
             for (i, v) in VIEWS.iter().enumerate() {
-                before[i].insert((key(*v, *b, a), *r));
+                before[i].insert((key(*v, x.batch, a), x.resident));
             }
         }
         let mut claimed_before: Vec<HashSet<(Key, ResidentId)>> = vec![HashSet::new(); n];
-        for (b, r, kind, district) in &rd.voucher_history {
+        for x in &rd.voucher_history {
             for (i, v) in VIEWS.iter().enumerate().filter(|(_, v)| has_issue(**v)) {
-                claimed_before[i].insert((issue_key(*v, *b, kind, district.as_ref(), kinds), *r));
+                claimed_before[i]
+                    .insert((issue_key(*v, x.batch, &x.kind_code, x.claim_district.as_ref(), kinds), x.resident));
             }
         }
         for (i, view) in day.iter_mut().enumerate() {
@@ -291,8 +292,8 @@ impl Acc {
             }
         }
         // Merchants to date, per key of every view.
-        for (b, m, ..) in &rd.redemptions {
-            self.merchants_seen.insert((*b, *m));
+        for x in &rd.redemptions {
+            self.merchants_seen.insert((x.batch, x.merchant));
         }
         let mut per_key: Vec<HashMap<Key, HashSet<MerchantId>>> = vec![HashMap::new(); n];
         for (b, m) in &self.merchants_seen {

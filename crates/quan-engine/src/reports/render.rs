@@ -267,23 +267,7 @@ pub fn xlsx(r: &DailyReport) -> Result<Vec<u8>, XlsxError> {
         line(ws, "累计拉动比（倍）", a.leverage_x100, Kind::Ratio)?;
         line(ws, "累计核销率（%）", t.redemption_rate_bp, Kind::Rate)?;
         line(ws, "有核销的天数（天）", Some(count(a.days_with_redemptions)), Kind::Count)?;
-        if let Some((d, s)) = a.peak_day {
-            ws.write_string(y, 0, "核销金额最高日")?;
-            ws.write_string(y, 1, d.to_string())?;
-            write_value(ws, y, 2, Kind::Yuan, Some(s), &f)?;
-            y += 1;
-        }
-        for (label, list) in [("核销金额前五行业", &a.top_industries), ("核销金额前五区县", &a.top_districts)]
-        {
-            y += 1;
-            ws.write_string_with_format(y, 0, label, &f.head)?;
-            y += 1;
-            for (code, name, fen) in list {
-                ws.write_string(y, 0, format!("{name}（{code}）"))?;
-                write_value(ws, y, 1, Kind::Yuan, Some(*fen), &f)?;
-                y += 1;
-            }
-        }
+        y = peak_and_top_five(ws, y, &f, a.peak_day, [&a.top_industries, &a.top_districts])?;
         y += 1;
         ws.write_string_with_format(y, 0, "口径说明", &f.head)?;
         for note in &r.attribution {
@@ -293,6 +277,34 @@ pub fn xlsx(r: &DailyReport) -> Result<Vec<u8>, XlsxError> {
     }
     charts(&mut wb, r)?;
     wb.save_to_buffer()
+}
+
+/// The peak day's row and the top five industries and districts, from row
+/// `y` on; the next free row.
+fn peak_and_top_five(
+    ws: &mut Worksheet,
+    mut y: u32,
+    f: &Formats,
+    peak_day: Option<(chrono::NaiveDate, i64)>,
+    [industries, districts]: [&Vec<(String, String, i64)>; 2],
+) -> Result<u32, XlsxError> {
+    if let Some((d, s)) = peak_day {
+        ws.write_string(y, 0, "核销金额最高日")?;
+        ws.write_string(y, 1, d.to_string())?;
+        write_value(ws, y, 2, Kind::Yuan, Some(s), f)?;
+        y += 1;
+    }
+    for (label, list) in [("核销金额前五行业", industries), ("核销金额前五区县", districts)] {
+        y += 1;
+        ws.write_string_with_format(y, 0, label, &f.head)?;
+        y += 1;
+        for (code, name, fen) in list {
+            ws.write_string(y, 0, format!("{name}（{code}）"))?;
+            write_value(ws, y, 1, Kind::Yuan, Some(*fen), f)?;
+            y += 1;
+        }
+    }
+    Ok(y)
 }
 
 /// The column of a view's sheet that holds figure `header`, of the day
@@ -382,23 +394,7 @@ pub fn batch_final_xlsx(r: &super::BatchFinal) -> Result<Vec<u8>, XlsxError> {
         ws.write_string(y, 0, "未使用面值（元，结项时退回国库）")?;
         write_value(ws, y, 1, Kind::Yuan, Some(r.unspent_face_fen), &f)?;
         y += 1;
-        if let Some((d, s)) = r.peak_day {
-            ws.write_string(y, 0, "核销金额最高日")?;
-            ws.write_string(y, 1, d.to_string())?;
-            write_value(ws, y, 2, Kind::Yuan, Some(s), &f)?;
-            y += 1;
-        }
-        for (label, list) in [("核销金额前五行业", &r.top_industries), ("核销金额前五区县", &r.top_districts)]
-        {
-            y += 1;
-            ws.write_string_with_format(y, 0, label, &f.head)?;
-            y += 1;
-            for (code, name, fen) in list {
-                ws.write_string(y, 0, format!("{name}（{code}）"))?;
-                write_value(ws, y, 1, Kind::Yuan, Some(*fen), &f)?;
-                y += 1;
-            }
-        }
+        y = peak_and_top_five(ws, y, &f, r.peak_day, [&r.top_industries, &r.top_districts])?;
         ws.write_string(y + 1, 0, format!("数据来源：{} 日报，SHA-256 {}", r.as_of, r.source_sha256))?;
     }
     let n = u32::try_from(r.trend.len()).unwrap_or(0);

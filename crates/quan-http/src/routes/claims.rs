@@ -216,7 +216,7 @@ async fn wallet(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec
             kind: v.kind_code.clone(),
             tier: v.tier,
             face_fen: v.face.as_i64(),
-            state: v.state.clone(),
+            state: v.state.as_str().into(),
             claimed_at: v.created_at,
             kind_name: kind.map(|k| k.kind.name.clone()),
             discount: kind

@@ -195,7 +195,7 @@ impl From<&Redemption> for RedemptionView {
                 - r.merchant_match.as_i64(),
             subsidy_fen: r.subsidy.as_i64(),
             refunded_fen: r.refunded.as_i64(),
-            state: r.state.clone(),
+            state: r.state.as_str().into(),
             business_day: r.business_day,
             redeemed_at: r.redeemed_at,
             ledger_ref: r.ledger_ref.clone(),

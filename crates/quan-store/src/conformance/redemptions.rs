@@ -39,7 +39,7 @@ pub(super) fn redemption(
         refunded: Fen::ZERO,
         platform_match: Fen::new(30),
         merchant_match: Fen::new(50),
-        state: "standing".into(),
+        state: quan_domain::redemption::RedemptionState::Standing,
         business_day: NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default(),
         redeemed_at: t(20),
         ledger_ref: format!("redemption:{n}"),

@@ -355,7 +355,7 @@ macro_rules! impl_claim_store {
                     tier: u32::try_from(get::<i64>(row, "tier")?).unwrap_or(0),
                     resident_id: ResidentId::from_uuid(get(row, "resident_id")?),
                     face: Fen::new(get(row, "face_fen")?),
-                    state: get(row, "state")?,
+                    state: quan_store::sql::state(row, quan_domain::redemption::VoucherState::parse)?,
                     created_at: DateTime::from_timestamp_millis(at).unwrap_or_default(),
                 })
             }

@@ -42,6 +42,17 @@ pub fn unique(what: &'static str) -> impl Fn(sqlx::Error) -> crate::StoreError {
     }
 }
 
+/// A row's `state` column as its enum, parsed at the store's edge: a value
+/// the enum does not know is an error naming it, never a default.
+pub fn state<R: sqlx::Row, T>(row: &R, parse: fn(&str) -> Option<T>) -> Result<T, crate::StoreError>
+where
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let text: String = row.try_get("state").map_err(crate::StoreError::other)?;
+    parse(&text).ok_or_else(|| crate::StoreError::message(format!("stored state `{text}` is unknown")))
+}
+
 /// How a backend numbers the bind parameters of the generated multi-row
 /// statements below (every parameter of such a statement is generated).
 pub trait Placeholders {

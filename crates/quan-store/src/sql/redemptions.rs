@@ -60,7 +60,7 @@ macro_rules! impl_redemption_store {
                     refunded: Fen::new(get(row, "refunded_fen")?),
                     platform_match: Fen::new(get(row, "platform_match_fen")?),
                     merchant_match: Fen::new(get(row, "merchant_match_fen")?),
-                    state: get(row, "state")?,
+                    state: quan_store::sql::state(row, quan_domain::redemption::RedemptionState::parse)?,
                     business_day: day(&get::<String>(row, "business_day")?)?,
                     redeemed_at: at(get(row, "redeemed_at_ms")?),
                     // NULL: recorded before postings were merged (migration 0016).
@@ -289,7 +289,7 @@ macro_rules! impl_redemption_store {
                     rows.iter().map(redemption).collect()
                 }
 
-                async fn day_activity(&self, d: NaiveDate) -> Result<Vec<(CampaignId, MerchantId, u64, i128, u64, i128)>, StoreError> {
+                async fn day_activity(&self, d: NaiveDate) -> Result<Vec<quan_store::DayActivity>, StoreError> {
                     let rows = sqlx::query(
                         "SELECT campaign_id, merchant_id, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(discount) AS BIGINT) AS discount,
                                 CAST(SUM(refunds) AS BIGINT) AS refunds, CAST(SUM(returned) AS BIGINT) AS returned
@@ -308,14 +308,14 @@ macro_rules! impl_redemption_store {
                     .map_err(err)?;
                     rows.iter()
                         .map(|r| {
-                            Ok((
-                                CampaignId::from_uuid(get(r, "campaign_id")?),
-                                MerchantId::from_uuid(get(r, "merchant_id")?),
-                                u64::try_from(get::<i64>(r, "n")?).unwrap_or(0),
-                                i128::from(get::<i64>(r, "discount")?),
-                                u64::try_from(get::<i64>(r, "refunds")?).unwrap_or(0),
-                                i128::from(get::<i64>(r, "returned")?),
-                            ))
+                            Ok(quan_store::DayActivity {
+                                campaign: CampaignId::from_uuid(get(r, "campaign_id")?),
+                                merchant: MerchantId::from_uuid(get(r, "merchant_id")?),
+                                redemptions: u64::try_from(get::<i64>(r, "n")?).unwrap_or(0),
+                                discount_fen: i128::from(get::<i64>(r, "discount")?),
+                                refunds: u64::try_from(get::<i64>(r, "refunds")?).unwrap_or(0),
+                                subsidy_returned_fen: i128::from(get::<i64>(r, "returned")?),
+                            })
                         })
                         .collect()
                 }

@@ -62,15 +62,15 @@ macro_rules! impl_report_store {
                     .await
                     .map_err(err)?;
                     for r in &rows {
-                        out.redemptions.push((
-                            BatchId::from_uuid(get(r, "batch_id")?),
-                            MerchantId::from_uuid(get(r, "merchant_id")?),
-                            ResidentId::from_uuid(get(r, "resident_id")?),
-                            get(r, "order_fen")?,
-                            get(r, "discount_fen")?,
-                            get(r, "platform_match_fen")?,
-                            get(r, "merchant_match_fen")?,
-                        ));
+                        out.redemptions.push(quan_store::DayRedemption {
+                            batch: BatchId::from_uuid(get(r, "batch_id")?),
+                            merchant: MerchantId::from_uuid(get(r, "merchant_id")?),
+                            resident: ResidentId::from_uuid(get(r, "resident_id")?),
+                            order_fen: get(r, "order_fen")?,
+                            discount_fen: get(r, "discount_fen")?,
+                            platform_match_fen: get(r, "platform_match_fen")?,
+                            merchant_match_fen: get(r, "merchant_match_fen")?,
+                        });
                     }
                     let rows = sqlx::query(
                         "SELECT r.batch_id, r.merchant_id, f.amount_fen, f.subsidy_returned_fen, f.voucher_back
@@ -83,13 +83,13 @@ macro_rules! impl_report_store {
                     .await
                     .map_err(err)?;
                     for r in &rows {
-                        out.refunds.push((
-                            BatchId::from_uuid(get(r, "batch_id")?),
-                            MerchantId::from_uuid(get(r, "merchant_id")?),
-                            get(r, "amount_fen")?,
-                            get(r, "subsidy_returned_fen")?,
-                            get::<i64>(r, "voucher_back")? == 1,
-                        ));
+                        out.refunds.push(quan_store::DayRefund {
+                            batch: BatchId::from_uuid(get(r, "batch_id")?),
+                            merchant: MerchantId::from_uuid(get(r, "merchant_id")?),
+                            amount_fen: get(r, "amount_fen")?,
+                            subsidy_returned_fen: get(r, "subsidy_returned_fen")?,
+                            voucher_back: get::<i64>(r, "voucher_back")? == 1,
+                        });
                     }
                     let rows = sqlx::query(
                         "SELECT batch_id, resident_id, face_fen, kind_code, claim_district FROM vouchers WHERE campaign_id = $1 AND created_at_ms >= $2 AND created_at_ms < $3",
@@ -101,13 +101,13 @@ macro_rules! impl_report_store {
                     .await
                     .map_err(err)?;
                     for r in &rows {
-                        out.vouchers.push((
-                            BatchId::from_uuid(get(r, "batch_id")?),
-                            ResidentId::from_uuid(get(r, "resident_id")?),
-                            get(r, "face_fen")?,
-                            get(r, "kind_code")?,
-                            get(r, "claim_district")?,
-                        ));
+                        out.vouchers.push(quan_store::DayVoucher {
+                            batch: BatchId::from_uuid(get(r, "batch_id")?),
+                            resident: ResidentId::from_uuid(get(r, "resident_id")?),
+                            face_fen: get(r, "face_fen")?,
+                            kind_code: get(r, "kind_code")?,
+                            claim_district: get(r, "claim_district")?,
+                        });
                     }
                     let rows = sqlx::query(
                         // Driven from the day's residents (CROSS JOIN keeps that order in
@@ -129,11 +129,11 @@ macro_rules! impl_report_store {
                     .await
                     .map_err(err)?;
                     for r in &rows {
-                        out.redemption_history.push((
-                            BatchId::from_uuid(get(r, "batch_id")?),
-                            MerchantId::from_uuid(get(r, "merchant_id")?),
-                            ResidentId::from_uuid(get(r, "resident_id")?),
-                        ));
+                        out.redemption_history.push(quan_store::EarlierRedemption {
+                            batch: BatchId::from_uuid(get(r, "batch_id")?),
+                            merchant: MerchantId::from_uuid(get(r, "merchant_id")?),
+                            resident: ResidentId::from_uuid(get(r, "resident_id")?),
+                        });
                     }
                     let rows = sqlx::query(quan_store::sql::reports::VOUCHER_HISTORY)
                     .bind(c)
@@ -143,12 +143,12 @@ macro_rules! impl_report_store {
                     .await
                     .map_err(err)?;
                     for r in &rows {
-                        out.voucher_history.push((
-                            BatchId::from_uuid(get(r, "batch_id")?),
-                            ResidentId::from_uuid(get(r, "resident_id")?),
-                            get(r, "kind_code")?,
-                            get(r, "claim_district")?,
-                        ));
+                        out.voucher_history.push(quan_store::EarlierVoucher {
+                            batch: BatchId::from_uuid(get(r, "batch_id")?),
+                            resident: ResidentId::from_uuid(get(r, "resident_id")?),
+                            kind_code: get(r, "kind_code")?,
+                            claim_district: get(r, "claim_district")?,
+                        });
                     }
                     Ok(out)
                 }

@@ -21,15 +21,9 @@ pub async fn verify(config: &Config, campaign: Option<&str>) -> anyhow::Result<(
         let b = r.balances;
         let _ = writeln!(
             out,
-            "campaign {id}: funded {} = available {} + reserved {} + payable {} + held {} + paid {} + recoverable {} + returned {} (fen); memo: matching platform {} merchants {}",
+            "campaign {id}: funded {} = {} (fen); memo: matching platform {} merchants {}",
             b.funded(),
-            b.available,
-            b.reserved,
-            b.payable,
-            b.held,
-            b.paid,
-            b.recoverable,
-            b.returned,
+            b.accounted_terms(),
             b.platform_matching,
             b.merchant_matching
         );
