@@ -3,6 +3,7 @@
 //! backend must pass.
 
 mod campaign_records;
+mod claim_plan;
 mod claim_records;
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -19,6 +20,7 @@ pub mod sql;
 mod traits;
 
 pub use campaign_records::{Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, LotteryState};
+pub use claim_plan::{ClaimPlan, FirstVoucherRounds, SlotRounds, Unstored};
 pub use claim_records::{
     ClaimBatch, ClaimKey, ClaimOutcome, ClaimRequest, CommitRetries, CommitRetryCounters, STOCK_BUCKETS, Voucher,
 };

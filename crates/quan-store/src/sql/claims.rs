@@ -46,13 +46,13 @@ macro_rules! impl_claim_store {
             /// requests; a request whose key is already stored, or came
             /// earlier in this batch, gets `KeyTaken`. Returns the indexes of
             /// the requests whose record was stored.
-            async fn insert_keys(tx: &mut Tx<'_>, b: &ClaimBatch, outcomes: &mut [Option<ClaimOutcome>]) -> Result<Vec<usize>, StoreError> {
+            async fn insert_keys(tx: &mut Tx<'_>, b: &ClaimBatch, plan: &mut quan_store::ClaimPlan<'_>) -> Result<Vec<usize>, StoreError> {
                 let mut first = std::collections::HashMap::new();
                 let mut todo = Vec::new();
                 for (i, r) in b.requests.iter().enumerate() {
                     let Some(k) = &r.key else { continue };
                     if first.insert((k.scope.as_str(), k.key.as_str()), i).is_some() {
-                        outcomes[i] = Some(ClaimOutcome::KeyTaken);
+                        plan.key_taken(i);
                     } else {
                         todo.push(i);
                     }
@@ -92,7 +92,7 @@ macro_rules! impl_claim_store {
                     if stored.contains(&(k.scope.clone(), k.key.clone())) {
                         keyed.push(i);
                     } else {
-                        outcomes[i] = Some(ClaimOutcome::KeyTaken);
+                        plan.key_taken(i);
                     }
                 }
                 Ok(keyed)
@@ -126,205 +126,31 @@ macro_rules! impl_claim_store {
             }
 
             /// Set-based: a handful of statements for the whole batch, however
-            /// many requests it holds.
+            /// many requests it holds; what each round means is the
+            /// `ClaimPlan`'s.
             async fn commit_once(pool: &sqlx::Pool<<R as Row>::Database>, b: &ClaimBatch) -> Result<Vec<ClaimOutcome>, StoreError> {
                 let mut tx = pool.begin().await.map_err(err)?;
-                let at = b.at.timestamp_millis();
-                let n = b.requests.len();
-                let mut outcomes: Vec<Option<ClaimOutcome>> = vec![None; n];
+                let mut plan = quan_store::ClaimPlan::new(b);
                 // 0. Idempotency-Key records: a key already stored (or twice
                 //    in this batch) stands for another request's claim.
-                let keyed = insert_keys(&mut tx, b, &mut outcomes).await?;
-                // 1. Every claim's first voucher (refused ones are deleted
-                //    again below), in rounds: slot 0 of the batch's
-                //    per-account limit for every request, then slot 1 for
-                //    those that missed, … up to the limit.
-                let mut pending: Vec<usize> = (0..n).filter(|i| outcomes[*i].is_none()).collect();
-                let mut slot: u32 = 0;
-                while !pending.is_empty() {
-                    // In person and resident order, as every batch does:
-                    // batches that meet on a person or a resident (one
-                    // resident on many connections, one person through
-                    // several accounts) then cannot wait for each other in
-                    // a cycle.
-                    pending.sort_by_key(|i| (b.requests[*i].person.map(|p| *p.as_bytes()), b.requests[*i].resident));
-                    let rows: Vec<(&ClaimRequest, &(uuid::Uuid, u32, Fen), Option<u32>)> = pending
-                        .iter()
-                        .filter_map(|i| {
-                            let r = &b.requests[*i];
-                            r.vouchers.first().map(|v| (r, v, r.batch_limit.as_ref().map(|_| slot)))
-                        })
-                        .collect();
-                    let got: std::collections::HashSet<uuid::Uuid> = insert_vouchers(&mut tx, b, &rows).await?.into_iter().collect();
-                    slot += 1;
-                    let mut next = Vec::new();
-                    for i in pending {
-                        let r = &b.requests[i];
-                        match &r.batch_limit {
-                            _ if got.contains(&r.claim_id) => {}
-                            Some((_, size)) if slot < *size => next.push(i),
-                            Some((scope, _)) => outcomes[i] = Some(ClaimOutcome::LimitReached { scope: scope.clone() }),
-                            None => return Err(StoreError::message("a claim's first voucher was not stored")),
-                        }
-                    }
-                    pending = next;
-                }
-                // 2. Limit slots, in rounds: slot 0 for every (request, scope),
-                //    then slot 1 for those that missed, … up to each scope's size.
-                let mut pending: Vec<(usize, usize)> = b
-                    .requests
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| outcomes[*i].is_none())
-                    .flat_map(|(i, r)| (0..r.slots.len()).map(move |j| (i, j)))
-                    .collect();
-                let mut slot: u32 = 0;
-                while !pending.is_empty() {
-                    // In scope order, as every batch does: batches that meet
-                    // on a resident's slots (one resident on many
-                    // connections) then cannot wait for each other in a cycle.
-                    pending.sort_by(|(i, j), (k, l)| b.requests[*i].slots[*j].0.cmp(&b.requests[*k].slots[*l].0));
-                    let mut got = std::collections::HashSet::new();
-                    for chunk in shaped(&pending) {
-                        let sql = format!(
-                            "INSERT INTO claim_slots (scope, slot, claim_id) VALUES {} ON CONFLICT (scope, slot) DO NOTHING RETURNING claim_id, scope",
-                            values::<R>(chunk.len(), 3)
-                        );
-                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                        for (i, j) in chunk {
-                            let r = &b.requests[*i];
-                            q = q.bind(r.slots[*j].0.clone()).bind(i64::from(slot)).bind(r.claim_id);
-                        }
-                        for row in q.fetch_all(&mut *tx).await.map_err(err)? {
-                            let id: uuid::Uuid = get(&row, "claim_id")?;
-                            let scope: String = get(&row, "scope")?;
-                            got.insert((id, scope));
-                        }
-                    }
-                    slot += 1;
-                    let mut next = Vec::new();
-                    for (i, j) in pending {
-                        let r = &b.requests[i];
-                        let (scope, size) = &r.slots[j];
-                        if got.contains(&(r.claim_id, scope.clone())) {
-                            continue;
-                        }
-                        if slot < *size {
-                            next.push((i, j));
-                        } else if outcomes[i].is_none() {
-                            outcomes[i] = Some(ClaimOutcome::LimitReached { scope: scope.clone() });
-                        }
-                    }
-                    pending = next.into_iter().filter(|(i, _)| outcomes[*i].is_none()).collect();
-                }
-                // 3. Stock, per kind, for the requests still standing, in arrival order.
-                let mut kinds: Vec<&str> = b.requests.iter().map(|r| r.kind_code.as_str()).collect();
-                kinds.sort_unstable();
-                kinds.dedup();
-                for kind in kinds {
-                    let wanting: Vec<usize> = (0..n).filter(|i| outcomes[*i].is_none() && b.requests[*i].kind_code == kind).collect();
-                    let mut need = wanting.len() as i64;
-                    let hint = wanting.first().map_or(0, |i| b.requests[*i].bucket_hint);
-                    let mut granted = 0i64;
-                    // A bucket at a time, nearest the hint first, skipping
-                    // (on PostgreSQL) those another batch holds right now.
-                    let pick = format!(
-                        "SELECT bucket, remaining FROM batch_stock WHERE batch_id = $1 AND kind_code = $2 AND remaining > 0 ORDER BY (bucket + {STOCK_BUCKETS} - $3) % {STOCK_BUCKETS} LIMIT 1 {}",
-                        $pick_lock
-                    );
-                    while need > 0 {
-                        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(pick.clone()))
-                            .bind(b.batch.as_uuid())
-                            .bind(kind)
-                            .bind(i64::from(hint % STOCK_BUCKETS))
-                            .fetch_optional(&mut *tx)
-                            .await
-                            .map_err(err)?
-                        else {
-                            break;
-                        };
-                        let bucket: i64 = get(&row, "bucket")?;
-                        let take = get::<i64>(&row, "remaining")?.min(need);
-                        sqlx::query("UPDATE batch_stock SET remaining = remaining - $4 WHERE batch_id = $1 AND kind_code = $2 AND bucket = $3")
-                            .bind(b.batch.as_uuid())
-                            .bind(kind)
-                            .bind(bucket)
-                            .bind(take)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(err)?;
-                        granted += take;
-                        need -= take;
-                    }
-                    if need > 0 {
-                        // Short: sold out, unless stock sits in buckets other
-                        // batches hold (they may not take it all): then this
-                        // batch is tried again once they are done.
-                        let held: i64 = sqlx::query_scalar(
-                            "SELECT CAST(COALESCE(SUM(remaining), 0) AS BIGINT) FROM batch_stock WHERE batch_id = $1 AND kind_code = $2 AND remaining > 0",
-                        )
-                        .bind(b.batch.as_uuid())
-                        .bind(kind)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(err)?;
-                        if held > 0 {
-                            return Err(StoreError::StockHeld);
-                        }
-                    }
-                    for (pos, i) in wanting.iter().enumerate() {
-                        if pos as i64 >= granted {
-                            outcomes[*i] = Some(ClaimOutcome::SoldOut);
-                        }
-                    }
+                let keyed = insert_keys(&mut tx, b, &mut plan).await?;
+                // 1. Every claim's first voucher, 2. the other limits' slots,
+                // 3. stock per kind for the requests still standing.
+                first_vouchers(&mut tx, b, &mut plan).await?;
+                limit_slots(&mut tx, b, &mut plan).await?;
+                for kind in plan.kinds() {
+                    take_stock(&mut tx, b, &mut plan, kind).await?;
                 }
                 // 4. Undo the refused: their keys, slots and claim rows.
-                let refused_keys: Vec<&ClaimKey> = keyed.iter().filter(|i| outcomes[**i].is_some()).filter_map(|i| b.requests[*i].key.as_ref()).collect();
-                for chunk in shaped(&refused_keys) {
-                    let sql = format!("DELETE FROM idempotency_keys WHERE (scope, key) IN (VALUES {})", values::<R>(chunk.len(), 2));
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for k in chunk {
-                        q = q.bind(k.scope.as_str()).bind(k.key.as_str());
-                    }
-                    q.execute(&mut *tx).await.map_err(err)?;
-                }
-                // Refused after their first voucher was stored: by limit
-                // slot (which may have taken other scopes' slots) or stock.
-                // Their first vouchers go by id, their slot rows by claim.
-                let refused = |with_slots: bool, id: fn(&ClaimRequest) -> Option<uuid::Uuid>| -> Vec<uuid::Uuid> {
-                    (0..n)
-                        .filter(|i| match &outcomes[*i] {
-                            Some(ClaimOutcome::SoldOut) => true,
-                            Some(ClaimOutcome::LimitReached { scope }) => {
-                                with_slots || b.requests[*i].batch_limit.as_ref().is_none_or(|(s, _)| s != scope)
-                            }
-                            _ => false,
-                        })
-                        .filter_map(|i| id(&b.requests[i]))
-                        .collect()
-                };
-                let mut undo = vec![("vouchers WHERE id", refused(false, |r| r.vouchers.first().map(|v| v.0)))];
-                if b.requests.iter().any(|r| !r.slots.is_empty()) {
-                    undo.push(("claim_slots WHERE claim_id", refused(true, |r| Some(r.claim_id))));
-                }
-                for (table, ids) in undo {
-                    for chunk in shaped(&ids) {
-                        let sql = format!("DELETE FROM {table} IN ({})", quan_store::sql::list::<R>(chunk.len()));
-                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                        for id in chunk {
-                            q = q.bind(*id);
-                        }
-                        q.execute(&mut *tx).await.map_err(err)?;
-                    }
-                }
+                undo_refused(&mut tx, &plan, &keyed).await?;
                 // 5. The other vouchers of the granted packs, and one reservation.
-                let granted: Vec<&ClaimRequest> = (0..n).filter(|i| outcomes[*i].is_none()).map(|i| &b.requests[i]).collect();
+                let granted = plan.granted();
                 let rows: Vec<(&ClaimRequest, &(uuid::Uuid, u32, Fen), Option<u32>)> =
                     granted.iter().flat_map(|r| r.vouchers.iter().skip(1).map(move |v| (*r, v, None))).collect();
                 if insert_vouchers(&mut tx, b, &rows).await?.len() != rows.len() {
                     return Err(StoreError::message("a voucher of a granted pack was not stored (its id is taken)"));
                 }
-                let reserved = Fen::checked_sum(granted.iter().map(|r| r.face)).ok_or_else(|| StoreError::message("reserved face value overflows"))?;
+                let reserved = plan.reserved().ok_or_else(|| StoreError::message("reserved face value overflows"))?;
                 if reserved > Fen::ZERO {
                     let t = Transfer {
                         id: b.transfer_id,
@@ -338,7 +164,129 @@ macro_rules! impl_claim_store {
                     crate::ledger_sql::post_in_tx(&mut tx, &[t]).await?;
                 }
                 tx.commit().await.map_err(err)?;
-                Ok(outcomes.into_iter().map(|o| o.unwrap_or(ClaimOutcome::Claimed)).collect())
+                Ok(plan.outcomes())
+            }
+
+            /// Every standing claim's first voucher, in the plan's rounds
+            /// (refused ones are deleted again by `undo_refused`).
+            async fn first_vouchers(tx: &mut Tx<'_>, b: &ClaimBatch, plan: &mut quan_store::ClaimPlan<'_>) -> Result<(), StoreError> {
+                let mut rounds = plan.first_voucher_rounds();
+                while let Some(round) = plan.first_voucher_round(&mut rounds) {
+                    let rows: Vec<(&ClaimRequest, &(uuid::Uuid, u32, Fen), Option<u32>)> = round
+                        .iter()
+                        .filter_map(|(i, slot)| {
+                            let r = &b.requests[*i];
+                            r.vouchers.first().map(|v| (r, v, *slot))
+                        })
+                        .collect();
+                    let got: std::collections::HashSet<uuid::Uuid> = insert_vouchers(tx, b, &rows).await?.into_iter().collect();
+                    plan.first_vouchers_stored(&mut rounds, &got).map_err(|e| StoreError::message(e.0))?;
+                }
+                Ok(())
+            }
+
+            /// The other limits' slot rows, in the plan's rounds.
+            async fn limit_slots(tx: &mut Tx<'_>, b: &ClaimBatch, plan: &mut quan_store::ClaimPlan<'_>) -> Result<(), StoreError> {
+                let mut rounds = plan.slot_rounds();
+                while let Some((slot, pending)) = plan.slot_round(&mut rounds) {
+                    let mut got = std::collections::HashSet::new();
+                    for chunk in shaped(&pending) {
+                        let sql = format!(
+                            "INSERT INTO claim_slots (scope, slot, claim_id) VALUES {} ON CONFLICT (scope, slot) DO NOTHING RETURNING claim_id, scope",
+                            values::<R>(chunk.len(), 3)
+                        );
+                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                        for (i, j) in chunk {
+                            let r = &b.requests[*i];
+                            q = q.bind(r.slots[*j].0.clone()).bind(i64::from(slot)).bind(r.claim_id);
+                        }
+                        for row in q.fetch_all(&mut **tx).await.map_err(err)? {
+                            let id: uuid::Uuid = get(&row, "claim_id")?;
+                            let scope: String = get(&row, "scope")?;
+                            got.insert((id, scope));
+                        }
+                    }
+                    plan.slots_stored(&mut rounds, &got);
+                }
+                Ok(())
+            }
+
+            /// Stock of `kind` for its standing requests, in arrival order:
+            /// a bucket at a time, nearest the hint first, skipping (on
+            /// PostgreSQL) those another commit holds right now. Short while
+            /// stock sits in held buckets: `StockHeld` (tried again soon).
+            async fn take_stock(tx: &mut Tx<'_>, b: &ClaimBatch, plan: &mut quan_store::ClaimPlan<'_>, kind: &str) -> Result<(), StoreError> {
+                let (wanting, hint) = plan.wanting(kind);
+                let mut need = wanting.len() as i64;
+                let mut granted = 0i64;
+                let pick = format!(
+                    "SELECT bucket, remaining FROM batch_stock WHERE batch_id = $1 AND kind_code = $2 AND remaining > 0 ORDER BY (bucket + {STOCK_BUCKETS} - $3) % {STOCK_BUCKETS} LIMIT 1 {}",
+                    $pick_lock
+                );
+                while need > 0 {
+                    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(pick.clone()))
+                        .bind(b.batch.as_uuid())
+                        .bind(kind)
+                        .bind(i64::from(hint % STOCK_BUCKETS))
+                        .fetch_optional(&mut **tx)
+                        .await
+                        .map_err(err)?
+                    else {
+                        break;
+                    };
+                    let bucket: i64 = get(&row, "bucket")?;
+                    let take = get::<i64>(&row, "remaining")?.min(need);
+                    sqlx::query("UPDATE batch_stock SET remaining = remaining - $4 WHERE batch_id = $1 AND kind_code = $2 AND bucket = $3")
+                        .bind(b.batch.as_uuid())
+                        .bind(kind)
+                        .bind(bucket)
+                        .bind(take)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(err)?;
+                    granted += take;
+                    need -= take;
+                }
+                if need > 0 {
+                    let held: i64 = sqlx::query_scalar(
+                        "SELECT CAST(COALESCE(SUM(remaining), 0) AS BIGINT) FROM batch_stock WHERE batch_id = $1 AND kind_code = $2 AND remaining > 0",
+                    )
+                    .bind(b.batch.as_uuid())
+                    .bind(kind)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(err)?;
+                    if held > 0 {
+                        return Err(StoreError::StockHeld);
+                    }
+                }
+                plan.stock_granted(&wanting, granted);
+                Ok(())
+            }
+
+            /// Deletes what refused requests wrote: their keys, their first
+            /// vouchers (by id) and their slot rows (by claim).
+            async fn undo_refused(tx: &mut Tx<'_>, plan: &quan_store::ClaimPlan<'_>, keyed: &[usize]) -> Result<(), StoreError> {
+                for chunk in shaped(&plan.refused_keys(keyed)) {
+                    let sql = format!("DELETE FROM idempotency_keys WHERE (scope, key) IN (VALUES {})", values::<R>(chunk.len(), 2));
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for k in chunk {
+                        q = q.bind(k.scope.as_str()).bind(k.key.as_str());
+                    }
+                    q.execute(&mut **tx).await.map_err(err)?;
+                }
+                let undo = [("vouchers WHERE id", plan.refused_first_vouchers()), ("claim_slots WHERE claim_id", plan.refused_slot_claims())];
+                for (table, ids) in undo {
+                    for chunk in shaped(&ids) {
+                        let sql = format!("DELETE FROM {table} IN ({})", quan_store::sql::list::<R>(chunk.len()));
+                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                        for id in chunk {
+                            q = q.bind(*id);
+                        }
+                        q.execute(&mut **tx).await.map_err(err)?;
+                    }
+                }
+                Ok(())
             }
 
             /// The columns `voucher` reads.
