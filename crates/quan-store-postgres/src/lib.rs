@@ -12,72 +12,22 @@ use async_trait::async_trait;
 use quan_store::{HealthStore, Migration, PoolStats, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-/// The migrations of this backend, in order: the same versions and names as
-/// the SQLite backend's (a test checks it).
-pub const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "accounts", sql: include_str!("../migrations/0001_accounts.sql") },
-    Migration { version: 2, name: "campaigns", sql: include_str!("../migrations/0002_campaigns.sql") },
-    Migration { version: 3, name: "merchants", sql: include_str!("../migrations/0003_merchants.sql") },
-    Migration { version: 4, name: "districts", sql: include_str!("../migrations/0004_districts.sql") },
-    Migration { version: 5, name: "eligibility", sql: include_str!("../migrations/0005_eligibility.sql") },
-    Migration { version: 6, name: "ledger", sql: include_str!("../migrations/0006_ledger.sql") },
-    Migration { version: 7, name: "idempotency", sql: include_str!("../migrations/0007_idempotency.sql") },
-    Migration { version: 8, name: "claims", sql: include_str!("../migrations/0008_claims.sql") },
-    Migration { version: 9, name: "redemptions", sql: include_str!("../migrations/0009_redemptions.sql") },
-    Migration { version: 10, name: "settlements", sql: include_str!("../migrations/0010_settlements.sql") },
-    Migration { version: 11, name: "closed_campaigns", sql: include_str!("../migrations/0011_closed_campaigns.sql") },
-    Migration {
-        version: 12,
-        name: "netting_and_matching",
-        sql: include_str!("../migrations/0012_netting_and_matching.sql"),
-    },
-    Migration { version: 13, name: "report_snapshots", sql: include_str!("../migrations/0013_report_snapshots.sql") },
-    Migration {
-        version: 14,
-        name: "voucher_claim_index",
-        sql: include_str!("../migrations/0014_voucher_claim_index.sql"),
-    },
-    Migration {
-        version: 15,
-        name: "drop_redundant_redemption_index",
-        sql: include_str!("../migrations/0015_drop_redundant_redemption_index.sql"),
-    },
-    Migration {
-        version: 16,
-        name: "redemption_write_path",
-        sql: include_str!("../migrations/0016_redemption_write_path.sql"),
-    },
-    Migration { version: 17, name: "claim_write_path", sql: include_str!("../migrations/0017_claim_write_path.sql") },
-    Migration { version: 18, name: "session_ends", sql: include_str!("../migrations/0018_session_ends.sql") },
-    Migration { version: 19, name: "identity_feed", sql: include_str!("../migrations/0019_identity_feed.sql") },
-    Migration { version: 20, name: "one_row_per_claim", sql: include_str!("../migrations/0020_one_row_per_claim.sql") },
-    Migration { version: 21, name: "list_member_feed", sql: include_str!("../migrations/0021_list_member_feed.sql") },
-    Migration { version: 22, name: "person_slot", sql: include_str!("../migrations/0022_person_slot.sql") },
-    Migration { version: 23, name: "identity_changes", sql: include_str!("../migrations/0023_identity_changes.sql") },
-    Migration { version: 24, name: "claim_district", sql: include_str!("../migrations/0024_claim_district.sql") },
-    Migration {
-        version: 25,
-        name: "merchant_phone_sealed",
-        sql: include_str!("../migrations/0025_merchant_phone_sealed.sql"),
-    },
-];
+/// The migrations of this backend, in order: the one list both backends
+/// share (`quan_store::migrations!`), with this backend's SQL files.
+pub const MIGRATIONS: &[Migration] = quan_store::migrations!("../migrations");
 
-quan_store::impl_account_stores!(PgStore, sqlx::postgres::PgRow);
-quan_store::impl_merchant_store!(PgStore, sqlx::postgres::PgRow);
-quan_store::impl_district_store!(PgStore, sqlx::postgres::PgRow);
-quan_store::impl_eligibility_store!(PgStore, sqlx::postgres::PgRow);
-quan_store::impl_ledger_store!(PgStore, sqlx::postgres::PgRow);
-quan_store::impl_idempotency_store!(PgStore, sqlx::postgres::PgRow);
-// Commits of one batch run four at a time, each on its own stock buckets.
 /// Commits of one committer (claims of a batch, redemptions) that run at
 /// once, each on its own connection of the batch pool.
 const COMMITS_IN_PARALLEL: usize = 4;
 
-quan_store::impl_claim_store!(PgStore, sqlx::postgres::PgRow, COMMITS_IN_PARALLEL, "FOR UPDATE SKIP LOCKED");
-
-quan_store::impl_campaign_store!(PgStore, sqlx::postgres::PgRow);
-quan_store::impl_redemption_store!(PgStore, sqlx::postgres::PgRow);
-quan_store::impl_report_store!(PgStore, sqlx::postgres::PgRow);
+// Commits of one batch run four at a time, each on its own stock buckets,
+// never waiting for a bucket another commit holds.
+quan_store::impl_sql_store!(
+    PgStore,
+    sqlx::postgres::PgRow,
+    commits_in_parallel: COMMITS_IN_PARALLEL,
+    stock_pick_lock: "FOR UPDATE SKIP LOCKED"
+);
 
 /// Limits of the connection pool.
 #[derive(Debug, Clone, Copy)]

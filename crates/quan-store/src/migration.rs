@@ -39,6 +39,131 @@ pub fn check_applied<'a>(known: &'a [Migration], applied: &[(i64, String)]) -> R
     Ok(known.iter().filter(|m| !applied.iter().any(|(v, _)| *v == m.version)).collect())
 }
 
+/// The migrations, in order: the one list both backends expand, each with
+/// its own folder `$dir` (relative to the file that expands it) holding the
+/// same versions and names (`0001_accounts.sql`, …). A new migration is a
+/// line here and a file in each backend's folder.
+#[macro_export]
+macro_rules! migrations {
+    ($dir:literal) => {
+        &[
+            $crate::Migration { version: 1, name: "accounts", sql: include_str!(concat!($dir, "/0001_accounts.sql")) },
+            $crate::Migration {
+                version: 2,
+                name: "campaigns",
+                sql: include_str!(concat!($dir, "/0002_campaigns.sql")),
+            },
+            $crate::Migration {
+                version: 3,
+                name: "merchants",
+                sql: include_str!(concat!($dir, "/0003_merchants.sql")),
+            },
+            $crate::Migration {
+                version: 4,
+                name: "districts",
+                sql: include_str!(concat!($dir, "/0004_districts.sql")),
+            },
+            $crate::Migration {
+                version: 5,
+                name: "eligibility",
+                sql: include_str!(concat!($dir, "/0005_eligibility.sql")),
+            },
+            $crate::Migration { version: 6, name: "ledger", sql: include_str!(concat!($dir, "/0006_ledger.sql")) },
+            $crate::Migration {
+                version: 7,
+                name: "idempotency",
+                sql: include_str!(concat!($dir, "/0007_idempotency.sql")),
+            },
+            $crate::Migration { version: 8, name: "claims", sql: include_str!(concat!($dir, "/0008_claims.sql")) },
+            $crate::Migration {
+                version: 9,
+                name: "redemptions",
+                sql: include_str!(concat!($dir, "/0009_redemptions.sql")),
+            },
+            $crate::Migration {
+                version: 10,
+                name: "settlements",
+                sql: include_str!(concat!($dir, "/0010_settlements.sql")),
+            },
+            $crate::Migration {
+                version: 11,
+                name: "closed_campaigns",
+                sql: include_str!(concat!($dir, "/0011_closed_campaigns.sql")),
+            },
+            $crate::Migration {
+                version: 12,
+                name: "netting_and_matching",
+                sql: include_str!(concat!($dir, "/0012_netting_and_matching.sql")),
+            },
+            $crate::Migration {
+                version: 13,
+                name: "report_snapshots",
+                sql: include_str!(concat!($dir, "/0013_report_snapshots.sql")),
+            },
+            $crate::Migration {
+                version: 14,
+                name: "voucher_claim_index",
+                sql: include_str!(concat!($dir, "/0014_voucher_claim_index.sql")),
+            },
+            $crate::Migration {
+                version: 15,
+                name: "drop_redundant_redemption_index",
+                sql: include_str!(concat!($dir, "/0015_drop_redundant_redemption_index.sql")),
+            },
+            $crate::Migration {
+                version: 16,
+                name: "redemption_write_path",
+                sql: include_str!(concat!($dir, "/0016_redemption_write_path.sql")),
+            },
+            $crate::Migration {
+                version: 17,
+                name: "claim_write_path",
+                sql: include_str!(concat!($dir, "/0017_claim_write_path.sql")),
+            },
+            $crate::Migration {
+                version: 18,
+                name: "session_ends",
+                sql: include_str!(concat!($dir, "/0018_session_ends.sql")),
+            },
+            $crate::Migration {
+                version: 19,
+                name: "identity_feed",
+                sql: include_str!(concat!($dir, "/0019_identity_feed.sql")),
+            },
+            $crate::Migration {
+                version: 20,
+                name: "one_row_per_claim",
+                sql: include_str!(concat!($dir, "/0020_one_row_per_claim.sql")),
+            },
+            $crate::Migration {
+                version: 21,
+                name: "list_member_feed",
+                sql: include_str!(concat!($dir, "/0021_list_member_feed.sql")),
+            },
+            $crate::Migration {
+                version: 22,
+                name: "person_slot",
+                sql: include_str!(concat!($dir, "/0022_person_slot.sql")),
+            },
+            $crate::Migration {
+                version: 23,
+                name: "identity_changes",
+                sql: include_str!(concat!($dir, "/0023_identity_changes.sql")),
+            },
+            $crate::Migration {
+                version: 24,
+                name: "claim_district",
+                sql: include_str!(concat!($dir, "/0024_claim_district.sql")),
+            },
+            $crate::Migration {
+                version: 25,
+                name: "merchant_phone_sealed",
+                sql: include_str!(concat!($dir, "/0025_merchant_phone_sealed.sql")),
+            },
+        ]
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

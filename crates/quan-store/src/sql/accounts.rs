@@ -28,15 +28,7 @@ macro_rules! impl_account_stores {
                     DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::message(format!("instant {ms} ms is out of range")))
                 }
 
-                pub(super) use quan_store::sql::{err as other, unique as conflict_on};
-
-                /// One column, decoded; shared by every store of the backend.
-                pub(crate) fn get<T>(row: &R, col: &str) -> Result<T, StoreError>
-                where
-                    T: for<'r> sqlx::Decode<'r, <R as Row>::Database> + sqlx::Type<<R as Row>::Database>,
-                {
-                    row.try_get(col).map_err(StoreError::other)
-                }
+                pub(super) use quan_store::sql::{err, get, unique};
 
                 fn parsed<T, E: std::fmt::Display>(r: Result<T, E>, col: &str) -> Result<T, StoreError> {
                     r.map_err(|e| StoreError::message(format!("stored {col} is invalid: {e}")))
@@ -49,16 +41,16 @@ macro_rules! impl_account_stores {
                 pub(super) fn user(row: &R) -> Result<User, StoreError> {
                     Ok(User {
                         id: UserId::from_uuid(get(row, "id")?),
-                        username: parsed(Username::parse(&get::<String>(row, "username")?), "username")?,
-                        role: parsed(get::<String>(row, "role")?.parse::<Role>(), "role")?,
-                        region: parsed(Region::parse(&get::<String>(row, "region")?), "region")?,
+                        username: parsed(Username::parse(&get::<_, String>(row, "username")?), "username")?,
+                        role: parsed(get::<_, String>(row, "role")?.parse::<Role>(), "role")?,
+                        region: parsed(Region::parse(&get::<_, String>(row, "region")?), "region")?,
                         display_name: get(row, "display_name")?,
                         password_hash: get(row, "password_hash")?,
                         disabled: get(row, "disabled")?,
                         created_at: from_ms(get(row, "created_at_ms")?)?,
-                        created_by: get::<Option<Uuid>>(row, "created_by")?.map(UserId::from_uuid),
-                        merchant: get::<Option<Uuid>>(row, "merchant_id")?.map(MerchantId::from_uuid),
-                        till: get::<Option<Uuid>>(row, "till_id")?.map(TillId::from_uuid),
+                        created_by: get::<_, Option<Uuid>>(row, "created_by")?.map(UserId::from_uuid),
+                        merchant: get::<_, Option<Uuid>>(row, "merchant_id")?.map(MerchantId::from_uuid),
+                        till: get::<_, Option<Uuid>>(row, "till_id")?.map(TillId::from_uuid),
                     })
                 }
 
@@ -114,7 +106,7 @@ macro_rules! impl_account_stores {
                         id: get(row, "id")?,
                         phone_hash: KeyedHash::from_bytes(hash32(get(row, "phone_hash")?, "phone_hash")?),
                         code_hash: hash32(get(row, "code_hash")?, "code_hash")?,
-                        attempts: parsed(u32::try_from(get::<i64>(row, "attempts")?), "attempts")?,
+                        attempts: parsed(u32::try_from(get::<_, i64>(row, "attempts")?), "attempts")?,
                         created_at: from_ms(get(row, "created_at_ms")?)?,
                         expires_at: from_ms(get(row, "expires_at_ms")?)?,
                     })
@@ -148,7 +140,7 @@ macro_rules! impl_account_stores {
             };
             use uuid::Uuid;
 
-            use self::rows::{conflict_on, ms, other};
+            use self::rows::{err, ms, unique};
 
             pub(super) const USER_COLS: &str =
                 "id, username, role, region, display_name, password_hash, disabled, created_at_ms, created_by, merchant_id, till_id";
@@ -181,21 +173,21 @@ macro_rules! impl_account_stores {
                 .bind(u.till.map(|t| t.as_uuid()))
                 .execute(&mut *conn)
                 .await
-                .map_err(conflict_on("username"))?;
+                .map_err(unique("username"))?;
                 Ok(())
             }
 
             #[async_trait]
             impl UserStore for $store {
                 async fn insert_user(&self, u: &NewUser) -> Result<(), StoreError> {
-                    let mut conn = self.pool().acquire().await.map_err(other)?;
+                    let mut conn = self.pool().acquire().await.map_err(err)?;
                     insert_user_on(&mut conn, u).await
                 }
 
                 async fn user_by_id(&self, id: UserId) -> Result<User, StoreError> {
                     let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1");
                     let row =
-                        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.as_uuid()).fetch_one(self.pool()).await.map_err(other)?;
+                        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.as_uuid()).fetch_one(self.pool()).await.map_err(err)?;
                     rows::user(&row)
                 }
 
@@ -205,7 +197,7 @@ macro_rules! impl_account_stores {
                         .bind(username.as_str())
                         .fetch_one(self.pool())
                         .await
-                        .map_err(other)?;
+                        .map_err(err)?;
                     rows::user(&row)
                 }
 
@@ -231,7 +223,7 @@ macro_rules! impl_account_stores {
                         .bind(search.map(quan_store::sql::contains_pattern))
                         .fetch_all(self.pool())
                         .await
-                        .map_err(other)?;
+                        .map_err(err)?;
                     found.iter().map(rows::user).collect()
                 }
 
@@ -241,7 +233,7 @@ macro_rules! impl_account_stores {
                         .bind(disabled)
                         .execute(self.pool())
                         .await
-                        .map_err(other)?;
+                        .map_err(err)?;
                     affected_one(r.rows_affected())
                 }
 
@@ -251,12 +243,12 @@ macro_rules! impl_account_stores {
                         .bind(password_hash)
                         .execute(self.pool())
                         .await
-                        .map_err(other)?;
+                        .map_err(err)?;
                     affected_one(r.rows_affected())
                 }
 
                 async fn count_users(&self) -> Result<u64, StoreError> {
-                    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(self.pool()).await.map_err(other)?;
+                    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(self.pool()).await.map_err(err)?;
                     Ok(u64::try_from(n).unwrap_or(0))
                 }
             }
@@ -274,13 +266,13 @@ macro_rules! impl_account_stores {
                     .bind(ms(r.created_at))
                     .execute(self.pool())
                     .await
-                    .map_err(other)?;
+                    .map_err(err)?;
                     let row =
                         sqlx::query("SELECT id, phone_hash, phone_masked, created_at_ms FROM residents WHERE phone_hash = $1")
                             .bind(&r.phone_hash.as_bytes()[..])
                             .fetch_one(self.pool())
                             .await
-                            .map_err(other)?;
+                            .map_err(err)?;
                     rows::resident(&row)
                 }
 
@@ -290,12 +282,12 @@ macro_rules! impl_account_stores {
                             .bind(&phone_hash.as_bytes()[..])
                             .fetch_optional(self.pool())
                             .await
-                            .map_err(other)?;
+                            .map_err(err)?;
                     row.as_ref().map(rows::resident).transpose()?.ok_or(StoreError::NotFound)
                 }
 
                 async fn enrol_residents(&self, residents: &[(Resident, Session)]) -> Result<(), StoreError> {
-                    let mut tx = self.pool().begin().await.map_err(other)?;
+                    let mut tx = self.pool().begin().await.map_err(err)?;
                     for chunk in quan_store::sql::shaped(residents) {
                         let values = |cols: usize| quan_store::sql::values::<$row>(chunk.len(), cols);
                         let sql = format!("INSERT INTO residents (id, phone_hash, phone_masked, created_at_ms) VALUES {}", values(4));
@@ -303,15 +295,15 @@ macro_rules! impl_account_stores {
                         for (r, _) in chunk {
                             q = q.bind(r.id.as_uuid()).bind(r.phone_hash.as_bytes().to_vec()).bind(r.phone_masked.clone()).bind(ms(r.created_at));
                         }
-                        q.execute(&mut *tx).await.map_err(conflict_on("phone"))?;
+                        q.execute(&mut *tx).await.map_err(unique("phone"))?;
                         let sql = format!("INSERT INTO sessions (id, token_hash, resident_id, created_at_ms, expires_at_ms) VALUES {}", values(5));
                         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                         for (r, s) in chunk {
                             q = q.bind(s.id.as_uuid()).bind(s.token_hash.to_vec()).bind(r.id.as_uuid()).bind(ms(s.created_at)).bind(ms(s.expires_at));
                         }
-                        q.execute(&mut *tx).await.map_err(conflict_on("token"))?;
+                        q.execute(&mut *tx).await.map_err(unique("token"))?;
                     }
-                    tx.commit().await.map_err(other)
+                    tx.commit().await.map_err(err)
                 }
 
                 async fn resident_by_id(&self, id: ResidentId) -> Result<Resident, StoreError> {
@@ -319,7 +311,7 @@ macro_rules! impl_account_stores {
                         .bind(id.as_uuid())
                         .fetch_one(self.pool())
                         .await
-                        .map_err(other)?;
+                        .map_err(err)?;
                     rows::resident(&row)
                 }
             }
@@ -343,7 +335,7 @@ macro_rules! impl_account_stores {
                     .bind(ms(s.expires_at))
                     .execute(self.pool())
                     .await
-                    .map_err(conflict_on("token"))?;
+                    .map_err(unique("token"))?;
                     Ok(())
                 }
 
@@ -356,7 +348,7 @@ macro_rules! impl_account_stores {
                     .bind(ms(now))
                     .fetch_one(self.pool())
                     .await
-                    .map_err(other)?;
+                    .map_err(err)?;
                     rows::session(&row)
                 }
 
@@ -375,17 +367,17 @@ macro_rules! impl_account_stores {
                         .bind(ms(now))
                         .fetch_one(self.pool())
                         .await
-                        .map_err(other)?;
+                        .map_err(err)?;
                     rows::session_and_resident(&row)
                 }
 
                 async fn delete_session(&self, id: SessionId, at: DateTime<Utc>) -> Result<[u8; 32], StoreError> {
-                    let mut tx = self.pool().begin().await.map_err(other)?;
+                    let mut tx = self.pool().begin().await.map_err(err)?;
                     let row = sqlx::query("DELETE FROM sessions WHERE id = $1 RETURNING token_hash")
                         .bind(id.as_uuid())
                         .fetch_optional(&mut *tx)
                         .await
-                        .map_err(other)?
+                        .map_err(err)?
                         .ok_or(StoreError::NotFound)?;
                     let hash = rows::token_hash(&row)?;
                     sqlx::query("INSERT INTO session_ends (token_hash, ended_at_ms) VALUES ($1, $2)")
@@ -393,21 +385,21 @@ macro_rules! impl_account_stores {
                         .bind(ms(at))
                         .execute(&mut *tx)
                         .await
-                        .map_err(other)?;
-                    tx.commit().await.map_err(other)?;
+                        .map_err(err)?;
+                    tx.commit().await.map_err(err)?;
                     Ok(hash)
                 }
 
                 async fn delete_user_sessions(&self, user: UserId, at: DateTime<Utc>) -> Result<u64, StoreError> {
-                    let mut tx = self.pool().begin().await.map_err(other)?;
+                    let mut tx = self.pool().begin().await.map_err(err)?;
                     sqlx::query("INSERT INTO session_ends (token_hash, ended_at_ms) SELECT token_hash, $2 FROM sessions WHERE user_id = $1")
                         .bind(user.as_uuid())
                         .bind(ms(at))
                         .execute(&mut *tx)
                         .await
-                        .map_err(other)?;
-                    let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.as_uuid()).execute(&mut *tx).await.map_err(other)?;
-                    tx.commit().await.map_err(other)?;
+                        .map_err(err)?;
+                    let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.as_uuid()).execute(&mut *tx).await.map_err(err)?;
+                    tx.commit().await.map_err(err)?;
                     Ok(r.rows_affected())
                 }
 
@@ -416,12 +408,12 @@ macro_rules! impl_account_stores {
                         .bind(ms(now))
                         .execute(self.pool())
                         .await
-                        .map_err(other)?;
+                        .map_err(err)?;
                     sqlx::query("DELETE FROM session_ends WHERE ended_at_ms < $1")
                         .bind(ms(now) - quan_store::SESSION_ENDS_KEPT_MS)
                         .execute(self.pool())
                         .await
-                        .map_err(other)?;
+                        .map_err(err)?;
                     Ok(r.rows_affected())
                 }
 
@@ -430,7 +422,7 @@ macro_rules! impl_account_stores {
                         .bind(ms(since))
                         .fetch_all(self.pool())
                         .await
-                        .map_err(other)?;
+                        .map_err(err)?;
                     rows.iter().map(rows::token_hash).collect()
                 }
 
@@ -457,7 +449,7 @@ macro_rules! impl_account_stores {
                         .bind(i64::from(limit))
                         .fetch_all(self.pool())
                         .await
-                        .map_err(other)?;
+                        .map_err(err)?;
                     found
                         .iter()
                         .map(|row| match rows::session_and_resident(row)? {
@@ -471,7 +463,7 @@ macro_rules! impl_account_stores {
             #[async_trait]
             impl OtpStore for $store {
                 async fn put_otp(&self, o: &NewOtp, limits: OtpSendLimits) -> Result<OtpSend, StoreError> {
-                    let mut tx = self.pool().begin().await.map_err(other)?;
+                    let mut tx = self.pool().begin().await.map_err(err)?;
                     // The upsert comes first: it takes the phone's challenge row
                     // (PostgreSQL's row lock, SQLite's write lock) until commit, so
                     // the counts below see every send that committed before, and
@@ -489,7 +481,7 @@ macro_rules! impl_account_stores {
                     .bind(ms(o.expires_at))
                     .execute(&mut *tx)
                     .await
-                    .map_err(other)?;
+                    .map_err(err)?;
                     let (recent, hour): (i64, i64) = sqlx::query_as(
                         "SELECT COALESCE(SUM(CASE WHEN sent_at_ms >= $2 THEN 1 ELSE 0 END), 0), COUNT(*)
                          FROM otp_sends WHERE phone_hash = $1 AND sent_at_ms >= $3",
@@ -499,7 +491,7 @@ macro_rules! impl_account_stores {
                     .bind(ms(limits.hour_since))
                     .fetch_one(&mut *tx)
                     .await
-                    .map_err(other)?;
+                    .map_err(err)?;
                     let refused = if recent > 0 {
                         Some(OtpSend::TooSoon)
                     } else if hour >= i64::from(limits.per_hour_max) {
@@ -509,7 +501,7 @@ macro_rules! impl_account_stores {
                     };
                     if let Some(r) = refused {
                         // The old challenge (and its tries) stays as it was.
-                        tx.rollback().await.map_err(other)?;
+                        tx.rollback().await.map_err(err)?;
                         return Ok(r);
                     }
                     sqlx::query("INSERT INTO otp_sends (phone_hash, sent_at_ms) VALUES ($1, $2)")
@@ -517,8 +509,8 @@ macro_rules! impl_account_stores {
                         .bind(ms(o.created_at))
                         .execute(&mut *tx)
                         .await
-                        .map_err(other)?;
-                    tx.commit().await.map_err(other)?;
+                        .map_err(err)?;
+                    tx.commit().await.map_err(err)?;
                     Ok(OtpSend::Stored)
                 }
 
@@ -528,7 +520,7 @@ macro_rules! impl_account_stores {
                         .bind(ms(since))
                         .fetch_one(self.pool())
                         .await
-                        .map_err(other)?;
+                        .map_err(err)?;
                     Ok(u32::try_from(n).unwrap_or(u32::MAX))
                 }
 
@@ -550,7 +542,7 @@ macro_rules! impl_account_stores {
                     .bind(i64::from(attempts_max))
                     .fetch_one(self.pool())
                     .await
-                    .map_err(other)?;
+                    .map_err(err)?;
                     rows::otp(&row)
                 }
 
@@ -559,7 +551,7 @@ macro_rules! impl_account_stores {
                         .bind(id)
                         .execute(self.pool())
                         .await
-                        .map_err(other)?;
+                        .map_err(err)?;
                     affected_one(r.rows_affected())
                 }
 
@@ -568,12 +560,12 @@ macro_rules! impl_account_stores {
                         .bind(ms(now))
                         .execute(self.pool())
                         .await
-                        .map_err(other)?;
+                        .map_err(err)?;
                     let b = sqlx::query("DELETE FROM otp_sends WHERE sent_at_ms < $1")
                         .bind(ms(before))
                         .execute(self.pool())
                         .await
-                        .map_err(other)?;
+                        .map_err(err)?;
                     Ok(a.rows_affected() + b.rows_affected())
                 }
             }

@@ -23,7 +23,7 @@ macro_rules! impl_campaign_store {
                 quan_store::sql::unique("duplicate")(e)
             }
 
-            use crate::account_sql::rows::get;
+            use quan_store::sql::get;
 
             pub(super) fn ms(t: DateTime<Utc>) -> i64 {
                 t.timestamp_millis()
@@ -65,10 +65,10 @@ macro_rules! impl_campaign_store {
                     id: get(row, "id")?,
                     campaign_id: CampaignId::from_uuid(get(row, "campaign_id")?),
                     kind: get(row, "kind")?,
-                    amount: get::<Option<i64>>(row, "amount_fen")?.map(Fen::new),
-                    batch_id: get::<Option<Uuid>>(row, "batch_id")?.map(BatchId::from_uuid),
+                    amount: get::<_, Option<i64>>(row, "amount_fen")?.map(Fen::new),
+                    batch_id: get::<_, Option<Uuid>>(row, "batch_id")?.map(BatchId::from_uuid),
                     note: get(row, "note")?,
-                    actor: get::<Option<Uuid>>(row, "actor")?.map(UserId::from_uuid),
+                    actor: get::<_, Option<Uuid>>(row, "actor")?.map(UserId::from_uuid),
                     at: at(row, "at_ms")?,
                 })
             }

@@ -38,7 +38,7 @@ macro_rules! impl_claim_store {
             /// (they never wait on buckets, so they finish soon).
             const STOCK_HELD_ATTEMPTS_MAX: u32 = 400;
 
-            use crate::account_sql::rows::get;
+            use quan_store::sql::get;
 
             use quan_store::sql::{shaped, values};
 
@@ -235,7 +235,7 @@ macro_rules! impl_claim_store {
                         break;
                     };
                     let bucket: i64 = get(&row, "bucket")?;
-                    let take = get::<i64>(&row, "remaining")?.min(need);
+                    let take = get::<_, i64>(&row, "remaining")?.min(need);
                     sqlx::query("UPDATE batch_stock SET remaining = remaining - $4 WHERE batch_id = $1 AND kind_code = $2 AND bucket = $3")
                         .bind(b.batch.as_uuid())
                         .bind(kind)
@@ -300,7 +300,7 @@ macro_rules! impl_claim_store {
                     campaign_id: CampaignId::from_uuid(get(row, "campaign_id")?),
                     batch_id: BatchId::from_uuid(get(row, "batch_id")?),
                     kind_code: get(row, "kind_code")?,
-                    tier: u32::try_from(get::<i64>(row, "tier")?).unwrap_or(0),
+                    tier: u32::try_from(get::<_, i64>(row, "tier")?).unwrap_or(0),
                     resident_id: ResidentId::from_uuid(get(row, "resident_id")?),
                     face: Fen::new(get(row, "face_fen")?),
                     state: quan_store::sql::state(row, quan_domain::redemption::VoucherState::parse)?,

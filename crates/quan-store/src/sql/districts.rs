@@ -22,7 +22,7 @@ macro_rules! impl_district_store {
 
             use quan_store::sql::err;
 
-            use crate::account_sql::rows::get;
+            use quan_store::sql::get;
 
             fn boundary(row: &R) -> Result<DistrictBoundary, StoreError> {
                 let code: String = get(row, "code")?;

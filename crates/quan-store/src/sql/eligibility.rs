@@ -21,7 +21,7 @@ macro_rules! impl_eligibility_store {
 
             use quan_store::sql::err;
 
-            use crate::account_sql::rows::get;
+            use quan_store::sql::get;
 
             fn at(row: &R, col: &str) -> Result<DateTime<Utc>, StoreError> {
                 let v: i64 = get(row, col)?;
@@ -36,7 +36,7 @@ macro_rules! impl_eligibility_store {
                     region: Region::parse(&region).map_err(|e| StoreError::message(e.to_string()))?,
                     created_by: UserId::from_uuid(get(row, "created_by")?),
                     created_at: at(row, "created_at_ms")?,
-                    members: u64::try_from(get::<i64>(row, "members")?).unwrap_or(0),
+                    members: u64::try_from(get::<_, i64>(row, "members")?).unwrap_or(0),
                 })
             }
 

@@ -25,7 +25,7 @@ macro_rules! impl_ledger_store {
 
             use quan_store::sql::err;
 
-            use crate::account_sql::rows::get;
+            use quan_store::sql::get;
 
 
             async fn ensure_account(tx: &mut Tx<'_>, a: &Account) -> Result<(), StoreError> {
@@ -198,7 +198,7 @@ macro_rules! impl_ledger_store {
                 Ok(Account {
                     campaign,
                     kind: AccountKind::parse(&kind).ok_or_else(|| StoreError::message(format!("unknown account kind {kind}")))?,
-                    merchant: get::<Option<uuid::Uuid>>(row, "merchant_id")?.map(MerchantId::from_uuid),
+                    merchant: get::<_, Option<uuid::Uuid>>(row, "merchant_id")?.map(MerchantId::from_uuid),
                 })
             }
 
@@ -228,10 +228,10 @@ macro_rules! impl_ledger_store {
                         .map(|r| {
                             Ok(AccountTotals {
                                 account: account(r, campaign)?,
-                                debits: i128::from(get::<i64>(r, "debits_fen")?),
-                                credits: i128::from(get::<i64>(r, "credits_fen")?),
-                                transfer_debits: i128::from(get::<i64>(r, "t_debits")?),
-                                transfer_credits: i128::from(get::<i64>(r, "t_credits")?),
+                                debits: i128::from(get::<_, i64>(r, "debits_fen")?),
+                                credits: i128::from(get::<_, i64>(r, "credits_fen")?),
+                                transfer_debits: i128::from(get::<_, i64>(r, "t_debits")?),
+                                transfer_credits: i128::from(get::<_, i64>(r, "t_credits")?),
                             })
                         })
                         .collect()
@@ -271,8 +271,8 @@ macro_rules! impl_ledger_store {
                             let at: i64 = get(r, "at_ms")?;
                             Ok(Transfer {
                                 id: get(r, "id")?,
-                                debit: Account { campaign, kind: kind(r, "d_kind")?, merchant: get::<Option<uuid::Uuid>>(r, "d_merchant")?.map(MerchantId::from_uuid) },
-                                credit: Account { campaign, kind: kind(r, "c_kind")?, merchant: get::<Option<uuid::Uuid>>(r, "c_merchant")?.map(MerchantId::from_uuid) },
+                                debit: Account { campaign, kind: kind(r, "d_kind")?, merchant: get::<_, Option<uuid::Uuid>>(r, "d_merchant")?.map(MerchantId::from_uuid) },
+                                credit: Account { campaign, kind: kind(r, "c_kind")?, merchant: get::<_, Option<uuid::Uuid>>(r, "c_merchant")?.map(MerchantId::from_uuid) },
                                 amount: Fen::new(get(r, "amount_fen")?),
                                 reason: Reason::parse(&reason).ok_or_else(|| StoreError::message(format!("unknown reason {reason}")))?,
                                 reference: get(r, "reference")?,

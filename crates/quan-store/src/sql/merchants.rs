@@ -26,7 +26,7 @@ macro_rules! impl_merchant_store {
 
             use quan_store::sql::unique;
 
-            use crate::account_sql::rows::get;
+            use quan_store::sql::get;
 
             fn ms(t: DateTime<Utc>) -> i64 {
                 t.timestamp_millis()
@@ -83,7 +83,7 @@ macro_rules! impl_merchant_store {
             }
 
             fn merchant(row: &R) -> Result<Merchant, StoreError> {
-                let s = |c: &str| get::<String>(row, c);
+                let s = |c: &str| get::<_, String>(row, c);
                 let lat: Option<f64> = get(row, "lat")?;
                 let lng: Option<f64> = get(row, "lng")?;
                 let app = ValidApplication {
@@ -155,9 +155,9 @@ macro_rules! impl_merchant_store {
                 Ok(MerchantReview {
                     id: get(row, "id")?,
                     merchant_id: MerchantId::from_uuid(get(row, "merchant_id")?),
-                    action: action(&get::<String>(row, "action")?)?,
-                    from: status(&get::<String>(row, "from_status")?)?,
-                    to: status(&get::<String>(row, "to_status")?)?,
+                    action: action(&get::<_, String>(row, "action")?)?,
+                    from: status(&get::<_, String>(row, "from_status")?)?,
+                    to: status(&get::<_, String>(row, "to_status")?)?,
                     reason: get(row, "reason")?,
                     actor: UserId::from_uuid(get(row, "actor")?),
                     at: at(row, "at_ms")?,

@@ -16,6 +16,30 @@ pub mod merchants;
 pub mod redemptions;
 pub mod reports;
 
+/// Implements every store trait for a backend's `$store`, whose rows are
+/// `$row`: the one entry each backend expands. The order is fixed and is
+/// the order of need: the account stores first, then the ledger (its
+/// posting is what claims, campaigns and redemptions call), merchants,
+/// districts, eligibility, idempotency keys, claims (their voucher reader
+/// is what redemptions call), campaigns, redemptions, reports. A commit of
+/// one claim batch runs up to `commits_in_parallel` at once, and the stock
+/// pick ends with `stock_pick_lock` (see `impl_claim_store!`).
+#[macro_export]
+macro_rules! impl_sql_store {
+    ($store:ty, $row:ty, commits_in_parallel: $parallel:expr, stock_pick_lock: $lock:expr) => {
+        $crate::impl_account_stores!($store, $row);
+        $crate::impl_ledger_store!($store, $row);
+        $crate::impl_merchant_store!($store, $row);
+        $crate::impl_district_store!($store, $row);
+        $crate::impl_eligibility_store!($store, $row);
+        $crate::impl_idempotency_store!($store, $row);
+        $crate::impl_claim_store!($store, $row, $parallel, $lock);
+        $crate::impl_campaign_store!($store, $row);
+        $crate::impl_redemption_store!($store, $row);
+        $crate::impl_report_store!($store, $row);
+    };
+}
+
 /// A deadlock or serialization failure (PostgreSQL breaking a lock cycle
 /// between two transactions): the batch that met it is worth trying again.
 pub fn is_retryable(e: &sqlx::Error) -> bool {
@@ -42,6 +66,16 @@ pub fn unique(what: &'static str) -> impl Fn(sqlx::Error) -> crate::StoreError {
     }
 }
 
+/// One column, decoded; every store of both backends reads through it
+/// (`get::<_, String>(row, "name")` where the type is not inferred).
+pub fn get<R: sqlx::Row, T>(row: &R, col: &str) -> Result<T, crate::StoreError>
+where
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    T: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    row.try_get(col).map_err(crate::StoreError::other)
+}
+
 /// A row's `state` column as its enum, parsed at the store's edge: a value
 /// the enum does not know is an error naming it, never a default.
 pub fn state<R: sqlx::Row, T>(row: &R, parse: fn(&str) -> Option<T>) -> Result<T, crate::StoreError>
@@ -49,7 +83,7 @@ where
     for<'c> &'c str: sqlx::ColumnIndex<R>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let text: String = row.try_get("state").map_err(crate::StoreError::other)?;
+    let text: String = get(row, "state")?;
     parse(&text).ok_or_else(|| crate::StoreError::message(format!("stored state `{text}` is unknown")))
 }
 

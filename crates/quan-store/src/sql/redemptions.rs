@@ -17,7 +17,7 @@ macro_rules! impl_redemption_store {
             use quan_store::{Direction, MerchantEarned, Owed, Redemption, Refund, Settlement, StoreError, Transfer, Voucher};
             use sqlx::Row;
 
-            use crate::account_sql::rows::get;
+            use quan_store::sql::get;
             use quan_store::sql::bulk::BulkRedemptions;
 
             type R = $row;
@@ -48,8 +48,8 @@ macro_rules! impl_redemption_store {
                     kind_code: get(row, "kind_code")?,
                     resident_id: ResidentId::from_uuid(get(row, "resident_id")?),
                     merchant_id: MerchantId::from_uuid(get(row, "merchant_id")?),
-                    till_id: get::<Option<uuid::Uuid>>(row, "till_id")?.map(TillId::from_uuid),
-                    cashier_id: get::<Option<uuid::Uuid>>(row, "cashier_id")?.map(UserId::from_uuid),
+                    till_id: get::<_, Option<uuid::Uuid>>(row, "till_id")?.map(TillId::from_uuid),
+                    cashier_id: get::<_, Option<uuid::Uuid>>(row, "cashier_id")?.map(UserId::from_uuid),
                     direction: Direction::parse(&direction).ok_or_else(|| StoreError::message(format!("bad direction {direction:?}")))?,
                     order_ref: get(row, "order_ref")?,
                     order: Fen::new(get(row, "order_fen")?),
@@ -61,10 +61,10 @@ macro_rules! impl_redemption_store {
                     platform_match: Fen::new(get(row, "platform_match_fen")?),
                     merchant_match: Fen::new(get(row, "merchant_match_fen")?),
                     state: quan_store::sql::state(row, quan_domain::redemption::RedemptionState::parse)?,
-                    business_day: day(&get::<String>(row, "business_day")?)?,
+                    business_day: day(&get::<_, String>(row, "business_day")?)?,
                     redeemed_at: at(get(row, "redeemed_at_ms")?),
                     // NULL: recorded before postings were merged (migration 0016).
-                    ledger_ref: get::<Option<String>>(row, "ledger_ref")?.unwrap_or_else(|| format!("redemption:{id}")),
+                    ledger_ref: get::<_, Option<String>>(row, "ledger_ref")?.unwrap_or_else(|| format!("redemption:{id}")),
                 })
             }
 
@@ -74,9 +74,9 @@ macro_rules! impl_redemption_store {
                     redemption_id: get(row, "redemption_id")?,
                     amount: Fen::new(get(row, "amount_fen")?),
                     subsidy_returned: Fen::new(get(row, "subsidy_returned_fen")?),
-                    voucher_back: get::<i64>(row, "voucher_back")? == 1,
+                    voucher_back: get::<_, i64>(row, "voucher_back")? == 1,
                     actor: UserId::from_uuid(get(row, "actor_id")?),
-                    business_day: day(&get::<String>(row, "business_day")?)?,
+                    business_day: day(&get::<_, String>(row, "business_day")?)?,
                     at: at(get(row, "refunded_at_ms")?),
                 })
             }
@@ -106,16 +106,16 @@ macro_rules! impl_redemption_store {
             fn settlement(row: &R) -> Result<Settlement, StoreError> {
                 Ok(Settlement {
                     id: get(row, "id")?,
-                    business_day: day(&get::<String>(row, "business_day")?)?,
+                    business_day: day(&get::<_, String>(row, "business_day")?)?,
                     campaign_id: CampaignId::from_uuid(get(row, "campaign_id")?),
                     merchant_id: MerchantId::from_uuid(get(row, "merchant_id")?),
                     amount: Fen::new(get(row, "amount_fen")?),
                     status: get(row, "status")?,
                     hold_reason: get(row, "hold_reason")?,
-                    confirmed: get::<Option<i64>>(row, "confirmed_fen")?.map(Fen::new),
+                    confirmed: get::<_, Option<i64>>(row, "confirmed_fen")?.map(Fen::new),
                     bank_ref: get(row, "bank_ref")?,
                     created_at: at(get(row, "created_at_ms")?),
-                    confirmed_at: get::<Option<i64>>(row, "confirmed_at_ms")?.map(at),
+                    confirmed_at: get::<_, Option<i64>>(row, "confirmed_at_ms")?.map(at),
                     recovered: Fen::new(get(row, "recovered_fen")?),
                     released: Fen::new(get(row, "released_fen")?),
                 })
@@ -148,12 +148,12 @@ macro_rules! impl_redemption_store {
                             Ok(Owed {
                                 campaign_id: CampaignId::from_uuid(get(r, "campaign_id")?),
                                 merchant_id: MerchantId::from_uuid(get(r, "merchant_id")?),
-                                earned: i128::from(get::<i64>(r, "earned")?),
-                                refunded: i128::from(get::<i64>(r, "refunded")?),
-                                paid: i128::from(get::<i64>(r, "paid")?),
-                                balance: i128::from(get::<i64>(r, "balance")?),
-                                held: i128::from(get::<i64>(r, "held")?),
-                                recoverable: i128::from(get::<i64>(r, "recoverable")?),
+                                earned: i128::from(get::<_, i64>(r, "earned")?),
+                                refunded: i128::from(get::<_, i64>(r, "refunded")?),
+                                paid: i128::from(get::<_, i64>(r, "paid")?),
+                                balance: i128::from(get::<_, i64>(r, "balance")?),
+                                held: i128::from(get::<_, i64>(r, "held")?),
+                                recoverable: i128::from(get::<_, i64>(r, "recoverable")?),
                             })
                         })
                         .collect()
@@ -234,7 +234,7 @@ macro_rules! impl_redemption_store {
                     .await
                     .map_err(err)?;
                     rows.iter()
-                        .map(|r| Ok((get(r, "state")?, u64::try_from(get::<i64>(r, "n")?).unwrap_or(0), i128::from(get::<i64>(r, "face")?))))
+                        .map(|r| Ok((get(r, "state")?, u64::try_from(get::<_, i64>(r, "n")?).unwrap_or(0), i128::from(get::<_, i64>(r, "face")?))))
                         .collect()
                 }
 
@@ -247,7 +247,7 @@ macro_rules! impl_redemption_store {
                     .fetch_one(self.pool())
                     .await
                     .map_err(err)?;
-                    Ok((u64::try_from(get::<i64>(&r, "n")?).unwrap_or(0), i128::from(get::<i64>(&r, "orders")?), i128::from(get::<i64>(&r, "subsidy")?)))
+                    Ok((u64::try_from(get::<_, i64>(&r, "n")?).unwrap_or(0), i128::from(get::<_, i64>(&r, "orders")?), i128::from(get::<_, i64>(&r, "subsidy")?)))
                 }
 
                 async fn refund_stats(&self, campaign: CampaignId) -> Result<(u64, i128, i128), StoreError> {
@@ -259,7 +259,7 @@ macro_rules! impl_redemption_store {
                     .fetch_one(self.pool())
                     .await
                     .map_err(err)?;
-                    Ok((u64::try_from(get::<i64>(&r, "n")?).unwrap_or(0), i128::from(get::<i64>(&r, "amount")?), i128::from(get::<i64>(&r, "returned")?)))
+                    Ok((u64::try_from(get::<_, i64>(&r, "n")?).unwrap_or(0), i128::from(get::<_, i64>(&r, "amount")?), i128::from(get::<_, i64>(&r, "returned")?)))
                 }
 
                 async fn redemptions_by_order_refs(&self, refs: &[String]) -> Result<Vec<Redemption>, StoreError> {
@@ -311,10 +311,10 @@ macro_rules! impl_redemption_store {
                             Ok(quan_store::DayActivity {
                                 campaign: CampaignId::from_uuid(get(r, "campaign_id")?),
                                 merchant: MerchantId::from_uuid(get(r, "merchant_id")?),
-                                redemptions: u64::try_from(get::<i64>(r, "n")?).unwrap_or(0),
-                                discount_fen: i128::from(get::<i64>(r, "discount")?),
-                                refunds: u64::try_from(get::<i64>(r, "refunds")?).unwrap_or(0),
-                                subsidy_returned_fen: i128::from(get::<i64>(r, "returned")?),
+                                redemptions: u64::try_from(get::<_, i64>(r, "n")?).unwrap_or(0),
+                                discount_fen: i128::from(get::<_, i64>(r, "discount")?),
+                                refunds: u64::try_from(get::<_, i64>(r, "refunds")?).unwrap_or(0),
+                                subsidy_returned_fen: i128::from(get::<_, i64>(r, "returned")?),
                             })
                         })
                         .collect()
@@ -339,7 +339,7 @@ macro_rules! impl_redemption_store {
                     .fetch_all(self.pool())
                     .await
                     .map_err(err)?;
-                    rows.iter().map(|r| Ok((MerchantId::from_uuid(get(r, "merchant_id")?), i128::from(get::<i64>(r, "paid")?)))).collect()
+                    rows.iter().map(|r| Ok((MerchantId::from_uuid(get(r, "merchant_id")?), i128::from(get::<_, i64>(r, "paid")?)))).collect()
                 }
 
                 async fn settlement_by_id(&self, id: uuid::Uuid) -> Result<Settlement, StoreError> {
@@ -510,9 +510,9 @@ macro_rules! impl_redemption_store {
                         .map(|r| {
                             Ok(MerchantEarned {
                                 merchant_id: MerchantId::from_uuid(get(r, "merchant_id")?),
-                                subsidy: i128::from(get::<i64>(r, "subsidy")?),
-                                platform_match: i128::from(get::<i64>(r, "platform_match")?),
-                                merchant_match: i128::from(get::<i64>(r, "merchant_match")?),
+                                subsidy: i128::from(get::<_, i64>(r, "subsidy")?),
+                                platform_match: i128::from(get::<_, i64>(r, "platform_match")?),
+                                merchant_match: i128::from(get::<_, i64>(r, "merchant_match")?),
                             })
                         })
                         .collect()

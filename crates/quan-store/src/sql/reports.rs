@@ -27,7 +27,7 @@ macro_rules! impl_report_store {
             use quan_store::{LiveFigures, ReportDay, ReportSnapshot, StoreError};
             use sqlx::Row;
 
-            use crate::account_sql::rows::get;
+            use quan_store::sql::get;
 
             type R = $row;
 
@@ -38,11 +38,11 @@ macro_rules! impl_report_store {
             }
 
             fn n(row: &R, col: &str) -> Result<u64, StoreError> {
-                Ok(u64::try_from(get::<i64>(row, col)?).unwrap_or(0))
+                Ok(u64::try_from(get::<_, i64>(row, col)?).unwrap_or(0))
             }
 
             fn fen(row: &R, col: &str) -> Result<i128, StoreError> {
-                Ok(i128::from(get::<i64>(row, col)?))
+                Ok(i128::from(get::<_, i64>(row, col)?))
             }
 
             #[async_trait::async_trait]
@@ -88,7 +88,7 @@ macro_rules! impl_report_store {
                             merchant: MerchantId::from_uuid(get(r, "merchant_id")?),
                             amount_fen: get(r, "amount_fen")?,
                             subsidy_returned_fen: get(r, "subsidy_returned_fen")?,
-                            voucher_back: get::<i64>(r, "voucher_back")? == 1,
+                            voucher_back: get::<_, i64>(r, "voucher_back")? == 1,
                         });
                     }
                     let rows = sqlx::query(
