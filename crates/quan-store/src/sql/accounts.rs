@@ -13,7 +13,9 @@ macro_rules! impl_account_stores {
             pub(crate) mod rows {
 
                 use chrono::{DateTime, Utc};
-                use quan_domain::{KeyedHash, MerchantId, Region, ResidentId, Role, SessionId, TillId, UserId, Username};
+                use quan_domain::{
+                    KeyedHash, MerchantId, Region, ResidentId, Role, SessionId, TillId, UserId, Username,
+                };
                 use quan_store::{OtpChallenge, Principal, Resident, Session, StoreError, User};
                 use sqlx::Row;
 
@@ -25,7 +27,8 @@ macro_rules! impl_account_stores {
                 }
 
                 pub(super) fn from_ms(ms: i64) -> Result<DateTime<Utc>, StoreError> {
-                    DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::message(format!("instant {ms} ms is out of range")))
+                    DateTime::from_timestamp_millis(ms)
+                        .ok_or_else(|| StoreError::message(format!("instant {ms} ms is out of range")))
                 }
 
                 pub(super) use quan_store::sql::{err, get, unique};
@@ -35,7 +38,8 @@ macro_rules! impl_account_stores {
                 }
 
                 fn hash32(v: Vec<u8>, col: &str) -> Result<[u8; 32], StoreError> {
-                    <[u8; 32]>::try_from(v.as_slice()).map_err(|_| StoreError::message(format!("stored {col} is not 32 bytes")))
+                    <[u8; 32]>::try_from(v.as_slice())
+                        .map_err(|_| StoreError::message(format!("stored {col} is not 32 bytes")))
                 }
 
                 pub(super) fn user(row: &R) -> Result<User, StoreError> {
@@ -63,7 +67,10 @@ macro_rules! impl_account_stores {
                 pub(super) fn resident_columns(row: &R, id: ResidentId, prefix: &str) -> Result<Resident, StoreError> {
                     Ok(Resident {
                         id,
-                        phone_hash: KeyedHash::from_bytes(hash32(get(row, &format!("{prefix}phone_hash"))?, "phone_hash")?),
+                        phone_hash: KeyedHash::from_bytes(hash32(
+                            get(row, &format!("{prefix}phone_hash"))?,
+                            "phone_hash",
+                        )?),
                         phone_masked: get(row, &format!("{prefix}phone_masked"))?,
                         created_at: from_ms(get(row, &format!("{prefix}created_at_ms"))?)?,
                     })
@@ -88,7 +95,8 @@ macro_rules! impl_account_stores {
 
                 /// The columns [`session_and_resident`] reads: a session `s`
                 /// joined to its resident `r` (none for staff).
-                pub(super) const SESSION_AND_RESIDENT: &str = "s.id, s.token_hash, s.user_id, s.resident_id, s.created_at_ms, s.expires_at_ms,
+                pub(super) const SESSION_AND_RESIDENT: &str =
+                    "s.id, s.token_hash, s.user_id, s.resident_id, s.created_at_ms, s.expires_at_ms,
                     r.phone_hash AS r_phone_hash, r.phone_masked AS r_phone_masked, r.created_at_ms AS r_created_at_ms";
 
                 /// A session and, for a resident's, its resident.
@@ -127,23 +135,20 @@ macro_rules! impl_account_stores {
                 pub(super) fn uuid(row: &R, col: &str) -> Result<Uuid, StoreError> {
                     get(row, col)
                 }
-
             }
-
 
             use async_trait::async_trait;
             use chrono::{DateTime, Utc};
             use quan_domain::{KeyedHash, Region, ResidentId, SessionId, UserId, Username};
             use quan_store::{
-                NewOtp, NewUser, OtpChallenge, OtpSend, OtpSendLimits, OtpStore, Principal, Resident, ResidentStore, Session, SessionStore, StoreError,
-                User, UserStore,
+                NewOtp, NewUser, OtpChallenge, OtpSend, OtpSendLimits, OtpStore, Principal, Resident, ResidentStore,
+                Session, SessionStore, StoreError, User, UserStore,
             };
             use uuid::Uuid;
 
             use self::rows::{err, ms, unique};
 
-            pub(super) const USER_COLS: &str =
-                "id, username, role, region, display_name, password_hash, disabled, created_at_ms, created_by, merchant_id, till_id";
+            pub(super) const USER_COLS: &str = "id, username, role, region, display_name, password_hash, disabled, created_at_ms, created_by, merchant_id, till_id";
 
             pub(super) fn affected_one(n: u64) -> Result<(), StoreError> {
                 if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
@@ -186,8 +191,11 @@ macro_rules! impl_account_stores {
 
                 async fn user_by_id(&self, id: UserId) -> Result<User, StoreError> {
                     let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1");
-                    let row =
-                        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.as_uuid()).fetch_one(self.pool()).await.map_err(err)?;
+                    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(id.as_uuid())
+                        .fetch_one(self.pool())
+                        .await
+                        .map_err(err)?;
                     rows::user(&row)
                 }
 
@@ -248,7 +256,8 @@ macro_rules! impl_account_stores {
                 }
 
                 async fn count_users(&self) -> Result<u64, StoreError> {
-                    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(self.pool()).await.map_err(err)?;
+                    let n: i64 =
+                        sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(self.pool()).await.map_err(err)?;
                     Ok(u64::try_from(n).unwrap_or(0))
                 }
             }
@@ -267,22 +276,24 @@ macro_rules! impl_account_stores {
                     .execute(self.pool())
                     .await
                     .map_err(err)?;
-                    let row =
-                        sqlx::query("SELECT id, phone_hash, phone_masked, created_at_ms FROM residents WHERE phone_hash = $1")
-                            .bind(&r.phone_hash.as_bytes()[..])
-                            .fetch_one(self.pool())
-                            .await
-                            .map_err(err)?;
+                    let row = sqlx::query(
+                        "SELECT id, phone_hash, phone_masked, created_at_ms FROM residents WHERE phone_hash = $1",
+                    )
+                    .bind(&r.phone_hash.as_bytes()[..])
+                    .fetch_one(self.pool())
+                    .await
+                    .map_err(err)?;
                     rows::resident(&row)
                 }
 
                 async fn resident_by_phone(&self, phone_hash: &KeyedHash) -> Result<Resident, StoreError> {
-                    let row =
-                        sqlx::query("SELECT id, phone_hash, phone_masked, created_at_ms FROM residents WHERE phone_hash = $1")
-                            .bind(&phone_hash.as_bytes()[..])
-                            .fetch_optional(self.pool())
-                            .await
-                            .map_err(err)?;
+                    let row = sqlx::query(
+                        "SELECT id, phone_hash, phone_masked, created_at_ms FROM residents WHERE phone_hash = $1",
+                    )
+                    .bind(&phone_hash.as_bytes()[..])
+                    .fetch_optional(self.pool())
+                    .await
+                    .map_err(err)?;
                     row.as_ref().map(rows::resident).transpose()?.ok_or(StoreError::NotFound)
                 }
 
@@ -290,16 +301,31 @@ macro_rules! impl_account_stores {
                     let mut tx = self.pool().begin().await.map_err(err)?;
                     for chunk in quan_store::sql::shaped(residents) {
                         let values = |cols: usize| quan_store::sql::values::<$row>(chunk.len(), cols);
-                        let sql = format!("INSERT INTO residents (id, phone_hash, phone_masked, created_at_ms) VALUES {}", values(4));
+                        let sql = format!(
+                            "INSERT INTO residents (id, phone_hash, phone_masked, created_at_ms) VALUES {}",
+                            values(4)
+                        );
                         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                         for (r, _) in chunk {
-                            q = q.bind(r.id.as_uuid()).bind(r.phone_hash.as_bytes().to_vec()).bind(r.phone_masked.clone()).bind(ms(r.created_at));
+                            q = q
+                                .bind(r.id.as_uuid())
+                                .bind(r.phone_hash.as_bytes().to_vec())
+                                .bind(r.phone_masked.clone())
+                                .bind(ms(r.created_at));
                         }
                         q.execute(&mut *tx).await.map_err(unique("phone"))?;
-                        let sql = format!("INSERT INTO sessions (id, token_hash, resident_id, created_at_ms, expires_at_ms) VALUES {}", values(5));
+                        let sql = format!(
+                            "INSERT INTO sessions (id, token_hash, resident_id, created_at_ms, expires_at_ms) VALUES {}",
+                            values(5)
+                        );
                         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                         for (r, s) in chunk {
-                            q = q.bind(s.id.as_uuid()).bind(s.token_hash.to_vec()).bind(r.id.as_uuid()).bind(ms(s.created_at)).bind(ms(s.expires_at));
+                            q = q
+                                .bind(s.id.as_uuid())
+                                .bind(s.token_hash.to_vec())
+                                .bind(r.id.as_uuid())
+                                .bind(ms(s.created_at))
+                                .bind(ms(s.expires_at));
                         }
                         q.execute(&mut *tx).await.map_err(unique("token"))?;
                     }
@@ -307,11 +333,12 @@ macro_rules! impl_account_stores {
                 }
 
                 async fn resident_by_id(&self, id: ResidentId) -> Result<Resident, StoreError> {
-                    let row = sqlx::query("SELECT id, phone_hash, phone_masked, created_at_ms FROM residents WHERE id = $1")
-                        .bind(id.as_uuid())
-                        .fetch_one(self.pool())
-                        .await
-                        .map_err(err)?;
+                    let row =
+                        sqlx::query("SELECT id, phone_hash, phone_masked, created_at_ms FROM residents WHERE id = $1")
+                            .bind(id.as_uuid())
+                            .fetch_one(self.pool())
+                            .await
+                            .map_err(err)?;
                     rows::resident(&row)
                 }
             }
@@ -398,7 +425,11 @@ macro_rules! impl_account_stores {
                         .execute(&mut *tx)
                         .await
                         .map_err(err)?;
-                    let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.as_uuid()).execute(&mut *tx).await.map_err(err)?;
+                    let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                        .bind(user.as_uuid())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(err)?;
                     tx.commit().await.map_err(err)?;
                     Ok(r.rows_affected())
                 }
@@ -434,7 +465,8 @@ macro_rules! impl_account_stores {
                     limit: u32,
                 ) -> Result<Vec<(Session, Resident)>, StoreError> {
                     // Without `before`, the first page starts past every row.
-                    let (before_ms, before_id) = before.map_or((i64::MAX, uuid::Uuid::max()), |(at, id)| (ms(at), id.as_uuid()));
+                    let (before_ms, before_id) =
+                        before.map_or((i64::MAX, uuid::Uuid::max()), |(at, id)| (ms(at), id.as_uuid()));
                     let sql = format!(
                         "SELECT {} FROM sessions s JOIN residents r ON r.id = s.resident_id
                          WHERE s.created_at_ms >= $1 AND (s.created_at_ms, s.id) < ($2, $3) AND s.expires_at_ms > $4
@@ -514,13 +546,18 @@ macro_rules! impl_account_stores {
                     Ok(OtpSend::Stored)
                 }
 
-                async fn otp_sends_since(&self, phone_hash: &KeyedHash, since: DateTime<Utc>) -> Result<u32, StoreError> {
-                    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM otp_sends WHERE phone_hash = $1 AND sent_at_ms >= $2")
-                        .bind(&phone_hash.as_bytes()[..])
-                        .bind(ms(since))
-                        .fetch_one(self.pool())
-                        .await
-                        .map_err(err)?;
+                async fn otp_sends_since(
+                    &self,
+                    phone_hash: &KeyedHash,
+                    since: DateTime<Utc>,
+                ) -> Result<u32, StoreError> {
+                    let n: i64 =
+                        sqlx::query_scalar("SELECT COUNT(*) FROM otp_sends WHERE phone_hash = $1 AND sent_at_ms >= $2")
+                            .bind(&phone_hash.as_bytes()[..])
+                            .bind(ms(since))
+                            .fetch_one(self.pool())
+                            .await
+                            .map_err(err)?;
                     Ok(u32::try_from(n).unwrap_or(u32::MAX))
                 }
 
@@ -569,7 +606,6 @@ macro_rules! impl_account_stores {
                     Ok(a.rows_affected() + b.rows_affected())
                 }
             }
-
         }
     };
 }

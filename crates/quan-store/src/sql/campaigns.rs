@@ -13,7 +13,9 @@ macro_rules! impl_campaign_store {
             use chrono::{DateTime, NaiveDate, Utc};
             use quan_domain::campaign::{CampaignSpec, CampaignStatus};
             use quan_domain::{BatchId, CampaignId, Fen, Region, ResidentId, UserId};
-            use quan_store::{Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, LotteryState, StoreError};
+            use quan_store::{
+                Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, LotteryState, StoreError,
+            };
             use sqlx::Row;
             use uuid::Uuid;
 
@@ -51,7 +53,8 @@ macro_rules! impl_campaign_store {
                 Ok(Campaign {
                     id: CampaignId::from_uuid(get(row, "id")?),
                     spec: json::<CampaignSpec>(row, "spec_json")?,
-                    status: CampaignStatus::parse(&status).ok_or_else(|| StoreError::message(format!("unknown status {status}")))?,
+                    status: CampaignStatus::parse(&status)
+                        .ok_or_else(|| StoreError::message(format!("unknown status {status}")))?,
                     funded: Fen::new(get(row, "funded_fen")?),
                     committed: Fen::new(get(row, "committed_fen")?),
                     created_by: UserId::from_uuid(get(row, "created_by")?),
@@ -73,8 +76,7 @@ macro_rules! impl_campaign_store {
                 })
             }
 
-            pub(super) const BATCH_COLS: &str =
-                "id, campaign_id, spec_json, face_total_fen, version, lottery_seed, lottery_commitment, drawn_at_ms, created_by, created_at_ms";
+            pub(super) const BATCH_COLS: &str = "id, campaign_id, spec_json, face_total_fen, version, lottery_seed, lottery_commitment, drawn_at_ms, created_by, created_at_ms";
 
             fn bytes32(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
                 <[u8; 32]>::try_from(v.as_slice()).map_err(|_| StoreError::message("a lottery value is not 32 bytes"))
@@ -107,7 +109,6 @@ macro_rules! impl_campaign_store {
             pub(super) fn resident(row: &R, col: &str) -> Result<ResidentId, StoreError> {
                 Ok(ResidentId::from_uuid(get(row, col)?))
             }
-
         }
 
         #[async_trait::async_trait]
@@ -147,10 +148,17 @@ macro_rules! impl_campaign_store {
                 tx.commit().await.map_err(err)
             }
 
-            async fn campaign_by_id(&self, id: quan_domain::CampaignId) -> Result<quan_store::Campaign, quan_store::StoreError> {
+            async fn campaign_by_id(
+                &self,
+                id: quan_domain::CampaignId,
+            ) -> Result<quan_store::Campaign, quan_store::StoreError> {
                 use campaign_sql::*;
                 let sql = format!("SELECT {CAMPAIGN_COLS} FROM campaigns WHERE id = $1");
-                let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.as_uuid()).fetch_one(self.pool()).await.map_err(err)?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(id.as_uuid())
+                    .fetch_one(self.pool())
+                    .await
+                    .map_err(err)?;
                 campaign(&row)
             }
 
@@ -206,7 +214,10 @@ macro_rules! impl_campaign_store {
                 tx.commit().await.map_err(err)
             }
 
-            async fn campaign_events(&self, id: quan_domain::CampaignId) -> Result<Vec<quan_store::CampaignEvent>, quan_store::StoreError> {
+            async fn campaign_events(
+                &self,
+                id: quan_domain::CampaignId,
+            ) -> Result<Vec<quan_store::CampaignEvent>, quan_store::StoreError> {
                 use campaign_sql::*;
                 let rows = sqlx::query(
                     "SELECT id, campaign_id, kind, amount_fen, batch_id, note, actor, at_ms FROM campaign_events
@@ -219,7 +230,11 @@ macro_rules! impl_campaign_store {
                 rows.iter().map(event).collect()
             }
 
-            async fn insert_batch(&self, b: &quan_store::Batch, e: &quan_store::CampaignEvent) -> Result<(), quan_store::StoreError> {
+            async fn insert_batch(
+                &self,
+                b: &quan_store::Batch,
+                e: &quan_store::CampaignEvent,
+            ) -> Result<(), quan_store::StoreError> {
                 use campaign_sql::*;
                 let mut tx = self.pool().begin().await.map_err(err)?;
                 insert_batch_row(&mut tx, b, ms(e.at)).await?;
@@ -230,14 +245,25 @@ macro_rules! impl_campaign_store {
             async fn batch_by_id(&self, id: quan_domain::BatchId) -> Result<quan_store::Batch, quan_store::StoreError> {
                 use campaign_sql::*;
                 let sql = format!("SELECT {BATCH_COLS} FROM batches WHERE id = $1");
-                let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.as_uuid()).fetch_one(self.pool()).await.map_err(err)?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(id.as_uuid())
+                    .fetch_one(self.pool())
+                    .await
+                    .map_err(err)?;
                 batch(&row)
             }
 
-            async fn list_batches(&self, c: quan_domain::CampaignId) -> Result<Vec<quan_store::Batch>, quan_store::StoreError> {
+            async fn list_batches(
+                &self,
+                c: quan_domain::CampaignId,
+            ) -> Result<Vec<quan_store::Batch>, quan_store::StoreError> {
                 use campaign_sql::*;
                 let sql = format!("SELECT {BATCH_COLS} FROM batches WHERE campaign_id = $1 ORDER BY opening_at_ms, id");
-                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(c.as_uuid()).fetch_all(self.pool()).await.map_err(err)?;
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(c.as_uuid())
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
                 rows.iter().map(batch).collect()
             }
 
@@ -273,7 +299,10 @@ macro_rules! impl_campaign_store {
                 tx.commit().await.map_err(err)
             }
 
-            async fn register_for_lottery(&self, r: &quan_store::LotteryRegistration) -> Result<(), quan_store::StoreError> {
+            async fn register_for_lottery(
+                &self,
+                r: &quan_store::LotteryRegistration,
+            ) -> Result<(), quan_store::StoreError> {
                 use campaign_sql::*;
                 sqlx::query("INSERT INTO lottery_registrations (batch_id, resident_id, at_ms) VALUES ($1, $2, $3)")
                     .bind(r.batch_id.as_uuid())
@@ -282,19 +311,26 @@ macro_rules! impl_campaign_store {
                     .execute(self.pool())
                     .await
                     .map_err(|e| match err(e) {
-                        quan_store::StoreError::Conflict { .. } => quan_store::StoreError::Conflict { what: "registration" },
+                        quan_store::StoreError::Conflict { .. } => {
+                            quan_store::StoreError::Conflict { what: "registration" }
+                        }
                         other => other,
                     })?;
                 Ok(())
             }
 
-            async fn lottery_registrants(&self, b: quan_domain::BatchId) -> Result<Vec<quan_domain::ResidentId>, quan_store::StoreError> {
+            async fn lottery_registrants(
+                &self,
+                b: quan_domain::BatchId,
+            ) -> Result<Vec<quan_domain::ResidentId>, quan_store::StoreError> {
                 use campaign_sql::*;
-                let rows = sqlx::query("SELECT resident_id FROM lottery_registrations WHERE batch_id = $1 ORDER BY resident_id")
-                    .bind(b.as_uuid())
-                    .fetch_all(self.pool())
-                    .await
-                    .map_err(err)?;
+                let rows = sqlx::query(
+                    "SELECT resident_id FROM lottery_registrations WHERE batch_id = $1 ORDER BY resident_id",
+                )
+                .bind(b.as_uuid())
+                .fetch_all(self.pool())
+                .await
+                .map_err(err)?;
                 rows.iter().map(|r| resident(r, "resident_id")).collect()
             }
 
@@ -306,12 +342,14 @@ macro_rules! impl_campaign_store {
             ) -> Result<(), quan_store::StoreError> {
                 use campaign_sql::*;
                 let mut tx = self.pool().begin().await.map_err(err)?;
-                let r = sqlx::query("UPDATE batches SET drawn_at_ms = $2 WHERE id = $1 AND drawn_at_ms IS NULL AND lottery_seed IS NOT NULL")
-                    .bind(b.as_uuid())
-                    .bind(ms(e.at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(err)?;
+                let r = sqlx::query(
+                    "UPDATE batches SET drawn_at_ms = $2 WHERE id = $1 AND drawn_at_ms IS NULL AND lottery_seed IS NOT NULL",
+                )
+                .bind(b.as_uuid())
+                .bind(ms(e.at))
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
                 if r.rows_affected() != 1 {
                     return Err(quan_store::StoreError::Conflict { what: "already_drawn" });
                 }
@@ -328,7 +366,10 @@ macro_rules! impl_campaign_store {
                 tx.commit().await.map_err(err)
             }
 
-            async fn lottery_winners(&self, b: quan_domain::BatchId) -> Result<Vec<quan_domain::ResidentId>, quan_store::StoreError> {
+            async fn lottery_winners(
+                &self,
+                b: quan_domain::BatchId,
+            ) -> Result<Vec<quan_domain::ResidentId>, quan_store::StoreError> {
                 use campaign_sql::*;
                 let rows = sqlx::query("SELECT resident_id FROM lottery_winners WHERE batch_id = $1 ORDER BY rank")
                     .bind(b.as_uuid())
@@ -346,7 +387,7 @@ macro_rules! impl_campaign_store {
             b: &quan_store::Batch,
             now_ms: i64,
         ) -> Result<(), quan_store::StoreError> {
-                commit_face(tx, b.campaign_id, b.face_total.as_i64(), now_ms).await?;
+            commit_face(tx, b.campaign_id, b.face_total.as_i64(), now_ms).await?;
             sqlx::query(
                 "INSERT INTO batches (id, campaign_id, name, opening_at_ms, closing_at_ms, spec_json, face_total_fen, version,
                      lottery_seed, lottery_commitment, drawn_at_ms, created_by, created_at_ms)
@@ -435,12 +476,13 @@ macro_rules! impl_campaign_store {
         ) -> Result<(), quan_store::StoreError> {
             use quan_store::STOCK_BUCKETS;
             for k in &b.spec.kinds {
-                let before: Option<i64> = sqlx::query_scalar("SELECT stock FROM batch_kinds WHERE batch_id = $1 AND code = $2")
-                    .bind(b.id.as_uuid())
-                    .bind(&k.kind.code)
-                    .fetch_optional(&mut **tx)
-                    .await
-                    .map_err(campaign_sql::err)?;
+                let before: Option<i64> =
+                    sqlx::query_scalar("SELECT stock FROM batch_kinds WHERE batch_id = $1 AND code = $2")
+                        .bind(b.id.as_uuid())
+                        .bind(&k.kind.code)
+                        .fetch_optional(&mut **tx)
+                        .await
+                        .map_err(campaign_sql::err)?;
                 sqlx::query(
                     "INSERT INTO batch_kinds (batch_id, code, face_fen, stock) VALUES ($1, $2, $3, $4)
                      ON CONFLICT (batch_id, code) DO UPDATE SET stock = excluded.stock, face_fen = excluded.face_fen",
@@ -458,14 +500,16 @@ macro_rules! impl_campaign_store {
                         let n = i64::from(STOCK_BUCKETS);
                         for bucket in 0..n {
                             let share = stock / n + i64::from(bucket < stock % n);
-                            sqlx::query("INSERT INTO batch_stock (batch_id, kind_code, bucket, remaining) VALUES ($1, $2, $3, $4)")
-                                .bind(b.id.as_uuid())
-                                .bind(&k.kind.code)
-                                .bind(bucket)
-                                .bind(share)
-                                .execute(&mut **tx)
-                                .await
-                                .map_err(campaign_sql::err)?;
+                            sqlx::query(
+                                "INSERT INTO batch_stock (batch_id, kind_code, bucket, remaining) VALUES ($1, $2, $3, $4)",
+                            )
+                            .bind(b.id.as_uuid())
+                            .bind(&k.kind.code)
+                            .bind(bucket)
+                            .bind(share)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(campaign_sql::err)?;
                         }
                     }
                     Some(old) if stock != old => {

@@ -21,7 +21,9 @@ macro_rules! impl_claim_store {
             use chrono::DateTime;
             use quan_domain::ledger::{Account, AccountKind, Reason};
             use quan_domain::{BatchId, CampaignId, Fen, ResidentId};
-            use quan_store::{ClaimBatch, ClaimKey, ClaimOutcome, ClaimRequest, STOCK_BUCKETS, StoreError, Transfer, Voucher};
+            use quan_store::{
+                ClaimBatch, ClaimKey, ClaimOutcome, ClaimRequest, STOCK_BUCKETS, StoreError, Transfer, Voucher,
+            };
             use sqlx::{Connection, Row};
 
             type R = $row;
@@ -46,7 +48,11 @@ macro_rules! impl_claim_store {
             /// requests; a request whose key is already stored, or came
             /// earlier in this batch, gets `KeyTaken`. Returns the indexes of
             /// the requests whose record was stored.
-            async fn insert_keys(tx: &mut Tx<'_>, b: &ClaimBatch, plan: &mut quan_store::ClaimPlan<'_>) -> Result<Vec<usize>, StoreError> {
+            async fn insert_keys(
+                tx: &mut Tx<'_>,
+                b: &ClaimBatch,
+                plan: &mut quan_store::ClaimPlan<'_>,
+            ) -> Result<Vec<usize>, StoreError> {
                 let mut first = std::collections::HashMap::new();
                 let mut todo = Vec::new();
                 for (i, r) in b.requests.iter().enumerate() {
@@ -71,7 +77,10 @@ macro_rules! impl_claim_store {
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for i in chunk {
-                        let k = b.requests[*i].key.as_ref().ok_or_else(|| StoreError::message("a keyed request lost its key"))?;
+                        let k = b.requests[*i]
+                            .key
+                            .as_ref()
+                            .ok_or_else(|| StoreError::message("a keyed request lost its key"))?;
                         q = q
                             .bind(k.scope.clone())
                             .bind(k.key.clone())
@@ -88,7 +97,10 @@ macro_rules! impl_claim_store {
                 }
                 let mut keyed = Vec::new();
                 for i in todo {
-                    let k = b.requests[i].key.as_ref().ok_or_else(|| StoreError::message("a keyed request lost its key"))?;
+                    let k = b.requests[i]
+                        .key
+                        .as_ref()
+                        .ok_or_else(|| StoreError::message("a keyed request lost its key"))?;
                     if stored.contains(&(k.scope.clone(), k.key.clone())) {
                         keyed.push(i);
                     } else {
@@ -120,15 +132,24 @@ macro_rules! impl_claim_store {
                         claim_district: r.district.as_deref(),
                     })
                     .collect();
-                <R as quan_store::sql::bulk::BulkClaims>::insert_vouchers(&mut **tx, b.campaign.as_uuid(), b.batch.as_uuid(), b.at.timestamp_millis(), &rows)
-                    .await
-                    .map_err(err)
+                <R as quan_store::sql::bulk::BulkClaims>::insert_vouchers(
+                    &mut **tx,
+                    b.campaign.as_uuid(),
+                    b.batch.as_uuid(),
+                    b.at.timestamp_millis(),
+                    &rows,
+                )
+                .await
+                .map_err(err)
             }
 
             /// Set-based: a handful of statements for the whole batch, however
             /// many requests it holds; what each round means is the
             /// `ClaimPlan`'s.
-            async fn commit_once(pool: &sqlx::Pool<<R as Row>::Database>, b: &ClaimBatch) -> Result<Vec<ClaimOutcome>, StoreError> {
+            async fn commit_once(
+                pool: &sqlx::Pool<<R as Row>::Database>,
+                b: &ClaimBatch,
+            ) -> Result<Vec<ClaimOutcome>, StoreError> {
                 let mut tx = pool.begin().await.map_err(err)?;
                 let mut plan = quan_store::ClaimPlan::new(b);
                 // 0. Idempotency-Key records: a key already stored (or twice
@@ -169,7 +190,11 @@ macro_rules! impl_claim_store {
 
             /// Every standing claim's first voucher, in the plan's rounds
             /// (refused ones are deleted again by `undo_refused`).
-            async fn first_vouchers(tx: &mut Tx<'_>, b: &ClaimBatch, plan: &mut quan_store::ClaimPlan<'_>) -> Result<(), StoreError> {
+            async fn first_vouchers(
+                tx: &mut Tx<'_>,
+                b: &ClaimBatch,
+                plan: &mut quan_store::ClaimPlan<'_>,
+            ) -> Result<(), StoreError> {
                 let mut rounds = plan.first_voucher_rounds();
                 while let Some(round) = plan.first_voucher_round(&mut rounds) {
                     let rows: Vec<(&ClaimRequest, &(uuid::Uuid, u32, Fen), Option<u32>)> = round
@@ -179,14 +204,19 @@ macro_rules! impl_claim_store {
                             r.vouchers.first().map(|v| (r, v, *slot))
                         })
                         .collect();
-                    let got: std::collections::HashSet<uuid::Uuid> = insert_vouchers(tx, b, &rows).await?.into_iter().collect();
+                    let got: std::collections::HashSet<uuid::Uuid> =
+                        insert_vouchers(tx, b, &rows).await?.into_iter().collect();
                     plan.first_vouchers_stored(&mut rounds, &got).map_err(|e| StoreError::message(e.0))?;
                 }
                 Ok(())
             }
 
             /// The other limits' slot rows, in the plan's rounds.
-            async fn limit_slots(tx: &mut Tx<'_>, b: &ClaimBatch, plan: &mut quan_store::ClaimPlan<'_>) -> Result<(), StoreError> {
+            async fn limit_slots(
+                tx: &mut Tx<'_>,
+                b: &ClaimBatch,
+                plan: &mut quan_store::ClaimPlan<'_>,
+            ) -> Result<(), StoreError> {
                 let mut rounds = plan.slot_rounds();
                 while let Some((slot, pending)) = plan.slot_round(&mut rounds) {
                     let mut got = std::collections::HashSet::new();
@@ -215,7 +245,12 @@ macro_rules! impl_claim_store {
             /// a bucket at a time, nearest the hint first, skipping (on
             /// PostgreSQL) those another commit holds right now. Short while
             /// stock sits in held buckets: `StockHeld` (tried again soon).
-            async fn take_stock(tx: &mut Tx<'_>, b: &ClaimBatch, plan: &mut quan_store::ClaimPlan<'_>, kind: &str) -> Result<(), StoreError> {
+            async fn take_stock(
+                tx: &mut Tx<'_>,
+                b: &ClaimBatch,
+                plan: &mut quan_store::ClaimPlan<'_>,
+                kind: &str,
+            ) -> Result<(), StoreError> {
                 let (wanting, hint) = plan.wanting(kind);
                 let mut need = wanting.len() as i64;
                 let mut granted = 0i64;
@@ -266,16 +301,26 @@ macro_rules! impl_claim_store {
 
             /// Deletes what refused requests wrote: their keys, their first
             /// vouchers (by id) and their slot rows (by claim).
-            async fn undo_refused(tx: &mut Tx<'_>, plan: &quan_store::ClaimPlan<'_>, keyed: &[usize]) -> Result<(), StoreError> {
+            async fn undo_refused(
+                tx: &mut Tx<'_>,
+                plan: &quan_store::ClaimPlan<'_>,
+                keyed: &[usize],
+            ) -> Result<(), StoreError> {
                 for chunk in shaped(&plan.refused_keys(keyed)) {
-                    let sql = format!("DELETE FROM idempotency_keys WHERE (scope, key) IN (VALUES {})", values::<R>(chunk.len(), 2));
+                    let sql = format!(
+                        "DELETE FROM idempotency_keys WHERE (scope, key) IN (VALUES {})",
+                        values::<R>(chunk.len(), 2)
+                    );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for k in chunk {
                         q = q.bind(k.scope.as_str()).bind(k.key.as_str());
                     }
                     q.execute(&mut **tx).await.map_err(err)?;
                 }
-                let undo = [("vouchers WHERE id", plan.refused_first_vouchers()), ("claim_slots WHERE claim_id", plan.refused_slot_claims())];
+                let undo = [
+                    ("vouchers WHERE id", plan.refused_first_vouchers()),
+                    ("claim_slots WHERE claim_id", plan.refused_slot_claims()),
+                ];
                 for (table, ids) in undo {
                     for chunk in shaped(&ids) {
                         let sql = format!("DELETE FROM {table} IN ({})", quan_store::sql::list::<R>(chunk.len()));
@@ -290,7 +335,8 @@ macro_rules! impl_claim_store {
             }
 
             /// The columns `voucher` reads.
-            pub(crate) const VOUCHER_COLUMNS: &str = "id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms";
+            pub(crate) const VOUCHER_COLUMNS: &str =
+                "id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms";
 
             pub(crate) fn voucher(row: &R) -> Result<Voucher, StoreError> {
                 let at: i64 = get(row, "created_at_ms")?;
@@ -347,12 +393,14 @@ macro_rules! impl_claim_store {
                 }
 
                 async fn vouchers_of(&self, resident: ResidentId) -> Result<Vec<Voucher>, StoreError> {
-                    let sql = format!("SELECT {VOUCHER_COLUMNS} FROM vouchers WHERE resident_id = $1 ORDER BY created_at_ms, id");
+                    let sql = format!(
+                        "SELECT {VOUCHER_COLUMNS} FROM vouchers WHERE resident_id = $1 ORDER BY created_at_ms, id"
+                    );
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(resident.as_uuid())
-                    .fetch_all(self.pool())
-                    .await
-                    .map_err(err)?;
+                        .bind(resident.as_uuid())
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(err)?;
                     rows.iter().map(voucher).collect()
                 }
 
@@ -405,11 +453,13 @@ macro_rules! impl_claim_store {
                 }
 
                 async fn claim_count(&self, batch: BatchId) -> Result<u64, StoreError> {
-                    let n: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM vouchers WHERE batch_id = $1 AND tier = 0")
-                        .bind(batch.as_uuid())
-                        .fetch_one(self.pool())
-                        .await
-                        .map_err(err)?;
+                    let n: i64 = sqlx::query_scalar(
+                        "SELECT CAST(COUNT(*) AS BIGINT) FROM vouchers WHERE batch_id = $1 AND tier = 0",
+                    )
+                    .bind(batch.as_uuid())
+                    .fetch_one(self.pool())
+                    .await
+                    .map_err(err)?;
                     Ok(u64::try_from(n).unwrap_or(0))
                 }
             }

@@ -31,17 +31,23 @@ macro_rules! impl_district_store {
                 Ok(DistrictBoundary {
                     code: DistrictCode::parse(&code).map_err(|e| StoreError::message(e.to_string()))?,
                     name: get(row, "name")?,
-                    crs: Crs::parse(&crs).ok_or_else(|| StoreError::message(format!("stored crs `{crs}` is not valid")))?,
+                    crs: Crs::parse(&crs)
+                        .ok_or_else(|| StoreError::message(format!("stored crs `{crs}` is not valid")))?,
                     geometry_json: get(row, "geometry_json")?,
                     version: get(row, "version")?,
-                    imported_at: DateTime::from_timestamp_millis(at).ok_or_else(|| StoreError::message("imported_at out of range"))?,
+                    imported_at: DateTime::from_timestamp_millis(at)
+                        .ok_or_else(|| StoreError::message("imported_at out of range"))?,
                     source: get(row, "source")?,
                 })
             }
 
             #[async_trait::async_trait]
             impl quan_store::DistrictStore for $store {
-                async fn import_districts(&self, ds: &[DistrictBoundary], at: DateTime<Utc>) -> Result<(u64, u64), StoreError> {
+                async fn import_districts(
+                    &self,
+                    ds: &[DistrictBoundary],
+                    at: DateTime<Utc>,
+                ) -> Result<(u64, u64), StoreError> {
                     let mut tx = self.pool().begin().await.map_err(err)?;
                     let (mut new, mut replaced) = (0, 0);
                     for d in ds {
@@ -78,10 +84,12 @@ macro_rules! impl_district_store {
                 }
 
                 async fn districts(&self) -> Result<Vec<DistrictBoundary>, StoreError> {
-                    let rows = sqlx::query("SELECT code, name, crs, geometry_json, version, imported_at_ms, source FROM districts ORDER BY code")
-                        .fetch_all(self.pool())
-                        .await
-                        .map_err(err)?;
+                    let rows = sqlx::query(
+                        "SELECT code, name, crs, geometry_json, version, imported_at_ms, source FROM districts ORDER BY code",
+                    )
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
                     rows.iter().map(boundary).collect()
                 }
 

@@ -46,7 +46,8 @@ macro_rules! impl_eligibility_store {
                 let birth: String = get(row, "birth_date")?;
                 Ok(Identity {
                     resident_id: ResidentId::from_uuid(get(row, "resident_id")?),
-                    id_hash: KeyedHash::from_slice(&hash).ok_or_else(|| StoreError::message("stored id_hash is not 32 bytes"))?,
+                    id_hash: KeyedHash::from_slice(&hash)
+                        .ok_or_else(|| StoreError::message("stored id_hash is not 32 bytes"))?,
                     id_masked: get(row, "id_masked")?,
                     household_region: get(row, "household_region")?,
                     birth_date: NaiveDate::parse_from_str(&birth, "%Y-%m-%d").map_err(StoreError::other)?,
@@ -179,7 +180,8 @@ macro_rules! impl_eligibility_store {
                     limit: u32,
                 ) -> Result<Vec<Identity>, StoreError> {
                     // Without `after`, the first page starts before every row.
-                    let (after_ms, after_id) = after.map_or((i64::MIN, uuid::Uuid::nil()), |(at, id)| (at.timestamp_millis(), id.as_uuid()));
+                    let (after_ms, after_id) =
+                        after.map_or((i64::MIN, uuid::Uuid::nil()), |(at, id)| (at.timestamp_millis(), id.as_uuid()));
                     let found = sqlx::query(
                         "SELECT resident_id, id_hash, id_masked, household_region, birth_date, verified_at_ms
                          FROM resident_identities
@@ -196,7 +198,13 @@ macro_rules! impl_eligibility_store {
                     found.iter().map(identity_row).collect()
                 }
 
-                async fn upsert_list(&self, name: &str, region: &Region, by: UserId, now: DateTime<Utc>) -> Result<EligibilityList, StoreError> {
+                async fn upsert_list(
+                    &self,
+                    name: &str,
+                    region: &Region,
+                    by: UserId,
+                    now: DateTime<Utc>,
+                ) -> Result<EligibilityList, StoreError> {
                     let id = uuid::Uuid::now_v7();
                     sqlx::query(
                         "INSERT INTO eligibility_lists (id, name, region, created_by, created_at_ms) VALUES ($1, $2, $3, $4, $5)
@@ -222,7 +230,12 @@ macro_rules! impl_eligibility_store {
                     list(&row)
                 }
 
-                async fn add_list_members(&self, list_id: uuid::Uuid, members: &[(MemberKind, KeyedHash)], now: DateTime<Utc>) -> Result<u64, StoreError> {
+                async fn add_list_members(
+                    &self,
+                    list_id: uuid::Uuid,
+                    members: &[(MemberKind, KeyedHash)],
+                    now: DateTime<Utc>,
+                ) -> Result<u64, StoreError> {
                     let mut tx = self.pool().begin().await.map_err(err)?;
                     let mut added = 0;
                     for (kind, hash) in members {
@@ -277,16 +290,23 @@ macro_rules! impl_eligibility_store {
                                 kind: match kind.as_str() {
                                     "id" => MemberKind::IdNumber,
                                     "phone" => MemberKind::Phone,
-                                    other => return Err(StoreError::message(format!("unknown list member kind {other}"))),
+                                    other => {
+                                        return Err(StoreError::message(format!("unknown list member kind {other}")));
+                                    }
                                 },
-                                hash: KeyedHash::from_slice(&hash).ok_or_else(|| StoreError::message("stored member_hash is not 32 bytes"))?,
+                                hash: KeyedHash::from_slice(&hash)
+                                    .ok_or_else(|| StoreError::message("stored member_hash is not 32 bytes"))?,
                                 added_at: at(r, "added_at_ms")?,
                             })
                         })
                         .collect()
                 }
 
-                async fn lists_with_member(&self, names: &[String], members: &[(MemberKind, KeyedHash)]) -> Result<Vec<String>, StoreError> {
+                async fn lists_with_member(
+                    &self,
+                    names: &[String],
+                    members: &[(MemberKind, KeyedHash)],
+                ) -> Result<Vec<String>, StoreError> {
                     let mut found = Vec::new();
                     for name in names {
                         for (kind, hash) in members {

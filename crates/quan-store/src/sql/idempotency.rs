@@ -16,7 +16,13 @@ macro_rules! impl_idempotency_store {
 
             #[async_trait::async_trait]
             impl quan_store::IdempotencyStore for $store {
-                async fn begin_idempotent(&self, scope: &str, key: &str, request_hash: &[u8; 32], now: DateTime<Utc>) -> Result<IdempotencyBegin, StoreError> {
+                async fn begin_idempotent(
+                    &self,
+                    scope: &str,
+                    key: &str,
+                    request_hash: &[u8; 32],
+                    now: DateTime<Utc>,
+                ) -> Result<IdempotencyBegin, StoreError> {
                     let inserted = sqlx::query(
                         "INSERT INTO idempotency_keys (scope, key, request_hash, status, response_body, created_at_ms)
                          VALUES ($1, $2, $3, NULL, NULL, $4) ON CONFLICT (scope, key) DO NOTHING",
@@ -35,13 +41,20 @@ macro_rules! impl_idempotency_store {
                     Ok(self.find_idempotent(scope, key, request_hash).await?.unwrap_or(IdempotencyBegin::InFlight))
                 }
 
-                async fn find_idempotent(&self, scope: &str, key: &str, request_hash: &[u8; 32]) -> Result<Option<IdempotencyBegin>, StoreError> {
-                    let row: Option<$row> = sqlx::query("SELECT request_hash, status, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2")
-                        .bind(scope)
-                        .bind(key)
-                        .fetch_optional(self.pool())
-                        .await
-                        .map_err(err)?;
+                async fn find_idempotent(
+                    &self,
+                    scope: &str,
+                    key: &str,
+                    request_hash: &[u8; 32],
+                ) -> Result<Option<IdempotencyBegin>, StoreError> {
+                    let row: Option<$row> = sqlx::query(
+                        "SELECT request_hash, status, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2",
+                    )
+                    .bind(scope)
+                    .bind(key)
+                    .fetch_optional(self.pool())
+                    .await
+                    .map_err(err)?;
                     let Some(row) = row else { return Ok(None) };
                     let hash: Vec<u8> = row.try_get("request_hash").map_err(err)?;
                     if hash.as_slice() != &request_hash[..] {
@@ -50,20 +63,30 @@ macro_rules! impl_idempotency_store {
                     let status: Option<i64> = row.try_get("status").map_err(err)?;
                     let body: Option<String> = row.try_get("response_body").map_err(err)?;
                     Ok(Some(match (status, body) {
-                        (Some(s), Some(b)) => IdempotencyBegin::Replay { status: u16::try_from(s).unwrap_or(500), body: b },
+                        (Some(s), Some(b)) => {
+                            IdempotencyBegin::Replay { status: u16::try_from(s).unwrap_or(500), body: b }
+                        }
                         _ => IdempotencyBegin::InFlight,
                     }))
                 }
 
-                async fn complete_idempotent(&self, scope: &str, key: &str, status: u16, body: &str) -> Result<(), StoreError> {
-                    sqlx::query("UPDATE idempotency_keys SET status = $3, response_body = $4 WHERE scope = $1 AND key = $2")
-                        .bind(scope)
-                        .bind(key)
-                        .bind(i64::from(status))
-                        .bind(body)
-                        .execute(self.pool())
-                        .await
-                        .map_err(err)?;
+                async fn complete_idempotent(
+                    &self,
+                    scope: &str,
+                    key: &str,
+                    status: u16,
+                    body: &str,
+                ) -> Result<(), StoreError> {
+                    sqlx::query(
+                        "UPDATE idempotency_keys SET status = $3, response_body = $4 WHERE scope = $1 AND key = $2",
+                    )
+                    .bind(scope)
+                    .bind(key)
+                    .bind(i64::from(status))
+                    .bind(body)
+                    .execute(self.pool())
+                    .await
+                    .map_err(err)?;
                     Ok(())
                 }
 

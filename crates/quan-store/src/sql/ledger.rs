@@ -27,7 +27,6 @@ macro_rules! impl_ledger_store {
 
             use quan_store::sql::get;
 
-
             async fn ensure_account(tx: &mut Tx<'_>, a: &Account) -> Result<(), StoreError> {
                 sqlx::query(
                     "INSERT INTO ledger_accounts (key, campaign_id, kind, merchant_id, debits_fen, credits_fen, has_floor)
@@ -59,14 +58,19 @@ macro_rules! impl_ledger_store {
             /// account with a floor must end the batch at or above zero
             /// (`account_floor` if not). The caller commits next.
             pub(crate) async fn post_many_in_tx(tx: &mut Tx<'_>, transfers: &[Transfer]) -> Result<(), StoreError> {
-                let mut sums: std::collections::BTreeMap<String, (Account, i64, i64)> = std::collections::BTreeMap::new();
+                let mut sums: std::collections::BTreeMap<String, (Account, i64, i64)> =
+                    std::collections::BTreeMap::new();
                 for t in transfers {
                     assert!(t.amount > Fen::ZERO, "a transfer moves a positive amount");
                     assert!(t.debit != t.credit, "a transfer moves money between two accounts");
                     let d = sums.entry(t.debit.key()).or_insert((t.debit, 0, 0));
-                    d.1 = d.1.checked_add(t.amount.as_i64()).ok_or_else(|| StoreError::message("transfer sum overflows"))?;
+                    d.1 =
+                        d.1.checked_add(t.amount.as_i64())
+                            .ok_or_else(|| StoreError::message("transfer sum overflows"))?;
                     let c = sums.entry(t.credit.key()).or_insert((t.credit, 0, 0));
-                    c.2 = c.2.checked_add(t.amount.as_i64()).ok_or_else(|| StoreError::message("transfer sum overflows"))?;
+                    c.2 =
+                        c.2.checked_add(t.amount.as_i64())
+                            .ok_or_else(|| StoreError::message("transfer sum overflows"))?;
                 }
                 let accounts: Vec<(&String, &Account)> = sums.iter().map(|(k, (a, _, _))| (k, a)).collect();
                 for chunk in quan_store::sql::shaped(&accounts) {
@@ -197,7 +201,8 @@ macro_rules! impl_ledger_store {
                 let kind: String = get(row, "kind")?;
                 Ok(Account {
                     campaign,
-                    kind: AccountKind::parse(&kind).ok_or_else(|| StoreError::message(format!("unknown account kind {kind}")))?,
+                    kind: AccountKind::parse(&kind)
+                        .ok_or_else(|| StoreError::message(format!("unknown account kind {kind}")))?,
                     merchant: get::<_, Option<uuid::Uuid>>(row, "merchant_id")?.map(MerchantId::from_uuid),
                 })
             }
@@ -238,15 +243,22 @@ macro_rules! impl_ledger_store {
                 }
 
                 async fn account_balance(&self, account: &Account) -> Result<i128, StoreError> {
-                    let b: Option<i64> = sqlx::query_scalar("SELECT CAST(credits_fen - debits_fen AS BIGINT) FROM ledger_accounts WHERE key = $1")
-                        .bind(account.key())
-                        .fetch_optional(self.pool())
-                        .await
-                        .map_err(err)?;
+                    let b: Option<i64> = sqlx::query_scalar(
+                        "SELECT CAST(credits_fen - debits_fen AS BIGINT) FROM ledger_accounts WHERE key = $1",
+                    )
+                    .bind(account.key())
+                    .fetch_optional(self.pool())
+                    .await
+                    .map_err(err)?;
                     Ok(i128::from(b.unwrap_or(0)))
                 }
 
-                async fn transfers(&self, campaign: CampaignId, after: Option<uuid::Uuid>, limit: u32) -> Result<Vec<Transfer>, StoreError> {
+                async fn transfers(
+                    &self,
+                    campaign: CampaignId,
+                    after: Option<uuid::Uuid>,
+                    limit: u32,
+                ) -> Result<Vec<Transfer>, StoreError> {
                     let rows = sqlx::query(
                         "SELECT t.id, t.amount_fen, t.reason, t.reference, t.at_ms,
                                 d.kind AS d_kind, d.merchant_id AS d_merchant, c.kind AS c_kind, c.merchant_id AS c_merchant
@@ -271,12 +283,22 @@ macro_rules! impl_ledger_store {
                             let at: i64 = get(r, "at_ms")?;
                             Ok(Transfer {
                                 id: get(r, "id")?,
-                                debit: Account { campaign, kind: kind(r, "d_kind")?, merchant: get::<_, Option<uuid::Uuid>>(r, "d_merchant")?.map(MerchantId::from_uuid) },
-                                credit: Account { campaign, kind: kind(r, "c_kind")?, merchant: get::<_, Option<uuid::Uuid>>(r, "c_merchant")?.map(MerchantId::from_uuid) },
+                                debit: Account {
+                                    campaign,
+                                    kind: kind(r, "d_kind")?,
+                                    merchant: get::<_, Option<uuid::Uuid>>(r, "d_merchant")?.map(MerchantId::from_uuid),
+                                },
+                                credit: Account {
+                                    campaign,
+                                    kind: kind(r, "c_kind")?,
+                                    merchant: get::<_, Option<uuid::Uuid>>(r, "c_merchant")?.map(MerchantId::from_uuid),
+                                },
                                 amount: Fen::new(get(r, "amount_fen")?),
-                                reason: Reason::parse(&reason).ok_or_else(|| StoreError::message(format!("unknown reason {reason}")))?,
+                                reason: Reason::parse(&reason)
+                                    .ok_or_else(|| StoreError::message(format!("unknown reason {reason}")))?,
                                 reference: get(r, "reference")?,
-                                at: DateTime::from_timestamp_millis(at).ok_or_else(|| StoreError::message("at out of range"))?,
+                                at: DateTime::from_timestamp_millis(at)
+                                    .ok_or_else(|| StoreError::message("at out of range"))?,
                             })
                         })
                         .collect()

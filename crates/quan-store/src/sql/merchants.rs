@@ -13,7 +13,9 @@ macro_rules! impl_merchant_store {
             use super::*;
 
             use chrono::{DateTime, Utc};
-            use quan_domain::merchant::{CreditCode, LatLng, MerchantStatus, ReviewAction, Scale, SettlementAccount, ValidApplication};
+            use quan_domain::merchant::{
+                CreditCode, LatLng, MerchantStatus, ReviewAction, Scale, SettlementAccount, ValidApplication,
+            };
             use quan_domain::{DistrictCode, Fen, Industry, MerchantId, PhoneNumber, Region, TillId, UserId};
             use quan_store::{Merchant, MerchantReview, PriceChange, Product, StoreError, Till, User};
             use sqlx::Row;
@@ -61,7 +63,8 @@ macro_rules! impl_merchant_store {
                     .ok_or_else(|| bad("action", v))
             }
 
-            const MERCHANT_COLS: &str = "id, legal_name, credit_code, industry, scale, address, district, lat, lng, contact_name, contact_phone,
+            const MERCHANT_COLS: &str =
+                "id, legal_name, credit_code, industry, scale, address, district, lat, lng, contact_name, contact_phone,
                 bank_name, account_name, account_number, status, status_reason, source, created_at_ms, updated_at_ms,
                 contact_phone_hash, contact_phone_sealed";
 
@@ -78,7 +81,9 @@ macro_rules! impl_merchant_store {
                         hash: quan_domain::KeyedHash::from_slice(&h).ok_or_else(|| bad("contact_phone_hash", "?"))?,
                         sealed,
                     }),
-                    _ => PhoneNumber::parse(&shown).map(ContactPhone::Given).map_err(|e| StoreError::message(e.to_string())),
+                    _ => PhoneNumber::parse(&shown)
+                        .map(ContactPhone::Given)
+                        .map_err(|e| StoreError::message(e.to_string())),
                 }
             }
 
@@ -88,7 +93,8 @@ macro_rules! impl_merchant_store {
                 let lng: Option<f64> = get(row, "lng")?;
                 let app = ValidApplication {
                     legal_name: s("legal_name")?,
-                    credit_code: CreditCode::parse(&s("credit_code")?).map_err(|e| StoreError::message(e.to_string()))?,
+                    credit_code: CreditCode::parse(&s("credit_code")?)
+                        .map_err(|e| StoreError::message(e.to_string()))?,
                     industry: Industry::parse(&s("industry")?).ok_or_else(|| bad("industry", "?"))?,
                     scale: Scale::parse(&s("scale")?).ok_or_else(|| bad("scale", "?"))?,
                     address: s("address")?,
@@ -113,7 +119,11 @@ macro_rules! impl_merchant_store {
                 })
             }
 
-            pub(super) async fn insert_one(tx: &mut Tx<'_>, m: &Merchant, on_conflict_skip: bool) -> Result<u64, StoreError> {
+            pub(super) async fn insert_one(
+                tx: &mut Tx<'_>,
+                m: &Merchant,
+                on_conflict_skip: bool,
+            ) -> Result<u64, StoreError> {
                 let a = &m.app;
                 // Only a sealed phone is stored: the number never reaches the table.
                 let quan_domain::merchant::ContactPhone::Kept { masked, hash, sealed } = &a.contact_phone else {
@@ -174,7 +184,8 @@ macro_rules! impl_merchant_store {
                 })
             }
 
-            const PRODUCT_COLS: &str = "id, merchant_id, sku, brand, model, category, energy_class, list_price_fen, updated_at_ms";
+            const PRODUCT_COLS: &str =
+                "id, merchant_id, sku, brand, model, category, energy_class, list_price_fen, updated_at_ms";
 
             fn product(row: &R) -> Result<Product, StoreError> {
                 Ok(Product {
@@ -213,7 +224,11 @@ macro_rules! impl_merchant_store {
 
                 async fn merchant_by_id(&self, id: MerchantId) -> Result<Merchant, StoreError> {
                     let sql = format!("SELECT {MERCHANT_COLS} FROM merchants WHERE id = $1");
-                    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.as_uuid()).fetch_one(self.pool()).await.map_err(err)?;
+                    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(id.as_uuid())
+                        .fetch_one(self.pool())
+                        .await
+                        .map_err(err)?;
                     merchant(&row)
                 }
 
@@ -245,12 +260,17 @@ macro_rules! impl_merchant_store {
                     rows.iter().map(merchant).collect()
                 }
 
-                async fn merchants_with_clear_phone(&self, limit: u32) -> Result<Vec<(MerchantId, String)>, StoreError> {
-                    let rows = sqlx::query("SELECT id, contact_phone FROM merchants WHERE contact_phone_hash IS NULL ORDER BY id LIMIT $1")
-                        .bind(i64::from(limit))
-                        .fetch_all(self.pool())
-                        .await
-                        .map_err(err)?;
+                async fn merchants_with_clear_phone(
+                    &self,
+                    limit: u32,
+                ) -> Result<Vec<(MerchantId, String)>, StoreError> {
+                    let rows = sqlx::query(
+                        "SELECT id, contact_phone FROM merchants WHERE contact_phone_hash IS NULL ORDER BY id LIMIT $1",
+                    )
+                    .bind(i64::from(limit))
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
                     rows.iter().map(|r| Ok((MerchantId::from_uuid(get(r, "id")?), get(r, "contact_phone")?))).collect()
                 }
 
@@ -276,7 +296,10 @@ macro_rules! impl_merchant_store {
                 }
 
                 async fn count_merchants(&self) -> Result<u64, StoreError> {
-                    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM merchants").fetch_one(self.pool()).await.map_err(err)?;
+                    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM merchants")
+                        .fetch_one(self.pool())
+                        .await
+                        .map_err(err)?;
                     Ok(u64::try_from(n).unwrap_or(0))
                 }
 
@@ -327,15 +350,17 @@ macro_rules! impl_merchant_store {
                 }
 
                 async fn insert_till(&self, t: &Till) -> Result<(), StoreError> {
-                    sqlx::query("INSERT INTO tills (id, merchant_id, code, name, created_at_ms) VALUES ($1, $2, $3, $4, $5)")
-                        .bind(t.id.as_uuid())
-                        .bind(t.merchant_id.as_uuid())
-                        .bind(&t.code)
-                        .bind(&t.name)
-                        .bind(ms(t.created_at))
-                        .execute(self.pool())
-                        .await
-                        .map_err(unique("till_code"))?;
+                    sqlx::query(
+                        "INSERT INTO tills (id, merchant_id, code, name, created_at_ms) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(t.id.as_uuid())
+                    .bind(t.merchant_id.as_uuid())
+                    .bind(&t.code)
+                    .bind(&t.name)
+                    .bind(ms(t.created_at))
+                    .execute(self.pool())
+                    .await
+                    .map_err(unique("till_code"))?;
                     Ok(())
                 }
 
@@ -349,11 +374,13 @@ macro_rules! impl_merchant_store {
                 }
 
                 async fn tills(&self, m: MerchantId) -> Result<Vec<Till>, StoreError> {
-                    let rows = sqlx::query("SELECT id, merchant_id, code, name, created_at_ms FROM tills WHERE merchant_id = $1 ORDER BY code")
-                        .bind(m.as_uuid())
-                        .fetch_all(self.pool())
-                        .await
-                        .map_err(err)?;
+                    let rows = sqlx::query(
+                        "SELECT id, merchant_id, code, name, created_at_ms FROM tills WHERE merchant_id = $1 ORDER BY code",
+                    )
+                    .bind(m.as_uuid())
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
                     rows.iter().map(till).collect()
                 }
 
@@ -388,14 +415,16 @@ macro_rules! impl_merchant_store {
                     .await
                     .map_err(err)?;
                     if existing.as_ref().is_none_or(|e| e.list_price != p.list_price) {
-                        sqlx::query("INSERT INTO product_prices (product_id, price_fen, at_ms, actor) VALUES ($1, $2, $3, $4)")
-                            .bind(id)
-                            .bind(p.list_price.as_i64())
-                            .bind(ms(p.updated_at))
-                            .bind(actor.as_uuid())
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(err)?;
+                        sqlx::query(
+                            "INSERT INTO product_prices (product_id, price_fen, at_ms, actor) VALUES ($1, $2, $3, $4)",
+                        )
+                        .bind(id)
+                        .bind(p.list_price.as_i64())
+                        .bind(ms(p.updated_at))
+                        .bind(actor.as_uuid())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(err)?;
                     }
                     tx.commit().await.map_err(err)?;
                     Ok(Product { id, ..p.clone() })
@@ -403,7 +432,11 @@ macro_rules! impl_merchant_store {
 
                 async fn products(&self, m: MerchantId) -> Result<Vec<Product>, StoreError> {
                     let sql = format!("SELECT {PRODUCT_COLS} FROM products WHERE merchant_id = $1 ORDER BY sku");
-                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(m.as_uuid()).fetch_all(self.pool()).await.map_err(err)?;
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(m.as_uuid())
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(err)?;
                     rows.iter().map(product).collect()
                 }
 
@@ -418,7 +451,13 @@ macro_rules! impl_merchant_store {
                     .await
                     .map_err(err)?;
                     rows.iter()
-                        .map(|r| Ok(PriceChange { price: Fen::new(get(r, "price_fen")?), at: at(r, "at_ms")?, actor: UserId::from_uuid(get(r, "actor")?) }))
+                        .map(|r| {
+                            Ok(PriceChange {
+                                price: Fen::new(get(r, "price_fen")?),
+                                at: at(r, "at_ms")?,
+                                actor: UserId::from_uuid(get(r, "actor")?),
+                            })
+                        })
                         .collect()
                 }
             }

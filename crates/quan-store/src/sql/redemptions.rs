@@ -14,11 +14,13 @@ macro_rules! impl_redemption_store {
 
             use chrono::{DateTime, NaiveDate, Utc};
             use quan_domain::{BatchId, CampaignId, Fen, MerchantId, ResidentId, TillId, UserId};
-            use quan_store::{Direction, MerchantEarned, Owed, Redemption, Refund, Settlement, StoreError, Transfer, Voucher};
+            use quan_store::{
+                Direction, MerchantEarned, Owed, Redemption, Refund, Settlement, StoreError, Transfer, Voucher,
+            };
             use sqlx::Row;
 
-            use quan_store::sql::get;
             use quan_store::sql::bulk::BulkRedemptions;
+            use quan_store::sql::get;
 
             type R = $row;
 
@@ -30,7 +32,8 @@ macro_rules! impl_redemption_store {
             const COLUMNS: &str = quan_store::sql::bulk::REDEMPTION_COLUMNS;
 
             fn day(s: &str) -> Result<NaiveDate, StoreError> {
-                NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| StoreError::message(format!("bad business day {s:?}: {e}")))
+                NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map_err(|e| StoreError::message(format!("bad business day {s:?}: {e}")))
             }
 
             fn at(ms: i64) -> DateTime<Utc> {
@@ -50,7 +53,8 @@ macro_rules! impl_redemption_store {
                     merchant_id: MerchantId::from_uuid(get(row, "merchant_id")?),
                     till_id: get::<_, Option<uuid::Uuid>>(row, "till_id")?.map(TillId::from_uuid),
                     cashier_id: get::<_, Option<uuid::Uuid>>(row, "cashier_id")?.map(UserId::from_uuid),
-                    direction: Direction::parse(&direction).ok_or_else(|| StoreError::message(format!("bad direction {direction:?}")))?,
+                    direction: Direction::parse(&direction)
+                        .ok_or_else(|| StoreError::message(format!("bad direction {direction:?}")))?,
                     order_ref: get(row, "order_ref")?,
                     order: Fen::new(get(row, "order_fen")?),
                     basis: Fen::new(get(row, "basis_fen")?),
@@ -64,7 +68,8 @@ macro_rules! impl_redemption_store {
                     business_day: day(&get::<_, String>(row, "business_day")?)?,
                     redeemed_at: at(get(row, "redeemed_at_ms")?),
                     // NULL: recorded before postings were merged (migration 0016).
-                    ledger_ref: get::<_, Option<String>>(row, "ledger_ref")?.unwrap_or_else(|| format!("redemption:{id}")),
+                    ledger_ref: get::<_, Option<String>>(row, "ledger_ref")?
+                        .unwrap_or_else(|| format!("redemption:{id}")),
                 })
             }
 
@@ -81,8 +86,10 @@ macro_rules! impl_redemption_store {
                 })
             }
 
-
-            async fn redeem_batch_once(pool: &sqlx::Pool<<R as Row>::Database>, items: &[(Redemption, Vec<Transfer>)]) -> Result<Vec<bool>, StoreError> {
+            async fn redeem_batch_once(
+                pool: &sqlx::Pool<<R as Row>::Database>,
+                items: &[(Redemption, Vec<Transfer>)],
+            ) -> Result<Vec<bool>, StoreError> {
                 let mut tx = pool.begin().await.map_err(err)?;
                 // Vouchers in id order, so concurrent batches lock them in one
                 // order; a few statements per commit, not one per voucher.
@@ -95,7 +102,9 @@ macro_rules! impl_redemption_store {
                 let won: Vec<bool> = items.iter().map(|(r, _)| redeemed.remove(&r.voucher_id)).collect();
                 let rows: Vec<&Redemption> = items.iter().zip(&won).filter(|(_, w)| **w).map(|((r, _), _)| r).collect();
                 <R as BulkRedemptions>::insert_redemptions(&mut *tx, &rows).await.map_err(err)?;
-                let transfers = quan_store::merge_transfers(items.iter().zip(&won).filter(|(_, w)| **w).flat_map(|((_, t), _)| t.iter()))?;
+                let transfers = quan_store::merge_transfers(
+                    items.iter().zip(&won).filter(|(_, w)| **w).flat_map(|((_, t), _)| t.iter()),
+                )?;
                 crate::ledger_sql::post_many_in_tx(&mut tx, &transfers).await?;
                 tx.commit().await.map_err(err)?;
                 Ok(won)
@@ -159,7 +168,11 @@ macro_rules! impl_redemption_store {
                         .collect()
                 }
 
-                async fn record_settlements(&self, rows: &[Settlement], transfers: &[Vec<Transfer>]) -> Result<Vec<Settlement>, StoreError> {
+                async fn record_settlements(
+                    &self,
+                    rows: &[Settlement],
+                    transfers: &[Vec<Transfer>],
+                ) -> Result<Vec<Settlement>, StoreError> {
                     assert_eq!(rows.len(), transfers.len(), "one transfer slot per settlement");
                     let mut tx = self.pool().begin().await.map_err(err)?;
                     let mut new = Vec::new();
@@ -192,7 +205,14 @@ macro_rules! impl_redemption_store {
                     Ok(new)
                 }
 
-                async fn expire_vouchers(&self, batch: BatchId, kind_code: &str, claimed_before: DateTime<Utc>, release: &Transfer, rollover_to: Option<BatchId>) -> Result<(u64, Fen), StoreError> {
+                async fn expire_vouchers(
+                    &self,
+                    batch: BatchId,
+                    kind_code: &str,
+                    claimed_before: DateTime<Utc>,
+                    release: &Transfer,
+                    rollover_to: Option<BatchId>,
+                ) -> Result<(u64, Fen), StoreError> {
                     let mut tx = self.pool().begin().await.map_err(err)?;
                     let faces: Vec<i64> = sqlx::query_scalar(
                         "UPDATE vouchers SET state = 'expired' WHERE batch_id = $1 AND kind_code = $2 AND state = 'claimed' AND created_at_ms < $3 RETURNING face_fen",
@@ -203,7 +223,8 @@ macro_rules! impl_redemption_store {
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(err)?;
-                    let total = Fen::checked_sum(faces.iter().map(|f| Fen::new(*f))).ok_or_else(|| StoreError::message("expired face value overflows"))?;
+                    let total = Fen::checked_sum(faces.iter().map(|f| Fen::new(*f)))
+                        .ok_or_else(|| StoreError::message("expired face value overflows"))?;
                     if total > Fen::ZERO {
                         let t = Transfer { amount: total, ..release.clone() };
                         crate::ledger_sql::post_in_tx(&mut tx, &[t]).await?;
@@ -218,7 +239,9 @@ macro_rules! impl_redemption_store {
                             .map_err(err)?
                             .rows_affected();
                         if added != 1 {
-                            return Err(StoreError::message(format!("rollover: batch {next} has no stock of kind {kind_code}")));
+                            return Err(StoreError::message(format!(
+                                "rollover: batch {next} has no stock of kind {kind_code}"
+                            )));
                         }
                     }
                     tx.commit().await.map_err(err)?;
@@ -234,7 +257,13 @@ macro_rules! impl_redemption_store {
                     .await
                     .map_err(err)?;
                     rows.iter()
-                        .map(|r| Ok((get(r, "state")?, u64::try_from(get::<_, i64>(r, "n")?).unwrap_or(0), i128::from(get::<_, i64>(r, "face")?))))
+                        .map(|r| {
+                            Ok((
+                                get(r, "state")?,
+                                u64::try_from(get::<_, i64>(r, "n")?).unwrap_or(0),
+                                i128::from(get::<_, i64>(r, "face")?),
+                            ))
+                        })
                         .collect()
                 }
 
@@ -247,7 +276,11 @@ macro_rules! impl_redemption_store {
                     .fetch_one(self.pool())
                     .await
                     .map_err(err)?;
-                    Ok((u64::try_from(get::<_, i64>(&r, "n")?).unwrap_or(0), i128::from(get::<_, i64>(&r, "orders")?), i128::from(get::<_, i64>(&r, "subsidy")?)))
+                    Ok((
+                        u64::try_from(get::<_, i64>(&r, "n")?).unwrap_or(0),
+                        i128::from(get::<_, i64>(&r, "orders")?),
+                        i128::from(get::<_, i64>(&r, "subsidy")?),
+                    ))
                 }
 
                 async fn refund_stats(&self, campaign: CampaignId) -> Result<(u64, i128, i128), StoreError> {
@@ -259,7 +292,11 @@ macro_rules! impl_redemption_store {
                     .fetch_one(self.pool())
                     .await
                     .map_err(err)?;
-                    Ok((u64::try_from(get::<_, i64>(&r, "n")?).unwrap_or(0), i128::from(get::<_, i64>(&r, "amount")?), i128::from(get::<_, i64>(&r, "returned")?)))
+                    Ok((
+                        u64::try_from(get::<_, i64>(&r, "n")?).unwrap_or(0),
+                        i128::from(get::<_, i64>(&r, "amount")?),
+                        i128::from(get::<_, i64>(&r, "returned")?),
+                    ))
                 }
 
                 async fn redemptions_by_order_refs(&self, refs: &[String]) -> Result<Vec<Redemption>, StoreError> {
@@ -278,8 +315,14 @@ macro_rules! impl_redemption_store {
                     Ok(out)
                 }
 
-                async fn redemptions_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Redemption>, StoreError> {
-                    let sql = format!("SELECT {COLUMNS} FROM redemptions WHERE order_ref <> '' AND redeemed_at_ms >= $1 AND redeemed_at_ms <= $2 ORDER BY redeemed_at_ms, id");
+                async fn redemptions_between(
+                    &self,
+                    from: DateTime<Utc>,
+                    to: DateTime<Utc>,
+                ) -> Result<Vec<Redemption>, StoreError> {
+                    let sql = format!(
+                        "SELECT {COLUMNS} FROM redemptions WHERE order_ref <> '' AND redeemed_at_ms >= $1 AND redeemed_at_ms <= $2 ORDER BY redeemed_at_ms, id"
+                    );
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(from.timestamp_millis())
                         .bind(to.timestamp_millis())
@@ -321,7 +364,9 @@ macro_rules! impl_redemption_store {
                 }
 
                 async fn settlements_of_day(&self, d: NaiveDate) -> Result<Vec<Settlement>, StoreError> {
-                    let sql = format!("SELECT {SETTLEMENT_COLUMNS} FROM settlements WHERE business_day = $1 ORDER BY campaign_id, merchant_id");
+                    let sql = format!(
+                        "SELECT {SETTLEMENT_COLUMNS} FROM settlements WHERE business_day = $1 ORDER BY campaign_id, merchant_id"
+                    );
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(d.format("%Y-%m-%d").to_string())
                         .fetch_all(self.pool())
@@ -330,7 +375,10 @@ macro_rules! impl_redemption_store {
                     rows.iter().map(settlement).collect()
                 }
 
-                async fn paid_by_settlements(&self, campaign: CampaignId) -> Result<Vec<(MerchantId, i128)>, StoreError> {
+                async fn paid_by_settlements(
+                    &self,
+                    campaign: CampaignId,
+                ) -> Result<Vec<(MerchantId, i128)>, StoreError> {
                     let rows = sqlx::query(
                         "SELECT merchant_id, CAST(SUM(amount_fen) AS BIGINT) AS paid FROM settlements
                          WHERE campaign_id = $1 AND status IN ('paid', 'confirmed', 'mismatch') GROUP BY merchant_id",
@@ -339,16 +387,31 @@ macro_rules! impl_redemption_store {
                     .fetch_all(self.pool())
                     .await
                     .map_err(err)?;
-                    rows.iter().map(|r| Ok((MerchantId::from_uuid(get(r, "merchant_id")?), i128::from(get::<_, i64>(r, "paid")?)))).collect()
+                    rows.iter()
+                        .map(|r| {
+                            Ok((MerchantId::from_uuid(get(r, "merchant_id")?), i128::from(get::<_, i64>(r, "paid")?)))
+                        })
+                        .collect()
                 }
 
                 async fn settlement_by_id(&self, id: uuid::Uuid) -> Result<Settlement, StoreError> {
                     let sql = format!("SELECT {SETTLEMENT_COLUMNS} FROM settlements WHERE id = $1");
-                    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await.map_err(err)?.ok_or(StoreError::NotFound)?;
+                    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(id)
+                        .fetch_optional(self.pool())
+                        .await
+                        .map_err(err)?
+                        .ok_or(StoreError::NotFound)?;
                     settlement(&row)
                 }
 
-                async fn confirm_settlement(&self, id: uuid::Uuid, paid: Fen, bank_ref: &str, when: DateTime<Utc>) -> Result<Settlement, StoreError> {
+                async fn confirm_settlement(
+                    &self,
+                    id: uuid::Uuid,
+                    paid: Fen,
+                    bank_ref: &str,
+                    when: DateTime<Utc>,
+                ) -> Result<Settlement, StoreError> {
                     let changed = sqlx::query(
                         "UPDATE settlements SET status = CASE WHEN amount_fen = $2 THEN 'confirmed' ELSE 'mismatch' END,
                            confirmed_fen = $2, bank_ref = $3, confirmed_at_ms = $4
@@ -363,7 +426,12 @@ macro_rules! impl_redemption_store {
                     .map_err(err)?
                     .rows_affected();
                     let sql = format!("SELECT {SETTLEMENT_COLUMNS} FROM settlements WHERE id = $1");
-                    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await.map_err(err)?.ok_or(StoreError::NotFound)?;
+                    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(id)
+                        .fetch_optional(self.pool())
+                        .await
+                        .map_err(err)?
+                        .ok_or(StoreError::NotFound)?;
                     if changed != 1 {
                         return Err(StoreError::Conflict { what: "not_paid" });
                     }
@@ -386,7 +454,9 @@ macro_rules! impl_redemption_store {
                     loop {
                         match redeem_batch_once(self.batch_pool(), items).await {
                             Err(StoreError::Retry) if attempt < 5 => {
-                                self.commit_retry_counters().redemption_deadlocks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                self.commit_retry_counters()
+                                    .redemption_deadlocks
+                                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                                 attempt += 1;
                             }
                             other => return other,
@@ -405,8 +475,14 @@ macro_rules! impl_redemption_store {
                     redemption(&row)
                 }
 
-                async fn redemptions_of_resident(&self, resident: ResidentId, limit: u32) -> Result<Vec<Redemption>, StoreError> {
-                    let sql = format!("SELECT {COLUMNS} FROM redemptions WHERE resident_id = $1 ORDER BY redeemed_at_ms DESC, id DESC LIMIT $2");
+                async fn redemptions_of_resident(
+                    &self,
+                    resident: ResidentId,
+                    limit: u32,
+                ) -> Result<Vec<Redemption>, StoreError> {
+                    let sql = format!(
+                        "SELECT {COLUMNS} FROM redemptions WHERE resident_id = $1 ORDER BY redeemed_at_ms DESC, id DESC LIMIT $2"
+                    );
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(resident.as_uuid())
                         .bind(i64::from(limit))
@@ -416,8 +492,15 @@ macro_rules! impl_redemption_store {
                     rows.iter().map(redemption).collect()
                 }
 
-                async fn redemptions_at_till(&self, till: TillId, since: DateTime<Utc>, limit: u32) -> Result<Vec<Redemption>, StoreError> {
-                    let sql = format!("SELECT {COLUMNS} FROM redemptions WHERE till_id = $1 AND redeemed_at_ms >= $2 ORDER BY redeemed_at_ms, id LIMIT $3");
+                async fn redemptions_at_till(
+                    &self,
+                    till: TillId,
+                    since: DateTime<Utc>,
+                    limit: u32,
+                ) -> Result<Vec<Redemption>, StoreError> {
+                    let sql = format!(
+                        "SELECT {COLUMNS} FROM redemptions WHERE till_id = $1 AND redeemed_at_ms >= $2 ORDER BY redeemed_at_ms, id LIMIT $3"
+                    );
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(till.as_uuid())
                         .bind(since.timestamp_millis())
@@ -440,9 +523,16 @@ macro_rules! impl_redemption_store {
                     Ok(u32::try_from(n).unwrap_or(u32::MAX))
                 }
 
-                async fn refund(&self, f: &Refund, refunded_before: Fen, subsidy_after: Fen, transfers: &[Transfer]) -> Result<(), StoreError> {
+                async fn refund(
+                    &self,
+                    f: &Refund,
+                    refunded_before: Fen,
+                    subsidy_after: Fen,
+                    transfers: &[Transfer],
+                ) -> Result<(), StoreError> {
                     let mut tx = self.pool().begin().await.map_err(err)?;
-                    let refunded_after = refunded_before.checked_add(f.amount).ok_or_else(|| StoreError::message("refund overflows"))?;
+                    let refunded_after =
+                        refunded_before.checked_add(f.amount).ok_or_else(|| StoreError::message("refund overflows"))?;
                     let state = if f.voucher_back { "reversed" } else { "standing" };
                     let changed = sqlx::query(
                         "UPDATE redemptions SET refunded_fen = $2, subsidy_fen = $3, state = $4

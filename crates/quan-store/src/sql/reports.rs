@@ -47,7 +47,13 @@ macro_rules! impl_report_store {
 
             #[async_trait::async_trait]
             impl quan_store::ReportStore for $store {
-                async fn report_day(&self, campaign: CampaignId, day: NaiveDate, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<ReportDay, StoreError> {
+                async fn report_day(
+                    &self,
+                    campaign: CampaignId,
+                    day: NaiveDate,
+                    from: DateTime<Utc>,
+                    to: DateTime<Utc>,
+                ) -> Result<ReportDay, StoreError> {
                     let c = campaign.as_uuid();
                     let d = day_text(day);
                     let (f, t) = (from.timestamp_millis(), to.timestamp_millis());
@@ -136,12 +142,12 @@ macro_rules! impl_report_store {
                         });
                     }
                     let rows = sqlx::query(quan_store::sql::reports::VOUCHER_HISTORY)
-                    .bind(c)
-                    .bind(f)
-                    .bind(t)
-                    .fetch_all(self.pool())
-                    .await
-                    .map_err(err)?;
+                        .bind(c)
+                        .bind(f)
+                        .bind(t)
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(err)?;
                     for r in &rows {
                         out.voucher_history.push(quan_store::EarlierVoucher {
                             batch: BatchId::from_uuid(get(r, "batch_id")?),
@@ -159,7 +165,14 @@ macro_rules! impl_report_store {
                         .await
                         .map_err(err)?;
                     rows.iter()
-                        .map(|r| Ok((MerchantId::from_uuid(get(r, "id")?), get(r, "industry")?, get(r, "district")?, get(r, "scale")?)))
+                        .map(|r| {
+                            Ok((
+                                MerchantId::from_uuid(get(r, "id")?),
+                                get(r, "industry")?,
+                                get(r, "district")?,
+                                get(r, "scale")?,
+                            ))
+                        })
                         .collect()
                 }
 
@@ -180,7 +193,12 @@ macro_rules! impl_report_store {
                     self.report_snapshot(s.campaign_id, s.business_day, &s.kind).await
                 }
 
-                async fn report_snapshot(&self, campaign: CampaignId, day: NaiveDate, kind: &str) -> Result<ReportSnapshot, StoreError> {
+                async fn report_snapshot(
+                    &self,
+                    campaign: CampaignId,
+                    day: NaiveDate,
+                    kind: &str,
+                ) -> Result<ReportSnapshot, StoreError> {
                     let row = sqlx::query(
                         "SELECT content, sha256, built_at_ms FROM report_snapshots WHERE campaign_id = $1 AND business_day = $2 AND kind = $3",
                     )
@@ -202,24 +220,31 @@ macro_rules! impl_report_store {
                 }
 
                 async fn report_days(&self, campaign: CampaignId, kind: &str) -> Result<Vec<NaiveDate>, StoreError> {
-                    let days: Vec<String> = sqlx::query_scalar("SELECT business_day FROM report_snapshots WHERE campaign_id = $1 AND kind = $2 ORDER BY business_day")
-                        .bind(campaign.as_uuid())
-                        .bind(kind)
-                        .fetch_all(self.pool())
-                        .await
-                        .map_err(err)?;
+                    let days: Vec<String> = sqlx::query_scalar(
+                        "SELECT business_day FROM report_snapshots WHERE campaign_id = $1 AND kind = $2 ORDER BY business_day",
+                    )
+                    .bind(campaign.as_uuid())
+                    .bind(kind)
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
                     days.iter()
-                        .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|e| StoreError::message(format!("bad business day {d:?}: {e}"))))
+                        .map(|d| {
+                            NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                                .map_err(|e| StoreError::message(format!("bad business day {d:?}: {e}")))
+                        })
                         .collect()
                 }
 
                 async fn live_figures(&self, campaign: CampaignId) -> Result<LiveFigures, StoreError> {
                     // Counts from the (campaign, state) index; stock and subsidy from running totals.
-                    let states = sqlx::query("SELECT state, CAST(COUNT(*) AS BIGINT) AS n FROM vouchers WHERE campaign_id = $1 GROUP BY state")
-                        .bind(campaign.as_uuid())
-                        .fetch_all(self.pool())
-                        .await
-                        .map_err(err)?;
+                    let states = sqlx::query(
+                        "SELECT state, CAST(COUNT(*) AS BIGINT) AS n FROM vouchers WHERE campaign_id = $1 GROUP BY state",
+                    )
+                    .bind(campaign.as_uuid())
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
                     let mut f = LiveFigures::default();
                     for r in &states {
                         let state: String = get(r, "state")?;
