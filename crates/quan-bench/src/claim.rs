@@ -451,22 +451,7 @@ pub async fn run(o: &ClaimBench, json: bool) -> anyhow::Result<String> {
             Err(e) => eprintln!("Redis skipped: {e:#}"),
         }
     }
-    let rate = |needle: &str| runs.iter().find(|r| r.name.contains(needle)).map(|r| r.claims_per_s);
-    let answers = |needle: &str| runs.iter().find(|r| r.name.contains(needle)).map(|r| r.answers_per_s);
-    let ratio = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| (a / b.max(1.0) * 100.0).round() / 100.0);
-    let sqlite_rate = rate("engine, SQLite");
-    let ratios = serde_json::json!({
-        "sqlite_engine_over_naive_pg": ratio(sqlite_rate, rate("hot row")),
-        "sqlite_engine_over_redis_durable": ratio(sqlite_rate, rate("appendfsync")),
-        "sqlite_engine_over_redis_no_persistence": ratio(sqlite_rate, rate("no persistence")),
-        "pg_engine_over_naive_pg": ratio(rate("engine, PostgreSQL"), rate("hot row")),
-        "sqlite_engine_over_database_alone": ratio(sqlite_rate, rate(DATABASE_ALONE_SQLITE)),
-        "pg_engine_over_database_alone": ratio(rate("engine, PostgreSQL"), rate(DATABASE_ALONE_POSTGRES)),
-        "http_sqlite_over_redis_durable": ratio(rate("HTTP, SQLite, "), rate("appendfsync")),
-        "http_postgres_over_redis_durable": ratio(rate("HTTP, PostgreSQL, "), rate("appendfsync")),
-        "memory_answers_sqlite_over_http_floor": ratio(answers("SQLite, sold-out"), answers(crate::floor::FLOOR_RUN)),
-        "memory_answers_postgres_over_http_floor": ratio(answers("PostgreSQL, sold-out"), answers(crate::floor::FLOOR_RUN)),
-    });
+    let ratios = ratios(&runs);
     let violated = runs.iter().any(|r| r.invariants.starts_with("VIOLATED"));
     if json {
         let out = serde_json::json!({"stock": o.stock, "residents": o.residents, "concurrency": o.concurrency, "runs": runs, "ratios": ratios});
@@ -501,4 +486,25 @@ pub async fn run(o: &ClaimBench, json: bool) -> anyhow::Result<String> {
         bail!("an invariant was violated:\n{out}");
     }
     Ok(out)
+}
+
+/// Each engine leg against its peers and the database alone, and quan's
+/// answers over HTTP against the bare floor.
+fn ratios(runs: &[Run]) -> serde_json::Value {
+    let rate = |needle: &str| runs.iter().find(|r| r.name.contains(needle)).map(|r| r.claims_per_s);
+    let answers = |needle: &str| runs.iter().find(|r| r.name.contains(needle)).map(|r| r.answers_per_s);
+    let ratio = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| (a / b.max(1.0) * 100.0).round() / 100.0);
+    let sqlite_rate = rate("engine, SQLite");
+    serde_json::json!({
+        "sqlite_engine_over_naive_pg": ratio(sqlite_rate, rate("hot row")),
+        "sqlite_engine_over_redis_durable": ratio(sqlite_rate, rate("appendfsync")),
+        "sqlite_engine_over_redis_no_persistence": ratio(sqlite_rate, rate("no persistence")),
+        "pg_engine_over_naive_pg": ratio(rate("engine, PostgreSQL"), rate("hot row")),
+        "sqlite_engine_over_database_alone": ratio(sqlite_rate, rate(DATABASE_ALONE_SQLITE)),
+        "pg_engine_over_database_alone": ratio(rate("engine, PostgreSQL"), rate(DATABASE_ALONE_POSTGRES)),
+        "http_sqlite_over_redis_durable": ratio(rate("HTTP, SQLite, "), rate("appendfsync")),
+        "http_postgres_over_redis_durable": ratio(rate("HTTP, PostgreSQL, "), rate("appendfsync")),
+        "memory_answers_sqlite_over_http_floor": ratio(answers("SQLite, sold-out"), answers(crate::floor::FLOOR_RUN)),
+        "memory_answers_postgres_over_http_floor": ratio(answers("PostgreSQL, sold-out"), answers(crate::floor::FLOOR_RUN)),
+    })
 }

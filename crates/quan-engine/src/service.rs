@@ -52,6 +52,11 @@ impl Engine {
         self.store().abandon_idempotent(scope, key).await
     }
 
+    /// Deletes the sessions that have expired by now.
+    pub async fn delete_expired_sessions(&self) -> Result<u64, StoreError> {
+        self.store().delete_expired_sessions(self.now()).await
+    }
+
     /// The imported districts, as stored.
     pub async fn districts(&self) -> Result<Vec<DistrictBoundary>, StoreError> {
         self.store().districts().await

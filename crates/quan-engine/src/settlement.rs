@@ -45,6 +45,26 @@ pub struct Statement {
     pub hold_reason: String,
 }
 
+impl Statement {
+    /// A merchant's statement with nothing in it yet.
+    fn empty(campaign_id: quan_domain::CampaignId, merchant_id: quan_domain::MerchantId) -> Statement {
+        Statement {
+            campaign_id,
+            merchant_id,
+            legal_name: String::new(),
+            redemptions: 0,
+            discount: 0,
+            refunds: 0,
+            subsidy_returned: 0,
+            settled: Fen::ZERO,
+            recovered: Fen::ZERO,
+            released: Fen::ZERO,
+            status: String::new(),
+            hold_reason: String::new(),
+        }
+    }
+}
+
 /// One line of the payout file for the bank.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PayoutLine {
@@ -101,82 +121,102 @@ impl Engine {
         if now < end {
             return Err(SettlementError::DayNotOver(day, end));
         }
-        let owed = self.store().owed_until(end).await?;
         let mut rows = Vec::new();
         let mut transfers = Vec::new();
-        for o in owed {
-            // What the day left owed, but never more than is payable now: a
-            // refund after the day's end has already taken its part back.
-            let due = (o.earned - o.refunded - o.paid).min(o.balance).max(0);
-            if due == 0 && o.held == 0 {
-                continue;
+        for o in self.store().owed_until(end).await? {
+            if let Some((row, posts)) = self.settlement_of(&o, day, now).await? {
+                rows.push(row);
+                transfers.push(posts);
             }
-            let m = self.store().merchant_by_id(o.merchant_id).await?;
-            let (may_pay, reason) = match m.status {
-                MerchantStatus::Approved => (true, String::new()),
-                MerchantStatus::Suspended => (false, format!("merchant suspended: {}", m.status_reason)),
-                s => (false, format!("merchant is {}", s.as_str())),
-            };
-            let plan = quan_domain::settlement::plan(quan_domain::settlement::Position {
-                due,
-                held: o.held,
-                owed_back: -o.recoverable.min(0),
-                may_pay,
-            });
-            if plan.is_empty() {
-                continue;
-            }
-            let fen = |v: i128| {
-                i64::try_from(v).map(Fen::new).map_err(|_| StoreError::message("settlement amount overflows"))
-            };
-            let id = self.new_uuid();
-            let reference = format!("settlement:{id}");
-            let account = |kind| Account { campaign: o.campaign_id, kind, merchant: Some(o.merchant_id) };
-            let mut posts = Vec::new();
-            for (amount, from, to) in [
-                (plan.recover_from_payable, AccountKind::Payable, AccountKind::Recoverable),
-                (plan.recover_from_held, AccountKind::Held, AccountKind::Recoverable),
-                (plan.release, AccountKind::Held, AccountKind::Paid),
-                (plan.pay, AccountKind::Payable, AccountKind::Paid),
-                (plan.hold, AccountKind::Payable, AccountKind::Held),
-            ] {
-                if amount > 0 {
-                    posts.push(Transfer {
-                        id: self.new_uuid(),
-                        debit: account(from),
-                        credit: account(to),
-                        amount: fen(amount)?,
-                        reason: Reason::Settlement,
-                        reference: reference.clone(),
-                        at: now,
-                    });
-                }
-            }
-            let (status, amount) = if plan.hold > 0 {
-                ("held", plan.hold)
-            } else if plan.paid() > 0 {
-                ("paid", plan.paid())
-            } else {
-                ("recovered", 0)
-            };
-            rows.push(Settlement {
-                id,
-                business_day: day,
-                campaign_id: o.campaign_id,
-                merchant_id: o.merchant_id,
-                amount: fen(amount)?,
-                status: status.into(),
-                hold_reason: if status == "held" { reason } else { String::new() },
-                confirmed: None,
-                bank_ref: None,
-                created_at: now,
-                confirmed_at: None,
-                recovered: fen(plan.recovered())?,
-                released: fen(plan.release)?,
-            });
-            transfers.push(posts);
         }
         let new = self.store().record_settlements(&rows, &transfers).await?;
+        let all = self.payout_lines(day).await?;
+        let statements = self.statements(day, &all).await?;
+        tracing::info!(%day, new = new.len(), rows = all.len(), "settlement run");
+        Ok(SettlementRun { day, new, all, statements })
+    }
+
+    /// One merchant's settlement of a campaign for `day`, with its
+    /// transfers; `None` when nothing is due, held or owed back.
+    async fn settlement_of(
+        &self,
+        o: &quan_store::Owed,
+        day: NaiveDate,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<(Settlement, Vec<Transfer>)>, SettlementError> {
+        // What the day left owed, but never more than is payable now: a
+        // refund after the day's end has already taken its part back.
+        let due = (o.earned - o.refunded - o.paid).min(o.balance).max(0);
+        if due == 0 && o.held == 0 {
+            return Ok(None);
+        }
+        let m = self.store().merchant_by_id(o.merchant_id).await?;
+        let (may_pay, reason) = match m.status {
+            MerchantStatus::Approved => (true, String::new()),
+            MerchantStatus::Suspended => (false, format!("merchant suspended: {}", m.status_reason)),
+            s => (false, format!("merchant is {}", s.as_str())),
+        };
+        let plan = quan_domain::settlement::plan(quan_domain::settlement::Position {
+            due,
+            held: o.held,
+            owed_back: -o.recoverable.min(0),
+            may_pay,
+        });
+        if plan.is_empty() {
+            return Ok(None);
+        }
+        let fen =
+            |v: i128| i64::try_from(v).map(Fen::new).map_err(|_| StoreError::message("settlement amount overflows"));
+        let id = self.new_uuid();
+        let reference = format!("settlement:{id}");
+        let account = |kind| Account { campaign: o.campaign_id, kind, merchant: Some(o.merchant_id) };
+        let mut posts = Vec::new();
+        for (amount, from, to) in [
+            (plan.recover_from_payable, AccountKind::Payable, AccountKind::Recoverable),
+            (plan.recover_from_held, AccountKind::Held, AccountKind::Recoverable),
+            (plan.release, AccountKind::Held, AccountKind::Paid),
+            (plan.pay, AccountKind::Payable, AccountKind::Paid),
+            (plan.hold, AccountKind::Payable, AccountKind::Held),
+        ] {
+            if amount > 0 {
+                posts.push(Transfer {
+                    id: self.new_uuid(),
+                    debit: account(from),
+                    credit: account(to),
+                    amount: fen(amount)?,
+                    reason: Reason::Settlement,
+                    reference: reference.clone(),
+                    at: now,
+                });
+            }
+        }
+        let (status, amount) = if plan.hold > 0 {
+            ("held", plan.hold)
+        } else if plan.paid() > 0 {
+            ("paid", plan.paid())
+        } else {
+            ("recovered", 0)
+        };
+        let row = Settlement {
+            id,
+            business_day: day,
+            campaign_id: o.campaign_id,
+            merchant_id: o.merchant_id,
+            amount: fen(amount)?,
+            status: status.into(),
+            hold_reason: if status == "held" { reason } else { String::new() },
+            confirmed: None,
+            bank_ref: None,
+            created_at: now,
+            confirmed_at: None,
+            recovered: fen(plan.recovered())?,
+            released: fen(plan.release)?,
+        };
+        Ok(Some((row, posts)))
+    }
+
+    /// The day's settlements, each paid one with its payout line.
+    async fn payout_lines(&self, day: NaiveDate) -> Result<Vec<(Settlement, Option<PayoutLine>)>, SettlementError> {
         let mut all = Vec::new();
         for s in self.store().settlements_of_day(day).await? {
             let line = if matches!(s.status.as_str(), "held" | "recovered") {
@@ -193,58 +233,47 @@ impl Engine {
             };
             all.push((s, line));
         }
-        let mut statements: Vec<Statement> = Vec::new();
-        for a in self.store().day_activity(day).await? {
-            statements.push(Statement {
-                campaign_id: a.campaign,
-                merchant_id: a.merchant,
-                legal_name: String::new(),
+        Ok(all)
+    }
+
+    /// Every merchant's statement of the day: its redemptions and refunds,
+    /// and what its settlement did.
+    async fn statements(
+        &self,
+        day: NaiveDate,
+        all: &[(Settlement, Option<PayoutLine>)],
+    ) -> Result<Vec<Statement>, SettlementError> {
+        let mut statements: Vec<Statement> = self
+            .store()
+            .day_activity(day)
+            .await?
+            .into_iter()
+            .map(|a| Statement {
                 redemptions: a.redemptions,
                 discount: a.discount_fen,
                 refunds: a.refunds,
                 subsidy_returned: a.subsidy_returned_fen,
-                settled: Fen::ZERO,
-                recovered: Fen::ZERO,
-                released: Fen::ZERO,
-                status: String::new(),
-                hold_reason: String::new(),
+                ..Statement::empty(a.campaign, a.merchant)
+            })
+            .collect();
+        for (s, _) in all {
+            let found =
+                statements.iter().position(|x| x.campaign_id == s.campaign_id && x.merchant_id == s.merchant_id);
+            let i = found.unwrap_or_else(|| {
+                statements.push(Statement::empty(s.campaign_id, s.merchant_id));
+                statements.len() - 1
             });
-        }
-        for (s, _) in &all {
-            let i = match statements
-                .iter()
-                .position(|x| x.campaign_id == s.campaign_id && x.merchant_id == s.merchant_id)
-            {
-                Some(i) => i,
-                None => {
-                    statements.push(Statement {
-                        campaign_id: s.campaign_id,
-                        merchant_id: s.merchant_id,
-                        legal_name: String::new(),
-                        redemptions: 0,
-                        discount: 0,
-                        refunds: 0,
-                        subsidy_returned: 0,
-                        settled: Fen::ZERO,
-                        recovered: Fen::ZERO,
-                        released: Fen::ZERO,
-                        status: String::new(),
-                        hold_reason: String::new(),
-                    });
-                    statements.len() - 1
-                }
-            };
-            statements[i].settled = s.amount;
-            statements[i].recovered = s.recovered;
-            statements[i].released = s.released;
-            statements[i].status.clone_from(&s.status);
-            statements[i].hold_reason.clone_from(&s.hold_reason);
+            let st = &mut statements[i];
+            st.settled = s.amount;
+            st.recovered = s.recovered;
+            st.released = s.released;
+            st.status.clone_from(&s.status);
+            st.hold_reason.clone_from(&s.hold_reason);
         }
         for st in &mut statements {
             st.legal_name = self.store().merchant_by_id(st.merchant_id).await?.app.legal_name;
         }
-        tracing::info!(%day, new = new.len(), rows = all.len(), "settlement run");
-        Ok(SettlementRun { day, new, all, statements })
+        Ok(statements)
     }
 
     /// Imports the bank's confirmation: `(settlement id, amount paid)` per line.

@@ -224,43 +224,7 @@ impl Acc {
     /// Folds business day `d` in.
     pub fn fold(&mut self, d: NaiveDate, rd: &ReportDay, attrs: &Attributes, kinds: &KindIndustries) {
         let n = VIEWS.len();
-        let mut day: Vec<BTreeMap<Key, Raw>> = vec![BTreeMap::new(); n];
-        let mut residents: Vec<HashMap<Key, HashSet<ResidentId>>> = vec![HashMap::new(); n];
-        let mut merchants: Vec<HashMap<Key, HashSet<MerchantId>>> = vec![HashMap::new(); n];
-        let mut claimers: Vec<HashMap<Key, HashSet<ResidentId>>> = vec![HashMap::new(); n];
-        for x in &rd.redemptions {
-            let a = attrs.get(&x.merchant);
-            for (i, v) in VIEWS.iter().enumerate() {
-                let k = key(*v, x.batch, a);
-                let raw = day[i].entry(k.clone()).or_default();
-                raw.redemptions += 1;
-                raw.order += i128::from(x.order_fen);
-                raw.subsidy += i128::from(x.discount_fen);
-                raw.pm += i128::from(x.platform_match_fen);
-                raw.mm += i128::from(x.merchant_match_fen);
-                residents[i].entry(k.clone()).or_default().insert(x.resident);
-                merchants[i].entry(k).or_default().insert(x.merchant);
-            }
-        }
-        for x in &rd.refunds {
-            let a = attrs.get(&x.merchant);
-            for (i, v) in VIEWS.iter().enumerate() {
-                let raw = day[i].entry(key(*v, x.batch, a)).or_default();
-                raw.refunds += 1;
-                raw.refunded += i128::from(x.amount_fen);
-                raw.returned += i128::from(x.subsidy_returned_fen);
-                raw.backs += u64::from(x.voucher_back);
-            }
-        }
-        for x in &rd.vouchers {
-            for (i, v) in VIEWS.iter().enumerate().filter(|(_, v)| has_issue(**v)) {
-                let k = issue_key(*v, x.batch, &x.kind_code, x.claim_district.as_ref(), kinds);
-                let raw = day[i].entry(k.clone()).or_default();
-                raw.issued += 1;
-                raw.face += i128::from(x.face_fen);
-                claimers[i].entry(k).or_default().insert(x.resident);
-            }
-        }
+        let DayRows { mut day, residents, merchants, claimers } = day_rows(rd, attrs, kinds);
         // Who was there before the day, per view.
         let mut before: Vec<HashSet<(Key, ResidentId)>> = vec![HashSet::new(); n];
         for x in &rd.redemption_history {
@@ -354,4 +318,58 @@ impl Acc {
             })
             .collect()
     }
+}
+
+/// One view's sets of residents (or merchants) per key.
+type PerKey<T> = Vec<HashMap<Key, HashSet<T>>>;
+
+/// A day's rows summed per view and key, with who redeemed, where, and who claimed.
+struct DayRows {
+    day: Vec<BTreeMap<Key, Raw>>,
+    residents: PerKey<ResidentId>,
+    merchants: PerKey<MerchantId>,
+    claimers: PerKey<ResidentId>,
+}
+
+/// The day's redemptions, refunds and vouchers, summed per view and key.
+fn day_rows(rd: &ReportDay, attrs: &Attributes, kinds: &KindIndustries) -> DayRows {
+    let n = VIEWS.len();
+    let mut day: Vec<BTreeMap<Key, Raw>> = vec![BTreeMap::new(); n];
+    let mut residents: PerKey<ResidentId> = vec![HashMap::new(); n];
+    let mut merchants: PerKey<MerchantId> = vec![HashMap::new(); n];
+    let mut claimers: PerKey<ResidentId> = vec![HashMap::new(); n];
+    for x in &rd.redemptions {
+        let a = attrs.get(&x.merchant);
+        for (i, v) in VIEWS.iter().enumerate() {
+            let k = key(*v, x.batch, a);
+            let raw = day[i].entry(k.clone()).or_default();
+            raw.redemptions += 1;
+            raw.order += i128::from(x.order_fen);
+            raw.subsidy += i128::from(x.discount_fen);
+            raw.pm += i128::from(x.platform_match_fen);
+            raw.mm += i128::from(x.merchant_match_fen);
+            residents[i].entry(k.clone()).or_default().insert(x.resident);
+            merchants[i].entry(k).or_default().insert(x.merchant);
+        }
+    }
+    for x in &rd.refunds {
+        let a = attrs.get(&x.merchant);
+        for (i, v) in VIEWS.iter().enumerate() {
+            let raw = day[i].entry(key(*v, x.batch, a)).or_default();
+            raw.refunds += 1;
+            raw.refunded += i128::from(x.amount_fen);
+            raw.returned += i128::from(x.subsidy_returned_fen);
+            raw.backs += u64::from(x.voucher_back);
+        }
+    }
+    for x in &rd.vouchers {
+        for (i, v) in VIEWS.iter().enumerate().filter(|(_, v)| has_issue(**v)) {
+            let k = issue_key(*v, x.batch, &x.kind_code, x.claim_district.as_ref(), kinds);
+            let raw = day[i].entry(k.clone()).or_default();
+            raw.issued += 1;
+            raw.face += i128::from(x.face_fen);
+            claimers[i].entry(k).or_default().insert(x.resident);
+        }
+    }
+    DayRows { day, residents, merchants, claimers }
 }

@@ -45,6 +45,59 @@ macro_rules! impl_report_store {
                 Ok(i128::from(get::<_, i64>(row, col)?))
             }
 
+            /// The earlier redemptions and vouchers of the day's residents: who
+            /// redeemed, or claimed, for the first time.
+            async fn history(
+                pool: &sqlx::Pool<<R as Row>::Database>,
+                c: uuid::Uuid,
+                d: &str,
+                (f, t): (i64, i64),
+                out: &mut ReportDay,
+            ) -> Result<(), StoreError> {
+                let rows = sqlx::query(
+                    // Driven from the day's residents (CROSS JOIN keeps that order in
+                    // SQLite), each looked up by the resident index: a day
+                    // costs its own residents, not the campaign's history.
+                    // (No DISTINCT: it tempts SQLite into reading the history in resident
+                    // order; a resident twice that day gives duplicate rows, which the fold
+                    // ignores. The history's time bound is written so that no index can
+                    // serve it (`substr`, `+ 0`): otherwise SQLite, without statistics,
+                    // reads every earlier row of the campaign for each of the day's rows.)
+                    "SELECT h.batch_id, h.merchant_id, h.resident_id
+                 FROM redemptions d CROSS JOIN redemptions h
+                 WHERE d.campaign_id = $1 AND d.business_day = $2
+                   AND h.resident_id = d.resident_id AND h.campaign_id = $1 AND substr(h.business_day, 1, 10) < $2",
+                )
+                .bind(c)
+                .bind(d)
+                .fetch_all(pool)
+                .await
+                .map_err(err)?;
+                for r in &rows {
+                    out.redemption_history.push(quan_store::EarlierRedemption {
+                        batch: BatchId::from_uuid(get(r, "batch_id")?),
+                        merchant: MerchantId::from_uuid(get(r, "merchant_id")?),
+                        resident: ResidentId::from_uuid(get(r, "resident_id")?),
+                    });
+                }
+                let rows = sqlx::query(quan_store::sql::reports::VOUCHER_HISTORY)
+                    .bind(c)
+                    .bind(f)
+                    .bind(t)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(err)?;
+                for r in &rows {
+                    out.voucher_history.push(quan_store::EarlierVoucher {
+                        batch: BatchId::from_uuid(get(r, "batch_id")?),
+                        resident: ResidentId::from_uuid(get(r, "resident_id")?),
+                        kind_code: get(r, "kind_code")?,
+                        claim_district: get(r, "claim_district")?,
+                    });
+                }
+                Ok(())
+            }
+
             #[async_trait::async_trait]
             impl quan_store::ReportStore for $store {
                 async fn report_day(
@@ -115,47 +168,7 @@ macro_rules! impl_report_store {
                             claim_district: get(r, "claim_district")?,
                         });
                     }
-                    let rows = sqlx::query(
-                        // Driven from the day's residents (CROSS JOIN keeps that order in
-                        // SQLite), each looked up by the resident index: a day
-                        // costs its own residents, not the campaign's history.
-                        // (No DISTINCT: it tempts SQLite into reading the history in resident
-                        // order; a resident twice that day gives duplicate rows, which the fold
-                        // ignores. The history's time bound is written so that no index can
-                        // serve it (`substr`, `+ 0`): otherwise SQLite, without statistics,
-                        // reads every earlier row of the campaign for each of the day's rows.)
-                        "SELECT h.batch_id, h.merchant_id, h.resident_id
-                         FROM redemptions d CROSS JOIN redemptions h
-                         WHERE d.campaign_id = $1 AND d.business_day = $2
-                           AND h.resident_id = d.resident_id AND h.campaign_id = $1 AND substr(h.business_day, 1, 10) < $2",
-                    )
-                    .bind(c)
-                    .bind(&d)
-                    .fetch_all(self.pool())
-                    .await
-                    .map_err(err)?;
-                    for r in &rows {
-                        out.redemption_history.push(quan_store::EarlierRedemption {
-                            batch: BatchId::from_uuid(get(r, "batch_id")?),
-                            merchant: MerchantId::from_uuid(get(r, "merchant_id")?),
-                            resident: ResidentId::from_uuid(get(r, "resident_id")?),
-                        });
-                    }
-                    let rows = sqlx::query(quan_store::sql::reports::VOUCHER_HISTORY)
-                        .bind(c)
-                        .bind(f)
-                        .bind(t)
-                        .fetch_all(self.pool())
-                        .await
-                        .map_err(err)?;
-                    for r in &rows {
-                        out.voucher_history.push(quan_store::EarlierVoucher {
-                            batch: BatchId::from_uuid(get(r, "batch_id")?),
-                            resident: ResidentId::from_uuid(get(r, "resident_id")?),
-                            kind_code: get(r, "kind_code")?,
-                            claim_district: get(r, "claim_district")?,
-                        });
-                    }
+                    history(self.pool(), c, &d, (f, t), &mut out).await?;
                     Ok(out)
                 }
 
