@@ -41,5 +41,6 @@ pub use report_records::{
 };
 pub use traits::{
     CampaignStore, ClaimStore, DistrictStore, EligibilityStore, HealthStore, IdempotencyStore, LedgerStore,
-    MerchantStore, OtpStore, RedemptionStore, ReportStore, ResidentStore, SessionStore, Store, UserStore,
+    MerchantStore, OtpStore, RedemptionStore, ReportStore, ResidentStore, SessionStore, SettlementStore, Store,
+    UserStore,
 };

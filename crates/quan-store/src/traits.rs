@@ -418,18 +418,6 @@ pub trait RedemptionStore: Send + Sync {
     /// How many of the campaign's redemptions were made at a merchant whose
     /// district lies outside `region` (the campaign's): each is a finding.
     async fn redemptions_outside_region(&self, campaign: CampaignId, region: &Region) -> Result<u64, StoreError>;
-    /// Per campaign and merchant with a payable account: earned and refunded
-    /// before `until`, paid ever (from the ledger's transfers).
-    async fn owed_until(&self, until: DateTime<Utc>) -> Result<Vec<Owed>, StoreError>;
-    /// Records settlements, each once per (day, campaign, merchant): a row
-    /// already there is left alone and its transfer is not posted again.
-    /// `transfers[i]` (payment, hold, recovery, release) are posted only
-    /// when row `i` is new. Returns the rows newly recorded.
-    async fn record_settlements(
-        &self,
-        rows: &[Settlement],
-        transfers: &[Vec<Transfer>],
-    ) -> Result<Vec<Settlement>, StoreError>;
     /// Marks `claimed` vouchers of one kind of a batch claimed before
     /// `claimed_before` as `expired` and posts `release` for exactly their face
     /// value (its amount is replaced by that sum; nothing is posted for none),
@@ -454,6 +442,24 @@ pub trait RedemptionStore: Send + Sync {
     async fn redemptions_by_order_refs(&self, refs: &[String]) -> Result<Vec<Redemption>, StoreError>;
     /// Redemptions with an order number made in `[from, to]`.
     async fn redemptions_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Redemption>, StoreError>;
+}
+
+/// Settlement: what each merchant is owed, the day's rows and their
+/// transfers, and the bank's confirmation.
+#[async_trait]
+pub trait SettlementStore: Send + Sync {
+    /// Per campaign and merchant with a payable account: earned and refunded
+    /// before `until`, paid ever (from the ledger's transfers).
+    async fn owed_until(&self, until: DateTime<Utc>) -> Result<Vec<Owed>, StoreError>;
+    /// Records settlements, each once per (day, campaign, merchant): a row
+    /// already there is left alone and its transfer is not posted again.
+    /// `transfers[i]` (payment, hold, recovery, release) are posted only
+    /// when row `i` is new. Returns the rows newly recorded.
+    async fn record_settlements(
+        &self,
+        rows: &[Settlement],
+        transfers: &[Vec<Transfer>],
+    ) -> Result<Vec<Settlement>, StoreError>;
     /// Per campaign and merchant, what happened on business day `day`.
     async fn day_activity(&self, day: chrono::NaiveDate) -> Result<Vec<crate::DayActivity>, StoreError>;
     async fn settlements_of_day(&self, day: chrono::NaiveDate) -> Result<Vec<Settlement>, StoreError>;
@@ -508,6 +514,7 @@ pub trait Store:
     + CampaignStore
     + MerchantStore
     + RedemptionStore
+    + SettlementStore
     + ReportStore
     + DistrictStore
     + EligibilityStore
@@ -527,6 +534,7 @@ impl<T> Store for T where
         + CampaignStore
         + MerchantStore
         + RedemptionStore
+        + SettlementStore
         + ReportStore
         + DistrictStore
         + EligibilityStore

@@ -15,13 +15,15 @@ pub mod ledger;
 pub mod merchants;
 pub mod redemptions;
 pub mod reports;
+pub mod sessions;
+pub mod settlements;
 
 /// Implements every store trait for a backend's `$store`, whose rows are
 /// `$row`: the one entry each backend expands. The order is fixed and is
 /// the order of need: the account stores first, then the ledger (its
 /// posting is what claims, campaigns and redemptions call), merchants,
 /// districts, eligibility, idempotency keys, claims (their voucher reader
-/// is what redemptions call), campaigns, redemptions, reports. A commit of
+/// is what redemptions call), campaigns, redemptions, settlements, reports. A commit of
 /// one claim batch runs up to `commits_in_parallel` at once, and the stock
 /// pick ends with `stock_pick_lock` (see `impl_claim_store!`).
 #[macro_export]
@@ -36,6 +38,7 @@ macro_rules! impl_sql_store {
         $crate::impl_claim_store!($store, $row, $parallel, $lock);
         $crate::impl_campaign_store!($store, $row);
         $crate::impl_redemption_store!($store, $row);
+        $crate::impl_settlement_store!($store, $row);
         $crate::impl_report_store!($store, $row);
     };
 }
@@ -74,6 +77,17 @@ where
     T: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     row.try_get(col).map_err(crate::StoreError::other)
+}
+
+/// A stored business day (`2026-12-05`).
+pub fn day(s: &str) -> Result<chrono::NaiveDate, crate::StoreError> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| crate::StoreError::message(format!("bad business day {s:?}: {e}")))
+}
+
+/// A stored instant (Unix milliseconds).
+pub fn at(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
 /// A row's `state` column as its enum, parsed at the store's edge: a value
