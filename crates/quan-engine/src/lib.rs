@@ -57,7 +57,11 @@ pub use secrets::{PasswordParams, PiiKey};
 pub use sms::{FileSmsSender, MemorySmsSender, SmsSender};
 
 /// Limits and durations of the account rules. Units are last in each name.
-#[derive(Debug, Clone)]
+/// The account rules are read from configuration as they are (the `quan`
+/// binary's `[accounts]` section); the fields marked `skip` come from
+/// other sections.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct EngineConfig {
     pub staff_session_ttl_s: i64,
     pub resident_session_ttl_s: i64,
@@ -77,6 +81,7 @@ pub struct EngineConfig {
     /// most; about 500 bytes each (1 000 000 tokens: ~550 MB).
     pub residents_remembered_max: usize,
     /// Dynamic codes at the till.
+    #[serde(skip)]
     pub codes: redemptions::CodeConfig,
     pub otp_ttl_s: i64,
     pub otp_attempts_max: u32,
@@ -89,11 +94,15 @@ pub struct EngineConfig {
     /// Code requests per client address per minute.
     pub otp_requests_per_minute_per_client_max: u32,
     pub password_len_min: usize,
+    #[serde(skip)]
     pub password: PasswordParams,
+    #[serde(skip)]
     pub business_day_cutoff: CutoffHour,
     /// Positions closer than this to a district border are "uncertain".
+    #[serde(skip)]
     pub border_margin_m: f64,
     /// Positions reported with a larger accuracy radius are refused.
+    #[serde(skip)]
     pub position_accuracy_m_max: f64,
 }
 

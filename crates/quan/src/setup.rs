@@ -138,25 +138,15 @@ fn owner_only(path: &Path) -> anyhow::Result<()> {
 }
 
 pub fn engine_config(config: &Config) -> anyhow::Result<EngineConfig> {
-    let a = &config.accounts;
+    // The account rules as configured (their ranges checked at load);
+    // the rest from their own sections.
     Ok(EngineConfig {
-        staff_session_ttl_s: a.staff_session_ttl_s,
-        resident_session_ttl_s: a.resident_session_ttl_s,
-        resident_session_cache_s: a.resident_session_cache_s.max(0),
-        cashier_session_cache_s: a.cashier_session_cache_s.max(0),
-        residents_remembered_max: usize::try_from(a.residents_remembered_max).unwrap_or(usize::MAX),
-        otp_ttl_s: a.otp_ttl_s,
-        otp_attempts_max: a.otp_attempts_max,
-        otp_resend_interval_s: a.otp_resend_interval_s,
-        otp_sends_per_hour_max: a.otp_sends_per_hour_max,
-        login_attempts_per_minute_max: a.login_attempts_per_minute_max.max(1),
-        otp_requests_per_minute_per_client_max: a.otp_requests_per_minute_per_client_max.max(1),
-        password_len_min: a.password_len_min as usize,
         password: quan_engine::PasswordParams::default(),
         business_day_cutoff: CutoffHour::new(config.business.day_cutoff_hour)?,
         border_margin_m: f64::from(config.eligibility.border_margin_m),
         position_accuracy_m_max: f64::from(config.eligibility.position_accuracy_m_max),
         codes: config.codes.to_engine()?,
+        ..config.accounts.clone()
     })
 }
 

@@ -19,6 +19,11 @@ fn bound(name: &'static str, value: impl Into<i64>, min: i64, max: i64) -> Bound
 
 const DAY_S: i64 = 86_400;
 
+/// A count as a bound's value (beyond `i64` it is out of every range).
+fn wide(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 /// Refuses the first number outside its range, naming it and the range.
 pub fn check_ranges(c: &Config) -> anyhow::Result<()> {
     let a = &c.accounts;
@@ -27,7 +32,7 @@ pub fn check_ranges(c: &Config) -> anyhow::Result<()> {
         bound("accounts.resident_session_ttl_s", a.resident_session_ttl_s, 60, 365 * DAY_S),
         bound("accounts.resident_session_cache_s", a.resident_session_cache_s, 0, DAY_S),
         bound("accounts.cashier_session_cache_s", a.cashier_session_cache_s, 0, DAY_S),
-        bound("accounts.residents_remembered_max", a.residents_remembered_max, 0, 100_000_000),
+        bound("accounts.residents_remembered_max", wide(a.residents_remembered_max), 0, 100_000_000),
         bound("accounts.otp_ttl_s", a.otp_ttl_s, 30, 3_600),
         bound("accounts.otp_attempts_max", a.otp_attempts_max, 1, 20),
         bound("accounts.otp_resend_interval_s", a.otp_resend_interval_s, 0, 3_600),
@@ -39,7 +44,7 @@ pub fn check_ranges(c: &Config) -> anyhow::Result<()> {
             1,
             1_000_000,
         ),
-        bound("accounts.password_len_min", a.password_len_min, 8, 128),
+        bound("accounts.password_len_min", wide(a.password_len_min), 8, 128),
         bound("database.pool_connections_max", c.database.pool_connections_max, 1, 1_000),
         bound(
             "database.connect_timeout_ms",

@@ -19,7 +19,9 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub log: LogConfig,
     pub security: SecurityConfig,
-    pub accounts: AccountsConfig,
+    /// `[accounts]`: the engine's account rules, read as they are (sessions,
+    /// tokens remembered, one-time codes, login limits, passwords).
+    pub accounts: quan_engine::EngineConfig,
     pub business: BusinessConfig,
     pub eligibility: EligibilityConfig,
     pub codes: CodesConfig,
@@ -154,30 +156,6 @@ pub struct SecurityConfig {
     pub pii_key_file: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct AccountsConfig {
-    pub staff_session_ttl_s: i64,
-    pub resident_session_ttl_s: i64,
-    /// Seconds a node trusts its memory of a resident's token (0: never):
-    /// after reading it, or, while `quan serve` follows the sessions ended
-    /// and opened on every node (each second), after its last successful
-    /// round (then a token is remembered until its session expires).
-    pub resident_session_cache_s: i64,
-    /// Seconds a node trusts its memory of a cashier's token (0: never).
-    pub cashier_session_cache_s: i64,
-    /// Residents' tokens (and identities) a node keeps in memory at most,
-    /// about 500 bytes each: 1 000 000 (the default) is ~550 MB of RAM.
-    /// Tokens beyond it are read from the database at their first use.
-    pub residents_remembered_max: u32,
-    pub otp_ttl_s: i64,
-    pub otp_attempts_max: u32,
-    pub otp_resend_interval_s: i64,
-    pub otp_sends_per_hour_max: u32,
-    pub login_attempts_per_minute_max: u32,
-    pub otp_requests_per_minute_per_client_max: u32,
-    pub password_len_min: u32,
-}
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -194,7 +172,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             log: LogConfig::default(),
             security: SecurityConfig { pii_key: String::new(), pii_key_file: String::new() },
-            accounts: AccountsConfig::default(),
+            accounts: quan_engine::EngineConfig::default(),
             business: BusinessConfig { day_cutoff_hour: 0 },
             eligibility: EligibilityConfig::default(),
             codes: CodesConfig::default(),
@@ -227,25 +205,6 @@ impl Default for LogConfig {
     }
 }
 
-impl Default for AccountsConfig {
-    fn default() -> Self {
-        let e = quan_engine::EngineConfig::default();
-        AccountsConfig {
-            staff_session_ttl_s: e.staff_session_ttl_s,
-            resident_session_ttl_s: e.resident_session_ttl_s,
-            resident_session_cache_s: e.resident_session_cache_s,
-            cashier_session_cache_s: e.cashier_session_cache_s,
-            residents_remembered_max: u32::try_from(e.residents_remembered_max).unwrap_or(u32::MAX),
-            otp_ttl_s: e.otp_ttl_s,
-            otp_attempts_max: e.otp_attempts_max,
-            otp_resend_interval_s: e.otp_resend_interval_s,
-            otp_sends_per_hour_max: e.otp_sends_per_hour_max,
-            login_attempts_per_minute_max: e.login_attempts_per_minute_max,
-            otp_requests_per_minute_per_client_max: e.otp_requests_per_minute_per_client_max,
-            password_len_min: u32::try_from(e.password_len_min).unwrap_or(12),
-        }
-    }
-}
 
 /// Hides the password in a database URL: `postgres://quan:***@db/quan`.
 pub fn redact_url(url: &str) -> String {
