@@ -200,7 +200,7 @@ impl<'b> ClaimPlan<'b> {
 
     /// The face value the granted claims reserve, `None` on overflow.
     pub fn reserved(&self) -> Option<Fen> {
-        Fen::checked_sum(self.granted().iter().map(|r| r.face))
+        Fen::checked_sum((0..self.outcomes.len()).filter(|i| self.standing(*i)).map(|i| self.b.requests[i].face))
     }
 
     /// Every request's outcome: standing ones are claimed.

@@ -63,14 +63,14 @@ pub struct ClaimedVoucher {
 /// What a stored claim answer says; the format is the engine's, marked so
 /// an answer stored by another operation is never taken for a claim.
 #[derive(Serialize, Deserialize)]
-struct StoredClaim {
-    claimed: Claimed,
+struct StoredClaim<C> {
+    claimed: C,
 }
 
 impl Claimed {
     /// The answer a keyed claim's retry gets, as stored.
     fn stored_answer(&self) -> String {
-        serde_json::to_string(&StoredClaim { claimed: self.clone() }).expect("a claim serialises")
+        serde_json::to_string(&StoredClaim { claimed: self }).expect("a claim serialises")
     }
 }
 
@@ -217,8 +217,8 @@ impl Engine {
     pub async fn claim_answer(&self, keying: &ClaimKeying) -> Result<Option<KeyedAnswer>, ClaimRejection> {
         let found = self.store().find_idempotent(&keying.scope, &keying.key, &keying.request_hash).await?;
         Ok(found.map(|f| match f {
-            IdempotencyBegin::Replay { status, body } => match serde_json::from_str::<StoredClaim>(&body) {
-                Ok(s) => KeyedAnswer::Claimed(s.claimed),
+            IdempotencyBegin::Replay { status, body } => match serde_json::from_str::<StoredClaim<Claimed>>(&body) {
+                Ok(StoredClaim { claimed }) => KeyedAnswer::Claimed(claimed),
                 Err(_) => KeyedAnswer::Stored { status, body },
             },
             IdempotencyBegin::InFlight | IdempotencyBegin::New => KeyedAnswer::InFlight,

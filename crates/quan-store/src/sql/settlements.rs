@@ -208,17 +208,11 @@ macro_rules! impl_settlement_store {
                     .await
                     .map_err(err)?
                     .rows_affected();
-                    let sql = format!("SELECT {SETTLEMENT_COLUMNS} FROM settlements WHERE id = $1");
-                    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(id)
-                        .fetch_optional(self.pool())
-                        .await
-                        .map_err(err)?
-                        .ok_or(StoreError::NotFound)?;
+                    let s = quan_store::SettlementStore::settlement_by_id(self, id).await?;
                     if changed != 1 {
                         return Err(StoreError::Conflict { what: "not_paid" });
                     }
-                    settlement(&row)
+                    Ok(s)
                 }
             }
         }

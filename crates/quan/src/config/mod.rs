@@ -156,7 +156,6 @@ pub struct SecurityConfig {
     pub pii_key_file: String,
 }
 
-
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct BusinessConfig {
@@ -204,7 +203,6 @@ impl Default for LogConfig {
         LogConfig { format: "text".into(), level: "info".into() }
     }
 }
-
 
 /// Hides the password in a database URL: `postgres://quan:***@db/quan`.
 pub fn redact_url(url: &str) -> String {

@@ -10,9 +10,10 @@ use chrono::NaiveDate;
 use quan_domain::FixedClock;
 use quan_engine::{Engine, Random, SeededRandom};
 use quan_http::client::Conn;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::client::{call, call_json, futures_join, relogin};
+use super::phases::Demo;
 use super::world::Shop;
 use super::{bar, t};
 use crate::commands::prose::yuan;
@@ -40,108 +41,139 @@ pub(super) fn order_for(kind: &str, rng: &SeededRandom) -> i64 {
     min + i64::try_from(rng.below(spread)).unwrap_or(0)
 }
 
-/// Redeems `vouchers` at shops of their industry: 85 % the cashier scans
-/// the resident's code, 15 % the resident scans the till's code. The clock
-/// moves through the afternoon from `from`. Returns what was made and how
-/// many were refused.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn redeem_all(
-    clock: &FixedClock,
-    from: &str,
-    hours: i64,
-    conns: &mut [Conn],
-    tokens: &[String],
-    shops: &[Shop],
-    avoid: Option<usize>,
-    vouchers: &[(usize, String, String)],
-    rng: &SeededRandom,
-    show: bool,
-) -> anyhow::Result<(Vec<Made>, BTreeMap<String, usize>)> {
-    let start = t(from);
-    let b = bar(show, vouchers.len() as u64, "redemptions at the tills");
-    let plan: Vec<(usize, String, usize, i64, i64, i64, bool)> = vouchers
-        .iter()
-        .filter_map(|(r, v, kind)| {
-            let ind = industry_of(kind);
-            let of_industry = |s: &usize| shops[*s].industry == ind;
-            let mut candidates: Vec<usize> = (0..shops.len()).filter(|s| of_industry(s) && Some(*s) != avoid).collect();
-            if candidates.is_empty() {
-                candidates = (0..shops.len()).filter(of_industry).collect();
-            }
-            let s = *candidates.get(usize::try_from(rng.below(candidates.len().max(1) as u64)).unwrap_or(0))?;
-            let order = order_for(kind, rng);
-            let pm = if rng.below(10) == 0 { order / 50 } else { 0 };
-            let mm = if rng.below(5) == 0 { order / 20 } else { 0 };
-            Some((*r, v.clone(), s, order, pm, mm, rng.below(100) < 15))
-        })
-        .collect();
-    let per_chunk = 1_000usize;
-    // The shops' hours: chunks spread over `hours` from `from`.
-    let chunks = plan.len().div_ceil(per_chunk).max(1);
-    let step_min = (hours * 60 / i64::try_from(chunks).unwrap_or(1)).max(1);
-    let mut made = Vec::new();
-    let mut refused: BTreeMap<String, usize> = BTreeMap::new();
-    for (n, chunk) in plan.chunks(per_chunk).enumerate() {
-        clock.set(start + chrono::Duration::minutes(step_min * i64::try_from(n).unwrap_or(0)));
-        let next = AtomicUsize::new(0);
-        let results = std::sync::Mutex::new(Vec::new());
-        futures_join(conns.iter_mut().map(|conn| {
-            let (next, results, b) = (&next, &results, &b);
-            async move {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((r, v, s, order, pm, mm, till_shows)) = chunk.get(i) else { break };
-                    let shop = &shops[*s];
-                    let answer = if *till_shows {
-                        match call_json(
-                            conn,
-                            "GET",
-                            &format!("/api/v1/tills/{}/code", shop.till),
-                            Some(&shop.cashier),
-                            None,
-                        )
-                        .await
-                        {
-                            Ok((200, code)) => {
-                                let body = json!({"code": code["code"], "voucher_id": v, "order_amount_fen": order,
-                                    "platform_match_fen": pm, "merchant_match_fen": mm});
-                                call_json(conn, "POST", "/api/v1/me/redemptions", Some(&tokens[*r]), Some(&body)).await
-                            }
-                            other => other,
+/// One redemption to make: the resident (index of their token), the
+/// voucher, the shop, the order, its matching discounts, and whether the
+/// resident scans the till's code (else the cashier scans the resident's).
+struct Planned {
+    resident: usize,
+    voucher: String,
+    shop: usize,
+    order: i64,
+    platform_match: i64,
+    merchant_match: i64,
+    till_shows: bool,
+}
+
+impl Demo<'_> {
+    /// Redeems `vouchers` at shops of their industry (not at shop `avoid`
+    /// while another of the industry takes them): 85 % the cashier scans
+    /// the resident's code, 15 % the resident scans the till's code. The
+    /// clock moves through `hours` from `from`. Returns what was made and
+    /// how many were refused, by reason.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn redeem(
+        &self,
+        from: &str,
+        hours: i64,
+        conns: &mut [Conn],
+        tokens: &[String],
+        shops: &[Shop],
+        avoid: Option<usize>,
+        vouchers: &[(usize, String, String)],
+    ) -> anyhow::Result<(Vec<Made>, BTreeMap<String, usize>)> {
+        let start = t(from);
+        let b = bar(self.o.progress, vouchers.len() as u64, "redemptions at the tills");
+        let plan = self.redemption_plan(shops, avoid, vouchers);
+        let per_chunk = 1_000usize;
+        // The shops' hours: chunks spread over `hours` from `from`.
+        let chunks = plan.len().div_ceil(per_chunk).max(1);
+        let step_min = (hours * 60 / i64::try_from(chunks).unwrap_or(1)).max(1);
+        let mut made = Vec::new();
+        let mut refused: BTreeMap<String, usize> = BTreeMap::new();
+        for (n, chunk) in plan.chunks(per_chunk).enumerate() {
+            self.clock.set(start + chrono::Duration::minutes(step_min * i64::try_from(n).unwrap_or(0)));
+            let next = AtomicUsize::new(0);
+            let results = std::sync::Mutex::new(Vec::new());
+            futures_join(conns.iter_mut().map(|conn| {
+                let (next, results, b) = (&next, &results, &b);
+                async move {
+                    while let Some(p) = chunk.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let answer = redeem_one(conn, &tokens[p.resident], &shops[p.shop], p).await;
+                        if let Ok(mut x) = results.lock() {
+                            x.push(match answer {
+                                Ok((201, v)) => Ok((v["id"].as_str().unwrap_or_default().to_owned(), p.shop, p.order)),
+                                Ok((status, v)) => {
+                                    Err(format!("{status} {}", v["error"]["code"].as_str().unwrap_or("?")))
+                                }
+                                Err(e) => Err(e.to_string()),
+                            });
                         }
-                    } else {
-                        match call_json(conn, "GET", &format!("/api/v1/me/vouchers/{v}/code"), Some(&tokens[*r]), None)
-                            .await
-                        {
-                            Ok((200, code)) => {
-                                let body = json!({"code": code["code"], "order_amount_fen": order,
-                                    "platform_match_fen": pm, "merchant_match_fen": mm});
-                                call_json(conn, "POST", "/api/v1/redemptions", Some(&shop.cashier), Some(&body)).await
-                            }
-                            other => other,
-                        }
-                    };
-                    if let Ok(mut x) = results.lock() {
-                        x.push(match answer {
-                            Ok((201, v)) => Ok((v["id"].as_str().unwrap_or_default().to_owned(), *s, *order)),
-                            Ok((status, v)) => Err(format!("{status} {}", v["error"]["code"].as_str().unwrap_or("?"))),
-                            Err(e) => Err(e.to_string()),
-                        });
+                        b.inc(1);
                     }
-                    b.inc(1);
+                }
+            }))
+            .await;
+            for x in results.into_inner().unwrap_or_default() {
+                match x {
+                    Ok(m) => made.push(m),
+                    Err(why) => *refused.entry(why).or_insert(0) += 1,
                 }
             }
-        }))
-        .await;
-        for x in results.into_inner().unwrap_or_default() {
-            match x {
-                Ok(m) => made.push(m),
-                Err(why) => *refused.entry(why).or_insert(0) += 1,
+        }
+        b.finish_and_clear();
+        Ok((made, refused))
+    }
+
+    /// Where and how each voucher is used, drawn from the demo's seed.
+    fn redemption_plan(
+        &self,
+        shops: &[Shop],
+        avoid: Option<usize>,
+        vouchers: &[(usize, String, String)],
+    ) -> Vec<Planned> {
+        let rng = &self.rng;
+        vouchers
+            .iter()
+            .filter_map(|(r, v, kind)| {
+                let ind = industry_of(kind);
+                let of_industry = |s: &usize| shops[*s].industry == ind;
+                let mut candidates: Vec<usize> =
+                    (0..shops.len()).filter(|s| of_industry(s) && Some(*s) != avoid).collect();
+                if candidates.is_empty() {
+                    candidates = (0..shops.len()).filter(of_industry).collect();
+                }
+                let s = *candidates.get(usize::try_from(rng.below(candidates.len().max(1) as u64)).unwrap_or(0))?;
+                let order = order_for(kind, rng);
+                let pm = if rng.below(10) == 0 { order / 50 } else { 0 };
+                let mm = if rng.below(5) == 0 { order / 20 } else { 0 };
+                Some(Planned {
+                    resident: *r,
+                    voucher: v.clone(),
+                    shop: s,
+                    order,
+                    platform_match: pm,
+                    merchant_match: mm,
+                    till_shows: rng.below(100) < 15,
+                })
+            })
+            .collect()
+    }
+}
+
+/// One redemption over HTTP, in the direction planned: the answer.
+async fn redeem_one(conn: &mut Conn, token: &str, shop: &Shop, p: &Planned) -> anyhow::Result<(u16, Value)> {
+    let (order, pm, mm) = (p.order, p.platform_match, p.merchant_match);
+    if p.till_shows {
+        let path = format!("/api/v1/tills/{}/code", shop.till);
+        match call_json(conn, "GET", &path, Some(&shop.cashier), None).await {
+            Ok((200, code)) => {
+                let body = json!({"code": code["code"], "voucher_id": p.voucher, "order_amount_fen": order,
+                    "platform_match_fen": pm, "merchant_match_fen": mm});
+                call_json(conn, "POST", "/api/v1/me/redemptions", Some(token), Some(&body)).await
             }
+            other => other,
+        }
+    } else {
+        let path = format!("/api/v1/me/vouchers/{}/code", p.voucher);
+        match call_json(conn, "GET", &path, Some(token), None).await {
+            Ok((200, code)) => {
+                let body = json!({"code": code["code"], "order_amount_fen": order,
+                    "platform_match_fen": pm, "merchant_match_fen": mm});
+                call_json(conn, "POST", "/api/v1/redemptions", Some(&shop.cashier), Some(&body)).await
+            }
+            other => other,
         }
     }
-    b.finish_and_clear();
-    Ok((made, refused))
 }
 
 /// Refunds one in `every` redemptions: all in full with `full`, else every

@@ -17,7 +17,7 @@ use quan_http::client::Conn;
 use serde_json::{Value, json};
 
 use super::client::{call_json, connect_many, expect, futures_join, relogin, relogin_with};
-use super::days::{Made, close_day, redeem_all, refund_some};
+use super::days::{Made, close_day, refund_some};
 use super::grab::{GrabSeen, run_grab};
 use super::world::{Shop, id_number, inside_point, open_shops, prepare_dir, write_merchants_csv};
 use super::{DemoOptions, YICHANG, bar, t};
@@ -355,22 +355,6 @@ impl<'a> Demo<'a> {
             shop.cashier = relogin_with(&mut self.c, &format!("demo.cashier{i:03}"), "demo cashier password").await?;
         }
         Ok(())
-    }
-
-    /// Redemptions of `vouchers` from `from` over `hours`, over `conns`.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) async fn redeem(
-        &self,
-        from: &str,
-        hours: i64,
-        conns: &mut [Conn],
-        tokens: &[String],
-        shops: &[Shop],
-        avoid: Option<usize>,
-        vouchers: &[(usize, String, String)],
-    ) -> anyhow::Result<(Vec<Made>, BTreeMap<String, usize>)> {
-        let (clock, rng, show) = (&self.clock, &self.rng, self.o.progress);
-        redeem_all(clock, from, hours, conns, tokens, shops, avoid, vouchers, rng, show).await
     }
 
     /// Refunds of every `every`th order (`full`: the whole order).
