@@ -2,17 +2,15 @@
 //! and the day's close (T+1 report, settlement).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::bail;
 use chrono::NaiveDate;
-use quan_domain::FixedClock;
-use quan_engine::{Engine, Random, SeededRandom};
+use quan_engine::{Random, SeededRandom};
 use quan_http::client::Conn;
 use serde_json::{Value, json};
 
-use super::client::{call, call_json, futures_join, relogin};
+use super::client::{call, call_json, futures_join};
 use super::phases::Demo;
 use super::world::Shop;
 use super::{bar, t};
@@ -176,68 +174,55 @@ async fn redeem_one(conn: &mut Conn, token: &str, shop: &Shop, p: &Planned) -> a
     }
 }
 
-/// Refunds one in `every` redemptions: all in full with `full`, else every
-/// third in full (the voucher comes back while still valid) and the others in part.
-pub(super) async fn refund_some(
-    c: &mut Conn,
-    shops: &[Shop],
-    made: &[Made],
-    every: usize,
-    full: bool,
-) -> anyhow::Result<usize> {
-    let mut n = 0;
-    for (k, (_, (id, s, order))) in made.iter().enumerate().filter(|(i, _)| i % every == 1).enumerate() {
-        let amount = if full || k % 3 == 0 { *order } else { order / 4 };
-        let (status, _) = call_json(
-            c,
-            "POST",
-            &format!("/api/v1/redemptions/{id}/refunds"),
-            Some(&shops[*s].cashier),
-            Some(&json!({"amount_fen": amount})),
-        )
-        .await?;
-        n += usize::from(status == 201);
+impl Demo<'_> {
+    /// Refunds one in `every` redemptions: all in full with `full`, else
+    /// every third in full (the voucher comes back while still valid) and
+    /// the others in part. How many were refunded.
+    pub(super) async fn refund(
+        &mut self,
+        shops: &[Shop],
+        made: &[Made],
+        every: usize,
+        full: bool,
+    ) -> anyhow::Result<usize> {
+        let mut n = 0;
+        for (k, (_, (id, s, order))) in made.iter().enumerate().filter(|(i, _)| i % every == 1).enumerate() {
+            let amount = if full || k % 3 == 0 { *order } else { order / 4 };
+            let path = format!("/api/v1/redemptions/{id}/refunds");
+            let body = json!({"amount_fen": amount});
+            let (status, _) = call_json(&mut self.c, "POST", &path, Some(&shops[*s].cashier), Some(&body)).await?;
+            n += usize::from(status == 201);
+        }
+        Ok(n)
     }
-    Ok(n)
-}
 
-/// The morning after `day`: its T+1 report over HTTP (XLSX saved) and its settlement.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn close_day(
-    engine: &Engine,
-    clock: &FixedClock,
-    c: &mut Conn,
-    passwords: &[(&str, String)],
-    say: &dyn Fn(&str),
-    cid: &str,
-    day: &str,
-    at: &str,
-    (reports, payouts): (&Path, &Path),
-) -> anyhow::Result<()> {
-    clock.set(t(at));
-    let (_, official) = relogin(c, passwords, "demo.official").await?;
-    let official = official.as_str();
-    let d = NaiveDate::parse_from_str(day, "%Y-%m-%d")?;
-    let id: quan_domain::CampaignId = cid.parse().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    // The report over HTTP, as an official downloads it.
-    let (status, xlsx) =
-        call(c, "GET", &format!("/api/v1/campaigns/{cid}/reports/daily/{day}.xlsx"), Some(official), None, &[]).await?;
-    if status != 200 {
-        bail!("the report of {day}: {status} {}", String::from_utf8_lossy(&xlsx));
+    /// The morning after `day`, at `at`: its T+1 report over HTTP (as an
+    /// official downloads it), its files, and its settlement.
+    pub(super) async fn close_day(&mut self, cid: &str, day: &str, at: &str) -> anyhow::Result<()> {
+        std::fs::create_dir_all(&self.reports)?;
+        self.clock.set(t(at));
+        let official = self.token("demo.official").await?;
+        let d = NaiveDate::parse_from_str(day, "%Y-%m-%d")?;
+        let id: quan_domain::CampaignId = cid.parse().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let path = format!("/api/v1/campaigns/{cid}/reports/daily/{day}.xlsx");
+        let (status, xlsx) = call(&mut self.c, "GET", &path, Some(&official), None, &[]).await?;
+        if status != 200 {
+            bail!("the report of {day}: {status} {}", String::from_utf8_lossy(&xlsx));
+        }
+        let (report, snapshot) = self.engine.daily_report_unchecked(id, d).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        crate::commands::report::write_files(&report, &snapshot.content, &self.reports)?;
+        let (run, _) = crate::commands::settle::settle_day(&self.engine, d, &self.payouts).await?;
+        let held = run.all.iter().filter(|(s, _)| s.status == "held").count();
+        let paid: i64 = run.all.iter().filter(|(s, _)| s.status == "paid").map(|(s, _)| s.amount.as_i64()).sum();
+        let recovered: i64 = run.all.iter().map(|(s, _)| s.recovered.as_i64()).sum();
+        self.say(&format!(
+            "{day} closed: T+1 report ({} bytes XLSX, sha256 {}…); settlement paid {} 元 to {} merchants, {held} held, {} 元 netted against refunds after payment",
+            xlsx.len(),
+            &snapshot.sha256[..12],
+            yuan(paid),
+            run.all.len() - held,
+            yuan(recovered)
+        ));
+        Ok(())
     }
-    let (report, snapshot) = engine.daily_report_unchecked(id, d).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    crate::commands::report::write_files(&report, &snapshot.content, reports)?;
-    let (run, _) = crate::commands::settle::settle_day(engine, d, payouts).await?;
-    let held = run.all.iter().filter(|(s, _)| s.status == "held").count();
-    let paid: i64 = run.all.iter().filter(|(s, _)| s.status == "paid").map(|(s, _)| s.amount.as_i64()).sum();
-    let recovered: i64 = run.all.iter().map(|(s, _)| s.recovered.as_i64()).sum();
-    say(&format!(
-        "{day} closed: T+1 report ({} bytes XLSX, sha256 {}…); settlement paid {} 元 to {} merchants, {held} held, {} 元 netted against refunds after payment",
-        xlsx.len(),
-        &snapshot.sha256[..12],
-        yuan(paid),
-        run.all.len() - held,
-        yuan(recovered)
-    ));
-    Ok(())
 }

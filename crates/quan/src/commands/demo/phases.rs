@@ -17,7 +17,6 @@ use quan_http::client::Conn;
 use serde_json::{Value, json};
 
 use super::client::{call_json, connect_many, expect, futures_join, relogin, relogin_with};
-use super::days::{Made, close_day, refund_some};
 use super::grab::{GrabSeen, run_grab};
 use super::world::{Shop, id_number, inside_point, open_shops, prepare_dir, write_merchants_csv};
 use super::{DemoOptions, YICHANG, bar, t};
@@ -357,17 +356,6 @@ impl<'a> Demo<'a> {
         Ok(())
     }
 
-    /// Refunds of every `every`th order (`full`: the whole order).
-    pub(super) async fn refund(
-        &mut self,
-        shops: &[Shop],
-        made: &[Made],
-        every: usize,
-        full: bool,
-    ) -> anyhow::Result<usize> {
-        refund_some(&mut self.c, shops, made, every, full).await
-    }
-
     /// A staff member's token, logging in again.
     pub(super) async fn token(&mut self, name: &str) -> anyhow::Result<String> {
         Ok(relogin(&mut self.c, &self.passwords, name).await?.1)
@@ -380,15 +368,6 @@ impl<'a> Demo<'a> {
         let body = json!({"action": action, "reason": reason});
         expect(&mut self.c, "POST", &path, Some(&operator), Some(&body), 200).await?;
         Ok(())
-    }
-
-    /// A business day closes at `at`: its T+1 report and its settlement.
-    pub(super) async fn close_day(&mut self, cid: &str, day: &str, at: &str) -> anyhow::Result<()> {
-        std::fs::create_dir_all(&self.reports)?;
-        let (o, started) = (self.o, self.started);
-        let say = move |what: &str| say_at(o, started, what);
-        let paths = (self.reports.as_path(), self.payouts.as_path());
-        close_day(&self.engine, &self.clock, &mut self.c, &self.passwords, &say, cid, day, at, paths).await
     }
 
     /// The lottery's draw at 18:00:01 on 12-06: how many won.
