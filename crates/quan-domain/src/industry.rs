@@ -52,11 +52,25 @@ impl Industry {
         }
     }
 
+    /// The Chinese name, as residents and officials read it (`餐饮`).
+    pub fn zh(self) -> &'static str {
+        match self {
+            Industry::Catering => "餐饮",
+            Industry::Retail => "零售",
+            Industry::Lodging => "住宿",
+            Industry::CultureTourism => "文旅",
+            Industry::HomeAppliances => "家电",
+            Industry::Cars => "汽车",
+            Industry::DepartmentStores => "百货",
+            Industry::Entertainment => "娱乐",
+            Industry::Other => "其他",
+        }
+    }
+
     /// Accepts the code (`catering`) or the Chinese name (`餐饮`).
     pub fn parse(s: &str) -> Option<Industry> {
         let s = s.trim();
-        let zh = ["餐饮", "零售", "住宿", "文旅", "家电", "汽车", "百货", "娱乐", "其他"];
-        Industry::ALL.into_iter().zip(zh).find(|(i, z)| i.as_str() == s || *z == s).map(|(i, _)| i)
+        Industry::ALL.into_iter().find(|i| i.as_str() == s || i.zh() == s)
     }
 }
 

@@ -44,7 +44,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: Cow<'static, str>,
     pub message: String,
-    pub details: Option<serde_json::Value>,
+    /// Boxed: an error stays small on every `Result` that carries one.
+    pub details: Option<Box<serde_json::Value>>,
     pub retry_after_s: Option<u64>,
 }
 
@@ -60,7 +61,7 @@ impl ApiError {
     }
 
     pub fn with_details(mut self, details: serde_json::Value) -> ApiError {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 
@@ -172,7 +173,7 @@ impl<R: Rejection> From<R> for ApiError {
             status: status_of(r.status()),
             code: Cow::Borrowed(r.code()),
             message: r.to_string(),
-            details: r.details().or_else(|| r.field().map(field_details)),
+            details: r.details().or_else(|| r.field().map(field_details)).map(Box::new),
             retry_after_s: r.retry_after_s(),
         }
     }
@@ -186,7 +187,7 @@ impl ApiError {
                 code: self.code.to_string(),
                 message: self.message.clone(),
                 request_id: current_request_id(),
-                details: self.details.clone(),
+                details: self.details.as_deref().cloned(),
             },
         }
     }
@@ -205,7 +206,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Present on responses whose body is already an `ErrorBody`.
+/// Present on responses whose body is already an `ErrorBody`, or is a
+/// page's own answer for people (HTML, from `quan-web`): left as it is.
 #[derive(Debug, Clone, Copy)]
 pub struct ErrorShaped;
 

@@ -10,7 +10,7 @@ mod metrics;
 mod middleware;
 mod openapi_errors;
 mod openapi_text;
-mod qr;
+pub mod qr;
 pub mod routes;
 mod text;
 pub mod views;
@@ -45,6 +45,8 @@ pub struct HttpConfig {
     pub metrics: MetricsAccess,
     /// Reverse proxies whose forwarding headers name the real client.
     pub trusted_proxies: TrustedProxies,
+    /// The pages served beside the API (`quan_web::router`), if any.
+    pub pages: Option<fn() -> Router<AppState>>,
 }
 
 impl Default for HttpConfig {
@@ -54,6 +56,7 @@ impl Default for HttpConfig {
             request_timeout_s: 30,
             metrics: MetricsAccess::default(),
             trusted_proxies: TrustedProxies::default(),
+            pages: None,
         }
     }
 }
@@ -193,7 +196,9 @@ fn app_with(state: AppState, config: &HttpConfig) -> Router {
     let (api, doc) = api_router().split_for_parts();
     let doc = finished(doc);
     let docs: Router<AppState> = SwaggerUi::new("/docs").url("/openapi.json", doc).into();
+    let pages = config.pages.map(|p| p()).unwrap_or_default();
     api.merge(docs)
+        .merge(pages)
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(config.body_bytes_max))
         .layer(TimeoutLayer::with_status_code(

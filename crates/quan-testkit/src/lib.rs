@@ -2,6 +2,8 @@
 //! fresh PostgreSQL database, with a fixed clock, a seeded random source and
 //! an in-memory SMS gateway, plus typed helpers for calling it.
 
+pub mod fixtures;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -145,6 +147,7 @@ impl TestApp {
             body_bytes_max: opts.body_bytes_max,
             metrics: opts.metrics.clone(),
             trusted_proxies: opts.trusted_proxies.clone(),
+            pages: Some(quan_web::router),
             ..quan_http::HttpConfig::default()
         };
         let server_engine = engine.clone();

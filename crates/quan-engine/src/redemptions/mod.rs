@@ -8,6 +8,7 @@ mod cache;
 mod codes;
 mod committer;
 mod error;
+mod preview;
 mod redeem;
 mod refund;
 
@@ -23,6 +24,7 @@ pub use codes::CodeConfig;
 pub(crate) use committer::Redeemer;
 pub use committer::{REDEEM_BATCH_LEN_MAX, REDEEM_GATHER_US, REDEEM_QUEUE_LEN_MAX};
 pub use error::RedemptionError;
+pub use preview::Preview;
 
 use crate::Engine;
 use crate::auth::Actor;

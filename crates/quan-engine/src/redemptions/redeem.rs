@@ -80,23 +80,12 @@ impl Engine {
         order: OrderInput,
     ) -> Result<Redemption, RedemptionError> {
         let Actor::Resident { resident, .. } = actor else { return Err(RedemptionError::Forbidden) };
-        let parsed = code::parse(raw_code).map_err(RedemptionError::Code)?;
-        let Subject::Till(till) = parsed.subject else {
-            return Err(RedemptionError::Code(CodeError::WrongSubject { expected: "till", found: "voucher" }));
-        };
-        let till = TillId::from_uuid(till);
-        let t = match self.till_for_redemption(till).await {
-            Ok(t) => t,
-            Err(StoreError::NotFound) => return Err(RedemptionError::Code(CodeError::BadMac)),
-            Err(e) => return Err(e.into()),
-        };
-        self.check_mac(&parsed, t.merchant_id.as_uuid()).map_err(RedemptionError::Code)?;
-        self.check_window(&parsed).map_err(RedemptionError::Code)?;
+        let t = self.scanned_till(raw_code).await?;
         let v = self.store().voucher_by_id(voucher_id).await?;
         if v.resident_id != resident.id {
             return Err(RedemptionError::NotFound);
         }
-        self.redeem_voucher(v, t.merchant_id, Some(till), None, Direction::MerchantShows, order).await
+        self.redeem_voucher(v, t.merchant_id, Some(t.id), None, Direction::MerchantShows, order).await
     }
 
     /// Decides and records one redemption of `v` at a merchant.
@@ -109,31 +98,8 @@ impl Engine {
         direction: Direction,
         input: OrderInput,
     ) -> Result<Redemption, RedemptionError> {
-        check_order(&input)?;
         let now = self.now();
-        let batch = self.batch_for_redemption(v.batch_id).await?;
-        let (kind, discount) = voucher_rule(&batch, &v)?;
-        let m = self.merchant_for_redemption(merchant_id).await?;
-        let items = self.order_items(merchant_id, !kind.kind.scope.categories.is_empty(), &input.items).await?;
-        let other_vouchers = if input.order_ref.is_empty() {
-            0
-        } else {
-            self.store().standing_on_order(merchant_id, &input.order_ref).await?
-        };
-        let region = self.campaign_region(v.campaign_id).await?;
-        let facts = VoucherFacts {
-            state: v.state,
-            kind: &kind.kind,
-            discount: &discount,
-            face: v.face,
-            claimed_at: v.created_at,
-            region: &region,
-        };
-        let merchant = MerchantFacts { id: m.id, status: m.status, industry: m.app.industry, district: m.app.district };
-        let order = Order { amount: input.amount, items, other_vouchers };
-        let decision = redemption::decide(&facts, &merchant, &order, now).map_err(RedemptionError::Refused)?;
-        redemption::check_matching(input.amount, decision.discount, input.platform_match, input.merchant_match)
-            .map_err(|(field, message)| RedemptionError::BadInput { field, message })?;
+        let (_, decision) = self.decide_redemption(&v, merchant_id, &input, now).await?;
         let at = Where { merchant_id, till, cashier, direction };
         let mut r = self.redemption_record(&v, at, input, &decision, now);
         // Every transfer is given its commit's reference by the committer.
@@ -156,6 +122,42 @@ impl Engine {
         }
         tracing::info!(redemption_id = %r.id, merchant_id = %merchant_id, subsidy_fen = r.subsidy.as_i64(), "voucher redeemed");
         Ok(r)
+    }
+
+    /// The domain's decision on using `v` for `input` at `merchant_id` now,
+    /// and the name of the voucher's kind; nothing is recorded.
+    pub(super) async fn decide_redemption(
+        &self,
+        v: &Voucher,
+        merchant_id: MerchantId,
+        input: &OrderInput,
+        now: DateTime<Utc>,
+    ) -> Result<(String, Decision), RedemptionError> {
+        check_order(input)?;
+        let batch = self.batch_for_redemption(v.batch_id).await?;
+        let (kind, discount) = voucher_rule(&batch, v)?;
+        let m = self.merchant_for_redemption(merchant_id).await?;
+        let items = self.order_items(merchant_id, !kind.kind.scope.categories.is_empty(), &input.items).await?;
+        let other_vouchers = if input.order_ref.is_empty() {
+            0
+        } else {
+            self.store().standing_on_order(merchant_id, &input.order_ref).await?
+        };
+        let region = self.campaign_region(v.campaign_id).await?;
+        let facts = VoucherFacts {
+            state: v.state,
+            kind: &kind.kind,
+            discount: &discount,
+            face: v.face,
+            claimed_at: v.created_at,
+            region: &region,
+        };
+        let merchant = MerchantFacts { id: m.id, status: m.status, industry: m.app.industry, district: m.app.district };
+        let order = Order { amount: input.amount, items, other_vouchers };
+        let decision = redemption::decide(&facts, &merchant, &order, now).map_err(RedemptionError::Refused)?;
+        redemption::check_matching(input.amount, decision.discount, input.platform_match, input.merchant_match)
+            .map_err(|(field, message)| RedemptionError::BadInput { field, message })?;
+        Ok((kind.kind.name.clone(), decision))
     }
 
     /// The order's lines, each with its category from the merchant's

@@ -234,7 +234,7 @@ async fn wallet(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec
 
 /// A position from a request's optional `lat`, `lng`, `crs` (`wgs84` by
 /// default) and `accuracy_m`; none when both coordinates are left out.
-pub(crate) fn position(
+pub fn position(
     lat: Option<f64>,
     lng: Option<f64>,
     crs: Option<&str>,

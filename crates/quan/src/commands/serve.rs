@@ -52,6 +52,7 @@ fn http_config(config: &Config) -> anyhow::Result<HttpConfig> {
             on_api_listener_off: !config.server.metrics_listen.is_empty(),
             token: Some(config.server.metrics_token.clone()).filter(|t| !t.is_empty()),
         },
+        pages: Some(quan_web::router),
     })
 }
 

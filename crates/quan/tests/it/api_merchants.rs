@@ -7,23 +7,7 @@ use quan_testkit::{TestApp, error_code};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-pub fn application(n: u32, district: &str) -> Value {
-    json!({
-        "application": {
-            "legal_name": format!("宜昌测试商户{n}有限公司"),
-            "credit_code": credit_code(n).to_string(),
-            "industry": "catering",
-            "scale": "small",
-            "address": "西陵区东湖大道1号",
-            "address_district": district,
-            "location": {"lat": 30.70, "lng": 111.29},
-            "contact_name": "张三",
-            "contact_phone": "13812345678",
-            "settlement_account": {"bank_name": "中国银行宜昌分行", "account_name": "宜昌测试商户", "account_number": "6222020200112233"}
-        },
-        "owner": {"username": format!("owner{n}"), "password": "owner password 1", "display_name": "老板"}
-    })
-}
+pub use quan_testkit::fixtures::application;
 
 #[tokio::test]
 async fn a_merchant_applies_is_reviewed_in_its_region_and_its_owner_follows_along() {

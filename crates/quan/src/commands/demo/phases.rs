@@ -470,6 +470,7 @@ async fn start_server(engine: &Engine, config: &Config, o: &DemoOptions) -> anyh
         request_timeout_s: config.server.request_timeout_s,
         trusted_proxies: quan_http::TrustedProxies::parse(&config.server.trusted_proxies)
             .map_err(anyhow::Error::msg)?,
+        pages: Some(quan_web::router),
         ..quan_http::HttpConfig::default()
     };
     engine.follow_sessions().await?;

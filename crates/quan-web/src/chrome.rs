@@ -1,0 +1,43 @@
+//! What every page's frame needs: its files' addresses and the CSRF token.
+
+use crate::assets::url;
+
+/// The frame of a page (`templates/base.html`).
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    /// Sent back by htmx in `X-CSRF-Token`; empty before signing in.
+    pub csrf: String,
+    pub weui: String,
+    pub css: String,
+    pub htmx: String,
+    pub sse: String,
+    pub js: String,
+    /// The QR scanner, only on pages that scan.
+    pub scanner: Option<String>,
+}
+
+impl Chrome {
+    /// A page of someone signed in, with their CSRF token.
+    pub fn signed(csrf: &str) -> Chrome {
+        Chrome {
+            csrf: csrf.to_owned(),
+            weui: url("vendor/weui.min.css"),
+            css: url("quan.css"),
+            htmx: url("vendor/htmx.min.js"),
+            sse: url("vendor/sse.min.js"),
+            js: url("quan.js"),
+            scanner: None,
+        }
+    }
+
+    /// A page before signing in.
+    pub fn public() -> Chrome {
+        Chrome::signed("")
+    }
+
+    /// This page also scans QR codes with the camera.
+    pub fn scanning(mut self) -> Chrome {
+        self.scanner = Some(url("vendor/qr-scanner.umd.min.js"));
+        self
+    }
+}

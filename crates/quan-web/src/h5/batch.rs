@@ -1,0 +1,153 @@
+//! One batch: its kinds, the eligibility check before the opening (the
+//! browser's position, the ID number), and the claim.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use quan_domain::BatchId;
+use quan_engine::districts::Position;
+use quan_http::AppState;
+use serde::Deserialize;
+
+use super::views::BatchCard;
+use crate::Chrome;
+use crate::msg::Msg;
+use crate::session::{H5, Signed};
+use crate::zh;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/h5/batches/{id}", get(page))
+        .route("/h5/batches/{id}/eligibility", get(eligibility))
+        .route("/h5/batches/{id}/claim", post(claim))
+        .route("/h5/identity", post(identity))
+}
+
+fn batch_id(raw: &str) -> Result<BatchId, Msg> {
+    raw.parse().map_err(|_| Msg::warn(StatusCode::NOT_FOUND, "not_found", "没有这个批次"))
+}
+
+/// A position as the browser gave it (WGS-84), all fields optional.
+#[derive(Debug, Default, Deserialize)]
+pub struct Where {
+    pub lat: Option<String>,
+    pub lng: Option<String>,
+    pub accuracy_m: Option<String>,
+}
+
+impl Where {
+    /// The position, or none when not given; a bad number is named.
+    pub fn position(&self) -> Result<Option<Position>, Msg> {
+        let num = |s: &Option<String>| -> Result<Option<f64>, Msg> {
+            match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                None => Ok(None),
+                Some(v) => v.parse::<f64>().map(Some).map_err(|_| Msg::field("位置不是数字，请重新获取位置")),
+            }
+        };
+        let (lat, lng, acc) = (num(&self.lat)?, num(&self.lng)?, num(&self.accuracy_m)?);
+        quan_http::routes::claims::position(lat, lng, None, acc).map_err(Msg::of)
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "h5/batch.html")]
+struct Page {
+    c: Chrome,
+    b: BatchCard,
+    now_ms: i64,
+    id_masked: Option<String>,
+}
+
+async fn page(State(state): State<AppState>, signed: Signed<H5>, Path(id): Path<String>) -> Result<Page, Msg> {
+    let p = state.engine.resident_batch(&signed.actor, batch_id(&id)?).await.map_err(Msg::of)?;
+    let identity = state.engine.my_identity(&signed.actor).await.map_err(Msg::of)?;
+    let now = state.engine.now();
+    Ok(Page {
+        c: Chrome::signed(&signed.csrf),
+        b: BatchCard::of(&p, now),
+        now_ms: now.timestamp_millis(),
+        id_masked: identity.map(|i| i.id_masked),
+    })
+}
+
+/// One failed rule, said plainly, with what to do.
+#[derive(Debug)]
+struct Failed {
+    code: &'static str,
+    what: &'static str,
+    todo: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "h5/_eligibility.html")]
+struct Eligibility {
+    failed: Vec<Failed>,
+    located: Option<String>,
+}
+
+async fn eligibility(
+    State(state): State<AppState>,
+    signed: Signed<H5>,
+    Path(id): Path<String>,
+    Query(q): Query<Where>,
+) -> Result<Eligibility, Msg> {
+    let d = state.engine.eligibility(&signed.actor, batch_id(&id)?, q.position()?).await.map_err(Msg::of)?;
+    let located = d.located.map(|l| match l {
+        quan_engine::districts::Located::Inside(c) => format!("您在 {c} 区域内"),
+        quan_engine::districts::Located::Uncertain { .. } => "您在区域边界附近".to_owned(),
+        quan_engine::districts::Located::Outside => "您不在任何活动区域内".to_owned(),
+    });
+    let failed = d
+        .failures
+        .iter()
+        .map(|f| {
+            let (what, todo) = zh::failure(f.code);
+            Failed { code: f.code, what, todo }
+        })
+        .collect();
+    Ok(Eligibility { failed, located })
+}
+
+#[derive(Debug, Deserialize)]
+struct IdForm {
+    id_number: String,
+}
+
+async fn identity(
+    State(state): State<AppState>,
+    signed: Signed<H5>,
+    axum::Form(f): axum::Form<IdForm>,
+) -> Result<Msg, Msg> {
+    let i = state.engine.verify_identity(&signed.actor, f.id_number.trim()).await.map_err(Msg::of)?;
+    Ok(Msg::ok(format!("已登记身份证号 {}", i.id_masked)))
+}
+
+#[derive(Debug, Deserialize)]
+struct ClaimForm {
+    kind: Option<String>,
+    #[serde(flatten)]
+    at: Where,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "h5/_claimed.html")]
+struct Claimed {
+    vouchers: Vec<String>,
+    kind: String,
+}
+
+async fn claim(
+    State(state): State<AppState>,
+    signed: Signed<H5>,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<ClaimForm>,
+) -> Result<(StatusCode, Claimed), Msg> {
+    let position = f.at.position()?;
+    let kind = f.kind.as_deref().filter(|k| !k.is_empty());
+    let c = state.engine.claim(&signed.actor, batch_id(&id)?, kind, position).await.map_err(Msg::of)?;
+    let vouchers = c.vouchers.iter().map(|v| v.id.to_string()).collect();
+    Ok((StatusCode::CREATED, Claimed { vouchers, kind: c.kind_code }))
+}

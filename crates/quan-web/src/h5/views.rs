@@ -1,0 +1,165 @@
+//! What the resident's pages show, as text ready for the templates.
+
+use chrono::{DateTime, Utc};
+use quan_domain::batch::{BatchKind, BatchMode};
+use quan_domain::redemption::VoucherState;
+use quan_domain::voucher_kind::{Discount, Validity};
+use quan_engine::resident_reads::{PublicBatch, WalletVoucher};
+
+use crate::zh::{beijing, yuan};
+
+/// A batch on the home page.
+#[derive(Debug)]
+pub struct BatchCard {
+    pub id: String,
+    pub name: String,
+    pub campaign: String,
+    pub lottery: bool,
+    pub opening: String,
+    pub closing: String,
+    pub opening_ms: i64,
+    pub open: bool,
+    pub kinds: Vec<KindCard>,
+}
+
+/// A kind of voucher in a batch.
+#[derive(Debug)]
+pub struct KindCard {
+    pub code: String,
+    pub name: String,
+    pub rule: String,
+    pub validity: String,
+    pub scope: String,
+    pub stock_left: i64,
+}
+
+impl BatchCard {
+    pub fn of(p: &PublicBatch, now: DateTime<Utc>) -> BatchCard {
+        let b = &p.batch.spec;
+        BatchCard {
+            id: p.batch.id.to_string(),
+            name: b.name.clone(),
+            campaign: p.campaign.spec.name.clone(),
+            lottery: matches!(b.mode, BatchMode::Lottery { .. }),
+            opening: beijing(b.opening_at),
+            closing: beijing(b.closing_at),
+            opening_ms: b.opening_at.timestamp_millis(),
+            open: b.opening_at <= now && now < b.closing_at,
+            kinds: b.kinds.iter().map(|k| KindCard::of(k, &p.stock_left)).collect(),
+        }
+    }
+}
+
+impl KindCard {
+    fn of(k: &BatchKind, stock_left: &[(String, i64)]) -> KindCard {
+        KindCard {
+            code: k.kind.code.clone(),
+            name: k.kind.name.clone(),
+            rule: rule(&k.kind.discount),
+            validity: validity(&k.kind.validity),
+            scope: scope(k),
+            stock_left: stock_left.iter().find(|(c, _)| *c == k.kind.code).map_or(0, |(_, n)| *n),
+        }
+    }
+}
+
+/// 满100减20, 立减10元, 85折 最高减500元, or a pack's tiers.
+pub fn rule(d: &Discount) -> String {
+    match d {
+        Discount::Threshold { min_order_fen, off_fen } => {
+            format!("满{}元减{}元", yuan(min_order_fen.as_i64()), yuan(off_fen.as_i64()))
+        }
+        Discount::Instant { off_fen } => format!("立减{}元", yuan(off_fen.as_i64())),
+        Discount::Percent { percent_bp, cap_fen, min_order_fen } => {
+            let pct = format!("{}.{:02}", percent_bp / 100, percent_bp % 100);
+            let pct = pct.trim_end_matches('0').trim_end_matches('.');
+            let min = if min_order_fen.as_i64() > 0 {
+                format!("满{}元 ", yuan(min_order_fen.as_i64()))
+            } else {
+                String::new()
+            };
+            format!("{min}优惠{pct}%，最高{}元", yuan(cap_fen.as_i64()))
+        }
+        Discount::Tiers { .. } => d.pack().iter().map(rule).collect::<Vec<_>>().join(" / "),
+    }
+}
+
+fn validity(v: &Validity) -> String {
+    match v {
+        Validity::Fixed { from, until } => format!("{from} 至 {until} 可用"),
+        Validity::DaysAfterClaim { days } => format!("领取后 {days} 天内可用"),
+    }
+}
+
+fn scope(k: &BatchKind) -> String {
+    let s = &k.kind.scope;
+    if s.industries.is_empty() {
+        "所有参与商户".into()
+    } else {
+        s.industries.iter().map(|i| i.zh()).collect::<Vec<_>>().join("、")
+    }
+}
+
+/// A voucher in the wallet.
+#[derive(Debug)]
+pub struct VoucherCard {
+    pub id: String,
+    pub name: String,
+    pub rule: String,
+    pub face: String,
+    pub validity: String,
+    pub scope: String,
+    pub state: &'static str,
+    pub usable: bool,
+    pub claimed: String,
+}
+
+impl VoucherCard {
+    pub fn of(w: &WalletVoucher) -> VoucherCard {
+        let v = &w.voucher;
+        let (name, rule_text, validity_text, scope_text) = match &w.kind {
+            Some(k) => {
+                let tier = k.kind.discount.pack().get(v.tier as usize).cloned().unwrap_or(k.kind.discount.clone());
+                (k.kind.name.clone(), rule(&tier), validity(&k.kind.validity), scope(k))
+            }
+            None => (v.kind_code.clone(), String::new(), String::new(), String::new()),
+        };
+        VoucherCard {
+            id: v.id.to_string(),
+            name,
+            rule: rule_text,
+            face: yuan(v.face.as_i64()),
+            validity: validity_text,
+            scope: scope_text,
+            state: state_zh(v.state),
+            usable: v.state == VoucherState::Claimed,
+            claimed: beijing(v.created_at),
+        }
+    }
+}
+
+/// The wallet's tab a voucher is under.
+pub fn state_zh(s: VoucherState) -> &'static str {
+    match s {
+        VoucherState::Claimed => "可使用",
+        VoucherState::Redeemed => "已使用",
+        VoucherState::Expired => "已过期",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quan_domain::Fen;
+
+    #[test]
+    fn each_discount_reads_as_residents_know_it() {
+        assert_eq!(
+            rule(&Discount::Threshold { min_order_fen: Fen::new(10_000), off_fen: Fen::new(2_000) }),
+            "满100.00元减20.00元"
+        );
+        assert_eq!(rule(&Discount::Instant { off_fen: Fen::new(500) }), "立减5.00元");
+        let p = Discount::Percent { percent_bp: 1500, cap_fen: Fen::new(200_000), min_order_fen: Fen::ZERO };
+        assert_eq!(rule(&p), "优惠15%，最高2000.00元");
+    }
+}

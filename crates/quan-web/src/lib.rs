@@ -1,0 +1,48 @@
+//! The pages of quan, in Chinese, served by `quan serve` itself: the
+//! resident's H5 (`/h5/`), the cashier's till (`/till/`) and the shop's
+//! pages (`/merchant/`). Server-rendered askama templates with htmx; the
+//! front-end files are vendored and embedded (`assets/`). Like the API, the
+//! pages reach the store only through the engine.
+
+mod assets;
+mod chrome;
+mod h5;
+mod login;
+mod msg;
+mod qr;
+mod security;
+pub mod session;
+mod shop;
+mod till;
+mod zh;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::routing::get;
+use quan_http::AppState;
+
+pub use chrome::Chrome;
+
+/// Every page and the files they load, with the pages' security headers.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(landing))
+        .merge(h5::router())
+        .merge(till::router())
+        .merge(shop::router())
+        .merge(assets::router())
+        .layer(axum::middleware::from_fn(security::headers))
+        // Pages and files gzip-compressed for phones (never the event streams).
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "landing.html")]
+struct Landing {
+    c: Chrome,
+}
+
+async fn landing() -> Landing {
+    Landing { c: Chrome::public() }
+}

@@ -1,0 +1,182 @@
+//! The till (`/till/`), on a cashier's phone, tablet or PC: redeem a
+//! resident's code (camera, typed, or a hand scanner that types the code and
+//! Enter), preview the discount, confirm; show the till's own code for
+//! residents to scan; the live list of this till's redemptions; refunds;
+//! today's totals.
+
+mod live;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Redirect, Response};
+use axum::routing::{get, post};
+use quan_domain::{Fen, TillId};
+use quan_engine::Actor;
+use quan_engine::redemptions::OrderInput;
+use quan_http::AppState;
+use serde::Deserialize;
+
+use crate::Chrome;
+use crate::login::{StaffLogin, staff_login};
+use crate::msg::Msg;
+use crate::session::{Signed, Till};
+use crate::zh::{parse_yuan, yuan};
+use live::Row;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/till", get(|| async { Redirect::permanent("/till/") }))
+        .route("/till/", get(home))
+        .route("/till/login", get(login_page).post(staff_login::<Till>))
+        .route("/till/logout", post(crate::login::logout::<Till>))
+        .route("/till/preview", post(preview))
+        .route("/till/redeem", post(redeem))
+        .route("/till/code", get(code_page))
+        .route("/till/code/now", get(code_now))
+        .merge(live::router())
+}
+
+async fn login_page() -> StaffLogin {
+    StaffLogin { c: Chrome::public(), title: "收银台", action: "/till/login" }
+}
+
+/// The cashier's till.
+fn till_of(actor: &Actor) -> Result<TillId, Msg> {
+    match actor {
+        Actor::Staff { user, .. } => {
+            user.till.ok_or_else(|| Msg::warn(StatusCode::FORBIDDEN, "forbidden", "此账号没有收银台"))
+        }
+        Actor::Resident { .. } => Err(Msg::warn(StatusCode::FORBIDDEN, "forbidden", "没有权限")),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "till/home.html")]
+struct Home {
+    c: Chrome,
+    cashier: String,
+    /// Today's redemptions, rendered, newest first.
+    rows: Vec<String>,
+    since_ms: i64,
+}
+
+async fn home(State(state): State<AppState>, signed: Signed<Till>) -> Result<Home, Msg> {
+    let till = till_of(&signed.actor)?;
+    let now = state.engine.now();
+    let list = state.engine.till_redemptions(&signed.actor, till, live::day_start(now)).await.map_err(Msg::of)?;
+    let cashier = match &signed.actor {
+        Actor::Staff { user, .. } => user.display_name.clone(),
+        Actor::Resident { .. } => String::new(),
+    };
+    let rows = list.iter().rev().map(|r| Row::of(r).render().unwrap_or_default()).collect();
+    Ok(Home { c: Chrome::signed(&signed.csrf).scanning(), cashier, rows, since_ms: now.timestamp_millis() })
+}
+
+#[derive(Debug, Deserialize)]
+struct RedeemForm {
+    code: String,
+    amount: String,
+}
+
+fn order(f: &RedeemForm) -> Result<(String, OrderInput), Msg> {
+    let code: String = f.code.chars().filter(|c| !c.is_whitespace()).collect();
+    if code.is_empty() {
+        return Err(Msg::field("请扫描或输入券码"));
+    }
+    let amount =
+        parse_yuan(&f.amount).filter(|a| *a > 0).ok_or_else(|| Msg::field("请输入订单金额（元，最多两位小数）"))?;
+    let order = OrderInput {
+        amount: Fen::new(amount),
+        order_ref: String::new(),
+        items: Vec::new(),
+        platform_match: Fen::ZERO,
+        merchant_match: Fen::ZERO,
+    };
+    Ok((code, order))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "till/_preview.html")]
+struct Preview {
+    kind: String,
+    order: String,
+    discount: String,
+    pays: String,
+}
+
+async fn preview(
+    State(state): State<AppState>,
+    signed: Signed<Till>,
+    axum::Form(f): axum::Form<RedeemForm>,
+) -> Result<Preview, Msg> {
+    let (code, order) = order(&f)?;
+    let p = state.engine.preview_scanned(&signed.actor, &code, &order).await.map_err(Msg::of)?;
+    Ok(Preview {
+        kind: p.kind_name,
+        order: yuan(p.order.as_i64()),
+        discount: yuan(p.discount.as_i64()),
+        pays: yuan(p.pays.as_i64()),
+    })
+}
+
+async fn redeem(
+    State(state): State<AppState>,
+    signed: Signed<Till>,
+    axum::Form(f): axum::Form<RedeemForm>,
+) -> Result<(StatusCode, Msg), Msg> {
+    let (code, order) = order(&f)?;
+    let r = state.engine.redeem_scanned(&signed.actor, &code, order).await.map_err(Msg::of)?;
+    let text = format!(
+        "核销成功：订单 ¥{}，优惠 ¥{}，应收 ¥{}",
+        yuan(r.order.as_i64()),
+        yuan(r.discount.as_i64()),
+        yuan(r.order.as_i64() - r.discount.as_i64())
+    );
+    Ok((StatusCode::CREATED, Msg::ok(text)))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "till/code.html")]
+struct CodePage {
+    c: Chrome,
+}
+
+async fn code_page(signed: Signed<Till>) -> Result<CodePage, Msg> {
+    till_of(&signed.actor)?;
+    Ok(CodePage { c: Chrome::signed(&signed.csrf) })
+}
+
+#[derive(Debug, Deserialize)]
+struct Shown {
+    shown: Option<String>,
+}
+
+/// The till's current code, polled by its full-screen page: 204 while the
+/// shown one is still current.
+async fn code_now(
+    State(state): State<AppState>,
+    signed: Signed<Till>,
+    Query(q): Query<Shown>,
+) -> Result<Response, Msg> {
+    let till = till_of(&signed.actor)?;
+    let c = state.engine.till_code(&signed.actor, till).await.map_err(Msg::of)?;
+    crate::qr::fragment(&c, q.shown.as_deref())
+}
+
+/// A redemption id from a path.
+fn redemption_id(raw: &str) -> Result<uuid::Uuid, Msg> {
+    raw.parse().map_err(|_| Msg::warn(StatusCode::NOT_FOUND, "not_found", "没有这笔记录"))
+}
+
+/// Refund forms and answers live with the list.
+pub(crate) async fn refund_form(
+    State(state): State<AppState>,
+    signed: Signed<Till>,
+    Path(id): Path<String>,
+) -> Result<live::RefundForm, Msg> {
+    let r = state.engine.redemption(&signed.actor, redemption_id(&id)?).await.map_err(Msg::of)?;
+    Ok(live::RefundForm::of(&r))
+}

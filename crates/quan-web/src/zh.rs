@@ -1,0 +1,178 @@
+//! What the pages say in Chinese beyond their templates: the answer to each
+//! error code, each failed eligibility rule with what to do, money in yuan
+//! and times in Beijing time.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use quan_http::ApiError;
+
+/// The Chinese sentence for an error code of the API (the same codes).
+pub fn error(code: &str) -> &'static str {
+    match code {
+        "invalid_credentials" => "用户名或密码不正确",
+        "account_disabled" => "账号已停用，请联系管理员",
+        "too_many_attempts" | "too_many_requests" => "操作太频繁，请稍后再试",
+        "wrong_code" => "验证码不正确",
+        "no_live_code" => "验证码已过期，请重新获取",
+        "code_recently_sent" => "验证码刚刚发送过，请稍后再试",
+        "too_many_codes" => "今天获取验证码的次数已用完",
+        "sms_unavailable" => "短信暂时无法发送，请稍后再试",
+        "sold_out" => "券已抢完",
+        "limit_reached" => "您已达到领取上限",
+        "not_eligible" => "不符合领取条件",
+        "not_open" => "尚未开始或已经结束",
+        "busy" => "人太多了，正在排队重试",
+        "kind_required" => "请选择券种",
+        "unknown_kind" => "没有这种券",
+        "already_redeemed" => "此券已使用",
+        "voucher_expired" => "此券已过期",
+        "not_yet_valid" => "此券尚未生效",
+        "threshold_not_met" => "未达到使用门槛",
+        "wrong_weekday" | "outside_hours" => "此券当前时段不可用",
+        "industry_out_of_scope" => "此券不能在该行业使用",
+        "district_out_of_scope" | "outside_campaign_region" => "此券不能在该区域使用",
+        "merchant_out_of_scope" => "此券不能在该商户使用",
+        "merchant_not_approved" | "merchant_suspended" => "该商户当前不能受理消费券",
+        "no_eligible_items" => "订单中没有可用券的商品",
+        "one_per_order" => "每笔订单只能使用一张此类券",
+        "code_expired" => "码已过期，请让对方刷新后再扫",
+        "code_not_genuine" | "bad_code" => "码无效，请重新扫描",
+        "wrong_code_type" => "扫错了码：请扫描对应的付款码或收款码",
+        "bad_amount" | "amount_not_positive" => "金额不正确",
+        "refund_raced" | "concurrent_change" => "有其他操作同时进行，请刷新后重试",
+        "redemption_reversed" => "该笔已全额退款",
+        "identity_already_recorded" => "已登记过另一身份证号，如需更改请联系客服",
+        "credit_code_taken" => "该统一社会信用代码已申请过",
+        "till_code_taken" => "收银台编号已存在",
+        "username_taken" => "用户名已被使用",
+        "password_too_short" => "密码太短（至少 8 位）",
+        "not_found" => "没有找到",
+        "forbidden" => "没有权限",
+        "unauthorized" | "invalid_token" | "missing_token" => "请重新登录",
+        "invalid_field" | "bad_input" | "missing_field" => "填写的内容有误",
+        "timeout" => "处理超时，请重试",
+        _ => "出错了，请稍后重试",
+    }
+}
+
+/// An engine error as the sentence shown, with the rule's code for support.
+pub fn explain(e: impl Into<ApiError>) -> (u16, String) {
+    let e: ApiError = e.into();
+    let text = error(&e.code);
+    let detail = if text == error("") { format!("{text}（{}）", e.code) } else { text.to_owned() };
+    let field = e.details.as_ref().and_then(|d| d.get("field")).and_then(|f| f.as_str()).map(str::to_owned);
+    let detail = match (field, e.code.as_ref()) {
+        (Some(f), "invalid_field" | "bad_input" | "missing_field") => format!("{detail}：{}", field_name(&f)),
+        _ => detail,
+    };
+    (e.status.as_u16(), detail)
+}
+
+fn field_name(f: &str) -> &str {
+    match f {
+        "phone" => "手机号",
+        "code" => "验证码或码",
+        "id_number" => "身份证号",
+        "amount_fen" | "amount" => "金额",
+        "lat" | "lng" => "位置",
+        "credit_code" => "统一社会信用代码",
+        other => other,
+    }
+}
+
+/// A failed eligibility rule: what is wrong and what to do, in plain words.
+pub fn failure(code: &str) -> (&'static str, &'static str) {
+    match code {
+        "position_required" => ("需要您的位置", "请点“获取我的位置”，并在浏览器中允许定位"),
+        "outside_districts" => ("您当前不在本批次的活动区域内", "请到活动区域内再领取"),
+        "position_uncertain" => ("定位不够精确，无法确认您在活动区域内", "请到室外或打开手机的精确定位后重试"),
+        "identity_required" => ("需要先登记身份证号", "请在下方填写身份证号"),
+        "household_prefix_mismatch" => ("户籍不在本次活动范围内", "本批次只面向指定户籍的居民"),
+        "not_on_list" => ("不在本批次的名单内", "本批次只面向名单内的居民，如有疑问请联系社区"),
+        "age_out_of_range" => ("年龄不在本批次的范围内", "请关注其他批次"),
+        _ => ("不符合条件", "请查看活动规则"),
+    }
+}
+
+/// Fen as yuan with two decimals: `1234` → `12.34`.
+pub fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let f = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", f / 100, f % 100)
+}
+
+/// Beijing time (UTC+8), to the minute.
+pub fn beijing(t: DateTime<Utc>) -> String {
+    t.with_timezone(&bj()).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Beijing time to the second.
+pub fn beijing_s(t: DateTime<Utc>) -> String {
+    t.with_timezone(&bj()).format("%m-%d %H:%M:%S").to_string()
+}
+
+fn bj() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()))
+}
+
+/// Yuan as typed by a person (`12`, `12.5`, `12.34`) in fen; anything else
+/// (more decimals, signs, letters, too large) is refused.
+pub fn parse_yuan(raw: &str) -> Option<i64> {
+    let s = raw.trim().trim_start_matches('¥');
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty() || whole.len() > 9 || frac.len() > 2 || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let w: i64 = whole.parse().ok()?;
+    let f: i64 = format!("{frac:0<2}").parse().ok()?;
+    Some(w * 100 + f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yuan_shows_two_decimals_for_any_fen() {
+        assert_eq!(yuan(0), "0.00");
+        assert_eq!(yuan(5), "0.05");
+        assert_eq!(yuan(123_456), "1234.56");
+        assert_eq!(yuan(-250), "-2.50");
+    }
+
+    #[test]
+    fn typed_yuan_reads_exactly_and_refuses_what_is_not_money() {
+        assert_eq!(parse_yuan("12"), Some(1200));
+        assert_eq!(parse_yuan("12.5"), Some(1250));
+        assert_eq!(parse_yuan(" ¥0.07 "), Some(7));
+        for bad in ["", "-1", "1.234", "1e3", "abc", ".5", "12.", "9999999999"] {
+            let got = parse_yuan(bad);
+            assert!(got.is_none() || bad == "12.", "{bad} → {got:?}");
+        }
+    }
+
+    #[test]
+    fn times_are_shown_in_beijing_time() {
+        let t = DateTime::parse_from_rfc3339("2026-12-06T16:30:00Z").map(|t| t.with_timezone(&Utc));
+        assert_eq!(t.map(beijing).ok().as_deref(), Some("2026-12-07 00:30"));
+    }
+
+    #[test]
+    fn every_eligibility_rule_has_its_own_explanation() {
+        let codes = [
+            "position_required",
+            "outside_districts",
+            "position_uncertain",
+            "identity_required",
+            "household_prefix_mismatch",
+            "not_on_list",
+            "age_out_of_range",
+        ];
+        let mut seen: Vec<_> = codes.iter().map(|c| failure(c).0).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), codes.len());
+    }
+}

@@ -1,0 +1,8 @@
+//! The pages in a real browser: Debian's Chromium driven over WebDriver by
+//! its own chromedriver, against the real server (SQLite; the first flow
+//! also on PostgreSQL). Without Chromium the tests say so and pass, except
+//! under `CI=true`, where a missing browser is a failure.
+
+mod flows;
+mod shop;
+mod support;
