@@ -160,6 +160,10 @@ fn serve_until_ctrl_c(demo: &Demo<'_>, summary: &str) -> anyhow::Result<()> {
         out,
         "\nserving on http://{addr}/ (API docs: http://{addr}/docs/); the clock stays at 2026-12-14 01:00 (UTC+8)."
     );
+    let _ = writeln!(
+        out,
+        "pages: residents http://{addr}/h5/ (SMS codes go to the outbox in the data folder) · tills http://{addr}/till/ · shops http://{addr}/merchant/"
+    );
     for (name, pw) in &demo.passwords {
         let _ = writeln!(out, "  {name:<14} password {pw}");
     }
