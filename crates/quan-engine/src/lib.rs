@@ -27,6 +27,7 @@ pub mod identity;
 mod list_memory;
 mod lottery;
 pub mod merchant_phones;
+pub mod merchant_reads;
 pub mod merchants;
 pub mod random;
 mod rate_limit;

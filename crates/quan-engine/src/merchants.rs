@@ -360,7 +360,7 @@ impl Engine {
     }
 
     /// The owner of `id`, or Forbidden.
-    fn owner_of(actor: &Actor, id: MerchantId) -> Result<&User, MerchantError> {
+    pub(crate) fn owner_of(actor: &Actor, id: MerchantId) -> Result<&User, MerchantError> {
         match actor {
             Actor::Staff { user, .. } if user.role == Role::MerchantOwner && user.merchant == Some(id) => Ok(user),
             _ => Err(MerchantError::Forbidden),

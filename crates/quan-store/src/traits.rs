@@ -2,7 +2,7 @@
 //! happens completely or not at all.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use quan_domain::merchant::MerchantStatus;
 use quan_domain::{BatchId, CampaignId, Fen, ResidentId as Rid};
 use quan_domain::{KeyedHash, MerchantId, Region, ResidentId, SessionId, TillId, UserId, Username};
@@ -32,6 +32,8 @@ pub trait UserStore: Send + Sync {
         limit: u32,
         search: Option<&str>,
     ) -> Result<Vec<User>, StoreError>;
+    /// The accounts of one merchant (its owner and cashiers), by username.
+    async fn users_of_merchant(&self, merchant: MerchantId) -> Result<Vec<User>, StoreError>;
     async fn set_user_disabled(&self, id: UserId, disabled: bool) -> Result<(), StoreError>;
     async fn set_user_password(&self, id: UserId, password_hash: &str) -> Result<(), StoreError>;
     async fn count_users(&self) -> Result<u64, StoreError>;
@@ -386,6 +388,15 @@ pub trait RedemptionStore: Send + Sync {
         since: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Redemption>, StoreError>;
+    /// A merchant's redemptions of business days `from` to `to` (both
+    /// included), at one till or all, newest first, at most `limit`.
+    async fn redemptions_of_merchant(
+        &self,
+        merchant: MerchantId,
+        days: (NaiveDate, NaiveDate),
+        till: Option<TillId>,
+        limit: u32,
+    ) -> Result<Vec<Redemption>, StoreError>;
     /// Standing redemptions of one order of a merchant.
     async fn standing_on_order(&self, merchant: MerchantId, order_ref: &str) -> Result<u32, StoreError>;
     /// Records a refund: the redemption's refunded amount and standing
@@ -463,6 +474,8 @@ pub trait SettlementStore: Send + Sync {
     /// Per campaign and merchant, what happened on business day `day`.
     async fn day_activity(&self, day: chrono::NaiveDate) -> Result<Vec<crate::DayActivity>, StoreError>;
     async fn settlements_of_day(&self, day: chrono::NaiveDate) -> Result<Vec<Settlement>, StoreError>;
+    /// A merchant's settlement lines, newest business day first, at most `limit`.
+    async fn settlements_of_merchant(&self, merchant: MerchantId, limit: u32) -> Result<Vec<Settlement>, StoreError>;
     /// Per merchant: what its settlements of a campaign told the bank to pay.
     async fn paid_by_settlements(&self, campaign: CampaignId) -> Result<Vec<(MerchantId, i128)>, StoreError>;
     async fn settlement_by_id(&self, id: uuid::Uuid) -> Result<Settlement, StoreError>;

@@ -74,6 +74,8 @@ pub async fn a_merchant_and_its_owner_are_stored_together_or_not_at_all(s: S) {
     ok(s.insert_merchant(&m, Some(&o)).await, "insert");
     assert_eq!(ok(s.merchant_by_id(m.id).await, "read"), m);
     assert_eq!(ok(s.user_by_id(o.id).await, "owner").merchant, Some(m.id));
+    assert_eq!(ok(s.users_of_merchant(m.id).await, "its accounts"), vec![o.clone()]);
+    assert!(ok(s.users_of_merchant(mid(9)).await, "none").is_empty());
     let dup = s.insert_merchant(&Merchant { id: mid(2), ..m.clone() }, None).await;
     assert!(matches!(dup, Err(StoreError::Conflict { what: "credit_code" })), "{dup:?}");
     let m3 = merchant(3, "420502");

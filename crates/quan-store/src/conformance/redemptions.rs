@@ -263,4 +263,17 @@ pub async fn a_voucher_is_redeemed_once_even_twice_in_one_batch_and_a_full_refun
     // Redeemed again after coming back: a second standing redemption is allowed.
     let again = (redemption(4, &c, &b, v(0), rs[0], m.id), vec![pay(4, &c, m.id)]);
     assert_eq!(ok(s.redeem_batch(&[again]).await, "again"), vec![true]);
+    // The merchant's list: its business days, all tills or one, at most `limit`.
+    let day = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default();
+    let listed = ok(s.redemptions_of_merchant(m.id, (day, day), None, 10).await, "listed");
+    let mut ids: Vec<Uuid> = listed.iter().map(|r| r.id).collect();
+    ids.sort();
+    let mut want = vec![items[0].0.id, items[2].0.id, redemption(4, &c, &b, v(0), rs[0], m.id).id];
+    want.sort();
+    assert_eq!(ids, want, "reversed and standing alike");
+    assert_eq!(ok(s.redemptions_of_merchant(m.id, (day, day), None, 2).await, "limited").len(), 2);
+    let next = day.succ_opt().unwrap_or(day);
+    assert!(ok(s.redemptions_of_merchant(m.id, (next, next), None, 10).await, "other day").is_empty());
+    let till = quan_domain::TillId::from_uuid(Uuid::from_u128(0x7111));
+    assert!(ok(s.redemptions_of_merchant(m.id, (day, day), Some(till), 10).await, "other till").is_empty());
 }

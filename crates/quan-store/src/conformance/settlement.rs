@@ -67,6 +67,7 @@ pub async fn a_settlement_row_and_its_transfers_are_recorded_once_per_day_and_me
     assert_eq!(ok(s.paid_by_settlements(c.id).await, "instructed"), vec![(m.id, 60)]);
     let read = ok(s.settlements_of_day(day).await, "read");
     assert_eq!(read, first, "read back as written, recovered amount included");
+    assert_eq!(ok(s.settlements_of_merchant(m.id, 10).await, "the merchant's"), first);
     // A row that pays nothing (all netted) is allowed; one that moves more than is payable is not, and leaves nothing.
     let other = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap_or_default();
     let over =

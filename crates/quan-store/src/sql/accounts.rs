@@ -139,7 +139,7 @@ macro_rules! impl_account_stores {
 
             use async_trait::async_trait;
             use chrono::{DateTime, Utc};
-            use quan_domain::{KeyedHash, Region, ResidentId, SessionId, UserId, Username};
+            use quan_domain::{KeyedHash, MerchantId, Region, ResidentId, SessionId, UserId, Username};
             use quan_store::{
                 NewOtp, NewUser, OtpChallenge, OtpSend, OtpSendLimits, OtpStore, Principal, Resident, ResidentStore,
                 Session, SessionStore, StoreError, User, UserStore,
@@ -229,6 +229,16 @@ macro_rules! impl_account_stores {
                         .bind(after.map(|a| a.as_uuid()))
                         .bind(i64::from(limit))
                         .bind(search.map(quan_store::sql::contains_pattern))
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(err)?;
+                    found.iter().map(rows::user).collect()
+                }
+
+                async fn users_of_merchant(&self, merchant: MerchantId) -> Result<Vec<User>, StoreError> {
+                    let sql = format!("SELECT {USER_COLS} FROM users WHERE merchant_id = $1 ORDER BY username");
+                    let found: Vec<rows::R> = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(merchant.as_uuid())
                         .fetch_all(self.pool())
                         .await
                         .map_err(err)?;

@@ -305,6 +305,29 @@ macro_rules! impl_redemption_store {
                     rows.iter().map(redemption).collect()
                 }
 
+                async fn redemptions_of_merchant(
+                    &self,
+                    merchant: MerchantId,
+                    days: (NaiveDate, NaiveDate),
+                    till: Option<TillId>,
+                    limit: u32,
+                ) -> Result<Vec<Redemption>, StoreError> {
+                    let at_till = if till.is_some() { " AND till_id = $5" } else { "" };
+                    let sql = format!(
+                        "SELECT {COLUMNS} FROM redemptions WHERE merchant_id = $1 AND business_day >= $2 AND business_day <= $3{at_till} ORDER BY redeemed_at_ms DESC, id DESC LIMIT $4"
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(merchant.as_uuid())
+                        .bind(days.0.format("%Y-%m-%d").to_string())
+                        .bind(days.1.format("%Y-%m-%d").to_string())
+                        .bind(i64::from(limit));
+                    if let Some(t) = till {
+                        q = q.bind(t.as_uuid());
+                    }
+                    let rows = q.fetch_all(self.pool()).await.map_err(err)?;
+                    rows.iter().map(redemption).collect()
+                }
+
                 async fn standing_on_order(&self, merchant: MerchantId, order_ref: &str) -> Result<u32, StoreError> {
                     let n: i64 = sqlx::query_scalar(
                         "SELECT CAST(COUNT(*) AS BIGINT) FROM redemptions WHERE merchant_id = $1 AND order_ref = $2 AND state = 'standing'",

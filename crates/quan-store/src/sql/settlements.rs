@@ -158,6 +158,23 @@ macro_rules! impl_settlement_store {
                     rows.iter().map(settlement).collect()
                 }
 
+                async fn settlements_of_merchant(
+                    &self,
+                    merchant: MerchantId,
+                    limit: u32,
+                ) -> Result<Vec<Settlement>, StoreError> {
+                    let sql = format!(
+                        "SELECT {SETTLEMENT_COLUMNS} FROM settlements WHERE merchant_id = $1 ORDER BY business_day DESC, campaign_id LIMIT $2"
+                    );
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(merchant.as_uuid())
+                        .bind(i64::from(limit))
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(err)?;
+                    rows.iter().map(settlement).collect()
+                }
+
                 async fn paid_by_settlements(
                     &self,
                     campaign: CampaignId,

@@ -202,6 +202,31 @@ async fn resident_pays_at_the_till(app: &TestApp, r: &Browser, c: &Browser, s: &
     .await;
 }
 
+/// The shop's owner (in the cashier's browser: each page set has its own
+/// cookie) sees both redemptions and downloads them as CSV.
+async fn owner_reads_the_books(app: &TestApp, c: &Browser) {
+    c.go(&app.url("/merchant/login")).await;
+    c.type_into("#username", "owner1").await;
+    c.type_into("#password", "owner password 1").await;
+    c.click("#login").await;
+    c.find("#status", 10).await;
+    c.go(&app.url("/merchant/redemptions?from=2026-12-05&to=2026-12-05")).await;
+    assert_eq!(c.text("#count", 5).await, "2");
+    assert_eq!(c.text("#subsidy", 5).await, "40.00");
+    c.check_page(&app.base).await;
+    let href = c.find("#csv", 5).await.attr("href").await.ok().flatten().unwrap_or_default();
+    let js = format!(
+        "const done = arguments[0]; fetch('{href}').then(r => r.arrayBuffer().then(b => {{ const u = new Uint8Array(b); done([r.status, Array.from(u.slice(0, 3)), new TextDecoder().decode(u)]); }}));"
+    );
+    let got = c.driver.execute_async(js, Vec::new()).await.map(|r| r.json().clone()).unwrap_or_default();
+    assert_eq!(got[0], 200, "{got}");
+    let text = got[2].as_str().unwrap_or_default();
+    assert_eq!(got[1], json!([0xef, 0xbb, 0xbf]), "a byte-order mark, so a spreadsheet reads UTF-8");
+    assert!(text.contains("核销时间"), "{text}");
+    assert_eq!(text.lines().count(), 3, "a header and two rows: {text}");
+    assert!(text.contains("150.00") && text.contains("120.00"), "{text}");
+}
+
 async fn pages_for_resident_and_cashier(app: TestApp) {
     campaign(&app).await;
     let s = shop(&app, 1, "catering").await;
@@ -216,6 +241,7 @@ async fn pages_for_resident_and_cashier(app: TestApp) {
         r.find("nav.tabs", 5).await;
         r.check_page(&app.base).await;
     }
+    owner_reads_the_books(&app, &c).await;
     c.go(&app.url("/till/code")).await;
     c.find("#code .code__box svg", 10).await;
     c.check_page(&app.base).await;

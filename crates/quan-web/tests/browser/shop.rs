@@ -95,6 +95,75 @@ async fn a_shop_applies_in_the_form_is_approved_and_its_owner_creates_a_till_and
     assert!(password.len() >= 12, "a generated password is shown once: {password}");
     let cashier = app.login("pagecashier", &password).await;
     assert!(!cashier.is_empty(), "the cashier can log in with it");
+    staff_and_catalogue(&app, &b, &password).await;
     b.quit().await;
     app.stop().await;
+}
+
+/// The owner resets the cashier's password (the old one stops working),
+/// disables and re-enables them, and keeps a catalogue whose prices have
+/// a history.
+async fn staff_and_catalogue(app: &TestApp, b: &Browser, first_password: &str) {
+    b.go(&app.url("/merchant/")).await;
+    let row = b.text("#cashiers li[data-cashier=pagecashier]", 10).await;
+    assert!(row.contains("王五") && row.contains("T09"), "{row}");
+    b.click("#cashiers li[data-cashier=pagecashier] button.reset").await;
+    accept(b).await;
+    let second = b.text("#cashier-password", 10).await;
+    assert_ne!(second, first_password);
+    let (status, _) =
+        app.post("/api/v1/auth/login", None, &json!({"username": "pagecashier", "password": first_password})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the old password no longer works");
+    assert!(!app.login("pagecashier", &second).await.is_empty());
+
+    b.click("#cashiers li[data-cashier=pagecashier] button.disable").await;
+    accept(b).await;
+    crate::support::within(10, "the cashier shows as disabled", || async {
+        b.text("#cashiers li[data-cashier=pagecashier]", 2).await.contains("已停用")
+    })
+    .await;
+    let (status, body) =
+        app.post("/api/v1/auth/login", None, &json!({"username": "pagecashier", "password": second})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a disabled cashier cannot log in: {body}");
+    b.click("#cashiers li[data-cashier=pagecashier] button.enable").await;
+    crate::support::within(10, "the cashier is enabled again", || async {
+        !b.text("#cashiers li[data-cashier=pagecashier]", 2).await.contains("已停用")
+    })
+    .await;
+
+    b.go(&app.url("/merchant/catalogue")).await;
+    b.find("#sku", 5).await;
+    b.check_page(&app.base).await;
+    for (field, value) in [
+        ("#sku", "AC-01"),
+        ("#brand", "格力"),
+        ("#model", "KFR-35GW"),
+        ("#category", "air_conditioner"),
+        ("#energy_class", "1"),
+        ("#price", "3999"),
+    ] {
+        b.type_into(field, value).await;
+    }
+    b.click("#add-item").await;
+    let item = b.text("#items li[data-sku=AC-01]", 10).await;
+    assert!(item.contains("¥3999.00"), "{item}");
+    b.type_into("#items li[data-sku=AC-01] input[name=price]", "3799.5").await;
+    b.click("#items li[data-sku=AC-01] button.reprice").await;
+    crate::support::within(10, "the new price shows", || async {
+        b.text("#items li[data-sku=AC-01]", 2).await.contains("¥3799.50")
+    })
+    .await;
+    b.click("#items li[data-sku=AC-01] button.history").await;
+    let history = b.text("#items li[data-sku=AC-01] .prices", 10).await;
+    assert!(history.contains("¥3999.00") && history.contains("¥3799.50"), "every price is kept: {history}");
+    for page in ["/merchant/redemptions", "/merchant/settlements"] {
+        b.go(&app.url(page)).await;
+        b.find("nav.tabs", 5).await;
+        b.check_page(&app.base).await;
+    }
+}
+
+/// Accepts the page's confirmation dialog.
+async fn accept(b: &Browser) {
+    crate::support::within(5, "a confirmation is asked", || async { b.driver.accept_alert().await.is_ok() }).await;
 }

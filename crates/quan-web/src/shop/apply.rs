@@ -1,48 +1,28 @@
-//! The shop's pages (`/merchant/`): the public application form (credit
-//! code checked as it is typed), then, signed in as the owner, the
-//! application's status, tills and cashiers.
+//! The public application form (credit code checked as it is typed).
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use quan_domain::merchant::{CreditCode, LatLng, MerchantApplication, MerchantStatus, Scale, SettlementAccount};
-use quan_domain::{Industry, MerchantId, TillId};
-use quan_engine::Actor;
+use quan_domain::Industry;
+use quan_domain::merchant::{CreditCode, LatLng, MerchantApplication, Scale, SettlementAccount};
 use quan_engine::merchants::OwnerAccount;
 use quan_http::AppState;
 use quan_http::extract::ClientAddr;
 use serde::Deserialize;
 
+use axum::Router;
+use axum::routing::{get, post};
+
+use super::Choice;
 use crate::Chrome;
-use crate::login::{StaffLogin, staff_login};
 use crate::msg::Msg;
-use crate::session::{self, Shop, Signed};
+use crate::session;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/merchant", get(|| async { Redirect::permanent("/merchant/") }))
-        .route("/merchant/", get(home))
-        .route("/merchant/login", get(login_page).post(staff_login::<Shop>))
-        .route("/merchant/logout", post(crate::login::logout::<Shop>))
         .route("/merchant/apply", get(apply_page).post(apply))
         .route("/merchant/apply/credit-code", post(check_credit_code))
-        .route("/merchant/tills", post(create_till))
-        .route("/merchant/cashiers", post(create_cashier))
-}
-
-async fn login_page() -> StaffLogin {
-    StaffLogin { c: Chrome::public(), title: "商户管理", action: "/merchant/login" }
-}
-
-/// A choice in a select.
-#[derive(Debug)]
-struct Choice {
-    value: String,
-    label: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -151,99 +131,4 @@ async fn apply(
     let (m, _) = state.engine.apply_merchant(&app, &owner, &client.0).await.map_err(Msg::of)?;
     let text = format!("申请已提交（编号 {}），审核结果请用账号 {} 登录查看", m.id, owner.username);
     Ok((StatusCode::CREATED, Msg::ok(text)))
-}
-
-fn merchant_of(actor: &Actor) -> Result<MerchantId, Msg> {
-    match actor {
-        Actor::Staff { user, .. } => {
-            user.merchant.ok_or_else(|| Msg::warn(StatusCode::FORBIDDEN, "forbidden", "没有权限"))
-        }
-        Actor::Resident { .. } => Err(Msg::warn(StatusCode::FORBIDDEN, "forbidden", "没有权限")),
-    }
-}
-
-fn status_zh(s: MerchantStatus) -> &'static str {
-    match s {
-        MerchantStatus::Pending => "审核中",
-        MerchantStatus::Approved => "已通过，可受理消费券",
-        MerchantStatus::Rejected => "未通过",
-        MerchantStatus::Suspended => "已暂停",
-    }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "shop/home.html")]
-struct Home {
-    c: Chrome,
-    name: String,
-    status: &'static str,
-    reason: String,
-    approved: bool,
-    tills: Vec<Choice>,
-}
-
-async fn home(State(state): State<AppState>, signed: Signed<Shop>) -> Result<Response, Msg> {
-    let id = merchant_of(&signed.actor)?;
-    let m = state.engine.get_merchant(&signed.actor, id).await.map_err(Msg::of)?;
-    let tills = state.engine.tills(&signed.actor, id).await.map_err(Msg::of)?;
-    let page = Home {
-        c: Chrome::signed(&signed.csrf),
-        name: m.app.legal_name.clone(),
-        status: status_zh(m.status),
-        reason: m.status_reason.clone(),
-        approved: m.status == MerchantStatus::Approved,
-        tills: tills
-            .iter()
-            .map(|t| Choice { value: t.id.to_string(), label: format!("{} {}", t.code, t.name) })
-            .collect(),
-    };
-    Ok(page.into_response())
-}
-
-#[derive(Debug, Deserialize)]
-struct TillForm {
-    code: String,
-    name: String,
-}
-
-async fn create_till(
-    State(state): State<AppState>,
-    signed: Signed<Shop>,
-    axum::Form(f): axum::Form<TillForm>,
-) -> Result<Response, Msg> {
-    let id = merchant_of(&signed.actor)?;
-    state.engine.create_till(&signed.actor, id, f.code.trim(), f.name.trim()).await.map_err(Msg::of)?;
-    let mut r = StatusCode::CREATED.into_response();
-    r.headers_mut().insert("hx-refresh", axum::http::HeaderValue::from_static("true"));
-    Ok(r)
-}
-
-#[derive(Debug, Deserialize)]
-struct CashierForm {
-    till: String,
-    username: String,
-    display_name: String,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "shop/_cashier.html")]
-struct CashierMade {
-    username: String,
-    password: String,
-}
-
-async fn create_cashier(
-    State(state): State<AppState>,
-    signed: Signed<Shop>,
-    axum::Form(f): axum::Form<CashierForm>,
-) -> Result<(StatusCode, CashierMade), Msg> {
-    let id = merchant_of(&signed.actor)?;
-    let till: TillId = f.till.parse().map_err(|_| Msg::field("请选择收银台"))?;
-    let (user, generated) = state
-        .engine
-        .create_cashier(&signed.actor, id, f.username.trim(), f.display_name.trim(), till, None)
-        .await
-        .map_err(Msg::of)?;
-    let made = CashierMade { username: user.username.to_string(), password: generated.unwrap_or_default() };
-    Ok((StatusCode::CREATED, made))
 }
