@@ -25,7 +25,7 @@ pub mod eligibility;
 pub mod expiry;
 pub mod identity;
 mod list_memory;
-mod lottery;
+pub mod lottery;
 pub mod merchant_phones;
 pub mod merchant_reads;
 pub mod merchants;

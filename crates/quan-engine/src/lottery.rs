@@ -11,6 +11,18 @@ use crate::Engine;
 use crate::auth::Actor;
 use crate::campaigns::{CampaignError, LotteryRecord};
 
+/// A resident's place in a lottery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MyLottery {
+    pub opens: chrono::DateTime<chrono::Utc>,
+    pub closes: chrono::DateTime<chrono::Utc>,
+    pub registered: bool,
+    /// `None` before the draw.
+    pub won: Option<bool>,
+    pub registrants: usize,
+    pub winners_max: usize,
+}
+
 impl Engine {
     /// A resident registers for a lottery batch inside its window, if the
     /// batch's eligibility rule admits them now (household, age, lists, and
@@ -99,6 +111,25 @@ impl Engine {
             tracing::error!(batch_id = %id, error = %e, "issuing the winners' vouchers failed; winners can still claim");
         }
         self.lottery_record(id).await
+    }
+
+    /// Where the calling resident stands in a lottery batch: the window,
+    /// whether they registered, and after the draw whether they won.
+    pub async fn my_lottery(&self, actor: &Actor, id: BatchId) -> Result<MyLottery, CampaignError> {
+        let Actor::Resident { resident, .. } = actor else { return Err(CampaignError::Forbidden) };
+        let r = self.lottery_record(id).await?;
+        let BatchMode::Lottery { registration_opens_at, registration_closes_at } = r.batch.spec.mode else {
+            return Err(CampaignError::NotALottery);
+        };
+        let drawn = r.batch.lottery.as_ref().is_some_and(|l| l.drawn_at.is_some());
+        Ok(MyLottery {
+            opens: registration_opens_at,
+            closes: registration_closes_at,
+            registered: r.registrants.contains(&resident.id),
+            won: drawn.then(|| r.winners.contains(&resident.id)),
+            registrants: r.registrants.len(),
+            winners_max: r.winners_max,
+        })
     }
 
     /// The public record of a lottery. The seed is withheld until the draw.

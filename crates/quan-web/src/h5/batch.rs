@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/h5/batches/{id}", get(page))
         .route("/h5/batches/{id}/eligibility", get(eligibility))
         .route("/h5/batches/{id}/claim", post(claim))
+        .route("/h5/batches/{id}/register", post(register))
         .route("/h5/identity", post(identity))
 }
 
@@ -59,17 +60,59 @@ struct Page {
     b: BatchCard,
     now_ms: i64,
     id_masked: Option<String>,
+    lottery: Option<Lottery>,
+}
+
+/// A lottery batch as the resident sees it.
+#[derive(Debug)]
+struct Lottery {
+    opens: String,
+    closes: String,
+    open_now: bool,
+    registered: bool,
+    /// 已中签 / 未中签 after the draw; empty before.
+    result: &'static str,
+    won: bool,
+    registrants: usize,
+    winners_max: usize,
+}
+
+impl Lottery {
+    fn of(m: &quan_engine::lottery::MyLottery, now: chrono::DateTime<chrono::Utc>) -> Lottery {
+        Lottery {
+            opens: zh::beijing(m.opens),
+            closes: zh::beijing(m.closes),
+            open_now: m.opens <= now && now < m.closes,
+            registered: m.registered,
+            result: match m.won {
+                None => "",
+                Some(true) => "已中签，券已发到“我的券”",
+                Some(false) => "未中签",
+            },
+            won: m.won == Some(true),
+            registrants: m.registrants,
+            winners_max: m.winners_max,
+        }
+    }
 }
 
 async fn page(State(state): State<AppState>, signed: Signed<H5>, Path(id): Path<String>) -> Result<Page, Msg> {
     let p = state.engine.resident_batch(&signed.actor, batch_id(&id)?).await.map_err(Msg::of)?;
     let identity = state.engine.my_identity(&signed.actor).await.map_err(Msg::of)?;
     let now = state.engine.now();
+    let b = BatchCard::of(&p, now);
+    let lottery = if b.lottery {
+        let m = state.engine.my_lottery(&signed.actor, p.batch.id).await.map_err(Msg::of)?;
+        Some(Lottery::of(&m, now))
+    } else {
+        None
+    };
     Ok(Page {
         c: Chrome::signed(&signed.csrf),
-        b: BatchCard::of(&p, now),
+        b,
         now_ms: now.timestamp_millis(),
         id_masked: identity.map(|i| i.id_masked),
+        lottery,
     })
 }
 
@@ -150,4 +193,16 @@ async fn claim(
     let c = state.engine.claim(&signed.actor, batch_id(&id)?, kind, position).await.map_err(Msg::of)?;
     let vouchers = c.vouchers.iter().map(|v| v.id.to_string()).collect();
     Ok((StatusCode::CREATED, Claimed { vouchers, kind: c.kind_code }))
+}
+
+/// Registration for a lottery batch, with the position when its rule names districts.
+async fn register(
+    State(state): State<AppState>,
+    signed: Signed<H5>,
+    Path(id): Path<String>,
+    axum::Form(at): axum::Form<Where>,
+) -> Result<(StatusCode, Msg), Msg> {
+    let position = at.position()?;
+    state.engine.register_for_lottery(&signed.actor, batch_id(&id)?, position).await.map_err(Msg::of)?;
+    Ok((StatusCode::CREATED, Msg::ok("报名成功，开奖后请回来查看结果")))
 }

@@ -4,5 +4,6 @@
 //! under `CI=true`, where a missing browser is a failure.
 
 mod flows;
+mod lottery;
 mod shop;
 mod support;
