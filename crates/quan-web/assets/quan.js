@@ -134,7 +134,13 @@
     var t = ev.target;
     if (!(t instanceof Element)) return;
     var btn = t.closest("button.claim");
-    if (btn && !btn.disabled) { ev.preventDefault(); claim(btn, 1); return; }
+    if (btn && !btn.disabled) {
+      ev.preventDefault();
+      // The position first, when the page asks for one and has none yet.
+      var lat = $("#lat");
+      if (lat && !lat.value && navigator.geolocation) { locate(function () { claim(btn, 1); }); } else { claim(btn, 1); }
+      return;
+    }
     if (t.closest("#locate")) { locate(function () { if (window.htmx) window.htmx.trigger("#where", "located"); }); return; }
     var near = t.closest("#near-me");
     if (near) {

@@ -179,7 +179,6 @@ struct ClaimForm {
 #[template(path = "h5/_claimed.html")]
 struct Claimed {
     vouchers: Vec<String>,
-    kind: String,
 }
 
 async fn claim(
@@ -192,7 +191,7 @@ async fn claim(
     let kind = f.kind.as_deref().filter(|k| !k.is_empty());
     let c = state.engine.claim(&signed.actor, batch_id(&id)?, kind, position).await.map_err(Msg::of)?;
     let vouchers = c.vouchers.iter().map(|v| v.id.to_string()).collect();
-    Ok((StatusCode::CREATED, Claimed { vouchers, kind: c.kind_code }))
+    Ok((StatusCode::CREATED, Claimed { vouchers }))
 }
 
 /// Registration for a lottery batch, with the position when its rule names districts.

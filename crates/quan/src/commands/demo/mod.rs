@@ -18,6 +18,7 @@ mod days;
 mod end;
 mod grab;
 mod phases;
+mod try_out;
 mod world;
 
 use std::path::PathBuf;
@@ -139,6 +140,7 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
     };
     let mut out = demo.summary(&figures, &end);
     if o.serve.is_some() {
+        demo.try_out().await?;
         serve_until_ctrl_c(&demo, &out)?;
         let _ = tokio::signal::ctrl_c().await;
         out.clear();
@@ -158,11 +160,20 @@ fn serve_until_ctrl_c(demo: &Demo<'_>, summary: &str) -> anyhow::Result<()> {
     let mut out = summary.to_owned();
     let _ = writeln!(
         out,
-        "\nserving on http://{addr}/ (API docs: http://{addr}/docs/); the clock stays at 2026-12-14 01:00 (UTC+8)."
+        "\nserving on http://{addr}/ (API docs: http://{addr}/docs/); the clock stays at {} (UTC+8).",
+        try_out::SERVE_AT.replace('T', " ")
     );
+    let outbox = demo.o.data_dir.join(phases::SMS_OUTBOX);
+    let _ = writeln!(out, "pages, with ready logins:");
     let _ = writeln!(
         out,
-        "pages: residents http://{addr}/h5/ (SMS codes go to the outbox in the data folder) · tills http://{addr}/till/ · shops http://{addr}/merchant/"
+        "  residents  http://{addr}/h5/     phone 13900000001 (演示体验券 is open: claim, show the code); tap 获取验证码, the code is the last line of {}",
+        outbox.display()
+    );
+    let _ = writeln!(out, "  tills      http://{addr}/till/   demo.cashier001 / demo cashier password");
+    let _ = writeln!(
+        out,
+        "  shops      http://{addr}/merchant/  demo.shop001 / demo shop password (apply: /merchant/apply)"
     );
     for (name, pw) in &demo.passwords {
         let _ = writeln!(out, "  {name:<14} password {pw}");

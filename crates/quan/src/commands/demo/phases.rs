@@ -44,6 +44,10 @@ pub(super) struct Demo<'a> {
     pub(super) payouts: PathBuf,
 }
 
+/// The file in the data folder where the demo's login codes are written
+/// (one JSON line each), for a person logging in to the pages.
+pub(super) const SMS_OUTBOX: &str = "sms-outbox.jsonl";
+
 /// The campaign the demo runs: its ids and stock.
 pub(super) struct Campaign {
     pub(super) cid: String,
@@ -82,7 +86,10 @@ impl<'a> Demo<'a> {
             store,
             clock: clock.clone(),
             random: Arc::new(SystemRandom),
-            sms: sms.clone(),
+            sms: Arc::new(quan_engine::sms::CopySmsSender::new(
+                sms.clone(),
+                Arc::new(quan_engine::FileSmsSender::new(&o.data_dir.join(SMS_OUTBOX))),
+            )),
             pii_key: setup::pii_key(&config)?,
             config: setup::engine_config(&config)?,
         });
