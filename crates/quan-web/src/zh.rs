@@ -2,7 +2,8 @@
 //! error code, each failed eligibility rule with what to do, money in yuan
 //! and times in Beijing time.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
+use quan_domain::UTC8;
 use quan_http::ApiError;
 
 /// The Chinese sentence for an error code of the API (the same codes).
@@ -45,6 +46,17 @@ pub fn error(code: &str) -> &'static str {
         "till_code_taken" => "收银台编号已存在",
         "username_taken" => "用户名已被使用",
         "password_too_short" => "密码太短（至少 8 位）",
+        "position_too_imprecise" => "定位精度不够，请到室外或打开精确定位后重试",
+        "position_out_of_range" | "position_not_a_number" => "位置不正确，请重新获取位置",
+        "id_number_length" => "身份证号应为 18 位",
+        "id_number_characters" => "身份证号只能是数字，最后一位可以是 X",
+        "id_number_check_digit" => "身份证号校验位不对，请核对",
+        "id_number_bad_birth_date" | "id_number_future_birth_date" => "身份证号中的出生日期不对",
+        "id_number_unknown_region" => "身份证号的地区码不存在",
+        "id_number_legacy_15" => "请使用 18 位身份证号",
+        "registration_closed" => "不在报名时间内",
+        "already_registered" => "您已报名",
+        "not_a_winner" => "未中签，不能领取",
         "not_found" => "没有找到",
         "forbidden" => "没有权限",
         "unauthorized" | "invalid_token" | "missing_token" => "请重新登录",
@@ -102,16 +114,12 @@ pub fn yuan(fen: i64) -> String {
 
 /// Beijing time (UTC+8), to the minute.
 pub fn beijing(t: DateTime<Utc>) -> String {
-    t.with_timezone(&bj()).format("%Y-%m-%d %H:%M").to_string()
+    t.with_timezone(&UTC8).format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// Beijing time to the second.
 pub fn beijing_s(t: DateTime<Utc>) -> String {
-    t.with_timezone(&bj()).format("%m-%d %H:%M:%S").to_string()
-}
-
-fn bj() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()))
+    t.with_timezone(&UTC8).format("%m-%d %H:%M:%S").to_string()
 }
 
 /// Yuan as typed by a person (`12`, `12.5`, `12.34`) in fen; anything else

@@ -34,9 +34,8 @@ pub fn router() -> Router<AppState> {
 
 /// The start of today's business day in Beijing (midnight UTC+8).
 pub fn day_start(now: DateTime<Utc>) -> DateTime<Utc> {
-    let bj = chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!());
-    let local = now.with_timezone(&bj).date_naive().and_hms_opt(0, 0, 0).unwrap_or_default();
-    local.and_local_timezone(bj).single().map_or(now, |t| t.with_timezone(&Utc))
+    let local = now.with_timezone(&quan_domain::UTC8).date_naive().and_hms_opt(0, 0, 0).unwrap_or_default();
+    local.and_local_timezone(quan_domain::UTC8).single().map_or(now, |t| t.with_timezone(&Utc))
 }
 
 /// One redemption in the list.

@@ -26,7 +26,7 @@ fn yichang_geojson() -> String {
 
 /// Yichang's districts, and a running campaign whose batch opens at 10:00
 /// for residents in Xiling District (420502) registered in Yichang.
-async fn campaign(app: &TestApp) {
+pub(crate) async fn campaign(app: &TestApp) {
     at(app, "2026-12-05T09:00:00+08:00");
     let (_, official) = app.staff("yichang.official", Role::Official, "4205").await;
     let r =
@@ -114,6 +114,10 @@ async fn resident_claims(app: &TestApp, b: &Browser) -> String {
     b.find("#code .code__box svg", 10).await;
     b.check_page(&base).await;
     b.screenshot("voucher-code").await;
+    // Where it can be used, nearest first, from the phone's position.
+    b.click("#near-me").await;
+    let near = b.text("#shops .distance", 10).await;
+    assert!(near.ends_with('米') || near.ends_with("公里"), "a distance: {near}");
     b.driver.current_url().await.map(|u| u.to_string()).unwrap_or_default()
 }
 

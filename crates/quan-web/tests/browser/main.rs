@@ -3,6 +3,7 @@
 //! also on PostgreSQL). Without Chromium the tests say so and pass, except
 //! under `CI=true`, where a missing browser is a failure.
 
+mod camera;
 mod flows;
 mod lottery;
 mod shop;

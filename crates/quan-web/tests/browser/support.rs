@@ -37,6 +37,16 @@ fn free_port() -> u16 {
 
 impl Browser {
     pub async fn start() -> Browser {
+        Browser::start_with(&[]).await
+    }
+
+    /// A browser whose camera films `y4m` (a Y4M video), allowed without asking.
+    pub async fn with_camera(y4m: &std::path::Path) -> Browser {
+        let file = format!("--use-file-for-fake-video-capture={}", y4m.display());
+        Browser::start_with(&["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", &file]).await
+    }
+
+    async fn start_with(extra: &[&str]) -> Browser {
         let port = free_port();
         let driver_process = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
@@ -63,6 +73,9 @@ impl Browser {
             caps.add_arg(arg).unwrap_or_else(|e| panic!("{e}"));
         }
         caps.add_arg(&format!("--user-data-dir={}", profile.path().display())).unwrap_or_else(|e| panic!("{e}"));
+        for arg in extra {
+            caps.add_arg(arg).unwrap_or_else(|e| panic!("{e}"));
+        }
         let url = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
         let driver = loop {
