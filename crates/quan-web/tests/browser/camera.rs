@@ -33,7 +33,7 @@ fn y4m(text: &str, path: &std::path::Path) {
     }
     let chroma = vec![128u8; W / 2 * H / 2];
     let mut f = std::fs::File::create(path).unwrap_or_else(|e| panic!("{e}"));
-    let _ = write!(f, "YUV4MPEG2 W{W} H{H} F10:1 Ip A1:1 C420jpeg\n");
+    let _ = writeln!(f, "YUV4MPEG2 W{W} H{H} F10:1 Ip A1:1 C420jpeg");
     for _ in 0..10 {
         let _ = f.write_all(b"FRAME\n");
         let _ = f.write_all(&y);
