@@ -144,6 +144,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::batches::router())
         .merge(routes::merchants::router())
         .merge(routes::merchant_contact::router())
+        .merge(routes::merchant_books::router())
         .merge(routes::districts::router())
         .merge(routes::eligibility::router())
         .merge(routes::claims::router())

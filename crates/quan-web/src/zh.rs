@@ -57,6 +57,8 @@ pub fn error(code: &str) -> &'static str {
         "registration_closed" => "不在报名时间内",
         "already_registered" => "您已报名",
         "not_a_winner" => "未中签，不能领取",
+        "days_reversed" => "结束日期早于开始日期",
+        "days_too_many" => "一次最多查询 93 天",
         "not_found" => "没有找到",
         "forbidden" => "没有权限",
         "unauthorized" | "invalid_token" | "missing_token" => "请重新登录",

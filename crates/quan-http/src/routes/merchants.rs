@@ -220,7 +220,7 @@ impl From<&PriceChange> for PriceView {
     }
 }
 
-fn merchant_id(raw: &str) -> Result<MerchantId, ApiError> {
+pub(crate) fn merchant_id(raw: &str) -> Result<MerchantId, ApiError> {
     raw.parse().map_err(|_| ApiError::not_found())
 }
 

@@ -7,6 +7,7 @@ pub mod campaigns;
 pub mod claims;
 pub mod districts;
 pub mod eligibility;
+pub mod merchant_books;
 pub mod merchant_contact;
 pub mod merchant_docs;
 pub mod merchants;

@@ -6,6 +6,7 @@ mod api_campaigns;
 mod api_claims;
 mod api_eligibility;
 mod api_errors;
+mod api_merchant_books;
 mod api_merchants;
 mod api_ops;
 mod api_redemptions;
