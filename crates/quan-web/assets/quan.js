@@ -174,13 +174,20 @@
   document.addEventListener("htmx:afterRequest", function (ev) {
     var d = ev.detail || {};
     var path = d.requestConfig && d.requestConfig.path;
+    if (/^\/till\/redemptions\/.*\/refund$/.test(path || "") && d.xhr && d.xhr.status === 201 && window.htmx && $("#totals")) {
+      window.htmx.trigger("#totals", "refresh");
+    }
     if (path === "/till/redeem" && d.xhr && d.xhr.status === 201) {
       var form = $("#redeem-form"); if (form) form.reset();
       var code = $("#code"); if (code) code.focus();
     }
   });
 
-  document.addEventListener("htmx:sseMessage", function () { beep(); });
+  // A new redemption at the till: a beep, and today's totals again.
+  document.addEventListener("htmx:sseMessage", function () {
+    beep();
+    if (window.htmx && $("#totals")) window.htmx.trigger("#totals", "refresh");
+  });
   document.addEventListener("visibilitychange", keepAwake);
 
   function start() {
