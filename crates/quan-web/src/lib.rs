@@ -3,6 +3,12 @@
 //! pages (`/merchant/`). Server-rendered askama templates with htmx; the
 //! front-end files are vendored and embedded (`assets/`). Like the API, the
 //! pages reach the store only through the engine.
+//!
+//! Every word a person reads is in one of two places per page set: its
+//! templates (`templates/h5/`, `templates/till/`, `templates/shop/`) and its
+//! module of `zh` (`src/zh/h5.rs`, …; `src/zh/mod.rs` for what all share:
+//! error codes, eligibility rules, money, Beijing time). A second language is
+//! a second such set.
 
 mod assets;
 mod chrome;

@@ -64,15 +64,15 @@ pub async fn staff_login<A: Area>(
     axum::Form(f): axum::Form<PasswordForm>,
 ) -> Result<Response, Msg> {
     if !session::same_site(&headers) {
-        return Err(Msg::warn(StatusCode::FORBIDDEN, "cross_site", "请从本站页面登录"));
+        return Err(Msg::warn(StatusCode::FORBIDDEN, "cross_site", crate::zh::CROSS_SITE_LOGIN));
     }
     if f.username.trim().is_empty() || f.password.is_empty() {
-        return Err(Msg::field("请填写用户名和密码"));
+        return Err(Msg::field(crate::zh::CREDENTIALS));
     }
     let issued = state.engine.login(&f.username, &f.password, &client.0).await.map_err(Msg::of)?;
     if !A::ROLES.contains(&issued.actor.role()) {
         let _ = state.engine.logout(&issued.actor).await;
-        return Err(Msg::warn(StatusCode::FORBIDDEN, "forbidden_role", "此账号不能登录这里，请使用对应的入口"));
+        return Err(Msg::warn(StatusCode::FORBIDDEN, "forbidden_role", crate::zh::WRONG_DOOR));
     }
     Ok(signed_in::<A>(&state, &headers, &issued))
 }

@@ -29,7 +29,7 @@ impl Msg {
     /// A failure that is not the person's: logged with its cause, said plainly.
     pub fn internal(cause: &dyn std::fmt::Display) -> Msg {
         tracing::error!(error = %cause, "a page failed");
-        Msg::warn(StatusCode::INTERNAL_SERVER_ERROR, "internal", "出错了，请稍后重试")
+        Msg::warn(StatusCode::INTERNAL_SERVER_ERROR, "internal", crate::zh::INTERNAL)
     }
 
     /// A bad field of a form, named in Chinese.
@@ -57,7 +57,7 @@ impl Msg {
 
 impl IntoResponse for Msg {
     fn into_response(self) -> Response {
-        let body = self.render().unwrap_or_else(|_| "<p>出错了</p>".into());
+        let body = self.render().unwrap_or_else(|_| format!("<p>{}</p>", crate::zh::INTERNAL));
         let mut r = (self.status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
         if let Some(s) = self.retry_after_s
             && let Ok(v) = HeaderValue::from_str(&s.to_string())

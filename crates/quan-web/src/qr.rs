@@ -15,11 +15,15 @@ pub fn inline_svg(code: &str) -> Result<String, Msg> {
         internal()
     })?;
     let start = svg.find("<svg").unwrap_or(0);
-    Ok(svg[start..].replacen("<svg", "<svg role=\"img\" aria-label=\"二维码\" class=\"qr\"", 1))
+    Ok(svg[start..].replacen(
+        "<svg",
+        &format!("<svg role=\"img\" aria-label=\"{}\" class=\"qr\"", crate::zh::QR_LABEL),
+        1,
+    ))
 }
 
 fn internal() -> Msg {
-    Msg::warn(StatusCode::INTERNAL_SERVER_ERROR, "internal", "出错了，请稍后重试")
+    Msg::warn(StatusCode::INTERNAL_SERVER_ERROR, "internal", crate::zh::INTERNAL)
 }
 
 #[derive(Template)]

@@ -87,7 +87,7 @@ pub struct ToLogin {
 impl IntoResponse for ToLogin {
     fn into_response(self) -> Response {
         if self.bad_csrf {
-            return (StatusCode::FORBIDDEN, "请刷新页面后重试（安全校验未通过）").into_response();
+            return (StatusCode::FORBIDDEN, crate::zh::STALE_PAGE).into_response();
         }
         if self.htmx {
             let mut r = StatusCode::NO_CONTENT.into_response();

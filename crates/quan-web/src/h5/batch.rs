@@ -28,7 +28,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn batch_id(raw: &str) -> Result<BatchId, Msg> {
-    raw.parse().map_err(|_| Msg::warn(StatusCode::NOT_FOUND, "not_found", "没有这个批次"))
+    raw.parse().map_err(|_| Msg::warn(StatusCode::NOT_FOUND, "not_found", zh::h5::NO_BATCH))
 }
 
 /// A position as the browser gave it (WGS-84), all fields optional.
@@ -45,7 +45,7 @@ impl Where {
         let num = |s: &Option<String>| -> Result<Option<f64>, Msg> {
             match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 None => Ok(None),
-                Some(v) => v.parse::<f64>().map(Some).map_err(|_| Msg::field("位置不是数字，请重新获取位置")),
+                Some(v) => v.parse::<f64>().map(Some).map_err(|_| Msg::field(zh::h5::POSITION_NUMBER)),
             }
         };
         let (lat, lng, acc) = (num(&self.lat)?, num(&self.lng)?, num(&self.accuracy_m)?);
@@ -86,8 +86,8 @@ impl Lottery {
             registered: m.registered,
             result: match m.won {
                 None => "",
-                Some(true) => "已中签，券已发到“我的券”",
-                Some(false) => "未中签",
+                Some(true) => zh::h5::WON,
+                Some(false) => zh::h5::LOST,
             },
             won: m.won == Some(true),
             registrants: m.registrants,
@@ -139,9 +139,9 @@ async fn eligibility(
 ) -> Result<Eligibility, Msg> {
     let d = state.engine.eligibility(&signed.actor, batch_id(&id)?, q.position()?).await.map_err(Msg::of)?;
     let located = d.located.map(|l| match l {
-        quan_engine::districts::Located::Inside(c) => format!("您在 {c} 区域内"),
-        quan_engine::districts::Located::Uncertain { .. } => "您在区域边界附近".to_owned(),
-        quan_engine::districts::Located::Outside => "您不在任何活动区域内".to_owned(),
+        quan_engine::districts::Located::Inside(c) => zh::h5::inside(c.as_str()),
+        quan_engine::districts::Located::Uncertain { .. } => zh::h5::NEAR_BORDER.to_owned(),
+        quan_engine::districts::Located::Outside => zh::h5::OUTSIDE.to_owned(),
     });
     let failed = d
         .failures
@@ -165,7 +165,7 @@ async fn identity(
     axum::Form(f): axum::Form<IdForm>,
 ) -> Result<Msg, Msg> {
     let i = state.engine.verify_identity(&signed.actor, f.id_number.trim()).await.map_err(Msg::of)?;
-    Ok(Msg::ok(format!("已登记身份证号 {}", i.id_masked)))
+    Ok(Msg::ok(zh::h5::identity_recorded(&i.id_masked)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -203,5 +203,5 @@ async fn register(
 ) -> Result<(StatusCode, Msg), Msg> {
     let position = at.position()?;
     state.engine.register_for_lottery(&signed.actor, batch_id(&id)?, position).await.map_err(Msg::of)?;
-    Ok((StatusCode::CREATED, Msg::ok("报名成功，开奖后请回来查看结果")))
+    Ok((StatusCode::CREATED, Msg::ok(zh::h5::REGISTERED)))
 }

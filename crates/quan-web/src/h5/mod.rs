@@ -55,7 +55,7 @@ struct PhoneForm {
 }
 
 fn phone(raw: &str) -> Result<PhoneNumber, Msg> {
-    PhoneNumber::parse(raw.trim()).map_err(|_| Msg::field("请输入 11 位手机号"))
+    PhoneNumber::parse(raw.trim()).map_err(|_| Msg::field(crate::zh::h5::PHONE))
 }
 
 async fn send_code(
@@ -65,12 +65,12 @@ async fn send_code(
     axum::Form(f): axum::Form<PhoneForm>,
 ) -> Result<Msg, Msg> {
     if !session::same_site(&headers) {
-        return Err(Msg::warn(StatusCode::FORBIDDEN, "cross_site", "请从本站页面登录"));
+        return Err(Msg::warn(StatusCode::FORBIDDEN, "cross_site", crate::zh::CROSS_SITE_LOGIN));
     }
     let phone = phone(&f.phone)?;
     state.engine.request_login_code(&phone, &client.0).await.map_err(Msg::of)?;
     let wait = state.engine.config().otp_resend_interval_s;
-    Ok(Msg::ok(format!("验证码已发送，{wait} 秒后可重新获取")))
+    Ok(Msg::ok(crate::zh::h5::code_sent(wait)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,10 +85,10 @@ async fn login(
     axum::Form(f): axum::Form<CodeForm>,
 ) -> Result<Response, Msg> {
     if !session::same_site(&headers) {
-        return Err(Msg::warn(StatusCode::FORBIDDEN, "cross_site", "请从本站页面登录"));
+        return Err(Msg::warn(StatusCode::FORBIDDEN, "cross_site", crate::zh::CROSS_SITE_LOGIN));
     }
     let phone = phone(&f.phone)?;
-    let code = OtpCode::parse(f.code.trim()).map_err(|_| Msg::field("验证码是 6 位数字"))?;
+    let code = OtpCode::parse(f.code.trim()).map_err(|_| Msg::field(crate::zh::h5::OTP_FORMAT))?;
     let issued = state.engine.verify_login_code(&phone, &code).await.map_err(Msg::of)?;
     Ok(crate::login::signed_in::<H5>(&state, &headers, &issued))
 }

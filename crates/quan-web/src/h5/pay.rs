@@ -16,7 +16,7 @@ use super::views::VoucherCard;
 use crate::Chrome;
 use crate::msg::Msg;
 use crate::session::{H5, Signed};
-use crate::zh::{parse_yuan, yuan};
+use crate::zh::{self, parse_yuan, yuan};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/h5/pay", get(page).post(confirm)).route("/h5/pay/preview", post(preview))
@@ -51,11 +51,10 @@ struct Checked {
 fn check(f: &PayForm) -> Result<Checked, Msg> {
     let code: String = f.till_code.chars().filter(|c| !c.is_whitespace()).collect();
     if code.is_empty() {
-        return Err(Msg::field("请扫描或输入收款码"));
+        return Err(Msg::field(zh::h5::TILL_CODE));
     }
-    let amount =
-        parse_yuan(&f.amount).filter(|a| *a > 0).ok_or_else(|| Msg::field("请输入订单金额（元，最多两位小数）"))?;
-    let voucher = f.voucher.trim().parse().map_err(|_| Msg::field("请选择一张券"))?;
+    let amount = parse_yuan(&f.amount).filter(|a| *a > 0).ok_or_else(|| Msg::field(zh::till::ORDER_AMOUNT))?;
+    let voucher = f.voucher.trim().parse().map_err(|_| Msg::field(zh::h5::PICK_VOUCHER))?;
     let order = OrderInput {
         amount: Fen::new(amount),
         order_ref: String::new(),
@@ -100,11 +99,10 @@ async fn confirm(
 ) -> Result<(StatusCode, Msg), Msg> {
     let c = check(&f)?;
     let r = state.engine.redeem_at_scanned_till(&signed.actor, &c.code, c.voucher, c.order).await.map_err(Msg::of)?;
-    let text = format!(
-        "支付成功：订单 ¥{}，优惠 ¥{}，实付 ¥{}",
-        yuan(r.order.as_i64()),
-        yuan(r.discount.as_i64()),
-        yuan(r.order.as_i64() - r.discount.as_i64())
+    let text = zh::h5::paid(
+        &yuan(r.order.as_i64()),
+        &yuan(r.discount.as_i64()),
+        &yuan(r.order.as_i64() - r.discount.as_i64()),
     );
     Ok((StatusCode::CREATED, Msg::ok(text)))
 }

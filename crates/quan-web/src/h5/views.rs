@@ -67,18 +67,14 @@ impl KindCard {
 pub fn rule(d: &Discount) -> String {
     match d {
         Discount::Threshold { min_order_fen, off_fen } => {
-            format!("满{}元减{}元", yuan(min_order_fen.as_i64()), yuan(off_fen.as_i64()))
+            crate::zh::h5::threshold(&yuan(min_order_fen.as_i64()), &yuan(off_fen.as_i64()))
         }
-        Discount::Instant { off_fen } => format!("立减{}元", yuan(off_fen.as_i64())),
+        Discount::Instant { off_fen } => crate::zh::h5::instant(&yuan(off_fen.as_i64())),
         Discount::Percent { percent_bp, cap_fen, min_order_fen } => {
             let pct = format!("{}.{:02}", percent_bp / 100, percent_bp % 100);
             let pct = pct.trim_end_matches('0').trim_end_matches('.');
-            let min = if min_order_fen.as_i64() > 0 {
-                format!("满{}元 ", yuan(min_order_fen.as_i64()))
-            } else {
-                String::new()
-            };
-            format!("{min}优惠{pct}%，最高{}元", yuan(cap_fen.as_i64()))
+            let min = (min_order_fen.as_i64() > 0).then(|| yuan(min_order_fen.as_i64()));
+            crate::zh::h5::percent(min.as_deref(), pct, &yuan(cap_fen.as_i64()))
         }
         Discount::Tiers { .. } => d.pack().iter().map(rule).collect::<Vec<_>>().join(" / "),
     }
@@ -86,15 +82,15 @@ pub fn rule(d: &Discount) -> String {
 
 fn validity(v: &Validity) -> String {
     match v {
-        Validity::Fixed { from, until } => format!("{from} 至 {until} 可用"),
-        Validity::DaysAfterClaim { days } => format!("领取后 {days} 天内可用"),
+        Validity::Fixed { from, until } => crate::zh::h5::valid_between(&from.to_string(), &until.to_string()),
+        Validity::DaysAfterClaim { days } => crate::zh::h5::valid_days(*days),
     }
 }
 
 fn scope(k: &BatchKind) -> String {
     let s = &k.kind.scope;
     if s.industries.is_empty() {
-        "所有参与商户".into()
+        crate::zh::h5::EVERY_SHOP.into()
     } else {
         s.industries.iter().map(|i| i.zh()).collect::<Vec<_>>().join("、")
     }
@@ -141,9 +137,9 @@ impl VoucherCard {
 /// The wallet's tab a voucher is under.
 pub fn state_zh(s: VoucherState) -> &'static str {
     match s {
-        VoucherState::Claimed => "可使用",
-        VoucherState::Redeemed => "已使用",
-        VoucherState::Expired => "已过期",
+        VoucherState::Claimed => crate::zh::h5::USABLE,
+        VoucherState::Redeemed => crate::zh::h5::USED,
+        VoucherState::Expired => crate::zh::h5::EXPIRED,
     }
 }
 

@@ -31,7 +31,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn no_voucher() -> Msg {
-    Msg::warn(StatusCode::NOT_FOUND, "not_found", "没有这张券")
+    Msg::warn(StatusCode::NOT_FOUND, "not_found", crate::zh::h5::NO_VOUCHER)
 }
 
 fn voucher_id(raw: &str) -> Result<uuid::Uuid, Msg> {
@@ -49,7 +49,10 @@ async fn wallet(State(state): State<AppState>, signed: Signed<H5>) -> Result<Wal
     let list = state.engine.wallet(&signed.actor).await.map_err(Msg::of)?;
     let cards: Vec<VoucherCard> = list.iter().map(VoucherCard::of).collect();
     let mut groups: Vec<(&'static str, Vec<VoucherCard>)> =
-        ["可使用", "已使用", "已过期"].into_iter().map(|s| (s, Vec::new())).collect();
+        [crate::zh::h5::USABLE, crate::zh::h5::USED, crate::zh::h5::EXPIRED]
+            .into_iter()
+            .map(|s| (s, Vec::new()))
+            .collect();
     for c in cards {
         if let Some(g) = groups.iter_mut().find(|(s, _)| *s == c.state) {
             g.1.push(c);
@@ -94,7 +97,7 @@ async fn code(
     let c = match state.engine.voucher_code(&signed.actor, id).await {
         Ok(c) => c,
         Err(RedemptionError::Refused(Refusal::AlreadyRedeemed)) => {
-            let done = "<div class=\"msg msg_ok done\" id=\"redeemed\">已核销</div>";
+            let done = format!("<div class=\"msg msg_ok done\" id=\"redeemed\">{}</div>", crate::zh::h5::REDEEMED);
             return Ok(
                 (StatusCode::from_u16(286).unwrap_or(StatusCode::OK), axum::response::Html(done)).into_response()
             );
@@ -145,7 +148,11 @@ async fn shops(
 
 #[allow(clippy::cast_possible_truncation, clippy::float_arithmetic)]
 fn distance(m: f64) -> String {
-    if m < 1000.0 { format!("{} 米", m.round() as i64) } else { format!("{:.1} 公里", m / 1000.0) }
+    if m < 1000.0 {
+        crate::zh::h5::metres(m.round() as i64)
+    } else {
+        crate::zh::h5::kilometres(&format!("{:.1}", m / 1000.0))
+    }
 }
 
 /// A redemption or refund in my history.
@@ -177,9 +184,9 @@ async fn history(State(state): State<AppState>, signed: Signed<H5>) -> Result<Hi
             discount: yuan(r.discount.as_i64()),
             refunded: if r.refunded.as_i64() > 0 { yuan(r.refunded.as_i64()) } else { String::new() },
             state: if r.state == quan_domain::redemption::RedemptionState::Standing {
-                "已核销"
+                crate::zh::h5::REDEEMED
             } else {
-                "已退款"
+                crate::zh::h5::REFUNDED
             },
         })
         .collect();

@@ -18,6 +18,7 @@ use super::Choice;
 use crate::Chrome;
 use crate::msg::Msg;
 use crate::session;
+use crate::zh;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -59,11 +60,11 @@ async fn check_credit_code(axum::Form(f): axum::Form<CreditForm>) -> Msg {
         return Msg::ok("");
     }
     match CreditCode::parse(raw) {
-        Ok(_) => Msg::ok("统一社会信用代码校验通过"),
+        Ok(_) => Msg::ok(zh::shop::CREDIT_OK),
         Err(e) => Msg::field(match e.rule() {
-            "credit_code_length" => "统一社会信用代码是 18 位",
-            "credit_code_character" => "含有不允许的字符（不能有 I、O、Z、S、V）",
-            _ => "校验位不对，请核对",
+            "credit_code_length" => zh::shop::CREDIT_LENGTH,
+            "credit_code_character" => zh::shop::CREDIT_CHARACTER,
+            _ => zh::shop::CREDIT_CHECK,
         }),
     }
 }
@@ -92,7 +93,7 @@ fn location(f: &ApplyForm) -> Result<Option<LatLng>, Msg> {
     match (num(&f.lat), num(&f.lng)) {
         (None, None) => Ok(None),
         (Some(Ok(lat)), Some(Ok(lng))) => Ok(Some(LatLng { lat, lng })),
-        _ => Err(Msg::field("位置：请同时填写纬度和经度（数字），或点“使用我的位置”")),
+        _ => Err(Msg::field(zh::shop::LOCATION)),
     }
 }
 
@@ -103,10 +104,10 @@ async fn apply(
     axum::Form(f): axum::Form<ApplyForm>,
 ) -> Result<(StatusCode, Msg), Msg> {
     if !session::same_site(&headers) {
-        return Err(Msg::warn(StatusCode::FORBIDDEN, "cross_site", "请从本站页面提交"));
+        return Err(Msg::warn(StatusCode::FORBIDDEN, "cross_site", zh::shop::CROSS_SITE));
     }
-    let industry = Industry::parse(&f.industry).ok_or_else(|| Msg::field("请选择行业"))?;
-    let scale = Scale::parse(&f.scale).ok_or_else(|| Msg::field("请选择规模"))?;
+    let industry = Industry::parse(&f.industry).ok_or_else(|| Msg::field(zh::shop::INDUSTRY))?;
+    let scale = Scale::parse(&f.scale).ok_or_else(|| Msg::field(zh::shop::SCALE))?;
     let app = MerchantApplication {
         legal_name: f.legal_name.trim().to_owned(),
         credit_code: f.credit_code.trim().to_owned(),
@@ -129,6 +130,6 @@ async fn apply(
         display_name: app.contact_name.clone(),
     };
     let (m, _) = state.engine.apply_merchant(&app, &owner, &client.0).await.map_err(Msg::of)?;
-    let text = format!("申请已提交（编号 {}），审核结果请用账号 {} 登录查看", m.id, owner.username);
+    let text = zh::shop::applied(&m.id.to_string(), &owner.username);
     Ok((StatusCode::CREATED, Msg::ok(text)))
 }

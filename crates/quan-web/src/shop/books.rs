@@ -21,7 +21,7 @@ use super::{Choice, merchant_of};
 use crate::Chrome;
 use crate::msg::Msg;
 use crate::session::{Shop, Signed};
-use crate::zh::{beijing, yuan};
+use crate::zh::{self, beijing, yuan};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -51,15 +51,14 @@ fn chosen(f: &Filter, today: NaiveDate) -> Result<Chosen, Msg> {
     let day = |s: &Option<String>, what: &str| -> Result<NaiveDate, Msg> {
         match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(today),
-            Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|_| Msg::field(format!("{what}：请用 2026-12-05 这样的日期"))),
+            Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| Msg::field(zh::shop::bad_date(what))),
         }
     };
     let till = match f.till.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
-        Some(t) => Some(t.parse().map_err(|_| Msg::field("收银台不对"))?),
+        Some(t) => Some(t.parse().map_err(|_| Msg::field(zh::shop::BAD_TILL))?),
     };
-    Ok(Chosen { from: day(&f.from, "开始日期")?, to: day(&f.to, "结束日期")?, till })
+    Ok(Chosen { from: day(&f.from, zh::shop::FROM)?, to: day(&f.to, zh::shop::TO)?, till })
 }
 
 /// A redemption as a row of the table and of the CSV.
@@ -88,7 +87,7 @@ fn row(r: &Redemption, tills: &[Choice]) -> Row {
         discount: yuan(r.discount.as_i64()),
         subsidy: yuan(r.subsidy.as_i64()),
         refunded: yuan(r.refunded.as_i64()),
-        state: if r.state == RedemptionState::Standing { "有效" } else { "已全额退款" },
+        state: if r.state == RedemptionState::Standing { zh::shop::STANDING } else { zh::shop::REVERSED },
     }
 }
 
@@ -150,8 +149,7 @@ async fn redemptions_csv(
     Query(f): Query<Filter>,
 ) -> Result<Response, Msg> {
     let (c, rows, _) = read(&state, &signed, &f).await?;
-    let mut out =
-        String::from("\u{feff}核销时间（北京时间）,营业日,收银台,券种,订单金额,优惠金额,补贴金额,已退款,状态\r\n");
+    let mut out = format!("\u{feff}{}\r\n", zh::shop::CSV_HEADER);
     for r in &rows {
         let cells =
             [&r.at, &r.day, &r.till, &r.kind, &r.order, &r.discount, &r.subsidy, &r.refunded, &r.state.to_owned()];
@@ -185,17 +183,6 @@ struct Line {
     recovered: String,
 }
 
-fn settlement_status(s: &str) -> &'static str {
-    match s {
-        "paid" => "已发起付款",
-        "held" => "暂缓支付",
-        "recovered" => "已抵扣应退款",
-        "confirmed" => "银行已确认到账",
-        "mismatch" => "银行回执不符，核查中",
-        _ => "处理中",
-    }
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "shop/settlements.html")]
 struct Settlements {
@@ -211,7 +198,7 @@ async fn settlements(State(state): State<AppState>, signed: Signed<Shop>) -> Res
         .map(|s| Line {
             day: s.business_day.to_string(),
             amount: yuan(s.amount.as_i64()),
-            status: settlement_status(&s.status),
+            status: zh::shop::settlement(&s.status),
             reason: s.hold_reason.clone(),
             confirmed: s.confirmed.map(|f| yuan(f.as_i64())).unwrap_or_default(),
             recovered: yuan(s.recovered.as_i64()),

@@ -77,7 +77,7 @@ async fn save(
     axum::Form(f): axum::Form<ItemForm>,
 ) -> Result<Response, Msg> {
     let merchant = merchant_of(&signed.actor)?;
-    let price = parse_yuan(&f.price).ok_or_else(|| Msg::field("价格（元，最多两位小数）"))?;
+    let price = parse_yuan(&f.price).ok_or_else(|| Msg::field(crate::zh::shop::PRICE))?;
     let spec = ProductSpec {
         brand: f.brand.trim().to_owned(),
         model: f.model.trim().to_owned(),

@@ -18,6 +18,7 @@ use crate::Chrome;
 use crate::login::{StaffLogin, staff_login};
 use crate::msg::Msg;
 use crate::session::{Shop, Signed};
+use crate::zh;
 
 mod apply;
 mod books;
@@ -44,24 +45,15 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn login_page() -> StaffLogin {
-    StaffLogin { c: Chrome::public(), title: "商户管理", action: "/merchant/login" }
+    StaffLogin { c: Chrome::public(), title: zh::shop::TITLE, action: "/merchant/login" }
 }
 
 pub(crate) fn merchant_of(actor: &Actor) -> Result<MerchantId, Msg> {
     match actor {
         Actor::Staff { user, .. } => {
-            user.merchant.ok_or_else(|| Msg::warn(StatusCode::FORBIDDEN, "forbidden", "没有权限"))
+            user.merchant.ok_or_else(|| Msg::warn(StatusCode::FORBIDDEN, "forbidden", zh::FORBIDDEN))
         }
-        Actor::Resident { .. } => Err(Msg::warn(StatusCode::FORBIDDEN, "forbidden", "没有权限")),
-    }
-}
-
-fn status_zh(s: MerchantStatus) -> &'static str {
-    match s {
-        MerchantStatus::Pending => "审核中",
-        MerchantStatus::Approved => "已通过，可受理消费券",
-        MerchantStatus::Rejected => "未通过",
-        MerchantStatus::Suspended => "已暂停",
+        Actor::Resident { .. } => Err(Msg::warn(StatusCode::FORBIDDEN, "forbidden", zh::FORBIDDEN)),
     }
 }
 
@@ -108,7 +100,7 @@ async fn home(State(state): State<AppState>, signed: Signed<Shop>) -> Result<Res
     let page = Home {
         c: Chrome::signed(&signed.csrf),
         name: m.app.legal_name.clone(),
-        status: status_zh(m.status),
+        status: zh::shop::status(m.status),
         reason: m.status_reason.clone(),
         approved: m.status == MerchantStatus::Approved,
         tills: tills

@@ -69,7 +69,7 @@ async fn create_cashier(
     axum::Form(f): axum::Form<CashierForm>,
 ) -> Result<(StatusCode, Password), Msg> {
     let id = merchant_of(&signed.actor)?;
-    let till: TillId = f.till.parse().map_err(|_| Msg::field("请选择收银台"))?;
+    let till: TillId = f.till.parse().map_err(|_| Msg::field(crate::zh::shop::PICK_TILL))?;
     let (user, generated) = state
         .engine
         .create_cashier(&signed.actor, id, f.username.trim(), f.display_name.trim(), till, None)
@@ -79,7 +79,7 @@ async fn create_cashier(
 }
 
 fn user_id(raw: &str) -> Result<UserId, Msg> {
-    raw.parse().map_err(|_| Msg::warn(StatusCode::NOT_FOUND, "not_found", "没有这个收银员"))
+    raw.parse().map_err(|_| Msg::warn(StatusCode::NOT_FOUND, "not_found", crate::zh::shop::NO_CASHIER))
 }
 
 async fn set_disabled(state: &AppState, signed: &Signed<Shop>, id: &str, disabled: bool) -> Result<Response, Msg> {

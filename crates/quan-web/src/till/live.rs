@@ -23,7 +23,7 @@ use serde::Deserialize;
 use super::{redemption_id, refund_form, till_of};
 use crate::msg::Msg;
 use crate::session::{Signed, Till};
-use crate::zh::{beijing_s, parse_yuan, yuan};
+use crate::zh::{self, beijing_s, parse_yuan, yuan};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -62,8 +62,8 @@ impl Row {
             discount: yuan(r.discount.as_i64()),
             refunded: if r.refunded > Fen::ZERO { yuan(r.refunded.as_i64()) } else { String::new() },
             direction: match r.direction {
-                quan_store::Direction::ResidentShows => "扫券",
-                quan_store::Direction::MerchantShows => "顾客扫码",
+                quan_store::Direction::ResidentShows => zh::till::SCANNED_VOUCHER,
+                quan_store::Direction::MerchantShows => zh::till::SCANNED_TILL,
             },
             reversed: r.state == RedemptionState::Reversed,
         }
@@ -160,8 +160,8 @@ async fn refund(
     Path(id): Path<String>,
     axum::Form(f): axum::Form<RefundBody>,
 ) -> Result<(StatusCode, Msg), Msg> {
-    let amount = parse_yuan(&f.amount).filter(|a| *a > 0).ok_or_else(|| Msg::field("请输入退款金额（元）"))?;
+    let amount = parse_yuan(&f.amount).filter(|a| *a > 0).ok_or_else(|| Msg::field(zh::till::REFUND_AMOUNT))?;
     let (r, _) = state.engine.refund(&signed.actor, redemption_id(&id)?, Fen::new(amount)).await.map_err(Msg::of)?;
-    let text = format!("已退款 ¥{}，累计退款 ¥{}", yuan(amount), yuan(r.refunded.as_i64()));
+    let text = zh::till::refunded(&yuan(amount), &yuan(r.refunded.as_i64()));
     Ok((StatusCode::CREATED, Msg::ok(text)))
 }

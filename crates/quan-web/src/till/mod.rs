@@ -23,7 +23,7 @@ use crate::Chrome;
 use crate::login::{StaffLogin, staff_login};
 use crate::msg::Msg;
 use crate::session::{Signed, Till};
-use crate::zh::{parse_yuan, yuan};
+use crate::zh::{self, parse_yuan, yuan};
 use live::Row;
 
 pub fn router() -> Router<AppState> {
@@ -40,16 +40,16 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn login_page() -> StaffLogin {
-    StaffLogin { c: Chrome::public(), title: "收银台", action: "/till/login" }
+    StaffLogin { c: Chrome::public(), title: zh::till::TITLE, action: "/till/login" }
 }
 
 /// The cashier's till.
 fn till_of(actor: &Actor) -> Result<TillId, Msg> {
     match actor {
         Actor::Staff { user, .. } => {
-            user.till.ok_or_else(|| Msg::warn(StatusCode::FORBIDDEN, "forbidden", "此账号没有收银台"))
+            user.till.ok_or_else(|| Msg::warn(StatusCode::FORBIDDEN, "forbidden", zh::till::NO_TILL))
         }
-        Actor::Resident { .. } => Err(Msg::warn(StatusCode::FORBIDDEN, "forbidden", "没有权限")),
+        Actor::Resident { .. } => Err(Msg::warn(StatusCode::FORBIDDEN, "forbidden", zh::FORBIDDEN)),
     }
 }
 
@@ -84,10 +84,9 @@ struct RedeemForm {
 fn order(f: &RedeemForm) -> Result<(String, OrderInput), Msg> {
     let code: String = f.code.chars().filter(|c| !c.is_whitespace()).collect();
     if code.is_empty() {
-        return Err(Msg::field("请扫描或输入券码"));
+        return Err(Msg::field(zh::till::VOUCHER_CODE));
     }
-    let amount =
-        parse_yuan(&f.amount).filter(|a| *a > 0).ok_or_else(|| Msg::field("请输入订单金额（元，最多两位小数）"))?;
+    let amount = parse_yuan(&f.amount).filter(|a| *a > 0).ok_or_else(|| Msg::field(zh::till::ORDER_AMOUNT))?;
     let order = OrderInput {
         amount: Fen::new(amount),
         order_ref: String::new(),
@@ -129,11 +128,10 @@ async fn redeem(
 ) -> Result<(StatusCode, Msg), Msg> {
     let (code, order) = order(&f)?;
     let r = state.engine.redeem_scanned(&signed.actor, &code, order).await.map_err(Msg::of)?;
-    let text = format!(
-        "核销成功：订单 ¥{}，优惠 ¥{}，应收 ¥{}",
-        yuan(r.order.as_i64()),
-        yuan(r.discount.as_i64()),
-        yuan(r.order.as_i64() - r.discount.as_i64())
+    let text = zh::till::redeemed(
+        &yuan(r.order.as_i64()),
+        &yuan(r.discount.as_i64()),
+        &yuan(r.order.as_i64() - r.discount.as_i64()),
     );
     Ok((StatusCode::CREATED, Msg::ok(text)))
 }
@@ -168,7 +166,7 @@ async fn code_now(
 
 /// A redemption id from a path.
 fn redemption_id(raw: &str) -> Result<uuid::Uuid, Msg> {
-    raw.parse().map_err(|_| Msg::warn(StatusCode::NOT_FOUND, "not_found", "没有这笔记录"))
+    raw.parse().map_err(|_| Msg::warn(StatusCode::NOT_FOUND, "not_found", zh::till::NO_REDEMPTION))
 }
 
 /// Refund forms and answers live with the list.

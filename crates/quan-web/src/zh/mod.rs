@@ -2,9 +2,21 @@
 //! error code, each failed eligibility rule with what to do, money in yuan
 //! and times in Beijing time.
 
+pub mod h5;
+pub mod shop;
+pub mod till;
+
 use chrono::{DateTime, Utc};
 use quan_domain::UTC8;
 use quan_http::ApiError;
+
+pub const FORBIDDEN: &str = "没有权限";
+pub const INTERNAL: &str = "出错了，请稍后重试";
+pub const CROSS_SITE_LOGIN: &str = "请从本站页面登录";
+pub const CREDENTIALS: &str = "请填写用户名和密码";
+pub const WRONG_DOOR: &str = "此账号不能登录这里，请使用对应的入口";
+pub const STALE_PAGE: &str = "请刷新页面后重试（安全校验未通过）";
+pub const QR_LABEL: &str = "二维码";
 
 /// The Chinese sentence for an error code of the API (the same codes).
 pub fn error(code: &str) -> &'static str {
