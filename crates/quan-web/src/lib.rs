@@ -1,6 +1,6 @@
 //! The pages of quan, in Chinese, served by `quan serve` itself: the
-//! resident's H5 (`/h5/`), the cashier's till (`/till/`) and the shop's
-//! pages (`/merchant/`). Server-rendered askama templates with htmx; the
+//! resident's H5 (`/h5/`), the cashier's till (`/till/`), the shop's pages
+//! (`/merchant/`) and the console for staff (`/console/`). Server-rendered askama templates with htmx; the
 //! front-end files are vendored and embedded (`assets/`). Like the API, the
 //! pages reach the store only through the engine.
 //!
@@ -12,6 +12,7 @@
 
 mod assets;
 mod chrome;
+mod console;
 mod h5;
 mod login;
 mod msg;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(landing))
         .merge(h5::router())
+        .merge(console::router())
         .merge(till::router())
         .merge(shop::router())
         .merge(assets::router())

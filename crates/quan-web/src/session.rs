@@ -51,6 +51,15 @@ impl Area for Shop {
     const ROLES: &'static [Role] = &[Role::MerchantOwner];
 }
 
+#[derive(Debug)]
+pub struct Console;
+impl Area for Console {
+    const COOKIE: &'static str = "quan_console";
+    const BASE: &'static str = "/console";
+    const LOGIN: &'static str = "/console/login";
+    const ROLES: &'static [Role] = &[Role::Official, Role::Operator, Role::Auditor];
+}
+
 /// The signed-in person of area `A`, and the CSRF token of their session.
 #[derive(Debug)]
 pub struct Signed<A: Area> {

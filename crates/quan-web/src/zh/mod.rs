@@ -2,6 +2,7 @@
 //! error code, each failed eligibility rule with what to do, money in yuan
 //! and times in Beijing time.
 
+pub mod console;
 pub mod h5;
 pub mod shop;
 pub mod till;

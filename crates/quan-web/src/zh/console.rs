@@ -1,0 +1,37 @@
+//! The console for officials, operators and auditors: what its handlers say
+//! (the pages' own text is in `templates/console/`).
+
+pub const TITLE: &str = "管理控制台";
+pub const NO_CAMPAIGN: &str = "没有这个活动";
+pub const FUND_AMOUNT: &str = "请输入到账金额（元）";
+
+/// A campaign's status.
+pub fn status(s: quan_domain::campaign::CampaignStatus) -> &'static str {
+    use quan_domain::campaign::CampaignStatus;
+    match s {
+        CampaignStatus::Draft => "草稿",
+        CampaignStatus::Funded => "已到账",
+        CampaignStatus::Running => "进行中",
+        CampaignStatus::Closing => "结束中",
+        CampaignStatus::Closed => "已结束",
+    }
+}
+
+/// A form field's name, for an error shown beside it.
+pub fn field(path: &str) -> &'static str {
+    match path {
+        "campaign.name" => "活动名称",
+        "campaign.region" => "行政区划",
+        "campaign.budget_fen" => "预算",
+        "campaign.funding_source" => "资金来源",
+        "campaign.starts_on" => "开始日期",
+        "campaign.ends_on" => "结束日期",
+        p if p.contains("opening_at") => "开抢时间",
+        p if p.contains("closing_at") => "截止时间",
+        p if p.contains("stock") => "数量",
+        p if p.contains("discount") => "优惠规则",
+        p if p.contains("validity") => "有效期",
+        p if p.contains("code") => "券种代码",
+        _ => "活动",
+    }
+}

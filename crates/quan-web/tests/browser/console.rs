@@ -1,0 +1,100 @@
+//! The console: an official creates a campaign through the form (one
+//! mistake shown beside its field with the rule's name, then fixed), funds
+//! it and starts it; an auditor sees the campaign but no write control, and
+//! a write sent anyway with the auditor's session is refused.
+
+use quan_domain::Role;
+use quan_testkit::TestApp;
+use quan_testkit::fixtures::at;
+
+use crate::support::{Browser, available, within};
+
+async fn sign_in(app: &TestApp, b: &Browser, username: &str, password: &str) {
+    b.go(&app.url("/console/login")).await;
+    b.type_into("#username", username).await;
+    b.type_into("#password", password).await;
+    b.click("#login").await;
+    b.find("#campaigns", 10).await;
+}
+
+fn set(field: &str, value: &str) -> String {
+    format!("document.getElementById('{field}').value = '{value}';")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_official_creates_funds_and_starts_a_campaign_and_an_auditor_may_only_look() {
+    if !available() {
+        return;
+    }
+    let app = TestApp::sqlite().await;
+    at(&app, "2026-12-01T09:00:00+08:00");
+    let (_, official_pw) = app.create_staff("yichang.official", Role::Official, "4205").await;
+    let (_, auditor_pw) = app.create_staff("yichang.auditor", Role::Auditor, "4205").await;
+
+    let b = Browser::start().await;
+    sign_in(&app, &b, "yichang.official", &official_pw).await;
+    b.check_page(&app.base).await;
+    b.click("#new-campaign").await;
+    b.find("#campaign-form", 5).await;
+    for (field, value) in [
+        ("#name", "宜昌餐饮消费券"),
+        ("#budget", "100000"),
+        ("#funding_source", "市级财政促消费专项资金"),
+        ("#batch_name", "第一批"),
+        ("#kind_code", "c100-20"),
+        ("#kind_name", "满100减20"),
+        ("#min_order", "100"),
+        ("#off", "20"),
+        ("#stock", "1000"),
+    ] {
+        b.type_into(field, value).await;
+    }
+    // The mistake: the campaign ends before it starts.
+    let js = [
+        set("starts_on", "2026-12-10"),
+        set("ends_on", "2026-12-05"),
+        set("opening_at", "2026-12-10T10:00"),
+        set("closing_at", "2026-12-10T22:00"),
+    ]
+    .concat();
+    b.script(&format!("{js} return null;")).await;
+    b.click("#create").await;
+    let error = b.find("#field-error", 10).await;
+    let field = error.attr("data-field").await.ok().flatten().unwrap_or_default();
+    assert_eq!(field, "campaign.ends_on", "the error stands beside its field");
+    let said = error.text().await.unwrap_or_default();
+    assert!(said.contains("结束日期") && said.contains("规则"), "{said}");
+    b.check_page(&app.base).await;
+    b.script(&format!("{} return null;", set("ends_on", "2026-12-31"))).await;
+    b.click("#create").await;
+    let status = b.text("#campaign-status", 10).await;
+    assert_eq!(status, "草稿");
+    let campaign_url = b.driver.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+    b.click("#fund").await;
+    within(10, "the campaign is funded", || async { b.text("#campaign-status", 2).await == "已到账" }).await;
+    assert_eq!(b.text("#funded", 2).await, "100000.00");
+    b.click("#start").await;
+    within(5, "a confirmation is asked", || async { b.driver.accept_alert().await.is_ok() }).await;
+    within(10, "the campaign runs", || async { b.text("#campaign-status", 2).await == "进行中" }).await;
+    b.check_page(&app.base).await;
+    b.quit().await;
+
+    let a = Browser::start().await;
+    sign_in(&app, &a, "yichang.auditor", &auditor_pw).await;
+    assert!(a.driver.find(thirtyfour::By::Css("#new-campaign")).await.is_err(), "no create control for an auditor");
+    a.go(&campaign_url).await;
+    assert_eq!(a.text("#campaign-status", 5).await, "进行中");
+    for control in ["#fund", "#start"] {
+        assert!(a.driver.find(thirtyfour::By::Css(control)).await.is_err(), "no {control} for an auditor");
+    }
+    // A write sent anyway, with the auditor's own session and CSRF token.
+    let path = campaign_url.trim_start_matches(&app.base).to_owned();
+    let js = format!(
+        "const done = arguments[0]; const t = JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token']; \
+         fetch('{path}/funding', {{method: 'POST', headers: {{'X-CSRF-Token': t}}, body: new URLSearchParams({{amount: '1'}})}}).then(r => done(r.status));"
+    );
+    let status = a.driver.execute_async(js, Vec::new()).await.map(|r| r.json().clone()).unwrap_or_default();
+    assert!(status == 403 || status == 404, "an auditor's write is refused: {status}");
+    a.quit().await;
+    app.stop().await;
+}
