@@ -232,6 +232,23 @@ impl Engine {
         Ok(self.store().user_by_id(id).await?)
     }
 
+    /// An official gives an account they manage (inside their region) a new
+    /// generated password, returned once; its sessions end.
+    pub async fn reset_user_password(&self, actor: &Actor, id: UserId) -> Result<(User, String), UserRejection> {
+        let me = staff(actor)?.clone();
+        let target = self.get_user(actor, id).await?;
+        if !me.role.may_create(target.role) || target.id == me.id {
+            return Err(UserRejection::Forbidden);
+        }
+        let password = self.generate_password();
+        let hash = self.hash_password_blocking(password.clone()).await;
+        self.store().set_user_password(id, &hash).await?;
+        self.store().delete_user_sessions(id, self.now()).await?;
+        self.inner.remembered_sessions.forget_user(id);
+        tracing::info!(user_id = %id, by = %me.id, "a password was reset");
+        Ok((target, password))
+    }
+
     /// Changes the caller's own password and ends all their sessions,
     /// this one included: every device must log in again with the new password.
     pub async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> Result<(), UserRejection> {

@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_user))
         .routes(routes!(disable_user))
         .routes(routes!(enable_user))
+        .routes(routes!(reset_password))
 }
 
 /// Creates an account (official, auditor, operator or partner) inside the
@@ -124,4 +125,20 @@ async fn enable_user(State(state): State<AppState>, auth: Auth, Path(id): Path<S
     let actor = auth.require(&[Role::Official, Role::MerchantOwner])?;
     let user = state.engine.set_user_disabled(actor, user_id(&id)?, false).await?;
     Ok(Json((&user).into()))
+}
+
+/// Gives an account a new generated password, returned once; its sessions
+/// end. Roles: official, for the roles it creates, inside its region.
+#[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users", security(("bearer" = [])), params(("id" = String, Path)), responses(
+    (status = 200, body = CreatedUser),
+    (status = 404, body = ErrorBody),
+))]
+async fn reset_password(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CreatedUser>> {
+    let actor = auth.require(&[Role::Official])?;
+    let (user, password) = state.engine.reset_user_password(actor, user_id(&id)?).await?;
+    Ok(Json(CreatedUser { user: (&user).into(), generated_password: Some(password) }))
 }

@@ -6,6 +6,7 @@
 //! anyway.
 
 mod campaigns;
+mod staff;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/login", get(login_page).post(staff_login::<Console>))
         .route("/console/logout", post(crate::login::logout::<Console>))
         .merge(campaigns::router())
+        .merge(staff::router())
 }
 
 async fn login_page() -> StaffLogin {

@@ -35,3 +35,22 @@ pub fn field(path: &str) -> &'static str {
         _ => "活动",
     }
 }
+
+pub const USERNAME: &str = "用户名：3–64 位小写字母、数字、点、横线或下划线";
+pub const ROLE: &str = "请选择角色";
+pub const REGION: &str = "行政区划：2、4 或 6 位数字";
+pub const NO_ACCOUNT: &str = "没有这个账号";
+
+/// A staff role's Chinese name.
+pub fn role(r: quan_domain::Role) -> &'static str {
+    use quan_domain::Role;
+    match r {
+        Role::Official => "官员",
+        Role::Operator => "运营",
+        Role::Auditor => "审计",
+        Role::Partner => "合作机构",
+        Role::MerchantOwner => "商户",
+        Role::Cashier => "收银员",
+        Role::Resident => "居民",
+    }
+}

@@ -77,6 +77,7 @@ async fn an_official_creates_funds_and_starts_a_campaign_and_an_auditor_may_only
     within(5, "a confirmation is asked", || async { b.driver.accept_alert().await.is_ok() }).await;
     within(10, "the campaign runs", || async { b.text("#campaign-status", 2).await == "进行中" }).await;
     b.check_page(&app.base).await;
+    staff(&app, &b).await;
     b.quit().await;
 
     let a = Browser::start().await;
@@ -97,4 +98,33 @@ async fn an_official_creates_funds_and_starts_a_campaign_and_an_auditor_may_only
     assert!(status == 403 || status == 404, "an auditor's write is refused: {status}");
     a.quit().await;
     app.stop().await;
+}
+
+/// Staff in the official's region: an operator created (password shown
+/// once), its password reset (the old one stops working), disabled.
+async fn staff(app: &TestApp, b: &Browser) {
+    b.click("#nav-staff").await;
+    b.find("#staff", 10).await;
+    b.check_page(&app.base).await;
+    b.type_into("#staff-username", "yichang.op2").await;
+    b.type_into("#staff-name", "赵六").await;
+    b.click("#create-staff").await;
+    let first = b.text("#new-password", 10).await;
+    assert!(!app.login("yichang.op2", &first).await.is_empty(), "the shown password logs in");
+    b.driver.refresh().await.unwrap_or_else(|e| panic!("{e}"));
+    let row = "#staff tr[data-username='yichang.op2']";
+    assert!(b.text(row, 10).await.contains("运营"));
+    b.click(&format!("{row} button.reset")).await;
+    within(5, "a confirmation is asked", || async { b.driver.accept_alert().await.is_ok() }).await;
+    let second = b.text("#new-password", 10).await;
+    assert_ne!(first, second);
+    let (status, _) =
+        app.post("/api/v1/auth/login", None, &serde_json::json!({"username": "yichang.op2", "password": first})).await;
+    assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED, "the old password no longer works");
+    b.click(&format!("{row} button.disable")).await;
+    within(5, "a confirmation is asked", || async { b.driver.accept_alert().await.is_ok() }).await;
+    within(10, "the account shows as disabled", || async { b.text(row, 2).await.contains("已停用") }).await;
+    let (status, _) =
+        app.post("/api/v1/auth/login", None, &serde_json::json!({"username": "yichang.op2", "password": second})).await;
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN, "a disabled account cannot log in");
 }

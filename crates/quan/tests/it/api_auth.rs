@@ -233,3 +233,25 @@ async fn failed_logins_from_one_address_cannot_lock_the_owner_out_elsewhere() {
     assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "the guesser is slowed: {statuses:?}");
     assert_eq!(login("yichang.official-password-123", "10.0.0.8").await, StatusCode::OK, "the owner is not locked out");
 }
+
+#[tokio::test]
+async fn an_official_resets_a_password_in_their_region_only_and_the_old_one_stops_working() {
+    let app = TestApp::sqlite().await;
+    let (_, official) = app.staff("yichang.official", Role::Official, "4205").await;
+    let (op, op_pw) = app.create_staff("yichang.op", Role::Operator, "4205").await;
+    let (far, _) = app.create_staff("hangzhou.op", Role::Operator, "3301").await;
+    let op_token = app.login("yichang.op", &op_pw).await;
+    let (status, body) = app.post(&format!("/api/v1/users/{}/password", far.id), Some(&official), &json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "outside the region: {body}");
+    let (status, body) = app.post(&format!("/api/v1/users/{}/password", op.id), Some(&op_token), &json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an operator resets nobody: {body}");
+    let (status, body) = app.post(&format!("/api/v1/users/{}/password", op.id), Some(&official), &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let fresh = body["generated_password"].as_str().unwrap_or_default().to_owned();
+    assert!(fresh.len() >= 12);
+    let (status, _) = app.get("/api/v1/me", Some(&op_token)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the old session ended");
+    let (status, _) = app.post("/api/v1/auth/login", None, &json!({"username": "yichang.op", "password": op_pw})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(!app.login("yichang.op", &fresh).await.is_empty());
+}
