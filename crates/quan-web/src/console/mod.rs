@@ -6,6 +6,7 @@
 //! anyway.
 
 mod campaigns;
+mod merchants;
 mod staff;
 
 use askama::Template;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/logout", post(crate::login::logout::<Console>))
         .merge(campaigns::router())
         .merge(staff::router())
+        .merge(merchants::router())
 }
 
 async fn login_page() -> StaffLogin {

@@ -54,3 +54,38 @@ pub fn role(r: quan_domain::Role) -> &'static str {
         Role::Resident => "居民",
     }
 }
+
+pub const NO_MERCHANT: &str = "没有这个商户";
+pub const ACTION: &str = "请选择审核操作";
+
+/// A merchant's scale.
+pub fn scale(s: quan_domain::merchant::Scale) -> &'static str {
+    use quan_domain::merchant::Scale;
+    match s {
+        Scale::Large => "大型",
+        Scale::Medium => "中型",
+        Scale::Small => "小型",
+        Scale::Micro => "微型",
+    }
+}
+
+/// A review decision.
+pub fn action(a: quan_domain::merchant::ReviewAction) -> &'static str {
+    use quan_domain::merchant::ReviewAction;
+    match a {
+        ReviewAction::Approve => "通过",
+        ReviewAction::Reject => "驳回",
+        ReviewAction::Suspend => "暂停",
+        ReviewAction::Reinstate => "恢复",
+    }
+}
+
+/// A review decision by its form value.
+pub fn action_named(a: &str) -> &'static str {
+    match a {
+        "approve" => "通过",
+        "reject" => "驳回",
+        "suspend" => "暂停",
+        _ => "恢复",
+    }
+}

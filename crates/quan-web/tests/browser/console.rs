@@ -128,3 +128,45 @@ async fn staff(app: &TestApp, b: &Browser) {
         app.post("/api/v1/auth/login", None, &serde_json::json!({"username": "yichang.op2", "password": second})).await;
     assert_eq!(status, reqwest::StatusCode::FORBIDDEN, "a disabled account cannot log in");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_approves_a_merchant_from_the_queue_and_a_rejection_needs_a_reason() {
+    if !available() {
+        return;
+    }
+    let app = TestApp::sqlite().await;
+    at(&app, "2026-12-01T09:00:00+08:00");
+    let (_, op_pw) = app.create_staff("yichang.operator", Role::Operator, "4205").await;
+    for n in [5, 6] {
+        let (status, body) =
+            app.post("/api/v1/merchant-applications", None, &quan_testkit::fixtures::application(n, "420502")).await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    }
+    let b = Browser::start().await;
+    sign_in(&app, &b, "yichang.operator", &op_pw).await;
+    b.click("#nav-merchants").await;
+    b.find("#merchants tbody tr", 10).await;
+    b.check_page(&app.base).await;
+    let rows = b.driver.find_all(thirtyfour::By::Css("#merchants tbody tr")).await.map(|r| r.len()).unwrap_or(0);
+    assert_eq!(rows, 2, "both applications wait in the queue");
+    b.click("#merchants tbody tr:first-child a").await;
+    b.find("#review-approve", 10).await;
+    b.check_page(&app.base).await;
+    let page = b.driver.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+    b.click("#review-reject").await;
+    let said = b.text("#review-msg .msg_warn", 10).await;
+    assert!(!said.is_empty(), "a rejection without a reason is refused: {said}");
+    b.click("#review-approve").await;
+    within(10, "the merchant is approved", || async { b.text("#merchant-status", 2).await.contains("已通过") }).await;
+    assert!(b.text("#history", 2).await.contains("通过"));
+    b.go(&app.url("/console/merchants")).await;
+    let rows = b.driver.find_all(thirtyfour::By::Css("#merchants tbody tr")).await.map(|r| r.len()).unwrap_or(0);
+    assert_eq!(rows, 1, "one left in the queue");
+    b.go(&page).await;
+    b.type_into("#reason", "经营地址与执照不符").await;
+    b.click("#review-suspend").await;
+    within(10, "the merchant is suspended", || async { b.text("#merchant-status", 2).await.contains("已暂停") }).await;
+    assert!(b.text("#history", 2).await.contains("经营地址与执照不符"));
+    b.quit().await;
+    app.stop().await;
+}

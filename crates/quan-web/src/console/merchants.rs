@@ -1,0 +1,188 @@
+//! Merchants in the console: the review queue (pending first; any status by
+//! filter, with search), a merchant's application with its history, and the
+//! decisions — approve, reject, suspend, reinstate — each with a reason.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use quan_domain::MerchantId;
+use quan_domain::merchant::{MerchantStatus, ReviewAction};
+use quan_http::AppState;
+use serde::Deserialize;
+
+use super::Me;
+use crate::Chrome;
+use crate::msg::Msg;
+use crate::session::{Console, Signed};
+use crate::zh::{self, beijing};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console/merchants", get(queue))
+        .route("/console/merchants/{id}", get(page))
+        .route("/console/merchants/{id}/review", post(review))
+}
+
+#[derive(Debug, Deserialize)]
+struct Filter {
+    status: Option<String>,
+    q: Option<String>,
+}
+
+/// A merchant in the queue.
+#[derive(Debug)]
+struct Line {
+    id: String,
+    name: String,
+    industry: &'static str,
+    district: String,
+    status: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "console/merchants.html")]
+struct Queue {
+    c: Chrome,
+    me: Me,
+    status: String,
+    q: String,
+    lines: Vec<Line>,
+}
+
+async fn queue(State(state): State<AppState>, signed: Signed<Console>, Query(f): Query<Filter>) -> Result<Queue, Msg> {
+    let status_raw = f.status.unwrap_or_else(|| "pending".to_owned());
+    let status = MerchantStatus::parse(&status_raw);
+    let q = f.q.unwrap_or_default();
+    let search = Some(q.trim()).filter(|s| !s.is_empty());
+    let list = state
+        .engine
+        .list_merchants(&signed.actor, status, None, quan_engine::LIST_LEN_MAX, search)
+        .await
+        .map_err(Msg::of)?;
+    let lines = list
+        .iter()
+        .map(|m| Line {
+            id: m.id.to_string(),
+            name: m.app.legal_name.clone(),
+            industry: m.app.industry.zh(),
+            district: m.app.district.to_string(),
+            status: zh::shop::status(m.status),
+        })
+        .collect();
+    Ok(Queue { c: Chrome::signed(&signed.csrf), me: Me::of(&signed.actor), status: status_raw, q, lines })
+}
+
+/// A decision in the merchant's history.
+#[derive(Debug)]
+struct Decision {
+    at: String,
+    action: &'static str,
+    reason: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "console/merchant.html")]
+struct Page {
+    c: Chrome,
+    me: Me,
+    id: String,
+    name: String,
+    credit_code: String,
+    industry: &'static str,
+    scale: &'static str,
+    address: String,
+    district: String,
+    position: String,
+    contact: String,
+    account: String,
+    status: &'static str,
+    reason: String,
+    actions: Vec<Act>,
+    history: Vec<Decision>,
+}
+
+fn merchant_id(raw: &str) -> Result<MerchantId, Msg> {
+    raw.parse().map_err(|_| Msg::warn(StatusCode::NOT_FOUND, "not_found", zh::console::NO_MERCHANT))
+}
+
+/// A decision the merchant's status allows.
+#[derive(Debug)]
+struct Act {
+    action: &'static str,
+    label: &'static str,
+    /// Approving and reinstating open the merchant; the others close it.
+    opens: bool,
+}
+
+fn actions(s: MerchantStatus) -> Vec<Act> {
+    let act = |action, opens| Act { action, label: zh::console::action_named(action), opens };
+    match s {
+        MerchantStatus::Pending => vec![act("approve", true), act("reject", false)],
+        MerchantStatus::Approved => vec![act("suspend", false)],
+        MerchantStatus::Suspended => vec![act("reinstate", true)],
+        MerchantStatus::Rejected => Vec::new(),
+    }
+}
+
+async fn page(State(state): State<AppState>, signed: Signed<Console>, Path(id): Path<String>) -> Result<Page, Msg> {
+    let id = merchant_id(&id)?;
+    let m = state.engine.get_merchant(&signed.actor, id).await.map_err(Msg::of)?;
+    let history = state.engine.merchant_reviews(&signed.actor, id).await.map_err(Msg::of)?;
+    let a = &m.app;
+    Ok(Page {
+        c: Chrome::signed(&signed.csrf),
+        me: Me::of(&signed.actor),
+        id: m.id.to_string(),
+        name: a.legal_name.clone(),
+        credit_code: a.credit_code.as_str().to_owned(),
+        industry: a.industry.zh(),
+        scale: zh::console::scale(a.scale),
+        address: a.address.clone(),
+        district: a.district.to_string(),
+        position: a.location.map_or_else(String::new, |l| format!("{:.5}, {:.5}", l.lat, l.lng)),
+        contact: format!("{} {}", a.contact_name, a.contact_phone.masked()),
+        account: format!(
+            "{} {} {}",
+            a.settlement_account.bank_name,
+            a.settlement_account.account_name,
+            a.settlement_account.masked_number()
+        ),
+        status: zh::shop::status(m.status),
+        reason: m.status_reason.clone(),
+        actions: actions(m.status),
+        history: history
+            .iter()
+            .map(|r| Decision { at: beijing(r.at), action: zh::console::action(r.action), reason: r.reason.clone() })
+            .collect(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct ReviewForm {
+    action: String,
+    reason: Option<String>,
+}
+
+async fn review(
+    State(state): State<AppState>,
+    signed: Signed<Console>,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<ReviewForm>,
+) -> Result<Response, Msg> {
+    let action = match f.action.as_str() {
+        "approve" => ReviewAction::Approve,
+        "reject" => ReviewAction::Reject,
+        "suspend" => ReviewAction::Suspend,
+        "reinstate" => ReviewAction::Reinstate,
+        _ => return Err(Msg::field(zh::console::ACTION)),
+    };
+    let reason = f.reason.unwrap_or_default();
+    state.engine.review_merchant(&signed.actor, merchant_id(&id)?, action, reason.trim()).await.map_err(Msg::of)?;
+    let mut r = StatusCode::OK.into_response();
+    r.headers_mut().insert("hx-refresh", HeaderValue::from_static("true"));
+    Ok(r)
+}
