@@ -155,6 +155,37 @@ struct Page {
     may_fund: bool,
     may_start: bool,
     due: String,
+    audit: Option<Audit>,
+}
+
+/// The campaign's audit, for officials and auditors: clean or not, what it
+/// found, the ledger's balances and what it could not yet check.
+#[derive(Debug)]
+struct Audit {
+    clean: bool,
+    findings: Vec<String>,
+    balances: Vec<(&'static str, String)>,
+    not_checked: Vec<&'static str>,
+}
+
+impl Audit {
+    fn of(r: &quan_engine::audit::AuditReport) -> Audit {
+        let b = &r.balances;
+        let money = |v: i128| yuan(i64::try_from(v).unwrap_or(i64::MAX));
+        Audit {
+            clean: r.is_clean(),
+            findings: r.findings.iter().map(|f| format!("{}：{}", f.check, f.detail)).collect(),
+            balances: vec![
+                ("可用", money(b.available)),
+                ("已预留（已领未用）", money(b.reserved)),
+                ("应付商户", money(b.payable)),
+                ("已付商户", money(b.paid)),
+                ("暂缓", money(b.held)),
+                ("已退回国库", money(b.returned)),
+            ],
+            not_checked: r.not_checked.clone(),
+        }
+    }
 }
 
 fn campaign_id(raw: &str) -> Result<CampaignId, Msg> {
@@ -167,6 +198,8 @@ async fn page(State(state): State<AppState>, signed: Signed<Console>, Path(id): 
     let batches = state.engine.list_batches(&signed.actor, id).await.map_err(Msg::of)?;
     let me = Me::of(&signed.actor);
     let due = (c.spec.budget_fen.as_i64() - c.funded.as_i64()).max(0);
+    // Operators have no audit; for them the section is left out.
+    let audit = state.engine.audit_campaign(&signed.actor, id).await.ok().map(|r| Audit::of(&r));
     Ok(Page {
         c: Chrome::signed(&signed.csrf),
         may_fund: me.official && c.status == CampaignStatus::Draft,
@@ -183,6 +216,7 @@ async fn page(State(state): State<AppState>, signed: Signed<Console>, Path(id): 
             })
             .collect(),
         due: yuan(due),
+        audit,
     })
 }
 

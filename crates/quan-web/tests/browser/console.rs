@@ -85,6 +85,8 @@ async fn an_official_creates_funds_and_starts_a_campaign_and_an_auditor_may_only
     assert!(a.driver.find(thirtyfour::By::Css("#new-campaign")).await.is_err(), "no create control for an auditor");
     a.go(&campaign_url).await;
     assert_eq!(a.text("#campaign-status", 5).await, "进行中");
+    a.find("#audit-clean", 5).await;
+    assert!(a.text("#audit", 2).await.contains("可用：¥100000.00"), "the auditor reads the ledger's balances");
     for control in ["#fund", "#start"] {
         assert!(a.driver.find(thirtyfour::By::Css(control)).await.is_err(), "no {control} for an auditor");
     }
