@@ -21,6 +21,7 @@ mod security;
 pub mod session;
 mod shop;
 mod till;
+mod typed;
 mod zh;
 
 use askama::Template;

@@ -63,9 +63,7 @@ pub async fn staff_login<A: Area>(
     headers: HeaderMap,
     axum::Form(f): axum::Form<PasswordForm>,
 ) -> Result<Response, Msg> {
-    if !session::same_site(&headers) {
-        return Err(Msg::warn(StatusCode::FORBIDDEN, "cross_site", crate::zh::CROSS_SITE_LOGIN));
-    }
+    session::require_same_site(&headers, crate::zh::CROSS_SITE_LOGIN)?;
     if f.username.trim().is_empty() || f.password.is_empty() {
         return Err(Msg::field(crate::zh::CREDENTIALS));
     }

@@ -67,3 +67,10 @@ impl IntoResponse for Msg {
         r
     }
 }
+
+/// A change that shows across the page (a list, a status): htmx reloads it.
+pub fn refreshed(status: StatusCode) -> Response {
+    let mut r = status.into_response();
+    r.headers_mut().insert("hx-refresh", HeaderValue::from_static("true"));
+    r
+}

@@ -151,6 +151,11 @@ pub fn same_site(headers: &HeaderMap) -> bool {
     }
 }
 
+/// [`same_site`], or the refusal a page shows (saying `text`): a form posted from elsewhere.
+pub fn require_same_site(headers: &HeaderMap, text: &str) -> Result<(), crate::msg::Msg> {
+    if same_site(headers) { Ok(()) } else { Err(crate::msg::Msg::warn(StatusCode::FORBIDDEN, "cross_site", text)) }
+}
+
 /// Whether the page was reached over TLS (directly or through a proxy that says so).
 fn over_tls(headers: &HeaderMap) -> bool {
     headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("https"))

@@ -3,22 +3,24 @@
 //! redemption, nothing recorded.
 
 use quan_domain::code::{self, CodeError, Subject};
-use quan_domain::redemption::{Decision, Refusal, VoucherState};
+
 use quan_domain::{Fen, Role, TillId};
 use std::sync::Arc;
 
-use quan_store::{StoreError, Till};
+use quan_store::{StoreError, Till, Voucher};
 use serde::Serialize;
 
+use super::redeem::Decided;
 use super::{OrderInput, RedemptionError};
 use crate::Engine;
 use crate::auth::Actor;
 
-/// A redemption as it would be: the voucher's kind and face, the discount
-/// and what the resident pays.
+/// A redemption as it would be: where (shop · till), the voucher's kind and
+/// face, the discount and what the resident pays.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Preview {
     pub voucher_id: uuid::Uuid,
+    pub shop: String,
     pub kind_name: String,
     pub face: Fen,
     pub order: Fen,
@@ -27,8 +29,16 @@ pub struct Preview {
 }
 
 impl Preview {
-    fn of(voucher_id: uuid::Uuid, face: Fen, order: Fen, kind_name: String, d: &Decision) -> Preview {
-        Preview { voucher_id, kind_name, face, order, discount: d.discount, pays: d.pays }
+    fn of(v: &Voucher, till: &Till, order: Fen, d: Decided) -> Preview {
+        Preview {
+            voucher_id: v.id,
+            shop: format!("{} · {}", d.merchant_name, till.name),
+            kind_name: d.kind_name,
+            face: v.face,
+            order,
+            discount: d.decision.discount,
+            pays: d.decision.pays,
+        }
     }
 }
 
@@ -53,13 +63,9 @@ impl Engine {
             Err(StoreError::NotFound) => return Err(RedemptionError::Code(CodeError::BadMac)),
             Err(e) => return Err(e.into()),
         };
-        self.check_mac(&parsed, v.resident_id.as_uuid()).map_err(RedemptionError::Code)?;
-        if v.state == VoucherState::Redeemed {
-            return Err(RedemptionError::Refused(Refusal::AlreadyRedeemed));
-        }
-        self.check_window(&parsed).map_err(RedemptionError::Code)?;
-        let (name, d) = self.decide_redemption(&v, t.merchant_id, order, self.now()).await?;
-        Ok(Preview::of(v.id, v.face, order.amount, name, &d))
+        self.check_scanned_voucher(&parsed, &v)?;
+        let d = self.decide_redemption(&v, t.merchant_id, order, self.now()).await?;
+        Ok(Preview::of(&v, &t, order.amount, d))
     }
 
     /// 商家出示、用户扫码, before confirming: what one of the resident's
@@ -77,17 +83,8 @@ impl Engine {
         if v.resident_id != resident.id {
             return Err(RedemptionError::NotFound);
         }
-        let (name, d) = self.decide_redemption(&v, t.merchant_id, order, self.now()).await?;
-        Ok(Preview::of(v.id, v.face, order.amount, name, &d))
-    }
-
-    /// The name of the till a scanned till code names, for the resident to
-    /// see where they are paying before choosing a voucher.
-    pub async fn scanned_till_name(&self, actor: &Actor, raw_code: &str) -> Result<String, RedemptionError> {
-        let Actor::Resident { .. } = actor else { return Err(RedemptionError::Forbidden) };
-        let t = self.scanned_till(raw_code).await?;
-        let m = self.merchant_for_redemption(t.merchant_id).await?;
-        Ok(format!("{} · {}", m.app.legal_name, t.name))
+        let d = self.decide_redemption(&v, t.merchant_id, order, self.now()).await?;
+        Ok(Preview::of(&v, &t, order.amount, d))
     }
 
     /// The till a scanned till code names, its code checked (signature and window).

@@ -61,13 +61,19 @@ impl Engine {
         cashier: &quan_store::User,
         order: OrderInput,
     ) -> Result<Redemption, RedemptionError> {
+        self.check_scanned_voucher(parsed, &v)?;
+        self.redeem_voucher(v, t.merchant_id, Some(t.id), Some(cashier.id), Direction::ResidentShows, order).await
+    }
+
+    /// A scanned voucher code checked against its voucher: genuine, the
+    /// voucher not used (a used voucher's code replayed says so, whatever its
+    /// window), and inside its window.
+    pub(super) fn check_scanned_voucher(&self, parsed: &code::Parsed, v: &Voucher) -> Result<(), RedemptionError> {
         self.check_mac(parsed, v.resident_id.as_uuid()).map_err(RedemptionError::Code)?;
-        // A used voucher's code replayed says so, whatever its window.
         if v.state == VoucherState::Redeemed {
             return Err(RedemptionError::Refused(Refusal::AlreadyRedeemed));
         }
-        self.check_window(parsed).map_err(RedemptionError::Code)?;
-        self.redeem_voucher(v, t.merchant_id, Some(t.id), Some(cashier.id), Direction::ResidentShows, order).await
+        self.check_window(parsed).map_err(RedemptionError::Code)
     }
 
     /// 商家出示、用户扫码: a resident redeems one of their vouchers at the
@@ -99,7 +105,7 @@ impl Engine {
         input: OrderInput,
     ) -> Result<Redemption, RedemptionError> {
         let now = self.now();
-        let (_, decision) = self.decide_redemption(&v, merchant_id, &input, now).await?;
+        let decision = self.decide_redemption(&v, merchant_id, &input, now).await?.decision;
         let at = Where { merchant_id, till, cashier, direction };
         let mut r = self.redemption_record(&v, at, input, &decision, now);
         // Every transfer is given its commit's reference by the committer.
@@ -125,14 +131,14 @@ impl Engine {
     }
 
     /// The domain's decision on using `v` for `input` at `merchant_id` now,
-    /// and the name of the voucher's kind; nothing is recorded.
+    /// with the names a person reads; nothing is recorded.
     pub(super) async fn decide_redemption(
         &self,
         v: &Voucher,
         merchant_id: MerchantId,
         input: &OrderInput,
         now: DateTime<Utc>,
-    ) -> Result<(String, Decision), RedemptionError> {
+    ) -> Result<Decided, RedemptionError> {
         check_order(input)?;
         let batch = self.batch_for_redemption(v.batch_id).await?;
         let (kind, discount) = voucher_rule(&batch, v)?;
@@ -157,7 +163,7 @@ impl Engine {
         let decision = redemption::decide(&facts, &merchant, &order, now).map_err(RedemptionError::Refused)?;
         redemption::check_matching(input.amount, decision.discount, input.platform_match, input.merchant_match)
             .map_err(|(field, message)| RedemptionError::BadInput { field, message })?;
-        Ok((kind.kind.name.clone(), decision))
+        Ok(Decided { kind_name: kind.kind.name.clone(), merchant_name: m.app.legal_name.clone(), decision })
     }
 
     /// The order's lines, each with its category from the merchant's
@@ -217,6 +223,13 @@ impl Engine {
             ledger_ref: String::new(),
         }
     }
+}
+
+/// A redemption decided, not recorded, with the names a person reads.
+pub(super) struct Decided {
+    pub(super) kind_name: String,
+    pub(super) merchant_name: String,
+    pub(super) decision: Decision,
 }
 
 /// Where a voucher is used, and by whom.

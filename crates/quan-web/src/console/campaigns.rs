@@ -19,7 +19,7 @@ use serde_json::json;
 
 use super::{Me, Row};
 use crate::Chrome;
-use crate::msg::Msg;
+use crate::msg::{Msg, refreshed};
 use crate::session::{Console, Signed};
 use crate::zh::{self, beijing, parse_yuan, yuan};
 
@@ -220,13 +220,6 @@ async fn page(State(state): State<AppState>, signed: Signed<Console>, Path(id): 
     })
 }
 
-/// The page again after a change (htmx reloads it).
-fn refreshed() -> Response {
-    let mut r = StatusCode::OK.into_response();
-    r.headers_mut().insert("hx-refresh", HeaderValue::from_static("true"));
-    r
-}
-
 #[derive(Debug, Deserialize)]
 struct FundForm {
     amount: String,
@@ -243,7 +236,7 @@ async fn fund(
     let cmd = CampaignCommand::Fund { amount: Fen::new(amount) };
     let note = f.note.unwrap_or_default();
     state.engine.change_campaign(&signed.actor, campaign_id(&id)?, cmd, note.trim()).await.map_err(Msg::of)?;
-    Ok(refreshed())
+    Ok(refreshed(StatusCode::OK))
 }
 
 async fn start(
@@ -256,5 +249,5 @@ async fn start(
         .change_campaign(&signed.actor, campaign_id(&id)?, CampaignCommand::Start, "")
         .await
         .map_err(Msg::of)?;
-    Ok(refreshed())
+    Ok(refreshed(StatusCode::OK))
 }

@@ -6,8 +6,8 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use quan_domain::MerchantId;
 use quan_domain::merchant::{MerchantStatus, ReviewAction};
@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::Me;
 use crate::Chrome;
-use crate::msg::Msg;
+use crate::msg::{Msg, refreshed};
 use crate::session::{Console, Signed};
 use crate::zh::{self, beijing};
 
@@ -182,7 +182,5 @@ async fn review(
     };
     let reason = f.reason.unwrap_or_default();
     state.engine.review_merchant(&signed.actor, merchant_id(&id)?, action, reason.trim()).await.map_err(Msg::of)?;
-    let mut r = StatusCode::OK.into_response();
-    r.headers_mut().insert("hx-refresh", HeaderValue::from_static("true"));
-    Ok(r)
+    Ok(refreshed(StatusCode::OK))
 }

@@ -6,8 +6,8 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use quan_domain::{Region, Role, UserId, Username};
 use quan_engine::users::NewAccount;
@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::Me;
 use crate::Chrome;
-use crate::msg::Msg;
+use crate::msg::{Msg, refreshed};
 use crate::session::{Console, Signed};
 use crate::zh;
 
@@ -98,19 +98,13 @@ fn user_id(raw: &str) -> Result<UserId, Msg> {
     raw.parse().map_err(|_| Msg::warn(StatusCode::NOT_FOUND, "not_found", zh::console::NO_ACCOUNT))
 }
 
-fn refreshed() -> Response {
-    let mut r = StatusCode::OK.into_response();
-    r.headers_mut().insert("hx-refresh", HeaderValue::from_static("true"));
-    r
-}
-
 async fn disable(
     State(state): State<AppState>,
     signed: Signed<Console>,
     Path(id): Path<String>,
 ) -> Result<Response, Msg> {
     state.engine.set_user_disabled(&signed.actor, user_id(&id)?, true).await.map_err(Msg::of)?;
-    Ok(refreshed())
+    Ok(refreshed(StatusCode::OK))
 }
 
 async fn enable(
@@ -119,7 +113,7 @@ async fn enable(
     Path(id): Path<String>,
 ) -> Result<Response, Msg> {
     state.engine.set_user_disabled(&signed.actor, user_id(&id)?, false).await.map_err(Msg::of)?;
-    Ok(refreshed())
+    Ok(refreshed(StatusCode::OK))
 }
 
 async fn reset(

@@ -12,7 +12,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use quan_domain::PhoneNumber;
@@ -64,9 +64,7 @@ async fn send_code(
     headers: HeaderMap,
     axum::Form(f): axum::Form<PhoneForm>,
 ) -> Result<Msg, Msg> {
-    if !session::same_site(&headers) {
-        return Err(Msg::warn(StatusCode::FORBIDDEN, "cross_site", crate::zh::CROSS_SITE_LOGIN));
-    }
+    session::require_same_site(&headers, crate::zh::CROSS_SITE_LOGIN)?;
     let phone = phone(&f.phone)?;
     state.engine.request_login_code(&phone, &client.0).await.map_err(Msg::of)?;
     let wait = state.engine.config().otp_resend_interval_s;
@@ -84,9 +82,7 @@ async fn login(
     headers: HeaderMap,
     axum::Form(f): axum::Form<CodeForm>,
 ) -> Result<Response, Msg> {
-    if !session::same_site(&headers) {
-        return Err(Msg::warn(StatusCode::FORBIDDEN, "cross_site", crate::zh::CROSS_SITE_LOGIN));
-    }
+    session::require_same_site(&headers, crate::zh::CROSS_SITE_LOGIN)?;
     let phone = phone(&f.phone)?;
     let code = OtpCode::parse(f.code.trim()).map_err(|_| Msg::field(crate::zh::h5::OTP_FORMAT))?;
     let issued = state.engine.verify_login_code(&phone, &code).await.map_err(Msg::of)?;

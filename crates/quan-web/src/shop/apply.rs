@@ -103,9 +103,7 @@ async fn apply(
     headers: HeaderMap,
     axum::Form(f): axum::Form<ApplyForm>,
 ) -> Result<(StatusCode, Msg), Msg> {
-    if !session::same_site(&headers) {
-        return Err(Msg::warn(StatusCode::FORBIDDEN, "cross_site", zh::shop::CROSS_SITE));
-    }
+    session::require_same_site(&headers, zh::shop::CROSS_SITE)?;
     let industry = Industry::parse(&f.industry).ok_or_else(|| Msg::field(zh::shop::INDUSTRY))?;
     let scale = Scale::parse(&f.scale).ok_or_else(|| Msg::field(zh::shop::SCALE))?;
     let app = MerchantApplication {

@@ -5,8 +5,8 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use quan_domain::Fen;
 use quan_engine::merchants::ProductSpec;
@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::merchant_of;
 use crate::Chrome;
-use crate::msg::Msg;
+use crate::msg::{Msg, refreshed};
 use crate::session::{Shop, Signed};
 use crate::zh::{beijing, parse_yuan, yuan};
 
@@ -86,9 +86,7 @@ async fn save(
         list_price_fen: Fen::new(price),
     };
     state.engine.upsert_product(&signed.actor, merchant, f.sku.trim(), &spec).await.map_err(Msg::of)?;
-    let mut r = StatusCode::OK.into_response();
-    r.headers_mut().insert("hx-refresh", HeaderValue::from_static("true"));
-    Ok(r)
+    Ok(refreshed(StatusCode::OK))
 }
 
 #[derive(Template, WebTemplate)]

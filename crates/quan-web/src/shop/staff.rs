@@ -5,15 +5,15 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::post;
 use quan_domain::{TillId, UserId};
 use quan_http::AppState;
 use serde::Deserialize;
 
 use super::merchant_of;
-use crate::msg::Msg;
+use crate::msg::{Msg, refreshed};
 use crate::session::{Shop, Signed};
 
 pub fn router() -> Router<AppState> {
@@ -23,13 +23,6 @@ pub fn router() -> Router<AppState> {
         .route("/merchant/cashiers/{id}/disable", post(disable))
         .route("/merchant/cashiers/{id}/enable", post(enable))
         .route("/merchant/cashiers/{id}/password", post(reset_password))
-}
-
-/// A change that shows in the page's lists: the page reloads.
-fn refreshed(status: StatusCode) -> Response {
-    let mut r = status.into_response();
-    r.headers_mut().insert("hx-refresh", HeaderValue::from_static("true"));
-    r
 }
 
 #[derive(Debug, Deserialize)]

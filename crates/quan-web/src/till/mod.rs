@@ -13,9 +13,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
-use quan_domain::{Fen, TillId};
+use quan_domain::TillId;
 use quan_engine::Actor;
-use quan_engine::redemptions::OrderInput;
 use quan_http::AppState;
 use serde::Deserialize;
 
@@ -23,7 +22,7 @@ use crate::Chrome;
 use crate::login::{StaffLogin, staff_login};
 use crate::msg::Msg;
 use crate::session::{Signed, Till};
-use crate::zh::{self, parse_yuan, yuan};
+use crate::{typed, zh};
 use live::Row;
 
 pub fn router() -> Router<AppState> {
@@ -81,29 +80,10 @@ struct RedeemForm {
     amount: String,
 }
 
-fn order(f: &RedeemForm) -> Result<(String, OrderInput), Msg> {
-    let code: String = f.code.chars().filter(|c| !c.is_whitespace()).collect();
-    if code.is_empty() {
-        return Err(Msg::field(zh::till::VOUCHER_CODE));
-    }
-    let amount = parse_yuan(&f.amount).filter(|a| *a > 0).ok_or_else(|| Msg::field(zh::till::ORDER_AMOUNT))?;
-    let order = OrderInput {
-        amount: Fen::new(amount),
-        order_ref: String::new(),
-        items: Vec::new(),
-        platform_match: Fen::ZERO,
-        merchant_match: Fen::ZERO,
-    };
-    Ok((code, order))
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "till/_preview.html")]
 struct Preview {
-    kind: String,
-    order: String,
-    discount: String,
-    pays: String,
+    p: typed::Shown,
 }
 
 async fn preview(
@@ -111,14 +91,9 @@ async fn preview(
     signed: Signed<Till>,
     axum::Form(f): axum::Form<RedeemForm>,
 ) -> Result<Preview, Msg> {
-    let (code, order) = order(&f)?;
+    let (code, order) = typed::order(&f.code, &f.amount, zh::till::VOUCHER_CODE)?;
     let p = state.engine.preview_scanned(&signed.actor, &code, &order).await.map_err(Msg::of)?;
-    Ok(Preview {
-        kind: p.kind_name,
-        order: yuan(p.order.as_i64()),
-        discount: yuan(p.discount.as_i64()),
-        pays: yuan(p.pays.as_i64()),
-    })
+    Ok(Preview { p: typed::Shown::of(p) })
 }
 
 async fn redeem(
@@ -126,13 +101,10 @@ async fn redeem(
     signed: Signed<Till>,
     axum::Form(f): axum::Form<RedeemForm>,
 ) -> Result<(StatusCode, Msg), Msg> {
-    let (code, order) = order(&f)?;
+    let (code, order) = typed::order(&f.code, &f.amount, zh::till::VOUCHER_CODE)?;
     let r = state.engine.redeem_scanned(&signed.actor, &code, order).await.map_err(Msg::of)?;
-    let text = zh::till::redeemed(
-        &yuan(r.order.as_i64()),
-        &yuan(r.discount.as_i64()),
-        &yuan(r.order.as_i64() - r.discount.as_i64()),
-    );
+    let (order, discount, due) = typed::settled(&r);
+    let text = zh::till::redeemed(&order, &discount, &due);
     Ok((StatusCode::CREATED, Msg::ok(text)))
 }
 
