@@ -11,6 +11,7 @@ pub mod campaign;
 pub mod claim_limits;
 pub mod clock;
 pub mod code;
+pub mod complaint;
 pub mod district;
 pub mod eligibility;
 pub mod geo;
