@@ -5,6 +5,7 @@
 mod campaign_records;
 mod claim_plan;
 mod claim_records;
+mod complaint_records;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod district_records;
@@ -24,6 +25,7 @@ pub use claim_plan::{ClaimPlan, FirstVoucherRounds, SlotRounds, Unstored};
 pub use claim_records::{
     ClaimBatch, ClaimKey, ClaimOutcome, ClaimRequest, CommitRetries, CommitRetryCounters, STOCK_BUCKETS, Voucher,
 };
+pub use complaint_records::{Complaint, ComplaintEvent, ComplaintFilter};
 pub use district_records::DistrictBoundary;
 pub use eligibility_records::{EligibilityList, Identity, IdentityChange, ListMember, MemberKind};
 pub use error::StoreError;
@@ -40,7 +42,7 @@ pub use report_records::{
     ReportSnapshot,
 };
 pub use traits::{
-    CampaignStore, ClaimStore, DistrictStore, EligibilityStore, HealthStore, IdempotencyStore, LedgerStore,
+    CampaignStore, ClaimStore, ComplaintStore, DistrictStore, EligibilityStore, HealthStore, IdempotencyStore, LedgerStore,
     MerchantStore, OtpStore, RedemptionStore, ReportStore, ResidentStore, SessionStore, SettlementStore, Store,
     UserStore,
 };

@@ -160,6 +160,11 @@ macro_rules! migrations {
                 name: "merchant_phone_sealed",
                 sql: include_str!(concat!($dir, "/0025_merchant_phone_sealed.sql")),
             },
+            $crate::Migration {
+                version: 26,
+                name: "complaints",
+                sql: include_str!(concat!($dir, "/0026_complaints.sql")),
+            },
         ]
     };
 }

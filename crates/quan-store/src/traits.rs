@@ -14,6 +14,7 @@ use crate::{
     Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, Merchant, MerchantReview, NewOtp, NewUser,
     OtpChallenge, OtpSend, OtpSendLimits, PoolStats, PriceChange, Product, Resident, Session, StoreError, Till, User,
 };
+use crate::{Complaint, ComplaintEvent, ComplaintFilter};
 use crate::{ClaimBatch, ClaimOutcome, MerchantEarned, Owed, Redemption, Refund, Settlement, Voucher};
 
 #[async_trait]
@@ -519,6 +520,47 @@ pub trait ReportStore: Send + Sync {
     async fn live_figures(&self, campaign: CampaignId) -> Result<crate::LiveFigures, StoreError>;
 }
 
+/// Complaints: tickets, their photos and what happened to them.
+#[async_trait]
+pub trait ComplaintStore: Send + Sync {
+    /// Files a ticket with its first event and photo in one transaction,
+    /// unless its resident filed `per_day_max` or more at or after `since`
+    /// (`Conflict { what: "complaint_limit" }`: racing filings of one
+    /// resident are counted one after the other). `Conflict { what:
+    /// "ticket" }` when the ticket number is taken.
+    async fn insert_complaint(
+        &self,
+        c: &Complaint,
+        photo: Option<&[u8]>,
+        event: &ComplaintEvent,
+        since: DateTime<Utc>,
+        per_day_max: u32,
+    ) -> Result<(), StoreError>;
+    async fn complaint_by_id(&self, id: uuid::Uuid) -> Result<Complaint, StoreError>;
+    /// The photo's bytes; `NotFound` when the ticket has none.
+    async fn complaint_photo(&self, id: uuid::Uuid) -> Result<Vec<u8>, StoreError>;
+    /// A resident's tickets, newest first, at most `limit`.
+    async fn complaints_of_resident(&self, resident: ResidentId, limit: u32) -> Result<Vec<Complaint>, StoreError>;
+    /// Tickets matching `f`, newest first (by id), only those before
+    /// `before` when given, at most `limit`.
+    async fn list_complaints(
+        &self,
+        f: &ComplaintFilter,
+        before: Option<uuid::Uuid>,
+        limit: u32,
+    ) -> Result<Vec<Complaint>, StoreError>;
+    /// What happened to a ticket, oldest first.
+    async fn complaint_events(&self, id: uuid::Uuid) -> Result<Vec<ComplaintEvent>, StoreError>;
+    /// Replaces a ticket whose stored version is still `c.version - 1` and
+    /// records the event, in one transaction
+    /// (`Conflict { what: "complaint_changed" }` otherwise).
+    async fn update_complaint(&self, c: &Complaint, event: &ComplaintEvent) -> Result<(), StoreError>;
+    /// Tickets filed before `until` whose region lies inside `within`, by filing time.
+    async fn complaints_filed_before(&self, within: &Region, until: DateTime<Utc>) -> Result<Vec<Complaint>, StoreError>;
+    /// How many tickets name the merchant.
+    async fn count_complaints_of_merchant(&self, merchant: MerchantId) -> Result<u64, StoreError>;
+}
+
 pub trait Store:
     UserStore
     + ResidentStore
@@ -534,6 +576,7 @@ pub trait Store:
     + LedgerStore
     + IdempotencyStore
     + ClaimStore
+    + ComplaintStore
     + HealthStore
     + std::fmt::Debug
 {
@@ -554,6 +597,7 @@ impl<T> Store for T where
         + LedgerStore
         + IdempotencyStore
         + ClaimStore
+        + ComplaintStore
         + HealthStore
         + std::fmt::Debug
 {

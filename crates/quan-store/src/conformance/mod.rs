@@ -4,11 +4,13 @@
 
 mod campaigns;
 mod claims;
+mod complaints;
 mod merchants;
 mod redemptions;
 mod settlement;
 pub use campaigns::*;
 pub use claims::*;
+pub use complaints::*;
 pub use merchants::*;
 pub use redemptions::*;
 pub use settlement::*;
@@ -78,6 +80,8 @@ macro_rules! conformance_tests {
             reimporting_a_district_keeps_the_old_boundary_in_history,
             identities_and_list_members_are_found_by_keyed_hash_only,
             an_idempotency_key_replays_refuses_other_bodies_and_reports_work_in_flight,
+            complaints_read_back_with_photo_and_events_and_stay_in_their_region,
+            a_residents_complaints_per_day_are_limited_even_when_raced,
         );
     };
     (@cases $open:expr; $($case:ident),* $(,)?) => {

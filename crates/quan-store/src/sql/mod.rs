@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod bulk;
 pub mod campaigns;
 pub mod claims;
+pub mod complaints;
 pub mod districts;
 pub mod eligibility;
 pub mod idempotency;
@@ -40,6 +41,7 @@ macro_rules! impl_sql_store {
         $crate::impl_redemption_store!($store, $row);
         $crate::impl_settlement_store!($store, $row);
         $crate::impl_report_store!($store, $row);
+        $crate::impl_complaint_store!($store, $row);
     };
 }
 
