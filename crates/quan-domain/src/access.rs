@@ -104,6 +104,11 @@ impl Region {
         other.0.starts_with(&self.0)
     }
 
+    /// The region a district is (its six digits).
+    pub fn of_district(d: &DistrictCode) -> Region {
+        Region(d.as_str().to_owned())
+    }
+
     pub fn contains_district(&self, d: &DistrictCode) -> bool {
         d.as_str().starts_with(&self.0)
     }

@@ -19,6 +19,7 @@ pub mod campaigns;
 pub mod claims;
 mod clock;
 pub mod committer;
+pub mod complaints;
 pub mod csv_cell;
 pub mod districts;
 pub mod eligibility;
@@ -105,6 +106,9 @@ pub struct EngineConfig {
     /// Positions reported with a larger accuracy radius are refused.
     #[serde(skip)]
     pub position_accuracy_m_max: f64,
+    /// Complaints: time limits, the working-day calendar, filings per resident per day.
+    #[serde(skip)]
+    pub complaints: quan_domain::complaint::ComplaintLimits,
 }
 
 impl Default for EngineConfig {
@@ -127,6 +131,7 @@ impl Default for EngineConfig {
             business_day_cutoff: CutoffHour::default(),
             border_margin_m: 100.0,
             position_accuracy_m_max: 500.0,
+            complaints: quan_domain::complaint::ComplaintLimits::default(),
         }
     }
 }

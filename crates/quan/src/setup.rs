@@ -146,6 +146,7 @@ pub fn engine_config(config: &Config) -> anyhow::Result<EngineConfig> {
         border_margin_m: f64::from(config.eligibility.border_margin_m),
         position_accuracy_m_max: f64::from(config.eligibility.position_accuracy_m_max),
         codes: config.codes.to_engine()?,
+        complaints: config.complaints.clone(),
         ..config.accounts.clone()
     })
 }

@@ -5,6 +5,7 @@
 //! same bytes), served as JSON, CSV and XLSX. And the live view. Residents
 //! are counted, never listed.
 
+mod complaints_sheet;
 mod fold;
 mod labels;
 mod live;
@@ -28,7 +29,7 @@ use crate::campaigns::CampaignError;
 use crate::rejection::{Rejection, Status};
 
 /// The version of the report's JSON; changes only with its shape.
-pub const FORMAT: &str = "quan.daily-report/2";
+pub const FORMAT: &str = "quan.daily-report/3";
 
 /// One row's figures for the day or cumulative to its end. Amounts in fen.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,6 +141,10 @@ pub struct DailyReport {
     /// How each figure is attributed (said in the CSV and XLSX too).
     #[serde(default)]
     pub attribution: Vec<String>,
+    /// Complaints as of the day's end (filed, answered and closed in time,
+    /// overdue; by type, district and merchant).
+    #[serde(default)]
+    pub complaints: crate::complaints::figures::ComplaintFigures,
     pub state: ReportState,
 }
 
@@ -416,6 +421,10 @@ impl Engine {
             batch_trend,
             analysis,
             attribution: ATTRIBUTION.iter().map(|a| (*a).to_owned()).collect(),
+            complaints: self.complaint_figures(id, from, to).await.map_err(|e| match e {
+                crate::complaints::ComplaintError::Store(s) => ReportError::Store(s),
+                other => ReportError::Store(StoreError::message(other.to_string())),
+            })?,
             state,
         })
     }

@@ -122,6 +122,7 @@ pub fn csv(r: &DailyReport) -> String {
     for note in &r.attribution {
         let _ = writeln!(out, "说明,{}", quote(&crate::csv_cell::cell(note)));
     }
+    super::complaints_sheet::csv_rows(&r.complaints, &mut out, quote);
     out
 }
 
@@ -204,7 +205,7 @@ fn view_sheet(
     Ok(())
 }
 
-/// The workbook: 汇总, 行业, 区县, 商户规模, 明细, 趋势, 分析, 图表.
+/// The workbook: 汇总, 行业, 区县, 商户规模, 明细, 趋势, 分析, 投诉, 图表.
 #[allow(clippy::cast_precision_loss, clippy::float_arithmetic)]
 pub fn xlsx(r: &DailyReport) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
@@ -275,6 +276,7 @@ pub fn xlsx(r: &DailyReport) -> Result<Vec<u8>, XlsxError> {
             ws.write_string(y, 0, note)?;
         }
     }
+    super::complaints_sheet::sheet(wb.add_worksheet(), &title(r), &r.complaints, &f.head, &f.title)?;
     charts(&mut wb, r)?;
     wb.save_to_buffer()
 }

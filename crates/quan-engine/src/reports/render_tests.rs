@@ -47,6 +47,7 @@ fn report(with_redemptions: bool) -> DailyReport {
         batch_trend: vec![],
         analysis: Analysis::default(),
         attribution: vec!["说明".into()],
+        complaints: crate::complaints::figures::ComplaintFigures::default(),
         state: ReportState::default(),
     };
     if with_redemptions {

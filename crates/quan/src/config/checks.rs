@@ -56,11 +56,15 @@ pub fn check_ranges(c: &Config) -> anyhow::Result<()> {
         bound("server.request_timeout_s", i64::try_from(c.server.request_timeout_s).unwrap_or(i64::MAX), 1, 3_600),
         bound("eligibility.border_margin_m", c.eligibility.border_margin_m, 0, 10_000),
         bound("eligibility.position_accuracy_m_max", c.eligibility.position_accuracy_m_max, 1, 100_000),
+        bound("complaints.first_answer_working_days", c.complaints.first_answer_working_days, 1, 60),
+        bound("complaints.close_working_days", c.complaints.close_working_days, 1, 120),
+        bound("complaints.per_resident_per_day_max", c.complaints.per_resident_per_day_max, 1, 1_000),
     ];
     for b in bounds {
         if !(b.min..=b.max).contains(&b.value) {
             bail!("{} must be {} to {}, not {}", b.name, b.min, b.max, b.value);
         }
     }
+    c.complaints.check().map_err(|e| anyhow::anyhow!("complaints.{}: {}", e.field, e.message))?;
     Ok(())
 }

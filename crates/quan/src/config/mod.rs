@@ -25,6 +25,9 @@ pub struct Config {
     pub business: BusinessConfig,
     pub eligibility: EligibilityConfig,
     pub codes: CodesConfig,
+    /// `[complaints]`: time limits in working days, the calendar's
+    /// holidays and exchanged working days, filings per resident per day.
+    pub complaints: quan_domain::complaint::ComplaintLimits,
 }
 
 /// Dynamic codes at the till (QR codes refreshed every `refresh_s`).
@@ -175,6 +178,7 @@ impl Default for Config {
             business: BusinessConfig { day_cutoff_hour: 0 },
             eligibility: EligibilityConfig::default(),
             codes: CodesConfig::default(),
+            complaints: quan_domain::complaint::ComplaintLimits::default(),
         }
     }
 }
