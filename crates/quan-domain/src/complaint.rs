@@ -296,7 +296,10 @@ impl ComplaintLimits {
 
     /// (first answer due, close due) for a ticket filed at `filed`.
     pub fn due(&self, filed: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-        (self.calendar.after(filed, self.first_answer_working_days), self.calendar.after(filed, self.close_working_days))
+        (
+            self.calendar.after(filed, self.first_answer_working_days),
+            self.calendar.after(filed, self.close_working_days),
+        )
     }
 }
 

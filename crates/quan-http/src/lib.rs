@@ -108,6 +108,7 @@ pub struct AppState {
         (name = "campaigns", description = "Campaigns: budget, funding, life cycle"),
         (name = "batches", description = "Batches, voucher kinds, lotteries"),
         (name = "merchants", description = "Merchant applications, review, tills, cashiers, catalogue"),
+        (name = "complaints", description = "Complaints: filed by residents, worked by operators, answered by merchants"),
         (name = "districts", description = "District boundaries and positions"),
         (name = "eligibility", description = "Identities, lists, and who may claim"),
         (name = "claims", description = "Claiming vouchers, and the wallet"),
@@ -152,6 +153,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::reports::router())
         .merge(routes::resident::router())
         .merge(routes::till_events::router())
+        .merge(routes::complaints::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.

@@ -14,8 +14,8 @@ use crate::{
     Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, Merchant, MerchantReview, NewOtp, NewUser,
     OtpChallenge, OtpSend, OtpSendLimits, PoolStats, PriceChange, Product, Resident, Session, StoreError, Till, User,
 };
-use crate::{Complaint, ComplaintEvent, ComplaintFilter};
 use crate::{ClaimBatch, ClaimOutcome, MerchantEarned, Owed, Redemption, Refund, Settlement, Voucher};
+use crate::{Complaint, ComplaintEvent, ComplaintFilter};
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -556,7 +556,11 @@ pub trait ComplaintStore: Send + Sync {
     /// (`Conflict { what: "complaint_changed" }` otherwise).
     async fn update_complaint(&self, c: &Complaint, event: &ComplaintEvent) -> Result<(), StoreError>;
     /// Tickets filed before `until` whose region lies inside `within`, by filing time.
-    async fn complaints_filed_before(&self, within: &Region, until: DateTime<Utc>) -> Result<Vec<Complaint>, StoreError>;
+    async fn complaints_filed_before(
+        &self,
+        within: &Region,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<Complaint>, StoreError>;
     /// How many tickets name the merchant.
     async fn count_complaints_of_merchant(&self, merchant: MerchantId) -> Result<u64, StoreError>;
 }

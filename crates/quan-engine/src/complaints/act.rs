@@ -52,10 +52,11 @@ impl Engine {
             String::new()
         };
         let outcome = match action {
-            ComplaintAction::Close => Some(
-                Outcome::parse(input.outcome.as_deref().unwrap_or("").trim())
-                    .ok_or_else(|| invalid("outcome", "required", "say how it ended: resolved, rejected or referred"))?,
-            ),
+            ComplaintAction::Close => {
+                Some(Outcome::parse(input.outcome.as_deref().unwrap_or("").trim()).ok_or_else(|| {
+                    invalid("outcome", "required", "say how it ended: resolved, rejected or referred")
+                })?)
+            }
             _ => None,
         };
         let mut next = Complaint { state, version: c.version + 1, ..c.clone() };

@@ -171,11 +171,11 @@ mod tests {
     fn figures_count_only_what_happened_before_the_days_end() {
         use ComplaintKind as K;
         let tickets = [
-            ticket(0, Some(2), Some(3), K::ShopRefused),   // answered and closed in time
-            ticket(10, Some(40), None, K::ShopRefused),    // answered late, still open
-            ticket(20, None, None, K::WrongDiscount),      // unanswered: overdue at the end (hour 50)
-            ticket(49, Some(60), Some(61), K::Other),      // filed today; answered after the end
-            ticket(55, None, None, K::Other),              // after the end: not counted
+            ticket(0, Some(2), Some(3), K::ShopRefused), // answered and closed in time
+            ticket(10, Some(40), None, K::ShopRefused),  // answered late, still open
+            ticket(20, None, None, K::WrongDiscount),    // unanswered: overdue at the end (hour 50)
+            ticket(49, Some(60), Some(61), K::Other),    // filed today; answered after the end
+            ticket(55, None, None, K::Other),            // after the end: not counted
         ];
         let names: Names = [("420502".to_owned(), "西陵区".to_owned())].into_iter().collect();
         let f = fold(&tickets, t(26), t(50), &names);
@@ -183,7 +183,10 @@ mod tests {
         assert_eq!((f.answered_in_time, f.answered_late), (1, 1));
         assert_eq!((f.closed_in_time, f.closed_late, f.closed_total), (1, 0, 1));
         assert_eq!((f.open_at_day_end, f.overdue_at_day_end), (3, 1));
-        assert_eq!(f.by_kind[0], CountRow { code: "shop_refused".into(), name: "商户拒收消费券".into(), day: 0, total: 2 });
+        assert_eq!(
+            f.by_kind[0],
+            CountRow { code: "shop_refused".into(), name: "商户拒收消费券".into(), day: 0, total: 2 }
+        );
         assert_eq!(f.by_district[0].name, "西陵区");
         assert_eq!(f.by_merchant[0].total, 4);
     }

@@ -170,7 +170,10 @@ impl Engine {
             version: 1,
         };
         let event = self.complaint_event(&c, "filed", None, Role::Resident, &c.body, true, false);
-        match self.store().insert_complaint(&c, input.photo.as_deref(), &event, since, limits.per_resident_per_day_max).await
+        match self
+            .store()
+            .insert_complaint(&c, input.photo.as_deref(), &event, since, limits.per_resident_per_day_max)
+            .await
         {
             Ok(()) => {}
             Err(StoreError::Conflict { what: "complaint_limit" }) => {
@@ -188,7 +191,11 @@ impl Engine {
         format!("TS{}-{:06}", day.date().format("%Y%m%d"), self.inner.random.below(1_000_000))
     }
 
-    async fn complaint_links(&self, me: quan_domain::ResidentId, input: &NewComplaint) -> Result<Links, ComplaintError> {
+    async fn complaint_links(
+        &self,
+        me: quan_domain::ResidentId,
+        input: &NewComplaint,
+    ) -> Result<Links, ComplaintError> {
         let not_yours = |field: &str| invalid(field, "not_yours", "is not one of your vouchers or payments");
         let mut l = Links { voucher: input.voucher_id, redemption: None, merchant: None, campaign: None, region: None };
         if let Some(id) = input.redemption_id {

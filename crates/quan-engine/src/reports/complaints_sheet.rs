@@ -41,7 +41,13 @@ pub fn csv_rows(f: &ComplaintFigures, out: &mut String, quote: fn(&str) -> Strin
 
 /// The `投诉` sheet: the totals, then each group with its day and total.
 #[allow(clippy::cast_precision_loss)]
-pub fn sheet(ws: &mut Worksheet, title: &str, f: &ComplaintFigures, head: &Format, bold: &Format) -> Result<(), XlsxError> {
+pub fn sheet(
+    ws: &mut Worksheet,
+    title: &str,
+    f: &ComplaintFigures,
+    head: &Format,
+    bold: &Format,
+) -> Result<(), XlsxError> {
     ws.set_name("投诉")?;
     ws.write_string_with_format(0, 0, title, bold)?;
     ws.set_column_width(0, 26)?;

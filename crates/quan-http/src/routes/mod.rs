@@ -5,6 +5,7 @@ pub mod batches;
 pub mod campaign_docs;
 pub mod campaigns;
 pub mod claims;
+pub mod complaints;
 pub mod districts;
 pub mod eligibility;
 pub mod merchant_books;

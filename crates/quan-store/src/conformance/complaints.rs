@@ -90,7 +90,10 @@ pub async fn complaints_read_back_with_photo_and_events_and_stay_in_their_region
     let asked = ComplaintFilter { merchant_asked: true, ..of_m.clone() };
     assert!(ok(s.list_complaints(&asked, None, 10).await, "asked").is_empty());
     let late = ComplaintFilter { overdue_at: Some(a.answer_due + Duration::milliseconds(1)), ..yichang.clone() };
-    assert_eq!(ok(s.list_complaints(&late, None, 10).await, "overdue").iter().map(|c| c.id).collect::<Vec<_>>(), vec![a.id]);
+    assert_eq!(
+        ok(s.list_complaints(&late, None, 10).await, "overdue").iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![a.id]
+    );
 
     // An action applies to the version it was decided on, and is kept.
     let mut next = a.clone();
@@ -111,7 +114,10 @@ pub async fn complaints_read_back_with_photo_and_events_and_stay_in_their_region
     assert_eq!(events[1], close);
     assert_eq!(ok(s.list_complaints(&asked, None, 10).await, "asked now").len(), 1);
     let open = ComplaintFilter { open_only: true, ..yichang.clone() };
-    assert_eq!(ok(s.list_complaints(&open, None, 10).await, "open").iter().map(|c| c.id).collect::<Vec<_>>(), vec![b.id]);
+    assert_eq!(
+        ok(s.list_complaints(&open, None, 10).await, "open").iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![b.id]
+    );
     let closed = ComplaintFilter { state: Some(ComplaintState::Closed), ..yichang.clone() };
     assert_eq!(ok(s.list_complaints(&closed, None, 10).await, "closed").len(), 1);
     assert!(ok(s.list_complaints(&late, None, 10).await, "late after close").is_empty());

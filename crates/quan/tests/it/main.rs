@@ -4,6 +4,7 @@
 mod api_auth;
 mod api_campaigns;
 mod api_claims;
+mod api_complaints;
 mod api_eligibility;
 mod api_errors;
 mod api_merchant_books;
