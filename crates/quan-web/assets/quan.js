@@ -188,6 +188,16 @@
     beep();
     if (window.htmx && $("#totals")) window.htmx.trigger("#totals", "refresh");
   });
+  // A photo too large is said at once, before it is sent (the server checks it again).
+  document.addEventListener("change", function (ev) {
+    var input = ev.target;
+    if (!input.matches || !input.matches("input[type=file][data-max-bytes]") || !input.files || !input.files[0]) return;
+    if (input.files[0].size > Number(input.getAttribute("data-max-bytes"))) {
+      input.value = "";
+      var box = input.form && $("[aria-live]", input.form);
+      if (box) box.innerHTML = "<div class=\"msg msg_warn\">" + input.getAttribute("data-too-large") + "</div>";
+    }
+  });
   document.addEventListener("visibilitychange", keepAwake);
 
   function start() {

@@ -20,6 +20,7 @@ mod qr;
 mod security;
 pub mod session;
 mod shop;
+mod tickets;
 mod till;
 mod typed;
 mod zh;

@@ -131,7 +131,7 @@ impl Engine {
     pub async fn file_complaint(&self, actor: &Actor, input: NewComplaint) -> Result<Complaint, ComplaintError> {
         let Actor::Resident { resident, .. } = actor else { return Err(ComplaintError::Forbidden) };
         let kind = ComplaintKind::parse(input.kind.trim())
-            .ok_or_else(|| invalid("kind", "unknown_kind", "must be one of the complaint types"))?;
+            .ok_or_else(|| invalid("kind", "unknown_complaint_kind", "must be one of the complaint types"))?;
         let body = complaint_text("text", &input.text).map_err(ComplaintError::Invalid)?;
         let photo_type = match &input.photo {
             Some(p) => Some(check_photo(p).map_err(ComplaintError::Invalid)?.mime().to_owned()),

@@ -153,7 +153,7 @@ impl From<&ComplaintView> for ComplaintDetail {
 /// (configurable). Roles: resident.
 #[utoipa::path(post, path = "/api/v1/complaints", tag = "complaints", security(("bearer" = [])), request_body = FileRequest,
     responses((status = 201, body = ComplaintDetail),
-        (status = 422, description = "`unknown_kind`, `required`, `too_long`, `photo_type`, `photo_too_large`, `not_yours`, `unknown_merchant`, `invalid_district`", body = ErrorBody),
+        (status = 422, description = "`unknown_complaint_kind`, `required`, `too_long`, `photo_type`, `photo_too_large`, `not_yours`, `unknown_merchant`, `invalid_district`", body = ErrorBody),
         (status = 429, description = "`complaint_limit`", body = ErrorBody)))]
 async fn file(
     State(state): State<AppState>,

@@ -102,6 +102,8 @@ struct Page {
     status: &'static str,
     reason: String,
     actions: Vec<Act>,
+    /// Tickets naming the merchant.
+    complaints: u64,
     history: Vec<Decision>,
 }
 
@@ -118,8 +120,14 @@ struct Act {
     opens: bool,
 }
 
-fn actions(s: MerchantStatus) -> Vec<Act> {
+/// The decisions `me` may take on a merchant in status `s`: operators all
+/// the status allows, officials only a suspension, auditors none.
+fn actions(s: MerchantStatus, me: &Me) -> Vec<Act> {
     let act = |action, opens| Act { action, label: zh::console::action_named(action), opens };
+    if !me.operator {
+        let suspend = me.official && s == MerchantStatus::Approved;
+        return if suspend { vec![act("suspend", false)] } else { Vec::new() };
+    }
     match s {
         MerchantStatus::Pending => vec![act("approve", true), act("reject", false)],
         MerchantStatus::Approved => vec![act("suspend", false)],
@@ -132,10 +140,14 @@ async fn page(State(state): State<AppState>, signed: Signed<Console>, Path(id): 
     let id = merchant_id(&id)?;
     let m = state.engine.get_merchant(&signed.actor, id).await.map_err(Msg::of)?;
     let history = state.engine.merchant_reviews(&signed.actor, id).await.map_err(Msg::of)?;
+    let complaints = state.engine.merchant_complaint_count(&signed.actor, id).await.map_err(Msg::of)?;
     let a = &m.app;
+    let me = Me::of(&signed.actor);
     Ok(Page {
         c: Chrome::signed(&signed.csrf),
-        me: Me::of(&signed.actor),
+        actions: actions(m.status, &me),
+        me,
+        complaints,
         id: m.id.to_string(),
         name: a.legal_name.clone(),
         credit_code: a.credit_code.as_str().to_owned(),
@@ -153,7 +165,6 @@ async fn page(State(state): State<AppState>, signed: Signed<Console>, Path(id): 
         ),
         status: zh::shop::status(m.status),
         reason: m.status_reason.clone(),
-        actions: actions(m.status),
         history: history
             .iter()
             .map(|r| Decision { at: beijing(r.at), action: zh::console::action(r.action), reason: r.reason.clone() })

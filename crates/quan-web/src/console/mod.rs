@@ -6,6 +6,7 @@
 //! anyway.
 
 mod campaigns;
+mod complaints;
 mod merchants;
 mod staff;
 
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(campaigns::router())
         .merge(staff::router())
         .merge(merchants::router())
+        .merge(complaints::router())
 }
 
 async fn login_page() -> StaffLogin {
@@ -47,6 +49,8 @@ pub(crate) struct Me {
     pub region: String,
     /// Officials create, fund and start campaigns.
     pub official: bool,
+    /// Operators review merchants and work complaints.
+    pub operator: bool,
 }
 
 impl Me {
@@ -62,8 +66,11 @@ impl Me {
                 },
                 region: user.region.to_string(),
                 official: user.role == Role::Official,
+                operator: user.role == Role::Operator,
             },
-            Actor::Resident { .. } => Me { name: String::new(), role: "", region: String::new(), official: false },
+            Actor::Resident { .. } => {
+                Me { name: String::new(), role: "", region: String::new(), official: false, operator: false }
+            }
         }
     }
 }

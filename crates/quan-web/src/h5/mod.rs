@@ -4,6 +4,7 @@
 //! scanning its code, and the history.
 
 mod batch;
+mod complaints;
 mod pay;
 mod views;
 mod wallet;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(batch::router())
         .merge(wallet::router())
         .merge(pay::router())
+        .merge(complaints::router())
 }
 
 #[derive(Template, WebTemplate)]

@@ -23,6 +23,7 @@ use crate::zh;
 mod apply;
 mod books;
 mod catalogue;
+mod complaints;
 mod staff;
 
 /// A choice in a select.
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(staff::router())
         .merge(books::router())
         .merge(catalogue::router())
+        .merge(complaints::router())
 }
 
 async fn login_page() -> StaffLogin {

@@ -2,6 +2,7 @@
 //! error code, each failed eligibility rule with what to do, money in yuan
 //! and times in Beijing time.
 
+pub mod complaints;
 pub mod console;
 pub mod h5;
 pub mod shop;
@@ -77,6 +78,19 @@ pub fn error(code: &str) -> &'static str {
         "unauthorized" | "invalid_token" | "missing_token" => "请重新登录",
         "invalid_field" | "bad_input" | "missing_field" => "填写的内容有误",
         "timeout" => "处理超时，请重试",
+        "unknown_complaint_kind" => "请选择投诉类型",
+        "required" => "请填写必填的内容",
+        "too_long" => "内容太长（最多 1000 字）",
+        "control_character" => "内容中有不能使用的字符",
+        "photo_type" => "照片只能是 JPG 或 PNG 图片",
+        "photo_too_large" => "照片不能超过 2 MB",
+        "not_yours" => "只能关联您自己的券或订单",
+        "unknown_merchant" => "没有找到该商户",
+        "invalid_district" => "区县不正确",
+        "complaint_limit" => "今天的投诉次数已用完，请明天再试或拨打服务热线",
+        "invalid_transition" => "当前状态不能进行此操作",
+        "no_merchant" => "该投诉没有关联商户",
+        "not_staff_here" => "只能分派给本辖区的运营或主管人员",
         _ => "出错了，请稍后重试",
     }
 }

@@ -149,7 +149,11 @@ async fn every_bad_filing_is_a_named_error_and_a_resident_files_at_most_five_a_d
     let (resident, redemption, voucher, s, _) = paid(&app).await;
     let other = crate::api_redemptions::resident(&app, "13900008888").await;
     let cases = [
-        (json!({"kind": "bribe", "text": "x", "district": "420502"}), StatusCode::UNPROCESSABLE_ENTITY, "unknown_kind"),
+        (
+            json!({"kind": "bribe", "text": "x", "district": "420502"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_complaint_kind",
+        ),
         (json!({"kind": "other", "text": "  ", "district": "420502"}), StatusCode::UNPROCESSABLE_ENTITY, "required"),
         (
             json!({"kind": "other", "text": "券".repeat(1001), "district": "420502"}),
