@@ -43,6 +43,8 @@ pub enum CampaignError {
     DrawTooEarly(DateTime<Utc>),
     #[error("this lottery has already been drawn")]
     AlreadyDrawn,
+    #[error("only a draft holding no money can be edited or deleted; once funded, amend its batches instead")]
+    NotADraft,
     #[error("the campaign cannot close yet: {0}")]
     NotReadyToClose(String),
     #[error("you are not eligible for this batch: {}", .0.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; "))]
@@ -71,6 +73,7 @@ impl Rejection for CampaignError {
             CampaignError::Concurrent
             | CampaignError::AlreadyRegistered
             | CampaignError::AlreadyDrawn
+            | CampaignError::NotADraft
             | CampaignError::RegistrationClosed { .. }
             | CampaignError::DrawTooEarly(_)
             | CampaignError::NotReadyToClose(_) => Status::Conflict,
@@ -89,6 +92,7 @@ impl Rejection for CampaignError {
             CampaignError::AlreadyRegistered => "already_registered",
             CampaignError::DrawTooEarly(_) => "draw_too_early",
             CampaignError::AlreadyDrawn => "already_drawn",
+            CampaignError::NotADraft => "not_a_draft",
             CampaignError::NotReadyToClose(_) => "not_ready_to_close",
             CampaignError::NotEligible(_) => "not_eligible",
             CampaignError::Store(_) => "internal",
@@ -119,7 +123,7 @@ fn context(c: &Campaign, now: DateTime<Utc>) -> BatchContext<'_> {
 }
 
 /// Checks the batches of a new campaign and returns their total face value.
-fn check_campaign_batches(c: &Campaign, batches: &[BatchSpec], now: DateTime<Utc>) -> Result<Fen, Invalid> {
+pub(crate) fn check_campaign_batches(c: &Campaign, batches: &[BatchSpec], now: DateTime<Utc>) -> Result<Fen, Invalid> {
     let mut committed = Fen::ZERO;
     for (i, spec) in batches.iter().enumerate() {
         let at = format!("batches[{i}]");
@@ -149,7 +153,7 @@ pub fn check_campaign_file(file: &CampaignFile, now: DateTime<Utc>) -> Result<Fe
     check_campaign_batches(&c, &file.batches, now)
 }
 
-fn official(actor: &Actor) -> Result<&User, CampaignError> {
+pub(crate) fn official(actor: &Actor) -> Result<&User, CampaignError> {
     match actor {
         Actor::Staff { user, .. } if user.role == Role::Official => Ok(user),
         _ => Err(CampaignError::Forbidden),
@@ -175,7 +179,7 @@ pub struct LotteryRecord {
 }
 
 impl Engine {
-    fn event(&self, campaign: CampaignId, kind: &str, actor: Option<UserId>) -> CampaignEvent {
+    pub(crate) fn event(&self, campaign: CampaignId, kind: &str, actor: Option<UserId>) -> CampaignEvent {
         CampaignEvent {
             id: self.new_uuid(),
             campaign_id: campaign,
@@ -192,7 +196,7 @@ impl Engine {
         context(c, self.now())
     }
 
-    fn new_batch(&self, campaign: CampaignId, spec: BatchSpec, by: UserId) -> Batch {
+    pub(crate) fn new_batch(&self, campaign: CampaignId, spec: BatchSpec, by: UserId) -> Batch {
         let lottery = matches!(spec.mode, BatchMode::Lottery { .. }).then(|| {
             let mut seed = [0u8; 32];
             self.inner.random.fill(&mut seed);

@@ -15,6 +15,7 @@ pub(crate) fn search_text(q: Option<&str>) -> Option<&str> {
 
 pub mod audit;
 pub mod auth;
+pub mod campaign_drafts;
 pub mod campaigns;
 pub mod claims;
 mod clock;

@@ -42,7 +42,7 @@ pub use report_records::{
     ReportSnapshot,
 };
 pub use traits::{
-    CampaignStore, ClaimStore, ComplaintStore, DistrictStore, EligibilityStore, HealthStore, IdempotencyStore,
-    LedgerStore, MerchantStore, OtpStore, RedemptionStore, ReportStore, ResidentStore, SessionStore, SettlementStore,
-    Store, UserStore,
+    CampaignDraftStore, CampaignStore, ClaimStore, ComplaintStore, DistrictStore, EligibilityStore, HealthStore,
+    IdempotencyStore, LedgerStore, MerchantStore, OtpStore, RedemptionStore, ReportStore, ResidentStore, SessionStore,
+    SettlementStore, Store, UserStore,
 };

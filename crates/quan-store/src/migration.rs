@@ -165,6 +165,11 @@ macro_rules! migrations {
                 name: "complaints",
                 sql: include_str!(concat!($dir, "/0026_complaints.sql")),
             },
+            $crate::Migration {
+                version: 27,
+                name: "campaign_deleted",
+                sql: include_str!(concat!($dir, "/0027_campaign_deleted.sql")),
+            },
         ]
     };
 }

@@ -520,6 +520,19 @@ pub trait ReportStore: Send + Sync {
     async fn live_figures(&self, campaign: CampaignId) -> Result<crate::LiveFigures, StoreError>;
 }
 
+/// Drafts: a campaign not yet funded may be rewritten or deleted.
+#[async_trait]
+pub trait CampaignDraftStore: Send + Sync {
+    /// Replaces a draft's campaign and all its batches (their total
+    /// committed again from zero within the budget) and records the events,
+    /// in one transaction, only while it is a draft holding no money
+    /// (`Conflict { what: "not_a_draft" }` otherwise).
+    async fn replace_draft(&self, c: &Campaign, batches: &[Batch], events: &[CampaignEvent]) -> Result<(), StoreError>;
+    /// Marks a draft holding no money deleted (it is no longer found; its
+    /// events stay) and records the event; `Conflict { what: "not_a_draft" }` otherwise.
+    async fn delete_draft(&self, id: CampaignId, event: &CampaignEvent) -> Result<(), StoreError>;
+}
+
 /// Complaints: tickets, their photos and what happened to them.
 #[async_trait]
 pub trait ComplaintStore: Send + Sync {
@@ -571,6 +584,7 @@ pub trait Store:
     + SessionStore
     + OtpStore
     + CampaignStore
+    + CampaignDraftStore
     + MerchantStore
     + RedemptionStore
     + SettlementStore
@@ -592,6 +606,7 @@ impl<T> Store for T where
         + SessionStore
         + OtpStore
         + CampaignStore
+        + CampaignDraftStore
         + MerchantStore
         + RedemptionStore
         + SettlementStore

@@ -30,7 +30,7 @@ const READERS: &[Role] = &[Role::Official, Role::Auditor, Role::Operator];
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_campaign, list_campaigns))
-        .routes(routes!(get_campaign))
+        .routes(routes!(get_campaign, edit_draft, delete_draft))
         .routes(routes!(fund_campaign))
         .routes(routes!(start_campaign))
         .routes(routes!(begin_closing))
@@ -221,6 +221,43 @@ async fn create_campaign(
         Ok((StatusCode::CREATED, Json(CreatedCampaign { campaign: (&c).into(), batches })))
     })
     .await
+}
+
+/// Rewrites a draft: the same document as for creating one; its batches
+/// are replaced whole. Only a draft holding no money (`not_a_draft`
+/// otherwise); once funded, amend batches instead. Roles: official.
+#[utoipa::path(put, path = "/api/v1/campaigns/{id}", tag = "campaigns", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body(content = crate::routes::campaign_docs::CampaignFileDoc, description = "a campaign file: `campaign` and `batches`"),
+    responses(
+        (status = 200, body = CreatedCampaign),
+        (status = 409, description = "`not_a_draft`", body = ErrorBody),
+        (status = 422, description = "the rule broken is the code, the field in `details.field`", body = ErrorBody),
+    ))]
+async fn edit_draft(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<CreatedCampaign>> {
+    require_json(&headers)?;
+    let id = campaign_id(&id)?;
+    let file: CampaignFile = parse_json(&body)?;
+    let (c, batches) = state.engine.edit_draft(&auth.0, id, file).await?;
+    let now = state.engine.now();
+    Ok(Json(CreatedCampaign {
+        campaign: (&c).into(),
+        batches: batches.iter().map(|b| BatchView::new(b, now)).collect(),
+    }))
+}
+
+/// Deletes a draft holding no money (`not_a_draft` otherwise): it is no
+/// longer listed or found; its events stay for the audit. Roles: official.
+#[utoipa::path(delete, path = "/api/v1/campaigns/{id}", tag = "campaigns", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204, description = "deleted"), (status = 409, description = "`not_a_draft`", body = ErrorBody)))]
+async fn delete_draft(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    state.engine.delete_draft(&auth.0, campaign_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn actor_id(auth: &Auth) -> String {

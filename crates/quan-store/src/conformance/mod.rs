@@ -5,12 +5,14 @@
 mod campaigns;
 mod claims;
 mod complaints;
+mod drafts;
 mod merchants;
 mod redemptions;
 mod settlement;
 pub use campaigns::*;
 pub use claims::*;
 pub use complaints::*;
+pub use drafts::*;
 pub use merchants::*;
 pub use redemptions::*;
 pub use settlement::*;
@@ -82,6 +84,7 @@ macro_rules! conformance_tests {
             an_idempotency_key_replays_refuses_other_bodies_and_reports_work_in_flight,
             complaints_read_back_with_photo_and_events_and_stay_in_their_region,
             a_residents_complaints_per_day_are_limited_even_when_raced,
+            a_draft_is_rewritten_or_deleted_only_while_it_holds_no_money,
         );
     };
     (@cases $open:expr; $($case:ident),* $(,)?) => {

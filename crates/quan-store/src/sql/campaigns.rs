@@ -153,7 +153,7 @@ macro_rules! impl_campaign_store {
                 id: quan_domain::CampaignId,
             ) -> Result<quan_store::Campaign, quan_store::StoreError> {
                 use campaign_sql::*;
-                let sql = format!("SELECT {CAMPAIGN_COLS} FROM campaigns WHERE id = $1");
+                let sql = format!("SELECT {CAMPAIGN_COLS} FROM campaigns WHERE id = $1 AND deleted_at_ms IS NULL");
                 let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(id.as_uuid())
                     .fetch_one(self.pool())
@@ -172,7 +172,7 @@ macro_rules! impl_campaign_store {
                 use campaign_sql::*;
                 let sql = format!(
                     "SELECT {CAMPAIGN_COLS} FROM campaigns
-                     WHERE substr(region, 1, length($1)) = $1 AND ($2 IS NULL OR id > $2)
+                     WHERE substr(region, 1, length($1)) = $1 AND ($2 IS NULL OR id > $2) AND deleted_at_ms IS NULL
                        AND ($4 IS NULL OR lower(name) LIKE $4 ESCAPE '\\') ORDER BY id LIMIT $3"
                 );
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

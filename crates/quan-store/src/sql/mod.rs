@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod bulk;
+pub mod campaign_drafts;
 pub mod campaigns;
 pub mod claims;
 pub mod complaints;
@@ -38,6 +39,7 @@ macro_rules! impl_sql_store {
         $crate::impl_idempotency_store!($store, $row);
         $crate::impl_claim_store!($store, $row, $parallel, $lock);
         $crate::impl_campaign_store!($store, $row);
+        $crate::impl_campaign_draft_store!($store, $row);
         $crate::impl_redemption_store!($store, $row);
         $crate::impl_settlement_store!($store, $row);
         $crate::impl_report_store!($store, $row);

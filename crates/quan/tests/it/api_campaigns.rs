@@ -504,3 +504,76 @@ async fn a_batch_for_a_district_that_does_not_exist_or_lies_elsewhere_is_refused
         assert_eq!(body["error"]["details"]["field"], field, "{body}");
     }
 }
+
+#[tokio::test]
+async fn a_draft_is_moved_rewritten_and_deleted_but_not_once_money_is_in() {
+    let app = TestApp::sqlite().await;
+    let (_, official) = app.staff("yichang.drafts", Role::Official, "4205").await;
+    let (_, auditor) = app.staff("yichang.drafts.audit", Role::Auditor, "4205").await;
+    let (_, far) = app.staff("hangzhou.drafts", Role::Official, "3301").await;
+    let mut doc = small_campaign("4205", 1_000_000);
+    doc["batches"] = json!([batch(100, 500)]);
+    let (_, created) = app.post("/api/v1/campaigns", Some(&official), &doc).await;
+    let id = created["campaign"]["id"].as_str().unwrap_or_default().to_owned();
+    let put = |token: String, body: Value| {
+        let (app, id) = (&app, id.clone());
+        async move {
+            let r =
+                app.client.put(app.url(&format!("/api/v1/campaigns/{id}"))).bearer_auth(token).json(&body).send().await;
+            let r = r.unwrap_or_else(|e| panic!("{e}"));
+            (r.status(), r.json::<Value>().await.unwrap_or_default())
+        }
+    };
+    // Moved a month later, renamed, two batches instead of one.
+    let mut moved = small_campaign("4205", 2_000_000);
+    moved["campaign"]["name"] = json!("改期后的活动");
+    moved["campaign"]["starts_on"] = json!("2027-01-01");
+    moved["campaign"]["ends_on"] = json!("2027-01-31");
+    let mut b = batch(100, 500);
+    b["opening_at"] = json!("2027-01-05T10:00:00+08:00");
+    b["closing_at"] = json!("2027-01-06T22:00:00+08:00");
+    moved["batches"] = json!([b.clone(), b]);
+    let (status, body) = put(auditor.clone(), moved.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _) = put(far.clone(), moved.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another city's official finds nothing");
+    let mut bad = moved.clone();
+    bad["campaign"]["budget_fen"] = json!(50_000);
+    let (status, body) = put(official.clone(), bad).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "budget_exceeded"), "{body}");
+    let (status, body) = put(official.clone(), moved.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["campaign"]["name"].as_str(), body["batches"].as_array().map(Vec::len)),
+        (Some("改期后的活动"), Some(2))
+    );
+    let (_, batches) = app.get(&format!("/api/v1/campaigns/{id}/batches"), Some(&official)).await;
+    assert_eq!(
+        batches.as_array().map(Vec::len).or_else(|| batches["batches"].as_array().map(Vec::len)),
+        Some(2),
+        "{batches}"
+    );
+    let (_, events) = app.get(&format!("/api/v1/campaigns/{id}/events"), Some(&official)).await;
+    assert!(events.to_string().contains("\"edited\""), "the edit is kept: {events}");
+
+    // Money in: no longer a draft.
+    let (status, _) =
+        app.post(&format!("/api/v1/campaigns/{id}/funding"), Some(&official), &json!({"amount_fen": 100})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = put(official.clone(), moved).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "not_a_draft"), "{body}");
+    let del = app.client.delete(app.url(&format!("/api/v1/campaigns/{id}"))).bearer_auth(&official).send().await;
+    assert_eq!(del.map(|r| r.status()).ok(), Some(StatusCode::CONFLICT));
+
+    // A fresh draft is deleted; it is gone but its trail stays.
+    let (_, other) = app.post("/api/v1/campaigns", Some(&official), &small_campaign("4205", 1_000)).await;
+    let other = other["campaign"]["id"].as_str().unwrap_or_default().to_owned();
+    let del = app.client.delete(app.url(&format!("/api/v1/campaigns/{other}"))).bearer_auth(&auditor).send().await;
+    assert_eq!(del.map(|r| r.status()).ok(), Some(StatusCode::FORBIDDEN));
+    let del = app.client.delete(app.url(&format!("/api/v1/campaigns/{other}"))).bearer_auth(&official).send().await;
+    assert_eq!(del.map(|r| r.status()).ok(), Some(StatusCode::NO_CONTENT));
+    let (status, _) = app.get(&format!("/api/v1/campaigns/{other}"), Some(&official)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, list) = app.get("/api/v1/campaigns", Some(&official)).await;
+    assert_eq!(list["campaigns"].as_array().map(Vec::len), Some(1), "{list}");
+}
