@@ -23,6 +23,7 @@ pub mod committer;
 pub mod complaints;
 pub mod csv_cell;
 pub mod districts;
+pub mod documents;
 pub mod eligibility;
 pub mod expiry;
 pub mod identity;

@@ -90,6 +90,7 @@ pub fn photo((mime, bytes): (String, Vec<u8>)) -> Response {
 #[derive(Debug, Default)]
 pub struct Form {
     pub fields: std::collections::HashMap<String, String>,
+    /// The file chosen (a photo, a campaign file).
     pub photo: Option<Vec<u8>>,
 }
 
@@ -99,12 +100,21 @@ impl Form {
     }
 
     /// Reads every part; a file part named `photo` with no file chosen is none.
-    pub async fn read(mut m: Multipart) -> Result<Form, Msg> {
+    pub async fn read(m: Multipart) -> Result<Form, Msg> {
+        Form::read_file(m, "photo").await
+    }
+
+    /// Reads every part; the file part `file_field` (its bytes, and its
+    /// name as the field `file_name`) is none when no file was chosen.
+    pub async fn read_file(mut m: Multipart, file_field: &str) -> Result<Form, Msg> {
         let bad = |_| Msg::warn(StatusCode::BAD_REQUEST, "bad_input", zh::FORM_UNREADABLE);
         let mut f = Form::default();
         while let Some(part) = m.next_field().await.map_err(bad)? {
             let name = part.name().unwrap_or("").to_owned();
-            if name == "photo" {
+            if name == file_field {
+                if let Some(n) = part.file_name() {
+                    f.fields.insert("file_name".into(), n.to_owned());
+                }
                 let bytes = part.bytes().await.map_err(bad)?;
                 if !bytes.is_empty() {
                     f.photo = Some(bytes.to_vec());

@@ -5,33 +5,10 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use serde::de::DeserializeOwned;
 
-/// TOML values as JSON: TOML datetimes and dates become RFC 3339 strings,
-/// so a file may write `opening_at = 2027-01-08T10:00:00+08:00` unquoted.
-fn toml_to_json(v: toml::Value) -> serde_json::Value {
-    match v {
-        toml::Value::String(s) => serde_json::Value::String(s),
-        toml::Value::Integer(i) => serde_json::Value::from(i),
-        toml::Value::Float(f) => serde_json::Value::from(f),
-        toml::Value::Boolean(b) => serde_json::Value::Bool(b),
-        toml::Value::Datetime(d) => serde_json::Value::String(d.to_string()),
-        toml::Value::Array(a) => serde_json::Value::Array(a.into_iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => serde_json::Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
-    }
-}
-
 /// Parses `text` as TOML (or JSON when `json` is set) into `T`; an error
 /// names the path of the field (`batches[0].kinds[1].kind.discount`).
 pub fn parse<T: DeserializeOwned>(text: &str, json: bool) -> anyhow::Result<T> {
-    let value: serde_json::Value = if json {
-        serde_json::from_str(text).context("not valid JSON")?
-    } else {
-        let t: toml::Value = toml::from_str(text).map_err(|e| anyhow::anyhow!("not valid TOML: {}", e.message()))?;
-        toml_to_json(t)
-    };
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        anyhow::anyhow!("{path}: {}", e.into_inner())
-    })
+    quan_engine::documents::parse(text, json).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Reads and parses a file; `.json` files as JSON, anything else as TOML.

@@ -72,7 +72,7 @@ struct FieldError {
     message: String,
 }
 
-fn field_error(field: &str, rule: &str, message: &str) -> Response {
+pub(super) fn field_error(field: &str, rule: &str, message: &str) -> Response {
     let e = FieldError {
         field: field.to_owned(),
         name: zh::console::field(field),
@@ -154,6 +154,8 @@ struct Page {
     batches: Vec<BatchLine>,
     may_fund: bool,
     may_start: bool,
+    /// A draft holding no money: officials edit or delete it.
+    may_edit: bool,
     due: String,
     audit: Option<Audit>,
 }
@@ -188,7 +190,7 @@ impl Audit {
     }
 }
 
-fn campaign_id(raw: &str) -> Result<CampaignId, Msg> {
+pub(super) fn campaign_id(raw: &str) -> Result<CampaignId, Msg> {
     raw.parse().map_err(|_| Msg::warn(StatusCode::NOT_FOUND, "not_found", zh::console::NO_CAMPAIGN))
 }
 
@@ -204,6 +206,7 @@ async fn page(State(state): State<AppState>, signed: Signed<Console>, Path(id): 
         c: Chrome::signed(&signed.csrf),
         may_fund: me.official && c.status == CampaignStatus::Draft,
         may_start: me.official && c.status == CampaignStatus::Funded,
+        may_edit: me.official && c.status == CampaignStatus::Draft && c.funded == Fen::ZERO,
         me,
         campaign: Row::of(&c),
         batches: batches

@@ -7,6 +7,7 @@
 
 mod campaigns;
 mod complaints;
+mod drafts;
 mod merchants;
 mod staff;
 
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(staff::router())
         .merge(merchants::router())
         .merge(complaints::router())
+        .merge(drafts::router())
 }
 
 async fn login_page() -> StaffLogin {
