@@ -26,6 +26,7 @@ pub mod districts;
 pub mod documents;
 pub mod eligibility;
 pub mod expiry;
+pub mod grab_stats;
 pub mod identity;
 mod list_memory;
 pub mod lottery;
@@ -168,6 +169,7 @@ struct Inner {
     read_cache: redemptions::ReadCache,
     live_cache: reports::LiveCache,
     till_bell: till_feed::TillBell,
+    grab_counter: grab_stats::GrabCounter,
 }
 
 /// What the engine is built from.
@@ -204,6 +206,12 @@ impl Engine {
             100_000,
         );
         let remembered_max = p.config.residents_remembered_max;
+        // This node, for the rows it writes that all nodes share (the grab dashboard).
+        let node = {
+            let mut b = [0u8; 16];
+            p.random.fill(&mut b);
+            uuid::Uuid::from_bytes(b)
+        };
         Engine {
             inner: Arc::new(Inner {
                 store: p.store,
@@ -226,6 +234,7 @@ impl Engine {
                 read_cache: redemptions::ReadCache::default(),
                 live_cache: reports::LiveCache::default(),
                 till_bell: till_feed::TillBell::default(),
+                grab_counter: grab_stats::GrabCounter::new(node),
             }),
         }
     }

@@ -271,7 +271,11 @@ impl Engine {
             loop {
                 tick.tick().await;
                 let Some(inner) = weak.upgrade() else { return };
-                match (Engine { inner }.follow_sessions().await) {
+                let engine = Engine { inner };
+                if let Err(e) = engine.flush_grab_stats().await {
+                    tracing::warn!(error = %e, "writing the grab dashboard's counts failed; they are written with the next");
+                }
+                match engine.follow_sessions().await {
                     Ok(_) if failing => {
                         failing = false;
                         tracing::info!("following the sessions again");

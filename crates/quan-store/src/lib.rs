@@ -38,8 +38,8 @@ pub use records::{
 };
 pub use redemption_records::{Direction, MerchantEarned, Owed, Redemption, Refund, Settlement};
 pub use report_records::{
-    DayActivity, DayRedemption, DayRefund, DayVoucher, EarlierRedemption, EarlierVoucher, LiveFigures, ReportDay,
-    ReportSnapshot,
+    DayActivity, DayRedemption, DayRefund, DayVoucher, EarlierRedemption, EarlierVoucher, GrabSecond, LiveFigures,
+    ReportDay, ReportSnapshot,
 };
 pub use traits::{
     CampaignDraftStore, CampaignStore, ClaimStore, ComplaintStore, DistrictStore, EligibilityStore, HealthStore,

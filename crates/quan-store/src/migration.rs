@@ -170,6 +170,11 @@ macro_rules! migrations {
                 name: "campaign_deleted",
                 sql: include_str!(concat!($dir, "/0027_campaign_deleted.sql")),
             },
+            $crate::Migration {
+                version: 28,
+                name: "grab_seconds",
+                sql: include_str!(concat!($dir, "/0028_grab_seconds.sql")),
+            },
         ]
     };
 }

@@ -112,3 +112,16 @@ pub struct LiveFigures {
     pub subsidy_fen: i128,
     pub subsidy_by_district: Vec<(String, i128)>,
 }
+
+/// One node's answers to the claims of one batch in one second.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrabSecond {
+    pub batch: quan_domain::BatchId,
+    /// Unix seconds.
+    pub second: i64,
+    pub node: uuid::Uuid,
+    /// Claimed, sold out, limit reached, not eligible, busy, other.
+    pub answers: [i64; 6],
+    /// Answers per latency bucket (the engine's bucket bounds).
+    pub latency: Vec<i64>,
+}

@@ -518,6 +518,10 @@ pub trait ReportStore: Send + Sync {
     async fn report_days(&self, campaign: CampaignId, kind: &str) -> Result<Vec<chrono::NaiveDate>, StoreError>;
     /// The live view's figures from running totals (stock, ledger) and a count.
     async fn live_figures(&self, campaign: CampaignId) -> Result<crate::LiveFigures, StoreError>;
+    /// Writes (or overwrites) nodes' answer counts per batch and second.
+    async fn put_grab_seconds(&self, rows: &[crate::GrabSecond]) -> Result<(), StoreError>;
+    /// A batch's rows of every node from second `since` on, by second.
+    async fn grab_seconds(&self, batch: BatchId, since: i64) -> Result<Vec<crate::GrabSecond>, StoreError>;
 }
 
 /// Drafts: a campaign not yet funded may be rewritten or deleted.

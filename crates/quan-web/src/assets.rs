@@ -89,7 +89,8 @@ mod tests {
     #[test]
     fn every_vendored_file_has_its_licence_beside_it() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/vendor/licenses");
-        for lic in ["htmx.org-LICENSE", "htmx-ext-sse-LICENSE", "weui-LICENSE", "qr-scanner-LICENSE"] {
+        for lic in ["htmx.org-LICENSE", "htmx-ext-sse-LICENSE", "weui-LICENSE", "qr-scanner-LICENSE", "echarts-LICENSE"]
+        {
             let text = std::fs::read_to_string(format!("{dir}/{lic}")).unwrap_or_default();
             assert!(text.len() > 100, "{lic} is committed");
         }

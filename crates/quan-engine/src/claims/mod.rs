@@ -129,6 +129,22 @@ impl Engine {
         position: Option<Position>,
         keying: Option<ClaimKeying>,
     ) -> Result<Claimed, ClaimRejection> {
+        let started = std::time::Instant::now();
+        let answer = self.claim_answered(actor, batch_id, kind, position, keying).await;
+        if !matches!(answer, Err(ClaimRejection::NotFound | ClaimRejection::Forbidden)) {
+            self.count_claim(batch_id, crate::grab_stats::outcome_of(&answer), started.elapsed());
+        }
+        answer
+    }
+
+    async fn claim_answered(
+        &self,
+        actor: &Actor,
+        batch_id: BatchId,
+        kind: Option<&str>,
+        position: Option<Position>,
+        keying: Option<ClaimKeying>,
+    ) -> Result<Claimed, ClaimRejection> {
         let Actor::Resident { resident, .. } = actor else { return Err(ClaimRejection::Forbidden) };
         let now = self.now();
         let (b, status) = self.batch_view(batch_id, now).await?;

@@ -62,3 +62,20 @@ pub async fn a_draft_is_rewritten_or_deleted_only_while_it_holds_no_money(s: S) 
     let again = s.delete_draft(d.id, &event(9, d.id, "deleted", t(95))).await;
     assert!(matches!(again, Err(StoreError::Conflict { what: "not_a_draft" })), "{again:?}");
 }
+
+pub async fn grab_seconds_of_every_node_are_kept_and_a_rewrite_replaces_a_nodes_second(s: S) {
+    let b = bid(1);
+    let row = |second: i64, node: u128, claimed: i64| crate::GrabSecond {
+        batch: b,
+        second,
+        node: uuid::Uuid::from_u128(node),
+        answers: [claimed, 1, 2, 3, 4, 5],
+        latency: vec![claimed, 0, 7],
+    };
+    ok(s.put_grab_seconds(&[row(100, 1, 5), row(100, 2, 6), row(101, 1, 1)]).await, "put");
+    ok(s.put_grab_seconds(&[row(101, 1, 9)]).await, "the node's second again, with more answers");
+    let back = ok(s.grab_seconds(b, 100).await, "read");
+    assert_eq!(back, vec![row(100, 1, 5), row(100, 2, 6), row(101, 1, 9)]);
+    assert_eq!(ok(s.grab_seconds(b, 101).await, "since").len(), 1);
+    assert!(ok(s.grab_seconds(bid(2), 0).await, "other batch").is_empty());
+}

@@ -85,6 +85,7 @@ macro_rules! conformance_tests {
             complaints_read_back_with_photo_and_events_and_stay_in_their_region,
             a_residents_complaints_per_day_are_limited_even_when_raced,
             a_draft_is_rewritten_or_deleted_only_while_it_holds_no_money,
+            grab_seconds_of_every_node_are_kept_and_a_rewrite_replaces_a_nodes_second,
         );
     };
     (@cases $open:expr; $($case:ident),* $(,)?) => {

@@ -292,6 +292,75 @@ macro_rules! impl_report_store {
                     }
                     Ok(f)
                 }
+
+                async fn put_grab_seconds(&self, rows: &[quan_store::GrabSecond]) -> Result<(), StoreError> {
+                    let mut tx = self.pool().begin().await.map_err(err)?;
+                    for g in rows {
+                        let latency = g.latency.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+                        sqlx::query(
+                            "INSERT INTO grab_seconds (batch_id, second, node, claimed, sold_out, limit_reached, not_eligible, busy, other, latency)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                             ON CONFLICT (batch_id, second, node) DO UPDATE SET claimed = excluded.claimed,
+                                 sold_out = excluded.sold_out, limit_reached = excluded.limit_reached,
+                                 not_eligible = excluded.not_eligible, busy = excluded.busy, other = excluded.other,
+                                 latency = excluded.latency",
+                        )
+                        .bind(g.batch.as_uuid())
+                        .bind(g.second)
+                        .bind(g.node)
+                        .bind(g.answers[0])
+                        .bind(g.answers[1])
+                        .bind(g.answers[2])
+                        .bind(g.answers[3])
+                        .bind(g.answers[4])
+                        .bind(g.answers[5])
+                        .bind(latency)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(err)?;
+                    }
+                    tx.commit().await.map_err(err)
+                }
+
+                async fn grab_seconds(
+                    &self,
+                    batch: quan_domain::BatchId,
+                    since: i64,
+                ) -> Result<Vec<quan_store::GrabSecond>, StoreError> {
+                    let rows = sqlx::query(
+                        "SELECT second, node, claimed, sold_out, limit_reached, not_eligible, busy, other, latency
+                         FROM grab_seconds WHERE batch_id = $1 AND second >= $2 ORDER BY second, node",
+                    )
+                    .bind(batch.as_uuid())
+                    .bind(since)
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    rows.iter()
+                        .map(|r| {
+                            let text: String = get(r, "latency")?;
+                            let latency = text
+                                .split(',')
+                                .filter(|p| !p.is_empty())
+                                .map(|p| p.parse::<i64>().map_err(|e| StoreError::message(format!("latency `{text}`: {e}"))))
+                                .collect::<Result<Vec<_>, _>>()?;
+                            Ok(quan_store::GrabSecond {
+                                batch,
+                                second: get(r, "second")?,
+                                node: get(r, "node")?,
+                                answers: [
+                                    get(r, "claimed")?,
+                                    get(r, "sold_out")?,
+                                    get(r, "limit_reached")?,
+                                    get(r, "not_eligible")?,
+                                    get(r, "busy")?,
+                                    get(r, "other")?,
+                                ],
+                                latency,
+                            })
+                        })
+                        .collect()
+                }
             }
         }
     };

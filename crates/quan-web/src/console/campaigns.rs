@@ -139,6 +139,7 @@ async fn create(
 /// A batch on the campaign's page.
 #[derive(Debug)]
 struct BatchLine {
+    id: String,
     name: String,
     opening: String,
     closing: String,
@@ -212,6 +213,7 @@ async fn page(State(state): State<AppState>, signed: Signed<Console>, Path(id): 
         batches: batches
             .iter()
             .map(|b| BatchLine {
+                id: b.id.to_string(),
                 name: b.spec.name.clone(),
                 opening: beijing(b.spec.opening_at),
                 closing: beijing(b.spec.closing_at),

@@ -7,6 +7,7 @@
 
 mod campaigns;
 mod complaints;
+mod dashboard;
 mod drafts;
 mod merchants;
 mod staff;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(merchants::router())
         .merge(complaints::router())
         .merge(drafts::router())
+        .merge(dashboard::router())
 }
 
 async fn login_page() -> StaffLogin {

@@ -56,6 +56,7 @@ pub fn role(r: quan_domain::Role) -> &'static str {
 }
 
 pub const NO_MERCHANT: &str = "没有这个商户";
+pub const NO_BATCH: &str = "没有这个批次";
 pub const ACTION: &str = "请选择审核操作";
 
 /// A merchant's scale.

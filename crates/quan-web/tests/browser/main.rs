@@ -6,6 +6,7 @@
 mod camera;
 mod complaints;
 mod console;
+mod dashboard;
 mod drafts;
 mod flows;
 mod lottery;
