@@ -10,6 +10,7 @@ mod complaints;
 mod dashboard;
 mod drafts;
 mod merchants;
+mod reports;
 mod staff;
 
 use askama::Template;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(complaints::router())
         .merge(drafts::router())
         .merge(dashboard::router())
+        .merge(reports::router())
 }
 
 async fn login_page() -> StaffLogin {

@@ -90,3 +90,16 @@ pub fn action_named(a: &str) -> &'static str {
         _ => "恢复",
     }
 }
+
+pub const REPORT_DAY: &str = "请选择业务日（YYYY-MM-DD）";
+pub const ALL_BATCHES: &str = "全部批次";
+
+/// A map's figure: its title and unit.
+pub fn map_metric(metric: &str) -> (&'static str, &'static str) {
+    match metric {
+        "order" => ("各区县拉动消费（净订单金额）", "元"),
+        "leverage" => ("各区县拉动比", "倍"),
+        "rate" => ("各区县核销率", "%"),
+        _ => ("各区县核销金额（净补贴）", "元"),
+    }
+}

@@ -10,5 +10,6 @@ mod dashboard;
 mod drafts;
 mod flows;
 mod lottery;
+mod report;
 mod shop;
 mod support;
