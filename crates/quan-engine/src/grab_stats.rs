@@ -76,11 +76,15 @@ pub fn quantile_ms(latency: &[i64], q: f64) -> Option<f64> {
     None
 }
 
+/// One second's counts on this node: answers, latency buckets, and
+/// whether they changed since last written.
+type Counts = ([i64; 6], Vec<i64>, bool);
+
 /// This node's counts not yet old, per (batch, second).
 #[derive(Debug)]
 pub(crate) struct GrabCounter {
     node: uuid::Uuid,
-    seconds: Mutex<HashMap<(BatchId, i64), ([i64; 6], Vec<i64>, bool)>>,
+    seconds: Mutex<HashMap<(BatchId, i64), Counts>>,
 }
 
 impl GrabCounter {
@@ -143,9 +147,9 @@ pub fn sum_seconds(rows: &[GrabSecond], from: i64, to: i64) -> (Vec<GrabPoint>, 
     let mut all = vec![0; LATENCY_BOUNDS_US.len()];
     for r in rows.iter().filter(|r| r.second >= from && r.second <= to) {
         let i = usize::try_from(r.second - from).unwrap_or(0);
-        for k in 0..6 {
-            points[i].answers[k] += r.answers[k];
-            totals[k] += r.answers[k];
+        for (k, n) in r.answers.iter().enumerate() {
+            points[i].answers[k] += n;
+            totals[k] += n;
         }
         for (j, n) in r.latency.iter().enumerate().take(all.len()) {
             latency_per_s[i][j] += n;

@@ -6,6 +6,7 @@ mod campaign_records;
 mod claim_plan;
 mod claim_records;
 mod complaint_records;
+mod console_traits;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod district_records;

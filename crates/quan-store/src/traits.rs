@@ -14,8 +14,8 @@ use crate::{
     Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, Merchant, MerchantReview, NewOtp, NewUser,
     OtpChallenge, OtpSend, OtpSendLimits, PoolStats, PriceChange, Product, Resident, Session, StoreError, Till, User,
 };
+pub use crate::console_traits::{CampaignDraftStore, ComplaintStore};
 use crate::{ClaimBatch, ClaimOutcome, MerchantEarned, Owed, Redemption, Refund, Settlement, Voucher};
-use crate::{Complaint, ComplaintEvent, ComplaintFilter};
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -522,64 +522,6 @@ pub trait ReportStore: Send + Sync {
     async fn put_grab_seconds(&self, rows: &[crate::GrabSecond]) -> Result<(), StoreError>;
     /// A batch's rows of every node from second `since` on, by second.
     async fn grab_seconds(&self, batch: BatchId, since: i64) -> Result<Vec<crate::GrabSecond>, StoreError>;
-}
-
-/// Drafts: a campaign not yet funded may be rewritten or deleted.
-#[async_trait]
-pub trait CampaignDraftStore: Send + Sync {
-    /// Replaces a draft's campaign and all its batches (their total
-    /// committed again from zero within the budget) and records the events,
-    /// in one transaction, only while it is a draft holding no money
-    /// (`Conflict { what: "not_a_draft" }` otherwise).
-    async fn replace_draft(&self, c: &Campaign, batches: &[Batch], events: &[CampaignEvent]) -> Result<(), StoreError>;
-    /// Marks a draft holding no money deleted (it is no longer found; its
-    /// events stay) and records the event; `Conflict { what: "not_a_draft" }` otherwise.
-    async fn delete_draft(&self, id: CampaignId, event: &CampaignEvent) -> Result<(), StoreError>;
-}
-
-/// Complaints: tickets, their photos and what happened to them.
-#[async_trait]
-pub trait ComplaintStore: Send + Sync {
-    /// Files a ticket with its first event and photo in one transaction,
-    /// unless its resident filed `per_day_max` or more at or after `since`
-    /// (`Conflict { what: "complaint_limit" }`: racing filings of one
-    /// resident are counted one after the other). `Conflict { what:
-    /// "ticket" }` when the ticket number is taken.
-    async fn insert_complaint(
-        &self,
-        c: &Complaint,
-        photo: Option<&[u8]>,
-        event: &ComplaintEvent,
-        since: DateTime<Utc>,
-        per_day_max: u32,
-    ) -> Result<(), StoreError>;
-    async fn complaint_by_id(&self, id: uuid::Uuid) -> Result<Complaint, StoreError>;
-    /// The photo's bytes; `NotFound` when the ticket has none.
-    async fn complaint_photo(&self, id: uuid::Uuid) -> Result<Vec<u8>, StoreError>;
-    /// A resident's tickets, newest first, at most `limit`.
-    async fn complaints_of_resident(&self, resident: ResidentId, limit: u32) -> Result<Vec<Complaint>, StoreError>;
-    /// Tickets matching `f`, newest first (by id), only those before
-    /// `before` when given, at most `limit`.
-    async fn list_complaints(
-        &self,
-        f: &ComplaintFilter,
-        before: Option<uuid::Uuid>,
-        limit: u32,
-    ) -> Result<Vec<Complaint>, StoreError>;
-    /// What happened to a ticket, oldest first.
-    async fn complaint_events(&self, id: uuid::Uuid) -> Result<Vec<ComplaintEvent>, StoreError>;
-    /// Replaces a ticket whose stored version is still `c.version - 1` and
-    /// records the event, in one transaction
-    /// (`Conflict { what: "complaint_changed" }` otherwise).
-    async fn update_complaint(&self, c: &Complaint, event: &ComplaintEvent) -> Result<(), StoreError>;
-    /// Tickets filed before `until` whose region lies inside `within`, by filing time.
-    async fn complaints_filed_before(
-        &self,
-        within: &Region,
-        until: DateTime<Utc>,
-    ) -> Result<Vec<Complaint>, StoreError>;
-    /// How many tickets name the merchant.
-    async fn count_complaints_of_merchant(&self, merchant: MerchantId) -> Result<u64, StoreError>;
 }
 
 pub trait Store:

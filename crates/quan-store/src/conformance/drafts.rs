@@ -30,7 +30,7 @@ pub async fn a_draft_is_rewritten_or_deleted_only_while_it_holds_no_money(s: S) 
         spec: quan_domain::campaign::CampaignSpec { budget_fen: Fen::new(100), ..edited.spec.clone() },
         ..edited.clone()
     };
-    let refused = s.replace_draft(&too_big, &[b2.clone()], &[event(3, c.id, "edited", t(60))]).await;
+    let refused = s.replace_draft(&too_big, std::slice::from_ref(&b2), &[event(3, c.id, "edited", t(60))]).await;
     assert!(matches!(refused, Err(StoreError::Conflict { what: "budget" })), "{refused:?}");
     assert_eq!(ok(s.list_batches(c.id).await, "batches kept").len(), 2, "a refused edit changes nothing");
 
