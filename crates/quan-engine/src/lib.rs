@@ -32,6 +32,7 @@ mod list_memory;
 pub mod lottery;
 pub mod merchant_phones;
 pub mod merchant_reads;
+pub mod merchant_review;
 pub mod merchants;
 pub mod random;
 mod rate_limit;

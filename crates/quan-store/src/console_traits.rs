@@ -64,3 +64,12 @@ pub trait ComplaintStore: Send + Sync {
     /// How many tickets name the merchant.
     async fn count_complaints_of_merchant(&self, merchant: MerchantId) -> Result<u64, StoreError>;
 }
+
+/// What a reviewer is shown beside an application.
+#[async_trait]
+pub trait MerchantAlikeStore: Send + Sync {
+    /// Other merchants sharing the merchant's settlement account number,
+    /// contact phone (by its keyed hash) or address (case and spaces at
+    /// the ends ignored), each with which of the three it shares; at most 20.
+    async fn merchants_alike(&self, id: MerchantId) -> Result<Vec<(crate::Merchant, [bool; 3])>, StoreError>;
+}

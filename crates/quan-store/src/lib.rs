@@ -6,9 +6,9 @@ mod campaign_records;
 mod claim_plan;
 mod claim_records;
 mod complaint_records;
-mod console_traits;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod console_traits;
 mod district_records;
 mod eligibility_records;
 mod error;
@@ -44,6 +44,6 @@ pub use report_records::{
 };
 pub use traits::{
     CampaignDraftStore, CampaignStore, ClaimStore, ComplaintStore, DistrictStore, EligibilityStore, HealthStore,
-    IdempotencyStore, LedgerStore, MerchantStore, OtpStore, RedemptionStore, ReportStore, ResidentStore, SessionStore,
-    SettlementStore, Store, UserStore,
+    IdempotencyStore, LedgerStore, MerchantAlikeStore, MerchantStore, OtpStore, RedemptionStore, ReportStore,
+    ResidentStore, SessionStore, SettlementStore, Store, UserStore,
 };

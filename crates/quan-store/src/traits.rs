@@ -7,6 +7,7 @@ use quan_domain::merchant::MerchantStatus;
 use quan_domain::{BatchId, CampaignId, Fen, ResidentId as Rid};
 use quan_domain::{KeyedHash, MerchantId, Region, ResidentId, SessionId, TillId, UserId, Username};
 
+pub use crate::console_traits::{CampaignDraftStore, ComplaintStore, MerchantAlikeStore};
 use crate::{
     AccountTotals, DistrictBoundary, EligibilityList, Identity, IdentityChange, ListMember, MemberKind, Transfer,
 };
@@ -14,7 +15,6 @@ use crate::{
     Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, Merchant, MerchantReview, NewOtp, NewUser,
     OtpChallenge, OtpSend, OtpSendLimits, PoolStats, PriceChange, Product, Resident, Session, StoreError, Till, User,
 };
-pub use crate::console_traits::{CampaignDraftStore, ComplaintStore};
 use crate::{ClaimBatch, ClaimOutcome, MerchantEarned, Owed, Redemption, Refund, Settlement, Voucher};
 
 #[async_trait]
@@ -541,6 +541,7 @@ pub trait Store:
     + IdempotencyStore
     + ClaimStore
     + ComplaintStore
+    + MerchantAlikeStore
     + HealthStore
     + std::fmt::Debug
 {
@@ -563,6 +564,8 @@ impl<T> Store for T where
         + IdempotencyStore
         + ClaimStore
         + ComplaintStore
+        + MerchantAlikeStore
+        + MerchantAlikeStore
         + HealthStore
         + std::fmt::Debug
 {

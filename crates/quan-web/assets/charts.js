@@ -84,7 +84,25 @@
     window.addEventListener("resize", function () { chart.resize(); });
   }
 
+  // A merchant's position on its city's districts (both GCJ-02).
+  function point(box) {
+    var chart = echarts.init(box);
+    var at = box.getAttribute("data-point").split(",").map(Number);
+    window.quanCharts = { point: chart };
+    fetch(box.getAttribute("data-geojson"), { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (geo) {
+      echarts.registerMap("quan-city", geo);
+      chart.setOption({
+        geo: { map: "quan-city", roam: true, label: { show: true, fontSize: 10 }, itemStyle: { areaColor: "#f2f2f2" } },
+        series: [{ type: "effectScatter", coordinateSystem: "geo", symbolSize: 12, itemStyle: { color: "#fa5151" },
+          data: [{ name: box.getAttribute("data-name"), value: at }] }]
+      });
+      window.quanCharts.ready = true;
+    });
+  }
+
   function start() {
+    var p = document.getElementById("merchant-map");
+    if (p) point(p);
     var g = document.getElementById("grab");
     if (g) grab(g);
     var m = document.getElementById("report-map");

@@ -349,3 +349,34 @@ pub async fn a_lists_members_are_read_in_the_order_added_page_by_page(s: S) {
     ok(s.add_list_members(l.id, &pairs(&at10[..1]), t(30)).await, "again");
     assert!(ok(s.list_members_added_since(l.id, t(21), None, 10).await, "since 21").is_empty());
 }
+
+pub async fn merchants_sharing_an_account_phone_or_address_are_found_with_what_they_share(s: S) {
+    let distinct = |n: u32| {
+        let mut m = merchant(n, "420502");
+        m.app.address = format!("西陵区东湖大道{n}号");
+        m.app.settlement_account.account_number = format!("62220202001122{n:02}");
+        m
+    };
+    let a = distinct(1);
+    let mut same_account = distinct(2);
+    same_account.app.settlement_account.account_number = a.app.settlement_account.account_number.clone();
+    let mut same_address = distinct(3);
+    same_address.app.address = format!("  {}  ", a.app.address);
+    let mut same_phone = distinct(4);
+    same_phone.app.contact_phone = a.app.contact_phone.clone();
+    let other = distinct(5);
+    for m in [&a, &same_account, &same_address, &same_phone, &other] {
+        ok(s.insert_merchant(m, None).await, "insert");
+    }
+    let alike = ok(s.merchants_alike(a.id).await, "alike");
+    let got: Vec<_> = alike.iter().map(|(m, why)| (m.id, *why)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (same_account.id, [true, false, false]),
+            (same_address.id, [false, false, true]),
+            (same_phone.id, [false, true, false])
+        ]
+    );
+    assert!(ok(s.merchants_alike(other.id).await, "none").is_empty());
+}

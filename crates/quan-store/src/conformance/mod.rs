@@ -86,6 +86,7 @@ macro_rules! conformance_tests {
             a_residents_complaints_per_day_are_limited_even_when_raced,
             a_draft_is_rewritten_or_deleted_only_while_it_holds_no_money,
             grab_seconds_of_every_node_are_kept_and_a_rewrite_replaces_a_nodes_second,
+            merchants_sharing_an_account_phone_or_address_are_found_with_what_they_share,
         );
     };
     (@cases $open:expr; $($case:ident),* $(,)?) => {

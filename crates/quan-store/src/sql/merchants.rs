@@ -63,7 +63,7 @@ macro_rules! impl_merchant_store {
                     .ok_or_else(|| bad("action", v))
             }
 
-            const MERCHANT_COLS: &str =
+            pub(crate) const MERCHANT_COLS: &str =
                 "id, legal_name, credit_code, industry, scale, address, district, lat, lng, contact_name, contact_phone,
                 bank_name, account_name, account_number, status, status_reason, source, created_at_ms, updated_at_ms,
                 contact_phone_hash, contact_phone_sealed";
@@ -87,7 +87,7 @@ macro_rules! impl_merchant_store {
                 }
             }
 
-            fn merchant(row: &R) -> Result<Merchant, StoreError> {
+            pub(crate) fn merchant(row: &R) -> Result<Merchant, StoreError> {
                 let s = |c: &str| get::<_, String>(row, c);
                 let lat: Option<f64> = get(row, "lat")?;
                 let lng: Option<f64> = get(row, "lng")?;

@@ -14,6 +14,7 @@ pub mod districts;
 pub mod eligibility;
 pub mod idempotency;
 pub mod ledger;
+pub mod merchant_alike;
 pub mod merchants;
 pub mod redemptions;
 pub mod reports;
@@ -34,6 +35,7 @@ macro_rules! impl_sql_store {
         $crate::impl_account_stores!($store, $row);
         $crate::impl_ledger_store!($store, $row);
         $crate::impl_merchant_store!($store, $row);
+        $crate::impl_merchant_alike_store!($store, $row);
         $crate::impl_district_store!($store, $row);
         $crate::impl_eligibility_store!($store, $row);
         $crate::impl_idempotency_store!($store, $row);

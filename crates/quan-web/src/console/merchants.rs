@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/merchants", get(queue))
         .route("/console/merchants/{id}", get(page))
         .route("/console/merchants/{id}/review", post(review))
+        .route("/console/merchants/{id}/districts.geojson", get(city_map))
 }
 
 #[derive(Debug, Deserialize)]
@@ -104,6 +105,12 @@ struct Page {
     actions: Vec<Act>,
     /// Tickets naming the merchant.
     complaints: u64,
+    /// Other merchants sharing its account, phone or address: (id, name, what they share).
+    alike: Vec<(String, String, String)>,
+    /// How many more lie outside my region.
+    alike_elsewhere: usize,
+    /// GCJ-02 `lng,lat`, for the map.
+    point: String,
     history: Vec<Decision>,
 }
 
@@ -141,13 +148,29 @@ async fn page(State(state): State<AppState>, signed: Signed<Console>, Path(id): 
     let m = state.engine.get_merchant(&signed.actor, id).await.map_err(Msg::of)?;
     let history = state.engine.merchant_reviews(&signed.actor, id).await.map_err(Msg::of)?;
     let complaints = state.engine.merchant_complaint_count(&signed.actor, id).await.map_err(Msg::of)?;
+    let (alike, alike_elsewhere) = state.engine.merchants_alike(&signed.actor, id).await.map_err(Msg::of)?;
+    let alike = alike
+        .iter()
+        .map(|a| {
+            let shared = [
+                (a.same_account, zh::console::SAME_ACCOUNT),
+                (a.same_phone, zh::console::SAME_PHONE),
+                (a.same_address, zh::console::SAME_ADDRESS),
+            ];
+            let why: Vec<&str> = shared.iter().filter(|(yes, _)| *yes).map(|(_, w)| *w).collect();
+            (a.merchant.id.to_string(), a.merchant.app.legal_name.clone(), why.join("、"))
+        })
+        .collect();
     let a = &m.app;
     let me = Me::of(&signed.actor);
     Ok(Page {
-        c: Chrome::signed(&signed.csrf),
+        c: Chrome::signed(&signed.csrf).charting(),
         actions: actions(m.status, &me),
         me,
         complaints,
+        alike,
+        alike_elsewhere,
+        point: m.app.location.map_or_else(String::new, |l| format!("{},{}", l.lng, l.lat)),
         id: m.id.to_string(),
         name: a.legal_name.clone(),
         credit_code: a.credit_code.as_str().to_owned(),
@@ -194,4 +217,15 @@ async fn review(
     let reason = f.reason.unwrap_or_default();
     state.engine.review_merchant(&signed.actor, merchant_id(&id)?, action, reason.trim()).await.map_err(Msg::of)?;
     Ok(refreshed(StatusCode::OK))
+}
+
+/// The boundaries of the merchant's city, for the map beside its position.
+async fn city_map(
+    State(state): State<AppState>,
+    signed: Signed<Console>,
+    Path(id): Path<String>,
+) -> Result<Response, Msg> {
+    let m = state.engine.get_merchant(&signed.actor, merchant_id(&id)?).await.map_err(Msg::of)?;
+    let city = quan_domain::Region::parse(&m.app.district.as_str()[..4]).map_err(|e| Msg::internal(&e))?;
+    super::reports::geojson_of(&state, &city).await
 }

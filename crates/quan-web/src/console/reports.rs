@@ -291,9 +291,14 @@ async fn geojson(
     Path(id): Path<String>,
 ) -> Result<Response, Msg> {
     let c = state.engine.get_campaign(&signed.actor, campaign_id(&id)?).await.map_err(Msg::of)?;
+    geojson_of(&state, &c.spec.region).await
+}
+
+/// The boundaries of the districts inside `region`, as GeoJSON.
+pub(super) async fn geojson_of(state: &AppState, region: &quan_domain::Region) -> Result<Response, Msg> {
     let bounds = state.engine.districts().await.map_err(|e| Msg::internal(&e))?;
     let mut features = Vec::new();
-    for b in bounds.iter().filter(|b| c.spec.region.contains_district(&b.code)) {
+    for b in bounds.iter().filter(|b| region.contains_district(&b.code)) {
         let geometry: serde_json::Value = serde_json::from_str(&b.geometry_json).map_err(|e| Msg::internal(&e))?;
         features.push(serde_json::json!({"type": "Feature", "id": b.code.as_str(),
             "properties": {"name": b.name, "code": b.code.as_str()}, "geometry": geometry}));

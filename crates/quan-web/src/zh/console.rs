@@ -103,3 +103,7 @@ pub fn map_metric(metric: &str) -> (&'static str, &'static str) {
         _ => ("各区县核销金额（净补贴）", "元"),
     }
 }
+
+pub const SAME_ACCOUNT: &str = "同一结算账号";
+pub const SAME_PHONE: &str = "同一联系电话";
+pub const SAME_ADDRESS: &str = "同一地址";

@@ -139,9 +139,20 @@ async fn an_operator_approves_a_merchant_from_the_queue_and_a_rejection_needs_a_
     let app = TestApp::sqlite().await;
     at(&app, "2026-12-01T09:00:00+08:00");
     let (_, op_pw) = app.create_staff("yichang.operator", Role::Operator, "4205").await;
-    for n in [5, 6] {
-        let (status, body) =
-            app.post("/api/v1/merchant-applications", None, &quan_testkit::fixtures::application(n, "420502")).await;
+    let (_, official) = app.staff("yichang.official", Role::Official, "4205").await;
+    let geojson = std::fs::read_to_string(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/regions/geojson/420500-yichang.geojson"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let r = app.client.post(app.url("/api/v1/districts/import?crs=gcj02")).bearer_auth(&official).body(geojson);
+    assert!(r.send().await.is_ok_and(|r| r.status().is_success()));
+    // The second application pays into the first one's account: a hint of a duplicate.
+    let first = quan_testkit::fixtures::application(5, "420502");
+    let mut second = quan_testkit::fixtures::application(6, "420502");
+    second["application"]["settlement_account"]["account_number"] =
+        first["application"]["settlement_account"]["account_number"].clone();
+    for a in [first, second] {
+        let (status, body) = app.post("/api/v1/merchant-applications", None, &a).await;
         assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
     }
     let b = Browser::start().await;
@@ -153,6 +164,17 @@ async fn an_operator_approves_a_merchant_from_the_queue_and_a_rejection_needs_a_
     assert_eq!(rows, 2, "both applications wait in the queue");
     b.click("#merchants tbody tr:first-child a").await;
     b.find("#review-approve", 10).await;
+    let hint = b.text("#alike", 5).await;
+    assert!(
+        hint.contains("同一结算账号") && hint.contains("有限公司"),
+        "the other applicant is named with what they share: {hint}"
+    );
+    within(10, "the position is drawn on the city's districts", || async {
+        b.script("return !!(window.quanCharts && window.quanCharts.ready);").await == serde_json::json!(true)
+    })
+    .await;
+    let drawn = b.script("return echarts.getMap('quan-city').geoJSON.features.length;").await;
+    assert_eq!(drawn.as_i64(), Some(13), "Yichang's districts around the position");
     b.check_page(&app.base).await;
     let page = b.driver.current_url().await.map(|u| u.to_string()).unwrap_or_default();
     b.click("#review-reject").await;
