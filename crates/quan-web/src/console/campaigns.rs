@@ -141,6 +141,10 @@ async fn create(
 struct BatchLine {
     id: String,
     name: String,
+    /// (code, name) of each kind, for adding stock.
+    kinds: Vec<(String, String)>,
+    /// The close as the form's local time.
+    closing_local: String,
     opening: String,
     closing: String,
     face: String,
@@ -157,6 +161,8 @@ struct Page {
     may_start: bool,
     /// A draft holding no money: officials edit or delete it.
     may_edit: bool,
+    /// Funded or running: officials add stock or close later.
+    may_amend: bool,
     due: String,
     audit: Option<Audit>,
 }
@@ -208,6 +214,7 @@ async fn page(State(state): State<AppState>, signed: Signed<Console>, Path(id): 
         may_fund: me.official && c.status == CampaignStatus::Draft,
         may_start: me.official && c.status == CampaignStatus::Funded,
         may_edit: me.official && c.status == CampaignStatus::Draft && c.funded == Fen::ZERO,
+        may_amend: me.official && matches!(c.status, CampaignStatus::Funded | CampaignStatus::Running),
         me,
         campaign: Row::of(&c),
         batches: batches
@@ -215,6 +222,13 @@ async fn page(State(state): State<AppState>, signed: Signed<Console>, Path(id): 
             .map(|b| BatchLine {
                 id: b.id.to_string(),
                 name: b.spec.name.clone(),
+                kinds: b
+                    .spec
+                    .kinds
+                    .iter()
+                    .map(|k| (k.kind.code.clone(), format!("{}（{}）", k.kind.name, k.stock)))
+                    .collect(),
+                closing_local: b.spec.closing_at.with_timezone(&quan_domain::UTC8).format("%Y-%m-%dT%H:%M").to_string(),
                 opening: beijing(b.spec.opening_at),
                 closing: beijing(b.spec.closing_at),
                 face: yuan(b.face_total.as_i64()),

@@ -5,6 +5,7 @@
 //! not offered (an auditor sees no write control), and the engine refuses it
 //! anyway.
 
+mod amend;
 mod campaigns;
 mod complaints;
 mod dashboard;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(drafts::router())
         .merge(dashboard::router())
         .merge(reports::router())
+        .merge(amend::router())
 }
 
 async fn login_page() -> StaffLogin {

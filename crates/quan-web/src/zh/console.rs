@@ -107,3 +107,6 @@ pub fn map_metric(metric: &str) -> (&'static str, &'static str) {
 pub const SAME_ACCOUNT: &str = "同一结算账号";
 pub const SAME_PHONE: &str = "同一联系电话";
 pub const SAME_ADDRESS: &str = "同一地址";
+pub const ADD_STOCK: &str = "追加数量应为正整数";
+pub const CLOSING_AT: &str = "请填写新的截止时间";
+pub const NOTHING_TO_AMEND: &str = "请填写追加库存或新的截止时间";

@@ -77,6 +77,10 @@ async fn an_official_creates_funds_and_starts_a_campaign_and_an_auditor_may_only
     within(5, "a confirmation is asked", || async { b.driver.accept_alert().await.is_ok() }).await;
     within(10, "the campaign runs", || async { b.text("#campaign-status", 2).await == "进行中" }).await;
     b.check_page(&app.base).await;
+    // Running: only more stock or a later close.
+    b.type_into("form.amend input[name='add_stock']", "500").await;
+    b.click("form.amend button").await;
+    within(10, "the stock is added", || async { b.text("#batches", 2).await.contains("（1500）") }).await;
     staff(&app, &b).await;
     b.quit().await;
 
@@ -87,7 +91,7 @@ async fn an_official_creates_funds_and_starts_a_campaign_and_an_auditor_may_only
     assert_eq!(a.text("#campaign-status", 5).await, "进行中");
     a.find("#audit-clean", 5).await;
     assert!(a.text("#audit", 2).await.contains("可用：¥100000.00"), "the auditor reads the ledger's balances");
-    for control in ["#fund", "#start"] {
+    for control in ["#fund", "#start", "form.amend", "#edit-draft", "#delete-draft", "#upload-campaign"] {
         assert!(a.driver.find(thirtyfour::By::Css(control)).await.is_err(), "no {control} for an auditor");
     }
     // A write sent anyway, with the auditor's own session and CSRF token.
