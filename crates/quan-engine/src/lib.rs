@@ -22,6 +22,7 @@ mod clock;
 pub mod committer;
 pub mod complaints;
 pub mod csv_cell;
+pub mod district_preview;
 pub mod districts;
 pub mod documents;
 pub mod eligibility;

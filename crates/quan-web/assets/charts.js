@@ -100,7 +100,29 @@
     });
   }
 
+  // A boundary file chosen for import, drawn before it is sent.
+  function previewFile(input) {
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      var box = document.getElementById("preview-map");
+      if (!file || !box) return;
+      var reader = new FileReader();
+      reader.onload = function () {
+        var geo;
+        try { geo = JSON.parse(reader.result); } catch (e) { box.textContent = "不是有效的 GeoJSON"; return; }
+        var chart = echarts.getInstanceByDom(box) || echarts.init(box);
+        echarts.registerMap("quan-preview", geo);
+        chart.setOption({ series: [{ type: "map", map: "quan-preview", label: { show: true, fontSize: 10 },
+          data: (geo.features || []).map(function (f) { return { name: (f.properties || {}).name, value: 1 }; }) }] }, true);
+        window.quanCharts = { preview: chart, features: (geo.features || []).length, ready: true };
+      };
+      reader.readAsText(file);
+    });
+  }
+
   function start() {
+    var f = document.getElementById("geojson-file");
+    if (f) previewFile(f);
     var p = document.getElementById("merchant-map");
     if (p) point(p);
     var g = document.getElementById("grab");

@@ -9,6 +9,7 @@ mod amend;
 mod campaigns;
 mod complaints;
 mod dashboard;
+mod districts;
 mod drafts;
 mod merchants;
 mod reports;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(dashboard::router())
         .merge(reports::router())
         .merge(amend::router())
+        .merge(districts::router())
 }
 
 async fn login_page() -> StaffLogin {

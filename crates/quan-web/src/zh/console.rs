@@ -110,3 +110,11 @@ pub const SAME_ADDRESS: &str = "同一地址";
 pub const ADD_STOCK: &str = "追加数量应为正整数";
 pub const CLOSING_AT: &str = "请填写新的截止时间";
 pub const NOTHING_TO_AMEND: &str = "请填写追加库存或新的截止时间";
+pub const CRS: &str = "请选择坐标系";
+pub const GEOJSON_FILE: &str = "请选择 GeoJSON 文件（UTF-8）";
+pub const LIST_FILE: &str = "名单文件应为 UTF-8 文本，每行一个";
+
+/// What a list import did.
+pub fn list_imported(rows: usize, added: u64, duplicates: u64, invalid: usize) -> String {
+    format!("共 {rows} 行：新增 {added} 人，重复 {duplicates} 行，无效 {invalid} 行")
+}

@@ -7,6 +7,7 @@ mod camera;
 mod complaints;
 mod console;
 mod dashboard;
+mod districts;
 mod drafts;
 mod flows;
 mod lottery;
