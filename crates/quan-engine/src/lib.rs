@@ -45,6 +45,8 @@ pub mod secrets;
 mod service;
 pub mod session_memory;
 pub mod settlement;
+pub mod settlement_files;
+pub mod settlement_views;
 pub mod sms;
 pub mod till_feed;
 pub mod users;

@@ -13,6 +13,7 @@ mod districts;
 mod drafts;
 mod merchants;
 mod reports;
+mod settlement;
 mod staff;
 
 use askama::Template;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(reports::router())
         .merge(amend::router())
         .merge(districts::router())
+        .merge(settlement::router())
 }
 
 async fn login_page() -> StaffLogin {

@@ -118,3 +118,58 @@ pub const LIST_FILE: &str = "名单文件应为 UTF-8 文本，每行一个";
 pub fn list_imported(rows: usize, added: u64, duplicates: u64, invalid: usize) -> String {
     format!("共 {rows} 行：新增 {added} 人，重复 {duplicates} 行，无效 {invalid} 行")
 }
+pub const CSV_FILE: &str = "请选择 UTF-8 的 CSV 文件";
+pub const AMOUNT: &str = "金额";
+pub const DISCOUNT: &str = "优惠";
+
+/// A settlement line's status.
+pub fn settlement_status(s: &str) -> &'static str {
+    match s {
+        "paid" => "已付款（待银行确认）",
+        "held" => "暂扣",
+        "recovered" => "已抵扣",
+        "confirmed" => "银行已确认",
+        "mismatch" => "金额不符",
+        _ => "其他",
+    }
+}
+
+pub fn unreadable(line: usize, message: &str) -> String {
+    format!("第 {line} 行无法读取：{message}")
+}
+
+pub fn paid_differs(id: &str, instructed: &str, paid: &str) -> String {
+    format!("结算 {id}：应付 ¥{instructed}，银行实付 ¥{paid}，金额不符")
+}
+
+pub fn unknown_settlement(id: &str) -> String {
+    format!("结算 {id}：没有这笔结算（或不在您的辖区）")
+}
+
+pub fn not_awaiting(id: &str, status: &str) -> String {
+    format!("结算 {id}：当前状态为“{status}”，不在待确认中")
+}
+
+pub fn confirmation_summary(lines: usize, matched: usize, problems: usize) -> String {
+    format!("共 {lines} 行：确认 {matched} 笔，问题 {problems} 处")
+}
+
+pub fn not_in_quan(line: usize, order: &str) -> String {
+    format!("第 {line} 行订单 {order}：账单有、平台无此核销")
+}
+
+pub fn not_in_bill(order: &str) -> String {
+    format!("订单 {order}：平台有核销、账单缺失")
+}
+
+pub fn differs(line: usize, order: &str, what: &str, bill: &str, quan: &str) -> String {
+    format!("第 {line} 行订单 {order}：{what}不符（账单 ¥{bill}，平台 ¥{quan}）")
+}
+
+pub fn ambiguous(line: usize, order: &str, n: usize) -> String {
+    format!("第 {line} 行订单 {order}：平台有 {n} 笔同号核销，无法对应")
+}
+
+pub fn bill_summary(lines: usize, matched: usize, problems: usize) -> String {
+    format!("共 {lines} 行：相符 {matched} 行，差异 {problems} 处")
+}

@@ -12,5 +12,6 @@ mod drafts;
 mod flows;
 mod lottery;
 mod report;
+mod settlement;
 mod shop;
 mod support;

@@ -158,33 +158,13 @@ pub fn write_payout(run: &SettlementRun, out: &Path) -> anyhow::Result<(PathBuf,
 /// Reads the bank's confirmation (CSV with `settlement_id,paid_fen,bank_ref`)
 /// and reports every line; returns whether everything matched.
 pub async fn confirm(config: &Config, file: &Path) -> anyhow::Result<(String, bool)> {
-    let mut r = csv::Reader::from_path(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let headers = r.headers()?.clone();
-    let col = |name: &str| {
-        headers.iter().position(|h| h.trim() == name).with_context(|| {
-            format!("{} has no `{name}` column (expected settlement_id,paid_fen,bank_ref)", file.display())
-        })
-    };
-    let (id_col, paid_col, ref_col) = (col("settlement_id")?, col("paid_fen")?, col("bank_ref")?);
-    let mut lines = Vec::new();
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let (lines, bad) = quan_engine::settlement_files::read_confirmation(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let mut out = String::new();
-    let mut ok = true;
-    for (n, rec) in r.records().enumerate() {
-        let rec = rec.with_context(|| format!("line {}", n + 2))?;
-        let line = n + 2;
-        let id = rec.get(id_col).unwrap_or_default().trim();
-        let paid = rec.get(paid_col).unwrap_or_default().trim();
-        let (Ok(id), Ok(paid)) = (id.parse::<uuid::Uuid>(), paid.parse::<i64>()) else {
-            ok = false;
-            let _ = writeln!(out, "line {line}: not a settlement id and an amount in fen: `{id}`, `{paid}`");
-            continue;
-        };
-        if paid < 0 {
-            ok = false;
-            let _ = writeln!(out, "line {line}: a negative amount paid: {paid}");
-            continue;
-        }
-        lines.push((id, Fen::new(paid), rec.get(ref_col).unwrap_or_default().trim().to_owned()));
+    let mut ok = bad.is_empty();
+    for b in &bad {
+        let _ = writeln!(out, "line {}: {}", b.line, b.message);
     }
     if lines.is_empty() && ok {
         bail!("{} holds no confirmation lines", file.display());
@@ -217,42 +197,14 @@ pub async fn confirm(config: &Config, file: &Path) -> anyhow::Result<(String, bo
 /// redemptions, writes every difference to `FILE.mismatches.csv` and
 /// returns the report and whether everything matched.
 pub async fn reconcile(config: &Config, file: &Path) -> anyhow::Result<(String, bool)> {
-    use quan_engine::settlement::{BillLine, Mismatch};
-    let mut r = csv::Reader::from_path(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let headers = r.headers()?.clone();
-    let col = |name: &str| {
-        headers.iter().position(|h| h.trim() == name).with_context(|| {
-            format!("{} has no `{name}` column (expected order_id,amount,discount,time)", file.display())
-        })
-    };
-    let (o, a, d, t) = (col("order_id")?, col("amount")?, col("discount")?, col("time")?);
-    let mut bill = Vec::new();
+    use quan_engine::settlement::Mismatch;
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let (bill, unreadable) =
+        quan_engine::settlement_files::read_bill(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let mut out = String::new();
-    let mut bad = 0usize;
-    for (n, rec) in r.records().enumerate() {
-        let line = n + 2;
-        let rec = rec.with_context(|| format!("line {line}"))?;
-        let get = |i: usize| rec.get(i).unwrap_or_default().trim().to_owned();
-        let parsed = (|| -> anyhow::Result<BillLine> {
-            let order_id = get(o);
-            anyhow::ensure!(!order_id.is_empty(), "order_id is empty");
-            Ok(BillLine {
-                line,
-                order_id,
-                amount: get(a).parse().map_err(|e| anyhow::anyhow!("amount `{}`: {e}", get(a)))?,
-                discount: get(d).parse().map_err(|e| anyhow::anyhow!("discount `{}`: {e}", get(d)))?,
-                at: chrono::DateTime::parse_from_rfc3339(&get(t))
-                    .map_err(|e| anyhow::anyhow!("time `{}`: {e}", get(t)))?
-                    .to_utc(),
-            })
-        })();
-        match parsed {
-            Ok(b) => bill.push(b),
-            Err(e) => {
-                bad += 1;
-                let _ = writeln!(out, "line {line}: unreadable: {e}");
-            }
-        }
+    let bad = unreadable.len();
+    for b in &unreadable {
+        let _ = writeln!(out, "line {}: unreadable: {}", b.line, b.message);
     }
     let engine = setup::engine(config).await?;
     let (matched, diffs) = engine.reconcile(&bill).await.map_err(|e| anyhow::anyhow!("{e}"))?;
