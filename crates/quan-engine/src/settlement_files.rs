@@ -28,8 +28,11 @@ fn columns<const N: usize>(r: &mut csv::Reader<&[u8]>, names: [&str; N]) -> Resu
     Ok(out)
 }
 
-/// The bank's confirmation: (settlement id, paid, bank reference) per line.
-pub fn read_confirmation(text: &str) -> Result<(Vec<(uuid::Uuid, Fen, String)>, Vec<LineError>), String> {
+/// One confirmed payout: settlement id, amount paid, the bank's reference.
+pub type Paid = (uuid::Uuid, Fen, String);
+
+/// The bank's confirmation: one [`Paid`] per readable line.
+pub fn read_confirmation(text: &str) -> Result<(Vec<Paid>, Vec<LineError>), String> {
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let [id_col, paid_col, ref_col] = columns(&mut r, ["settlement_id", "paid_fen", "bank_ref"])?;
     let (mut lines, mut bad) = (Vec::new(), Vec::new());
