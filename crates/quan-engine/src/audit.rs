@@ -242,3 +242,25 @@ fn paid_findings(accounts: &[AccountTotals], instructed: &BTreeMap<quan_domain::
     }
     findings
 }
+
+impl Engine {
+    /// A campaign's transfers whose reference starts with `reference` (a
+    /// redemption's id, `fund:…`, a settlement's id…), at most 200. Roles:
+    /// auditor, official (their region).
+    pub async fn search_transfers(
+        &self,
+        actor: &Actor,
+        campaign: quan_domain::CampaignId,
+        reference: &str,
+    ) -> Result<Vec<quan_store::Transfer>, crate::campaigns::CampaignError> {
+        if !matches!(actor.role(), quan_domain::Role::Auditor | quan_domain::Role::Official) {
+            return Err(crate::campaigns::CampaignError::Forbidden);
+        }
+        self.get_campaign(actor, campaign).await?;
+        let reference = reference.trim();
+        if reference.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self.store().transfers_by_reference(campaign, reference, 200).await?)
+    }
+}

@@ -73,3 +73,15 @@ pub trait MerchantAlikeStore: Send + Sync {
     /// the ends ignored), each with which of the three it shares; at most 20.
     async fn merchants_alike(&self, id: MerchantId) -> Result<Vec<(crate::Merchant, [bool; 3])>, StoreError>;
 }
+
+/// What an auditor searches.
+#[async_trait]
+pub trait TransferSearchStore: Send + Sync {
+    /// A campaign's transfers whose reference starts with `reference`, oldest first, at most `limit`.
+    async fn transfers_by_reference(
+        &self,
+        campaign: CampaignId,
+        reference: &str,
+        limit: u32,
+    ) -> Result<Vec<crate::Transfer>, StoreError>;
+}

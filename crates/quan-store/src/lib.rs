@@ -45,5 +45,5 @@ pub use report_records::{
 pub use traits::{
     CampaignDraftStore, CampaignStore, ClaimStore, ComplaintStore, DistrictStore, EligibilityStore, HealthStore,
     IdempotencyStore, LedgerStore, MerchantAlikeStore, MerchantStore, OtpStore, RedemptionStore, ReportStore,
-    ResidentStore, SessionStore, SettlementStore, Store, UserStore,
+    ResidentStore, SessionStore, SettlementStore, Store, TransferSearchStore, UserStore,
 };

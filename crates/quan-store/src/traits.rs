@@ -7,7 +7,7 @@ use quan_domain::merchant::MerchantStatus;
 use quan_domain::{BatchId, CampaignId, Fen, ResidentId as Rid};
 use quan_domain::{KeyedHash, MerchantId, Region, ResidentId, SessionId, TillId, UserId, Username};
 
-pub use crate::console_traits::{CampaignDraftStore, ComplaintStore, MerchantAlikeStore};
+pub use crate::console_traits::{CampaignDraftStore, ComplaintStore, MerchantAlikeStore, TransferSearchStore};
 use crate::{
     AccountTotals, DistrictBoundary, EligibilityList, Identity, IdentityChange, ListMember, MemberKind, Transfer,
 };
@@ -542,6 +542,7 @@ pub trait Store:
     + ClaimStore
     + ComplaintStore
     + MerchantAlikeStore
+    + TransferSearchStore
     + HealthStore
     + std::fmt::Debug
 {
@@ -565,7 +566,11 @@ impl<T> Store for T where
         + ClaimStore
         + ComplaintStore
         + MerchantAlikeStore
+        + TransferSearchStore
+        + TransferSearchStore
         + MerchantAlikeStore
+        + TransferSearchStore
+        + TransferSearchStore
         + HealthStore
         + std::fmt::Debug
 {

@@ -136,6 +136,11 @@ pub async fn a_transition_applies_only_to_the_state_it_was_decided_on(s: S) {
     assert_eq!(amounts, vec![Fen::new(400), Fen::new(600)], "the refused change left no event");
     let posted: Vec<_> = ok(s.transfers(c.id, None, 10).await, "transfers").iter().map(|t| t.amount).collect();
     assert_eq!(posted, vec![Fen::new(400), Fen::new(600)], "funding is posted with the transition, and only then");
+    let found: Vec<_> =
+        ok(s.transfers_by_reference(c.id, "test:2", 10).await, "by reference").iter().map(|t| t.amount).collect();
+    assert_eq!(found, vec![Fen::new(400)], "a reference is found by its start");
+    assert_eq!(ok(s.transfers_by_reference(c.id, "test:", 10).await, "prefix").len(), 2);
+    assert!(ok(s.transfers_by_reference(c.id, "test_", 10).await, "no pattern").is_empty(), "`_` is no wildcard");
 }
 
 pub async fn the_ledger_refuses_to_overdraw_and_never_changes_a_transfer(s: S) {

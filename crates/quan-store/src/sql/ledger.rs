@@ -259,18 +259,36 @@ macro_rules! impl_ledger_store {
                     after: Option<uuid::Uuid>,
                     limit: u32,
                 ) -> Result<Vec<Transfer>, StoreError> {
+                    transfers_where(self.pool(), campaign, after, None, limit).await
+                }
+            }
+
+            /// A campaign's transfers after `after`, those whose reference
+            /// starts with `reference` when given, oldest first.
+            pub(crate) async fn transfers_where<'e, E>(
+                ex: E,
+                campaign: CampaignId,
+                after: Option<uuid::Uuid>,
+                reference: Option<&str>,
+                limit: u32,
+            ) -> Result<Vec<Transfer>, StoreError>
+            where
+                E: sqlx::Executor<'e, Database = <R as Row>::Database>,
+            {
                     let rows = sqlx::query(
                         "SELECT t.id, t.amount_fen, t.reason, t.reference, t.at_ms,
                                 d.kind AS d_kind, d.merchant_id AS d_merchant, c.kind AS c_kind, c.merchant_id AS c_merchant
                          FROM ledger_transfers t
                          JOIN ledger_accounts d ON d.key = t.debit_key
                          JOIN ledger_accounts c ON c.key = t.credit_key
-                         WHERE t.campaign_id = $1 AND ($2 IS NULL OR t.id > $2) ORDER BY t.id LIMIT $3",
+                         WHERE t.campaign_id = $1 AND ($2 IS NULL OR t.id > $2)
+                           AND ($4 IS NULL OR substr(t.reference, 1, length($4)) = $4) ORDER BY t.id LIMIT $3",
                     )
                     .bind(campaign.as_uuid())
                     .bind(after)
                     .bind(i64::from(limit))
-                    .fetch_all(self.pool())
+                    .bind(reference)
+                    .fetch_all(ex)
                     .await
                     .map_err(err)?;
                     let kind = |r: &R, col: &str| -> Result<AccountKind, StoreError> {
@@ -302,7 +320,6 @@ macro_rules! impl_ledger_store {
                             })
                         })
                         .collect()
-                }
             }
         }
     };

@@ -46,3 +46,23 @@ macro_rules! impl_merchant_alike_store {
         }
     };
 }
+
+/// Implements `TransferSearchStore` for `$store`; expanded after
+/// `impl_ledger_store!`, whose transfer reader it reuses.
+#[allow(clippy::crate_in_macro_def)]
+#[macro_export]
+macro_rules! impl_transfer_search_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl quan_store::TransferSearchStore for $store {
+            async fn transfers_by_reference(
+                &self,
+                campaign: quan_domain::CampaignId,
+                reference: &str,
+                limit: u32,
+            ) -> Result<Vec<quan_store::Transfer>, quan_store::StoreError> {
+                crate::ledger_sql::transfers_where(self.pool(), campaign, None, Some(reference), limit).await
+            }
+        }
+    };
+}

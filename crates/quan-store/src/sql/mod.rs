@@ -36,6 +36,7 @@ macro_rules! impl_sql_store {
         $crate::impl_ledger_store!($store, $row);
         $crate::impl_merchant_store!($store, $row);
         $crate::impl_merchant_alike_store!($store, $row);
+        $crate::impl_transfer_search_store!($store);
         $crate::impl_district_store!($store, $row);
         $crate::impl_eligibility_store!($store, $row);
         $crate::impl_idempotency_store!($store, $row);

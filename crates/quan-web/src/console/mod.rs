@@ -6,6 +6,7 @@
 //! anyway.
 
 mod amend;
+mod audit;
 mod campaigns;
 mod complaints;
 mod dashboard;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(amend::router())
         .merge(districts::router())
         .merge(settlement::router())
+        .merge(audit::router())
 }
 
 async fn login_page() -> StaffLogin {

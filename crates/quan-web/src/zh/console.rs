@@ -173,3 +173,37 @@ pub fn ambiguous(line: usize, order: &str, n: usize) -> String {
 pub fn bill_summary(lines: usize, matched: usize, problems: usize) -> String {
     format!("共 {lines} 行：相符 {matched} 行，差异 {problems} 处")
 }
+
+/// A ledger account's kind.
+pub fn account(kind: &str) -> &'static str {
+    match kind {
+        "treasury" => "国库",
+        "available" => "可用",
+        "reserved" => "已预留",
+        "payable" => "应付商户",
+        "paid" => "已付商户",
+        "returned" => "已退回国库",
+        "held" => "暂缓",
+        "recoverable" => "应追回",
+        "matching_source" => "配套资金来源",
+        "platform_matching" => "平台配套",
+        "merchant_matching" => "商户让利",
+        _ => "其他账户",
+    }
+}
+
+/// Why money moved.
+pub fn reason(r: &str) -> &'static str {
+    match r {
+        "funding" => "资金到账",
+        "claim_reservation" => "领券预留",
+        "expiry_release" => "过期释放",
+        "redemption" => "核销",
+        "refund" => "退款",
+        "settlement" => "结算",
+        "close_out" => "结项退回",
+        "reversal" => "冲正",
+        "matching" => "配套优惠",
+        _ => "其他",
+    }
+}

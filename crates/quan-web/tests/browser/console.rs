@@ -91,6 +91,16 @@ async fn an_official_creates_funds_and_starts_a_campaign_and_an_auditor_may_only
     assert_eq!(a.text("#campaign-status", 5).await, "进行中");
     a.find("#audit-clean", 5).await;
     assert!(a.text("#audit", 2).await.contains("可用：¥100000.00"), "the auditor reads the ledger's balances");
+    a.click("#transfers-link").await;
+    a.type_into("#reference", "campaign_event:").await;
+    a.click("#search-transfers").await;
+    let found = a.text("#transfers tbody", 5).await;
+    assert!(
+        found.contains("资金到账") && found.contains("100000.00"),
+        "the funding is found by its reference: {found}"
+    );
+    a.check_page(&app.base).await;
+    a.go(&campaign_url).await;
     for control in ["#fund", "#start", "form.amend", "#edit-draft", "#delete-draft", "#upload-campaign"] {
         assert!(a.driver.find(thirtyfour::By::Css(control)).await.is_err(), "no {control} for an auditor");
     }
