@@ -66,3 +66,17 @@ impl Engine {
         Ok(view)
     }
 }
+
+impl Engine {
+    /// Today's figures so far (the report of the business day in progress,
+    /// built and not stored), for the redemption dashboard. Roles: official,
+    /// auditor, operator.
+    pub async fn today_report(&self, actor: &Actor, id: CampaignId) -> Result<super::DailyReport, ReportError> {
+        if !matches!(actor.role(), Role::Official | Role::Auditor | Role::Operator) {
+            return Err(ReportError::Forbidden);
+        }
+        self.get_campaign(actor, id).await?;
+        let today = quan_domain::BusinessDay::of(self.now(), self.config().business_day_cutoff).date();
+        self.build_daily_report(id, today).await
+    }
+}

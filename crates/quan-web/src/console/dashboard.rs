@@ -27,6 +27,58 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/console/batches/{id}/dashboard", get(page))
         .route("/console/batches/{id}/dashboard/events", get(events))
+        .route("/console/campaigns/{id}/today", get(today))
+}
+
+/// One industry's redemptions today.
+#[derive(Debug)]
+struct IndustryToday {
+    name: String,
+    redemptions: u64,
+    order: String,
+    subsidy: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/_today.html")]
+struct Today {
+    redemptions: u64,
+    order: String,
+    subsidy: String,
+    refunds: u64,
+    industries: Vec<IndustryToday>,
+    at: String,
+}
+
+/// Today's redemptions so far (polled by the campaign page every few seconds).
+async fn today(
+    State(state): State<AppState>,
+    signed: Signed<Console>,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, Msg> {
+    use axum::response::IntoResponse;
+    let cid = super::campaigns::campaign_id(&id)?;
+    let r = state.engine.today_report(&signed.actor, cid).await.map_err(Msg::of)?;
+    let d = &r.total.day;
+    let page = Today {
+        redemptions: d.redemptions,
+        order: zh::yuan(d.order_fen),
+        subsidy: zh::yuan(d.subsidy_fen),
+        refunds: d.refunds,
+        industries: r
+            .industries
+            .iter()
+            .filter(|i| i.day.redemptions > 0)
+            .map(|i| IndustryToday {
+                name: i.industry_name.clone().unwrap_or_default(),
+                redemptions: i.day.redemptions,
+                order: zh::yuan(i.day.order_fen),
+                subsidy: zh::yuan(i.day.subsidy_fen),
+            })
+            .collect(),
+        at: zh::beijing_s(state.engine.now()),
+    };
+    Ok(axum::response::Html(page.render().map_err(|e| Msg::internal(&e))?).into_response())
 }
 
 fn batch_id(raw: &str) -> Result<BatchId, Msg> {

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use quan_domain::MerchantId;
-use quan_domain::merchant::{MerchantStatus, ReviewAction};
+use quan_domain::merchant::{MerchantStatus, ReviewAction, Scale};
 use quan_http::AppState;
 use serde::Deserialize;
 
@@ -18,6 +18,7 @@ use super::Me;
 use crate::Chrome;
 use crate::msg::{Msg, refreshed};
 use crate::session::{Console, Signed};
+use crate::shop::Choice;
 use crate::zh::{self, beijing};
 
 pub fn router() -> Router<AppState> {
@@ -32,6 +33,9 @@ pub fn router() -> Router<AppState> {
 struct Filter {
     status: Option<String>,
     q: Option<String>,
+    district: Option<String>,
+    industry: Option<String>,
+    scale: Option<String>,
 }
 
 /// A merchant in the queue.
@@ -41,6 +45,7 @@ struct Line {
     name: String,
     industry: &'static str,
     district: String,
+    scale: &'static str,
     status: &'static str,
 }
 
@@ -51,6 +56,12 @@ struct Queue {
     me: Me,
     status: String,
     q: String,
+    district: String,
+    industry: String,
+    scale: String,
+    districts: Vec<Choice>,
+    industries: Vec<Choice>,
+    scales: Vec<Choice>,
     lines: Vec<Line>,
 }
 
@@ -64,17 +75,52 @@ async fn queue(State(state): State<AppState>, signed: Signed<Console>, Query(f):
         .list_merchants(&signed.actor, status, None, quan_engine::LIST_LEN_MAX, search)
         .await
         .map_err(Msg::of)?;
+    // The district, industry and scale filters apply to the (at most 500) merchants found.
+    let pick = |v: &Option<String>| v.clone().unwrap_or_default();
+    let (district, industry, scale) = (pick(&f.district), pick(&f.industry), pick(&f.scale));
     let lines = list
         .iter()
+        .filter(|m| district.is_empty() || m.app.district.as_str() == district)
+        .filter(|m| industry.is_empty() || m.app.industry.as_str() == industry)
+        .filter(|m| scale.is_empty() || m.app.scale.as_str() == scale)
         .map(|m| Line {
             id: m.id.to_string(),
             name: m.app.legal_name.clone(),
             industry: m.app.industry.zh(),
             district: m.app.district.to_string(),
+            scale: zh::console::scale(m.app.scale),
             status: zh::shop::status(m.status),
         })
         .collect();
-    Ok(Queue { c: Chrome::signed(&signed.csrf), me: Me::of(&signed.actor), status: status_raw, q, lines })
+    let me = Me::of(&signed.actor);
+    let districts = state
+        .engine
+        .districts()
+        .await
+        .map_err(|e| Msg::internal(&e))?
+        .into_iter()
+        .filter(|d| signed.actor.region().is_some_and(|r| r.contains_district(&d.code)))
+        .map(|d| Choice { value: d.code.to_string(), label: d.name })
+        .collect();
+    let industries =
+        quan_domain::Industry::ALL.iter().map(|i| Choice { value: i.as_str().into(), label: i.zh().into() }).collect();
+    let scales = [Scale::Large, Scale::Medium, Scale::Small, Scale::Micro]
+        .iter()
+        .map(|s| Choice { value: s.as_str().into(), label: zh::console::scale(*s).into() })
+        .collect();
+    Ok(Queue {
+        c: Chrome::signed(&signed.csrf),
+        me,
+        status: status_raw,
+        q,
+        district,
+        industry,
+        scale,
+        districts,
+        industries,
+        scales,
+        lines,
+    })
 }
 
 /// A decision in the merchant's history.

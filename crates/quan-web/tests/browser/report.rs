@@ -52,6 +52,19 @@ async fn the_report_draws_the_district_map_and_its_xlsx_opens() {
         .await;
     assert_eq!(status, StatusCode::CREATED);
 
+    // The same day, the campaign page shows today's redemptions as they come.
+    let t = Browser::start().await;
+    t.go(&app.url("/console/login")).await;
+    t.type_into("#username", "yichang.official").await;
+    t.type_into("#password", &pw).await;
+    t.click("#login").await;
+    t.find("#campaigns", 10).await;
+    t.go(&app.url(&format!("/console/campaigns/{cid}"))).await;
+    assert_eq!(t.text("#today-count", 10).await, "1");
+    assert_eq!(t.text("#today-subsidy", 2).await, "20.00");
+    assert!(t.text("#today-industries", 2).await.contains("餐饮"), "by industry");
+    t.quit().await;
+
     at(&app, "2026-12-06T01:00:00+08:00");
     let b = Browser::start().await;
     b.go(&app.url("/console/login")).await;
