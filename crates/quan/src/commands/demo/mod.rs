@@ -175,8 +175,12 @@ fn serve_until_ctrl_c(demo: &Demo<'_>, summary: &str) -> anyhow::Result<()> {
         out,
         "  shops      http://{addr}/merchant/  demo.shop001 / demo shop password (apply: /merchant/apply)"
     );
+    let _ = writeln!(
+        out,
+        "  console    http://{addr}/console/  (campaigns, grab dashboard, T+1 report with its map, merchants, complaints, settlement, audit)"
+    );
     for (name, pw) in &demo.passwords {
-        let _ = writeln!(out, "  {name:<14} password {pw}");
+        let _ = writeln!(out, "             {name} / {pw}");
     }
     let _ = writeln!(out, "Press Ctrl-C to stop.");
     let mut stdout = std::io::stdout().lock();

@@ -31,7 +31,7 @@ pub(super) struct Demo<'a> {
     pub(super) started: Instant,
     pub(super) rng: SeededRandom,
     pub(super) clock: Arc<FixedClock>,
-    sms: Arc<MemorySmsSender>,
+    pub(super) sms: Arc<MemorySmsSender>,
     pub(super) engine: Engine,
     sqlite: Arc<quan_store_sqlite::SqliteStore>,
     pub(super) districts: Vec<(String, f64, f64)>,

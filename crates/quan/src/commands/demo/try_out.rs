@@ -31,7 +31,27 @@ impl Demo<'_> {
         expect(&mut self.c, "POST", &path, Some(&official), Some(&json!({"amount_fen": 100_000})), 200).await?;
         let path = format!("/api/v1/campaigns/{cid}/start");
         expect(&mut self.c, "POST", &path, Some(&official), Some(&json!({})), 200).await?;
+        self.complaints().await?;
         self.clock.set(t(SERVE_AT));
+        Ok(())
+    }
+
+    /// Two complaints for the console's queue: one filed days ago and
+    /// overdue, one just filed.
+    async fn complaints(&mut self) -> anyhow::Result<()> {
+        let phone = quan_domain::PhoneNumber::parse("13900000002").map_err(|e| anyhow::anyhow!("{e}"))?;
+        for (at, kind, text) in [
+            ("2026-12-10T15:00:00", "shop_refused", "12月10日在西陵区一家餐馆结账，收银员说不收消费券。"),
+            ("2026-12-14T01:00:00", "price_raised", "同一款电饭煲，用券前一天标价299元，今天变成了349元。"),
+        ] {
+            self.clock.set(t(at));
+            self.engine.request_login_code(&phone, "demo-complaints").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let code = self.sms.last_code(phone.expose()).unwrap_or_default();
+            let code = quan_engine::auth::OtpCode::parse(&code).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let token = self.engine.verify_login_code(&phone, &code).await.map_err(|e| anyhow::anyhow!("{e}"))?.token;
+            let body = json!({"kind": kind, "text": text, "district": "420502"});
+            expect(&mut self.c, "POST", "/api/v1/complaints", Some(&token), Some(&body), 201).await?;
+        }
         Ok(())
     }
 }
