@@ -22,6 +22,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(daily_report))
         .routes(routes!(batch_final))
         .routes(routes!(live))
+        .routes(routes!(grab_dashboard))
+}
+
+/// The grab dashboard of a batch: the last 60 seconds, one point per
+/// second, every node summed — answers by outcome (`claimed`, `sold_out`,
+/// `limit_reached`, `not_eligible`, `busy`, `other`), the p99 of the
+/// answers (upper bound of its latency bucket, ms), claims in the last full
+/// second, stock left per kind, how many nodes answered. Roles: official,
+/// operator, auditor.
+#[utoipa::path(get, path = "/api/v1/batches/{id}/dashboard", tag = "reports", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Object, description = "points, totals, p99_ms, claims_per_s, stock, nodes"), (status = 404, body = ErrorBody)))]
+async fn grab_dashboard(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Response> {
+    let batch: quan_domain::BatchId = id.parse().map_err(|_| ApiError::not_found())?;
+    let d = state.engine.grab_dashboard(&auth.0, batch).await?;
+    Ok(Json(d).into_response())
 }
 
 #[derive(Debug, Serialize, ToSchema)]

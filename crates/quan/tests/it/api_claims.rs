@@ -391,3 +391,30 @@ async fn a_nodes_first_read_of_a_batch_is_made_once_however_many_claims_arrive_t
     assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 3, "one each");
     assert!(answers.iter().all(|a| a.is_ok() || matches!(a, Err(R::LimitReached))), "{answers:?}");
 }
+
+#[tokio::test]
+async fn the_grab_dashboard_counts_every_answer_by_outcome_across_two_nodes() {
+    let Some(app) = TestApp::postgres().await else { return };
+    let Some(node2) = app.second_node().await else { return };
+    let (_, bid, _) = open_batch(&app, 3, 1).await;
+    let tokens = residents(&app, 5).await;
+    at_ten(&app);
+    let (_, official) = app.staff("yichang.dashboard", Role::Operator, "4205").await;
+    node2.clock.set(quan_domain::Clock::now(app.clock.as_ref()));
+    for (i, t) in tokens.iter().enumerate() {
+        let on = if i % 2 == 0 { &app } else { &node2 };
+        claim(on, t, &bid).await;
+    }
+    claim(&app, &tokens[0], &bid).await; // a second claim, once all is gone: sold out too
+    let (status, d) = app.get(&format!("/api/v1/batches/{bid}/dashboard"), Some(&official)).await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    // Node 2's counts arrive with its next write; ask it to write them now, as its background loop would.
+    node2.engine.flush_grab_stats().await.unwrap_or_else(|e| panic!("{e}"));
+    let (_, d) = app.get(&format!("/api/v1/batches/{bid}/dashboard"), Some(&official)).await;
+    assert_eq!(d["totals"], json!([3, 3, 0, 0, 0, 0]), "three claimed, three sold out, on both nodes: {d}");
+    assert_eq!(d["nodes"], 2, "{d}");
+    assert_eq!(d["stock"], json!([["k10", 0]]), "{d}");
+    assert!(d["p99_ms"].as_f64().is_some_and(|p| p > 0.0), "{d}");
+    let (status, _) = app.get(&format!("/api/v1/batches/{bid}/dashboard"), Some(&tokens[0])).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "residents do not read the dashboard");
+}
