@@ -29,6 +29,20 @@ pub fn cell(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// A whole CSV field: [`cell`], then quoted when it holds a comma, a quote
+/// or a line break.
+pub fn field(s: &str) -> String {
+    let v = cell(s);
+    if v.contains([',', '"', '\n', '\r']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v.into_owned() }
+}
+
+/// One CSV line of fields, with its line break.
+pub fn line<S: AsRef<str>>(fields: &[S]) -> String {
+    let mut out = fields.iter().map(|f| field(f.as_ref())).collect::<Vec<_>>().join(",");
+    out.push('\n');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +59,14 @@ mod tests {
         for fine in ["-12.50", "6222020200112233", "0.00", "宜昌商户", "", "a=b"] {
             assert_eq!(cell(fine), fine);
         }
+    }
+
+    #[test]
+    fn a_field_with_a_comma_quote_or_break_is_quoted_and_a_formula_still_neutralised() {
+        assert_eq!(field("一号"), "一号");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("=1+1,2"), "\"'=1+1,2\"");
+        assert_eq!(line(&["a", "b,c"]), "a,\"b,c\"\n");
     }
 }

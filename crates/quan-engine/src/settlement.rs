@@ -216,7 +216,10 @@ impl Engine {
     }
 
     /// The day's settlements, each paid one with its payout line.
-    async fn payout_lines(&self, day: NaiveDate) -> Result<Vec<(Settlement, Option<PayoutLine>)>, SettlementError> {
+    pub(crate) async fn payout_lines(
+        &self,
+        day: NaiveDate,
+    ) -> Result<Vec<(Settlement, Option<PayoutLine>)>, SettlementError> {
         let mut all = Vec::new();
         for s in self.store().settlements_of_day(day).await? {
             let line = if matches!(s.status.as_str(), "held" | "recovered") {

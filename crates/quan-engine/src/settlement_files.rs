@@ -6,7 +6,43 @@
 
 use quan_domain::Fen;
 
-use crate::settlement::BillLine;
+use crate::settlement::{BillLine, PayoutLine};
+
+/// The payout file's columns, for the bank.
+pub const PAYOUT_HEADER: [&str; 10] = [
+    "settlement_id",
+    "business_day",
+    "campaign_id",
+    "credit_code",
+    "legal_name",
+    "bank_name",
+    "account_name",
+    "account_number",
+    "amount_fen",
+    "amount_yuan",
+];
+
+/// The payout file's rows: the paid settlements (held ones are not sent).
+pub fn payout_rows(all: &[(quan_store::Settlement, Option<PayoutLine>)]) -> Vec<[String; 10]> {
+    all.iter()
+        .filter_map(|(s, line)| {
+            line.as_ref().map(|l| {
+                [
+                    s.id.to_string(),
+                    s.business_day.to_string(),
+                    s.campaign_id.to_string(),
+                    l.credit_code.clone(),
+                    l.legal_name.clone(),
+                    l.bank_name.clone(),
+                    l.account_name.clone(),
+                    l.account_number.clone(),
+                    s.amount.as_i64().to_string(),
+                    s.amount.to_string(),
+                ]
+            })
+        })
+        .collect()
+}
 
 /// An unreadable line of a file (line 1 is the header).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -113,3 +113,26 @@ impl Engine {
         Ok((matched, out))
     }
 }
+
+impl Engine {
+    /// The payout file's rows of business day `day` for merchants in my
+    /// region (full account numbers: for the bank). Roles: operator.
+    pub async fn payout_of_day_as(
+        &self,
+        actor: &Actor,
+        day: NaiveDate,
+    ) -> Result<Vec<[String; 10]>, SettlementViewError> {
+        let region = staff_region(actor, &[Role::Operator])?;
+        let all = self.payout_lines(day).await.map_err(|e| match e {
+            crate::settlement::SettlementError::Store(s) => SettlementViewError::Store(s),
+            other => SettlementViewError::Store(StoreError::message(other.to_string())),
+        })?;
+        let mut mine = Vec::new();
+        for (s, line) in all {
+            if region.contains_district(&self.store().merchant_by_id(s.merchant_id).await?.app.district) {
+                mine.push((s, line));
+            }
+        }
+        Ok(crate::settlement_files::payout_rows(&mine))
+    }
+}

@@ -33,7 +33,9 @@ macro_rules! impl_complaint_store {
                 let kind: String = get(row, "kind")?;
                 let region: String = get(row, "region")?;
                 let outcome: Option<String> = get(row, "outcome")?;
-                let ms = |c: &str| -> Result<Option<DateTime<Utc>>, StoreError> { Ok(get::<_, Option<i64>>(row, c)?.map(at)) };
+                let ms = |c: &str| -> Result<Option<DateTime<Utc>>, StoreError> {
+                    Ok(get::<_, Option<i64>>(row, c)?.map(at))
+                };
                 Ok(Complaint {
                     id: get(row, "id")?,
                     ticket: get(row, "ticket")?,
@@ -123,13 +125,14 @@ macro_rules! impl_complaint_store {
                     if n == 0 {
                         return Err(StoreError::NotFound);
                     }
-                    let filed: i64 =
-                        sqlx::query_scalar("SELECT COUNT(*) FROM complaints WHERE resident_id = $1 AND filed_at_ms >= $2")
-                            .bind(c.resident.as_uuid())
-                            .bind(since.timestamp_millis())
-                            .fetch_one(&mut *tx)
-                            .await
-                            .map_err(err)?;
+                    let filed: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM complaints WHERE resident_id = $1 AND filed_at_ms >= $2",
+                    )
+                    .bind(c.resident.as_uuid())
+                    .bind(since.timestamp_millis())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(err)?;
                     if filed >= i64::from(per_day_max) {
                         return Err(StoreError::Conflict { what: "complaint_limit" });
                     }
@@ -177,7 +180,8 @@ macro_rules! impl_complaint_store {
 
                 async fn complaint_by_id(&self, id: Uuid) -> Result<Complaint, StoreError> {
                     let sql = format!("SELECT {COMPLAINT_COLS} FROM complaints WHERE id = $1");
-                    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(self.pool()).await.map_err(err)?;
+                    let row =
+                        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(self.pool()).await.map_err(err)?;
                     complaint(&row)
                 }
 

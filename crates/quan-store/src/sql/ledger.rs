@@ -275,7 +275,7 @@ macro_rules! impl_ledger_store {
             where
                 E: sqlx::Executor<'e, Database = <R as Row>::Database>,
             {
-                    let rows = sqlx::query(
+                let rows = sqlx::query(
                         "SELECT t.id, t.amount_fen, t.reason, t.reference, t.at_ms,
                                 d.kind AS d_kind, d.merchant_id AS d_merchant, c.kind AS c_kind, c.merchant_id AS c_merchant
                          FROM ledger_transfers t
@@ -291,35 +291,35 @@ macro_rules! impl_ledger_store {
                     .fetch_all(ex)
                     .await
                     .map_err(err)?;
-                    let kind = |r: &R, col: &str| -> Result<AccountKind, StoreError> {
-                        let k: String = get(r, col)?;
-                        AccountKind::parse(&k).ok_or_else(|| StoreError::message(format!("unknown account kind {k}")))
-                    };
-                    rows.iter()
-                        .map(|r| {
-                            let reason: String = get(r, "reason")?;
-                            let at: i64 = get(r, "at_ms")?;
-                            Ok(Transfer {
-                                id: get(r, "id")?,
-                                debit: Account {
-                                    campaign,
-                                    kind: kind(r, "d_kind")?,
-                                    merchant: get::<_, Option<uuid::Uuid>>(r, "d_merchant")?.map(MerchantId::from_uuid),
-                                },
-                                credit: Account {
-                                    campaign,
-                                    kind: kind(r, "c_kind")?,
-                                    merchant: get::<_, Option<uuid::Uuid>>(r, "c_merchant")?.map(MerchantId::from_uuid),
-                                },
-                                amount: Fen::new(get(r, "amount_fen")?),
-                                reason: Reason::parse(&reason)
-                                    .ok_or_else(|| StoreError::message(format!("unknown reason {reason}")))?,
-                                reference: get(r, "reference")?,
-                                at: DateTime::from_timestamp_millis(at)
-                                    .ok_or_else(|| StoreError::message("at out of range"))?,
-                            })
+                let kind = |r: &R, col: &str| -> Result<AccountKind, StoreError> {
+                    let k: String = get(r, col)?;
+                    AccountKind::parse(&k).ok_or_else(|| StoreError::message(format!("unknown account kind {k}")))
+                };
+                rows.iter()
+                    .map(|r| {
+                        let reason: String = get(r, "reason")?;
+                        let at: i64 = get(r, "at_ms")?;
+                        Ok(Transfer {
+                            id: get(r, "id")?,
+                            debit: Account {
+                                campaign,
+                                kind: kind(r, "d_kind")?,
+                                merchant: get::<_, Option<uuid::Uuid>>(r, "d_merchant")?.map(MerchantId::from_uuid),
+                            },
+                            credit: Account {
+                                campaign,
+                                kind: kind(r, "c_kind")?,
+                                merchant: get::<_, Option<uuid::Uuid>>(r, "c_merchant")?.map(MerchantId::from_uuid),
+                            },
+                            amount: Fen::new(get(r, "amount_fen")?),
+                            reason: Reason::parse(&reason)
+                                .ok_or_else(|| StoreError::message(format!("unknown reason {reason}")))?,
+                            reference: get(r, "reference")?,
+                            at: DateTime::from_timestamp_millis(at)
+                                .ok_or_else(|| StoreError::message("at out of range"))?,
                         })
-                        .collect()
+                    })
+                    .collect()
             }
         }
     };

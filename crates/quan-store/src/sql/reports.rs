@@ -342,7 +342,9 @@ macro_rules! impl_report_store {
                             let latency = text
                                 .split(',')
                                 .filter(|p| !p.is_empty())
-                                .map(|p| p.parse::<i64>().map_err(|e| StoreError::message(format!("latency `{text}`: {e}"))))
+                                .map(|p| {
+                                    p.parse::<i64>().map_err(|e| StoreError::message(format!("latency `{text}`: {e}")))
+                                })
                                 .collect::<Result<Vec<_>, _>>()?;
                             Ok(quan_store::GrabSecond {
                                 batch,

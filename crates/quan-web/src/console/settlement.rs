@@ -29,6 +29,29 @@ pub fn router() -> Router<AppState> {
         .route("/console/settlement", get(page))
         .route("/console/settlement/confirmation", post(confirmation).layer(big))
         .route("/console/settlement/bill", post(bill).layer(big))
+        .route("/console/settlement/{day}/payout.csv", get(payout))
+}
+
+/// The payout file of a day (paid lines of my region), as the bank takes it.
+async fn payout(
+    State(state): State<AppState>,
+    signed: Signed<Console>,
+    axum::extract::Path(day): axum::extract::Path<String>,
+) -> Result<Response, Msg> {
+    let d = NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(|_| Msg::field(zc::REPORT_DAY))?;
+    let rows = state.engine.payout_of_day_as(&signed.actor, d).await.map_err(Msg::of)?;
+    let mut out = String::from(quan_engine::csv_cell::BOM);
+    out.push_str(&quan_engine::csv_cell::line(&quan_engine::settlement_files::PAYOUT_HEADER));
+    for r in rows {
+        out.push_str(&quan_engine::csv_cell::line(&r));
+    }
+    let mut r = out.into_response();
+    let h = r.headers_mut();
+    h.insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("attachment; filename=\"payout-{d}.csv\"")) {
+        h.insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
 }
 
 #[derive(Debug, Deserialize)]

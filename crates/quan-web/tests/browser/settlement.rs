@@ -55,6 +55,19 @@ async fn an_operator_reads_a_days_settlement_and_every_mismatch_of_the_bank_and_
     assert!(row.contains("20.00") && row.contains("已付款"), "{row}");
     b.check_page(&app.base).await;
 
+    // The payout file the bank takes: the line with the shop's full account.
+    let href = b.find("#payout-file", 5).await.attr("href").await.ok().flatten().unwrap_or_default();
+    let js = format!("const done = arguments[0]; fetch('{href}').then(r => r.text().then(t => done([r.status, t])));");
+    let got = b.driver.execute_async(js, Vec::new()).await.map(|r| r.json().clone()).unwrap_or_default();
+    let payout = got[1].as_str().unwrap_or_default();
+    assert_eq!(got[0], 200);
+    assert!(
+        payout.trim_start_matches('\u{feff}').starts_with("settlement_id,")
+            && payout.contains(&id.to_string())
+            && payout.contains(",2000,20.00"),
+        "{payout}"
+    );
+
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let confirmation = dir.path().join("bank.csv");
     std::fs::write(&confirmation, format!("settlement_id,paid_fen,bank_ref\n{id},1900,B-77\nnot-an-id,1,B-78\n"))

@@ -38,18 +38,7 @@ pub async fn run(config: &Config, date: &str, out: &Path) -> anyhow::Result<Stri
     ))
 }
 
-const PAYOUT_HEADER: [&str; 10] = [
-    "settlement_id",
-    "business_day",
-    "campaign_id",
-    "credit_code",
-    "legal_name",
-    "bank_name",
-    "account_name",
-    "account_number",
-    "amount_fen",
-    "amount_yuan",
-];
+use quan_engine::settlement_files::PAYOUT_HEADER;
 
 /// Settles business day `day` and writes its payout file and statements
 /// into `out`: the one way every caller settles (`quan settle`, the serve
@@ -72,26 +61,7 @@ pub async fn settle_day(
 pub fn write_payout(run: &SettlementRun, out: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let day = run.day;
-    let rows: Vec<[String; 10]> = run
-        .all
-        .iter()
-        .filter_map(|(s, line)| {
-            line.as_ref().map(|l| {
-                [
-                    s.id.to_string(),
-                    s.business_day.to_string(),
-                    s.campaign_id.to_string(),
-                    l.credit_code.clone(),
-                    l.legal_name.clone(),
-                    l.bank_name.clone(),
-                    l.account_name.clone(),
-                    l.account_number.clone(),
-                    s.amount.as_i64().to_string(),
-                    s.amount.to_string(),
-                ]
-            })
-        })
-        .collect();
+    let rows = quan_engine::settlement_files::payout_rows(&run.all);
     let csv_path = out.join(format!("payout-{day}.csv"));
     let mut w = crate::files::CsvOut::create(&csv_path)?;
     w.record(PAYOUT_HEADER)?;
