@@ -279,7 +279,8 @@ struct ActRequest {
 
 /// Works a ticket. Operators: every action but the merchant's answer;
 /// officials: reply, assign and close once escalated; the merchant's owner:
-/// `merchant_answer` when asked. Auditors: none.
+/// `merchant_answer` when asked. Auditors: none. Roles: operator, official,
+/// merchant_owner.
 #[utoipa::path(post, path = "/api/v1/complaints/{id}/actions", tag = "complaints", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = ActRequest,
     responses((status = 200, body = ComplaintDetail), (status = 403, body = ErrorBody),
