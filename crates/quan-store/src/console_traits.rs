@@ -41,8 +41,8 @@ pub trait ComplaintStore: Send + Sync {
     async fn complaint_photo(&self, id: uuid::Uuid) -> Result<Vec<u8>, StoreError>;
     /// A resident's tickets, newest first, at most `limit`.
     async fn complaints_of_resident(&self, resident: ResidentId, limit: u32) -> Result<Vec<Complaint>, StoreError>;
-    /// Tickets matching `f`, newest first (by id), only those before
-    /// `before` when given, at most `limit`.
+    /// Tickets matching `f`, newest filed first, only those after the
+    /// ticket `before` in that order when given, at most `limit`.
     async fn list_complaints(
         &self,
         f: &ComplaintFilter,

@@ -22,8 +22,8 @@
     window.quanCharts = { rate: rate, outcomes: outcomes, stock: stock, updates: 0 };
     rate.setOption({
       animation: false, color: COLORS, tooltip: { trigger: "axis" },
-      legend: { top: 0, data: OUTCOMES.map(function (o) { return NAMES[o]; }) },
-      grid: { left: 48, right: 16, top: 48, bottom: 28 },
+      legend: { type: "scroll", top: 0, data: OUTCOMES.map(function (o) { return NAMES[o]; }) },
+      grid: { left: 48, right: 16, top: 56, bottom: 28 },
       xAxis: { type: "category", data: [] }, yAxis: { type: "value", name: "次/秒", minInterval: 1 },
       series: OUTCOMES.map(function (o) { return { name: NAMES[o], type: "line", stack: "answers", areaStyle: {}, symbol: "none", data: [] }; })
     });

@@ -223,8 +223,8 @@ macro_rules! impl_complaint_store {
                            AND ($5 = 0 OR merchant_asked = 1)
                            AND ($6 IS NULL OR (answered_at_ms IS NULL AND answer_due_ms < $6)
                                 OR (closed_at_ms IS NULL AND close_due_ms < $6))
-                           AND ($7 IS NULL OR id < $7)
-                         ORDER BY id DESC LIMIT $8"
+                           AND ($7 IS NULL OR (filed_at_ms, id) < (SELECT b.filed_at_ms, b.id FROM complaints b WHERE b.id = $7))
+                         ORDER BY filed_at_ms DESC, id DESC LIMIT $8"
                     );
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(f.within.as_str())

@@ -35,6 +35,19 @@ pub fn router() -> Router<AppState> {
         .route("/console/campaigns/{id}/reports/{day}/map", get(map_figures))
         .route("/console/campaigns/{id}/districts.geojson", get(geojson))
         .route("/console/batches/{id}/final-report/{file}", get(batch_final))
+        .route("/console/campaigns/{id}/close-out.json", get(close_out))
+}
+
+/// The close-out report (结项报告) as JSON: final once the campaign is closed.
+async fn close_out(
+    State(state): State<AppState>,
+    signed: Signed<Console>,
+    Path(id): Path<String>,
+) -> Result<Response, Msg> {
+    let cid = campaign_id(&id)?;
+    let r = state.engine.close_out_report(&signed.actor, cid).await.map_err(Msg::of)?;
+    let body = serde_json::to_vec_pretty(&r).map_err(|e| Msg::internal(&e))?;
+    Ok(attachment(body, "application/json", &format!("close-out-{cid}.json")))
 }
 
 #[derive(Debug, Deserialize)]

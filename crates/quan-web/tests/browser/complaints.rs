@@ -92,6 +92,15 @@ async fn a_resident_complains_with_a_photo_an_operator_answers_and_the_report_co
     .await;
     b.check_page(&app.base).await;
 
+    // An older ticket, filed days ago and never answered: overdue.
+    let token = resident(&app, "13900006667").await;
+    let now = quan_domain::Clock::now(app.clock.as_ref());
+    at(&app, "2026-12-01T15:00:00+08:00");
+    let body = json!({"kind": "shop_refused", "text": "商户说今天不收券。", "district": "420502"});
+    let (status, old) = app.post("/api/v1/complaints", Some(&token), &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{old}");
+    app.clock.set(now);
+
     // The operator works it in the console.
     let op = Browser::start().await;
     op.go(&app.url("/console/login")).await;
@@ -101,7 +110,9 @@ async fn a_resident_complains_with_a_photo_an_operator_answers_and_the_report_co
     op.find("#campaigns", 10).await;
     op.click("#nav-complaints").await;
     let row = op.find("#complaints tbody tr", 5).await;
-    assert!(row.text().await.unwrap_or_default().contains(&ticket), "the ticket is in the queue");
+    assert!(row.text().await.unwrap_or_default().contains(&ticket), "the newest ticket is first in the queue");
+    let late = op.text("#complaints tbody tr.overdue", 5).await;
+    assert!(late.contains(old["complaint"]["ticket"].as_str().unwrap_or("?")) && late.contains("超时"), "{late}");
     op.check_page(&app.base).await;
     op.screenshot("complaint-queue").await;
     op.click("#complaints tbody tr a").await;

@@ -92,6 +92,7 @@ async fn the_report_draws_the_district_map_and_its_xlsx_opens() {
     let regions = b.script("return echarts.getMap('quan-districts').geoJSON.features.length;").await;
     assert_eq!(regions.as_i64(), Some(13), "the map registered from the served GeoJSON");
     b.check_page(&app.base).await;
+    b.script("document.getElementById('report-map').scrollIntoView(); return null;").await;
     b.screenshot("report-map").await;
 
     // The XLSX, as the browser downloads it: its hash is the one shown, and a real reader opens it.
@@ -111,5 +112,8 @@ async fn the_report_draws_the_district_map_and_its_xlsx_opens() {
     let districts = book.worksheet_range("区县").unwrap_or_else(|e| panic!("{e}"));
     let text: Vec<String> = districts.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect();
     assert!(text.iter().any(|c| c == "西陵区"), "the district sheet names Xiling: {text:?}");
+    let js = "const done = arguments[0]; fetch(document.getElementById('close-out').getAttribute('href')).then(r => r.json().then(j => done([r.status, j])));";
+    let got = b.driver.execute_async(js, Vec::new()).await.map(|r| r.json().clone()).unwrap_or_default();
+    assert_eq!(got[0], 200, "the close-out report downloads: {got}");
     b.quit().await;
 }
