@@ -207,6 +207,54 @@ pub fn check_photo(bytes: &[u8]) -> Result<PhotoType, Invalid> {
     }
 }
 
+/// A photo without what the camera wrote about the picture: a JPEG loses
+/// its APP1–APP15 segments (EXIF, with the GPS position and the phone's
+/// make, XMP, …) and comments; a PNG loses its eXIf and text chunks. The
+/// image data is kept byte for byte. Input already checked by [`check_photo`].
+pub fn strip_metadata(bytes: &[u8], t: PhotoType) -> Vec<u8> {
+    match t {
+        PhotoType::Jpeg => strip_jpeg(bytes),
+        PhotoType::Png => strip_png(bytes),
+    }
+}
+
+fn strip_jpeg(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    out.extend_from_slice(&b[..2]);
+    let mut i = 2;
+    while i + 4 <= b.len() && b[i] == 0xFF {
+        let marker = b[i + 1];
+        // Start of scan: the compressed image follows to the end, kept whole.
+        if marker == 0xDA {
+            break;
+        }
+        let len = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
+        let end = (i + 2 + len).min(b.len());
+        let metadata = (0xE1..=0xEF).contains(&marker) || marker == 0xFE;
+        if !metadata {
+            out.extend_from_slice(&b[i..end]);
+        }
+        i = end;
+    }
+    out.extend_from_slice(&b[i.min(b.len())..]);
+    out
+}
+
+fn strip_png(b: &[u8]) -> Vec<u8> {
+    let mut out = b[..8].to_vec();
+    let mut i = 8;
+    while i + 12 <= b.len() {
+        let len = usize::try_from(u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])).unwrap_or(usize::MAX);
+        let end = i.saturating_add(12).saturating_add(len).min(b.len());
+        let kind = &b[i + 4..i + 8];
+        if !matches!(kind, b"eXIf" | b"tEXt" | b"iTXt" | b"zTXt") {
+            out.extend_from_slice(&b[i..end]);
+        }
+        i = end;
+    }
+    out
+}
+
 /// Which days are working days: Monday to Friday in Beijing, except the
 /// listed public holidays, plus the listed weekend days worked in exchange
 /// (调休).

@@ -163,3 +163,35 @@ proptest! {
         prop_assert!(a - from <= chrono::Duration::days(i64::from(days) * 3 + 4));
     }
 }
+
+#[test]
+fn a_photo_loses_its_exif_position_and_text_but_keeps_its_image() {
+    // SOI, APP0 (JFIF, kept), APP1 (Exif with a GPS tag, dropped), COM (dropped), DQT (kept), SOS…EOI.
+    let mut jpeg = vec![0xFF, 0xD8];
+    jpeg.extend_from_slice(&[0xFF, 0xE0, 0, 6, b'J', b'F', b'I', b'F']);
+    jpeg.extend_from_slice(&[0xFF, 0xE1, 0, 10, b'E', b'x', b'i', b'f', 0, 0, b'G', b'P']);
+    jpeg.extend_from_slice(&[0xFF, 0xFE, 0, 4, b'h', b'i']);
+    jpeg.extend_from_slice(&[0xFF, 0xDB, 0, 4, 1, 2]);
+    jpeg.extend_from_slice(&[0xFF, 0xDA, 0, 4, 9, 9, 0xAB, 0xCD, 0xFF, 0xD9]);
+    let clean = strip_metadata(&jpeg, PhotoType::Jpeg);
+    assert_eq!(check_photo(&clean), Ok(PhotoType::Jpeg));
+    assert!(!clean.windows(4).any(|w| w == b"Exif") && !clean.windows(2).any(|w| w == b"GP"), "{clean:02X?}");
+    assert!(clean.windows(4).any(|w| w == b"JFIF") && clean.ends_with(&[0xAB, 0xCD, 0xFF, 0xD9]));
+
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut c = u32::try_from(data.len()).unwrap_or(0).to_be_bytes().to_vec();
+        c.extend_from_slice(kind);
+        c.extend_from_slice(data);
+        c.extend_from_slice(&[0, 0, 0, 0]);
+        c
+    };
+    let mut png = PNG_SIGNATURE.to_vec();
+    png.extend(chunk(b"IHDR", &[0; 13]));
+    png.extend(chunk(b"IDAT", &[7; 20]));
+    png.extend(chunk(b"tEXt", b"GPS:1"));
+    png.extend(chunk(b"IEND", &[]));
+    let clean = strip_metadata(&png, PhotoType::Png);
+    assert_eq!(check_photo(&clean), Ok(PhotoType::Png));
+    assert!(!clean.windows(4).any(|w| w == b"tEXt"));
+    assert_eq!(clean.len(), png.len() - 17);
+}

@@ -7,7 +7,7 @@ pub mod figures;
 
 pub use act::ActInput;
 
-use quan_domain::complaint::{ComplaintKind, ComplaintState, check_photo, complaint_text};
+use quan_domain::complaint::{ComplaintKind, ComplaintState, check_photo, complaint_text, strip_metadata};
 use quan_domain::{BusinessDay, DistrictCode, Invalid, MerchantId, Region, Role};
 use quan_store::{Complaint, ComplaintEvent, StoreError};
 use serde::{Deserialize, Serialize};
@@ -133,9 +133,13 @@ impl Engine {
         let kind = ComplaintKind::parse(input.kind.trim())
             .ok_or_else(|| invalid("kind", "unknown_complaint_kind", "must be one of the complaint types"))?;
         let body = complaint_text("text", &input.text).map_err(ComplaintError::Invalid)?;
-        let photo_type = match &input.photo {
-            Some(p) => Some(check_photo(p).map_err(ComplaintError::Invalid)?.mime().to_owned()),
-            None => None,
+        // Checked by its bytes, then stripped of what the camera wrote (the position above all).
+        let (photo_type, photo) = match &input.photo {
+            Some(p) => {
+                let t = check_photo(p).map_err(ComplaintError::Invalid)?;
+                (Some(t.mime().to_owned()), Some(strip_metadata(p, t)))
+            }
+            None => (None, None),
         };
         let links = self.complaint_links(resident.id, &input).await?;
         let region = links
@@ -170,10 +174,7 @@ impl Engine {
             version: 1,
         };
         let event = self.complaint_event(&c, "filed", None, Role::Resident, &c.body, true, false);
-        match self
-            .store()
-            .insert_complaint(&c, input.photo.as_deref(), &event, since, limits.per_resident_per_day_max)
-            .await
+        match self.store().insert_complaint(&c, photo.as_deref(), &event, since, limits.per_resident_per_day_max).await
         {
             Ok(()) => {}
             Err(StoreError::Conflict { what: "complaint_limit" }) => {
@@ -290,10 +291,13 @@ impl Engine {
         Ok(ComplaintView { complaint: c, events, overdue })
     }
 
-    /// The photo of a ticket, for those who may read the ticket: (type, bytes).
+    /// The photo of a ticket, for its resident and the staff of its region
+    /// (not the merchant, who reads only what it is asked): (type, bytes).
     pub async fn complaint_photo(&self, actor: &Actor, id: uuid::Uuid) -> Result<(String, Vec<u8>), ComplaintError> {
         let c = self.store().complaint_by_id(id).await?;
-        Reader::of(actor, &c).ok_or(ComplaintError::NotFound)?;
+        if !matches!(Reader::of(actor, &c), Some(Reader::Resident | Reader::Staff)) {
+            return Err(ComplaintError::NotFound);
+        }
         let mime = c.photo_type.clone().ok_or(ComplaintError::NotFound)?;
         Ok((mime, self.store().complaint_photo(id).await?))
     }

@@ -12,10 +12,19 @@ use serde_json::{Value, json};
 
 use crate::api_redemptions::{at, campaign, code_of, holder, shop};
 
+/// A PNG of `len` bytes in well-formed chunks (IHDR, one IDAT, IEND).
 fn png(len: usize) -> Vec<u8> {
-    let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    b.resize(len - 12, 0);
-    b.extend_from_slice(b"\0\0\0\0IEND\xaeB`\x82");
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut c = u32::try_from(data.len()).unwrap_or(0).to_be_bytes().to_vec();
+        c.extend_from_slice(kind);
+        c.extend_from_slice(data);
+        c.extend_from_slice(&[0, 0, 0, 0]);
+        c
+    };
+    let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
+    b.extend(chunk(b"IHDR", &[0; 13]));
+    b.extend(chunk(b"IDAT", &vec![7; len.saturating_sub(8 + 25 + 12 + 12)]));
+    b.extend(chunk(b"IEND", &[]));
     b
 }
 
@@ -98,6 +107,12 @@ async fn a_complaint_is_filed_worked_answered_by_the_merchant_closed_and_counted
 
     let (status, asked) = app.get(&format!("/api/v1/merchants/{}/complaints", s.id), Some(&s.owner)).await;
     assert_eq!((status, asked.as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{asked}");
+    let shown = app.client.get(app.url(&format!("/api/v1/complaints/{id}/photo"))).bearer_auth(&s.owner).send().await;
+    assert_eq!(
+        shown.map(|r| r.status()).ok(),
+        Some(StatusCode::NOT_FOUND),
+        "the merchant never sees the resident's photo"
+    );
     let (status, seen) = app.get(&format!("/api/v1/complaints/{id}"), Some(&s.owner)).await;
     assert_eq!(
         actions(&seen),
@@ -128,6 +143,18 @@ async fn a_complaint_is_filed_worked_answered_by_the_merchant_closed_and_counted
     let (_, all) = app.get(&format!("/api/v1/complaints/{id}"), Some(&op)).await;
     assert_eq!(actions(&all), vec!["filed", "assign", "reply", "ask_merchant", "merchant_answer", "close"]);
 
+    // A phone's JPEG carries the position it was taken at: quan keeps the picture, not the position.
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1, 0, 12];
+    jpeg.extend_from_slice(b"Exif\0\0GPS!");
+    jpeg.extend_from_slice(&[0xFF, 0xDA, 0, 4, 1, 1, 0x55, 0x66, 0xFF, 0xD9]);
+    let body = json!({"kind": "other", "text": "补充照片", "district": "420502", "photo_base64": b64(&jpeg)});
+    let (status, second) = app.post("/api/v1/complaints", Some(&resident), &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    let sid = second["complaint"]["id"].as_str().unwrap_or_default();
+    let got = app.client.get(app.url(&format!("/api/v1/complaints/{sid}/photo"))).bearer_auth(&resident).send().await;
+    let got = got.unwrap_or_else(|e| panic!("{e}")).bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+    assert!(!got.windows(4).any(|w| w == b"Exif") && got.ends_with(&[0x55, 0x66, 0xFF, 0xD9]), "{got:02X?}");
+
     at(&app, "2026-12-06T01:00:00+08:00");
     let (_, official) = app.staff("yichang.complaint.official", Role::Official, "4205").await;
     let (status, r) = app.get(&format!("/api/v1/campaigns/{cid}/reports/daily/2026-12-05"), Some(&official)).await;
@@ -136,10 +163,11 @@ async fn a_complaint_is_filed_worked_answered_by_the_merchant_closed_and_counted
     let f = if f.is_null() { &r["complaints"] } else { f };
     assert_eq!(
         (f["filed_day"].as_u64(), f["closed_total"].as_u64(), f["answered_in_time"].as_u64()),
-        (Some(1), Some(1), Some(1)),
+        (Some(2), Some(1), Some(1)),
         "{f}"
     );
-    assert_eq!(f["by_kind"][0]["code"], "wrong_discount");
+    let kinds: Vec<&str> = f["by_kind"].as_array().into_iter().flatten().filter_map(|k| k["code"].as_str()).collect();
+    assert_eq!(kinds, vec!["other", "wrong_discount"], "one each, by code");
     assert_eq!(f["by_merchant"][0]["code"], s.id.as_str());
 }
 
