@@ -300,17 +300,19 @@ impl Engine {
         if visible { Ok(m) } else { Err(MerchantError::NotFound) }
     }
 
+    /// Merchants of my region by status, narrowed by `q` (its search cut to
+    /// [`crate::SEARCH_CHARS_MAX`] characters).
     pub async fn list_merchants(
         &self,
         actor: &Actor,
         status: Option<MerchantStatus>,
         after: Option<MerchantId>,
         limit: u32,
-        search: Option<&str>,
+        q: &quan_store::MerchantQuery<'_>,
     ) -> Result<Vec<Merchant>, MerchantError> {
         let region = Self::staff_region(actor).ok_or(MerchantError::Forbidden)?;
-        let search = crate::search_text(search);
-        Ok(self.store().list_merchants(region, status, after, limit.clamp(1, crate::LIST_LEN_MAX), search).await?)
+        let q = quan_store::MerchantQuery { search: crate::search_text(q.search), ..*q };
+        Ok(self.store().list_merchants(region, status, after, limit.clamp(1, crate::LIST_LEN_MAX), &q).await?)
     }
 
     /// Operators approve, reject, suspend and reinstate; officials may also

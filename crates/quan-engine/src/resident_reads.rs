@@ -168,7 +168,13 @@ impl Engine {
         loop {
             let page = self
                 .store()
-                .list_merchants(&campaign.spec.region, Some(MerchantStatus::Approved), after, crate::LIST_LEN_MAX, None)
+                .list_merchants(
+                    &campaign.spec.region,
+                    Some(MerchantStatus::Approved),
+                    after,
+                    crate::LIST_LEN_MAX,
+                    &quan_store::MerchantQuery::default(),
+                )
                 .await?;
             after = page.last().map(|m| m.id);
             scanned += page.len();

@@ -31,7 +31,7 @@ pub use district_records::DistrictBoundary;
 pub use eligibility_records::{EligibilityList, Identity, IdentityChange, ListMember, MemberKind};
 pub use error::StoreError;
 pub use ledger_records::{AccountTotals, Transfer, merge_transfers};
-pub use merchant_records::{Merchant, MerchantReview, PriceChange, Product, Till};
+pub use merchant_records::{Merchant, MerchantQuery, MerchantReview, PriceChange, Product, Till};
 pub use migration::{Migration, check_applied};
 pub use records::{
     IdempotencyBegin, NewOtp, NewUser, OtpChallenge, OtpSend, OtpSendLimits, PoolStats, Principal, Resident,

@@ -62,3 +62,20 @@ pub struct PriceChange {
     pub at: DateTime<Utc>,
     pub actor: UserId,
 }
+
+/// Which merchants a list shows, besides their region and status.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MerchantQuery<'a> {
+    /// Legal name, address or contact name containing it (any case), or the credit code.
+    pub search: Option<&'a str>,
+    /// Only this district (six digits).
+    pub district: Option<&'a str>,
+    pub industry: Option<quan_domain::Industry>,
+    pub scale: Option<quan_domain::merchant::Scale>,
+}
+
+impl<'a> MerchantQuery<'a> {
+    pub fn search(search: Option<&'a str>) -> MerchantQuery<'a> {
+        MerchantQuery { search, ..MerchantQuery::default() }
+    }
+}

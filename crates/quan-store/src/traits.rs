@@ -173,16 +173,15 @@ pub trait MerchantStore: Send + Sync {
     /// credit code exists; returns how many were inserted.
     async fn insert_merchants(&self, ms: &[Merchant]) -> Result<u64, StoreError>;
     async fn merchant_by_id(&self, id: MerchantId) -> Result<Merchant, StoreError>;
-    /// Merchants whose district lies inside `within`, by id; with `search`,
-    /// only those whose legal name, address or contact name contains it, or
-    /// whose credit code is it.
+    /// Merchants whose district lies inside `within`, by id, narrowed by
+    /// `q` (search, district, industry, scale).
     async fn list_merchants(
         &self,
         within: &Region,
         status: Option<MerchantStatus>,
         after: Option<MerchantId>,
         limit: u32,
-        search: Option<&str>,
+        q: &crate::MerchantQuery<'_>,
     ) -> Result<Vec<Merchant>, StoreError>;
     async fn count_merchants(&self) -> Result<u64, StoreError>;
     /// Merchants of an earlier version whose contact phone is still in

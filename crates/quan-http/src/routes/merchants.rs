@@ -256,6 +256,14 @@ struct ListQuery {
     /// this (any case), or whose credit code it is.
     #[param(max_length = 64)]
     q: Option<String>,
+    /// Only this district (six digits).
+    #[param(pattern = "^[0-9]{6}$")]
+    district: Option<String>,
+    /// Only this industry (e.g. `catering`).
+    industry: Option<String>,
+    /// Only this scale: `large`, `medium`, `small` or `micro`.
+    #[param(pattern = "^(large|medium|small|micro)$")]
+    scale: Option<String>,
 }
 
 /// Merchants inside the caller's region. Roles: official, auditor, operator.
@@ -273,16 +281,34 @@ async fn list_merchants(
         ),
     };
     let limit = crate::views::page_limit(q.limit)?;
-    let list = state
-        .engine
-        .list_merchants(
-            &auth.0,
-            status,
-            q.after.map(MerchantId::from_uuid),
-            limit,
-            crate::views::search(q.q.as_deref())?,
-        )
-        .await?;
+    let district = match q.district.as_deref() {
+        None => None,
+        Some(d) => Some(
+            quan_domain::DistrictCode::parse(d)
+                .map_err(|_| ApiError::invalid_field("district", "six digits of a district"))?
+                .to_string(),
+        ),
+    };
+    let industry = match q.industry.as_deref() {
+        None => None,
+        Some(i) => Some(
+            quan_domain::Industry::parse(i).ok_or_else(|| ApiError::invalid_field("industry", "a known industry"))?,
+        ),
+    };
+    let scale = match q.scale.as_deref() {
+        None => None,
+        Some(x) => Some(
+            quan_domain::merchant::Scale::parse(x)
+                .ok_or_else(|| ApiError::invalid_field("scale", "large, medium, small or micro"))?,
+        ),
+    };
+    let query = quan_store::MerchantQuery {
+        search: crate::views::search(q.q.as_deref())?,
+        district: district.as_deref(),
+        industry,
+        scale,
+    };
+    let list = state.engine.list_merchants(&auth.0, status, q.after.map(MerchantId::from_uuid), limit, &query).await?;
     let next_after = if list.len() == limit as usize { list.last().map(|m| m.id.as_uuid()) } else { None };
     Ok(Json(MerchantList { merchants: list.iter().map(MerchantView::from).collect(), next_after }))
 }

@@ -100,12 +100,45 @@ pub async fn merchants_are_listed_by_region_and_status(s: S) {
         ok(s.insert_merchant(&merchant(n, d), None).await, "insert");
     }
     let r = Region::parse("4205").unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(ok(s.list_merchants(&r, None, None, 10, None).await, "list").len(), 2);
-    assert_eq!(ok(s.list_merchants(&r, Some(MerchantStatus::Approved), None, 10, None).await, "approved").len(), 0);
-    let page = ok(s.list_merchants(&r, Some(MerchantStatus::Pending), None, 1, None).await, "page");
-    let rest =
-        ok(s.list_merchants(&r, Some(MerchantStatus::Pending), page.last().map(|m| m.id), 10, None).await, "rest");
+    assert_eq!(ok(s.list_merchants(&r, None, None, 10, &crate::MerchantQuery::default()).await, "list").len(), 2);
+    assert_eq!(
+        ok(
+            s.list_merchants(&r, Some(MerchantStatus::Approved), None, 10, &crate::MerchantQuery::default()).await,
+            "approved"
+        )
+        .len(),
+        0
+    );
+    let page = ok(
+        s.list_merchants(&r, Some(MerchantStatus::Pending), None, 1, &crate::MerchantQuery::default()).await,
+        "page",
+    );
+    let rest = ok(
+        s.list_merchants(
+            &r,
+            Some(MerchantStatus::Pending),
+            page.last().map(|m| m.id),
+            10,
+            &crate::MerchantQuery::default(),
+        )
+        .await,
+        "rest",
+    );
     assert_eq!((page.len(), rest.len()), (1, 1));
+    // By district, industry and scale, in the query.
+    let mut hotel = merchant(4, "420503");
+    hotel.app.industry = quan_domain::Industry::ALL[1];
+    hotel.app.scale = quan_domain::merchant::Scale::Large;
+    ok(s.insert_merchant(&hotel, None).await, "insert hotel");
+    let q = |district, industry, scale| crate::MerchantQuery { search: None, district, industry, scale };
+    let ids = |v: Vec<crate::Merchant>| v.iter().map(|m| m.id).collect::<Vec<_>>();
+    let in_503 = ok(s.list_merchants(&r, None, None, 10, &q(Some("420503"), None, None)).await, "district");
+    assert_eq!(ids(in_503), vec![merchant(2, "420503").id, hotel.id]);
+    let large = ok(s.list_merchants(&r, None, None, 10, &q(None, None, Some(hotel.app.scale))).await, "scale");
+    assert_eq!(ids(large), vec![hotel.id]);
+    let of_kind = ok(s.list_merchants(&r, None, None, 10, &q(None, Some(hotel.app.industry), None)).await, "industry");
+    assert_eq!(ids(of_kind), vec![hotel.id]);
+    assert!(ok(s.list_merchants(&r, None, None, 10, &q(Some("330109"), None, None)).await, "outside").is_empty());
 }
 
 pub async fn a_review_applies_to_the_status_it_was_decided_on_and_is_kept(s: S) {

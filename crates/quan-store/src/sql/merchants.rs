@@ -238,13 +238,15 @@ macro_rules! impl_merchant_store {
                     st: Option<MerchantStatus>,
                     after: Option<MerchantId>,
                     limit: u32,
-                    search: Option<&str>,
+                    q: &quan_store::MerchantQuery<'_>,
                 ) -> Result<Vec<Merchant>, StoreError> {
+                    let search = q.search;
                     let sql = format!(
                         "SELECT {MERCHANT_COLS} FROM merchants
                          WHERE substr(district, 1, length($1)) = $1 AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR id > $3)
                            AND ($5 IS NULL OR lower(legal_name) LIKE $5 ESCAPE '\\' OR lower(address) LIKE $5 ESCAPE '\\'
                                 OR lower(contact_name) LIKE $5 ESCAPE '\\' OR credit_code = upper($6))
+                           AND ($7 IS NULL OR district = $7) AND ($8 IS NULL OR industry = $8) AND ($9 IS NULL OR scale = $9)
                          ORDER BY id LIMIT $4"
                     );
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -254,6 +256,9 @@ macro_rules! impl_merchant_store {
                         .bind(i64::from(limit))
                         .bind(search.map(quan_store::sql::contains_pattern))
                         .bind(search.map(str::trim))
+                        .bind(q.district)
+                        .bind(q.industry.map(|i| i.as_str()))
+                        .bind(q.scale.map(|s| s.as_str()))
                         .fetch_all(self.pool())
                         .await
                         .map_err(err)?;

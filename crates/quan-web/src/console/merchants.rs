@@ -69,20 +69,21 @@ async fn queue(State(state): State<AppState>, signed: Signed<Console>, Query(f):
     let status_raw = f.status.unwrap_or_else(|| "pending".to_owned());
     let status = MerchantStatus::parse(&status_raw);
     let q = f.q.unwrap_or_default();
-    let search = Some(q.trim()).filter(|s| !s.is_empty());
-    let list = state
-        .engine
-        .list_merchants(&signed.actor, status, None, quan_engine::LIST_LEN_MAX, search)
-        .await
-        .map_err(Msg::of)?;
-    // The district, industry and scale filters apply to the (at most 500) merchants found.
     let pick = |v: &Option<String>| v.clone().unwrap_or_default();
     let (district, industry, scale) = (pick(&f.district), pick(&f.industry), pick(&f.scale));
+    let query = quan_store::MerchantQuery {
+        search: Some(q.trim()).filter(|s| !s.is_empty()),
+        district: Some(district.as_str()).filter(|d| !d.is_empty()),
+        industry: quan_domain::Industry::parse(&industry),
+        scale: Scale::parse(&scale),
+    };
+    let list = state
+        .engine
+        .list_merchants(&signed.actor, status, None, quan_engine::LIST_LEN_MAX, &query)
+        .await
+        .map_err(Msg::of)?;
     let lines = list
         .iter()
-        .filter(|m| district.is_empty() || m.app.district.as_str() == district)
-        .filter(|m| industry.is_empty() || m.app.industry.as_str() == industry)
-        .filter(|m| scale.is_empty() || m.app.scale.as_str() == scale)
         .map(|m| Line {
             id: m.id.to_string(),
             name: m.app.legal_name.clone(),

@@ -58,3 +58,24 @@ async fn an_owner_reads_redemptions_by_day_and_till_and_resets_a_cashiers_passwo
     assert_eq!(status, StatusCode::UNAUTHORIZED, "the old password no longer works");
     assert!(!app.login("cashier1", &fresh).await.is_empty());
 }
+
+#[tokio::test]
+async fn staff_list_merchants_by_district_industry_and_scale_and_a_bad_filter_is_named() {
+    let app = TestApp::sqlite().await;
+    let s = crate::api_redemptions::shop_in(&app, 1, "catering", "420502", "small").await;
+    crate::api_redemptions::shop_in(&app, 2, "retail", "420503", "large").await;
+    let (_, op) = app.staff("yichang.lister", quan_domain::Role::Operator, "4205").await;
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v["merchants"].as_array().into_iter().flatten().filter_map(|m| m["id"].as_str().map(str::to_owned)).collect()
+    };
+    let (status, all) = app.get("/api/v1/merchants?status=approved", Some(&op)).await;
+    assert_eq!((status, ids(&all).len()), (StatusCode::OK, 2), "{all}");
+    let (_, one) = app.get("/api/v1/merchants?district=420502&industry=catering&scale=small", Some(&op)).await;
+    assert_eq!(ids(&one), vec![s.id.clone()], "{one}");
+    let (_, none) = app.get("/api/v1/merchants?district=420502&scale=large", Some(&op)).await;
+    assert!(ids(&none).is_empty(), "{none}");
+    for bad in ["district=42", "scale=huge", "industry=weapons"] {
+        let (status, body) = app.get(&format!("/api/v1/merchants?{bad}"), Some(&op)).await;
+        assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"), "{bad}: {body}");
+    }
+}

@@ -221,7 +221,7 @@ impl<'a> Demo<'a> {
             let status = Some(quan_domain::merchant::MerchantStatus::Pending);
             let page = self
                 .engine
-                .list_merchants(&actor, status, after, 500, None)
+                .list_merchants(&actor, status, after, 500, &quan_store::MerchantQuery::default())
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let done = page.len() < 500;
