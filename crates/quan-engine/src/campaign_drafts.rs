@@ -39,15 +39,7 @@ impl Engine {
         if let Some(e) = not_a_draft(&c) {
             return Err(e);
         }
-        let today = quan_domain::BusinessDay::of(self.now(), quan_domain::CutoffHour::default()).date();
-        file.campaign.validate(today).map_err(|e| CampaignError::Invalid(e.under("campaign")))?;
-        if !me.region.contains(&file.campaign.region) {
-            return Err(CampaignError::Invalid(Invalid::new(
-                "campaign.region",
-                "region_outside_yours",
-                format!("{} is outside your region {}", file.campaign.region, me.region),
-            )));
-        }
+        self.check_campaign_spec(me, &file.campaign)?;
         let now = self.now();
         let edited = Campaign { spec: file.campaign, updated_at: now, ..c.clone() };
         check_campaign_batches(&edited, &file.batches, now).map_err(CampaignError::Invalid)?;
@@ -60,17 +52,7 @@ impl Engine {
             ),
             ..self.event(id, "edited", Some(me.id))
         }];
-        let mut batches = Vec::new();
-        for spec in file.batches {
-            let face = spec.face_total().unwrap_or(Fen::AMOUNT_MAX);
-            let b = self.new_batch(id, spec, me.id);
-            events.push(CampaignEvent {
-                batch_id: Some(b.id),
-                amount: Some(face),
-                ..self.event(id, "batch_created", Some(me.id))
-            });
-            batches.push(b);
-        }
+        let batches = self.new_batches(id, file.batches, me.id, &mut events);
         self.store().replace_draft(&edited, &batches, &events).await.map_err(stored)?;
         tracing::info!(campaign_id = %id, batches = batches.len(), by = %me.id, "draft edited");
         Ok((self.store().campaign_by_id(id).await?, batches))

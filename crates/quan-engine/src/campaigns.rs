@@ -196,7 +196,44 @@ impl Engine {
         context(c, self.now())
     }
 
-    pub(crate) fn new_batch(&self, campaign: CampaignId, spec: BatchSpec, by: UserId) -> Batch {
+    /// A campaign's spec as an official submits it: valid today and inside
+    /// their region.
+    pub(crate) fn check_campaign_spec(&self, me: &User, spec: &CampaignSpec) -> Result<(), CampaignError> {
+        let today = quan_domain::BusinessDay::of(self.now(), quan_domain::CutoffHour::default()).date();
+        spec.validate(today).map_err(|e| CampaignError::Invalid(e.under("campaign")))?;
+        if !me.region.contains(&spec.region) {
+            return Err(CampaignError::Invalid(Invalid::new(
+                "campaign.region",
+                "region_outside_yours",
+                format!("{} is outside your region {}", spec.region, me.region),
+            )));
+        }
+        Ok(())
+    }
+
+    /// New batches of a campaign, each with its `batch_created` event.
+    pub(crate) fn new_batches(
+        &self,
+        campaign: CampaignId,
+        specs: Vec<BatchSpec>,
+        by: UserId,
+        events: &mut Vec<CampaignEvent>,
+    ) -> Vec<Batch> {
+        let mut batches = Vec::new();
+        for spec in specs {
+            let face = spec.face_total().unwrap_or(Fen::AMOUNT_MAX);
+            let b = self.new_batch(campaign, spec, by);
+            events.push(CampaignEvent {
+                batch_id: Some(b.id),
+                amount: Some(face),
+                ..self.event(campaign, "batch_created", Some(by))
+            });
+            batches.push(b);
+        }
+        batches
+    }
+
+    fn new_batch(&self, campaign: CampaignId, spec: BatchSpec, by: UserId) -> Batch {
         let lottery = matches!(spec.mode, BatchMode::Lottery { .. }).then(|| {
             let mut seed = [0u8; 32];
             self.inner.random.fill(&mut seed);
@@ -222,15 +259,7 @@ impl Engine {
         file: CampaignFile,
     ) -> Result<(Campaign, Vec<Batch>), CampaignError> {
         let me = official(actor)?;
-        let today = quan_domain::BusinessDay::of(self.now(), quan_domain::CutoffHour::default()).date();
-        file.campaign.validate(today).map_err(|e| CampaignError::Invalid(e.under("campaign")))?;
-        if !me.region.contains(&file.campaign.region) {
-            return Err(CampaignError::Invalid(Invalid::new(
-                "campaign.region",
-                "region_outside_yours",
-                format!("{} is outside your region {}", file.campaign.region, me.region),
-            )));
-        }
+        self.check_campaign_spec(me, &file.campaign)?;
         let now = self.now();
         let campaign = Campaign {
             id: CampaignId::from_uuid(self.new_uuid()),
@@ -243,18 +272,8 @@ impl Engine {
             updated_at: now,
         };
         let committed = check_campaign_batches(&campaign, &file.batches, now).map_err(CampaignError::Invalid)?;
-        let mut batches = Vec::new();
         let mut events = vec![self.event(campaign.id, "created", Some(me.id))];
-        for spec in file.batches {
-            let face = spec.face_total().unwrap_or(Fen::AMOUNT_MAX);
-            let b = self.new_batch(campaign.id, spec, me.id);
-            events.push(CampaignEvent {
-                batch_id: Some(b.id),
-                amount: Some(face),
-                ..self.event(campaign.id, "batch_created", Some(me.id))
-            });
-            batches.push(b);
-        }
+        let batches = self.new_batches(campaign.id, file.batches, me.id, &mut events);
         self.store().insert_campaign(&campaign, &batches, &events).await?;
         let back = self.store().campaign_by_id(campaign.id).await?;
         assert_eq!(back.committed, committed, "the stored commitment must equal the batches' face value");

@@ -8,7 +8,7 @@ use quan_testkit::fixtures::{at, resident, shop};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{Browser, available, within};
+use crate::support::{Browser, available, sign_in, within};
 
 const PHONE: &str = "13900006666";
 
@@ -103,11 +103,7 @@ async fn a_resident_complains_with_a_photo_an_operator_answers_and_the_report_co
 
     // The operator works it in the console.
     let op = Browser::start().await;
-    op.go(&app.url("/console/login")).await;
-    op.type_into("#username", "yichang.operator").await;
-    op.type_into("#password", &operator_pw).await;
-    op.click("#login").await;
-    op.find("#campaigns", 10).await;
+    sign_in(&app, &op, "yichang.operator", &operator_pw).await;
     op.click("#nav-complaints").await;
     let row = op.find("#complaints tbody tr", 5).await;
     assert!(row.text().await.unwrap_or_default().contains(&ticket), "the newest ticket is first in the queue");

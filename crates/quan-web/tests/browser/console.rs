@@ -7,15 +7,7 @@ use quan_domain::Role;
 use quan_testkit::TestApp;
 use quan_testkit::fixtures::at;
 
-use crate::support::{Browser, available, within};
-
-async fn sign_in(app: &TestApp, b: &Browser, username: &str, password: &str) {
-    b.go(&app.url("/console/login")).await;
-    b.type_into("#username", username).await;
-    b.type_into("#password", password).await;
-    b.click("#login").await;
-    b.find("#campaigns", 10).await;
-}
+use crate::support::{Browser, available, sign_in, within};
 
 fn set(field: &str, value: &str) -> String {
     format!("document.getElementById('{field}').value = '{value}';")

@@ -8,7 +8,7 @@ use quan_testkit::fixtures::{at, resident};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{Browser, available, within};
+use crate::support::{Browser, available, sign_in, within};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_shows_new_figures_every_second_of_a_grab() {
@@ -38,11 +38,7 @@ async fn the_dashboard_shows_new_figures_every_second_of_a_grab() {
 
     at(&app, "2026-12-05T10:00:00+08:00");
     let b = Browser::start().await;
-    b.go(&app.url("/console/login")).await;
-    b.type_into("#username", "yichang.official").await;
-    b.type_into("#password", &pw).await;
-    b.click("#login").await;
-    b.find("#campaigns", 10).await;
+    sign_in(&app, &b, "yichang.official", &pw).await;
     b.go(&app.url(&format!("/console/campaigns/{cid}"))).await;
     b.click("#batches a.dashboard-link").await;
     b.find("#chart-rate canvas", 10).await;

@@ -7,7 +7,7 @@ use quan_testkit::TestApp;
 use quan_testkit::fixtures::at;
 use serde_json::json;
 
-use crate::support::{Browser, available, within};
+use crate::support::{Browser, available, sign_in, within};
 
 fn geojson(name: &str) -> String {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -28,11 +28,7 @@ async fn an_official_previews_and_imports_boundaries_and_a_list() {
     at(&app, "2026-12-01T09:00:00+08:00");
     let (_, pw) = app.create_staff("yichang.official", Role::Official, "4205").await;
     let b = Browser::start().await;
-    b.go(&app.url("/console/login")).await;
-    b.type_into("#username", "yichang.official").await;
-    b.type_into("#password", &pw).await;
-    b.click("#login").await;
-    b.find("#campaigns", 10).await;
+    sign_in(&app, &b, "yichang.official", &pw).await;
     b.click("#nav-districts").await;
     b.find("#no-districts", 5).await;
 

@@ -6,7 +6,7 @@ use quan_domain::Role;
 use quan_testkit::TestApp;
 use quan_testkit::fixtures::at;
 
-use crate::support::{Browser, available, within};
+use crate::support::{Browser, available, sign_in, within};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_official_uploads_a_campaign_file_edits_the_draft_and_deletes_one() {
@@ -24,10 +24,7 @@ async fn an_official_uploads_a_campaign_file_edits_the_draft_and_deletes_one() {
         .unwrap_or_else(|e| panic!("{e}"));
 
     let b = Browser::start().await;
-    b.go(&app.url("/console/login")).await;
-    b.type_into("#username", "yichang.official").await;
-    b.type_into("#password", &pw).await;
-    b.click("#login").await;
+    sign_in(&app, &b, "yichang.official", &pw).await;
     b.click("#upload-campaign").await;
     b.find("#file-form", 5).await;
     b.check_page(&app.base).await;

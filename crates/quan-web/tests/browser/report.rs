@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::support::{Browser, available, within};
+use crate::support::{Browser, available, sign_in, within};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_report_draws_the_district_map_and_its_xlsx_opens() {
@@ -54,11 +54,7 @@ async fn the_report_draws_the_district_map_and_its_xlsx_opens() {
 
     // The same day, the campaign page shows today's redemptions as they come.
     let t = Browser::start().await;
-    t.go(&app.url("/console/login")).await;
-    t.type_into("#username", "yichang.official").await;
-    t.type_into("#password", &pw).await;
-    t.click("#login").await;
-    t.find("#campaigns", 10).await;
+    sign_in(&app, &t, "yichang.official", &pw).await;
     t.go(&app.url(&format!("/console/campaigns/{cid}"))).await;
     assert_eq!(t.text("#today-count", 10).await, "1");
     assert_eq!(t.text("#today-subsidy", 2).await, "20.00");
@@ -67,11 +63,7 @@ async fn the_report_draws_the_district_map_and_its_xlsx_opens() {
 
     at(&app, "2026-12-06T01:00:00+08:00");
     let b = Browser::start().await;
-    b.go(&app.url("/console/login")).await;
-    b.type_into("#username", "yichang.official").await;
-    b.type_into("#password", &pw).await;
-    b.click("#login").await;
-    b.find("#campaigns", 10).await;
+    sign_in(&app, &b, "yichang.official", &pw).await;
     b.go(&app.url(&format!("/console/campaigns/{cid}"))).await;
     b.click("#reports-link").await;
     assert_eq!(b.text("#total-redemptions", 10).await, "1");

@@ -8,7 +8,7 @@ use quan_testkit::fixtures::{at, resident, shop};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{Browser, available};
+use crate::support::{Browser, available, sign_in};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_reads_a_days_settlement_and_every_mismatch_of_the_bank_and_the_bill() {
@@ -45,11 +45,7 @@ async fn an_operator_reads_a_days_settlement_and_every_mismatch_of_the_bank_and_
 
     let (_, pw) = app.create_staff("yichang.settle.op", Role::Operator, "4205").await;
     let b = Browser::start().await;
-    b.go(&app.url("/console/login")).await;
-    b.type_into("#username", "yichang.settle.op").await;
-    b.type_into("#password", &pw).await;
-    b.click("#login").await;
-    b.find("#campaigns", 10).await;
+    sign_in(&app, &b, "yichang.settle.op", &pw).await;
     b.go(&app.url("/console/settlement?day=2026-12-05")).await;
     let row = b.text("#settlements tbody tr", 5).await;
     assert!(row.contains("20.00") && row.contains("已付款"), "{row}");

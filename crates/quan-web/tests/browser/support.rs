@@ -203,3 +203,12 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Signs in to the console and waits for its home page.
+pub async fn sign_in(app: &quan_testkit::TestApp, b: &Browser, username: &str, password: &str) {
+    b.go(&app.url("/console/login")).await;
+    b.type_into("#username", username).await;
+    b.type_into("#password", password).await;
+    b.click("#login").await;
+    b.find("#campaigns", 10).await;
+}
