@@ -19,6 +19,7 @@ pub mod campaign_drafts;
 pub mod campaigns;
 pub mod claims;
 mod clock;
+pub mod close_out;
 pub mod committer;
 pub mod complaints;
 pub mod csv_cell;

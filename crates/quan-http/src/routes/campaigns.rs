@@ -50,7 +50,7 @@ async fn close_out_report(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
-) -> ApiResult<Json<quan_engine::campaigns::CloseOutReport>> {
+) -> ApiResult<Json<quan_engine::close_out::CloseOutReport>> {
     Ok(Json(state.engine.close_out_report(&auth.0, campaign_id(&id)?).await?))
 }
 

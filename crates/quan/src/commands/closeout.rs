@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use quan_domain::{CampaignId, Fen};
-use quan_engine::campaigns::CloseOutReport;
+use quan_engine::close_out::CloseOutReport;
 use rust_xlsxwriter::{Format, Workbook};
 
 use crate::config::Config;

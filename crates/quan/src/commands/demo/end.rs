@@ -17,7 +17,7 @@ use crate::commands::prose::{grouped, tally, yuan};
 
 /// What the close-out left: the figures and files the summary names.
 pub(super) struct CloseOut {
-    pub(super) report: quan_engine::campaigns::CloseOutReport,
+    pub(super) report: quan_engine::close_out::CloseOutReport,
     pub(super) final_report: DailyReport,
     pub(super) final_files: Vec<PathBuf>,
     pub(super) batch_finals: Vec<PathBuf>,
