@@ -102,6 +102,16 @@ pub struct BatchSpec {
     pub limits: Limits,
     #[serde(default)]
     pub mode: BatchMode,
+    /// Seconds after the opening in which arrival order does not count: the
+    /// claims of those seconds are admitted in an order drawn from the
+    /// batch's committed seed (`crate::admission`). 0 turns it off; a
+    /// lottery batch has no use for it.
+    #[serde(default = "default_window_s")]
+    pub admission_window_s: u32,
+}
+
+fn default_window_s() -> u32 {
+    crate::admission::WINDOW_S_DEFAULT
 }
 
 /// A voucher kind with its stock in this batch.
@@ -145,6 +155,12 @@ impl BatchSpec {
         }
     }
 
+    /// The fair admission window's end, for a grab batch that has one.
+    pub fn admission_window_ends_at(&self) -> Option<DateTime<Utc>> {
+        (matches!(self.mode, BatchMode::Grab) && self.admission_window_s > 0)
+            .then(|| self.opening_at + chrono::Duration::seconds(i64::from(self.admission_window_s)))
+    }
+
     pub fn has_started(&self, now: DateTime<Utc>) -> bool {
         now >= self.first_action_at()
     }
@@ -167,6 +183,8 @@ impl BatchSpec {
         self.validate_eligibility(cx.campaign_region)?;
         self.validate_districts(cx)?;
         self.validate_limits()?;
+        let w = crate::admission::WINDOW_S_MAX;
+        ensure(self.admission_window_s <= w, "admission_window_s", "out_of_range", || format!("0 to {w} seconds"))?;
         if let BatchMode::Lottery { registration_opens_at, registration_closes_at } = &self.mode {
             ensure(*registration_opens_at > cx.now, "mode.registration_opens_at", "opening_time_in_past", || {
                 "registration must open in the future".into()

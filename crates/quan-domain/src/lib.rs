@@ -5,6 +5,7 @@
 //! replayed from its inputs.
 
 pub mod access;
+pub mod admission;
 pub mod batch;
 pub mod business_day;
 pub mod campaign;
@@ -24,6 +25,7 @@ pub mod ledger;
 pub mod lottery;
 pub mod merchant;
 pub mod money;
+pub mod pause;
 pub mod phone;
 pub mod postings;
 pub mod redemption;

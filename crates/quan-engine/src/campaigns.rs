@@ -234,7 +234,10 @@ impl Engine {
     }
 
     fn new_batch(&self, campaign: CampaignId, spec: BatchSpec, by: UserId) -> Batch {
-        let lottery = matches!(spec.mode, BatchMode::Lottery { .. }).then(|| {
+        // A lottery's draw and a grab's admission window draw from the
+        // batch's one seed, committed to now and revealed after the draw.
+        let draws = matches!(spec.mode, BatchMode::Lottery { .. }) || spec.admission_window_ends_at().is_some();
+        let lottery = draws.then(|| {
             let mut seed = [0u8; 32];
             self.inner.random.fill(&mut seed);
             LotteryState { seed, commitment: quan_domain::lottery::commitment(&seed), drawn_at: None }

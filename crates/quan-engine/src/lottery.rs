@@ -135,7 +135,10 @@ impl Engine {
     /// The public record of a lottery. The seed is withheld until the draw.
     pub async fn lottery_record(&self, id: BatchId) -> Result<LotteryRecord, CampaignError> {
         let mut batch = self.store().batch_by_id(id).await?;
-        let Some(state) = &mut batch.lottery else { return Err(CampaignError::NotALottery) };
+        let lottery_mode = matches!(batch.spec.mode, BatchMode::Lottery { .. });
+        let Some(state) = batch.lottery.as_mut().filter(|_| lottery_mode) else {
+            return Err(CampaignError::NotALottery);
+        };
         if state.drawn_at.is_none() {
             state.seed = [0; 32];
         }

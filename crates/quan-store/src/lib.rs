@@ -18,6 +18,8 @@ mod migration;
 mod records;
 mod redemption_records;
 mod report_records;
+mod risk_records;
+mod risk_traits;
 pub mod sql;
 mod traits;
 
@@ -42,6 +44,8 @@ pub use report_records::{
     DayActivity, DayRedemption, DayRefund, DayVoucher, EarlierRedemption, EarlierVoucher, GrabSecond, LiveFigures,
     ReportDay, ReportSnapshot,
 };
+pub use risk_records::{AdmissionEntry, PauseRecord, Resumption};
+pub use risk_traits::RiskStore;
 pub use traits::{
     CampaignDraftStore, CampaignStore, ClaimStore, ComplaintStore, DistrictStore, EligibilityStore, HealthStore,
     IdempotencyStore, LedgerStore, MerchantAlikeStore, MerchantStore, OtpStore, RedemptionStore, ReportStore,

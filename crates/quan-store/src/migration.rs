@@ -175,6 +175,11 @@ macro_rules! migrations {
                 name: "grab_seconds",
                 sql: include_str!(concat!($dir, "/0028_grab_seconds.sql")),
             },
+            $crate::Migration {
+                version: 29,
+                name: "risk_at_the_grab",
+                sql: include_str!(concat!($dir, "/0029_risk_at_the_grab.sql")),
+            },
         ]
     };
 }

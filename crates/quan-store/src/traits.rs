@@ -530,6 +530,7 @@ pub trait Store:
     + OtpStore
     + CampaignStore
     + CampaignDraftStore
+    + crate::RiskStore
     + MerchantStore
     + RedemptionStore
     + SettlementStore
@@ -554,6 +555,7 @@ impl<T> Store for T where
         + OtpStore
         + CampaignStore
         + CampaignDraftStore
+        + crate::RiskStore
         + MerchantStore
         + RedemptionStore
         + SettlementStore

@@ -52,6 +52,7 @@ fn spec() -> BatchSpec {
         eligibility: EligibilityRule::default(),
         limits: Limits::default(),
         mode: BatchMode::Grab,
+        admission_window_s: 3,
     }
 }
 
@@ -156,4 +157,19 @@ fn the_budget_refuses_batches_beyond_it_and_names_the_amounts() {
     let e = check_budget(Fen::new(100), Fen::new(60), Fen::new(41)).err();
     assert_eq!(e.as_ref().map(|e| e.rule), Some("budget_exceeded"));
     assert!(e.is_some_and(|e| e.message.contains("1.01") && e.message.contains("0.60") && e.message.contains("0.41")));
+}
+
+#[test]
+fn a_grab_batch_has_a_three_second_window_unless_it_says_otherwise_and_at_most_thirty() {
+    let mut json = serde_json::to_value(spec()).unwrap_or_default();
+    json.as_object_mut().map(|o| o.remove("admission_window_s"));
+    let read: BatchSpec = serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read.admission_window_s, crate::admission::WINDOW_S_DEFAULT);
+    assert_eq!(read.admission_window_ends_at(), Some(read.opening_at + Duration::seconds(3)));
+    let mut s = spec();
+    s.admission_window_s = 0;
+    assert_eq!(s.admission_window_ends_at(), None, "0 turns it off");
+    s.admission_window_s = 31;
+    let r = region();
+    assert_eq!(s.validate(&cx(&r, now())).map_err(|e| e.rule), Err("out_of_range"));
 }

@@ -56,6 +56,7 @@ pub struct BatchView {
 
 impl BatchView {
     pub fn new(b: &Batch, now: DateTime<Utc>) -> BatchView {
+        let lottery = matches!(b.spec.mode, BatchMode::Lottery { .. });
         let phase = match &b.spec.mode {
             _ if now >= b.spec.closing_at => "ended",
             _ if now >= b.spec.opening_at => "open",
@@ -75,7 +76,7 @@ impl BatchView {
             phase: phase.into(),
             face_total_fen: b.face_total.as_i64(),
             version: b.version,
-            lottery_commitment: b.lottery.as_ref().map(|l| hex(&l.commitment)),
+            lottery_commitment: b.lottery.as_ref().filter(|_| lottery).map(|l| hex(&l.commitment)),
             lottery_drawn_at: b.lottery.as_ref().and_then(|l| l.drawn_at),
             spec: serde_json::to_value(&b.spec).unwrap_or_default(),
             created_at: b.created_at,

@@ -8,6 +8,7 @@ mod complaints;
 mod drafts;
 mod merchants;
 mod redemptions;
+mod risk;
 mod settlement;
 pub use campaigns::*;
 pub use claims::*;
@@ -15,6 +16,7 @@ pub use complaints::*;
 pub use drafts::*;
 pub use merchants::*;
 pub use redemptions::*;
+pub use risk::*;
 pub use settlement::*;
 
 use std::sync::Arc;
@@ -86,6 +88,8 @@ macro_rules! conformance_tests {
             a_residents_complaints_per_day_are_limited_even_when_raced,
             a_draft_is_rewritten_or_deleted_only_while_it_holds_no_money,
             grab_seconds_of_every_node_are_kept_and_a_rewrite_replaces_a_nodes_second,
+            an_admission_draw_reads_back_by_rank_and_a_rewrite_replaces_a_rank,
+            a_pause_is_on_until_it_is_resumed_once_and_the_days_it_covered_find_it,
             merchants_sharing_an_account_phone_or_address_are_found_with_what_they_share,
         );
     };
@@ -107,7 +111,7 @@ pub(crate) fn t(ms: i64) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp_millis(1_790_000_000_000 + ms).unwrap_or_default()
 }
 
-fn uid(n: u128) -> UserId {
+pub(crate) fn uid(n: u128) -> UserId {
     UserId::from_uuid(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 + n))
 }
 
@@ -115,7 +119,7 @@ pub(crate) fn hash(n: u8) -> KeyedHash {
     KeyedHash::from_bytes([n; 32])
 }
 
-fn user(n: u128, name: &str, region: &str) -> User {
+pub(crate) fn user(n: u128, name: &str, region: &str) -> User {
     User {
         id: uid(n),
         username: Username::parse(name).unwrap_or_else(|e| panic!("{e}")),

@@ -18,6 +18,7 @@ pub mod merchant_alike;
 pub mod merchants;
 pub mod redemptions;
 pub mod reports;
+pub mod risk;
 pub mod sessions;
 pub mod settlements;
 
@@ -47,6 +48,7 @@ macro_rules! impl_sql_store {
         $crate::impl_settlement_store!($store, $row);
         $crate::impl_report_store!($store, $row);
         $crate::impl_complaint_store!($store, $row);
+        $crate::impl_risk_store!($store, $row);
     };
 }
 

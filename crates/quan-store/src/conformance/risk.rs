@@ -1,0 +1,59 @@
+//! Risk control at the grab: admission draws read back as published;
+//! pauses are on until resumed once, and a day's report finds every pause
+//! that was on during it.
+
+use quan_domain::ResidentId;
+
+use super::campaigns::bid;
+use super::{S, ok, t, uid, user};
+use crate::{AdmissionEntry, PauseRecord, Resumption, StoreError};
+
+pub async fn an_admission_draw_reads_back_by_rank_and_a_rewrite_replaces_a_rank(s: S) {
+    let draw = uuid::Uuid::from_u128(77);
+    let e = |rank: u32, resident: u128, outcome: &str| AdmissionEntry {
+        batch_id: bid(1),
+        draw_id: draw,
+        rank,
+        resident_id: ResidentId::from_uuid(uuid::Uuid::from_u128(resident)),
+        kind_code: "c100-20".into(),
+        in_window: rank < 2,
+        outcome: outcome.into(),
+        at: t(5),
+    };
+    ok(s.put_admission_entries(&[e(1, 11, "claimed"), e(0, 10, "claimed"), e(2, 12, "busy")]).await, "put");
+    ok(s.put_admission_entries(&[e(2, 12, "sold_out")]).await, "the same rank again");
+    let back = ok(s.admission_entries(bid(1)).await, "read");
+    assert_eq!(back, vec![e(0, 10, "claimed"), e(1, 11, "claimed"), e(2, 12, "sold_out")]);
+    assert!(ok(s.admission_entries(bid(2)).await, "other batch").is_empty());
+}
+
+pub async fn a_pause_is_on_until_it_is_resumed_once_and_the_days_it_covered_find_it(s: S) {
+    ok(s.insert_user(&user(1, "chief", "4205")).await, "official");
+    let p = |n: u128, at: i64| PauseRecord {
+        id: uuid::Uuid::from_u128(n),
+        target_kind: "region".into(),
+        target_id: "4205".into(),
+        stops: "both".into(),
+        reason: "外挂抢券".into(),
+        by: uid(1),
+        by_name: "官员 chief".into(),
+        at: t(at),
+        resumed: None,
+    };
+    ok(s.insert_pause(&p(1, 100)).await, "first");
+    ok(s.insert_pause(&p(2, 200)).await, "second");
+    assert_eq!(ok(s.active_pauses().await, "active"), vec![p(1, 100), p(2, 200)]);
+    let r = Resumption { by: uid(1), by_name: "官员 chief".into(), at: t(300), reason: "已处置".into() };
+    ok(s.resume_pause(p(1, 100).id, &r).await, "resume");
+    let again = s.resume_pause(p(1, 100).id, &r).await;
+    assert!(matches!(again, Err(StoreError::Conflict { what: "resumed" })), "{again:?}");
+    let missing = s.resume_pause(uuid::Uuid::from_u128(9), &r).await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+    assert_eq!(ok(s.active_pauses().await, "active").iter().map(|x| x.id).collect::<Vec<_>>(), vec![p(2, 200).id]);
+    assert_eq!(ok(s.pause_by_id(p(1, 100).id).await, "read").resumed, Some(r));
+    let ids = |v: Vec<PauseRecord>| v.into_iter().map(|x| x.id.as_u128()).collect::<Vec<_>>();
+    assert_eq!(ids(ok(s.pauses_between(t(0), t(150)).await, "early")), vec![1]);
+    assert_eq!(ids(ok(s.pauses_between(t(250), t(400)).await, "both on then")), vec![1, 2]);
+    assert_eq!(ids(ok(s.pauses_between(t(301), t(400)).await, "after the resumption")), vec![2]);
+    assert!(ok(s.pauses_between(t(0), t(100)).await, "before").is_empty());
+}

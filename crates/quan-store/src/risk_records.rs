@@ -1,0 +1,49 @@
+//! Rows of risk control at the grab: the admission window's draws and the
+//! kill switch's pauses.
+
+use chrono::{DateTime, Utc};
+use quan_domain::{BatchId, ResidentId, UserId};
+
+/// One claim of a node's admission draw, with the rank it was offered to
+/// the stock at and what it got. Published after the window, so anyone can
+/// check the order against the revealed seed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdmissionEntry {
+    pub batch_id: BatchId,
+    /// One node's one draw.
+    pub draw_id: uuid::Uuid,
+    pub rank: u32,
+    pub resident_id: ResidentId,
+    pub kind_code: String,
+    /// Arrived inside the window (else after it, before the draw).
+    pub in_window: bool,
+    /// `claimed`, `sold_out`, `limit_reached`, `busy` or `failed`.
+    pub outcome: String,
+    /// When the draw was made.
+    pub at: DateTime<Utc>,
+}
+
+/// A pause (熔断) and, once it is over, its resumption.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PauseRecord {
+    pub id: uuid::Uuid,
+    /// `batch`, `campaign`, `merchant`, `channel` or `region`, and its id.
+    pub target_kind: String,
+    pub target_id: String,
+    /// `claims`, `redemptions` or `both`.
+    pub stops: String,
+    pub reason: String,
+    pub by: UserId,
+    /// The official's display name then (a refusal names them).
+    pub by_name: String,
+    pub at: DateTime<Utc>,
+    pub resumed: Option<Resumption>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resumption {
+    pub by: UserId,
+    pub by_name: String,
+    pub at: DateTime<Utc>,
+    pub reason: String,
+}

@@ -1,0 +1,178 @@
+//! `RiskStore` in SQL, for `impl_risk_store!`.
+
+/// The columns of a pause, in the order `pause()` reads them.
+pub const PAUSE_COLS: &str = "id, target_kind, target_id, stops, reason, by_user, by_name, at_ms, resumed_by,
+    resumed_by_name, resumed_at_ms, resume_reason";
+
+/// Implements `RiskStore` for `$store` (which has `fn pool(&self)`), whose
+/// rows are `$row`.
+#[allow(clippy::crate_in_macro_def)]
+#[macro_export]
+macro_rules! impl_risk_store {
+    ($store:ty, $row:ty) => {
+        mod risk_sql {
+            #![allow(unused_imports)]
+            use super::*;
+
+            use chrono::{DateTime, Utc};
+            use quan_domain::{BatchId, ResidentId, UserId};
+            use quan_store::sql::risk::PAUSE_COLS;
+            use quan_store::sql::{at, err, get, unique};
+            use quan_store::{AdmissionEntry, PauseRecord, Resumption, StoreError};
+            use uuid::Uuid;
+
+            type R = $row;
+
+            fn ms(t: DateTime<Utc>) -> i64 {
+                t.timestamp_millis()
+            }
+
+            fn entry(row: &R) -> Result<AdmissionEntry, StoreError> {
+                Ok(AdmissionEntry {
+                    batch_id: BatchId::from_uuid(get(row, "batch_id")?),
+                    draw_id: get(row, "draw_id")?,
+                    rank: u32::try_from(get::<_, i64>(row, "rank")?).map_err(StoreError::other)?,
+                    resident_id: ResidentId::from_uuid(get(row, "resident_id")?),
+                    kind_code: get(row, "kind_code")?,
+                    in_window: get::<_, i64>(row, "in_window")? != 0,
+                    outcome: get(row, "outcome")?,
+                    at: at(get(row, "at_ms")?),
+                })
+            }
+
+            fn pause(row: &R) -> Result<PauseRecord, StoreError> {
+                let resumed_at: Option<i64> = get(row, "resumed_at_ms")?;
+                let resumed = match (resumed_at, get::<_, Option<Uuid>>(row, "resumed_by")?) {
+                    (Some(t), Some(by)) => Some(Resumption {
+                        by: UserId::from_uuid(by),
+                        by_name: get::<_, Option<String>>(row, "resumed_by_name")?.unwrap_or_default(),
+                        at: at(t),
+                        reason: get::<_, Option<String>>(row, "resume_reason")?.unwrap_or_default(),
+                    }),
+                    _ => None,
+                };
+                Ok(PauseRecord {
+                    id: get(row, "id")?,
+                    target_kind: get(row, "target_kind")?,
+                    target_id: get(row, "target_id")?,
+                    stops: get(row, "stops")?,
+                    reason: get(row, "reason")?,
+                    by: UserId::from_uuid(get(row, "by_user")?),
+                    by_name: get(row, "by_name")?,
+                    at: at(get(row, "at_ms")?),
+                    resumed,
+                })
+            }
+
+            #[async_trait::async_trait]
+            impl quan_store::RiskStore for $store {
+                async fn put_admission_entries(&self, entries: &[AdmissionEntry]) -> Result<(), StoreError> {
+                    let mut tx = self.pool().begin().await.map_err(err)?;
+                    for e in entries {
+                        sqlx::query(
+                            "INSERT INTO admission_entries (batch_id, draw_id, rank, resident_id, kind_code, in_window, outcome, at_ms)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                             ON CONFLICT (batch_id, draw_id, rank) DO UPDATE SET resident_id = excluded.resident_id,
+                                 kind_code = excluded.kind_code, in_window = excluded.in_window,
+                                 outcome = excluded.outcome, at_ms = excluded.at_ms",
+                        )
+                        .bind(e.batch_id.as_uuid())
+                        .bind(e.draw_id)
+                        .bind(i64::from(e.rank))
+                        .bind(e.resident_id.as_uuid())
+                        .bind(&e.kind_code)
+                        .bind(i64::from(e.in_window))
+                        .bind(&e.outcome)
+                        .bind(ms(e.at))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(err)?;
+                    }
+                    tx.commit().await.map_err(err)
+                }
+
+                async fn admission_entries(&self, batch: BatchId) -> Result<Vec<AdmissionEntry>, StoreError> {
+                    let rows = sqlx::query(
+                        "SELECT batch_id, draw_id, rank, resident_id, kind_code, in_window, outcome, at_ms
+                         FROM admission_entries WHERE batch_id = $1 ORDER BY at_ms, draw_id, rank",
+                    )
+                    .bind(batch.as_uuid())
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    rows.iter().map(entry).collect()
+                }
+
+                async fn insert_pause(&self, p: &PauseRecord) -> Result<(), StoreError> {
+                    sqlx::query(
+                        "INSERT INTO pauses (id, target_kind, target_id, stops, reason, by_user, by_name, at_ms)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(p.id)
+                    .bind(&p.target_kind)
+                    .bind(&p.target_id)
+                    .bind(&p.stops)
+                    .bind(&p.reason)
+                    .bind(p.by.as_uuid())
+                    .bind(&p.by_name)
+                    .bind(ms(p.at))
+                    .execute(self.pool())
+                    .await
+                    .map_err(unique("pause"))?;
+                    Ok(())
+                }
+
+                async fn resume_pause(&self, id: Uuid, r: &Resumption) -> Result<(), StoreError> {
+                    let done = sqlx::query(
+                        "UPDATE pauses SET resumed_by = $2, resumed_by_name = $3, resumed_at_ms = $4, resume_reason = $5
+                         WHERE id = $1 AND resumed_at_ms IS NULL",
+                    )
+                    .bind(id)
+                    .bind(r.by.as_uuid())
+                    .bind(&r.by_name)
+                    .bind(ms(r.at))
+                    .bind(&r.reason)
+                    .execute(self.pool())
+                    .await
+                    .map_err(err)?;
+                    if done.rows_affected() == 1 {
+                        return Ok(());
+                    }
+                    self.pause_by_id(id).await?;
+                    Err(StoreError::Conflict { what: "resumed" })
+                }
+
+                async fn pause_by_id(&self, id: Uuid) -> Result<PauseRecord, StoreError> {
+                    let sql = format!("SELECT {PAUSE_COLS} FROM pauses WHERE id = $1");
+                    let row =
+                        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(self.pool()).await.map_err(err)?;
+                    pause(&row)
+                }
+
+                async fn active_pauses(&self) -> Result<Vec<PauseRecord>, StoreError> {
+                    let sql = format!("SELECT {PAUSE_COLS} FROM pauses WHERE resumed_at_ms IS NULL ORDER BY at_ms, id");
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await.map_err(err)?;
+                    rows.iter().map(pause).collect()
+                }
+
+                async fn pauses_between(
+                    &self,
+                    from: DateTime<Utc>,
+                    to: DateTime<Utc>,
+                ) -> Result<Vec<PauseRecord>, StoreError> {
+                    let sql = format!(
+                        "SELECT {PAUSE_COLS} FROM pauses
+                         WHERE at_ms < $2 AND (resumed_at_ms IS NULL OR resumed_at_ms >= $1) ORDER BY at_ms, id"
+                    );
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(ms(from))
+                        .bind(ms(to))
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(err)?;
+                    rows.iter().map(pause).collect()
+                }
+            }
+        }
+    };
+}
