@@ -42,6 +42,7 @@ pub mod redemptions;
 pub mod rejection;
 pub mod reports;
 pub mod resident_reads;
+pub mod risk;
 pub mod secrets;
 mod service;
 pub mod session_memory;
@@ -175,6 +176,7 @@ struct Inner {
     live_cache: reports::LiveCache,
     till_bell: till_feed::TillBell,
     grab_counter: grab_stats::GrabCounter,
+    pauses: risk::pauses::PauseMemory,
 }
 
 /// What the engine is built from.
@@ -240,6 +242,7 @@ impl Engine {
                 live_cache: reports::LiveCache::default(),
                 till_bell: till_feed::TillBell::default(),
                 grab_counter: grab_stats::GrabCounter::new(node),
+                pauses: risk::pauses::PauseMemory::default(),
             }),
         }
     }

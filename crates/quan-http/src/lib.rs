@@ -114,6 +114,7 @@ pub struct AppState {
         (name = "claims", description = "Claiming vouchers, and the wallet"),
         (name = "redemptions", description = "Dynamic codes, redemption at the till in both directions, refunds"),
         (name = "reports", description = "T+1 daily reports (JSON, CSV, XLSX) and the live view"),
+        (name = "risk", description = "Risk control at the grab: the fair admission window, the kill switch (熔断)"),
     )
 )]
 struct ApiDoc;
@@ -154,6 +155,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::resident::router())
         .merge(routes::till_events::router())
         .merge(routes::complaints::router())
+        .merge(routes::risk::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.

@@ -22,14 +22,19 @@ pub(super) struct Memory {
     /// The batch and its campaign's status, re-read once it is
     /// `BATCH_CACHE_MS` old (so closing a campaign stops claims within that
     /// and one re-read, at most twice that).
-    pub(super) cached: Option<(Arc<quan_store::Batch>, CampaignStatus, DateTime<Utc>)>,
+    pub(super) cached: Option<(Seen, DateTime<Utc>)>,
     /// When a request began re-reading the stale copy: until it is done
     /// (for at most `BATCH_CACHE_MS`), the others answer from the copy
     /// instead of all reading the same two rows at once.
     pub(super) refreshing_since: Option<DateTime<Utc>>,
     /// A lottery batch's winners, read once after its draw (they never change).
     pub(super) winners: Option<Arc<std::collections::HashSet<quan_domain::ResidentId>>>,
+    /// A windowed grab batch's admission window on this node.
+    pub(super) window: Option<super::window::Window>,
 }
+
+/// A batch as a claim needs it: the batch, its campaign's status and region.
+pub(super) type Seen = (Arc<quan_store::Batch>, CampaignStatus, quan_domain::Region);
 
 /// How long a node answers from its copy of a batch before re-reading it.
 pub const BATCH_CACHE_MS: i64 = 1_000;
@@ -46,7 +51,7 @@ fn copy_will_do(age_ms: i64, refreshing_ms: Option<i64>) -> bool {
 
 /// See [`Engine::batch_copy`].
 enum BatchCopy {
-    Answers((Arc<quan_store::Batch>, CampaignStatus)),
+    Answers(Seen),
     Reread(Arc<Mutex<Memory>>),
     Missing,
 }
@@ -99,11 +104,11 @@ impl Engine {
         let Some(mem) = lane else { return BatchCopy::Missing };
         {
             let mut m = mem.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((b, s, at)) = &m.cached {
+            if let Some((seen, at)) = &m.cached {
                 let age = (now - *at).num_milliseconds().abs();
                 let refreshing = m.refreshing_since.map(|r| (now - r).num_milliseconds().abs());
                 if copy_will_do(age, refreshing) {
-                    return BatchCopy::Answers((b.clone(), *s));
+                    return BatchCopy::Answers(seen.clone());
                 }
                 m.refreshing_since = Some(now);
             }
@@ -112,11 +117,7 @@ impl Engine {
     }
 
     /// The batch and its campaign's status, from this node's memory when fresh.
-    pub(super) async fn batch_view(
-        &self,
-        batch_id: BatchId,
-        now: DateTime<Utc>,
-    ) -> Result<(Arc<quan_store::Batch>, CampaignStatus), ClaimRejection> {
+    pub(super) async fn batch_view(&self, batch_id: BatchId, now: DateTime<Utc>) -> Result<Seen, ClaimRejection> {
         let (lane, _first) = match self.batch_copy(batch_id, now) {
             BatchCopy::Answers(found) => return Ok(found),
             BatchCopy::Reread(mem) => (Some(mem), None),
@@ -135,10 +136,10 @@ impl Engine {
         self.inner.sequencers.batch_reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let read = async {
             let b = Arc::new(self.store().batch_by_id(batch_id).await?);
-            let status = self.store().campaign_by_id(b.campaign_id).await?.status;
-            Ok::<_, ClaimRejection>((b, status))
+            let c = self.store().campaign_by_id(b.campaign_id).await?;
+            Ok::<_, ClaimRejection>((b, c.status, c.spec.region))
         };
-        let (b, status) = match read.await {
+        let (b, status, region) = match read.await {
             Ok(read) => read,
             Err(e) => {
                 if let Some(mem) = &lane {
@@ -152,13 +153,14 @@ impl Engine {
         self.preload_lists(&b.spec.eligibility.lists);
         let (_, mem) = self.sequencer(b.campaign_id, batch_id);
         let mut m = mem.lock().unwrap_or_else(|p| p.into_inner());
-        if m.cached.as_ref().is_some_and(|(old, _, _)| old.version != b.version) {
+        if m.cached.as_ref().is_some_and(|((old, _, _), _)| old.version != b.version) {
             // Amended (e.g. more stock): what this node knew may be stale.
             m.sold_out.clear();
         }
-        m.cached = Some((b.clone(), status, now));
+        let seen = (b, status, region);
+        m.cached = Some((seen.clone(), now));
         m.refreshing_since = None;
-        Ok((b, status))
+        Ok(seen)
     }
 
     /// The winners of a drawn lottery batch, from this node's memory after

@@ -7,6 +7,7 @@
 mod memory;
 mod rejection;
 mod sequencer;
+mod window;
 mod winners;
 
 use chrono::{DateTime, Utc};
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use memory::BATCH_CACHE_MS;
 pub use rejection::ClaimRejection;
 pub(crate) use sequencer::Sequencers;
+pub use window::WINDOW_ENTRIES_MAX;
 pub use winners::WINNERS_AT_ONCE;
 
 use crate::Engine;
@@ -147,7 +149,16 @@ impl Engine {
     ) -> Result<Claimed, ClaimRejection> {
         let Actor::Resident { resident, .. } = actor else { return Err(ClaimRejection::Forbidden) };
         let now = self.now();
-        let (b, status) = self.batch_view(batch_id, now).await?;
+        let (b, status, region) = self.batch_view(batch_id, now).await?;
+        let scope = quan_domain::pause::ClaimScope {
+            batch: batch_id,
+            campaign: b.campaign_id,
+            campaign_region: &region,
+            channel: None,
+        };
+        if let Some(p) = quan_domain::pause::stopping_claim(&self.active_pauses().await, &scope) {
+            return Err(ClaimRejection::Paused(crate::risk::pauses::PausedBy::of(p)));
+        }
         if now < b.spec.opening_at {
             return Err(ClaimRejection::NotOpen { opens_at: b.spec.opening_at, server_time: now });
         }

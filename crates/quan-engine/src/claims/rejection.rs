@@ -31,6 +31,8 @@ pub enum ClaimRejection {
     /// its stored answer is this one's.
     #[error("a request with this Idempotency-Key has claimed already")]
     KeyTaken,
+    #[error("{0}")]
+    Paused(crate::risk::pauses::PausedBy),
     #[error("no such batch")]
     NotFound,
     #[error("only residents claim vouchers")]
@@ -56,7 +58,9 @@ impl Rejection for ClaimRejection {
     fn status(&self) -> Status {
         use ClaimRejection as C;
         match self {
-            C::NotOpen { .. } | C::Closed | C::SoldOut | C::LimitReached | C::KeyTaken => Status::Conflict,
+            C::NotOpen { .. } | C::Closed | C::SoldOut | C::LimitReached | C::KeyTaken | C::Paused(_) => {
+                Status::Conflict
+            }
             C::NotEligible(_) | C::NotAWinner | C::Forbidden => Status::Forbidden,
             C::KindRequired | C::UnknownKind(_) | C::Position(_) => Status::Unprocessable,
             C::Busy => Status::TooManyRequests,
@@ -77,6 +81,7 @@ impl Rejection for ClaimRejection {
             C::UnknownKind(_) => "unknown_kind",
             C::Busy => "busy",
             C::KeyTaken => "idempotency_key_in_flight",
+            C::Paused(_) => "paused",
             C::NotFound => "not_found",
             C::Forbidden => "forbidden",
             C::Position(p) => p.code(),
@@ -92,6 +97,7 @@ impl Rejection for ClaimRejection {
                 Some(serde_json::json!({ "opens_at": opens_at, "server_time": server_time }))
             }
             ClaimRejection::NotEligible(f) => Some(serde_json::json!({ "failures": f })),
+            ClaimRejection::Paused(p) => Some(p.details()),
             _ => None,
         }
     }

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use quan_domain::BatchId;
@@ -22,14 +21,16 @@ use crate::Engine;
 use crate::committer::{self, CommitError, Gathering};
 
 /// A committed claim's outcome and its commit's instant, or why it failed.
-type Reply = oneshot::Sender<Result<(ClaimOutcome, DateTime<Utc>), CommitError>>;
+pub(super) type Answer = Result<(ClaimOutcome, DateTime<Utc>), CommitError>;
+type Reply = oneshot::Sender<Answer>;
 
+#[derive(Debug)]
 pub(super) struct Pending {
-    req: ClaimRequest,
+    pub(super) req: ClaimRequest,
     /// A keyed claim's record, stored as its key's answer once the commit's
     /// instant is known (so the stored answer names the vouchers' instant).
-    keyed: Option<Claimed>,
-    reply: Reply,
+    pub(super) keyed: Option<Claimed>,
+    pub(super) reply: Reply,
 }
 
 /// A batch's queue into its sequencer, and this node's memory of it.
@@ -159,7 +160,7 @@ impl Engine {
         k: &quan_domain::batch::BatchKind,
         resident: quan_domain::ResidentId,
         at: Taking,
-        mem: &Mutex<Memory>,
+        mem: &Arc<Mutex<Memory>>,
         tx: &mpsc::Sender<Pending>,
         keying: Option<&ClaimKeying>,
     ) -> Result<Claimed, ClaimRejection> {
@@ -202,7 +203,8 @@ impl Engine {
             district: at.district,
         };
         let keyed = keying.map(|_| claimed.clone());
-        let (o, at) = self.committed(b.id, tx, req, keyed).await?;
+        let (reply, answer) = oneshot::channel();
+        let (o, at) = self.admitted(b, mem, tx, Pending { req, keyed, reply }, answer).await?;
         claimed.claimed_at = at;
         let mut m = mem.lock().unwrap_or_else(|p| p.into_inner());
         match o {
@@ -247,19 +249,30 @@ impl Engine {
 
     /// Sends a claim to its sequencer and waits for its commit: `busy` when
     /// the queue is full or no answer comes in time.
-    async fn committed(
+    pub(super) async fn committed(
         &self,
         batch_id: BatchId,
         tx: &mpsc::Sender<Pending>,
-        req: ClaimRequest,
-        keyed: Option<Claimed>,
+        pending: Pending,
+        answer: oneshot::Receiver<Answer>,
+        extra_s: u64,
     ) -> Result<(ClaimOutcome, DateTime<Utc>), ClaimRejection> {
-        let (reply, answer) = oneshot::channel();
-        if let Err(e) = tx.try_send(Pending { req, keyed, reply }) {
+        if let Err(e) = tx.try_send(pending) {
             tracing::warn!(batch_id = %batch_id, closed = matches!(e, mpsc::error::TrySendError::Closed(_)), "claim queue full: busy");
             return Err(ClaimRejection::Busy);
         }
-        match tokio::time::timeout(Duration::from_secs(CLAIM_WAIT_S), answer).await {
+        self.answered(batch_id, answer, extra_s).await
+    }
+
+    /// Waits for a claim's commit (`CLAIM_WAIT_S`, and `extra_s` more when
+    /// it waits for a window's draw first): `busy` when none comes in time.
+    pub(super) async fn answered(
+        &self,
+        batch_id: BatchId,
+        answer: oneshot::Receiver<Answer>,
+        extra_s: u64,
+    ) -> Result<(ClaimOutcome, DateTime<Utc>), ClaimRejection> {
+        match tokio::time::timeout(super::window::wait_s(extra_s), answer).await {
             Ok(Ok(Ok(done))) => Ok(done),
             Ok(Ok(Err(e))) => Err(ClaimRejection::Commit(e)),
             Ok(Err(_)) => {
@@ -267,7 +280,7 @@ impl Engine {
                 Err(ClaimRejection::Busy)
             }
             Err(_) => {
-                tracing::warn!(batch_id = %batch_id, wait_s = CLAIM_WAIT_S, "a claim got no answer in time: busy");
+                tracing::warn!(batch_id = %batch_id, wait_s = CLAIM_WAIT_S + extra_s, "a claim got no answer in time: busy");
                 Err(ClaimRejection::Busy)
             }
         }

@@ -23,6 +23,8 @@ pub enum RedemptionError {
     RefundRaced,
     #[error("this redemption was reversed by a full refund")]
     Reversed,
+    #[error("{0}")]
+    Paused(crate::risk::pauses::PausedBy),
     #[error("too many redemptions are waiting; try again in a second")]
     Busy,
     #[error("no such voucher, till or redemption")]
@@ -59,7 +61,7 @@ impl Rejection for RedemptionError {
                 Refusal::MerchantNotApproved | Refusal::MerchantSuspended => Status::Forbidden,
                 _ => Status::Unprocessable,
             },
-            E::RefundRaced | E::Reversed => Status::Conflict,
+            E::RefundRaced | E::Reversed | E::Paused(_) => Status::Conflict,
             E::Busy => Status::TooManyRequests,
             E::NotFound => Status::NotFound,
             E::Forbidden => Status::Forbidden,
@@ -76,6 +78,7 @@ impl Rejection for RedemptionError {
             E::BadInput { .. } => "bad_input",
             E::RefundRaced => "refund_raced",
             E::Reversed => "redemption_reversed",
+            E::Paused(_) => "paused",
             E::Busy => "busy",
             E::NotFound => "not_found",
             E::Forbidden => "forbidden",
@@ -84,6 +87,12 @@ impl Rejection for RedemptionError {
     }
     fn retry_after_s(&self) -> Option<u64> {
         matches!(self, RedemptionError::Busy).then_some(1)
+    }
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            RedemptionError::Paused(p) => Some(p.details()),
+            _ => None,
+        }
     }
     fn field(&self) -> Option<&str> {
         match self {

@@ -143,6 +143,15 @@ impl Engine {
         let batch = self.batch_for_redemption(v.batch_id).await?;
         let (kind, discount) = voucher_rule(&batch, v)?;
         let m = self.merchant_for_redemption(merchant_id).await?;
+        let scope = quan_domain::pause::RedemptionScope {
+            campaign: v.campaign_id,
+            merchant: m.id,
+            merchant_district: &m.app.district,
+            channel: None,
+        };
+        if let Some(p) = quan_domain::pause::stopping_redemption(&self.active_pauses().await, &scope) {
+            return Err(RedemptionError::Paused(crate::risk::pauses::PausedBy::of(p)));
+        }
         let items = self.order_items(merchant_id, !kind.kind.scope.categories.is_empty(), &input.items).await?;
         let other_vouchers = if input.order_ref.is_empty() {
             0

@@ -96,13 +96,16 @@ pub struct ClaimedView {
 /// created nothing and keeps no key, so its retry is decided again. Refusals:
 /// `not_open` (with `details.server_time` for the countdown), `closed`,
 /// `sold_out`, `limit_reached`, `not_eligible` (with every failed rule in
-/// `details.failures`), `busy` (429, `Retry-After`). Roles: resident.
+/// `details.failures`), `paused` (the bureau's kill switch: who, why and
+/// since when in `details`), `busy` (429, `Retry-After`). In a grab batch's
+/// first `admission_window_s` seconds the answer comes when the window's
+/// draw is made (`GET /api/v1/batches/{id}/admission`). Roles: resident.
 #[utoipa::path(post, path = "/api/v1/batches/{id}/claims", tag = "claims", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = ClaimBody,
     responses(
         (status = 201, body = ClaimedView),
         (status = 403, description = "`not_eligible`, `not_a_winner`", body = ErrorBody),
-        (status = 409, description = "`not_open`, `closed`, `sold_out`, `limit_reached`, `idempotency_key_in_flight`", body = ErrorBody),
+        (status = 409, description = "`not_open`, `closed`, `sold_out`, `limit_reached`, `paused`, `idempotency_key_in_flight`", body = ErrorBody),
         (status = 422, description = "`idempotency_key_reused`", body = ErrorBody),
         (status = 429, description = "`busy`", body = ErrorBody),
     ))]

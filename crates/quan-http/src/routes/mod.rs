@@ -16,6 +16,7 @@ pub mod ops;
 pub mod redemptions;
 pub mod reports;
 pub mod resident;
+pub mod risk;
 pub mod till_events;
 pub mod users;
 

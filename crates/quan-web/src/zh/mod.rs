@@ -36,6 +36,9 @@ pub fn error(code: &str) -> &'static str {
         "not_eligible" => "不符合领取条件",
         "not_open" => "尚未开始或已经结束",
         "busy" => "人太多了，正在排队重试",
+        "paused" => "已暂停（熔断）",
+        "already_resumed" => "该暂停已解除",
+        "no_admission_window" => "该批次没有公平排队窗口",
         "kind_required" => "请选择券种",
         "unknown_kind" => "没有这种券",
         "already_redeemed" => "此券已使用",
@@ -103,9 +106,18 @@ pub fn explain(e: impl Into<ApiError>) -> (u16, String) {
     let field = e.details.as_ref().and_then(|d| d.get("field")).and_then(|f| f.as_str()).map(str::to_owned);
     let detail = match (field, e.code.as_ref()) {
         (Some(f), "invalid_field" | "bad_input" | "missing_field") => format!("{detail}：{}", field_name(&f)),
+        (_, "paused") => paused(e.details.as_deref(), &detail),
         _ => detail,
     };
     (e.status.as_u16(), detail)
+}
+
+/// A pause as the refusal names it: why, who, since when (Beijing time).
+fn paused(details: Option<&serde_json::Value>, text: &str) -> String {
+    let d = details.cloned().unwrap_or_default();
+    let s = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+    let since = s("since").parse::<DateTime<Utc>>().map(beijing).unwrap_or_default();
+    format!("{text}：{}（{}，{since}起）", s("reason"), s("by"))
 }
 
 fn field_name(f: &str) -> &str {

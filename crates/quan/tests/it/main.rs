@@ -13,6 +13,7 @@ mod api_ops;
 mod api_redemptions;
 mod api_regions;
 mod api_residents;
+mod api_risk;
 mod cli;
 mod cli_import;
 mod contract;
