@@ -158,3 +158,71 @@ pub struct ReportArgs {
     #[arg(long, env = "QUAN_TEST_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     pub pg_url: String,
 }
+
+/// `quan simulate …`: seeded simulations through the real engine.
+#[derive(Debug, Subcommand)]
+pub enum SimulateCmd {
+    /// A city's grab with humans and bot operators (account farms on virtual numbers, card
+    /// farms, replayers of device tokens, GPU solvers of the proof of work), every account
+    /// labelled: per kind the share of attempts and of vouchers won, humans refused for a
+    /// risk signal, and the fairness figure (humans' share of the stock with bots ÷ without).
+    /// Each seed runs twice: with the bots and without.
+    Grab(GrabArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GrabArgs {
+    /// Print one JSON object of the figures on stdout.
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Seeds run (from `--seed` on).
+    #[arg(long, default_value_t = 3)]
+    pub seeds: u32,
+    #[arg(long, default_value_t = 2_000)]
+    pub stock: u32,
+    /// The batch's fair admission window in seconds (0: first come, first served).
+    #[arg(long, default_value_t = 3)]
+    pub window_s: u32,
+    #[arg(long, default_value_t = 20_000)]
+    pub humans: usize,
+    /// Accounts of a scripted farm on virtual numbers (fired at the opening millisecond).
+    #[arg(long, default_value_t = 1_000)]
+    pub farm: usize,
+    /// Accounts of a card farm (real-looking numbers, a device each).
+    #[arg(long, default_value_t = 500)]
+    pub card: usize,
+    /// Accounts of a replayer sharing five device tokens.
+    #[arg(long, default_value_t = 200)]
+    pub replay: usize,
+    /// Accounts of a GPU solver behind residential proxies.
+    #[arg(long, default_value_t = 300)]
+    pub gpu: usize,
+    /// Humans press uniformly from 0.2 s to this many seconds after the opening.
+    #[arg(long, default_value_t = 8.0)]
+    pub human_press_max_s: f64,
+    /// Share of humans behind a carrier-grade NAT address.
+    #[arg(long, default_value_t = 0.6)]
+    pub nat_share: f64,
+    /// Phones behind one NAT address on average.
+    #[arg(long, default_value_t = 200)]
+    pub phones_per_nat_address: usize,
+    /// Share of humans whose number is in a virtual operator's range.
+    #[arg(long, default_value_t = 0.03)]
+    pub human_virtual_share: f64,
+    /// Share of humans who tap twice.
+    #[arg(long, default_value_t = 0.2)]
+    pub retry_share: f64,
+}
+
+/// A progress bar on stderr when it is a terminal and `show`; hidden otherwise.
+pub fn bar(show: bool, len: u64, what: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !show || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let b = indicatif::ProgressBar::new(len);
+    b.set_message(what.to_owned());
+    b
+}

@@ -96,6 +96,7 @@ pub(crate) async fn create_open_grab(
         closing_at: local(now + chrono::Duration::hours(6)).format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
         starts_on: local(now - chrono::Duration::days(1)).format("%Y-%m-%d").to_string(),
         ends_on: local(now + chrono::Duration::days(30)).format("%Y-%m-%d").to_string(),
+        admission_window_s: 0,
     };
     crate::setup::open_grab(&engine, &official, stock, &window, per_person, on_list).await
 }

@@ -10,6 +10,7 @@ mod cpu;
 mod crash;
 mod districts;
 mod floor;
+mod grab_sim;
 mod http;
 mod load;
 mod redeem;
@@ -17,7 +18,7 @@ mod report;
 mod run;
 mod setup;
 
-pub use cli::BenchCmd;
+pub use cli::{BenchCmd, SimulateCmd};
 use cli::{ClaimArgs, DistrictsArgs, RedeemArgs, ReportArgs};
 
 /// Runs one benchmark; its report (text, or JSON with `--json`).
@@ -29,6 +30,31 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<String> {
         BenchCmd::HttpFloor { listen } => floor::floor_server(listen).await.map(|()| String::new()),
         BenchCmd::Districts(DistrictsArgs { json, points, geojson_dir, seed }) => {
             districts::districts(&geojson_dir, points, seed, json)
+        }
+    }
+}
+
+/// Runs one simulation; its report (text, or JSON with `--json`).
+pub async fn simulate(cmd: SimulateCmd) -> anyhow::Result<String> {
+    match cmd {
+        SimulateCmd::Grab(a) => {
+            let mix = grab_sim::GrabMix {
+                humans: a.humans,
+                farm: a.farm,
+                card: a.card,
+                replay: a.replay,
+                gpu: a.gpu,
+                human_press_max_s: a.human_press_max_s,
+                nat_share: a.nat_share,
+                phones_per_nat_address: a.phones_per_nat_address,
+                human_virtual_share: a.human_virtual_share,
+                retry_share: a.retry_share,
+            };
+            anyhow::ensure!(a.seeds >= 1 && a.stock >= 1 && a.humans >= 1, "--seeds, --stock and --humans are at least 1");
+            anyhow::ensure!(a.window_s <= quan_domain::admission::WINDOW_S_MAX, "--window-s is at most {}", quan_domain::admission::WINDOW_S_MAX);
+            let sim = grab_sim::GrabSim { mix, stock: a.stock, window_s: a.window_s, seed: a.seed, seeds: a.seeds };
+            let r = grab_sim::run(sim, !a.json).await?;
+            Ok(if a.json { serde_json::to_string_pretty(&r)? + "\n" } else { grab_sim::text(&r) })
         }
     }
 }

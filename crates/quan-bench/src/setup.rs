@@ -52,6 +52,8 @@ pub struct Window {
     pub closing_at: String,
     pub starts_on: String,
     pub ends_on: String,
+    /// The fair admission window (0: first come, first served from the opening).
+    pub admission_window_s: u32,
 }
 
 impl Window {
@@ -62,6 +64,7 @@ impl Window {
             closing_at: "2026-12-05T22:00:00+08:00".into(),
             starts_on: "2026-12-01".into(),
             ends_on: "2026-12-31".into(),
+            admission_window_s: 0,
         }
     }
 }
@@ -72,7 +75,7 @@ pub const LIST_NAME: &str = "bench-list";
 /// Creates, funds and starts a campaign with one grab batch of `stock` ¥10
 /// instant vouchers (one per account, or per person when `per_person`;
 /// open only to the members of `LIST_NAME` when `on_list`; valid three days
-/// after the claim).
+/// after the claim), with an admission window of `w.admission_window_s`.
 pub async fn open_grab(
     engine: &Engine,
     official: &Actor,
@@ -87,7 +90,7 @@ pub async fn open_grab(
     let budget = i64::from(stock) * face;
     let file: CampaignFile = serde_json::from_value(serde_json::json!({
         "campaign": {"name": "bench", "region": "4205", "budget_fen": budget, "funding_source": "bench", "starts_on": w.starts_on, "ends_on": w.ends_on},
-        "batches": [{"name": "grab", "opening_at": w.opening_at, "closing_at": w.closing_at,
+        "batches": [{"name": "grab", "opening_at": w.opening_at, "closing_at": w.closing_at, "admission_window_s": w.admission_window_s,
             "limits": {"per_batch": 1, "count_by": count_by}, "eligibility": {"lists": lists},
             "kinds": [{"stock": stock, "kind": {"code": "k", "name": "立减", "discount": {"type": "instant", "off_fen": face}, "validity": {"type": "days_after_claim", "days": 3}}}]}]
     }))?;

@@ -118,6 +118,11 @@ pub struct EngineConfig {
     /// Complaints: time limits, the working-day calendar, filings per resident per day.
     #[serde(skip)]
     pub complaints: quan_domain::complaint::ComplaintLimits,
+    /// Admission windows are drawn only when the caller asks
+    /// (`draw_admission_window`), never by a timer: for a seeded simulation
+    /// whose clock runs apart from the wall clock.
+    #[serde(skip)]
+    pub admission_drawn_by_caller: bool,
 }
 
 impl Default for EngineConfig {
@@ -141,6 +146,7 @@ impl Default for EngineConfig {
             border_margin_m: 100.0,
             position_accuracy_m_max: 500.0,
             complaints: quan_domain::complaint::ComplaintLimits::default(),
+            admission_drawn_by_caller: false,
         }
     }
 }

@@ -63,6 +63,9 @@ pub enum Command {
     /// Benchmarks: quan against the peer approach, in one run, with ratios.
     #[command(subcommand)]
     Bench(quan_bench::BenchCmd),
+    /// Seeded simulations through the real engine, with labelled actors.
+    #[command(subcommand)]
+    Simulate(quan_bench::SimulateCmd),
     /// Audits of the money.
     #[command(subcommand)]
     Audit(AuditCmd),

@@ -73,6 +73,7 @@ async fn execute(config: &config::Config, command: Command, demo_dir: Option<Pat
         Command::Lottery(LotteryCmd::Verify { file }) => Printed::ok(commands::campaign::verify(&file)?),
         Command::Import(c) => import(config, c).await,
         Command::Bench(cmd) => Printed::ok(quan_bench::run(cmd).await?),
+        Command::Simulate(cmd) => Printed::ok(quan_bench::simulate(cmd).await?),
         Command::Settle { cmd, date, out } => settle(config, cmd, date, &out).await,
         Command::Audit(AuditCmd::Verify { campaign }) => {
             let (out, clean) = commands::audit::verify(config, campaign.as_deref()).await?;

@@ -102,7 +102,7 @@ impl Engine {
         if late {
             // The window is over but its draw has not run: this request runs it.
             tokio::spawn(draw().run());
-        } else if first {
+        } else if first && !self.config().admission_drawn_by_caller {
             let left = (ends_at - now).to_std().unwrap_or_default();
             let d = draw();
             tokio::spawn(async move {
@@ -110,8 +110,21 @@ impl Engine {
                 d.run().await;
             });
         }
-        let waits_s = u64::try_from((ends_at - now).num_seconds().max(0)).unwrap_or(0) + 1;
+        let waits_s = if self.config().admission_drawn_by_caller {
+            // The caller draws when its own clock says so: no wall-clock limit.
+            24 * 3600
+        } else {
+            u64::try_from((ends_at - now).num_seconds().max(0)).unwrap_or(0) + 1
+        };
         self.answered(b.id, answer, waits_s).await
+    }
+
+    /// Claims this node holds for a batch's window draw.
+    pub fn admission_waiting(&self, batch: BatchId) -> usize {
+        let lane = self.inner.sequencers.queues.lock().unwrap_or_else(|p| p.into_inner()).get(&batch).cloned();
+        lane.map_or(0, |(_, mem)| {
+            mem.lock().unwrap_or_else(|p| p.into_inner()).window.as_ref().map_or(0, |w| w.waiting.len())
+        })
     }
 
     /// Runs a batch's window draw now, if this node holds one not yet

@@ -88,7 +88,7 @@ async fn run_seed(seed: u64) -> Result<(), String> {
     };
     let file: CampaignFile = serde_json::from_value(serde_json::json!({
         "campaign": {"name": "sim", "region": "4205", "budget_fen": budget, "funding_source": "sim", "starts_on": "2026-12-01", "ends_on": "2026-12-31"},
-        "batches": [{"name": "b", "opening_at": "2026-12-05T10:00:00+08:00", "closing_at": "2026-12-07T22:00:00+08:00",
+        "batches": [{"name": "b", "opening_at": "2026-12-05T10:00:00+08:00", "admission_window_s": 0, "closing_at": "2026-12-07T22:00:00+08:00",
             "limits": {"per_batch": 1 + dice.below(2), "count_by": "account"},
             "kinds": [{"stock": stock, "kind": {"code": "k", "name": "k", "discount": discount, "validity": {"type": "days_after_claim", "days": 1 + dice.below(2)}}}]}]
     }))
