@@ -50,8 +50,15 @@ pub async fn simulate(cmd: SimulateCmd) -> anyhow::Result<String> {
                 human_virtual_share: a.human_virtual_share,
                 retry_share: a.retry_share,
             };
-            anyhow::ensure!(a.seeds >= 1 && a.stock >= 1 && a.humans >= 1, "--seeds, --stock and --humans are at least 1");
-            anyhow::ensure!(a.window_s <= quan_domain::admission::WINDOW_S_MAX, "--window-s is at most {}", quan_domain::admission::WINDOW_S_MAX);
+            anyhow::ensure!(
+                a.seeds >= 1 && a.stock >= 1 && a.humans >= 1,
+                "--seeds, --stock and --humans are at least 1"
+            );
+            anyhow::ensure!(
+                a.window_s <= quan_domain::admission::WINDOW_S_MAX,
+                "--window-s is at most {}",
+                quan_domain::admission::WINDOW_S_MAX
+            );
             let sim = grab_sim::GrabSim { mix, stock: a.stock, window_s: a.window_s, seed: a.seed, seeds: a.seeds };
             let r = grab_sim::run(sim, !a.json).await?;
             Ok(if a.json { serde_json::to_string_pretty(&r)? + "\n" } else { grab_sim::text(&r) })

@@ -108,6 +108,10 @@ pub struct BatchSpec {
     /// lottery batch has no use for it.
     #[serde(default = "default_window_s")]
     pub admission_window_s: u32,
+    /// Every claim carries a solved proof-of-work challenge
+    /// (`crate::pow`), fetched by the phone before the opening.
+    #[serde(default)]
+    pub proof_of_work: bool,
 }
 
 fn default_window_s() -> u32 {

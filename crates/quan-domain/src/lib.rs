@@ -28,8 +28,10 @@ pub mod money;
 pub mod pause;
 pub mod phone;
 pub mod postings;
+pub mod pow;
 pub mod redemption;
 pub mod settlement;
+pub mod signals;
 pub mod username;
 pub mod voucher_kind;
 

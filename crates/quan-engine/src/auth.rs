@@ -217,6 +217,10 @@ impl Engine {
         if let Err(wait) = self.inner.login_limiter.allows(client, now) {
             return Err(LoginRejection::TooManyAttempts(whole_seconds(wait)));
         }
+        let block = client.parse().ok().map(crate::risk::gate::block);
+        if let Some(Err(wait)) = block.as_deref().map(|b| self.inner.risk_gate.login_block.allows(b, now)) {
+            return Err(LoginRejection::TooManyAttempts(whole_seconds(wait)));
+        }
         let found = match Username::parse(username.trim()) {
             Ok(u) => match self.inner.store.user_by_username(&u).await {
                 Ok(user) => Some(user),
@@ -236,6 +240,9 @@ impl Engine {
             // Failures count against the address: one password sprayed over
             // many usernames runs out; the address's good logins cost nothing.
             let _ = self.inner.login_limiter.check(client, now);
+            if let Some(b) = &block {
+                let _ = self.inner.risk_gate.login_block.check(b, now);
+            }
             tracing::info!(client, wait_s = wait.num_seconds(), "staff login refused: invalid credentials");
             return Err(LoginRejection::InvalidCredentials);
         };
@@ -396,9 +403,28 @@ impl Engine {
         phone: &PhoneNumber,
         client: &str,
     ) -> Result<DateTime<Utc>, OtpRequestRejection> {
+        self.request_login_code_from(phone, client, None).await
+    }
+
+    /// `request_login_code`, limited also per device token and per address
+    /// block (/24, /64): the per-address limit is generous for a carrier's
+    /// NAT, the per-number and per-device limits do the work.
+    pub async fn request_login_code_from(
+        &self,
+        phone: &PhoneNumber,
+        client: &str,
+        device: Option<&str>,
+    ) -> Result<DateTime<Utc>, OtpRequestRejection> {
         let now = self.now();
         let cfg = &self.inner.config;
-        if let Err(wait) = self.inner.otp_client_limiter.check(client, now) {
+        let gate = &self.inner.risk_gate;
+        let block = client.parse().ok().map(crate::risk::gate::block);
+        let limited = [
+            self.inner.otp_client_limiter.check(client, now),
+            device.map_or(Ok(()), |d| gate.sms_device.check(d, now)),
+            block.as_deref().map_or(Ok(()), |b| gate.sms_block.check(b, now)),
+        ];
+        if let Some(Err(wait)) = limited.into_iter().find(Result::is_err) {
             return Err(OtpRequestRejection::TooManyRequests(whole_seconds(wait)));
         }
         let hash = self.phone_hash(phone);

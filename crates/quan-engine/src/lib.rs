@@ -123,6 +123,9 @@ pub struct EngineConfig {
     /// whose clock runs apart from the wall clock.
     #[serde(skip)]
     pub admission_drawn_by_caller: bool,
+    /// Rate limits, proof of work and signals at the grab (`[risk]`).
+    #[serde(skip)]
+    pub risk: risk::config::RiskConfig,
 }
 
 impl Default for EngineConfig {
@@ -139,7 +142,7 @@ impl Default for EngineConfig {
             otp_resend_interval_s: 60,
             otp_sends_per_hour_max: 10,
             login_attempts_per_minute_max: 10,
-            otp_requests_per_minute_per_client_max: 20,
+            otp_requests_per_minute_per_client_max: 120,
             password_len_min: 12,
             password: PasswordParams::default(),
             business_day_cutoff: CutoffHour::default(),
@@ -147,6 +150,7 @@ impl Default for EngineConfig {
             position_accuracy_m_max: 500.0,
             complaints: quan_domain::complaint::ComplaintLimits::default(),
             admission_drawn_by_caller: false,
+            risk: risk::config::RiskConfig::default(),
         }
     }
 }
@@ -183,6 +187,7 @@ struct Inner {
     till_bell: till_feed::TillBell,
     grab_counter: grab_stats::GrabCounter,
     pauses: risk::pauses::PauseMemory,
+    risk_gate: risk::gate::RiskGate,
 }
 
 /// What the engine is built from.
@@ -225,6 +230,7 @@ impl Engine {
             p.random.fill(&mut b);
             uuid::Uuid::from_bytes(b)
         };
+        let risk_gate = risk::gate::RiskGate::new(&p.config.risk);
         Engine {
             inner: Arc::new(Inner {
                 store: p.store,
@@ -249,6 +255,7 @@ impl Engine {
                 till_bell: till_feed::TillBell::default(),
                 grab_counter: grab_stats::GrabCounter::new(node),
                 pauses: risk::pauses::PauseMemory::default(),
+                risk_gate,
             }),
         }
     }

@@ -53,7 +53,7 @@ impl PiiKey {
 
 impl PiiKey {
     /// A key of its own for `label`, derived from this one (never the key itself).
-    fn derived(&self, label: &str) -> [u8; 32] {
+    pub(crate) fn derived(&self, label: &str) -> [u8; 32] {
         *self.hash(&format!("key:{label}"), b"").as_bytes()
     }
 

@@ -150,6 +150,25 @@ impl FromRequestParts<AppState> for ClientAddr {
     }
 }
 
+/// The phone's device token (`Quan-Device`: 8 to 64 letters, digits, `-`
+/// or `_`, made once by the page and kept), for the per-device limits and
+/// signals; absent is allowed, malformed is a 422 naming the header.
+pub fn device_token(headers: &axum::http::HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get("quan-device") else { return Ok(None) };
+    let ok = v.to_str().ok().filter(|s| {
+        (8..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    });
+    ok.map(|s| Some(s.to_owned()))
+        .ok_or_else(|| ApiError::invalid_field("Quan-Device", "8 to 64 letters, digits, - or _"))
+}
+
+impl ClientAddr {
+    /// The address as an IP address (none for a local caller without one).
+    pub fn ip(&self) -> Option<std::net::IpAddr> {
+        self.0.parse().ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

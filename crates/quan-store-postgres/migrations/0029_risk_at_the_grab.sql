@@ -29,3 +29,13 @@ CREATE TABLE pauses (
     resume_reason   TEXT
 );
 CREATE INDEX pauses_active ON pauses (at_ms) WHERE resumed_at_ms IS NULL;
+
+-- Signals an account showed at a grab (its first time per batch), for the
+-- risk review of the next days.
+CREATE TABLE risk_signals (
+    batch_id        UUID NOT NULL,
+    resident_id     UUID NOT NULL,
+    signal          TEXT NOT NULL,
+    at_ms           BIGINT NOT NULL,
+    PRIMARY KEY (batch_id, resident_id, signal)
+);

@@ -23,6 +23,16 @@ pub struct AdmissionEntry {
     pub at: DateTime<Utc>,
 }
 
+/// A risk signal an account showed at a batch's grab (its first time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskSignal {
+    pub batch_id: BatchId,
+    pub resident_id: ResidentId,
+    /// `quan_domain::signals::Signal`'s code.
+    pub signal: String,
+    pub at: DateTime<Utc>,
+}
+
 /// A pause (熔断) and, once it is over, its resumption.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PauseRecord {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use quan_domain::BatchId;
 
-use crate::{AdmissionEntry, PauseRecord, Resumption, StoreError};
+use crate::{AdmissionEntry, PauseRecord, Resumption, RiskSignal, StoreError};
 
 /// The admission window's published draws and the kill switch's pauses.
 #[async_trait]
@@ -23,4 +23,9 @@ pub trait RiskStore: Send + Sync {
     async fn active_pauses(&self) -> Result<Vec<PauseRecord>, StoreError>;
     /// The pauses that were on at some instant in `[from, to)`, oldest first.
     async fn pauses_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<PauseRecord>, StoreError>;
+    /// Records signals; one already recorded (same batch, resident and
+    /// signal, from any node) keeps its first instant.
+    async fn put_risk_signals(&self, rows: &[RiskSignal]) -> Result<(), StoreError>;
+    /// A batch's signals, by resident and signal.
+    async fn risk_signals(&self, batch: BatchId) -> Result<Vec<RiskSignal>, StoreError>;
 }

@@ -229,6 +229,21 @@ impl TestApp {
         self.send(self.client.post(self.url(path)).json(body), token).await
     }
 
+    /// POSTs JSON with extra headers (a device token, a forwarded address).
+    pub async fn post_headers(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.post(self.url(path)).json(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req, token).await
+    }
+
     /// POSTs raw bytes with a content type, for malformed-input tests.
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
         self.send(self.client.post(self.url(path)).header("content-type", content_type).body(body), None).await

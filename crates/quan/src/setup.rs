@@ -147,6 +147,7 @@ pub fn engine_config(config: &Config) -> anyhow::Result<EngineConfig> {
         position_accuracy_m_max: f64::from(config.eligibility.position_accuracy_m_max),
         codes: config.codes.to_engine()?,
         complaints: config.complaints.clone(),
+        risk: config.risk,
         ..config.accounts.clone()
     })
 }

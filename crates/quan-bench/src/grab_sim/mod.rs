@@ -15,8 +15,14 @@ use serde::Serialize;
 pub use population::Mix as GrabMix;
 
 /// Refusals that come from risk control, not from the stock or the rules.
-const RISK_CODES: [&str; 6] =
-    ["rate_limited", "challenge_required", "challenge_failed", "challenge_too_easy", "identity_unverified", "risk_refused"];
+const RISK_CODES: [&str; 6] = [
+    "rate_limited",
+    "challenge_required",
+    "challenge_failed",
+    "challenge_too_easy",
+    "identity_unverified",
+    "risk_refused",
+];
 
 /// What `quan simulate grab` runs.
 #[derive(Debug, Clone, Serialize)]
@@ -78,7 +84,8 @@ pub async fn run(sim: GrabSim, progress: bool) -> anyhow::Result<GrabReport> {
         in_window += with.humans_in_window;
         in_window_won += with.humans_in_window_won;
         for k in Kind::ALL {
-            let f = per_kind.entry(k).or_insert_with(|| KindFigures { kind: k.name().into(), ..KindFigures::default() });
+            let f =
+                per_kind.entry(k).or_insert_with(|| KindFigures { kind: k.name().into(), ..KindFigures::default() });
             f.accounts += with.accounts.get(&k).copied().unwrap_or(0);
             f.attempts += with.attempts.get(&k).copied().unwrap_or(0);
             f.won += with.won.get(&k).copied().unwrap_or(0);
@@ -177,8 +184,20 @@ pub fn text(r: &GrabReport) -> String {
     let m = &r.sim.mix;
     let mut out = format!(
         "quan simulate grab: {} seeds from {}, stock {}, window {} s; {} humans (press 0.2–{} s, {:.0} % behind NAT, {:.0} % virtual numbers, {:.0} % tap twice), bots: {} farm, {} card, {} replay, {} GPU ({:.1} s)\n\n",
-        r.sim.seeds, r.sim.seed, r.sim.stock, r.sim.window_s, m.humans, m.human_press_max_s, m.nat_share * 100.0,
-        m.human_virtual_share * 100.0, m.retry_share * 100.0, m.farm, m.card, m.replay, m.gpu, r.seconds
+        r.sim.seeds,
+        r.sim.seed,
+        r.sim.stock,
+        r.sim.window_s,
+        m.humans,
+        m.human_press_max_s,
+        m.nat_share * 100.0,
+        m.human_virtual_share * 100.0,
+        m.retry_share * 100.0,
+        m.farm,
+        m.card,
+        m.replay,
+        m.gpu,
+        r.seconds
     );
     out.push_str(&format!(
         "{:<14} {:>9} {:>9} {:>9} {:>8} {:>9} {:>9} {:>10}\n",
@@ -187,7 +206,14 @@ pub fn text(r: &GrabReport) -> String {
     for f in &r.kinds {
         out.push_str(&format!(
             "{:<14} {:>9} {:>9} {:>8.1}% {:>8} {:>8.1}% {:>9.4} {:>10}\n",
-            f.kind, f.accounts, f.attempts, f.attempt_share * 100.0, f.won, f.stock_share * 100.0, f.win_rate, f.risk_refused
+            f.kind,
+            f.accounts,
+            f.attempts,
+            f.attempt_share * 100.0,
+            f.won,
+            f.stock_share * 100.0,
+            f.win_rate,
+            f.risk_refused
         ));
     }
     out.push_str(&format!(

@@ -110,7 +110,8 @@ pub fn population(mix: &Mix, d: &Dice<'_>) -> (Vec<Account>, Vec<Attempt>) {
     let nat_addresses = (mix.humans / mix.phones_per_nat_address.max(1)).max(1) as u64;
     for _ in 0..mix.humans {
         let virtual_number = d.unit() < mix.human_virtual_share;
-        let prefix = if virtual_number { VIRTUAL_PREFIXES[d.below(5) as usize] } else { REAL_PREFIXES[d.below(8) as usize] };
+        let prefix =
+            if virtual_number { VIRTUAL_PREFIXES[d.below(5) as usize] } else { REAL_PREFIXES[d.below(8) as usize] };
         let address = if d.unit() < mix.nat_share {
             0x6440_0000 + d.below(nat_addresses) as u32
         } else {
@@ -146,7 +147,13 @@ fn bots(mix: &Mix, d: &Dice<'_>, accounts: &mut Vec<Account>, attempts: &mut Vec
     add(Kind::Farm, mix.farm, &|k| {
         let start = d.below(20) as i64;
         let times = (0..10).map(|r| start + 100 * r).collect();
-        (VIRTUAL_PREFIXES[k % 5], 5 + d.below(25) as i64, 2_000_000 + (k / 50) as u64, 0xCB00_7100 + (k % 4) as u32, times)
+        (
+            VIRTUAL_PREFIXES[k % 5],
+            5 + d.below(25) as i64,
+            2_000_000 + (k / 50) as u64,
+            0xCB00_7100 + (k % 4) as u32,
+            times,
+        )
     });
     add(Kind::Card, mix.card, &|k| {
         let start = d.below(50) as i64;

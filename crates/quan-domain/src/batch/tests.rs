@@ -53,6 +53,7 @@ fn spec() -> BatchSpec {
         limits: Limits::default(),
         mode: BatchMode::Grab,
         admission_window_s: 3,
+        proof_of_work: false,
     }
 }
 

@@ -27,6 +27,7 @@ pub use winners::WINNERS_AT_ONCE;
 use crate::Engine;
 use crate::auth::Actor;
 use crate::districts::{Located, Position};
+pub use crate::risk::gate::{ClaimContext, PowSolution};
 
 /// Requests committed together at most. With a claim one row, a commit's
 /// fsync is a large part of its time on SQLite: 2 048 rather than 512 gave
@@ -118,11 +119,13 @@ impl Engine {
         kind: Option<&str>,
         position: Option<Position>,
     ) -> Result<Claimed, ClaimRejection> {
-        self.claim_keyed(actor, batch_id, kind, position, None).await
+        self.claim_keyed(actor, batch_id, kind, position, None, &ClaimContext::default()).await
     }
 
     /// `claim`, with the request's `Idempotency-Key` stored together with a
-    /// granted claim (`KeyTaken` when another request holds the key).
+    /// granted claim (`KeyTaken` when another request holds the key), and
+    /// what the request brings for risk control (device, address, proof
+    /// of work).
     pub async fn claim_keyed(
         &self,
         actor: &Actor,
@@ -130,9 +133,10 @@ impl Engine {
         kind: Option<&str>,
         position: Option<Position>,
         keying: Option<ClaimKeying>,
+        ctx: &ClaimContext,
     ) -> Result<Claimed, ClaimRejection> {
         let started = std::time::Instant::now();
-        let answer = self.claim_answered(actor, batch_id, kind, position, keying).await;
+        let answer = self.claim_answered(actor, batch_id, kind, position, keying, ctx).await;
         if !matches!(answer, Err(ClaimRejection::NotFound | ClaimRejection::Forbidden)) {
             self.count_claim(batch_id, crate::grab_stats::outcome_of(&answer), started.elapsed());
         }
@@ -146,9 +150,11 @@ impl Engine {
         kind: Option<&str>,
         position: Option<Position>,
         keying: Option<ClaimKeying>,
+        ctx: &ClaimContext,
     ) -> Result<Claimed, ClaimRejection> {
         let Actor::Resident { resident, .. } = actor else { return Err(ClaimRejection::Forbidden) };
         let now = self.now();
+        self.claim_rate_limits(resident.id, ctx, now)?;
         let (b, status, region) = self.batch_view(batch_id, now).await?;
         let scope = quan_domain::pause::ClaimScope {
             batch: batch_id,
@@ -189,6 +195,7 @@ impl Engine {
         {
             return Err(ClaimRejection::NotAWinner);
         }
+        self.risk_at_claim(&b, resident, ctx, position.as_ref().map(|p| (p.lat, p.lng)), now)?;
         let (failures, person, district) = self.eligibility_failures(resident, &b, position).await?;
         if !failures.is_empty() {
             return Err(ClaimRejection::NotEligible(failures));

@@ -33,6 +33,18 @@ pub enum ClaimRejection {
     KeyTaken,
     #[error("{0}")]
     Paused(crate::risk::pauses::PausedBy),
+    #[error("too many requests ({rule}); try again in {retry_after_s} s")]
+    RateLimited { rule: &'static str, retry_after_s: u64 },
+    #[error("this batch asks for proof of work: fetch a challenge and solve it ({bits} bits)")]
+    ChallengeRequired { bits: u8 },
+    #[error("{0}")]
+    Challenge(quan_domain::pow::PowError),
+    #[error("signals ask for more proof of work ({bits} bits): fetch a new challenge")]
+    ChallengeTooEasy { bits: u8, signals: Vec<quan_domain::signals::Signal> },
+    #[error("this batch asks for no proof of work")]
+    NoChallengeNeeded,
+    #[error("challenges are handed out from {}", quan_domain::beijing(*from))]
+    ChallengeTooEarly { from: DateTime<Utc> },
     #[error("no such batch")]
     NotFound,
     #[error("only residents claim vouchers")]
@@ -58,9 +70,16 @@ impl Rejection for ClaimRejection {
     fn status(&self) -> Status {
         use ClaimRejection as C;
         match self {
-            C::NotOpen { .. } | C::Closed | C::SoldOut | C::LimitReached | C::KeyTaken | C::Paused(_) => {
-                Status::Conflict
-            }
+            C::NotOpen { .. }
+            | C::Closed
+            | C::SoldOut
+            | C::LimitReached
+            | C::KeyTaken
+            | C::Paused(_)
+            | C::ChallengeTooEarly { .. } => Status::Conflict,
+            C::ChallengeRequired { .. } | C::Challenge(_) | C::ChallengeTooEasy { .. } => Status::Forbidden,
+            C::RateLimited { .. } => Status::TooManyRequests,
+            C::NoChallengeNeeded => Status::Unprocessable,
             C::NotEligible(_) | C::NotAWinner | C::Forbidden => Status::Forbidden,
             C::KindRequired | C::UnknownKind(_) | C::Position(_) => Status::Unprocessable,
             C::Busy => Status::TooManyRequests,
@@ -82,6 +101,12 @@ impl Rejection for ClaimRejection {
             C::Busy => "busy",
             C::KeyTaken => "idempotency_key_in_flight",
             C::Paused(_) => "paused",
+            C::RateLimited { .. } => "rate_limited",
+            C::ChallengeRequired { .. } => "challenge_required",
+            C::Challenge(e) => e.code(),
+            C::ChallengeTooEasy { .. } => "challenge_too_easy",
+            C::NoChallengeNeeded => "no_challenge_needed",
+            C::ChallengeTooEarly { .. } => "challenge_too_early",
             C::NotFound => "not_found",
             C::Forbidden => "forbidden",
             C::Position(p) => p.code(),
@@ -89,7 +114,11 @@ impl Rejection for ClaimRejection {
         }
     }
     fn retry_after_s(&self) -> Option<u64> {
-        matches!(self, ClaimRejection::Busy).then_some(1)
+        match self {
+            ClaimRejection::Busy => Some(1),
+            ClaimRejection::RateLimited { retry_after_s, .. } => Some(*retry_after_s),
+            _ => None,
+        }
     }
     fn details(&self) -> Option<serde_json::Value> {
         match self {
@@ -98,6 +127,12 @@ impl Rejection for ClaimRejection {
             }
             ClaimRejection::NotEligible(f) => Some(serde_json::json!({ "failures": f })),
             ClaimRejection::Paused(p) => Some(p.details()),
+            ClaimRejection::RateLimited { rule, .. } => Some(serde_json::json!({ "rule": rule })),
+            ClaimRejection::ChallengeRequired { bits } => Some(serde_json::json!({ "bits": bits })),
+            ClaimRejection::ChallengeTooEasy { bits, signals } => {
+                Some(serde_json::json!({ "bits": bits, "signals": signals }))
+            }
+            ClaimRejection::ChallengeTooEarly { from } => Some(serde_json::json!({ "from": from })),
             _ => None,
         }
     }

@@ -2,6 +2,8 @@
 //! (`admission.rs`) and the bureau's kill switch (`pauses.rs`).
 
 pub mod admission;
+pub mod config;
+pub mod gate;
 pub mod pauses;
 
 use quan_domain::Invalid;

@@ -205,11 +205,11 @@ async fn codes_cannot_be_requested_faster_than_the_limits_allow() {
     assert_eq!(h.sms.count(), 10);
     // Many numbers from one client address.
     let mut refused = 0;
-    for i in 0..30 {
+    for i in 0..150 {
         let p = PhoneNumber::parse(&format!("139{i:08}")).unwrap_or_else(|e| panic!("{e}"));
         if matches!(h.engine.request_login_code(&p, "ip2").await, Err(OtpRequestRejection::TooManyRequests(_))) {
             refused += 1;
         }
     }
-    assert_eq!(refused, 10, "20 per minute per client");
+    assert_eq!(refused, 30, "120 per minute per client: a carrier's NAT address has many honest phones");
 }

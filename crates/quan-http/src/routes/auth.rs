@@ -65,8 +65,9 @@ fn parse_phone(raw: &str) -> Result<PhoneNumber, ApiError> {
 }
 
 /// Sends a 6-digit login code to a resident's phone. A code lives 5 minutes
-/// and allows 5 tries; one code a minute and 10 an hour per number.
-/// Roles: none (public).
+/// and allows 5 tries; one code a minute and 10 an hour per number, and
+/// limits per device token (`Quan-Device` header), client address and
+/// address block (/24, /64). Roles: none (public).
 #[utoipa::path(post, path = "/api/v1/auth/sms-codes", tag = "auth", request_body = SmsCodeRequest, responses(
     (status = 202, body = SmsCodeSent),
     (status = 422, description = "`invalid_field`: not a mainland mobile number", body = ErrorBody),
@@ -76,10 +77,12 @@ fn parse_phone(raw: &str) -> Result<PhoneNumber, ApiError> {
 async fn request_sms_code(
     State(state): State<AppState>,
     client: ClientAddr,
+    headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<SmsCodeRequest>,
 ) -> ApiResult<(StatusCode, Json<SmsCodeSent>)> {
     let phone = parse_phone(&req.phone)?;
-    let expires_at = state.engine.request_login_code(&phone, &client.0).await?;
+    let device = crate::extract::device_token(&headers)?;
+    let expires_at = state.engine.request_login_code_from(&phone, &client.0, device.as_deref()).await?;
     let resend_after_s = state.engine.config().otp_resend_interval_s;
     Ok((StatusCode::ACCEPTED, Json(SmsCodeSent { expires_at, resend_after_s })))
 }

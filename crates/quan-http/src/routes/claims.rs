@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use quan_domain::geo::Crs;
 use quan_domain::{BatchId, Role};
-use quan_engine::claims::{ClaimKeying, ClaimRejection, Claimed, KeyedAnswer};
+use quan_engine::claims::{ClaimContext, ClaimKeying, ClaimRejection, Claimed, KeyedAnswer, PowSolution};
 use quan_engine::districts::Position;
 use quan_engine::resident_reads::WalletVoucher;
 use quan_store::IdempotencyBegin;
@@ -21,11 +21,11 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Auth, parse_json};
+use crate::extract::{Auth, ClientAddr, device_token, parse_json};
 use crate::idempotency::{answer_found, fingerprint, key_of, require_json};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(claim)).routes(routes!(wallet))
+    OpenApiRouter::new().routes(routes!(claim)).routes(routes!(challenge)).routes(routes!(wallet))
 }
 
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
@@ -43,6 +43,12 @@ pub struct ClaimBody {
     pub crs: Option<String>,
     #[serde(default)]
     pub accuracy_m: Option<f64>,
+    /// For a batch with `proof_of_work`: the challenge from
+    /// `POST /api/v1/batches/{id}/challenge`, and the nonce that solves it.
+    #[serde(default)]
+    pub pow_challenge: Option<String>,
+    #[serde(default)]
+    pub pow_nonce: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -97,21 +103,28 @@ pub struct ClaimedView {
 /// `not_open` (with `details.server_time` for the countdown), `closed`,
 /// `sold_out`, `limit_reached`, `not_eligible` (with every failed rule in
 /// `details.failures`), `paused` (the bureau's kill switch: who, why and
-/// since when in `details`), `busy` (429, `Retry-After`). In a grab batch's
+/// since when in `details`), `busy` (429, `Retry-After`), `rate_limited`
+/// (429, `Retry-After`, the rule in `details.rule`: per account, device
+/// token (`Quan-Device` header), address or address block), and for a
+/// batch with `proof_of_work` `challenge_required`, `challenge_failed`,
+/// `challenge_expired`, `challenge_used`, `challenge_not_yours`,
+/// `challenge_not_genuine`, `challenge_too_easy` (fetch a new challenge:
+/// `details.bits`, `details.signals`). In a grab batch's
 /// first `admission_window_s` seconds the answer comes when the window's
 /// draw is made (`GET /api/v1/batches/{id}/admission`). Roles: resident.
 #[utoipa::path(post, path = "/api/v1/batches/{id}/claims", tag = "claims", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = ClaimBody,
     responses(
         (status = 201, body = ClaimedView),
-        (status = 403, description = "`not_eligible`, `not_a_winner`", body = ErrorBody),
+        (status = 403, description = "`not_eligible`, `not_a_winner`, `challenge_required`, `challenge_failed`, `challenge_expired`, `challenge_used`, `challenge_not_yours`, `challenge_not_genuine`, `challenge_too_easy`", body = ErrorBody),
         (status = 409, description = "`not_open`, `closed`, `sold_out`, `limit_reached`, `paused`, `idempotency_key_in_flight`", body = ErrorBody),
         (status = 422, description = "`idempotency_key_reused`", body = ErrorBody),
-        (status = 429, description = "`busy`", body = ErrorBody),
+        (status = 429, description = "`busy`, `rate_limited`", body = ErrorBody),
     ))]
 async fn claim(
     State(state): State<AppState>,
     auth: Auth,
+    client: ClientAddr,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -134,7 +147,10 @@ async fn claim(
         request_hash: fingerprint(&format!("/api/v1/batches/{id}/claims"), &body),
         key,
     });
-    let decided = decide(&state, &auth, batch, &body, keyed.as_ref()).await;
+    let device = device_token(&headers)?;
+    let decided =
+        decide(&state, &auth, batch, &body, keyed.as_ref(), ClaimContext { device, address: client.ip(), pow: None })
+            .await;
     match (decided, &keyed) {
         (Err(e), Some(k)) if e.status.is_client_error() => match state.engine.claim_answer(k).await? {
             Some(found) => replay(batch, found),
@@ -164,10 +180,16 @@ async fn decide(
     batch: BatchId,
     body: &[u8],
     keyed: Option<&ClaimKeying>,
+    mut ctx: ClaimContext,
 ) -> ApiResult<Response> {
     let b: ClaimBody = if body.is_empty() { ClaimBody::default() } else { parse_json(body)? };
     let position = position(b.lat, b.lng, b.crs.as_deref(), b.accuracy_m)?;
-    match state.engine.claim_keyed(&auth.0, batch, b.kind.as_deref(), position, keyed.cloned()).await {
+    ctx.pow = match (b.pow_challenge, b.pow_nonce) {
+        (Some(challenge), Some(nonce)) => Some(PowSolution { challenge, nonce }),
+        (None, None) => None,
+        _ => return Err(ApiError::invalid_field("pow_nonce", "give both pow_challenge and pow_nonce")),
+    };
+    match state.engine.claim_keyed(&auth.0, batch, b.kind.as_deref(), position, keyed.cloned(), &ctx).await {
         Ok(c) => Ok((StatusCode::CREATED, Json(claimed_view(batch, &c))).into_response()),
         // Another request holds the key: the caller looks its answer up.
         Err(ClaimRejection::KeyTaken) => answer_found(IdempotencyBegin::InFlight),
@@ -199,6 +221,51 @@ fn claimed_view(batch: BatchId, c: &Claimed) -> ClaimedView {
         })
         .collect();
     ClaimedView { claim_id: c.claim_id, kind: c.kind_code.clone(), vouchers }
+}
+
+/// A proof-of-work challenge for a batch that asks for one.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChallengeView {
+    /// Send it back with the claim as `pow_challenge`.
+    pub challenge: String,
+    /// Find a decimal `nonce` such that SHA-256(challenge ‖ ":" ‖ nonce)
+    /// begins with this many zero bits; send it as `pow_nonce`.
+    pub bits: u8,
+    pub expires_at: DateTime<Utc>,
+    /// The signals that raised `bits` above the deployment's base (codes).
+    pub signals: Vec<String>,
+}
+
+/// A proof-of-work challenge bound to the caller, the batch and an expiry,
+/// handed out from `risk.pow_lead_s` before the opening; each is taken once.
+/// Risk signals (a shared device, a virtual-operator number with a new
+/// account…) raise its bits; a claim whose challenge is easier than its
+/// signals now ask for is refused `challenge_too_easy` and fetches another.
+/// Send the page's `Quan-Device` token. Roles: resident.
+#[utoipa::path(post, path = "/api/v1/batches/{id}/challenge", tag = "claims", security(("bearer" = [])), params(("id" = String, Path)),
+    responses(
+        (status = 200, body = ChallengeView),
+        (status = 409, description = "`challenge_too_early` (with `details.from`), `closed`", body = ErrorBody),
+        (status = 422, description = "`no_challenge_needed`, `invalid_field` (Quan-Device)", body = ErrorBody),
+        (status = 429, description = "`rate_limited` (with `details.rule`)", body = ErrorBody),
+    ))]
+async fn challenge(
+    State(state): State<AppState>,
+    auth: Auth,
+    client: ClientAddr,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<ChallengeView>> {
+    auth.require(&[Role::Resident])?;
+    let batch: BatchId = id.parse().map_err(|_| ApiError::not_found())?;
+    let ctx = ClaimContext { device: device_token(&headers)?, address: client.ip(), pow: None };
+    let c = state.engine.claim_challenge(&auth.0, batch, &ctx).await?;
+    Ok(Json(ChallengeView {
+        challenge: c.challenge,
+        bits: c.bits,
+        expires_at: c.expires_at,
+        signals: c.signals.iter().map(|s| s.code().to_owned()).collect(),
+    }))
 }
 
 /// The caller's vouchers, with each one's rule, scope and validity. Roles: resident.

@@ -18,7 +18,7 @@ macro_rules! impl_risk_store {
             use quan_domain::{BatchId, ResidentId, UserId};
             use quan_store::sql::risk::PAUSE_COLS;
             use quan_store::sql::{at, err, get, unique};
-            use quan_store::{AdmissionEntry, PauseRecord, Resumption, StoreError};
+            use quan_store::{AdmissionEntry, PauseRecord, Resumption, RiskSignal, StoreError};
             use uuid::Uuid;
 
             type R = $row;
@@ -153,6 +153,45 @@ macro_rules! impl_risk_store {
                     let sql = format!("SELECT {PAUSE_COLS} FROM pauses WHERE resumed_at_ms IS NULL ORDER BY at_ms, id");
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await.map_err(err)?;
                     rows.iter().map(pause).collect()
+                }
+
+                async fn put_risk_signals(&self, rows: &[RiskSignal]) -> Result<(), StoreError> {
+                    let mut tx = self.pool().begin().await.map_err(err)?;
+                    for r in rows {
+                        sqlx::query(
+                            "INSERT INTO risk_signals (batch_id, resident_id, signal, at_ms) VALUES ($1, $2, $3, $4)
+                             ON CONFLICT (batch_id, resident_id, signal) DO NOTHING",
+                        )
+                        .bind(r.batch_id.as_uuid())
+                        .bind(r.resident_id.as_uuid())
+                        .bind(&r.signal)
+                        .bind(ms(r.at))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(err)?;
+                    }
+                    tx.commit().await.map_err(err)
+                }
+
+                async fn risk_signals(&self, batch: BatchId) -> Result<Vec<RiskSignal>, StoreError> {
+                    let rows = sqlx::query(
+                        "SELECT batch_id, resident_id, signal, at_ms FROM risk_signals WHERE batch_id = $1
+                         ORDER BY resident_id, signal",
+                    )
+                    .bind(batch.as_uuid())
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    rows.iter()
+                        .map(|r| {
+                            Ok(RiskSignal {
+                                batch_id: BatchId::from_uuid(get(r, "batch_id")?),
+                                resident_id: ResidentId::from_uuid(get(r, "resident_id")?),
+                                signal: get(r, "signal")?,
+                                at: at(get(r, "at_ms")?),
+                            })
+                        })
+                        .collect()
                 }
 
                 async fn pauses_between(

@@ -28,6 +28,9 @@ pub struct Config {
     /// `[complaints]`: time limits in working days, the calendar's
     /// holidays and exchanged working days, filings per resident per day.
     pub complaints: quan_domain::complaint::ComplaintLimits,
+    /// `[risk]`: the proof of work's bits and timing, the rate limits per
+    /// account, device, address and address block, and the signals' rules.
+    pub risk: quan_engine::risk::config::RiskConfig,
 }
 
 /// Dynamic codes at the till (QR codes refreshed every `refresh_s`).
@@ -179,6 +182,7 @@ impl Default for Config {
             eligibility: EligibilityConfig::default(),
             codes: CodesConfig::default(),
             complaints: quan_domain::complaint::ComplaintLimits::default(),
+            risk: quan_engine::risk::config::RiskConfig::default(),
         }
     }
 }

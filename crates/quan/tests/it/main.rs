@@ -14,6 +14,7 @@ mod api_redemptions;
 mod api_regions;
 mod api_residents;
 mod api_risk;
+mod api_risk_pow;
 mod cli;
 mod cli_import;
 mod contract;
