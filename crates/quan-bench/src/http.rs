@@ -238,6 +238,8 @@ pub(crate) async fn start_server(g: &Grab) -> anyhow::Result<Server> {
     }
     let child = cmd
         .env("RUST_LOG", "warn")
+        // The load generator stands for a city's phones behind a load balancer.
+        .env("QUAN_SERVER_TRUSTED_PROXIES", "127.0.0.1")
         .current_dir(g.dir.path())
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)

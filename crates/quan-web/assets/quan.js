@@ -12,6 +12,63 @@
   }
   function two(n) { return (n < 10 ? "0" : "") + n; }
 
+  // The device token: made once, kept in this browser (per-device limits).
+  function deviceToken() {
+    var t = null;
+    try { t = localStorage.getItem("quan-device"); } catch (e) { t = null; }
+    if (!t || !/^[A-Za-z0-9_-]{8,64}$/.test(t)) {
+      var a = new Uint8Array(16);
+      crypto.getRandomValues(a);
+      t = "d-" + Array.prototype.map.call(a, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+      try { localStorage.setItem("quan-device", t); } catch (e) { /* private mode: a token per page */ }
+    }
+    return t;
+  }
+
+  // The proof of work a batch may ask for: fetched from its lead time
+  // before the opening and solved in a worker beside this script.
+  var POW_WORKER = ((document.currentScript && document.currentScript.src) || "").replace(/quan\.js(\?.*)?$/, "pow.js");
+  var pow = {};
+  function solve(btn) {
+    var url = btn.getAttribute("data-pow");
+    if (pow[url]) return pow[url];
+    var status = $("#pow-status");
+    if (status) status.textContent = "正在进行安全校验…";
+    var started = performance.now();
+    pow[url] = fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrf(), "Quan-Device": deviceToken() }
+    }).then(function (r) {
+      if (r.ok) return r.json();
+      return r.text().then(function (html) { throw { status: r.status, html: html }; });
+    }).then(function (c) {
+      return new Promise(function (resolve, reject) {
+        var w = new Worker(POW_WORKER);
+        w.onmessage = function (ev) {
+          w.terminate();
+          if (ev.data.error) { reject(ev.data.error); return; }
+          resolve({ challenge: c.challenge, nonce: ev.data.nonce, bits: c.bits, hashes: ev.data.hashes });
+        };
+        w.onerror = function (e) { w.terminate(); reject(e.message || "worker"); };
+        w.postMessage({ challenge: c.challenge, bits: c.bits });
+      });
+    }).then(function (s) {
+      if (status) {
+        status.textContent = "安全校验已完成，开抢后点击领取即可";
+        status.setAttribute("data-pow-ms", String(Math.round(performance.now() - started)));
+        status.setAttribute("data-pow-bits", String(s.bits));
+        status.setAttribute("data-pow-hashes", String(s.hashes));
+      }
+      return s;
+    });
+    pow[url].catch(function (e) {
+      delete pow[url];
+      if (status) status.innerHTML = (e && e.html) || "安全校验失败，请刷新页面后重试";
+    });
+    return pow[url];
+  }
+  function codeOf(html) { var m = /data-code="([a-z_]+)"/.exec(html || ""); return m ? m[1] : ""; }
+
   // The server's clock: a first guess from the page, then measured.
   function syncClock() {
     var el = $("[data-server-now]");
@@ -34,6 +91,9 @@
       var h = Math.floor(left / 3600), m = Math.floor(left % 3600 / 60), s = left % 60;
       if (b) b.textContent = two(h) + ":" + two(m) + ":" + two(s);
     });
+    $all("button.claim[data-pow][data-pow-from]").forEach(function (btn) {
+      if (Number(btn.getAttribute("data-pow-from")) <= now && !pow[btn.getAttribute("data-pow")]) solve(btn);
+    });
     $all("button.claim[disabled][data-opening]").forEach(function (btn) {
       if (Number(btn.getAttribute("data-opening")) <= now && !btn.hasAttribute("data-done")) {
         btn.disabled = false;
@@ -51,13 +111,28 @@
   var CLAIM_TRIES_MAX = 5;
   function claim(btn, attempt) {
     var out = $("#claim-result");
+    btn.disabled = true;
+    if (!btn.hasAttribute("data-pow")) { send(btn, attempt, null); return; }
+    out.innerHTML = "<div class=\"msg msg_wait\" data-code=\"pow\">正在完成安全校验…</div>";
+    solve(btn).then(function (s) { send(btn, attempt, s); }, function () {
+      out.innerHTML = "<div class=\"msg msg_warn\" data-code=\"pow_failed\">安全校验失败，请重试</div>";
+      btn.disabled = false;
+    });
+  }
+
+  function send(btn, attempt, solved) {
+    var out = $("#claim-result");
     var body = new URLSearchParams();
     body.set("kind", btn.getAttribute("data-kind") || "");
     ["lat", "lng", "accuracy_m"].forEach(function (k) { var f = $("#" + k); if (f && f.value) body.set(k, f.value); });
-    btn.disabled = true;
+    if (solved) { body.set("pow_challenge", solved.challenge); body.set("pow_nonce", solved.nonce); }
+    // Inside the fair admission window every request waits for the draw.
+    if (Number(btn.getAttribute("data-window-ends")) > serverNow()) {
+      out.innerHTML = "<div class=\"msg msg_wait\" data-code=\"queued\">排队中，请勿离开此页面…</div>";
+    }
     fetch(btn.getAttribute("data-claim"), {
       method: "POST", credentials: "same-origin", body: body,
-      headers: { "X-CSRF-Token": csrf(), "HX-Request": "true" }
+      headers: { "X-CSRF-Token": csrf(), "HX-Request": "true", "Quan-Device": deviceToken() }
     }).then(function (r) {
       return r.text().then(function (html) { answered(btn, attempt, r, html); });
     }, function (e) {
@@ -72,6 +147,12 @@
       var wait = Math.min(10, Math.max(1, Number(r.headers.get("Retry-After")) || 1));
       out.innerHTML = "<div class=\"msg msg_wait\" data-code=\"busy\">人太多了，" + wait + " 秒后自动重试（第 " + attempt + " 次）</div>";
       setTimeout(function () { claim(btn, attempt + 1); }, wait * 1000);
+      return;
+    }
+    // The challenge was used, expired, or signals now ask for more: a new one.
+    if (r.status === 403 && /^challenge_/.test(codeOf(html)) && attempt < CLAIM_TRIES_MAX) {
+      delete pow[btn.getAttribute("data-pow")];
+      claim(btn, attempt + 1);
       return;
     }
     var redirect = r.headers.get("HX-Redirect");

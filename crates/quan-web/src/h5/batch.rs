@@ -8,8 +8,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use quan_domain::BatchId;
+use quan_engine::claims::{ClaimContext, PowSolution};
 use quan_engine::districts::Position;
 use quan_http::AppState;
+use quan_http::extract::ClientAddr;
 use serde::Deserialize;
 
 use super::views::BatchCard;
@@ -23,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/h5/batches/{id}", get(page))
         .route("/h5/batches/{id}/eligibility", get(eligibility))
         .route("/h5/batches/{id}/claim", post(claim))
+        .route("/h5/batches/{id}/challenge", post(challenge))
         .route("/h5/batches/{id}/register", post(register))
         .route("/h5/identity", post(identity))
 }
@@ -100,7 +103,7 @@ async fn page(State(state): State<AppState>, signed: Signed<H5>, Path(id): Path<
     let p = state.engine.resident_batch(&signed.actor, batch_id(&id)?).await.map_err(Msg::of)?;
     let identity = state.engine.my_identity(&signed.actor).await.map_err(Msg::of)?;
     let now = state.engine.now();
-    let b = BatchCard::of(&p, now);
+    let b = BatchCard::of(&p, now, state.engine.config().risk.pow_lead_s);
     let lottery = if b.lottery {
         let m = state.engine.my_lottery(&signed.actor, p.batch.id).await.map_err(Msg::of)?;
         Some(Lottery::of(&m, now))
@@ -173,6 +176,35 @@ struct ClaimForm {
     kind: Option<String>,
     #[serde(flatten)]
     at: Where,
+    pow_challenge: Option<String>,
+    pow_nonce: Option<String>,
+}
+
+/// What the page's script sends beside the form: the device token it keeps,
+/// and the address the request came from.
+fn context(headers: &axum::http::HeaderMap, client: &ClientAddr) -> Result<ClaimContext, Msg> {
+    let device = quan_http::extract::device_token(headers).map_err(Msg::of)?;
+    Ok(ClaimContext { device, address: client.ip(), pow: None })
+}
+
+/// A proof-of-work challenge as the page's script reads it.
+#[derive(Debug, serde::Serialize)]
+struct ChallengeJson {
+    challenge: String,
+    bits: u8,
+    expires_ms: i64,
+}
+
+async fn challenge(
+    State(state): State<AppState>,
+    signed: Signed<H5>,
+    client: ClientAddr,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ChallengeJson>, Msg> {
+    let ctx = context(&headers, &client)?;
+    let c = state.engine.claim_challenge(&signed.actor, batch_id(&id)?, &ctx).await.map_err(Msg::of)?;
+    Ok(axum::Json(ChallengeJson { challenge: c.challenge, bits: c.bits, expires_ms: c.expires_at.timestamp_millis() }))
 }
 
 #[derive(Template, WebTemplate)]
@@ -184,12 +216,20 @@ struct Claimed {
 async fn claim(
     State(state): State<AppState>,
     signed: Signed<H5>,
+    client: ClientAddr,
+    headers: axum::http::HeaderMap,
     Path(id): Path<String>,
     axum::Form(f): axum::Form<ClaimForm>,
 ) -> Result<(StatusCode, Claimed), Msg> {
     let position = f.at.position()?;
     let kind = f.kind.as_deref().filter(|k| !k.is_empty());
-    let c = state.engine.claim(&signed.actor, batch_id(&id)?, kind, position).await.map_err(Msg::of)?;
+    let mut ctx = context(&headers, &client)?;
+    ctx.pow = match (f.pow_challenge.filter(|c| !c.is_empty()), f.pow_nonce.filter(|n| !n.is_empty())) {
+        (Some(challenge), Some(nonce)) => Some(PowSolution { challenge, nonce }),
+        _ => None,
+    };
+    let e = &state.engine;
+    let c = e.claim_keyed(&signed.actor, batch_id(&id)?, kind, position, None, &ctx).await.map_err(Msg::of)?;
     let vouchers = c.vouchers.iter().map(|v| v.id.to_string()).collect();
     Ok((StatusCode::CREATED, Claimed { vouchers }))
 }

@@ -117,7 +117,7 @@ async fn home(State(state): State<AppState>, signed: Signed<H5>) -> Result<Home,
     Ok(Home {
         c: Chrome::signed(&signed.csrf),
         phone,
-        batches: list.iter().map(|p| BatchCard::of(p, now)).collect(),
+        batches: list.iter().map(|p| BatchCard::of(p, now, state.engine.config().risk.pow_lead_s)).collect(),
         now_ms: now.timestamp_millis(),
     })
 }

@@ -20,6 +20,10 @@ pub struct BatchCard {
     pub opening_ms: i64,
     pub open: bool,
     pub kinds: Vec<KindCard>,
+    /// The claim carries a solved proof of work, fetched from this instant (ms).
+    pub pow_from_ms: Option<i64>,
+    /// The fair admission window's end (ms): claims sent before it wait for its draw.
+    pub window_ends_ms: Option<i64>,
 }
 
 /// A kind of voucher in a batch.
@@ -34,7 +38,7 @@ pub struct KindCard {
 }
 
 impl BatchCard {
-    pub fn of(p: &PublicBatch, now: DateTime<Utc>) -> BatchCard {
+    pub fn of(p: &PublicBatch, now: DateTime<Utc>, pow_lead_s: i64) -> BatchCard {
         let b = &p.batch.spec;
         BatchCard {
             id: p.batch.id.to_string(),
@@ -46,6 +50,10 @@ impl BatchCard {
             opening_ms: b.opening_at.timestamp_millis(),
             open: b.opening_at <= now && now < b.closing_at,
             kinds: b.kinds.iter().map(|k| KindCard::of(k, &p.stock_left)).collect(),
+            pow_from_ms: b
+                .proof_of_work
+                .then(|| (b.opening_at - chrono::Duration::seconds(pow_lead_s)).timestamp_millis()),
+            window_ends_ms: b.admission_window_ends_at().map(|t| t.timestamp_millis()),
         }
     }
 }

@@ -256,9 +256,12 @@ async fn one_key_is_one_voucher_however_often_and_wherever_it_is_sent(app: &Test
     at_ten(app);
     let (status, replayed, first) = keyed_claim(other, &token, &bid, "tap-0", &json!({})).await;
     assert_eq!((status, replayed), (201, false), "the refusal was not stored: {first}");
+    // Each burst below within the account's rate limit (six at once, two a second).
+    app.clock.advance(chrono::Duration::seconds(5));
     let empty = json!({});
     let mut tasks = Vec::new();
-    for i in 0..12 {
+    // Six taps at once: within the account's burst on one node.
+    for i in 0..6 {
         let node = if i % 2 == 0 { app } else { other };
         tasks.push(keyed_claim(node, &token, &bid, "tap-1", &empty));
     }
@@ -271,6 +274,7 @@ async fn one_key_is_one_voucher_however_often_and_wherever_it_is_sent(app: &Test
     let claim_id = &granted[0].2["claim_id"];
     assert!(granted.iter().all(|a| a.2["claim_id"] == *claim_id), "every answer names the one claim: {answers:?}");
     assert_eq!(granted.iter().filter(|a| !a.1).count(), 1, "one first answer, the others replayed: {answers:?}");
+    app.clock.advance(chrono::Duration::seconds(5));
     let again = keyed_claim(other, &token, &bid, "tap-1", &json!({})).await;
     assert_eq!((again.0, again.1, &again.2["claim_id"]), (201, true, claim_id), "{again:?}");
     assert_eq!(again.2, granted[0].2, "the replay is the first answer");
@@ -338,7 +342,8 @@ async fn engine_grab(
     stock: u32,
 ) -> (quan_domain::BatchId, Vec<quan_engine::Actor>, Vec<String>, String) {
     let (cid, bid, _) = open_batch(app, stock, 1).await;
-    let tokens = residents(app, 3).await;
+    // Fourteen, so that forty claims together stay within each account's rate limit.
+    let tokens = residents(app, 14).await;
     at_ten(app);
     let batch: quan_domain::BatchId = bid.parse().unwrap_or_else(|e| panic!("{e:?}"));
     let mut actors = Vec::new();
@@ -360,7 +365,7 @@ async fn a_stale_copy_of_a_batch_is_read_again_once_however_many_claims_find_it_
     // the copy while the first one's read is still out).
     app.clock.advance(chrono::Duration::milliseconds(1_500));
     let before = app.engine.batch_reads();
-    let claims = (0..40).map(|i| app.engine.claim(&actors[1 + i % 2], batch, None, None));
+    let claims = (0..40).map(|i| app.engine.claim(&actors[1 + i % 13], batch, None, None));
     for answer in futures_util::future::join_all(claims).await {
         // Sold out (or, for a resident's second request in one commit, at the limit).
         use quan_engine::claims::ClaimRejection as R;
@@ -384,12 +389,12 @@ async fn a_nodes_first_read_of_a_batch_is_made_once_however_many_claims_arrive_t
     // claims of the batch arrive together (polled one after the other in
     // one task, each before the first one's read is back).
     let before = app.engine.batch_reads();
-    let claims = (0..40).map(|i| app.engine.claim(&actors[i % 3], batch, None, None));
+    let claims = (0..40).map(|i| app.engine.claim(&actors[i % 14], batch, None, None));
     let answers = futures_util::future::join_all(claims).await;
     assert_eq!(app.engine.batch_reads() - before, 1, "one request read the batch; the others waited for its copy");
     use quan_engine::claims::ClaimRejection as R;
-    assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 3, "one each");
-    assert!(answers.iter().all(|a| a.is_ok() || matches!(a, Err(R::LimitReached))), "{answers:?}");
+    assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 10, "one each until the ten are gone");
+    assert!(answers.iter().all(|a| a.is_ok() || matches!(a, Err(R::LimitReached | R::SoldOut))), "{answers:?}");
 }
 
 #[tokio::test]

@@ -228,7 +228,10 @@ fn the_http_claim_benchmark_measures_the_bare_axum_floor_beside_quans_sold_out_a
     assert!(floor["answers_per_s"].as_f64().is_some_and(|a| a > 0.0), "{floor}");
     assert!(floor["cpu"]["cpu_us_each"].as_f64().is_some_and(|us| us > 0.0), "the machine's CPU an answer: {floor}");
     let memory = runs.iter().find(|r| r["name"].as_str().is_some_and(|n| n.contains("SQLite, sold-out")));
-    assert!(memory.is_some_and(|m| m["invariants"] == "ok: every answer 409 sold_out"), "{names:?}");
+    assert!(
+        memory.is_some_and(|m| m["invariants"].as_str().is_some_and(|i| i.starts_with("ok: every answer"))),
+        "{names:?}"
+    );
     assert!(v["ratios"]["memory_answers_sqlite_over_http_floor"].as_f64().is_some_and(|r| r > 0.0), "{v}");
     assert!(v["ratios"]["memory_answers_postgres_over_http_floor"].is_null(), "{v}");
 }
