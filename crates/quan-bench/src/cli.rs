@@ -185,6 +185,9 @@ pub struct GrabArgs {
     /// The batch's fair admission window in seconds (0: first come, first served).
     #[arg(long, default_value_t = 3)]
     pub window_s: u32,
+    /// The batch asks for no proof of work (and so no signal raises it).
+    #[arg(long)]
+    pub no_pow: bool,
     #[arg(long, default_value_t = 20_000)]
     pub humans: usize,
     /// Accounts of a scripted farm on virtual numbers (fired at the opening millisecond).

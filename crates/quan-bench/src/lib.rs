@@ -59,7 +59,14 @@ pub async fn simulate(cmd: SimulateCmd) -> anyhow::Result<String> {
                 "--window-s is at most {}",
                 quan_domain::admission::WINDOW_S_MAX
             );
-            let sim = grab_sim::GrabSim { mix, stock: a.stock, window_s: a.window_s, seed: a.seed, seeds: a.seeds };
+            let sim = grab_sim::GrabSim {
+                mix,
+                stock: a.stock,
+                window_s: a.window_s,
+                pow: !a.no_pow,
+                seed: a.seed,
+                seeds: a.seeds,
+            };
             let r = grab_sim::run(sim, !a.json).await?;
             Ok(if a.json { serde_json::to_string_pretty(&r)? + "\n" } else { grab_sim::text(&r) })
         }

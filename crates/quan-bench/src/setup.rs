@@ -104,6 +104,33 @@ pub async fn open_grab(
     Ok((c.id, batches[0].id))
 }
 
+/// A grab as `open_grab` makes it (one per account, no list), asking for
+/// proof of work when `pow`.
+pub async fn open_grab_with(
+    engine: &Engine,
+    official: &Actor,
+    stock: u32,
+    w: &Window,
+    pow: bool,
+) -> anyhow::Result<(CampaignId, BatchId)> {
+    let face = 1000i64;
+    let budget = i64::from(stock) * face;
+    let file: CampaignFile = serde_json::from_value(serde_json::json!({
+        "campaign": {"name": "sim", "region": "4205", "budget_fen": budget, "funding_source": "sim", "starts_on": w.starts_on, "ends_on": w.ends_on},
+        "batches": [{"name": "grab", "opening_at": w.opening_at, "closing_at": w.closing_at, "admission_window_s": w.admission_window_s,
+            "proof_of_work": pow, "limits": {"per_batch": 1, "count_by": "account"},
+            "kinds": [{"stock": stock, "kind": {"code": "k", "name": "立减", "discount": {"type": "instant", "off_fen": face}, "validity": {"type": "days_after_claim", "days": 3}}}]}]
+    }))?;
+    let e = |x: &dyn std::fmt::Display| anyhow::anyhow!("{x}");
+    let (c, batches) = engine.create_campaign(official, file).await.map_err(|x| e(&x))?;
+    engine
+        .change_campaign(official, c.id, Cmd::Fund { amount: quan_domain::Fen::new(budget) }, "sim")
+        .await
+        .map_err(|x| e(&x))?;
+    engine.change_campaign(official, c.id, Cmd::Start, "").await.map_err(|x| e(&x))?;
+    Ok((c.id, batches[0].id))
+}
+
 /// Rows a SQLite setup statement inserts at once (bench setup only).
 const SQLITE_ROWS_AT_ONCE: usize = 500;
 

@@ -1,20 +1,31 @@
 //! One simulated grab through the real engine on a fresh SQLite store, in
-//! simulated time: the window's presses wait for its draw, which the
-//! simulation makes when its clock passes the window's end; after it,
-//! presses go in slices of `SLICE_MS`, each slice's at once.
+//! simulated time. Every account fetches its proof-of-work challenge a
+//! minute before the opening and solves it at its kind's speed; each press
+//! goes through `Engine::claim_keyed` with its device and address. Inside
+//! the window presses are sent one by one at their instant and wait for the
+//! draw, made when the simulation's clock passes the window's end; after
+//! it, presses go in slices of `SLICE_MS`. A refusal that asks for more
+//! work, or a rate limit, sends the account back after the time it needs.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
-use quan_domain::{BatchId, FixedClock, ResidentId, Role, SessionId};
-use quan_engine::{Actor, Engine, EngineConfig, EngineParts, MemorySmsSender, PiiKey, SeededRandom};
-use quan_store::{Resident, Store};
-use quan_store_sqlite::{SqliteOptions, SqliteStore};
+use quan_domain::{BatchId, FixedClock, Role};
+use quan_engine::claims::PowSolution;
+use quan_engine::{Actor, Engine};
 
+use super::actors::{Actors, solve_seconds};
 use super::population::{Account, Attempt};
 
 /// Presses after the window that count as simultaneous.
 const SLICE_MS: i64 = 10;
+/// How long before the opening every account fetches its challenge.
+const LEAD_MS: i64 = 60_000;
+/// Presses an account makes at most (its schedule and the retries).
+const TRIES_MAX: u32 = 20;
 
 /// What one attempt was answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,156 +35,189 @@ pub struct Answer {
     pub code: String,
 }
 
-fn opening() -> DateTime<Utc> {
+/// What the grab did to each account besides its answers.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub answers: Vec<Answer>,
+    /// Accounts asked for more work than the base (at fetch or at a claim).
+    pub harder: Vec<bool>,
+}
+
+pub fn opening() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-12-05T10:00:00+08:00").map(|d| d.to_utc()).unwrap_or_default()
 }
 
-/// Runs the grab: every attempt through `Engine::claim`, answered.
-pub async fn grab(
-    seed: u64,
-    stock: u32,
-    window_s: u32,
-    accounts: &[Account],
-    attempts: &[Attempt],
-) -> anyhow::Result<Vec<Answer>> {
+/// The grab's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Setup {
+    pub seed: u64,
+    pub stock: u32,
+    pub window_s: u32,
+    pub pow: bool,
+}
+
+/// Runs the grab: every attempt through the engine, answered.
+pub async fn grab(s: Setup, accounts: &[Account], attempts: &[Attempt]) -> anyhow::Result<Outcome> {
     let dir = tempfile::tempdir()?;
-    let store = SqliteStore::open(&dir.path().join("quan.db"), SqliteOptions::default()).await?;
-    let pool = store.pool().clone();
-    let store: Arc<dyn Store> = Arc::new(store);
     let clock = Arc::new(FixedClock::new(opening() - Duration::days(10)));
-    let engine = Engine::new(EngineParts {
-        store: store.clone(),
-        clock: clock.clone(),
-        random: Arc::new(SeededRandom::new(seed)),
-        sms: Arc::new(MemorySmsSender::default()),
-        pii_key: PiiKey::from_bytes([7; 32]),
-        config: EngineConfig {
-            password: quan_engine::PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 },
-            admission_drawn_by_caller: true,
-            ..EngineConfig::default()
-        },
-    });
+    let (engine, pool) = super::actors::engine(s.seed, dir.path(), clock.clone()).await?;
     let official = crate::setup::staff(&engine, "sim.official", Role::Official).await?;
-    let w = crate::setup::Window { admission_window_s: window_s, ..crate::setup::Window::december() };
-    let (_, batch) = crate::setup::open_grab(&engine, &official, stock, &w, false, false).await?;
-    let actors = Arc::new(residents(&pool, accounts).await?);
-    let mut order: Vec<Attempt> = attempts.to_vec();
-    order.sort_by_key(|a| (a.at_ms, a.account));
-    let window_ms = i64::from(window_s) * 1000;
-    let (inside, after): (Vec<Attempt>, Vec<Attempt>) = order.into_iter().partition(|a| a.at_ms < window_ms);
-    let mut answers = Vec::with_capacity(attempts.len());
-    if window_s > 0 {
-        clock.set(opening() + Duration::milliseconds(1));
-        answers.extend(window_presses(&engine, batch, &actors, inside).await?);
-        clock.set(opening() + Duration::milliseconds(window_ms));
-    } else {
-        answers.extend(slices(&engine, &clock, batch, &actors, inside).await?);
-    }
-    answers.extend(slices(&engine, &clock, batch, &actors, after).await?);
-    drop(engine);
-    pool.close().await;
-    Ok(answers)
-}
-
-async fn press(engine: &Engine, batch: BatchId, actor: &Actor, attempt: Attempt) -> Answer {
-    let code = match engine.claim(actor, batch, None, None).await {
-        Ok(_) => "claimed".to_owned(),
-        Err(e) => quan_engine::Rejection::code(&e).to_owned(),
+    let w = crate::setup::Window { admission_window_s: s.window_s, ..crate::setup::Window::december() };
+    let (_, batch) = crate::setup::open_grab_with(&engine, &official, s.stock, &w, s.pow).await?;
+    let actors = Arc::new(Actors::new(&pool, accounts).await?);
+    let mut run = Run {
+        engine,
+        clock,
+        batch,
+        actors,
+        queue: BinaryHeap::new(),
+        seq: 0,
+        solved: vec![None; accounts.len()],
+        tries: vec![0; accounts.len()],
+        out: Outcome { answers: Vec::new(), harder: vec![false; accounts.len()] },
     };
-    Answer { attempt, code }
-}
-
-/// The window's presses: all sent, held by the engine, then drawn.
-async fn window_presses(
-    engine: &Engine,
-    batch: BatchId,
-    actors: &Arc<Vec<Actor>>,
-    inside: Vec<Attempt>,
-) -> anyhow::Result<Vec<Answer>> {
-    let n = inside.len();
-    let mut tasks = tokio::task::JoinSet::new();
-    for a in inside {
-        let (engine, actors) = (engine.clone(), actors.clone());
-        tasks.spawn(async move { press(&engine, batch, &actors[a.account], a).await });
+    let mut delay = vec![0i64; accounts.len()];
+    if s.pow {
+        for i in 0..accounts.len() {
+            run.clock.set(opening() - Duration::milliseconds(LEAD_MS));
+            let need = run.fetch(i).await;
+            delay[i] = (need - LEAD_MS).max(0);
+        }
     }
-    // Every press is either held for the draw or already answered.
-    let started = std::time::Instant::now();
-    while engine.admission_waiting(batch) + tasks.len().abs_diff(n) < n {
-        anyhow::ensure!(started.elapsed().as_secs() < 120, "the window's presses did not all arrive");
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    for a in attempts {
+        run.push(a.at_ms + delay[a.account], a.account);
     }
-    engine.draw_admission_window(batch).await;
-    let mut out = Vec::with_capacity(n);
-    while let Some(a) = tasks.join_next().await {
-        out.push(a?);
+    let window_ms = i64::from(s.window_s) * 1000;
+    if s.window_s > 0 {
+        run.window(window_ms).await?;
     }
+    run.slices().await?;
+    let out = std::mem::take(&mut run.out);
+    drop(run);
+    pool.close().await;
     Ok(out)
 }
 
-/// Presses first come, first served: each slice's together, slice by slice.
-async fn slices(
-    engine: &Engine,
-    clock: &FixedClock,
+struct Run {
+    engine: Engine,
+    clock: Arc<FixedClock>,
     batch: BatchId,
-    actors: &Arc<Vec<Actor>>,
-    presses: Vec<Attempt>,
-) -> anyhow::Result<Vec<Answer>> {
-    let mut by_slice: Vec<(i64, Vec<Attempt>)> = Vec::new();
-    for a in presses {
-        let s = a.at_ms.div_euclid(SLICE_MS);
-        match by_slice.last_mut() {
-            Some((k, v)) if *k == s => v.push(a),
-            _ => by_slice.push((s, vec![a])),
-        }
-    }
-    let mut out = Vec::new();
-    for (s, group) in by_slice {
-        clock.set(opening() + Duration::milliseconds(s * SLICE_MS));
-        let mut tasks = tokio::task::JoinSet::new();
-        for a in group {
-            let (engine, actors) = (engine.clone(), actors.clone());
-            tasks.spawn(async move { press(&engine, batch, &actors[a.account], a).await });
-        }
-        while let Some(a) = tasks.join_next().await {
-            out.push(a?);
-        }
-    }
-    Ok(out)
+    actors: Arc<Actors>,
+    queue: BinaryHeap<Reverse<(i64, u64, usize)>>,
+    seq: u64,
+    solved: Vec<Option<PowSolution>>,
+    tries: Vec<u32>,
+    out: Outcome,
 }
 
-/// Every account as a resident in the store, and as an actor.
-async fn residents(pool: &sqlx::SqlitePool, accounts: &[Account]) -> anyhow::Result<Vec<Actor>> {
-    let rows: Vec<(uuid::Uuid, Vec<u8>, String, i64)> = accounts
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let id = uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 + i as u128);
-            let created = (opening() - Duration::minutes(a.registered_min_before)).timestamp_millis();
-            (id, crate::setup::phone_hash(i).to_vec(), format!("{}****{:04}", a.prefix, i % 10_000), created)
-        })
-        .collect();
-    crate::setup::sqlite_insert(
-        pool,
-        "INSERT INTO residents (id, phone_hash, phone_masked, created_at_ms)",
-        "(?, ?, ?, ?)",
-        &rows,
-        |q, r| q.bind(r.0).bind(r.1.as_slice()).bind(r.2.as_str()).bind(r.3),
-    )
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, hash, masked, created)| {
-            let mut h = [0u8; 32];
-            h.copy_from_slice(&hash);
-            Actor::Resident {
-                session: SessionId::from_uuid(id),
-                resident: Resident {
-                    id: ResidentId::from_uuid(id),
-                    phone_hash: quan_domain::KeyedHash::from_bytes(h),
-                    phone_masked: masked,
-                    created_at: quan_store::sql::at(created),
-                },
+impl Run {
+    fn push(&mut self, at_ms: i64, account: usize) {
+        self.seq += 1;
+        self.queue.push(Reverse((at_ms, self.seq, account)));
+    }
+
+    fn now_ms(&self) -> i64 {
+        (quan_domain::Clock::now(self.clock.as_ref()) - opening()).num_milliseconds()
+    }
+
+    /// Fetches a challenge for account `i` now and solves it; returns the
+    /// milliseconds its kind needs for that.
+    async fn fetch(&mut self, i: usize) -> i64 {
+        let ctx = self.actors.context(i, None);
+        match self.engine.claim_challenge(&self.actors.actor(i), self.batch, &ctx).await {
+            Ok(c) => {
+                self.out.harder[i] |= !c.signals.is_empty();
+                let nonce = quan_domain::pow::solve(&c.challenge, c.bits);
+                self.solved[i] = Some(PowSolution { challenge: c.challenge, nonce });
+                (solve_seconds(self.actors.kind(i), c.bits) * 1000.0) as i64
             }
-        })
-        .collect())
+            // Rate-limited or refused: it tries again with its next press.
+            Err(_) => 1_000,
+        }
+    }
+
+    /// What an answer makes the account do next.
+    async fn after(&mut self, a: Answer) {
+        let i = a.attempt.account;
+        self.tries[i] += 1;
+        let again = self.tries[i] < TRIES_MAX;
+        match a.code.as_str() {
+            "challenge_too_easy" | "challenge_expired" | "challenge_used" | "challenge_required" if again => {
+                self.out.harder[i] |= a.code == "challenge_too_easy";
+                let need = self.fetch(i).await;
+                self.push(self.now_ms() + need, i);
+            }
+            "rate_limited" | "busy" if again => {
+                self.out.harder[i] |= a.code == "rate_limited" && self.actors.kind(i).is_human();
+                self.push(self.now_ms() + 1_000, i);
+            }
+            _ => {}
+        }
+        self.out.answers.push(a);
+    }
+
+    fn spawn(&self, set: &mut tokio::task::JoinSet<Answer>, attempt: Attempt, done: &Arc<AtomicUsize>) {
+        let (engine, actors, batch, done) = (self.engine.clone(), self.actors.clone(), self.batch, done.clone());
+        let ctx = self.actors.context(attempt.account, self.solved[attempt.account].clone());
+        set.spawn(async move {
+            let actor: Actor = actors.actor(attempt.account);
+            let code = match engine.claim_keyed(&actor, batch, None, None, None, &ctx).await {
+                Ok(_) => "claimed".to_owned(),
+                Err(e) => quan_engine::Rejection::code(&e).to_owned(),
+            };
+            done.fetch_add(1, Ordering::SeqCst);
+            Answer { attempt, code }
+        });
+    }
+
+    /// The window: each press at its instant, held for the draw or answered
+    /// at once (a refusal before the queue), then the draw.
+    async fn window(&mut self, window_ms: i64) -> anyhow::Result<()> {
+        let mut set = tokio::task::JoinSet::new();
+        let done = Arc::new(AtomicUsize::new(0));
+        let mut sent = 0usize;
+        while let Some(Reverse((at, _, account))) = self.queue.peek().copied().filter(|e| e.0.0 < window_ms) {
+            self.queue.pop();
+            self.clock.set(opening() + Duration::milliseconds(at.max(0)));
+            self.spawn(&mut set, Attempt { account, at_ms: at }, &done);
+            sent += 1;
+            let started = std::time::Instant::now();
+            while self.engine.admission_waiting(self.batch) + done.load(Ordering::SeqCst) < sent {
+                anyhow::ensure!(
+                    started.elapsed().as_secs() < 60,
+                    "a press in the window was neither held nor answered"
+                );
+                tokio::task::yield_now().await;
+            }
+            while let Some(a) = set.try_join_next() {
+                self.after(a?).await;
+            }
+        }
+        self.clock.set(opening() + Duration::milliseconds(window_ms));
+        self.engine.draw_admission_window(self.batch).await;
+        while let Some(a) = set.join_next().await {
+            self.after(a?).await;
+        }
+        Ok(())
+    }
+
+    /// First come, first served: each slice's presses together.
+    async fn slices(&mut self) -> anyhow::Result<()> {
+        let done = Arc::new(AtomicUsize::new(0));
+        while let Some(Reverse((first, _, _))) = self.queue.peek().copied() {
+            let slice = first.div_euclid(SLICE_MS);
+            self.clock.set(opening() + Duration::milliseconds(slice * SLICE_MS));
+            let mut set = tokio::task::JoinSet::new();
+            while let Some(Reverse((at, _, account))) =
+                self.queue.peek().copied().filter(|e| e.0.0.div_euclid(SLICE_MS) == slice)
+            {
+                self.queue.pop();
+                self.spawn(&mut set, Attempt { account, at_ms: at }, &done);
+            }
+            while let Some(a) = set.join_next().await {
+                self.after(a?).await;
+            }
+        }
+        Ok(())
+    }
 }

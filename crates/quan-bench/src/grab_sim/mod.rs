@@ -4,8 +4,12 @@
 //! signal, and the fairness figure (humans' share of the stock with bots,
 //! over their share without).
 
+mod actors;
 mod drive;
 mod population;
+mod report;
+
+pub use report::text;
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,22 +18,14 @@ use serde::Serialize;
 
 pub use population::Mix as GrabMix;
 
-/// Refusals that come from risk control, not from the stock or the rules.
-const RISK_CODES: [&str; 6] = [
-    "rate_limited",
-    "challenge_required",
-    "challenge_failed",
-    "challenge_too_easy",
-    "identity_unverified",
-    "risk_refused",
-];
-
 /// What `quan simulate grab` runs.
 #[derive(Debug, Clone, Serialize)]
 pub struct GrabSim {
     pub mix: Mix,
     pub stock: u32,
     pub window_s: u32,
+    /// The batch asks for proof of work.
+    pub pow: bool,
     pub seed: u64,
     pub seeds: u32,
 }
@@ -45,8 +41,8 @@ pub struct KindFigures {
     pub stock_share: f64,
     /// Vouchers won per account.
     pub win_rate: f64,
-    /// Accounts refused at least once for a risk signal.
-    pub risk_refused: usize,
+    /// Accounts that met a harder challenge (signals) or a rate limit.
+    pub hindered: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,7 +85,7 @@ pub async fn run(sim: GrabSim, progress: bool) -> anyhow::Result<GrabReport> {
             f.accounts += with.accounts.get(&k).copied().unwrap_or(0);
             f.attempts += with.attempts.get(&k).copied().unwrap_or(0);
             f.won += with.won.get(&k).copied().unwrap_or(0);
-            f.risk_refused += with.risk_refused.get(&k).copied().unwrap_or(0);
+            f.hindered += with.hindered.get(&k).copied().unwrap_or(0);
         }
     }
     bar.finish_and_clear();
@@ -121,7 +117,7 @@ fn report(
         bot_over_window_human: ratio(best_bot, window_rate),
         humans_in_window: in_window,
         human_in_window_win_rate: window_rate,
-        humans_refused_share: ratio(human.risk_refused as f64, human.accounts as f64),
+        humans_refused_share: ratio(human.hindered as f64, human.accounts as f64),
         kinds,
         sim,
         seconds,
@@ -133,7 +129,7 @@ struct Tally {
     accounts: HashMap<Kind, usize>,
     attempts: HashMap<Kind, usize>,
     won: HashMap<Kind, usize>,
-    risk_refused: HashMap<Kind, usize>,
+    hindered: HashMap<Kind, usize>,
     humans_in_window: usize,
     humans_in_window_won: usize,
 }
@@ -141,85 +137,39 @@ struct Tally {
 async fn one(sim: &GrabSim, mix: &Mix, seed: u64) -> anyhow::Result<Tally> {
     let random = quan_engine::SeededRandom::new(seed);
     let (accounts, attempts) = population(mix, &Dice(&random));
-    let answers = drive::grab(seed, sim.stock, sim.window_s, &accounts, &attempts).await?;
+    let setup = drive::Setup { seed, stock: sim.stock, window_s: sim.window_s, pow: sim.pow };
+    let outcome = drive::grab(setup, &accounts, &attempts).await?;
     let mut t = Tally {
         accounts: HashMap::new(),
         attempts: HashMap::new(),
         won: HashMap::new(),
-        risk_refused: HashMap::new(),
+        hindered: HashMap::new(),
         humans_in_window: 0,
         humans_in_window_won: 0,
     };
-    for a in &accounts {
-        *t.accounts.entry(a.kind).or_default() += 1;
-    }
     let window_ms = i64::from(sim.window_s) * 1000;
     let mut first_press: HashMap<usize, i64> = HashMap::new();
-    let (mut winners, mut refused) = (HashSet::new(), HashSet::new());
     for a in &attempts {
         let e = first_press.entry(a.account).or_insert(a.at_ms);
         *e = (*e).min(a.at_ms);
     }
-    for ans in &answers {
+    let mut winners = HashSet::new();
+    for ans in &outcome.answers {
         let kind = accounts[ans.attempt.account].kind;
         *t.attempts.entry(kind).or_default() += 1;
         if ans.code == "claimed" && winners.insert(ans.attempt.account) {
             *t.won.entry(kind).or_default() += 1;
         }
-        if RISK_CODES.contains(&ans.code.as_str()) && refused.insert(ans.attempt.account) {
-            *t.risk_refused.entry(kind).or_default() += 1;
-        }
     }
     for (i, a) in accounts.iter().enumerate() {
+        *t.accounts.entry(a.kind).or_default() += 1;
+        if outcome.harder[i] {
+            *t.hindered.entry(a.kind).or_default() += 1;
+        }
         if a.kind == Kind::Human && first_press.get(&i).is_some_and(|t| *t < window_ms) {
             t.humans_in_window += 1;
             t.humans_in_window_won += usize::from(winners.contains(&i));
         }
     }
     Ok(t)
-}
-
-/// The report as text.
-pub fn text(r: &GrabReport) -> String {
-    let m = &r.sim.mix;
-    let mut out = format!(
-        "quan simulate grab: {} seeds from {}, stock {}, window {} s; {} humans (press 0.2–{} s, {:.0} % behind NAT, {:.0} % virtual numbers, {:.0} % tap twice), bots: {} farm, {} card, {} replay, {} GPU ({:.1} s)\n\n",
-        r.sim.seeds,
-        r.sim.seed,
-        r.sim.stock,
-        r.sim.window_s,
-        m.humans,
-        m.human_press_max_s,
-        m.nat_share * 100.0,
-        m.human_virtual_share * 100.0,
-        m.retry_share * 100.0,
-        m.farm,
-        m.card,
-        m.replay,
-        m.gpu,
-        r.seconds
-    );
-    out.push_str(&format!(
-        "{:<14} {:>9} {:>9} {:>9} {:>8} {:>9} {:>9} {:>10}\n",
-        "who", "accounts", "attempts", "% tries", "won", "% stock", "won/acct", "risk-refd"
-    ));
-    for f in &r.kinds {
-        out.push_str(&format!(
-            "{:<14} {:>9} {:>9} {:>8.1}% {:>8} {:>8.1}% {:>9.4} {:>10}\n",
-            f.kind,
-            f.accounts,
-            f.attempts,
-            f.attempt_share * 100.0,
-            f.won,
-            f.stock_share * 100.0,
-            f.win_rate,
-            f.risk_refused
-        ));
-    }
-    out.push_str(&format!(
-        "\nhumans pressing inside the window: {} (won/acct {:.4})\nbest bot kind's won/acct ÷ humans': {:.3} (all humans), {:.3} (humans inside the window)\nhumans refused for a risk signal: {:.2} %\nfairness (humans' share of the stock with bots ÷ without): {:.3}\n",
-        r.humans_in_window, r.human_in_window_win_rate, r.bot_over_human, r.bot_over_window_human,
-        r.humans_refused_share * 100.0, r.fairness
-    ));
-    out
 }

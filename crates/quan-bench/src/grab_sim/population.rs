@@ -26,6 +26,9 @@ pub enum Kind {
 
 impl Kind {
     pub const ALL: [Kind; 5] = [Kind::Human, Kind::Farm, Kind::Card, Kind::Replay, Kind::Gpu];
+    pub fn is_human(self) -> bool {
+        self == Kind::Human
+    }
     pub fn name(self) -> &'static str {
         match self {
             Kind::Human => "humans",

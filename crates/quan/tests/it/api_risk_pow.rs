@@ -59,20 +59,20 @@ async fn a_claim_carries_a_solved_challenge_taken_once_and_every_bad_one_is_refu
     assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "challenge_too_early"), "{body}");
     at(&app, "2026-12-05T09:55:00+08:00");
     let (status, c) = challenge(&app, &me, &batch, "phone-one-0001").await;
-    assert_eq!((status, c["bits"].as_u64()), (StatusCode::OK, Some(16)), "{c}");
+    assert_eq!((status, c["bits"].as_u64()), (StatusCode::OK, Some(15)), "{c}");
     assert_eq!(c["signals"], json!([]), "{c}");
     let (_, theirs) = challenge(&app, &other, &batch, "phone-two-0002").await;
     at(&app, "2026-12-05T10:00:01+08:00");
     let (status, body) = claim(&app, &me, &batch, "phone-one-0001", &json!({})).await;
     assert_eq!(
         (status, error_code(&body), body["error"]["details"]["bits"].as_u64()),
-        (StatusCode::FORBIDDEN, "challenge_required", Some(16))
+        (StatusCode::FORBIDDEN, "challenge_required", Some(15))
     );
     let mut wrong = solved(&c);
     wrong["pow_nonce"] = json!("x1");
     assert_eq!(error_code(&claim(&app, &me, &batch, "phone-one-0001", &wrong).await.1), "challenge_failed");
     let mut forged = solved(&c);
-    forged["pow_challenge"] = json!(c["challenge"].as_str().unwrap_or_default().replacen(".16.", ".2.", 1));
+    forged["pow_challenge"] = json!(c["challenge"].as_str().unwrap_or_default().replacen(".15.", ".2.", 1));
     assert_eq!(error_code(&claim(&app, &me, &batch, "phone-one-0001", &forged).await.1), "challenge_not_genuine");
     assert_eq!(
         error_code(&claim(&app, &me, &batch, "phone-one-0001", &solved(&theirs)).await.1),
@@ -109,7 +109,7 @@ async fn accounts_sharing_one_device_get_harder_challenges_and_an_easy_one_solve
     }
     at(&app, "2026-12-05T09:55:00+08:00");
     let (_, early) = challenge(&app, &tokens[0], &batch, "farm-device-01").await;
-    assert_eq!(early["bits"].as_u64(), Some(16), "{early}");
+    assert_eq!(early["bits"].as_u64(), Some(15), "{early}");
     let mut last = Value::Null;
     for t in &tokens[1..] {
         last = challenge(&app, t, &batch, "farm-device-01").await.1;
@@ -117,12 +117,12 @@ async fn accounts_sharing_one_device_get_harder_challenges_and_an_easy_one_solve
     // Registered within the hour before the opening (weight 1) and five on one device (weight 2):
     // score 3, threshold 2, two points of three bits.
     assert_eq!(last["signals"], json!(["new_account", "shared_device"]), "five accounts on one device: {last}");
-    assert_eq!(last["bits"].as_u64(), Some(22), "{last}");
+    assert_eq!(last["bits"].as_u64(), Some(21), "{last}");
     at(&app, "2026-12-05T10:00:01+08:00");
     let (status, body) = claim(&app, &tokens[0], &batch, "farm-device-01", &solved(&early)).await;
     assert_eq!((status, error_code(&body)), (StatusCode::FORBIDDEN, "challenge_too_easy"), "{body}");
     assert_eq!(body["error"]["details"]["signals"], json!(["new_account", "shared_device"]), "{body}");
-    assert_eq!(body["error"]["details"]["bits"].as_u64(), Some(22), "{body}");
+    assert_eq!(body["error"]["details"]["bits"].as_u64(), Some(21), "{body}");
     // A fresh, harder challenge does it.
     let (_, hard) = challenge(&app, &tokens[0], &batch, "farm-device-01").await;
     let (status, body) = claim(&app, &tokens[0], &batch, "farm-device-01", &solved(&hard)).await;
