@@ -57,6 +57,9 @@ pub enum Command {
     /// Check a published lottery draw.
     #[command(subcommand)]
     Lottery(LotteryCmd),
+    /// Check a grab's published admission window.
+    #[command(subcommand)]
+    Admission(AdmissionCmd),
     /// Bulk imports.
     #[command(subcommand)]
     Import(ImportCmd),
@@ -253,6 +256,18 @@ pub enum BatchCmd {
         id: String,
         #[arg(long = "as", value_name = "USERNAME")]
         as_user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdmissionCmd {
+    /// Re-check a grab's fair admission window from its published record (the JSON of
+    /// GET /api/v1/batches/{id}/admission, after the window): the seed against its commitment,
+    /// every ticket against the seed, each node's order against the tickets. Exit status 1 on
+    /// any difference.
+    Verify {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
     },
 }
 

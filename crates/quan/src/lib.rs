@@ -10,7 +10,7 @@ pub mod setup;
 use std::io::Write;
 use std::path::PathBuf;
 
-use cli::{AdminCommand, AuditCmd, BatchCmd, Cli, Command, ImportCmd, LotteryCmd, ReportCmd, SettleCmd};
+use cli::{AdminCommand, AdmissionCmd, AuditCmd, BatchCmd, Cli, Command, ImportCmd, LotteryCmd, ReportCmd, SettleCmd};
 use config::Overrides;
 
 /// Runs one command line; the caller turns an error into exit status 1.
@@ -71,6 +71,7 @@ async fn execute(config: &config::Config, command: Command, demo_dir: Option<Pat
             Printed::ok(commands::campaign::draw(config, &id, &as_user).await?)
         }
         Command::Lottery(LotteryCmd::Verify { file }) => Printed::ok(commands::campaign::verify(&file)?),
+        Command::Admission(AdmissionCmd::Verify { file }) => Printed::ok(commands::admission::verify(&file)?),
         Command::Import(c) => import(config, c).await,
         Command::Bench(cmd) => Printed::ok(quan_bench::run(cmd).await?),
         Command::Simulate(cmd) => Printed::ok(quan_bench::simulate(cmd).await?),

@@ -29,7 +29,7 @@ use crate::campaigns::CampaignError;
 use crate::rejection::{Rejection, Status};
 
 /// The version of the report's JSON; changes only with its shape.
-pub const FORMAT: &str = "quan.daily-report/3";
+pub const FORMAT: &str = "quan.daily-report/4";
 
 /// One row's figures for the day or cumulative to its end. Amounts in fen.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,6 +145,9 @@ pub struct DailyReport {
     /// overdue; by type, district and merchant).
     #[serde(default)]
     pub complaints: crate::complaints::figures::ComplaintFigures,
+    /// The kill switch: every pause that touched the campaign during the day.
+    #[serde(default)]
+    pub pauses: Vec<crate::risk::report::PauseLine>,
     pub state: ReportState,
 }
 
@@ -377,7 +380,7 @@ impl Engine {
             return Err(ReportError::Store(StoreError::message("a report is built from an earlier day only")));
         }
         let (from, to) = BusinessDay::from_date(day).bounds(cutoff);
-        let batch_names: HashMap<_, _> = batches_of.into_iter().map(|b| (b.id, b.spec.name)).collect();
+        let batch_names: HashMap<_, _> = batches_of.iter().map(|b| (b.id, b.spec.name.clone())).collect();
         let total = acc.rows(fold::View::Total, &batch_names).into_iter().next().unwrap_or_default();
         let batches = acc.rows(fold::View::Batch, &batch_names);
         let industries = acc.rows(fold::View::Industry, &batch_names);
@@ -425,6 +428,7 @@ impl Engine {
                 crate::complaints::ComplaintError::Store(s) => ReportError::Store(s),
                 other => ReportError::Store(StoreError::message(other.to_string())),
             })?,
+            pauses: self.pauses_for_report(&c, &batches_of, from, to).await?,
             state,
         })
     }

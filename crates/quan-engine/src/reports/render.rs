@@ -123,6 +123,7 @@ pub fn csv(r: &DailyReport) -> String {
         let _ = writeln!(out, "说明,{}", quote(&crate::csv_cell::cell(note)));
     }
     super::complaints_sheet::csv_rows(&r.complaints, &mut out, quote);
+    crate::risk::report::csv_rows(&r.pauses, &mut out, quote);
     out
 }
 
@@ -277,6 +278,7 @@ pub fn xlsx(r: &DailyReport) -> Result<Vec<u8>, XlsxError> {
         }
     }
     super::complaints_sheet::sheet(wb.add_worksheet(), &title(r), &r.complaints, &f.head, &f.title)?;
+    crate::risk::report::sheet(wb.add_worksheet(), &title(r), &r.pauses, &f.head, &f.title)?;
     charts(&mut wb, r)?;
     wb.save_to_buffer()
 }

@@ -48,6 +48,7 @@ fn report(with_redemptions: bool) -> DailyReport {
         analysis: Analysis::default(),
         attribution: vec!["说明".into()],
         complaints: crate::complaints::figures::ComplaintFigures::default(),
+        pauses: Vec::new(),
         state: ReportState::default(),
     };
     if with_redemptions {

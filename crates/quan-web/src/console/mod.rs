@@ -13,6 +13,7 @@ mod dashboard;
 mod districts;
 mod drafts;
 mod merchants;
+mod pauses;
 mod reports;
 mod settlement;
 mod staff;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(districts::router())
         .merge(settlement::router())
         .merge(audit::router())
+        .merge(pauses::router())
 }
 
 async fn login_page() -> StaffLogin {

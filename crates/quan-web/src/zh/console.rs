@@ -21,6 +21,9 @@ pub fn status(s: quan_domain::campaign::CampaignStatus) -> &'static str {
 pub fn field(path: &str) -> &'static str {
     match path {
         "campaign.name" => "活动名称",
+        "target" => "暂停对象",
+        "target_id" => "对象编号",
+        "reason" => "原因",
         "campaign.region" => "行政区划",
         "campaign.budget_fen" => "预算",
         "campaign.funding_source" => "资金来源",
@@ -57,6 +60,7 @@ pub fn role(r: quan_domain::Role) -> &'static str {
 
 pub const NO_MERCHANT: &str = "没有这个商户";
 pub const NO_BATCH: &str = "没有这个批次";
+pub const PAUSE_TARGET_UNKNOWN: &str = "没有找到这个对象，或它不在您的辖区";
 pub const ACTION: &str = "请选择审核操作";
 
 /// A merchant's scale.

@@ -11,6 +11,7 @@ mod districts;
 mod drafts;
 mod flows;
 mod lottery;
+mod pauses;
 mod report;
 mod settlement;
 mod shop;

@@ -169,7 +169,7 @@ pub async fn draw(config: &Config, id: &str, as_user: &str) -> anyhow::Result<St
     pretty(&LotteryView::from(&record))
 }
 
-fn unhex32(s: &str, what: &str) -> anyhow::Result<[u8; 32]> {
+pub(crate) fn unhex32(s: &str, what: &str) -> anyhow::Result<[u8; 32]> {
     let s = s.trim();
     if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         bail!("{what} must be 64 hex digits");

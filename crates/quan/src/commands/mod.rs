@@ -1,4 +1,5 @@
 pub mod admin;
+pub mod admission;
 pub mod audit;
 pub mod campaign;
 pub mod closeout;

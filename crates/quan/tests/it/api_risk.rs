@@ -103,6 +103,27 @@ async fn claims_in_the_window_are_admitted_by_ticket_and_anyone_can_check_the_dr
     let outcomes: Vec<&str> = tickets.iter().map(|t| t.1.as_str()).collect();
     assert_eq!(outcomes, [["claimed"; 4].as_slice(), ["sold_out"; 6].as_slice()].concat());
 
+    // `quan admission verify` re-checks the published record, and catches a doctored one.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let verify = |v: &Value| {
+        let f = dir.path().join("admission.json");
+        std::fs::write(&f, v.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        std::process::Command::new(env!("CARGO_BIN_EXE_quan"))
+            .args(["admission", "verify"])
+            .arg(&f)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let ok = verify(&rec);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).starts_with("verified"), "{}", String::from_utf8_lossy(&ok.stdout));
+    let mut doctored = rec.clone();
+    let (r0, r1) =
+        (doctored["draws"][0]["claims"][0]["rank"].clone(), doctored["draws"][0]["claims"][1]["rank"].clone());
+    doctored["draws"][0]["claims"][0]["rank"] = r1;
+    doctored["draws"][0]["claims"][1]["rank"] = r0;
+    assert!(!verify(&doctored).status.success(), "two claims swapped in the order are caught");
+
     // After the draw it is first come, first served again.
     let late = residents(&app, 1).await;
     at(&app, "2026-12-05T10:00:05+08:00");
@@ -132,7 +153,7 @@ async fn pause(app: &TestApp, token: &str, target: &str, id: &str, stops: &str) 
 #[tokio::test]
 async fn a_paused_batch_refuses_claims_naming_who_and_why_and_one_action_resumes_it() {
     let app = TestApp::sqlite().await;
-    let (_, bid, official) = windowed_batch(&app, 5, 0).await;
+    let (cid, bid, official) = windowed_batch(&app, 5, 0).await;
     let tokens = residents(&app, 2).await;
     at(&app, "2026-12-05T10:00:01+08:00");
     let (_, operator) = app.staff("yichang.operator", Role::Operator, "4205").await;
@@ -167,6 +188,19 @@ async fn a_paused_batch_refuses_claims_naming_who_and_why_and_one_action_resumes
     assert_eq!((status, error_code(&again)), (StatusCode::CONFLICT, "already_resumed"));
     let (status, body) = app.post(&format!("/api/v1/batches/{bid}/claims"), Some(&tokens[0]), &json!({})).await;
     assert_eq!(status, StatusCode::CREATED, "claims go on: {body}");
+    // The next morning the day's report shows the switch: who, why, when, and who lifted it.
+    at(&app, "2026-12-06T09:00:00+08:00");
+    let official = app.login("yichang.official", "yichang.official-password-123").await;
+    let (status, r) = app.get(&format!("/api/v1/campaigns/{cid}/reports/daily/2026-12-05"), Some(&official)).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let p = &r["pauses"][0];
+    assert_eq!(
+        (p["target"].as_str(), p["stops"].as_str(), p["reason"].as_str()),
+        (Some("批次"), Some("领券"), Some("发现外挂批量抢券")),
+        "{r}"
+    );
+    assert_eq!(p["resume_reason"], "已封禁外挂账号", "{r}");
+    assert_eq!(r["format"], "quan.daily-report/4");
 }
 
 #[tokio::test]
