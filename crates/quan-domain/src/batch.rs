@@ -112,6 +112,10 @@ pub struct BatchSpec {
     /// (`crate::pow`), fetched by the phone before the opening.
     #[serde(default)]
     pub proof_of_work: bool,
+    /// Every claimant's ID number was matched to them by a real-name check
+    /// (name, ID number and phone: 三要素), not only recorded on their word.
+    #[serde(default)]
+    pub require_real_name: bool,
 }
 
 fn default_window_s() -> u32 {

@@ -16,7 +16,16 @@ pub const IDENTITY_CHANGE_REASON_CHARS_MAX: usize = 200;
 impl Engine {
     /// The stored form of ID number `raw` for `resident`, as of now.
     fn stored_identity_for(&self, resident: quan_domain::ResidentId, raw: &str) -> Result<Identity, EligibilityError> {
-        let id = ResidentIdNumber::parse(raw, &DIVISIONS, self.today()).map_err(EligibilityError::IdNumber)?;
+        self.stored_identity(resident, raw).map_err(EligibilityError::IdNumber)
+    }
+
+    /// `stored_identity_for`, refused with the number's own error.
+    pub(crate) fn stored_identity(
+        &self,
+        resident: quan_domain::ResidentId,
+        raw: &str,
+    ) -> Result<Identity, quan_domain::id_number::IdNumberError> {
+        let id = ResidentIdNumber::parse(raw, &DIVISIONS, self.today())?;
         Ok(Identity {
             resident_id: resident,
             id_hash: self.inner.pii_key.hash("id", id.expose().as_bytes()),
@@ -24,6 +33,7 @@ impl Engine {
             household_region: id.region().to_owned(),
             birth_date: id.birth_date(),
             verified_at: self.now(),
+            real_name_checked_at: None,
         })
     }
 

@@ -188,6 +188,7 @@ struct Inner {
     grab_counter: grab_stats::GrabCounter,
     pauses: risk::pauses::PauseMemory,
     risk_gate: risk::gate::RiskGate,
+    verifier: std::sync::RwLock<Arc<dyn risk::real_name::IdentityVerifier>>,
 }
 
 /// What the engine is built from.
@@ -256,6 +257,7 @@ impl Engine {
                 grab_counter: grab_stats::GrabCounter::new(node),
                 pauses: risk::pauses::PauseMemory::default(),
                 risk_gate,
+                verifier: std::sync::RwLock::new(Arc::new(risk::real_name::NoVerifier)),
             }),
         }
     }

@@ -39,3 +39,22 @@ CREATE TABLE risk_signals (
     at_ms           BIGINT NOT NULL,
     PRIMARY KEY (batch_id, resident_id, signal)
 );
+
+-- A real-name check (name, ID number and phone: 三要素) that matched the
+-- recorded number to the resident; NULL: recorded on their word only.
+ALTER TABLE resident_identities ADD COLUMN real_name_at_ms BIGINT;
+
+-- An ID number recorded by a second account: the checked holder wins once
+-- an operator resolves it.
+CREATE TABLE identity_conflicts (
+    id              UUID PRIMARY KEY,
+    id_hash         UUID NOT NULL,
+    id_masked       TEXT NOT NULL,
+    holder          UUID NOT NULL,
+    other           UUID NOT NULL,
+    opened_at_ms    BIGINT NOT NULL,
+    resolved_by     UUID,
+    resolved_at_ms  BIGINT,
+    note            TEXT,
+    UNIQUE (holder, other)
+);

@@ -39,3 +39,22 @@ CREATE TABLE risk_signals (
     at_ms           INTEGER NOT NULL,
     PRIMARY KEY (batch_id, resident_id, signal)
 ) STRICT;
+
+-- A real-name check (name, ID number and phone: 三要素) that matched the
+-- recorded number to the resident; NULL: recorded on their word only.
+ALTER TABLE resident_identities ADD COLUMN real_name_at_ms INTEGER;
+
+-- An ID number recorded by a second account: the checked holder wins once
+-- an operator resolves it.
+CREATE TABLE identity_conflicts (
+    id              BLOB PRIMARY KEY,
+    id_hash         BLOB NOT NULL,
+    id_masked       TEXT NOT NULL,
+    holder          BLOB NOT NULL,
+    other           BLOB NOT NULL,
+    opened_at_ms    INTEGER NOT NULL,
+    resolved_by     BLOB,
+    resolved_at_ms  INTEGER,
+    note            TEXT,
+    UNIQUE (holder, other)
+) STRICT;

@@ -14,6 +14,9 @@ pub struct Identity {
     pub household_region: String,
     pub birth_date: NaiveDate,
     pub verified_at: DateTime<Utc>,
+    /// When a real-name check (name, ID number and phone, 三要素) matched
+    /// this number to this resident; none: recorded on their word only.
+    pub real_name_checked_at: Option<DateTime<Utc>>,
 }
 
 /// An operator's change of a resident's recorded ID number, kept for good.

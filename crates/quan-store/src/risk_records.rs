@@ -33,6 +33,20 @@ pub struct RiskSignal {
     pub at: DateTime<Utc>,
 }
 
+/// An ID number recorded by a second account after a real-name check
+/// matched it to another (the holder).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityConflict {
+    pub id: uuid::Uuid,
+    pub id_hash: quan_domain::KeyedHash,
+    pub id_masked: String,
+    pub holder: ResidentId,
+    pub other: ResidentId,
+    pub opened_at: DateTime<Utc>,
+    /// Who resolved it, when, and the operator's note.
+    pub resolved: Option<(UserId, DateTime<Utc>, String)>,
+}
+
 /// A pause (熔断) and, once it is over, its resumption.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PauseRecord {

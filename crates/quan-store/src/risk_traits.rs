@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use quan_domain::BatchId;
 
-use crate::{AdmissionEntry, PauseRecord, Resumption, RiskSignal, StoreError};
+use crate::{AdmissionEntry, IdentityConflict, PauseRecord, Resumption, RiskSignal, StoreError};
 
 /// The admission window's published draws and the kill switch's pauses.
 #[async_trait]
@@ -28,4 +28,32 @@ pub trait RiskStore: Send + Sync {
     async fn put_risk_signals(&self, rows: &[RiskSignal]) -> Result<(), StoreError>;
     /// A batch's signals, by resident and signal.
     async fn risk_signals(&self, batch: BatchId) -> Result<Vec<RiskSignal>, StoreError>;
+    /// Marks a resident's recorded number as matched by a real-name check
+    /// (and as changed, so every node reads it again); `NotFound` unless the
+    /// resident has exactly that number recorded.
+    async fn mark_real_name_checked(
+        &self,
+        resident: quan_domain::ResidentId,
+        id_hash: &quan_domain::KeyedHash,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The residents that recorded this number.
+    async fn residents_with_id(
+        &self,
+        id_hash: &quan_domain::KeyedHash,
+    ) -> Result<Vec<quan_domain::ResidentId>, StoreError>;
+    /// Opens a conflict (one per holder and other account; again is nothing).
+    async fn open_identity_conflict(&self, c: &IdentityConflict) -> Result<(), StoreError>;
+    /// Conflicts, open ones only or all, newest first.
+    async fn identity_conflicts(&self, open_only: bool) -> Result<Vec<IdentityConflict>, StoreError>;
+    /// Resolves an open conflict for its holder: the other account's record
+    /// of the number is removed, in one transaction. `NotFound`, or
+    /// `Conflict { what: "resolved" }` when it was resolved already.
+    async fn resolve_identity_conflict(
+        &self,
+        id: uuid::Uuid,
+        by: quan_domain::UserId,
+        at: DateTime<Utc>,
+        note: &str,
+    ) -> Result<IdentityConflict, StoreError>;
 }

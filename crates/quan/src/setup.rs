@@ -165,6 +165,13 @@ pub async fn engine(config: &Config) -> anyhow::Result<Engine> {
         config: engine_config(config)?,
     });
     engine.reload_districts().await.map_err(|e| anyhow::anyhow!("cannot load the district boundaries: {e}"))?;
+    let file = &config.identity.verifier_file;
+    if !file.is_empty() {
+        let text = std::fs::read_to_string(file).with_context(|| format!("identity.verifier_file {file}"))?;
+        let v = quan_engine::risk::real_name::FileVerifier::from_csv(&text)
+            .map_err(|e| anyhow::anyhow!("identity.verifier_file {file}: {e}"))?;
+        engine.use_identity_verifier(Arc::new(v));
+    }
     let sealed =
         engine.seal_merchant_phones().await.map_err(|e| anyhow::anyhow!("cannot seal merchants' phones: {e}"))?;
     if sealed > 0 {

@@ -54,6 +54,7 @@ fn spec() -> BatchSpec {
         mode: BatchMode::Grab,
         admission_window_s: 3,
         proof_of_work: false,
+        require_real_name: false,
     }
 }
 

@@ -219,7 +219,8 @@ impl Engine {
         let needs_identity = !rule.household_prefixes.is_empty()
             || rule.age_min.is_some()
             || rule.age_max.is_some()
-            || b.spec.limits.count_by != CountBy::Account;
+            || b.spec.limits.count_by != CountBy::Account
+            || b.spec.require_real_name;
         let identity = if needs_identity { self.identity_of(resident.id).await? } else { None };
         let located = position.map(|p| self.locate(&p)).transpose().map_err(ClaimRejection::Position)?;
         let district = match located {
@@ -236,6 +237,12 @@ impl Engine {
         let day = BusinessDay::of(self.now(), self.config().business_day_cutoff).date();
         let mut failures = decide(rule, &facts, day);
         let person = identity.as_ref().map(|i| i.id_hash);
+        if b.spec.require_real_name && identity.as_ref().is_none_or(|i| i.real_name_checked_at.is_none()) {
+            failures.push(Failure {
+                code: "real_name_required",
+                message: "this batch asks for a real-name check: your name, ID number and phone number".into(),
+            });
+        }
         if b.spec.limits.count_by == CountBy::Person && person.is_none() {
             failures.push(Failure {
                 code: "identity_required",

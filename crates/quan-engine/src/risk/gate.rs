@@ -79,6 +79,8 @@ pub(crate) struct RiskGate {
     pub(crate) sms_device: RateLimiter,
     pub(crate) sms_block: RateLimiter,
     pub(crate) login_block: RateLimiter,
+    /// Real-name checks per account (each costs the platform money).
+    pub(crate) real_name: RateLimiter,
     seen: Mutex<HashMap<BatchId, Seen>>,
     /// Challenges taken on this node (by salt), until they expire.
     used: Mutex<HashMap<[u8; 16], i64>>,
@@ -101,6 +103,7 @@ impl RiskGate {
             sms_device: per_minute(c.sms_per_device_per_minute),
             sms_block: per_minute(c.sms_per_block_per_minute),
             login_block: per_minute(c.logins_per_block_per_minute),
+            real_name: RateLimiter::new(5, Duration::hours(1), 5, 1_000_000),
             seen: Mutex::new(HashMap::new()),
             used: Mutex::new(HashMap::new()),
             recorded: Mutex::new(HashSet::new()),

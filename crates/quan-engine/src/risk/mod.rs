@@ -5,6 +5,7 @@ pub mod admission;
 pub mod config;
 pub mod gate;
 pub mod pauses;
+pub mod real_name;
 pub mod report;
 
 use quan_domain::Invalid;

@@ -21,7 +21,13 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, Auth};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(admission)).routes(routes!(pause, pauses)).routes(routes!(resume))
+    OpenApiRouter::new()
+        .routes(routes!(admission))
+        .routes(routes!(pause, pauses))
+        .routes(routes!(resume))
+        .routes(routes!(real_name))
+        .routes(routes!(conflicts))
+        .routes(routes!(resolve))
 }
 
 fn hex(b: &[u8]) -> String {
@@ -224,4 +230,117 @@ async fn resume(
 ) -> ApiResult<Json<PauseView>> {
     let p = state.engine.resume(&auth.0, uuid_path(&id)?, &b.reason).await?;
     Ok(Json((&p).into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RealNameBody {
+    /// As on the ID card, 1 to 32 characters.
+    name: String,
+    id_number: String,
+    /// The phone number the resident logs in with.
+    phone: String,
+}
+
+/// What a real-name check recorded (masked).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RealNameView {
+    pub id_masked: String,
+    pub household_region: String,
+    pub checked_at: DateTime<Utc>,
+}
+
+/// A real-name check (三要素: name, ID number and the phone the resident
+/// logs in with) against the configured verifier. On a match the number is
+/// recorded (if it was not) and marked the resident's; other accounts that
+/// recorded the same number meet a conflict an operator resolves for this
+/// holder. Five checks an hour per account. Batches with
+/// `require_real_name` admit only checked residents. Roles: resident.
+#[utoipa::path(post, path = "/api/v1/me/identity/real-name", tag = "risk", security(("bearer" = [])), request_body = RealNameBody,
+    responses((status = 200, body = RealNameView),
+        (status = 409, description = "`identity_already_recorded` (another number is recorded)", body = ErrorBody),
+        (status = 422, description = "`real_name_mismatch`, `phone_not_yours`, an ID number's rule, `required`, `too_long`", body = ErrorBody),
+        (status = 429, description = "`too_many_requests`", body = ErrorBody),
+        (status = 503, description = "`real_name_unavailable`", body = ErrorBody)))]
+async fn real_name(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(b): ApiJson<RealNameBody>,
+) -> ApiResult<Json<RealNameView>> {
+    let i = state.engine.check_real_name(&auth.0, &b.name, &b.id_number, &b.phone).await?;
+    Ok(Json(RealNameView {
+        id_masked: i.id_masked,
+        household_region: i.household_region,
+        checked_at: i.real_name_checked_at.unwrap_or(i.verified_at),
+    }))
+}
+
+/// An ID number recorded by two accounts.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ConflictView {
+    pub id: Uuid,
+    pub id_masked: String,
+    /// The account whose real-name check matched the number.
+    pub holder: Uuid,
+    /// The account that recorded it on its word.
+    pub other: Uuid,
+    pub opened_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+}
+
+impl From<&quan_store::IdentityConflict> for ConflictView {
+    fn from(c: &quan_store::IdentityConflict) -> Self {
+        ConflictView {
+            id: c.id,
+            id_masked: c.id_masked.clone(),
+            holder: c.holder.as_uuid(),
+            other: c.other.as_uuid(),
+            opened_at: c.opened_at,
+            resolved_at: c.resolved.as_ref().map(|r| r.1),
+            note: c.resolved.as_ref().map(|r| r.2.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ConflictsQuery {
+    /// Also the resolved ones (default: open only).
+    all: Option<bool>,
+}
+
+/// Identity conflicts, newest first. Roles: operator.
+#[utoipa::path(get, path = "/api/v1/identity-conflicts", tag = "risk", security(("bearer" = [])), params(ConflictsQuery),
+    responses((status = 200, body = Vec<ConflictView>), (status = 403, body = ErrorBody)))]
+async fn conflicts(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<ConflictsQuery>,
+) -> ApiResult<Json<Vec<ConflictView>>> {
+    let list = state.engine.identity_conflicts(&auth.0, !q.all.unwrap_or(false)).await?;
+    Ok(Json(list.iter().map(ConflictView::from).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ResolveBody {
+    /// What the operator saw (papers, calls): 1 to 500 characters.
+    note: String,
+}
+
+/// Resolves a conflict for the checked holder: the other account no longer
+/// counts as that person. Roles: operator.
+#[utoipa::path(post, path = "/api/v1/identity-conflicts/{id}/resolve", tag = "risk", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = ResolveBody,
+    responses((status = 200, body = ConflictView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`already_resolved`", body = ErrorBody)))]
+async fn resolve(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ResolveBody>,
+) -> ApiResult<Json<ConflictView>> {
+    let c = state.engine.resolve_identity_conflict(&auth.0, uuid_path(&id)?, &b.note).await?;
+    Ok(Json((&c).into()))
 }

@@ -80,6 +80,7 @@ pub(super) fn batch(n: u128, c: CampaignId, stock: u32, face_yuan: i64) -> Batch
         mode: BatchMode::Grab,
         admission_window_s: 0,
         proof_of_work: false,
+        require_real_name: false,
     };
     let face_total = spec.face_total().unwrap_or_default();
     Batch {

@@ -276,6 +276,7 @@ pub async fn identities_and_list_members_are_found_by_keyed_hash_only(s: S) {
         household_region: "420502".into(),
         birth_date: chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or_default(),
         verified_at: t(5),
+        real_name_checked_at: None,
     };
     ok(s.set_identity(&id).await, "set");
     assert_eq!(ok(s.identity(r.id).await, "read"), Some(id));
@@ -320,6 +321,7 @@ pub async fn identities_are_read_in_the_order_recorded_page_by_page_and_a_replac
             household_region: "420502".into(),
             birth_date: chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or_default(),
             verified_at: t(at),
+            real_name_checked_at: None,
         };
         ok(s.set_identity(&id).await, "set");
         ids.push(id);

@@ -52,6 +52,7 @@ macro_rules! impl_eligibility_store {
                     household_region: get(row, "household_region")?,
                     birth_date: NaiveDate::parse_from_str(&birth, "%Y-%m-%d").map_err(StoreError::other)?,
                     verified_at: at(row, "verified_at_ms")?,
+                    real_name_checked_at: get::<_, Option<i64>>(row, "real_name_at_ms")?.map(quan_store::sql::at),
                 })
             }
 
@@ -63,11 +64,11 @@ macro_rules! impl_eligibility_store {
             impl quan_store::EligibilityStore for $store {
                 async fn set_identity(&self, i: &Identity) -> Result<(), StoreError> {
                     sqlx::query(
-                        "INSERT INTO resident_identities (resident_id, id_hash, id_masked, household_region, birth_date, verified_at_ms)
-                         VALUES ($1, $2, $3, $4, $5, $6)
+                        "INSERT INTO resident_identities (resident_id, id_hash, id_masked, household_region, birth_date, verified_at_ms, real_name_at_ms)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)
                          ON CONFLICT (resident_id) DO UPDATE SET id_hash = excluded.id_hash, id_masked = excluded.id_masked,
                              household_region = excluded.household_region, birth_date = excluded.birth_date,
-                             verified_at_ms = excluded.verified_at_ms",
+                             verified_at_ms = excluded.verified_at_ms, real_name_at_ms = excluded.real_name_at_ms",
                     )
                     .bind(i.resident_id.as_uuid())
                     .bind(&i.id_hash.as_bytes()[..])
@@ -75,6 +76,7 @@ macro_rules! impl_eligibility_store {
                     .bind(&i.household_region)
                     .bind(i.birth_date.format("%Y-%m-%d").to_string())
                     .bind(i.verified_at.timestamp_millis())
+                    .bind(i.real_name_checked_at.map(|t| t.timestamp_millis()))
                     .execute(self.pool())
                     .await
                     .map_err(err)?;
@@ -83,8 +85,8 @@ macro_rules! impl_eligibility_store {
 
                 async fn record_identity_once(&self, i: &Identity) -> Result<Identity, StoreError> {
                     sqlx::query(
-                        "INSERT INTO resident_identities (resident_id, id_hash, id_masked, household_region, birth_date, verified_at_ms)
-                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (resident_id) DO NOTHING",
+                        "INSERT INTO resident_identities (resident_id, id_hash, id_masked, household_region, birth_date, verified_at_ms, real_name_at_ms)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (resident_id) DO NOTHING",
                     )
                     .bind(i.resident_id.as_uuid())
                     .bind(&i.id_hash.as_bytes()[..])
@@ -92,6 +94,7 @@ macro_rules! impl_eligibility_store {
                     .bind(&i.household_region)
                     .bind(i.birth_date.format("%Y-%m-%d").to_string())
                     .bind(i.verified_at.timestamp_millis())
+                    .bind(i.real_name_checked_at.map(|t| t.timestamp_millis()))
                     .execute(self.pool())
                     .await
                     .map_err(err)?;
@@ -102,7 +105,7 @@ macro_rules! impl_eligibility_store {
                     let mut tx = self.pool().begin().await.map_err(err)?;
                     sqlx::query(
                         "UPDATE resident_identities SET id_hash = $2, id_masked = $3, household_region = $4, birth_date = $5,
-                             verified_at_ms = $6 WHERE resident_id = $1",
+                             verified_at_ms = $6, real_name_at_ms = $7 WHERE resident_id = $1",
                     )
                     .bind(i.resident_id.as_uuid())
                     .bind(&i.id_hash.as_bytes()[..])
@@ -110,6 +113,7 @@ macro_rules! impl_eligibility_store {
                     .bind(&i.household_region)
                     .bind(i.birth_date.format("%Y-%m-%d").to_string())
                     .bind(i.verified_at.timestamp_millis())
+                    .bind(i.real_name_checked_at.map(|t| t.timestamp_millis()))
                     .execute(&mut *tx)
                     .await
                     .map_err(err)?;
@@ -163,7 +167,7 @@ macro_rules! impl_eligibility_store {
 
                 async fn identity(&self, resident: ResidentId) -> Result<Option<Identity>, StoreError> {
                     let row = sqlx::query(
-                        "SELECT resident_id, id_hash, id_masked, household_region, birth_date, verified_at_ms
+                        "SELECT resident_id, id_hash, id_masked, household_region, birth_date, verified_at_ms, real_name_at_ms
                          FROM resident_identities WHERE resident_id = $1",
                     )
                     .bind(resident.as_uuid())
@@ -183,7 +187,7 @@ macro_rules! impl_eligibility_store {
                     let (after_ms, after_id) =
                         after.map_or((i64::MIN, uuid::Uuid::nil()), |(at, id)| (at.timestamp_millis(), id.as_uuid()));
                     let found = sqlx::query(
-                        "SELECT resident_id, id_hash, id_masked, household_region, birth_date, verified_at_ms
+                        "SELECT resident_id, id_hash, id_masked, household_region, birth_date, verified_at_ms, real_name_at_ms
                          FROM resident_identities
                          WHERE verified_at_ms >= $1 AND (verified_at_ms, resident_id) > ($2, $3)
                          ORDER BY verified_at_ms, resident_id LIMIT $4",

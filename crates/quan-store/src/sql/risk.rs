@@ -18,7 +18,7 @@ macro_rules! impl_risk_store {
             use quan_domain::{BatchId, ResidentId, UserId};
             use quan_store::sql::risk::PAUSE_COLS;
             use quan_store::sql::{at, err, get, unique};
-            use quan_store::{AdmissionEntry, PauseRecord, Resumption, RiskSignal, StoreError};
+            use quan_store::{AdmissionEntry, IdentityConflict, PauseRecord, Resumption, RiskSignal, StoreError};
             use uuid::Uuid;
 
             type R = $row;
@@ -64,8 +64,115 @@ macro_rules! impl_risk_store {
                 })
             }
 
+            const CONFLICT_COLS: &str =
+                "id, id_hash, id_masked, holder, other, opened_at_ms, resolved_by, resolved_at_ms, note";
+
+            fn conflict(row: &R) -> Result<IdentityConflict, StoreError> {
+                let hash: Vec<u8> = get(row, "id_hash")?;
+                let resolved = match (get::<_, Option<Uuid>>(row, "resolved_by")?, get::<_, Option<i64>>(row, "resolved_at_ms")?) {
+                    (Some(by), Some(t)) => Some((UserId::from_uuid(by), at(t), get::<_, Option<String>>(row, "note")?.unwrap_or_default())),
+                    _ => None,
+                };
+                Ok(IdentityConflict {
+                    id: get(row, "id")?,
+                    id_hash: quan_domain::KeyedHash::from_slice(&hash)
+                        .ok_or_else(|| StoreError::message("stored id_hash is not 32 bytes"))?,
+                    id_masked: get(row, "id_masked")?,
+                    holder: ResidentId::from_uuid(get(row, "holder")?),
+                    other: ResidentId::from_uuid(get(row, "other")?),
+                    opened_at: at(get(row, "opened_at_ms")?),
+                    resolved,
+                })
+            }
+
             #[async_trait::async_trait]
             impl quan_store::RiskStore for $store {
+                async fn mark_real_name_checked(
+                    &self,
+                    resident: ResidentId,
+                    id_hash: &quan_domain::KeyedHash,
+                    t: DateTime<Utc>,
+                ) -> Result<(), StoreError> {
+                    let done = sqlx::query(
+                        "UPDATE resident_identities SET real_name_at_ms = $3, verified_at_ms = $3
+                         WHERE resident_id = $1 AND id_hash = $2",
+                    )
+                    .bind(resident.as_uuid())
+                    .bind(&id_hash.as_bytes()[..])
+                    .bind(ms(t))
+                    .execute(self.pool())
+                    .await
+                    .map_err(err)?;
+                    if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+                }
+
+                async fn residents_with_id(&self, id_hash: &quan_domain::KeyedHash) -> Result<Vec<ResidentId>, StoreError> {
+                    let rows = sqlx::query("SELECT resident_id FROM resident_identities WHERE id_hash = $1 ORDER BY resident_id")
+                        .bind(&id_hash.as_bytes()[..])
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(err)?;
+                    rows.iter().map(|r| Ok(ResidentId::from_uuid(get(r, "resident_id")?))).collect()
+                }
+
+                async fn open_identity_conflict(&self, c: &IdentityConflict) -> Result<(), StoreError> {
+                    sqlx::query(
+                        "INSERT INTO identity_conflicts (id, id_hash, id_masked, holder, other, opened_at_ms)
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (holder, other) DO NOTHING",
+                    )
+                    .bind(c.id)
+                    .bind(&c.id_hash.as_bytes()[..])
+                    .bind(&c.id_masked)
+                    .bind(c.holder.as_uuid())
+                    .bind(c.other.as_uuid())
+                    .bind(ms(c.opened_at))
+                    .execute(self.pool())
+                    .await
+                    .map_err(err)?;
+                    Ok(())
+                }
+
+                async fn identity_conflicts(&self, open_only: bool) -> Result<Vec<IdentityConflict>, StoreError> {
+                    let filter = if open_only { "WHERE resolved_at_ms IS NULL" } else { "" };
+                    let sql = format!("SELECT {CONFLICT_COLS} FROM identity_conflicts {filter} ORDER BY opened_at_ms DESC, id LIMIT 500");
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await.map_err(err)?;
+                    rows.iter().map(conflict).collect()
+                }
+
+                async fn resolve_identity_conflict(
+                    &self,
+                    id: Uuid,
+                    by: UserId,
+                    t: DateTime<Utc>,
+                    note: &str,
+                ) -> Result<IdentityConflict, StoreError> {
+                    let mut tx = self.pool().begin().await.map_err(err)?;
+                    let sql = format!("SELECT {CONFLICT_COLS} FROM identity_conflicts WHERE id = $1");
+                    let c = conflict(&sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&mut *tx).await.map_err(err)?)?;
+                    let done = sqlx::query(
+                        "UPDATE identity_conflicts SET resolved_by = $2, resolved_at_ms = $3, note = $4
+                         WHERE id = $1 AND resolved_at_ms IS NULL",
+                    )
+                    .bind(id)
+                    .bind(by.as_uuid())
+                    .bind(ms(t))
+                    .bind(note)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                    if done.rows_affected() != 1 {
+                        return Err(StoreError::Conflict { what: "resolved" });
+                    }
+                    sqlx::query("DELETE FROM resident_identities WHERE resident_id = $1 AND id_hash = $2")
+                        .bind(c.other.as_uuid())
+                        .bind(&c.id_hash.as_bytes()[..])
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(err)?;
+                    tx.commit().await.map_err(err)?;
+                    Ok(IdentityConflict { resolved: Some((by, t, note.to_owned())), ..c })
+                }
+
                 async fn put_admission_entries(&self, entries: &[AdmissionEntry]) -> Result<(), StoreError> {
                     let mut tx = self.pool().begin().await.map_err(err)?;
                     for e in entries {

@@ -31,6 +31,18 @@ pub struct Config {
     /// `[risk]`: the proof of work's bits and timing, the rate limits per
     /// account, device, address and address block, and the signals' rules.
     pub risk: quan_engine::risk::config::RiskConfig,
+    /// `[identity]`: where real-name checks (三要素) go.
+    pub identity: IdentityConfig,
+}
+
+/// Real-name checks: a CSV file of accepted `name,id_number,phone` triples
+/// (for the demo, tests and trials); empty: no verifier, checks answer 503.
+/// A payment institution's or carrier's service plugs in behind the same
+/// trait (`quan_engine::risk::real_name::IdentityVerifier`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdentityConfig {
+    pub verifier_file: String,
 }
 
 /// Dynamic codes at the till (QR codes refreshed every `refresh_s`).
@@ -183,6 +195,7 @@ impl Default for Config {
             codes: CodesConfig::default(),
             complaints: quan_domain::complaint::ComplaintLimits::default(),
             risk: quan_engine::risk::config::RiskConfig::default(),
+            identity: IdentityConfig::default(),
         }
     }
 }

@@ -154,3 +154,85 @@ async fn one_account_is_rate_limited_by_name_while_many_phones_behind_one_addres
     }
     assert_eq!(refused, 0, "a carrier's NAT address is not punished");
 }
+
+/// An ID number of a Yichang resident born in 1990, with its check digit.
+fn id_number(seq: &str) -> String {
+    let body = format!("420502199001011{seq}");
+    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body.bytes().zip(weights).map(|(b, w)| u32::from(b - b'0') * w).sum();
+    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    format!("{body}{check}")
+}
+
+#[tokio::test]
+async fn a_number_recorded_by_a_stranger_does_not_stop_its_checked_holder_and_the_conflict_is_resolved_for_them() {
+    let app = TestApp::sqlite().await;
+    let victim_id = id_number("23");
+    let csv = format!("name,id_number,phone\n王小明,{victim_id},13800000002\n");
+    let v = quan_engine::risk::real_name::FileVerifier::from_csv(&csv).unwrap_or_else(|e| panic!("{e}"));
+    at(&app, "2026-12-05T09:00:00+08:00");
+    let (_, official) = app.staff("yichang.official", Role::Official, "4205").await;
+    let doc = json!({
+        "campaign": {"name": "实名", "region": "4205", "budget_fen": 10_000_000, "funding_source": "财政", "starts_on": "2026-12-01", "ends_on": "2026-12-31"},
+        "batches": [{
+            "name": "实名开抢", "opening_at": "2026-12-05T10:00:00+08:00", "closing_at": "2026-12-05T22:00:00+08:00",
+            "admission_window_s": 0, "require_real_name": true, "limits": {"per_batch": 1, "count_by": "person"},
+            "kinds": [{"stock": 10, "kind": {"code": "k10", "name": "立减10元", "discount": {"type": "instant", "off_fen": 1000}, "validity": {"type": "days_after_claim", "days": 3}}}]
+        }]
+    });
+    let (_, created) = app.post("/api/v1/campaigns", Some(&official), &doc).await;
+    let cid = created["campaign"]["id"].as_str().unwrap_or_default().to_owned();
+    let batch = created["batches"][0]["id"].as_str().unwrap_or_default().to_owned();
+    app.post(&format!("/api/v1/campaigns/{cid}/funding"), Some(&official), &json!({"amount_fen": 10_000_000})).await;
+    app.post(&format!("/api/v1/campaigns/{cid}/start"), Some(&official), &json!({})).await;
+    let (stranger, victim) = (resident(&app, 1).await, resident(&app, 2).await);
+    // The stranger records the victim's number first, on their word.
+    let (status, _) = app.post("/api/v1/me/identity", Some(&stranger), &json!({"id_number": victim_id})).await;
+    assert_eq!(status, StatusCode::OK);
+    at(&app, "2026-12-05T10:00:01+08:00");
+    let (status, body) = app.post(&format!("/api/v1/batches/{batch}/claims"), Some(&stranger), &json!({})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::FORBIDDEN, "not_eligible"), "{body}");
+    assert_eq!(body["error"]["details"]["failures"][0]["code"], "real_name_required", "{body}");
+
+    let check = |name: &str, phone: &str| json!({"name": name, "id_number": victim_id, "phone": phone});
+    let (status, body) =
+        app.post("/api/v1/me/identity/real-name", Some(&victim), &check("王小明", "13800000002")).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::SERVICE_UNAVAILABLE, "real_name_unavailable"),
+        "no verifier yet"
+    );
+    app.engine.use_identity_verifier(std::sync::Arc::new(v));
+    let (status, body) =
+        app.post("/api/v1/me/identity/real-name", Some(&victim), &check("王大明", "13800000002")).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "real_name_mismatch"), "{body}");
+    let (status, body) =
+        app.post("/api/v1/me/identity/real-name", Some(&victim), &check("王小明", "13800000001")).await;
+    assert_eq!(
+        (status, error_code(&body), body["error"]["details"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "phone_not_yours", Some("phone"))
+    );
+    let (status, body) =
+        app.post("/api/v1/me/identity/real-name", Some(&victim), &check("王小明", "13800000002")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["id_masked"].as_str().is_some_and(|m| !m.contains(&victim_id[6..14])), "masked: {body}");
+    let (status, body) = app.post(&format!("/api/v1/batches/{batch}/claims"), Some(&victim), &json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "the checked holder claims: {body}");
+
+    let (_, operator) = app.staff("yichang.operator", Role::Operator, "4205").await;
+    let (_, open) = app.get("/api/v1/identity-conflicts", Some(&operator)).await;
+    assert_eq!(open.as_array().map(Vec::len), Some(1), "{open}");
+    let conflict = open[0]["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(
+        app.get("/api/v1/identity-conflicts", Some(&official)).await.0,
+        StatusCode::FORBIDDEN,
+        "operators work them"
+    );
+    let path = format!("/api/v1/identity-conflicts/{conflict}/resolve");
+    let (status, body) = app.post(&path, Some(&operator), &json!({"note": "本人持证到柜台核实"})).await;
+    assert_eq!((status, body["note"].as_str()), (StatusCode::OK, Some("本人持证到柜台核实")), "{body}");
+    let (status, body) = app.post(&path, Some(&operator), &json!({"note": "again"})).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "already_resolved"));
+    let (_, mine) = app.get("/api/v1/me/identity", Some(&stranger)).await;
+    assert!(mine.is_null() || mine["id_masked"].is_null(), "the stranger no longer holds the number: {mine}");
+}
