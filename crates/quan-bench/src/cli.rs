@@ -188,6 +188,13 @@ pub struct GrabArgs {
     /// The batch asks for no proof of work (and so no signal raises it).
     #[arg(long)]
     pub no_pow: bool,
+    /// The batch asks for a real-name check (三要素), which every human has passed.
+    #[arg(long)]
+    pub real_name: bool,
+    /// With `--real-name`: the share of the card farm's and the GPU solver's accounts that
+    /// pass it too (SIM cards registered to people whose names and ID numbers they hold).
+    #[arg(long, default_value_t = 0.0)]
+    pub bot_real_name_share: f64,
     #[arg(long, default_value_t = 20_000)]
     pub humans: usize,
     /// Accounts of a scripted farm on virtual numbers (fired at the opening millisecond).

@@ -64,6 +64,7 @@ pub async fn simulate(cmd: SimulateCmd) -> anyhow::Result<String> {
                 stock: a.stock,
                 window_s: a.window_s,
                 pow: !a.no_pow,
+                real_name: a.real_name.then_some(a.bot_real_name_share),
                 seed: a.seed,
                 seeds: a.seeds,
             };

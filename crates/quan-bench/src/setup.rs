@@ -105,20 +105,21 @@ pub async fn open_grab(
 }
 
 /// A grab as `open_grab` makes it (one per account, no list), asking for
-/// proof of work when `pow`.
+/// proof of work when `pow` and a real-name check when `real_name`.
 pub async fn open_grab_with(
     engine: &Engine,
     official: &Actor,
     stock: u32,
     w: &Window,
     pow: bool,
+    real_name: bool,
 ) -> anyhow::Result<(CampaignId, BatchId)> {
     let face = 1000i64;
     let budget = i64::from(stock) * face;
     let file: CampaignFile = serde_json::from_value(serde_json::json!({
         "campaign": {"name": "sim", "region": "4205", "budget_fen": budget, "funding_source": "sim", "starts_on": w.starts_on, "ends_on": w.ends_on},
         "batches": [{"name": "grab", "opening_at": w.opening_at, "closing_at": w.closing_at, "admission_window_s": w.admission_window_s,
-            "proof_of_work": pow, "limits": {"per_batch": 1, "count_by": "account"},
+            "proof_of_work": pow, "require_real_name": real_name, "limits": {"per_batch": 1, "count_by": "account"},
             "kinds": [{"stock": stock, "kind": {"code": "k", "name": "立减", "discount": {"type": "instant", "off_fen": face}, "validity": {"type": "days_after_claim", "days": 3}}}]}]
     }))?;
     let e = |x: &dyn std::fmt::Display| anyhow::anyhow!("{x}");

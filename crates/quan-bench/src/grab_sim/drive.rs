@@ -49,22 +49,28 @@ pub fn opening() -> DateTime<Utc> {
 
 /// The grab's settings.
 #[derive(Debug, Clone, Copy)]
-pub struct Setup {
+pub struct Setup<'a> {
     pub seed: u64,
     pub stock: u32,
     pub window_s: u32,
     pub pow: bool,
+    /// The batch asks for a real-name check; which accounts passed one.
+    pub real_name: Option<&'a [bool]>,
 }
 
 /// Runs the grab: every attempt through the engine, answered.
-pub async fn grab(s: Setup, accounts: &[Account], attempts: &[Attempt]) -> anyhow::Result<Outcome> {
+pub async fn grab(s: Setup<'_>, accounts: &[Account], attempts: &[Attempt]) -> anyhow::Result<Outcome> {
     let dir = tempfile::tempdir()?;
     let clock = Arc::new(FixedClock::new(opening() - Duration::days(10)));
     let (engine, pool) = super::actors::engine(s.seed, dir.path(), clock.clone()).await?;
     let official = crate::setup::staff(&engine, "sim.official", Role::Official).await?;
     let w = crate::setup::Window { admission_window_s: s.window_s, ..crate::setup::Window::december() };
-    let (_, batch) = crate::setup::open_grab_with(&engine, &official, s.stock, &w, s.pow).await?;
+    let (_, batch) =
+        crate::setup::open_grab_with(&engine, &official, s.stock, &w, s.pow, s.real_name.is_some()).await?;
     let actors = Arc::new(Actors::new(&pool, accounts).await?);
+    if let Some(checked) = s.real_name {
+        super::actors::checked_identities(&pool, checked).await?;
+    }
     let mut run = Run {
         engine,
         clock,
@@ -93,6 +99,9 @@ pub async fn grab(s: Setup, accounts: &[Account], attempts: &[Attempt]) -> anyho
     }
     run.slices().await?;
     let out = std::mem::take(&mut run.out);
+    run.engine.flush_risk_signals().await?;
+    // The background writer's turn, if it took the rows first.
+    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     drop(run);
     pool.close().await;
     Ok(out)

@@ -14,6 +14,7 @@ pub use report::text;
 use std::collections::{HashMap, HashSet};
 
 use population::{Dice, Kind, Mix, population};
+use quan_engine::Random as _;
 use serde::Serialize;
 
 pub use population::Mix as GrabMix;
@@ -26,6 +27,10 @@ pub struct GrabSim {
     pub window_s: u32,
     /// The batch asks for proof of work.
     pub pow: bool,
+    /// The batch asks for a real-name check, which every human passed and
+    /// this share of the card farm's and the GPU solver's accounts (SIM
+    /// cards registered to people whose names and ID numbers they hold).
+    pub real_name: Option<f64>,
     pub seed: u64,
     pub seeds: u32,
 }
@@ -137,7 +142,18 @@ struct Tally {
 async fn one(sim: &GrabSim, mix: &Mix, seed: u64) -> anyhow::Result<Tally> {
     let random = quan_engine::SeededRandom::new(seed);
     let (accounts, attempts) = population(mix, &Dice(&random));
-    let setup = drive::Setup { seed, stock: sim.stock, window_s: sim.window_s, pow: sim.pow };
+    let checked: Option<Vec<bool>> = sim.real_name.map(|share| {
+        accounts
+            .iter()
+            .map(|a| match a.kind {
+                Kind::Human => true,
+                Kind::Card | Kind::Gpu => random.u64() % 10_000 < (share * 10_000.0) as u64,
+                Kind::Farm | Kind::Replay => false,
+            })
+            .collect()
+    });
+    let setup =
+        drive::Setup { seed, stock: sim.stock, window_s: sim.window_s, pow: sim.pow, real_name: checked.as_deref() };
     let outcome = drive::grab(setup, &accounts, &attempts).await?;
     let mut t = Tally {
         accounts: HashMap::new(),

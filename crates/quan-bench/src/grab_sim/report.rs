@@ -6,13 +6,16 @@ use super::GrabReport;
 pub fn text(r: &GrabReport) -> String {
     let m = &r.sim.mix;
     let mut out = format!(
-        "quan simulate grab: {} seeds from {}, stock {}, window {} s, proof of work {}; {} humans (press 0.2–{} s, \
+        "quan simulate grab: {} seeds from {}, stock {}, window {} s, proof of work {}{}; {} humans (press 0.2–{} s, \
          {:.0} % behind NAT, {:.0} % virtual numbers, {:.0} % tap twice), bots: {} farm, {} card, {} replay, {} GPU ({:.1} s)\n\n",
         r.sim.seeds,
         r.sim.seed,
         r.sim.stock,
         r.sim.window_s,
         if r.sim.pow { "on" } else { "off" },
+        r.sim
+            .real_name
+            .map_or_else(String::new, |s| format!(", real-name check (bots passing it: {:.0} %)", s * 100.0)),
         m.humans,
         m.human_press_max_s,
         m.nat_share * 100.0,

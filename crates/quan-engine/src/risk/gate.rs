@@ -226,6 +226,14 @@ impl crate::Engine {
         }
     }
 
+    /// Writes the signals found and not yet written (the background writer
+    /// does it a moment after the first; a simulation calls this before it
+    /// closes its store).
+    pub async fn flush_risk_signals(&self) -> Result<(), quan_store::StoreError> {
+        let rows = std::mem::take(&mut *self.gate().pending.lock().unwrap_or_else(|p| p.into_inner()));
+        if rows.is_empty() { Ok(()) } else { self.store().put_risk_signals(&rows).await }
+    }
+
     /// The work a claimant must show now: the base, raised by their signals.
     fn bits_for(&self, found: &[Signal]) -> u8 {
         let r = &self.config().risk;
