@@ -84,10 +84,10 @@ pub async fn grab(s: Setup<'_>, accounts: &[Account], attempts: &[Attempt]) -> a
     };
     let mut delay = vec![0i64; accounts.len()];
     if s.pow {
-        for i in 0..accounts.len() {
+        for (i, d) in delay.iter_mut().enumerate() {
             run.clock.set(opening() - Duration::milliseconds(LEAD_MS));
             let need = run.fetch(i).await;
-            delay[i] = (need - LEAD_MS).max(0);
+            *d = (need - LEAD_MS).max(0);
         }
     }
     for a in attempts {

@@ -163,7 +163,7 @@ impl Engine {
             channel: None,
         };
         if let Some(p) = quan_domain::pause::stopping_claim(&self.active_pauses().await, &scope) {
-            return Err(ClaimRejection::Paused(crate::risk::pauses::PausedBy::of(p)));
+            return Err(ClaimRejection::Paused(Box::new(crate::risk::pauses::PausedBy::of(p))));
         }
         if now < b.spec.opening_at {
             return Err(ClaimRejection::NotOpen { opens_at: b.spec.opening_at, server_time: now });

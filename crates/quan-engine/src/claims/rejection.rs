@@ -32,7 +32,7 @@ pub enum ClaimRejection {
     #[error("a request with this Idempotency-Key has claimed already")]
     KeyTaken,
     #[error("{0}")]
-    Paused(crate::risk::pauses::PausedBy),
+    Paused(Box<crate::risk::pauses::PausedBy>),
     #[error("too many requests ({rule}); try again in {retry_after_s} s")]
     RateLimited { rule: &'static str, retry_after_s: u64 },
     #[error("this batch asks for proof of work: fetch a challenge and solve it ({bits} bits)")]

@@ -24,7 +24,7 @@ pub enum RedemptionError {
     #[error("this redemption was reversed by a full refund")]
     Reversed,
     #[error("{0}")]
-    Paused(crate::risk::pauses::PausedBy),
+    Paused(Box<crate::risk::pauses::PausedBy>),
     #[error("too many redemptions are waiting; try again in a second")]
     Busy,
     #[error("no such voucher, till or redemption")]

@@ -150,7 +150,7 @@ impl Engine {
             channel: None,
         };
         if let Some(p) = quan_domain::pause::stopping_redemption(&self.active_pauses().await, &scope) {
-            return Err(RedemptionError::Paused(crate::risk::pauses::PausedBy::of(p)));
+            return Err(RedemptionError::Paused(Box::new(crate::risk::pauses::PausedBy::of(p))));
         }
         let items = self.order_items(merchant_id, !kind.kind.scope.categories.is_empty(), &input.items).await?;
         let other_vouchers = if input.order_ref.is_empty() {

@@ -126,6 +126,13 @@ pub fn block(a: IpAddr) -> String {
     }
 }
 
+/// A position's cell of about a metre (1e-5 degree): a key for counting
+/// accounts at one place, never an amount.
+#[allow(clippy::float_arithmetic, clippy::cast_possible_truncation)]
+fn metre_cell((lat, lng): (f64, f64)) -> (i64, i64) {
+    ((lat * 1e5).round() as i64, (lng * 1e5).round() as i64)
+}
+
 fn wait_s(d: Duration) -> u64 {
     u64::try_from((d.num_milliseconds() + 999) / 1000).unwrap_or(1).max(1)
 }
@@ -172,7 +179,7 @@ impl crate::Engine {
         let who = resident.id;
         let accounts_on_device = ctx.device.as_ref().map_or(1, |d| count(&mut s.devices, d.clone(), who));
         let accounts_on_address = ctx.address.map_or(1, |a| count(&mut s.addresses, a, who));
-        let at = position.map(|(lat, lng)| ((lat * 1e5).round() as i64, (lng * 1e5).round() as i64));
+        let at = position.map(metre_cell);
         let accounts_at_position = at.map_or(1, |p| count(&mut s.positions, p, who));
         let times = s.times.entry(who).or_default();
         times.push(now.timestamp_millis());

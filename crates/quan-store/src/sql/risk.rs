@@ -69,8 +69,13 @@ macro_rules! impl_risk_store {
 
             fn conflict(row: &R) -> Result<IdentityConflict, StoreError> {
                 let hash: Vec<u8> = get(row, "id_hash")?;
-                let resolved = match (get::<_, Option<Uuid>>(row, "resolved_by")?, get::<_, Option<i64>>(row, "resolved_at_ms")?) {
-                    (Some(by), Some(t)) => Some((UserId::from_uuid(by), at(t), get::<_, Option<String>>(row, "note")?.unwrap_or_default())),
+                let resolved = match (
+                    get::<_, Option<Uuid>>(row, "resolved_by")?,
+                    get::<_, Option<i64>>(row, "resolved_at_ms")?,
+                ) {
+                    (Some(by), Some(t)) => {
+                        Some((UserId::from_uuid(by), at(t), get::<_, Option<String>>(row, "note")?.unwrap_or_default()))
+                    }
                     _ => None,
                 };
                 Ok(IdentityConflict {
@@ -106,12 +111,17 @@ macro_rules! impl_risk_store {
                     if done.rows_affected() == 1 { Ok(()) } else { Err(StoreError::NotFound) }
                 }
 
-                async fn residents_with_id(&self, id_hash: &quan_domain::KeyedHash) -> Result<Vec<ResidentId>, StoreError> {
-                    let rows = sqlx::query("SELECT resident_id FROM resident_identities WHERE id_hash = $1 ORDER BY resident_id")
-                        .bind(&id_hash.as_bytes()[..])
-                        .fetch_all(self.pool())
-                        .await
-                        .map_err(err)?;
+                async fn residents_with_id(
+                    &self,
+                    id_hash: &quan_domain::KeyedHash,
+                ) -> Result<Vec<ResidentId>, StoreError> {
+                    let rows = sqlx::query(
+                        "SELECT resident_id FROM resident_identities WHERE id_hash = $1 ORDER BY resident_id",
+                    )
+                    .bind(&id_hash.as_bytes()[..])
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
                     rows.iter().map(|r| Ok(ResidentId::from_uuid(get(r, "resident_id")?))).collect()
                 }
 
@@ -134,7 +144,9 @@ macro_rules! impl_risk_store {
 
                 async fn identity_conflicts(&self, open_only: bool) -> Result<Vec<IdentityConflict>, StoreError> {
                     let filter = if open_only { "WHERE resolved_at_ms IS NULL" } else { "" };
-                    let sql = format!("SELECT {CONFLICT_COLS} FROM identity_conflicts {filter} ORDER BY opened_at_ms DESC, id LIMIT 500");
+                    let sql = format!(
+                        "SELECT {CONFLICT_COLS} FROM identity_conflicts {filter} ORDER BY opened_at_ms DESC, id LIMIT 500"
+                    );
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await.map_err(err)?;
                     rows.iter().map(conflict).collect()
                 }
@@ -148,7 +160,9 @@ macro_rules! impl_risk_store {
                 ) -> Result<IdentityConflict, StoreError> {
                     let mut tx = self.pool().begin().await.map_err(err)?;
                     let sql = format!("SELECT {CONFLICT_COLS} FROM identity_conflicts WHERE id = $1");
-                    let c = conflict(&sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&mut *tx).await.map_err(err)?)?;
+                    let c = conflict(
+                        &sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&mut *tx).await.map_err(err)?,
+                    )?;
                     let done = sqlx::query(
                         "UPDATE identity_conflicts SET resolved_by = $2, resolved_at_ms = $3, note = $4
                          WHERE id = $1 AND resolved_at_ms IS NULL",

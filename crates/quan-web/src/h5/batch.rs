@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/h5/batches/{id}/challenge", post(challenge))
         .route("/h5/batches/{id}/register", post(register))
         .route("/h5/identity", post(identity))
+        .route("/h5/identity/real-name", post(real_name))
 }
 
 fn batch_id(raw: &str) -> Result<BatchId, Msg> {
@@ -63,6 +64,8 @@ struct Page {
     b: BatchCard,
     now_ms: i64,
     id_masked: Option<String>,
+    /// The recorded number passed a real-name check.
+    real_name_checked: bool,
     lottery: Option<Lottery>,
 }
 
@@ -114,6 +117,7 @@ async fn page(State(state): State<AppState>, signed: Signed<H5>, Path(id): Path<
         c: Chrome::signed(&signed.csrf),
         b,
         now_ms: now.timestamp_millis(),
+        real_name_checked: identity.as_ref().is_some_and(|i| i.real_name_checked_at.is_some()),
         id_masked: identity.map(|i| i.id_masked),
         lottery,
     })
@@ -169,6 +173,22 @@ async fn identity(
 ) -> Result<Msg, Msg> {
     let i = state.engine.verify_identity(&signed.actor, f.id_number.trim()).await.map_err(Msg::of)?;
     Ok(Msg::ok(zh::h5::identity_recorded(&i.id_masked)))
+}
+
+#[derive(Debug, Deserialize)]
+struct RealNameForm {
+    name: String,
+    id_number: String,
+    phone: String,
+}
+
+async fn real_name(
+    State(state): State<AppState>,
+    signed: Signed<H5>,
+    axum::Form(f): axum::Form<RealNameForm>,
+) -> Result<Msg, Msg> {
+    let i = state.engine.check_real_name(&signed.actor, &f.name, &f.id_number, &f.phone).await.map_err(Msg::of)?;
+    Ok(Msg::ok(zh::h5::real_name_checked(&i.id_masked)))
 }
 
 #[derive(Debug, Deserialize)]

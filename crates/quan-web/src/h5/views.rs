@@ -24,6 +24,8 @@ pub struct BatchCard {
     pub pow_from_ms: Option<i64>,
     /// The fair admission window's end (ms): claims sent before it wait for its draw.
     pub window_ends_ms: Option<i64>,
+    /// Claimants pass a real-name check first.
+    pub require_real_name: bool,
 }
 
 /// A kind of voucher in a batch.
@@ -54,6 +56,7 @@ impl BatchCard {
                 .proof_of_work
                 .then(|| (b.opening_at - chrono::Duration::seconds(pow_lead_s)).timestamp_millis()),
             window_ends_ms: b.admission_window_ends_at().map(|t| t.timestamp_millis()),
+            require_real_name: b.require_real_name,
         }
     }
 }

@@ -32,6 +32,10 @@ pub fn identity_recorded(masked: &str) -> String {
     format!("已登记身份证号 {masked}")
 }
 
+pub fn real_name_checked(masked: &str) -> String {
+    format!("实名核验通过：{masked}。现在可以领取了")
+}
+
 pub fn paid(order: &str, discount: &str, pays: &str) -> String {
     format!("支付成功：订单 ¥{order}，优惠 ¥{discount}，实付 ¥{pays}")
 }

@@ -96,8 +96,14 @@ pub(super) async fn run_grab(
                 let body = json!({"kind": kind, "lat": lat, "lng": lng, "crs": "gcj02", "accuracy_m": 25.0});
                 // Apps that retry (and the bots) send an Idempotency-Key.
                 let key = format!("grab-{who}-{attempt}");
-                let headers: &[(&str, &str)] =
-                    if who % 50 == 3 || who % 5_000 == 17 { &[("Idempotency-Key", &key)] } else { &[] };
+                // Each phone from its own address (behind the demo's trusted
+                // loopback proxy) with its own device token.
+                let from = format!("10.{}.{}.{}", (who >> 16) & 0xff, (who >> 8) & 0xff, who & 0xff);
+                let device = format!("demo-phone-{who:08}");
+                let mut headers: Vec<(&str, &str)> = vec![("X-Forwarded-For", &from), ("Quan-Device", &device)];
+                if who % 50 == 3 || who % 5_000 == 17 {
+                    headers.push(("Idempotency-Key", &key));
+                }
                 let t0 = Instant::now();
                 let answer = call(
                     &mut conn,
@@ -105,7 +111,7 @@ pub(super) async fn run_grab(
                     &format!("/api/v1/batches/{batch}/claims"),
                     Some(&tokens[who]),
                     Some(&body),
-                    headers,
+                    &headers,
                 )
                 .await;
                 let Ok((status, bytes)) = answer else {
