@@ -14,8 +14,12 @@ use quan_engine::{Actor, Engine, EngineConfig, EngineParts, MemorySmsSender, Pii
 use quan_store::{Resident, Store};
 use quan_store_sqlite::{SqliteOptions, SqliteStore};
 
-use super::drive::opening;
 use super::population::{Account, Kind};
+
+/// The grab's opening second.
+pub fn opening() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-12-05T10:00:00+08:00").map(|d| d.to_utc()).unwrap_or_default()
+}
 
 /// The bits a deployment asks of everyone (`risk.pow_bits`), and the bits
 /// each point of signal adds (`risk.signals.bits_per_point`).

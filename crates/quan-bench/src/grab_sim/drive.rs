@@ -12,12 +12,12 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use quan_domain::{BatchId, FixedClock, Role};
 use quan_engine::claims::PowSolution;
 use quan_engine::{Actor, Engine};
 
-use super::actors::{Actors, solve_seconds};
+use super::actors::{Actors, opening, solve_seconds};
 use super::population::{Account, Attempt};
 
 /// Presses after the window that count as simultaneous.
@@ -41,10 +41,6 @@ pub struct Outcome {
     pub answers: Vec<Answer>,
     /// Accounts asked for more work than the base (at fetch or at a claim).
     pub harder: Vec<bool>,
-}
-
-pub fn opening() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-12-05T10:00:00+08:00").map(|d| d.to_utc()).unwrap_or_default()
 }
 
 /// The grab's settings.

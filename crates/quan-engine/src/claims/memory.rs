@@ -29,8 +29,6 @@ pub(super) struct Memory {
     pub(super) refreshing_since: Option<DateTime<Utc>>,
     /// A lottery batch's winners, read once after its draw (they never change).
     pub(super) winners: Option<Arc<std::collections::HashSet<quan_domain::ResidentId>>>,
-    /// A windowed grab batch's admission window on this node.
-    pub(super) window: Option<super::window::Window>,
 }
 
 /// A batch as a claim needs it: the batch, its campaign's status and region.

@@ -5,6 +5,7 @@
 //! answers each. The database constraints are the second line of defence.
 
 mod memory;
+mod pending;
 mod rejection;
 mod sequencer;
 mod window;
@@ -27,7 +28,6 @@ pub use winners::WINNERS_AT_ONCE;
 use crate::Engine;
 use crate::auth::Actor;
 use crate::districts::{Located, Position};
-pub use crate::risk::gate::{ClaimContext, PowSolution};
 
 /// Requests committed together at most. With a claim one row, a commit's
 /// fsync is a large part of its time on SQLite: 2 048 rather than 512 gave
@@ -98,6 +98,21 @@ pub enum KeyedAnswer {
     InFlight,
     /// The key was used for a different request.
     Mismatch,
+}
+
+/// What a claim brings besides who and what: the phone's device token,
+/// the client's address and the solved proof of work.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimContext {
+    pub device: Option<String>,
+    pub address: Option<std::net::IpAddr>,
+    pub pow: Option<PowSolution>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PowSolution {
+    pub challenge: String,
+    pub nonce: String,
 }
 
 /// Who takes a voucher, from where, on which business day.

@@ -13,25 +13,13 @@ use quan_store::{ClaimBatch, ClaimOutcome, ClaimRequest, STOCK_BUCKETS, Store};
 use tokio::sync::{mpsc, oneshot};
 
 use super::memory::Memory;
+use super::pending::{Answer, Pending, Reply};
 use super::{
     CLAIM_BATCH_LEN_MAX, CLAIM_GATHER_US, CLAIM_QUEUE_LEN_MAX, CLAIM_WAIT_S, ClaimKeying, ClaimRejection, Claimed,
     ClaimedVoucher, Taking,
 };
 use crate::Engine;
 use crate::committer::{self, CommitError, Gathering};
-
-/// A committed claim's outcome and its commit's instant, or why it failed.
-pub(super) type Answer = Result<(ClaimOutcome, DateTime<Utc>), CommitError>;
-type Reply = oneshot::Sender<Answer>;
-
-#[derive(Debug)]
-pub(super) struct Pending {
-    pub(super) req: ClaimRequest,
-    /// A keyed claim's record, stored as its key's answer once the commit's
-    /// instant is known (so the stored answer names the vouchers' instant).
-    pub(super) keyed: Option<Claimed>,
-    pub(super) reply: Reply,
-}
 
 /// A batch's queue into its sequencer, and this node's memory of it.
 type Lane = (mpsc::Sender<Pending>, Arc<Mutex<Memory>>);
@@ -44,6 +32,8 @@ pub(crate) struct Sequencers {
     /// Per batch without a copy on this node: the turn of the one request
     /// reading it first.
     pub(super) first_reads: Mutex<HashMap<BatchId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Windowed grab batches' admission windows on this node.
+    pub(super) windows: Mutex<HashMap<BatchId, Arc<Mutex<super::window::Window>>>>,
 }
 
 impl std::fmt::Debug for Sequencers {
@@ -59,6 +49,7 @@ impl Sequencers {
             bucket_hint: bucket_hint % STOCK_BUCKETS,
             batch_reads: std::sync::atomic::AtomicU64::new(0),
             first_reads: Mutex::new(HashMap::new()),
+            windows: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -204,7 +195,7 @@ impl Engine {
         };
         let keyed = keying.map(|_| claimed.clone());
         let (reply, answer) = oneshot::channel();
-        let (o, at) = self.admitted(b, mem, tx, Pending { req, keyed, reply }, answer).await?;
+        let (o, at) = self.admitted(b, tx, Pending { req, keyed, reply }, answer).await?;
         claimed.claimed_at = at;
         let mut m = mem.lock().unwrap_or_else(|p| p.into_inner());
         match o {

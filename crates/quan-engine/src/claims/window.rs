@@ -16,8 +16,7 @@ use quan_domain::admission::{Entrant, draw_order};
 use quan_store::{AdmissionEntry, ClaimOutcome, Store};
 use tokio::sync::{mpsc, oneshot};
 
-use super::memory::Memory;
-use super::sequencer::{Answer, Pending};
+use super::pending::{Answer, Pending};
 use super::{CLAIM_WAIT_S, ClaimRejection};
 use crate::Engine;
 
@@ -44,7 +43,7 @@ struct Waiting {
 struct Draw {
     batch: BatchId,
     draw_id: uuid::Uuid,
-    mem: Arc<Mutex<Memory>>,
+    window: Arc<Mutex<Window>>,
     tx: mpsc::Sender<Pending>,
     store: Arc<dyn Store>,
     clock: Arc<dyn quan_domain::Clock>,
@@ -56,7 +55,6 @@ impl Engine {
     pub(super) async fn admitted(
         &self,
         b: &quan_store::Batch,
-        mem: &Arc<Mutex<Memory>>,
         tx: &mpsc::Sender<Pending>,
         pending: Pending,
         answer: oneshot::Receiver<Answer>,
@@ -64,15 +62,16 @@ impl Engine {
         let window = b.spec.admission_window_ends_at().zip(b.lottery.as_ref().map(|l| l.seed));
         let Some((ends_at, seed)) = window else { return self.committed(b.id, tx, pending, answer, 0).await };
         let now = self.now();
+        let window = {
+            let mut all = self.inner.sequencers.windows.lock().unwrap_or_else(|p| p.into_inner());
+            all.entry(b.id)
+                .or_insert_with(|| {
+                    Arc::new(Mutex::new(Window { seed, drawn: false, timer: false, waiting: Vec::new(), seq: 0 }))
+                })
+                .clone()
+        };
         let joined = {
-            let mut m = mem.lock().unwrap_or_else(|p| p.into_inner());
-            let w = m.window.get_or_insert_with(|| Window {
-                seed,
-                drawn: false,
-                timer: false,
-                waiting: Vec::new(),
-                seq: 0,
-            });
+            let mut w = window.lock().unwrap_or_else(|p| p.into_inner());
             if w.drawn {
                 Err(pending)
             } else if w.waiting.len() >= WINDOW_ENTRIES_MAX {
@@ -94,7 +93,7 @@ impl Engine {
         let draw = || Draw {
             batch: b.id,
             draw_id: self.new_uuid(),
-            mem: mem.clone(),
+            window: window.clone(),
             tx: tx.clone(),
             store: self.store().clone(),
             clock: self.clock().clone(),
@@ -121,10 +120,8 @@ impl Engine {
 
     /// Claims this node holds for a batch's window draw.
     pub fn admission_waiting(&self, batch: BatchId) -> usize {
-        let lane = self.inner.sequencers.queues.lock().unwrap_or_else(|p| p.into_inner()).get(&batch).cloned();
-        lane.map_or(0, |(_, mem)| {
-            mem.lock().unwrap_or_else(|p| p.into_inner()).window.as_ref().map_or(0, |w| w.waiting.len())
-        })
+        let window = self.inner.sequencers.windows.lock().unwrap_or_else(|p| p.into_inner()).get(&batch).cloned();
+        window.map_or(0, |w| w.lock().unwrap_or_else(|p| p.into_inner()).waiting.len())
     }
 
     /// Runs a batch's window draw now, if this node holds one not yet
@@ -132,9 +129,16 @@ impl Engine {
     /// this; a server's timer does it when the window ends).
     pub async fn draw_admission_window(&self, batch: BatchId) {
         let lane = self.inner.sequencers.queues.lock().unwrap_or_else(|p| p.into_inner()).get(&batch).cloned();
-        let Some((tx, mem)) = lane else { return };
-        let d =
-            Draw { batch, draw_id: self.new_uuid(), mem, tx, store: self.store().clone(), clock: self.clock().clone() };
+        let window = self.inner.sequencers.windows.lock().unwrap_or_else(|p| p.into_inner()).get(&batch).cloned();
+        let (Some((tx, _)), Some(window)) = (lane, window) else { return };
+        let d = Draw {
+            batch,
+            draw_id: self.new_uuid(),
+            window,
+            tx,
+            store: self.store().clone(),
+            clock: self.clock().clone(),
+        };
         d.run().await;
     }
 }
@@ -144,8 +148,10 @@ impl Draw {
     /// forwards each answer and publishes the draw.
     async fn run(self) {
         let (seed, waiting) = {
-            let mut m = self.mem.lock().unwrap_or_else(|p| p.into_inner());
-            let Some(w) = m.window.as_mut().filter(|w| !w.drawn) else { return };
+            let mut w = self.window.lock().unwrap_or_else(|p| p.into_inner());
+            if w.drawn {
+                return;
+            }
             w.drawn = true;
             (w.seed, std::mem::take(&mut w.waiting))
         };

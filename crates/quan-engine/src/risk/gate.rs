@@ -16,23 +16,8 @@ use quan_domain::{BatchId, ResidentId};
 use quan_store::{Resident, RiskSignal};
 
 use super::config::{Rate, RiskConfig};
-use crate::claims::ClaimRejection;
+use crate::claims::{ClaimContext, ClaimRejection};
 use crate::rate_limit::RateLimiter;
-
-/// What a claim brings besides who and what: the phone's device token,
-/// the client's address and the solved proof of work.
-#[derive(Debug, Clone, Default)]
-pub struct ClaimContext {
-    pub device: Option<String>,
-    pub address: Option<IpAddr>,
-    pub pow: Option<PowSolution>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PowSolution {
-    pub challenge: String,
-    pub nonce: String,
-}
 
 /// A challenge handed to a phone.
 #[derive(Debug, Clone, PartialEq, Eq)]
