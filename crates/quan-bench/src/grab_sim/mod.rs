@@ -46,6 +46,8 @@ pub struct KindFigures {
     pub stock_share: f64,
     /// Vouchers won per account.
     pub win_rate: f64,
+    /// `win_rate` over the win rate of humans who pressed inside the window.
+    pub over_window_human: f64,
     /// Accounts that met a harder challenge (signals) or a rate limit.
     pub hindered: usize,
 }
@@ -112,6 +114,7 @@ fn report(
         f.attempt_share = ratio(f.attempts as f64, attempts as f64);
         f.stock_share = ratio(f.won as f64, stock_total as f64);
         f.win_rate = ratio(f.won as f64, f.accounts as f64);
+        f.over_window_human = ratio(f.win_rate, ratio(in_window_won as f64, in_window as f64));
     }
     let human = kinds.first().cloned().unwrap_or_default();
     let best_bot = kinds.iter().skip(1).filter(|f| f.accounts > 0).map(|f| f.win_rate).fold(0.0, f64::max);

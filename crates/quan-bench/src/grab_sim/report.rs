@@ -28,12 +28,12 @@ pub fn text(r: &GrabReport) -> String {
         r.seconds
     );
     out.push_str(&format!(
-        "{:<14} {:>9} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9}\n",
-        "who", "accounts", "attempts", "% tries", "won", "% stock", "won/acct", "hindered"
+        "{:<14} {:>9} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9}\n",
+        "who", "accounts", "attempts", "% tries", "won", "% stock", "won/acct", "÷ window", "hindered"
     ));
     for f in &r.kinds {
         out.push_str(&format!(
-            "{:<14} {:>9} {:>9} {:>8.1}% {:>8} {:>8.1}% {:>9.4} {:>9}\n",
+            "{:<14} {:>9} {:>9} {:>8.1}% {:>8} {:>8.1}% {:>9.4} {:>9.3} {:>9}\n",
             f.kind,
             f.accounts,
             f.attempts,
@@ -41,11 +41,13 @@ pub fn text(r: &GrabReport) -> String {
             f.won,
             f.stock_share * 100.0,
             f.win_rate,
+            f.over_window_human,
             f.hindered
         ));
     }
     out.push_str(&format!(
-        "\nhumans pressing inside the window: {} (won/acct {:.4})\n\
+        "\n(÷ window: won/acct over that of the humans who pressed inside the window, the ones a bot races)\n\
+         humans pressing inside the window: {} (won/acct {:.4})\n\
          best bot kind's won/acct ÷ humans': {:.3} (all humans), {:.3} (humans inside the window)\n\
          humans who met a harder challenge or a rate limit: {:.2} %\n\
          fairness (humans' share of the stock with bots ÷ without): {:.3}\n",
