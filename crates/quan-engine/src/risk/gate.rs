@@ -34,6 +34,8 @@ pub struct IssuedChallenge {
 const SEEN_KEYS_MAX: usize = 2_000_000;
 /// Accounts counted per key at most.
 const SEEN_PER_KEY_MAX: usize = 10_000;
+/// Signal rows waiting for the background writer at most.
+const PENDING_SIGNALS_MAX: usize = 100_000;
 
 /// What this node has seen of one batch's claimants.
 #[derive(Debug, Default)]
@@ -180,8 +182,15 @@ impl crate::Engine {
             lockstep: lockstep(times),
         };
         drop(seen);
-        let found = signals(&facts, &self.config().risk.signals);
-        self.record_signals(b.id, who, &found, now);
+        let rules = &self.config().risk.signals;
+        let found = signals(&facts, rules);
+        // Only accounts whose signals add up to a lead are recorded: one
+        // weak signal (a new account on the morning of a grab, a virtual
+        // number) is common among honest people, and a row for each would
+        // compete with the claims' own writes.
+        if extra_bits(&found, rules) > 0 {
+            self.record_signals(b.id, who, &found, now);
+        }
         found
     }
 
@@ -197,6 +206,10 @@ impl crate::Engine {
         }
         let first = {
             let mut p = self.gate().pending.lock().unwrap_or_else(|p| p.into_inner());
+            if p.len() >= PENDING_SIGNALS_MAX {
+                // The writer is behind: these leads are kept on this node only.
+                return;
+            }
             let first = p.is_empty();
             p.extend(fresh.into_iter().map(|s| RiskSignal {
                 batch_id: batch,

@@ -57,3 +57,28 @@ pub async fn a_pause_is_on_until_it_is_resumed_once_and_the_days_it_covered_find
     assert_eq!(ids(ok(s.pauses_between(t(301), t(400)).await, "after the resumption")), vec![2]);
     assert!(ok(s.pauses_between(t(0), t(100)).await, "before").is_empty());
 }
+
+pub async fn a_signal_is_kept_once_per_batch_resident_and_signal_with_its_first_instant(s: S) {
+    let r = |n: u128| ResidentId::from_uuid(uuid::Uuid::from_u128(n));
+    let sig = |resident: u128, signal: &str, at: i64| crate::RiskSignal {
+        batch_id: bid(1),
+        resident_id: r(resident),
+        signal: signal.into(),
+        at: t(at),
+    };
+    let many: Vec<crate::RiskSignal> = (0..250).map(|n| sig(100 + n, "shared_device", 1)).collect();
+    ok(s.put_risk_signals(&many).await, "a grab's worth at once");
+    ok(
+        s.put_risk_signals(&[sig(1, "new_account", 5), sig(1, "shared_device", 5), sig(1, "new_account", 9)]).await,
+        "put",
+    );
+    ok(s.put_risk_signals(&[sig(1, "new_account", 20)]).await, "again, from another node");
+    let back = ok(s.risk_signals(bid(1)).await, "read");
+    assert_eq!(back.len(), 252);
+    assert_eq!(
+        back[..2].to_vec(),
+        vec![sig(1, "new_account", 5), sig(1, "shared_device", 5)],
+        "the first instant stays"
+    );
+    assert!(ok(s.risk_signals(bid(2)).await, "other batch").is_empty());
+}

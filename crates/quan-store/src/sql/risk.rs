@@ -277,19 +277,26 @@ macro_rules! impl_risk_store {
                 }
 
                 async fn put_risk_signals(&self, rows: &[RiskSignal]) -> Result<(), StoreError> {
+                    // A hundred rows a statement: a grab's leads arrive by the thousand.
                     let mut tx = self.pool().begin().await.map_err(err)?;
-                    for r in rows {
-                        sqlx::query(
-                            "INSERT INTO risk_signals (batch_id, resident_id, signal, at_ms) VALUES ($1, $2, $3, $4)
+                    for chunk in rows.chunks(100) {
+                        let values: Vec<String> = (0..chunk.len())
+                            .map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4))
+                            .collect();
+                        let sql = format!(
+                            "INSERT INTO risk_signals (batch_id, resident_id, signal, at_ms) VALUES {}
                              ON CONFLICT (batch_id, resident_id, signal) DO NOTHING",
-                        )
-                        .bind(r.batch_id.as_uuid())
-                        .bind(r.resident_id.as_uuid())
-                        .bind(&r.signal)
-                        .bind(ms(r.at))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(err)?;
+                            values.join(", ")
+                        );
+                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                        for r in chunk {
+                            q = q
+                                .bind(r.batch_id.as_uuid())
+                                .bind(r.resident_id.as_uuid())
+                                .bind(&r.signal)
+                                .bind(ms(r.at));
+                        }
+                        q.execute(&mut *tx).await.map_err(err)?;
                     }
                     tx.commit().await.map_err(err)
                 }
