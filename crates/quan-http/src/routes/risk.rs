@@ -206,7 +206,13 @@ async fn pauses(
     auth: Auth,
     Query(q): Query<PausesQuery>,
 ) -> ApiResult<Json<Vec<PauseView>>> {
-    let list = state.engine.pauses(&auth.0, q.days.unwrap_or(30)).await?;
+    let days = q.days.unwrap_or(30);
+    if !(1..=366).contains(&days) {
+        return Err(
+            ApiError::bad_request("days_out_of_range", format!("days must be 1 to 366, not {days}")).on_field("days")
+        );
+    }
+    let list = state.engine.pauses(&auth.0, days).await?;
     Ok(Json(list.iter().map(PauseView::from).collect()))
 }
 

@@ -261,3 +261,15 @@ async fn a_pause_made_on_one_node_stops_claims_on_another_within_a_second() {
     }
     eprintln!("the pause reached the second node in {} ms", paused_at.elapsed().as_millis());
 }
+
+#[tokio::test]
+async fn the_pause_list_refuses_a_span_outside_its_range_by_name() {
+    let app = TestApp::sqlite().await;
+    let (_, operator) = app.staff("yichang.operator", Role::Operator, "4205").await;
+    for bad in ["0", "367", "-1"] {
+        let (status, body) = app.get(&format!("/api/v1/pauses?days={bad}"), Some(&operator)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "days={bad}: {body}");
+    }
+    let (status, _) = app.get("/api/v1/pauses?days=366", Some(&operator)).await;
+    assert_eq!(status, StatusCode::OK);
+}
