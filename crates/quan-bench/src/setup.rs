@@ -86,22 +86,8 @@ pub async fn open_grab(
 ) -> anyhow::Result<(CampaignId, BatchId)> {
     let count_by = if per_person { "person" } else { "account" };
     let lists: Vec<&str> = if on_list { vec![LIST_NAME] } else { vec![] };
-    let face = 1000i64;
-    let budget = i64::from(stock) * face;
-    let file: CampaignFile = serde_json::from_value(serde_json::json!({
-        "campaign": {"name": "bench", "region": "4205", "budget_fen": budget, "funding_source": "bench", "starts_on": w.starts_on, "ends_on": w.ends_on},
-        "batches": [{"name": "grab", "opening_at": w.opening_at, "closing_at": w.closing_at, "admission_window_s": w.admission_window_s,
-            "limits": {"per_batch": 1, "count_by": count_by}, "eligibility": {"lists": lists},
-            "kinds": [{"stock": stock, "kind": {"code": "k", "name": "立减", "discount": {"type": "instant", "off_fen": face}, "validity": {"type": "days_after_claim", "days": 3}}}]}]
-    }))?;
-    let e = |x: &dyn std::fmt::Display| anyhow::anyhow!("{x}");
-    let (c, batches) = engine.create_campaign(official, file).await.map_err(|x| e(&x))?;
-    engine
-        .change_campaign(official, c.id, Cmd::Fund { amount: quan_domain::Fen::new(budget) }, "bench")
-        .await
-        .map_err(|x| e(&x))?;
-    engine.change_campaign(official, c.id, Cmd::Start, "").await.map_err(|x| e(&x))?;
-    Ok((c.id, batches[0].id))
+    let rules = serde_json::json!({"limits": {"per_batch": 1, "count_by": count_by}, "eligibility": {"lists": lists}});
+    open_grab_batch(engine, official, stock, w, rules).await
 }
 
 /// A grab as `open_grab` makes it (one per account, no list), asking for
@@ -114,18 +100,35 @@ pub async fn open_grab_with(
     pow: bool,
     real_name: bool,
 ) -> anyhow::Result<(CampaignId, BatchId)> {
+    let rules = serde_json::json!({"proof_of_work": pow, "require_real_name": real_name,
+        "limits": {"per_batch": 1, "count_by": "account"}});
+    open_grab_batch(engine, official, stock, w, rules).await
+}
+
+/// The campaign of both: its one batch's fields besides the stock and the
+/// window are `rules` (an object merged into the batch).
+async fn open_grab_batch(
+    engine: &Engine,
+    official: &Actor,
+    stock: u32,
+    w: &Window,
+    rules: serde_json::Value,
+) -> anyhow::Result<(CampaignId, BatchId)> {
     let face = 1000i64;
     let budget = i64::from(stock) * face;
+    let mut batch = serde_json::json!({"name": "grab", "opening_at": w.opening_at, "closing_at": w.closing_at, "admission_window_s": w.admission_window_s,
+        "kinds": [{"stock": stock, "kind": {"code": "k", "name": "立减", "discount": {"type": "instant", "off_fen": face}, "validity": {"type": "days_after_claim", "days": 3}}}]});
+    if let (Some(b), Some(r)) = (batch.as_object_mut(), rules.as_object()) {
+        b.extend(r.clone());
+    }
     let file: CampaignFile = serde_json::from_value(serde_json::json!({
-        "campaign": {"name": "sim", "region": "4205", "budget_fen": budget, "funding_source": "sim", "starts_on": w.starts_on, "ends_on": w.ends_on},
-        "batches": [{"name": "grab", "opening_at": w.opening_at, "closing_at": w.closing_at, "admission_window_s": w.admission_window_s,
-            "proof_of_work": pow, "require_real_name": real_name, "limits": {"per_batch": 1, "count_by": "account"},
-            "kinds": [{"stock": stock, "kind": {"code": "k", "name": "立减", "discount": {"type": "instant", "off_fen": face}, "validity": {"type": "days_after_claim", "days": 3}}}]}]
+        "campaign": {"name": "bench", "region": "4205", "budget_fen": budget, "funding_source": "bench", "starts_on": w.starts_on, "ends_on": w.ends_on},
+        "batches": [batch]
     }))?;
     let e = |x: &dyn std::fmt::Display| anyhow::anyhow!("{x}");
     let (c, batches) = engine.create_campaign(official, file).await.map_err(|x| e(&x))?;
     engine
-        .change_campaign(official, c.id, Cmd::Fund { amount: quan_domain::Fen::new(budget) }, "sim")
+        .change_campaign(official, c.id, Cmd::Fund { amount: quan_domain::Fen::new(budget) }, "bench")
         .await
         .map_err(|x| e(&x))?;
     engine.change_campaign(official, c.id, Cmd::Start, "").await.map_err(|x| e(&x))?;

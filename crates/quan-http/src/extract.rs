@@ -167,6 +167,15 @@ impl ClientAddr {
     pub fn ip(&self) -> Option<std::net::IpAddr> {
         self.0.parse().ok()
     }
+
+    /// What a claim or a challenge brings for risk control: this address
+    /// and the request's device token (its proof of work comes in its body).
+    pub fn claim_context(
+        &self,
+        headers: &axum::http::HeaderMap,
+    ) -> Result<quan_engine::claims::ClaimContext, ApiError> {
+        Ok(quan_engine::claims::ClaimContext { device: device_token(headers)?, address: self.ip(), pow: None })
+    }
 }
 
 #[cfg(test)]

@@ -40,6 +40,8 @@ const PENDING_SIGNALS_MAX: usize = 100_000;
 /// What this node has seen of one batch's claimants.
 #[derive(Debug, Default)]
 struct Seen {
+    /// The batch's close: after it, what was seen of it is forgotten.
+    closes_at: DateTime<Utc>,
     devices: HashMap<String, HashSet<ResidentId>>,
     addresses: HashMap<IpAddr, HashSet<ResidentId>>,
     positions: HashMap<(i64, i64), HashSet<ResidentId>>,
@@ -162,7 +164,17 @@ impl crate::Engine {
         now: DateTime<Utc>,
     ) -> Vec<Signal> {
         let mut seen = self.gate().seen.lock().unwrap_or_else(|p| p.into_inner());
-        let s = seen.entry(b.id).or_default();
+        if !seen.contains_key(&b.id) {
+            // A batch new to this node: forget the closed ones, and the
+            // signals recorded for them.
+            seen.retain(|_, s| s.closes_at > now);
+            self.gate()
+                .recorded
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|(batch, _, _)| seen.contains_key(batch));
+        }
+        let s = seen.entry(b.id).or_insert_with(|| Seen { closes_at: b.spec.closing_at, ..Seen::default() });
         let who = resident.id;
         let accounts_on_device = ctx.device.as_ref().map_or(1, |d| count(&mut s.devices, d.clone(), who));
         let accounts_on_address = ctx.address.map_or(1, |a| count(&mut s.addresses, a, who));

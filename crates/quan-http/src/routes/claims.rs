@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Auth, ClientAddr, device_token, parse_json};
+use crate::extract::{Auth, ClientAddr, parse_json};
 use crate::idempotency::{answer_found, fingerprint, key_of, require_json};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -147,10 +147,8 @@ async fn claim(
         request_hash: fingerprint(&format!("/api/v1/batches/{id}/claims"), &body),
         key,
     });
-    let device = device_token(&headers)?;
-    let decided =
-        decide(&state, &auth, batch, &body, keyed.as_ref(), ClaimContext { device, address: client.ip(), pow: None })
-            .await;
+    let ctx = client.claim_context(&headers)?;
+    let decided = decide(&state, &auth, batch, &body, keyed.as_ref(), ctx).await;
     match (decided, &keyed) {
         (Err(e), Some(k)) if e.status.is_client_error() => match state.engine.claim_answer(k).await? {
             Some(found) => replay(batch, found),
@@ -258,7 +256,7 @@ async fn challenge(
 ) -> ApiResult<Json<ChallengeView>> {
     auth.require(&[Role::Resident])?;
     let batch: BatchId = id.parse().map_err(|_| ApiError::not_found())?;
-    let ctx = ClaimContext { device: device_token(&headers)?, address: client.ip(), pow: None };
+    let ctx = client.claim_context(&headers)?;
     let c = state.engine.claim_challenge(&auth.0, batch, &ctx).await?;
     Ok(Json(ChallengeView {
         challenge: c.challenge,

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use quan_domain::BatchId;
-use quan_engine::claims::{ClaimContext, PowSolution};
+use quan_engine::claims::PowSolution;
 use quan_engine::districts::Position;
 use quan_http::AppState;
 use quan_http::extract::ClientAddr;
@@ -200,13 +200,6 @@ struct ClaimForm {
     pow_nonce: Option<String>,
 }
 
-/// What the page's script sends beside the form: the device token it keeps,
-/// and the address the request came from.
-fn context(headers: &axum::http::HeaderMap, client: &ClientAddr) -> Result<ClaimContext, Msg> {
-    let device = quan_http::extract::device_token(headers).map_err(Msg::of)?;
-    Ok(ClaimContext { device, address: client.ip(), pow: None })
-}
-
 /// A proof-of-work challenge as the page's script reads it.
 #[derive(Debug, serde::Serialize)]
 struct ChallengeJson {
@@ -222,7 +215,7 @@ async fn challenge(
     headers: axum::http::HeaderMap,
     Path(id): Path<String>,
 ) -> Result<axum::Json<ChallengeJson>, Msg> {
-    let ctx = context(&headers, &client)?;
+    let ctx = client.claim_context(&headers).map_err(Msg::of)?;
     let c = state.engine.claim_challenge(&signed.actor, batch_id(&id)?, &ctx).await.map_err(Msg::of)?;
     Ok(axum::Json(ChallengeJson { challenge: c.challenge, bits: c.bits, expires_ms: c.expires_at.timestamp_millis() }))
 }
@@ -243,7 +236,7 @@ async fn claim(
 ) -> Result<(StatusCode, Claimed), Msg> {
     let position = f.at.position()?;
     let kind = f.kind.as_deref().filter(|k| !k.is_empty());
-    let mut ctx = context(&headers, &client)?;
+    let mut ctx = client.claim_context(&headers).map_err(Msg::of)?;
     ctx.pow = match (f.pow_challenge.filter(|c| !c.is_empty()), f.pow_nonce.filter(|n| !n.is_empty())) {
         (Some(challenge), Some(nonce)) => Some(PowSolution { challenge, nonce }),
         _ => None,
