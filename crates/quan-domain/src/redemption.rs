@@ -49,6 +49,35 @@ impl PartialEq<&str> for VoucherState {
     }
 }
 
+/// Why a voucher is held back from use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FreezeReason {
+    /// Claimed under an ID number whose verified holder is another account
+    /// (an operator resolved the identity conflict for the holder).
+    IdentityConflict,
+}
+
+impl FreezeReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FreezeReason::IdentityConflict => "identity_conflict",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FreezeReason> {
+        [FreezeReason::IdentityConflict].into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for FreezeReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FreezeReason::IdentityConflict => "it was claimed under an ID number another account holds",
+        })
+    }
+}
+
 /// A redemption's state: it stands, or a full refund reversed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -98,6 +127,9 @@ pub fn valid_days(validity: &Validity, claimed_at: DateTime<Utc>) -> (NaiveDate,
 #[derive(Debug, Clone)]
 pub struct VoucherFacts<'a> {
     pub state: VoucherState,
+    /// Held back from use, and why (a state of its own beside `state`: a
+    /// frozen voucher still expires, and its face returns to the budget).
+    pub frozen: Option<FreezeReason>,
     pub kind: &'a VoucherKind,
     /// The voucher's own rule: the kind's, or its tier's for a pack.
     pub discount: &'a Discount,
@@ -155,6 +187,8 @@ pub enum Refusal {
     AlreadyRedeemed,
     #[error("this voucher has expired")]
     Expired,
+    #[error("this voucher is frozen: {0}")]
+    Frozen(FreezeReason),
     #[error("this voucher can be used from {0}")]
     NotYetValid(NaiveDate),
     #[error("this voucher is past its last day ({0})")]
@@ -192,6 +226,7 @@ impl Refusal {
         match self {
             Refusal::AlreadyRedeemed => "already_redeemed",
             Refusal::Expired => "voucher_expired",
+            Refusal::Frozen(_) => "voucher_frozen",
             Refusal::NotYetValid(_) => "not_yet_valid",
             Refusal::PastValidity(_) => "voucher_expired",
             Refusal::WrongWeekday => "wrong_weekday",
@@ -223,6 +258,9 @@ pub fn decide(v: &VoucherFacts<'_>, m: &MerchantFacts, order: &Order, now: DateT
         VoucherState::Claimed => {}
         VoucherState::Redeemed => return Err(Refusal::AlreadyRedeemed),
         VoucherState::Expired => return Err(Refusal::Expired),
+    }
+    if let Some(reason) = v.frozen {
+        return Err(Refusal::Frozen(reason));
     }
     let local = now.with_timezone(&UTC8);
     let (from, until) = valid_days(&v.kind.validity, v.claimed_at);
@@ -504,12 +542,26 @@ mod tests {
     fn facts(k: &VoucherKind) -> VoucherFacts<'_> {
         VoucherFacts {
             state: VoucherState::Claimed,
+            frozen: None,
             kind: k,
             discount: &k.discount,
             face: k.discount.face_value(),
             claimed_at: at("2026-12-05T10:00:00+08:00"),
             region: &YICHANG,
         }
+    }
+
+    #[test]
+    fn a_frozen_voucher_is_refused_with_its_reason_until_it_is_used_or_expired() {
+        let k = kind(T);
+        let now = at("2026-12-06T12:00:00+08:00");
+        let frozen = VoucherFacts { frozen: Some(FreezeReason::IdentityConflict), ..facts(&k) };
+        let refused = decide(&frozen, &merchant(), &order(10_000), now);
+        assert_eq!(refused, Err(Refusal::Frozen(FreezeReason::IdentityConflict)));
+        assert_eq!(Refusal::Frozen(FreezeReason::IdentityConflict).code(), "voucher_frozen");
+        let used = VoucherFacts { state: VoucherState::Redeemed, ..frozen };
+        assert_eq!(decide(&used, &merchant(), &order(10_000), now), Err(Refusal::AlreadyRedeemed), "its state first");
+        assert_eq!(FreezeReason::parse("identity_conflict"), Some(FreezeReason::IdentityConflict));
     }
 
     #[test]
@@ -678,7 +730,7 @@ mod tests {
             let mut standing: Option<Redeemed> = None;
             let mut paid_out_total = Fen::ZERO; // subsidy standing, summed over redemptions that stand
             for op in ops {
-                let f = VoucherFacts { state, kind: &k, discount: &discount, face, claimed_at: at("2026-12-05T10:00:00+08:00"), region: &YICHANG };
+                let f = VoucherFacts { state, frozen: None, kind: &k, discount: &discount, face, claimed_at: at("2026-12-05T10:00:00+08:00"), region: &YICHANG };
                 match op {
                     Op::Redeem(amount) => {
                         if let Ok(d) = decide(&f, &merchant(), &order(amount), now) {

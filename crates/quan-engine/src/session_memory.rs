@@ -151,6 +151,15 @@ impl SessionCache {
         self.map.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
+    /// Forgets a resident's identity if it is still this number (an
+    /// identity conflict resolved against them removed it).
+    pub(crate) fn forget_identity(&self, resident: ResidentId, id_hash: &quan_domain::KeyedHash) {
+        let mut ids = self.identities.lock().unwrap_or_else(|p| p.into_inner());
+        if ids.map.get(&resident).is_some_and(|i| i.id_hash == *id_hash) {
+            ids.map.remove(&resident);
+        }
+    }
+
     /// Keeps identities; `false` when one was left out for want of room.
     fn remember_identities(&self, found: Vec<Identity>) -> bool {
         let mut ids = self.identities.lock().unwrap_or_else(|p| p.into_inner());
@@ -177,6 +186,8 @@ pub struct Followed {
     pub remembered: usize,
     /// Identities recorded since the previous round (all, on the first), loaded.
     pub identities: usize,
+    /// Identity conflicts resolved since the previous round, applied.
+    pub conflicts_resolved: usize,
     /// Members added to the lists this node keeps (see `list_memory`), read.
     pub list_members: usize,
 }
@@ -246,6 +257,9 @@ impl Engine {
         }
         // Members added to the lists this node keeps, with the same overlap.
         out.list_members = self.follow_lists(since).await?;
+        // Conflicts resolved elsewhere: the other account's number and the
+        // person's claims this node counted are forgotten.
+        out.conflicts_resolved = self.follow_identity_conflicts(since).await?;
         {
             let mut ids = cache.identities.lock().unwrap_or_else(|p| p.into_inner());
             // Complete after a first round that kept them all, as long as

@@ -85,6 +85,8 @@ pub struct Voucher {
     pub face: Fen,
     pub state: quan_domain::redemption::VoucherState,
     pub created_at: DateTime<Utc>,
+    /// Held back from use since then, and why (`voucher_freezes`).
+    pub frozen: Option<(DateTime<Utc>, quan_domain::redemption::FreezeReason)>,
 }
 
 /// Stock buckets per kind; with one node only the first is touched until it

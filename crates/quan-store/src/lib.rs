@@ -44,7 +44,7 @@ pub use report_records::{
     DayActivity, DayRedemption, DayRefund, DayVoucher, EarlierRedemption, EarlierVoucher, GrabSecond, LiveFigures,
     ReportDay, ReportSnapshot,
 };
-pub use risk_records::{AdmissionEntry, IdentityConflict, PauseRecord, Resumption, RiskSignal};
+pub use risk_records::{AdmissionEntry, ConflictOutcome, IdentityConflict, PauseRecord, Resumption, RiskSignal};
 pub use risk_traits::RiskStore;
 pub use traits::{
     CampaignDraftStore, CampaignStore, ClaimStore, ComplaintStore, DistrictStore, EligibilityStore, HealthStore,

@@ -180,6 +180,11 @@ macro_rules! migrations {
                 name: "risk_at_the_grab",
                 sql: include_str!(concat!($dir, "/0029_risk_at_the_grab.sql")),
             },
+            $crate::Migration {
+                version: 30,
+                name: "voucher_freezes",
+                sql: include_str!(concat!($dir, "/0030_voucher_freezes.sql")),
+            },
         ]
     };
 }

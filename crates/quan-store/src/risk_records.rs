@@ -45,6 +45,18 @@ pub struct IdentityConflict {
     pub opened_at: DateTime<Utc>,
     /// Who resolved it, when, and the operator's note.
     pub resolved: Option<(UserId, DateTime<Utc>, String)>,
+    /// What resolving it did to the other account's claims under the number.
+    pub outcome: ConflictOutcome,
+}
+
+/// The other account's claims under the person, once a conflict is resolved:
+/// its unused vouchers frozen (count and face), and the per-person slots
+/// its claims held given back to the verified holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ConflictOutcome {
+    pub frozen_vouchers: u32,
+    pub frozen_fen: quan_domain::Fen,
+    pub slots_released: u32,
 }
 
 /// A pause (熔断) and, once it is over, its resumption.

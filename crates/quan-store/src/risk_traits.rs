@@ -46,8 +46,14 @@ pub trait RiskStore: Send + Sync {
     async fn open_identity_conflict(&self, c: &IdentityConflict) -> Result<(), StoreError>;
     /// Conflicts, open ones only or all, newest first.
     async fn identity_conflicts(&self, open_only: bool) -> Result<Vec<IdentityConflict>, StoreError>;
-    /// Resolves an open conflict for its holder: the other account's record
-    /// of the number is removed, in one transaction. `NotFound`, or
+    /// Conflicts resolved at or after `since`, oldest first (what each node
+    /// applies to its memory).
+    async fn conflicts_resolved_since(&self, since: DateTime<Utc>) -> Result<Vec<IdentityConflict>, StoreError>;
+    /// Resolves an open conflict for its holder, in one transaction: the
+    /// other account's record of the number is removed; its claims made
+    /// under the number give up their per-person slots (the batch's on the
+    /// voucher, the others' `claim_slots`), and their unused vouchers are
+    /// frozen (`identity_conflict`, one `voucher_freezes` row each). `NotFound`, or
     /// `Conflict { what: "resolved" }` when it was resolved already.
     async fn resolve_identity_conflict(
         &self,

@@ -54,6 +54,19 @@ impl Sequencers {
     }
 }
 
+impl Engine {
+    /// Forgets the slots this node counted taken for a person in every
+    /// batch it serves (their claims gave them back: an identity conflict
+    /// was resolved); the database decides their next claim.
+    pub(crate) fn forget_person_claims(&self, person: &quan_domain::KeyedHash) {
+        let suffix = format!(":p:{}", hex::encode(person.as_bytes()));
+        let queues = self.inner.sequencers.queues.lock().unwrap_or_else(|p| p.into_inner());
+        for (_, mem) in queues.values() {
+            mem.lock().unwrap_or_else(|p| p.into_inner()).taken.retain(|scope, _| !scope.ends_with(&suffix));
+        }
+    }
+}
+
 /// Gathers and commits one batch's claims until the engine is dropped
 /// (it holds no reference to the engine, so dropping the engine ends it).
 /// Up to `store.commits_in_parallel()` commits run at once, each starting

@@ -97,6 +97,9 @@ impl Engine {
             VoucherState::Redeemed => return Err(RedemptionError::Refused(Refusal::AlreadyRedeemed)),
             _ => return Err(RedemptionError::Refused(Refusal::Expired)),
         }
+        if let Some((_, why)) = v.frozen {
+            return Err(RedemptionError::Refused(Refusal::Frozen(why)));
+        }
         remember(&self.inner.read_cache.issued, voucher, std::sync::Arc::new(v));
         Ok(self.issue_code(Subject::Voucher(voucher), resident.id.as_uuid()))
     }

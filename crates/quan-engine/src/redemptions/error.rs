@@ -57,7 +57,9 @@ impl Rejection for RedemptionError {
             E::Code(CodeError::Expired) => Status::Conflict,
             E::Code(_) | E::Missing(_) | E::BadInput { .. } | E::Refund(_) => Status::Unprocessable,
             E::Refused(r) => match r {
-                Refusal::AlreadyRedeemed | Refusal::Expired | Refusal::PastValidity(_) => Status::Conflict,
+                Refusal::AlreadyRedeemed | Refusal::Expired | Refusal::PastValidity(_) | Refusal::Frozen(_) => {
+                    Status::Conflict
+                }
                 Refusal::MerchantNotApproved | Refusal::MerchantSuspended => Status::Forbidden,
                 _ => Status::Unprocessable,
             },

@@ -161,6 +161,7 @@ impl Engine {
         let region = self.campaign_region(v.campaign_id).await?;
         let facts = VoucherFacts {
             state: v.state,
+            frozen: v.frozen.map(|(_, why)| why),
             kind: &kind.kind,
             discount: &discount,
             face: v.face,

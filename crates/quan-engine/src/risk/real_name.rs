@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use quan_domain::id_number::IdNumberError;
 use quan_domain::{Invalid, PhoneNumber, Role};
 use quan_store::{Identity, IdentityConflict, StoreError};
@@ -223,6 +224,7 @@ impl Engine {
                 other,
                 opened_at: now,
                 resolved: None,
+                outcome: Default::default(),
             };
             self.store().open_identity_conflict(&c).await?;
             tracing::warn!(holder = %resident.id, other = %other, id = %wanted.id_masked, "identity conflict opened");
@@ -254,8 +256,34 @@ impl Engine {
         let user = self.conflict_desk(actor)?;
         let note = quan_domain::invalid::text("note", note, 500).map_err(RealNameError::Invalid)?;
         let c = self.store().resolve_identity_conflict(id, user.id, self.now(), &note).await?;
-        tracing::warn!(conflict = %id, other = %c.other, "identity conflict resolved for the checked holder");
+        self.forget_conflict(&c);
+        tracing::warn!(
+            conflict = %id,
+            other = %c.other,
+            frozen_vouchers = c.outcome.frozen_vouchers,
+            frozen_fen = c.outcome.frozen_fen.as_i64(),
+            slots_released = c.outcome.slots_released,
+            "identity conflict resolved for the checked holder"
+        );
         Ok(c)
+    }
+
+    /// What this node remembers of a resolved conflict's losing side: the
+    /// other account's record of the number, and the claims it counted
+    /// against the person (their slots were given back in the database).
+    fn forget_conflict(&self, c: &IdentityConflict) {
+        self.inner.remembered_sessions.forget_identity(c.other, &c.id_hash);
+        self.forget_person_claims(&c.id_hash);
+    }
+
+    /// Conflicts resolved since `since` (on any node), applied to this
+    /// node's memory; how many.
+    pub(crate) async fn follow_identity_conflicts(&self, since: DateTime<Utc>) -> Result<usize, StoreError> {
+        let resolved = self.store().conflicts_resolved_since(since).await?;
+        for c in &resolved {
+            self.forget_conflict(c);
+        }
+        Ok(resolved.len())
     }
 
     fn conflict_desk<'a>(&self, actor: &'a Actor) -> Result<&'a quan_store::User, RealNameError> {

@@ -63,6 +63,10 @@ pub struct VoucherView {
     /// `claimed`, `redeemed` or `expired`.
     pub state: String,
     pub claimed_at: DateTime<Utc>,
+    /// Why an unused voucher is held back from use (`identity_conflict`):
+    /// a till refuses it with `voucher_frozen`. Absent when usable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frozen: Option<String>,
     /// The kind's display name (in the wallet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind_name: Option<String>,
@@ -209,6 +213,7 @@ fn claimed_view(batch: BatchId, c: &Claimed) -> ClaimedView {
             face_fen: v.face.as_i64(),
             state: "claimed".into(),
             claimed_at: c.claimed_at,
+            frozen: None,
             kind_name: None,
             discount: None,
             scope: None,
@@ -286,6 +291,7 @@ async fn wallet(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec
             face_fen: v.face.as_i64(),
             state: v.state.as_str().into(),
             claimed_at: v.created_at,
+            frozen: v.frozen.map(|(_, why)| why.as_str().to_owned()),
             kind_name: kind.map(|k| k.kind.name.clone()),
             discount: kind
                 .and_then(|k| k.kind.discount.pack().get(v.tier as usize).cloned())

@@ -83,7 +83,7 @@ pub(crate) fn uuid_path(raw: &str) -> Result<Uuid, ApiError> {
 /// text is also in the `x-quan-code` header). Roles: resident.
 #[utoipa::path(get, path = "/api/v1/me/vouchers/{id}/code", tag = "redemptions", security(("bearer" = [])), params(("id" = String, Path), CodeFormat),
     responses((status = 200, body = CodeView, description = "JSON, or an image/svg+xml or image/png QR code"),
-        (status = 409, description = "`already_redeemed`, `voucher_expired`, `paused`", body = ErrorBody)))]
+        (status = 409, description = "`already_redeemed`, `voucher_expired`, `voucher_frozen`, `paused`", body = ErrorBody)))]
 async fn voucher_code(
     State(state): State<AppState>,
     auth: Auth,
@@ -228,7 +228,7 @@ fn order(b: &RedeemBody) -> OrderInput {
 /// `threshold_not_met`, `industry_out_of_scope`, …). Roles: cashier.
 #[utoipa::path(post, path = "/api/v1/redemptions", tag = "redemptions", security(("bearer" = [])), request_body = RedeemBody,
     responses((status = 201, body = RedemptionView),
-        (status = 409, description = "`already_redeemed`, `code_expired`, `voucher_expired`, `paused`", body = ErrorBody),
+        (status = 409, description = "`already_redeemed`, `code_expired`, `voucher_expired`, `voucher_frozen`, `paused`", body = ErrorBody),
         (status = 422, description = "the rule the order breaks", body = ErrorBody)))]
 async fn redeem_scanned(
     State(state): State<AppState>,

@@ -293,6 +293,12 @@ pub struct ConflictView {
     pub opened_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
+    /// Once resolved: the other account's unused vouchers under the number
+    /// now frozen, their face in fen, and the per-person slots its claims
+    /// gave back to the holder.
+    pub frozen_vouchers: u32,
+    pub frozen_fen: i64,
+    pub slots_released: u32,
 }
 
 impl From<&quan_store::IdentityConflict> for ConflictView {
@@ -305,6 +311,9 @@ impl From<&quan_store::IdentityConflict> for ConflictView {
             opened_at: c.opened_at,
             resolved_at: c.resolved.as_ref().map(|r| r.1),
             note: c.resolved.as_ref().map(|r| r.2.clone()),
+            frozen_vouchers: c.outcome.frozen_vouchers,
+            frozen_fen: c.outcome.frozen_fen.as_i64(),
+            slots_released: c.outcome.slots_released,
         }
     }
 }
@@ -336,7 +345,10 @@ struct ResolveBody {
 }
 
 /// Resolves a conflict for the checked holder: the other account no longer
-/// counts as that person. Roles: operator.
+/// counts as that person; its claims made under the number give their
+/// per-person slots back (the holder may claim), and its unused vouchers
+/// from them are frozen (a till refuses them with `voucher_frozen`; they
+/// still expire and return to the budget). Roles: operator.
 #[utoipa::path(post, path = "/api/v1/identity-conflicts/{id}/resolve", tag = "risk", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = ResolveBody,
     responses((status = 200, body = ConflictView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),

@@ -91,6 +91,7 @@ macro_rules! conformance_tests {
             an_admission_draw_reads_back_by_rank_and_a_rewrite_replaces_a_rank,
             a_pause_is_on_until_it_is_resumed_once_and_the_days_it_covered_find_it,
             a_signal_is_kept_once_per_batch_resident_and_signal_with_its_first_instant,
+            an_identity_conflict_is_resolved_once_and_the_other_loses_the_number,
             merchants_sharing_an_account_phone_or_address_are_found_with_what_they_share,
         );
     };

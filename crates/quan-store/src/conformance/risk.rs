@@ -82,3 +82,61 @@ pub async fn a_signal_is_kept_once_per_batch_resident_and_signal_with_its_first_
     );
     assert!(ok(s.risk_signals(bid(2)).await, "other batch").is_empty());
 }
+
+pub async fn an_identity_conflict_is_resolved_once_and_the_other_loses_the_number(s: S) {
+    use crate::{ConflictOutcome, Identity, IdentityConflict, Resident};
+    use quan_domain::KeyedHash;
+    ok(s.insert_user(&user(1, "desk", "4205")).await, "operator");
+    let number = KeyedHash::from_bytes([7; 32]);
+    let mut who = Vec::new();
+    for n in [61u8, 62] {
+        let r = Resident {
+            id: ResidentId::from_uuid(uuid::Uuid::from_u128(u128::from(n))),
+            phone_hash: KeyedHash::from_bytes([n; 32]),
+            phone_masked: "x".into(),
+            created_at: t(0),
+        };
+        ok(s.upsert_resident(&r).await, "resident");
+        let id = Identity {
+            resident_id: r.id,
+            id_hash: number,
+            id_masked: "4****************3".into(),
+            household_region: "420502".into(),
+            birth_date: chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or_default(),
+            verified_at: t(i64::from(n)),
+            real_name_checked_at: None,
+        };
+        ok(s.set_identity(&id).await, "identity");
+        who.push(r.id);
+    }
+    assert_eq!(ok(s.residents_with_id(&number).await, "both"), who);
+    ok(s.mark_real_name_checked(who[1], &number, t(70)).await, "checked");
+    let c = IdentityConflict {
+        id: uuid::Uuid::from_u128(88),
+        id_hash: number,
+        id_masked: "4****************3".into(),
+        holder: who[1],
+        other: who[0],
+        opened_at: t(70),
+        resolved: None,
+        outcome: ConflictOutcome::default(),
+    };
+    ok(s.open_identity_conflict(&c).await, "open");
+    ok(s.open_identity_conflict(&IdentityConflict { id: uuid::Uuid::from_u128(89), ..c.clone() }).await, "again");
+    assert_eq!(ok(s.identity_conflicts(true).await, "open ones"), vec![c.clone()], "one per holder and other");
+    assert!(ok(s.conflicts_resolved_since(t(0)).await, "none resolved").is_empty());
+    let done = ok(s.resolve_identity_conflict(c.id, uid(1), t(80), "到柜台核实").await, "resolve");
+    assert_eq!(done.resolved, Some((uid(1), t(80), "到柜台核实".to_owned())));
+    assert_eq!(done.outcome, ConflictOutcome::default(), "no claims under the number");
+    let again = s.resolve_identity_conflict(c.id, uid(1), t(81), "again").await;
+    assert!(matches!(again, Err(StoreError::Conflict { what: "resolved" })), "{again:?}");
+    assert!(matches!(
+        s.resolve_identity_conflict(uuid::Uuid::from_u128(5), uid(1), t(81), "x").await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(ok(s.residents_with_id(&number).await, "holder only"), vec![who[1]]);
+    assert_eq!(ok(s.identity(who[0]).await, "gone"), None);
+    assert!(ok(s.identity_conflicts(true).await, "open").is_empty());
+    assert_eq!(ok(s.conflicts_resolved_since(t(80)).await, "since 80"), vec![done.clone()]);
+    assert!(ok(s.conflicts_resolved_since(t(81)).await, "since 81").is_empty());
+}

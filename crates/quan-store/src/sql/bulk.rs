@@ -41,7 +41,7 @@ impl BulkRedemptions for sqlx::sqlite::SqliteRow {
             let mut marked = Vec::with_capacity(ids.len());
             for chunk in super::shaped(ids) {
                 let sql = format!(
-                    "UPDATE vouchers SET state = 'redeemed' WHERE id IN ({}) AND state = 'claimed' RETURNING id",
+                    "UPDATE vouchers SET state = 'redeemed' WHERE id IN ({}) AND state = 'claimed' AND frozen_at_ms IS NULL RETURNING id",
                     super::list::<Self>(chunk.len())
                 );
                 let mut q = sqlx::query_scalar::<_, uuid::Uuid>(sqlx::AssertSqlSafe(sql));
@@ -102,7 +102,7 @@ impl BulkRedemptions for sqlx::postgres::PgRow {
             // one primary-key lookup, whatever the table's statistics say.
             sqlx::query_scalar::<_, uuid::Uuid>(
                 "UPDATE vouchers SET state = 'redeemed' FROM UNNEST($1::uuid[]) AS u(id)
-                 WHERE vouchers.id = u.id AND vouchers.state = 'claimed' RETURNING vouchers.id",
+                 WHERE vouchers.id = u.id AND vouchers.state = 'claimed' AND vouchers.frozen_at_ms IS NULL RETURNING vouchers.id",
             )
             .bind(ids)
             .fetch_all(&mut *conn)

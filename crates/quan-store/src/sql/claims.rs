@@ -335,8 +335,7 @@ macro_rules! impl_claim_store {
             }
 
             /// The columns `voucher` reads.
-            pub(crate) const VOUCHER_COLUMNS: &str =
-                "id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms";
+            pub(crate) const VOUCHER_COLUMNS: &str = "id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms, frozen_at_ms, frozen_reason";
 
             pub(crate) fn voucher(row: &R) -> Result<Voucher, StoreError> {
                 let at: i64 = get(row, "created_at_ms")?;
@@ -351,6 +350,17 @@ macro_rules! impl_claim_store {
                     face: Fen::new(get(row, "face_fen")?),
                     state: quan_store::sql::state(row, quan_domain::redemption::VoucherState::parse)?,
                     created_at: DateTime::from_timestamp_millis(at).unwrap_or_default(),
+                    frozen: match (
+                        get::<_, Option<i64>>(row, "frozen_at_ms")?,
+                        get::<_, Option<String>>(row, "frozen_reason")?,
+                    ) {
+                        (Some(t), Some(r)) => Some((
+                            DateTime::from_timestamp_millis(t).unwrap_or_default(),
+                            quan_domain::redemption::FreezeReason::parse(&r)
+                                .ok_or_else(|| StoreError::message(format!("bad freeze reason {r:?}")))?,
+                        )),
+                        _ => None,
+                    },
                 })
             }
 

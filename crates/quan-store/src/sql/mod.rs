@@ -12,6 +12,7 @@ pub mod claims;
 pub mod complaints;
 pub mod districts;
 pub mod eligibility;
+pub mod freezes;
 pub mod idempotency;
 pub mod ledger;
 pub mod merchant_alike;
@@ -48,6 +49,7 @@ macro_rules! impl_sql_store {
         $crate::impl_settlement_store!($store, $row);
         $crate::impl_report_store!($store, $row);
         $crate::impl_complaint_store!($store, $row);
+        $crate::impl_freeze_sql!($row);
         $crate::impl_risk_store!($store, $row);
     };
 }

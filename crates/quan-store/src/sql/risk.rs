@@ -5,7 +5,7 @@ pub const PAUSE_COLS: &str = "id, target_kind, target_id, stops, reason, by_user
     resumed_by_name, resumed_at_ms, resume_reason";
 
 /// Implements `RiskStore` for `$store` (which has `fn pool(&self)`), whose
-/// rows are `$row`.
+/// rows are `$row`. Needs `impl_freeze_sql!` expanded in the same crate.
 #[allow(clippy::crate_in_macro_def)]
 #[macro_export]
 macro_rules! impl_risk_store {
@@ -65,7 +65,8 @@ macro_rules! impl_risk_store {
             }
 
             const CONFLICT_COLS: &str =
-                "id, id_hash, id_masked, holder, other, opened_at_ms, resolved_by, resolved_at_ms, note";
+                "id, id_hash, id_masked, holder, other, opened_at_ms, resolved_by, resolved_at_ms, note, frozen_vouchers,
+                 frozen_fen, slots_released";
 
             fn conflict(row: &R) -> Result<IdentityConflict, StoreError> {
                 let hash: Vec<u8> = get(row, "id_hash")?;
@@ -87,6 +88,11 @@ macro_rules! impl_risk_store {
                     other: ResidentId::from_uuid(get(row, "other")?),
                     opened_at: at(get(row, "opened_at_ms")?),
                     resolved,
+                    outcome: quan_store::ConflictOutcome {
+                        frozen_vouchers: u32::try_from(get::<_, i64>(row, "frozen_vouchers")?).unwrap_or(0),
+                        frozen_fen: quan_domain::Fen::new(get(row, "frozen_fen")?),
+                        slots_released: u32::try_from(get::<_, i64>(row, "slots_released")?).unwrap_or(0),
+                    },
                 })
             }
 
@@ -151,6 +157,21 @@ macro_rules! impl_risk_store {
                     rows.iter().map(conflict).collect()
                 }
 
+                async fn conflicts_resolved_since(
+                    &self,
+                    since: DateTime<Utc>,
+                ) -> Result<Vec<IdentityConflict>, StoreError> {
+                    let sql = format!(
+                        "SELECT {CONFLICT_COLS} FROM identity_conflicts WHERE resolved_at_ms >= $1 ORDER BY resolved_at_ms, id"
+                    );
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(since.timestamp_millis().max(0))
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(err)?;
+                    rows.iter().map(conflict).collect()
+                }
+
                 async fn resolve_identity_conflict(
                     &self,
                     id: Uuid,
@@ -183,8 +204,25 @@ macro_rules! impl_risk_store {
                         .execute(&mut *tx)
                         .await
                         .map_err(err)?;
+                    let freeze = crate::freeze_sql::Freeze {
+                        source: id,
+                        reason: quan_domain::redemption::FreezeReason::IdentityConflict,
+                        by,
+                        at: t,
+                    };
+                    let outcome = crate::freeze_sql::freeze_claims_under(&mut tx, c.other, &c.id_hash, &freeze).await?;
+                    sqlx::query(
+                        "UPDATE identity_conflicts SET frozen_vouchers = $2, frozen_fen = $3, slots_released = $4 WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(i64::from(outcome.frozen_vouchers))
+                    .bind(outcome.frozen_fen.as_i64())
+                    .bind(i64::from(outcome.slots_released))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
                     tx.commit().await.map_err(err)?;
-                    Ok(IdentityConflict { resolved: Some((by, t, note.to_owned())), ..c })
+                    Ok(IdentityConflict { resolved: Some((by, t, note.to_owned())), outcome, ..c })
                 }
 
                 async fn put_admission_entries(&self, entries: &[AdmissionEntry]) -> Result<(), StoreError> {

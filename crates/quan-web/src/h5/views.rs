@@ -118,6 +118,8 @@ pub struct VoucherCard {
     pub scope: String,
     pub state: &'static str,
     pub usable: bool,
+    /// Unused but frozen (an identity conflict resolved against the account).
+    pub frozen: bool,
     pub claimed: String,
 }
 
@@ -138,8 +140,13 @@ impl VoucherCard {
             face: yuan(v.face.as_i64()),
             validity: validity_text,
             scope: scope_text,
-            state: state_zh(v.state),
-            usable: v.state == VoucherState::Claimed,
+            state: if v.frozen.is_some() && v.state == VoucherState::Claimed {
+                crate::zh::h5::FROZEN
+            } else {
+                state_zh(v.state)
+            },
+            usable: v.state == VoucherState::Claimed && v.frozen.is_none(),
+            frozen: v.frozen.is_some() && v.state == VoucherState::Claimed,
             claimed: beijing(v.created_at),
         }
     }
@@ -168,5 +175,29 @@ mod tests {
         assert_eq!(rule(&Discount::Instant { off_fen: Fen::new(500) }), "立减5.00元");
         let p = Discount::Percent { percent_bp: 1500, cap_fen: Fen::new(200_000), min_order_fen: Fen::ZERO };
         assert_eq!(rule(&p), "优惠15%，最高2000.00元");
+    }
+
+    #[test]
+    fn a_frozen_unused_voucher_reads_as_frozen_and_shows_no_code_but_a_used_one_reads_as_used() {
+        use quan_domain::redemption::FreezeReason;
+        let at = chrono::DateTime::from_timestamp(1_796_000_000, 0).unwrap_or_default();
+        let v = quan_store::Voucher {
+            id: uuid::Uuid::from_u128(1),
+            claim_id: uuid::Uuid::from_u128(2),
+            campaign_id: quan_domain::CampaignId::from_uuid(uuid::Uuid::from_u128(3)),
+            batch_id: quan_domain::BatchId::from_uuid(uuid::Uuid::from_u128(4)),
+            kind_code: "k20".into(),
+            tier: 0,
+            resident_id: quan_domain::ResidentId::from_uuid(uuid::Uuid::from_u128(5)),
+            face: Fen::new(2_000),
+            state: VoucherState::Claimed,
+            created_at: at,
+            frozen: Some((at, FreezeReason::IdentityConflict)),
+        };
+        let card = VoucherCard::of(&WalletVoucher { voucher: v.clone(), kind: None });
+        assert_eq!((card.state, card.usable, card.frozen), (crate::zh::h5::FROZEN, false, true));
+        let used = quan_store::Voucher { state: VoucherState::Redeemed, ..v };
+        let card = VoucherCard::of(&WalletVoucher { voucher: used, kind: None });
+        assert_eq!((card.state, card.usable, card.frozen), (crate::zh::h5::USED, false, false));
     }
 }

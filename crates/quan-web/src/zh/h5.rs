@@ -16,6 +16,7 @@ pub const PICK_VOUCHER: &str = "请选择一张券";
 pub const USABLE: &str = "可使用";
 pub const USED: &str = "已使用";
 pub const EXPIRED: &str = "已过期";
+pub const FROZEN: &str = "已冻结";
 pub const REDEEMED: &str = "已核销";
 pub const REFUNDED: &str = "已退款";
 pub const EVERY_SHOP: &str = "所有参与商户";

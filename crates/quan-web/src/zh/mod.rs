@@ -48,6 +48,7 @@ pub fn error(code: &str) -> &'static str {
         "unknown_kind" => "没有这种券",
         "already_redeemed" => "此券已使用",
         "voucher_expired" => "此券已过期",
+        "voucher_frozen" => "此券已冻结，不能使用（身份核验冲突：该身份证号已由本人实名核验）",
         "not_yet_valid" => "此券尚未生效",
         "threshold_not_met" => "未达到使用门槛",
         "wrong_weekday" | "outside_hours" => "此券当前时段不可用",

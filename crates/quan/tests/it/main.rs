@@ -7,6 +7,7 @@ mod api_claims;
 mod api_complaints;
 mod api_eligibility;
 mod api_errors;
+mod api_identity_freeze;
 mod api_merchant_books;
 mod api_merchants;
 mod api_ops;
