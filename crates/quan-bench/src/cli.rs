@@ -188,6 +188,11 @@ pub struct GrabArgs {
     /// The batch asks for no proof of work (and so no signal raises it).
     #[arg(long)]
     pub no_pow: bool,
+    /// Send every challenge and claim to the real server over HTTP (loopback, one bearer
+    /// token per account, its address in X-Forwarded-For and its device in Quan-Device),
+    /// instead of straight into the engine.
+    #[arg(long)]
+    pub http: bool,
     /// The batch asks for a real-name check (三要素), which every human has passed.
     #[arg(long)]
     pub real_name: bool,

@@ -67,6 +67,7 @@ pub async fn simulate(cmd: SimulateCmd) -> anyhow::Result<String> {
                 real_name: a.real_name.then_some(a.bot_real_name_share),
                 seed: a.seed,
                 seeds: a.seeds,
+                http: a.http,
             };
             let r = grab_sim::run(sim, !a.json).await?;
             Ok(if a.json { serde_json::to_string_pretty(&r)? + "\n" } else { grab_sim::text(&r) })

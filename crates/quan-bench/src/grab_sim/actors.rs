@@ -72,6 +72,11 @@ pub async fn engine(seed: u64, dir: &Path, clock: Arc<FixedClock>) -> anyhow::Re
     Ok((engine, pool))
 }
 
+/// Account `i`'s resident (and session) id.
+pub fn resident_uuid(i: usize) -> uuid::Uuid {
+    uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 + i as u128)
+}
+
 /// Every account as the engine sees it.
 pub struct Actors {
     actors: Vec<Actor>,
@@ -87,7 +92,7 @@ impl Actors {
             .iter()
             .enumerate()
             .map(|(i, a)| {
-                let id = uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 + i as u128);
+                let id = resident_uuid(i);
                 let created = (opening() - Duration::minutes(a.registered_min_before)).timestamp_millis();
                 (id, crate::setup::phone_hash(i).to_vec(), format!("{}****{:04}", a.prefix, i % 10_000), created)
             })
@@ -148,7 +153,7 @@ pub async fn checked_identities(pool: &sqlx::SqlitePool, checked: &[bool]) -> an
         .map(|(i, _)| {
             let mut hash = [0u8; 32];
             hash[..8].copy_from_slice(&(i as u64).to_le_bytes());
-            (uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 + i as u128), hash)
+            (resident_uuid(i), hash)
         })
         .collect();
     crate::setup::sqlite_insert(

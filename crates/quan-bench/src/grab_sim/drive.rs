@@ -6,6 +6,8 @@
 //! draw, made when the simulation's clock passes the window's end; after
 //! it, presses go in slices of `SLICE_MS`. A refusal that asks for more
 //! work, or a rate limit, sends the account back after the time it needs.
+//! With `http`, each challenge and press is a request to the real server
+//! instead (`wire`).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -19,6 +21,7 @@ use quan_engine::{Actor, Engine};
 
 use super::actors::{Actors, opening, solve_seconds};
 use super::population::{Account, Attempt};
+use super::wire::{Fetched, Wire};
 
 /// Presses after the window that count as simultaneous.
 const SLICE_MS: i64 = 10;
@@ -52,6 +55,8 @@ pub struct Setup<'a> {
     pub pow: bool,
     /// The batch asks for a real-name check; which accounts passed one.
     pub real_name: Option<&'a [bool]>,
+    /// Through the real server (`wire`).
+    pub http: bool,
 }
 
 /// Runs the grab: every attempt through the engine, answered.
@@ -67,7 +72,9 @@ pub async fn grab(s: Setup<'_>, accounts: &[Account], attempts: &[Attempt]) -> a
     if let Some(checked) = s.real_name {
         super::actors::checked_identities(&pool, checked).await?;
     }
+    let wire = if s.http { Some(Arc::new(Wire::start(&engine, &pool, accounts.len()).await?)) } else { None };
     let mut run = Run {
+        wire,
         engine,
         clock,
         batch,
@@ -95,6 +102,9 @@ pub async fn grab(s: Setup<'_>, accounts: &[Account], attempts: &[Attempt]) -> a
     }
     run.slices().await?;
     let out = std::mem::take(&mut run.out);
+    if let Some(w) = run.wire.take().and_then(|w| Arc::try_unwrap(w).ok()) {
+        w.stop().await;
+    }
     run.engine.flush_risk_signals().await?;
     // The background writer's turn, if it took the rows first.
     tokio::time::sleep(std::time::Duration::from_millis(250)).await;
@@ -104,6 +114,7 @@ pub async fn grab(s: Setup<'_>, accounts: &[Account], attempts: &[Attempt]) -> a
 }
 
 struct Run {
+    wire: Option<Arc<Wire>>,
     engine: Engine,
     clock: Arc<FixedClock>,
     batch: BatchId,
@@ -129,15 +140,23 @@ impl Run {
     /// milliseconds its kind needs for that.
     async fn fetch(&mut self, i: usize) -> i64 {
         let ctx = self.actors.context(i, None);
-        match self.engine.claim_challenge(&self.actors.actor(i), self.batch, &ctx).await {
-            Ok(c) => {
-                self.out.harder[i] |= !c.signals.is_empty();
+        let fetched = match &self.wire {
+            Some(w) => w.challenge(i, self.batch, &ctx).await.ok(),
+            None => self.engine.claim_challenge(&self.actors.actor(i), self.batch, &ctx).await.ok().map(|c| Fetched {
+                challenge: c.challenge,
+                bits: c.bits,
+                signals: c.signals.len(),
+            }),
+        };
+        match fetched {
+            Some(c) => {
+                self.out.harder[i] |= c.signals > 0;
                 let nonce = quan_domain::pow::solve(&c.challenge, c.bits);
                 self.solved[i] = Some(PowSolution { challenge: c.challenge, nonce });
                 (solve_seconds(self.actors.kind(i), c.bits) * 1000.0) as i64
             }
             // Rate-limited or refused: it tries again with its next press.
-            Err(_) => 1_000,
+            None => 1_000,
         }
     }
 
@@ -164,11 +183,17 @@ impl Run {
     fn spawn(&self, set: &mut tokio::task::JoinSet<Answer>, attempt: Attempt, done: &Arc<AtomicUsize>) {
         let (engine, actors, batch, done) = (self.engine.clone(), self.actors.clone(), self.batch, done.clone());
         let ctx = self.actors.context(attempt.account, self.solved[attempt.account].clone());
+        let wire = self.wire.clone();
         set.spawn(async move {
-            let actor: Actor = actors.actor(attempt.account);
-            let code = match engine.claim_keyed(&actor, batch, None, None, None, &ctx).await {
-                Ok(_) => "claimed".to_owned(),
-                Err(e) => quan_engine::Rejection::code(&e).to_owned(),
+            let code = match wire {
+                Some(w) => w.claim(attempt.account, batch, &ctx).await,
+                None => {
+                    let actor: Actor = actors.actor(attempt.account);
+                    match engine.claim_keyed(&actor, batch, None, None, None, &ctx).await {
+                        Ok(_) => "claimed".to_owned(),
+                        Err(e) => quan_engine::Rejection::code(&e).to_owned(),
+                    }
+                }
             };
             done.fetch_add(1, Ordering::SeqCst);
             Answer { attempt, code }

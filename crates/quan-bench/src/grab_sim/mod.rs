@@ -8,6 +8,7 @@ mod actors;
 mod drive;
 mod population;
 mod report;
+mod wire;
 
 pub use report::text;
 
@@ -33,6 +34,9 @@ pub struct GrabSim {
     pub real_name: Option<f64>,
     pub seed: u64,
     pub seeds: u32,
+    /// Every challenge and claim as an HTTP request to the real server
+    /// (else straight into the engine).
+    pub http: bool,
 }
 
 /// One kind's figures over every seed.
@@ -155,8 +159,14 @@ async fn one(sim: &GrabSim, mix: &Mix, seed: u64) -> anyhow::Result<Tally> {
             })
             .collect()
     });
-    let setup =
-        drive::Setup { seed, stock: sim.stock, window_s: sim.window_s, pow: sim.pow, real_name: checked.as_deref() };
+    let setup = drive::Setup {
+        seed,
+        stock: sim.stock,
+        window_s: sim.window_s,
+        pow: sim.pow,
+        real_name: checked.as_deref(),
+        http: sim.http,
+    };
     let outcome = drive::grab(setup, &accounts, &attempts).await?;
     let mut t = Tally {
         accounts: HashMap::new(),
@@ -191,4 +201,57 @@ async fn one(sim: &GrabSim, mix: &Mix, seed: u64) -> anyhow::Result<Tally> {
         }
     }
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small(http: bool) -> GrabSim {
+        GrabSim {
+            mix: Mix {
+                humans: 300,
+                farm: 30,
+                card: 10,
+                replay: 10,
+                gpu: 10,
+                human_press_max_s: 8.0,
+                nat_share: 0.6,
+                phones_per_nat_address: 50,
+                human_virtual_share: 0.03,
+                retry_share: 0.2,
+            },
+            stock: 60,
+            window_s: 3,
+            pow: true,
+            real_name: None,
+            seed: 7,
+            seeds: 1,
+            http,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_grab_over_http_is_answered_as_straight_into_the_engine() {
+        let direct = run(small(false), false).await.unwrap_or_else(|e| panic!("{e}"));
+        let wire = run(small(true), false).await.unwrap_or_else(|e| panic!("{e}"));
+        // The same people at the same instants; only the order in which a
+        // slice's concurrent answers come back (and so a retry's turn) may differ.
+        for (d, w) in direct.kinds.iter().zip(&wire.kinds) {
+            assert_eq!(d.kind, w.kind);
+            assert!(d.won.abs_diff(w.won) <= 2, "{}: {} won directly, {} over HTTP", d.kind, d.won, w.won);
+            assert!(
+                d.attempts.abs_diff(w.attempts) * 50 <= d.attempts.max(50),
+                "{}: {} vs {} attempts",
+                d.kind,
+                d.attempts,
+                w.attempts
+            );
+        }
+        let won: usize = wire.kinds.iter().map(|k| k.won).sum();
+        assert_eq!(won, 60, "the stock is all taken");
+        let humans = &wire.kinds[0];
+        assert!(humans.won >= 40, "humans keep most of the stock: {:?}", wire.kinds);
+        assert!(wire.humans_refused_share <= 0.02, "{}", wire.humans_refused_share);
+    }
 }

@@ -6,8 +6,9 @@ use super::GrabReport;
 pub fn text(r: &GrabReport) -> String {
     let m = &r.sim.mix;
     let mut out = format!(
-        "quan simulate grab: {} seeds from {}, stock {}, window {} s, proof of work {}{}; {} humans (press 0.2–{} s, \
+        "quan simulate grab{}: {} seeds from {}, stock {}, window {} s, proof of work {}{}; {} humans (press 0.2–{} s, \
          {:.0} % behind NAT, {:.0} % virtual numbers, {:.0} % tap twice), bots: {} farm, {} card, {} replay, {} GPU ({:.1} s)\n\n",
+        if r.sim.http { " over HTTP" } else { "" },
         r.sim.seeds,
         r.sim.seed,
         r.sim.stock,
