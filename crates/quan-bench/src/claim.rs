@@ -435,6 +435,9 @@ pub async fn run(o: &ClaimBench, json: bool) -> anyhow::Result<String> {
     if let Some((h, backends)) = &o.http {
         for b in backends {
             runs.extend(crate::http::http_run(h, *b).await?);
+            if h.defences {
+                runs.push(crate::defended::defended_run(h, *b).await?);
+            }
         }
         if h.memory_seconds > 0 {
             runs.push(crate::floor::floor_run(h).await?);
@@ -504,6 +507,8 @@ fn ratios(runs: &[Run]) -> serde_json::Value {
         "pg_engine_over_database_alone": ratio(rate("engine, PostgreSQL"), rate(DATABASE_ALONE_POSTGRES)),
         "http_sqlite_over_redis_durable": ratio(rate("HTTP, SQLite, "), rate("appendfsync")),
         "http_postgres_over_redis_durable": ratio(rate("HTTP, PostgreSQL, "), rate("appendfsync")),
+        "http_sqlite_defended_over_undefended": ratio(rate(&format!("{}, SQLite", crate::defended::DEFENDED_RUN)), rate("HTTP, SQLite, ")),
+        "http_postgres_defended_over_undefended": ratio(rate(&format!("{}, PostgreSQL", crate::defended::DEFENDED_RUN)), rate("HTTP, PostgreSQL, ")),
         "memory_answers_sqlite_over_http_floor": ratio(answers("SQLite, sold-out"), answers(crate::floor::FLOOR_RUN)),
         "memory_answers_postgres_over_http_floor": ratio(answers("PostgreSQL, sold-out"), answers(crate::floor::FLOOR_RUN)),
     })

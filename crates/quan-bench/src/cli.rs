@@ -93,6 +93,13 @@ pub struct ClaimArgs {
     /// every resident is on it, as in a campaign for a target group.
     #[arg(long)]
     pub on_list: bool,
+    /// With `--http`: also the grab with the defences in the load, on each backend: the
+    /// batch opens during the run with a 3 s fair admission window and proof of work (the
+    /// server asks for 4 bits); every resident fetches and solves its challenge before the
+    /// opening and presses at it. Claims per second from the window's end, and the ratio to
+    /// the grab without them.
+    #[arg(long)]
+    pub defences: bool,
 }
 
 #[derive(Debug, Args)]

@@ -50,7 +50,7 @@ pub async fn floor_run(o: &HttpBench) -> anyhow::Result<Run> {
     wait_ready(&mut server, "the bare axum server", "its standard error").await?;
     let tokens: Arc<Vec<String>> =
         Arc::new((0..(o.connections * 2).max(1)).map(|i| format!("floor-{i:040}")).collect());
-    let target = Target { batch: BatchId::from_uuid(uuid::Uuid::now_v7()), tokens, keys: false };
+    let target = Target { batch: BatchId::from_uuid(uuid::Uuid::now_v7()), tokens, keys: false, solutions: None };
     let pressed = keep_pressing(addr, &target, o.pressing()).await;
     let _ = server.child.kill();
     let _ = server.child.wait();

@@ -55,6 +55,8 @@ pub struct HttpBench {
     pub per_person: bool,
     /// The batch is open only to a list's members; every resident is on it.
     pub on_list: bool,
+    /// Also the grab with the defences in the load (`defended`).
+    pub defences: bool,
 }
 
 impl HttpBench {
@@ -75,16 +77,21 @@ pub(crate) struct Grab {
     pub(crate) stock: u32,
     /// The grab's batch and residents, as the load generator names them.
     pub(crate) target: Target,
+    /// More of the server's environment (its configuration).
+    pub(crate) server_env: Vec<(&'static str, String)>,
 }
 
 /// Creates, funds and starts a campaign whose one batch (limit 1 per
 /// account, one kind of ¥10 instant vouchers) is open from now on by the
 /// system clock (the server's).
-pub(crate) async fn create_open_grab(
+/// With `defended`, the batch opens then instead, with the fair admission
+/// window (`defended::WINDOW_S`) and proof of work.
+pub(crate) async fn create_grab(
     store: Arc<dyn Store>,
     stock: u32,
     per_person: bool,
     on_list: bool,
+    defended: Option<chrono::DateTime<chrono::Utc>>,
 ) -> anyhow::Result<(CampaignId, BatchId)> {
     // Whole milliseconds, as the stores keep instants.
     let now = chrono::DateTime::from_timestamp_millis(chrono::Utc::now().timestamp_millis()).unwrap_or_default();
@@ -92,12 +99,21 @@ pub(crate) async fn create_open_grab(
     let official = crate::setup::staff(&engine, "bench.official", Role::Official).await?;
     let local = |d: chrono::DateTime<chrono::Utc>| d.with_timezone(&quan_domain::UTC8);
     let window = crate::setup::Window {
-        opening_at: local(now - chrono::Duration::minutes(30)).format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        opening_at: local(defended.unwrap_or(now - chrono::Duration::minutes(30)))
+            .format("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string(),
         closing_at: local(now + chrono::Duration::hours(6)).format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
         starts_on: local(now - chrono::Duration::days(1)).format("%Y-%m-%d").to_string(),
         ends_on: local(now + chrono::Duration::days(30)).format("%Y-%m-%d").to_string(),
-        admission_window_s: 0,
+        admission_window_s: if defended.is_some() { crate::defended::WINDOW_S } else { 0 },
     };
+    if defended.is_some() {
+        let count_by = if per_person { "person" } else { "account" };
+        let lists: Vec<&str> = if on_list { vec![crate::setup::LIST_NAME] } else { vec![] };
+        let rules = serde_json::json!({"proof_of_work": true, "limits": {"per_batch": 1, "count_by": count_by},
+            "eligibility": {"lists": lists}});
+        return crate::setup::open_grab_batch(&engine, &official, stock, &window, rules).await;
+    }
     crate::setup::open_grab(&engine, &official, stock, &window, per_person, on_list).await
 }
 
@@ -178,30 +194,45 @@ pub(crate) async fn open_store(g: &Grab) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 pub(crate) async fn prepare(o: &HttpBench, backend: Backend) -> anyhow::Result<Grab> {
+    prepare_grab(o, backend, None).await
+}
+
+/// As [`prepare`]; with `defended`, the batch opens then, with the
+/// defences (see [`create_grab`]).
+pub(crate) async fn prepare_grab(
+    o: &HttpBench,
+    backend: Backend,
+    defended: Option<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<Grab> {
     let (stock, residents, pg_admin_url) = (o.stock, o.residents, o.pg_admin_url.as_str());
     let dir = tempfile::tempdir()?;
     let (database_url, pg_drop, campaign, batch, tokens) = match backend {
         Backend::Sqlite => {
             let store = SqliteStore::open(&dir.path().join("quan.db"), SqliteOptions::default()).await?;
             let pool = store.pool().clone();
-            let (c, b) = create_open_grab(Arc::new(store), stock, o.per_person, o.on_list).await?;
+            let (c, b) = create_grab(Arc::new(store), stock, o.per_person, o.on_list, defended).await?;
             let tokens = insert_residents_with_sessions(None, Some(&pool), residents, o.per_person, o.on_list).await?;
             pool.close().await;
             (None, None, c, b, tokens)
         }
         Backend::Postgres => {
-            let name = format!("quan_http_bench_{}", std::process::id());
+            let name = format!("quan_http_bench_{}{}", std::process::id(), if defended.is_some() { "_d" } else { "" });
             let url = crate::setup::create_database(pg_admin_url, &name).await?;
             let store = PgStore::open(&url, PgOptions::default()).await?;
             let pool = store.pool().clone();
-            let (c, b) = create_open_grab(Arc::new(store), stock, o.per_person, o.on_list).await?;
+            let (c, b) = create_grab(Arc::new(store), stock, o.per_person, o.on_list, defended).await?;
             let tokens = insert_residents_with_sessions(Some(&pool), None, residents, o.per_person, o.on_list).await?;
             pool.close().await;
             (Some(url), Some((pg_admin_url.to_owned(), name)), c, b, tokens)
         }
     };
-    let target = Target { batch, tokens: Arc::new(tokens), keys: o.keys };
-    Ok(Grab { backend, dir, database_url, pg_drop, campaign, stock, target })
+    let target = Target { batch, tokens: Arc::new(tokens), keys: o.keys, solutions: None };
+    let server_env = if defended.is_some() {
+        vec![("QUAN_RISK_POW_BITS", crate::defended::POW_BITS.to_string())]
+    } else {
+        Vec::new()
+    };
+    Ok(Grab { backend, dir, database_url, pg_drop, campaign, stock, target, server_env })
 }
 
 pub(crate) async fn drop_database(g: &Grab) {
@@ -236,6 +267,7 @@ pub(crate) async fn start_server(g: &Grab) -> anyhow::Result<Server> {
     if let Some(url) = &g.database_url {
         cmd.arg("--database-url").arg(url);
     }
+    cmd.envs(g.server_env.iter().map(|(k, v)| (*k, v.as_str())));
     let child = cmd
         .env("RUST_LOG", "warn")
         // The load generator stands for a city's phones behind a load balancer.

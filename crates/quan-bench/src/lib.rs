@@ -8,6 +8,7 @@ mod claim;
 pub mod cli;
 mod cpu;
 mod crash;
+mod defended;
 mod districts;
 mod floor;
 mod grab_sim;
@@ -106,6 +107,7 @@ async fn claim(a: ClaimArgs) -> anyhow::Result<String> {
         keys: a.idempotency_keys,
         per_person,
         on_list: a.on_list,
+        defences: a.defences,
     };
     if let Some(kills) = a.crash {
         return crash::crash(&h, &backends, kills, a.json).await;

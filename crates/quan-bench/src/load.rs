@@ -16,11 +16,29 @@ use crate::run::Run;
 /// as behind the load balancer the server under test trusts: a city's
 /// phones do not share the load generator's one address) and its own
 /// device token.
-pub(crate) fn claim_request(batch: BatchId, token: &str, key: Option<usize>, who: usize) -> String {
+/// With `pow`, the claim carries its solved challenge (challenge, nonce).
+pub(crate) fn claim_request(
+    batch: BatchId,
+    token: &str,
+    key: Option<usize>,
+    who: usize,
+    pow: Option<&(String, String)>,
+) -> String {
     let key = key.map(|k| format!("Idempotency-Key: tap-{k}\r\n")).unwrap_or_default();
+    let body = pow.map_or_else(
+        || "{}".to_owned(),
+        |(challenge, nonce)| format!("{{\"pow_challenge\":\"{challenge}\",\"pow_nonce\":\"{nonce}\"}}"),
+    );
+    resident_post(&format!("/api/v1/batches/{batch}/claims"), token, &key, who, &body)
+}
+
+/// A POST of resident `who` from its own address and device; `extra` is
+/// more header lines.
+pub(crate) fn resident_post(path: &str, token: &str, extra: &str, who: usize, body: &str) -> String {
     let (a, b, c) = ((who >> 16) & 0xff, (who >> 8) & 0xff, who & 0xff);
     format!(
-        "POST /api/v1/batches/{batch}/claims HTTP/1.1\r\nHost: quan\r\nAuthorization: Bearer {token}\r\n{key}X-Forwarded-For: 10.{a}.{b}.{c}\r\nQuan-Device: bench-{who:08}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}"
+        "POST {path} HTTP/1.1\r\nHost: quan\r\nAuthorization: Bearer {token}\r\n{extra}X-Forwarded-For: 10.{a}.{b}.{c}\r\nQuan-Device: bench-{who:08}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
     )
 }
 
@@ -54,6 +72,7 @@ pub(crate) async fn load(
     for _ in 0..connections {
         let (order, next, stop, tokens, last_sale) =
             (order.clone(), next.clone(), stop.clone(), target.tokens.clone(), last_sale.clone());
+        let solutions = target.solutions.clone();
         let (batch, keys) = (target.batch, target.keys);
         tasks.push(tokio::spawn(async move {
             let mut seen = Seen::default();
@@ -78,7 +97,8 @@ pub(crate) async fn load(
                 };
                 let mut c = c;
                 let t = Instant::now();
-                match c.request(&claim_request(batch, &tokens[who], keys.then_some(i), who)).await {
+                let pow = solutions.as_ref().and_then(|s| s.get(who));
+                match c.request(&claim_request(batch, &tokens[who], keys.then_some(i), who, pow)).await {
                     Ok((status, body)) => {
                         seen.latencies.push(t.elapsed());
                         *seen.statuses.entry(status).or_insert(0) += 1;
@@ -125,6 +145,9 @@ pub(crate) struct Target {
     pub(crate) batch: BatchId,
     pub(crate) tokens: Arc<Vec<String>>,
     pub(crate) keys: bool,
+    /// Each resident's solved proof-of-work challenge (challenge, nonce),
+    /// when the batch asks for one.
+    pub(crate) solutions: Option<Arc<Vec<(String, String)>>>,
 }
 
 /// How hard residents keep pressing: over how many connections, how many

@@ -107,7 +107,7 @@ pub async fn open_grab_with(
 
 /// The campaign of both: its one batch's fields besides the stock and the
 /// window are `rules` (an object merged into the batch).
-async fn open_grab_batch(
+pub(crate) async fn open_grab_batch(
     engine: &Engine,
     official: &Actor,
     stock: u32,
