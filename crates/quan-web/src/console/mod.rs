@@ -12,6 +12,7 @@ mod complaints;
 mod dashboard;
 mod districts;
 mod drafts;
+mod identities;
 mod merchants;
 mod pauses;
 mod reports;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(settlement::router())
         .merge(audit::router())
         .merge(pauses::router())
+        .merge(identities::router())
 }
 
 async fn login_page() -> StaffLogin {
