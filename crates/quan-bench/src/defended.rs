@@ -3,7 +3,7 @@
 //! admission window and proof of work; before the opening every resident
 //! fetches its challenge (`POST /api/v1/batches/{id}/challenge`) and solves
 //! it, as the H5 does from the lead time on; at the opening all press, each
-//! claim carrying its solution. The server asks for `POW_BITS` bits (the
+//! claim carrying its solution. The server asks for `DEFENDED_POW_BITS` bits (the
 //! server checks one hash whatever the bits; fewer keep the load generator
 //! from spending the machine's cores on solving). Claims per second are
 //! counted from the window's end, when the draw admits the first of them,
@@ -21,10 +21,7 @@ use crate::http::{Backend, Grab, HttpBench, check, drop_database, prepare_grab, 
 use crate::load::{Target, load, resident_post};
 use crate::run::Run;
 
-/// The batch's fair admission window.
-pub const WINDOW_S: u32 = 3;
-/// The proof of work the server asks for (`risk.pow_bits`).
-pub const POW_BITS: u8 = 4;
+use crate::http::DEFENDED_WINDOW_S as WINDOW_S;
 /// The leg's name starts so (then the backend).
 pub const DEFENDED_RUN: &str = "quan over HTTP, window + proof of work";
 

@@ -25,6 +25,11 @@ use crate::load::{Pressing, Target, keep_pressing, load, sold_out_run};
 use crate::run::Run;
 use quan_http::client::Conn;
 
+/// A defended grab's fair admission window (`defended`).
+pub const DEFENDED_WINDOW_S: u32 = 3;
+/// The proof of work its server asks for (`risk.pow_bits`).
+pub const DEFENDED_POW_BITS: u8 = 4;
+
 /// Which database the server under test uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -85,7 +90,7 @@ pub(crate) struct Grab {
 /// account, one kind of ¥10 instant vouchers) is open from now on by the
 /// system clock (the server's).
 /// With `defended`, the batch opens then instead, with the fair admission
-/// window (`defended::WINDOW_S`) and proof of work.
+/// window (`DEFENDED_WINDOW_S`) and proof of work.
 pub(crate) async fn create_grab(
     store: Arc<dyn Store>,
     stock: u32,
@@ -105,7 +110,7 @@ pub(crate) async fn create_grab(
         closing_at: local(now + chrono::Duration::hours(6)).format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
         starts_on: local(now - chrono::Duration::days(1)).format("%Y-%m-%d").to_string(),
         ends_on: local(now + chrono::Duration::days(30)).format("%Y-%m-%d").to_string(),
-        admission_window_s: if defended.is_some() { crate::defended::WINDOW_S } else { 0 },
+        admission_window_s: if defended.is_some() { DEFENDED_WINDOW_S } else { 0 },
     };
     if defended.is_some() {
         let count_by = if per_person { "person" } else { "account" };
@@ -227,11 +232,8 @@ pub(crate) async fn prepare_grab(
         }
     };
     let target = Target { batch, tokens: Arc::new(tokens), keys: o.keys, solutions: None };
-    let server_env = if defended.is_some() {
-        vec![("QUAN_RISK_POW_BITS", crate::defended::POW_BITS.to_string())]
-    } else {
-        Vec::new()
-    };
+    let server_env =
+        if defended.is_some() { vec![("QUAN_RISK_POW_BITS", DEFENDED_POW_BITS.to_string())] } else { Vec::new() };
     Ok(Grab { backend, dir, database_url, pg_drop, campaign, stock, target, server_env })
 }
 
