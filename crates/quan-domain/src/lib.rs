@@ -9,6 +9,7 @@ pub mod admission;
 pub mod batch;
 pub mod business_day;
 pub mod campaign;
+pub mod cashout;
 pub mod claim_limits;
 pub mod clock;
 pub mod code;
