@@ -109,26 +109,27 @@ pub struct Setting {
 }
 
 /// The rules' settings and limits (`[cashout]` of a deployment).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Rules {
     /// Redemptions an hour a merchant of each scale may do before its own
     /// usual hour counts (micro, small, medium, large).
     pub merchant_hour_floor: [u32; 4],
     /// How many times its usual hour a merchant may redeem in an hour.
-    pub merchant_hour_times_usual: f64,
+    pub merchant_hour_times_usual: u32,
     /// Redemptions a minute one till may do.
     pub till_minute_max: u32,
-    /// An order "hugs" the threshold up to this share above it (0.02: 2 %).
-    pub hug_band: f64,
+    /// An order "hugs" the threshold up to this far above it, in basis
+    /// points of the threshold (200: 2 %).
+    pub hug_band_bp: u32,
     /// With at least this many threshold redemptions at the merchant lately,
     pub hug_min_seen: u32,
-    /// this share of them hugging (this one included) meets the rule.
-    pub hug_share: f64,
+    /// this percentage of them hugging (this one included) meets the rule.
+    pub hug_share_pct: u32,
     /// The same resident's redemptions at the same merchant in seven days.
     pub pair_week_max: u32,
     /// Metres between the resident's position and the shop.
-    pub far_m: f64,
+    pub far_m: u32,
     /// Night hours (UTC+8), from and until (0 and 6: 00:00–05:59).
     pub night: (u8, u8),
     /// Residents on one device token redeeming at one merchant.
@@ -156,13 +157,13 @@ impl Default for Rules {
         .collect();
         Rules {
             merchant_hour_floor: [30, 60, 200, 1_000],
-            merchant_hour_times_usual: 4.0,
+            merchant_hour_times_usual: 4,
             till_minute_max: 6,
-            hug_band: 0.02,
+            hug_band_bp: 200,
             hug_min_seen: 10,
-            hug_share: 0.6,
+            hug_share_pct: 60,
             pair_week_max: 4,
-            far_m: 5_000.0,
+            far_m: 5_000,
             night: (0, 6),
             device_residents_max: 3,
             quick_refund_s: 600,
@@ -179,10 +180,10 @@ impl Rules {
 
     /// Settings that cannot work, named.
     pub fn check(&self) -> Result<(), String> {
-        if !(0.0..=1.0).contains(&self.hug_band) || !(0.0..=1.0).contains(&self.hug_share) {
-            return Err("cashout.hug_band and cashout.hug_share are shares from 0 to 1".into());
+        if self.hug_band_bp > 10_000 || self.hug_share_pct > 100 {
+            return Err("cashout.hug_band_bp is at most 10000 and cashout.hug_share_pct at most 100".into());
         }
-        if self.merchant_hour_times_usual < 1.0 || !self.merchant_hour_times_usual.is_finite() {
+        if self.merchant_hour_times_usual < 1 {
             return Err("cashout.merchant_hour_times_usual is at least 1".into());
         }
         if self.night.0 > 23 || self.night.1 > 24 {
@@ -196,7 +197,7 @@ impl Rules {
 }
 
 /// The redemption being decided.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seen {
     pub order: Fen,
     /// The voucher's threshold (满X减Y), if it has one.
@@ -205,16 +206,17 @@ pub struct Seen {
     /// The hour of the day in UTC+8.
     pub local_hour: u8,
     /// Metres from the resident's position to the shop, when one was sent.
-    pub distance_m: Option<f64>,
+    pub distance_m: Option<u32>,
 }
 
 /// What the node counted before this redemption (this one not included).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     /// At this merchant in the last hour.
     pub merchant_hour: u32,
-    /// The merchant's usual hour (its average over the days counted; 0: unknown).
-    pub merchant_usual_hour: f64,
+    /// The merchant's usual hour (its average over the days counted,
+    /// rounded up; 0: unknown).
+    pub merchant_usual_hour: u32,
     /// At this till in the last minute.
     pub till_minute: u32,
     /// The merchant's recent threshold redemptions, and how many hugged.
@@ -258,10 +260,11 @@ impl Verdict {
     }
 }
 
-/// Whether an order hugs its threshold: at or above it, within the band.
-pub fn hugs(order: Fen, threshold: Fen, band: f64) -> bool {
-    let (o, t) = (order.as_i64() as f64, threshold.as_i64() as f64);
-    t > 0.0 && o >= t && o <= t * (1.0 + band)
+/// Whether an order hugs its threshold: at or above it, within `band_bp`
+/// basis points of it.
+pub fn hugs(order: Fen, threshold: Fen, band_bp: u32) -> bool {
+    let (o, t) = (i128::from(order.as_i64()), i128::from(threshold.as_i64()));
+    t > 0 && o >= t && o * 10_000 <= t * (10_000 + i128::from(band_bp))
 }
 
 /// The rules met by a redemption.
@@ -273,7 +276,7 @@ pub fn at_redemption(seen: &Seen, c: &Counts, rules: &Rules) -> Verdict {
         Scale::Medium => 2,
         Scale::Large => 3,
     }];
-    let usual_cap = (c.merchant_usual_hour * rules.merchant_hour_times_usual).ceil() as u32;
+    let usual_cap = c.merchant_usual_hour.saturating_mul(rules.merchant_hour_times_usual);
     let cap = floor.max(usual_cap);
     if c.merchant_hour + 1 > cap {
         hits.push((Rule::MerchantVelocity, format!("{} in the last hour, at most {cap}", c.merchant_hour + 1)));
@@ -285,10 +288,11 @@ pub fn at_redemption(seen: &Seen, c: &Counts, rules: &Rules) -> Verdict {
         ));
     }
     if let Some(t) = seen.threshold
-        && hugs(seen.order, t, rules.hug_band)
+        && hugs(seen.order, t, rules.hug_band_bp)
     {
         let (seen_n, hugged) = (c.threshold_seen + 1, c.threshold_hugged + 1);
-        if seen_n >= rules.hug_min_seen && f64::from(hugged) >= rules.hug_share * f64::from(seen_n) {
+        if seen_n >= rules.hug_min_seen && u64::from(hugged) * 100 >= u64::from(rules.hug_share_pct) * u64::from(seen_n)
+        {
             hits.push((Rule::ThresholdHugging, format!("{hugged} of {seen_n} threshold orders within the band")));
         }
     }
@@ -298,7 +302,7 @@ pub fn at_redemption(seen: &Seen, c: &Counts, rules: &Rules) -> Verdict {
     if let Some(d) = seen.distance_m
         && d > rules.far_m
     {
-        hits.push((Rule::FarFromShop, format!("{:.0} m from the shop", d)));
+        hits.push((Rule::FarFromShop, format!("{d} m from the shop")));
     }
     let (from, until) = rules.night;
     let night = if from <= until {

@@ -28,7 +28,7 @@ fn a_micro_shop_redeeming_like_a_large_one_is_held_but_a_large_one_is_not() {
 fn a_merchants_own_busy_hours_raise_its_cap_above_its_scales_floor() {
     let rules = Rules::default();
     // Usually 20 an hour: four times that is 80, above the small shop's 60.
-    let c = Counts { merchant_hour: 70, merchant_usual_hour: 20.0, ..Counts::default() };
+    let c = Counts { merchant_hour: 70, merchant_usual_hour: 20, ..Counts::default() };
     assert!(at_redemption(&quiet(Scale::Small), &c, &rules).hits.is_empty());
     let c = Counts { merchant_hour: 80, ..c };
     assert_eq!(codes(&at_redemption(&quiet(Scale::Small), &c, &rules)), vec!["merchant_velocity"]);
@@ -51,18 +51,18 @@ fn orders_hugging_the_threshold_again_and_again_are_held_once_enough_are_seen() 
 
 #[test]
 fn an_order_hugs_from_the_threshold_to_the_band_above_it() {
-    assert!(hugs(Fen::new(10_000), Fen::new(10_000), 0.02));
-    assert!(hugs(Fen::new(10_200), Fen::new(10_000), 0.02));
-    assert!(!hugs(Fen::new(10_201), Fen::new(10_000), 0.02));
-    assert!(!hugs(Fen::new(9_999), Fen::new(10_000), 0.02));
-    assert!(!hugs(Fen::new(100), Fen::ZERO, 0.02), "no threshold, nothing to hug");
+    assert!(hugs(Fen::new(10_000), Fen::new(10_000), 200));
+    assert!(hugs(Fen::new(10_200), Fen::new(10_000), 200));
+    assert!(!hugs(Fen::new(10_201), Fen::new(10_000), 200));
+    assert!(!hugs(Fen::new(9_999), Fen::new(10_000), 200));
+    assert!(!hugs(Fen::new(100), Fen::ZERO, 200), "no threshold, nothing to hug");
 }
 
 #[test]
 fn each_other_rule_names_what_it_saw() {
     let rules = Rules::default();
     let c = Counts { till_minute: 6, pair_week: 4, device_residents: 3, ..Counts::default() };
-    let s = Seen { local_hour: 2, distance_m: Some(12_000.0), ..quiet(Scale::Medium) };
+    let s = Seen { local_hour: 2, distance_m: Some(12_000), ..quiet(Scale::Medium) };
     let v = at_redemption(&s, &c, &rules);
     assert_eq!(codes(&v), vec!["till_velocity", "repeat_pair", "far_from_shop", "night_hours", "shared_device"]);
     assert_eq!(v.score, 2 + 2 + 2 + 1 + 3);
@@ -98,16 +98,16 @@ fn a_refund_within_ten_minutes_of_its_redemption_is_quick() {
 #[test]
 fn settings_that_cannot_work_are_named() {
     assert_eq!(Rules::default().check(), Ok(()));
-    assert!(Rules { hug_share: 1.5, ..Rules::default() }.check().is_err());
-    assert!(Rules { merchant_hour_times_usual: 0.5, ..Rules::default() }.check().is_err());
+    assert!(Rules { hug_share_pct: 150, ..Rules::default() }.check().is_err());
+    assert!(Rules { merchant_hour_times_usual: 0, ..Rules::default() }.check().is_err());
     assert!(Rules { till_minute_max: 0, ..Rules::default() }.check().is_err());
 }
 
 proptest! {
     #[test]
     fn the_verdict_sums_its_hits_and_takes_the_strictest_action(
-        mh in 0u32..2_000, usual in 0.0f64..500.0, till in 0u32..20, seen_n in 0u32..50, hugged in 0u32..50,
-        pair in 0u32..10, device in 0u32..10, hour in 0u8..24, order in 1i64..50_000, dist in proptest::option::of(0.0f64..20_000.0),
+        mh in 0u32..2_000, usual in 0u32..500, till in 0u32..20, seen_n in 0u32..50, hugged in 0u32..50,
+        pair in 0u32..10, device in 0u32..10, hour in 0u8..24, order in 1i64..50_000, dist in proptest::option::of(0u32..20_000),
     ) {
         let rules = Rules::default();
         let s = Seen { order: Fen::new(order), threshold: Some(Fen::new(10_000)), scale: Scale::Small, local_hour: hour, distance_m: dist };
