@@ -39,6 +39,10 @@ pub enum AccountKind {
     Returned,
     /// Per merchant: subsidy settled but not paid (suspension, risk hold).
     Held,
+    /// Per merchant: subsidy of redemptions the cash-out rules or an
+    /// operator held, owed to no one until released (to payable) or
+    /// recovered (to the budget); settlement never pays it.
+    RiskHeld,
     /// Per merchant: subsidy refunded after it was paid, which the merchant
     /// owes back; zero or below (debit-normal), netted from later settlements.
     Recoverable,
@@ -51,7 +55,7 @@ pub enum AccountKind {
 }
 
 impl AccountKind {
-    pub const ALL: [AccountKind; 11] = [
+    pub const ALL: [AccountKind; 12] = [
         AccountKind::Treasury,
         AccountKind::Available,
         AccountKind::Reserved,
@@ -59,6 +63,7 @@ impl AccountKind {
         AccountKind::Paid,
         AccountKind::Returned,
         AccountKind::Held,
+        AccountKind::RiskHeld,
         AccountKind::Recoverable,
         AccountKind::MatchingSource,
         AccountKind::PlatformMatching,
@@ -74,6 +79,7 @@ impl AccountKind {
             AccountKind::Paid => "paid",
             AccountKind::Returned => "returned",
             AccountKind::Held => "held",
+            AccountKind::RiskHeld => "risk_held",
             AccountKind::Recoverable => "recoverable",
             AccountKind::MatchingSource => "matching_source",
             AccountKind::PlatformMatching => "platform_matching",
@@ -134,10 +140,16 @@ pub enum Reason {
     Reversal,
     /// Memo: a matching discount given with a redemption (or taken back by a refund).
     Matching,
+    /// A redemption's subsidy held for a risk review (payable → risk held).
+    RiskHold,
+    /// A risk hold released to be settled (risk held → payable).
+    RiskRelease,
+    /// Held subsidy of a confirmed fraud back to the budget (risk held → available).
+    RiskRecovery,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 9] = [
+    pub const ALL: [Reason; 12] = [
         Reason::Funding,
         Reason::ClaimReservation,
         Reason::ExpiryRelease,
@@ -147,6 +159,9 @@ impl Reason {
         Reason::CloseOut,
         Reason::Reversal,
         Reason::Matching,
+        Reason::RiskHold,
+        Reason::RiskRelease,
+        Reason::RiskRecovery,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -160,6 +175,9 @@ impl Reason {
             Reason::CloseOut => "close_out",
             Reason::Reversal => "reversal",
             Reason::Matching => "matching",
+            Reason::RiskHold => "risk_hold",
+            Reason::RiskRelease => "risk_release",
+            Reason::RiskRecovery => "risk_recovery",
         }
     }
 
@@ -179,6 +197,8 @@ pub struct CampaignBalances {
     pub returned: i128,
     /// Summed over merchants.
     pub held: i128,
+    /// Summed over merchants.
+    pub risk_held: i128,
     /// Summed over merchants; zero or below.
     pub recoverable: i128,
     /// Memo: matching discounts standing (platform, merchants).
@@ -198,6 +218,7 @@ impl CampaignBalances {
             AccountKind::Paid => self.paid += balance,
             AccountKind::Returned => self.returned += balance,
             AccountKind::Held => self.held += balance,
+            AccountKind::RiskHeld => self.risk_held += balance,
             AccountKind::Recoverable => self.recoverable += balance,
             AccountKind::MatchingSource => {}
             AccountKind::PlatformMatching => self.platform_matching += balance,
@@ -211,17 +232,31 @@ impl CampaignBalances {
     }
 
     /// Where the funded money is: the right side of the ledger's equation
-    /// `funded = available + reserved + payable + held + paid + recoverable
-    /// + returned` (recoverable is zero or below: paid out, owed back).
+    /// `funded = available + reserved + payable + held + risk held + paid +
+    /// recoverable + returned` (recoverable is zero or below: paid out, owed back).
     pub fn accounted(&self) -> i128 {
-        self.available + self.reserved + self.payable + self.held + self.paid + self.recoverable + self.returned
+        self.available
+            + self.reserved
+            + self.payable
+            + self.held
+            + self.risk_held
+            + self.paid
+            + self.recoverable
+            + self.returned
     }
 
     /// The right side of the equation in words and fen, as the audit shows it.
     pub fn accounted_terms(&self) -> String {
         format!(
-            "available {} + reserved {} + payable {} + held {} + paid {} + recoverable {} + returned {}",
-            self.available, self.reserved, self.payable, self.held, self.paid, self.recoverable, self.returned
+            "available {} + reserved {} + payable {} + held {} + risk held {} + paid {} + recoverable {} + returned {}",
+            self.available,
+            self.reserved,
+            self.payable,
+            self.held,
+            self.risk_held,
+            self.paid,
+            self.recoverable,
+            self.returned
         )
     }
 }
@@ -254,6 +289,7 @@ pub fn check_campaign(b: &CampaignBalances, campaign_funded: Fen) -> Vec<Finding
         (AccountKind::Reserved, b.reserved),
         (AccountKind::Payable, b.payable),
         (AccountKind::Held, b.held),
+        (AccountKind::RiskHeld, b.risk_held),
         (AccountKind::Paid, b.paid),
         (AccountKind::Returned, b.returned),
         (AccountKind::PlatformMatching, b.platform_matching),

@@ -72,6 +72,9 @@ pub fn matching(p: Parties, platform: Fen, merchant: Fen, back: bool) -> Vec<Pos
 #[derive(Debug, Clone, Copy)]
 pub struct RefundMoney {
     pub subsidy_returned: Fen,
+    /// What of this redemption's subsidy is still held for a risk review
+    /// (0 when it was not held): a refund takes it back first.
+    pub risk_held: i64,
     /// The merchant's payable and held balances now.
     pub payable: i64,
     pub held: i64,
@@ -81,7 +84,8 @@ pub struct RefundMoney {
     pub voucher_back: Option<Fen>,
 }
 
-/// A refund: the subsidy comes back to the budget from what the merchant is
+/// A refund: the subsidy comes back to the budget from what of this
+/// redemption is held for a risk review, then from what the merchant is
 /// owed (payable), then from what is held for it; what was already paid
 /// out, the merchant owes back (recoverable), netted from its next
 /// settlements. Then the matching discounts taken back, and last the
@@ -89,9 +93,12 @@ pub struct RefundMoney {
 pub fn refund(p: Parties, m: RefundMoney) -> Vec<Posting> {
     let mut out = Vec::new();
     let mut left = i128::from(m.subsidy_returned.as_i64());
-    for (kind, balance) in
-        [(AccountKind::Payable, Some(m.payable)), (AccountKind::Held, Some(m.held)), (AccountKind::Recoverable, None)]
-    {
+    for (kind, balance) in [
+        (AccountKind::RiskHeld, Some(m.risk_held)),
+        (AccountKind::Payable, Some(m.payable)),
+        (AccountKind::Held, Some(m.held)),
+        (AccountKind::Recoverable, None),
+    ] {
         let take = balance.map_or(left, |b| left.min(i128::from(b).max(0)));
         if take > 0 {
             out.push(Posting {
@@ -113,6 +120,33 @@ pub fn refund(p: Parties, m: RefundMoney) -> Vec<Posting> {
         });
     }
     out
+}
+
+/// A step of a redemption's risk hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RiskStep {
+    /// Its subsidy from the merchant's payable to its risk-held account.
+    Hold,
+    /// Released: back to payable, paid by the next settlement.
+    Release,
+    /// A confirmed fraud: from risk held back to the campaign's budget.
+    Recover,
+}
+
+/// The posting of one step of a risk hold over `amount`.
+pub fn risk(p: Parties, step: RiskStep, amount: Fen) -> Posting {
+    let held = p.merchant(AccountKind::RiskHeld);
+    match step {
+        RiskStep::Hold => {
+            Posting { debit: p.merchant(AccountKind::Payable), credit: held, amount, reason: Reason::RiskHold }
+        }
+        RiskStep::Release => {
+            Posting { debit: held, credit: p.merchant(AccountKind::Payable), amount, reason: Reason::RiskRelease }
+        }
+        RiskStep::Recover => {
+            Posting { debit: held, credit: p.campaign(AccountKind::Available), amount, reason: Reason::RiskRecovery }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -163,6 +197,7 @@ mod tests {
             parties(),
             RefundMoney {
                 subsidy_returned: Fen::new(1_000),
+                risk_held: 0,
                 payable: 300,
                 held: 200,
                 matching_back: (Fen::ZERO, Fen::ZERO),
@@ -183,6 +218,7 @@ mod tests {
             parties(),
             RefundMoney {
                 subsidy_returned: Fen::new(400),
+                risk_held: 0,
                 payable: -50,
                 held: 0,
                 matching_back: (Fen::new(100), Fen::ZERO),
@@ -196,10 +232,41 @@ mod tests {
         assert_eq!(ps[2].amount, Fen::new(2_000));
     }
 
+    #[test]
+    fn a_held_redemptions_refund_takes_its_held_subsidy_first() {
+        let money = RefundMoney {
+            subsidy_returned: Fen::new(1_000),
+            risk_held: 800,
+            payable: 5_000,
+            held: 0,
+            matching_back: (Fen::ZERO, Fen::ZERO),
+            voucher_back: None,
+        };
+        let by_kind: Vec<(AccountKind, i64)> =
+            refund(parties(), money).iter().map(|p| (p.debit.kind, p.amount.as_i64())).collect();
+        assert_eq!(by_kind, vec![(AccountKind::RiskHeld, 800), (AccountKind::Payable, 200)]);
+    }
+
+    #[test]
+    fn a_hold_is_released_to_payable_or_recovered_to_the_budget() {
+        let a = Fen::new(1_500);
+        let hold = risk(parties(), RiskStep::Hold, a);
+        assert_eq!((hold.debit.kind, hold.credit.kind), (AccountKind::Payable, AccountKind::RiskHeld));
+        let release = risk(parties(), RiskStep::Release, a);
+        assert_eq!((release.debit, release.credit), (hold.credit, hold.debit), "release undoes the hold");
+        let recover = risk(parties(), RiskStep::Recover, a);
+        assert_eq!((recover.debit.kind, recover.credit.kind), (AccountKind::RiskHeld, AccountKind::Available));
+        assert_eq!(recover.credit.merchant, None, "back to the campaign's budget");
+        assert_eq!(
+            [hold.reason, release.reason, recover.reason],
+            [Reason::RiskHold, Reason::RiskRelease, Reason::RiskRecovery]
+        );
+    }
+
     proptest::proptest! {
         #[test]
         fn a_refund_returns_exactly_the_subsidy_it_names(s in 0i64..1_000_000, pay in -1_000i64..1_000_000, held in -1_000i64..1_000_000) {
-            let ps = refund(parties(), RefundMoney { subsidy_returned: Fen::new(s), payable: pay, held, matching_back: (Fen::ZERO, Fen::ZERO), voucher_back: None });
+            let ps = refund(parties(), RefundMoney { subsidy_returned: Fen::new(s), risk_held: 0, payable: pay, held, matching_back: (Fen::ZERO, Fen::ZERO), voucher_back: None });
             proptest::prop_assert_eq!(total(&ps, Reason::Refund), s);
             proptest::prop_assert!(ps.iter().all(|p| p.amount > Fen::ZERO));
         }

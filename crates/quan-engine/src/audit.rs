@@ -168,9 +168,11 @@ fn ledger_findings(accounts: &[AccountTotals]) -> (CampaignBalances, Owed, Vec<F
         if let Some(m) = a.account.merchant {
             let e = owed.entry(m).or_insert((0, 0));
             match a.account.kind {
-                AccountKind::Payable | AccountKind::Held | AccountKind::Paid | AccountKind::Recoverable => {
-                    e.0 += balance
-                }
+                AccountKind::Payable
+                | AccountKind::Held
+                | AccountKind::RiskHeld
+                | AccountKind::Paid
+                | AccountKind::Recoverable => e.0 += balance,
                 AccountKind::MerchantMatching => e.1 += balance,
                 _ => {}
             }

@@ -91,6 +91,9 @@ impl Engine {
                 .unwrap_or(Fen::ZERO)
         };
         let money = RefundMoney {
+            // No redemption path holds money yet (the cash-out rules are
+            // not wired in): nothing of this one is held.
+            risk_held: 0,
             subsidy_returned: d.subsidy_returned,
             payable: clamp(payable),
             held: clamp(held),

@@ -278,7 +278,7 @@ macro_rules! impl_report_store {
                     let rows = sqlx::query(
                         "SELECT m.district, CAST(SUM(a.credits_fen - a.debits_fen) AS BIGINT) AS subsidy
                          FROM ledger_accounts a JOIN merchants m ON m.id = a.merchant_id
-                         WHERE a.campaign_id = $1 AND a.kind IN ('payable', 'held', 'paid', 'recoverable')
+                         WHERE a.campaign_id = $1 AND a.kind IN ('payable', 'held', 'risk_held', 'paid', 'recoverable')
                          GROUP BY m.district ORDER BY m.district",
                     )
                     .bind(campaign.as_uuid())
