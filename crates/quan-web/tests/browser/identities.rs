@@ -1,7 +1,8 @@
 //! Identity conflicts in the console: an operator finds the ID number a
 //! stranger recorded before its holder's real-name check, resolves it for
 //! the holder from the page, and reads what it did (the stranger's voucher
-//! frozen, the holder's slot given back).
+//! frozen, the holder's slot given back); and a resident passes the
+//! real-name check on a batch page that asks for one.
 
 use quan_domain::Role;
 use quan_testkit::fixtures::{at, resident};
@@ -71,6 +72,65 @@ async fn an_operator_resolves_an_identity_conflict_from_the_console_and_reads_wh
     b.screenshot("console-identity-conflicts").await;
     let (status, body) = app.post(&claims, Some(&holder), &json!({})).await;
     assert_eq!(status, StatusCode::CREATED, "the holder claims now: {body}");
+    b.quit().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_passes_the_real_name_check_on_the_batch_page_after_a_named_mismatch() {
+    if !available() {
+        return;
+    }
+    let app = TestApp::sqlite().await;
+    let number = id_number("89");
+    let phone = "13900007201";
+    let csv = format!("name,id_number,phone\n钱小蓝,{number},{phone}\n");
+    let v = quan_engine::risk::real_name::FileVerifier::from_csv(&csv).unwrap_or_else(|e| panic!("{e}"));
+    app.engine.use_identity_verifier(std::sync::Arc::new(v));
+    at(&app, "2026-12-05T09:00:00+08:00");
+    let (_, official) = app.staff("yichang.official", Role::Official, "4205").await;
+    let doc = json!({
+        "campaign": {"name": "实名批次", "region": "4205", "budget_fen": 1_000_000, "funding_source": "财政", "starts_on": "2026-12-01", "ends_on": "2026-12-31"},
+        "batches": [{"name": "实名开抢", "opening_at": "2026-12-05T10:00:00+08:00", "closing_at": "2026-12-05T22:00:00+08:00",
+            "require_real_name": true, "limits": {"per_batch": 1},
+            "kinds": [{"stock": 5, "kind": {"code": "k10", "name": "立减10元", "discount": {"type": "instant", "off_fen": 1000},
+                "validity": {"type": "days_after_claim", "days": 3}}}]}]
+    });
+    let (_, created) = app.post("/api/v1/campaigns", Some(&official), &doc).await;
+    let (cid, batch) =
+        (created["campaign"]["id"].as_str().unwrap_or(""), created["batches"][0]["id"].as_str().unwrap_or(""));
+    app.post(&format!("/api/v1/campaigns/{cid}/funding"), Some(&official), &json!({"amount_fen": 1_000_000})).await;
+    app.post(&format!("/api/v1/campaigns/{cid}/start"), Some(&official), &json!({})).await;
+
+    let b = Browser::start().await;
+    b.go(&app.url("/h5/")).await;
+    b.type_into("#phone", phone).await;
+    b.click("#send-code").await;
+    b.find("#login-msg .msg_ok", 5).await;
+    let code = app.sms.last_code(phone).unwrap_or_else(|| panic!("a code was sent"));
+    b.type_into("#code", &code).await;
+    b.click("#login").await;
+    b.find("a.batch", 10).await;
+    b.go(&app.url(&format!("/h5/batches/{batch}"))).await;
+    b.find("#real-name-form", 10).await;
+    b.check_page(&app.base).await;
+    b.type_into("#rn_name", "钱小绿").await;
+    b.type_into("#rn_id_number", &number).await;
+    b.type_into("#rn_phone", phone).await;
+    b.click("#real-name-submit").await;
+    let said = b.text("#real-name-msg .msg", 5).await;
+    assert!(said.contains("不一致"), "the mismatch is named in Chinese: {said}");
+    b.script("document.getElementById('rn_name').value = ''").await;
+    b.type_into("#rn_name", "钱小蓝").await;
+    b.click("#real-name-submit").await;
+    within(10, "the check passes and says so with the number masked", || async {
+        let t = b.text("#real-name-msg", 1).await;
+        t.contains("实名核验") && !t.contains(&number[6..14])
+    })
+    .await;
+    b.driver.refresh().await.unwrap_or_else(|e| panic!("{e}"));
+    b.find("#real-name-done", 10).await;
+    b.screenshot("h5-real-name").await;
     b.quit().await;
     app.stop().await;
 }
