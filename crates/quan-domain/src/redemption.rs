@@ -219,6 +219,8 @@ pub enum Refusal {
     OnePerOrder,
     #[error("the order amount must be more than zero and at most {max} yuan")]
     BadAmount { max: Fen },
+    #[error("refused by the risk rule {}", .0.code())]
+    RiskRule(crate::cashout::Rule),
 }
 
 impl Refusal {
@@ -242,6 +244,7 @@ impl Refusal {
             Refusal::ItemsExceedOrder { .. } => "items_exceed_order",
             Refusal::OnePerOrder => "one_per_order",
             Refusal::BadAmount { .. } => "bad_amount",
+            Refusal::RiskRule(_) => "risk_refused",
         }
     }
 }

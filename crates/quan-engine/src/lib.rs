@@ -126,6 +126,9 @@ pub struct EngineConfig {
     /// Rate limits, proof of work and signals at the grab (`[risk]`).
     #[serde(skip)]
     pub risk: risk::config::RiskConfig,
+    /// The cash-out rules at redemption (`[cashout]`).
+    #[serde(skip)]
+    pub cashout: quan_domain::cashout::Rules,
 }
 
 impl Default for EngineConfig {
@@ -151,6 +154,7 @@ impl Default for EngineConfig {
             complaints: quan_domain::complaint::ComplaintLimits::default(),
             admission_drawn_by_caller: false,
             risk: risk::config::RiskConfig::default(),
+            cashout: quan_domain::cashout::Rules::default(),
         }
     }
 }
@@ -188,6 +192,7 @@ struct Inner {
     grab_counter: grab_stats::GrabCounter,
     pauses: risk::pauses::PauseMemory,
     risk_gate: risk::gate::RiskGate,
+    cashout: risk::cashout::CashoutMemory,
     verifier: std::sync::RwLock<Arc<dyn risk::real_name::IdentityVerifier>>,
 }
 
@@ -257,6 +262,7 @@ impl Engine {
                 grab_counter: grab_stats::GrabCounter::new(node),
                 pauses: risk::pauses::PauseMemory::default(),
                 risk_gate,
+                cashout: risk::cashout::CashoutMemory::default(),
                 verifier: std::sync::RwLock::new(Arc::new(risk::real_name::NoVerifier)),
             }),
         }

@@ -156,6 +156,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::till_events::router())
         .merge(routes::complaints::router())
         .merge(routes::risk::router())
+        .merge(routes::holds::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.

@@ -3,6 +3,7 @@
 //! backend must pass.
 
 mod campaign_records;
+mod cashout_traits;
 mod claim_plan;
 mod claim_records;
 mod complaint_records;
@@ -24,6 +25,7 @@ pub mod sql;
 mod traits;
 
 pub use campaign_records::{Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, LotteryState};
+pub use cashout_traits::{CashoutStore, HoldDecision};
 pub use claim_plan::{ClaimPlan, FirstVoucherRounds, SlotRounds, Unstored};
 pub use claim_records::{
     ClaimBatch, ClaimKey, ClaimOutcome, ClaimRequest, CommitRetries, CommitRetryCounters, STOCK_BUCKETS, Voucher,
@@ -39,7 +41,7 @@ pub use records::{
     IdempotencyBegin, NewOtp, NewUser, OtpChallenge, OtpSend, OtpSendLimits, PoolStats, Principal, Resident,
     SESSION_ENDS_KEPT_MS, Session, User,
 };
-pub use redemption_records::{Direction, MerchantEarned, Owed, Redemption, Refund, Settlement};
+pub use redemption_records::{Direction, MerchantEarned, Owed, Redemption, Refund, RiskMark, Settlement};
 pub use report_records::{
     DayActivity, DayRedemption, DayRefund, DayVoucher, EarlierRedemption, EarlierVoucher, GrabSecond, LiveFigures,
     ReportDay, ReportSnapshot,

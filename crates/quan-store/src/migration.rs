@@ -185,6 +185,11 @@ macro_rules! migrations {
                 name: "voucher_freezes",
                 sql: include_str!(concat!($dir, "/0030_voucher_freezes.sql")),
             },
+            $crate::Migration {
+                version: 31,
+                name: "risk_holds",
+                sql: include_str!(concat!($dir, "/0031_risk_holds.sql")),
+            },
         ]
     };
 }

@@ -64,6 +64,29 @@ pub struct Redemption {
     /// transfers. `redemption:<id>` for redemptions recorded before postings
     /// were batched (one transfer each). Empty until committed.
     pub ledger_ref: String,
+    /// Held for a risk review (`risk_holds`): set by the redemption path
+    /// when the cash-out rules hold it, read back with the redemption.
+    pub risk: Option<RiskMark>,
+}
+
+/// A redemption's risk hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskMark {
+    /// Held at the redemption, and still held (a refund lowers it).
+    pub held: Fen,
+    pub still_held: Fen,
+    /// The rules met (codes, comma-separated) and their summed score.
+    pub rules: String,
+    pub score: u32,
+    /// `released` or `recovered`, once an operator decided.
+    pub outcome: Option<String>,
+}
+
+impl RiskMark {
+    /// What of the subsidy the merchant's risk-held account holds for it now.
+    pub fn holding(&self) -> Fen {
+        if self.outcome.is_none() { self.still_held } else { Fen::ZERO }
+    }
 }
 
 /// One refund of (part of) a redeemed order.

@@ -531,6 +531,7 @@ pub trait Store:
     + CampaignStore
     + CampaignDraftStore
     + crate::RiskStore
+    + crate::CashoutStore
     + MerchantStore
     + RedemptionStore
     + SettlementStore
@@ -556,6 +557,7 @@ impl<T> Store for T where
         + CampaignStore
         + CampaignDraftStore
         + crate::RiskStore
+        + crate::CashoutStore
         + MerchantStore
         + RedemptionStore
         + SettlementStore

@@ -56,6 +56,8 @@ pub struct TestOptions {
     pub body_bytes_max: usize,
     pub metrics: quan_http::MetricsAccess,
     pub trusted_proxies: quan_http::TrustedProxies,
+    /// The cash-out rules at redemption (the defaults otherwise).
+    pub cashout: quan_domain::cashout::Rules,
 }
 
 impl Default for TestOptions {
@@ -66,6 +68,7 @@ impl Default for TestOptions {
             body_bytes_max: 64 * 1024,
             metrics: quan_http::MetricsAccess::default(),
             trusted_proxies: quan_http::TrustedProxies::default(),
+            cashout: quan_domain::cashout::Rules::default(),
         }
     }
 }
@@ -138,7 +141,7 @@ impl TestApp {
             random: Arc::new(SeededRandom::new(0x5eed)),
             sms: sms.clone(),
             pii_key: PiiKey::from_bytes([0x42; 32]),
-            config: EngineConfig { password, ..EngineConfig::default() },
+            config: EngineConfig { password, cashout: opts.cashout.clone(), ..EngineConfig::default() },
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
         let addr = listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}"));

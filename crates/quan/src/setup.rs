@@ -148,6 +148,7 @@ pub fn engine_config(config: &Config) -> anyhow::Result<EngineConfig> {
         codes: config.codes.to_engine()?,
         complaints: config.complaints.clone(),
         risk: config.risk,
+        cashout: config.cashout.clone(),
         ..config.accounts.clone()
     })
 }

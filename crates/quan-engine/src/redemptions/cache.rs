@@ -63,7 +63,7 @@ pub(super) fn remember<K: std::hash::Hash + Eq, V>(
 }
 
 impl Engine {
-    pub(super) async fn batch_for_redemption(
+    pub(crate) async fn batch_for_redemption(
         &self,
         id: quan_domain::BatchId,
     ) -> Result<std::sync::Arc<quan_store::Batch>, StoreError> {

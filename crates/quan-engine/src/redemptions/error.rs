@@ -23,6 +23,8 @@ pub enum RedemptionError {
     RefundRaced,
     #[error("this redemption was reversed by a full refund")]
     Reversed,
+    #[error("this redemption's subsidy was recovered as a confirmed fraud; it cannot be refunded")]
+    Recovered,
     #[error("{0}")]
     Paused(Box<crate::risk::pauses::PausedBy>),
     #[error("too many redemptions are waiting; try again in a second")]
@@ -60,10 +62,10 @@ impl Rejection for RedemptionError {
                 Refusal::AlreadyRedeemed | Refusal::Expired | Refusal::PastValidity(_) | Refusal::Frozen(_) => {
                     Status::Conflict
                 }
-                Refusal::MerchantNotApproved | Refusal::MerchantSuspended => Status::Forbidden,
+                Refusal::MerchantNotApproved | Refusal::MerchantSuspended | Refusal::RiskRule(_) => Status::Forbidden,
                 _ => Status::Unprocessable,
             },
-            E::RefundRaced | E::Reversed | E::Paused(_) => Status::Conflict,
+            E::RefundRaced | E::Reversed | E::Recovered | E::Paused(_) => Status::Conflict,
             E::Busy => Status::TooManyRequests,
             E::NotFound => Status::NotFound,
             E::Forbidden => Status::Forbidden,
@@ -80,6 +82,7 @@ impl Rejection for RedemptionError {
             E::BadInput { .. } => "bad_input",
             E::RefundRaced => "refund_raced",
             E::Reversed => "redemption_reversed",
+            E::Recovered => "redemption_recovered",
             E::Paused(_) => "paused",
             E::Busy => "busy",
             E::NotFound => "not_found",

@@ -133,7 +133,7 @@ impl Engine {
     }
 
     /// A ledger transfer of `p`, with a fresh id, under `reference` at `now`.
-    fn transfer(&self, p: Posting, reference: &str, now: DateTime<Utc>) -> Transfer {
+    pub(crate) fn transfer(&self, p: Posting, reference: &str, now: DateTime<Utc>) -> Transfer {
         Transfer {
             id: self.new_uuid(),
             debit: p.debit,

@@ -105,24 +105,45 @@ impl Engine {
         input: OrderInput,
     ) -> Result<Redemption, RedemptionError> {
         let now = self.now();
-        let decision = self.decide_redemption(&v, merchant_id, &input, now).await?.decision;
+        let decided = self.decide_redemption(&v, merchant_id, &input, now).await?;
+        let decision = decided.decision;
+        let judged = crate::risk::cashout::Judged {
+            merchant: merchant_id,
+            scale: decided.scale,
+            till,
+            resident: v.resident_id,
+            order: input.amount,
+            discount: &decided.discount,
+        };
+        let verdict = self.cashout_verdict(&judged, now).await?;
+        if let Some(rule) = verdict.refused_by(&self.config().cashout) {
+            tracing::warn!(merchant_id = %merchant_id, rule = rule.code(), score = verdict.score, "redemption refused by a cash-out rule");
+            return Err(RedemptionError::Refused(Refusal::RiskRule(rule)));
+        }
         let at = Where { merchant_id, till, cashier, direction };
         let mut r = self.redemption_record(&v, at, input, &decision, now);
+        let parties = Parties { campaign: v.campaign_id, merchant: merchant_id };
+        let mut postings = postings::redemption(parties, v.face, decision.subsidy, r.platform_match, r.merchant_match);
+        if verdict.action == quan_domain::cashout::Action::Hold && decision.subsidy > Fen::ZERO {
+            postings.push(postings::risk(parties, postings::RiskStep::Hold, decision.subsidy));
+            r.risk = Some(quan_store::RiskMark {
+                held: decision.subsidy,
+                still_held: decision.subsidy,
+                rules: verdict.hits.iter().map(|h| h.rule.code()).collect::<Vec<_>>().join(","),
+                score: verdict.score,
+                outcome: None,
+            });
+        }
         // Every transfer is given its commit's reference by the committer.
-        let transfers = postings::redemption(
-            Parties { campaign: v.campaign_id, merchant: merchant_id },
-            v.face,
-            decision.subsidy,
-            r.platform_match,
-            r.merchant_match,
-        )
-        .into_iter()
-        .map(|p| self.transfer(p, "", now))
-        .collect();
+        let transfers = postings.into_iter().map(|p| self.transfer(p, "", now)).collect();
         let Some(ledger_ref) = self.commit_redemption(r.clone(), transfers).await? else {
             return Err(RedemptionError::Refused(Refusal::AlreadyRedeemed));
         };
         r.ledger_ref = ledger_ref;
+        self.cashout_remember(&judged, now);
+        if let Some(h) = &r.risk {
+            tracing::warn!(redemption_id = %r.id, merchant_id = %merchant_id, rules = %h.rules, held_fen = h.held.as_i64(), "redemption held for a risk review");
+        }
         if let Some(t) = till {
             self.ring_till(t);
         }
@@ -173,7 +194,13 @@ impl Engine {
         let decision = redemption::decide(&facts, &merchant, &order, now).map_err(RedemptionError::Refused)?;
         redemption::check_matching(input.amount, decision.discount, input.platform_match, input.merchant_match)
             .map_err(|(field, message)| RedemptionError::BadInput { field, message })?;
-        Ok(Decided { kind_name: kind.kind.name.clone(), merchant_name: m.app.legal_name.clone(), decision })
+        Ok(Decided {
+            kind_name: kind.kind.name.clone(),
+            merchant_name: m.app.legal_name.clone(),
+            decision,
+            scale: m.app.scale,
+            discount,
+        })
     }
 
     /// The order's lines, each with its category from the merchant's
@@ -231,6 +258,7 @@ impl Engine {
             business_day: BusinessDay::of(now, self.config().business_day_cutoff).date(),
             redeemed_at: now,
             ledger_ref: String::new(),
+            risk: None,
         }
     }
 }
@@ -240,6 +268,9 @@ pub(super) struct Decided {
     pub(super) kind_name: String,
     pub(super) merchant_name: String,
     pub(super) decision: Decision,
+    /// What the cash-out rules judge it by.
+    pub(super) scale: quan_domain::merchant::Scale,
+    pub(super) discount: quan_domain::voucher_kind::Discount,
 }
 
 /// Where a voucher is used, and by whom.

@@ -32,6 +32,10 @@ impl Engine {
         if r.state != RedemptionState::Standing {
             return Err(RedemptionError::Reversed);
         }
+        if r.risk.as_ref().is_some_and(|h| h.outcome.as_deref() == Some("recovered")) {
+            // Its subsidy went back to the budget as a confirmed fraud.
+            return Err(RedemptionError::Recovered);
+        }
         let now = self.now();
         let batch = self.store().batch_by_id(r.batch_id).await?;
         let v = self.store().voucher_by_id(r.voucher_id).await?;
@@ -91,9 +95,7 @@ impl Engine {
                 .unwrap_or(Fen::ZERO)
         };
         let money = RefundMoney {
-            // No redemption path holds money yet (the cash-out rules are
-            // not wired in): nothing of this one is held.
-            risk_held: 0,
+            risk_held: r.risk.as_ref().map_or(0, |h| h.holding().as_i64()),
             subsidy_returned: d.subsidy_returned,
             payable: clamp(payable),
             held: clamp(held),

@@ -2,8 +2,10 @@
 //! (`admission.rs`) and the bureau's kill switch (`pauses.rs`).
 
 pub mod admission;
+pub mod cashout;
 pub mod config;
 pub mod gate;
+pub mod holds;
 pub mod pauses;
 pub mod real_name;
 pub mod report;
@@ -25,6 +27,10 @@ pub enum RiskError {
     NoWindow,
     #[error("this pause has already been lifted")]
     AlreadyResumed,
+    #[error("this hold was released or recovered already")]
+    HoldDecided,
+    #[error("this hold changed (a refund) while it was decided; look again")]
+    HoldChanged,
     #[error(transparent)]
     Store(StoreError),
 }
@@ -51,7 +57,7 @@ impl Rejection for RiskError {
             RiskError::Invalid(_) | RiskError::NoWindow => Status::Unprocessable,
             RiskError::NotFound => Status::NotFound,
             RiskError::Forbidden => Status::Forbidden,
-            RiskError::AlreadyResumed => Status::Conflict,
+            RiskError::AlreadyResumed | RiskError::HoldDecided | RiskError::HoldChanged => Status::Conflict,
             RiskError::Store(_) => Status::Internal,
         }
     }
@@ -62,6 +68,8 @@ impl Rejection for RiskError {
             RiskError::Forbidden => "forbidden",
             RiskError::NoWindow => "no_admission_window",
             RiskError::AlreadyResumed => "already_resumed",
+            RiskError::HoldDecided => "hold_decided",
+            RiskError::HoldChanged => "hold_changed",
             RiskError::Store(_) => "internal",
         }
     }

@@ -43,6 +43,7 @@ pub(super) fn redemption(
         business_day: NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default(),
         redeemed_at: t(20),
         ledger_ref: format!("redemption:{n}"),
+        risk: None,
     }
 }
 

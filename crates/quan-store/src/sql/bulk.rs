@@ -26,6 +26,10 @@ pub trait BulkRedemptions: sqlx::Row + Sized {
 /// The columns of `redemptions`, in the order both backends bind them.
 pub const REDEMPTION_COLUMNS: &str = "id, voucher_id, campaign_id, batch_id, kind_code, resident_id, merchant_id, till_id, cashier_id, direction, order_ref, order_fen, basis_fen, discount_fen, face_fen, subsidy_fen, refunded_fen, state, business_day, redeemed_at_ms, platform_match_fen, merchant_match_fen, ledger_ref";
 
+/// The columns a read selects: the redemption's, then its risk hold's
+/// (`risk_holds`, joined: NULL when it was not held).
+pub const REDEMPTION_READ_COLUMNS: &str = "id, voucher_id, campaign_id, batch_id, kind_code, resident_id, merchant_id, till_id, cashier_id, direction, order_ref, order_fen, basis_fen, discount_fen, face_fen, subsidy_fen, refunded_fen, state, business_day, redeemed_at_ms, platform_match_fen, merchant_match_fen, ledger_ref, held_fen, amount_fen, rules, score, outcome";
+
 /// One column of `rows`, as the array PostgreSQL's `UNNEST` takes.
 fn column<T>(rows: &[&Redemption], f: impl Fn(&Redemption) -> T) -> Vec<T> {
     rows.iter().map(|r| f(r)).collect()

@@ -20,6 +20,7 @@ pub mod merchants;
 pub mod redemptions;
 pub mod reports;
 pub mod risk;
+pub mod risk_holds;
 pub mod sessions;
 pub mod settlements;
 
@@ -51,6 +52,7 @@ macro_rules! impl_sql_store {
         $crate::impl_complaint_store!($store, $row);
         $crate::impl_freeze_sql!($row);
         $crate::impl_risk_store!($store, $row);
+        $crate::impl_risk_hold_store!($store, $row);
     };
 }
 

@@ -8,7 +8,7 @@
 #[macro_export]
 macro_rules! impl_redemption_store {
     ($store:ty, $row:ty) => {
-        mod redemption_sql {
+        pub(crate) mod redemption_sql {
             #![allow(unused_imports)]
             use super::*;
 
@@ -30,10 +30,13 @@ macro_rules! impl_redemption_store {
             }
 
             const COLUMNS: &str = quan_store::sql::bulk::REDEMPTION_COLUMNS;
+            /// A redemption as read: its columns and its risk hold's, if any.
+            const READ: &str = quan_store::sql::bulk::REDEMPTION_READ_COLUMNS;
+            const FROM: &str = "redemptions LEFT JOIN risk_holds ON risk_holds.redemption_id = redemptions.id";
 
             use quan_store::sql::{at, day};
 
-            fn redemption(row: &R) -> Result<Redemption, StoreError> {
+            pub(crate) fn redemption(row: &R) -> Result<Redemption, StoreError> {
                 let direction: String = get(row, "direction")?;
                 let id: uuid::Uuid = get(row, "id")?;
                 Ok(Redemption {
@@ -63,6 +66,16 @@ macro_rules! impl_redemption_store {
                     // NULL: recorded before postings were merged (migration 0016).
                     ledger_ref: get::<_, Option<String>>(row, "ledger_ref")?
                         .unwrap_or_else(|| format!("redemption:{id}")),
+                    risk: match get::<_, Option<i64>>(row, "held_fen")? {
+                        None => None,
+                        Some(held) => Some(quan_store::RiskMark {
+                            held: Fen::new(held),
+                            still_held: Fen::new(get(row, "amount_fen")?),
+                            rules: get(row, "rules")?,
+                            score: u32::try_from(get::<_, i64>(row, "score")?).unwrap_or(0),
+                            outcome: get(row, "outcome")?,
+                        }),
+                    },
                 })
             }
 
@@ -95,6 +108,7 @@ macro_rules! impl_redemption_store {
                 let won: Vec<bool> = items.iter().map(|(r, _)| redeemed.remove(&r.voucher_id)).collect();
                 let rows: Vec<&Redemption> = items.iter().zip(&won).filter(|(_, w)| **w).map(|((r, _), _)| r).collect();
                 <R as BulkRedemptions>::insert_redemptions(&mut *tx, &rows).await.map_err(err)?;
+                crate::risk_hold_sql::insert_in_tx(&mut tx, &rows).await?;
                 let transfers = quan_store::merge_transfers(
                     items.iter().zip(&won).filter(|(_, w)| **w).flat_map(|((_, t), _)| t.iter()),
                 )?;
@@ -203,7 +217,7 @@ macro_rules! impl_redemption_store {
                     let mut out = Vec::new();
                     for chunk in refs.chunks(100) {
                         let list = (1..=chunk.len()).map(|k| format!("${k}")).collect::<Vec<_>>().join(", ");
-                        let sql = format!("SELECT {COLUMNS} FROM redemptions WHERE order_ref IN ({list})");
+                        let sql = format!("SELECT {READ} FROM {FROM} WHERE order_ref IN ({list})");
                         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                         for r in chunk {
                             q = q.bind(r.clone());
@@ -221,7 +235,7 @@ macro_rules! impl_redemption_store {
                     to: DateTime<Utc>,
                 ) -> Result<Vec<Redemption>, StoreError> {
                     let sql = format!(
-                        "SELECT {COLUMNS} FROM redemptions WHERE order_ref <> '' AND redeemed_at_ms >= $1 AND redeemed_at_ms <= $2 ORDER BY redeemed_at_ms, id"
+                        "SELECT {READ} FROM {FROM} WHERE order_ref <> '' AND redeemed_at_ms >= $1 AND redeemed_at_ms <= $2 ORDER BY redeemed_at_ms, id"
                     );
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(from.timestamp_millis())
@@ -259,7 +273,7 @@ macro_rules! impl_redemption_store {
                 }
 
                 async fn redemption_by_id(&self, id: uuid::Uuid) -> Result<Redemption, StoreError> {
-                    let sql = format!("SELECT {COLUMNS} FROM redemptions WHERE id = $1");
+                    let sql = format!("SELECT {READ} FROM {FROM} WHERE id = $1");
                     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(id)
                         .fetch_optional(self.pool())
@@ -275,7 +289,7 @@ macro_rules! impl_redemption_store {
                     limit: u32,
                 ) -> Result<Vec<Redemption>, StoreError> {
                     let sql = format!(
-                        "SELECT {COLUMNS} FROM redemptions WHERE resident_id = $1 ORDER BY redeemed_at_ms DESC, id DESC LIMIT $2"
+                        "SELECT {READ} FROM {FROM} WHERE resident_id = $1 ORDER BY redeemed_at_ms DESC, id DESC LIMIT $2"
                     );
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(resident.as_uuid())
@@ -293,7 +307,7 @@ macro_rules! impl_redemption_store {
                     limit: u32,
                 ) -> Result<Vec<Redemption>, StoreError> {
                     let sql = format!(
-                        "SELECT {COLUMNS} FROM redemptions WHERE till_id = $1 AND redeemed_at_ms >= $2 ORDER BY redeemed_at_ms, id LIMIT $3"
+                        "SELECT {READ} FROM {FROM} WHERE till_id = $1 AND redeemed_at_ms >= $2 ORDER BY redeemed_at_ms, id LIMIT $3"
                     );
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(till.as_uuid())
@@ -314,7 +328,7 @@ macro_rules! impl_redemption_store {
                 ) -> Result<Vec<Redemption>, StoreError> {
                     let at_till = if till.is_some() { " AND till_id = $5" } else { "" };
                     let sql = format!(
-                        "SELECT {COLUMNS} FROM redemptions WHERE merchant_id = $1 AND business_day >= $2 AND business_day <= $3{at_till} ORDER BY redeemed_at_ms DESC, id DESC LIMIT $4"
+                        "SELECT {READ} FROM {FROM} WHERE merchant_id = $1 AND business_day >= $2 AND business_day <= $3{at_till} ORDER BY redeemed_at_ms DESC, id DESC LIMIT $4"
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(merchant.as_uuid())
@@ -395,6 +409,7 @@ macro_rules! impl_redemption_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(err)?;
+                    crate::risk_hold_sql::refund_in_tx(&mut tx, f.redemption_id, transfers).await?;
                     crate::ledger_sql::post_in_tx(&mut tx, transfers).await?;
                     tx.commit().await.map_err(err)?;
                     Ok(())
@@ -404,10 +419,14 @@ macro_rules! impl_redemption_store {
                     // A matching discount stands in proportion to the order not
                     // refunded, rounded down (`redemption::matching_standing`).
                     let rows = sqlx::query(
-                        "SELECT merchant_id, CAST(SUM(subsidy_fen) AS BIGINT) AS subsidy,
+                        // A recovered hold's amount went back to the budget: the
+                        // merchant is not owed it.
+                        "SELECT merchant_id,
+                           CAST(SUM(subsidy_fen - CASE WHEN outcome = 'recovered' THEN amount_fen ELSE 0 END) AS BIGINT) AS subsidy,
                            CAST(SUM(platform_match_fen - (platform_match_fen * refunded_fen) / order_fen) AS BIGINT) AS platform_match,
                            CAST(SUM(merchant_match_fen - (merchant_match_fen * refunded_fen) / order_fen) AS BIGINT) AS merchant_match
-                         FROM redemptions WHERE campaign_id = $1 AND state = 'standing' GROUP BY merchant_id",
+                         FROM redemptions LEFT JOIN risk_holds ON risk_holds.redemption_id = redemptions.id
+                         WHERE campaign_id = $1 AND state = 'standing' GROUP BY merchant_id",
                     )
                     .bind(campaign.as_uuid())
                     .fetch_all(self.pool())

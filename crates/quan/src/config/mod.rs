@@ -31,6 +31,9 @@ pub struct Config {
     /// `[risk]`: the proof of work's bits and timing, the rate limits per
     /// account, device, address and address block, and the signals' rules.
     pub risk: quan_engine::risk::config::RiskConfig,
+    /// `[cashout]`: the rules at redemption against cash-out — limits, and
+    /// each rule's score and action (`allow`, `hold`, `refuse`).
+    pub cashout: quan_domain::cashout::Rules,
     /// `[identity]`: where real-name checks (三要素) go.
     pub identity: IdentityConfig,
 }
@@ -195,6 +198,7 @@ impl Default for Config {
             codes: CodesConfig::default(),
             complaints: quan_domain::complaint::ComplaintLimits::default(),
             risk: quan_engine::risk::config::RiskConfig::default(),
+            cashout: quan_domain::cashout::Rules::default(),
             identity: IdentityConfig::default(),
         }
     }

@@ -3,6 +3,7 @@
 
 mod api_auth;
 mod api_campaigns;
+mod api_cashout_holds;
 mod api_claims;
 mod api_complaints;
 mod api_eligibility;
