@@ -143,14 +143,17 @@ pub struct Rules {
 impl Default for Rules {
     fn default() -> Self {
         let s = |score, action| Setting { score, action };
+        // Every rule counts and scores; none holds or refuses until a
+        // deployment says so (`quan simulate fraud` is to measure what
+        // holding would cost honest merchants first).
         let settings = [
-            (Rule::MerchantVelocity, s(3, Action::Hold)),
-            (Rule::TillVelocity, s(2, Action::Hold)),
-            (Rule::ThresholdHugging, s(3, Action::Hold)),
+            (Rule::MerchantVelocity, s(3, Action::Allow)),
+            (Rule::TillVelocity, s(2, Action::Allow)),
+            (Rule::ThresholdHugging, s(3, Action::Allow)),
             (Rule::RepeatPair, s(2, Action::Allow)),
             (Rule::FarFromShop, s(2, Action::Allow)),
             (Rule::NightHours, s(1, Action::Allow)),
-            (Rule::SharedDevice, s(3, Action::Hold)),
+            (Rule::SharedDevice, s(3, Action::Allow)),
             (Rule::QuickRefund, s(2, Action::Allow)),
         ]
         .into_iter()
@@ -176,6 +179,12 @@ impl Rules {
     /// A rule's setting (a rule left out of `settings` counts nothing).
     pub fn setting(&self, rule: Rule) -> Setting {
         self.settings.get(&rule).copied().unwrap_or(Setting { score: 0, action: Action::Allow })
+    }
+
+    /// Whether any rule holds or refuses (else the redemption path need not
+    /// judge: nothing it would find changes the redemption).
+    pub fn act(&self) -> bool {
+        self.settings.values().any(|s| s.action != Action::Allow)
     }
 
     /// Settings that cannot work, named.
@@ -236,13 +245,20 @@ pub struct Hit {
     pub detail: String,
 }
 
-/// The rules' answer for one redemption (or refund).
+/// The rules' answer for one redemption (or refund); the default meets
+/// no rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
     pub hits: Vec<Hit>,
     pub score: u32,
     /// The strictest action of the rules met (`Allow` when none).
     pub action: Action,
+}
+
+impl Default for Verdict {
+    fn default() -> Self {
+        Verdict { hits: Vec::new(), score: 0, action: Action::Allow }
+    }
 }
 
 impl Verdict {

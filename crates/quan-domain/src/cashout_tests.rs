@@ -1,6 +1,16 @@
 use super::*;
 use proptest::prelude::*;
 
+/// The defaults, with the rules a deployment might hold on set to hold.
+fn holding() -> Rules {
+    let mut r = Rules::default();
+    for rule in [Rule::MerchantVelocity, Rule::TillVelocity, Rule::ThresholdHugging, Rule::SharedDevice] {
+        let score = r.setting(rule).score;
+        r.settings.insert(rule, Setting { score, action: Action::Hold });
+    }
+    r
+}
+
 fn quiet(scale: Scale) -> Seen {
     Seen { order: Fen::new(15_800), threshold: Some(Fen::new(10_000)), scale, local_hour: 12, distance_m: None }
 }
@@ -17,7 +27,7 @@ fn an_ordinary_lunch_meets_no_rule_and_is_allowed() {
 
 #[test]
 fn a_micro_shop_redeeming_like_a_large_one_is_held_but_a_large_one_is_not() {
-    let rules = Rules::default();
+    let rules = holding();
     let busy = Counts { merchant_hour: 30, ..Counts::default() };
     let v = at_redemption(&quiet(Scale::Micro), &busy, &rules);
     assert_eq!((codes(&v), v.action), (vec!["merchant_velocity"], Action::Hold));
@@ -36,7 +46,7 @@ fn a_merchants_own_busy_hours_raise_its_cap_above_its_scales_floor() {
 
 #[test]
 fn orders_hugging_the_threshold_again_and_again_are_held_once_enough_are_seen() {
-    let rules = Rules::default();
+    let rules = holding();
     let hug = Seen { order: Fen::new(10_150), ..quiet(Scale::Small) };
     let few = Counts { threshold_seen: 3, threshold_hugged: 3, ..Counts::default() };
     assert!(at_redemption(&hug, &few, &rules).hits.is_empty(), "four are not yet a pattern");
@@ -60,7 +70,7 @@ fn an_order_hugs_from_the_threshold_to_the_band_above_it() {
 
 #[test]
 fn each_other_rule_names_what_it_saw() {
-    let rules = Rules::default();
+    let rules = holding();
     let c = Counts { till_minute: 6, pair_week: 4, device_residents: 3, ..Counts::default() };
     let s = Seen { local_hour: 2, distance_m: Some(12_000), ..quiet(Scale::Medium) };
     let v = at_redemption(&s, &c, &rules);
@@ -93,6 +103,16 @@ fn a_refund_within_ten_minutes_of_its_redemption_is_quick() {
     assert_eq!(codes(&at_refund(120, &rules)), vec!["quick_refund"]);
     assert!(at_refund(601, &rules).hits.is_empty());
     assert_eq!(Rule::parse("quick_refund"), Some(Rule::QuickRefund));
+}
+
+#[test]
+fn by_default_every_rule_counts_and_none_holds_or_refuses() {
+    let rules = Rules::default();
+    assert!(!rules.act());
+    let busy = Counts { merchant_hour: 500, till_minute: 40, ..Counts::default() };
+    let v = at_redemption(&quiet(Scale::Micro), &busy, &rules);
+    assert_eq!((v.hits.len(), v.action), (2, Action::Allow), "{v:?}");
+    assert!(holding().act());
 }
 
 #[test]

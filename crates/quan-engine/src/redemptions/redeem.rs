@@ -115,7 +115,12 @@ impl Engine {
             order: input.amount,
             discount: &decided.discount,
         };
-        let verdict = self.cashout_verdict(&judged, now).await?;
+        // The rules judge only when a deployment has one hold or refuse.
+        let verdict = if self.config().cashout.act() {
+            self.cashout_verdict(&judged, now).await?
+        } else {
+            quan_domain::cashout::Verdict::default()
+        };
         if let Some(rule) = verdict.refused_by(&self.config().cashout) {
             tracing::warn!(merchant_id = %merchant_id, rule = rule.code(), score = verdict.score, "redemption refused by a cash-out rule");
             return Err(RedemptionError::Refused(Refusal::RiskRule(rule)));
@@ -140,7 +145,9 @@ impl Engine {
             return Err(RedemptionError::Refused(Refusal::AlreadyRedeemed));
         };
         r.ledger_ref = ledger_ref;
-        self.cashout_remember(&judged, now);
+        if self.config().cashout.act() {
+            self.cashout_remember(&judged, now);
+        }
         if let Some(h) = &r.risk {
             tracing::warn!(redemption_id = %r.id, merchant_id = %merchant_id, rules = %h.rules, held_fen = h.held.as_i64(), "redemption held for a risk review");
         }
