@@ -140,24 +140,21 @@ pub struct Rules {
     pub settings: std::collections::BTreeMap<Rule, Setting>,
 }
 
+/// A rule's score, and its action: every rule counts and scores, none
+/// holds or refuses until a deployment says so (what holding would cost
+/// honest merchants is for `quan simulate fraud` to measure first).
+pub fn default_setting(rule: Rule) -> Setting {
+    let score = match rule {
+        Rule::MerchantVelocity | Rule::ThresholdHugging | Rule::SharedDevice => 3,
+        Rule::TillVelocity | Rule::RepeatPair | Rule::FarFromShop | Rule::QuickRefund => 2,
+        Rule::NightHours => 1,
+    };
+    Setting { score, action: Action::Allow }
+}
+
 impl Default for Rules {
     fn default() -> Self {
-        let s = |score, action| Setting { score, action };
-        // Every rule counts and scores; none holds or refuses until a
-        // deployment says so (`quan simulate fraud` is to measure what
-        // holding would cost honest merchants first).
-        let settings = [
-            (Rule::MerchantVelocity, s(3, Action::Allow)),
-            (Rule::TillVelocity, s(2, Action::Allow)),
-            (Rule::ThresholdHugging, s(3, Action::Allow)),
-            (Rule::RepeatPair, s(2, Action::Allow)),
-            (Rule::FarFromShop, s(2, Action::Allow)),
-            (Rule::NightHours, s(1, Action::Allow)),
-            (Rule::SharedDevice, s(3, Action::Allow)),
-            (Rule::QuickRefund, s(2, Action::Allow)),
-        ]
-        .into_iter()
-        .collect();
+        let settings = Rule::ALL.into_iter().map(|r| (r, default_setting(r))).collect();
         Rules {
             merchant_hour_floor: [30, 60, 200, 1_000],
             merchant_hour_times_usual: 4,
@@ -176,9 +173,9 @@ impl Default for Rules {
 }
 
 impl Rules {
-    /// A rule's setting (a rule left out of `settings` counts nothing).
+    /// A rule's setting (its default when `settings` leaves it out).
     pub fn setting(&self, rule: Rule) -> Setting {
-        self.settings.get(&rule).copied().unwrap_or(Setting { score: 0, action: Action::Allow })
+        self.settings.get(&rule).copied().unwrap_or_else(|| default_setting(rule))
     }
 
     /// Whether any rule holds or refuses (else the redemption path need not

@@ -424,6 +424,22 @@ mod tests {
     }
 
     #[test]
+    fn the_cashout_rules_read_as_the_readme_shows_them_and_the_rest_keep_their_defaults() {
+        use quan_domain::cashout::{Action, Rule};
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let p = dir.path().join("quan.toml");
+        let text = "[cashout]\ntill_minute_max = 6\nsettings.till_velocity = { score = 2, action = \"hold\" }\n\
+                    settings.threshold_hugging = { score = 3, action = \"hold\" }\n";
+        std::fs::write(&p, text).unwrap_or_else(|e| panic!("{e}"));
+        let l = load(Some(&p), &env(&[]), &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        let c = &l.config.cashout;
+        assert_eq!(c.setting(Rule::TillVelocity).action, Action::Hold);
+        assert_eq!(c.setting(Rule::RepeatPair).score, 2, "a rule left out keeps its default");
+        assert!(c.act() && c.check().is_ok());
+    }
+
+    #[test]
     fn unknown_keys_and_variables_are_named_in_warnings() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let p = dir.path().join("quan.toml");
