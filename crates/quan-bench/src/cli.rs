@@ -126,6 +126,10 @@ pub struct RedeemArgs {
     /// Which legs to run: engine, http or both.
     #[arg(long, default_value = "both")]
     pub legs: String,
+    /// Also the engine leg with the cash-out rules judging every redemption (counting and
+    /// scoring; holding or refusing none of the benchmark's), and its ratio to the leg without.
+    #[arg(long)]
+    pub cashout: bool,
     /// PostgreSQL server (a database is created and dropped).
     #[arg(long, env = "QUAN_TEST_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     pub pg_url: String,

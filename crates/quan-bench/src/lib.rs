@@ -140,6 +140,7 @@ async fn redeem(a: RedeemArgs) -> anyhow::Result<String> {
         postgres,
         engine,
         http,
+        cashout: a.cashout,
         vouchers: a.vouchers,
         merchants: a.merchants.max(1),
         concurrency: a.concurrency.max(1),

@@ -36,6 +36,8 @@ pub struct RedeemBench {
     pub postgres: bool,
     pub engine: bool,
     pub http: bool,
+    /// Also the engine leg with the cash-out rules judging every redemption.
+    pub cashout: bool,
 }
 
 fn opening() -> chrono::DateTime<chrono::Utc> {
@@ -52,14 +54,36 @@ struct Ready {
     cashiers: Vec<(Actor, String)>,
 }
 
+/// An engine whose cash-out rules judge every redemption and hold or
+/// refuse none the benchmark makes: every rule counts and scores, and the
+/// one set to refuse (a position sent from over 5 km) cannot be met (the
+/// tills send none).
+fn judging() -> quan_engine::EngineConfig {
+    use quan_domain::cashout::{Action, Rule, Rules, Setting};
+    let mut cashout = Rules::default();
+    cashout.settings.insert(Rule::FarFromShop, Setting { score: 2, action: Action::Refuse });
+    quan_engine::EngineConfig { cashout, ..quan_engine::EngineConfig::default() }
+}
+
+/// Which way a leg redeems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Leg {
+    Engine,
+    /// Through the engine with the cash-out rules judging (`judging`).
+    Judged,
+    Http,
+}
+
 async fn ready(
     store: Arc<dyn Store>,
     pg: Option<&sqlx::PgPool>,
     sqlite: Option<&sqlx::SqlitePool>,
     o: &RedeemBench,
+    leg: Leg,
 ) -> anyhow::Result<Ready> {
     let clock = Arc::new(FixedClock::new(opening() - chrono::Duration::days(10)));
-    let engine = crate::setup::engine(store, clock.clone());
+    let config = if leg == Leg::Judged { judging() } else { quan_engine::EngineConfig::default() };
+    let engine = crate::setup::engine_with(store, clock.clone(), config);
     let e = |x: &dyn std::fmt::Display| anyhow::anyhow!("{x}");
     let official = crate::setup::staff(&engine, "bench.official", Role::Official).await?;
     let operator = crate::setup::staff(&engine, "bench.operator", Role::Operator).await?;
@@ -263,8 +287,12 @@ async fn http_run(name: &str, r: &Ready, o: &RedeemBench) -> anyhow::Result<Run>
 async fn on_backend(pg: bool, o: &RedeemBench) -> anyhow::Result<Vec<Run>> {
     let label = if pg { "PostgreSQL" } else { "SQLite" };
     let mut runs = Vec::new();
-    for http in [false, true] {
-        let wanted = if http { o.http } else { o.engine };
+    for leg in [Leg::Engine, Leg::Judged, Leg::Http] {
+        let wanted = match leg {
+            Leg::Engine => o.engine,
+            Leg::Judged => o.engine && o.cashout,
+            Leg::Http => o.http,
+        };
         if !wanted {
             continue;
         }
@@ -280,11 +308,15 @@ async fn on_backend(pg: bool, o: &RedeemBench) -> anyhow::Result<Vec<Run>> {
             let p = s.pool().clone();
             (Arc::new(s), None, Some(p))
         };
-        let r = ready(store, pgpool.as_ref(), sqlite.as_ref(), o).await?;
-        let run = if http {
-            http_run(&format!("redeem over HTTP, {label}, {} connections", o.http_connections), &r, o).await
-        } else {
-            engine_run(&format!("redeem through the engine, {label} (durable)"), &r, o).await
+        let r = ready(store, pgpool.as_ref(), sqlite.as_ref(), o, leg).await?;
+        let run = match leg {
+            Leg::Http => {
+                http_run(&format!("redeem over HTTP, {label}, {} connections", o.http_connections), &r, o).await
+            }
+            Leg::Engine => engine_run(&format!("redeem through the engine, {label} (durable)"), &r, o).await,
+            Leg::Judged => {
+                engine_run(&format!("redeem through the engine, cash-out rules judging, {label}"), &r, o).await
+            }
         };
         drop(r);
         if let Some(p) = pgpool {
@@ -319,6 +351,13 @@ pub async fn run(o: &RedeemBench, json: bool) -> anyhow::Result<String> {
                 "{:<62} {:>8.0} redemptions/s  p50 {:>7.2} ms  p99 {:>7.2} ms  {}\n",
                 r.name, r.claims_per_s, r.p50_ms, r.p99_ms, r.invariants
             ));
+        }
+        for label in ["SQLite", "PostgreSQL"] {
+            let rate = |needle: String| runs.iter().find(|r| r.name.contains(&needle)).map(|r| r.claims_per_s);
+            let plain = rate(format!("the engine, {label} (durable)"));
+            if let (Some(j), Some(p)) = (rate(format!("rules judging, {label}")), plain) {
+                out.push_str(&format!("{label}: with the cash-out rules judging ÷ without: {:.2}\n", j / p.max(1.0)));
+            }
         }
         out
     };

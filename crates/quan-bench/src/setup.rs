@@ -14,6 +14,11 @@ use quan_store::Store;
 /// An engine for a benchmark: a random personal-data key, the in-memory SMS
 /// outbox, and a cheap password hash (accounts are made by the thousand).
 pub fn engine(store: Arc<dyn Store>, clock: Arc<FixedClock>) -> Engine {
+    engine_with(store, clock, EngineConfig::default())
+}
+
+/// As [`engine`], from `config` (its password hash made cheap).
+pub fn engine_with(store: Arc<dyn Store>, clock: Arc<FixedClock>, config: EngineConfig) -> Engine {
     let mut key = [0u8; 32];
     SystemRandom.fill(&mut key);
     Engine::new(EngineParts {
@@ -24,7 +29,7 @@ pub fn engine(store: Arc<dyn Store>, clock: Arc<FixedClock>) -> Engine {
         pii_key: PiiKey::from_bytes(key),
         config: EngineConfig {
             password: quan_engine::PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 },
-            ..EngineConfig::default()
+            ..config
         },
     })
 }

@@ -109,10 +109,14 @@ impl MerchantSeen {
     }
 }
 
+/// A merchant's record on this node, loaded once however many redemptions
+/// meet it first at the same time.
+type Loaded = Arc<tokio::sync::OnceCell<Arc<Mutex<MerchantSeen>>>>;
+
 /// Every merchant this node has met, each loaded once.
 #[derive(Debug, Default)]
 pub(crate) struct CashoutMemory {
-    merchants: Mutex<HashMap<MerchantId, Arc<Mutex<MerchantSeen>>>>,
+    merchants: Mutex<HashMap<MerchantId, Loaded>>,
 }
 
 /// What the rules see of the redemption being decided.
@@ -155,8 +159,8 @@ impl Engine {
 
     /// Counts a recorded redemption for the rules that judge the next ones.
     pub(crate) fn cashout_remember(&self, j: &Judged<'_>, at: DateTime<Utc>) {
-        let seen = self.inner.cashout.merchants.lock().unwrap_or_else(|p| p.into_inner()).get(&j.merchant).cloned();
-        if let Some(seen) = seen {
+        let cell = self.inner.cashout.merchants.lock().unwrap_or_else(|p| p.into_inner()).get(&j.merchant).cloned();
+        if let Some(seen) = cell.as_ref().and_then(|c| c.get()) {
             let t = threshold(j.discount);
             let hugged = t.is_some_and(|t| cashout::hugs(j.order, t, self.inner.config.cashout.hug_band_bp));
             seen.lock().unwrap_or_else(|p| p.into_inner()).push(Event {
@@ -170,26 +174,29 @@ impl Engine {
     }
 
     /// This node's record of a merchant, loaded from its last seven days of
-    /// redemptions the first time.
+    /// redemptions the first time (by one request; the others wait for it).
     async fn merchant_seen(
         &self,
         merchant: MerchantId,
         now: DateTime<Utc>,
     ) -> Result<Arc<Mutex<MerchantSeen>>, StoreError> {
-        if let Some(s) = self.inner.cashout.merchants.lock().unwrap_or_else(|p| p.into_inner()).get(&merchant) {
-            return Ok(s.clone());
-        }
-        let today = now.with_timezone(&UTC8).date_naive();
-        let from = today - Duration::days(DAYS_KEPT);
-        let limit = u32::try_from(EVENTS_MAX).unwrap_or(u32::MAX);
-        let mut past = self.store().redemptions_of_merchant(merchant, (from, today), None, limit).await?;
-        past.reverse();
-        let mut seen = MerchantSeen::default();
-        for r in &past {
-            seen.push(self.event_of(r).await);
-        }
-        let mut all = self.inner.cashout.merchants.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(all.entry(merchant).or_insert_with(|| Arc::new(Mutex::new(seen))).clone())
+        let cell =
+            self.inner.cashout.merchants.lock().unwrap_or_else(|p| p.into_inner()).entry(merchant).or_default().clone();
+        let seen = cell
+            .get_or_try_init(|| async {
+                let today = now.with_timezone(&UTC8).date_naive();
+                let from = today - Duration::days(DAYS_KEPT);
+                let limit = u32::try_from(EVENTS_MAX).unwrap_or(u32::MAX);
+                let mut past = self.store().redemptions_of_merchant(merchant, (from, today), None, limit).await?;
+                past.reverse();
+                let mut seen = MerchantSeen::default();
+                for r in &past {
+                    seen.push(self.event_of(r).await);
+                }
+                Ok::<_, StoreError>(Arc::new(Mutex::new(seen)))
+            })
+            .await?;
+        Ok(seen.clone())
     }
 
     /// A recorded redemption as the rules remember it (its voucher's rule
