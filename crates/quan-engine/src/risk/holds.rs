@@ -28,18 +28,30 @@ impl HoldOutcome {
     }
 }
 
+/// A held redemption with its merchant's name.
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub redemption: Redemption,
+    pub merchant_name: String,
+}
+
 /// Open holds an operator reads at most.
 const HOLDS_LISTED_MAX: u32 = 500;
 
 impl Engine {
     /// The open holds of the operator's region, oldest first.
-    pub async fn risk_holds(&self, actor: &Actor) -> Result<Vec<Redemption>, RiskError> {
+    pub async fn risk_holds(&self, actor: &Actor) -> Result<Vec<Held>, RiskError> {
         let user = self.hold_desk(actor)?;
         let mut out = Vec::new();
+        let mut names = std::collections::HashMap::new();
         for r in self.store().open_risk_holds(HOLDS_LISTED_MAX).await? {
-            let m = self.store().merchant_by_id(r.merchant_id).await?;
-            if user.region.contains_district(&m.app.district) {
-                out.push(r);
+            if !names.contains_key(&r.merchant_id) {
+                let m = self.store().merchant_by_id(r.merchant_id).await?;
+                let mine = user.region.contains_district(&m.app.district);
+                names.insert(r.merchant_id, mine.then_some(m.app.legal_name));
+            }
+            if let Some(Some(name)) = names.get(&r.merchant_id) {
+                out.push(Held { merchant_name: name.clone(), redemption: r });
             }
         }
         Ok(out)

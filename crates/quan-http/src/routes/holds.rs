@@ -27,6 +27,9 @@ pub struct HoldView {
     pub redemption_id: Uuid,
     pub campaign_id: Uuid,
     pub merchant_id: Uuid,
+    /// The merchant's legal name (in the list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_name: Option<String>,
     pub till_id: Option<Uuid>,
     pub order_fen: i64,
     pub subsidy_fen: i64,
@@ -48,6 +51,7 @@ impl HoldView {
             redemption_id: r.id,
             campaign_id: r.campaign_id.as_uuid(),
             merchant_id: r.merchant_id.as_uuid(),
+            merchant_name: None,
             till_id: r.till_id.map(|t| t.as_uuid()),
             order_fen: r.order.as_i64(),
             subsidy_fen: r.subsidy.as_i64(),
@@ -66,7 +70,13 @@ impl HoldView {
     responses((status = 200, body = Vec<HoldView>), (status = 403, body = ErrorBody)))]
 async fn holds(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<HoldView>>> {
     let list = state.engine.risk_holds(&auth.0).await?;
-    Ok(Json(list.iter().filter_map(HoldView::of).collect()))
+    Ok(Json(
+        list.iter()
+            .filter_map(|h| {
+                HoldView::of(&h.redemption).map(|v| HoldView { merchant_name: Some(h.merchant_name.clone()), ..v })
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -12,6 +12,7 @@ mod complaints;
 mod dashboard;
 mod districts;
 mod drafts;
+mod holds;
 mod identities;
 mod merchants;
 mod pauses;
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(pauses::router())
         .merge(identities::router())
+        .merge(holds::router())
 }
 
 async fn login_page() -> StaffLogin {

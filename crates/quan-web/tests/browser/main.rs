@@ -10,6 +10,7 @@ mod dashboard;
 mod districts;
 mod drafts;
 mod flows;
+mod holds;
 mod identities;
 mod lottery;
 mod pauses;
