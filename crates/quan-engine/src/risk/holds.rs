@@ -45,10 +45,10 @@ impl Engine {
         let mut out = Vec::new();
         let mut names = std::collections::HashMap::new();
         for r in self.store().open_risk_holds(HOLDS_LISTED_MAX).await? {
-            if !names.contains_key(&r.merchant_id) {
+            if let std::collections::hash_map::Entry::Vacant(e) = names.entry(r.merchant_id) {
                 let m = self.store().merchant_by_id(r.merchant_id).await?;
                 let mine = user.region.contains_district(&m.app.district);
-                names.insert(r.merchant_id, mine.then_some(m.app.legal_name));
+                e.insert(mine.then_some(m.app.legal_name));
             }
             if let Some(Some(name)) = names.get(&r.merchant_id) {
                 out.push(Held { merchant_name: name.clone(), redemption: r });
