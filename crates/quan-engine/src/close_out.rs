@@ -82,6 +82,12 @@ impl Engine {
                 Fen::new(fen(b.held))
             ));
         }
+        if b.risk_held > 0 {
+            why.push(format!(
+                "{} yuan is held for a risk review: release or recover every hold (console 风控暂扣)",
+                Fen::new(fen(b.risk_held))
+            ));
+        }
         if !why.is_empty() {
             return Err(CampaignError::NotReadyToClose(why.join("; ")));
         }

@@ -23,7 +23,8 @@ pub struct HoldDecision {
 
 #[async_trait]
 pub trait CashoutStore: Send + Sync {
-    /// Held redemptions not decided yet, oldest first, at most `limit`.
+    /// Held redemptions not decided yet that still hold money (a refund may
+    /// have taken it all back), oldest first, at most `limit`.
     async fn open_risk_holds(&self, limit: u32) -> Result<Vec<Redemption>, StoreError>;
     /// Decides a hold and posts `transfers` (release or recovery of its
     /// amount) in one transaction. `NotFound` for no hold;

@@ -80,7 +80,7 @@ macro_rules! impl_risk_hold_store {
                 async fn open_risk_holds(&self, limit: u32) -> Result<Vec<Redemption>, StoreError> {
                     let sql = format!(
                         "SELECT {} FROM redemptions JOIN risk_holds ON risk_holds.redemption_id = redemptions.id
-                         WHERE outcome IS NULL ORDER BY held_at_ms, id LIMIT $1",
+                         WHERE outcome IS NULL AND amount_fen > 0 ORDER BY held_at_ms, id LIMIT $1",
                         quan_store::sql::bulk::REDEMPTION_READ_COLUMNS
                     );
                     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -1,6 +1,7 @@
 //! The money simulation: seeded random sequences of funding, claims,
-//! redemptions (both directions' common path), refunds, merchant suspensions,
-//! expiries, settlements and finally the close-out, driven through the real engine on SQLite; after
+//! redemptions (both directions' common path; a till's second of a minute
+//! held by the cash-out rules), refunds, merchant suspensions, operators
+//! releasing or recovering holds, expiries, settlements and finally the close-out, driven through the real engine on SQLite; after
 //! every step the same checks as `quan audit verify` must pass, plus the
 //! simulation's own bookkeeping (nothing redeemed twice, subsidy never above
 //! face value, stock never oversold).
@@ -46,6 +47,30 @@ fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339(s).map(|d| d.to_utc()).unwrap_or_default()
 }
 
+/// Cash-out rules that hold often: a till's second redemption of a minute
+/// (the simulation's clock stands still between its hourly jumps).
+fn holding_often() -> quan_domain::cashout::Rules {
+    use quan_domain::cashout::{Action, Rule, Rules, Setting};
+    let mut rules = Rules { till_minute_max: 1, ..Rules::default() };
+    rules.settings.insert(Rule::TillVelocity, Setting { score: 2, action: Action::Hold });
+    rules
+}
+
+/// An operator releases or recovers one of the open holds.
+async fn decide_a_hold(engine: &Engine, operator: &Actor, dice: &mut Dice) -> Result<String, String> {
+    use quan_engine::risk::holds::HoldOutcome;
+    let open = engine.risk_holds(operator).await.map_err(|x| x.to_string())?;
+    if open.is_empty() {
+        return Ok("no hold to decide".into());
+    }
+    let h = &open[usize::try_from(dice.below(open.len() as u64)).unwrap_or(0)].redemption;
+    let outcome = if dice.below(2) == 0 { HoldOutcome::Release } else { HoldOutcome::Recover };
+    match engine.decide_risk_hold(operator, h.id, outcome, "sim").await {
+        Ok(_) => Ok(format!("{} hold of {}", outcome.as_str(), h.id)),
+        Err(x) => Ok(format!("{} hold of {}: {}", outcome.as_str(), h.id, quan_engine::Rejection::code(&x))),
+    }
+}
+
 async fn run_seed(seed: u64) -> Result<(), String> {
     let mut dice = Dice(seed);
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -61,6 +86,7 @@ async fn run_seed(seed: u64) -> Result<(), String> {
         pii_key: PiiKey::from_bytes([7; 32]),
         config: EngineConfig {
             password: PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 },
+            cashout: holding_often(),
             ..EngineConfig::default()
         },
     });
@@ -237,11 +263,13 @@ async fn run_seed(seed: u64) -> Result<(), String> {
                 Ok(_) => format!("{action:?} merchant {m}"),
                 Err(x) => format!("{action:?} merchant {m}: {}", quan_engine::Rejection::code(&x)),
             }
-        } else if roll < 94 {
+        } else if roll < 92 {
             let hours = 1 + dice.below(30);
             clock.advance(chrono::Duration::hours(i64::try_from(hours).unwrap_or(1)));
             let ex = engine.expire_campaign(c.id).await.map_err(|x| e(&x))?;
             format!("+{hours} h, expired {}", ex.vouchers)
+        } else if roll < 96 {
+            decide_a_hold(&engine, &operator, &mut dice).await?
         } else {
             let today = clock.now().with_timezone(&quan_domain::UTC8).date_naive();
             let day = today - chrono::Duration::days(1);
@@ -275,6 +303,18 @@ async fn run_seed(seed: u64) -> Result<(), String> {
     let official =
         staff(store.user_by_username(&Username::parse("sim.official").map_err(|x| e(&x))?).await.map_err(|x| e(&x))?);
     engine.change_campaign(&official, c.id, Cmd::BeginClosing, "").await.map_err(|x| e(&x))?;
+    // Open holds keep the campaign from closing until each is decided.
+    let open = engine.risk_holds(&operator).await.map_err(|x| e(&x))?;
+    if !open.is_empty() {
+        match engine.change_campaign(&official, c.id, Cmd::Close, "").await {
+            Err(x) if x.to_string().contains("risk review") => {}
+            other => return Err(format!("closing with {} open holds: {other:?}\n{}", open.len(), log.join("\n"))),
+        }
+        for h in &open {
+            let outcome = quan_engine::risk::holds::HoldOutcome::Release;
+            engine.decide_risk_hold(&operator, h.redemption.id, outcome, "sim end").await.map_err(|x| e(&x))?;
+        }
+    }
     let today = clock.now().with_timezone(&quan_domain::UTC8).date_naive();
     let mut day = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default();
     while day < today {
@@ -292,6 +332,7 @@ async fn run_seed(seed: u64) -> Result<(), String> {
         || b.reserved != 0
         || b.payable != 0
         || b.held != 0
+        || b.risk_held != 0
         || b.recoverable > 0
         || b.returned + b.paid + b.recoverable != i128::from(budget)
     {
