@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use quan_http::client::Conn;
 
-use crate::http::{Backend, Grab, HttpBench, check, drop_database, prepare_grab, start_server};
+use crate::http::{Backend, Grab, HttpBench, checked, drop_database, prepare_grab, start_server};
 use crate::load::{Target, load, resident_post};
 use crate::run::Run;
 
@@ -62,13 +62,8 @@ async fn press(o: &HttpBench, g: &Grab, opening: chrono::DateTime<chrono::Utc>) 
     let elapsed = opened.elapsed();
     let _ = server.child.kill();
     let _ = server.child.wait();
-    let (n, problems) = check(g, &seen.acknowledged).await?;
+    let invariants = checked(g, &seen).await?;
     let acknowledged = seen.acknowledged.len();
-    let invariants = if problems.is_empty() && n == acknowledged as u64 {
-        format!("ok: {n} claims = acknowledged, ≤ stock, 1 per resident, audit clean; answers {:?}", seen.statuses)
-    } else {
-        format!("VIOLATED: {n} stored, {acknowledged} acknowledged: {}", problems.join("; "))
-    };
     let name = format!("{DEFENDED_RUN}, {}, {} connections", g.backend.name(), o.connections);
     Ok(crate::run::finish(&name, attempts, acknowledged, draw, elapsed, last.get(), seen.latencies, invariants))
 }

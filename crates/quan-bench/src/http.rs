@@ -305,6 +305,17 @@ pub(crate) async fn wait_ready(server: &mut Server, what: &str, log: &str) -> an
     }
 }
 
+/// The line of invariants of a grab the load generator saw (`check`).
+pub(crate) async fn checked(g: &Grab, seen: &crate::load::Seen) -> anyhow::Result<String> {
+    let (n, problems) = check(g, &seen.acknowledged).await?;
+    let acknowledged = seen.acknowledged.len();
+    Ok(if problems.is_empty() && n == acknowledged as u64 {
+        format!("ok: {n} claims = acknowledged, ≤ stock, 1 per resident, audit clean; answers {:?}", seen.statuses)
+    } else {
+        format!("VIOLATED: {n} stored, {acknowledged} acknowledged: {}", problems.join("; "))
+    })
+}
+
 /// The invariants after a grab, read from the database with the server stopped.
 pub(crate) async fn check(g: &Grab, acknowledged: &[uuid::Uuid]) -> anyhow::Result<(u64, Vec<String>)> {
     let store = open_store(g).await?;
@@ -367,13 +378,8 @@ pub(crate) async fn http_run_on(o: &HttpBench, g: &Grab) -> anyhow::Result<Vec<R
         if o.memory_seconds > 0 { Some(keep_pressing(server.addr, &g.target, o.pressing()).await) } else { None };
     let _ = server.child.kill();
     let _ = server.child.wait();
-    let (n, problems) = check(g, &seen.acknowledged).await?;
+    let invariants = checked(g, &seen).await?;
     let acknowledged = seen.acknowledged.len();
-    let invariants = if problems.is_empty() && n == acknowledged as u64 {
-        format!("ok: {n} claims = acknowledged, ≤ stock, 1 per resident, audit clean; answers {:?}", seen.statuses)
-    } else {
-        format!("VIOLATED: {n} stored, {acknowledged} acknowledged: {}", problems.join("; "))
-    };
     let name = format!("quan over HTTP, {}, {} connections", g.backend.name(), o.connections);
     let mut runs = vec![crate::run::finish(
         &name,

@@ -45,6 +45,12 @@ pub struct ClaimFacts<'a> {
     pub day: NaiveDate,
 }
 
+/// How every scope counted per this person ends (`…:p:<hex>`): what
+/// giving a person's slots back looks for.
+pub fn person_scope_suffix(person: &crate::KeyedHash) -> String {
+    format!(":p:{}", hex(person.as_bytes()))
+}
+
 /// The scopes a claim under `limits` must take.
 pub fn limit_scopes(limits: &Limits, c: &ClaimFacts<'_>) -> LimitScopes {
     let mut who = Vec::new();

@@ -86,3 +86,11 @@ pub async fn resident(app: &TestApp, phone: &str) -> String {
 pub fn at(app: &TestApp, t: &str) {
     app.clock.set(chrono::DateTime::parse_from_rfc3339(t).map(|d| d.to_utc()).unwrap_or_default());
 }
+
+/// The ID number of a Yichang (Xiling) resident born on 1990-01-01 whose
+/// sequence digits are `420502199001011{seq}` (two digits), with its check
+/// character.
+pub fn yichang_id_number(seq: &str) -> String {
+    let body = format!("420502199001011{seq}");
+    format!("{body}{}", quan_domain::id_number::check_char(body.as_bytes()).unwrap_or('?'))
+}

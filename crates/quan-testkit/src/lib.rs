@@ -247,6 +247,24 @@ impl TestApp {
         self.send(req, token).await
     }
 
+    /// Creates campaign `doc` as `official`, funds its whole budget and
+    /// starts it: (campaign id, first batch id).
+    pub async fn running_campaign(&self, official: &str, doc: &Value) -> (String, String) {
+        let (status, created) = self.post("/api/v1/campaigns", Some(official), doc).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let cid = created["campaign"]["id"].as_str().unwrap_or_default().to_owned();
+        let batch = created["batches"][0]["id"].as_str().unwrap_or_default().to_owned();
+        let budget = doc["campaign"]["budget_fen"].clone();
+        self.post(
+            &format!("/api/v1/campaigns/{cid}/funding"),
+            Some(official),
+            &serde_json::json!({"amount_fen": budget}),
+        )
+        .await;
+        self.post(&format!("/api/v1/campaigns/{cid}/start"), Some(official), &serde_json::json!({})).await;
+        (cid, batch)
+    }
+
     /// POSTs raw bytes with a content type, for malformed-input tests.
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
         self.send(self.client.post(self.url(path)).header("content-type", content_type).body(body), None).await

@@ -59,7 +59,7 @@ impl Engine {
     /// batch it serves (their claims gave them back: an identity conflict
     /// was resolved); the database decides their next claim.
     pub(crate) fn forget_person_claims(&self, person: &quan_domain::KeyedHash) {
-        let suffix = format!(":p:{}", hex::encode(person.as_bytes()));
+        let suffix = quan_domain::claim_limits::person_scope_suffix(person);
         let queues = self.inner.sequencers.queues.lock().unwrap_or_else(|p| p.into_inner());
         for (_, mem) in queues.values() {
             mem.lock().unwrap_or_else(|p| p.into_inner()).taken.retain(|scope, _| !scope.ends_with(&suffix));

@@ -4,7 +4,7 @@
 /// A `LIKE` pattern for the `claim_slots` scopes counted per this person
 /// (`…:p:<hex>`, as `quan_domain::claim_limits` writes them).
 pub fn person_scopes(person: &quan_domain::KeyedHash) -> String {
-    format!("%:p:{}", hex::encode(person.as_bytes()))
+    format!("%{}", quan_domain::claim_limits::person_scope_suffix(person))
 }
 
 /// Expands `freeze_sql` for `$row`'s database: the statements that freeze an

@@ -23,11 +23,7 @@ async fn payment(app: &TestApp) -> String {
             "kinds": [{"stock": 100, "kind": {"code": "c100-20", "name": "满100减20", "discount": {"type": "threshold", "min_order_fen": 10000, "off_fen": 2000},
                 "scope": {"industries": ["catering"]}, "validity": {"type": "days_after_claim", "days": 3}}}]}]
     });
-    let (_, created) = app.post("/api/v1/campaigns", Some(&official), &doc).await;
-    let (cid, batch) =
-        (created["campaign"]["id"].as_str().unwrap_or(""), created["batches"][0]["id"].as_str().unwrap_or(""));
-    app.post(&format!("/api/v1/campaigns/{cid}/funding"), Some(&official), &json!({"amount_fen": 1_000_000})).await;
-    app.post(&format!("/api/v1/campaigns/{cid}/start"), Some(&official), &json!({})).await;
+    let (_, batch) = app.running_campaign(&official, &doc).await;
     let s = shop(app, 1, "catering").await;
     at(app, "2026-12-05T10:00:00+08:00");
     let token = resident(app, PHONE).await;

@@ -26,11 +26,7 @@ async fn the_dashboard_shows_new_figures_every_second_of_a_grab() {
             "kinds": [{"stock": 5, "kind": {"code": "c50-10", "name": "满50减10", "discount": {"type": "threshold", "min_order_fen": 5000, "off_fen": 1000},
                 "validity": {"type": "days_after_claim", "days": 3}}}]}]
     });
-    let (_, created) = app.post("/api/v1/campaigns", Some(&official), &doc).await;
-    let (cid, batch) =
-        (created["campaign"]["id"].as_str().unwrap_or(""), created["batches"][0]["id"].as_str().unwrap_or(""));
-    app.post(&format!("/api/v1/campaigns/{cid}/funding"), Some(&official), &json!({"amount_fen": 1_000_000})).await;
-    app.post(&format!("/api/v1/campaigns/{cid}/start"), Some(&official), &json!({})).await;
+    let (cid, batch) = app.running_campaign(&official, &doc).await;
     let mut residents = Vec::new();
     for n in 0..8 {
         residents.push(resident(&app, &format!("1390000{:04}", 7000 + n)).await);

@@ -29,11 +29,7 @@ async fn an_operator_releases_and_recovers_held_redemptions_from_the_console() {
             "kinds": [{"stock": 10, "kind": {"code": "k10", "name": "立减10元", "discount": {"type": "instant", "off_fen": 1000},
                 "validity": {"type": "days_after_claim", "days": 3}}}]}]
     });
-    let (_, created) = app.post("/api/v1/campaigns", Some(&official), &doc).await;
-    let (cid, batch) =
-        (created["campaign"]["id"].as_str().unwrap_or(""), created["batches"][0]["id"].as_str().unwrap_or(""));
-    app.post(&format!("/api/v1/campaigns/{cid}/funding"), Some(&official), &json!({"amount_fen": 1_000_000})).await;
-    app.post(&format!("/api/v1/campaigns/{cid}/start"), Some(&official), &json!({})).await;
+    let (cid, batch) = app.running_campaign(&official, &doc).await;
     let Shop { id: merchant, cashier, .. } = shop(&app, 1, "catering").await;
     at(&app, "2026-12-05T12:00:00+08:00");
     for phone in ["13900007301", "13900007302", "13900007303"] {

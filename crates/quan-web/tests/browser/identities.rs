@@ -11,14 +11,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::support::{Browser, available, sign_in, within};
-
-/// `42050219900101` + `seq` + its check digit.
-fn id_number(seq: &str) -> String {
-    let body = format!("420502199001011{seq}");
-    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body.bytes().zip(weights).map(|(b, w)| u32::from(b - b'0') * w).sum();
-    format!("{body}{}", b"10X98765432"[(sum % 11) as usize] as char)
-}
+use quan_testkit::fixtures::yichang_id_number;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_resolves_an_identity_conflict_from_the_console_and_reads_what_it_froze() {
@@ -26,7 +19,7 @@ async fn an_operator_resolves_an_identity_conflict_from_the_console_and_reads_wh
         return;
     }
     let app = TestApp::sqlite().await;
-    let number = id_number("67");
+    let number = yichang_id_number("67");
     let csv = format!("name,id_number,phone\n赵小青,{number},13900007102\n");
     let v = quan_engine::risk::real_name::FileVerifier::from_csv(&csv).unwrap_or_else(|e| panic!("{e}"));
     app.engine.use_identity_verifier(std::sync::Arc::new(v));
@@ -39,11 +32,7 @@ async fn an_operator_resolves_an_identity_conflict_from_the_console_and_reads_wh
             "kinds": [{"stock": 5, "kind": {"code": "k10", "name": "立减10元", "discount": {"type": "instant", "off_fen": 1000},
                 "validity": {"type": "days_after_claim", "days": 3}}}]}]
     });
-    let (_, created) = app.post("/api/v1/campaigns", Some(&official), &doc).await;
-    let (cid, batch) =
-        (created["campaign"]["id"].as_str().unwrap_or(""), created["batches"][0]["id"].as_str().unwrap_or(""));
-    app.post(&format!("/api/v1/campaigns/{cid}/funding"), Some(&official), &json!({"amount_fen": 1_000_000})).await;
-    app.post(&format!("/api/v1/campaigns/{cid}/start"), Some(&official), &json!({})).await;
+    let (_, batch) = app.running_campaign(&official, &doc).await;
     let stranger = resident(&app, "13900007101").await;
     let holder = resident(&app, "13900007102").await;
     app.post("/api/v1/me/identity", Some(&stranger), &json!({"id_number": number})).await;
@@ -82,7 +71,7 @@ async fn a_resident_passes_the_real_name_check_on_the_batch_page_after_a_named_m
         return;
     }
     let app = TestApp::sqlite().await;
-    let number = id_number("89");
+    let number = yichang_id_number("89");
     let phone = "13900007201";
     let csv = format!("name,id_number,phone\n钱小蓝,{number},{phone}\n");
     let v = quan_engine::risk::real_name::FileVerifier::from_csv(&csv).unwrap_or_else(|e| panic!("{e}"));
@@ -96,11 +85,7 @@ async fn a_resident_passes_the_real_name_check_on_the_batch_page_after_a_named_m
             "kinds": [{"stock": 5, "kind": {"code": "k10", "name": "立减10元", "discount": {"type": "instant", "off_fen": 1000},
                 "validity": {"type": "days_after_claim", "days": 3}}}]}]
     });
-    let (_, created) = app.post("/api/v1/campaigns", Some(&official), &doc).await;
-    let (cid, batch) =
-        (created["campaign"]["id"].as_str().unwrap_or(""), created["batches"][0]["id"].as_str().unwrap_or(""));
-    app.post(&format!("/api/v1/campaigns/{cid}/funding"), Some(&official), &json!({"amount_fen": 1_000_000})).await;
-    app.post(&format!("/api/v1/campaigns/{cid}/start"), Some(&official), &json!({})).await;
+    let (_, batch) = app.running_campaign(&official, &doc).await;
 
     let b = Browser::start().await;
     b.go(&app.url("/h5/")).await;

@@ -26,11 +26,7 @@ async fn an_official_pauses_a_batch_from_the_console_and_lifts_the_pause() {
             "kinds": [{"stock": 5, "kind": {"code": "k10", "name": "立减10元", "discount": {"type": "instant", "off_fen": 1000},
                 "validity": {"type": "days_after_claim", "days": 3}}}]}]
     });
-    let (_, created) = app.post("/api/v1/campaigns", Some(&official), &doc).await;
-    let (cid, batch) =
-        (created["campaign"]["id"].as_str().unwrap_or(""), created["batches"][0]["id"].as_str().unwrap_or(""));
-    app.post(&format!("/api/v1/campaigns/{cid}/funding"), Some(&official), &json!({"amount_fen": 1_000_000})).await;
-    app.post(&format!("/api/v1/campaigns/{cid}/start"), Some(&official), &json!({})).await;
+    let (_, batch) = app.running_campaign(&official, &doc).await;
     let token = resident(&app, "13900007001").await;
     at(&app, "2026-12-05T10:00:05+08:00");
 

@@ -11,15 +11,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::api_redemptions::{at, code_of};
-
-/// An ID number of a Yichang resident born in 1990, with its check digit.
-fn id_number(seq: &str) -> String {
-    let body = format!("420502199001011{seq}");
-    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body.bytes().zip(weights).map(|(b, w)| u32::from(b - b'0') * w).sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{body}{check}")
-}
+use quan_testkit::fixtures::yichang_id_number;
 
 /// A running campaign with one grab batch counted per person, once per
 /// batch and once per campaign (the second limit kept in `claim_slots`).
@@ -54,7 +46,7 @@ async fn resolving_a_conflict_on_postgres_freezes_and_gives_back_the_same() {
 }
 
 async fn resolved_for_the_holder(app: TestApp) {
-    let victim_id = id_number("23");
+    let victim_id = yichang_id_number("23");
     let csv = format!("name,id_number,phone\n王小明,{victim_id},13800000002\n");
     let v = quan_engine::risk::real_name::FileVerifier::from_csv(&csv).unwrap_or_else(|e| panic!("{e}"));
     app.engine.use_identity_verifier(std::sync::Arc::new(v));
@@ -117,7 +109,7 @@ async fn resolved_for_the_holder(app: TestApp) {
 async fn a_second_node_forgets_the_losing_claims_at_its_next_round() {
     let Some(a) = TestApp::postgres().await else { return };
     let Some(b) = a.second_node().await else { return };
-    let victim_id = id_number("45");
+    let victim_id = yichang_id_number("45");
     let csv = format!("name,id_number,phone\n李小红,{victim_id},13800000012\n");
     let v = quan_engine::risk::real_name::FileVerifier::from_csv(&csv).unwrap_or_else(|e| panic!("{e}"));
     a.engine.use_identity_verifier(std::sync::Arc::new(v));

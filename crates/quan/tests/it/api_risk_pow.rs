@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::api_redemptions::at;
+use quan_testkit::fixtures::yichang_id_number;
 
 /// A running campaign whose grab batch asks for proof of work (no window).
 async fn pow_batch(app: &TestApp, stock: u32) -> String {
@@ -155,19 +156,10 @@ async fn one_account_is_rate_limited_by_name_while_many_phones_behind_one_addres
     assert_eq!(refused, 0, "a carrier's NAT address is not punished");
 }
 
-/// An ID number of a Yichang resident born in 1990, with its check digit.
-fn id_number(seq: &str) -> String {
-    let body = format!("420502199001011{seq}");
-    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body.bytes().zip(weights).map(|(b, w)| u32::from(b - b'0') * w).sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{body}{check}")
-}
-
 #[tokio::test]
 async fn a_number_recorded_by_a_stranger_does_not_stop_its_checked_holder_and_the_conflict_is_resolved_for_them() {
     let app = TestApp::sqlite().await;
-    let victim_id = id_number("23");
+    let victim_id = yichang_id_number("23");
     let csv = format!("name,id_number,phone\n王小明,{victim_id},13800000002\n");
     let v = quan_engine::risk::real_name::FileVerifier::from_csv(&csv).unwrap_or_else(|e| panic!("{e}"));
     at(&app, "2026-12-05T09:00:00+08:00");
