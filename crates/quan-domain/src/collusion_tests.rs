@@ -1,0 +1,93 @@
+use super::*;
+
+/// A small linear congruential generator: tests stay deterministic.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: u32) -> u32 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % u64::from(n)) as u32
+    }
+}
+
+/// Residents `0..residents` each redeem `per` times at random shops of
+/// `0..merchants`, one order in ten hugging the threshold.
+fn honest(residents: u32, merchants: u32, per: u32, seed: u64) -> Vec<Edge> {
+    let mut rng = Lcg(seed);
+    let mut pairs: BTreeMap<(u32, u32), (u32, u32)> = BTreeMap::new();
+    for r in 0..residents {
+        for _ in 0..per {
+            let m = rng.next(merchants);
+            let hug = u32::from(rng.next(10) == 0);
+            let x = pairs.entry((r, m)).or_default();
+            x.0 += 1;
+            x.1 += hug;
+        }
+    }
+    pairs
+        .into_iter()
+        .map(|((resident, merchant), (redemptions, hugging))| Edge { resident, merchant, redemptions, hugging })
+        .collect()
+}
+
+fn ring(edges: &mut Vec<Edge>, residents: std::ops::Range<u32>, merchants: &[u32], per: u32) {
+    for r in residents {
+        for (k, &m) in merchants.iter().enumerate() {
+            let n = per / merchants.len() as u32 + u32::from((k as u32) < per % merchants.len() as u32);
+            if n > 0 {
+                edges.push(Edge { resident: r, merchant: m, redemptions: n, hugging: n });
+            }
+        }
+    }
+}
+
+#[test]
+fn log2_in_fixed_point_is_exact_on_powers_and_close_between() {
+    assert_eq!(log2_q16(1), 0);
+    assert_eq!(log2_q16(2), 1 << 16);
+    assert_eq!(log2_q16(1024), 10 << 16);
+    // log2(10) = 3.3219…
+    let ten = log2_q16(10);
+    assert!((ten as i64 - 217_706).abs() < 8, "{ten}");
+}
+
+#[test]
+fn an_honest_city_has_no_ring() {
+    let edges = honest(3_000, 300, 6, 7);
+    assert_eq!(rings(&edges, &Settings::default()), vec![]);
+}
+
+#[test]
+fn a_ring_of_five_residents_and_one_shop_is_found_amid_honest_trade() {
+    let mut edges = honest(3_000, 300, 6, 11);
+    ring(&mut edges, 3_000..3_005, &[17], 6);
+    let found = rings(&edges, &Settings::default());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].merchants, vec![17]);
+    assert_eq!(found[0].residents, (3_000..3_005).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_large_ring_over_seven_shops_is_found_whole_and_its_residents_shop_honestly_too() {
+    let mut edges = honest(3_000, 300, 6, 13);
+    let shops = [3, 40, 77, 120, 150, 200, 260];
+    ring(&mut edges, 3_000..3_200, &shops, 7);
+    // Each ring member also redeems once at an ordinary shop.
+    for r in 3_000..3_200 {
+        edges.push(Edge { resident: r, merchant: (r * 7) % 300, redemptions: 1, hugging: 0 });
+    }
+    let found = rings(&edges, &Settings::default());
+    let merchants: std::collections::BTreeSet<u32> = found.iter().flat_map(|r| r.merchants.clone()).collect();
+    let residents: usize = found.iter().map(|r| r.residents.len()).sum();
+    assert_eq!(merchants, shops.into_iter().collect());
+    assert!(residents >= 190, "{residents}");
+}
+
+#[test]
+fn loyal_customers_of_one_shop_who_do_not_hug_the_threshold_are_no_ring() {
+    let mut edges = honest(2_000, 200, 6, 17);
+    for r in 2_000..2_030 {
+        edges.push(Edge { resident: r, merchant: 5, redemptions: 6, hugging: 1 });
+    }
+    assert_eq!(rings(&edges, &Settings::default()), vec![]);
+}
