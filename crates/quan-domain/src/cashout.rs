@@ -273,6 +273,18 @@ impl Verdict {
     }
 }
 
+/// A voucher's threshold (满X减Y), if its rule has one; in a pack of
+/// tiers, the tier whose money off is `face`.
+pub fn threshold(d: &crate::voucher_kind::Discount, face: Fen) -> Option<Fen> {
+    use crate::voucher_kind::Discount;
+    match d {
+        Discount::Threshold { min_order_fen, .. } => Some(*min_order_fen),
+        Discount::Percent { min_order_fen, .. } if *min_order_fen > Fen::ZERO => Some(*min_order_fen),
+        Discount::Tiers { tiers } => tiers.iter().find(|t| t.off_fen == face).map(|t| t.min_order_fen),
+        _ => None,
+    }
+}
+
 /// Whether an order hugs its threshold: at or above it, within `band_bp`
 /// basis points of it.
 pub fn hugs(order: Fen, threshold: Fen, band_bp: u32) -> bool {

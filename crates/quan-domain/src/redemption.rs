@@ -56,17 +56,20 @@ pub enum FreezeReason {
     /// Claimed under an ID number whose verified holder is another account
     /// (an operator resolved the identity conflict for the holder).
     IdentityConflict,
+    /// An operator froze it while a risk case about its holder is open.
+    RiskCase,
 }
 
 impl FreezeReason {
     pub fn as_str(self) -> &'static str {
         match self {
             FreezeReason::IdentityConflict => "identity_conflict",
+            FreezeReason::RiskCase => "risk_case",
         }
     }
 
     pub fn parse(s: &str) -> Option<FreezeReason> {
-        [FreezeReason::IdentityConflict].into_iter().find(|r| r.as_str() == s)
+        [FreezeReason::IdentityConflict, FreezeReason::RiskCase].into_iter().find(|r| r.as_str() == s)
     }
 }
 
@@ -74,6 +77,7 @@ impl std::fmt::Display for FreezeReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             FreezeReason::IdentityConflict => "it was claimed under an ID number another account holds",
+            FreezeReason::RiskCase => "a risk case about its holder is open",
         })
     }
 }

@@ -36,6 +36,7 @@ pub mod merchant_phones;
 pub mod merchant_reads;
 pub mod merchant_review;
 pub mod merchants;
+pub mod platform_key;
 pub mod random;
 mod rate_limit;
 pub mod redemptions;
@@ -129,6 +130,8 @@ pub struct EngineConfig {
     /// The cash-out rules at redemption (`[cashout]`).
     #[serde(skip)]
     pub cashout: quan_domain::cashout::Rules,
+    /// The nightly analysis (`[analysis]`).
+    pub analysis: risk::analysis::AnalysisConfig,
 }
 
 impl Default for EngineConfig {
@@ -155,6 +158,7 @@ impl Default for EngineConfig {
             admission_drawn_by_caller: false,
             risk: risk::config::RiskConfig::default(),
             cashout: quan_domain::cashout::Rules::default(),
+            analysis: risk::analysis::AnalysisConfig::default(),
         }
     }
 }

@@ -112,8 +112,8 @@ impl Engine {
     /// before it, less what settlements moved before (and at most what is
     /// payable now), is due. What the merchant owes back (refunds after an
     /// earlier payment) is netted first; the rest is paid with anything held
-    /// before, or held (suspended or not approved merchants) with the
-    /// reason. Idempotent per day: the row and its transfers commit together.
+    /// before, or held (suspended or not approved merchants, or merchants an
+    /// open risk case holds) with the reason. Idempotent per day: the row and its transfers commit together.
     pub async fn settle(&self, day: NaiveDate) -> Result<SettlementRun, SettlementError> {
         let cutoff = self.config().business_day_cutoff;
         let (_, end) = BusinessDay::from_date(day).bounds(cutoff);
@@ -123,8 +123,9 @@ impl Engine {
         }
         let mut rows = Vec::new();
         let mut transfers = Vec::new();
+        let held: std::collections::HashSet<_> = self.store().settlement_holds().await?.into_iter().collect();
         for o in self.store().owed_until(end).await? {
-            if let Some((row, posts)) = self.settlement_of(&o, day, now).await? {
+            if let Some((row, posts)) = self.settlement_of(&o, day, now, held.contains(&o.merchant_id)).await? {
                 rows.push(row);
                 transfers.push(posts);
             }
@@ -143,6 +144,7 @@ impl Engine {
         o: &quan_store::Owed,
         day: NaiveDate,
         now: chrono::DateTime<chrono::Utc>,
+        case_hold: bool,
     ) -> Result<Option<(Settlement, Vec<Transfer>)>, SettlementError> {
         // What the day left owed, but never more than is payable now: a
         // refund after the day's end has already taken its part back.
@@ -152,6 +154,7 @@ impl Engine {
         }
         let m = self.store().merchant_by_id(o.merchant_id).await?;
         let (may_pay, reason) = match m.status {
+            MerchantStatus::Approved if case_hold => (false, "held by a risk case".to_owned()),
             MerchantStatus::Approved => (true, String::new()),
             MerchantStatus::Suspended => (false, format!("merchant suspended: {}", m.status_reason)),
             s => (false, format!("merchant is {}", s.as_str())),

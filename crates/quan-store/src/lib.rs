@@ -3,6 +3,7 @@
 //! backend must pass.
 
 mod campaign_records;
+mod case_traits;
 mod cashout_traits;
 mod claim_plan;
 mod claim_records;
@@ -25,6 +26,10 @@ pub mod sql;
 mod traits;
 
 pub use campaign_records::{Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, LotteryState};
+pub use case_traits::{
+    CaseAction, CaseEffect, CaseMember, CaseStore, ClaimFact, EffectDone, NewCase, ProductPrices, RedemptionFact,
+    RiskCase,
+};
 pub use cashout_traits::{CashoutStore, HoldDecision};
 pub use claim_plan::{ClaimPlan, FirstVoucherRounds, SlotRounds, Unstored};
 pub use claim_records::{

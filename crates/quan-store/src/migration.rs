@@ -190,6 +190,11 @@ macro_rules! migrations {
                 name: "risk_holds",
                 sql: include_str!(concat!($dir, "/0031_risk_holds.sql")),
             },
+            $crate::Migration {
+                version: 32,
+                name: "risk_cases",
+                sql: include_str!(concat!($dir, "/0032_risk_cases.sql")),
+            },
         ]
     };
 }

@@ -532,6 +532,7 @@ pub trait Store:
     + CampaignDraftStore
     + crate::RiskStore
     + crate::CashoutStore
+    + crate::CaseStore
     + MerchantStore
     + RedemptionStore
     + SettlementStore
@@ -558,6 +559,7 @@ impl<T> Store for T where
         + CampaignDraftStore
         + crate::RiskStore
         + crate::CashoutStore
+        + crate::CaseStore
         + MerchantStore
         + RedemptionStore
         + SettlementStore

@@ -72,6 +72,9 @@ pub enum Command {
     /// Audits of the money.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Risk control after the grab: the nightly analysis, cases and their evidence.
+    #[command(subcommand)]
+    Risk(RiskCmd),
     /// Settlement: pay merchants what business day D (UTC+8) left owed, once (`--date D`), import
     /// the bank's confirmation (`confirm FILE`) and reconcile a payment channel's bill
     /// (`reconcile FILE`). Suspended merchants are held, with the reason. Running a day twice
@@ -269,6 +272,39 @@ pub enum AdmissionCmd {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RiskCmd {
+    /// Run the nightly analysis now: rings in the resident–merchant graph, merchants hugging
+    /// thresholds, hoarding cohorts, prices raised before a batch opened. Opens a case per
+    /// finding (or records it again on the open one) and, with `[analysis] hold_settlement`,
+    /// holds a ring's merchants' settlement at once.
+    Analyse,
+    /// List the cases (open ones only with --open).
+    Cases {
+        #[arg(long)]
+        open: bool,
+    },
+    /// Write a case's evidence package into a new directory: summary.txt (Chinese), case.json,
+    /// redemptions.csv, graph.json, graph.svg, and manifest.json (every file's SHA-256) signed
+    /// with the deployment's SM2 key in manifest.sig.
+    Export {
+        /// The case's number (or id).
+        #[arg(value_name = "CASE")]
+        case: String,
+        /// The directory to create.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Check an evidence package: every file against the manifest, the manifest's signature
+    /// against this deployment's key. Exit status 1 on any difference.
+    Verify {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Print the deployment's public SM2 key (SEC1, hex) that signs evidence packages.
+    PublicKey,
 }
 
 #[derive(Debug, Subcommand)]

@@ -95,6 +95,10 @@ async fn execute(config: &config::Config, command: Command, demo_dir: Option<Pat
             Printed::ok(commands::demo::run(config, &o).await?)
         }
         Command::Report(c) => report(config, c).await,
+        Command::Risk(c) => {
+            let (text, ok) = commands::risk::dispatch(config, c).await?;
+            Printed::unless(text, ok, "the evidence package does not verify (above)")
+        }
         Command::Openapi => Printed::ok(quan_http::openapi_json()),
         Command::Config => Printed::ok(config.to_redacted_toml()),
         Command::Admin(AdminCommand::CreateUser { role, region, username, display_name, password_stdin }) => {

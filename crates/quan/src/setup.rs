@@ -149,6 +149,7 @@ pub fn engine_config(config: &Config) -> anyhow::Result<EngineConfig> {
         complaints: config.complaints.clone(),
         risk: config.risk,
         cashout: config.cashout.clone(),
+        analysis: config.analysis.clone(),
         ..config.accounts.clone()
     })
 }

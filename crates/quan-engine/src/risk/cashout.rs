@@ -131,11 +131,7 @@ pub(crate) struct Judged<'a> {
 
 /// A voucher's threshold (满X减Y), if its rule has one.
 fn threshold(d: &Discount) -> Option<Fen> {
-    match d {
-        Discount::Threshold { min_order_fen, .. } => Some(*min_order_fen),
-        Discount::Percent { min_order_fen, .. } if *min_order_fen > Fen::ZERO => Some(*min_order_fen),
-        _ => None,
-    }
+    quan_domain::cashout::threshold(d, Fen::ZERO)
 }
 
 impl Engine {

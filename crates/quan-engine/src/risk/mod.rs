@@ -2,8 +2,12 @@
 //! (`admission.rs`) and the bureau's kill switch (`pauses.rs`).
 
 pub mod admission;
+pub mod analysis;
+pub mod cases;
 pub mod cashout;
 pub mod config;
+pub mod evidence;
+mod findings;
 pub mod gate;
 pub mod holds;
 pub mod pauses;
@@ -31,6 +35,8 @@ pub enum RiskError {
     HoldDecided,
     #[error("this hold changed (a refund) while it was decided; look again")]
     HoldChanged,
+    #[error("this case is closed")]
+    CaseClosed,
     #[error(transparent)]
     Store(StoreError),
 }
@@ -57,7 +63,9 @@ impl Rejection for RiskError {
             RiskError::Invalid(_) | RiskError::NoWindow => Status::Unprocessable,
             RiskError::NotFound => Status::NotFound,
             RiskError::Forbidden => Status::Forbidden,
-            RiskError::AlreadyResumed | RiskError::HoldDecided | RiskError::HoldChanged => Status::Conflict,
+            RiskError::AlreadyResumed | RiskError::HoldDecided | RiskError::HoldChanged | RiskError::CaseClosed => {
+                Status::Conflict
+            }
             RiskError::Store(_) => Status::Internal,
         }
     }
@@ -70,6 +78,7 @@ impl Rejection for RiskError {
             RiskError::AlreadyResumed => "already_resumed",
             RiskError::HoldDecided => "hold_decided",
             RiskError::HoldChanged => "hold_changed",
+            RiskError::CaseClosed => "case_closed",
             RiskError::Store(_) => "internal",
         }
     }

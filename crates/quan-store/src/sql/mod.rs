@@ -20,6 +20,8 @@ pub mod merchants;
 pub mod redemptions;
 pub mod reports;
 pub mod risk;
+pub mod risk_cases;
+pub mod risk_facts;
 pub mod risk_holds;
 pub mod sessions;
 pub mod settlements;
@@ -53,6 +55,8 @@ macro_rules! impl_sql_store {
         $crate::impl_freeze_sql!($row);
         $crate::impl_risk_store!($store, $row);
         $crate::impl_risk_hold_store!($store, $row);
+        $crate::impl_risk_fact_sql!($row);
+        $crate::impl_risk_case_store!($store, $row);
     };
 }
 

@@ -7,5 +7,6 @@ pub mod demo;
 pub mod import;
 pub mod prose;
 pub mod report;
+pub mod risk;
 pub mod serve;
 pub mod settle;

@@ -68,5 +68,6 @@ pub fn check_ranges(c: &Config) -> anyhow::Result<()> {
     c.complaints.check().map_err(|e| anyhow::anyhow!("complaints.{}: {}", e.field, e.message))?;
     c.risk.check().map_err(|e| anyhow::anyhow!("{e}"))?;
     c.cashout.check().map_err(|e| anyhow::anyhow!("{e}"))?;
+    c.analysis.check().map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
 }

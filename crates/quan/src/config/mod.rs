@@ -34,6 +34,10 @@ pub struct Config {
     /// `[cashout]`: the rules at redemption against cash-out — limits, and
     /// each rule's score and action (`allow`, `hold`, `refuse`).
     pub cashout: quan_domain::cashout::Rules,
+    /// `[analysis]`: the nightly analysis — what makes a ring, a merchant
+    /// hugging thresholds, a hoarding cohort, a raised price; and whether a
+    /// ring's case holds its merchants' settlement at once.
+    pub analysis: quan_engine::risk::analysis::AnalysisConfig,
     /// `[identity]`: where real-name checks (三要素) go.
     pub identity: IdentityConfig,
 }
@@ -199,6 +203,7 @@ impl Default for Config {
             complaints: quan_domain::complaint::ComplaintLimits::default(),
             risk: quan_engine::risk::config::RiskConfig::default(),
             cashout: quan_domain::cashout::Rules::default(),
+            analysis: quan_engine::risk::analysis::AnalysisConfig::default(),
             identity: IdentityConfig::default(),
         }
     }

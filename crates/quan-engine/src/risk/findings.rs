@@ -1,0 +1,208 @@
+//! A finding of the nightly analysis as a case: its subject (one open case
+//! per subject), members, evidence (JSON: what an official hands over) and
+//! a summary in Chinese.
+
+use chrono::{DateTime, Utc};
+use quan_domain::{CampaignId, Fen, MerchantId, ResidentId, collusion, hoarding, price_guard};
+use quan_store::{CaseMember, Merchant, NewCase, ProductPrices, RedemptionFact};
+use serde_json::json;
+
+use super::analysis::merchant_member;
+
+/// ¥ with two decimals, for summaries.
+pub(crate) fn yuan(f: Fen) -> String {
+    let v = f.as_i64();
+    format!("¥{}{}.{:02}", if v < 0 { "-" } else { "" }, v.unsigned_abs() / 100, v.unsigned_abs() % 100)
+}
+
+fn redemption_rows(rs: &[&RedemptionFact]) -> serde_json::Value {
+    rs.iter()
+        .map(|f| {
+            json!({"id": f.id, "resident": f.resident, "merchant": f.merchant, "order_fen": f.order.as_i64(),
+                   "subsidy_fen": f.subsidy.as_i64(), "redeemed_at": f.redeemed_at.to_rfc3339()})
+        })
+        .collect()
+}
+
+fn subsidy(rs: &[&RedemptionFact]) -> Fen {
+    Fen::new(rs.iter().map(|f| f.subsidy.as_i64()).sum())
+}
+
+fn resident_member(r: &ResidentId) -> CaseMember {
+    CaseMember { kind: "resident", id: r.to_string() }
+}
+
+/// A ring's case: its merchants (with names), residents, the graph's edges
+/// between them and every redemption inside it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn ring_case(
+    id: uuid::Uuid,
+    campaign: CampaignId,
+    district: &str,
+    (merchants, names, residents): (&[MerchantId], &[String], &[ResidentId]),
+    ring: &collusion::Ring,
+    inside: &[&RedemptionFact],
+    edges: &[(ResidentId, MerchantId, u32, u32)],
+    at: DateTime<Utc>,
+) -> NewCase {
+    let amount = subsidy(inside);
+    let mut sorted: Vec<String> = merchants.iter().map(|m| m.to_string()).collect();
+    sorted.sort();
+    let evidence = json!({
+        "finding": "ring", "campaign": campaign,
+        "merchants": merchants.iter().zip(names).map(|(m, n)| json!({"id": m, "name": n})).collect::<Vec<_>>(),
+        "residents": residents,
+        "edges": edges.iter().map(|(r, m, n, h)| json!({"resident": r, "merchant": m, "redemptions": n, "hugging": h})).collect::<Vec<_>>(),
+        "redemptions": redemption_rows(inside),
+        "scores": {"redemptions": ring.redemptions, "hugging": ring.hugging, "inside_pct": ring.inside_pct, "density_q16": ring.density_q16},
+    });
+    let summary = format!(
+        "疑似套现团伙：{} 名居民在 {} 家商户（{}）共核销 {} 笔，其中 {} 笔订单金额仅略高于使用门槛；这些居民 {}% 的核销发生在这几家商户，涉及补贴 {}。",
+        residents.len(),
+        merchants.len(),
+        names.join("、"),
+        ring.redemptions,
+        ring.hugging,
+        ring.inside_pct,
+        yuan(amount)
+    );
+    let mut members: Vec<CaseMember> = merchants.iter().map(|m| merchant_member(*m)).collect();
+    members.extend(residents.iter().map(resident_member));
+    NewCase {
+        id,
+        kind: "ring",
+        subject: format!("ring:{}", sorted.first().cloned().unwrap_or_default()),
+        source: "graph_ring".into(),
+        district: district.to_owned(),
+        campaign: Some(campaign),
+        score: ring.score(),
+        summary,
+        evidence: evidence.to_string(),
+        amount,
+        members,
+        at,
+    }
+}
+
+/// A merchant whose threshold orders hug the threshold again and again.
+pub(crate) fn hugging_case(
+    id: uuid::Uuid,
+    campaign: CampaignId,
+    m: &Merchant,
+    (n, hugged): (u32, u32),
+    mine: &[&RedemptionFact],
+    at: DateTime<Utc>,
+) -> NewCase {
+    let amount = subsidy(mine);
+    let evidence = json!({
+        "finding": "threshold_hugging", "campaign": campaign,
+        "merchants": [{"id": m.id, "name": m.app.legal_name}],
+        "redemptions": redemption_rows(mine),
+        "scores": {"threshold_orders": n, "hugging": hugged},
+    });
+    NewCase {
+        id,
+        kind: "merchant",
+        subject: format!("merchant:{}:hugging", m.id),
+        source: "threshold_hugging".into(),
+        district: m.app.district.as_str().to_owned(),
+        campaign: Some(campaign),
+        score: i64::from(hugged),
+        summary: format!(
+            "门槛凑单：商户「{}」的 {} 笔满减核销中有 {} 笔订单金额仅略高于使用门槛，涉及补贴 {}。",
+            m.app.legal_name,
+            n,
+            hugged,
+            yuan(amount)
+        ),
+        evidence: evidence.to_string(),
+        amount,
+        members: vec![merchant_member(m.id)],
+        at,
+    }
+}
+
+/// Accounts registered together that claimed and let the vouchers lie.
+pub(crate) fn hoarding_case(
+    id: uuid::Uuid,
+    campaign: CampaignId,
+    region: &str,
+    c: &hoarding::Cohort,
+    idle: &[ResidentId],
+    at: DateTime<Utc>,
+) -> NewCase {
+    let start = DateTime::from_timestamp(c.starts_s, 0).unwrap_or_default();
+    let local = start.with_timezone(&quan_domain::UTC8).format("%Y-%m-%d %H:00");
+    NewCase {
+        id,
+        kind: "resident",
+        subject: format!("cohort:{campaign}:{}", c.starts_s),
+        source: "hoarding".into(),
+        district: region.to_owned(),
+        campaign: Some(campaign),
+        score: i64::from(c.vouchers),
+        summary: format!(
+            "疑似囤券：{local}（北京时间）这一小时注册的 {} 个领券账户中，{} 个领券后从未核销，共持有 {} 张。",
+            c.claiming,
+            idle.len(),
+            c.vouchers
+        ),
+        evidence: json!({"finding": "hoarding", "campaign": campaign, "registered_from": start.to_rfc3339(),
+                         "claiming": c.claiming, "residents": idle, "vouchers": c.vouchers})
+        .to_string(),
+        amount: Fen::ZERO,
+        members: idle.iter().map(resident_member).collect(),
+        at,
+    }
+}
+
+/// A product whose price rose before a batch opened, or stands above the
+/// same model elsewhere.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn price_case(
+    id: uuid::Uuid,
+    campaign: CampaignId,
+    district: &str,
+    p: &ProductPrices,
+    batch: quan_domain::BatchId,
+    batch_name: &str,
+    raise: &price_guard::Raise,
+    at: DateTime<Utc>,
+) -> NewCase {
+    let (why, before, now, bp) = match *raise {
+        price_guard::Raise::OverOwnPast { before, at_open, rise_bp } => ("开售前涨价", before, at_open, rise_bp),
+        price_guard::Raise::OverPeers { peers, at_open, excess_bp } => {
+            ("高于其他商户同型号", peers, at_open, excess_bp)
+        }
+    };
+    let history: Vec<serde_json::Value> =
+        p.history.iter().map(|(t, f)| json!({"at": t.to_rfc3339(), "price_fen": f.as_i64()})).collect();
+    NewCase {
+        id,
+        kind: "product",
+        subject: format!("product:{}:{}", p.merchant, p.sku),
+        source: "price_raise".into(),
+        district: district.to_owned(),
+        campaign: Some(campaign),
+        score: bp / 100,
+        summary: format!(
+            "先涨价后补贴：商品 {} {}（{}）在批次「{}」开放时标价 {}，比{} {} 高 {}.{:02}%。",
+            p.brand,
+            p.model,
+            p.sku,
+            batch_name,
+            yuan(now),
+            if why == "开售前涨价" { "开放前一段时间的中位价" } else { "其他商户同型号中位价" },
+            yuan(before),
+            bp / 100,
+            bp % 100
+        ),
+        evidence: json!({"finding": "price_raise", "campaign": campaign, "batch": batch, "why": why,
+                         "merchants": [{"id": p.merchant}], "product": {"sku": p.sku, "brand": p.brand, "model": p.model},
+                         "before_fen": before.as_i64(), "at_open_fen": now.as_i64(), "rise_bp": bp, "history": history})
+        .to_string(),
+        amount: Fen::ZERO,
+        members: vec![merchant_member(p.merchant), CaseMember { kind: "product", id: format!("{}/{}", p.merchant, p.sku) }],
+        at,
+    }
+}
