@@ -11,6 +11,7 @@ mod crash;
 mod defended;
 mod districts;
 mod floor;
+mod fraud_sim;
 mod grab_sim;
 mod http;
 mod load;
@@ -73,7 +74,59 @@ pub async fn simulate(cmd: SimulateCmd) -> anyhow::Result<String> {
             let r = grab_sim::run(sim, !a.json).await?;
             Ok(if a.json { serde_json::to_string_pretty(&r)? + "\n" } else { grab_sim::text(&r) })
         }
+        SimulateCmd::Fraud(a) => fraud(a).await,
     }
+}
+
+async fn fraud(a: cli::FraudArgs) -> anyhow::Result<String> {
+    let pairs = |s: &str| -> anyhow::Result<Vec<(usize, usize)>> {
+        s.split(',')
+            .filter(|x| !x.trim().is_empty())
+            .map(|x| {
+                let (r, m) = x
+                    .trim()
+                    .split_once('x')
+                    .ok_or_else(|| anyhow::anyhow!("--rings takes RESIDENTSxSHOPS,…, e.g. 5x1,200x7, not `{x}`"))?;
+                let (r, m): (usize, usize) = (r.parse()?, m.parse()?);
+                anyhow::ensure!(
+                    r >= 2 && m >= 1 && m <= r,
+                    "a ring has at least 2 residents and 1 to that many shops, not `{x}`"
+                );
+                Ok((r, m))
+            })
+            .collect()
+    };
+    let farms: Vec<usize> = a
+        .farms
+        .split(',')
+        .filter(|x| !x.trim().is_empty())
+        .map(|x| x.trim().parse().map_err(|_| anyhow::anyhow!("--farms takes sizes, e.g. 12,25,50, not `{x}`")))
+        .collect::<anyhow::Result<_>>()?;
+    anyhow::ensure!((1..=60).contains(&a.days), "--days is 1 to 60");
+    anyhow::ensure!((1..=20).contains(&a.vouchers), "--vouchers is 1 to 20");
+    anyhow::ensure!(
+        a.honest_residents >= 100 && a.honest_shops >= 10,
+        "--honest-residents is at least 100, --honest-shops at least 10"
+    );
+    for (name, v) in [("--ring-inside", a.ring_inside), ("--ring-hug", a.ring_hug), ("--honest-idle", a.honest_idle)] {
+        anyhow::ensure!((0.0..=1.0).contains(&v), "{name} is a share from 0 to 1");
+    }
+    let mix = fraud_sim::FraudMix {
+        honest_residents: a.honest_residents,
+        honest_shops: a.honest_shops,
+        vouchers: a.vouchers,
+        rings: pairs(&a.rings)?,
+        ring_inside: a.ring_inside,
+        ring_hug: a.ring_hug,
+        farms,
+        price_raisers: a.price_raisers,
+        honest_idle: a.honest_idle,
+        days: a.days,
+    };
+    let sim =
+        fraud_sim::FraudSim { mix, seed: a.seed, hold_rules: a.hold_rules, hold_settlement: !a.no_settlement_hold };
+    let r = fraud_sim::run(sim, !a.json).await?;
+    Ok(if a.json { serde_json::to_string_pretty(&r)? + "\n" } else { fraud_sim::text(&r) })
 }
 
 /// `--backend`: which databases a benchmark runs on.

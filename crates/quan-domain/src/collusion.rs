@@ -7,8 +7,8 @@
 //! and a ring cannot hide by adding honest edges to it); nodes are removed
 //! lowest weighted degree first and the densest remainder kept. A block is
 //! split into its connected parts and each part is judged: its core
-//! residents (at least `inside_pct` of their redemptions inside the part, at
-//! least two there), how many, and what share of their redemptions hug the
+//! residents (any resident of its merchants with at least `inside_pct` of
+//! their redemptions there, at least two), how many, and what share of their redemptions hug the
 //! threshold. Integers only: weights in fixed point.
 
 use std::cmp::Reverse;
@@ -140,13 +140,8 @@ fn peel(g: &Graph, alive: &[bool]) -> Option<(Vec<usize>, u64)> {
         (0..n).filter(|&v| alive[v]).map(|v| Reverse((degree[v], v))).collect();
     let mut here = alive.to_vec();
     let mut removed = Vec::with_capacity(n);
-    let density = |t: u64, c: u64| {
-        if c == 0 {
-            0
-        } else {
-            (u128::from(t) << 16).checked_div(u128::from(c) << 32).map_or(0, |d| u64::try_from(d).unwrap_or(u64::MAX))
-        }
-    };
+    // Weights are Q16 already (the column weight is 2^32 over a Q16 log), so is this.
+    let density = |t: u64, c: u64| t.checked_div(c).unwrap_or(0);
     let (mut best, mut best_at) = (density(total, count), 0usize);
     while let Some(Reverse((d, v))) = heap.pop() {
         if !here[v] || d != degree[v] {
@@ -208,8 +203,14 @@ fn judge(edges: &[Edge], g: &Graph, part: &[usize], density_q16: u64, s: &Settin
         return None;
     }
     let in_part = |m: u32| merchants.contains(&m);
+    // Every resident of the part's merchants is weighed, not only those the
+    // peel kept: a member with fewer visits is still a member.
+    let mut candidates: Vec<usize> =
+        merchants.iter().flat_map(|&m| g.adj[g.residents + m as usize].iter().map(|&(r, _, _)| r)).collect();
+    candidates.sort_unstable();
+    candidates.dedup();
     let mut core = Vec::new();
-    for &v in part.iter().filter(|&&v| v < g.residents) {
+    for v in candidates {
         let (mut all, mut inside) = (0u32, 0u32);
         for &(_, _, i) in &g.adj[v] {
             all += edges[i].redemptions;

@@ -91,3 +91,30 @@ fn loyal_customers_of_one_shop_who_do_not_hug_the_threshold_are_no_ring() {
     }
     assert_eq!(rings(&edges, &Settings::default()), vec![]);
 }
+
+#[test]
+fn every_member_of_a_ring_is_named_even_those_the_peel_left_out() {
+    let mut edges = honest(1_500, 100, 3, 5);
+    let mut rng = Lcg(99);
+    let mut members = Vec::new();
+    for r in 1_500..1_530u32 {
+        let mut per: BTreeMap<u32, (u32, u32)> = BTreeMap::new();
+        for _ in 0..5 {
+            let m = if rng.next(100) < 85 { [10, 20, 30][rng.next(3) as usize] } else { rng.next(100) };
+            let x = per.entry(m).or_default();
+            x.0 += 1;
+            x.1 += u32::from([10, 20, 30].contains(&m) && rng.next(10) < 9);
+        }
+        let inside: u32 = per.iter().filter(|(m, _)| [10, 20, 30].contains(*m)).map(|(_, x)| x.0).sum();
+        if inside >= 4 {
+            members.push(r);
+        }
+        edges.extend(per.into_iter().map(|(m, (n, h))| Edge { resident: r, merchant: m, redemptions: n, hugging: h }));
+    }
+    let found = rings(&edges, &Settings::default());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].merchants, vec![10, 20, 30]);
+    for r in members {
+        assert!(found[0].residents.contains(&r), "{r} is missing");
+    }
+}

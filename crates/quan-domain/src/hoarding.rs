@@ -1,8 +1,7 @@
-//! Hoarding (大量囤货): accounts registered together (a cohort: the same hour)
-//! that claim vouchers and let them lie. One idle account is a resident who
-//! forgot; a cohort of them, most idle, is a farm. Pure.
-
-use std::collections::BTreeMap;
+//! Hoarding (大量囤货): accounts registered together (a burst: at least
+//! `cohort_min` idle accounts within `cohort_s` seconds, most accounts of
+//! that span idle) that claim vouchers and let them lie. One idle account is
+//! a resident who forgot; a burst of them is a farm. Pure.
 
 /// One account as the analysis sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,20 +15,20 @@ pub struct Account {
     pub redeemed: u32,
 }
 
-/// The numbers that make a cohort a hoarding farm.
+/// The numbers that make a burst a hoarding farm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
-    /// Seconds of registration time one cohort spans.
+    /// Seconds of registration time one burst spans at most.
     pub cohort_s: i64,
-    /// Claiming accounts in the cohort at least.
+    /// Idle accounts in the span at least.
     pub cohort_min: u32,
-    /// Of them, percent that redeemed nothing at least.
+    /// Of the claiming accounts registered in the span, percent idle at least.
     pub idle_pct: u32,
 }
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings { cohort_s: 3_600, cohort_min: 10, idle_pct: 80 }
+        Settings { cohort_s: 300, cohort_min: 10, idle_pct: 80 }
     }
 }
 
@@ -42,23 +41,42 @@ pub struct Cohort {
     pub vouchers: u32,
 }
 
-/// The hoarding cohorts among `accounts`.
+/// The hoarding cohorts among `accounts`: every span of `cohort_s` seconds
+/// (starting at an idle account's registration) that qualifies, overlapping
+/// spans merged into one cohort.
 pub fn cohorts(accounts: &[Account], s: &Settings) -> Vec<Cohort> {
-    let mut by: BTreeMap<i64, Vec<&Account>> = BTreeMap::new();
-    for a in accounts.iter().filter(|a| a.claimed_aged > 0) {
-        by.entry(a.registered_s.div_euclid(s.cohort_s.max(1))).or_default().push(a);
+    let mut v: Vec<&Account> = accounts.iter().filter(|a| a.claimed_aged > 0).collect();
+    v.sort_by_key(|a| (a.registered_s, a.resident));
+    // Qualifying spans as index ranges [i, j).
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut j = 0;
+    for i in 0..v.len() {
+        if v[i].redeemed > 0 {
+            continue;
+        }
+        j = j.max(i);
+        while j < v.len() && v[j].registered_s - v[i].registered_s < s.cohort_s {
+            j += 1;
+        }
+        let all = u32::try_from(j - i).unwrap_or(u32::MAX);
+        let idle = u32::try_from(v[i..j].iter().filter(|a| a.redeemed == 0).count()).unwrap_or(u32::MAX);
+        if idle >= s.cohort_min && idle * 100 >= s.idle_pct * all {
+            match spans.last_mut() {
+                Some(last) if last.1 > i => last.1 = last.1.max(j),
+                _ => spans.push((i, j)),
+            }
+        }
     }
-    by.into_iter()
-        .filter_map(|(k, v)| {
-            let idle: Vec<&Account> = v.iter().copied().filter(|a| a.redeemed == 0).collect();
-            let claiming = u32::try_from(v.len()).unwrap_or(u32::MAX);
-            let n = u32::try_from(idle.len()).unwrap_or(u32::MAX);
-            (claiming >= s.cohort_min && n * 100 >= s.idle_pct * claiming).then(|| Cohort {
-                starts_s: k * s.cohort_s,
-                claiming,
+    spans
+        .into_iter()
+        .map(|(i, j)| {
+            let idle: Vec<&Account> = v[i..j].iter().copied().filter(|a| a.redeemed == 0).collect();
+            Cohort {
+                starts_s: v[i].registered_s,
+                claiming: u32::try_from(j - i).unwrap_or(u32::MAX),
                 vouchers: idle.iter().map(|a| a.claimed_aged).sum(),
                 idle: idle.iter().map(|a| a.resident).collect(),
-            })
+            }
         })
         .collect()
 }
@@ -72,17 +90,19 @@ mod tests {
     }
 
     #[test]
-    fn a_farm_registered_in_one_hour_that_never_redeems_is_a_hoarding_cohort() {
-        let mut a: Vec<Account> = (0..12).map(|i| acct(i, 7_200 + i64::from(i) * 60, 0)).collect();
+    fn a_farm_registered_within_minutes_that_never_redeems_is_a_hoarding_cohort() {
+        let mut a: Vec<Account> = (0..12).map(|i| acct(i, 7_200 + i64::from(i) * 20, 0)).collect();
         a.push(acct(99, 7_300, 3));
+        // Honest sign-ups around it, most of them redeeming.
+        a.extend((0..40).map(|i| acct(200 + i, 20_000 + i64::from(i) * 300, u32::from(i % 4 != 0))));
         let c = cohorts(&a, &Settings::default());
         assert_eq!(c.len(), 1);
         assert_eq!((c[0].claiming, c[0].idle.len(), c[0].vouchers), (13, 12, 48));
     }
 
     #[test]
-    fn a_busy_hour_of_honest_sign_ups_with_some_forgetful_residents_is_not() {
-        let a: Vec<Account> = (0..200).map(|i| acct(i, 3_600 + i64::from(i), u32::from(i % 4 != 0))).collect();
+    fn a_busy_hour_of_honest_sign_ups_with_some_forgetful_residents_is_not_a_cohort() {
+        let a: Vec<Account> = (0..200).map(|i| acct(i, 3_600 + i64::from(i) * 5, u32::from(i % 4 != 0))).collect();
         assert_eq!(cohorts(&a, &Settings::default()), vec![]);
         // Nine idle accounts are too few to be a cohort.
         let few: Vec<Account> = (0..9).map(|i| acct(i, 0, 0)).collect();

@@ -30,7 +30,7 @@ impl Default for Settings {
 /// Why a product is flagged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Raise {
-    /// Its own price rose: the window's median, the price at the opening, the rise in bp.
+    /// Its own price rose: the price before the window, the price at the opening, the rise in bp.
     OverOwnPast { before: Fen, at_open: Fen, rise_bp: i64 },
     /// Above the same model elsewhere: their median, its price, the excess in bp.
     OverPeers { peers: Fen, at_open: Fen, excess_bp: i64 },
@@ -50,18 +50,17 @@ fn bp(over: i64, base: i64) -> i64 {
     if base <= 0 { 0 } else { (over - base).saturating_mul(10_000) / base }
 }
 
-/// Whether the product's price at `opens` rose over its own window: the
-/// median of the price in effect at each day's start of the window (days
-/// before the product was listed are not counted).
+/// Whether the product's price at `opens` rose over its own past: against
+/// the price in effect `window_days` before (or its first price, when it
+/// was listed since). A rise long before the window is the product's price,
+/// not a raise for the subsidy; a promotion and its end inside the window
+/// move it by less than `rise_bp`.
 pub fn over_own_past(history: &[(DateTime<Utc>, Fen)], opens: DateTime<Utc>, s: &Settings) -> Option<Raise> {
     let at_open = price_at(history, opens)?;
-    let days: Vec<i64> = (1..=i64::from(s.window_days))
-        .filter_map(|d| price_at(history, opens - Duration::days(d)))
-        .map(|p| p.as_i64())
-        .collect();
-    let before = median(days)?;
-    let rise_bp = bp(at_open.as_i64(), before);
-    (rise_bp >= i64::from(s.rise_bp)).then_some(Raise::OverOwnPast { before: Fen::new(before), at_open, rise_bp })
+    let start = opens - Duration::days(i64::from(s.window_days));
+    let before = price_at(history, start).or_else(|| history.first().map(|(_, p)| *p))?;
+    let rise_bp = bp(at_open.as_i64(), before.as_i64());
+    (rise_bp >= i64::from(s.rise_bp)).then_some(Raise::OverOwnPast { before, at_open, rise_bp })
 }
 
 /// Whether `at_open` is above the median of the same model at other shops.
@@ -90,6 +89,15 @@ mod tests {
             r,
             Some(Raise::OverOwnPast { before: Fen::new(399_900), at_open: Fen::new(459_900), rise_bp: 1_500 })
         );
+    }
+
+    #[test]
+    fn a_raise_three_weeks_before_the_opening_is_caught_as_one_two_days_before() {
+        let s = Settings::default();
+        for d in [2, 14, 21, 29] {
+            let h = [(day(-60), Fen::new(100_000)), (day(-d), Fen::new(112_000))];
+            assert!(over_own_past(&h, day(0), &s).is_some(), "{d} days before");
+        }
     }
 
     #[test]

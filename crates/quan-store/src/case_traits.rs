@@ -141,8 +141,9 @@ pub struct ProductPrices {
 #[async_trait]
 pub trait CaseStore: Send + Sync {
     /// Opens a case, or records `found_again` on the open case of the same
-    /// subject: `(id, true)` when opened.
-    async fn open_case(&self, c: &NewCase) -> Result<(uuid::Uuid, bool), StoreError>;
+    /// subject (its evidence replaced, members it did not name added): the
+    /// case's id and the members new to it (all of them when opened).
+    async fn open_case(&self, c: &NewCase) -> Result<(uuid::Uuid, Vec<CaseMember>), StoreError>;
     /// Cases newest first (open ones only when `open_only`), without actions.
     async fn risk_cases(&self, open_only: bool, limit: u32) -> Result<Vec<RiskCase>, StoreError>;
     /// One case with its members and actions; `NotFound`.

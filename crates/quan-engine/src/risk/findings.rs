@@ -132,7 +132,7 @@ pub(crate) fn hoarding_case(
     at: DateTime<Utc>,
 ) -> NewCase {
     let start = DateTime::from_timestamp(c.starts_s, 0).unwrap_or_default();
-    let local = start.with_timezone(&quan_domain::UTC8).format("%Y-%m-%d %H:00");
+    let local = start.with_timezone(&quan_domain::UTC8).format("%Y-%m-%d %H:%M");
     NewCase {
         id,
         kind: "resident",
@@ -142,7 +142,7 @@ pub(crate) fn hoarding_case(
         campaign: Some(campaign),
         score: i64::from(c.vouchers),
         summary: format!(
-            "疑似囤券：{local}（北京时间）这一小时注册的 {} 个领券账户中，{} 个领券后从未核销，共持有 {} 张。",
+            "疑似囤券：{local}（北京时间）起几分钟内注册的 {} 个领券账户中，{} 个领券后从未核销，共持有 {} 张。",
             c.claiming,
             idle.len(),
             c.vouchers
@@ -192,7 +192,7 @@ pub(crate) fn price_case(
             p.sku,
             batch_name,
             yuan(now),
-            if why == "开售前涨价" { "开放前一段时间的中位价" } else { "其他商户同型号中位价" },
+            if why == "开售前涨价" { "开放前的标价" } else { "其他商户同型号中位价" },
             yuan(before),
             bp / 100,
             bp % 100

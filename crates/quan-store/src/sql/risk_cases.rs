@@ -244,21 +244,31 @@ macro_rules! impl_risk_case_store {
                 .execute(&mut **tx)
                 .await
                 .map_err(unique("case_subject"))?;
-                for m in &c.members {
-                    sqlx::query("INSERT INTO risk_case_members (case_id, member_kind, member_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                        .bind(c.id)
+                add_members(tx, c.id, &c.members).await?;
+                Ok(())
+            }
+
+            /// Adds the members the case does not name yet; those added.
+            async fn add_members(tx: &mut Tx<'_>, id: Uuid, members: &[CaseMember]) -> Result<Vec<CaseMember>, StoreError> {
+                let mut added = Vec::new();
+                for m in members {
+                    let n = sqlx::query("INSERT INTO risk_case_members (case_id, member_kind, member_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                        .bind(id)
                         .bind(m.kind)
                         .bind(&m.id)
                         .execute(&mut **tx)
                         .await
                         .map_err(err)?;
+                    if n.rows_affected() == 1 {
+                        added.push(m.clone());
+                    }
                 }
-                Ok(())
+                Ok(added)
             }
 
             #[async_trait::async_trait]
             impl quan_store::CaseStore for $store {
-                async fn open_case(&self, c: &NewCase) -> Result<(Uuid, bool), StoreError> {
+                async fn open_case(&self, c: &NewCase) -> Result<(Uuid, Vec<CaseMember>), StoreError> {
                     let mut tx = self.pool().begin().await.map_err(err)?;
                     let open: Option<Uuid> = sqlx::query_scalar("SELECT id FROM risk_cases WHERE subject = $1 AND status = 'open'")
                         .bind(&c.subject)
@@ -277,13 +287,15 @@ macro_rules! impl_risk_case_store {
                                 .execute(&mut *tx)
                                 .await
                                 .map_err(err)?;
-                            record(&mut tx, id, &CaseAction { action: "found_again".into(), ..a }, &c.summary).await?;
-                            (id, false)
+                            let added = add_members(&mut tx, id, &c.members).await?;
+                            let detail = serde_json::json!({"summary": c.summary, "added": added.iter().map(|m| format!("{}:{}", m.kind, m.id)).collect::<Vec<_>>()});
+                            record(&mut tx, id, &CaseAction { action: "found_again".into(), ..a }, &detail.to_string()).await?;
+                            (id, added)
                         }
                         None => {
                             insert(&mut tx, c).await?;
-                            record(&mut tx, c.id, &CaseAction { action: "opened".into(), ..a }, &c.summary).await?;
-                            (c.id, true)
+                            record(&mut tx, c.id, &CaseAction { action: "opened".into(), ..a }, &serde_json::json!({"summary": c.summary}).to_string()).await?;
+                            (c.id, c.members.clone())
                         }
                     };
                     tx.commit().await.map_err(err)?;
