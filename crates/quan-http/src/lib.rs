@@ -157,6 +157,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::complaints::router())
         .merge(routes::risk::router())
         .merge(routes::holds::router())
+        .merge(routes::cases::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.

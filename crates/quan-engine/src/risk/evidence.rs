@@ -19,6 +19,20 @@ pub struct Package {
     pub files: Vec<(String, Vec<u8>)>,
 }
 
+impl Package {
+    /// The package as one ZIP file (deflated), its files in a folder named `case-N`.
+    pub fn zip(&self, folder: &str) -> std::io::Result<Vec<u8>> {
+        use std::io::Write as _;
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, bytes) in &self.files {
+            z.start_file(format!("{folder}/{name}"), opts).map_err(std::io::Error::other)?;
+            z.write_all(bytes)?;
+        }
+        Ok(z.finish().map_err(std::io::Error::other)?.into_inner())
+    }
+}
+
 /// The manifest's file name and its signature's.
 pub const MANIFEST: &str = "manifest.json";
 pub const SIGNATURE: &str = "manifest.sig";
@@ -72,6 +86,11 @@ fn graph(evidence: &Value) -> Value {
 
 fn xml(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The graph of a case's evidence (JSON) as a picture (SVG).
+pub fn graph_svg_of(evidence: &Value) -> String {
+    String::from_utf8(graph_svg(&graph(evidence))).unwrap_or_default()
 }
 
 /// The graph as a picture: merchants on the left, residents on the right,

@@ -63,7 +63,7 @@ pub struct VoucherView {
     /// `claimed`, `redeemed` or `expired`.
     pub state: String,
     pub claimed_at: DateTime<Utc>,
-    /// Why an unused voucher is held back from use (`identity_conflict`):
+    /// Why an unused voucher is held back from use (`identity_conflict`, `risk_case`):
     /// a till refuses it with `voucher_frozen`. Absent when usable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frozen: Option<String>,

@@ -8,6 +8,7 @@ pub mod claims;
 pub mod complaints;
 pub mod districts;
 pub mod eligibility;
+pub mod cases;
 pub mod holds;
 pub mod merchant_books;
 pub mod merchant_contact;

@@ -12,6 +12,7 @@ mod complaints;
 mod dashboard;
 mod districts;
 mod drafts;
+mod cases;
 mod holds;
 mod identities;
 mod merchants;
@@ -56,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .merge(pauses::router())
         .merge(identities::router())
         .merge(holds::router())
+        .merge(cases::router())
 }
 
 async fn login_page() -> StaffLogin {

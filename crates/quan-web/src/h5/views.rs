@@ -118,8 +118,8 @@ pub struct VoucherCard {
     pub scope: String,
     pub state: &'static str,
     pub usable: bool,
-    /// Unused but frozen (an identity conflict resolved against the account).
-    pub frozen: bool,
+    /// Unused but frozen: why, in Chinese (empty when not frozen).
+    pub frozen: &'static str,
     pub claimed: String,
 }
 
@@ -146,7 +146,10 @@ impl VoucherCard {
                 state_zh(v.state)
             },
             usable: v.state == VoucherState::Claimed && v.frozen.is_none(),
-            frozen: v.frozen.is_some() && v.state == VoucherState::Claimed,
+            frozen: match v.frozen {
+                Some((_, why)) if v.state == VoucherState::Claimed => crate::zh::h5::frozen_why(why),
+                _ => "",
+            },
             claimed: beijing(v.created_at),
         }
     }
@@ -195,9 +198,13 @@ mod tests {
             frozen: Some((at, FreezeReason::IdentityConflict)),
         };
         let card = VoucherCard::of(&WalletVoucher { voucher: v.clone(), kind: None });
-        assert_eq!((card.state, card.usable, card.frozen), (crate::zh::h5::FROZEN, false, true));
+        assert_eq!((card.state, card.usable), (crate::zh::h5::FROZEN, false));
+        assert!(card.frozen.contains("实名核验"), "{}", card.frozen);
+        let by_case = quan_store::Voucher { frozen: Some((at, FreezeReason::RiskCase)), ..v.clone() };
+        let card = VoucherCard::of(&WalletVoucher { voucher: by_case, kind: None });
+        assert!(card.frozen.contains("风险核查"), "{}", card.frozen);
         let used = quan_store::Voucher { state: VoucherState::Redeemed, ..v };
         let card = VoucherCard::of(&WalletVoucher { voucher: used, kind: None });
-        assert_eq!((card.state, card.usable, card.frozen), (crate::zh::h5::USED, false, false));
+        assert_eq!((card.state, card.usable, card.frozen), (crate::zh::h5::USED, false, ""));
     }
 }

@@ -211,3 +211,52 @@ pub fn reason(r: &str) -> &'static str {
         _ => "其他",
     }
 }
+
+/// What a risk case is about.
+pub fn case_kind(k: &str) -> &'static str {
+    match k {
+        "ring" => "团伙",
+        "merchant" => "商户",
+        "resident" => "居民",
+        "product" => "商品",
+        _ => "其他",
+    }
+}
+
+/// The finding that opened a risk case.
+pub fn case_source(s: &str) -> &'static str {
+    match s {
+        "graph_ring" => "疑似套现团伙",
+        "threshold_hugging" => "门槛凑单",
+        "hoarding" => "疑似囤券",
+        "price_raise" => "先涨价后补贴",
+        "manual" => "人工立案",
+        _ => "其他",
+    }
+}
+
+/// A risk case's state, with its outcome once closed.
+pub fn case_status(status: &str, outcome: Option<&str>) -> &'static str {
+    match (status, outcome) {
+        ("open", _) => "处理中",
+        (_, Some("fraud_confirmed")) => "已结案：确认违规",
+        (_, Some("false_alarm")) => "已结案：误报",
+        _ => "已结案",
+    }
+}
+
+/// An action recorded on a risk case.
+pub fn case_action(a: &str) -> &'static str {
+    match a {
+        "opened" => "立案",
+        "found_again" => "再次发现",
+        "hold_settlement" => "暂停结算",
+        "release_settlement" => "恢复结算",
+        "suspend_merchants" => "暂停商户",
+        "freeze_vouchers" => "冻结居民未用券",
+        "release_vouchers" => "解冻消费券",
+        "note" => "备注",
+        "closed" => "结案",
+        _ => "其他",
+    }
+}

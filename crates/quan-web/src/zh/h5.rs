@@ -17,6 +17,18 @@ pub const USABLE: &str = "可使用";
 pub const USED: &str = "已使用";
 pub const EXPIRED: &str = "已过期";
 pub const FROZEN: &str = "已冻结";
+
+/// Why a voucher is frozen, as its page explains it.
+pub fn frozen_why(why: quan_domain::redemption::FreezeReason) -> &'static str {
+    match why {
+        quan_domain::redemption::FreezeReason::IdentityConflict => {
+            "领取时登记的身份证号已由本人完成实名核验，经工作人员处理后此券冻结，不能使用。如有异议，请在“投诉”中提出。"
+        }
+        quan_domain::redemption::FreezeReason::RiskCase => {
+            "此券因风险核查暂时冻结，核查结束后将解冻或另行告知。如有异议，请在“投诉”中提出。"
+        }
+    }
+}
 pub const REDEEMED: &str = "已核销";
 pub const REFUNDED: &str = "已退款";
 pub const EVERY_SHOP: &str = "所有参与商户";

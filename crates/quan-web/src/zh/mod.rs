@@ -73,6 +73,7 @@ pub fn error(code: &str) -> &'static str {
         "hold_decided" => "该笔暂扣已处理",
         "hold_changed" => "该笔暂扣金额刚刚变化（有退款），请刷新后再处理",
         "redemption_recovered" => "该笔补贴已作为违规追回，不能再退款",
+        "case_closed" => "该案件已结案",
         "credit_code_taken" => "该统一社会信用代码已申请过",
         "till_code_taken" => "收银台编号已存在",
         "username_taken" => "用户名已被使用",

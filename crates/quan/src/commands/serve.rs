@@ -32,6 +32,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         reports: config.data_dir.join("reports"),
         cutoff: quan_domain::CutoffHour::new(config.business.day_cutoff_hour)?,
         settled: None,
+        analysed: None,
     };
     tokio::spawn(jobs.run());
     let metrics_listener = metrics_listener(config).await?;
@@ -93,7 +94,7 @@ async fn metrics_listener(config: &Config) -> anyhow::Result<Option<tokio::net::
 /// The server's own jobs. Every minute: vouchers past their validity
 /// expire and release their budget, expired sessions are deleted. Every
 /// ten: the last business day's reports are built (files under
-/// `<data_dir>/reports`) and it is settled (once; a run that records
+/// `<data_dir>/reports`), the risk analysis runs (once a day) and the day is settled (once; a run that records
 /// nothing new writes nothing) with its payout file under
 /// `<data_dir>/payouts`.
 struct Jobs {
@@ -104,6 +105,8 @@ struct Jobs {
     /// The last day settled by this process: the owed amounts are read
     /// from the whole ledger, so a settled day is not read again.
     settled: Option<chrono::NaiveDate>,
+    /// The business day in which this process last ran the risk analysis.
+    analysed: Option<chrono::NaiveDate>,
 }
 
 impl Jobs {
@@ -121,6 +124,7 @@ impl Jobs {
             n += 1;
             if n % SETTLE_EVERY_TICKS == 1 {
                 self.build_reports().await;
+                self.analyse().await;
                 self.settle().await;
             }
         }
@@ -145,6 +149,22 @@ impl Jobs {
                     tracing::error!(campaign_id = %id, %day, error = %e, "the stored report does not read back")
                 }
             }
+        }
+    }
+
+    /// The nightly risk analysis, once a business day is over and before
+    /// it is settled, so a ring's merchants are held before they are paid.
+    async fn analyse(&mut self) {
+        let today = quan_domain::BusinessDay::of(self.engine.now(), self.cutoff).date();
+        if self.analysed == Some(today) {
+            return;
+        }
+        match self.engine.analyse().await {
+            Ok(run) => {
+                self.analysed = Some(today);
+                tracing::info!(cases_opened = run.cases_opened, found_again = run.found_again, "risk analysis");
+            }
+            Err(e) => tracing::error!(error = %e, "the risk analysis failed; it runs again in ten minutes"),
         }
     }
 
