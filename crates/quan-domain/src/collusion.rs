@@ -34,7 +34,8 @@ pub struct Settings {
     /// Core residents' redemptions in the part hugging the threshold, percent at least.
     pub hug_pct: u32,
     /// A merchant belongs to the ring when core residents make at least
-    /// this share (percent) of its redemptions.
+    /// this share (percent) of its redemptions (and their orders there hug
+    /// the threshold at least `hug_pct` of the time).
     pub merchant_share_pct: u32,
     /// Blocks peeled at most per analysis.
     pub max_blocks: u32,
@@ -239,7 +240,11 @@ fn judge(edges: &[Edge], g: &Graph, part: &[usize], density_q16: u64, s: &Settin
     }
     let kept: Vec<u32> = by_merchant
         .iter()
-        .filter(|(_, (core_n, _, total))| *core_n >= 2 && core_n * 100 >= s.merchant_share_pct * total)
+        .filter(|(_, (core_n, hug, total))| {
+            // The core's own orders there hug too: a member's ordinary
+            // shopping at a small honest shop does not make it the ring's.
+            *core_n >= 2 && core_n * 100 >= s.merchant_share_pct * total && hug * 100 >= s.hug_pct * core_n
+        })
         .map(|(&m, _)| m)
         .collect();
     let (redemptions, hugging) =

@@ -374,7 +374,14 @@ impl Engine {
         let merchant = ix.merchants[m as usize];
         let x = self.store().merchant_by_id(merchant).await?;
         let mine: Vec<&RedemptionFact> = facts.iter().filter(|f| f.merchant == merchant).collect();
-        Ok(super::findings::hugging_case(self.new_uuid(), campaign, &x, (n, hugged), &mine, now))
+        // The residents behind the orders: those who hugged the threshold here twice or more.
+        let residents: Vec<ResidentId> = ix
+            .edges
+            .iter()
+            .filter(|e| e.merchant == m && e.hugging >= 2)
+            .map(|e| ix.residents[e.resident as usize])
+            .collect();
+        Ok(super::findings::hugging_case(self.new_uuid(), campaign, &x, (n, hugged), (&mine, &residents), now))
     }
 }
 

@@ -90,13 +90,16 @@ pub(crate) fn hugging_case(
     campaign: CampaignId,
     m: &Merchant,
     (n, hugged): (u32, u32),
-    mine: &[&RedemptionFact],
+    (mine, residents): (&[&RedemptionFact], &[ResidentId]),
     at: DateTime<Utc>,
 ) -> NewCase {
     let amount = subsidy(mine);
+    let mut members = vec![merchant_member(m.id)];
+    members.extend(residents.iter().map(resident_member));
     let evidence = json!({
         "finding": "threshold_hugging", "campaign": campaign,
         "merchants": [{"id": m.id, "name": m.app.legal_name}],
+        "residents": residents,
         "redemptions": redemption_rows(mine),
         "scores": {"threshold_orders": n, "hugging": hugged},
     });
@@ -109,15 +112,16 @@ pub(crate) fn hugging_case(
         campaign: Some(campaign),
         score: i64::from(hugged),
         summary: format!(
-            "门槛凑单：商户「{}」的 {} 笔满减核销中有 {} 笔订单金额仅略高于使用门槛，涉及补贴 {}。",
+            "门槛凑单：商户「{}」的 {} 笔满减核销中有 {} 笔订单金额仅略高于使用门槛，其中 {} 名居民各有两笔以上，涉及补贴 {}。",
             m.app.legal_name,
             n,
             hugged,
+            residents.len(),
             yuan(amount)
         ),
         evidence: evidence.to_string(),
         amount,
-        members: vec![merchant_member(m.id)],
+        members,
         at,
     }
 }

@@ -133,7 +133,11 @@ struct CasesQuery {
 /// The cases of the caller's region, newest first. Roles: operator, official.
 #[utoipa::path(get, path = "/api/v1/risk-cases", tag = "risk", security(("bearer" = [])), params(CasesQuery),
     responses((status = 200, body = Vec<CaseView>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn cases(State(state): State<AppState>, auth: Auth, Query(q): Query<CasesQuery>) -> ApiResult<Json<Vec<CaseView>>> {
+async fn cases(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<CasesQuery>,
+) -> ApiResult<Json<Vec<CaseView>>> {
     let open_only = match q.status.as_deref() {
         None | Some("open") => true,
         Some("all") => false,
@@ -157,7 +161,9 @@ async fn case(State(state): State<AppState>, auth: Auth, Path(id): Path<String>)
 struct ActionBody {
     /// `hold_settlement`, `release_settlement`, `suspend_merchants`, `freeze_vouchers`,
     /// `release_vouchers`, `note` or `close`.
-    #[schema(pattern = "^(hold_settlement|release_settlement|suspend_merchants|freeze_vouchers|release_vouchers|note|close)$")]
+    #[schema(
+        pattern = "^(hold_settlement|release_settlement|suspend_merchants|freeze_vouchers|release_vouchers|note|close)$"
+    )]
     action: String,
     /// With `close`: `fraud_confirmed` or `false_alarm` (a false alarm also releases what
     /// the case holds and freezes).

@@ -79,10 +79,19 @@ struct ListQuery {
     status: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, signed: Signed<Console>, Query(q): Query<ListQuery>) -> Result<ListPage, Msg> {
+async fn list(
+    State(state): State<AppState>,
+    signed: Signed<Console>,
+    Query(q): Query<ListQuery>,
+) -> Result<ListPage, Msg> {
     let all = q.status.as_deref() == Some("all");
     let cases = state.engine.risk_cases(&signed.actor, !all).await.map_err(Msg::of)?;
-    Ok(ListPage { c: Chrome::signed(&signed.csrf), me: Me::of(&signed.actor), all, cases: cases.iter().map(Line::of).collect() })
+    Ok(ListPage {
+        c: Chrome::signed(&signed.csrf),
+        me: Me::of(&signed.actor),
+        all,
+        cases: cases.iter().map(Line::of).collect(),
+    })
 }
 
 /// One recorded action as the timeline shows it.
@@ -121,7 +130,11 @@ fn merchant_names(evidence: &serde_json::Value) -> std::collections::HashMap<Str
         .collect()
 }
 
-async fn detail(State(state): State<AppState>, signed: Signed<Console>, Path(id): Path<String>) -> Result<DetailPage, Msg> {
+async fn detail(
+    State(state): State<AppState>,
+    signed: Signed<Console>,
+    Path(id): Path<String>,
+) -> Result<DetailPage, Msg> {
     let id = uuid::Uuid::parse_str(&id).map_err(|_| Msg::of(RiskError::NotFound))?;
     let c = state.engine.risk_case(&signed.actor, id).await.map_err(Msg::of)?;
     let evidence: serde_json::Value = serde_json::from_str(&c.evidence).unwrap_or_default();
@@ -157,7 +170,11 @@ async fn detail(State(state): State<AppState>, signed: Signed<Console>, Path(id)
     })
 }
 
-async fn evidence(State(state): State<AppState>, signed: Signed<Console>, Path(id): Path<String>) -> Result<Response, Msg> {
+async fn evidence(
+    State(state): State<AppState>,
+    signed: Signed<Console>,
+    Path(id): Path<String>,
+) -> Result<Response, Msg> {
     let id = uuid::Uuid::parse_str(&id).map_err(|_| Msg::of(RiskError::NotFound))?;
     let c = state.engine.risk_case(&signed.actor, id).await.map_err(Msg::of)?;
     let p = state.engine.case_package(&signed.actor, id).await.map_err(Msg::of)?;

@@ -8,11 +8,11 @@
 mod amend;
 mod audit;
 mod campaigns;
+mod cases;
 mod complaints;
 mod dashboard;
 mod districts;
 mod drafts;
-mod cases;
 mod holds;
 mod identities;
 mod merchants;
