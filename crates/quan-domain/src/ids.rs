@@ -92,6 +92,13 @@ typed_id!(
     "till"
 );
 
+/// An id as people tell ids apart on a page: its last twelve characters (a
+/// time-ordered id's first ones are the same for everything made that day).
+pub fn short(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    chars[chars.len().saturating_sub(12)..].iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +117,11 @@ mod tests {
             err.map(|e| e.to_string()),
             Some("`not-a-uuid` is not a valid resident id (expected a UUID)".into())
         );
+    }
+
+    #[test]
+    fn a_short_id_is_the_random_end_of_a_time_ordered_one() {
+        assert_eq!(super::short("01a2445b-0e80-7009-b85c-d75ad1414097"), "d75ad1414097");
+        assert_eq!(super::short("m1"), "m1");
     }
 }

@@ -102,8 +102,8 @@ fn graph_svg(g: &Value) -> Vec<u8> {
     let h = 16 * rs.len().max(ms.len()).max(4);
     let y_of = |list: &[&Value], id: &Value| list.iter().position(|n| n["id"] == *id).map(|i| row(i, list.len(), h));
     let mut s = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="760" height="{}" font-family="sans-serif" font-size="12"><rect width="100%" height="100%" fill="white"/><text x="20" y="20">商户</text><text x="560" y="20">居民</text>"#,
-        h + 80
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="760" height="{h2}" viewBox="0 0 760 {h2}" font-family="sans-serif" font-size="12"><rect width="100%" height="100%" fill="white"/><text x="20" y="20">商户</text><text x="560" y="20">居民</text>"#,
+        h2 = h + 80
     );
     for e in g["edges"].as_array().into_iter().flatten() {
         if let (Some(y1), Some(y2)) = (y_of(&ms, &e["merchant"]), y_of(&rs, &e["resident"])) {
@@ -126,7 +126,7 @@ fn graph_svg(g: &Value) -> Vec<u8> {
     }
     for (i, r) in rs.iter().enumerate() {
         let y = row(i, rs.len(), h);
-        let short: String = r["id"].as_str().unwrap_or("").chars().take(8).collect();
+        let short = quan_domain::ids::short(r["id"].as_str().unwrap_or(""));
         s.push_str(&format!(
             r##"<circle cx="550" cy="{y}" r="4" fill="#2980b9"/><text x="560" y="{}">{}</text>"##,
             y + 4,
@@ -169,7 +169,8 @@ fn summary_txt(c: &RiskCase, files: &[(String, Vec<u8>)], public_hex: &str) -> V
         c.summary
     );
     for a in &c.actions {
-        let who = a.by.map_or("系统分析".to_owned(), |u| format!("工作人员 {}", &u.to_string()[..8]));
+        let who =
+            a.by.map_or("系统分析".to_owned(), |u| format!("工作人员 {}", quan_domain::ids::short(&u.to_string())));
         s.push_str(&format!("- {} {} {}：{}\n", t(a.at), who, action_zh(&a.action), a.note));
     }
     s.push_str("\n材料清单：\n");

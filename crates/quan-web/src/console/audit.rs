@@ -51,7 +51,7 @@ struct Page {
 fn account(a: &Account) -> String {
     let kind = zc::account(a.kind.as_str());
     match a.merchant {
-        Some(m) => format!("{kind}（商户 {}）", &m.to_string()[..8]),
+        Some(m) => format!("{kind}（商户 {}）", quan_domain::ids::short(&m.to_string())),
         None => kind.to_owned(),
     }
 }

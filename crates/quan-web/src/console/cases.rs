@@ -150,7 +150,7 @@ async fn detail(
         .iter()
         .map(|a| Step {
             at: beijing(a.at),
-            who: a.by.map_or_else(|| "系统分析".to_owned(), |u| u.to_string().chars().take(8).collect()),
+            who: a.by.map_or_else(|| "系统分析".to_owned(), |u| quan_domain::ids::short(&u.to_string())),
             action: case_action(&a.action),
             note: a.note.clone(),
         })
@@ -159,7 +159,7 @@ async fn detail(
         c: Chrome::signed(&signed.csrf),
         me: Me::of(&signed.actor),
         open: c.status == "open",
-        residents: of_kind("resident").iter().map(|r| r.chars().take(8).collect()).collect(),
+        residents: of_kind("resident").iter().map(|r| quan_domain::ids::short(r)).collect(),
         products: of_kind("product"),
         frozen: yuan(c.frozen_fen.as_i64()),
         frozen_n: c.frozen_vouchers,

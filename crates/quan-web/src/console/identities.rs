@@ -29,7 +29,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/identity-conflicts/{id}/resolve", post(resolve))
 }
 
-/// A conflict as a line of the list (accounts by their first eight hex digits).
+/// A conflict as a line of the list (accounts by their last twelve characters:
+/// time-ordered ids share their first ones).
 #[derive(Debug)]
 struct Line {
     id: String,
@@ -43,7 +44,7 @@ struct Line {
 
 impl Line {
     fn of(c: &IdentityConflict) -> Line {
-        let short = |u: uuid::Uuid| u.simple().to_string()[..8].to_owned();
+        let short = |u: uuid::Uuid| quan_domain::ids::short(&u.to_string());
         Line {
             id: c.id.to_string(),
             id_masked: c.id_masked.clone(),

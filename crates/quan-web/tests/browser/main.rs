@@ -4,6 +4,7 @@
 //! under `CI=true`, where a missing browser is a failure.
 
 mod camera;
+mod cases;
 mod complaints;
 mod console;
 mod dashboard;
