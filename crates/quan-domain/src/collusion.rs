@@ -8,7 +8,8 @@
 //! lowest weighted degree first and the densest remainder kept. A block is
 //! split into its connected parts and each part is judged: its core
 //! residents (any resident of its merchants with at least `inside_pct` of
-//! their redemptions there, at least two), how many, and what share of their redemptions hug the
+//! their redemptions there, at least two, or two orders there hugging the
+//! threshold), how many, and what share of their redemptions hug the
 //! threshold. Integers only: weights in fixed point.
 
 use std::cmp::Reverse;
@@ -212,14 +213,17 @@ fn judge(edges: &[Edge], g: &Graph, part: &[usize], density_q16: u64, s: &Settin
     candidates.dedup();
     let mut core = Vec::new();
     for v in candidates {
-        let (mut all, mut inside) = (0u32, 0u32);
+        let (mut all, mut inside, mut hugged) = (0u32, 0u32, 0u32);
         for &(_, _, i) in &g.adj[v] {
             all += edges[i].redemptions;
             if in_part(edges[i].merchant) {
                 inside += edges[i].redemptions;
+                hugged += edges[i].hugging;
             }
         }
-        if inside >= 2 && inside * 100 >= s.inside_pct * all {
+        // A member spends mostly here, or hugged the threshold here twice
+        // (a member who shops honestly elsewhere too, to hide).
+        if (inside >= 2 && inside * 100 >= s.inside_pct * all) || hugged >= 2 {
             core.push(v as u32);
         }
     }
@@ -250,10 +254,8 @@ fn judge(edges: &[Edge], g: &Graph, part: &[usize], density_q16: u64, s: &Settin
     let (redemptions, hugging) =
         kept.iter().filter_map(|m| by_merchant.get(m)).fold((0, 0), |(a, b), x| (a + x.0, b + x.1));
     let all: u32 = core.iter().flat_map(|&r| &g.adj[r as usize]).map(|&(_, _, i)| edges[i].redemptions).sum();
-    let ring = core.len() as u32 >= s.min_residents
-        && !kept.is_empty()
-        && hugging * 100 >= s.hug_pct * redemptions.max(1)
-        && redemptions * 100 >= s.inside_pct * all;
+    let ring =
+        core.len() as u32 >= s.min_residents && !kept.is_empty() && hugging * 100 >= s.hug_pct * redemptions.max(1);
     ring.then(|| Ring {
         merchants: kept,
         residents: core,

@@ -118,3 +118,26 @@ fn every_member_of_a_ring_is_named_even_those_the_peel_left_out() {
         assert!(found[0].residents.contains(&r), "{r} is missing");
     }
 }
+
+#[test]
+fn a_ring_whose_members_also_shop_honestly_and_pay_over_the_threshold_at_times_is_still_found() {
+    let mut edges = honest(2_000, 150, 4, 23);
+    let mut rng = Lcg(5);
+    for r in 2_000..2_040u32 {
+        let mut per: BTreeMap<u32, (u32, u32)> = BTreeMap::new();
+        for _ in 0..6 {
+            let m = if rng.next(100) < 60 { [40, 80][rng.next(2) as usize] } else { rng.next(150) };
+            let x = per.entry(m).or_default();
+            x.0 += 1;
+            x.1 += u32::from([40, 80].contains(&m) && rng.next(100) < 60);
+        }
+        edges.extend(per.into_iter().map(|(m, (n, h))| Edge { resident: r, merchant: m, redemptions: n, hugging: h }));
+    }
+    let found = rings(&edges, &Settings::default());
+    let merchants: Vec<u32> = found.iter().flat_map(|r| r.merchants.clone()).collect();
+    let named: usize = found.iter().map(|r| r.residents.iter().filter(|&&x| x >= 2_000).count()).sum();
+    let honest_named: usize = found.iter().map(|r| r.residents.iter().filter(|&&x| x < 2_000).count()).sum();
+    assert_eq!(merchants, vec![40, 80], "{found:?}");
+    assert!(named >= 20, "{named} of 40 members named");
+    assert!(honest_named <= 2, "{honest_named} honest residents named");
+}

@@ -138,6 +138,18 @@ pub struct ProductPrices {
     pub history: Vec<(DateTime<Utc>, Fen)>,
 }
 
+/// A redemption's risk hold as the T+1 report counts it: its amounts
+/// never change once held (`held`) or decided (`amount` at the decision).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldFact {
+    pub merchant: MerchantId,
+    pub held: Fen,
+    pub amount: Fen,
+    pub held_at: DateTime<Utc>,
+    /// `released` or `recovered`, and when.
+    pub decided: Option<(String, DateTime<Utc>)>,
+}
+
 #[async_trait]
 pub trait CaseStore: Send + Sync {
     /// Opens a case, or records `found_again` on the open case of the same
@@ -171,4 +183,6 @@ pub trait CaseStore: Send + Sync {
     -> Result<Vec<ClaimFact>, StoreError>;
     /// Every catalogue product with its price history.
     async fn product_prices(&self) -> Result<Vec<ProductPrices>, StoreError>;
+    /// The campaign's risk holds held before `until`.
+    async fn hold_facts(&self, campaign: CampaignId, until: DateTime<Utc>) -> Result<Vec<HoldFact>, StoreError>;
 }

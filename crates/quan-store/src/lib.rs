@@ -27,8 +27,8 @@ mod traits;
 
 pub use campaign_records::{Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, LotteryState};
 pub use case_traits::{
-    CaseAction, CaseEffect, CaseMember, CaseStore, ClaimFact, EffectDone, NewCase, ProductPrices, RedemptionFact,
-    RiskCase,
+    CaseAction, CaseEffect, CaseMember, CaseStore, ClaimFact, EffectDone, HoldFact, NewCase, ProductPrices,
+    RedemptionFact, RiskCase,
 };
 pub use cashout_traits::{CashoutStore, HoldDecision};
 pub use claim_plan::{ClaimPlan, FirstVoucherRounds, SlotRounds, Unstored};

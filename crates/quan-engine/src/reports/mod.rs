@@ -7,7 +7,7 @@
 
 mod complaints_sheet;
 mod fold;
-mod labels;
+pub(crate) mod labels;
 mod live;
 pub mod render;
 
@@ -148,6 +148,9 @@ pub struct DailyReport {
     /// The kill switch: every pause that touched the campaign during the day.
     #[serde(default)]
     pub pauses: Vec<crate::risk::report::PauseLine>,
+    /// Risk cases and the subsidy the rules at redemption held, released and recovered.
+    #[serde(default)]
+    pub risk: crate::risk::figures::RiskFigures,
     pub state: ReportState,
 }
 
@@ -429,6 +432,7 @@ impl Engine {
                 other => ReportError::Store(StoreError::message(other.to_string())),
             })?,
             pauses: self.pauses_for_report(&c, &batches_of, from, to).await?,
+            risk: self.risk_figures(&c, from, to).await?,
             state,
         })
     }

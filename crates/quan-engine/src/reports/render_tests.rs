@@ -49,6 +49,7 @@ fn report(with_redemptions: bool) -> DailyReport {
         attribution: vec!["说明".into()],
         complaints: crate::complaints::figures::ComplaintFigures::default(),
         pauses: Vec::new(),
+        risk: Default::default(),
         state: ReportState::default(),
     };
     if with_redemptions {

@@ -7,6 +7,7 @@ pub mod cases;
 pub mod cashout;
 pub mod config;
 pub mod evidence;
+pub mod figures;
 mod findings;
 pub mod gate;
 pub mod holds;

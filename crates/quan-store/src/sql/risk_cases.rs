@@ -403,6 +403,10 @@ macro_rules! impl_risk_case_store {
                 async fn product_prices(&self) -> Result<Vec<quan_store::ProductPrices>, StoreError> {
                     crate::risk_fact_sql::product_prices(self.pool()).await
                 }
+
+                async fn hold_facts(&self, campaign: CampaignId, until: DateTime<Utc>) -> Result<Vec<quan_store::HoldFact>, StoreError> {
+                    crate::risk_fact_sql::hold_facts(self.pool(), campaign, until).await
+                }
             }
         }
     };

@@ -83,6 +83,36 @@ macro_rules! impl_risk_fact_sql {
                     .collect()
             }
 
+            pub(crate) async fn hold_facts(
+                pool: &Pool,
+                campaign: CampaignId,
+                until: DateTime<Utc>,
+            ) -> Result<Vec<quan_store::HoldFact>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT r.merchant_id, h.held_fen, h.amount_fen, h.held_at_ms, h.outcome, h.decided_at_ms
+                     FROM risk_holds h JOIN redemptions r ON r.id = h.redemption_id
+                     WHERE r.campaign_id = $1 AND h.held_at_ms < $2 ORDER BY h.held_at_ms",
+                )
+                .bind(campaign.as_uuid())
+                .bind(until.timestamp_millis())
+                .fetch_all(pool)
+                .await
+                .map_err(err)?;
+                rows.iter()
+                    .map(|r| {
+                        let outcome: Option<String> = get(r, "outcome")?;
+                        let at_ms: Option<i64> = get(r, "decided_at_ms")?;
+                        Ok(quan_store::HoldFact {
+                            merchant: MerchantId::from_uuid(get(r, "merchant_id")?),
+                            held: Fen::new(get(r, "held_fen")?),
+                            amount: Fen::new(get(r, "amount_fen")?),
+                            held_at: at(get(r, "held_at_ms")?),
+                            decided: outcome.zip(at_ms.map(at)),
+                        })
+                    })
+                    .collect()
+            }
+
             pub(crate) async fn product_prices(pool: &Pool) -> Result<Vec<ProductPrices>, StoreError> {
                 let rows = sqlx::query(
                     "SELECT p.id, p.merchant_id, p.sku, p.brand, p.model, pp.price_fen, pp.at_ms

@@ -109,6 +109,18 @@ async fn held_released_and_recovered(app: TestApp) {
     let paid: i64 = run.new.iter().map(|s| s.amount.as_i64()).sum();
     assert_eq!(paid, 2000, "the released one is paid by the next settlement: {:?}", run.new);
     audit_clean(&app, &cid).await;
+    // The T+1 reports: held on the 5th (two holds of ¥20), decided on the 6th.
+    let id: quan_domain::CampaignId = cid.parse().unwrap_or_else(|_| panic!("a campaign id"));
+    let figures = |day| {
+        let app = &app;
+        async move { app.engine.daily_report_unchecked(id, day).await.unwrap_or_else(|e| panic!("{e}")).0.risk }
+    };
+    let first = figures(day).await;
+    assert_eq!((first.held_fen, first.released_fen, first.recovered_fen), (4_000, 0, 0), "{first:?}");
+    let second = figures(next).await;
+    // The third was refunded below its threshold first: all its held ¥20 had gone back.
+    assert_eq!((second.held_fen, second.released_fen, second.recovered_fen), (4_000, 2_000, 0), "{second:?}");
+    assert_eq!(second.rows.len(), 1, "one district and industry: {second:?}");
 }
 
 #[tokio::test]

@@ -138,6 +138,13 @@ async fn ring_case(app: TestApp) {
     let id: quan_domain::CampaignId = cid.parse().unwrap_or_else(|_| panic!("a campaign id"));
     let a = app.engine.audit_campaign_unchecked(id).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(a.is_clean(), "{:?}", a.findings);
+    // The T+1 report of the day the case was opened and closed counts it.
+    let (r, _) = app.engine.daily_report_unchecked(id, date).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((r.risk.cases_opened_today, r.risk.cases_open, r.risk.false_alarms), (1, 0, 1), "{:?}", r.risk);
+    assert_eq!(r.risk.rows.len(), 1, "{:?}", r.risk);
+    assert_eq!((r.risk.rows[0].district.as_str(), r.risk.rows[0].industry.as_str()), ("420502", "catering"));
+    let csv = quan_engine::reports::render::csv(&r);
+    assert!(csv.contains("风控,当日立案 1，日终处理中 0，已结案：确认违规 0、误报 1"), "{csv}");
 }
 
 async fn work_the_case(app: &TestApp, op: &str, case: &str, members: &[(String, String)]) {
