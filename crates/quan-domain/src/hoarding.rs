@@ -22,13 +22,17 @@ pub struct Settings {
     pub cohort_s: i64,
     /// Idle accounts in the span at least.
     pub cohort_min: u32,
-    /// Of the claiming accounts registered in the span, percent idle at least.
+    /// Of the claiming accounts registered in the span, percent idle at least …
     pub idle_pct: u32,
+    /// … and at least this many points above the share idle among all
+    /// claiming accounts (early in a campaign most honest accounts have not
+    /// redeemed yet; a farm stands out from that, not from zero).
+    pub above_baseline_pct: u32,
 }
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings { cohort_s: 300, cohort_min: 10, idle_pct: 80 }
+        Settings { cohort_s: 300, cohort_min: 10, idle_pct: 80, above_baseline_pct: 25 }
     }
 }
 
@@ -47,6 +51,9 @@ pub struct Cohort {
 pub fn cohorts(accounts: &[Account], s: &Settings) -> Vec<Cohort> {
     let mut v: Vec<&Account> = accounts.iter().filter(|a| a.claimed_aged > 0).collect();
     v.sort_by_key(|a| (a.registered_s, a.resident));
+    let idle_all = v.iter().filter(|a| a.redeemed == 0).count();
+    let baseline = u32::try_from((idle_all * 100).checked_div(v.len()).unwrap_or(0)).unwrap_or(100);
+    let need = s.idle_pct.max(baseline + s.above_baseline_pct).min(100);
     // Qualifying spans as index ranges [i, j).
     let mut spans: Vec<(usize, usize)> = Vec::new();
     let mut j = 0;
@@ -60,7 +67,7 @@ pub fn cohorts(accounts: &[Account], s: &Settings) -> Vec<Cohort> {
         }
         let all = u32::try_from(j - i).unwrap_or(u32::MAX);
         let idle = u32::try_from(v[i..j].iter().filter(|a| a.redeemed == 0).count()).unwrap_or(u32::MAX);
-        if idle >= s.cohort_min && idle * 100 >= s.idle_pct * all {
+        if idle >= s.cohort_min && idle * 100 >= need * all {
             match spans.last_mut() {
                 Some(last) if last.1 > i => last.1 = last.1.max(j),
                 _ => spans.push((i, j)),
@@ -98,6 +105,17 @@ mod tests {
         let c = cohorts(&a, &Settings::default());
         assert_eq!(c.len(), 1);
         assert_eq!((c[0].claiming, c[0].idle.len(), c[0].vouchers), (13, 12, 48));
+    }
+
+    #[test]
+    fn early_in_a_campaign_when_most_have_not_redeemed_yet_only_a_wholly_idle_burst_is_a_cohort() {
+        // 85 % of the city has not redeemed yet; a busy minute of sign-ups is as idle.
+        let mut a: Vec<Account> = (0..400).map(|i| acct(i, i64::from(i) * 400, u32::from(i % 7 == 0))).collect();
+        a.extend((0..40).map(|i| acct(1_000 + i, 500_000 + i64::from(i), u32::from(i % 7 == 0))));
+        assert_eq!(cohorts(&a, &Settings::default()), vec![], "85 % idle is the baseline, not a farm");
+        a.extend((0..12).map(|i| acct(2_000 + i, 900_000 + i64::from(i) * 5, 0)));
+        let c = cohorts(&a, &Settings::default());
+        assert_eq!(c.iter().map(|c| c.idle.len()).collect::<Vec<_>>(), vec![12], "{c:?}");
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub struct AnalysisConfig {
     pub merchant_hug_min: u32,
     pub hoard_cohort_min: u32,
     pub hoard_idle_pct: u32,
+    /// A cohort's idle share stands this many points above the campaign's.
+    pub hoard_above_baseline_pct: u32,
     /// Vouchers count as lying idle once this many days old.
     pub hoard_aged_days: u32,
     pub price: price_guard::Settings,
@@ -54,6 +56,7 @@ impl Default for AnalysisConfig {
             merchant_hug_min: 20,
             hoard_cohort_min: h.cohort_min,
             hoard_idle_pct: h.idle_pct,
+            hoard_above_baseline_pct: h.above_baseline_pct,
             hoard_aged_days: 7,
             price: price_guard::Settings::default(),
             hold_settlement: true,
@@ -69,6 +72,7 @@ impl AnalysisConfig {
             self.ring_merchant_share_pct,
             self.merchant_hug_pct,
             self.hoard_idle_pct,
+            self.hoard_above_baseline_pct,
         ];
         if pct.iter().any(|p| *p > 100) {
             return Err("[analysis] percentages must be at most 100".into());
@@ -251,6 +255,7 @@ impl Engine {
         let s = hoarding::Settings {
             cohort_min: cfg.hoard_cohort_min,
             idle_pct: cfg.hoard_idle_pct,
+            above_baseline_pct: cfg.hoard_above_baseline_pct,
             ..hoarding::Settings::default()
         };
         for c in hoarding::cohorts(&accounts, &s) {

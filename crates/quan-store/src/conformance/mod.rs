@@ -3,6 +3,7 @@
 //! a fresh, empty, migrated store; each case then runs against it.
 
 mod campaigns;
+mod cases;
 mod claims;
 mod complaints;
 mod drafts;
@@ -11,6 +12,7 @@ mod redemptions;
 mod risk;
 mod settlement;
 pub use campaigns::*;
+pub use cases::*;
 pub use claims::*;
 pub use complaints::*;
 pub use drafts::*;
@@ -92,6 +94,7 @@ macro_rules! conformance_tests {
             a_pause_is_on_until_it_is_resumed_once_and_the_days_it_covered_find_it,
             a_signal_is_kept_once_per_batch_resident_and_signal_with_its_first_instant,
             an_identity_conflict_is_resolved_once_and_the_other_loses_the_number,
+            a_case_is_opened_once_per_subject_worked_and_closed,
             merchants_sharing_an_account_phone_or_address_are_found_with_what_they_share,
         );
     };

@@ -63,11 +63,13 @@ macro_rules! impl_risk_case_store {
             }
 
             async fn next_seq(tx: &mut Tx<'_>, id: Uuid) -> Result<i64, StoreError> {
-                sqlx::query_scalar("SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS BIGINT) FROM risk_case_actions WHERE case_id = $1")
-                    .bind(id)
-                    .fetch_one(&mut **tx)
-                    .await
-                    .map_err(err)
+                sqlx::query_scalar(
+                    "SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS BIGINT) FROM risk_case_actions WHERE case_id = $1",
+                )
+                .bind(id)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(err)
             }
 
             async fn record(tx: &mut Tx<'_>, id: Uuid, a: &CaseAction, detail: &str) -> Result<(), StoreError> {
@@ -90,7 +92,12 @@ macro_rules! impl_risk_case_store {
             }
 
             /// Holds each merchant's settlement under the case (once).
-            async fn hold(tx: &mut Tx<'_>, id: Uuid, ms: &[MerchantId], a: &CaseAction) -> Result<EffectDone, StoreError> {
+            async fn hold(
+                tx: &mut Tx<'_>,
+                id: Uuid,
+                ms: &[MerchantId],
+                a: &CaseAction,
+            ) -> Result<EffectDone, StoreError> {
                 let mut done = EffectDone::default();
                 for m in ms {
                     let open: Option<i64> = sqlx::query_scalar(
@@ -118,7 +125,12 @@ macro_rules! impl_risk_case_store {
             }
 
             /// Freezes the residents' unused vouchers not frozen yet.
-            async fn freeze(tx: &mut Tx<'_>, id: Uuid, rs: &[ResidentId], a: &CaseAction) -> Result<EffectDone, StoreError> {
+            async fn freeze(
+                tx: &mut Tx<'_>,
+                id: Uuid,
+                rs: &[ResidentId],
+                a: &CaseAction,
+            ) -> Result<EffectDone, StoreError> {
                 let mut done = EffectDone::default();
                 let reason = quan_domain::redemption::FreezeReason::RiskCase.as_str();
                 for r in rs {
@@ -149,7 +161,10 @@ macro_rules! impl_risk_case_store {
                         .await
                         .map_err(err)?;
                         done.vouchers += 1;
-                        done.fen = done.fen.checked_add(Fen::new(face)).ok_or_else(|| StoreError::message("frozen face overflows"))?;
+                        done.fen = done
+                            .fen
+                            .checked_add(Fen::new(face))
+                            .ok_or_else(|| StoreError::message("frozen face overflows"))?;
                     }
                 }
                 Ok(done)
@@ -169,7 +184,8 @@ macro_rules! impl_risk_case_store {
                 .map_err(err)?;
                 let mut done = EffectDone::default();
                 for row in &rows {
-                    let (v, face, frozen): (Uuid, i64, i64) = (get(row, "voucher_id")?, get(row, "face_fen")?, get(row, "frozen_at_ms")?);
+                    let (v, face, frozen): (Uuid, i64, i64) =
+                        (get(row, "voucher_id")?, get(row, "face_fen")?, get(row, "frozen_at_ms")?);
                     sqlx::query(
                         "UPDATE vouchers SET frozen_at_ms = NULL, frozen_reason = NULL
                          WHERE id = $1 AND frozen_reason = 'risk_case' AND frozen_at_ms = $2",
@@ -180,12 +196,20 @@ macro_rules! impl_risk_case_store {
                     .await
                     .map_err(err)?;
                     done.vouchers += 1;
-                    done.fen = done.fen.checked_add(Fen::new(face)).ok_or_else(|| StoreError::message("released face overflows"))?;
+                    done.fen = done
+                        .fen
+                        .checked_add(Fen::new(face))
+                        .ok_or_else(|| StoreError::message("released face overflows"))?;
                 }
                 Ok(done)
             }
 
-            async fn effect(tx: &mut Tx<'_>, id: Uuid, a: &CaseAction, e: &CaseEffect) -> Result<EffectDone, StoreError> {
+            async fn effect(
+                tx: &mut Tx<'_>,
+                id: Uuid,
+                a: &CaseAction,
+                e: &CaseEffect,
+            ) -> Result<EffectDone, StoreError> {
                 match e {
                     CaseEffect::Record => Ok(EffectDone::default()),
                     CaseEffect::HoldSettlement(ms) => hold(tx, id, ms, a).await,
@@ -199,7 +223,10 @@ macro_rules! impl_risk_case_store {
                         .execute(&mut **tx)
                         .await
                         .map_err(err)?;
-                        Ok(EffectDone { merchants: u32::try_from(n.rows_affected()).unwrap_or(u32::MAX), ..EffectDone::default() })
+                        Ok(EffectDone {
+                            merchants: u32::try_from(n.rows_affected()).unwrap_or(u32::MAX),
+                            ..EffectDone::default()
+                        })
                     }
                     CaseEffect::FreezeVouchers(rs) => freeze(tx, id, rs, a).await,
                     CaseEffect::ReleaseVouchers => unfreeze(tx, id, a).await,
@@ -220,10 +247,11 @@ macro_rules! impl_risk_case_store {
             }
 
             async fn insert(tx: &mut Tx<'_>, c: &NewCase) -> Result<(), StoreError> {
-                let number: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(MAX(number), 0) + 1 AS BIGINT) FROM risk_cases")
-                    .fetch_one(&mut **tx)
-                    .await
-                    .map_err(err)?;
+                let number: i64 =
+                    sqlx::query_scalar("SELECT CAST(COALESCE(MAX(number), 0) + 1 AS BIGINT) FROM risk_cases")
+                        .fetch_one(&mut **tx)
+                        .await
+                        .map_err(err)?;
                 sqlx::query(
                     "INSERT INTO risk_cases (id, number, kind, subject, source, district, campaign_id, score, summary, evidence,
                                              amount_fen, status, opened_at_ms)
@@ -249,7 +277,11 @@ macro_rules! impl_risk_case_store {
             }
 
             /// Adds the members the case does not name yet; those added.
-            async fn add_members(tx: &mut Tx<'_>, id: Uuid, members: &[CaseMember]) -> Result<Vec<CaseMember>, StoreError> {
+            async fn add_members(
+                tx: &mut Tx<'_>,
+                id: Uuid,
+                members: &[CaseMember],
+            ) -> Result<Vec<CaseMember>, StoreError> {
                 let mut added = Vec::new();
                 for m in members {
                     let n = sqlx::query("INSERT INTO risk_case_members (case_id, member_kind, member_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
@@ -270,12 +302,20 @@ macro_rules! impl_risk_case_store {
             impl quan_store::CaseStore for $store {
                 async fn open_case(&self, c: &NewCase) -> Result<(Uuid, Vec<CaseMember>), StoreError> {
                     let mut tx = self.pool().begin().await.map_err(err)?;
-                    let open: Option<Uuid> = sqlx::query_scalar("SELECT id FROM risk_cases WHERE subject = $1 AND status = 'open'")
-                        .bind(&c.subject)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(err)?;
-                    let a = CaseAction { seq: 0, action: String::new(), by: None, at: c.at, note: String::new(), detail: String::new() };
+                    let open: Option<Uuid> =
+                        sqlx::query_scalar("SELECT id FROM risk_cases WHERE subject = $1 AND status = 'open'")
+                            .bind(&c.subject)
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(err)?;
+                    let a = CaseAction {
+                        seq: 0,
+                        action: String::new(),
+                        by: None,
+                        at: c.at,
+                        note: String::new(),
+                        detail: String::new(),
+                    };
                     let (id, opened) = match open {
                         Some(id) => {
                             sqlx::query("UPDATE risk_cases SET score = $2, summary = $3, evidence = $4, amount_fen = $5 WHERE id = $1")
@@ -289,12 +329,19 @@ macro_rules! impl_risk_case_store {
                                 .map_err(err)?;
                             let added = add_members(&mut tx, id, &c.members).await?;
                             let detail = serde_json::json!({"summary": c.summary, "added": added.iter().map(|m| format!("{}:{}", m.kind, m.id)).collect::<Vec<_>>()});
-                            record(&mut tx, id, &CaseAction { action: "found_again".into(), ..a }, &detail.to_string()).await?;
+                            record(&mut tx, id, &CaseAction { action: "found_again".into(), ..a }, &detail.to_string())
+                                .await?;
                             (id, added)
                         }
                         None => {
                             insert(&mut tx, c).await?;
-                            record(&mut tx, c.id, &CaseAction { action: "opened".into(), ..a }, &serde_json::json!({"summary": c.summary}).to_string()).await?;
+                            record(
+                                &mut tx,
+                                c.id,
+                                &CaseAction { action: "opened".into(), ..a },
+                                &serde_json::json!({"summary": c.summary}).to_string(),
+                            )
+                            .await?;
                             (c.id, c.members.clone())
                         }
                     };
@@ -304,13 +351,19 @@ macro_rules! impl_risk_case_store {
 
                 async fn risk_cases(&self, open_only: bool, limit: u32) -> Result<Vec<RiskCase>, StoreError> {
                     let filter = if open_only { "WHERE c.status = 'open'" } else { "" };
-                    let sql = format!("SELECT {CASE_COLUMNS} FROM risk_cases c {filter} ORDER BY c.number DESC LIMIT $1");
-                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(i64::from(limit)).fetch_all(self.pool()).await.map_err(err)?;
-                    let mut out: Vec<RiskCase> = rows.iter().map(case).collect::<Result<_, _>>()?;
-                    let held = sqlx::query("SELECT merchant_id, case_id FROM settlement_holds WHERE released_at_ms IS NULL")
+                    let sql =
+                        format!("SELECT {CASE_COLUMNS} FROM risk_cases c {filter} ORDER BY c.number DESC LIMIT $1");
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(i64::from(limit))
                         .fetch_all(self.pool())
                         .await
                         .map_err(err)?;
+                    let mut out: Vec<RiskCase> = rows.iter().map(case).collect::<Result<_, _>>()?;
+                    let held =
+                        sqlx::query("SELECT merchant_id, case_id FROM settlement_holds WHERE released_at_ms IS NULL")
+                            .fetch_all(self.pool())
+                            .await
+                            .map_err(err)?;
                     for row in &held {
                         let (m, c): (Uuid, Uuid) = (get(row, "merchant_id")?, get(row, "case_id")?);
                         if let Some(x) = out.iter_mut().find(|x| x.id == c) {
@@ -322,7 +375,11 @@ macro_rules! impl_risk_case_store {
 
                 async fn risk_case(&self, id: Uuid) -> Result<RiskCase, StoreError> {
                     let sql = format!("SELECT {CASE_COLUMNS} FROM risk_cases c WHERE c.id = $1");
-                    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await.map_err(err)?;
+                    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(id)
+                        .fetch_optional(self.pool())
+                        .await
+                        .map_err(err)?;
                     let mut c = case(&row.ok_or(StoreError::NotFound)?)?;
                     let members = sqlx::query("SELECT member_kind, member_id FROM risk_case_members WHERE case_id = $1 ORDER BY member_kind, member_id")
                         .bind(id)
@@ -330,7 +387,10 @@ macro_rules! impl_risk_case_store {
                         .await
                         .map_err(err)?;
                     for r in &members {
-                        c.members.push(CaseMember { kind: member_kind(&get::<_, String>(r, "member_kind")?)?, id: get(r, "member_id")? });
+                        c.members.push(CaseMember {
+                            kind: member_kind(&get::<_, String>(r, "member_kind")?)?,
+                            id: get(r, "member_id")?,
+                        });
                     }
                     let actions = sqlx::query("SELECT seq, action, by_user, at_ms, note, detail FROM risk_case_actions WHERE case_id = $1 ORDER BY seq")
                         .bind(id)
@@ -347,16 +407,23 @@ macro_rules! impl_risk_case_store {
                             detail: get(r, "detail")?,
                         });
                     }
-                    let held: Vec<Uuid> = sqlx::query_scalar("SELECT merchant_id FROM settlement_holds WHERE case_id = $1 AND released_at_ms IS NULL")
-                        .bind(id)
-                        .fetch_all(self.pool())
-                        .await
-                        .map_err(err)?;
+                    let held: Vec<Uuid> = sqlx::query_scalar(
+                        "SELECT merchant_id FROM settlement_holds WHERE case_id = $1 AND released_at_ms IS NULL",
+                    )
+                    .bind(id)
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
                     c.settlement_held = held.into_iter().map(MerchantId::from_uuid).collect();
                     Ok(c)
                 }
 
-                async fn act_on_case(&self, id: Uuid, a: &CaseAction, e: &CaseEffect) -> Result<EffectDone, StoreError> {
+                async fn act_on_case(
+                    &self,
+                    id: Uuid,
+                    a: &CaseAction,
+                    e: &CaseEffect,
+                ) -> Result<EffectDone, StoreError> {
                     let mut tx = self.pool().begin().await.map_err(err)?;
                     let status: Option<String> = sqlx::query_scalar("SELECT status FROM risk_cases WHERE id = $1")
                         .bind(id)
@@ -370,7 +437,12 @@ macro_rules! impl_risk_case_store {
                     }
                     let done = effect(&mut tx, id, a, e).await?;
                     let detail = if a.detail.is_empty() {
-                        format!(r#"{{"merchants":{},"vouchers":{},"fen":{}}}"#, done.merchants, done.vouchers, done.fen.as_i64())
+                        format!(
+                            r#"{{"merchants":{},"vouchers":{},"fen":{}}}"#,
+                            done.merchants,
+                            done.vouchers,
+                            done.fen.as_i64()
+                        )
                     } else {
                         a.detail.clone()
                     };
@@ -380,10 +452,12 @@ macro_rules! impl_risk_case_store {
                 }
 
                 async fn settlement_holds(&self) -> Result<Vec<MerchantId>, StoreError> {
-                    let ids: Vec<Uuid> = sqlx::query_scalar("SELECT DISTINCT merchant_id FROM settlement_holds WHERE released_at_ms IS NULL")
-                        .fetch_all(self.pool())
-                        .await
-                        .map_err(err)?;
+                    let ids: Vec<Uuid> = sqlx::query_scalar(
+                        "SELECT DISTINCT merchant_id FROM settlement_holds WHERE released_at_ms IS NULL",
+                    )
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
                     Ok(ids.into_iter().map(MerchantId::from_uuid).collect())
                 }
 
@@ -396,7 +470,11 @@ macro_rules! impl_risk_case_store {
                     crate::risk_fact_sql::redemption_facts(self.pool(), campaign, from, until).await
                 }
 
-                async fn claim_facts(&self, campaign: CampaignId, aged_before: DateTime<Utc>) -> Result<Vec<quan_store::ClaimFact>, StoreError> {
+                async fn claim_facts(
+                    &self,
+                    campaign: CampaignId,
+                    aged_before: DateTime<Utc>,
+                ) -> Result<Vec<quan_store::ClaimFact>, StoreError> {
                     crate::risk_fact_sql::claim_facts(self.pool(), campaign, aged_before).await
                 }
 
@@ -404,7 +482,11 @@ macro_rules! impl_risk_case_store {
                     crate::risk_fact_sql::product_prices(self.pool()).await
                 }
 
-                async fn hold_facts(&self, campaign: CampaignId, until: DateTime<Utc>) -> Result<Vec<quan_store::HoldFact>, StoreError> {
+                async fn hold_facts(
+                    &self,
+                    campaign: CampaignId,
+                    until: DateTime<Utc>,
+                ) -> Result<Vec<quan_store::HoldFact>, StoreError> {
                     crate::risk_fact_sql::hold_facts(self.pool(), campaign, until).await
                 }
             }
