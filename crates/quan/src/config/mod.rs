@@ -445,6 +445,21 @@ mod tests {
     }
 
     #[test]
+    fn the_analysis_reads_as_the_readme_shows_it_and_a_share_over_a_hundred_is_refused() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let p = dir.path().join("quan.toml");
+        let text = "[analysis]\ndays = 30\nring_min_residents = 3\nmerchant_hug_pct = 60\nmerchant_hug_min = 20\n\
+                    hold_settlement = true\nprice = { window_days = 30, rise_bp = 1000, peer_bp = 2000, peers_min = 3 }\n";
+        std::fs::write(&p, text).unwrap_or_else(|e| panic!("{e}"));
+        let l = load(Some(&p), &env(&[]), &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        assert_eq!(l.config.analysis, quan_engine::risk::analysis::AnalysisConfig::default());
+        std::fs::write(&p, "[analysis]\nmerchant_hug_pct = 160\n").unwrap_or_else(|e| panic!("{e}"));
+        let e = load(Some(&p), &env(&[]), &Overrides::default()).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("at most 100"), "{e}");
+    }
+
+    #[test]
     fn unknown_keys_and_variables_are_named_in_warnings() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let p = dir.path().join("quan.toml");
