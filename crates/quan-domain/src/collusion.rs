@@ -38,13 +38,23 @@ pub struct Settings {
     /// this share (percent) of its redemptions (and their orders there hug
     /// the threshold at least `hug_pct` of the time).
     pub merchant_share_pct: u32,
+    /// A shop is suspicious when at least this share (percent) of all its
+    /// orders hug the threshold (honest trade: well under one in five).
+    pub shop_hug_pct: u32,
     /// Blocks peeled at most per analysis.
     pub max_blocks: u32,
 }
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings { min_residents: 3, inside_pct: 80, hug_pct: 40, merchant_share_pct: 20, max_blocks: 60 }
+        Settings {
+            min_residents: 3,
+            inside_pct: 80,
+            hug_pct: 40,
+            merchant_share_pct: 20,
+            shop_hug_pct: 25,
+            max_blocks: 60,
+        }
     }
 }
 
@@ -198,58 +208,82 @@ fn parts(g: &Graph, nodes: &[usize]) -> Vec<Vec<usize>> {
     out
 }
 
-/// Judges one connected part: its core residents and merchants, or `None`.
-fn judge(edges: &[Edge], g: &Graph, part: &[usize], density_q16: u64, s: &Settings) -> Option<Ring> {
-    let merchants: Vec<u32> = part.iter().filter(|&&v| v >= g.residents).map(|&v| (v - g.residents) as u32).collect();
-    if merchants.is_empty() {
-        return None;
-    }
-    let in_part = |m: u32| merchants.contains(&m);
-    // Every resident of the part's merchants is weighed, not only those the
-    // peel kept: a member with fewer visits is still a member.
+/// Per merchant of a part: all its redemptions and of them hugging.
+fn shop_totals(edges: &[Edge], g: &Graph, merchants: &[u32]) -> BTreeMap<u32, (u32, u32)> {
+    merchants
+        .iter()
+        .map(|&m| {
+            let adj = &g.adj[g.residents + m as usize];
+            let n = adj.iter().map(|&(_, _, i)| edges[i].redemptions).sum();
+            let h = adj.iter().map(|&(_, _, i)| edges[i].hugging).sum();
+            (m, (n, h))
+        })
+        .collect()
+}
+
+/// The part's members: every resident of its merchants who spends mostly
+/// there, or who hugged the threshold twice at one of its suspicious shops
+/// (a member who shops honestly elsewhere too, to hide).
+fn members(edges: &[Edge], g: &Graph, merchants: &[u32], suspicious: &dyn Fn(u32) -> bool, s: &Settings) -> Vec<u32> {
     let mut candidates: Vec<usize> =
         merchants.iter().flat_map(|&m| g.adj[g.residents + m as usize].iter().map(|&(r, _, _)| r)).collect();
     candidates.sort_unstable();
     candidates.dedup();
     let mut core = Vec::new();
     for v in candidates {
-        let (mut all, mut inside, mut hugged) = (0u32, 0u32, 0u32);
+        let (mut all, mut inside, mut hugged_twice) = (0u32, 0u32, false);
         for &(_, _, i) in &g.adj[v] {
-            all += edges[i].redemptions;
-            if in_part(edges[i].merchant) {
-                inside += edges[i].redemptions;
-                hugged += edges[i].hugging;
+            let e = edges[i];
+            all += e.redemptions;
+            if merchants.contains(&e.merchant) {
+                inside += e.redemptions;
+                hugged_twice |= e.hugging >= 2 && suspicious(e.merchant);
             }
         }
-        // A member spends mostly here, or hugged the threshold here twice
-        // (a member who shops honestly elsewhere too, to hide).
-        if (inside >= 2 && inside * 100 >= s.inside_pct * all) || hugged >= 2 {
+        if (inside >= 2 && inside * 100 >= s.inside_pct * all) || hugged_twice {
             core.push(v as u32);
         }
     }
-    let mut by_merchant: BTreeMap<u32, (u32, u32, u32)> = BTreeMap::new();
+    core
+}
+
+/// Judges one connected part: its core residents and merchants, or `None`.
+fn judge(edges: &[Edge], g: &Graph, part: &[usize], density_q16: u64, s: &Settings) -> Option<Ring> {
+    let merchants: Vec<u32> = part.iter().filter(|&&v| v >= g.residents).map(|&v| (v - g.residents) as u32).collect();
+    if merchants.is_empty() {
+        return None;
+    }
+    let shops = shop_totals(edges, g, &merchants);
+    // A shop whose orders hug the threshold far more often than trade does.
+    let suspicious = |m: u32| shops.get(&m).is_some_and(|&(n, h)| h >= 3 && h * 100 >= s.shop_hug_pct * n);
+    let core = members(edges, g, &merchants, &suspicious, s);
+    let mut by_merchant: BTreeMap<u32, (u32, u32)> = BTreeMap::new();
     for &r in &core {
         for &(_, _, i) in &g.adj[r as usize] {
             let e = edges[i];
-            if in_part(e.merchant) {
+            if merchants.contains(&e.merchant) {
                 let x = by_merchant.entry(e.merchant).or_default();
                 x.0 += e.redemptions;
                 x.1 += e.hugging;
             }
         }
     }
-    for &m in &merchants {
-        let total: u32 = g.adj[g.residents + m as usize].iter().map(|&(_, _, i)| edges[i].redemptions).sum();
-        by_merchant.entry(m).or_default().2 = total;
-    }
     let kept: Vec<u32> = by_merchant
         .iter()
-        .filter(|(_, (core_n, hug, total))| {
+        .filter(|&(&m, &(core_n, hug))| {
             // The core's own orders there hug too: a member's ordinary
             // shopping at a small honest shop does not make it the ring's.
-            *core_n >= 2 && core_n * 100 >= s.merchant_share_pct * total && hug * 100 >= s.hug_pct * core_n
+            let total = shops.get(&m).map_or(0, |x| x.0);
+            suspicious(m)
+                && core_n >= 2
+                && core_n * 100 >= s.merchant_share_pct * total
+                && hug * 100 >= s.hug_pct * core_n
         })
         .map(|(&m, _)| m)
+        .collect();
+    let core: Vec<u32> = core
+        .into_iter()
+        .filter(|&r| g.adj[r as usize].iter().any(|&(_, _, i)| kept.contains(&edges[i].merchant)))
         .collect();
     let (redemptions, hugging) =
         kept.iter().filter_map(|m| by_merchant.get(m)).fold((0, 0), |(a, b), x| (a + x.0, b + x.1));

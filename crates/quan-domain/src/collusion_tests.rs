@@ -141,3 +141,27 @@ fn a_ring_whose_members_also_shop_honestly_and_pay_over_the_threshold_at_times_i
     assert!(named >= 20, "{named} of 40 members named");
     assert!(honest_named <= 2, "{honest_named} honest residents named");
 }
+
+#[test]
+fn honest_regulars_who_now_and_then_pay_just_over_the_threshold_are_no_ring() {
+    // Half of each resident's visits at one favourite shop, one order in
+    // eight just over the threshold: many pairs hug twice by chance.
+    let mut rng = Lcg(41);
+    let mut pairs: BTreeMap<(u32, u32), (u32, u32)> = BTreeMap::new();
+    for r in 0..6_000u32 {
+        let favourite = rng.next(300);
+        for _ in 0..8 {
+            let m = if rng.next(2) == 0 { favourite } else { rng.next(300) };
+            let x = pairs.entry((r, m)).or_default();
+            x.0 += 1;
+            x.1 += u32::from(rng.next(8) == 0);
+        }
+    }
+    let twice = pairs.values().filter(|x| x.1 >= 2).count();
+    assert!(twice > 50, "the chance pairs this test is about: {twice}");
+    let edges: Vec<Edge> = pairs
+        .into_iter()
+        .map(|((resident, merchant), (redemptions, hugging))| Edge { resident, merchant, redemptions, hugging })
+        .collect();
+    assert_eq!(rings(&edges, &Settings::default()), vec![]);
+}

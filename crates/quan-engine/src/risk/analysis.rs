@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use quan_domain::campaign::CampaignStatus;
 use quan_domain::{CampaignId, Fen, MerchantId, ResidentId, collusion, hoarding, price_guard};
-use quan_store::{CaseMember, NewCase, RedemptionFact};
+use quan_store::{NewCase, RedemptionFact};
 use serde::{Deserialize, Serialize};
 
 use super::RiskError;
@@ -27,6 +27,8 @@ pub struct AnalysisConfig {
     pub ring_inside_pct: u32,
     pub ring_hug_pct: u32,
     pub ring_merchant_share_pct: u32,
+    /// A shop whose orders hug the threshold this often (percent) is suspicious.
+    pub ring_shop_hug_pct: u32,
     /// A merchant whose threshold orders hug it this often (percent) …
     pub merchant_hug_pct: u32,
     /// … over at least this many of them.
@@ -52,6 +54,7 @@ impl Default for AnalysisConfig {
             ring_inside_pct: r.inside_pct,
             ring_hug_pct: r.hug_pct,
             ring_merchant_share_pct: r.merchant_share_pct,
+            ring_shop_hug_pct: r.shop_hug_pct,
             merchant_hug_pct: 60,
             merchant_hug_min: 20,
             hoard_cohort_min: h.cohort_min,
@@ -70,6 +73,7 @@ impl AnalysisConfig {
             self.ring_inside_pct,
             self.ring_hug_pct,
             self.ring_merchant_share_pct,
+            self.ring_shop_hug_pct,
             self.merchant_hug_pct,
             self.hoard_idle_pct,
             self.hoard_above_baseline_pct,
@@ -92,6 +96,7 @@ impl AnalysisConfig {
             inside_pct: self.ring_inside_pct,
             hug_pct: self.ring_hug_pct,
             merchant_share_pct: self.ring_merchant_share_pct,
+            shop_hug_pct: self.ring_shop_hug_pct,
             ..collusion::Settings::default()
         }
     }
@@ -286,9 +291,9 @@ impl Engine {
         let products = self.store().product_prices().await?;
         let mut districts: HashMap<MerchantId, String> = HashMap::new();
         for p in &products {
-            if !districts.contains_key(&p.merchant) {
+            if let std::collections::hash_map::Entry::Vacant(e) = districts.entry(p.merchant) {
                 let m = self.store().merchant_by_id(p.merchant).await?;
-                districts.insert(p.merchant, m.app.district.as_str().to_owned());
+                e.insert(m.app.district.as_str().to_owned());
             }
         }
         for (campaign, region, batch, batch_name, opens) in &openings {
@@ -388,9 +393,4 @@ impl Engine {
             .collect();
         Ok(super::findings::hugging_case(self.new_uuid(), campaign, &x, (n, hugged), (&mine, &residents), now))
     }
-}
-
-/// A case member naming a merchant.
-pub(crate) fn merchant_member(m: MerchantId) -> CaseMember {
-    CaseMember { kind: "merchant", id: m.to_string() }
 }

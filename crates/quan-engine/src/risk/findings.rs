@@ -7,8 +7,6 @@ use quan_domain::{CampaignId, Fen, MerchantId, ResidentId, collusion, hoarding, 
 use quan_store::{CaseMember, Merchant, NewCase, ProductPrices, RedemptionFact};
 use serde_json::json;
 
-use super::analysis::merchant_member;
-
 /// ¥ with two decimals, for summaries.
 pub(crate) fn yuan(f: Fen) -> String {
     let v = f.as_i64();
@@ -26,6 +24,11 @@ fn redemption_rows(rs: &[&RedemptionFact]) -> serde_json::Value {
 
 fn subsidy(rs: &[&RedemptionFact]) -> Fen {
     Fen::new(rs.iter().map(|f| f.subsidy.as_i64()).sum())
+}
+
+/// A case member naming a merchant.
+fn merchant_member(m: MerchantId) -> CaseMember {
+    CaseMember { kind: "merchant", id: m.to_string() }
 }
 
 fn resident_member(r: &ResidentId) -> CaseMember {
