@@ -39,8 +39,12 @@ pub struct Settings {
     /// the threshold at least `hug_pct` of the time).
     pub merchant_share_pct: u32,
     /// A shop is suspicious when at least this share (percent) of all its
-    /// orders hug the threshold (honest trade: well under one in five).
+    /// orders hug the threshold (honest trade: well under one in five) …
     pub shop_hug_pct: u32,
+    /// … at least this many of them …
+    pub shop_hug_min: u32,
+    /// … and this many standard deviations above the city's rate.
+    pub shop_hug_z: u32,
     /// Blocks peeled at most per analysis.
     pub max_blocks: u32,
 }
@@ -52,7 +56,9 @@ impl Default for Settings {
             inside_pct: 80,
             hug_pct: 40,
             merchant_share_pct: 20,
-            shop_hug_pct: 25,
+            shop_hug_pct: 15,
+            shop_hug_min: 5,
+            shop_hug_z: 4,
             max_blocks: 60,
         }
     }
@@ -101,6 +107,8 @@ pub fn log2_q16(x: u64) -> u64 {
 /// Node numbering of the peel: residents first, then merchants.
 struct Graph {
     residents: usize,
+    /// All redemptions, and of them hugging: the city's rate.
+    city: (u64, u64),
     /// Per node: (other node, edge weight, edge index).
     adj: Vec<Vec<(usize, u64, usize)>>,
 }
@@ -121,7 +129,8 @@ fn graph(edges: &[Edge]) -> Graph {
         adj[e.resident as usize].push((residents + m, weight, i));
         adj[residents + m].push((e.resident as usize, weight, i));
     }
-    Graph { residents, adj }
+    let city = edges.iter().fold((0u64, 0u64), |(n, h), e| (n + u64::from(e.redemptions), h + u64::from(e.hugging)));
+    Graph { residents, city, adj }
 }
 
 /// One greedy peel over the nodes still `alive`: the densest remainder's
@@ -208,6 +217,22 @@ fn parts(g: &Graph, nodes: &[usize]) -> Vec<Vec<usize>> {
     out
 }
 
+/// Whether a shop's `h` hugging orders of `n` stand out from the city's
+/// (`city`: all redemptions, of them hugging): at least `shop_hug_min` and
+/// `shop_hug_pct` percent of its orders, and `shop_hug_z` standard
+/// deviations above what the city's rate gives a shop of its size (a small
+/// honest shop with a few orders just over the threshold by chance is not).
+pub fn suspicious_shop(n: u32, h: u32, city: (u64, u64), s: &Settings) -> bool {
+    let (total, hugging) = (u128::from(city.0.max(1)), u128::from(city.1));
+    let (n, h) = (u128::from(n), u128::from(h));
+    // (h − n·p)² ≥ z² · n · p · (1 − p), with p = hugging / total, times total².
+    let over = (h * total).saturating_sub(n * hugging);
+    let z = u128::from(s.shop_hug_z);
+    h >= u128::from(s.shop_hug_min)
+        && h * 100 >= u128::from(s.shop_hug_pct) * n
+        && over * over >= z * z * n * hugging * (total - hugging.min(total))
+}
+
 /// Per merchant of a part: all its redemptions and of them hugging.
 fn shop_totals(edges: &[Edge], g: &Graph, merchants: &[u32]) -> BTreeMap<u32, (u32, u32)> {
     merchants
@@ -254,8 +279,7 @@ fn judge(edges: &[Edge], g: &Graph, part: &[usize], density_q16: u64, s: &Settin
         return None;
     }
     let shops = shop_totals(edges, g, &merchants);
-    // A shop whose orders hug the threshold far more often than trade does.
-    let suspicious = |m: u32| shops.get(&m).is_some_and(|&(n, h)| h >= 3 && h * 100 >= s.shop_hug_pct * n);
+    let suspicious = |m: u32| shops.get(&m).is_some_and(|&(n, h)| suspicious_shop(n, h, g.city, s));
     let core = members(edges, g, &merchants, &suspicious, s);
     let mut by_merchant: BTreeMap<u32, (u32, u32)> = BTreeMap::new();
     for &r in &core {

@@ -165,3 +165,14 @@ fn honest_regulars_who_now_and_then_pay_just_over_the_threshold_are_no_ring() {
         .collect();
     assert_eq!(rings(&edges, &Settings::default()), vec![]);
 }
+
+#[test]
+fn a_small_shop_with_a_few_orders_just_over_the_threshold_by_chance_is_not_suspicious_a_rings_shop_is() {
+    let s = Settings::default();
+    let city = (100_000, 8_500);
+    assert!(!suspicious_shop(22, 6, city, &s), "1.9 expected, 6 seen: three deviations");
+    assert!(!suspicious_shop(5, 3, city, &s), "too few");
+    assert!(suspicious_shop(14, 7, city, &s), "a ring's third day");
+    assert!(suspicious_shop(400, 90, city, &s), "a large shop with a ring among its customers");
+    assert!(!suspicious_shop(400, 45, city, &s));
+}

@@ -284,3 +284,30 @@ pub fn text(r: &FraudReport) -> String {
         r.seconds
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_small_month_finds_its_rings_farm_and_raised_prices_and_keeps_the_books() {
+        let mix = city::Mix {
+            honest_residents: 800,
+            honest_shops: 60,
+            rings: vec![(6, 1), (20, 2)],
+            farms: vec![12],
+            price_raisers: 1,
+            days: 12,
+            ..city::Mix::default()
+        };
+        let r = run(FraudSim { mix, seed: 11, hold_rules: false, hold_settlement: true }, false)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(r.audit_clean && r.refused == 0, "{r:?}");
+        assert_eq!(r.rings.found, 2, "{:?}", r.rings);
+        assert_eq!(r.rings.honest_shops_flagged, 0, "{:?}", r.rings);
+        assert!(r.money.fraud_held_share > 0.5, "{:?}", r.money);
+        assert_eq!((r.hoarding.found, r.hoarding.honest_named), (1, 0), "{:?}", r.hoarding);
+        assert_eq!((r.prices.recall, r.prices.honest_named), (1.0, 0), "{:?}", r.prices);
+    }
+}

@@ -27,8 +27,12 @@ pub struct AnalysisConfig {
     pub ring_inside_pct: u32,
     pub ring_hug_pct: u32,
     pub ring_merchant_share_pct: u32,
-    /// A shop whose orders hug the threshold this often (percent) is suspicious.
+    /// A shop is suspicious when this share (percent) of its orders hug the
+    /// threshold, at least `ring_shop_hug_min` of them, `ring_shop_hug_z`
+    /// standard deviations above the city's rate.
     pub ring_shop_hug_pct: u32,
+    pub ring_shop_hug_min: u32,
+    pub ring_shop_hug_z: u32,
     /// A merchant whose threshold orders hug it this often (percent) …
     pub merchant_hug_pct: u32,
     /// … over at least this many of them.
@@ -55,6 +59,8 @@ impl Default for AnalysisConfig {
             ring_hug_pct: r.hug_pct,
             ring_merchant_share_pct: r.merchant_share_pct,
             ring_shop_hug_pct: r.shop_hug_pct,
+            ring_shop_hug_min: r.shop_hug_min,
+            ring_shop_hug_z: r.shop_hug_z,
             merchant_hug_pct: 60,
             merchant_hug_min: 20,
             hoard_cohort_min: h.cohort_min,
@@ -97,6 +103,8 @@ impl AnalysisConfig {
             hug_pct: self.ring_hug_pct,
             merchant_share_pct: self.ring_merchant_share_pct,
             shop_hug_pct: self.ring_shop_hug_pct,
+            shop_hug_min: self.ring_shop_hug_min,
+            shop_hug_z: self.ring_shop_hug_z,
             ..collusion::Settings::default()
         }
     }
