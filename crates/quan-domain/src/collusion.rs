@@ -218,19 +218,22 @@ fn parts(g: &Graph, nodes: &[usize]) -> Vec<Vec<usize>> {
 }
 
 /// Whether a shop's `h` hugging orders of `n` stand out from the city's
-/// (`city`: all redemptions, of them hugging): at least `shop_hug_min` and
-/// `shop_hug_pct` percent of its orders, and `shop_hug_z` standard
-/// deviations above what the city's rate gives a shop of its size (a small
+/// (`city`: all redemptions, of them hugging, the shop's included): at least
+/// `shop_hug_min` and `shop_hug_pct` percent of its orders, and `shop_hug_z`
+/// standard deviations above what the rest of the city's rate gives a shop of its size (a small
 /// honest shop with a few orders just over the threshold by chance is not).
 pub fn suspicious_shop(n: u32, h: u32, city: (u64, u64), s: &Settings) -> bool {
-    let (total, hugging) = (u128::from(city.0.max(1)), u128::from(city.1));
     let (n, h) = (u128::from(n), u128::from(h));
+    // The rest of the city's rate: a ring that is much of a small city's
+    // trade does not raise the bar it is measured against.
+    let total = u128::from(city.0).saturating_sub(n).max(1);
+    let hugging = u128::from(city.1).saturating_sub(h).min(total);
     // (h − n·p)² ≥ z² · n · p · (1 − p), with p = hugging / total, times total².
     let over = (h * total).saturating_sub(n * hugging);
     let z = u128::from(s.shop_hug_z);
     h >= u128::from(s.shop_hug_min)
         && h * 100 >= u128::from(s.shop_hug_pct) * n
-        && over * over >= z * z * n * hugging * (total - hugging.min(total))
+        && over * over >= z * z * n * hugging * (total - hugging)
 }
 
 /// Per merchant of a part: all its redemptions and of them hugging.

@@ -175,4 +175,6 @@ fn a_small_shop_with_a_few_orders_just_over_the_threshold_by_chance_is_not_suspi
     assert!(suspicious_shop(14, 7, city, &s), "a ring's third day");
     assert!(suspicious_shop(400, 90, city, &s), "a large shop with a ring among its customers");
     assert!(!suspicious_shop(400, 45, city, &s));
+    // A small town where the ring is most of the trade.
+    assert!(suspicious_shop(8, 8, (14, 8), &s));
 }

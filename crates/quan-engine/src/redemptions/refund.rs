@@ -37,6 +37,17 @@ impl Engine {
             return Err(RedemptionError::Recovered);
         }
         let now = self.now();
+        // A refund soon after its redemption: refused, or allowed with the
+        // merchant's case opened and its settlement held (`[cashout]`).
+        let rules = &self.config().cashout;
+        let verdict = if rules.act() {
+            quan_domain::cashout::at_refund((now - r.redeemed_at).num_seconds(), rules)
+        } else {
+            quan_domain::cashout::Verdict::default()
+        };
+        if let Some(rule) = verdict.refused_by(rules) {
+            return Err(RedemptionError::Refused(quan_domain::redemption::Refusal::RiskRule(rule)));
+        }
         let batch = self.store().batch_by_id(r.batch_id).await?;
         let v = self.store().voucher_by_id(r.voucher_id).await?;
         let (kind, discount) = voucher_rule(&batch, &v)?;
@@ -60,6 +71,9 @@ impl Engine {
                 Err(e) => return Err(e),
                 Ok(refund) => {
                     let after = self.store().redemption_by_id(id).await?;
+                    if verdict.action == quan_domain::cashout::Action::Hold {
+                        self.quick_refund_case(&after, &refund).await;
+                    }
                     return Ok((after, refund));
                 }
             }

@@ -222,3 +222,19 @@ fn case_reader(actor: &Actor) -> Result<&quan_domain::Region, RiskError> {
         _ => Err(RiskError::Forbidden),
     }
 }
+
+impl Engine {
+    /// A refund soon after its redemption, with the rule set to hold: the
+    /// merchant's case (one per merchant while open) names the redemption
+    /// and its settlement is held. The refund stands whatever happens here.
+    pub(crate) async fn quick_refund_case(&self, r: &quan_store::Redemption, refund: &quan_store::Refund) {
+        let m = match self.store().merchant_by_id(r.merchant_id).await {
+            Ok(m) => m,
+            Err(e) => return tracing::error!(error = %e, redemption = %r.id, "the quick refund's case was not opened"),
+        };
+        let case = super::findings::quick_refund_case(self.new_uuid(), &m, r, refund, self.now());
+        if let Err(e) = self.open_found_case(case, true).await {
+            tracing::error!(error = %e, redemption = %r.id, "the quick refund's case was not opened");
+        }
+    }
+}

@@ -213,3 +213,42 @@ pub(crate) fn price_case(
         at,
     }
 }
+
+/// A refund soon after its redemption (the rule `quick_refund` set to hold).
+pub(crate) fn quick_refund_case(
+    id: uuid::Uuid,
+    m: &Merchant,
+    r: &quan_store::Redemption,
+    refund: &quan_store::Refund,
+    at: DateTime<Utc>,
+) -> NewCase {
+    let seconds = (refund.at - r.redeemed_at).num_seconds();
+    let evidence = json!({
+        "finding": "quick_refund", "campaign": r.campaign_id,
+        "merchants": [{"id": m.id, "name": m.app.legal_name}],
+        "residents": [r.resident_id],
+        "redemptions": [{"id": r.id, "resident": r.resident_id, "merchant": r.merchant_id, "order_fen": r.order.as_i64(),
+            "subsidy_fen": r.subsidy.as_i64(), "redeemed_at": r.redeemed_at.to_rfc3339()}],
+        "refund": {"id": refund.id, "amount_fen": refund.amount.as_i64(), "at": refund.at.to_rfc3339(), "seconds_after": seconds},
+    });
+    NewCase {
+        id,
+        kind: "merchant",
+        subject: format!("merchant:{}:quick_refund", m.id),
+        source: "quick_refund".into(),
+        district: m.app.district.as_str().to_owned(),
+        campaign: Some(r.campaign_id),
+        score: 1,
+        summary: format!(
+            "核销后快速退款：商户「{}」在核销后 {} 秒退款 {}（订单 {}）。",
+            m.app.legal_name,
+            seconds,
+            yuan(refund.amount),
+            yuan(r.order)
+        ),
+        evidence: evidence.to_string(),
+        amount: r.face,
+        members: vec![merchant_member(m.id), resident_member(&r.resident_id)],
+        at,
+    }
+}

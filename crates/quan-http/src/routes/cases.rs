@@ -55,7 +55,7 @@ pub struct CaseView {
     pub number: i64,
     /// `merchant`, `resident`, `product` or `ring`.
     pub kind: String,
-    /// The finding: `graph_ring`, `threshold_hugging`, `hoarding`, `price_raise`.
+    /// The finding: `graph_ring`, `threshold_hugging`, `hoarding`, `price_raise`, `quick_refund`.
     pub source: String,
     pub district: String,
     pub campaign_id: Option<Uuid>,

@@ -344,7 +344,9 @@ pub struct RefundedView {
 /// never refunds twice. Roles: cashier, merchant owner.
 #[utoipa::path(post, path = "/api/v1/redemptions/{id}/refunds", tag = "redemptions", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = RefundBody,
-    responses((status = 201, body = RefundedView), (status = 409, description = "`redemption_reversed`, `refund_raced`", body = ErrorBody),
+    responses((status = 201, body = RefundedView),
+        (status = 403, description = "`forbidden`, `risk_refused` (a refund soon after its redemption, with the rule `quick_refund` set to refuse)", body = ErrorBody),
+        (status = 409, description = "`redemption_reversed`, `redemption_recovered`, `refund_raced`", body = ErrorBody),
         (status = 422, description = "`bad_refund_amount`", body = ErrorBody)))]
 async fn refund(
     State(state): State<AppState>,

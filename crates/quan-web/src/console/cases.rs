@@ -72,6 +72,37 @@ struct ListPage {
     me: Me,
     all: bool,
     cases: Vec<Line>,
+    figures: Figures,
+}
+
+/// The region's cases in figures (all of them, whatever the list shows).
+#[derive(Debug, Default)]
+struct Figures {
+    open: usize,
+    fraud: usize,
+    false_alarms: usize,
+    held_merchants: usize,
+    frozen: u32,
+    frozen_fen: String,
+    amount_open: String,
+}
+
+impl Figures {
+    fn of(cases: &[RiskCase]) -> Figures {
+        let open: Vec<&RiskCase> = cases.iter().filter(|c| c.status == "open").collect();
+        let mut held: Vec<_> = open.iter().flat_map(|c| c.settlement_held.iter()).collect();
+        held.sort();
+        held.dedup();
+        Figures {
+            open: open.len(),
+            fraud: cases.iter().filter(|c| c.outcome.as_deref() == Some("fraud_confirmed")).count(),
+            false_alarms: cases.iter().filter(|c| c.outcome.as_deref() == Some("false_alarm")).count(),
+            held_merchants: held.len(),
+            frozen: cases.iter().map(|c| c.frozen_vouchers).sum(),
+            frozen_fen: yuan(cases.iter().map(|c| c.frozen_fen.as_i64()).sum()),
+            amount_open: yuan(open.iter().map(|c| c.amount.as_i64()).sum()),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,13 +116,10 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<ListPage, Msg> {
     let all = q.status.as_deref() == Some("all");
-    let cases = state.engine.risk_cases(&signed.actor, !all).await.map_err(Msg::of)?;
-    Ok(ListPage {
-        c: Chrome::signed(&signed.csrf),
-        me: Me::of(&signed.actor),
-        all,
-        cases: cases.iter().map(Line::of).collect(),
-    })
+    let every = state.engine.risk_cases(&signed.actor, false).await.map_err(Msg::of)?;
+    let figures = Figures::of(&every);
+    let cases = every.iter().filter(|c| all || c.status == "open").map(Line::of).collect();
+    Ok(ListPage { c: Chrome::signed(&signed.csrf), me: Me::of(&signed.actor), all, cases, figures })
 }
 
 /// One recorded action as the timeline shows it.

@@ -230,6 +230,7 @@ pub fn case_source(s: &str) -> &'static str {
         "threshold_hugging" => "门槛凑单",
         "hoarding" => "疑似囤券",
         "price_raise" => "先涨价后补贴",
+        "quick_refund" => "核销后快速退款",
         "manual" => "人工立案",
         _ => "其他",
     }

@@ -68,6 +68,8 @@ async fn an_operator_works_a_ring_case_from_the_console() {
     b.check_page(&app.base).await;
     let listed = b.text("#cases", 1).await;
     assert!(listed.contains("疑似套现团伙") && listed.contains("4 名居民") && listed.contains("处理中"), "{listed}");
+    let figures = b.text("#case-figures", 1).await;
+    assert!(figures.contains("处理中 1 件") && figures.contains("暂停结算的商户 1 家"), "{figures}");
     b.click("#cases a.case-link").await;
     b.find("#case-graph svg", 10).await;
     b.check_page(&app.base).await;
@@ -86,6 +88,12 @@ async fn an_operator_works_a_ring_case_from_the_console() {
         assert!(steps.contains(s), "{s} in {steps}");
     }
     assert!(b.text("#case-frozen", 1).await.contains("0 张"), "a false alarm releases the vouchers");
+    b.go(&app.url("/console/risk-cases")).await;
+    let figures = b.text("#case-figures", 10).await;
+    assert!(
+        figures.contains("处理中 0 件") && figures.contains("误报 1 件") && figures.contains("商户 0 家"),
+        "{figures}"
+    );
     let id: quan_domain::CampaignId = cid.parse().unwrap_or_else(|_| panic!("campaign id"));
     let audit = app.engine.audit_campaign_unchecked(id).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(audit.is_clean(), "{:?}", audit.findings);

@@ -137,3 +137,45 @@ async fn a_rule_set_to_refuse_refuses_the_redemption_naming_itself() {
     app.clock.advance(chrono::Duration::seconds(61));
     assert_eq!(redeem(&app, &bid, &cashier, "13700031003").await.0, StatusCode::CREATED, "a minute later");
 }
+
+fn quick_refund(action: Action) -> Rules {
+    let mut rules = Rules::default();
+    rules.settings.insert(Rule::QuickRefund, Setting { score: 2, action });
+    rules
+}
+
+#[tokio::test]
+async fn a_refund_soon_after_its_redemption_is_refused_or_opens_the_merchants_case_as_configured() {
+    let app = TestApp::start(TestOptions { cashout: quick_refund(Action::Refuse), ..TestOptions::default() })
+        .await
+        .unwrap_or_else(|| panic!("sqlite"));
+    let (_, bid, _) = campaign(&app).await;
+    let Shop { cashier, owner, .. } = shop(&app, 3, "catering").await;
+    at(&app, "2026-12-05T12:00:00+08:00");
+    let (_, r) = redeem(&app, &bid, &cashier, "13700032001").await;
+    let refund = format!("/api/v1/redemptions/{}/refunds", r["id"].as_str().unwrap_or_default());
+    let (status, e) = app.post(&refund, Some(&owner), &json!({"amount_fen": 12_000})).await;
+    assert_eq!((status, error_code(&e)), (StatusCode::FORBIDDEN, "risk_refused"), "{e}");
+    assert!(e["error"]["message"].as_str().is_some_and(|m| m.contains("quick_refund")), "{e}");
+    app.clock.advance(chrono::Duration::minutes(11));
+    assert_eq!(app.post(&refund, Some(&owner), &json!({"amount_fen": 12_000})).await.0, StatusCode::CREATED, "later");
+
+    let app = TestApp::start(TestOptions { cashout: quick_refund(Action::Hold), ..TestOptions::default() })
+        .await
+        .unwrap_or_else(|| panic!("sqlite"));
+    let (_, bid, _) = campaign(&app).await;
+    let Shop { id: merchant, cashier, owner, .. } = shop(&app, 4, "catering").await;
+    at(&app, "2026-12-05T12:00:00+08:00");
+    let (_, r) = redeem(&app, &bid, &cashier, "13700032002").await;
+    let refund = format!("/api/v1/redemptions/{}/refunds", r["id"].as_str().unwrap_or_default());
+    let (status, f) = app.post(&refund, Some(&owner), &json!({"amount_fen": 2_000})).await;
+    assert_eq!(status, StatusCode::CREATED, "the refund stands: {f}");
+    let (_, op) = app.staff("yichang.risk.op3", Role::Operator, "4205").await;
+    let (_, cases) = app.get("/api/v1/risk-cases", Some(&op)).await;
+    assert_eq!(
+        (cases[0]["source"].as_str(), cases[0]["settlement_held"].clone()),
+        (Some("quick_refund"), json!([merchant])),
+        "{cases}"
+    );
+    assert!(cases[0]["summary"].as_str().is_some_and(|s| s.contains("核销后快速退款")), "{cases}");
+}
