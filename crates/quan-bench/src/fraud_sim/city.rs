@@ -314,6 +314,7 @@ mod tests {
         assert!(c.items.iter().filter(|i| i.raised).count() >= 5);
         assert!(c.visits.iter().all(|v| v.order_fen >= THRESHOLD_FEN));
         let fraud = c.visits.iter().filter(|v| v.fraud).count();
-        assert!(fraud > 1_000 && fraud < 1_600, "{fraud}");
+        // 327 members × 6 vouchers × 85 % at the ring's shops ≈ 1 668.
+        assert!((1_550..1_800).contains(&fraud), "{fraud}");
     }
 }
