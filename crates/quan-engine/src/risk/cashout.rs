@@ -46,11 +46,17 @@ struct MerchantSeen {
     pairs: HashMap<ResidentId, VecDeque<i64>>,
     /// The last `HUG_LOOKBACK` threshold redemptions: whether each hugged.
     hugs: VecDeque<bool>,
+    /// Per till, its redemptions' instants of the last minute (oldest first):
+    /// counted without walking the merchant's events.
+    tills: HashMap<TillId, VecDeque<i64>>,
 }
 
 impl MerchantSeen {
     fn push(&mut self, e: Event) {
         self.pairs.entry(e.resident).or_default().push_back(e.at_ms);
+        if let Some(t) = e.till {
+            self.tills.entry(t).or_default().push_back(e.at_ms);
+        }
         if e.threshold {
             self.hugs.push_back(e.hugged);
             if self.hugs.len() > HUG_LOOKBACK {
@@ -79,20 +85,18 @@ impl MerchantSeen {
         while self.events.front().is_some_and(|e| e.at_ms < horizon) {
             self.drop_oldest();
         }
+        self.tills.retain(|_, q| {
+            while q.front().is_some_and(|at| *at < now_ms - 60_000) {
+                q.pop_front();
+            }
+            !q.is_empty()
+        });
     }
 
     fn counts(&self, till: Option<TillId>, resident: ResidentId, now_ms: i64) -> Counts {
         let since = |ms: i64| self.events.len() - self.events.partition_point(|e| e.at_ms < now_ms - ms);
-        let till_minute = match till {
-            Some(t) => self
-                .events
-                .iter()
-                .rev()
-                .take_while(|e| e.at_ms >= now_ms - 60_000)
-                .filter(|e| e.till == Some(t))
-                .count(),
-            None => 0,
-        };
+        // `prune` has dropped what is older than a minute.
+        let till_minute = till.and_then(|t| self.tills.get(&t)).map_or(0, VecDeque::len);
         let (seen, hugged) = self.hugs.iter().fold((0u32, 0u32), |(s, h), hug| (s + 1, h + u32::from(*hug)));
         let week = self.pairs.get(&resident).map_or(0, VecDeque::len);
         let days = u32::try_from(DAYS_KEPT).unwrap_or(7) * OPEN_HOURS_A_DAY;
