@@ -278,3 +278,35 @@ pub async fn drop_database(admin_url: &str, name: &str) {
         eprintln!("could not drop the benchmark database {name}: {e:#}");
     }
 }
+
+/// One resident to store: id, phone hash, masked phone, registration instant (ms).
+pub type ResidentRow = (uuid::Uuid, Vec<u8>, String, i64);
+
+/// Stores `rows` as residents and gives each as the engine's actor (its
+/// session id is its resident id).
+pub async fn resident_actors(pool: &sqlx::SqlitePool, rows: Vec<ResidentRow>) -> anyhow::Result<Vec<Actor>> {
+    sqlite_insert(
+        pool,
+        "INSERT INTO residents (id, phone_hash, phone_masked, created_at_ms)",
+        "(?, ?, ?, ?)",
+        &rows,
+        |q, r| q.bind(r.0).bind(r.1.as_slice()).bind(r.2.as_str()).bind(r.3),
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, hash, masked, created)| {
+            let mut h = [0u8; 32];
+            h.copy_from_slice(&hash);
+            Actor::Resident {
+                session: SessionId::from_uuid(id),
+                resident: quan_store::Resident {
+                    id: quan_domain::ResidentId::from_uuid(id),
+                    phone_hash: quan_domain::KeyedHash::from_bytes(h),
+                    phone_masked: masked,
+                    created_at: quan_store::sql::at(created),
+                },
+            }
+        })
+        .collect())
+}

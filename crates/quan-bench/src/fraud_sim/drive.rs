@@ -13,7 +13,7 @@ use quan_domain::{FixedClock, MerchantId, ResidentId, Role, SessionId};
 use quan_engine::merchants::{OwnerAccount, ProductSpec};
 use quan_engine::redemptions::OrderInput;
 use quan_engine::{Actor, Engine, EngineConfig, EngineParts, MemorySmsSender, PiiKey, SeededRandom};
-use quan_store::{Resident, Store};
+use quan_store::Store;
 use quan_store_sqlite::{SqliteOptions, SqliteStore};
 
 use super::city::{City, MODELS, OFF_FEN, THRESHOLD_FEN};
@@ -292,7 +292,7 @@ async fn campaign(
 }
 
 async fn residents(pool: &sqlx::SqlitePool, c: &City) -> anyhow::Result<(Vec<Actor>, HashMap<ResidentId, usize>)> {
-    let rows: Vec<(uuid::Uuid, Vec<u8>, String, i64)> = c
+    let rows: Vec<crate::setup::ResidentRow> = c
         .people
         .iter()
         .enumerate()
@@ -302,33 +302,8 @@ async fn residents(pool: &sqlx::SqlitePool, c: &City) -> anyhow::Result<(Vec<Act
             (id, crate::setup::phone_hash(i).to_vec(), format!("138****{:04}", i % 10_000), created)
         })
         .collect();
-    crate::setup::sqlite_insert(
-        pool,
-        "INSERT INTO residents (id, phone_hash, phone_masked, created_at_ms)",
-        "(?, ?, ?, ?)",
-        &rows,
-        |q, r| q.bind(r.0).bind(r.1.as_slice()).bind(r.2.as_str()).bind(r.3),
-    )
-    .await?;
-    let mut person_of = HashMap::new();
-    let actors = rows
-        .into_iter()
-        .enumerate()
-        .map(|(i, (id, hash, masked, created))| {
-            let mut h = [0u8; 32];
-            h.copy_from_slice(&hash);
-            person_of.insert(ResidentId::from_uuid(id), i);
-            Actor::Resident {
-                session: SessionId::from_uuid(id),
-                resident: Resident {
-                    id: ResidentId::from_uuid(id),
-                    phone_hash: quan_domain::KeyedHash::from_bytes(h),
-                    phone_masked: masked,
-                    created_at: quan_store::sql::at(created),
-                },
-            }
-        })
-        .collect();
+    let person_of = rows.iter().enumerate().map(|(i, r)| (ResidentId::from_uuid(r.0), i)).collect();
+    let actors = crate::setup::resident_actors(pool, rows).await?;
     Ok((actors, person_of))
 }
 

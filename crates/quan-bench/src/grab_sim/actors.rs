@@ -7,11 +7,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::Duration;
-use quan_domain::{FixedClock, ResidentId, SessionId};
+use quan_domain::FixedClock;
 use quan_engine::claims::{ClaimContext, PowSolution};
 use quan_engine::risk::config::RiskConfig;
 use quan_engine::{Actor, Engine, EngineConfig, EngineParts, MemorySmsSender, PiiKey, SeededRandom};
-use quan_store::{Resident, Store};
+use quan_store::Store;
 use quan_store_sqlite::{SqliteOptions, SqliteStore};
 
 use super::population::{Account, Kind};
@@ -97,30 +97,7 @@ impl Actors {
                 (id, crate::setup::phone_hash(i).to_vec(), format!("{}****{:04}", a.prefix, i % 10_000), created)
             })
             .collect();
-        crate::setup::sqlite_insert(
-            pool,
-            "INSERT INTO residents (id, phone_hash, phone_masked, created_at_ms)",
-            "(?, ?, ?, ?)",
-            &rows,
-            |q, r| q.bind(r.0).bind(r.1.as_slice()).bind(r.2.as_str()).bind(r.3),
-        )
-        .await?;
-        let actors = rows
-            .into_iter()
-            .map(|(id, hash, masked, created)| {
-                let mut h = [0u8; 32];
-                h.copy_from_slice(&hash);
-                Actor::Resident {
-                    session: SessionId::from_uuid(id),
-                    resident: Resident {
-                        id: ResidentId::from_uuid(id),
-                        phone_hash: quan_domain::KeyedHash::from_bytes(h),
-                        phone_masked: masked,
-                        created_at: quan_store::sql::at(created),
-                    },
-                }
-            })
-            .collect();
+        let actors = crate::setup::resident_actors(pool, rows).await?;
         Ok(Actors {
             actors,
             kinds: accounts.iter().map(|a| a.kind).collect(),

@@ -181,15 +181,15 @@ impl Engine {
             .all_campaign_ids()
             .await
             .map_err(|e| RiskError::Store(quan_store::StoreError::message(e.to_string())))?;
+        let mut campaigns = Vec::with_capacity(ids.len());
         for id in ids {
-            let c = self.store().campaign_by_id(id).await?;
-            if !matches!(c.status, CampaignStatus::Running | CampaignStatus::Closing) {
-                continue;
-            }
-            run.campaigns += 1;
-            self.analyse_campaign(id, c.spec.region.as_str(), &mut run).await?;
+            campaigns.push(self.store().campaign_by_id(id).await?);
         }
-        self.analyse_prices(&mut run).await?;
+        for c in campaigns.iter().filter(|c| matches!(c.status, CampaignStatus::Running | CampaignStatus::Closing)) {
+            run.campaigns += 1;
+            self.analyse_campaign(c.id, c.spec.region.as_str(), &mut run).await?;
+        }
+        self.analyse_prices(&campaigns, &mut run).await?;
         tracing::info!(?run, "risk analysis");
         Ok(run)
     }
@@ -280,20 +280,13 @@ impl Engine {
         Ok(())
     }
 
-    async fn analyse_prices(&self, run: &mut AnalysisRun) -> Result<(), RiskError> {
+    async fn analyse_prices(&self, campaigns: &[quan_store::Campaign], run: &mut AnalysisRun) -> Result<(), RiskError> {
         let now = self.now();
         let s = self.config().analysis.price;
         let mut openings = Vec::new();
-        for id in self
-            .all_campaign_ids()
-            .await
-            .map_err(|e| RiskError::Store(quan_store::StoreError::message(e.to_string())))?
-        {
-            let c = self.store().campaign_by_id(id).await?;
-            if matches!(c.status, CampaignStatus::Funded | CampaignStatus::Running) {
-                for b in self.store().list_batches(id).await? {
-                    openings.push((id, c.spec.region.clone(), b.id, b.spec.name.clone(), b.spec.opening_at.min(now)));
-                }
+        for c in campaigns.iter().filter(|c| matches!(c.status, CampaignStatus::Funded | CampaignStatus::Running)) {
+            for b in self.store().list_batches(c.id).await? {
+                openings.push((c.id, c.spec.region.clone(), b.id, b.spec.name.clone(), b.spec.opening_at.min(now)));
             }
         }
         let products = self.store().product_prices().await?;

@@ -48,8 +48,7 @@ fn beijing(s: &str) -> String {
 }
 
 fn yuan_cell(v: &Value) -> String {
-    let f = v.as_i64().unwrap_or(0);
-    format!("{}{}.{:02}", if f < 0 { "-" } else { "" }, f.unsigned_abs() / 100, f.unsigned_abs() % 100)
+    quan_domain::Fen::new(v.as_i64().unwrap_or(0)).to_string()
 }
 
 /// The redemptions of the evidence as CSV (BOM, formula-safe cells, Beijing time).

@@ -116,7 +116,7 @@ impl Engine {
 const HEAD: [&str; 6] = ["区县", "行业", "立案数", "规则暂扣补贴（元）", "已放行（元）", "已追回（元）"];
 
 fn yuan(f: i64) -> String {
-    format!("{}{}.{:02}", if f < 0 { "-" } else { "" }, f.unsigned_abs() / 100, f.unsigned_abs() % 100)
+    quan_domain::Fen::new(f).to_string()
 }
 
 fn cells(r: &RiskRow) -> [String; 6] {

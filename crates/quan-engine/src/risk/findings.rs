@@ -7,10 +7,9 @@ use quan_domain::{CampaignId, Fen, MerchantId, ResidentId, collusion, hoarding, 
 use quan_store::{CaseMember, Merchant, NewCase, ProductPrices, RedemptionFact};
 use serde_json::json;
 
-/// ¥ with two decimals, for summaries.
+/// ¥ with two decimals (`Fen`'s display), for summaries.
 pub(crate) fn yuan(f: Fen) -> String {
-    let v = f.as_i64();
-    format!("¥{}{}.{:02}", if v < 0 { "-" } else { "" }, v.unsigned_abs() / 100, v.unsigned_abs() % 100)
+    format!("¥{f}")
 }
 
 fn redemption_rows(rs: &[&RedemptionFact]) -> serde_json::Value {

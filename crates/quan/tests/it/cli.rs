@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 const QUAN: &str = env!("CARGO_BIN_EXE_quan");
 
-fn quan(dir: &std::path::Path, args: &[&str]) -> Command {
+pub(crate) fn quan(dir: &std::path::Path, args: &[&str]) -> Command {
     let mut c = Command::new(QUAN);
     c.current_dir(dir).args(args).env("QUAN_LOG_FORMAT", "text").env_remove("RUST_LOG");
     // Keep the caller's QUAN_* variables from changing what is tested.
@@ -32,7 +32,7 @@ fn run(dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn text(b: &[u8]) -> String {
+pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 

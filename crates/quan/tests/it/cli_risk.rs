@@ -7,21 +7,11 @@ use std::process::Command;
 
 use quan_store::CaseStore as _;
 
-const QUAN: &str = env!("CARGO_BIN_EXE_quan");
+use crate::cli::text;
 
+/// The binary run to its end, as `cli.rs` runs it (the caller's QUAN_* removed).
 fn quan(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    let mut c = Command::new(QUAN);
-    c.current_dir(dir).args(args).env("QUAN_LOG_FORMAT", "text").env_remove("RUST_LOG");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("QUAN_") && k != "QUAN_LOG_FORMAT" {
-            c.env_remove(k);
-        }
-    }
-    c.output().unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    crate::cli::quan(dir, args).output().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Whether gmssl (`scripts/verify_evidence.py`) finds the package in `dir`
