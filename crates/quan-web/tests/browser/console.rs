@@ -86,11 +86,12 @@ async fn an_official_creates_funds_and_starts_a_campaign_and_an_auditor_may_only
     a.click("#transfers-link").await;
     a.type_into("#reference", "campaign_event:").await;
     a.click("#search-transfers").await;
-    let found = a.text("#transfers tbody", 5).await;
-    assert!(
-        found.contains("资金到账") && found.contains("100000.00"),
-        "the funding is found by its reference: {found}"
-    );
+    // The search is a page load: wait for the new page's rows, not the old page's empty table.
+    within(10, "the funding is found by its reference", || async {
+        let found = a.text("#transfers tbody", 1).await;
+        found.contains("资金到账") && found.contains("100000.00")
+    })
+    .await;
     a.check_page(&app.base).await;
     a.go(&campaign_url).await;
     for control in ["#fund", "#start", "form.amend", "#edit-draft", "#delete-draft", "#upload-campaign"] {
