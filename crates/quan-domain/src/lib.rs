@@ -28,6 +28,7 @@ pub mod ledger;
 pub mod lottery;
 pub mod merchant;
 pub mod money;
+pub mod partner;
 pub mod partner_auth;
 pub mod pause;
 pub mod phone;

@@ -134,6 +134,9 @@ pub struct VoucherFacts<'a> {
     /// Held back from use, and why (a state of its own beside `state`: a
     /// frozen voucher still expires, and its face returns to the budget).
     pub frozen: Option<FreezeReason>,
+    /// Locked for another payment (a partner's order, 支付立减) that has not
+    /// ended: usable again when the lock ends unconfirmed.
+    pub locked: bool,
     pub kind: &'a VoucherKind,
     /// The voucher's own rule: the kind's, or its tier's for a pack.
     pub discount: &'a Discount,
@@ -193,6 +196,8 @@ pub enum Refusal {
     Expired,
     #[error("this voucher is frozen: {0}")]
     Frozen(FreezeReason),
+    #[error("this voucher is held for a payment in progress; try again when it ends")]
+    Locked,
     #[error("this voucher can be used from {0}")]
     NotYetValid(NaiveDate),
     #[error("this voucher is past its last day ({0})")]
@@ -233,6 +238,7 @@ impl Refusal {
             Refusal::AlreadyRedeemed => "already_redeemed",
             Refusal::Expired => "voucher_expired",
             Refusal::Frozen(_) => "voucher_frozen",
+            Refusal::Locked => "voucher_locked",
             Refusal::NotYetValid(_) => "not_yet_valid",
             Refusal::PastValidity(_) => "voucher_expired",
             Refusal::WrongWeekday => "wrong_weekday",
@@ -268,6 +274,9 @@ pub fn decide(v: &VoucherFacts<'_>, m: &MerchantFacts, order: &Order, now: DateT
     }
     if let Some(reason) = v.frozen {
         return Err(Refusal::Frozen(reason));
+    }
+    if v.locked {
+        return Err(Refusal::Locked);
     }
     let local = now.with_timezone(&UTC8);
     let (from, until) = valid_days(&v.kind.validity, v.claimed_at);
@@ -550,12 +559,23 @@ mod tests {
         VoucherFacts {
             state: VoucherState::Claimed,
             frozen: None,
+            locked: false,
             kind: k,
             discount: &k.discount,
             face: k.discount.face_value(),
             claimed_at: at("2026-12-05T10:00:00+08:00"),
             region: &YICHANG,
         }
+    }
+
+    #[test]
+    fn a_voucher_locked_for_another_payment_is_refused_by_name() {
+        let k = kind(T);
+        let now = at("2026-12-06T12:00:00+08:00");
+        let locked = VoucherFacts { locked: true, ..facts(&k) };
+        let refused = decide(&locked, &merchant(), &order(5_000), now).map(|_| ());
+        assert_eq!(refused, Err(Refusal::Locked));
+        assert_eq!(Refusal::Locked.code(), "voucher_locked");
     }
 
     #[test]
@@ -737,7 +757,7 @@ mod tests {
             let mut standing: Option<Redeemed> = None;
             let mut paid_out_total = Fen::ZERO; // subsidy standing, summed over redemptions that stand
             for op in ops {
-                let f = VoucherFacts { state, frozen: None, kind: &k, discount: &discount, face, claimed_at: at("2026-12-05T10:00:00+08:00"), region: &YICHANG };
+                let f = VoucherFacts { state, frozen: None, locked: false, kind: &k, discount: &discount, face, claimed_at: at("2026-12-05T10:00:00+08:00"), region: &YICHANG };
                 match op {
                     Op::Redeem(amount) => {
                         if let Ok(d) = decide(&f, &merchant(), &order(amount), now) {

@@ -87,6 +87,9 @@ pub struct Voucher {
     pub created_at: DateTime<Utc>,
     /// Held back from use since then, and why (`voucher_freezes`).
     pub frozen: Option<(DateTime<Utc>, quan_domain::redemption::FreezeReason)>,
+    /// Locked for a partner's payment order (its id) until then; a lock
+    /// past its time holds nothing.
+    pub lock: Option<(uuid::Uuid, DateTime<Utc>)>,
 }
 
 /// Stock buckets per kind; with one node only the first is touched until it

@@ -17,6 +17,7 @@ mod error;
 mod ledger_records;
 mod merchant_records;
 mod migration;
+mod partner_traits;
 mod records;
 mod redemption_records;
 mod report_records;
@@ -42,6 +43,7 @@ pub use error::StoreError;
 pub use ledger_records::{AccountTotals, Transfer, merge_transfers};
 pub use merchant_records::{Merchant, MerchantQuery, MerchantReview, PriceChange, Product, Till};
 pub use migration::{Migration, check_applied};
+pub use partner_traits::{ConfirmOutcome, LockOutcome, Partner, PartnerKey, PartnerOrder, PartnerStore};
 pub use records::{
     IdempotencyBegin, NewOtp, NewUser, OtpChallenge, OtpSend, OtpSendLimits, PoolStats, Principal, Resident,
     SESSION_ENDS_KEPT_MS, Session, User,

@@ -533,6 +533,7 @@ pub trait Store:
     + crate::RiskStore
     + crate::CashoutStore
     + crate::CaseStore
+    + crate::PartnerStore
     + MerchantStore
     + RedemptionStore
     + SettlementStore
@@ -560,6 +561,7 @@ impl<T> Store for T where
         + crate::RiskStore
         + crate::CashoutStore
         + crate::CaseStore
+        + crate::PartnerStore
         + MerchantStore
         + RedemptionStore
         + SettlementStore

@@ -59,7 +59,11 @@ impl Rejection for RedemptionError {
             E::Code(CodeError::Expired) => Status::Conflict,
             E::Code(_) | E::Missing(_) | E::BadInput { .. } | E::Refund(_) => Status::Unprocessable,
             E::Refused(r) => match r {
-                Refusal::AlreadyRedeemed | Refusal::Expired | Refusal::PastValidity(_) | Refusal::Frozen(_) => {
+                Refusal::AlreadyRedeemed
+                | Refusal::Expired
+                | Refusal::PastValidity(_)
+                | Refusal::Frozen(_)
+                | Refusal::Locked => {
                     Status::Conflict
                 }
                 Refusal::MerchantNotApproved | Refusal::MerchantSuspended | Refusal::RiskRule(_) => Status::Forbidden,

@@ -105,12 +105,35 @@ impl Engine {
         input: OrderInput,
     ) -> Result<Redemption, RedemptionError> {
         let now = self.now();
-        let decided = self.decide_redemption(&v, merchant_id, &input, now).await?;
+        let at = Where { merchant_id, till, cashier, direction };
+        let mut p = self.prepare_redemption(&v, at, input, None, now).await?;
+        let Some(ledger_ref) = self.commit_redemption(p.redemption.clone(), std::mem::take(&mut p.transfers)).await?
+        else {
+            return Err(RedemptionError::Refused(Refusal::AlreadyRedeemed));
+        };
+        p.redemption.ledger_ref = ledger_ref;
+        self.after_redemption(&p, now);
+        Ok(p.redemption)
+    }
+
+    /// A redemption decided, judged by the cash-out rules and written out
+    /// with its postings, not recorded. `channel`: the partner whose
+    /// payment it is (a pause of its channel stops it). Every transfer is
+    /// given its commit's reference by whoever commits it.
+    pub(crate) async fn prepare_redemption(
+        &self,
+        v: &Voucher,
+        at: Where,
+        input: OrderInput,
+        channel: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Prepared, RedemptionError> {
+        let decided = self.decide_redemption_via(v, at.merchant_id, &input, channel, now).await?;
         let decision = decided.decision;
         let judged = crate::risk::cashout::Judged {
-            merchant: merchant_id,
+            merchant: at.merchant_id,
             scale: decided.scale,
-            till,
+            till: at.till,
             resident: v.resident_id,
             order: input.amount,
             discount: &decided.discount,
@@ -122,12 +145,11 @@ impl Engine {
             quan_domain::cashout::Verdict::default()
         };
         if let Some(rule) = verdict.refused_by(&self.config().cashout) {
-            tracing::warn!(merchant_id = %merchant_id, rule = rule.code(), score = verdict.score, "redemption refused by a cash-out rule");
+            tracing::warn!(merchant_id = %at.merchant_id, rule = rule.code(), score = verdict.score, "redemption refused by a cash-out rule");
             return Err(RedemptionError::Refused(Refusal::RiskRule(rule)));
         }
-        let at = Where { merchant_id, till, cashier, direction };
-        let mut r = self.redemption_record(&v, at, input, &decision, now);
-        let parties = Parties { campaign: v.campaign_id, merchant: merchant_id };
+        let mut r = self.redemption_record(v, at, input, &decision, now);
+        let parties = Parties { campaign: v.campaign_id, merchant: at.merchant_id };
         let mut postings = postings::redemption(parties, v.face, decision.subsidy, r.platform_match, r.merchant_match);
         if verdict.action == quan_domain::cashout::Action::Hold && decision.subsidy > Fen::ZERO {
             postings.push(postings::risk(parties, postings::RiskStep::Hold, decision.subsidy));
@@ -139,23 +161,24 @@ impl Engine {
                 outcome: None,
             });
         }
-        // Every transfer is given its commit's reference by the committer.
         let transfers = postings.into_iter().map(|p| self.transfer(p, "", now)).collect();
-        let Some(ledger_ref) = self.commit_redemption(r.clone(), transfers).await? else {
-            return Err(RedemptionError::Refused(Refusal::AlreadyRedeemed));
-        };
-        r.ledger_ref = ledger_ref;
+        Ok(Prepared { redemption: r, transfers, threshold: crate::risk::cashout::threshold(&decided.discount) })
+    }
+
+    /// What a recorded redemption leaves behind: the cash-out rules' memory,
+    /// the till's bell, the log.
+    pub(crate) fn after_redemption(&self, p: &Prepared, now: DateTime<Utc>) {
+        let r = &p.redemption;
         if self.config().cashout.act() {
-            self.cashout_remember(&judged, now);
+            self.cashout_remember(r, p.threshold, now);
         }
         if let Some(h) = &r.risk {
-            tracing::warn!(redemption_id = %r.id, merchant_id = %merchant_id, rules = %h.rules, held_fen = h.held.as_i64(), "redemption held for a risk review");
+            tracing::warn!(redemption_id = %r.id, merchant_id = %r.merchant_id, rules = %h.rules, held_fen = h.held.as_i64(), "redemption held for a risk review");
         }
-        if let Some(t) = till {
+        if let Some(t) = r.till_id {
             self.ring_till(t);
         }
-        tracing::info!(redemption_id = %r.id, merchant_id = %merchant_id, subsidy_fen = r.subsidy.as_i64(), "voucher redeemed");
-        Ok(r)
+        tracing::info!(redemption_id = %r.id, merchant_id = %r.merchant_id, subsidy_fen = r.subsidy.as_i64(), "voucher redeemed");
     }
 
     /// The domain's decision on using `v` for `input` at `merchant_id` now,
@@ -167,6 +190,19 @@ impl Engine {
         input: &OrderInput,
         now: DateTime<Utc>,
     ) -> Result<Decided, RedemptionError> {
+        self.decide_redemption_via(v, merchant_id, input, None, now).await
+    }
+
+    /// [`Engine::decide_redemption`] for a partner's channel (`channel`: a
+    /// pause of it stops the redemption).
+    pub(crate) async fn decide_redemption_via(
+        &self,
+        v: &Voucher,
+        merchant_id: MerchantId,
+        input: &OrderInput,
+        channel: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Decided, RedemptionError> {
         check_order(input)?;
         let batch = self.batch_for_redemption(v.batch_id).await?;
         let (kind, discount) = voucher_rule(&batch, v)?;
@@ -175,7 +211,7 @@ impl Engine {
             campaign: v.campaign_id,
             merchant: m.id,
             merchant_district: &m.app.district,
-            channel: None,
+            channel,
         };
         if let Some(p) = quan_domain::pause::stopping_redemption(&self.active_pauses().await, &scope) {
             return Err(RedemptionError::Paused(Box::new(crate::risk::pauses::PausedBy::of(p))));
@@ -190,6 +226,7 @@ impl Engine {
         let facts = VoucherFacts {
             state: v.state,
             frozen: v.frozen.map(|(_, why)| why),
+            locked: v.lock.is_some_and(|(_, until)| until > now),
             kind: &kind.kind,
             discount: &discount,
             face: v.face,
@@ -233,7 +270,7 @@ impl Engine {
 
     /// The redemption as it will be recorded (its ledger reference is the
     /// commit's, given by the committer).
-    fn redemption_record(
+    pub(crate) fn redemption_record(
         &self,
         v: &Voucher,
         at: Where,
@@ -270,23 +307,31 @@ impl Engine {
     }
 }
 
+/// A redemption ready to record: the record, its postings, and the
+/// threshold the cash-out rules remember it by.
+pub(crate) struct Prepared {
+    pub(crate) redemption: Redemption,
+    pub(crate) transfers: Vec<quan_store::Transfer>,
+    pub(crate) threshold: Option<Fen>,
+}
+
 /// A redemption decided, not recorded, with the names a person reads.
-pub(super) struct Decided {
-    pub(super) kind_name: String,
-    pub(super) merchant_name: String,
-    pub(super) decision: Decision,
+pub(crate) struct Decided {
+    pub(crate) kind_name: String,
+    pub(crate) merchant_name: String,
+    pub(crate) decision: Decision,
     /// What the cash-out rules judge it by.
-    pub(super) scale: quan_domain::merchant::Scale,
-    pub(super) discount: quan_domain::voucher_kind::Discount,
+    pub(crate) scale: quan_domain::merchant::Scale,
+    pub(crate) discount: quan_domain::voucher_kind::Discount,
 }
 
 /// Where a voucher is used, and by whom.
 #[derive(Debug, Clone, Copy)]
-struct Where {
-    merchant_id: MerchantId,
-    till: Option<TillId>,
-    cashier: Option<quan_domain::UserId>,
-    direction: Direction,
+pub(crate) struct Where {
+    pub(crate) merchant_id: MerchantId,
+    pub(crate) till: Option<TillId>,
+    pub(crate) cashier: Option<quan_domain::UserId>,
+    pub(crate) direction: Direction,
 }
 
 /// The order's own limits: its reference's length and its number of lines.

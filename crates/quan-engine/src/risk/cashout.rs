@@ -134,7 +134,7 @@ pub(crate) struct Judged<'a> {
 }
 
 /// A voucher's threshold (满X减Y), if its rule has one.
-fn threshold(d: &Discount) -> Option<Fen> {
+pub(crate) fn threshold(d: &Discount) -> Option<Fen> {
     quan_domain::cashout::threshold(d, Fen::ZERO)
 }
 
@@ -158,16 +158,15 @@ impl Engine {
     }
 
     /// Counts a recorded redemption for the rules that judge the next ones.
-    pub(crate) fn cashout_remember(&self, j: &Judged<'_>, at: DateTime<Utc>) {
-        let cell = self.inner.cashout.merchants.lock().unwrap_or_else(|p| p.into_inner()).get(&j.merchant).cloned();
+    pub(crate) fn cashout_remember(&self, r: &quan_store::Redemption, threshold: Option<Fen>, at: DateTime<Utc>) {
+        let cell = self.inner.cashout.merchants.lock().unwrap_or_else(|p| p.into_inner()).get(&r.merchant_id).cloned();
         if let Some(seen) = cell.as_ref().and_then(|c| c.get()) {
-            let t = threshold(j.discount);
-            let hugged = t.is_some_and(|t| cashout::hugs(j.order, t, self.inner.config.cashout.hug_band_bp));
+            let hugged = threshold.is_some_and(|t| cashout::hugs(r.order, t, self.inner.config.cashout.hug_band_bp));
             seen.lock().unwrap_or_else(|p| p.into_inner()).push(Event {
                 at_ms: at.timestamp_millis(),
-                till: j.till,
-                resident: j.resident,
-                threshold: t.is_some(),
+                till: r.till_id,
+                resident: r.resident_id,
+                threshold: threshold.is_some(),
                 hugged,
             });
         }

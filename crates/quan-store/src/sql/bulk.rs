@@ -17,8 +17,9 @@ type Conn<R> = <<R as sqlx::Row>::Database as sqlx::Database>::Connection;
 /// Bulk writes of the redemption committer.
 pub trait BulkRedemptions: sqlx::Row + Sized {
     /// Marks those of `ids` (sorted, so concurrent commits lock vouchers in
-    /// one order) that are `claimed` as `redeemed`; returns the ids marked.
-    fn mark_redeemed<'a>(conn: &'a mut Conn<Self>, ids: &'a [uuid::Uuid]) -> Fut<'a, Vec<uuid::Uuid>>;
+    /// one order) that are `claimed`, not frozen and not locked for a
+    /// partner's payment at `now_ms`, as `redeemed`; returns the ids marked.
+    fn mark_redeemed<'a>(conn: &'a mut Conn<Self>, ids: &'a [uuid::Uuid], now_ms: i64) -> Fut<'a, Vec<uuid::Uuid>>;
     /// Inserts the redemption rows.
     fn insert_redemptions<'a>(conn: &'a mut Conn<Self>, rows: &'a [&'a Redemption]) -> Fut<'a, ()>;
 }
@@ -40,18 +41,25 @@ fn day(r: &Redemption) -> String {
 }
 
 impl BulkRedemptions for sqlx::sqlite::SqliteRow {
-    fn mark_redeemed<'a>(conn: &'a mut sqlx::SqliteConnection, ids: &'a [uuid::Uuid]) -> Fut<'a, Vec<uuid::Uuid>> {
+    fn mark_redeemed<'a>(
+        conn: &'a mut sqlx::SqliteConnection,
+        ids: &'a [uuid::Uuid],
+        now_ms: i64,
+    ) -> Fut<'a, Vec<uuid::Uuid>> {
         Box::pin(async move {
             let mut marked = Vec::with_capacity(ids.len());
             for chunk in super::shaped(ids) {
                 let sql = format!(
-                    "UPDATE vouchers SET state = 'redeemed' WHERE id IN ({}) AND state = 'claimed' AND frozen_at_ms IS NULL RETURNING id",
+                    "UPDATE vouchers SET state = 'redeemed', lock_id = NULL, locked_until_ms = NULL
+                     WHERE id IN ({}) AND state = 'claimed' AND frozen_at_ms IS NULL
+                       AND (locked_until_ms IS NULL OR locked_until_ms <= ?) RETURNING id",
                     super::list::<Self>(chunk.len())
                 );
                 let mut q = sqlx::query_scalar::<_, uuid::Uuid>(sqlx::AssertSqlSafe(sql));
                 for id in chunk {
                     q = q.bind(*id);
                 }
+                q = q.bind(now_ms);
                 marked.extend(q.fetch_all(&mut *conn).await?);
             }
             Ok(marked)
@@ -100,15 +108,17 @@ impl BulkRedemptions for sqlx::sqlite::SqliteRow {
 }
 
 impl BulkRedemptions for sqlx::postgres::PgRow {
-    fn mark_redeemed<'a>(conn: &'a mut sqlx::PgConnection, ids: &'a [uuid::Uuid]) -> Fut<'a, Vec<uuid::Uuid>> {
+    fn mark_redeemed<'a>(conn: &'a mut sqlx::PgConnection, ids: &'a [uuid::Uuid], now_ms: i64) -> Fut<'a, Vec<uuid::Uuid>> {
         Box::pin(async move {
             // A nested loop over the array in its (sorted) order, each id
             // one primary-key lookup, whatever the table's statistics say.
             sqlx::query_scalar::<_, uuid::Uuid>(
-                "UPDATE vouchers SET state = 'redeemed' FROM UNNEST($1::uuid[]) AS u(id)
-                 WHERE vouchers.id = u.id AND vouchers.state = 'claimed' AND vouchers.frozen_at_ms IS NULL RETURNING vouchers.id",
+                "UPDATE vouchers SET state = 'redeemed', lock_id = NULL, locked_until_ms = NULL FROM UNNEST($1::uuid[]) AS u(id)
+                 WHERE vouchers.id = u.id AND vouchers.state = 'claimed' AND vouchers.frozen_at_ms IS NULL
+                   AND (vouchers.locked_until_ms IS NULL OR vouchers.locked_until_ms <= $2) RETURNING vouchers.id",
             )
             .bind(ids)
+            .bind(now_ms)
             .fetch_all(&mut *conn)
             .await
         })

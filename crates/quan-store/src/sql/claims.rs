@@ -335,7 +335,7 @@ macro_rules! impl_claim_store {
             }
 
             /// The columns `voucher` reads.
-            pub(crate) const VOUCHER_COLUMNS: &str = "id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms, frozen_at_ms, frozen_reason";
+            pub(crate) const VOUCHER_COLUMNS: &str = "id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms, frozen_at_ms, frozen_reason, lock_id, locked_until_ms";
 
             pub(crate) fn voucher(row: &R) -> Result<Voucher, StoreError> {
                 let at: i64 = get(row, "created_at_ms")?;
@@ -359,6 +359,10 @@ macro_rules! impl_claim_store {
                             quan_domain::redemption::FreezeReason::parse(&r)
                                 .ok_or_else(|| StoreError::message(format!("bad freeze reason {r:?}")))?,
                         )),
+                        _ => None,
+                    },
+                    lock: match (get::<_, Option<uuid::Uuid>>(row, "lock_id")?, get::<_, Option<i64>>(row, "locked_until_ms")?) {
+                        (Some(id), Some(t)) => Some((id, DateTime::from_timestamp_millis(t).unwrap_or_default())),
                         _ => None,
                     },
                 })

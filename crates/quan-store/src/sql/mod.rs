@@ -20,6 +20,7 @@ pub mod merchants;
 pub mod redemptions;
 pub mod reports;
 pub mod risk;
+pub mod partners;
 pub mod risk_cases;
 pub mod risk_facts;
 pub mod risk_holds;
@@ -57,6 +58,7 @@ macro_rules! impl_sql_store {
         $crate::impl_risk_hold_store!($store, $row);
         $crate::impl_risk_fact_sql!($row);
         $crate::impl_risk_case_store!($store, $row);
+        $crate::impl_partner_store!($store, $row);
     };
 }
 

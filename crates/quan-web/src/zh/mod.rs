@@ -49,6 +49,7 @@ pub fn error(code: &str) -> &'static str {
         "already_redeemed" => "此券已使用",
         "voucher_expired" => "此券已过期",
         "risk_refused" => "该笔用券触发风控规则，已拒绝；如有疑问请联系商户或在“投诉”中反映",
+        "voucher_locked" => "此券正在其他支付中使用，请稍后再试（支付未完成时约两分钟后自动释放）",
         "voucher_frozen" => "此券已冻结，不能使用（身份核验冲突：该身份证号已由本人实名核验）",
         "not_yet_valid" => "此券尚未生效",
         "threshold_not_met" => "未达到使用门槛",

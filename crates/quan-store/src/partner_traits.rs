@@ -1,0 +1,142 @@
+//! Partners of the partner API in the store: the partners and their keys,
+//! the nonces they have used, and their payment orders locking and
+//! redeeming vouchers (支付立减).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use quan_domain::partner::{KeyScheme, Mode, PartnerKind, PartnerStatus, Scope};
+use quan_domain::{Fen, MerchantId, TillId, UserId};
+
+use crate::{Redemption, StoreError, Transfer};
+
+/// One of a partner's keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerKey {
+    pub serial_no: String,
+    pub scheme: KeyScheme,
+    /// SM2: the SEC1 public key in hex.
+    pub public_key: Option<String>,
+    /// HMAC: the secret, sealed under the deployment's key.
+    pub sealed_secret: Option<Vec<u8>>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A partner as registered, with its keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partner {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub kind: PartnerKind,
+    pub mode: Mode,
+    pub scopes: Vec<Scope>,
+    /// The region of the official who registered it.
+    pub region: String,
+    pub status: PartnerStatus,
+    pub status_reason: String,
+    pub status_by: Option<UserId>,
+    pub status_at: Option<DateTime<Utc>>,
+    pub created_by: UserId,
+    pub created_at: DateTime<Utc>,
+    pub keys: Vec<PartnerKey>,
+}
+
+/// A partner's payment order using a voucher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerOrder {
+    pub id: uuid::Uuid,
+    pub partner_id: uuid::Uuid,
+    pub out_trade_no: String,
+    pub voucher_id: uuid::Uuid,
+    pub merchant_id: MerchantId,
+    pub till_id: Option<TillId>,
+    pub order: Fen,
+    /// The discount quoted when it was locked.
+    pub discount: Fen,
+    /// `locked`, `confirmed` or `reversed` as stored (a lock past its time
+    /// reads as expired: `quan_domain::partner::OrderStatus::at`).
+    pub status: String,
+    pub locked_until: DateTime<Utc>,
+    pub transaction_id: Option<String>,
+    pub redemption_id: Option<uuid::Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+/// What a lock came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockOutcome {
+    Locked,
+    /// The partner already has an order with this `out_trade_no`.
+    Exists(Box<PartnerOrder>),
+    /// The voucher is used, frozen, expired or locked by another order.
+    VoucherTaken,
+}
+
+/// What a confirm came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfirmOutcome {
+    Confirmed,
+    /// The order is no longer locked (confirmed, reversed): as it is now.
+    NotLocked(Box<PartnerOrder>),
+    /// The lock ended and the voucher has been used or locked elsewhere since.
+    VoucherTaken,
+}
+
+#[async_trait]
+pub trait PartnerStore: Send + Sync {
+    /// Registers a partner with its first keys; `Conflict` when the name is taken.
+    async fn create_partner(&self, p: &Partner) -> Result<(), StoreError>;
+    /// Every partner with its keys, by name.
+    async fn partners(&self) -> Result<Vec<Partner>, StoreError>;
+    /// One partner with its keys; `NotFound`.
+    async fn partner(&self, id: uuid::Uuid) -> Result<Partner, StoreError>;
+    /// Adds a key; `Conflict` when the serial number is the partner's already.
+    async fn add_partner_key(&self, partner: uuid::Uuid, key: &PartnerKey) -> Result<(), StoreError>;
+    /// Revokes a key not revoked yet; false when there is none such.
+    async fn revoke_partner_key(&self, partner: uuid::Uuid, serial: &str, at: DateTime<Utc>)
+    -> Result<bool, StoreError>;
+    /// Cuts a partner off or lets it back; `NotFound`.
+    async fn set_partner_status(
+        &self,
+        partner: uuid::Uuid,
+        status: PartnerStatus,
+        reason: &str,
+        by: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Takes a nonce for the partner until `expires`; false when it was taken
+    /// and has not expired by `now`. Forgets expired nonces now and then.
+    async fn take_nonce(
+        &self,
+        partner: uuid::Uuid,
+        nonce: &str,
+        now: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Locks the order's voucher for it (free, unused, unfrozen, or its last
+    /// lock ended by `now`) and records the order, in one transaction.
+    async fn lock_voucher(&self, order: &PartnerOrder, now: DateTime<Utc>) -> Result<LockOutcome, StoreError>;
+    /// The partner's order by its number.
+    async fn partner_order(&self, partner: uuid::Uuid, out_trade_no: &str)
+    -> Result<Option<PartnerOrder>, StoreError>;
+    /// Confirms a locked order with the channel's transaction id: the voucher
+    /// redeemed (its lock its own, or ended and the voucher still free), the
+    /// redemption and its transfers recorded, in one transaction.
+    async fn confirm_partner_order(
+        &self,
+        order: &PartnerOrder,
+        transaction_id: &str,
+        redemption: &Redemption,
+        transfers: &[Transfer],
+        now: DateTime<Utc>,
+    ) -> Result<ConfirmOutcome, StoreError>;
+    /// Marks an order reversed if it is `from` (`locked`: its voucher's lock
+    /// is lifted too); the order as it is after, `None` when it was not `from`.
+    async fn reverse_partner_order(
+        &self,
+        order: uuid::Uuid,
+        from: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PartnerOrder>, StoreError>;
+}
