@@ -36,6 +36,7 @@ pub mod merchant_phones;
 pub mod merchant_reads;
 pub mod merchant_review;
 pub mod merchants;
+pub mod partners;
 pub mod platform_key;
 pub mod random;
 mod rate_limit;
@@ -198,6 +199,7 @@ struct Inner {
     risk_gate: risk::gate::RiskGate,
     cashout: risk::cashout::CashoutMemory,
     verifier: std::sync::RwLock<Arc<dyn risk::real_name::IdentityVerifier>>,
+    partners: partners::PartnerMemory,
 }
 
 /// What the engine is built from.
@@ -241,6 +243,7 @@ impl Engine {
             uuid::Uuid::from_bytes(b)
         };
         let risk_gate = risk::gate::RiskGate::new(&p.config.risk);
+        let pii_for_partners = p.pii_key.clone();
         Engine {
             inner: Arc::new(Inner {
                 store: p.store,
@@ -268,6 +271,7 @@ impl Engine {
                 risk_gate,
                 cashout: risk::cashout::CashoutMemory::default(),
                 verifier: std::sync::RwLock::new(Arc::new(risk::real_name::NoVerifier)),
+                partners: partners::PartnerMemory::new(platform_key::PlatformKey::derive(&pii_for_partners)),
             }),
         }
     }

@@ -158,6 +158,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::risk::router())
         .merge(routes::holds::router())
         .merge(routes::cases::router())
+        .merge(routes::partners::router())
+        .merge(routes::partner::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.
@@ -207,6 +209,7 @@ fn app_with(state: AppState, config: &HttpConfig) -> Router {
     api.merge(docs)
         .merge(pages)
         .fallback(|| async { ApiError::not_found() })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), routes::partner::sign_answers))
         .layer(DefaultBodyLimit::max(config.body_bytes_max))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

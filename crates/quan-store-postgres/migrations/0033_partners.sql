@@ -56,6 +56,8 @@ CREATE TABLE partner_orders (
     till_id          UUID,
     order_fen        BIGINT NOT NULL,
     discount_fen     BIGINT NOT NULL,
+    -- The order's lines as JSON, decided again at the confirm.
+    items            TEXT NOT NULL,
     status           TEXT NOT NULL CHECK (status IN ('locked', 'confirmed', 'reversed')),
     locked_until_ms  BIGINT NOT NULL,
     transaction_id   TEXT,

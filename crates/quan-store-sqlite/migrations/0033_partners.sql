@@ -56,6 +56,8 @@ CREATE TABLE partner_orders (
     till_id          BLOB,
     order_fen        INTEGER NOT NULL,
     discount_fen     INTEGER NOT NULL,
+    -- The order's lines as JSON, decided again at the confirm.
+    items            TEXT NOT NULL,
     status           TEXT NOT NULL CHECK (status IN ('locked', 'confirmed', 'reversed')),
     locked_until_ms  INTEGER NOT NULL,
     transaction_id   TEXT,

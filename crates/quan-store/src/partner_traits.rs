@@ -53,6 +53,8 @@ pub struct PartnerOrder {
     pub order: Fen,
     /// The discount quoted when it was locked.
     pub discount: Fen,
+    /// The order's lines as JSON (`[{"sku","quantity","unit_price_fen"}]`).
+    pub items: String,
     /// `locked`, `confirmed` or `reversed` as stored (a lock past its time
     /// reads as expired: `quan_domain::partner::OrderStatus::at`).
     pub status: String,

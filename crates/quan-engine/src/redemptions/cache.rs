@@ -101,7 +101,7 @@ impl Engine {
         Ok(m)
     }
 
-    pub(super) async fn till_for_redemption(&self, id: TillId) -> Result<std::sync::Arc<quan_store::Till>, StoreError> {
+    pub(crate) async fn till_for_redemption(&self, id: TillId) -> Result<std::sync::Arc<quan_store::Till>, StoreError> {
         if let Some((t, _)) = self.inner.read_cache.tills.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
             return Ok(t.clone());
         }

@@ -25,6 +25,7 @@ pub(crate) use committer::Redeemer;
 pub use committer::{REDEEM_BATCH_LEN_MAX, REDEEM_GATHER_US, REDEEM_QUEUE_LEN_MAX};
 pub use error::RedemptionError;
 pub use preview::Preview;
+pub(crate) use redeem::Where;
 
 use crate::Engine;
 use crate::auth::Actor;

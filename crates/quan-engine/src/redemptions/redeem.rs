@@ -68,7 +68,7 @@ impl Engine {
     /// A scanned voucher code checked against its voucher: genuine, the
     /// voucher not used (a used voucher's code replayed says so, whatever its
     /// window), and inside its window.
-    pub(super) fn check_scanned_voucher(&self, parsed: &code::Parsed, v: &Voucher) -> Result<(), RedemptionError> {
+    pub(crate) fn check_scanned_voucher(&self, parsed: &code::Parsed, v: &Voucher) -> Result<(), RedemptionError> {
         self.check_mac(parsed, v.resident_id.as_uuid()).map_err(RedemptionError::Code)?;
         if v.state == VoucherState::Redeemed {
             return Err(RedemptionError::Refused(Refusal::AlreadyRedeemed));

@@ -29,6 +29,18 @@ impl Engine {
         if user.merchant != Some(r.merchant_id) {
             return Err(RedemptionError::NotFound);
         }
+        self.refund_redemption(r, amount, user.id).await
+    }
+
+    /// Refunds `amount` of the redemption `r` on behalf of `actor` (a
+    /// cashier, an owner, or a partner reversing its payment).
+    pub(crate) async fn refund_redemption(
+        &self,
+        r: Redemption,
+        amount: Fen,
+        actor: quan_domain::UserId,
+    ) -> Result<(Redemption, Refund), RedemptionError> {
+        let id = r.id;
         if r.state != RedemptionState::Standing {
             return Err(RedemptionError::Reversed);
         }
@@ -59,7 +71,7 @@ impl Engine {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            match self.record_refund(&r, &d, amount, user.id, now).await {
+            match self.record_refund(&r, &d, amount, actor, now).await {
                 // A settlement moved the merchant's balances between reading
                 // and posting: split again.
                 Err(RedemptionError::Store(StoreError::Conflict { what: "account_floor" })) if attempts < 3 => {}

@@ -15,6 +15,8 @@ pub mod merchant_contact;
 pub mod merchant_docs;
 pub mod merchants;
 pub mod ops;
+pub mod partner;
+pub mod partners;
 pub mod redemptions;
 pub mod reports;
 pub mod resident;

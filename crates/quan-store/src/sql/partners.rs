@@ -2,7 +2,7 @@
 //! lock and redeem vouchers (for `impl_partner_store!`).
 
 /// The columns of `partner_orders` a read selects.
-pub const ORDER_COLUMNS: &str = "id, partner_id, out_trade_no, voucher_id, merchant_id, till_id, order_fen, discount_fen, status,
+pub const ORDER_COLUMNS: &str = "id, partner_id, out_trade_no, voucher_id, merchant_id, till_id, order_fen, discount_fen, items, status,
      locked_until_ms, transaction_id, redemption_id, created_at_ms, done_at_ms";
 
 /// Implements `PartnerStore` for `$store` (which has `fn pool(&self)`).
@@ -84,6 +84,7 @@ macro_rules! impl_partner_store {
                     till_id: get::<_, Option<Uuid>>(row, "till_id")?.map(TillId::from_uuid),
                     order: Fen::new(get(row, "order_fen")?),
                     discount: Fen::new(get(row, "discount_fen")?),
+                    items: get(row, "items")?,
                     status: get(row, "status")?,
                     locked_until: at(get(row, "locked_until_ms")?),
                     transaction_id: get(row, "transaction_id")?,
@@ -282,7 +283,7 @@ macro_rules! impl_partner_store {
                         return Ok(LockOutcome::VoucherTaken);
                     }
                     let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "INSERT INTO partner_orders ({ORDER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, $11, NULL)"
+                        "INSERT INTO partner_orders ({ORDER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL, $12, NULL)"
                     )))
                     .bind(o.id)
                     .bind(o.partner_id)
@@ -292,6 +293,7 @@ macro_rules! impl_partner_store {
                     .bind(o.till_id.map(|t| t.as_uuid()))
                     .bind(o.order.as_i64())
                     .bind(o.discount.as_i64())
+                    .bind(&o.items)
                     .bind("locked")
                     .bind(o.locked_until.timestamp_millis())
                     .bind(o.created_at.timestamp_millis())

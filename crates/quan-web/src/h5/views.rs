@@ -196,6 +196,7 @@ mod tests {
             state: VoucherState::Claimed,
             created_at: at,
             frozen: Some((at, FreezeReason::IdentityConflict)),
+            lock: None,
         };
         let card = VoucherCard::of(&WalletVoucher { voucher: v.clone(), kind: None });
         assert_eq!((card.state, card.usable), (crate::zh::h5::FROZEN, false));
