@@ -104,7 +104,11 @@ pub fn parse_scopes(names: &[String]) -> Result<Vec<Scope>, Invalid> {
     let mut out = Vec::new();
     for (i, n) in names.iter().enumerate() {
         let s = Scope::parse(n.trim()).ok_or_else(|| {
-            Invalid::new(format!("scopes[{i}]"), "unknown_scope", format!("unknown scope {n:?}: checkout, claim or bill"))
+            Invalid::new(
+                format!("scopes[{i}]"),
+                "unknown_scope",
+                format!("unknown scope {n:?}: checkout, claim or bill"),
+            )
         })?;
         if !out.contains(&s) {
             out.push(s);
@@ -120,9 +124,7 @@ pub fn parse_scopes(names: &[String]) -> Result<Vec<Scope>, Invalid> {
 pub fn check_order_no(field: &str, no: &str) -> Result<(), Invalid> {
     let ok = (1..=ORDER_NO_MAX).contains(&no.len())
         && no.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'|' | b'*'));
-    ensure(ok, field, "order_no_format", || {
-        format!("{field} has 1 to {ORDER_NO_MAX} letters, digits or _-|*")
-    })
+    ensure(ok, field, "order_no_format", || format!("{field} has 1 to {ORDER_NO_MAX} letters, digits or _-|*"))
 }
 
 /// A lock's length in seconds: the default when not asked, else within the bounds.
@@ -137,7 +139,8 @@ pub fn lock_seconds(asked: Option<u32>) -> Result<u32, Invalid> {
 /// A key's serial number as a partner writes it: 1–40 of hex digits, letters,
 /// digits, `_` or `-` (WeChat's are 40 hex digits).
 pub fn check_serial(serial: &str) -> Result<(), Invalid> {
-    let ok = (1..=40).contains(&serial.len()) && serial.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let ok =
+        (1..=40).contains(&serial.len()) && serial.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     ensure(ok, "serial_no", "serial_format", || "a serial number has 1 to 40 letters, digits, _ or -".into())
 }
 

@@ -195,11 +195,7 @@ macro_rules! migrations {
                 name: "risk_cases",
                 sql: include_str!(concat!($dir, "/0032_risk_cases.sql")),
             },
-            $crate::Migration {
-                version: 33,
-                name: "partners",
-                sql: include_str!(concat!($dir, "/0033_partners.sql")),
-            },
+            $crate::Migration { version: 33, name: "partners", sql: include_str!(concat!($dir, "/0033_partners.sql")) },
         ]
     };
 }

@@ -96,8 +96,12 @@ pub trait PartnerStore: Send + Sync {
     /// Adds a key; `Conflict` when the serial number is the partner's already.
     async fn add_partner_key(&self, partner: uuid::Uuid, key: &PartnerKey) -> Result<(), StoreError>;
     /// Revokes a key not revoked yet; false when there is none such.
-    async fn revoke_partner_key(&self, partner: uuid::Uuid, serial: &str, at: DateTime<Utc>)
-    -> Result<bool, StoreError>;
+    async fn revoke_partner_key(
+        &self,
+        partner: uuid::Uuid,
+        serial: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
     /// Cuts a partner off or lets it back; `NotFound`.
     async fn set_partner_status(
         &self,
@@ -120,8 +124,7 @@ pub trait PartnerStore: Send + Sync {
     /// lock ended by `now`) and records the order, in one transaction.
     async fn lock_voucher(&self, order: &PartnerOrder, now: DateTime<Utc>) -> Result<LockOutcome, StoreError>;
     /// The partner's order by its number.
-    async fn partner_order(&self, partner: uuid::Uuid, out_trade_no: &str)
-    -> Result<Option<PartnerOrder>, StoreError>;
+    async fn partner_order(&self, partner: uuid::Uuid, out_trade_no: &str) -> Result<Option<PartnerOrder>, StoreError>;
     /// Confirms a locked order with the channel's transaction id: the voucher
     /// redeemed (its lock its own, or ended and the voucher still free), the
     /// redemption and its transfers recorded, in one transaction.

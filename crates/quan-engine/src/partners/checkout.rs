@@ -268,7 +268,8 @@ impl Engine {
         order_ref: Option<&str>,
     ) -> Result<(Voucher, OrderInput), CheckoutError> {
         let _ = a;
-        let parsed = code::parse(input.voucher_code.trim()).map_err(|e| CheckoutError::Redemption(RedemptionError::Code(e)))?;
+        let parsed =
+            code::parse(input.voucher_code.trim()).map_err(|e| CheckoutError::Redemption(RedemptionError::Code(e)))?;
         let Subject::Voucher(id) = parsed.subject else {
             return Err(CheckoutError::Redemption(RedemptionError::Code(CodeError::WrongSubject {
                 expected: "voucher",
@@ -277,7 +278,9 @@ impl Engine {
         };
         let v = match self.store().voucher_by_id(id).await {
             Ok(v) => v,
-            Err(quan_store::StoreError::NotFound) => return Err(CheckoutError::Redemption(RedemptionError::Code(CodeError::BadMac))),
+            Err(quan_store::StoreError::NotFound) => {
+                return Err(CheckoutError::Redemption(RedemptionError::Code(CodeError::BadMac)));
+            }
             Err(e) => return Err(e.into()),
         };
         self.check_scanned_voucher(&parsed, &v)?;

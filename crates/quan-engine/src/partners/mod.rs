@@ -109,7 +109,13 @@ impl PartnerView {
 /// to be a point of the curve; returned as uncompressed SEC1 hex.
 pub fn sm2_public_key(hex_key: &str) -> Result<String, Invalid> {
     let k = hex_key.trim();
-    let bad = || Invalid::new("public_key", "public_key_invalid", "an SM2 public key in hex: 04‖x‖y (130 digits), x‖y (128) or compressed (66)");
+    let bad = || {
+        Invalid::new(
+            "public_key",
+            "public_key_invalid",
+            "an SM2 public key in hex: 04‖x‖y (130 digits), x‖y (128) or compressed (66)",
+        )
+    };
     let bytes = hex::decode(if k.len() == 128 { format!("04{k}") } else { k.to_owned() }).map_err(|_| bad())?;
     let vk = sm2::dsa::VerifyingKey::from_sec1_bytes(crate::platform_key::SIGNER_ID, &bytes).map_err(|_| bad())?;
     Ok(hex::encode(vk.to_sec1_bytes()))
@@ -123,11 +129,19 @@ pub fn serial_of(public_hex: &str) -> String {
 
 impl Engine {
     /// An official registers a partner with its first key.
-    pub async fn create_partner(&self, actor: &Actor, req: NewPartner) -> Result<(PartnerView, KeyIssued), PartnerError> {
+    pub async fn create_partner(
+        &self,
+        actor: &Actor,
+        req: NewPartner,
+    ) -> Result<(PartnerView, KeyIssued), PartnerError> {
         let user = official(actor)?;
         partner::check_name(&req.name).map_err(PartnerError::Invalid)?;
         let kind = PartnerKind::parse(req.kind.trim()).ok_or_else(|| {
-            PartnerError::Invalid(Invalid::new("kind", "unknown_kind", "kind is bank, payment, city_app or mini_program"))
+            PartnerError::Invalid(Invalid::new(
+                "kind",
+                "unknown_kind",
+                "kind is bank, payment, city_app or mini_program",
+            ))
         })?;
         let mode = Mode::parse(req.mode.trim())
             .ok_or_else(|| PartnerError::Invalid(Invalid::new("mode", "unknown_mode", "mode is test or live")))?;
@@ -183,7 +197,12 @@ impl Engine {
     }
 
     /// Revokes a key: requests signed with it are refused from now on.
-    pub async fn revoke_partner_key(&self, actor: &Actor, id: uuid::Uuid, serial: &str) -> Result<PartnerView, PartnerError> {
+    pub async fn revoke_partner_key(
+        &self,
+        actor: &Actor,
+        id: uuid::Uuid,
+        serial: &str,
+    ) -> Result<PartnerView, PartnerError> {
         let user = official(actor)?;
         let p = self.managed(user, id).await?;
         let live = p.keys.iter().filter(|k| k.revoked_at.is_none()).count();

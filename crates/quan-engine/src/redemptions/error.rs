@@ -63,9 +63,7 @@ impl Rejection for RedemptionError {
                 | Refusal::Expired
                 | Refusal::PastValidity(_)
                 | Refusal::Frozen(_)
-                | Refusal::Locked => {
-                    Status::Conflict
-                }
+                | Refusal::Locked => Status::Conflict,
                 Refusal::MerchantNotApproved | Refusal::MerchantSuspended | Refusal::RiskRule(_) => Status::Forbidden,
                 _ => Status::Unprocessable,
             },

@@ -250,10 +250,17 @@ where
         (status = 403, description = "`partner_suspended`, `scope_missing`, `merchant_suspended`", body = ErrorBody),
         (status = 409, description = "`already_redeemed`, `voucher_locked`, `voucher_frozen`, `code_expired`", body = ErrorBody),
         (status = 422, description = "the rule the order breaks", body = ErrorBody)))]
-async fn quote(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+async fn quote(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
     let engine = state.engine.clone();
     post(&state, (&method, &uri, &headers), &body, Scope::Checkout, |p, b: QuoteBody| async move {
-        let q = engine.partner_quote(&p, input(b.voucher_code, b.merchant_id, b.till_id, b.amount_fen, b.items)).await?;
+        let q =
+            engine.partner_quote(&p, input(b.voucher_code, b.merchant_id, b.till_id, b.amount_fen, b.items)).await?;
         Ok((StatusCode::OK, Json(QuoteDoc::from(q))))
     })
     .await
@@ -268,7 +275,13 @@ async fn quote(State(state): State<AppState>, method: Method, uri: Uri, headers:
     responses((status = 200, body = OrderDoc), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, description = "`out_trade_no_reused`, `already_redeemed`, `voucher_locked`, `voucher_frozen`", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
-async fn lock(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+async fn lock(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
     let engine = state.engine.clone();
     post(&state, (&method, &uri, &headers), &body, Scope::Checkout, |p, b: LockBody| async move {
         let i = input(b.voucher_code, b.merchant_id, b.till_id, b.amount_fen, b.items);

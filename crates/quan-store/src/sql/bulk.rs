@@ -108,7 +108,11 @@ impl BulkRedemptions for sqlx::sqlite::SqliteRow {
 }
 
 impl BulkRedemptions for sqlx::postgres::PgRow {
-    fn mark_redeemed<'a>(conn: &'a mut sqlx::PgConnection, ids: &'a [uuid::Uuid], now_ms: i64) -> Fut<'a, Vec<uuid::Uuid>> {
+    fn mark_redeemed<'a>(
+        conn: &'a mut sqlx::PgConnection,
+        ids: &'a [uuid::Uuid],
+        now_ms: i64,
+    ) -> Fut<'a, Vec<uuid::Uuid>> {
         Box::pin(async move {
             // A nested loop over the array in its (sorted) order, each id
             // one primary-key lookup, whatever the table's statistics say.

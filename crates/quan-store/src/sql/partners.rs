@@ -2,7 +2,8 @@
 //! lock and redeem vouchers (for `impl_partner_store!`).
 
 /// The columns of `partner_orders` a read selects.
-pub const ORDER_COLUMNS: &str = "id, partner_id, out_trade_no, voucher_id, merchant_id, till_id, order_fen, discount_fen, items, status,
+pub const ORDER_COLUMNS: &str =
+    "id, partner_id, out_trade_no, voucher_id, merchant_id, till_id, order_fen, discount_fen, items, status,
      locked_until_ms, transaction_id, redemption_id, created_at_ms, done_at_ms";
 
 /// Implements `PartnerStore` for `$store` (which has `fn pool(&self)`).
@@ -157,6 +158,23 @@ macro_rules! impl_partner_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(unique("name"))?;
+                    // The partner's own account (disabled, no password): what it does
+                    // in others' records (a refund of its reversed payment) names it.
+                    let simple = p.id.simple().to_string();
+                    sqlx::query(
+                        "INSERT INTO users (id, username, role, region, display_name, password_hash, disabled, created_at_ms, created_by)
+                         VALUES ($1, $2, 'partner', $3, $4, '!', $5, $6, $7)",
+                    )
+                    .bind(p.id)
+                    .bind(format!("partner.{}", &simple[20..]))
+                    .bind(&p.region)
+                    .bind(&p.name)
+                    .bind(true)
+                    .bind(p.created_at.timestamp_millis())
+                    .bind(p.created_by.as_uuid())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(unique("username"))?;
                     for k in &p.keys {
                         insert_key(&mut tx, p.id, k).await?;
                     }

@@ -32,7 +32,7 @@ async fn a_ring_is_found_held_worked_and_closed_on_postgres() {
 }
 
 /// A running campaign of 满100减20 vouchers, three per resident.
-async fn campaign(app: &TestApp) -> (String, String) {
+pub(crate) async fn campaign(app: &TestApp) -> (String, String) {
     at(app, "2026-12-05T09:00:00+08:00");
     let (_, official) = app.staff("yichang.official", Role::Official, "4205").await;
     let doc = json!({
@@ -49,7 +49,7 @@ async fn campaign(app: &TestApp) -> (String, String) {
 }
 
 /// A resident's token and the vouchers they claimed.
-async fn claims(app: &TestApp, batch: &str, phone: &str, n: usize) -> (String, Vec<String>) {
+pub(crate) async fn claims(app: &TestApp, batch: &str, phone: &str, n: usize) -> (String, Vec<String>) {
     let token = resident(app, phone).await;
     let mut vouchers = Vec::new();
     for _ in 0..n {
