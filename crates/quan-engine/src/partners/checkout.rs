@@ -194,10 +194,20 @@ impl Engine {
         };
         let lock_ended = now >= o.locked_until;
         let mut p = match self.prepare_redemption(&v, at, order, Some(&channel(a)), now).await {
-            Err(RedemptionError::Refused(Refusal::Locked | Refusal::AlreadyRedeemed)) if lock_ended => {
-                return Err(CheckoutError::LockLost);
+            Ok(p) => p,
+            Err(e) => {
+                // Confirmed or reversed meanwhile (by a request on another node): say so.
+                let o = self.partner_order_of(a, out_trade_no).await?;
+                if let Some(done) = settled(&o, transaction_id, now)? {
+                    return Ok(done);
+                }
+                return Err(match e {
+                    RedemptionError::Refused(Refusal::Locked | Refusal::AlreadyRedeemed) if lock_ended => {
+                        CheckoutError::LockLost
+                    }
+                    e => e.into(),
+                });
             }
-            r => r?,
         };
         if p.redemption.discount != o.discount {
             return Err(CheckoutError::QuoteChanged { locked: o.discount, now: p.redemption.discount });

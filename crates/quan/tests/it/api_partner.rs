@@ -288,3 +288,42 @@ async fn a_python_partner_signing_with_gmssl_and_hmac_checks_out() {
         assert!(ok, "{scheme}: {out}");
     }
 }
+
+#[tokio::test]
+async fn the_same_order_confirmed_on_two_nodes_at_once_makes_one_redemption() {
+    let opts = TestOptions { backend: quan_testkit::Backend::Postgres, ..TestOptions::default() };
+    let Some(app) = TestApp::start(opts).await else { return };
+    let Some(node2) = app.second_node().await else { return };
+    let (cid, batch) = campaign(&app).await;
+    let s = shop(&app, 1, "catering").await;
+    at(&app, "2026-12-05T10:00:01+08:00");
+    let (resident, vouchers) = claims(&app, &batch, "13800000003", 2).await;
+    let (official, bank) = register(&app, "并发银行", &["checkout"]).await;
+    for (i, v) in vouchers.iter().enumerate() {
+        let code = code_of(&app, &resident, v).await;
+        let no = format!("C{i}");
+        let lock = json!({"voucher_code": code, "merchant_id": s.id, "amount_fen": 12_000, "out_trade_no": no});
+        assert_eq!(call(&app, &bank, "POST", "/partner/v1/checkout/orders", Some(&lock)).await.0, StatusCode::OK);
+        let path = format!("/partner/v1/checkout/orders/{no}/confirm");
+        // The same transaction on both nodes: both answer the one redemption.
+        // Two different ones (i = 1): one wins, the other is told.
+        let (t1, t2) = if i == 0 { ("SAME", "SAME") } else { ("A1", "B2") };
+        let (b1, b2) = (json!({"transaction_id": t1}), json!({"transaction_id": t2}));
+        let (a, b) =
+            tokio::join!(call(&app, &bank, "POST", &path, Some(&b1)), call(&node2, &bank, "POST", &path, Some(&b2)));
+        let ok: Vec<&Value> = [&a, &b].iter().filter(|(s, _)| *s == StatusCode::OK).map(|(_, v)| v).collect();
+        if i == 0 {
+            assert_eq!(ok.len(), 2, "{a:?} {b:?}");
+            assert_eq!(ok[0]["redemption_id"], ok[1]["redemption_id"]);
+        } else {
+            assert_eq!(ok.len(), 1, "{a:?} {b:?}");
+            let lost = if a.0 == StatusCode::OK { &b } else { &a };
+            assert_eq!((lost.0, error_code(&lost.1)), (StatusCode::CONFLICT, "order_confirmed"), "{lost:?}");
+        }
+    }
+    let (_, list) = app.get(&format!("/api/v1/campaigns/{cid}/audit"), Some(&official)).await;
+    assert_eq!(list["clean"], true, "{list}");
+    let (_, wallet) = app.get("/api/v1/me/vouchers", Some(&resident)).await;
+    let used = wallet.as_array().into_iter().flatten().filter(|v| v["state"] == "redeemed").count();
+    assert_eq!(used, 2, "one redemption per voucher: {wallet}");
+}
