@@ -75,6 +75,11 @@ pub enum Command {
     /// Risk control after the grab: the nightly analysis, cases and their evidence.
     #[command(subcommand)]
     Risk(RiskCmd),
+    /// Partners of the partner API (banks, payment institutions, city apps): register one with
+    /// its first key, list them, add (rotate) or revoke keys, cut one off (熔断) or let it back,
+    /// and print the platform key that signs every answer. See docs/PARTNERS.md.
+    #[command(subcommand)]
+    Partner(PartnerCmd),
     /// Settlement: pay merchants what business day D (UTC+8) left owed, once (`--date D`), import
     /// the bank's confirmation (`confirm FILE`) and reconcile a payment channel's bill
     /// (`reconcile FILE`). Suspended merchants are held, with the reason. Running a day twice
@@ -305,6 +310,72 @@ pub enum RiskCmd {
     },
     /// Print the deployment's public SM2 key (SEC1, hex) that signs evidence packages.
     PublicKey,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PartnerCmd {
+    /// Register a partner. With --public-key its first key is that SM2 public key (hex); without,
+    /// an HMAC-SHA256 secret is made and printed this once.
+    Create {
+        /// Its name (unique), e.g. "宜昌银行".
+        #[arg(long)]
+        name: String,
+        /// bank, payment, city_app or mini_program.
+        #[arg(long)]
+        kind: String,
+        /// test or live.
+        #[arg(long, default_value = "live")]
+        mode: String,
+        /// Comma-separated: checkout, claim, bill.
+        #[arg(long, default_value = "checkout")]
+        scopes: String,
+        /// An SM2 public key in hex (04‖x‖y, x‖y or compressed).
+        #[arg(long)]
+        public_key: Option<String>,
+        /// The key's serial number as the partner names it (derived from the key when absent).
+        #[arg(long)]
+        serial_no: Option<String>,
+        /// The official registering it.
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+    },
+    /// List the partners with their keys and status.
+    List {
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+    },
+    /// Add a key (an SM2 public key, or a new HMAC secret printed once); the old keys keep working
+    /// until revoked with --revoke.
+    Rotate {
+        /// The partner's id.
+        id: String,
+        #[arg(long)]
+        public_key: Option<String>,
+        #[arg(long)]
+        serial_no: Option<String>,
+        /// Revoke this serial number once the new key is added.
+        #[arg(long, value_name = "SERIAL")]
+        revoke: Option<String>,
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+    },
+    /// Cut a partner off (熔断): every node refuses its calls within a second.
+    Suspend {
+        id: String,
+        /// Why (kept with the partner).
+        #[arg(long)]
+        reason: String,
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+    },
+    /// Let a cut-off partner back.
+    Resume {
+        id: String,
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+    },
+    /// Print the platform key's serial number and SM2 public key (hex), to give partners out of band.
+    PlatformKey,
 }
 
 #[derive(Debug, Subcommand)]

@@ -99,6 +99,7 @@ async fn execute(config: &config::Config, command: Command, demo_dir: Option<Pat
             let (text, ok) = commands::risk::dispatch(config, c).await?;
             Printed::unless(text, ok, "the evidence package does not verify (above)")
         }
+        Command::Partner(c) => Printed::ok(commands::partner::dispatch(config, c).await?),
         Command::Openapi => Printed::ok(quan_http::openapi_json()),
         Command::Config => Printed::ok(config.to_redacted_toml()),
         Command::Admin(AdminCommand::CreateUser { role, region, username, display_name, password_stdin }) => {

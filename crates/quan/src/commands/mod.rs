@@ -5,6 +5,7 @@ pub mod campaign;
 pub mod closeout;
 pub mod demo;
 pub mod import;
+pub mod partner;
 pub mod prose;
 pub mod report;
 pub mod risk;

@@ -19,7 +19,7 @@ pub(crate) fn quan(dir: &std::path::Path, args: &[&str]) -> Command {
     c
 }
 
-fn run(dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
+pub(crate) fn run(dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
     let mut child = quan(dir, args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

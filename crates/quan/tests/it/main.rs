@@ -21,6 +21,7 @@ mod api_risk_cases;
 mod api_risk_pow;
 mod cli;
 mod cli_import;
+mod cli_partner;
 mod cli_risk;
 mod contract;
 mod crash;
