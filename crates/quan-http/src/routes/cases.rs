@@ -21,7 +21,11 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, Auth};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(cases)).routes(routes!(case)).routes(routes!(act)).routes(routes!(evidence))
+    OpenApiRouter::new()
+        .routes(routes!(cases))
+        .routes(routes!(case))
+        .routes(routes!(act_on_case))
+        .routes(routes!(evidence))
 }
 
 /// A merchant, resident or product a case names (residents by their opaque id).
@@ -200,7 +204,7 @@ fn command(b: &ActionBody) -> Result<CaseCommand, ApiError> {
     params(("id" = String, Path)), request_body = ActionBody,
     responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`case_closed`", body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn act(
+async fn act_on_case(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,

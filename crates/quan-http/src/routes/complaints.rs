@@ -33,7 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list))
         .routes(routes!(one))
         .routes(routes!(photo))
-        .routes(routes!(act))
+        .routes(routes!(act_on_complaint))
         .routes(routes!(of_merchant))
 }
 
@@ -286,7 +286,7 @@ struct ActRequest {
     responses((status = 200, body = ComplaintDetail), (status = 403, body = ErrorBody),
         (status = 409, description = "`concurrent_change`", body = ErrorBody),
         (status = 422, description = "`unknown_action`, `invalid_transition`, `no_merchant`, `required`, `too_long`, `not_staff_here`", body = ErrorBody)))]
-async fn act(
+async fn act_on_complaint(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,

@@ -25,7 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(merchant_redemptions))
         .routes(routes!(merchant_settlements))
         .routes(routes!(cashiers))
-        .routes(routes!(reset_password))
+        .routes(routes!(reset_cashier_password))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -140,7 +140,7 @@ async fn cashiers(State(state): State<AppState>, auth: Auth, Path(id): Path<Stri
 /// sessions end. Roles: merchant_owner (own merchant).
 #[utoipa::path(post, path = "/api/v1/merchants/{id}/cashiers/{user_id}/password", tag = "merchants", security(("bearer" = [])),
     params(("id" = String, Path), ("user_id" = String, Path)), responses((status = 200, body = CreatedCashier)))]
-async fn reset_password(
+async fn reset_cashier_password(
     State(state): State<AppState>,
     auth: Auth,
     Path((id, user)): Path<(String, String)>,

@@ -30,12 +30,12 @@ use crate::idempotency::idempotent;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(quote))
-        .routes(routes!(lock))
-        .routes(routes!(confirm))
-        .routes(routes!(reverse))
-        .routes(routes!(lookup))
-        .routes(routes!(certificate))
+        .routes(routes!(checkout_quote))
+        .routes(routes!(checkout_lock))
+        .routes(routes!(checkout_confirm))
+        .routes(routes!(checkout_reverse))
+        .routes(routes!(checkout_lookup))
+        .routes(routes!(platform_certificate))
 }
 
 /// Signs every answer under `/partner/v1/` (errors too, unknown paths
@@ -250,7 +250,7 @@ where
         (status = 403, description = "`partner_suspended`, `scope_missing`, `merchant_suspended`", body = ErrorBody),
         (status = 409, description = "`already_redeemed`, `voucher_locked`, `voucher_frozen`, `code_expired`", body = ErrorBody),
         (status = 422, description = "the rule the order breaks", body = ErrorBody)))]
-async fn quote(
+async fn checkout_quote(
     State(state): State<AppState>,
     method: Method,
     uri: Uri,
@@ -275,7 +275,7 @@ async fn quote(
     responses((status = 200, body = OrderDoc), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, description = "`out_trade_no_reused`, `already_redeemed`, `voucher_locked`, `voucher_frozen`", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
-async fn lock(
+async fn checkout_lock(
     State(state): State<AppState>,
     method: Method,
     uri: Uri,
@@ -300,7 +300,7 @@ async fn lock(
     responses((status = 200, body = OrderDoc), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "`order_not_found`", body = ErrorBody),
         (status = 409, description = "`order_confirmed`, `order_reversed`, `lock_lost`, `quote_changed`", body = ErrorBody),
         (status = 422, body = ErrorBody)))]
-async fn confirm(
+async fn checkout_confirm(
     State(state): State<AppState>,
     Path(no): Path<String>,
     method: Method,
@@ -322,7 +322,7 @@ async fn confirm(
 #[utoipa::path(post, path = "/partner/v1/checkout/orders/{out_trade_no}/reverse", tag = "partner", request_body = ReverseBody,
     params(("out_trade_no" = String, Path), ("Authorization" = String, Header, description = "`QUAN-SM2-SM3 …` or `QUAN-HMAC-SHA256 …`")),
     responses((status = 200, body = OrderDoc), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn reverse(
+async fn checkout_reverse(
     State(state): State<AppState>,
     Path(no): Path<String>,
     method: Method,
@@ -343,7 +343,7 @@ async fn reverse(
 #[utoipa::path(get, path = "/partner/v1/checkout/orders/{out_trade_no}", tag = "partner",
     params(("out_trade_no" = String, Path), ("Authorization" = String, Header, description = "`QUAN-SM2-SM3 …` or `QUAN-HMAC-SHA256 …`")),
     responses((status = 200, body = OrderDoc), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn lookup(
+async fn checkout_lookup(
     State(state): State<AppState>,
     Path(no): Path<String>,
     method: Method,
@@ -368,7 +368,7 @@ pub struct CertificateDoc {
 /// The platform key that signs every answer (compare it with the one the deployment gave you
 /// out of band: `quan partner platform-key`). No signature needed. Roles: anyone.
 #[utoipa::path(get, path = "/partner/v1/platform-certificate", tag = "partner", responses((status = 200, body = CertificateDoc)))]
-async fn certificate(State(state): State<AppState>) -> Json<CertificateDoc> {
+async fn platform_certificate(State(state): State<AppState>) -> Json<CertificateDoc> {
     let (serial_no, public_key) = state.engine.platform_certificate();
     Json(CertificateDoc { serial_no, public_key, algorithm: "SM2-with-SM3".into() })
 }

@@ -20,12 +20,12 @@ use crate::extract::{ApiJson, Auth};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(create, list))
-        .routes(routes!(one))
-        .routes(routes!(add_key))
-        .routes(routes!(revoke_key))
-        .routes(routes!(suspend))
-        .routes(routes!(resume))
+        .routes(routes!(create_partner, list_partners))
+        .routes(routes!(partner))
+        .routes(routes!(add_partner_key))
+        .routes(routes!(revoke_partner_key))
+        .routes(routes!(suspend_partner))
+        .routes(routes!(resume_partner))
 }
 
 /// A key to add.
@@ -151,7 +151,7 @@ impl From<KeyIssued> for IssuedDoc {
 #[utoipa::path(post, path = "/api/v1/partners", tag = "partners", security(("bearer" = [])), request_body = CreateBody,
     responses((status = 201, body = CreatedDoc), (status = 403, body = ErrorBody), (status = 409, description = "`name_taken`", body = ErrorBody),
         (status = 422, description = "`public_key_invalid`, `unknown_scope`, …", body = ErrorBody)))]
-async fn create(
+async fn create_partner(
     State(state): State<AppState>,
     auth: Auth,
     ApiJson(b): ApiJson<CreateBody>,
@@ -164,14 +164,14 @@ async fn create(
 /// Every partner, by name. Roles: official, operator, auditor.
 #[utoipa::path(get, path = "/api/v1/partners", tag = "partners", security(("bearer" = [])),
     responses((status = 200, body = Vec<PartnerDoc>), (status = 403, body = ErrorBody)))]
-async fn list(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<PartnerDoc>>> {
+async fn list_partners(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<PartnerDoc>>> {
     Ok(Json(state.engine.partners(&auth.0).await?.into_iter().map(Into::into).collect()))
 }
 
 /// One partner with its keys. Roles: official, operator, auditor.
 #[utoipa::path(get, path = "/api/v1/partners/{id}", tag = "partners", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = PartnerDoc), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn one(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<PartnerDoc>> {
+async fn partner(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<PartnerDoc>> {
     Ok(Json(state.engine.partner_view(&auth.0, uuid_path(&id)?).await?.into()))
 }
 
@@ -180,7 +180,7 @@ async fn one(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) 
     request_body = KeyBody,
     responses((status = 201, body = IssuedDoc), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`serial_taken`", body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn add_key(
+async fn add_partner_key(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
@@ -196,7 +196,7 @@ async fn add_key(
     params(("id" = String, Path), ("serial_no" = String, Path)),
     responses((status = 200, body = PartnerDoc), (status = 403, body = ErrorBody), (status = 404, description = "`not_found`, `key_not_found`", body = ErrorBody),
         (status = 409, description = "`last_key`", body = ErrorBody)))]
-async fn revoke_key(
+async fn revoke_partner_key(
     State(state): State<AppState>,
     auth: Auth,
     Path((id, serial)): Path<(String, String)>,
@@ -218,7 +218,7 @@ struct ReasonBody {
 #[utoipa::path(post, path = "/api/v1/partners/{id}/suspend", tag = "partners", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = ReasonBody,
     responses((status = 200, body = PartnerDoc), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn suspend(
+async fn suspend_partner(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
@@ -231,7 +231,7 @@ async fn suspend(
 #[utoipa::path(post, path = "/api/v1/partners/{id}/resume", tag = "partners", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = ReasonBody,
     responses((status = 200, body = PartnerDoc), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn resume(
+async fn resume_partner(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,

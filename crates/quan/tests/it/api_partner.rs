@@ -44,6 +44,9 @@ fn authorization(b: &Bank, method: &str, path: &str, body: &[u8], ts: i64, nonce
     )
 }
 
+/// Writes a request's `Authorization` header from its body.
+type Signer<'a> = dyn Fn(&[u8]) -> String + 'a;
+
 static NONCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// A signed call; the answer's platform signature is checked too.
@@ -58,7 +61,7 @@ async fn raw_call(
     method: &str,
     path: &str,
     body: Option<&Value>,
-    auth: &dyn Fn(&[u8]) -> String,
+    auth: &Signer<'_>,
 ) -> (StatusCode, Value) {
     let bytes = body.map(|b| serde_json::to_vec(b).unwrap_or_default()).unwrap_or_default();
     let client = reqwest::Client::new();
@@ -188,7 +191,7 @@ async fn checkout(app: TestApp) {
 async fn refusals(app: &TestApp, official: &str, bank: &Bank) {
     let path = "/partner/v1/checkout/orders/T1";
     let now = app.engine.now().timestamp();
-    let cases: [(&dyn Fn(&[u8]) -> String, &str); 4] = [
+    let cases: [(&Signer<'_>, &str); 4] = [
         (&|_| "Bearer x".to_owned(), "authorization_malformed"),
         (&|b| authorization(bank, "GET", path, b, now - 301, "old"), "timestamp_skew"),
         (

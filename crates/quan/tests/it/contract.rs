@@ -28,6 +28,20 @@ fn every_path_in_the_openapi_document_states_its_roles() {
     }
 }
 
+#[test]
+fn every_operation_has_its_own_operation_id() {
+    let doc: serde_json::Value = serde_json::from_str(&quan_http::openapi_json()).unwrap_or_default();
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, ops) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, op) in ops.as_object().into_iter().flatten() {
+            let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+            if let Some(first) = seen.insert(id.clone(), format!("{method} {path}")) {
+                panic!("operationId `{id}` names both {first} and {method} {path}: generated clients need them unique");
+            }
+        }
+    }
+}
+
 fn migration_files(backend: &str) -> Vec<String> {
     let dir = repo_root().join(format!("crates/quan-store-{backend}/migrations"));
     let mut names: Vec<String> = std::fs::read_dir(&dir)
