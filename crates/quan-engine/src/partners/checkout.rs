@@ -277,7 +277,10 @@ impl Engine {
         input: &CheckoutInput,
         order_ref: Option<&str>,
     ) -> Result<(Voucher, OrderInput), CheckoutError> {
-        let _ = a;
+        // Test partners never touch live vouchers.
+        if a.partner.mode == quan_domain::partner::Mode::Test {
+            return Err(CheckoutError::TestMode);
+        }
         let parsed =
             code::parse(input.voucher_code.trim()).map_err(|e| CheckoutError::Redemption(RedemptionError::Code(e)))?;
         let Subject::Voucher(id) = parsed.subject else {

@@ -122,6 +122,10 @@ pub enum CheckoutError {
     LockLost,
     #[error("the voucher now takes {now} off this order, not the {locked} it was locked with; reverse and quote again")]
     QuoteChanged { locked: quan_domain::Fen, now: quan_domain::Fen },
+    #[error(
+        "a test partner sees test data only, and this deployment has no test vouchers yet: run a test deployment and register a live partner there"
+    )]
+    TestMode,
     #[error("the till is not the merchant's")]
     TillNotOfMerchant,
 }
@@ -144,6 +148,7 @@ impl Rejection for CheckoutError {
             CheckoutError::Invalid(_) | CheckoutError::TillNotOfMerchant => Status::Unprocessable,
             CheckoutError::Redemption(e) => e.status(),
             CheckoutError::OrderNotFound => Status::NotFound,
+            CheckoutError::TestMode => Status::Forbidden,
             CheckoutError::OrderNoReused
             | CheckoutError::AlreadyConfirmed
             | CheckoutError::Reversed
@@ -156,6 +161,7 @@ impl Rejection for CheckoutError {
             CheckoutError::Invalid(i) => i.rule,
             CheckoutError::Redemption(e) => e.code(),
             CheckoutError::OrderNotFound => "order_not_found",
+            CheckoutError::TestMode => "test_mode",
             CheckoutError::OrderNoReused => "out_trade_no_reused",
             CheckoutError::AlreadyConfirmed => "order_confirmed",
             CheckoutError::Reversed => "order_reversed",

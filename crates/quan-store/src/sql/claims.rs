@@ -361,7 +361,10 @@ macro_rules! impl_claim_store {
                         )),
                         _ => None,
                     },
-                    lock: match (get::<_, Option<uuid::Uuid>>(row, "lock_id")?, get::<_, Option<i64>>(row, "locked_until_ms")?) {
+                    lock: match (
+                        get::<_, Option<uuid::Uuid>>(row, "lock_id")?,
+                        get::<_, Option<i64>>(row, "locked_until_ms")?,
+                    ) {
                         (Some(id), Some(t)) => Some((id, DateTime::from_timestamp_millis(t).unwrap_or_default())),
                         _ => None,
                     },

@@ -118,7 +118,10 @@ macro_rules! impl_partner_store {
                 order(&row)
             }
 
-            async fn with_keys(pool: &sqlx::Pool<<R as Row>::Database>, mut ps: Vec<Partner>) -> Result<Vec<Partner>, StoreError> {
+            async fn with_keys(
+                pool: &sqlx::Pool<<R as Row>::Database>,
+                mut ps: Vec<Partner>,
+            ) -> Result<Vec<Partner>, StoreError> {
                 let rows = sqlx::query(
                     "SELECT partner_id, serial_no, scheme, public_key, sealed_secret, created_at_ms, revoked_at_ms
                      FROM partner_keys ORDER BY created_at_ms, serial_no",
@@ -190,7 +193,8 @@ macro_rules! impl_partner_store {
 
                 async fn partner(&self, id: Uuid) -> Result<Partner, StoreError> {
                     let sql = format!("SELECT {PARTNER_COLUMNS} FROM partners WHERE id = $1");
-                    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(self.pool()).await.map_err(err)?;
+                    let row =
+                        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(self.pool()).await.map_err(err)?;
                     let mut p = partner(&row)?;
                     let rows = sqlx::query(
                         "SELECT partner_id, serial_no, scheme, public_key, sealed_secret, created_at_ms, revoked_at_ms
@@ -210,7 +214,12 @@ macro_rules! impl_partner_store {
                     tx.commit().await.map_err(err)
                 }
 
-                async fn revoke_partner_key(&self, partner: Uuid, serial: &str, when: DateTime<Utc>) -> Result<bool, StoreError> {
+                async fn revoke_partner_key(
+                    &self,
+                    partner: Uuid,
+                    serial: &str,
+                    when: DateTime<Utc>,
+                ) -> Result<bool, StoreError> {
                     let n = sqlx::query(
                         "UPDATE partner_keys SET revoked_at_ms = $3 WHERE partner_id = $1 AND serial_no = $2 AND revoked_at_ms IS NULL",
                     )
@@ -333,7 +342,9 @@ macro_rules! impl_partner_store {
                 }
 
                 async fn partner_order(&self, partner: Uuid, no: &str) -> Result<Option<PartnerOrder>, StoreError> {
-                    let sql = format!("SELECT {ORDER_COLUMNS} FROM partner_orders WHERE partner_id = $1 AND out_trade_no = $2");
+                    let sql = format!(
+                        "SELECT {ORDER_COLUMNS} FROM partner_orders WHERE partner_id = $1 AND out_trade_no = $2"
+                    );
                     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(partner)
                         .bind(no)
@@ -397,14 +408,16 @@ macro_rules! impl_partner_store {
                     now: DateTime<Utc>,
                 ) -> Result<Option<PartnerOrder>, StoreError> {
                     let mut tx = self.pool().begin().await.map_err(err)?;
-                    let n = sqlx::query("UPDATE partner_orders SET status = 'reversed', done_at_ms = $3 WHERE id = $1 AND status = $2")
-                        .bind(id)
-                        .bind(from)
-                        .bind(now.timestamp_millis())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(err)?
-                        .rows_affected();
+                    let n = sqlx::query(
+                        "UPDATE partner_orders SET status = 'reversed', done_at_ms = $3 WHERE id = $1 AND status = $2",
+                    )
+                    .bind(id)
+                    .bind(from)
+                    .bind(now.timestamp_millis())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?
+                    .rows_affected();
                     if n != 1 {
                         return Ok(None);
                     }

@@ -106,7 +106,11 @@ macro_rules! impl_redemption_store {
                 // earliest moment decides.
                 let now_ms = items.iter().map(|(r, _)| r.redeemed_at.timestamp_millis()).min().unwrap_or(0);
                 let mut redeemed: std::collections::HashSet<uuid::Uuid> =
-                    <R as BulkRedemptions>::mark_redeemed(&mut *tx, &ids, now_ms).await.map_err(err)?.into_iter().collect();
+                    <R as BulkRedemptions>::mark_redeemed(&mut *tx, &ids, now_ms)
+                        .await
+                        .map_err(err)?
+                        .into_iter()
+                        .collect();
                 // A voucher twice in the batch: the earlier request has it.
                 let won: Vec<bool> = items.iter().map(|(r, _)| redeemed.remove(&r.voucher_id)).collect();
                 let rows: Vec<&Redemption> = items.iter().zip(&won).filter(|(_, w)| **w).map(|((r, _), _)| r).collect();

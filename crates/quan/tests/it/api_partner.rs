@@ -215,6 +215,19 @@ async fn refusals(app: &TestApp, official: &str, bank: &Bank) {
     let (status, e) = call(app, &billing, "GET", path, None).await;
     assert_eq!((status, error_code(&e)), (StatusCode::FORBIDDEN, "scope_missing"), "{e}");
 
+    // A test partner signs like a live one but never touches live vouchers.
+    let body =
+        json!({"name": "测试银行", "kind": "bank", "mode": "test", "scopes": ["checkout"], "key": {"scheme": "hmac"}});
+    let (_, t) = app.post("/api/v1/partners", Some(official), &body).await;
+    let tester = Bank {
+        id: t["partner"]["id"].as_str().unwrap_or_default().to_owned(),
+        serial: t["key"]["serial_no"].as_str().unwrap_or_default().to_owned(),
+        secret: t["key"]["secret"].as_str().unwrap_or_default().to_owned(),
+    };
+    let quote = json!({"voucher_code": "x", "merchant_id": uuid_like(), "amount_fen": 100});
+    let (status, e) = call(app, &tester, "POST", "/partner/v1/checkout/quotes", Some(&quote)).await;
+    assert_eq!((status, error_code(&e)), (StatusCode::FORBIDDEN, "test_mode"), "{e}");
+
     let p = format!("/api/v1/partners/{}", bank.id);
     let (status, e) = app.post(&format!("{p}/suspend"), Some(official), &json!({"reason": ""})).await;
     assert_eq!((status, error_code(&e)), (StatusCode::UNPROCESSABLE_ENTITY, "required"), "{e}");
@@ -227,6 +240,10 @@ async fn refusals(app: &TestApp, official: &str, bank: &Bank) {
     assert_eq!(call(app, bank, "GET", path, None).await.0, StatusCode::OK);
     let (status, e) = app.post(&format!("{p}/keys/{}/revoke", bank.serial), Some(official), &json!({})).await;
     assert_eq!((status, error_code(&e)), (StatusCode::CONFLICT, "last_key"), "{e}");
+}
+
+fn uuid_like() -> &'static str {
+    "01a24d1b-0000-7000-8000-000000000000"
 }
 
 fn clone(b: &Bank) -> Bank {
