@@ -40,6 +40,7 @@ pub mod settlement;
 pub mod signals;
 pub mod username;
 pub mod voucher_kind;
+pub mod webhook;
 
 pub use access::{Region, Role};
 pub use business_day::{BusinessDay, CutoffHour, UTC8, beijing};

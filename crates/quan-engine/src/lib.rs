@@ -133,6 +133,10 @@ pub struct EngineConfig {
     pub cashout: quan_domain::cashout::Rules,
     /// The nightly analysis (`[analysis]`).
     pub analysis: risk::analysis::AnalysisConfig,
+    /// Webhooks may go to private, loopback and link-local addresses (tests
+    /// and a partner inside the deployment's own network only).
+    #[serde(skip)]
+    pub webhooks_allow_private: bool,
 }
 
 impl Default for EngineConfig {
@@ -160,6 +164,7 @@ impl Default for EngineConfig {
             risk: risk::config::RiskConfig::default(),
             cashout: quan_domain::cashout::Rules::default(),
             analysis: risk::analysis::AnalysisConfig::default(),
+            webhooks_allow_private: false,
         }
     }
 }
@@ -244,6 +249,7 @@ impl Engine {
         };
         let risk_gate = risk::gate::RiskGate::new(&p.config.risk);
         let pii_for_partners = p.pii_key.clone();
+        let allow_private = p.config.webhooks_allow_private;
         Engine {
             inner: Arc::new(Inner {
                 store: p.store,
@@ -271,7 +277,10 @@ impl Engine {
                 risk_gate,
                 cashout: risk::cashout::CashoutMemory::default(),
                 verifier: std::sync::RwLock::new(Arc::new(risk::real_name::NoVerifier)),
-                partners: partners::PartnerMemory::new(platform_key::PlatformKey::derive(&pii_for_partners)),
+                partners: partners::PartnerMemory::new(
+                    platform_key::PlatformKey::derive(&pii_for_partners),
+                    allow_private,
+                ),
             }),
         }
     }

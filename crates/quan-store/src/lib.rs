@@ -25,6 +25,7 @@ mod risk_records;
 mod risk_traits;
 pub mod sql;
 mod traits;
+mod webhook_traits;
 
 pub use campaign_records::{Batch, Campaign, CampaignEvent, CampaignTransition, LotteryRegistration, LotteryState};
 pub use case_traits::{
@@ -60,3 +61,4 @@ pub use traits::{
     IdempotencyStore, LedgerStore, MerchantAlikeStore, MerchantStore, OtpStore, RedemptionStore, ReportStore,
     ResidentStore, SessionStore, SettlementStore, Store, TransferSearchStore, UserStore,
 };
+pub use webhook_traits::{AttemptOutcome, NewEvent, WebhookEndpoint, WebhookEvent, WebhookStore};

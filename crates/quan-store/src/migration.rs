@@ -196,6 +196,7 @@ macro_rules! migrations {
                 sql: include_str!(concat!($dir, "/0032_risk_cases.sql")),
             },
             $crate::Migration { version: 33, name: "partners", sql: include_str!(concat!($dir, "/0033_partners.sql")) },
+            $crate::Migration { version: 34, name: "webhooks", sql: include_str!(concat!($dir, "/0034_webhooks.sql")) },
         ]
     };
 }

@@ -134,14 +134,17 @@ pub trait PartnerStore: Send + Sync {
         transaction_id: &str,
         redemption: &Redemption,
         transfers: &[Transfer],
+        event: &crate::NewEvent,
         now: DateTime<Utc>,
     ) -> Result<ConfirmOutcome, StoreError>;
     /// Marks an order reversed if it is `from` (`locked`: its voucher's lock
-    /// is lifted too); the order as it is after, `None` when it was not `from`.
+    /// is lifted too), with its webhook event; the order as it is after,
+    /// `None` when it was not `from`.
     async fn reverse_partner_order(
         &self,
         order: uuid::Uuid,
         from: &str,
+        event: &crate::NewEvent,
         now: DateTime<Utc>,
     ) -> Result<Option<PartnerOrder>, StoreError>;
 }

@@ -534,6 +534,7 @@ pub trait Store:
     + crate::CashoutStore
     + crate::CaseStore
     + crate::PartnerStore
+    + crate::WebhookStore
     + MerchantStore
     + RedemptionStore
     + SettlementStore
@@ -562,6 +563,7 @@ impl<T> Store for T where
         + crate::CashoutStore
         + crate::CaseStore
         + crate::PartnerStore
+        + crate::WebhookStore
         + MerchantStore
         + RedemptionStore
         + SettlementStore

@@ -58,6 +58,8 @@ pub struct TestOptions {
     pub trusted_proxies: quan_http::TrustedProxies,
     /// The cash-out rules at redemption (the defaults otherwise).
     pub cashout: quan_domain::cashout::Rules,
+    /// Webhooks may go to this machine (a test's receiver).
+    pub webhooks_allow_private: bool,
 }
 
 impl Default for TestOptions {
@@ -69,6 +71,7 @@ impl Default for TestOptions {
             metrics: quan_http::MetricsAccess::default(),
             trusted_proxies: quan_http::TrustedProxies::default(),
             cashout: quan_domain::cashout::Rules::default(),
+            webhooks_allow_private: false,
         }
     }
 }
@@ -141,7 +144,12 @@ impl TestApp {
             random: Arc::new(SeededRandom::new(0x5eed)),
             sms: sms.clone(),
             pii_key: PiiKey::from_bytes([0x42; 32]),
-            config: EngineConfig { password, cashout: opts.cashout.clone(), ..EngineConfig::default() },
+            config: EngineConfig {
+                password,
+                cashout: opts.cashout.clone(),
+                webhooks_allow_private: opts.webhooks_allow_private,
+                ..EngineConfig::default()
+            },
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
         let addr = listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}"));
@@ -286,6 +294,7 @@ impl TestApp {
             pii_key: PiiKey::from_bytes([0x42; 32]),
             config: EngineConfig {
                 password: PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 },
+                webhooks_allow_private: self.engine.config().webhooks_allow_private,
                 ..EngineConfig::default()
             },
         });

@@ -37,6 +37,8 @@ pub struct PartnerMemory {
     platform: PlatformKey,
     serial: String,
     partners: Mutex<HashMap<uuid::Uuid, (Instant, Arc<Authed>)>>,
+    /// The client webhooks are delivered with.
+    pub(crate) http: reqwest::Client,
 }
 
 impl std::fmt::Debug for PartnerMemory {
@@ -46,9 +48,15 @@ impl std::fmt::Debug for PartnerMemory {
 }
 
 impl PartnerMemory {
-    pub fn new(platform: PlatformKey) -> PartnerMemory {
+    pub fn new(platform: PlatformKey, webhooks_allow_private: bool) -> PartnerMemory {
         let serial = super::serial_of(&platform.public_hex());
-        PartnerMemory { platform, serial, partners: Mutex::new(HashMap::new()) }
+        let http = super::webhooks::client(webhooks_allow_private);
+        PartnerMemory { platform, serial, partners: Mutex::new(HashMap::new()), http }
+    }
+
+    /// The platform key's signature of `message`, r‖s in base64.
+    pub(crate) fn platform_sign(&self, message: &[u8]) -> String {
+        STANDARD.encode(hex::decode(self.platform.sign_hex(message)).unwrap_or_default())
     }
 }
 
@@ -122,7 +130,7 @@ impl Engine {
         let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
         message.extend_from_slice(body);
         message.push(b'\n');
-        let signature = STANDARD.encode(hex::decode(m.platform.sign_hex(&message)).unwrap_or_default());
+        let signature = m.platform_sign(&message);
         ResponseSignature { timestamp, nonce, serial: m.serial.clone(), signature }
     }
 

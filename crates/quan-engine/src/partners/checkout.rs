@@ -217,7 +217,8 @@ impl Engine {
         for t in &mut p.transfers {
             t.reference = reference.clone();
         }
-        match self.store().confirm_partner_order(&o, transaction_id, &p.redemption, &p.transfers, now).await? {
+        let event = self.order_event(&o, "redemption.confirmed", Some(transaction_id), Some(p.redemption.id));
+        match self.store().confirm_partner_order(&o, transaction_id, &p.redemption, &p.transfers, &event, now).await? {
             ConfirmOutcome::Confirmed => {
                 self.after_redemption(&p, now);
                 let o = self.partner_order_of(a, out_trade_no).await?;
@@ -249,7 +250,8 @@ impl Engine {
                 }
                 _ => "locked",
             };
-            if let Some(after) = self.store().reverse_partner_order(o.id, from, now).await? {
+            let event = self.order_event(&o, "redemption.reversed", o.transaction_id.as_deref(), o.redemption_id);
+            if let Some(after) = self.store().reverse_partner_order(o.id, from, &event, now).await? {
                 tracing::info!(partner_id = %a.partner.id, order_id = %o.id, from, "partner order reversed");
                 return Ok(OrderView::of(&after, now));
             }
@@ -262,6 +264,26 @@ impl Engine {
     pub async fn partner_lookup(&self, a: &Authed, out_trade_no: &str) -> Result<OrderView, CheckoutError> {
         let o = self.partner_order_of(a, out_trade_no).await?;
         Ok(OrderView::of(&o, self.now()))
+    }
+
+    /// The webhook event telling of a change of the order (its voucher the subject).
+    fn order_event(
+        &self,
+        o: &PartnerOrder,
+        kind: &str,
+        transaction_id: Option<&str>,
+        redemption: Option<uuid::Uuid>,
+    ) -> quan_store::NewEvent {
+        let data = serde_json::json!({
+            "out_trade_no": o.out_trade_no,
+            "voucher_id": o.voucher_id,
+            "merchant_id": o.merchant_id,
+            "amount_fen": o.order.as_i64(),
+            "discount_fen": o.discount.as_i64(),
+            "transaction_id": transaction_id,
+            "redemption_id": redemption,
+        });
+        self.partner_event(o.partner_id, kind, &o.voucher_id.to_string(), data)
     }
 
     async fn partner_order_of(&self, a: &Authed, no: &str) -> Result<PartnerOrder, CheckoutError> {

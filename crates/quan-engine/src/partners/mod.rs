@@ -6,6 +6,7 @@
 mod auth;
 mod checkout;
 mod error;
+mod webhooks;
 
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -18,6 +19,7 @@ use sha2::Digest;
 pub use auth::{Authed, PartnerMemory, ResponseSignature};
 pub use checkout::{CheckoutInput, OrderView, QuoteView};
 pub use error::{CheckoutError, PartnerAuthError, PartnerError};
+pub use webhooks::{DeliveryRound, EndpointSet};
 
 use crate::Engine;
 use crate::auth::Actor;

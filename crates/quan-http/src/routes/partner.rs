@@ -36,6 +36,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(checkout_reverse))
         .routes(routes!(checkout_lookup))
         .routes(routes!(platform_certificate))
+        .routes(routes!(set_endpoint))
+        .routes(routes!(fire_test_event))
+        .routes(routes!(webhook_events))
 }
 
 /// Signs every answer under `/partner/v1/` (errors too, unknown paths
@@ -371,4 +374,115 @@ pub struct CertificateDoc {
 async fn platform_certificate(State(state): State<AppState>) -> Json<CertificateDoc> {
     let (serial_no, public_key) = state.engine.platform_certificate();
     Json(CertificateDoc { serial_no, public_key, algorithm: "SM2-with-SM3".into() })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct EndpointBody {
+    /// Where events are posted: `https://…` (or `http://…`), a public address.
+    #[schema(min_length = 1, max_length = 500)]
+    url: String,
+}
+
+/// The endpoint set, with its signing secret (shown this once).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EndpointDoc {
+    url: String,
+    /// `whsec_…`: verify `webhook-signature` with any Standard Webhooks library.
+    secret: String,
+}
+
+/// Sets (or replaces) the partner's webhook endpoint; a replaced or disabled endpoint is active
+/// again with a new secret. Events are posted with Standard Webhooks headers (`webhook-id`,
+/// `webhook-timestamp`, `webhook-signature`) and quan's SM2 signature (`quan-serial`,
+/// `quan-signature` over `id.timestamp.body`). Scope: checkout. Roles: partner (signed request).
+#[utoipa::path(put, path = "/partner/v1/webhook-endpoint", tag = "partner", request_body = EndpointBody,
+    params(("Authorization" = String, Header, description = "`QUAN-SM2-SM3 …` or `QUAN-HMAC-SHA256 …`")),
+    responses((status = 200, body = EndpointDoc), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, description = "`url_invalid`, `url_private`", body = ErrorBody)))]
+async fn set_endpoint(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let engine = state.engine.clone();
+    post(&state, (&method, &uri, &headers), &body, Scope::Checkout, |p, b: EndpointBody| async move {
+        let set = engine.set_webhook_endpoint(&p, &b.url).await?;
+        Ok((StatusCode::OK, Json(EndpointDoc { url: set.url, secret: set.secret })))
+    })
+    .await
+}
+
+/// An event just written.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FiredDoc {
+    event_id: Uuid,
+}
+
+/// Writes a `webhook.test` event, delivered like any other. Scope: checkout.
+/// Roles: partner (signed request).
+#[utoipa::path(post, path = "/partner/v1/webhooks/test", tag = "partner", request_body = ReverseBody,
+    params(("Authorization" = String, Header, description = "`QUAN-SM2-SM3 …` or `QUAN-HMAC-SHA256 …`")),
+    responses((status = 202, body = FiredDoc), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn fire_test_event(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let engine = state.engine.clone();
+    post(&state, (&method, &uri, &headers), &body, Scope::Checkout, |p, _: ReverseBody| async move {
+        Ok((StatusCode::ACCEPTED, Json(FiredDoc { event_id: engine.fire_test_event(&p).await? })))
+    })
+    .await
+}
+
+/// An event and how its delivery went.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventDoc {
+    id: Uuid,
+    /// `redemption.confirmed`, `redemption.reversed`, `webhook.test`.
+    r#type: String,
+    /// `pending`, `delivered` or `dead` (given up: the endpoint was disabled).
+    status: String,
+    attempts: u32,
+    last_status: Option<u16>,
+    last_error: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    next_attempt_at: chrono::DateTime<chrono::Utc>,
+    #[schema(value_type = Object)]
+    payload: serde_json::Value,
+}
+
+/// The partner's events, oldest first, with how their delivery went. Scope: checkout.
+/// Roles: partner (signed request; the body signed is empty).
+#[utoipa::path(get, path = "/partner/v1/webhooks/events", tag = "partner",
+    params(("Authorization" = String, Header, description = "`QUAN-SM2-SM3 …` or `QUAN-HMAC-SHA256 …`")),
+    responses((status = 200, body = Vec<EventDoc>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn webhook_events(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<EventDoc>>> {
+    let p = signed(&state, &method, &uri, &headers, b"", Scope::Checkout).await?;
+    let list = state.engine.partner_webhook_events(&p).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|e| EventDoc {
+                id: e.id,
+                r#type: e.kind,
+                status: e.status,
+                attempts: e.attempts,
+                last_status: e.last_status,
+                last_error: e.last_error,
+                created_at: e.created_at,
+                next_attempt_at: e.next_attempt_at,
+                payload: serde_json::from_str(&e.payload).unwrap_or(serde_json::Value::Null),
+            })
+            .collect(),
+    ))
 }

@@ -26,6 +26,7 @@ pub mod risk_facts;
 pub mod risk_holds;
 pub mod sessions;
 pub mod settlements;
+pub mod webhooks;
 
 /// Implements every store trait for a backend's `$store`, whose rows are
 /// `$row`: the one entry each backend expands. The order is fixed and is
@@ -58,6 +59,7 @@ macro_rules! impl_sql_store {
         $crate::impl_risk_hold_store!($store, $row);
         $crate::impl_risk_fact_sql!($row);
         $crate::impl_risk_case_store!($store, $row);
+        $crate::impl_webhook_store!($store, $row);
         $crate::impl_partner_store!($store, $row);
     };
 }

@@ -360,6 +360,7 @@ macro_rules! impl_partner_store {
                     transaction_id: &str,
                     r: &Redemption,
                     transfers: &[Transfer],
+                    event: &quan_store::NewEvent,
                     now: DateTime<Utc>,
                 ) -> Result<ConfirmOutcome, StoreError> {
                     let mut tx = self.pool().begin().await.map_err(err)?;
@@ -397,6 +398,7 @@ macro_rules! impl_partner_store {
                     <R as BulkRedemptions>::insert_redemptions(&mut *tx, &[r]).await.map_err(err)?;
                     crate::risk_hold_sql::insert_in_tx(&mut tx, &[r]).await?;
                     crate::ledger_sql::post_many_in_tx(&mut tx, transfers).await?;
+                    crate::webhook_sql::insert_in_tx(&mut tx, event).await?;
                     tx.commit().await.map_err(err)?;
                     Ok(ConfirmOutcome::Confirmed)
                 }
@@ -405,6 +407,7 @@ macro_rules! impl_partner_store {
                     &self,
                     id: Uuid,
                     from: &str,
+                    event: &quan_store::NewEvent,
                     now: DateTime<Utc>,
                 ) -> Result<Option<PartnerOrder>, StoreError> {
                     let mut tx = self.pool().begin().await.map_err(err)?;
@@ -427,6 +430,7 @@ macro_rules! impl_partner_store {
                         .await
                         .map_err(err)?;
                     let after = order_by_id(&mut tx, id).await?;
+                    crate::webhook_sql::insert_in_tx(&mut tx, event).await?;
                     tx.commit().await.map_err(err)?;
                     Ok(Some(after))
                 }

@@ -35,6 +35,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         analysed: None,
     };
     tokio::spawn(jobs.run());
+    // Partners' webhooks: due events posted every second (several nodes share the outbox).
+    tokio::spawn(engine.clone().run_webhook_worker(std::time::Duration::from_secs(1)));
     let metrics_listener = metrics_listener(config).await?;
     quan_http::serve_with_metrics_listener(engine, &http, listener, metrics_listener, shutdown_signal())
         .await

@@ -23,8 +23,8 @@ use crate::api_redemptions::code_of;
 use crate::api_risk_cases::{campaign, claims};
 
 /// A partner as the test signs for it.
-struct Bank {
-    id: String,
+pub(crate) struct Bank {
+    pub(crate) id: String,
     serial: String,
     secret: String,
 }
@@ -50,7 +50,13 @@ type Signer<'a> = dyn Fn(&[u8]) -> String + 'a;
 static NONCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// A signed call; the answer's platform signature is checked too.
-async fn call(app: &TestApp, b: &Bank, method: &str, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
+pub(crate) async fn call(
+    app: &TestApp,
+    b: &Bank,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> (StatusCode, Value) {
     let nonce = format!("N{}", NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     let auth = |bytes: &[u8]| authorization(b, method, path, bytes, app.engine.now().timestamp(), &nonce);
     raw_call(app, method, path, body, &auth).await
@@ -65,7 +71,8 @@ async fn raw_call(
 ) -> (StatusCode, Value) {
     let bytes = body.map(|b| serde_json::to_vec(b).unwrap_or_default()).unwrap_or_default();
     let client = reqwest::Client::new();
-    let mut req = if method == "GET" { client.get(app.url(path)) } else { client.post(app.url(path)) };
+    let verb = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
+    let mut req = client.request(verb, app.url(path));
     req = req.header("authorization", auth(&bytes));
     if body.is_some() {
         req = req.header("content-type", "application/json").body(bytes);
@@ -85,7 +92,7 @@ async fn raw_call(
 }
 
 /// An official registers a bank: (official's token, the bank).
-async fn register(app: &TestApp, name: &str, scopes: &[&str]) -> (String, Bank) {
+pub(crate) async fn register(app: &TestApp, name: &str, scopes: &[&str]) -> (String, Bank) {
     let n = NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let (_, official) = app.staff(&format!("partners{n}.official"), Role::Official, "4205").await;
     let body = json!({"name": name, "kind": "bank", "mode": "live", "scopes": scopes, "key": {"scheme": "hmac"}});
@@ -215,6 +222,15 @@ async fn refusals(app: &TestApp, official: &str, bank: &Bank) {
     let (status, e) = call(app, &billing, "GET", path, None).await;
     assert_eq!((status, error_code(&e)), (StatusCode::FORBIDDEN, "scope_missing"), "{e}");
 
+    // Webhooks never go to this machine or a private network (unless a test allows it).
+    for url in
+        ["http://127.0.0.1:9/hooks", "http://localhost/hooks", "http://169.254.169.254/latest", "https://[::1]/h"]
+    {
+        let (status, e) = call(app, bank, "PUT", "/partner/v1/webhook-endpoint", Some(&json!({"url": url}))).await;
+        assert_eq!((status, error_code(&e)), (StatusCode::UNPROCESSABLE_ENTITY, "url_private"), "{url}: {e}");
+    }
+    let (status, e) = call(app, bank, "PUT", "/partner/v1/webhook-endpoint", Some(&json!({"url": "ftp://x"}))).await;
+    assert_eq!((status, error_code(&e)), (StatusCode::UNPROCESSABLE_ENTITY, "url_invalid"), "{e}");
     // A test partner signs like a live one but never touches live vouchers.
     let body =
         json!({"name": "测试银行", "kind": "bank", "mode": "test", "scopes": ["checkout"], "key": {"scheme": "hmac"}});
@@ -251,7 +267,7 @@ fn clone(b: &Bank) -> Bank {
 }
 
 /// Whether Python's gmssl is here; without it the check is skipped, except in CI.
-fn has_gmssl() -> bool {
+pub(crate) fn has_gmssl() -> bool {
     let has = Command::new("python3").args(["-c", "import gmssl"]).output().is_ok_and(|o| o.status.success());
     if !has {
         assert!(std::env::var("CI").as_deref() != Ok("true"), "gmssl is missing in CI: pip install gmssl");

@@ -19,6 +19,7 @@ mod api_residents;
 mod api_risk;
 mod api_risk_cases;
 mod api_risk_pow;
+mod api_webhooks;
 mod cli;
 mod cli_import;
 mod cli_partner;
