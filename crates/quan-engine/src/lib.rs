@@ -279,7 +279,7 @@ impl Engine {
                 verifier: std::sync::RwLock::new(Arc::new(risk::real_name::NoVerifier)),
                 partners: partners::PartnerMemory::new(
                     platform_key::PlatformKey::derive(&pii_for_partners),
-                    allow_private,
+                    partners::webhook_client(allow_private),
                 ),
             }),
         }

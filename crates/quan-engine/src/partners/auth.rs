@@ -48,9 +48,9 @@ impl std::fmt::Debug for PartnerMemory {
 }
 
 impl PartnerMemory {
-    pub fn new(platform: PlatformKey, webhooks_allow_private: bool) -> PartnerMemory {
+    /// `http`: the client webhooks are delivered with.
+    pub fn new(platform: PlatformKey, http: reqwest::Client) -> PartnerMemory {
         let serial = super::serial_of(&platform.public_hex());
-        let http = super::webhooks::client(webhooks_allow_private);
         PartnerMemory { platform, serial, partners: Mutex::new(HashMap::new()), http }
     }
 

@@ -19,6 +19,7 @@ use sha2::Digest;
 pub use auth::{Authed, PartnerMemory, ResponseSignature};
 pub use checkout::{CheckoutInput, OrderView, QuoteView};
 pub use error::{CheckoutError, PartnerAuthError, PartnerError};
+pub(crate) use webhooks::client as webhook_client;
 pub use webhooks::{DeliveryRound, EndpointSet};
 
 use crate::Engine;
