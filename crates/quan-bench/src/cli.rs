@@ -16,6 +16,11 @@ pub enum BenchCmd {
     /// PostgreSQL (one transaction each: voucher state, redemption row, ledger transfers), and
     /// over HTTP on loopback paced at `--http-rate`, with the ledger checked after each run.
     Redeem(RedeemArgs),
+    /// The partner API's checkout: signed quote → lock → confirm per second over HTTP (HMAC-SHA256
+    /// and SM2-with-SM3) beside the till's redemption over HTTP in the same run, their ratios,
+    /// the signature checks alone per second, and webhook deliveries per second to a local
+    /// receiver. SQLite always; PostgreSQL too with --backend both.
+    Partner(PartnerArgs),
     /// The HTTP floor's server, started by `quan bench claim --http`: axum answering every
     /// claim with a fixed 409 sold_out, with nothing of quan behind it. Runs until killed.
     #[command(hide = true)]
@@ -130,6 +135,27 @@ pub struct RedeemArgs {
     /// scoring; holding or refusing none of the benchmark's), and its ratio to the leg without.
     #[arg(long)]
     pub cashout: bool,
+    /// PostgreSQL server (a database is created and dropped).
+    #[arg(long, env = "QUAN_TEST_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pub pg_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PartnerArgs {
+    /// Print one JSON object of the figures on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Vouchers each leg redeems (the till, HMAC, SM2).
+    #[arg(long, default_value_t = 5_000)]
+    pub vouchers: usize,
+    #[arg(long, default_value_t = 20)]
+    pub merchants: usize,
+    /// Keep-alive connections per leg, each a closed loop.
+    #[arg(long, default_value_t = 64)]
+    pub connections: usize,
+    /// sqlite or both.
+    #[arg(long, default_value = "sqlite")]
+    pub backend: String,
     /// PostgreSQL server (a database is created and dropped).
     #[arg(long, env = "QUAN_TEST_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     pub pg_url: String,

@@ -15,19 +15,21 @@ mod fraud_sim;
 mod grab_sim;
 mod http;
 mod load;
+mod partner;
 mod redeem;
 mod report;
 mod run;
 mod setup;
 
 pub use cli::{BenchCmd, SimulateCmd};
-use cli::{ClaimArgs, DistrictsArgs, RedeemArgs, ReportArgs};
+use cli::{ClaimArgs, DistrictsArgs, PartnerArgs, RedeemArgs, ReportArgs};
 
 /// Runs one benchmark; its report (text, or JSON with `--json`).
 pub async fn run(cmd: BenchCmd) -> anyhow::Result<String> {
     match cmd {
         BenchCmd::Claim(a) => claim(a).await,
         BenchCmd::Redeem(a) => redeem(a).await,
+        BenchCmd::Partner(a) => partner(a).await,
         BenchCmd::Report(a) => report(a).await,
         BenchCmd::HttpFloor { listen } => floor::floor_server(listen).await.map(|()| String::new()),
         BenchCmd::Districts(DistrictsArgs { json, points, geojson_dir, seed }) => {
@@ -202,6 +204,18 @@ async fn redeem(a: RedeemArgs) -> anyhow::Result<String> {
         pg_admin_url: a.pg_url,
     };
     redeem::run(&o, a.json).await
+}
+
+async fn partner(a: PartnerArgs) -> anyhow::Result<String> {
+    let (_, postgres) = backends(&a.backend)?;
+    let o = partner::PartnerBench {
+        per_leg: a.vouchers.max(1),
+        merchants: a.merchants.max(1),
+        connections: a.connections.max(1),
+        postgres,
+        pg_admin_url: a.pg_url,
+    };
+    partner::run(&o, a.json).await
 }
 
 async fn report(a: ReportArgs) -> anyhow::Result<String> {

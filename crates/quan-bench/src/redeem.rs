@@ -46,12 +46,12 @@ fn opening() -> chrono::DateTime<chrono::Utc> {
 
 /// A campaign with `vouchers` claimed ¥10 instant vouchers and `merchants`
 /// approved merchants, each with one cashier: the state a redemption starts from.
-struct Ready {
-    engine: Engine,
-    campaign: quan_domain::CampaignId,
+pub(crate) struct Ready {
+    pub(crate) engine: Engine,
+    pub(crate) campaign: quan_domain::CampaignId,
     /// (resident actor, voucher id)
-    held: Vec<(Actor, uuid::Uuid)>,
-    cashiers: Vec<(Actor, String)>,
+    pub(crate) held: Vec<(Actor, uuid::Uuid)>,
+    pub(crate) cashiers: Vec<(Actor, String)>,
 }
 
 /// An engine whose cash-out rules judge every redemption and hold or
@@ -81,8 +81,19 @@ async fn ready(
     o: &RedeemBench,
     leg: Leg,
 ) -> anyhow::Result<Ready> {
-    let clock = Arc::new(FixedClock::new(opening() - chrono::Duration::days(10)));
     let config = if leg == Leg::Judged { judging() } else { quan_engine::EngineConfig::default() };
+    ready_with(store, pg, sqlite, o, config).await
+}
+
+/// [`ready`] with an engine of `config`.
+pub(crate) async fn ready_with(
+    store: Arc<dyn Store>,
+    pg: Option<&sqlx::PgPool>,
+    sqlite: Option<&sqlx::SqlitePool>,
+    o: &RedeemBench,
+    config: quan_engine::EngineConfig,
+) -> anyhow::Result<Ready> {
+    let clock = Arc::new(FixedClock::new(opening() - chrono::Duration::days(10)));
     let engine = crate::setup::engine_with(store, clock.clone(), config);
     let e = |x: &dyn std::fmt::Display| anyhow::anyhow!("{x}");
     let official = crate::setup::staff(&engine, "bench.official", Role::Official).await?;
@@ -163,7 +174,7 @@ async fn ready(
     Ok(Ready { engine, campaign, held, cashiers })
 }
 
-async fn check(r: &Ready, redeemed: usize, face_fen: i64) -> anyhow::Result<String> {
+pub(crate) async fn check(r: &Ready, redeemed: usize, face_fen: i64) -> anyhow::Result<String> {
     let audit = r.engine.audit_campaign_unchecked(r.campaign).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let payable = audit.balances.payable;
     let expected = i128::try_from(redeemed)? * i128::from(face_fen);

@@ -79,9 +79,12 @@ names! {
 
 /// Longest partner name.
 pub const NAME_MAX: usize = 60;
-/// A partner's order numbers (out_trade_no, out_refund_no): WeChat Pay's 6–32
-/// characters of letters, digits and `_-|*`, widened to 1–64.
-pub const ORDER_NO_MAX: usize = 64;
+/// A partner's order numbers (`out_trade_no`): WeChat Pay's 6–32 characters
+/// of letters, digits and `_-|*`, widened to 1–32 (a redemption keeps it,
+/// behind the partner's tag, as its 64-character order reference).
+pub const ORDER_NO_MAX: usize = 32;
+/// A channel's transaction id: the same characters, up to 64.
+pub const TRANSACTION_ID_MAX: usize = 64;
 /// How long a lock holds a voucher unless the partner asks otherwise.
 pub const LOCK_DEFAULT_S: u32 = 120;
 /// The shortest and longest lock a partner may ask for.
@@ -120,11 +123,11 @@ pub fn parse_scopes(names: &[String]) -> Result<Vec<Scope>, Invalid> {
 }
 
 /// A partner's own order number (`out_trade_no`, `out_refund_no`):
-/// 1–64 of `A–Z a–z 0–9 _ - | *`.
-pub fn check_order_no(field: &str, no: &str) -> Result<(), Invalid> {
-    let ok = (1..=ORDER_NO_MAX).contains(&no.len())
+/// 1–`max` of `A–Z a–z 0–9 _ - | *`.
+pub fn check_order_no(field: &str, no: &str, max: usize) -> Result<(), Invalid> {
+    let ok = (1..=max).contains(&no.len())
         && no.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'|' | b'*'));
-    ensure(ok, field, "order_no_format", || format!("{field} has 1 to {ORDER_NO_MAX} letters, digits or _-|*"))
+    ensure(ok, field, "order_no_format", || format!("{field} has 1 to {max} letters, digits or _-|*"))
 }
 
 /// A lock's length in seconds: the default when not asked, else within the bounds.
@@ -193,10 +196,12 @@ mod tests {
     }
 
     #[test]
-    fn order_numbers_are_wechats_characters_up_to_sixty_four() {
-        assert!(check_order_no("out_trade_no", "20261206-0001|a*b_c").is_ok());
-        for bad in ["", "has space", "中文", &"x".repeat(65), "a/b"] {
-            assert_eq!(check_order_no("out_trade_no", bad).err().map(|e| e.rule), Some("order_no_format"), "{bad:?}");
+    fn order_numbers_are_wechats_characters_up_to_thirty_two() {
+        assert!(check_order_no("out_trade_no", "20261206-0001|a*b_c", ORDER_NO_MAX).is_ok());
+        assert!(check_order_no("transaction_id", &"x".repeat(64), TRANSACTION_ID_MAX).is_ok());
+        for bad in ["", "has space", "中文", &"x".repeat(33), "a/b"] {
+            let e = check_order_no("out_trade_no", bad, ORDER_NO_MAX).err().map(|e| e.rule);
+            assert_eq!(e, Some("order_no_format"), "{bad:?}");
         }
     }
 

@@ -118,7 +118,7 @@ impl Engine {
         input: CheckoutInput,
         lock_seconds: Option<u32>,
     ) -> Result<OrderView, CheckoutError> {
-        partner::check_order_no("out_trade_no", out_trade_no).map_err(CheckoutError::Invalid)?;
+        partner::check_order_no("out_trade_no", out_trade_no, partner::ORDER_NO_MAX).map_err(CheckoutError::Invalid)?;
         let secs = partner::lock_seconds(lock_seconds).map_err(CheckoutError::Invalid)?;
         let now = self.now();
         let voucher_id = code_voucher(&input.voucher_code)?;
@@ -169,7 +169,8 @@ impl Engine {
         out_trade_no: &str,
         transaction_id: &str,
     ) -> Result<OrderView, CheckoutError> {
-        partner::check_order_no("transaction_id", transaction_id).map_err(CheckoutError::Invalid)?;
+        partner::check_order_no("transaction_id", transaction_id, partner::TRANSACTION_ID_MAX)
+            .map_err(CheckoutError::Invalid)?;
         let o = self.partner_order_of(a, out_trade_no).await?;
         let now = self.now();
         if let Some(done) = settled(&o, transaction_id, now)? {
@@ -182,7 +183,7 @@ impl Engine {
         }
         let order = OrderInput {
             amount: o.order,
-            order_ref: o.out_trade_no.clone(),
+            order_ref: order_ref(o.partner_id, &o.out_trade_no),
             items: lines_of(&o.items),
             ..OrderInput::default()
         };
@@ -287,7 +288,7 @@ impl Engine {
     }
 
     async fn partner_order_of(&self, a: &Authed, no: &str) -> Result<PartnerOrder, CheckoutError> {
-        partner::check_order_no("out_trade_no", no).map_err(CheckoutError::Invalid)?;
+        partner::check_order_no("out_trade_no", no, partner::ORDER_NO_MAX).map_err(CheckoutError::Invalid)?;
         self.store().partner_order(a.partner.id, no).await?.ok_or(CheckoutError::OrderNotFound)
     }
 
@@ -330,12 +331,20 @@ impl Engine {
         }
         let order = OrderInput {
             amount: input.amount,
-            order_ref: order_ref.unwrap_or_default().to_owned(),
+            order_ref: order_ref.map(|no| self::order_ref(a.partner.id, no)).unwrap_or_default(),
             items: input.items.clone(),
             ..OrderInput::default()
         };
         Ok((v, order))
     }
+}
+
+/// The order reference a partner's redemption keeps: its out_trade_no behind
+/// the partner's tag, so two partners' numbers (or a till's) never meet in the
+/// one-voucher-per-order rule (14 + 32 characters, within the 64 kept).
+fn order_ref(partner: uuid::Uuid, out_trade_no: &str) -> String {
+    let id = partner.simple().to_string();
+    format!("p{}:{out_trade_no}", &id[20..])
 }
 
 /// The channel a partner's redemptions count under (a pause of it stops them).

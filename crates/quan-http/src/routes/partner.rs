@@ -117,8 +117,8 @@ struct QuoteBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LockBody {
-    /// The partner's own payment order number: 1–64 of `A–Z a–z 0–9 _ - | *`, unique per partner.
-    #[schema(pattern = "^[A-Za-z0-9_|*-]{1,64}$")]
+    /// The partner's own payment order number: 1–32 of `A–Z a–z 0–9 _ - | *`, unique per partner.
+    #[schema(pattern = "^[A-Za-z0-9_|*-]{1,32}$")]
     out_trade_no: String,
     #[schema(min_length = 1, max_length = 200)]
     voucher_code: String,
