@@ -36,14 +36,14 @@ pub struct PartnerBench {
 
 /// A partner as the load signs for it.
 #[derive(Clone)]
-struct Signer_ {
+struct PartnerKeys {
     id: String,
     serial: String,
     hmac: Option<Vec<u8>>,
     sm2: Option<sm2::dsa::SigningKey>,
 }
 
-impl Signer_ {
+impl PartnerKeys {
     fn header(&self, method: &str, path: &str, ts: i64, nonce: &str, body: &[u8]) -> String {
         let m = partner_auth::message(method, path, ts, nonce, body);
         let (scheme, sig) = match (&self.hmac, &self.sm2) {
@@ -66,7 +66,7 @@ fn sm2_key(seed: u8) -> anyhow::Result<sm2::dsa::SigningKey> {
 }
 
 /// Registers the two partners (HMAC and SM2) and points the HMAC one's webhooks at `hooks`.
-async fn partners(r: &Ready) -> anyhow::Result<(Signer_, Signer_)> {
+async fn partners(r: &Ready) -> anyhow::Result<(PartnerKeys, PartnerKeys)> {
     let e = |x: &dyn std::fmt::Display| anyhow::anyhow!("{x}");
     let official = crate::setup::staff(&r.engine, "bench.partners", Role::Official).await?;
     let new = |name: &str, key| NewPartner {
@@ -77,12 +77,12 @@ async fn partners(r: &Ready) -> anyhow::Result<(Signer_, Signer_)> {
         key,
     };
     let (p, k) = r.engine.create_partner(&official, new("压测银行", NewKey::Hmac)).await.map_err(|x| e(&x))?;
-    let hmac = Signer_ { id: p.id.to_string(), serial: k.serial_no, hmac: k.secret.map(String::into_bytes), sm2: None };
+    let hmac = PartnerKeys { id: p.id.to_string(), serial: k.serial_no, hmac: k.secret.map(String::into_bytes), sm2: None };
     let key = sm2_key(7)?;
     let public = hex::encode(key.verifying_key().to_sec1_bytes());
     let sm2_new = NewKey::Sm2 { public_key: public, serial_no: None };
     let (p, k) = r.engine.create_partner(&official, new("压测支付", sm2_new)).await.map_err(|x| e(&x))?;
-    let sm2 = Signer_ { id: p.id.to_string(), serial: k.serial_no, hmac: None, sm2: Some(key) };
+    let sm2 = PartnerKeys { id: p.id.to_string(), serial: k.serial_no, hmac: None, sm2: Some(key) };
     Ok((hmac, sm2))
 }
 
@@ -91,7 +91,7 @@ async fn partners(r: &Ready) -> anyhow::Result<(Signer_, Signer_)> {
 #[derive(Clone)]
 enum Way {
     Till(Arc<Vec<String>>),
-    Partner(Signer_, String),
+    Partner(Arc<PartnerKeys>, String),
 }
 
 static NONCE: AtomicUsize = AtomicUsize::new(0);
@@ -286,8 +286,8 @@ async fn legs(r: &Ready, o: &PartnerBench, label: &str) -> anyhow::Result<Figure
     let tokens: Arc<Vec<String>> = Arc::new(r.cashiers.iter().map(|(_, t)| t.clone()).collect());
     let ways = [
         (format!("till: redeem over HTTP, {label}"), Way::Till(tokens)),
-        (format!("partner HMAC-SHA256: quote+lock+confirm, {label}"), Way::Partner(hmac, merchant.clone())),
-        (format!("partner SM2-with-SM3: quote+lock+confirm, {label}"), Way::Partner(sm2, merchant)),
+        (format!("partner HMAC-SHA256: quote+lock+confirm, {label}"), Way::Partner(Arc::new(hmac), merchant.clone())),
+        (format!("partner SM2-with-SM3: quote+lock+confirm, {label}"), Way::Partner(Arc::new(sm2), merchant)),
     ];
     let mut runs = Vec::new();
     let mut redeemed = 0;
@@ -312,7 +312,7 @@ async fn legs(r: &Ready, o: &PartnerBench, label: &str) -> anyhow::Result<Figure
 }
 
 /// Points the partner's webhooks at `url` (through a signed call, as the partner would).
-async fn set_hooks(r: &Ready, s: &Signer_, url: &str) -> anyhow::Result<()> {
+async fn set_hooks(r: &Ready, s: &PartnerKeys, url: &str) -> anyhow::Result<()> {
     let path = "/partner/v1/webhook-endpoint";
     let body = format!("{{\"url\":\"{url}\"}}");
     let header = s.header("PUT", path, r.engine.now().timestamp(), "hooks", body.as_bytes());
