@@ -77,7 +77,8 @@ async fn partners(r: &Ready) -> anyhow::Result<(PartnerKeys, PartnerKeys)> {
         key,
     };
     let (p, k) = r.engine.create_partner(&official, new("压测银行", NewKey::Hmac)).await.map_err(|x| e(&x))?;
-    let hmac = PartnerKeys { id: p.id.to_string(), serial: k.serial_no, hmac: k.secret.map(String::into_bytes), sm2: None };
+    let hmac =
+        PartnerKeys { id: p.id.to_string(), serial: k.serial_no, hmac: k.secret.map(String::into_bytes), sm2: None };
     let key = sm2_key(7)?;
     let public = hex::encode(key.verifying_key().to_sec1_bytes());
     let sm2_new = NewKey::Sm2 { public_key: public, serial_no: None };

@@ -205,6 +205,7 @@ struct Inner {
     cashout: risk::cashout::CashoutMemory,
     verifier: std::sync::RwLock<Arc<dyn risk::real_name::IdentityVerifier>>,
     partners: partners::PartnerMemory,
+    partner_batches: partners::Batches,
 }
 
 /// What the engine is built from.
@@ -281,6 +282,7 @@ impl Engine {
                     platform_key::PlatformKey::derive(&pii_for_partners),
                     partners::webhook_client(allow_private),
                 ),
+                partner_batches: partners::Batches::default(),
             }),
         }
     }

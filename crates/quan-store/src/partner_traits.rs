@@ -85,6 +85,39 @@ pub enum ConfirmOutcome {
     VoucherTaken,
 }
 
+/// A lock to record: the order, and the moment it is decided at.
+#[derive(Debug, Clone)]
+pub struct LockItem {
+    pub order: PartnerOrder,
+    pub now: DateTime<Utc>,
+}
+
+/// A confirm to record: the order, the channel's transaction, the
+/// redemption with its transfers (referenced as their commit's), the event.
+#[derive(Debug, Clone)]
+pub struct ConfirmItem {
+    pub order: PartnerOrder,
+    pub transaction_id: String,
+    pub redemption: Redemption,
+    pub transfers: Vec<Transfer>,
+    pub event: crate::NewEvent,
+    pub now: DateTime<Utc>,
+}
+
+/// Partners' orders locked and confirmed in batches (one transaction for
+/// what arrived together, as the till's redemptions).
+#[async_trait]
+pub trait PartnerOrderStore: Send + Sync {
+    /// Locks each order's voucher for it (free, unused, unfrozen, or its last
+    /// lock ended) and records the order, all in one transaction; an order
+    /// whose number the partner used already is `Exists`.
+    async fn lock_vouchers(&self, items: &[LockItem]) -> Result<Vec<LockOutcome>, StoreError>;
+    /// Confirms each locked order: the voucher redeemed (its lock its own, or
+    /// ended and the voucher still free), the redemption, its transfers
+    /// (merged per pair of accounts) and its event recorded, all in one transaction.
+    async fn confirm_partner_orders(&self, items: &[ConfirmItem]) -> Result<Vec<ConfirmOutcome>, StoreError>;
+}
+
 #[async_trait]
 pub trait PartnerStore: Send + Sync {
     /// Registers a partner with its first keys; `Conflict` when the name is taken.
@@ -111,32 +144,16 @@ pub trait PartnerStore: Send + Sync {
         by: UserId,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    /// Takes a nonce for the partner until `expires`; false when it was taken
-    /// and has not expired by `now`. Forgets expired nonces now and then.
-    async fn take_nonce(
+    /// Takes each (partner, nonce) until its expiry, in one transaction: for
+    /// each, false when it was taken and has not expired by `now` (or is
+    /// earlier in the same list). Forgets expired nonces now and then.
+    async fn take_nonces(
         &self,
-        partner: uuid::Uuid,
-        nonce: &str,
+        nonces: &[(uuid::Uuid, String, DateTime<Utc>)],
         now: DateTime<Utc>,
-        expires: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
-    /// Locks the order's voucher for it (free, unused, unfrozen, or its last
-    /// lock ended by `now`) and records the order, in one transaction.
-    async fn lock_voucher(&self, order: &PartnerOrder, now: DateTime<Utc>) -> Result<LockOutcome, StoreError>;
+    ) -> Result<Vec<bool>, StoreError>;
     /// The partner's order by its number.
     async fn partner_order(&self, partner: uuid::Uuid, out_trade_no: &str) -> Result<Option<PartnerOrder>, StoreError>;
-    /// Confirms a locked order with the channel's transaction id: the voucher
-    /// redeemed (its lock its own, or ended and the voucher still free), the
-    /// redemption and its transfers recorded, in one transaction.
-    async fn confirm_partner_order(
-        &self,
-        order: &PartnerOrder,
-        transaction_id: &str,
-        redemption: &Redemption,
-        transfers: &[Transfer],
-        event: &crate::NewEvent,
-        now: DateTime<Utc>,
-    ) -> Result<ConfirmOutcome, StoreError>;
     /// Marks an order reversed if it is `from` (`locked`: its voucher's lock
     /// is lifted too), with its webhook event; the order as it is after,
     /// `None` when it was not `from`.

@@ -534,6 +534,7 @@ pub trait Store:
     + crate::CashoutStore
     + crate::CaseStore
     + crate::PartnerStore
+    + crate::PartnerOrderStore
     + crate::WebhookStore
     + MerchantStore
     + RedemptionStore
@@ -563,6 +564,7 @@ impl<T> Store for T where
         + crate::CashoutStore
         + crate::CaseStore
         + crate::PartnerStore
+        + crate::PartnerOrderStore
         + crate::WebhookStore
         + MerchantStore
         + RedemptionStore

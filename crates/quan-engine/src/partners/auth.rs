@@ -111,7 +111,9 @@ impl Engine {
             return Err(PartnerAuthError::Suspended(authed.partner.status_reason.clone()));
         }
         let expires = now + chrono::Duration::seconds(NONCE_TTL_S);
-        if !self.store().take_nonce(id, &signed.nonce, now, expires).await.map_err(PartnerAuthError::Store)? {
+        let item = (id, signed.nonce.clone(), expires, now);
+        let taken = self.inner.partner_batches.nonces.submit(self.store(), item).await;
+        if !taken.map_err(PartnerAuthError::Store)? {
             return Err(PartnerAuthError::NonceReused);
         }
         if !authed.partner.scopes.contains(&scope) {

@@ -144,7 +144,8 @@ impl Engine {
             created_at: now,
             done_at: None,
         };
-        match self.store().lock_voucher(&o, now).await? {
+        let item = quan_store::LockItem { order: o.clone(), now };
+        match self.inner.partner_batches.locks.submit(self.store(), item).await? {
             LockOutcome::Locked => {
                 tracing::info!(partner_id = %a.partner.id, order_id = %o.id, voucher_id = %v.id, "voucher locked for a partner's order");
                 Ok(OrderView::of(&o, now))
@@ -213,13 +214,16 @@ impl Engine {
         if p.redemption.discount != o.discount {
             return Err(CheckoutError::QuoteChanged { locked: o.discount, now: p.redemption.discount });
         }
-        let reference = format!("redemptions:{}", p.redemption.id);
-        p.redemption.ledger_ref = reference.clone();
-        for t in &mut p.transfers {
-            t.reference = reference.clone();
-        }
         let event = self.order_event(&o, "redemption.confirmed", Some(transaction_id), Some(p.redemption.id));
-        match self.store().confirm_partner_order(&o, transaction_id, &p.redemption, &p.transfers, &event, now).await? {
+        let item = quan_store::ConfirmItem {
+            order: o.clone(),
+            transaction_id: transaction_id.to_owned(),
+            redemption: p.redemption.clone(),
+            transfers: std::mem::take(&mut p.transfers),
+            event,
+            now,
+        };
+        match self.inner.partner_batches.confirms.submit(self.store(), item).await? {
             ConfirmOutcome::Confirmed => {
                 self.after_redemption(&p, now);
                 let o = self.partner_order_of(a, out_trade_no).await?;

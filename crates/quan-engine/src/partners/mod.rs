@@ -4,6 +4,7 @@
 //! checked in `auth.rs`, the checkout (支付立减) is `checkout.rs`.
 
 mod auth;
+mod batches;
 mod checkout;
 mod error;
 mod webhooks;
@@ -17,6 +18,7 @@ use serde::Serialize;
 use sha2::Digest;
 
 pub use auth::{Authed, PartnerMemory, ResponseSignature};
+pub(crate) use batches::Batches;
 pub use checkout::{CheckoutInput, OrderView, QuoteView};
 pub use error::{CheckoutError, PartnerAuthError, PartnerError};
 pub(crate) use webhooks::client as webhook_client;
@@ -142,7 +144,7 @@ impl Engine {
         let kind = PartnerKind::parse(req.kind.trim()).ok_or_else(|| {
             PartnerError::Invalid(Invalid::new(
                 "kind",
-                "unknown_kind",
+                "unknown_partner_kind",
                 "kind is bank, payment, city_app or mini_program",
             ))
         })?;

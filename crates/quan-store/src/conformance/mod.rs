@@ -8,6 +8,7 @@ mod claims;
 mod complaints;
 mod drafts;
 mod merchants;
+mod partners;
 mod redemptions;
 mod risk;
 mod settlement;
@@ -17,6 +18,7 @@ pub use claims::*;
 pub use complaints::*;
 pub use drafts::*;
 pub use merchants::*;
+pub use partners::*;
 pub use redemptions::*;
 pub use risk::*;
 pub use settlement::*;
@@ -95,6 +97,9 @@ macro_rules! conformance_tests {
             a_signal_is_kept_once_per_batch_resident_and_signal_with_its_first_instant,
             an_identity_conflict_is_resolved_once_and_the_other_loses_the_number,
             a_case_is_opened_once_per_subject_worked_and_closed,
+            partners_are_registered_once_per_name_and_keys_revoked_once,
+            nonces_are_taken_once_until_they_expire,
+            webhook_events_are_claimed_in_order_per_subject_and_leased,
             merchants_sharing_an_account_phone_or_address_are_found_with_what_they_share,
         );
     };

@@ -11,7 +11,7 @@ pub const ORDER_COLUMNS: &str =
 #[macro_export]
 macro_rules! impl_partner_store {
     ($store:ty, $row:ty) => {
-        mod partner_store {
+        pub(crate) mod partner_store {
             #![allow(unused_imports)]
             use super::*;
 
@@ -75,7 +75,7 @@ macro_rules! impl_partner_store {
                 ))
             }
 
-            fn order(row: &R) -> Result<PartnerOrder, StoreError> {
+            pub(crate) fn order(row: &R) -> Result<PartnerOrder, StoreError> {
                 Ok(PartnerOrder {
                     id: get(row, "id")?,
                     partner_id: get(row, "partner_id")?,
@@ -112,7 +112,7 @@ macro_rules! impl_partner_store {
                 Ok(())
             }
 
-            async fn order_by_id(tx: &mut Tx<'_>, id: Uuid) -> Result<PartnerOrder, StoreError> {
+            pub(crate) async fn order_by_id(tx: &mut Tx<'_>, id: Uuid) -> Result<PartnerOrder, StoreError> {
                 let sql = format!("SELECT {ORDER_COLUMNS} FROM partner_orders WHERE id = $1");
                 let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&mut **tx).await.map_err(err)?;
                 order(&row)
@@ -256,89 +256,45 @@ macro_rules! impl_partner_store {
                     if n == 1 { Ok(()) } else { Err(StoreError::NotFound) }
                 }
 
-                async fn take_nonce(
+                async fn take_nonces(
                     &self,
-                    partner: Uuid,
-                    nonce: &str,
+                    nonces: &[(Uuid, String, DateTime<Utc>)],
                     now: DateTime<Utc>,
-                    expires: DateTime<Utc>,
-                ) -> Result<bool, StoreError> {
-                    // A nonce expired by now may be taken again.
-                    let n = sqlx::query(
-                        "INSERT INTO partner_nonces (partner_id, nonce, expires_at_ms) VALUES ($1, $2, $3)
-                         ON CONFLICT (partner_id, nonce) DO UPDATE SET expires_at_ms = excluded.expires_at_ms
-                         WHERE partner_nonces.expires_at_ms <= $4",
-                    )
-                    .bind(partner)
-                    .bind(nonce)
-                    .bind(expires.timestamp_millis())
-                    .bind(now.timestamp_millis())
-                    .execute(self.pool())
-                    .await
-                    .map_err(err)?
-                    .rows_affected();
-                    // About one take in 256 forgets the expired ones.
-                    if nonce.bytes().fold(0u8, |a, b| a.wrapping_add(b)) == 0 {
+                ) -> Result<Vec<bool>, StoreError> {
+                    // In key order, so concurrent batches meet rows in one order.
+                    let mut order: Vec<usize> = (0..nonces.len()).collect();
+                    order.sort_by(|a, b| (nonces[*a].0, &nonces[*a].1).cmp(&(nonces[*b].0, &nonces[*b].1)));
+                    let mut taken = vec![false; nonces.len()];
+                    let mut tx = self.pool().begin().await.map_err(err)?;
+                    for i in order {
+                        let (partner, nonce, expires) = &nonces[i];
+                        // A nonce expired by now may be taken again.
+                        let n = sqlx::query(
+                            "INSERT INTO partner_nonces (partner_id, nonce, expires_at_ms) VALUES ($1, $2, $3)
+                             ON CONFLICT (partner_id, nonce) DO UPDATE SET expires_at_ms = excluded.expires_at_ms
+                             WHERE partner_nonces.expires_at_ms <= $4",
+                        )
+                        .bind(partner)
+                        .bind(nonce)
+                        .bind(expires.timestamp_millis())
+                        .bind(now.timestamp_millis())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(err)?
+                        .rows_affected();
+                        taken[i] = n == 1;
+                    }
+                    // About one batch in 64 forgets the expired ones.
+                    let first = nonces.first().map_or(0u8, |n| n.1.bytes().fold(0u8, |a, b| a.wrapping_add(b)));
+                    if first % 64 == 0 {
                         sqlx::query("DELETE FROM partner_nonces WHERE expires_at_ms <= $1")
                             .bind(now.timestamp_millis())
-                            .execute(self.pool())
+                            .execute(&mut *tx)
                             .await
                             .map_err(err)?;
                     }
-                    Ok(n == 1)
-                }
-
-                async fn lock_voucher(&self, o: &PartnerOrder, now: DateTime<Utc>) -> Result<LockOutcome, StoreError> {
-                    if let Some(found) = self.partner_order(o.partner_id, &o.out_trade_no).await? {
-                        return Ok(LockOutcome::Exists(Box::new(found)));
-                    }
-                    let mut tx = self.pool().begin().await.map_err(err)?;
-                    let locked = sqlx::query(
-                        "UPDATE vouchers SET lock_id = $2, locked_until_ms = $3
-                         WHERE id = $1 AND state = 'claimed' AND frozen_at_ms IS NULL
-                           AND (locked_until_ms IS NULL OR locked_until_ms <= $4)",
-                    )
-                    .bind(o.voucher_id)
-                    .bind(o.id)
-                    .bind(o.locked_until.timestamp_millis())
-                    .bind(now.timestamp_millis())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(err)?
-                    .rows_affected();
-                    if locked != 1 {
-                        return Ok(LockOutcome::VoucherTaken);
-                    }
-                    let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "INSERT INTO partner_orders ({ORDER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL, $12, NULL)"
-                    )))
-                    .bind(o.id)
-                    .bind(o.partner_id)
-                    .bind(&o.out_trade_no)
-                    .bind(o.voucher_id)
-                    .bind(o.merchant_id.as_uuid())
-                    .bind(o.till_id.map(|t| t.as_uuid()))
-                    .bind(o.order.as_i64())
-                    .bind(o.discount.as_i64())
-                    .bind(&o.items)
-                    .bind("locked")
-                    .bind(o.locked_until.timestamp_millis())
-                    .bind(o.created_at.timestamp_millis())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(unique("out_trade_no"));
-                    match inserted {
-                        Ok(_) => {}
-                        // The same number locked by a concurrent request: that one stands.
-                        Err(StoreError::Conflict { .. }) => {
-                            drop(tx);
-                            let found = self.partner_order(o.partner_id, &o.out_trade_no).await?;
-                            return Ok(found.map_or(LockOutcome::VoucherTaken, |f| LockOutcome::Exists(Box::new(f))));
-                        }
-                        Err(e) => return Err(e),
-                    }
                     tx.commit().await.map_err(err)?;
-                    Ok(LockOutcome::Locked)
+                    Ok(taken)
                 }
 
                 async fn partner_order(&self, partner: Uuid, no: &str) -> Result<Option<PartnerOrder>, StoreError> {
@@ -352,55 +308,6 @@ macro_rules! impl_partner_store {
                         .await
                         .map_err(err)?;
                     row.as_ref().map(order).transpose()
-                }
-
-                async fn confirm_partner_order(
-                    &self,
-                    o: &PartnerOrder,
-                    transaction_id: &str,
-                    r: &Redemption,
-                    transfers: &[Transfer],
-                    event: &quan_store::NewEvent,
-                    now: DateTime<Utc>,
-                ) -> Result<ConfirmOutcome, StoreError> {
-                    let mut tx = self.pool().begin().await.map_err(err)?;
-                    let n = sqlx::query(
-                        "UPDATE partner_orders SET status = 'confirmed', transaction_id = $2, redemption_id = $3, done_at_ms = $4
-                         WHERE id = $1 AND status = 'locked'",
-                    )
-                    .bind(o.id)
-                    .bind(transaction_id)
-                    .bind(r.id)
-                    .bind(now.timestamp_millis())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(err)?
-                    .rows_affected();
-                    if n != 1 {
-                        let now_is = order_by_id(&mut tx, o.id).await?;
-                        return Ok(ConfirmOutcome::NotLocked(Box::new(now_is)));
-                    }
-                    let taken = sqlx::query(
-                        "UPDATE vouchers SET state = 'redeemed', lock_id = NULL, locked_until_ms = NULL
-                         WHERE id = $1 AND state = 'claimed' AND frozen_at_ms IS NULL
-                           AND (lock_id = $2 OR locked_until_ms IS NULL OR locked_until_ms <= $3)",
-                    )
-                    .bind(o.voucher_id)
-                    .bind(o.id)
-                    .bind(now.timestamp_millis())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(err)?
-                    .rows_affected();
-                    if taken != 1 {
-                        return Ok(ConfirmOutcome::VoucherTaken);
-                    }
-                    <R as BulkRedemptions>::insert_redemptions(&mut *tx, &[r]).await.map_err(err)?;
-                    crate::risk_hold_sql::insert_in_tx(&mut tx, &[r]).await?;
-                    crate::ledger_sql::post_many_in_tx(&mut tx, transfers).await?;
-                    crate::webhook_sql::insert_in_tx(&mut tx, event).await?;
-                    tx.commit().await.map_err(err)?;
-                    Ok(ConfirmOutcome::Confirmed)
                 }
 
                 async fn reverse_partner_order(

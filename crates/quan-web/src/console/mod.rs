@@ -16,6 +16,7 @@ mod drafts;
 mod holds;
 mod identities;
 mod merchants;
+mod partners;
 mod pauses;
 mod reports;
 mod settlement;
@@ -55,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .merge(settlement::router())
         .merge(audit::router())
         .merge(pauses::router())
+        .merge(partners::router())
         .merge(identities::router())
         .merge(holds::router())
         .merge(cases::router())

@@ -14,6 +14,7 @@ mod flows;
 mod holds;
 mod identities;
 mod lottery;
+mod partners;
 mod pauses;
 mod report;
 mod settlement;
