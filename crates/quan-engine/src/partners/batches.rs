@@ -20,11 +20,12 @@ const QUEUE_LEN_MAX: usize = 20_000;
 const WAIT_S: u64 = 10;
 
 type Reply<R> = tokio::sync::oneshot::Sender<Result<R, CommitError>>;
+type Sender<T, R> = tokio::sync::mpsc::Sender<(T, Reply<R>)>;
 type Commit<T, R> = fn(Arc<dyn Store>, Vec<T>) -> Pin<Box<dyn Future<Output = Result<Vec<R>, StoreError>> + Send>>;
 
 /// One queue: items of type `T` answered with `R`.
 pub(crate) struct Queue<T, R> {
-    queue: std::sync::Mutex<Option<tokio::sync::mpsc::Sender<(T, Reply<R>)>>>,
+    queue: std::sync::Mutex<Option<Sender<T, R>>>,
     commit: Commit<T, R>,
 }
 

@@ -177,8 +177,8 @@ struct KeyForm {
     public_key: String,
 }
 
-fn partner_id(id: &str) -> Result<uuid::Uuid, Response> {
-    uuid::Uuid::parse_str(id).map_err(|_| Msg::of(PartnerError::NotFound).into_response())
+fn not_found() -> Response {
+    Msg::of(PartnerError::NotFound).into_response()
 }
 
 async fn add_key(
@@ -187,10 +187,7 @@ async fn add_key(
     Path(id): Path<String>,
     axum::Form(f): axum::Form<KeyForm>,
 ) -> Response {
-    let id = match partner_id(&id) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    let Ok(id) = uuid::Uuid::parse_str(&id) else { return not_found() };
     match state.engine.add_partner_key(&signed.actor, id, key(&f.scheme, &f.public_key)).await {
         Ok(k) => issued("合作方", &k),
         Err(e) => refused(e),
@@ -202,10 +199,7 @@ async fn revoke(
     signed: Signed<Console>,
     Path((id, serial)): Path<(String, String)>,
 ) -> Response {
-    let id = match partner_id(&id) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    let Ok(id) = uuid::Uuid::parse_str(&id) else { return not_found() };
     match state.engine.revoke_partner_key(&signed.actor, id, &serial).await {
         Ok(_) => refreshed(StatusCode::OK),
         Err(e) => refused(e),
@@ -226,10 +220,7 @@ async fn status(
     Path(id): Path<String>,
     axum::Form(f): axum::Form<StatusForm>,
 ) -> Response {
-    let id = match partner_id(&id) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    let Ok(id) = uuid::Uuid::parse_str(&id) else { return not_found() };
     match state.engine.set_partner_status(&signed.actor, id, f.action == "suspend", &f.reason).await {
         Ok(_) => refreshed(StatusCode::OK),
         Err(e) => refused(e),

@@ -75,16 +75,6 @@ pub fn error(code: &str) -> &'static str {
         "hold_changed" => "该笔暂扣金额刚刚变化（有退款），请刷新后再处理",
         "redemption_recovered" => "该笔补贴已作为违规追回，不能再退款",
         "case_closed" => "该案件已结案",
-        "name_taken" => "已有同名的合作方",
-        "public_key_invalid" => "SM2 公钥格式不正确：应为十六进制的 04‖x‖y（130 位）、x‖y（128 位）或压缩格式（66 位）",
-        "serial_taken" => "该合作方已有这个密钥编号",
-        "key_not_found" => "没有这个未吊销的密钥",
-        "last_key" => "这是该合作方的最后一个密钥：请先添加新密钥，或改为熔断该合作方",
-        "unknown_scope" => "权限只能是 checkout、claim 或 bill",
-        "scopes_empty" => "请至少选择一项权限",
-        "unknown_partner_kind" => "合作方类型不正确",
-        "name_length" => "名称应为 1 到 60 个字",
-        "serial_format" => "密钥编号应为 1 到 40 位字母、数字、下划线或连字符",
         "credit_code_taken" => "该统一社会信用代码已申请过",
         "till_code_taken" => "收银台编号已存在",
         "username_taken" => "用户名已被使用",
@@ -120,6 +110,23 @@ pub fn error(code: &str) -> &'static str {
         "invalid_transition" => "当前状态不能进行此操作",
         "no_merchant" => "该投诉没有关联商户",
         "not_staff_here" => "只能分派给本辖区的运营或主管人员",
+        other => partners(other),
+    }
+}
+
+/// The partners' refusals (the console's 合作方 page).
+fn partners(code: &str) -> &'static str {
+    match code {
+        "name_taken" => "已有同名的合作方",
+        "public_key_invalid" => "SM2 公钥格式不正确：应为十六进制的 04‖x‖y（130 位）、x‖y（128 位）或压缩格式（66 位）",
+        "serial_taken" => "该合作方已有这个密钥编号",
+        "key_not_found" => "没有这个未吊销的密钥",
+        "last_key" => "这是该合作方的最后一个密钥：请先添加新密钥，或改为熔断该合作方",
+        "unknown_scope" => "权限只能是 checkout、claim 或 bill",
+        "scopes_empty" => "请至少选择一项权限",
+        "unknown_partner_kind" => "合作方类型不正确",
+        "name_length" => "名称应为 1 到 60 个字",
+        "serial_format" => "密钥编号应为 1 到 40 位字母、数字、下划线或连字符",
         _ => "出错了，请稍后重试",
     }
 }
