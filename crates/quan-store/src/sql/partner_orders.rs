@@ -38,27 +38,10 @@ macro_rules! impl_partner_order_store {
                 row.as_ref().map(order).transpose()
             }
 
+            /// Writes first (the order), so a batch takes SQLite's write lock with
+            /// its first statement and never has to upgrade a read to a write.
             async fn lock_one(tx: &mut Tx<'_>, item: &LockItem) -> Result<LockOutcome, StoreError> {
                 let o = &item.order;
-                if let Some(found) = existing(tx, o).await? {
-                    return Ok(LockOutcome::Exists(Box::new(found)));
-                }
-                let locked = sqlx::query(
-                    "UPDATE vouchers SET lock_id = $2, locked_until_ms = $3
-                     WHERE id = $1 AND state = 'claimed' AND frozen_at_ms IS NULL
-                       AND (locked_until_ms IS NULL OR locked_until_ms <= $4)",
-                )
-                .bind(o.voucher_id)
-                .bind(o.id)
-                .bind(o.locked_until.timestamp_millis())
-                .bind(item.now.timestamp_millis())
-                .execute(&mut **tx)
-                .await
-                .map_err(err)?
-                .rows_affected();
-                if locked != 1 {
-                    return Ok(LockOutcome::VoucherTaken);
-                }
                 let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "INSERT INTO partner_orders ({ORDER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL, $12, NULL)
                      ON CONFLICT (partner_id, out_trade_no) DO NOTHING"
@@ -79,19 +62,34 @@ macro_rules! impl_partner_order_store {
                 .await
                 .map_err(err)?
                 .rows_affected();
-                if inserted == 1 {
-                    return Ok(LockOutcome::Locked);
+                if inserted != 1 {
+                    // The partner has an order of this number (maybe from this very batch).
+                    return Ok(existing(tx, o)
+                        .await?
+                        .map_or(LockOutcome::VoucherTaken, |f| LockOutcome::Exists(Box::new(f))));
                 }
-                // The same number recorded by a concurrent batch: that one stands.
-                sqlx::query(
-                    "UPDATE vouchers SET lock_id = NULL, locked_until_ms = NULL WHERE id = $1 AND lock_id = $2",
+                let locked = sqlx::query(
+                    "UPDATE vouchers SET lock_id = $2, locked_until_ms = $3
+                     WHERE id = $1 AND state = 'claimed' AND frozen_at_ms IS NULL
+                       AND (locked_until_ms IS NULL OR locked_until_ms <= $4)",
                 )
                 .bind(o.voucher_id)
                 .bind(o.id)
+                .bind(o.locked_until.timestamp_millis())
+                .bind(item.now.timestamp_millis())
                 .execute(&mut **tx)
                 .await
-                .map_err(err)?;
-                Ok(existing(tx, o).await?.map_or(LockOutcome::VoucherTaken, |f| LockOutcome::Exists(Box::new(f))))
+                .map_err(err)?
+                .rows_affected();
+                if locked == 1 {
+                    return Ok(LockOutcome::Locked);
+                }
+                sqlx::query("DELETE FROM partner_orders WHERE id = $1")
+                    .bind(o.id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(err)?;
+                Ok(LockOutcome::VoucherTaken)
             }
 
             async fn confirm_one(tx: &mut Tx<'_>, item: &ConfirmItem) -> Result<ConfirmOutcome, StoreError> {

@@ -134,33 +134,39 @@ macro_rules! impl_webhook_store {
                     limit: u32,
                 ) -> Result<Vec<(WebhookEvent, WebhookEndpoint)>, StoreError> {
                     let mut tx = self.pool().begin().await.map_err(err)?;
+                    // One UPDATE … RETURNING: it writes first (SQLite's write lock
+                    // is taken at once, never upgraded from a read) and on
+                    // PostgreSQL skips what other workers hold.
                     let sql = format!(
-                        "SELECT {EVENT_COLUMNS}, {ENDPOINT_COLUMNS} FROM webhook_events e
-                         JOIN webhook_endpoints w ON w.partner_id = e.partner_id AND w.status = 'active'
-                         JOIN partners p ON p.id = e.partner_id AND p.status = 'active'
-                         WHERE e.status = 'pending' AND e.next_attempt_ms <= $1
-                           AND NOT EXISTS (SELECT 1 FROM webhook_events o
-                                           WHERE o.partner_id = e.partner_id AND o.subject = e.subject
-                                             AND o.seq < e.seq AND o.status = 'pending')
-                         ORDER BY e.seq LIMIT $2{}",
+                        "UPDATE webhook_events SET next_attempt_ms = $3 WHERE seq IN (
+                           SELECT e.seq FROM webhook_events e
+                           JOIN webhook_endpoints w ON w.partner_id = e.partner_id AND w.status = 'active'
+                           JOIN partners p ON p.id = e.partner_id AND p.status = 'active'
+                           WHERE e.status = 'pending' AND e.next_attempt_ms <= $1
+                             AND NOT EXISTS (SELECT 1 FROM webhook_events o
+                                             WHERE o.partner_id = e.partner_id AND o.subject = e.subject
+                                               AND o.seq < e.seq AND o.status = 'pending')
+                           ORDER BY e.seq LIMIT $2{})
+                         RETURNING seq",
                         <R as SkipLocked>::CLAIM
                     );
-                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    let mut seqs: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                         .bind(now.timestamp_millis())
                         .bind(i64::from(limit))
+                        .bind(lease_until.timestamp_millis())
                         .fetch_all(&mut *tx)
                         .await
                         .map_err(err)?;
-                    let mut out = Vec::with_capacity(rows.len());
-                    for row in &rows {
-                        let (e, w) = (event(row)?, endpoint(row)?);
-                        sqlx::query("UPDATE webhook_events SET next_attempt_ms = $2 WHERE seq = $1")
-                            .bind(e.seq)
-                            .bind(lease_until.timestamp_millis())
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(err)?;
-                        out.push((e, w));
+                    seqs.sort_unstable();
+                    let mut out = Vec::with_capacity(seqs.len());
+                    for seq in seqs {
+                        let sql = format!(
+                            "SELECT {EVENT_COLUMNS}, {ENDPOINT_COLUMNS} FROM webhook_events e
+                             JOIN webhook_endpoints w ON w.partner_id = e.partner_id WHERE e.seq = $1"
+                        );
+                        let row =
+                            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(seq).fetch_one(&mut *tx).await.map_err(err)?;
+                        out.push((event(&row)?, endpoint(&row)?));
                     }
                     tx.commit().await.map_err(err)?;
                     Ok(out)
