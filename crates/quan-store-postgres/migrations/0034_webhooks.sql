@@ -1,4 +1,4 @@
--- Webhooks to partners (issue 27). Same version and name as SQLite's.
+-- Webhooks to partners, and the order-reference index (issue 27). Same version and name as SQLite's.
 --
 -- A partner's endpoint (its URL and signing secret, sealed; disabled after a
 -- 410 or three days of failures), and the outbox: every event written in the
@@ -31,3 +31,7 @@ CREATE TABLE webhook_events (
 );
 CREATE INDEX webhook_events_due ON webhook_events (status, next_attempt_ms);
 CREATE INDEX webhook_events_subject ON webhook_events (partner_id, subject, seq);
+
+-- A partner's redemptions keep their order number as the order reference
+-- (and tills may send one): the one-voucher-per-order rule looks it up.
+CREATE INDEX redemptions_order_ref ON redemptions (merchant_id, order_ref);
