@@ -116,6 +116,13 @@ pub trait PartnerOrderStore: Send + Sync {
     /// ended and the voucher still free), the redemption, its transfers
     /// (merged per pair of accounts) and its event recorded, all in one transaction.
     async fn confirm_partner_orders(&self, items: &[ConfirmItem]) -> Result<Vec<ConfirmOutcome>, StoreError>;
+    /// The partner's orders confirmed in `[from, until)` and still confirmed, by time.
+    async fn partner_bill(
+        &self,
+        partner: uuid::Uuid,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<PartnerOrder>, StoreError>;
 }
 
 #[async_trait]

@@ -346,7 +346,7 @@ impl Engine {
 /// The order reference a partner's redemption keeps: its out_trade_no behind
 /// the partner's tag, so two partners' numbers (or a till's) never meet in the
 /// one-voucher-per-order rule (14 + 32 characters, within the 64 kept).
-fn order_ref(partner: uuid::Uuid, out_trade_no: &str) -> String {
+pub(super) fn order_ref(partner: uuid::Uuid, out_trade_no: &str) -> String {
     let id = partner.simple().to_string();
     format!("p{}:{out_trade_no}", &id[20..])
 }

@@ -5,6 +5,7 @@
 
 mod auth;
 mod batches;
+mod bill;
 mod checkout;
 mod error;
 mod webhooks;
@@ -19,6 +20,7 @@ use sha2::Digest;
 
 pub use auth::{Authed, PartnerMemory, ResponseSignature};
 pub(crate) use batches::Batches;
+pub use bill::BILL_HEADER;
 pub use checkout::{CheckoutInput, OrderView, QuoteView};
 pub use error::{CheckoutError, PartnerAuthError, PartnerError};
 pub(crate) use webhooks::client as webhook_client;

@@ -39,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_endpoint))
         .routes(routes!(fire_test_event))
         .routes(routes!(webhook_events))
+        .routes(routes!(partner_bill))
 }
 
 /// Signs every answer under `/partner/v1/` (errors too, unknown paths
@@ -485,4 +486,33 @@ async fn webhook_events(
             })
             .collect(),
     ))
+}
+
+/// The partner's bill of a business day (UTC+8): its orders confirmed that day and not
+/// reversed, as CSV with a byte-order mark — `order_id,amount,discount,time` (yuan, RFC 3339
+/// in Beijing time; the columns `quan settle reconcile` reads, `order_id` being the order
+/// reference quan keeps) and `out_trade_no,transaction_id,redemption_id`. Scope: bill.
+/// Roles: partner (signed request; the body signed is empty).
+#[utoipa::path(get, path = "/partner/v1/bills/{date}", tag = "partner",
+    params(("date" = String, Path, description = "the business day, `2026-12-05`"),
+        ("Authorization" = String, Header, description = "`QUAN-SM2-SM3 …` or `QUAN-HMAC-SHA256 …`")),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, description = "not a date", body = ErrorBody)))]
+async fn partner_bill(
+    State(state): State<AppState>,
+    Path(date): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let p = signed(&state, &method, &uri, &headers, b"", Scope::Bill).await?;
+    let day = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| ApiError::not_found())?;
+    let csv = state.engine.partner_bill(&p, day).await?;
+    let name = format!("attachment; filename=\"bill-{day}.csv\"");
+    let mut r = (StatusCode::OK, csv).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(v) = HeaderValue::from_str(&name) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
 }

@@ -173,6 +173,27 @@ macro_rules! impl_partner_order_store {
                     tx.commit().await.map_err(err)?;
                     Ok(out)
                 }
+
+                async fn partner_bill(
+                    &self,
+                    partner: Uuid,
+                    from: DateTime<Utc>,
+                    until: DateTime<Utc>,
+                ) -> Result<Vec<PartnerOrder>, StoreError> {
+                    let sql = format!(
+                        "SELECT {ORDER_COLUMNS} FROM partner_orders
+                         WHERE partner_id = $1 AND status = 'confirmed' AND done_at_ms >= $2 AND done_at_ms < $3
+                         ORDER BY done_at_ms, out_trade_no"
+                    );
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(partner)
+                        .bind(from.timestamp_millis())
+                        .bind(until.timestamp_millis())
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(err)?;
+                    rows.iter().map(order).collect()
+                }
             }
         }
     };

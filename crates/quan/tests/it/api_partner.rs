@@ -127,7 +127,7 @@ async fn checkout(app: TestApp) {
     let s = shop(&app, 1, "catering").await;
     at(&app, "2026-12-05T10:00:01+08:00");
     let (resident, vouchers) = claims(&app, &batch, "13800000001", 3).await;
-    let (official, bank) = register(&app, "宜昌银行", &["checkout"]).await;
+    let (official, bank) = register(&app, "宜昌银行", &["checkout", "bill"]).await;
     let order = |code: &str, amount: i64| json!({"voucher_code": code, "merchant_id": s.id, "amount_fen": amount});
 
     let code = code_of(&app, &resident, &vouchers[0]).await;
@@ -189,9 +189,42 @@ async fn checkout(app: TestApp) {
     let (status, e) = call(&app, &bank, "GET", "/partner/v1/checkout/orders/T9", None).await;
     assert_eq!((status, error_code(&e)), (StatusCode::NOT_FOUND, "order_not_found"), "{e}");
 
+    bill(&app, &bank, &resident, &vouchers[2], &s.id).await;
     refusals(&app, &official, &bank).await;
     let (_, a) = app.get(&format!("/api/v1/campaigns/{cid}/audit"), Some(&official)).await;
     assert_eq!(a["clean"], true, "{a}");
+}
+
+/// A confirmed order is in the day's bill (the reversed one is not), and the
+/// bill reconciles against quan's redemptions line for line.
+async fn bill(app: &TestApp, bank: &Bank, resident: &str, voucher: &str, merchant: &str) {
+    let code = code_of(app, resident, voucher).await;
+    let lock = json!({"voucher_code": code, "merchant_id": merchant, "amount_fen": 15_000, "out_trade_no": "T3"});
+    assert_eq!(call(app, bank, "POST", "/partner/v1/checkout/orders", Some(&lock)).await.0, StatusCode::OK);
+    let confirm = json!({"transaction_id": "-WX3"});
+    let (status, c) = call(app, bank, "POST", "/partner/v1/checkout/orders/T3/confirm", Some(&confirm)).await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    let path = "/partner/v1/bills/2026-12-05";
+    let nonce = format!("bill{}", NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let auth = authorization(bank, "GET", path, b"", app.engine.now().timestamp(), &nonce);
+    let resp = reqwest::Client::new().get(app.url(path)).header("authorization", auth).send().await;
+    let resp = resp.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(resp.status(), StatusCode::OK);
+    let csv = resp.text().await.unwrap_or_default();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "the header and T3 only (T1 was reversed): {csv}");
+    assert!(
+        lines[0].starts_with("\u{feff}order_id,amount,discount,time,out_trade_no,transaction_id,redemption_id"),
+        "{csv}"
+    );
+    assert!(lines[1].contains(",150.00,20.00,2026-12-05T") && lines[1].contains(",T3,'-WX3,"), "formula-safe: {csv}");
+    let (read, bad) = quan_engine::settlement_files::read_bill(&csv).unwrap_or_default();
+    assert!(bad.is_empty(), "{bad:?}");
+    let (matched, mismatches) = app.engine.reconcile(&read).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(matched, 1, "{mismatches:?}");
+    let about_bill =
+        mismatches.iter().filter(|m| !matches!(m, quan_engine::settlement::Mismatch::NotInBill { .. })).count();
+    assert_eq!(about_bill, 0, "{mismatches:?}");
 }
 
 /// Every refusal of a signed request, by name; a cut-off and its lifting.
