@@ -160,6 +160,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::cases::router())
         .merge(routes::partners::router())
         .merge(routes::partner::router())
+        .merge(routes::partner_bindings::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.

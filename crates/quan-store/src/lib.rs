@@ -45,8 +45,8 @@ pub use ledger_records::{AccountTotals, Transfer, merge_transfers};
 pub use merchant_records::{Merchant, MerchantQuery, MerchantReview, PriceChange, Product, Till};
 pub use migration::{Migration, check_applied};
 pub use partner_traits::{
-    ConfirmItem, ConfirmOutcome, LockItem, LockOutcome, Partner, PartnerKey, PartnerOrder, PartnerOrderStore,
-    PartnerStore,
+    Binding, BindingStore, ConfirmItem, ConfirmOutcome, LockItem, LockOutcome, Partner, PartnerKey, PartnerOrder,
+    PartnerOrderStore, PartnerStore,
 };
 pub use records::{
     IdempotencyBegin, NewOtp, NewUser, OtpChallenge, OtpSend, OtpSendLimits, PoolStats, Principal, Resident,

@@ -197,6 +197,11 @@ macro_rules! migrations {
             },
             $crate::Migration { version: 33, name: "partners", sql: include_str!(concat!($dir, "/0033_partners.sql")) },
             $crate::Migration { version: 34, name: "webhooks", sql: include_str!(concat!($dir, "/0034_webhooks.sql")) },
+            $crate::Migration {
+                version: 35,
+                name: "partner_bindings",
+                sql: include_str!(concat!($dir, "/0035_partner_bindings.sql")),
+            },
         ]
     };
 }

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use quan_domain::partner::{KeyScheme, Mode, PartnerKind, PartnerStatus, Scope};
-use quan_domain::{Fen, MerchantId, TillId, UserId};
+use quan_domain::{Fen, MerchantId, ResidentId, TillId, UserId};
 
 use crate::{Redemption, StoreError, Transfer};
 
@@ -171,4 +171,51 @@ pub trait PartnerStore: Send + Sync {
         event: &crate::NewEvent,
         now: DateTime<Utc>,
     ) -> Result<Option<PartnerOrder>, StoreError>;
+}
+
+/// A resident's binding to a partner, as the resident reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub partner_id: uuid::Uuid,
+    pub partner_name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Residents bound to partners by one-time codes, known to them by a pairwise id.
+#[async_trait]
+pub trait BindingStore: Send + Sync {
+    /// Keeps a code's hash for the resident and partner until `expires`.
+    async fn add_binding_code(
+        &self,
+        code_hash: &[u8],
+        partner: uuid::Uuid,
+        resident: ResidentId,
+        expires: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Uses a code made for `partner` that is unused and live at `now`: its resident.
+    async fn use_binding_code(
+        &self,
+        code_hash: &[u8],
+        partner: uuid::Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ResidentId>, StoreError>;
+    /// Binds (or binds again) the resident to the partner under `openid`.
+    async fn bind_resident(
+        &self,
+        partner: uuid::Uuid,
+        resident: ResidentId,
+        openid: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The resident a partner's live binding names.
+    async fn bound_resident(&self, partner: uuid::Uuid, openid: &str) -> Result<Option<ResidentId>, StoreError>;
+    /// The resident's live bindings.
+    async fn bindings_of(&self, resident: ResidentId) -> Result<Vec<Binding>, StoreError>;
+    /// Ends a live binding; false when there was none.
+    async fn unbind_resident(
+        &self,
+        partner: uuid::Uuid,
+        resident: ResidentId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 }

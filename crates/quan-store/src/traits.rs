@@ -535,6 +535,7 @@ pub trait Store:
     + crate::CaseStore
     + crate::PartnerStore
     + crate::PartnerOrderStore
+    + crate::BindingStore
     + crate::WebhookStore
     + MerchantStore
     + RedemptionStore
@@ -565,6 +566,7 @@ impl<T> Store for T where
         + crate::CaseStore
         + crate::PartnerStore
         + crate::PartnerOrderStore
+        + crate::BindingStore
         + crate::WebhookStore
         + MerchantStore
         + RedemptionStore

@@ -236,6 +236,10 @@ impl TestApp {
         self.send(self.client.get(self.url(path)), token).await
     }
 
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.send(self.client.delete(self.url(path)), token).await
+    }
+
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
         self.send(self.client.post(self.url(path)).json(body), token).await
     }

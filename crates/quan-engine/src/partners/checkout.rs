@@ -21,11 +21,30 @@ use crate::redemptions::{OrderInput, OrderLine, RedemptionError};
 /// the resident showed (scanned by the partner's app or the merchant's POS).
 #[derive(Debug, Clone)]
 pub struct CheckoutInput {
-    pub voucher_code: String,
+    pub voucher: VoucherBy,
     pub merchant_id: MerchantId,
     pub till_id: Option<TillId>,
     pub amount: Fen,
     pub items: Vec<OrderLine>,
+}
+
+/// How the partner names the voucher.
+#[derive(Debug, Clone)]
+pub enum VoucherBy {
+    /// The dynamic code the resident showed.
+    Code(String),
+    /// One of the vouchers of a resident bound to the partner.
+    Bound { resident_openid: String, voucher_id: uuid::Uuid },
+}
+
+impl VoucherBy {
+    /// The voucher's id, read from the code alone for a code.
+    fn id(&self) -> Result<uuid::Uuid, CheckoutError> {
+        match self {
+            VoucherBy::Code(c) => code_voucher(c),
+            VoucherBy::Bound { voucher_id, .. } => Ok(*voucher_id),
+        }
+    }
 }
 
 /// What the voucher takes off the order.
@@ -121,7 +140,7 @@ impl Engine {
         partner::check_order_no("out_trade_no", out_trade_no, partner::ORDER_NO_MAX).map_err(CheckoutError::Invalid)?;
         let secs = partner::lock_seconds(lock_seconds).map_err(CheckoutError::Invalid)?;
         let now = self.now();
-        let voucher_id = code_voucher(&input.voucher_code)?;
+        let voucher_id = input.voucher.id()?;
         if let Some(o) = self.store().partner_order(a.partner.id, out_trade_no).await? {
             return same_order(&o, voucher_id, &input).map(|()| OrderView::of(&o, now));
         }
@@ -308,22 +327,12 @@ impl Engine {
         if a.partner.mode == quan_domain::partner::Mode::Test {
             return Err(CheckoutError::TestMode);
         }
-        let parsed =
-            code::parse(input.voucher_code.trim()).map_err(|e| CheckoutError::Redemption(RedemptionError::Code(e)))?;
-        let Subject::Voucher(id) = parsed.subject else {
-            return Err(CheckoutError::Redemption(RedemptionError::Code(CodeError::WrongSubject {
-                expected: "voucher",
-                found: "till",
-            })));
-        };
-        let v = match self.store().voucher_by_id(id).await {
-            Ok(v) => v,
-            Err(quan_store::StoreError::NotFound) => {
-                return Err(CheckoutError::Redemption(RedemptionError::Code(CodeError::BadMac)));
+        let v = match &input.voucher {
+            VoucherBy::Code(c) => self.scanned_for_checkout(c).await?,
+            VoucherBy::Bound { resident_openid, voucher_id } => {
+                self.bound_voucher(a, resident_openid, *voucher_id).await?
             }
-            Err(e) => return Err(e.into()),
         };
-        self.check_scanned_voucher(&parsed, &v)?;
         if let Some(t) = input.till_id {
             let till = self.till_for_redemption(t).await.map_err(|_| CheckoutError::TillNotOfMerchant)?;
             if till.merchant_id != input.merchant_id {
@@ -349,6 +358,28 @@ impl Engine {
 pub(super) fn order_ref(partner: uuid::Uuid, out_trade_no: &str) -> String {
     let id = partner.simple().to_string();
     format!("p{}:{out_trade_no}", &id[20..])
+}
+
+impl Engine {
+    /// The voucher a scanned code shows: genuine, in its window, not used.
+    async fn scanned_for_checkout(&self, raw: &str) -> Result<Voucher, CheckoutError> {
+        let parsed = code::parse(raw.trim()).map_err(|e| CheckoutError::Redemption(RedemptionError::Code(e)))?;
+        let Subject::Voucher(id) = parsed.subject else {
+            return Err(CheckoutError::Redemption(RedemptionError::Code(CodeError::WrongSubject {
+                expected: "voucher",
+                found: "till",
+            })));
+        };
+        let v = match self.store().voucher_by_id(id).await {
+            Ok(v) => v,
+            Err(quan_store::StoreError::NotFound) => {
+                return Err(CheckoutError::Redemption(RedemptionError::Code(CodeError::BadMac)));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.check_scanned_voucher(&parsed, &v)?;
+        Ok(v)
+    }
 }
 
 /// The channel a partner's redemptions count under (a pause of it stops them).

@@ -126,6 +126,12 @@ pub enum CheckoutError {
         "a test partner sees test data only, and this deployment has no test vouchers yet: run a test deployment and register a live partner there"
     )]
     TestMode,
+    #[error("no active partner of this id")]
+    PartnerNotFound,
+    #[error("the binding code is wrong, used or expired: ask the resident for a new one")]
+    BindingCodeInvalid,
+    #[error("no resident is bound to this partner under this resident_openid (the binding may have been ended)")]
+    ResidentNotBound,
     #[error("the till is not the merchant's")]
     TillNotOfMerchant,
 }
@@ -147,7 +153,10 @@ impl Rejection for CheckoutError {
         match self {
             CheckoutError::Invalid(_) | CheckoutError::TillNotOfMerchant => Status::Unprocessable,
             CheckoutError::Redemption(e) => e.status(),
-            CheckoutError::OrderNotFound => Status::NotFound,
+            CheckoutError::OrderNotFound | CheckoutError::PartnerNotFound | CheckoutError::ResidentNotBound => {
+                Status::NotFound
+            }
+            CheckoutError::BindingCodeInvalid => Status::Unprocessable,
             CheckoutError::TestMode => Status::Forbidden,
             CheckoutError::OrderNoReused
             | CheckoutError::AlreadyConfirmed
@@ -161,6 +170,9 @@ impl Rejection for CheckoutError {
             CheckoutError::Invalid(i) => i.rule,
             CheckoutError::Redemption(e) => e.code(),
             CheckoutError::OrderNotFound => "order_not_found",
+            CheckoutError::PartnerNotFound => "partner_not_found",
+            CheckoutError::BindingCodeInvalid => "binding_code_invalid",
+            CheckoutError::ResidentNotBound => "resident_not_bound",
             CheckoutError::TestMode => "test_mode",
             CheckoutError::OrderNoReused => "out_trade_no_reused",
             CheckoutError::AlreadyConfirmed => "order_confirmed",

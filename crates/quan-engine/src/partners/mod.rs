@@ -6,6 +6,7 @@
 mod auth;
 mod batches;
 mod bill;
+mod bindings;
 mod checkout;
 mod error;
 mod webhooks;
@@ -21,7 +22,8 @@ use sha2::Digest;
 pub use auth::{Authed, PartnerMemory, ResponseSignature};
 pub(crate) use batches::Batches;
 pub use bill::BILL_HEADER;
-pub use checkout::{CheckoutInput, OrderView, QuoteView};
+pub use bindings::BindingCode;
+pub use checkout::{CheckoutInput, OrderView, QuoteView, VoucherBy};
 pub use error::{CheckoutError, PartnerAuthError, PartnerError};
 pub(crate) use webhooks::client as webhook_client;
 pub use webhooks::{DeliveryRound, EndpointSet};

@@ -16,6 +16,7 @@ pub mod merchant_docs;
 pub mod merchants;
 pub mod ops;
 pub mod partner;
+pub mod partner_bindings;
 pub mod partners;
 pub mod redemptions;
 pub mod reports;

@@ -15,7 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use quan_domain::partner::Scope;
 use quan_domain::{Fen, MerchantId, TillId};
-use quan_engine::partners::{Authed, CheckoutInput, OrderView, QuoteView};
+use quan_engine::partners::{Authed, CheckoutInput, OrderView, QuoteView, VoucherBy};
 use quan_engine::redemptions::OrderLine;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -70,7 +70,7 @@ pub(crate) async fn sign_answers(State(state): State<AppState>, req: Request, ne
 }
 
 /// Checks the request's signature for `scope`; the partner it comes from.
-async fn signed(
+pub(crate) async fn signed(
     state: &AppState,
     method: &Method,
     uri: &Uri,
@@ -86,7 +86,7 @@ async fn signed(
 /// One line of the order.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LineBody {
+pub(crate) struct LineBody {
     #[schema(min_length = 1, max_length = 64)]
     sku: String,
     #[schema(minimum = 1)]
@@ -121,8 +121,15 @@ struct LockBody {
     /// The partner's own payment order number: 1–32 of `A–Z a–z 0–9 _ - | *`, unique per partner.
     #[schema(pattern = "^[A-Za-z0-9_|*-]{1,32}$")]
     out_trade_no: String,
+    /// The code the resident showed — or `resident_openid` and `voucher_id` of a bound resident.
+    #[serde(default)]
     #[schema(min_length = 1, max_length = 200)]
-    voucher_code: String,
+    voucher_code: Option<String>,
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 64)]
+    resident_openid: Option<String>,
+    #[serde(default)]
+    voucher_id: Option<Uuid>,
     merchant_id: Uuid,
     #[serde(default)]
     till_id: Option<Uuid>,
@@ -213,9 +220,15 @@ impl From<QuoteView> for QuoteDoc {
     }
 }
 
-fn input(code: String, merchant: Uuid, till: Option<Uuid>, amount: i64, items: Vec<LineBody>) -> CheckoutInput {
+pub(crate) fn input(
+    voucher: VoucherBy,
+    merchant: Uuid,
+    till: Option<Uuid>,
+    amount: i64,
+    items: Vec<LineBody>,
+) -> CheckoutInput {
     CheckoutInput {
-        voucher_code: code,
+        voucher,
         merchant_id: MerchantId::from_uuid(merchant),
         till_id: till.map(TillId::from_uuid),
         amount: Fen::new(amount),
@@ -227,7 +240,7 @@ fn input(code: String, merchant: Uuid, till: Option<Uuid>, amount: i64, items: V
 }
 
 /// Signs and parses a POST, runs `work` once per `Idempotency-Key`.
-async fn post<B, F, Fut, T>(
+pub(crate) async fn post<B, F, Fut, T>(
     state: &AppState,
     (method, uri, headers): (&Method, &Uri, &HeaderMap),
     body: &Bytes,
@@ -263,8 +276,9 @@ async fn checkout_quote(
 ) -> ApiResult<Response> {
     let engine = state.engine.clone();
     post(&state, (&method, &uri, &headers), &body, Scope::Checkout, |p, b: QuoteBody| async move {
-        let q =
-            engine.partner_quote(&p, input(b.voucher_code, b.merchant_id, b.till_id, b.amount_fen, b.items)).await?;
+        let q = engine
+            .partner_quote(&p, input(VoucherBy::Code(b.voucher_code), b.merchant_id, b.till_id, b.amount_fen, b.items))
+            .await?;
         Ok((StatusCode::OK, Json(QuoteDoc::from(q))))
     })
     .await
@@ -288,7 +302,17 @@ async fn checkout_lock(
 ) -> ApiResult<Response> {
     let engine = state.engine.clone();
     post(&state, (&method, &uri, &headers), &body, Scope::Checkout, |p, b: LockBody| async move {
-        let i = input(b.voucher_code, b.merchant_id, b.till_id, b.amount_fen, b.items);
+        let voucher = match (b.voucher_code, b.resident_openid, b.voucher_id) {
+            (Some(code), None, None) => VoucherBy::Code(code),
+            (None, Some(resident_openid), Some(voucher_id)) => VoucherBy::Bound { resident_openid, voucher_id },
+            _ => {
+                return Err(ApiError::invalid_field(
+                    "voucher_code",
+                    "either voucher_code, or resident_openid and voucher_id",
+                ));
+            }
+        };
+        let i = input(voucher, b.merchant_id, b.till_id, b.amount_fen, b.items);
         let o = engine.partner_lock(&p, &b.out_trade_no, i, b.lock_seconds).await?;
         Ok((StatusCode::OK, Json(OrderDoc::from(o))))
     })

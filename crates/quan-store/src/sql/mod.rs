@@ -17,6 +17,7 @@ pub mod idempotency;
 pub mod ledger;
 pub mod merchant_alike;
 pub mod merchants;
+pub mod partner_bindings;
 pub mod partner_orders;
 pub mod partners;
 pub mod redemptions;
@@ -63,6 +64,7 @@ macro_rules! impl_sql_store {
         $crate::impl_webhook_store!($store, $row);
         $crate::impl_partner_store!($store, $row);
         $crate::impl_partner_order_store!($store, $row);
+        $crate::impl_binding_store!($store, $row);
     };
 }
 

@@ -396,3 +396,90 @@ async fn the_same_order_confirmed_on_two_nodes_at_once_makes_one_redemption() {
     let used = wallet.as_array().into_iter().flatten().filter(|v| v["state"] == "redeemed").count();
     assert_eq!(used, 2, "one redemption per voucher: {wallet}");
 }
+
+#[tokio::test]
+async fn a_resident_binds_banks_which_quote_and_lock_by_their_own_ids_on_sqlite() {
+    bindings(TestApp::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn a_resident_binds_banks_which_quote_and_lock_by_their_own_ids_on_postgres() {
+    let opts = TestOptions { backend: quan_testkit::Backend::Postgres, ..TestOptions::default() };
+    let Some(app) = TestApp::start(opts).await else { return };
+    bindings(app).await;
+}
+
+/// A resident's one-time code for a bank: the bank's own id for them, their
+/// vouchers quoted best first and one locked and confirmed by id; another
+/// bank gets another id; a code is used once; the resident ends the binding.
+async fn bindings(app: TestApp) {
+    let (_, batch) = campaign(&app).await;
+    let s = shop(&app, 1, "catering").await;
+    at(&app, "2026-12-05T10:00:01+08:00");
+    let (resident, _) = claims(&app, &batch, "13800000009", 2).await;
+    let (_, bank) = register(&app, "绑定银行", &["checkout"]).await;
+    let (_, other) = register(&app, "另一家银行", &["checkout"]).await;
+    let (status, partners) = app.get("/api/v1/me/partners", Some(&resident)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(partners.to_string().contains("绑定银行"), "{partners}");
+    let code_for = |p: &Bank| json!({"partner_id": p.id});
+    let (status, c) = app.post("/api/v1/me/partner-bindings", Some(&resident), &code_for(&bank)).await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    let code = c["code"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(code.len(), 8, "{c}");
+    let redeem = |code: &str| json!({"binding_code": code});
+    let (status, e) = call(&app, &other, "POST", "/partner/v1/bindings", Some(&redeem(&code))).await;
+    assert_eq!(
+        (status, error_code(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "binding_code_invalid"),
+        "another bank's: {e}"
+    );
+    let (status, b) = call(&app, &bank, "POST", "/partner/v1/bindings", Some(&redeem(&code))).await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    let openid = b["resident_openid"].as_str().unwrap_or_default().to_owned();
+    assert!(openid.starts_with("ro_"), "{b}");
+    let (status, e) = call(&app, &bank, "POST", "/partner/v1/bindings", Some(&redeem(&code))).await;
+    assert_eq!((status, error_code(&e)), (StatusCode::UNPROCESSABLE_ENTITY, "binding_code_invalid"), "used once: {e}");
+    let (_, c2) = app.post("/api/v1/me/partner-bindings", Some(&resident), &code_for(&other)).await;
+    let (_, b2) =
+        call(&app, &other, "POST", "/partner/v1/bindings", Some(&redeem(c2["code"].as_str().unwrap_or_default())))
+            .await;
+    assert!(b2["resident_openid"].is_string() && b2["resident_openid"] != b["resident_openid"], "pairwise: {b2}");
+
+    let q = json!({"resident_openid": openid, "merchant_id": s.id, "amount_fen": 12_000});
+    let (status, quotes) = call(&app, &bank, "POST", "/partner/v1/checkout/resident-quotes", Some(&q)).await;
+    assert_eq!(status, StatusCode::OK, "{quotes}");
+    let list = quotes["vouchers"].as_array().cloned().unwrap_or_default();
+    assert_eq!(list.len(), 2, "{quotes}");
+    assert!(list.iter().all(|v| v["discount_fen"] == 2_000), "{quotes}");
+    assert!(!quotes.to_string().contains("13800000009"), "no phone number goes to a partner");
+    let voucher = list[0]["voucher_id"].clone();
+    let both = json!({"out_trade_no": "B1", "voucher_code": "x", "resident_openid": openid, "voucher_id": voucher,
+        "merchant_id": s.id, "amount_fen": 12_000});
+    let (status, _) = call(&app, &bank, "POST", "/partner/v1/checkout/orders", Some(&both)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "one way of naming the voucher");
+    let lock = json!({"out_trade_no": "B1", "resident_openid": openid, "voucher_id": voucher, "merchant_id": s.id, "amount_fen": 12_000});
+    let (status, o) = call(&app, &bank, "POST", "/partner/v1/checkout/orders", Some(&lock)).await;
+    assert_eq!((status, o["status"].as_str()), (StatusCode::OK, Some("locked")), "{o}");
+    let (status, o) =
+        call(&app, &bank, "POST", "/partner/v1/checkout/orders/B1/confirm", Some(&json!({"transaction_id": "TB1"})))
+            .await;
+    assert_eq!((status, o["status"].as_str()), (StatusCode::OK, Some("confirmed")), "{o}");
+    let (_, quotes) = call(&app, &bank, "POST", "/partner/v1/checkout/resident-quotes", Some(&q)).await;
+    assert_eq!(quotes["vouchers"].as_array().map(Vec::len), Some(1), "the used one is gone: {quotes}");
+    let mut theirs = lock.clone();
+    theirs["out_trade_no"] = json!("B2");
+    let (status, e) = call(&app, &other, "POST", "/partner/v1/checkout/orders", Some(&theirs)).await;
+    assert_eq!(
+        (status, error_code(&e)),
+        (StatusCode::NOT_FOUND, "resident_not_bound"),
+        "an id is one bank's only: {e}"
+    );
+
+    let (_, mine) = app.get("/api/v1/me/partner-bindings", Some(&resident)).await;
+    assert_eq!(mine.as_array().map(Vec::len), Some(2), "{mine}");
+    let (status, _) = app.delete(&format!("/api/v1/me/partner-bindings/{}", bank.id), Some(&resident)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, e) = call(&app, &bank, "POST", "/partner/v1/checkout/resident-quotes", Some(&q)).await;
+    assert_eq!((status, error_code(&e)), (StatusCode::NOT_FOUND, "resident_not_bound"), "{e}");
+}
