@@ -417,7 +417,7 @@ async fn bindings(app: TestApp) {
     let s = shop(&app, 1, "catering").await;
     at(&app, "2026-12-05T10:00:01+08:00");
     let (resident, _) = claims(&app, &batch, "13800000009", 2).await;
-    let (_, bank) = register(&app, "绑定银行", &["checkout"]).await;
+    let (official, bank) = register(&app, "绑定银行", &["checkout"]).await;
     let (_, other) = register(&app, "另一家银行", &["checkout"]).await;
     let (status, partners) = app.get("/api/v1/me/partners", Some(&resident)).await;
     assert_eq!(status, StatusCode::OK);
@@ -475,6 +475,24 @@ async fn bindings(app: TestApp) {
         (StatusCode::NOT_FOUND, "resident_not_bound"),
         "an id is one bank's only: {e}"
     );
+
+    // A pause of the bank's channel (熔断 by channel) stops its redemptions, not the till's.
+    let pause = json!({"target": "channel", "target_id": bank.id, "stops": "redemptions", "reason": "渠道对账差错"});
+    let (status, p) = app.post("/api/v1/pauses", Some(&official), &pause).await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let left = quotes["vouchers"][0]["voucher_id"].clone();
+    let lock = json!({"out_trade_no": "B3", "resident_openid": openid, "voucher_id": left, "merchant_id": s.id, "amount_fen": 12_000});
+    let (status, e) = call(&app, &bank, "POST", "/partner/v1/checkout/orders", Some(&lock)).await;
+    assert_eq!((status, error_code(&e)), (StatusCode::CONFLICT, "paused"), "{e}");
+    assert_eq!(e["error"]["details"]["reason"], "渠道对账差错", "{e}");
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/pauses/{}/resume", p["id"].as_str().unwrap_or_default()),
+            Some(&official),
+            &json!({"reason": "已查明"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
 
     let (_, mine) = app.get("/api/v1/me/partner-bindings", Some(&resident)).await;
     assert_eq!(mine.as_array().map(Vec::len), Some(2), "{mine}");
