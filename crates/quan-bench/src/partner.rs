@@ -16,9 +16,6 @@ use base64::engine::general_purpose::STANDARD;
 use quan_domain::Role;
 use quan_domain::partner_auth;
 use quan_engine::partners::{NewKey, NewPartner};
-use quan_store::Store;
-use quan_store_postgres::{PgOptions, PgStore};
-use quan_store_sqlite::{SqliteOptions, SqliteStore};
 use sm2::dsa::signature::{Signer, Verifier};
 
 use crate::redeem::{Ready, RedeemBench};
@@ -230,16 +227,7 @@ async fn on_backend(pg: bool, o: &PartnerBench) -> anyhow::Result<Figures> {
     let label = if pg { "PostgreSQL" } else { "SQLite" };
     let dir = tempfile::tempdir()?;
     let name = format!("quan_partner_bench_{}", std::process::id());
-    let (store, pgpool, sqlite): (Arc<dyn Store>, Option<sqlx::PgPool>, Option<sqlx::SqlitePool>) = if pg {
-        let url = crate::setup::create_database(&o.pg_admin_url, &name).await?;
-        let s = PgStore::open(&url, PgOptions { pool_connections_max: 32, ..PgOptions::default() }).await?;
-        let p = s.pool().clone();
-        (Arc::new(s), Some(p), None)
-    } else {
-        let s = SqliteStore::open(&dir.path().join("bench.db"), SqliteOptions::default()).await?;
-        let p = s.pool().clone();
-        (Arc::new(s), None, Some(p))
-    };
+    let (store, pgpool, sqlite) = crate::redeem::open_store(pg, &o.pg_admin_url, &name, dir.path()).await?;
     let base = RedeemBench {
         vouchers: o.per_leg * 3,
         merchants: o.merchants,

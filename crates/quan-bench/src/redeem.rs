@@ -295,6 +295,26 @@ async fn http_run(name: &str, r: &Ready, o: &RedeemBench) -> anyhow::Result<Run>
     Ok(finish(&format!("{name} (paced at {}/s)", o.http_rate), codes.len(), n, started, elapsed, elapsed, lat, inv))
 }
 
+/// A fresh store for one leg: a new PostgreSQL database `name` (dropped by
+/// the caller), or a SQLite file in `dir`; with its pool for direct inserts.
+pub(crate) async fn open_store(
+    pg: bool,
+    pg_admin_url: &str,
+    name: &str,
+    dir: &std::path::Path,
+) -> anyhow::Result<(Arc<dyn Store>, Option<sqlx::PgPool>, Option<sqlx::SqlitePool>)> {
+    Ok(if pg {
+        let url = crate::setup::create_database(pg_admin_url, name).await?;
+        let s = PgStore::open(&url, PgOptions { pool_connections_max: 32, ..PgOptions::default() }).await?;
+        let p = s.pool().clone();
+        (Arc::new(s), Some(p), None)
+    } else {
+        let s = SqliteStore::open(&dir.join("bench.db"), SqliteOptions::default()).await?;
+        let p = s.pool().clone();
+        (Arc::new(s), None, Some(p))
+    })
+}
+
 async fn on_backend(pg: bool, o: &RedeemBench) -> anyhow::Result<Vec<Run>> {
     let label = if pg { "PostgreSQL" } else { "SQLite" };
     let mut runs = Vec::new();
@@ -309,16 +329,7 @@ async fn on_backend(pg: bool, o: &RedeemBench) -> anyhow::Result<Vec<Run>> {
         }
         let dir = tempfile::tempdir()?;
         let name = format!("quan_redeem_bench_{}", std::process::id());
-        let (store, pgpool, sqlite): (Arc<dyn Store>, Option<sqlx::PgPool>, Option<sqlx::SqlitePool>) = if pg {
-            let url = crate::setup::create_database(&o.pg_admin_url, &name).await?;
-            let s = PgStore::open(&url, PgOptions { pool_connections_max: 32, ..PgOptions::default() }).await?;
-            let p = s.pool().clone();
-            (Arc::new(s), Some(p), None)
-        } else {
-            let s = SqliteStore::open(&dir.path().join("bench.db"), SqliteOptions::default()).await?;
-            let p = s.pool().clone();
-            (Arc::new(s), None, Some(p))
-        };
+        let (store, pgpool, sqlite) = open_store(pg, &o.pg_admin_url, &name, dir.path()).await?;
         let r = ready(store, pgpool.as_ref(), sqlite.as_ref(), o, leg).await?;
         let run = match leg {
             Leg::Http => {

@@ -54,6 +54,11 @@ impl PartnerMemory {
         PartnerMemory { platform, serial, partners: Mutex::new(HashMap::new()), http }
     }
 
+    /// The deployment's platform key (derived once, at start).
+    pub(crate) fn platform(&self) -> &PlatformKey {
+        &self.platform
+    }
+
     /// The platform key's signature of `message`, r‖s in base64.
     pub(crate) fn platform_sign(&self, message: &[u8]) -> String {
         STANDARD.encode(hex::decode(self.platform.sign_hex(message)).unwrap_or_default())

@@ -41,7 +41,7 @@ impl VoucherBy {
     /// The voucher's id, read from the code alone for a code.
     fn id(&self) -> Result<uuid::Uuid, CheckoutError> {
         match self {
-            VoucherBy::Code(c) => code_voucher(c),
+            VoucherBy::Code(c) => code_voucher(c).map(|(_, id)| id),
             VoucherBy::Bound { voucher_id, .. } => Ok(*voucher_id),
         }
     }
@@ -245,8 +245,14 @@ impl Engine {
         match self.inner.partner_batches.confirms.submit(self.store(), item).await? {
             ConfirmOutcome::Confirmed => {
                 self.after_redemption(&p, now);
-                let o = self.partner_order_of(a, out_trade_no).await?;
-                Ok(OrderView::of(&o, now))
+                let done = PartnerOrder {
+                    status: "confirmed".into(),
+                    transaction_id: Some(transaction_id.to_owned()),
+                    redemption_id: Some(p.redemption.id),
+                    done_at: Some(now),
+                    ..o
+                };
+                Ok(OrderView::of(&done, now))
             }
             ConfirmOutcome::NotLocked(o) => settled(&o, transaction_id, now)?.ok_or(CheckoutError::LockLost),
             ConfirmOutcome::VoucherTaken => Err(CheckoutError::LockLost),
@@ -363,13 +369,7 @@ pub(super) fn order_ref(partner: uuid::Uuid, out_trade_no: &str) -> String {
 impl Engine {
     /// The voucher a scanned code shows: genuine, in its window, not used.
     async fn scanned_for_checkout(&self, raw: &str) -> Result<Voucher, CheckoutError> {
-        let parsed = code::parse(raw.trim()).map_err(|e| CheckoutError::Redemption(RedemptionError::Code(e)))?;
-        let Subject::Voucher(id) = parsed.subject else {
-            return Err(CheckoutError::Redemption(RedemptionError::Code(CodeError::WrongSubject {
-                expected: "voucher",
-                found: "till",
-            })));
-        };
+        let (parsed, id) = code_voucher(raw)?;
         let v = match self.store().voucher_by_id(id).await {
             Ok(v) => v,
             Err(quan_store::StoreError::NotFound) => {
@@ -388,9 +388,10 @@ fn channel(a: &Authed) -> String {
 }
 
 /// The voucher a code names, read from the code alone.
-fn code_voucher(raw: &str) -> Result<uuid::Uuid, CheckoutError> {
-    match code::parse(raw.trim()).map_err(|e| CheckoutError::Redemption(RedemptionError::Code(e)))?.subject {
-        Subject::Voucher(id) => Ok(id),
+fn code_voucher(raw: &str) -> Result<(code::Parsed, uuid::Uuid), CheckoutError> {
+    let parsed = code::parse(raw.trim()).map_err(|e| CheckoutError::Redemption(RedemptionError::Code(e)))?;
+    match parsed.subject {
+        Subject::Voucher(id) => Ok((parsed, id)),
         Subject::Till(_) => Err(CheckoutError::Redemption(RedemptionError::Code(CodeError::WrongSubject {
             expected: "voucher",
             found: "till",

@@ -237,7 +237,7 @@ impl Engine {
 
     /// The deployment's signing key.
     pub fn platform_key(&self) -> crate::platform_key::PlatformKey {
-        crate::platform_key::PlatformKey::derive(&self.inner.pii_key)
+        self.inner.partners.platform().clone()
     }
 }
 
