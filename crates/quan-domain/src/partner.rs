@@ -85,6 +85,8 @@ pub const NAME_MAX: usize = 60;
 pub const ORDER_NO_MAX: usize = 32;
 /// A channel's transaction id: the same characters, up to 64.
 pub const TRANSACTION_ID_MAX: usize = 64;
+/// Longest `out_refund_no` (as WeChat Pay's).
+pub const REFUND_NO_MAX: usize = 64;
 /// How long a lock holds a voucher unless the partner asks otherwise.
 pub const LOCK_DEFAULT_S: u32 = 120;
 /// The shortest and longest lock a partner may ask for.

@@ -161,6 +161,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::partners::router())
         .merge(routes::partner::router())
         .merge(routes::partner_bindings::router())
+        .merge(routes::partner_refunds::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.

@@ -46,7 +46,7 @@ pub use merchant_records::{Merchant, MerchantQuery, MerchantReview, PriceChange,
 pub use migration::{Migration, check_applied};
 pub use partner_traits::{
     Binding, BindingStore, ConfirmItem, ConfirmOutcome, LockItem, LockOutcome, Partner, PartnerKey, PartnerOrder,
-    PartnerOrderStore, PartnerStore,
+    PartnerOrderStore, PartnerRefund, PartnerRefundTag, PartnerStore,
 };
 pub use records::{
     IdempotencyBegin, NewOtp, NewUser, OtpChallenge, OtpSend, OtpSendLimits, PoolStats, Principal, Resident,

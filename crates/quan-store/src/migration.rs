@@ -202,6 +202,11 @@ macro_rules! migrations {
                 name: "partner_bindings",
                 sql: include_str!(concat!($dir, "/0035_partner_bindings.sql")),
             },
+            $crate::Migration {
+                version: 36,
+                name: "partner_refunds",
+                sql: include_str!(concat!($dir, "/0036_partner_refunds.sql")),
+            },
         ]
     };
 }

@@ -104,6 +104,26 @@ pub struct ConfirmItem {
     pub now: DateTime<Utc>,
 }
 
+/// A refund a partner asked for by its own number (`out_refund_no`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerRefund {
+    pub partner_id: uuid::Uuid,
+    pub out_refund_no: String,
+    pub order_id: uuid::Uuid,
+    pub refund_id: uuid::Uuid,
+    pub amount: Fen,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a partner's refund writes beside the refund, in its transaction:
+/// its number (`Conflict { what: "out_refund_no_taken" }` when the partner
+/// used it already) and its `refund.succeeded` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerRefundTag {
+    pub refund: PartnerRefund,
+    pub event: crate::NewEvent,
+}
+
 /// Partners' orders locked and confirmed in batches (one transaction for
 /// what arrived together, as the till's redemptions).
 #[async_trait]
@@ -171,6 +191,16 @@ pub trait PartnerStore: Send + Sync {
         event: &crate::NewEvent,
         now: DateTime<Utc>,
     ) -> Result<Option<PartnerOrder>, StoreError>;
+    /// An order by its id.
+    async fn partner_order_by_id(&self, id: uuid::Uuid) -> Result<PartnerOrder, StoreError>;
+    /// The partner's refund by its number.
+    async fn partner_refund(
+        &self,
+        partner: uuid::Uuid,
+        out_refund_no: &str,
+    ) -> Result<Option<PartnerRefund>, StoreError>;
+    /// The refunds the partner asked for of one order, oldest first.
+    async fn partner_refunds_of(&self, order: uuid::Uuid) -> Result<Vec<PartnerRefund>, StoreError>;
 }
 
 /// A resident's binding to a partner, as the resident reads it.

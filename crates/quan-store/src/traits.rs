@@ -403,13 +403,15 @@ pub trait RedemptionStore: Send + Sync {
     /// subsidy change only if nobody refunded since it was read
     /// (`refunded_before`), else `Conflict { what: "refund_raced" }`; with
     /// `voucher_back` the redemption is reversed and the voucher is
-    /// `claimed` again. Transfers are posted in the same transaction.
+    /// `claimed` again. Transfers are posted in the same transaction, and a
+    /// partner's number and event (`partner`) with them.
     async fn refund(
         &self,
         f: &Refund,
         refunded_before: Fen,
         subsidy_after: Fen,
         transfers: &[Transfer],
+        partner: Option<&crate::PartnerRefundTag>,
     ) -> Result<(), StoreError>;
     async fn refunds_of(&self, redemption: uuid::Uuid) -> Result<Vec<Refund>, StoreError>;
     /// Per merchant: the subsidy its standing redemptions of a campaign

@@ -273,7 +273,7 @@ impl Engine {
                         let r = self.store().redemption_by_id(id).await?;
                         let rest = r.order.checked_sub(r.refunded).unwrap_or(Fen::ZERO);
                         if r.state == quan_domain::redemption::RedemptionState::Standing && rest > Fen::ZERO {
-                            self.refund_redemption(r, rest, UserId::from_uuid(a.partner.id)).await?;
+                            self.refund_redemption(r, rest, UserId::from_uuid(a.partner.id), None).await?;
                         }
                     }
                     "confirmed"
@@ -316,7 +316,7 @@ impl Engine {
         self.partner_event(o.partner_id, kind, &o.voucher_id.to_string(), data)
     }
 
-    async fn partner_order_of(&self, a: &Authed, no: &str) -> Result<PartnerOrder, CheckoutError> {
+    pub(super) async fn partner_order_of(&self, a: &Authed, no: &str) -> Result<PartnerOrder, CheckoutError> {
         partner::check_order_no("out_trade_no", no, partner::ORDER_NO_MAX).map_err(CheckoutError::Invalid)?;
         self.store().partner_order(a.partner.id, no).await?.ok_or(CheckoutError::OrderNotFound)
     }

@@ -134,6 +134,12 @@ pub enum CheckoutError {
     ResidentNotBound,
     #[error("the till is not the merchant's")]
     TillNotOfMerchant,
+    #[error("this out_refund_no is this partner's refund of another order or amount")]
+    RefundNoReused,
+    #[error("no refund of this partner has this out_refund_no")]
+    RefundNotFound,
+    #[error("the order is not confirmed: only a confirmed payment is refunded (reverse a locked one)")]
+    OrderNotConfirmed,
 }
 
 impl From<StoreError> for CheckoutError {
@@ -153,16 +159,19 @@ impl Rejection for CheckoutError {
         match self {
             CheckoutError::Invalid(_) | CheckoutError::TillNotOfMerchant => Status::Unprocessable,
             CheckoutError::Redemption(e) => e.status(),
-            CheckoutError::OrderNotFound | CheckoutError::PartnerNotFound | CheckoutError::ResidentNotBound => {
-                Status::NotFound
-            }
+            CheckoutError::OrderNotFound
+            | CheckoutError::PartnerNotFound
+            | CheckoutError::ResidentNotBound
+            | CheckoutError::RefundNotFound => Status::NotFound,
             CheckoutError::BindingCodeInvalid => Status::Unprocessable,
             CheckoutError::TestMode => Status::Forbidden,
             CheckoutError::OrderNoReused
             | CheckoutError::AlreadyConfirmed
             | CheckoutError::Reversed
             | CheckoutError::LockLost
-            | CheckoutError::QuoteChanged { .. } => Status::Conflict,
+            | CheckoutError::QuoteChanged { .. }
+            | CheckoutError::RefundNoReused
+            | CheckoutError::OrderNotConfirmed => Status::Conflict,
         }
     }
     fn code(&self) -> &'static str {
@@ -180,6 +189,9 @@ impl Rejection for CheckoutError {
             CheckoutError::LockLost => "lock_lost",
             CheckoutError::QuoteChanged { .. } => "quote_changed",
             CheckoutError::TillNotOfMerchant => "till_not_of_merchant",
+            CheckoutError::RefundNoReused => "out_refund_no_reused",
+            CheckoutError::RefundNotFound => "refund_not_found",
+            CheckoutError::OrderNotConfirmed => "order_not_confirmed",
         }
     }
     fn field(&self) -> Option<&str> {

@@ -9,6 +9,7 @@ mod bill;
 mod bindings;
 mod checkout;
 mod error;
+mod refunds;
 mod webhooks;
 
 use base64::Engine as _;
@@ -25,6 +26,8 @@ pub use bill::BILL_HEADER;
 pub use bindings::BindingCode;
 pub use checkout::{CheckoutInput, OrderView, QuoteView, VoucherBy};
 pub use error::{CheckoutError, PartnerAuthError, PartnerError};
+pub(crate) use refunds::RefundAsk;
+pub use refunds::RefundView;
 pub(crate) use webhooks::client as webhook_client;
 pub use webhooks::{DeliveryRound, EndpointSet};
 

@@ -29,16 +29,18 @@ impl Engine {
         if user.merchant != Some(r.merchant_id) {
             return Err(RedemptionError::NotFound);
         }
-        self.refund_redemption(r, amount, user.id).await
+        self.refund_redemption(r, amount, user.id, None).await
     }
 
     /// Refunds `amount` of the redemption `r` on behalf of `actor` (a
-    /// cashier, an owner, or a partner reversing its payment).
+    /// cashier, an owner, or a partner reversing or refunding its payment:
+    /// `partner` its order and number, written with the refund).
     pub(crate) async fn refund_redemption(
         &self,
         r: Redemption,
         amount: Fen,
         actor: quan_domain::UserId,
+        partner: Option<&crate::partners::RefundAsk<'_>>,
     ) -> Result<(Redemption, Refund), RedemptionError> {
         let id = r.id;
         if r.state != RedemptionState::Standing {
@@ -71,7 +73,7 @@ impl Engine {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            match self.record_refund(&r, &d, amount, actor, now).await {
+            match self.record_refund(&r, &d, (amount, actor), partner, now).await {
                 // A settlement moved the merchant's balances between reading
                 // and posting: split again.
                 Err(RedemptionError::Store(StoreError::Conflict { what: "account_floor" })) if attempts < 3 => {}
@@ -96,8 +98,8 @@ impl Engine {
         &self,
         r: &Redemption,
         d: &quan_domain::redemption::RefundDecision,
-        amount: Fen,
-        actor: quan_domain::UserId,
+        (amount, actor): (Fen, quan_domain::UserId),
+        partner: Option<&crate::partners::RefundAsk<'_>>,
         now: DateTime<Utc>,
     ) -> Result<Refund, RedemptionError> {
         let id = r.id;
@@ -132,9 +134,12 @@ impl Engine {
             .into_iter()
             .map(|p| self.transfer(p, &reference, now))
             .collect();
-        match self.store().refund(&refund, r.refunded, d.subsidy_after, &transfers).await {
+        let tag = partner.map(|ask| self.partner_refund_tag(ask, &refund, r));
+        match self.store().refund(&refund, r.refunded, d.subsidy_after, &transfers, tag.as_ref()).await {
             Ok(()) => {}
-            Err(StoreError::Conflict { what: "refund_raced" }) => return Err(RedemptionError::RefundRaced),
+            Err(StoreError::Conflict { what: "refund_raced" | "out_refund_no_taken" }) => {
+                return Err(RedemptionError::RefundRaced);
+            }
             Err(e) => return Err(e.into()),
         }
         tracing::info!(redemption_id = %id, refund_id = %refund.id, subsidy_returned_fen = d.subsidy_returned.as_i64(), voucher_back = d.voucher_back, "refund recorded");

@@ -17,6 +17,7 @@ pub mod merchants;
 pub mod ops;
 pub mod partner;
 pub mod partner_bindings;
+pub mod partner_refunds;
 pub mod partners;
 pub mod redemptions;
 pub mod reports;

@@ -252,10 +252,33 @@ pub async fn a_voucher_is_redeemed_once_even_twice_in_one_batch_and_a_full_refun
         reference: "refund:e1".into(),
         at: t(30),
     }];
-    let stale =
-        s.refund(&crate::Refund { id: Uuid::from_u128(0xe3), ..refund.clone() }, Fen::new(5), Fen::ZERO, &back).await;
+    let stale = s
+        .refund(&crate::Refund { id: Uuid::from_u128(0xe3), ..refund.clone() }, Fen::new(5), Fen::ZERO, &back, None)
+        .await;
     assert!(matches!(stale, Err(StoreError::Conflict { what: "refund_raced" })), "{stale:?}");
-    ok(s.refund(&refund, Fen::ZERO, Fen::ZERO, &back).await, "refund");
+    // Asked by a partner: its number and event are written with the refund.
+    let tag = crate::PartnerRefundTag {
+        refund: crate::PartnerRefund {
+            partner_id: Uuid::from_u128(0xb0),
+            out_refund_no: "R-1".into(),
+            order_id: Uuid::from_u128(0xb1),
+            refund_id: refund.id,
+            amount: refund.amount,
+            created_at: t(30),
+        },
+        event: crate::NewEvent {
+            id: Uuid::from_u128(0xb2),
+            partner_id: Uuid::from_u128(0xb0),
+            kind: "refund.succeeded".into(),
+            subject: v(0).to_string(),
+            payload: "{}".into(),
+            at: t(30),
+        },
+    };
+    ok(s.refund(&refund, Fen::ZERO, Fen::ZERO, &back, Some(&tag)).await, "refund");
+    assert_eq!(ok(s.partner_refund(tag.refund.partner_id, "R-1").await, "by number"), Some(tag.refund.clone()));
+    assert_eq!(ok(s.partner_refunds_of(tag.refund.order_id).await, "of the order"), vec![tag.refund.clone()]);
+    assert_eq!(ok(s.partner_refund(tag.refund.partner_id, "R-2").await, "unknown"), None);
     assert_eq!(ok(s.voucher_by_id(v(0)).await, "voucher").state, "claimed", "back in the wallet");
     assert_eq!(ok(s.redemption_by_id(items[0].0.id).await, "redemption").state, "reversed");
     assert_eq!(ok(s.refunds_of(items[0].0.id).await, "refunds").len(), 1);

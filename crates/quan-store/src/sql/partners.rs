@@ -28,7 +28,7 @@ macro_rules! impl_partner_store {
             use uuid::Uuid;
 
             type R = $row;
-            type Tx<'a> = sqlx::Transaction<'a, <R as Row>::Database>;
+            pub(crate) type Tx<'a> = sqlx::Transaction<'a, <R as Row>::Database>;
 
             fn named<T>(what: &str, v: Option<T>, s: &str) -> Result<T, StoreError> {
                 v.ok_or_else(|| StoreError::message(format!("unknown partner {what} {s:?}")))
@@ -93,6 +93,36 @@ macro_rules! impl_partner_store {
                     created_at: at(get(row, "created_at_ms")?),
                     done_at: get::<_, Option<i64>>(row, "done_at_ms")?.map(at),
                 })
+            }
+
+            fn partner_refund(row: &R) -> Result<quan_store::PartnerRefund, StoreError> {
+                Ok(quan_store::PartnerRefund {
+                    partner_id: get(row, "partner_id")?,
+                    out_refund_no: get(row, "out_refund_no")?,
+                    order_id: get(row, "order_id")?,
+                    refund_id: get(row, "refund_id")?,
+                    amount: Fen::new(get(row, "amount_fen")?),
+                    created_at: at(get(row, "created_at_ms")?),
+                })
+            }
+
+            /// A partner's refund number, inside the refund's transaction;
+            /// a number the partner used already is `out_refund_no_taken`.
+            pub(crate) async fn refund_in_tx(tx: &mut Tx<'_>, f: &quan_store::PartnerRefund) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO partner_refunds (partner_id, out_refund_no, order_id, refund_id, amount_fen, created_at_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(f.partner_id)
+                .bind(&f.out_refund_no)
+                .bind(f.order_id)
+                .bind(f.refund_id)
+                .bind(f.amount.as_i64())
+                .bind(f.created_at.timestamp_millis())
+                .execute(&mut **tx)
+                .await
+                .map_err(unique("out_refund_no_taken"))?;
+                Ok(())
             }
 
             async fn insert_key(tx: &mut Tx<'_>, partner: Uuid, k: &PartnerKey) -> Result<(), StoreError> {
@@ -308,6 +338,45 @@ macro_rules! impl_partner_store {
                         .await
                         .map_err(err)?;
                     row.as_ref().map(order).transpose()
+                }
+
+                async fn partner_order_by_id(&self, id: Uuid) -> Result<PartnerOrder, StoreError> {
+                    let sql = format!("SELECT {ORDER_COLUMNS} FROM partner_orders WHERE id = $1");
+                    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(id)
+                        .fetch_optional(self.pool())
+                        .await
+                        .map_err(err)?;
+                    row.as_ref().map(order).transpose()?.ok_or(StoreError::NotFound)
+                }
+
+                async fn partner_refund(
+                    &self,
+                    partner: Uuid,
+                    no: &str,
+                ) -> Result<Option<quan_store::PartnerRefund>, StoreError> {
+                    let row = sqlx::query(
+                        "SELECT partner_id, out_refund_no, order_id, refund_id, amount_fen, created_at_ms
+                         FROM partner_refunds WHERE partner_id = $1 AND out_refund_no = $2",
+                    )
+                    .bind(partner)
+                    .bind(no)
+                    .fetch_optional(self.pool())
+                    .await
+                    .map_err(err)?;
+                    row.as_ref().map(partner_refund).transpose()
+                }
+
+                async fn partner_refunds_of(&self, order: Uuid) -> Result<Vec<quan_store::PartnerRefund>, StoreError> {
+                    let rows = sqlx::query(
+                        "SELECT partner_id, out_refund_no, order_id, refund_id, amount_fen, created_at_ms
+                         FROM partner_refunds WHERE order_id = $1 ORDER BY created_at_ms, out_refund_no",
+                    )
+                    .bind(order)
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    rows.iter().map(partner_refund).collect()
                 }
 
                 async fn reverse_partner_order(

@@ -367,6 +367,7 @@ macro_rules! impl_redemption_store {
                     refunded_before: Fen,
                     subsidy_after: Fen,
                     transfers: &[Transfer],
+                    partner: Option<&quan_store::PartnerRefundTag>,
                 ) -> Result<(), StoreError> {
                     let mut tx = self.pool().begin().await.map_err(err)?;
                     let refunded_after =
@@ -418,6 +419,10 @@ macro_rules! impl_redemption_store {
                     .map_err(err)?;
                     crate::risk_hold_sql::refund_in_tx(&mut tx, f.redemption_id, transfers).await?;
                     crate::ledger_sql::post_in_tx(&mut tx, transfers).await?;
+                    if let Some(p) = partner {
+                        crate::partner_store::refund_in_tx(&mut tx, &p.refund).await?;
+                        crate::webhook_sql::insert_in_tx(&mut tx, &p.event).await?;
+                    }
                     tx.commit().await.map_err(err)?;
                     Ok(())
                 }
