@@ -231,7 +231,7 @@ async fn database_alone<R: quan_store::sql::bulk::BulkClaims>(
                     })
                     .collect();
                 let mut tx = pool.begin().await?;
-                stored += R::insert_vouchers(&mut *tx, campaign, batch.as_uuid(), 0, &vouchers).await?.len();
+                stored += R::insert_vouchers(&mut *tx, campaign, batch.as_uuid(), 0, "", &vouchers).await?.len();
                 tx.commit().await?;
                 last.mark(started);
                 lat.extend(std::iter::repeat_n(t.elapsed(), chunk.len()));

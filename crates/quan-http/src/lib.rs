@@ -162,6 +162,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::partner::router())
         .merge(routes::partner_bindings::router())
         .merge(routes::partner_refunds::router())
+        .merge(routes::partner_claims::router())
+        .merge(routes::channels::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json` and committed as `openapi.json`.

@@ -228,6 +228,7 @@ mod tests {
             bucket_hint: 3,
             key: None,
             district: None,
+            event: None,
         }
     }
 
@@ -238,6 +239,7 @@ mod tests {
             at: chrono::DateTime::UNIX_EPOCH,
             transfer_id: uuid::Uuid::from_u128(3),
             requests,
+            channel: String::new(),
         }
     }
 

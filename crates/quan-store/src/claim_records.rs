@@ -34,6 +34,9 @@ pub struct ClaimRequest {
     /// The district the resident's position fell in, when one was given
     /// (kept with its vouchers, for the reports).
     pub district: Option<String>,
+    /// The webhook event telling of the claim (a claim through a partner),
+    /// written in its commit when it is granted.
+    pub event: Option<crate::NewEvent>,
 }
 
 /// An `Idempotency-Key` record written with a granted claim: no extra write
@@ -57,6 +60,9 @@ pub struct ClaimBatch {
     /// The id of the one ledger transfer reserving the batch's face value.
     pub transfer_id: uuid::Uuid,
     pub requests: Vec<ClaimRequest>,
+    /// The channel every request came through and whose stock it takes:
+    /// `""` quan's own H5 and API, else a partner's id.
+    pub channel: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

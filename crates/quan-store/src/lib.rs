@@ -5,6 +5,7 @@
 mod campaign_records;
 mod case_traits;
 mod cashout_traits;
+mod channel_traits;
 mod claim_plan;
 mod claim_records;
 mod complaint_records;
@@ -33,6 +34,7 @@ pub use case_traits::{
     RedemptionFact, RiskCase,
 };
 pub use cashout_traits::{CashoutStore, HoldDecision};
+pub use channel_traits::{ChannelStock, ChannelStore};
 pub use claim_plan::{ClaimPlan, FirstVoucherRounds, SlotRounds, Unstored};
 pub use claim_records::{
     ClaimBatch, ClaimKey, ClaimOutcome, ClaimRequest, CommitRetries, CommitRetryCounters, STOCK_BUCKETS, Voucher,

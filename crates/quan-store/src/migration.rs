@@ -207,6 +207,11 @@ macro_rules! migrations {
                 name: "partner_refunds",
                 sql: include_str!(concat!($dir, "/0036_partner_refunds.sql")),
             },
+            $crate::Migration {
+                version: 37,
+                name: "claim_channels",
+                sql: include_str!(concat!($dir, "/0037_claim_channels.sql")),
+            },
         ]
     };
 }

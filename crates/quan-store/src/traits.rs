@@ -539,6 +539,7 @@ pub trait Store:
     + crate::PartnerOrderStore
     + crate::BindingStore
     + crate::WebhookStore
+    + crate::ChannelStore
     + MerchantStore
     + RedemptionStore
     + SettlementStore
@@ -570,6 +571,7 @@ impl<T> Store for T where
         + crate::PartnerOrderStore
         + crate::BindingStore
         + crate::WebhookStore
+        + crate::ChannelStore
         + MerchantStore
         + RedemptionStore
         + SettlementStore

@@ -151,13 +151,16 @@ impl Engine {
         self.preload_lists(&b.spec.eligibility.lists);
         let (_, mem) = self.sequencer(b.campaign_id, batch_id);
         let mut m = mem.lock().unwrap_or_else(|p| p.into_inner());
-        if m.cached.as_ref().is_some_and(|((old, _, _), _)| old.version != b.version) {
-            // Amended (e.g. more stock): what this node knew may be stale.
-            m.sold_out.clear();
-        }
+        // Amended (e.g. more stock, or stock moved between channels): what
+        // this node knew sold out may be stale, in every channel's lane.
+        let amended = m.cached.as_ref().is_some_and(|((old, _, _), _)| old.version != b.version);
         let seen = (b, status, region);
         m.cached = Some((seen.clone(), now));
         m.refreshing_since = None;
+        drop(m);
+        if amended {
+            self.forget_sold_out(batch_id);
+        }
         Ok(seen)
     }
 

@@ -4,6 +4,7 @@
 //! `CLAIM_BATCH_LEN_MAX` of them) and commits them in ONE transaction, then
 //! answers each. The database constraints are the second line of defence.
 
+mod channels;
 mod memory;
 mod pending;
 mod rejection;
@@ -19,6 +20,7 @@ use quan_domain::{BatchId, BusinessDay, Fen};
 use quan_store::IdempotencyBegin;
 use serde::{Deserialize, Serialize};
 
+pub use channels::{ChannelMove, ChannelShare, OWN_CHANNEL};
 pub use memory::BATCH_CACHE_MS;
 pub use rejection::ClaimRejection;
 pub(crate) use sequencer::Sequencers;
@@ -123,6 +125,25 @@ struct Taking {
     /// The district their position fell in, when one was given.
     district: Option<String>,
     day: chrono::NaiveDate,
+    /// Set for a claim through a partner's app.
+    via: Option<Via>,
+}
+
+/// A claim through a partner's app (its channel): the partner, the
+/// resident's id for it and its request number, told back in the claim's
+/// `voucher.claimed` event.
+#[derive(Debug, Clone)]
+pub(crate) struct Via {
+    pub(crate) partner: uuid::Uuid,
+    pub(crate) openid: String,
+    pub(crate) out_request_no: String,
+}
+
+impl Via {
+    /// The channel the claim counts under: the partner's id.
+    pub(crate) fn channel(&self) -> String {
+        self.partner.to_string()
+    }
 }
 
 impl Engine {
@@ -168,14 +189,30 @@ impl Engine {
         ctx: &ClaimContext,
     ) -> Result<Claimed, ClaimRejection> {
         let Actor::Resident { resident, .. } = actor else { return Err(ClaimRejection::Forbidden) };
+        self.claim_by(resident, batch_id, (kind, position), keying, ctx, None).await
+    }
+
+    /// A resident's claim, in quan's own channel or through a partner's
+    /// (`via`: its share of the stock, its pauses; no proof of work or
+    /// admission window, which guard quan's own H5).
+    pub(crate) async fn claim_by(
+        &self,
+        resident: &quan_store::Resident,
+        batch_id: BatchId,
+        (kind, position): (Option<&str>, Option<Position>),
+        keying: Option<ClaimKeying>,
+        ctx: &ClaimContext,
+        via: Option<Via>,
+    ) -> Result<Claimed, ClaimRejection> {
         let now = self.now();
         self.claim_rate_limits(resident.id, ctx, now)?;
         let (b, status, region) = self.batch_view(batch_id, now).await?;
+        let channel = via.as_ref().map(Via::channel);
         let scope = quan_domain::pause::ClaimScope {
             batch: batch_id,
             campaign: b.campaign_id,
             campaign_region: &region,
-            channel: None,
+            channel: channel.as_deref(),
         };
         if let Some(p) = quan_domain::pause::stopping_claim(&self.active_pauses().await, &scope) {
             return Err(ClaimRejection::Paused(Box::new(crate::risk::pauses::PausedBy::of(p))));
@@ -201,7 +238,10 @@ impl Engine {
                 .find(|k| k.kind.code == code)
                 .ok_or_else(|| ClaimRejection::UnknownKind(code.chars().take(32).collect()))?,
         };
-        let (tx, mem) = self.sequencer(b.campaign_id, batch_id);
+        let (tx, mem) = match &channel {
+            None => self.sequencer(b.campaign_id, batch_id),
+            Some(c) => self.channel_sequencer(b.campaign_id, batch_id, c),
+        };
         if mem.lock().unwrap_or_else(|p| p.into_inner()).sold_out.get(&k.kind.code).copied().unwrap_or(false) {
             return Err(ClaimRejection::SoldOut);
         }
@@ -210,13 +250,15 @@ impl Engine {
         {
             return Err(ClaimRejection::NotAWinner);
         }
-        self.risk_at_claim(&b, resident, ctx, position.as_ref().map(|p| (p.lat, p.lng)), now)?;
+        if via.is_none() {
+            self.risk_at_claim(&b, resident, ctx, position.as_ref().map(|p| (p.lat, p.lng)), now)?;
+        }
         let (failures, person, district) = self.eligibility_failures(resident, &b, position).await?;
         if !failures.is_empty() {
             return Err(ClaimRejection::NotEligible(failures));
         }
         let day = BusinessDay::of(now, self.config().business_day_cutoff).date();
-        let at = Taking { person, district: district.map(|d| d.to_string()), day };
+        let at = Taking { person, district: district.map(|d| d.to_string()), day, via };
         self.take(&b, k, resident.id, at, &mem, &tx, keying.as_ref()).await
     }
 

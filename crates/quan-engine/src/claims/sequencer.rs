@@ -26,6 +26,9 @@ type Lane = (mpsc::Sender<Pending>, Arc<Mutex<Memory>>);
 
 pub(crate) struct Sequencers {
     pub(super) queues: Mutex<HashMap<BatchId, Lane>>,
+    /// Per batch and partner: the lane of claims through the partner's app
+    /// (its share of the stock).
+    pub(super) channels: Mutex<HashMap<(BatchId, String), Lane>>,
     pub(super) bucket_hint: u32,
     /// Reads of a batch and its campaign's status for claims.
     pub(super) batch_reads: std::sync::atomic::AtomicU64,
@@ -46,6 +49,7 @@ impl Sequencers {
     pub(crate) fn new(bucket_hint: u32) -> Sequencers {
         Sequencers {
             queues: Mutex::new(HashMap::new()),
+            channels: Mutex::new(HashMap::new()),
             bucket_hint: bucket_hint % STOCK_BUCKETS,
             batch_reads: std::sync::atomic::AtomicU64::new(0),
             first_reads: Mutex::new(HashMap::new()),
@@ -74,7 +78,7 @@ impl Engine {
 async fn run_sequencer(
     store: Arc<dyn Store>,
     clock: Arc<dyn quan_domain::Clock>,
-    (campaign, batch): (quan_domain::CampaignId, BatchId),
+    (campaign, batch, channel): (quan_domain::CampaignId, BatchId, String),
     bucket_hint: u32,
     rx: mpsc::Receiver<Pending>,
 ) {
@@ -85,6 +89,7 @@ async fn run_sequencer(
         let hint = bucket_hint.wrapping_add(commit_no.wrapping_mul(spread)) % STOCK_BUCKETS;
         let at = clock.now();
         let store = store.clone();
+        let channel = channel.clone();
         // Keyed answers are written in the commit's own task, not in the
         // loop that gathers the next commit.
         async move {
@@ -95,7 +100,7 @@ async fn run_sequencer(
             // The batch's one ledger transfer takes the id of its first claim:
             // unique, and it names the batch in the ledger.
             let transfer_id = reqs[0].claim_id;
-            let b = ClaimBatch { campaign, batch, at, transfer_id, requests: reqs };
+            let b = ClaimBatch { campaign, batch, at, transfer_id, requests: reqs, channel };
             let started = std::time::Instant::now();
             let result = store.commit_claims(&b).await;
             let len = b.requests.len();
@@ -146,12 +151,50 @@ impl Engine {
         tokio::spawn(run_sequencer(
             self.store().clone(),
             self.clock().clone(),
-            (campaign, batch),
+            (campaign, batch, String::new()),
             self.inner.sequencers.bucket_hint,
             rx,
         ));
         q.insert(batch, (tx.clone(), mem.clone()));
         (tx, mem)
+    }
+
+    /// The lane of claims through a partner's app (`channel`, its id): its
+    /// own sequencer, taking the partner's share of the stock.
+    pub(super) fn channel_sequencer(
+        &self,
+        campaign: quan_domain::CampaignId,
+        batch: BatchId,
+        channel: &str,
+    ) -> (mpsc::Sender<Pending>, Arc<Mutex<Memory>>) {
+        let mut q = self.inner.sequencers.channels.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (batch, channel.to_owned());
+        if let Some((tx, mem)) = q.get(&key).filter(|(tx, _)| !tx.is_closed()) {
+            return (tx.clone(), mem.clone());
+        }
+        let (tx, rx) = mpsc::channel(CLAIM_QUEUE_LEN_MAX);
+        let mem = Arc::new(Mutex::new(Memory::default()));
+        tokio::spawn(run_sequencer(
+            self.store().clone(),
+            self.clock().clone(),
+            (campaign, batch, channel.to_owned()),
+            self.inner.sequencers.bucket_hint,
+            rx,
+        ));
+        q.insert(key, (tx.clone(), mem.clone()));
+        (tx, mem)
+    }
+
+    /// Forgets what this node knew sold out in a batch's lanes (stock
+    /// moved between channels).
+    pub(crate) fn forget_sold_out(&self, batch: BatchId) {
+        let lanes = self.inner.sequencers.queues.lock().unwrap_or_else(|p| p.into_inner());
+        let channels = self.inner.sequencers.channels.lock().unwrap_or_else(|p| p.into_inner());
+        let ours = lanes.get(&batch).into_iter();
+        let theirs = channels.iter().filter(|((b, _), _)| *b == batch).map(|(_, l)| l);
+        for (_, mem) in ours.chain(theirs) {
+            mem.lock().unwrap_or_else(|p| p.into_inner()).sold_out.clear();
+        }
     }
 
     /// Hands one voucher (or pack) of kind `k` to a resident through the
@@ -176,6 +219,7 @@ impl Engine {
             person: at.person,
             day: at.day,
         };
+        let via = at.via;
         let scopes = limit_scopes(&b.spec.limits, &facts);
         let every_limit = scopes.every();
         {
@@ -205,10 +249,16 @@ impl Engine {
             bucket_hint: self.inner.sequencers.bucket_hint,
             key,
             district: at.district,
+            event: via.as_ref().map(|v| self.claim_event(v, b, &claimed)),
         };
         let keyed = keying.map(|_| claimed.clone());
         let (reply, answer) = oneshot::channel();
-        let (o, at) = self.admitted(b, tx, Pending { req, keyed, reply }, answer).await?;
+        let pending = Pending { req, keyed, reply };
+        let (o, at) = if via.is_some() {
+            self.committed(b.id, tx, pending, answer, 0).await?
+        } else {
+            self.admitted(b, tx, pending, answer).await?
+        };
         claimed.claimed_at = at;
         let mut m = mem.lock().unwrap_or_else(|p| p.into_inner());
         match o {

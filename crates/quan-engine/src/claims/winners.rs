@@ -45,7 +45,7 @@ impl Engine {
                             engine.store().identity(w).await?.map(|i| i.id_hash)
                         };
                         loop {
-                            let at = Taking { person, district: None, day };
+                            let at = Taking { person, district: None, day, via: None };
                             match engine.take(&b, &b.spec.kinds[k], w, at, &mem, &tx, None).await {
                                 Err(ClaimRejection::Busy) => tokio::time::sleep(Duration::from_millis(20)).await,
                                 other => return other,

@@ -154,6 +154,10 @@ impl Engine {
         Ok(v)
     }
 
+    pub(super) async fn bound_resident_id(&self, a: &Authed, openid: &str) -> Result<ResidentId, CheckoutError> {
+        self.bound(a, openid).await
+    }
+
     async fn bound(&self, a: &Authed, openid: &str) -> Result<ResidentId, CheckoutError> {
         self.store().bound_resident(a.partner.id, openid.trim()).await?.ok_or(CheckoutError::ResidentNotBound)
     }

@@ -208,3 +208,52 @@ impl Rejection for CheckoutError {
         }
     }
 }
+
+/// Why a claim through a partner was refused: the partner's request (its
+/// binding, its number) or the claim itself, as quan's own H5 would be told.
+#[derive(Debug, thiserror::Error)]
+pub enum PartnerClaimError {
+    #[error("{0}")]
+    Checkout(CheckoutError),
+    #[error("{0}")]
+    Claim(crate::claims::ClaimRejection),
+    #[error("this out_request_no is this partner's claim for another resident, batch or kind")]
+    RequestNoReused,
+}
+
+impl Rejection for PartnerClaimError {
+    fn status(&self) -> Status {
+        match self {
+            PartnerClaimError::Checkout(e) => e.status(),
+            PartnerClaimError::Claim(e) => e.status(),
+            PartnerClaimError::RequestNoReused => Status::Conflict,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            PartnerClaimError::Checkout(e) => e.code(),
+            PartnerClaimError::Claim(e) => e.code(),
+            PartnerClaimError::RequestNoReused => "out_request_no_reused",
+        }
+    }
+    fn retry_after_s(&self) -> Option<u64> {
+        match self {
+            PartnerClaimError::Claim(e) => e.retry_after_s(),
+            _ => None,
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            PartnerClaimError::Checkout(e) => e.field(),
+            PartnerClaimError::Claim(e) => e.field(),
+            PartnerClaimError::RequestNoReused => Some("out_request_no"),
+        }
+    }
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            PartnerClaimError::Checkout(e) => e.details(),
+            PartnerClaimError::Claim(e) => e.details(),
+            PartnerClaimError::RequestNoReused => None,
+        }
+    }
+}

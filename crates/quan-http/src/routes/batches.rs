@@ -120,7 +120,7 @@ impl From<&LotteryRecord> for LotteryView {
     }
 }
 
-fn batch_id(raw: &str) -> Result<BatchId, ApiError> {
+pub(crate) fn batch_id(raw: &str) -> Result<BatchId, ApiError> {
     raw.parse().map_err(|_| ApiError::not_found())
 }
 

@@ -26,6 +26,7 @@ pub(super) fn claim_request(n: u128, resident: ResidentId, scope: &str, size: u3
         bucket_hint: (n % 8) as u32,
         key: None,
         district: None,
+        event: None,
     }
 }
 
@@ -38,7 +39,14 @@ pub(super) fn claim_batch(
     transfer: u128,
     requests: Vec<crate::ClaimRequest>,
 ) -> crate::ClaimBatch {
-    crate::ClaimBatch { campaign: c, batch: b, at: t(at), transfer_id: Uuid::from_u128(transfer), requests }
+    crate::ClaimBatch {
+        campaign: c,
+        batch: b,
+        at: t(at),
+        transfer_id: Uuid::from_u128(transfer),
+        requests,
+        channel: String::new(),
+    }
 }
 
 /// `n` claims of the batch's first `n` residents (scope `b`, one each),

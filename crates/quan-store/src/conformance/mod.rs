@@ -100,6 +100,7 @@ macro_rules! conformance_tests {
             partners_are_registered_once_per_name_and_keys_revoked_once,
             nonces_are_taken_once_until_they_expire,
             webhook_events_are_claimed_in_order_per_subject_and_leased,
+            a_channels_share_is_sold_out_on_its_own_and_unclaimed_stock_moves_between_channels,
             merchants_sharing_an_account_phone_or_address_are_found_with_what_they_share,
         );
     };

@@ -121,3 +121,49 @@ pub async fn webhook_events_are_claimed_in_order_per_subject_and_leased(s: S) {
     let states: Vec<(&str, u32)> = events.iter().map(|e| (e.status.as_str(), e.attempts)).collect();
     assert_eq!(states, vec![("delivered", 1), ("pending", 0), ("dead", 2), ("pending", 0)]);
 }
+
+pub async fn a_channels_share_is_sold_out_on_its_own_and_unclaimed_stock_moves_between_channels(s: S) {
+    use crate::ClaimOutcome as O;
+    let (c, b, rs) = super::funded_batch(&s, 6).await;
+    let bank = "0190b000-0000-7000-8000-000000000001";
+    // 4 of the 6 to the bank; quan's own keeps 2.
+    ok(s.move_channel_stock(b.id, "k1", "", bank, 4).await, "share");
+    let short = s.move_channel_stock(b.id, "k1", "", bank, 3).await;
+    assert!(matches!(short, Err(StoreError::Conflict { what: "stock_short" })), "{short:?}");
+    assert!(matches!(s.move_channel_stock(b.id, "nope", "", bank, 1).await, Err(StoreError::NotFound)));
+    let own: Vec<_> = (0..3).map(|i| super::claim_request(i, rs[i as usize], "b", 1)).collect();
+    let out = ok(s.commit_claims(&super::claim_batch(c.id, b.id, 10, 0x71, own)).await, "own");
+    assert_eq!(out, vec![O::Claimed, O::Claimed, O::SoldOut], "quan's own share is 2");
+    let mut via = super::claim_batch(
+        c.id,
+        b.id,
+        11,
+        0x72,
+        (3..6).map(|i| super::claim_request(i, rs[i as usize], "b", 1)).collect(),
+    );
+    via.channel = bank.into();
+    let event = |n: u128| NewEvent {
+        id: uuid::Uuid::from_u128(0xe0 + n),
+        partner_id: uuid::Uuid::from_u128(7),
+        kind: "voucher.claimed".into(),
+        subject: format!("v{n}"),
+        payload: "{}".into(),
+        at: t(11),
+    };
+    via.requests[0].event = Some(event(0));
+    assert_eq!(ok(s.commit_claims(&via).await, "bank"), vec![O::Claimed; 3], "the bank's share is 4");
+    let shares = ok(s.channel_stock(b.id).await, "shares");
+    let of = |ch: &str| shares.iter().find(|x| x.channel == ch).map(|x| (x.remaining, x.claimed, x.redeemed));
+    assert_eq!((of(""), of(bank)), (Some((0, 2, 0)), Some((1, 3, 0))), "{shares:?}");
+    // The bank's last unit back to quan's own: it sells there.
+    ok(s.move_channel_stock(b.id, "k1", bank, "", 1).await, "back");
+    let last = super::claim_batch(c.id, b.id, 12, 0x73, vec![super::claim_request(6, rs[6], "b", 1)]);
+    assert_eq!(ok(s.commit_claims(&last).await, "own again"), vec![O::Claimed]);
+    assert_eq!(ok(s.remaining_stock(b.id).await, "left"), vec![("k1".to_owned(), 0)]);
+    let events = ok(s.webhook_events(uuid::Uuid::from_u128(7)).await, "events");
+    assert_eq!(
+        events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["voucher.claimed"],
+        "written with the granted claim"
+    );
+}

@@ -188,12 +188,12 @@ pub struct VoucherRow<'a> {
 
 /// The columns of `vouchers` a claim commit writes, in the order both
 /// backends bind them.
-pub const CLAIMED_VOUCHER_COLUMNS: &str = "id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms, slot, person_hash, claim_district";
+pub const CLAIMED_VOUCHER_COLUMNS: &str = "id, claim_id, campaign_id, batch_id, kind_code, tier, resident_id, face_fen, state, created_at_ms, slot, person_hash, claim_district, channel";
 
 /// Bulk writes of the claim committer.
 pub trait BulkClaims: sqlx::Row + Sized {
     /// Inserts `rows` as `claimed` vouchers of `campaign`'s `batch` made at
-    /// `at_ms`, in their order, skipping a row whose slot is taken (by the
+    /// `at_ms` through `channel`, in their order, skipping a row whose slot is taken (by the
     /// account, or by the person through any account); returns the claim id
     /// of each row stored.
     fn insert_vouchers<'a>(
@@ -201,6 +201,7 @@ pub trait BulkClaims: sqlx::Row + Sized {
         campaign: uuid::Uuid,
         batch: uuid::Uuid,
         at_ms: i64,
+        channel: &'a str,
         rows: &'a [VoucherRow<'a>],
     ) -> Fut<'a, Vec<uuid::Uuid>>;
 }
@@ -221,6 +222,7 @@ impl BulkClaims for sqlx::sqlite::SqliteRow {
         campaign: uuid::Uuid,
         batch: uuid::Uuid,
         at_ms: i64,
+        channel: &'a str,
         rows: &'a [VoucherRow<'a>],
     ) -> Fut<'a, Vec<uuid::Uuid>> {
         Box::pin(async move {
@@ -261,7 +263,8 @@ impl BulkClaims for sqlx::sqlite::SqliteRow {
                         .bind(r.person_hash.map(|p| p.as_slice()))
                         .bind(r.claim_district);
                 }
-                let stored = q.bind(campaign).bind(batch).bind(at_ms).execute(&mut *conn).await?.rows_affected();
+                let stored =
+                    q.bind(campaign).bind(batch).bind(at_ms).bind(channel).execute(&mut *conn).await?.rows_affected();
                 if usize::try_from(stored).ok() == Some(chunk.len()) {
                     got.extend(chunk.iter().map(|r| r.claim_id));
                     continue;
@@ -290,18 +293,19 @@ const PADDED_ROWS: usize = 1024;
 const PADDED_FROM: usize = 512;
 
 /// The text of SQLite's claim insert for `rows` rows. The row values come
-/// first, so their anonymous `?`s are parameters 1 to 8 × rows; the three
-/// shared ones (campaign, batch, time) are numbered after them.
+/// first, so their anonymous `?`s are parameters 1 to 8 × rows; the four
+/// shared ones (campaign, batch, time, channel) are numbered after them.
 fn sqlite_voucher_insert_text(rows: usize) -> String {
     let shared = rows * VOUCHER_ROW_PARAMETERS;
     format!(
         "WITH v AS (VALUES {}) INSERT INTO vouchers ({CLAIMED_VOUCHER_COLUMNS})
-         SELECT column1, column2, ?{}, ?{}, column3, column4, column5, column6, 'claimed', ?{}, column7, column8, column9
+         SELECT column1, column2, ?{}, ?{}, column3, column4, column5, column6, 'claimed', ?{}, column7, column8, column9, ?{}
          FROM v WHERE column1 IS NOT NULL ON CONFLICT DO NOTHING",
         super::values::<sqlx::sqlite::SqliteRow>(rows, VOUCHER_ROW_PARAMETERS),
         shared + 1,
         shared + 2,
-        shared + 3
+        shared + 3,
+        shared + 4
     )
 }
 
@@ -322,6 +326,7 @@ impl BulkClaims for sqlx::postgres::PgRow {
         campaign: uuid::Uuid,
         batch: uuid::Uuid,
         at_ms: i64,
+        channel: &'a str,
         rows: &'a [VoucherRow<'a>],
     ) -> Fut<'a, Vec<uuid::Uuid>> {
         Box::pin(async move {
@@ -334,7 +339,7 @@ impl BulkClaims for sqlx::postgres::PgRow {
             // for each other in a cycle).
             sqlx::query_scalar::<_, uuid::Uuid>(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO vouchers ({CLAIMED_VOUCHER_COLUMNS})
-                 SELECT u.id, u.claim_id, $1, $2, u.kind_code, u.tier, u.resident_id, u.face_fen, 'claimed', $3, u.slot, u.person_hash, u.claim_district
+                 SELECT u.id, u.claim_id, $1, $2, u.kind_code, u.tier, u.resident_id, u.face_fen, 'claimed', $3, u.slot, u.person_hash, u.claim_district, $13
                  FROM UNNEST($4::uuid[], $5::uuid[], $6::text[], $7::int8[], $8::uuid[], $9::int8[], $10::int8[], $11::bytea[], $12::text[])
                       AS u(id, claim_id, kind_code, tier, resident_id, face_fen, slot, person_hash, claim_district)
                  ON CONFLICT DO NOTHING RETURNING claim_id"
@@ -351,6 +356,7 @@ impl BulkClaims for sqlx::postgres::PgRow {
             .bind(rows.iter().map(|r| r.slot.map(i64::from)).collect::<Vec<_>>())
             .bind(rows.iter().map(|r| r.person_hash.map(|p| p.to_vec())).collect::<Vec<_>>())
             .bind(rows.iter().map(|r| r.claim_district).collect::<Vec<_>>())
+            .bind(channel)
             .fetch_all(&mut *conn)
             .await
         })

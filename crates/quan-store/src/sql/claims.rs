@@ -137,6 +137,7 @@ macro_rules! impl_claim_store {
                     b.campaign.as_uuid(),
                     b.batch.as_uuid(),
                     b.at.timestamp_millis(),
+                    &b.channel,
                     &rows,
                 )
                 .await
@@ -183,6 +184,9 @@ macro_rules! impl_claim_store {
                         at: b.at,
                     };
                     crate::ledger_sql::post_in_tx(&mut tx, &[t]).await?;
+                }
+                for e in granted.iter().filter_map(|r| r.event.as_ref()) {
+                    crate::webhook_sql::insert_in_tx(&mut tx, e).await?;
                 }
                 tx.commit().await.map_err(err)?;
                 Ok(plan.outcomes())
@@ -255,7 +259,7 @@ macro_rules! impl_claim_store {
                 let mut need = wanting.len() as i64;
                 let mut granted = 0i64;
                 let pick = format!(
-                    "SELECT bucket, remaining FROM batch_stock WHERE batch_id = $1 AND kind_code = $2 AND remaining > 0 ORDER BY (bucket + {STOCK_BUCKETS} - $3) % {STOCK_BUCKETS} LIMIT 1 {}",
+                    "SELECT bucket, remaining FROM batch_stock WHERE batch_id = $1 AND kind_code = $2 AND channel = $4 AND remaining > 0 ORDER BY (bucket + {STOCK_BUCKETS} - $3) % {STOCK_BUCKETS} LIMIT 1 {}",
                     $pick_lock
                 );
                 while need > 0 {
@@ -263,6 +267,7 @@ macro_rules! impl_claim_store {
                         .bind(b.batch.as_uuid())
                         .bind(kind)
                         .bind(i64::from(hint % STOCK_BUCKETS))
+                        .bind(&b.channel)
                         .fetch_optional(&mut **tx)
                         .await
                         .map_err(err)?
@@ -284,10 +289,11 @@ macro_rules! impl_claim_store {
                 }
                 if need > 0 {
                     let held: i64 = sqlx::query_scalar(
-                        "SELECT CAST(COALESCE(SUM(remaining), 0) AS BIGINT) FROM batch_stock WHERE batch_id = $1 AND kind_code = $2 AND remaining > 0",
+                        "SELECT CAST(COALESCE(SUM(remaining), 0) AS BIGINT) FROM batch_stock WHERE batch_id = $1 AND kind_code = $2 AND channel = $3 AND remaining > 0",
                     )
                     .bind(b.batch.as_uuid())
                     .bind(kind)
+                    .bind(&b.channel)
                     .fetch_one(&mut **tx)
                     .await
                     .map_err(err)?;

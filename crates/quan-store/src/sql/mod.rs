@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod bulk;
 pub mod campaign_drafts;
 pub mod campaigns;
+pub mod channels;
 pub mod claims;
 pub mod complaints;
 pub mod districts;
@@ -65,6 +66,7 @@ macro_rules! impl_sql_store {
         $crate::impl_partner_store!($store, $row);
         $crate::impl_partner_order_store!($store, $row);
         $crate::impl_binding_store!($store, $row);
+        $crate::impl_channel_store!($store, $row);
     };
 }
 

@@ -13,6 +13,7 @@ mod api_merchant_books;
 mod api_merchants;
 mod api_ops;
 mod api_partner;
+mod api_partner_claims;
 mod api_partner_refunds;
 mod api_redemptions;
 mod api_regions;
