@@ -21,6 +21,26 @@ pub struct ChannelStock {
     pub redeemed: i64,
 }
 
+/// A campaign's figures by channel over `[from, to)` (the T+1 report):
+/// claims made through each channel, redemptions of the vouchers each
+/// channel issued, and partners' confirmed checkouts (支付立减).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelFigures {
+    /// `""` quan's own, else a partner's id.
+    pub channel: String,
+    pub claims_day: i64,
+    /// Claims as of `to`.
+    pub claims: i64,
+    /// Face value of the vouchers issued as of `to`.
+    pub face_fen: i64,
+    /// Redemptions in the day of vouchers issued through the channel.
+    pub redemptions_day: i64,
+    pub subsidy_day_fen: i64,
+    /// Checkouts the partner confirmed in the day, and their discounts.
+    pub checkouts_day: i64,
+    pub checkout_discount_day_fen: i64,
+}
+
 #[async_trait]
 pub trait ChannelStore: Send + Sync {
     /// Moves `count` unclaimed units of `kind` from channel `from` to `to`
@@ -38,4 +58,11 @@ pub trait ChannelStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Every channel's share of every kind of the batch, quan's own first.
     async fn channel_stock(&self, batch: BatchId) -> Result<Vec<ChannelStock>, StoreError>;
+    /// A campaign's figures by channel over `[from_ms, to_ms)`, by channel.
+    async fn channel_figures(
+        &self,
+        campaign: quan_domain::CampaignId,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<ChannelFigures>, StoreError>;
 }

@@ -34,7 +34,7 @@ pub use case_traits::{
     RedemptionFact, RiskCase,
 };
 pub use cashout_traits::{CashoutStore, HoldDecision};
-pub use channel_traits::{ChannelStock, ChannelStore};
+pub use channel_traits::{ChannelFigures, ChannelStock, ChannelStore};
 pub use claim_plan::{ClaimPlan, FirstVoucherRounds, SlotRounds, Unstored};
 pub use claim_records::{
     ClaimBatch, ClaimKey, ClaimOutcome, ClaimRequest, CommitRetries, CommitRetryCounters, STOCK_BUCKETS, Voucher,

@@ -122,6 +122,11 @@ pub enum Command {
         /// No progress bars.
         #[arg(long)]
         quiet: bool,
+        /// Also run a fake bank against the partner API: its app's share of the vouchers, residents
+        /// bound by one-time codes, claims through the bank, payments with vouchers (支付立减), a
+        /// reverse, a refund, and signed webhooks to a receiver on this machine.
+        #[arg(long)]
+        partner: bool,
     },
     /// T+1 reports for officials.
     #[command(subcommand)]

@@ -80,7 +80,7 @@ async fn execute(config: &config::Config, command: Command, demo_dir: Option<Pat
             let (out, clean) = commands::audit::verify(config, campaign.as_deref()).await?;
             Printed::unless(out, clean, "the audit found differences")
         }
-        Command::Demo { residents, merchants, shops, connections, seed, serve, listen, quiet } => {
+        Command::Demo { residents, merchants, shops, connections, seed, serve, listen, quiet, partner } => {
             let o = commands::demo::DemoOptions {
                 data_dir: demo_dir.unwrap_or_else(|| PathBuf::from("./quan-demo")),
                 residents: residents.max(100),
@@ -91,6 +91,7 @@ async fn execute(config: &config::Config, command: Command, demo_dir: Option<Pat
                 serve: serve.then_some(listen),
                 progress: !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
                 steps: !quiet,
+                partner,
             };
             Printed::ok(commands::demo::run(config, &o).await?)
         }

@@ -5,6 +5,7 @@
 //! same bytes), served as JSON, CSV and XLSX. And the live view. Residents
 //! are counted, never listed.
 
+pub mod channels;
 mod complaints_sheet;
 mod fold;
 pub(crate) mod labels;
@@ -151,6 +152,9 @@ pub struct DailyReport {
     /// Risk cases and the subsidy the rules at redemption held, released and recovered.
     #[serde(default)]
     pub risk: crate::risk::figures::RiskFigures,
+    /// By claim channel: quan's own H5 and each partner's app.
+    #[serde(default)]
+    pub channels: Vec<channels::ChannelLine>,
     pub state: ReportState,
 }
 
@@ -433,6 +437,7 @@ impl Engine {
             })?,
             pauses: self.pauses_for_report(&c, &batches_of, from, to).await?,
             risk: self.risk_figures(&c, from, to).await?,
+            channels: self.channels_for_report(id, from, to).await?,
             state,
         })
     }

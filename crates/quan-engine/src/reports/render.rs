@@ -125,6 +125,7 @@ pub fn csv(r: &DailyReport) -> String {
     super::complaints_sheet::csv_rows(&r.complaints, &mut out, quote);
     crate::risk::report::csv_rows(&r.pauses, &mut out, quote);
     crate::risk::figures::csv_rows(&r.risk, &mut out, quote);
+    super::channels::csv_rows(&r.channels, &mut out, quote);
     out
 }
 
@@ -281,6 +282,7 @@ pub fn xlsx(r: &DailyReport) -> Result<Vec<u8>, XlsxError> {
     super::complaints_sheet::sheet(wb.add_worksheet(), &title(r), &r.complaints, &f.head, &f.title)?;
     crate::risk::report::sheet(wb.add_worksheet(), &title(r), &r.pauses, &f.head, &f.title)?;
     crate::risk::figures::sheet(wb.add_worksheet(), &title(r), &r.risk, &f.head, &f.title)?;
+    super::channels::sheet(wb.add_worksheet(), &title(r), &r.channels, &f.head, &f.title)?;
     charts(&mut wb, r)?;
     wb.save_to_buffer()
 }

@@ -50,6 +50,16 @@ fn report(with_redemptions: bool) -> DailyReport {
         complaints: crate::complaints::figures::ComplaintFigures::default(),
         pauses: Vec::new(),
         risk: Default::default(),
+        channels: vec![crate::reports::channels::ChannelLine {
+            channel: "h5".into(),
+            channel_name: "quan H5".into(),
+            claims_day: 3,
+            claims: 5,
+            issued_face_fen: 10_000,
+            redemptions_day: 1,
+            subsidy_day_fen: 2_000,
+            ..Default::default()
+        }],
         state: ReportState::default(),
     };
     if with_redemptions {
@@ -141,4 +151,21 @@ fn the_csv_opens_in_a_chinese_excel_lists_scales_largest_first_and_runs_no_formu
     assert_eq!(order, ["大型", "中型", "小型", "微型"]);
     let batch = csv.lines().find(|l| l.starts_with("汇总,\"'=HYPERLINK")).unwrap_or_else(|| panic!("{csv}"));
     assert!(batch.contains(",-1.50,"), "amounts stay numbers: {batch}");
+}
+
+#[test]
+fn the_report_by_channel_reads_back_from_the_workbook_and_the_csv() {
+    let r = report(true);
+    let csv = super::csv(&r);
+    let line = csv.lines().find(|l| l.starts_with("渠道,quan H5")).unwrap_or_else(|| panic!("{csv}"));
+    assert_eq!(line, "渠道,quan H5,h5,3,5,100.00,1,20.00,0,0.00");
+    let bytes = xlsx(&r).unwrap_or_else(|e| panic!("{e}"));
+    let mut wb: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap_or_else(|e| panic!("{e}"));
+    let sheet = wb.worksheet_range("渠道").unwrap_or_else(|e| panic!("{e}"));
+    let row: Vec<String> = sheet.rows().nth(3).map(|r| r.iter().map(ToString::to_string).collect()).unwrap_or_default();
+    assert_eq!(
+        row,
+        ["quan H5", "h5", "3", "5", "100.00", "1", "20.00", "0", "0.00"],
+        "a spreadsheet reads what the CSV says"
+    );
 }

@@ -103,8 +103,80 @@ macro_rules! impl_channel_store {
                 Ok(bucket)
             }
 
+            /// Rows of (channel, figures…) folded into `out` by `put`.
+            fn fold(
+                out: &mut std::collections::BTreeMap<String, quan_store::ChannelFigures>,
+                rows: &[R],
+                key: &str,
+                put: impl Fn(&mut quan_store::ChannelFigures, &R) -> Result<(), StoreError>,
+            ) -> Result<(), StoreError> {
+                for r in rows {
+                    let ch: String = get(r, key)?;
+                    let e = out.entry(ch.clone()).or_insert_with(|| quan_store::ChannelFigures { channel: ch, ..Default::default() });
+                    put(e, r)?;
+                }
+                Ok(())
+            }
+
             #[async_trait::async_trait]
             impl quan_store::ChannelStore for $store {
+                async fn channel_figures(
+                    &self,
+                    campaign: quan_domain::CampaignId,
+                    from_ms: i64,
+                    to_ms: i64,
+                ) -> Result<Vec<quan_store::ChannelFigures>, StoreError> {
+                    let claims = sqlx::query(
+                        "SELECT channel, CAST(SUM(CASE WHEN tier = 0 AND created_at_ms >= $2 THEN 1 ELSE 0 END) AS BIGINT) AS day,
+                                CAST(SUM(CASE WHEN tier = 0 THEN 1 ELSE 0 END) AS BIGINT) AS total, CAST(SUM(face_fen) AS BIGINT) AS face
+                         FROM vouchers WHERE campaign_id = $1 AND created_at_ms < $3 GROUP BY channel",
+                    )
+                    .bind(campaign.as_uuid())
+                    .bind(from_ms)
+                    .bind(to_ms)
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    let used = sqlx::query(
+                        "SELECT v.channel, CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(r.subsidy_fen) AS BIGINT) AS subsidy
+                         FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id
+                         WHERE r.campaign_id = $1 AND r.redeemed_at_ms >= $2 AND r.redeemed_at_ms < $3 GROUP BY v.channel",
+                    )
+                    .bind(campaign.as_uuid())
+                    .bind(from_ms)
+                    .bind(to_ms)
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    let paid = sqlx::query(
+                        "SELECT o.partner_id, CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(o.discount_fen) AS BIGINT) AS discount
+                         FROM partner_orders o JOIN vouchers v ON v.id = o.voucher_id
+                         WHERE v.campaign_id = $1 AND o.status = 'confirmed' AND o.done_at_ms >= $2 AND o.done_at_ms < $3
+                         GROUP BY o.partner_id",
+                    )
+                    .bind(campaign.as_uuid())
+                    .bind(from_ms)
+                    .bind(to_ms)
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(err)?;
+                    let mut out = std::collections::BTreeMap::new();
+                    fold(&mut out, &claims, "channel", |e, r| {
+                        (e.claims_day, e.claims, e.face_fen) = (get(r, "day")?, get(r, "total")?, get(r, "face")?);
+                        Ok(())
+                    })?;
+                    fold(&mut out, &used, "channel", |e, r| {
+                        (e.redemptions_day, e.subsidy_day_fen) = (get(r, "n")?, get(r, "subsidy")?);
+                        Ok(())
+                    })?;
+                    for r in &paid {
+                        let ch = get::<_, uuid::Uuid>(r, "partner_id")?.to_string();
+                        let e = out.entry(ch.clone()).or_insert_with(|| quan_store::ChannelFigures { channel: ch, ..Default::default() });
+                        (e.checkouts_day, e.checkout_discount_day_fen) = (get(r, "n")?, get(r, "discount")?);
+                    }
+                    Ok(out.into_values().collect())
+                }
+
                 async fn move_channel_stock(
                     &self,
                     batch: BatchId,

@@ -131,4 +131,17 @@ async fn claims(app: TestApp) {
     assert_eq!(claimed, ["Q1", "Q3", "Q4"], "{events}");
     let (_, a) = app.get(&format!("/api/v1/campaigns/{cid}/audit"), Some(&official)).await;
     assert_eq!(a["clean"], true, "{a}");
+
+    // The T+1 report by channel.
+    at(&app, "2026-12-06T01:00:00+08:00");
+    let (_, official) = app.staff("channels.official2", quan_domain::Role::Official, "4205").await;
+    let (status, r) = app.get(&format!("/api/v1/campaigns/{cid}/reports/daily/2026-12-05"), Some(&official)).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let line = |ch: &str| {
+        let l =
+            r["channels"].as_array().into_iter().flatten().find(|l| l["channel"] == ch).cloned().unwrap_or_default();
+        (l["claims_day"].as_i64(), l["issued_face_fen"].as_i64(), l["channel_name"].as_str().map(str::to_owned))
+    };
+    assert_eq!(line("h5"), (Some(4), Some(8_000), Some("quan H5".to_owned())), "{}", r["channels"]);
+    assert_eq!(line(&bank.id), (Some(3), Some(6_000), Some("宜昌银行".to_owned())), "{}", r["channels"]);
 }

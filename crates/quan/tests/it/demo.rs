@@ -1,5 +1,6 @@
 //! `quan demo` end to end, small: it completes, the books balance, and the
-//! files it promises are there and open.
+//! files it promises are there and open; with `--partner` a fake bank claims
+//! and checks out vouchers through the partner API and gets its webhooks.
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_runs_a_whole_campaign_to_close_out_and_the_audit_is_clean() {
@@ -15,11 +16,26 @@ async fn the_demo_runs_a_whole_campaign_to_close_out_and_the_audit_is_clean() {
         serve: None,
         progress: false,
         steps: false,
+        partner: true,
     };
     let config = quan::config::Config::default();
     let out = quan::commands::demo::run(&config, &o).await.unwrap_or_else(|e| panic!("{e:#}"));
     assert!(out.contains("clean: books balance to the fen"), "{out}");
     assert!(out.contains("returned to the treasury"), "{out}");
+    // The fake bank: claims through its app, payments with vouchers, every webhook's signature checked.
+    let figure = |label: &str| -> Vec<i64> {
+        let line = out.lines().find(|l| l.contains(label)).unwrap_or_else(|| panic!("{label}: {out}"));
+        let at = line.find(label).map_or(0, |i| i + label.len());
+        line[at..]
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|x| !x.is_empty())
+            .filter_map(|x| x.parse().ok())
+            .collect()
+    };
+    let (claims, paid, hooks) =
+        (figure("claims through its app"), figure("payments with vouchers"), figure("webhooks received"));
+    assert!(claims[0] > 10 && paid[0] > 5, "{out}");
+    assert!(hooks[0] >= claims[0] + paid[0] && hooks[0] == hooks[1], "every webhook arrives signed: {out}");
     let reports: Vec<String> = std::fs::read_dir(data.join("reports"))
         .map(|d| d.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
         .unwrap_or_default();
@@ -46,6 +62,9 @@ async fn the_demo_runs_a_whole_campaign_to_close_out_and_the_audit_is_clean() {
         assert!(wb.sheet_names().contains(&"图表".to_owned()), "{:?}", wb.sheet_names());
         let districts = wb.worksheet_range("区县").unwrap_or_else(|e| panic!("{e}"));
         assert!(districts.rows().count() > 3, "redemptions in several districts");
+        let channels = wb.worksheet_range("渠道").unwrap_or_else(|e| panic!("{e}"));
+        let text: Vec<String> = channels.rows().flat_map(|r| r.iter().map(ToString::to_string)).collect();
+        assert!(text.iter().any(|t| t == "宜昌农商银行") && text.iter().any(|t| t == "quan H5"), "{text:?}");
     }
     assert!(reports.iter().any(|f| f.starts_with("close-out-") && f.ends_with(".html")), "{reports:?}");
     assert!(data.join("merchants.errors.csv").exists(), "the refused rows are reported");
@@ -68,6 +87,6 @@ struct DemoOptionsExt;
 
 impl DemoOptionsExt {
     fn smaller(o: &quan::commands::demo::DemoOptions) -> quan::commands::demo::DemoOptions {
-        quan::commands::demo::DemoOptions { residents: 300, merchants: 40, shops: 3, ..o.clone() }
+        quan::commands::demo::DemoOptions { residents: 300, merchants: 40, shops: 3, partner: false, ..o.clone() }
     }
 }

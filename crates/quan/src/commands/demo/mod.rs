@@ -17,6 +17,7 @@ mod client;
 mod days;
 mod end;
 mod grab;
+mod partner;
 mod phases;
 mod try_out;
 mod world;
@@ -47,6 +48,8 @@ pub struct DemoOptions {
     pub progress: bool,
     /// One line per step on stderr.
     pub steps: bool,
+    /// A fake bank against the partner API too (`--partner`).
+    pub partner: bool,
 }
 
 /// The local time (UTC+8) `s` (`2026-12-05T10:00:00`) as an instant.
@@ -76,7 +79,15 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
     let tokens = demo.residents().await?;
     let positions = demo.positions();
     let registrants = demo.lottery_registration(&tokens, &camp.lottery).await?;
+    let mut bank = if o.partner { Some(demo.bank(&camp).await?) } else { None };
     let (seen, grab_secs) = demo.grab(&camp, &tokens, &positions).await?;
+    let bank_seen = match bank.as_mut() {
+        Some(b) => {
+            let got: std::collections::HashSet<usize> = seen.vouchers.iter().map(|v| v.0).collect();
+            Some(demo.bank_day(b, &camp, &tokens, &positions, &got, &shops).await?)
+        }
+        None => None,
+    };
 
     // Day 1 afternoon and evening: redemptions in both directions, some
     // refunds; a shop under review is suspended in the evening (its
@@ -139,6 +150,9 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
         live,
     };
     let mut out = demo.summary(&figures, &end);
+    if let Some(b) = &bank_seen {
+        out.push_str(&partner::summary(b));
+    }
     if o.serve.is_some() {
         demo.try_out().await?;
         serve_until_ctrl_c(&demo, &out)?;
