@@ -5,6 +5,7 @@
 
 mod batch;
 mod complaints;
+mod partners;
 mod pay;
 mod views;
 mod wallet;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(batch::router())
         .merge(wallet::router())
         .merge(pay::router())
+        .merge(partners::router())
         .merge(complaints::router())
 }
 

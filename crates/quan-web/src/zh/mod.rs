@@ -127,6 +127,7 @@ fn partners(code: &str) -> &'static str {
         "unknown_partner_kind" => "合作方类型不正确",
         "name_length" => "名称应为 1 到 60 个字",
         "serial_format" => "密钥编号应为 1 到 40 位字母、数字、下划线或连字符",
+        "partner_not_found" => h5::NO_PARTNER,
         _ => "出错了，请稍后重试",
     }
 }
