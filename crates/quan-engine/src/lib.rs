@@ -137,6 +137,10 @@ pub struct EngineConfig {
     /// and a partner inside the deployment's own network only).
     #[serde(skip)]
     pub webhooks_allow_private: bool,
+    /// Roots (PEM) webhook deliveries trust beside the system's (a test's
+    /// own certificate authority).
+    #[serde(skip)]
+    pub webhooks_roots_pem: Option<String>,
 }
 
 impl Default for EngineConfig {
@@ -165,6 +169,7 @@ impl Default for EngineConfig {
             cashout: quan_domain::cashout::Rules::default(),
             analysis: risk::analysis::AnalysisConfig::default(),
             webhooks_allow_private: false,
+            webhooks_roots_pem: None,
         }
     }
 }
@@ -251,6 +256,7 @@ impl Engine {
         let risk_gate = risk::gate::RiskGate::new(&p.config.risk);
         let pii_for_partners = p.pii_key.clone();
         let allow_private = p.config.webhooks_allow_private;
+        let roots = p.config.webhooks_roots_pem.clone();
         Engine {
             inner: Arc::new(Inner {
                 store: p.store,
@@ -280,7 +286,7 @@ impl Engine {
                 verifier: std::sync::RwLock::new(Arc::new(risk::real_name::NoVerifier)),
                 partners: partners::PartnerMemory::new(
                     platform_key::PlatformKey::derive(&pii_for_partners),
-                    partners::webhook_client(allow_private),
+                    partners::webhook_client(allow_private, roots.as_deref()),
                 ),
                 partner_batches: partners::Batches::default(),
             }),

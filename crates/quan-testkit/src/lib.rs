@@ -60,6 +60,8 @@ pub struct TestOptions {
     pub cashout: quan_domain::cashout::Rules,
     /// Webhooks may go to this machine (a test's receiver).
     pub webhooks_allow_private: bool,
+    /// Roots (PEM) webhook deliveries trust beside the system's.
+    pub webhooks_roots_pem: Option<String>,
 }
 
 impl Default for TestOptions {
@@ -72,6 +74,7 @@ impl Default for TestOptions {
             trusted_proxies: quan_http::TrustedProxies::default(),
             cashout: quan_domain::cashout::Rules::default(),
             webhooks_allow_private: false,
+            webhooks_roots_pem: None,
         }
     }
 }
@@ -148,6 +151,7 @@ impl TestApp {
                 password,
                 cashout: opts.cashout.clone(),
                 webhooks_allow_private: opts.webhooks_allow_private,
+                webhooks_roots_pem: opts.webhooks_roots_pem.clone(),
                 ..EngineConfig::default()
             },
         });
@@ -299,6 +303,7 @@ impl TestApp {
             config: EngineConfig {
                 password: PasswordParams { m_cost_kib: 256, t_cost: 1, p_cost: 1 },
                 webhooks_allow_private: self.engine.config().webhooks_allow_private,
+                webhooks_roots_pem: self.engine.config().webhooks_roots_pem.clone(),
                 ..EngineConfig::default()
             },
         });

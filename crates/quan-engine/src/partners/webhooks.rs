@@ -65,15 +65,26 @@ impl reqwest::dns::Resolve for PublicOnly {
     }
 }
 
-/// The HTTP client deliveries use: no redirects, no proxy, a timeout, the resolver above.
-pub(crate) fn client(allow_private: bool) -> reqwest::Client {
-    reqwest::Client::builder()
+/// The HTTP client deliveries use: no redirects, no proxy, a timeout, the
+/// resolver above; `https://` endpoints verified against the system's roots
+/// (and `roots`, PEM, when given), TLS 1.2 at least.
+pub(crate) fn client(allow_private: bool, roots: Option<&str>) -> reqwest::Client {
+    let mut b = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .timeout(Duration::from_secs(TIMEOUT_S))
-        .dns_resolver(Arc::new(PublicOnly { allow_private }))
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+        .tls_version_min(reqwest::tls::Version::TLS_1_2)
+        .dns_resolver(Arc::new(PublicOnly { allow_private }));
+    if let Some(pem) = roots {
+        match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
+            Ok(certs) => b = b.tls_certs_merge(certs),
+            Err(e) => tracing::error!(error = %e, "the webhook roots are not PEM certificates: ignored"),
+        }
+    }
+    b.build().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the webhook client could not be built with its settings: a plain one is used");
+        reqwest::Client::new()
+    })
 }
 
 impl Engine {
@@ -230,7 +241,7 @@ impl Engine {
                     if resp.status().is_success() { String::new() } else { format!("answered {status}") },
                 )
             }
-            Err(err) => (None, None, format!("no answer: {err}")),
+            Err(err) => (None, None, format!("no answer: {}", with_causes(&err))),
         }
     }
 
@@ -263,6 +274,21 @@ fn literal_private(url: &str) -> bool {
         Ok(ip) => !webhook::public(ip),
         Err(_) => host.eq_ignore_ascii_case("localhost"),
     }
+}
+
+/// An error with its causes (a TLS refusal is two or three levels down).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
 }
 
 #[cfg(test)]

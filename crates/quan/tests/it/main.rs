@@ -22,6 +22,7 @@ mod api_risk;
 mod api_risk_cases;
 mod api_risk_pow;
 mod api_webhooks;
+mod api_webhooks_tls;
 mod cli;
 mod cli_import;
 mod cli_partner;
