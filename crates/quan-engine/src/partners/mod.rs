@@ -72,6 +72,19 @@ pub struct PartnerView {
     pub status_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub keys: Vec<KeyView>,
+    /// Where its webhooks go and whether they still do (an endpoint a 410 or
+    /// three days of failures disabled says why): what the operator watches.
+    pub webhook: Option<WebhookView>,
+}
+
+/// A partner's webhook endpoint as staff see it (never its secret).
+#[derive(Debug, Clone, Serialize)]
+pub struct WebhookView {
+    pub url: String,
+    /// `active` or `disabled`.
+    pub status: String,
+    pub status_reason: String,
+    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -114,6 +127,7 @@ impl PartnerView {
                     revoked_at: k.revoked_at,
                 })
                 .collect(),
+            webhook: None,
         }
     }
 }
@@ -188,12 +202,26 @@ impl Engine {
     /// Partners, for officials, operators and auditors.
     pub async fn partners(&self, actor: &Actor) -> Result<Vec<PartnerView>, PartnerError> {
         staff_reader(actor)?;
-        Ok(self.store().partners().await?.iter().map(PartnerView::of).collect())
+        let mut out = Vec::new();
+        for p in self.store().partners().await? {
+            out.push(self.with_webhook(PartnerView::of(&p)).await?);
+        }
+        Ok(out)
     }
 
     pub async fn partner_view(&self, actor: &Actor, id: uuid::Uuid) -> Result<PartnerView, PartnerError> {
         staff_reader(actor)?;
-        Ok(PartnerView::of(&self.store().partner(id).await?))
+        self.with_webhook(PartnerView::of(&self.store().partner(id).await?)).await
+    }
+
+    async fn with_webhook(&self, mut v: PartnerView) -> Result<PartnerView, PartnerError> {
+        v.webhook = self.store().webhook_endpoint(v.id).await?.map(|w| WebhookView {
+            url: w.url,
+            status: w.status,
+            status_reason: w.status_reason,
+            updated_at: w.updated_at,
+        });
+        Ok(v)
     }
 
     /// Adds a key (rotation); the old ones stay until revoked.

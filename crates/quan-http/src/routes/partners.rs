@@ -88,6 +88,18 @@ pub struct PartnerDoc {
     status_at: Option<chrono::DateTime<chrono::Utc>>,
     created_at: chrono::DateTime<chrono::Utc>,
     keys: Vec<KeyDoc>,
+    /// Its webhook endpoint, when set: an endpoint disabled by a 410 or by three days of failures
+    /// says why here (the partner must set it again).
+    webhook: Option<WebhookDoc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookDoc {
+    url: String,
+    /// `active` or `disabled`.
+    status: String,
+    status_reason: String,
+    updated_at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -136,6 +148,12 @@ impl From<PartnerView> for PartnerDoc {
                     revoked_at: k.revoked_at,
                 })
                 .collect(),
+            webhook: p.webhook.map(|w| WebhookDoc {
+                url: w.url,
+                status: w.status,
+                status_reason: w.status_reason,
+                updated_at: w.updated_at,
+            }),
         }
     }
 }

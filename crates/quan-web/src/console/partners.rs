@@ -49,6 +49,21 @@ struct Card {
     suspended: bool,
     reason: String,
     keys: Vec<KeyLine>,
+    /// The webhook endpoint: its URL, and why it stopped when it did.
+    hook_url: String,
+    hook_off: String,
+}
+
+/// Why an endpoint stopped, as the operator reads it.
+fn hook_reason(r: &str) -> String {
+    let why = if r.contains("410") {
+        "接收地址答复 410 Gone".to_owned()
+    } else if r.contains("three days") {
+        "连续约三天推送失败".to_owned()
+    } else {
+        r.to_owned()
+    };
+    format!("{why}，需合作方修复后重新设置推送地址（之后的事件会补发）")
 }
 
 fn kind_zh(k: &str) -> &'static str {
@@ -71,6 +86,13 @@ impl Card {
             scopes: p.scopes.join("、"),
             suspended: p.status == "suspended",
             reason: p.status_reason.clone(),
+            hook_url: p.webhook.as_ref().map(|w| w.url.clone()).unwrap_or_default(),
+            hook_off: p
+                .webhook
+                .as_ref()
+                .filter(|w| w.status == "disabled")
+                .map(|w| format!("{} 起停止推送：{}", beijing(w.updated_at), hook_reason(&w.status_reason)))
+                .unwrap_or_default(),
             keys: p
                 .keys
                 .iter()

@@ -189,6 +189,11 @@ async fn gone_and_cut_off(app: &TestApp, official: &str, bank: &Bank, rx: &Share
     assert_eq!(round(app).await.dead, 1, "410 Gone gives up and disables");
     assert_eq!(fire().await.0, StatusCode::ACCEPTED);
     assert_eq!(round(app).await.attempted, 0, "a disabled endpoint gets nothing");
+    // The operator is told: the partner's record says the endpoint stopped, and why.
+    let (_, seen) = app.get(&format!("/api/v1/partners/{}", bank.id), Some(official)).await;
+    assert_eq!(seen["webhook"]["status"], "disabled", "{seen}");
+    assert!(seen["webhook"]["status_reason"].as_str().unwrap_or_default().contains("410"), "{seen}");
+    assert!(!seen.to_string().contains("whsec_"), "never the secret: {seen}");
     let (status, _) = call(app, bank, "PUT", "/partner/v1/webhook-endpoint", Some(&json!({"url": url}))).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(round(app).await.delivered, 1, "set again, it gets what waited");
