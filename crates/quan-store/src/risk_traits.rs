@@ -14,10 +14,12 @@ pub trait RiskStore: Send + Sync {
     async fn put_admission_entries(&self, entries: &[AdmissionEntry]) -> Result<(), StoreError>;
     /// Every draw of a batch, by draw and rank.
     async fn admission_entries(&self, batch: BatchId) -> Result<Vec<AdmissionEntry>, StoreError>;
-    async fn insert_pause(&self, p: &PauseRecord) -> Result<(), StoreError>;
-    /// Ends a pause; `NotFound` for no such pause, `Conflict { what:
-    /// "resumed" }` when it already ended.
-    async fn resume_pause(&self, id: uuid::Uuid, r: &Resumption) -> Result<(), StoreError>;
+    /// Records a pause with the partners' webhook events telling of it, in one transaction.
+    async fn insert_pause(&self, p: &PauseRecord, events: &[crate::NewEvent]) -> Result<(), StoreError>;
+    /// Ends a pause, with the partners' events telling of it; `NotFound` for
+    /// no such pause, `Conflict { what: "resumed" }` when it already ended
+    /// (no event is written then).
+    async fn resume_pause(&self, id: uuid::Uuid, r: &Resumption, events: &[crate::NewEvent]) -> Result<(), StoreError>;
     async fn pause_by_id(&self, id: uuid::Uuid) -> Result<PauseRecord, StoreError>;
     /// The pauses on now, oldest first.
     async fn active_pauses(&self) -> Result<Vec<PauseRecord>, StoreError>;

@@ -143,6 +143,35 @@ impl Engine {
         }
     }
 
+    /// The events telling partners of a pause (熔断) or its end: the paused
+    /// partner for a pause of its channel, every active partner otherwise
+    /// (their quotes, locks, confirms and claims meet it).
+    pub(crate) async fn pause_events(
+        &self,
+        p: &quan_store::PauseRecord,
+        kind: &str,
+    ) -> Result<Vec<NewEvent>, quan_store::StoreError> {
+        let channel = (p.target_kind == "channel").then_some(p.target_id.as_str());
+        let data = serde_json::json!({
+            "pause_id": p.id,
+            "target": p.target_kind,
+            "target_id": p.target_id,
+            "stops": p.stops,
+            "reason": p.reason,
+            "paused_at": p.at,
+            "resumed_at": p.resumed.as_ref().map(|r| r.at),
+        });
+        Ok(self
+            .store()
+            .partners()
+            .await?
+            .into_iter()
+            .filter(|x| x.status == quan_domain::partner::PartnerStatus::Active)
+            .filter(|x| channel.is_none_or(|c| c == x.id.to_string()))
+            .map(|x| self.partner_event(x.id, kind, &p.id.to_string(), data.clone()))
+            .collect())
+    }
+
     /// One round of the delivery worker: claims the due events (in order
     /// per subject) and posts each, recording what came of it.
     pub async fn deliver_webhooks(&self) -> Result<DeliveryRound, quan_store::StoreError> {

@@ -128,7 +128,8 @@ impl Engine {
             at: self.now(),
             resumed: None,
         };
-        self.store().insert_pause(&p).await?;
+        let events = self.pause_events(&p, "campaign.paused").await?;
+        self.store().insert_pause(&p, &events).await?;
         self.forget_pauses();
         tracing::warn!(pause_id = %p.id, target = %p.target_kind, target_id = %p.target_id, stops = %p.stops, "paused");
         Ok(p)
@@ -140,7 +141,9 @@ impl Engine {
         let target = Target::parse(&p.target_kind, &p.target_id)?;
         let user = self.switcher(actor, &target).await?;
         let r = Resumption { by: user.id, by_name: user.display_name.clone(), at: self.now(), reason: reason(why)? };
-        self.store().resume_pause(id, &r).await?;
+        let resumed = PauseRecord { resumed: Some(r.clone()), ..p.clone() };
+        let events = self.pause_events(&resumed, "campaign.resumed").await?;
+        self.store().resume_pause(id, &r, &events).await?;
         self.forget_pauses();
         tracing::warn!(pause_id = %id, "pause lifted");
         Ok(self.store().pause_by_id(id).await?)

@@ -40,14 +40,14 @@ pub async fn a_pause_is_on_until_it_is_resumed_once_and_the_days_it_covered_find
         at: t(at),
         resumed: None,
     };
-    ok(s.insert_pause(&p(1, 100)).await, "first");
-    ok(s.insert_pause(&p(2, 200)).await, "second");
+    ok(s.insert_pause(&p(1, 100), &[]).await, "first");
+    ok(s.insert_pause(&p(2, 200), &[]).await, "second");
     assert_eq!(ok(s.active_pauses().await, "active"), vec![p(1, 100), p(2, 200)]);
     let r = Resumption { by: uid(1), by_name: "官员 chief".into(), at: t(300), reason: "已处置".into() };
-    ok(s.resume_pause(p(1, 100).id, &r).await, "resume");
-    let again = s.resume_pause(p(1, 100).id, &r).await;
+    ok(s.resume_pause(p(1, 100).id, &r, &[]).await, "resume");
+    let again = s.resume_pause(p(1, 100).id, &r, &[]).await;
     assert!(matches!(again, Err(StoreError::Conflict { what: "resumed" })), "{again:?}");
-    let missing = s.resume_pause(uuid::Uuid::from_u128(9), &r).await;
+    let missing = s.resume_pause(uuid::Uuid::from_u128(9), &r, &[]).await;
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
     assert_eq!(ok(s.active_pauses().await, "active").iter().map(|x| x.id).collect::<Vec<_>>(), vec![p(2, 200).id]);
     assert_eq!(ok(s.pause_by_id(p(1, 100).id).await, "read").resumed, Some(r));

@@ -112,7 +112,9 @@ macro_rules! impl_channel_store {
             ) -> Result<(), StoreError> {
                 for r in rows {
                     let ch: String = get(r, key)?;
-                    let e = out.entry(ch.clone()).or_insert_with(|| quan_store::ChannelFigures { channel: ch, ..Default::default() });
+                    let e = out
+                        .entry(ch.clone())
+                        .or_insert_with(|| quan_store::ChannelFigures { channel: ch, ..Default::default() });
                     put(e, r)?;
                 }
                 Ok(())
@@ -171,7 +173,9 @@ macro_rules! impl_channel_store {
                     })?;
                     for r in &paid {
                         let ch = get::<_, uuid::Uuid>(r, "partner_id")?.to_string();
-                        let e = out.entry(ch.clone()).or_insert_with(|| quan_store::ChannelFigures { channel: ch, ..Default::default() });
+                        let e = out
+                            .entry(ch.clone())
+                            .or_insert_with(|| quan_store::ChannelFigures { channel: ch, ..Default::default() });
                         (e.checkouts_day, e.checkout_discount_day_fen) = (get(r, "n")?, get(r, "discount")?);
                     }
                     Ok(out.into_values().collect())

@@ -262,7 +262,12 @@ macro_rules! impl_risk_store {
                     rows.iter().map(entry).collect()
                 }
 
-                async fn insert_pause(&self, p: &PauseRecord) -> Result<(), StoreError> {
+                async fn insert_pause(
+                    &self,
+                    p: &PauseRecord,
+                    events: &[quan_store::NewEvent],
+                ) -> Result<(), StoreError> {
+                    let mut tx = self.pool().begin().await.map_err(err)?;
                     sqlx::query(
                         "INSERT INTO pauses (id, target_kind, target_id, stops, reason, by_user, by_name, at_ms)
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -275,13 +280,22 @@ macro_rules! impl_risk_store {
                     .bind(p.by.as_uuid())
                     .bind(&p.by_name)
                     .bind(ms(p.at))
-                    .execute(self.pool())
+                    .execute(&mut *tx)
                     .await
                     .map_err(unique("pause"))?;
-                    Ok(())
+                    for e in events {
+                        crate::webhook_sql::insert_in_tx(&mut tx, e).await?;
+                    }
+                    tx.commit().await.map_err(err)
                 }
 
-                async fn resume_pause(&self, id: Uuid, r: &Resumption) -> Result<(), StoreError> {
+                async fn resume_pause(
+                    &self,
+                    id: Uuid,
+                    r: &Resumption,
+                    events: &[quan_store::NewEvent],
+                ) -> Result<(), StoreError> {
+                    let mut tx = self.pool().begin().await.map_err(err)?;
                     let done = sqlx::query(
                         "UPDATE pauses SET resumed_by = $2, resumed_by_name = $3, resumed_at_ms = $4, resume_reason = $5
                          WHERE id = $1 AND resumed_at_ms IS NULL",
@@ -291,12 +305,16 @@ macro_rules! impl_risk_store {
                     .bind(&r.by_name)
                     .bind(ms(r.at))
                     .bind(&r.reason)
-                    .execute(self.pool())
+                    .execute(&mut *tx)
                     .await
                     .map_err(err)?;
                     if done.rows_affected() == 1 {
-                        return Ok(());
+                        for e in events {
+                            crate::webhook_sql::insert_in_tx(&mut tx, e).await?;
+                        }
+                        return tx.commit().await.map_err(err);
                     }
+                    drop(tx);
                     self.pause_by_id(id).await?;
                     Err(StoreError::Conflict { what: "resumed" })
                 }

@@ -129,6 +129,21 @@ async fn claims(app: TestApp) {
         .filter_map(|e| e["payload"]["data"]["out_request_no"].as_str())
         .collect();
     assert_eq!(claimed, ["Q1", "Q3", "Q4"], "{events}");
+    // The pause of its channel reached it as an event, written with the pause.
+    let paused: Vec<&Value> =
+        events.as_array().into_iter().flatten().filter(|e| e["type"] == "campaign.paused").collect();
+    assert_eq!(paused.len(), 1, "{events}");
+    let data = &paused[0]["payload"]["data"];
+    assert_eq!(
+        (data["target"].as_str(), data["target_id"].as_str(), data["stops"].as_str()),
+        (Some("channel"), Some(bank.id.as_str()), Some("claims")),
+        "{data}"
+    );
+    assert_eq!(
+        (data["pause_id"].as_str(), data["reason"].as_str()),
+        (p["id"].as_str(), Some("该行渠道异常")),
+        "{data}"
+    );
     let (_, a) = app.get(&format!("/api/v1/campaigns/{cid}/audit"), Some(&official)).await;
     assert_eq!(a["clean"], true, "{a}");
 
