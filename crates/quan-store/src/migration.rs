@@ -212,6 +212,11 @@ macro_rules! migrations {
                 name: "claim_channels",
                 sql: include_str!(concat!($dir, "/0037_claim_channels.sql")),
             },
+            $crate::Migration {
+                version: 38,
+                name: "partner_orders_redemption",
+                sql: include_str!(concat!($dir, "/0038_partner_orders_redemption.sql")),
+            },
         ]
     };
 }

@@ -115,12 +115,13 @@ pub struct PartnerRefund {
     pub created_at: DateTime<Utc>,
 }
 
-/// What a partner's refund writes beside the refund, in its transaction:
-/// its number (`Conflict { what: "out_refund_no_taken" }` when the partner
-/// used it already) and its `refund.succeeded` event.
+/// What a refund of a partner's payment writes beside the refund, in its
+/// transaction: the partner's number when it asked (`Conflict { what:
+/// "out_refund_no_taken" }` when the partner used it already; none for a
+/// refund the merchant's till made) and the `refund.succeeded` event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartnerRefundTag {
-    pub refund: PartnerRefund,
+    pub refund: Option<PartnerRefund>,
     pub event: crate::NewEvent,
 }
 
@@ -193,6 +194,8 @@ pub trait PartnerStore: Send + Sync {
     ) -> Result<Option<PartnerOrder>, StoreError>;
     /// An order by its id.
     async fn partner_order_by_id(&self, id: uuid::Uuid) -> Result<PartnerOrder, StoreError>;
+    /// The confirmed order that made a redemption, if a partner's did.
+    async fn partner_order_by_redemption(&self, redemption: uuid::Uuid) -> Result<Option<PartnerOrder>, StoreError>;
     /// The partner's refund by its number.
     async fn partner_refund(
         &self,

@@ -358,6 +358,12 @@ impl Engine {
     }
 }
 
+/// Whether an order reference is a partner's (`p` and twelve hex digits, `:`).
+pub(super) fn is_partner_ref(r: &str) -> bool {
+    let b = r.as_bytes();
+    b.len() > 14 && b[0] == b'p' && b[13] == b':' && b[1..13].iter().all(u8::is_ascii_hexdigit)
+}
+
 /// The order reference a partner's redemption keeps: its out_trade_no behind
 /// the partner's tag, so two partners' numbers (or a till's) never meet in the
 /// one-voucher-per-order rule (14 + 32 characters, within the 64 kept).

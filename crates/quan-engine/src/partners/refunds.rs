@@ -15,10 +15,11 @@ use super::auth::Authed;
 use crate::Engine;
 use crate::redemptions::RedemptionError;
 
-/// What a partner's refund writes beside the refund.
+/// The partner's order a refund is of, and the partner's number when the
+/// partner asked for it (`None`: the merchant's till refunded its payment).
 pub(crate) struct RefundAsk<'a> {
     pub(crate) order: &'a PartnerOrder,
-    pub(crate) out_refund_no: &'a str,
+    pub(crate) out_refund_no: Option<&'a str>,
 }
 
 /// A partner's refund as it answers.
@@ -84,7 +85,7 @@ impl Engine {
             ("reversed", _) => return Err(CheckoutError::Reversed),
             _ => return Err(CheckoutError::OrderNotConfirmed),
         };
-        let ask = RefundAsk { order: &o, out_refund_no };
+        let ask = RefundAsk { order: &o, out_refund_no: Some(out_refund_no) };
         match self.refund_redemption(redemption, amount, UserId::from_uuid(a.partner.id), Some(&ask)).await {
             Ok((_, refund)) => {
                 tracing::info!(partner_id = %a.partner.id, order_id = %o.id, refund_id = %refund.id, amount_fen = amount.as_i64(), "partner refund recorded");
@@ -146,6 +147,7 @@ impl Engine {
         let data = serde_json::json!({
             "out_trade_no": o.out_trade_no,
             "out_refund_no": ask.out_refund_no,
+            "refunded_by": if ask.out_refund_no.is_some() { "partner" } else { "merchant" },
             "voucher_id": o.voucher_id,
             "merchant_id": o.merchant_id,
             "amount_fen": f.amount.as_i64(),
@@ -156,15 +158,29 @@ impl Engine {
             "refund_id": f.id,
         });
         PartnerRefundTag {
-            refund: PartnerRefund {
+            refund: ask.out_refund_no.map(|no| PartnerRefund {
                 partner_id: o.partner_id,
-                out_refund_no: ask.out_refund_no.to_owned(),
+                out_refund_no: no.to_owned(),
                 order_id: o.id,
                 refund_id: f.id,
                 amount: f.amount,
                 created_at: f.at,
-            },
+            }),
             event: self.partner_event(o.partner_id, "refund.succeeded", &o.voucher_id.to_string(), data),
         }
+    }
+}
+
+impl Engine {
+    /// The partner's confirmed order that made a redemption, when a
+    /// partner's checkout did (its order reference carries the partner's tag).
+    pub(crate) async fn partner_order_of_redemption(
+        &self,
+        r: &Redemption,
+    ) -> Result<Option<PartnerOrder>, quan_store::StoreError> {
+        if !super::checkout::is_partner_ref(&r.order_ref) {
+            return Ok(None);
+        }
+        self.store().partner_order_by_redemption(r.id).await
     }
 }

@@ -29,7 +29,10 @@ impl Engine {
         if user.merchant != Some(r.merchant_id) {
             return Err(RedemptionError::NotFound);
         }
-        self.refund_redemption(r, amount, user.id, None).await
+        // Paid through a partner: the partner is told, in the refund's transaction.
+        let order = self.partner_order_of_redemption(&r).await?;
+        let ask = order.as_ref().map(|o| crate::partners::RefundAsk { order: o, out_refund_no: None });
+        self.refund_redemption(r, amount, user.id, ask.as_ref()).await
     }
 
     /// Refunds `amount` of the redemption `r` on behalf of `actor` (a

@@ -350,6 +350,19 @@ macro_rules! impl_partner_store {
                     row.as_ref().map(order).transpose()?.ok_or(StoreError::NotFound)
                 }
 
+                async fn partner_order_by_redemption(
+                    &self,
+                    redemption: Uuid,
+                ) -> Result<Option<PartnerOrder>, StoreError> {
+                    let sql = format!("SELECT {ORDER_COLUMNS} FROM partner_orders WHERE redemption_id = $1");
+                    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(redemption)
+                        .fetch_optional(self.pool())
+                        .await
+                        .map_err(err)?;
+                    row.as_ref().map(order).transpose()
+                }
+
                 async fn partner_refund(
                     &self,
                     partner: Uuid,

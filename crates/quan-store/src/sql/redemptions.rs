@@ -420,7 +420,9 @@ macro_rules! impl_redemption_store {
                     crate::risk_hold_sql::refund_in_tx(&mut tx, f.redemption_id, transfers).await?;
                     crate::ledger_sql::post_in_tx(&mut tx, transfers).await?;
                     if let Some(p) = partner {
-                        crate::partner_store::refund_in_tx(&mut tx, &p.refund).await?;
+                        if let Some(r) = &p.refund {
+                            crate::partner_store::refund_in_tx(&mut tx, r).await?;
+                        }
                         crate::webhook_sql::insert_in_tx(&mut tx, &p.event).await?;
                     }
                     tx.commit().await.map_err(err)?;

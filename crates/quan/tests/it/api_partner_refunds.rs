@@ -42,7 +42,7 @@ async fn refunds(app: TestApp) {
     let (cid, batch) = campaign(&app).await;
     let s = shop(&app, 1, "catering").await;
     at(&app, "2026-12-05T10:00:01+08:00");
-    let (resident, vouchers) = claims(&app, &batch, "13800000001", 2).await;
+    let (resident, vouchers) = claims(&app, &batch, "13800000001", 3).await;
     let (official, bank) = register(&app, "宜昌银行", &["checkout"]).await;
     paid(&app, &bank, &resident, &vouchers[0], &s.id, "P1").await;
     app.clock.advance(chrono::Duration::minutes(30));
@@ -93,7 +93,15 @@ async fn refunds(app: TestApp) {
     let (status, e) = call(&app, &bank, "POST", "/partner/v1/checkout/orders/P2/refunds", Some(&refund("R6", 1))).await;
     assert_eq!((status, error_code(&e)), (StatusCode::CONFLICT, "order_reversed"), "{e}");
     let (_, wallet) = app.get("/api/v1/me/vouchers", Some(&resident)).await;
-    assert_eq!(wallet.to_string().matches("\"claimed\"").count(), 2, "both vouchers back: {wallet}");
+    assert_eq!(wallet.to_string().matches("\"claimed\"").count(), 3, "both vouchers back, the third unused: {wallet}");
+
+    // The merchant's till refunds part of a payment made through the bank: the bank is told.
+    paid(&app, &bank, &resident, &vouchers[2], &s.id, "P3").await;
+    let (_, p3) = call(&app, &bank, "GET", "/partner/v1/checkout/orders/P3", None).await;
+    let rid = p3["redemption_id"].as_str().unwrap_or_default().to_owned();
+    let till =
+        app.post(&format!("/api/v1/redemptions/{rid}/refunds"), Some(&s.cashier), &json!({"amount_fen": 1_500})).await;
+    assert_eq!(till.0, StatusCode::CREATED, "{}", till.1);
 
     // Each refund is an event, in order, with its numbers.
     let (_, events) = call(&app, &bank, "GET", "/partner/v1/webhooks/events", None).await;
@@ -105,6 +113,19 @@ async fn refunds(app: TestApp) {
         .filter_map(|e| e["payload"]["data"]["out_refund_no"].as_str())
         .collect();
     assert_eq!(refunded, ["R1", "R2", "R3", "R5"], "{events}");
+    let by_till: Vec<&serde_json::Value> = events
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["type"] == "refund.succeeded" && e["payload"]["data"]["refunded_by"] == "merchant")
+        .collect();
+    assert_eq!(by_till.len(), 1, "{events}");
+    let d = &by_till[0]["payload"]["data"];
+    assert_eq!(
+        (d["out_trade_no"].as_str(), d["amount_fen"].as_i64(), d["out_refund_no"].is_null()),
+        (Some("P3"), Some(1_500), true),
+        "{d}"
+    );
     let (_, a) = app.get(&format!("/api/v1/campaigns/{cid}/audit"), Some(&official)).await;
     assert_eq!(a["clean"], true, "{a}");
 }
