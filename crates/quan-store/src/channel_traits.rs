@@ -23,7 +23,9 @@ pub struct ChannelStock {
 
 /// A campaign's figures by channel over `[from, to)` (the T+1 report):
 /// claims made through each channel, redemptions of the vouchers each
-/// channel issued, and partners' confirmed checkouts (支付立减).
+/// channel issued, and partners' confirmed checkouts (支付立减) — each as it
+/// was made (discounts at redemption; later refunds and reverses do not
+/// change a stored day, so a rebuild gives the same bytes).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChannelFigures {
     /// `""` quan's own, else a partner's id.
@@ -33,10 +35,12 @@ pub struct ChannelFigures {
     pub claims: i64,
     /// Face value of the vouchers issued as of `to`.
     pub face_fen: i64,
-    /// Redemptions in the day of vouchers issued through the channel.
+    /// Redemptions in the day of vouchers issued through the channel, and
+    /// their discounts as redeemed.
     pub redemptions_day: i64,
     pub subsidy_day_fen: i64,
-    /// Checkouts the partner confirmed in the day, and their discounts.
+    /// Redemptions the partner's checkouts made in the day (reversed later or
+    /// not), and their discounts.
     pub checkouts_day: i64,
     pub checkout_discount_day_fen: i64,
 }

@@ -140,7 +140,7 @@ macro_rules! impl_channel_store {
                     .await
                     .map_err(err)?;
                     let used = sqlx::query(
-                        "SELECT v.channel, CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(r.subsidy_fen) AS BIGINT) AS subsidy
+                        "SELECT v.channel, CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(r.discount_fen) AS BIGINT) AS subsidy
                          FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id
                          WHERE r.campaign_id = $1 AND r.redeemed_at_ms >= $2 AND r.redeemed_at_ms < $3 GROUP BY v.channel",
                     )
@@ -151,9 +151,9 @@ macro_rules! impl_channel_store {
                     .await
                     .map_err(err)?;
                     let paid = sqlx::query(
-                        "SELECT o.partner_id, CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(o.discount_fen) AS BIGINT) AS discount
-                         FROM partner_orders o JOIN vouchers v ON v.id = o.voucher_id
-                         WHERE v.campaign_id = $1 AND o.status = 'confirmed' AND o.done_at_ms >= $2 AND o.done_at_ms < $3
+                        "SELECT o.partner_id, CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(r.discount_fen) AS BIGINT) AS discount
+                         FROM redemptions r JOIN partner_orders o ON o.redemption_id = r.id
+                         WHERE r.campaign_id = $1 AND r.redeemed_at_ms >= $2 AND r.redeemed_at_ms < $3
                          GROUP BY o.partner_id",
                     )
                     .bind(campaign.as_uuid())

@@ -417,7 +417,7 @@ async fn the_daily_report_matches_the_raw_events_and_a_stored_day_never_changes(
             calamine::Xlsx::new(std::io::Cursor::new(xlsx)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             wb.sheet_names(),
-            ["汇总", "行业", "区县", "商户规模", "明细", "趋势", "分析", "投诉", "熔断", "风控", "图表"]
+            ["汇总", "行业", "区县", "商户规模", "明细", "趋势", "分析", "投诉", "熔断", "风控", "渠道", "图表"]
                 .map(String::from)
                 .to_vec()
         );
