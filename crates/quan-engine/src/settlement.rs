@@ -131,6 +131,8 @@ impl Engine {
             }
         }
         let new = self.store().record_settlements(&rows, &transfers).await?;
+        // Partners may fetch the day's bill now.
+        self.settlement_ready_events(day).await?;
         let all = self.payout_lines(day).await?;
         let statements = self.statements(day, &all).await?;
         tracing::info!(%day, new = new.len(), rows = all.len(), "settlement run");

@@ -77,7 +77,8 @@ pub trait WebhookStore: Send + Sync {
     /// Sets (or replaces) a partner's endpoint, active.
     async fn set_webhook_endpoint(&self, e: &WebhookEndpoint) -> Result<(), StoreError>;
     async fn webhook_endpoint(&self, partner: uuid::Uuid) -> Result<Option<WebhookEndpoint>, StoreError>;
-    /// Writes an event on its own (a test event).
+    /// Writes an event on its own (a test event, a settlement's); one whose
+    /// id is stored already is not written again.
     async fn add_webhook_event(&self, e: &NewEvent) -> Result<(), StoreError>;
     /// Claims up to `limit` due events of active partners with active
     /// endpoints, each the earliest pending of its subject, until

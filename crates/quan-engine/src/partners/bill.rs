@@ -35,4 +35,34 @@ impl Engine {
         }
         Ok(out)
     }
+
+    /// After a day's settlement: a `settlement.ready` event to each partner
+    /// with orders in that day's bill (fetch it now). Its id is the
+    /// partner's and the day's, so a settlement run again writes none twice.
+    pub(crate) async fn settlement_ready_events(&self, day: NaiveDate) -> Result<u32, quan_store::StoreError> {
+        use sha2::Digest;
+        let (from, until) = BusinessDay::from_date(day).bounds(self.config().business_day_cutoff);
+        let mut written = 0;
+        for p in self.store().partners().await? {
+            let orders = self.store().partner_bill(p.id, from, until).await?;
+            if orders.is_empty() {
+                continue;
+            }
+            let discount: i64 = orders.iter().map(|o| o.discount.as_i64()).sum();
+            let data = serde_json::json!({
+                "business_day": day.to_string(),
+                "orders": orders.len(),
+                "discount_fen": discount,
+                "bill": format!("/partner/v1/bills/{day}"),
+            });
+            let mut e = self.partner_event(p.id, "settlement.ready", &format!("bill:{day}"), data);
+            let mark = sha2::Sha256::digest(format!("settlement.ready:{}:{day}", p.id).as_bytes());
+            let mut id = [0u8; 16];
+            id.copy_from_slice(&mark[..16]);
+            e.id = uuid::Builder::from_custom_bytes(id).into_uuid();
+            self.store().add_webhook_event(&e).await?;
+            written += 1;
+        }
+        Ok(written)
+    }
 }

@@ -46,7 +46,7 @@ macro_rules! impl_webhook_store {
             pub(crate) async fn insert_in_tx(tx: &mut Tx<'_>, e: &NewEvent) -> Result<(), StoreError> {
                 sqlx::query(
                     "INSERT INTO webhook_events (id, partner_id, type, subject, payload, created_at_ms, status, next_attempt_ms)
-                     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $6)",
+                     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $6) ON CONFLICT (id) DO NOTHING",
                 )
                 .bind(e.id)
                 .bind(e.partner_id)

@@ -126,6 +126,24 @@ async fn refunds(app: TestApp) {
         (Some("P3"), Some(1_500), true),
         "{d}"
     );
+
+    // The day settled: the bank is told its bill is ready, once however often the run is made.
+    at(&app, "2026-12-06T01:00:00+08:00");
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default();
+    for _ in 0..2 {
+        app.engine.settle(day).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let (_, events) = call(&app, &bank, "GET", "/partner/v1/webhooks/events", None).await;
+    let ready: Vec<&serde_json::Value> =
+        events.as_array().into_iter().flatten().filter(|e| e["type"] == "settlement.ready").collect();
+    assert_eq!(ready.len(), 1, "{events}");
+    let d = &ready[0]["payload"]["data"];
+    assert_eq!(
+        (d["business_day"].as_str(), d["orders"].as_i64()),
+        (Some("2026-12-05"), Some(2)),
+        "P1 and P3; P2 was reversed: {d}"
+    );
+    let (_, official) = app.staff("refunds.official2", quan_domain::Role::Official, "4205").await;
     let (_, a) = app.get(&format!("/api/v1/campaigns/{cid}/audit"), Some(&official)).await;
     assert_eq!(a["clean"], true, "{a}");
 }
