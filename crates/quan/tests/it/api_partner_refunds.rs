@@ -43,7 +43,7 @@ async fn refunds(app: TestApp) {
     let s = shop(&app, 1, "catering").await;
     at(&app, "2026-12-05T10:00:01+08:00");
     let (resident, vouchers) = claims(&app, &batch, "13800000001", 3).await;
-    let (official, bank) = register(&app, "宜昌银行", &["checkout"]).await;
+    let (_, bank) = register(&app, "宜昌银行", &["checkout"]).await;
     paid(&app, &bank, &resident, &vouchers[0], &s.id, "P1").await;
     app.clock.advance(chrono::Duration::minutes(30));
     let refund = |no: &str, amount: i64| json!({"out_refund_no": no, "amount_fen": amount});
