@@ -47,22 +47,17 @@ impl Engine {
     /// Every channel's share of a batch's stock. Staff who may read the campaign.
     pub async fn channel_shares(&self, actor: &Actor, id: BatchId) -> Result<Vec<ChannelShare>, CampaignError> {
         let _ = self.get_batch(actor, id).await?;
-        let names: std::collections::HashMap<String, String> =
-            self.store().partners().await?.into_iter().map(|p| (p.id.to_string(), p.name)).collect();
+        let names = self.channel_names().await?;
         let mut out: Vec<ChannelShare> = self
             .store()
             .channel_stock(id)
             .await?
             .into_iter()
             .map(|s| {
-                let own = s.channel.is_empty();
+                let (channel, channel_name) = names.label(s.channel);
                 ChannelShare {
-                    channel_name: if own {
-                        "quan H5".into()
-                    } else {
-                        names.get(&s.channel).cloned().unwrap_or_else(|| s.channel.clone())
-                    },
-                    channel: if own { OWN_CHANNEL.into() } else { s.channel },
+                    channel,
+                    channel_name,
                     kind_code: s.kind_code,
                     remaining: s.remaining,
                     claimed: s.claimed,
@@ -126,6 +121,11 @@ impl Engine {
         self.channel_shares(actor, id).await
     }
 
+    /// The partners' names, to label stored channels with.
+    pub(crate) async fn channel_names(&self) -> Result<ChannelNames, StoreError> {
+        Ok(ChannelNames(self.store().partners().await?.into_iter().map(|p| (p.id.to_string(), p.name)).collect()))
+    }
+
     /// The stored channel for a name: `""` for `h5`, else a partner's id.
     async fn channel_of(&self, name: &str, field: &str) -> Result<String, CampaignError> {
         if name == OWN_CHANNEL {
@@ -138,5 +138,20 @@ impl Engine {
             Err(StoreError::NotFound) => Err(unknown()),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// Partners' names by id, to label stored channels.
+pub(crate) struct ChannelNames(std::collections::HashMap<String, String>);
+
+impl ChannelNames {
+    /// A stored channel (`""` quan's own, else a partner's id) as shown:
+    /// (`h5` or the id, `quan H5` or the partner's name).
+    pub(crate) fn label(&self, stored: String) -> (String, String) {
+        if stored.is_empty() {
+            return (OWN_CHANNEL.into(), "quan H5".into());
+        }
+        let name = self.0.get(&stored).cloned().unwrap_or_else(|| stored.clone());
+        (stored, name)
     }
 }

@@ -39,19 +39,14 @@ impl Engine {
         to: DateTime<Utc>,
     ) -> Result<Vec<ChannelLine>, StoreError> {
         let figures = self.store().channel_figures(id, from.timestamp_millis(), to.timestamp_millis()).await?;
-        let names: std::collections::HashMap<String, String> =
-            self.store().partners().await?.into_iter().map(|p| (p.id.to_string(), p.name)).collect();
+        let names = self.channel_names().await?;
         let mut out: Vec<ChannelLine> = figures
             .into_iter()
             .map(|f| {
-                let own = f.channel.is_empty();
+                let (channel, channel_name) = names.label(f.channel);
                 ChannelLine {
-                    channel_name: if own {
-                        "quan H5".into()
-                    } else {
-                        names.get(&f.channel).cloned().unwrap_or_else(|| f.channel.clone())
-                    },
-                    channel: if own { crate::claims::OWN_CHANNEL.into() } else { f.channel },
+                    channel,
+                    channel_name,
                     claims_day: f.claims_day,
                     claims: f.claims,
                     issued_face_fen: f.face_fen,
