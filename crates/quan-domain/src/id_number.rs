@@ -45,6 +45,11 @@ impl DivisionTable {
         self.codes.len()
     }
 
+    /// The lowest code starting with `prefix` (a region's first county).
+    pub fn first_within(&self, prefix: &str) -> Option<&str> {
+        self.codes.iter().filter(|c| c.starts_with(prefix)).min().map(String::as_str)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.codes.is_empty()
     }
@@ -182,6 +187,14 @@ mod tests {
 
     fn with_check(body: &str) -> String {
         format!("{body}{}", check_char(body.as_bytes()).unwrap_or('?'))
+    }
+
+    #[test]
+    fn a_regions_first_county_is_its_lowest_code_and_none_outside_the_table() {
+        let t = table();
+        assert_eq!(t.first_within("4205"), Some("420502"));
+        assert_eq!(t.first_within("11"), Some("110105"));
+        assert_eq!(t.first_within("31"), None);
     }
 
     #[test]

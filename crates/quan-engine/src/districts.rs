@@ -275,6 +275,11 @@ impl Engine {
         self.inner.districts.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// Uses another engine's index (the partner sandbox uses the live one's).
+    pub(crate) fn set_district_index(&self, index: Arc<DistrictIndex>) {
+        *self.inner.districts.write().unwrap_or_else(|p| p.into_inner()) = index;
+    }
+
     /// Rebuilds the index from the store; returns the number of districts.
     pub async fn reload_districts(&self) -> Result<usize, DistrictError> {
         let rows = self.store().districts().await?;

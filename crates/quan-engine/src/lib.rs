@@ -141,6 +141,10 @@ pub struct EngineConfig {
     /// own certificate authority).
     #[serde(skip)]
     pub webhooks_roots_pem: Option<String>,
+    /// This engine is the partner sandbox: test partners' calls, over a
+    /// store of its own (`Engine::attach_sandbox`).
+    #[serde(skip)]
+    pub sandbox: bool,
 }
 
 impl Default for EngineConfig {
@@ -170,6 +174,7 @@ impl Default for EngineConfig {
             analysis: risk::analysis::AnalysisConfig::default(),
             webhooks_allow_private: false,
             webhooks_roots_pem: None,
+            sandbox: false,
         }
     }
 }
@@ -211,6 +216,7 @@ struct Inner {
     verifier: std::sync::RwLock<Arc<dyn risk::real_name::IdentityVerifier>>,
     partners: partners::PartnerMemory,
     partner_batches: partners::Batches,
+    sandbox: partners::SandboxSlot,
 }
 
 /// What the engine is built from.
@@ -289,6 +295,7 @@ impl Engine {
                     partners::webhook_client(allow_private, roots.as_deref()),
                 ),
                 partner_batches: partners::Batches::default(),
+                sandbox: partners::SandboxSlot::default(),
             }),
         }
     }

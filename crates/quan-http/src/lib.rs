@@ -162,6 +162,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::partner::router())
         .merge(routes::partner_bindings::router())
         .merge(routes::partner_refunds::router())
+        .merge(routes::partner_sandbox::router())
         .merge(routes::partner_claims::router())
         .merge(routes::channels::router())
 }

@@ -30,15 +30,19 @@ quan_store::impl_sql_store!(
 );
 
 /// Limits of the connection pool.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PgOptions {
     pub pool_connections_max: u32,
     pub connect_timeout_ms: u64,
+    /// A schema of its own (created when missing) instead of the
+    /// database's default: the partner sandbox's data beside the live data,
+    /// never mixed with it.
+    pub schema: Option<String>,
 }
 
 impl Default for PgOptions {
     fn default() -> Self {
-        PgOptions { pool_connections_max: 16, connect_timeout_ms: 5_000 }
+        PgOptions { pool_connections_max: 16, connect_timeout_ms: 5_000, schema: None }
     }
 }
 
@@ -67,7 +71,10 @@ impl PgStore {
     }
 
     async fn open_migrating(url: &str, opts: PgOptions, migrations: &[Migration]) -> Result<PgStore, StoreError> {
-        let connect = PgConnectOptions::from_str(url).map_err(StoreError::other)?.application_name("quan");
+        let mut connect = PgConnectOptions::from_str(url).map_err(StoreError::other)?.application_name("quan");
+        if let Some(schema) = &opts.schema {
+            connect = in_schema(connect, schema, opts.connect_timeout_ms).await?;
+        }
         let pool = PgPoolOptions::new()
             .max_connections(opts.pool_connections_max)
             .acquire_timeout(Duration::from_millis(opts.connect_timeout_ms))
@@ -110,6 +117,35 @@ impl PgStore {
         self.batch_pool.close().await;
         self.pool.close().await;
     }
+}
+
+/// Connection options whose statements read and write `schema` only
+/// (created when missing); its name is letters, digits and `_`.
+async fn in_schema(connect: PgConnectOptions, schema: &str, timeout_ms: u64) -> Result<PgConnectOptions, StoreError> {
+    let plain = !schema.is_empty() && schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !plain {
+        return Err(StoreError::message(format!("schema name `{schema}` is not lower-case letters, digits and _")));
+    }
+    let once = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_millis(timeout_ms))
+        .connect_with(connect.clone())
+        .await
+        .map_err(StoreError::other)?;
+    let create = format!("CREATE SCHEMA IF NOT EXISTS {schema}");
+    // Two nodes starting at once may both create it: the loser's error is no error.
+    if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(create)).execute(&once).await {
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)")
+            .bind(schema)
+            .fetch_one(&once)
+            .await
+            .map_err(StoreError::other)?;
+        if !exists {
+            return Err(StoreError::other(e));
+        }
+    }
+    once.close().await;
+    Ok(connect.options([("search_path", schema)]))
 }
 
 #[async_trait]

@@ -62,6 +62,9 @@ pub struct TestOptions {
     pub webhooks_allow_private: bool,
     /// Roots (PEM) webhook deliveries trust beside the system's.
     pub webhooks_roots_pem: Option<String>,
+    /// A partner sandbox attached, as `quan serve` has: `sandbox.db` beside
+    /// the database, or the `quan_sandbox` schema on PostgreSQL.
+    pub sandbox: bool,
 }
 
 impl Default for TestOptions {
@@ -75,7 +78,25 @@ impl Default for TestOptions {
             cashout: quan_domain::cashout::Rules::default(),
             webhooks_allow_private: false,
             webhooks_roots_pem: None,
+            sandbox: false,
         }
+    }
+}
+
+/// The sandbox's store: `sandbox.db` in the test's folder, or the
+/// `quan_sandbox` schema of its PostgreSQL database.
+async fn sandbox_store(guard: &Guard, pg_url: Option<&str>) -> Arc<dyn Store> {
+    match (guard, pg_url) {
+        (_, Some(url)) => {
+            let opts = PgOptions { schema: Some("quan_sandbox".into()), ..PgOptions::default() };
+            Arc::new(PgStore::open(url, opts).await.unwrap_or_else(|e| panic!("sandbox schema: {e}")))
+        }
+        (Guard::Dir(dir), None) => Arc::new(
+            SqliteStore::open(&dir.path().join("sandbox.db"), SqliteOptions::default())
+                .await
+                .unwrap_or_else(|e| panic!("sandbox: {e}")),
+        ),
+        (Guard::Pg(_), None) => panic!("a PostgreSQL test has its database's URL"),
     }
 }
 
@@ -155,6 +176,9 @@ impl TestApp {
                 ..EngineConfig::default()
             },
         });
+        if opts.sandbox {
+            engine.attach_sandbox(sandbox_store(&guard, database_url.as_deref()).await);
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
         let addr = listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}"));
         let (tx, rx) = oneshot::channel::<()>();
@@ -307,6 +331,9 @@ impl TestApp {
                 ..EngineConfig::default()
             },
         });
+        if self.engine.sandbox().is_some() {
+            engine.attach_sandbox(sandbox_store(&self._guard, Some(&url)).await);
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
         let addr = listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}"));
         let (tx, rx) = oneshot::channel::<()>();

@@ -56,6 +56,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
         let opts = PgOptions {
             pool_connections_max: config.database.pool_connections_max,
             connect_timeout_ms: config.database.connect_timeout_ms,
+            schema: None,
         };
         Arc::new(PgStore::open(url, opts).await.with_context(|| format!("cannot open the database ({what})"))?)
     } else if url.starts_with("sqlite:") {
@@ -68,6 +69,32 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
         bail!("database.url must start with postgres://, postgresql:// or sqlite: (got `{what}`)");
     };
     Ok(store)
+}
+
+/// The partner sandbox's store (test partners' data, apart from the live
+/// data): `sandbox.db` in the data folder beside SQLite's `quan.db`, the
+/// `quan_sandbox` schema of the same PostgreSQL database.
+pub async fn open_sandbox_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let url = config.database.url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let opts = PgOptions {
+            pool_connections_max: (config.database.pool_connections_max / 4).max(2),
+            connect_timeout_ms: config.database.connect_timeout_ms,
+            schema: Some("quan_sandbox".into()),
+        };
+        let what = describe_database(config);
+        return Ok(Arc::new(
+            PgStore::open(url, opts).await.with_context(|| format!("cannot open the sandbox schema ({what})"))?,
+        ));
+    }
+    ensure_data_dir(&config.data_dir)?;
+    let path = config.data_dir.join("sandbox.db");
+    let opts = SqliteOptions { pool_connections_max: 2, ..SqliteOptions::default() };
+    Ok(Arc::new(
+        SqliteStore::open(&path, opts)
+            .await
+            .with_context(|| format!("cannot open the sandbox at {}", path.display()))?,
+    ))
 }
 
 /// Creates the data folder (0700: it holds the database and its key) if it is missing.

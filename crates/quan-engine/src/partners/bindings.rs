@@ -37,7 +37,7 @@ fn resident(actor: &Actor) -> Result<ResidentId, CheckoutError> {
     }
 }
 
-fn code_hash(partner: uuid::Uuid, code: &str) -> Vec<u8> {
+pub(super) fn code_hash(partner: uuid::Uuid, code: &str) -> Vec<u8> {
     sha2::Sha256::digest(format!("{partner}:{}", code.trim()).as_bytes()).to_vec()
 }
 
@@ -46,7 +46,8 @@ impl Engine {
     pub async fn new_binding_code(&self, actor: &Actor, partner: uuid::Uuid) -> Result<BindingCode, CheckoutError> {
         let me = resident(actor)?;
         match self.store().partner(partner).await {
-            Ok(p) if p.status == PartnerStatus::Active => {}
+            // Test partners live in the sandbox, with test residents only.
+            Ok(p) if p.status == PartnerStatus::Active && p.mode == quan_domain::partner::Mode::Live => {}
             Ok(_) | Err(StoreError::NotFound) => return Err(CheckoutError::PartnerNotFound),
             Err(e) => return Err(e.into()),
         }

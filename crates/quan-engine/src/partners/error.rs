@@ -79,6 +79,8 @@ pub enum PartnerAuthError {
     Suspended(String),
     #[error("this partner may not call this: it lacks the scope `{}`", .0.as_str())]
     ScopeMissing(Scope),
+    #[error("the test partners' sandbox is not ready: {0}")]
+    Sandbox(String),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -88,6 +90,7 @@ impl Rejection for PartnerAuthError {
         match self {
             PartnerAuthError::Refused(_) | PartnerAuthError::NonceReused => Status::Unauthorized,
             PartnerAuthError::Suspended(_) | PartnerAuthError::ScopeMissing(_) => Status::Forbidden,
+            PartnerAuthError::Sandbox(_) => Status::Unavailable,
             PartnerAuthError::Store(_) => Status::Internal,
         }
     }
@@ -97,6 +100,7 @@ impl Rejection for PartnerAuthError {
             PartnerAuthError::NonceReused => "nonce_reused",
             PartnerAuthError::Suspended(_) => "partner_suspended",
             PartnerAuthError::ScopeMissing(_) => "scope_missing",
+            PartnerAuthError::Sandbox(_) => "sandbox_unavailable",
             PartnerAuthError::Store(_) => "internal",
         }
     }
@@ -122,9 +126,7 @@ pub enum CheckoutError {
     LockLost,
     #[error("the voucher now takes {now} off this order, not the {locked} it was locked with; reverse and quote again")]
     QuoteChanged { locked: quan_domain::Fen, now: quan_domain::Fen },
-    #[error(
-        "a test partner sees test data only, and this deployment has no test vouchers yet: run a test deployment and register a live partner there"
-    )]
+    #[error("a test partner sees test data only: its calls go to the sandbox, which this server does not run")]
     TestMode,
     #[error("no active partner of this id")]
     PartnerNotFound,

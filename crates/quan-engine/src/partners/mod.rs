@@ -11,6 +11,7 @@ mod checkout;
 mod claims;
 mod error;
 mod refunds;
+mod sandbox;
 mod webhooks;
 
 use base64::Engine as _;
@@ -30,6 +31,8 @@ pub use claims::PartnerClaimInput;
 pub use error::{CheckoutError, PartnerAuthError, PartnerClaimError, PartnerError};
 pub(crate) use refunds::RefundAsk;
 pub use refunds::RefundView;
+pub(crate) use sandbox::SandboxSlot;
+pub use sandbox::{EVENT_TYPES, SandboxError, SandboxKind, SandboxResident, SandboxVoucher, SandboxWorld};
 pub(crate) use webhooks::client as webhook_client;
 pub use webhooks::{DeliveryRound, EndpointSet};
 
@@ -215,7 +218,12 @@ impl Engine {
     }
 
     async fn with_webhook(&self, mut v: PartnerView) -> Result<PartnerView, PartnerError> {
-        v.webhook = self.store().webhook_endpoint(v.id).await?.map(|w| WebhookView {
+        // A test partner's endpoint is the sandbox's.
+        let store = match self.sandbox() {
+            Some(s) if v.mode == Mode::Test.as_str() => s.store(),
+            _ => self.store(),
+        };
+        v.webhook = store.webhook_endpoint(v.id).await?.map(|w| WebhookView {
             url: w.url,
             status: w.status,
             status_reason: w.status_reason,
@@ -281,6 +289,13 @@ impl Engine {
         let status = if suspended { PartnerStatus::Suspended } else { PartnerStatus::Active };
         self.store().set_partner_status(id, status, reason, user.id, self.now()).await?;
         self.forget_partner(id);
+        // A test partner's copy in the sandbox: its webhooks stop there too.
+        if let Some(s) = self.sandbox() {
+            match s.store().set_partner_status(id, status, reason, user.id, self.now()).await {
+                Ok(()) | Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         tracing::warn!(partner_id = %id, status = status.as_str(), by = %user.id, "partner status changed");
         Ok(PartnerView::of(&self.store().partner(id).await?))
     }

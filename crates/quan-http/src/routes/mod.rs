@@ -20,6 +20,7 @@ pub mod partner;
 pub mod partner_bindings;
 pub mod partner_claims;
 pub mod partner_refunds;
+pub mod partner_sandbox;
 pub mod partners;
 pub mod redemptions;
 pub mod reports;

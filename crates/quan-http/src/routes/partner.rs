@@ -69,6 +69,20 @@ pub(crate) async fn sign_answers(State(state): State<AppState>, req: Request, ne
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
+/// A partner whose signed request was checked, and the engine that answers
+/// it: the sandbox's for a test partner, the live one otherwise.
+pub(crate) struct Caller {
+    pub(crate) engine: quan_engine::Engine,
+    pub(crate) partner: Arc<Authed>,
+}
+
+impl std::ops::Deref for Caller {
+    type Target = Authed;
+    fn deref(&self) -> &Authed {
+        &self.partner
+    }
+}
+
 /// Checks the request's signature for `scope`; the partner it comes from.
 pub(crate) async fn signed(
     state: &AppState,
@@ -77,10 +91,12 @@ pub(crate) async fn signed(
     headers: &HeaderMap,
     body: &[u8],
     scope: Scope,
-) -> ApiResult<Arc<Authed>> {
+) -> ApiResult<Caller> {
     let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    Ok(state.engine.authenticate_partner(auth, method.as_str(), path, body, scope).await?)
+    let partner = state.engine.authenticate_partner(auth, method.as_str(), path, body, scope).await?;
+    let engine = state.engine.for_partner(&partner).await?;
+    Ok(Caller { engine, partner })
 }
 
 /// One line of the order.
@@ -153,7 +169,7 @@ struct ConfirmBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ReverseBody {}
+pub(crate) struct ReverseBody {}
 
 /// What the voucher takes off the order.
 #[derive(Debug, Serialize, ToSchema)]
@@ -249,14 +265,16 @@ pub(crate) async fn post<B, F, Fut, T>(
 ) -> ApiResult<Response>
 where
     B: serde::de::DeserializeOwned,
-    F: FnOnce(Arc<Authed>, B) -> Fut,
+    F: FnOnce(Caller, B) -> Fut,
     Fut: std::future::Future<Output = ApiResult<(StatusCode, Json<T>)>>,
     T: Serialize,
 {
-    let partner = signed(state, method, uri, headers, body, scope).await?;
+    let caller = signed(state, method, uri, headers, body, scope).await?;
     let b: B = parse_json(body)?;
-    let key_scope = format!("partner:{}", partner.partner.id);
-    idempotent(state, &key_scope, uri.path(), headers, body, || work(partner, b)).await
+    let key_scope = format!("partner:{}", caller.partner.partner.id);
+    // A test partner's answers are kept in the sandbox too.
+    let keeper = AppState { engine: caller.engine.clone(), ..state.clone() };
+    idempotent(&keeper, &key_scope, uri.path(), headers, body, || work(caller, b)).await
 }
 
 /// What the resident's voucher takes off an order; locks nothing. Scope: checkout.
@@ -274,9 +292,9 @@ async fn checkout_quote(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let engine = state.engine.clone();
     post(&state, (&method, &uri, &headers), &body, Scope::Checkout, |p, b: QuoteBody| async move {
-        let q = engine
+        let q = p
+            .engine
             .partner_quote(&p, input(VoucherBy::Code(b.voucher_code), b.merchant_id, b.till_id, b.amount_fen, b.items))
             .await?;
         Ok((StatusCode::OK, Json(QuoteDoc::from(q))))
@@ -300,7 +318,6 @@ async fn checkout_lock(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let engine = state.engine.clone();
     post(&state, (&method, &uri, &headers), &body, Scope::Checkout, |p, b: LockBody| async move {
         let voucher = match (b.voucher_code, b.resident_openid, b.voucher_id) {
             (Some(code), None, None) => VoucherBy::Code(code),
@@ -313,7 +330,7 @@ async fn checkout_lock(
             }
         };
         let i = input(voucher, b.merchant_id, b.till_id, b.amount_fen, b.items);
-        let o = engine.partner_lock(&p, &b.out_trade_no, i, b.lock_seconds).await?;
+        let o = p.engine.partner_lock(&p, &b.out_trade_no, i, b.lock_seconds).await?;
         Ok((StatusCode::OK, Json(OrderDoc::from(o))))
     })
     .await
@@ -336,9 +353,8 @@ async fn checkout_confirm(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let engine = state.engine.clone();
     post(&state, (&method, &uri, &headers), &body, Scope::Checkout, |p, b: ConfirmBody| async move {
-        let o = engine.partner_confirm(&p, &no, &b.transaction_id).await?;
+        let o = p.engine.partner_confirm(&p, &no, &b.transaction_id).await?;
         Ok((StatusCode::OK, Json(OrderDoc::from(o))))
     })
     .await
@@ -358,9 +374,8 @@ async fn checkout_reverse(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let engine = state.engine.clone();
     post(&state, (&method, &uri, &headers), &body, Scope::Checkout, |p, _: ReverseBody| async move {
-        let o = engine.partner_reverse(&p, &no).await?;
+        let o = p.engine.partner_reverse(&p, &no).await?;
         Ok((StatusCode::OK, Json(OrderDoc::from(o))))
     })
     .await
@@ -379,7 +394,7 @@ async fn checkout_lookup(
     headers: HeaderMap,
 ) -> ApiResult<Json<OrderDoc>> {
     let p = signed(&state, &method, &uri, &headers, b"", Scope::Checkout).await?;
-    Ok(Json(state.engine.partner_lookup(&p, &no).await?.into()))
+    Ok(Json(p.engine.partner_lookup(&p, &no).await?.into()))
 }
 
 /// The platform's public key, which signs every answer.
@@ -432,9 +447,8 @@ async fn set_endpoint(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let engine = state.engine.clone();
     post(&state, (&method, &uri, &headers), &body, Scope::Checkout, |p, b: EndpointBody| async move {
-        let set = engine.set_webhook_endpoint(&p, &b.url).await?;
+        let set = p.engine.set_webhook_endpoint(&p, &b.url).await?;
         Ok((StatusCode::OK, Json(EndpointDoc { url: set.url, secret: set.secret })))
     })
     .await
@@ -443,7 +457,7 @@ async fn set_endpoint(
 /// An event just written.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FiredDoc {
-    event_id: Uuid,
+    pub(crate) event_id: Uuid,
 }
 
 /// Writes a `webhook.test` event, delivered like any other. Scope: checkout.
@@ -458,9 +472,8 @@ async fn fire_test_event(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let engine = state.engine.clone();
     post(&state, (&method, &uri, &headers), &body, Scope::Checkout, |p, _: ReverseBody| async move {
-        Ok((StatusCode::ACCEPTED, Json(FiredDoc { event_id: engine.fire_test_event(&p).await? })))
+        Ok((StatusCode::ACCEPTED, Json(FiredDoc { event_id: p.engine.fire_test_event(&p).await? })))
     })
     .await
 }
@@ -494,7 +507,7 @@ async fn webhook_events(
     headers: HeaderMap,
 ) -> ApiResult<Json<Vec<EventDoc>>> {
     let p = signed(&state, &method, &uri, &headers, b"", Scope::Checkout).await?;
-    let list = state.engine.partner_webhook_events(&p).await?;
+    let list = p.engine.partner_webhook_events(&p).await?;
     Ok(Json(
         list.into_iter()
             .map(|e| EventDoc {
@@ -531,7 +544,7 @@ async fn partner_bill(
 ) -> ApiResult<Response> {
     let p = signed(&state, &method, &uri, &headers, b"", Scope::Bill).await?;
     let day = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| ApiError::not_found())?;
-    let csv = state.engine.partner_bill(&p, day).await?;
+    let csv = p.engine.partner_bill(&p, day).await?;
     let name = format!("attachment; filename=\"bill-{day}.csv\"");
     let mut r = (StatusCode::OK, csv).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));

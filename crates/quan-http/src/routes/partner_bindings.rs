@@ -131,9 +131,8 @@ async fn redeem_binding_code(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let engine = state.engine.clone();
     post(&state, (&method, &uri, &headers), &body, Scope::Checkout, |p, b: RedeemBody| async move {
-        let resident_openid = engine.bind_with_code(&p, &b.binding_code).await?;
+        let resident_openid = p.engine.bind_with_code(&p, &b.binding_code).await?;
         Ok((StatusCode::OK, Json(BoundDoc { resident_openid })))
     })
     .await
@@ -173,10 +172,10 @@ async fn resident_quotes(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let engine = state.engine.clone();
     post(&state, (&method, &uri, &headers), &body, Scope::Checkout, |p, b: ResidentQuoteBody| async move {
         let by = VoucherBy::Code(String::new());
-        let list = engine
+        let list = p
+            .engine
             .partner_quote_bound(&p, &b.resident_openid, input(by, b.merchant_id, b.till_id, b.amount_fen, b.items))
             .await?;
         Ok((StatusCode::OK, Json(ResidentQuotesDoc { vouchers: list.into_iter().map(Into::into).collect() })))

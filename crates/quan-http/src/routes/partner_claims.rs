@@ -110,7 +110,6 @@ async fn partner_claim(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let engine = state.engine.clone();
     post(&state, (&method, &uri, &headers), &body, Scope::Claim, |p, b: ClaimBody| async move {
         let input = PartnerClaimInput {
             resident_openid: b.resident_openid.clone(),
@@ -119,7 +118,7 @@ async fn partner_claim(
             out_request_no: b.out_request_no.clone(),
             position: position(b.lat, b.lng, b.crs.as_deref(), b.accuracy_m)?,
         };
-        let c = engine.partner_claim(&p, input).await?;
+        let c = p.engine.partner_claim(&p, input).await?;
         Ok((StatusCode::CREATED, Json(doc(c, &b))))
     })
     .await

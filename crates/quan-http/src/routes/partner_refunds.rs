@@ -88,9 +88,8 @@ async fn refund_order(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let engine = state.engine.clone();
     post(&state, (&method, &uri, &headers), &body, Scope::Checkout, |p, b: RefundBody| async move {
-        let r = engine.partner_refund(&p, &no, &b.out_refund_no, Fen::new(b.amount_fen)).await?;
+        let r = p.engine.partner_refund(&p, &no, &b.out_refund_no, Fen::new(b.amount_fen)).await?;
         Ok((StatusCode::OK, Json(RefundDoc::from(r))))
     })
     .await
@@ -110,5 +109,5 @@ async fn refund_lookup(
     headers: HeaderMap,
 ) -> ApiResult<Json<RefundDoc>> {
     let p = signed(&state, &method, &uri, &headers, b"", Scope::Checkout).await?;
-    Ok(Json(state.engine.partner_refund_lookup(&p, &no).await?.into()))
+    Ok(Json(p.engine.partner_refund_lookup(&p, &no).await?.into()))
 }

@@ -13,6 +13,8 @@ pub const SETTLE_EVERY_TICKS: u64 = 10;
 
 pub async fn run(config: &Config) -> anyhow::Result<()> {
     let engine = setup::engine(config).await?;
+    // Test partners' calls go to the sandbox, a store of its own.
+    engine.attach_sandbox(setup::open_sandbox_store(config).await?);
     let http = http_config(config)?;
     load_memory(&engine).await;
     engine.follow_sessions_in_background();
@@ -119,6 +121,11 @@ impl Jobs {
             tick.tick().await;
             if let Err(e) = self.engine.expire_all().await {
                 tracing::error!(error = %e, "the expiry job failed; it runs again in a minute");
+            }
+            if let Some(s) = self.engine.sandbox()
+                && let Err(e) = s.expire_all().await
+            {
+                tracing::error!(error = %e, "the sandbox's expiry job failed; it runs again in a minute");
             }
             if let Err(e) = self.engine.delete_expired_sessions().await {
                 tracing::error!(error = %e, "deleting expired sessions failed; it runs again in a minute");

@@ -93,9 +93,14 @@ async fn raw_call(
 
 /// An official registers a bank: (official's token, the bank).
 pub(crate) async fn register(app: &TestApp, name: &str, scopes: &[&str]) -> (String, Bank) {
+    register_in(app, name, scopes, "live").await
+}
+
+/// Registers a partner in `mode` (`live` or `test`): (the official's token, the partner).
+pub(crate) async fn register_in(app: &TestApp, name: &str, scopes: &[&str], mode: &str) -> (String, Bank) {
     let n = NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let (_, official) = app.staff(&format!("partners{n}.official"), Role::Official, "4205").await;
-    let body = json!({"name": name, "kind": "bank", "mode": "live", "scopes": scopes, "key": {"scheme": "hmac"}});
+    let body = json!({"name": name, "kind": "bank", "mode": mode, "scopes": scopes, "key": {"scheme": "hmac"}});
     let (status, created) = app.post("/api/v1/partners", Some(&official), &body).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let secret = created["key"]["secret"].as_str().unwrap_or_default().to_owned();

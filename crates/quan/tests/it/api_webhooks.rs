@@ -24,13 +24,13 @@ use crate::api_risk_cases::{campaign, claims};
 
 /// What the receiver got and how it answers.
 #[derive(Default)]
-struct Receiver {
+pub(crate) struct Receiver {
     got: Vec<Value>,
     /// Answers for bodies containing the key, in turn (then 200).
     script: HashMap<String, Vec<u16>>,
 }
 
-type Shared = Arc<Mutex<Receiver>>;
+pub(crate) type Shared = Arc<Mutex<Receiver>>;
 
 async fn hook(State(r): State<Shared>, headers: HeaderMap, body: String) -> (Http, HeaderMap) {
     let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
@@ -50,7 +50,7 @@ async fn hook(State(r): State<Shared>, headers: HeaderMap, body: String) -> (Htt
     (Http::from_u16(status).unwrap_or(Http::OK), out)
 }
 
-async fn receiver() -> (String, Shared) {
+pub(crate) async fn receiver() -> (String, Shared) {
     let shared: Shared = Arc::default();
     let app = axum::Router::new().route("/hooks", axum::routing::post(hook)).with_state(shared.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
@@ -59,7 +59,7 @@ async fn receiver() -> (String, Shared) {
     (format!("http://{addr}/hooks"), shared)
 }
 
-fn got(r: &Shared) -> Vec<Value> {
+pub(crate) fn got(r: &Shared) -> Vec<Value> {
     r.lock().unwrap_or_else(|p| p.into_inner()).got.clone()
 }
 

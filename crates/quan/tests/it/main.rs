@@ -15,6 +15,7 @@ mod api_ops;
 mod api_partner;
 mod api_partner_claims;
 mod api_partner_refunds;
+mod api_partner_sandbox;
 mod api_redemptions;
 mod api_regions;
 mod api_residents;
