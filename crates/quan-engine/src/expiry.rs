@@ -64,7 +64,21 @@ impl Engine {
                     reference: format!("expiry:{}:{}", b.id, k.kind.code),
                     at: now,
                 };
-                let (n, face) = self.store().expire_vouchers(b.id, &k.kind.code, before, &release, rollover_to).await?;
+                // Partners holding the resident's binding are told, in the same transaction.
+                let tell = |x: &quan_store::ExpiredBound| {
+                    let data = serde_json::json!({
+                        "resident_openid": x.openid,
+                        "voucher_id": x.voucher_id,
+                        "campaign_id": id,
+                        "batch_id": b.id,
+                        "kind_code": k.kind.code,
+                        "face_fen": x.face.as_i64(),
+                        "expired_at": now,
+                    });
+                    self.partner_event(x.partner_id, "voucher.expired", &x.voucher_id.to_string(), data)
+                };
+                let (n, face) =
+                    self.store().expire_vouchers(b.id, &k.kind.code, before, &release, rollover_to, &tell).await?;
                 out.vouchers += n;
                 out.released += i128::from(face.as_i64());
             }

@@ -66,4 +66,6 @@ pub use traits::{
     IdempotencyStore, LedgerStore, MerchantAlikeStore, MerchantStore, OtpStore, RedemptionStore, ReportStore,
     ResidentStore, SessionStore, SettlementStore, Store, TransferSearchStore, UserStore,
 };
-pub use webhook_traits::{AttemptOutcome, NewEvent, WebhookEndpoint, WebhookEvent, WebhookStore};
+pub use webhook_traits::{
+    AttemptOutcome, ExpiredBound, NewEvent, TellExpired, WebhookEndpoint, WebhookEvent, WebhookStore,
+};

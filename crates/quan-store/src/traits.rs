@@ -435,8 +435,10 @@ pub trait RedemptionStore: Send + Sync {
     /// `claimed_before` as `expired` and posts `release` for exactly their face
     /// value (its amount is replaced by that sum; nothing is posted for none),
     /// in one transaction; with `rollover_to`, as many units of stock of the
-    /// same kind are added to that batch in the same transaction. Returns how
-    /// many expired and their face value.
+    /// same kind are added to that batch in the same transaction; for each
+    /// that a resident bound to an active partner held, the event `tell`
+    /// makes is written in it too. Returns how many expired and their face
+    /// value.
     async fn expire_vouchers(
         &self,
         batch: BatchId,
@@ -444,6 +446,7 @@ pub trait RedemptionStore: Send + Sync {
         claimed_before: DateTime<Utc>,
         release: &Transfer,
         rollover_to: Option<BatchId>,
+        tell: &crate::TellExpired<'_>,
     ) -> Result<(u64, Fen), StoreError>;
     /// Per voucher state of a campaign: how many, and their face value.
     async fn voucher_stats(&self, campaign: CampaignId) -> Result<Vec<(String, u64, i128)>, StoreError>;

@@ -33,6 +33,20 @@ pub struct NewEvent {
     pub at: DateTime<Utc>,
 }
 
+/// A voucher that just expired, held by a resident bound to an active
+/// partner: what its `voucher.expired` event is made from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredBound {
+    pub voucher_id: uuid::Uuid,
+    pub face: quan_domain::Fen,
+    pub partner_id: uuid::Uuid,
+    pub openid: String,
+}
+
+/// Makes the event telling a partner of an expired voucher (the engine's
+/// shape and ids), written in the expiry's transaction.
+pub type TellExpired<'a> = dyn Fn(&ExpiredBound) -> NewEvent + Send + Sync + 'a;
+
 /// An event as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookEvent {

@@ -133,10 +133,11 @@ macro_rules! impl_redemption_store {
                     claimed_before: DateTime<Utc>,
                     release: &Transfer,
                     rollover_to: Option<BatchId>,
+                    tell: &quan_store::TellExpired<'_>,
                 ) -> Result<(u64, Fen), StoreError> {
                     let mut tx = self.pool().begin().await.map_err(err)?;
-                    let faces: Vec<i64> = sqlx::query_scalar(
-                        "UPDATE vouchers SET state = 'expired' WHERE batch_id = $1 AND kind_code = $2 AND state = 'claimed' AND created_at_ms < $3 RETURNING face_fen",
+                    let rows = sqlx::query(
+                        "UPDATE vouchers SET state = 'expired' WHERE batch_id = $1 AND kind_code = $2 AND state = 'claimed' AND created_at_ms < $3 RETURNING id, face_fen",
                     )
                     .bind(batch.as_uuid())
                     .bind(kind_code)
@@ -144,11 +145,20 @@ macro_rules! impl_redemption_store {
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(err)?;
+                    let mut faces = Vec::with_capacity(rows.len());
+                    let mut expired = std::collections::HashSet::with_capacity(rows.len());
+                    for r in &rows {
+                        expired.insert(get::<_, uuid::Uuid>(r, "id")?);
+                        faces.push(get::<_, i64>(r, "face_fen")?);
+                    }
                     let total = Fen::checked_sum(faces.iter().map(|f| Fen::new(*f)))
                         .ok_or_else(|| StoreError::message("expired face value overflows"))?;
                     if total > Fen::ZERO {
                         let t = Transfer { amount: total, ..release.clone() };
                         crate::ledger_sql::post_in_tx(&mut tx, &[t]).await?;
+                    }
+                    if !expired.is_empty() {
+                        crate::webhook_sql::expiry_events_in_tx(&mut tx, (batch, kind_code, claimed_before), &expired, tell).await?;
                     }
                     if let (Some(next), n @ 1..) = (rollover_to, faces.len()) {
                         let added = sqlx::query("UPDATE batch_stock SET remaining = remaining + $3 WHERE batch_id = $1 AND kind_code = $2 AND bucket = 0")

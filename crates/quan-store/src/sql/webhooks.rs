@@ -60,6 +60,44 @@ macro_rules! impl_webhook_store {
                 Ok(())
             }
 
+            /// The events of vouchers of a batch's kind that just expired
+            /// (`expired`) and that residents bound to active partners held.
+            pub(crate) async fn expiry_events_in_tx(
+                tx: &mut Tx<'_>,
+                (batch, kind_code, claimed_before): (quan_domain::BatchId, &str, DateTime<Utc>),
+                expired: &std::collections::HashSet<Uuid>,
+                tell: &quan_store::TellExpired<'_>,
+            ) -> Result<(), StoreError> {
+                let rows = sqlx::query(
+                    "SELECT v.id, v.face_fen, b.partner_id, b.openid FROM partner_bindings b
+                     JOIN partners p ON p.id = b.partner_id
+                     JOIN vouchers v ON v.resident_id = b.resident_id
+                     WHERE b.revoked_at_ms IS NULL AND p.status = 'active'
+                       AND v.batch_id = $1 AND v.kind_code = $2 AND v.state = 'expired' AND v.created_at_ms < $3
+                     ORDER BY v.id, b.partner_id",
+                )
+                .bind(batch.as_uuid())
+                .bind(kind_code)
+                .bind(claimed_before.timestamp_millis())
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(err)?;
+                for r in &rows {
+                    let voucher_id: Uuid = get(r, "id")?;
+                    if !expired.contains(&voucher_id) {
+                        continue;
+                    }
+                    let bound = quan_store::ExpiredBound {
+                        voucher_id,
+                        face: quan_domain::Fen::new(get(r, "face_fen")?),
+                        partner_id: get(r, "partner_id")?,
+                        openid: get(r, "openid")?,
+                    };
+                    insert_in_tx(tx, &tell(&bound)).await?;
+                }
+                Ok(())
+            }
+
             fn event(row: &R) -> Result<WebhookEvent, StoreError> {
                 Ok(WebhookEvent {
                     seq: get(row, "seq")?,

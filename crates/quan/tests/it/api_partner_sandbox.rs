@@ -65,7 +65,7 @@ async fn mint_bound(app: &TestApp, bank: &Bank) -> String {
 
 async fn sandbox(app: TestApp, other_node: Option<TestApp>) {
     at(&app, "2026-12-05T09:00:00+08:00");
-    let (official, bank) = register_in(&app, "沙箱测试银行", &["checkout", "claim", "bill"], "test").await;
+    let (_, bank) = register_in(&app, "沙箱测试银行", &["checkout", "claim", "bill"], "test").await;
     let (_, live) = register(&app, "正式银行", &["checkout"]).await;
     let (status, e) = call(&app, &live, "GET", "/partner/v1/sandbox", None).await;
     assert_eq!((status, error_code(&e)), (StatusCode::FORBIDDEN, "live_mode"), "{e}");
@@ -121,7 +121,8 @@ async fn sandbox(app: TestApp, other_node: Option<TestApp>) {
     assert_eq!(status, StatusCode::NOT_FOUND, "another resident's voucher: {e}");
 
     events(&app, &bank, &rx).await;
-    live_untouched(&app, &official, &bank).await;
+    expiry(&app, &bank, v2["voucher_id"].as_str().unwrap_or_default(), &openid).await;
+    live_untouched(&app, &bank).await;
 }
 
 /// Sample events by type, and every event at the partner's endpoint.
@@ -152,7 +153,27 @@ async fn events(app: &TestApp, bank: &Bank, rx: &crate::api_webhooks::Shared) {
     assert_eq!(sample["data"]["sandbox"], true, "{sample}");
 }
 
-async fn live_untouched(app: &TestApp, official: &str, bank: &Bank) {
+/// The unused voucher runs out 30 days after its claim: the bank is told
+/// (`voucher.expired`, written in the expiry's transaction); the redeemed one is not.
+async fn expiry(app: &TestApp, bank: &Bank, unused: &str, openid: &str) {
+    app.clock.advance(chrono::Duration::days(32));
+    let sandbox = app.engine.sandbox().unwrap_or_else(|| panic!("a sandbox is attached"));
+    let expired = sandbox.expire_all().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(expired.vouchers, 1, "the unused voucher only");
+    let (_, list) = call(app, bank, "GET", "/partner/v1/webhooks/events", None).await;
+    let real: Vec<&Value> = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["type"] == "voucher.expired" && e["payload"]["data"]["sandbox"].is_null())
+        .collect();
+    assert_eq!(real.len(), 1, "{list}");
+    let d = &real[0]["payload"]["data"];
+    assert_eq!((d["voucher_id"].as_str(), d["resident_openid"].as_str()), (Some(unused), Some(openid)), "{d}");
+    assert_eq!((d["kind_code"].as_str(), d["face_fen"].as_i64()), (Some("sbx50-10"), Some(1_000)), "{d}");
+}
+
+async fn live_untouched(app: &TestApp, bank: &Bank) {
     for table in ["vouchers", "redemptions", "partner_bindings", "webhook_events", "campaigns"] {
         assert_eq!(live_rows(app, table).await, "0", "the live store's {table}");
     }
@@ -166,9 +187,10 @@ async fn live_untouched(app: &TestApp, official: &str, bank: &Bank) {
     let (status, e) = app.post("/api/v1/me/partner-bindings", Some(&token), &json!({"partner_id": bank.id})).await;
     assert_eq!((status, error_code(&e)), (StatusCode::NOT_FOUND, "partner_not_found"), "{e}");
     // A cut-off reaches the sandbox's copy (its webhooks stop there too).
-    let (status, s) = app
-        .post(&format!("/api/v1/partners/{}/suspend", bank.id), Some(official), &json!({"reason": "测试结束"}))
-        .await;
+    // A month passed: an official of the region logs in.
+    let (_, official) = app.staff("sandbox.tester", quan_domain::Role::Official, "4205").await;
+    let path = format!("/api/v1/partners/{}/suspend", bank.id);
+    let (status, s) = app.post(&path, Some(&official), &json!({"reason": "测试结束"})).await;
     assert_eq!(status, StatusCode::OK, "{s}");
     let id = uuid::Uuid::parse_str(&bank.id).unwrap_or_default();
     let copy = sandbox.store().partner(id).await.unwrap_or_else(|e| panic!("{e}"));
