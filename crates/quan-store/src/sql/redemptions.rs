@@ -158,7 +158,13 @@ macro_rules! impl_redemption_store {
                         crate::ledger_sql::post_in_tx(&mut tx, &[t]).await?;
                     }
                     if !expired.is_empty() {
-                        crate::webhook_sql::expiry_events_in_tx(&mut tx, (batch, kind_code, claimed_before), &expired, tell).await?;
+                        crate::webhook_sql::expiry_events_in_tx(
+                            &mut tx,
+                            (batch, kind_code, claimed_before),
+                            &expired,
+                            tell,
+                        )
+                        .await?;
                     }
                     if let (Some(next), n @ 1..) = (rollover_to, faces.len()) {
                         let added = sqlx::query("UPDATE batch_stock SET remaining = remaining + $3 WHERE batch_id = $1 AND kind_code = $2 AND bucket = 0")
