@@ -328,7 +328,7 @@ pub enum PartnerCmd {
         /// bank, payment, city_app or mini_program.
         #[arg(long)]
         kind: String,
-        /// test or live.
+        /// live, or test: its calls are answered by the sandbox (test data only, never live vouchers or money).
         #[arg(long, default_value = "live")]
         mode: String,
         /// Comma-separated: checkout, claim, bill.

@@ -24,10 +24,10 @@ use crate::error::{ApiResult, ErrorBody};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(sandbox_world))
-        .routes(routes!(mint_resident))
-        .routes(routes!(mint_voucher))
-        .routes(routes!(voucher_code))
-        .routes(routes!(fire_event))
+        .routes(routes!(sandbox_resident))
+        .routes(routes!(sandbox_voucher))
+        .routes(routes!(sandbox_voucher_code))
+        .routes(routes!(sandbox_event))
 }
 
 /// A kind of voucher in the sandbox batch.
@@ -174,7 +174,7 @@ async fn sandbox_world(
     params(("Authorization" = String, Header, description = "`QUAN-SM2-SM3 …` or `QUAN-HMAC-SHA256 …`")),
     responses((status = 201, body = SandboxResidentDoc), (status = 401, body = ErrorBody),
         (status = 403, description = "`live_mode`", body = ErrorBody)))]
-async fn mint_resident(
+async fn sandbox_resident(
     State(state): State<AppState>,
     method: Method,
     uri: Uri,
@@ -197,7 +197,7 @@ async fn mint_resident(
         (status = 403, description = "`live_mode`", body = ErrorBody),
         (status = 404, description = "`resident_not_bound`", body = ErrorBody),
         (status = 409, description = "`not_open`, `limit_reached`, `sold_out`", body = ErrorBody)))]
-async fn mint_voucher(
+async fn sandbox_voucher(
     State(state): State<AppState>,
     method: Method,
     uri: Uri,
@@ -217,7 +217,7 @@ async fn mint_voucher(
     params(("voucher_id" = Uuid, Path), ("Authorization" = String, Header, description = "`QUAN-SM2-SM3 …` or `QUAN-HMAC-SHA256 …`")),
     responses((status = 200, body = SandboxCodeDoc), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "`resident_not_bound`, `not_found`", body = ErrorBody)))]
-async fn voucher_code(
+async fn sandbox_voucher_code(
     State(state): State<AppState>,
     Path(voucher): Path<Uuid>,
     method: Method,
@@ -239,7 +239,7 @@ async fn voucher_code(
     params(("Authorization" = String, Header, description = "`QUAN-SM2-SM3 …` or `QUAN-HMAC-SHA256 …`")),
     responses((status = 202, body = FiredDoc), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 422, description = "`unknown_event_type`", body = ErrorBody)))]
-async fn fire_event(
+async fn sandbox_event(
     State(state): State<AppState>,
     method: Method,
     uri: Uri,
