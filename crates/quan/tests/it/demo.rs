@@ -35,6 +35,9 @@ async fn the_demo_runs_a_whole_campaign_to_close_out_and_the_audit_is_clean() {
     let (claims, paid, hooks) =
         (figure("claims through its app"), figure("payments with vouchers"), figure("webhooks received"));
     assert!(claims[0] > 10 && paid[0] > 5, "{out}");
+    // Before going live its engineer rehearsed with a test key in the sandbox.
+    let rehearsal = out.lines().find(|l| l.contains("rehearsal in the sandbox")).unwrap_or_default();
+    assert!(rehearsal.contains("checkout confirmed") && rehearsal.contains("sandbox audit clean"), "{out}");
     assert!(hooks[0] >= claims[0] + paid[0] && hooks[0] == hooks[1], "every webhook arrives signed: {out}");
     let reports: Vec<String> = std::fs::read_dir(data.join("reports"))
         .map(|d| d.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect())

@@ -19,6 +19,7 @@ mod end;
 mod grab;
 mod partner;
 mod phases;
+mod sandbox;
 mod try_out;
 mod world;
 
@@ -79,12 +80,14 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
     let tokens = demo.residents().await?;
     let positions = demo.positions();
     let registrants = demo.lottery_registration(&tokens, &camp.lottery).await?;
+    let rehearsal = if o.partner { demo.rehearse().await? } else { String::new() };
     let mut bank = if o.partner { Some(demo.bank(&camp).await?) } else { None };
     let (seen, grab_secs) = demo.grab(&camp, &tokens, &positions).await?;
     let bank_seen = match bank.as_mut() {
         Some(b) => {
             let got: std::collections::HashSet<usize> = seen.vouchers.iter().map(|v| v.0).collect();
-            Some(demo.bank_day(b, &camp, &tokens, &positions, &got, &shops).await?)
+            let seen = demo.bank_day(b, &camp, &tokens, &positions, &got, &shops).await?;
+            Some(partner::BankSeen { rehearsal, ..seen })
         }
         None => None,
     };
@@ -155,6 +158,8 @@ pub async fn run(base: &Config, o: &DemoOptions) -> anyhow::Result<String> {
     }
     if o.serve.is_some() {
         demo.try_out().await?;
+        // As `quan serve`: partners' webhooks (live and sandbox) posted every second.
+        tokio::spawn(demo.engine.clone().run_webhook_worker(std::time::Duration::from_secs(1)));
         serve_until_ctrl_c(&demo, &out)?;
         let _ = tokio::signal::ctrl_c().await;
         out.clear();

@@ -55,11 +55,18 @@ pub(super) struct BankSeen {
     pub(super) refunded_fen: i64,
     pub(super) delivered: usize,
     pub(super) verified: usize,
+    /// What its engineer's rehearsal in the sandbox (a test key) came to.
+    pub(super) rehearsal: String,
 }
 
 impl Bank {
+    /// A partner the demo signs for with an HMAC secret (no webhook receiver).
+    pub(super) fn signing(id: String, serial: String, secret: String, conn: Conn) -> Bank {
+        Bank { id, serial, secret, conn, nonce: 0, received: Arc::default(), share: 0 }
+    }
+
     /// A signed call: (status, JSON answer).
-    async fn call(
+    pub(super) async fn call(
         &mut self,
         now_s: i64,
         method: &str,
@@ -80,7 +87,14 @@ impl Bank {
         Ok((status, serde_json::from_slice(&answer).unwrap_or(Value::Null)))
     }
 
-    async fn expect(&mut self, now_s: i64, method: &str, path: &str, body: &Value, want: u16) -> anyhow::Result<Value> {
+    pub(super) async fn expect(
+        &mut self,
+        now_s: i64,
+        method: &str,
+        path: &str,
+        body: &Value,
+        want: u16,
+    ) -> anyhow::Result<Value> {
         let (status, v) = self.call(now_s, method, path, Some(body)).await?;
         if status != want {
             bail!("the bank's {method} {path}: expected {want}, got {status}: {v}");
@@ -90,7 +104,7 @@ impl Bank {
 }
 
 impl Demo<'_> {
-    fn now_s(&self) -> i64 {
+    pub(super) fn now_s(&self) -> i64 {
         quan_domain::Clock::now(&*self.clock).timestamp()
     }
 
@@ -262,6 +276,7 @@ pub(super) fn summary(b: &BankSeen) -> String {
         let _ = writeln!(out, "{k:<44} {v}");
     };
     let _ = writeln!(out, "partner API: a fake bank, {BANK} (signed calls, HMAC-SHA256)");
+    row(&mut out, "  rehearsal in the sandbox (a test key)", b.rehearsal.clone());
     row(&mut out, &format!("  its app's share of {KIND} (units)"), b.share.to_string());
     row(&mut out, "  residents bound (one-time codes)", b.bound.to_string());
     row(

@@ -94,6 +94,10 @@ impl<'a> Demo<'a> {
             // The demo's bank receives its webhooks on this machine (loopback).
             config: quan_engine::EngineConfig { webhooks_allow_private: true, ..setup::engine_config(&config)? },
         });
+        // Test partners' calls go to a sandbox beside the demo's database, as with `quan serve`.
+        let sandbox_opts = quan_store_sqlite::SqliteOptions { pool_connections_max: 2, ..Default::default() };
+        let sandbox = quan_store_sqlite::SqliteStore::open(&o.data_dir.join("sandbox.db"), sandbox_opts).await?;
+        engine.attach_sandbox(Arc::new(sandbox));
         let say = |what: &str| say_at(o, started, what);
         say("Yichang's 13 district boundaries (GCJ-02) imported");
         let districts = import_districts(&engine).await?;
