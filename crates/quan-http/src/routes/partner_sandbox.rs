@@ -96,9 +96,9 @@ impl From<SandboxResident> for SandboxResidentDoc {
 struct MintVoucherBody {
     #[schema(min_length = 1, max_length = 64)]
     resident_openid: String,
-    /// One of the sandbox batch's kinds; the first with stock when left out.
+    /// One of the sandbox batch's kinds (as in `POST /partner/v1/claims`); its first kind when left out.
     #[serde(default)]
-    kind_code: Option<String>,
+    kind: Option<String>,
 }
 
 /// A test voucher, and the code the resident's phone would show now.
@@ -205,7 +205,7 @@ async fn sandbox_voucher(
     body: Bytes,
 ) -> ApiResult<Response> {
     post(&state, (&method, &uri, &headers), &body, Scope::Checkout, |p, b: MintVoucherBody| async move {
-        let v = p.engine.sandbox_voucher(&p, &b.resident_openid, b.kind_code).await?;
+        let v = p.engine.sandbox_voucher(&p, &b.resident_openid, b.kind).await?;
         Ok((StatusCode::CREATED, Json(SandboxVoucherDoc::from(v))))
     })
     .await

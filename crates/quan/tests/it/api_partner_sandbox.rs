@@ -84,7 +84,7 @@ async fn sandbox(app: TestApp, other_node: Option<TestApp>) {
     assert_eq!(status, StatusCode::OK, "{set}");
 
     let openid = mint_bound(&app, &bank).await;
-    let mint = |kind: Option<&str>| json!({"resident_openid": openid, "kind_code": kind});
+    let mint = |kind: Option<&str>| json!({"resident_openid": openid, "kind": kind});
     // The batch opens a second after it was made, as any batch would.
     let (status, e) = call(&app, &bank, "POST", "/partner/v1/sandbox/vouchers", Some(&mint(None))).await;
     assert_eq!((status, error_code(&e)), (StatusCode::CONFLICT, "not_open"), "{e}");
@@ -117,6 +117,10 @@ async fn sandbox(app: TestApp, other_node: Option<TestApp>) {
     assert_eq!(status, StatusCode::OK, "{c}");
     assert!(c["voucher_code"].as_str().is_some_and(|s| !s.is_empty()), "{c}");
     let other = mint_bound(&app, &bank).await;
+    // No kind named: the batch's first.
+    let (status, v3) =
+        call(&app, &bank, "POST", "/partner/v1/sandbox/vouchers", Some(&json!({"resident_openid": other}))).await;
+    assert_eq!((status, v3["kind_code"].as_str()), (StatusCode::CREATED, Some("sbx100-20")), "{v3}");
     let (status, e) = call(&app, &bank, "POST", &path, Some(&json!({"resident_openid": other}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "another resident's voucher: {e}");
 
@@ -153,13 +157,14 @@ async fn events(app: &TestApp, bank: &Bank, rx: &crate::api_webhooks::Shared) {
     assert_eq!(sample["data"]["sandbox"], true, "{sample}");
 }
 
-/// The unused voucher runs out 30 days after its claim: the bank is told
-/// (`voucher.expired`, written in the expiry's transaction); the redeemed one is not.
+/// The two unused vouchers run out 30 days after their claims: the bank is
+/// told of each (`voucher.expired`, written in the expiry's transaction);
+/// the redeemed one neither expires nor is told of.
 async fn expiry(app: &TestApp, bank: &Bank, unused: &str, openid: &str) {
     app.clock.advance(chrono::Duration::days(32));
     let sandbox = app.engine.sandbox().unwrap_or_else(|| panic!("a sandbox is attached"));
     let expired = sandbox.expire_all().await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(expired.vouchers, 1, "the unused voucher only");
+    assert_eq!(expired.vouchers, 2, "the unused vouchers only");
     let (_, list) = call(app, bank, "GET", "/partner/v1/webhooks/events", None).await;
     let real: Vec<&Value> = list
         .as_array()
@@ -167,8 +172,9 @@ async fn expiry(app: &TestApp, bank: &Bank, unused: &str, openid: &str) {
         .flatten()
         .filter(|e| e["type"] == "voucher.expired" && e["payload"]["data"]["sandbox"].is_null())
         .collect();
-    assert_eq!(real.len(), 1, "{list}");
-    let d = &real[0]["payload"]["data"];
+    assert_eq!(real.len(), 2, "{list}");
+    let d = &real.iter().find(|e| e["payload"]["data"]["voucher_id"] == unused).copied().unwrap_or_default()["payload"]
+        ["data"];
     assert_eq!((d["voucher_id"].as_str(), d["resident_openid"].as_str()), (Some(unused), Some(openid)), "{d}");
     assert_eq!((d["kind_code"].as_str(), d["face_fen"].as_i64()), (Some("sbx50-10"), Some(1_000)), "{d}");
 }

@@ -238,6 +238,7 @@ impl Engine {
     ) -> Result<SandboxVoucher, SandboxError> {
         self.sandbox_only(a)?;
         let world = self.admit(a).await?;
+        let kind_code = kind_code.or_else(|| world.kinds.first().map(|k| k.code.clone()));
         let input = PartnerClaimInput {
             resident_openid: resident_openid.to_owned(),
             batch_id: world.batch_id,

@@ -33,7 +33,7 @@ impl Demo<'_> {
             bank.expect(self.now_s(), "POST", "/partner/v1/bindings", &code, 200).await?["resident_openid"].clone();
         // The sandbox's batch opens a second after it is made.
         self.clock.set(quan_domain::Clock::now(&*self.clock) + chrono::Duration::seconds(2));
-        let mint = json!({"resident_openid": openid, "kind_code": "sbx100-20"});
+        let mint = json!({"resident_openid": openid, "kind": "sbx100-20"});
         let v = bank.expect(self.now_s(), "POST", "/partner/v1/sandbox/vouchers", &mint, 201).await?;
         let order = json!({"voucher_code": v["voucher_code"], "merchant_id": world["merchant_id"],
             "till_id": world["till_id"], "amount_fen": 12_800, "out_trade_no": "SBX000001"});
