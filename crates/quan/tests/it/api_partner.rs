@@ -281,6 +281,9 @@ async fn refusals(app: &TestApp, official: &str, bank: &Bank) {
     let quote = json!({"voucher_code": "x", "merchant_id": uuid_like(), "amount_fen": 100});
     let (status, e) = call(app, &tester, "POST", "/partner/v1/checkout/quotes", Some(&quote)).await;
     assert_eq!((status, error_code(&e)), (StatusCode::FORBIDDEN, "test_mode"), "{e}");
+    // This server runs no sandbox: its endpoints say so to a test partner.
+    let (status, e) = call(app, &tester, "GET", "/partner/v1/sandbox", None).await;
+    assert_eq!((status, error_code(&e)), (StatusCode::SERVICE_UNAVAILABLE, "sandbox_unavailable"), "{e}");
 
     let p = format!("/api/v1/partners/{}", bank.id);
     let (status, e) = app.post(&format!("{p}/suspend"), Some(official), &json!({"reason": ""})).await;

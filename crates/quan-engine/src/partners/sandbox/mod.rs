@@ -196,7 +196,11 @@ impl Engine {
     }
 
     fn sandbox_only(&self, a: &Authed) -> Result<(), SandboxError> {
-        if self.config().sandbox && a.partner.mode == Mode::Test { Ok(()) } else { Err(SandboxError::LiveMode) }
+        match (a.partner.mode, self.config().sandbox) {
+            (Mode::Test, true) => Ok(()),
+            (Mode::Test, false) => Err(SandboxError::Unavailable("this server runs no sandbox".into())),
+            (Mode::Live, _) => Err(SandboxError::LiveMode),
+        }
     }
 
     /// What the test partner finds in the sandbox: campaign, batch, kinds, shop and till.
