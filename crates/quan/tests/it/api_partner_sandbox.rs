@@ -126,6 +126,7 @@ async fn sandbox(app: TestApp, other_node: Option<TestApp>) {
 
     events(&app, &bank, &rx).await;
     expiry(&app, &bank, v2["voucher_id"].as_str().unwrap_or_default(), &openid).await;
+    renewal(&app, &bank, &w, &openid).await;
     live_untouched(&app, &bank).await;
 }
 
@@ -177,6 +178,19 @@ async fn expiry(app: &TestApp, bank: &Bank, unused: &str, openid: &str) {
         ["data"];
     assert_eq!((d["voucher_id"].as_str(), d["resident_openid"].as_str()), (Some(unused), Some(openid)), "{d}");
     assert_eq!((d["kind_code"].as_str(), d["face_fen"].as_i64()), (Some("sbx50-10"), Some(1_000)), "{d}");
+}
+
+/// A year on, the sandbox's batch is about to close: a new world is made,
+/// and the partner's channel gets its share in the new batch.
+async fn renewal(app: &TestApp, bank: &Bank, old: &Value, openid: &str) {
+    app.clock.advance(chrono::Duration::days(340));
+    let (status, w) = call(app, bank, "GET", "/partner/v1/sandbox", None).await;
+    assert_eq!(status, StatusCode::OK, "{w}");
+    assert_ne!(w["batch_id"], old["batch_id"], "a new batch: {w}");
+    app.clock.advance(chrono::Duration::seconds(2));
+    let mint = json!({"resident_openid": openid});
+    let (status, v) = call(app, bank, "POST", "/partner/v1/sandbox/vouchers", Some(&mint)).await;
+    assert_eq!(status, StatusCode::CREATED, "the partner's share in the new batch: {v}");
 }
 
 async fn live_untouched(app: &TestApp, bank: &Bank) {

@@ -42,7 +42,9 @@ const SHARE: i64 = 10_000;
 pub(crate) struct SandboxSlot {
     engine: OnceLock<Engine>,
     world: tokio::sync::Mutex<Option<SandboxWorld>>,
-    partners: Mutex<HashSet<uuid::Uuid>>,
+    /// Partners given their share, by the batch they got it in (a new
+    /// world, made when the last one is about to close, shares again).
+    partners: Mutex<HashSet<(uuid::Uuid, quan_domain::BatchId)>>,
 }
 
 /// Why a sandbox call was refused.
@@ -160,7 +162,7 @@ impl Engine {
     async fn admit(&self, a: &Authed) -> Result<SandboxWorld, SandboxError> {
         let world = self.sandbox_world(&a.partner.region).await?;
         let id = a.partner.id;
-        if self.inner.sandbox.partners.lock().unwrap_or_else(|p| p.into_inner()).contains(&id) {
+        if self.inner.sandbox.partners.lock().unwrap_or_else(|p| p.into_inner()).contains(&(id, world.batch_id)) {
             return Ok(world);
         }
         match self.store().partner(id).await {
@@ -191,7 +193,7 @@ impl Engine {
                 .await
                 .map_err(|e| SandboxError::Unavailable(format!("the partner's share: {e}")))?;
         }
-        self.inner.sandbox.partners.lock().unwrap_or_else(|p| p.into_inner()).insert(id);
+        self.inner.sandbox.partners.lock().unwrap_or_else(|p| p.into_inner()).insert((id, world.batch_id));
         Ok(world)
     }
 
