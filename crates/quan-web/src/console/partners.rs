@@ -82,7 +82,7 @@ impl Card {
             id: p.id.to_string(),
             name: p.name.clone(),
             kind: kind_zh(p.kind),
-            mode: if p.mode == "test" { "测试" } else { "正式" },
+            mode: if p.mode == "test" { "测试（沙箱数据）" } else { "正式" },
             scopes: p.scopes.join("、"),
             suspended: p.status == "suspended",
             reason: p.status_reason.clone(),
