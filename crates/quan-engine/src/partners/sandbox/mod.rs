@@ -178,7 +178,10 @@ impl Engine {
         }
         let stock = self.store().channel_stock(world.batch_id).await?;
         let channel = id.to_string();
-        let official = self.sandbox_official().await?;
+        let official = self
+            .staff_actor(world::OFFICIAL)
+            .await
+            .ok_or_else(|| SandboxError::Unavailable("the sandbox's official is missing".into()))?;
         for k in &world.kinds {
             if stock.iter().any(|s| s.channel == channel && s.kind_code == k.code) {
                 continue;
@@ -299,12 +302,6 @@ impl Engine {
         let e = self.partner_event(a.partner.id, kind, "sandbox", data);
         self.store().add_webhook_event(&e).await?;
         Ok(e.id)
-    }
-
-    async fn sandbox_official(&self) -> Result<crate::Actor, SandboxError> {
-        let name =
-            quan_domain::Username::parse("sandbox.official").map_err(|e| SandboxError::Unavailable(e.to_string()))?;
-        self.actor_for_username(&name).await.map_err(|e| SandboxError::Unavailable(e.to_string()))
     }
 }
 

@@ -17,7 +17,7 @@ use crate::Engine;
 use crate::auth::Actor;
 use crate::users::NewAccount;
 
-const OFFICIAL: &str = "sandbox.official";
+pub(super) const OFFICIAL: &str = "sandbox.official";
 const OPERATOR: &str = "sandbox.operator";
 const SHOP_OWNER: &str = "sandbox.shop";
 /// The sandbox campaign's name (found by it after a restart).
@@ -69,7 +69,7 @@ impl Engine {
         Ok(world)
     }
 
-    async fn staff_actor(&self, name: &str) -> Option<Actor> {
+    pub(super) async fn staff_actor(&self, name: &str) -> Option<Actor> {
         self.actor_for_username(&Username::parse(name).ok()?).await.ok()
     }
 
